@@ -1,0 +1,195 @@
+// The contract between the AssemblyScript CPU core (core/cpu/as) and the
+// TypeScript side: where everything lives in the wasm linear memory, the
+// offsets inside a CPU's state block, exit reasons and host-call statuses.
+// This file is compiled by both asc and tsc, so it holds only plain numeric
+// constants (no types, no imports).
+
+// ---- wasm linear memory map (byte addresses) ----
+export const WASM_PAGE_BYTES = 65536;
+export const CPU_STATE_BASE = 0x00100000; // MAX_CPUS state blocks
+export const CPU_STATE_BYTES = 0x2000;
+export const MAX_CPUS = 8;
+export const TLB_BASE = 0x00200000; // MAX_CPUS * TLB_PER_CPU_BYTES
+export const TLB_ENTRIES = 1024; // per TLB, direct mapped; must be a power of two
+export const TLB_ENTRY_BYTES = 32;
+export const TLB_ARRAYS_PER_CPU = 2; // [0] unprivileged (EL0) view, [1] privileged (EL1) view
+export const TLB_PER_CPU_BYTES = 65536; // TLB_ENTRIES * TLB_ENTRY_BYTES * TLB_ARRAYS_PER_CPU
+export const DECODE_MEMO_BASE = 0x00300000; // decode memo: encoding -> handler id
+export const DECODE_MEMO_ENTRIES = 65536;
+export const SYSREG_TABLE_BASE = 0x00380000; // u32 descriptor per 16-bit sysreg key
+export const SYSREG_TABLE_ENTRIES = 65536;
+export const PHYS_MAP_BASE = 0x00480000; // reserved for future physical-map tables
+export const SECURE_RAM_HOST_BASE = 0x01000000; // secure RAM bytes
+export const SECURE_RAM_PA = 0x0e000000;
+export const SECURE_RAM_BYTES = 0x01000000;
+export const RAM_HOST_BASE = 0x02000000; // non-secure RAM bytes (size chosen at instantiation)
+export const RAM_PA_DEFAULT = 0x40000000;
+
+// ---- CPU state block: offsets from the block's base ----
+// X0..X30 at 8*n; slot 31 holds the *current* stack pointer (SP_ELx selected
+// by PSTATE.EL/SPSel). The banked copies below are valid whenever the core is
+// not executing (between run() calls).
+export const ST_X = 0x000;
+export const ST_PC = 0x100;
+export const ST_NZCV = 0x108; // u32, bits 31:28 = N Z C V (as in SPSR)
+export const ST_DAIF = 0x10c; // u32, bits 9:6 = D A I F (as in SPSR)
+export const ST_EL = 0x110; // u32, current exception level 0..3
+export const ST_SPSEL = 0x114; // u32, PSTATE.SP
+export const ST_PSTATE_MISC = 0x118; // u32, other SPSR bits kept verbatim (SS, IL, PAN, UAO)
+export const ST_NS = 0x11c; // u32, 1 = Non-secure state (SCR_EL3.NS for EL<3)
+export const ST_SP_EL0 = 0x140;
+export const ST_SP_EL1 = 0x148;
+export const ST_SP_EL2 = 0x150;
+export const ST_SP_EL3 = 0x158;
+
+// Run/exit information.
+export const ST_EXIT_REASON = 0x180; // u32, EXIT_*
+export const ST_EXECUTED = 0x188; // u64, instructions (ticks) used by the last run()
+export const ST_SLICE_START_TICK = 0x190; // u64, virtual tick at which run() started
+export const ST_NOW_TICK = 0x198; // u64, tick of the instruction making a host call
+export const ST_IRQ_LINES = 0x1a0; // u32, LINE_* bits, written by the interrupt controller
+export const ST_EVENT_REG = 0x1a4; // u32, WFE event register
+export const ST_EXCL_VALID = 0x1a8; // u32, local exclusive monitor open
+export const ST_EXCL_SIZE = 0x1ac; // u32, bytes covered by the reservation
+export const ST_EXCL_ADDR = 0x1b0; // u64, physical address reserved
+export const ST_CPU_INDEX = 0x1b8; // u32
+export const ST_HOST_VALUE = 0x1c0; // u64, value exchanged with host calls
+export const ST_HOST_AUX = 0x1c8; // u64, second value exchanged with host calls
+export const ST_UNDEF_COUNT = 0x1d0; // u64, UNDEFINED exceptions raised for unimplemented encodings
+export const ST_LAST_UNDEF_INSN = 0x1d8; // u32
+export const ST_FEATURES = 0x1dc; // u32, FEAT_* bits (mirrors the ID registers)
+export const ST_TLB_GEN = 0x1e0; // u32, bumped on every TLB flush (debug/statistics)
+
+// FP/SIMD registers: V0..V31, 16 bytes each, little-endian.
+export const ST_V = 0x200;
+export const ST_FPCR = 0x400;
+export const ST_FPSR = 0x408;
+
+// System registers: u64 slots at ST_SYSREG + 8*slot.
+export const ST_SYSREG = 0x800;
+export const SYSREG_SLOTS = 256;
+
+// Slots the core itself reads. Everything else in the sysreg table gets a slot
+// assigned by core/cpu/sysregs.ts (>= SLOT_FIRST_FREE).
+export const SLOT_SCTLR_EL1 = 0;
+export const SLOT_TTBR0_EL1 = 1;
+export const SLOT_TTBR1_EL1 = 2;
+export const SLOT_TCR_EL1 = 3;
+export const SLOT_MAIR_EL1 = 4;
+export const SLOT_VBAR_EL1 = 5;
+export const SLOT_ESR_EL1 = 6;
+export const SLOT_FAR_EL1 = 7;
+export const SLOT_ELR_EL1 = 8;
+export const SLOT_SPSR_EL1 = 9;
+export const SLOT_PAR_EL1 = 10;
+export const SLOT_CPACR_EL1 = 11;
+export const SLOT_CONTEXTIDR_EL1 = 12;
+export const SLOT_TPIDR_EL0 = 13;
+export const SLOT_TPIDRRO_EL0 = 14;
+export const SLOT_TPIDR_EL1 = 15;
+export const SLOT_CNTKCTL_EL1 = 16;
+export const SLOT_MDSCR_EL1 = 17;
+export const SLOT_HCR_EL2 = 20;
+export const SLOT_SCTLR_EL2 = 21;
+export const SLOT_VTTBR_EL2 = 22;
+export const SLOT_VTCR_EL2 = 23;
+export const SLOT_ESR_EL2 = 24;
+export const SLOT_FAR_EL2 = 25;
+export const SLOT_HPFAR_EL2 = 26;
+export const SLOT_ELR_EL2 = 27;
+export const SLOT_SPSR_EL2 = 28;
+export const SLOT_VBAR_EL2 = 29;
+export const SLOT_CPTR_EL2 = 30;
+export const SLOT_CNTHCTL_EL2 = 31;
+export const SLOT_CNTVOFF_EL2 = 32;
+export const SLOT_VPIDR_EL2 = 33;
+export const SLOT_VMPIDR_EL2 = 34;
+export const SLOT_HSTR_EL2 = 35;
+export const SLOT_MDCR_EL2 = 36;
+export const SLOT_TPIDR_EL2 = 37;
+export const SLOT_SCR_EL3 = 40;
+export const SLOT_ESR_EL3 = 41;
+export const SLOT_FAR_EL3 = 42;
+export const SLOT_ELR_EL3 = 43;
+export const SLOT_SPSR_EL3 = 44;
+export const SLOT_VBAR_EL3 = 45;
+export const SLOT_CPTR_EL3 = 46;
+export const SLOT_MIDR_EL1 = 50;
+export const SLOT_MPIDR_EL1 = 51;
+export const SLOT_ID_AA64PFR0_EL1 = 52;
+export const SLOT_ID_AA64ISAR0_EL1 = 53;
+export const SLOT_ID_AA64MMFR0_EL1 = 54;
+export const SLOT_DCZID_EL0 = 55;
+export const SLOT_CTR_EL0 = 56;
+export const SLOT_FIRST_FREE = 64;
+
+// ---- sysreg table descriptors (u32 per key; key = insn bits [20:5] of MRS/MSR:
+// op0[15:14] op1[13:11] CRn[10:7] CRm[6:3] op2[2:0]) ----
+export const SR_SLOT_MASK = 0x3ff; // bits 9:0 slot (or special id for SR_KIND_SPECIAL)
+export const SR_MINEL_SHIFT = 10; // bits 11:10 lowest EL allowed to access
+export const SR_KIND_SHIFT = 12; // bits 15:12
+export const SR_KIND_UNDEF = 0; // not implemented: UNDEFINED (and logged)
+export const SR_KIND_RW = 1;
+export const SR_KIND_RO = 2;
+export const SR_KIND_WO = 3;
+export const SR_KIND_SPECIAL = 4; // handled by a switch in the core (NZCV, DAIF, CNTVCT...)
+export const SR_KIND_HOST = 5; // forwarded to TypeScript (GIC CPU interface, timers)
+export const SR_FLAG_MMU = 0x10000; // a write changes translation: drop fetch cache, recompute context
+export const SR_FLAG_TVM = 0x20000; // write trapped to EL2 when HCR_EL2.TVM (and read when TRVM)
+export const SR_FLAG_TID3 = 0x40000; // read trapped to EL2 when HCR_EL2.TID3
+export const SR_FLAG_FP = 0x80000; // FPCR/FPSR: subject to CPACR/CPTR FP traps
+export const SR_FLAG_EL0_UCT = 0x100000; // CTR_EL0 at EL0: SCTLR_EL1.UCT
+export const SR_FLAG_EL0_UCI = 0x200000; // DC/IC maintenance at EL0: SCTLR_EL1.UCI
+export const SR_FLAG_EL0_DZE = 0x400000; // DCZID_EL0 / DC ZVA at EL0: SCTLR_EL1.DZE
+
+// Special sysreg ids (SR_KIND_SPECIAL).
+export const SPEC_NZCV = 1;
+export const SPEC_DAIF = 2;
+export const SPEC_CURRENTEL = 3;
+export const SPEC_SPSEL = 4;
+export const SPEC_SP_EL0 = 5;
+export const SPEC_SP_EL1 = 6;
+export const SPEC_FPCR = 7;
+export const SPEC_FPSR = 8;
+export const SPEC_CNTPCT = 9;
+export const SPEC_CNTVCT = 10;
+export const SPEC_CNTFRQ = 11;
+export const SPEC_ISR = 12;
+export const SPEC_OSLAR = 13;
+export const SPEC_SP_EL2 = 14;
+export const SPEC_PAN = 15;
+export const SPEC_UAO = 16;
+
+// ---- interrupt lines into a CPU (ST_IRQ_LINES bits) ----
+export const LINE_IRQ = 1;
+export const LINE_FIQ = 2;
+export const LINE_VIRQ = 4; // virtual IRQ from the GIC virtual CPU interface
+export const LINE_VFIQ = 8;
+export const LINE_VSERROR = 16; // HCR_EL2.VSE is architectural; this mirrors it for speed
+
+// ---- exit reasons of run() ----
+export const EXIT_BUDGET = 0; // executed the whole budget
+export const EXIT_EL2 = 1; // took an exception to EL2: the TypeScript EL2 handler runs next
+export const EXIT_EL3 = 2; // took an exception to EL3
+export const EXIT_WFI = 3; // WFI with nothing pending: CPU sleeps until an interrupt
+export const EXIT_WFE = 4; // WFE with the event register clear
+export const EXIT_HOST = 5; // a host call may have changed interrupt lines or events
+export const EXIT_HALT = 6; // the CPU cannot go on (double fault with no handler level)
+
+// ---- host call statuses ----
+export const HOST_OK = 0;
+export const HOST_UNDEF = 1; // the register/encoding is not implemented: UNDEFINED
+export const HOST_ABORT = 2; // the access failed at the bus: synchronous external abort
+export const HOST_TRAP_EL2 = 3; // trap the access to EL2 (EC 0x18)
+
+// ---- feature bits (ST_FEATURES) ----
+export const FEAT_LSE = 1;
+export const FEAT_CRC32 = 2;
+export const FEAT_EL3 = 4;
+export const FEAT_EL2 = 8;
+
+// ---- timing ----
+// One tick = one instruction = 1 ns of virtual time; the system counter runs at
+// 62.5 MHz, one count per 16 ticks.
+export const TICKS_PER_COUNTER = 16;
+export const COUNTER_HZ = 62500000;
