@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { formatEvent, hex64, NO_CPU, parseHex64, TRACE_KINDS, type TraceEvent } from './events.js';
+
+const samples: TraceEvent[] = [
+  { seq: 0, tick: 10, cpu: 0, kind: 'exception', n: 1, type: 'sync', fromEl: 1, toEl: 2, ec: 0x16, esr: '0x5a000000', elr: '0xffff800010000000', far: '0x0' },
+  { seq: 1, tick: 11, cpu: NO_CPU, kind: 'irq-raise', intid: 33, target: 0 },
+  { seq: 2, tick: 12, cpu: 1, kind: 'irq-ack', intid: 27, target: 1 },
+  { seq: 3, tick: 13, cpu: 1, kind: 'irq-eoi', intid: 27, target: 1 },
+  { seq: 4, tick: 14, cpu: 0, kind: 'timer-program', timer: 'virt', ctl: 1, cval: '0x1234' },
+  { seq: 5, tick: 15, cpu: 0, kind: 'timer-fire', timer: 'phys', cval: '0xffffffffffffffff' },
+  { seq: 6, tick: 16, cpu: 0, kind: 'uart-out', byte: 0x41 },
+  { seq: 7, tick: 17, cpu: NO_CPU, kind: 'uart-in', byte: 0x0a },
+  { seq: 8, tick: 18, cpu: 0, kind: 'psci', fn: 0xc4000003, args: ['0x1', '0x40080000', '0x0'], result: '0x0' },
+  { seq: 9, tick: 19, cpu: 0, kind: 'halt', reason: 'SYSTEM_OFF "x"' },
+  { seq: 10, tick: 20, cpu: 2, kind: 'undef', insn: 0xdeadbeef, pc: '0x40000000' },
+  { seq: 11, tick: 21, cpu: 0, kind: 'sched', vm: 1, vcpu: 0, dir: 'in' },
+  { seq: 12, tick: 22, cpu: 0, kind: 'ffa', fid: 0x84000071, src: 0x8001, dst: 0x1, args: ['0x0'] },
+  { seq: 13, tick: 23, cpu: 0, kind: 'mmio', pa: '0x9000000', size: 4, write: true, value: '0x41' },
+];
+
+describe('trace events', () => {
+  it('hex64 is canonical and round-trips', () => {
+    expect(hex64(0)).toBe('0x0');
+    expect(hex64(255)).toBe('0xff');
+    expect(hex64(-1n)).toBe('0xffffffffffffffff');
+    expect(hex64(1n << 64n)).toBe('0x0');
+    expect(parseHex64(hex64(0x123456789abcdef0n))).toBe(0x123456789abcdef0n);
+    expect(() => hex64(-1)).toThrow(RangeError);
+    expect(() => hex64(1.5)).toThrow(RangeError);
+    expect(() => parseHex64('0X12')).toThrow();
+    expect(() => parseHex64('0x00000000000000001')).toThrow();
+  });
+
+  it('every kind has a sample and a stable rendering', () => {
+    expect(new Set(samples.map((s) => s.kind))).toEqual(new Set(TRACE_KINDS));
+    expect(samples.map(formatEvent)).toEqual([
+      '#0 @10 cpu0 exception n=1 sync el1->el2 ec=0x16 esr=0x5a000000 elr=0xffff800010000000 far=0x0',
+      '#1 @11 cpu- irq-raise intid=33 target=0',
+      '#2 @12 cpu1 irq-ack intid=27 target=1',
+      '#3 @13 cpu1 irq-eoi intid=27 target=1',
+      '#4 @14 cpu0 timer-program virt ctl=0x1 cval=0x1234',
+      '#5 @15 cpu0 timer-fire phys cval=0xffffffffffffffff',
+      "#6 @16 cpu0 uart-out byte=0x41 'A'",
+      '#7 @17 cpu- uart-in byte=0xa',
+      '#8 @18 cpu0 psci fn=0xc4000003 args=[0x1,0x40080000,0x0] result=0x0',
+      '#9 @19 cpu0 halt reason="SYSTEM_OFF \\"x\\""',
+      '#10 @20 cpu2 undef insn=0xdeadbeef pc=0x40000000',
+      '#11 @21 cpu0 sched vm=1 vcpu=0 in',
+      '#12 @22 cpu0 ffa fid=0x84000071 src=0x8001 dst=0x1 args=[0x0]',
+      '#13 @23 cpu0 mmio W4 pa=0x9000000 value=0x41',
+    ]);
+  });
+
+  it('rendering does not depend on object key order', () => {
+    const a: TraceEvent = { seq: 1, tick: 2, cpu: 0, kind: 'irq-raise', intid: 30, target: 0 };
+    const b = JSON.parse('{"target":0,"intid":30,"kind":"irq-raise","cpu":0,"tick":2,"seq":1}') as TraceEvent;
+    expect(formatEvent(b)).toBe(formatEvent(a));
+  });
+
+  it('events survive JSON unchanged', () => {
+    for (const s of samples) expect(formatEvent(JSON.parse(JSON.stringify(s)) as TraceEvent)).toBe(formatEvent(s));
+  });
+});

@@ -1,0 +1,234 @@
+// The trace event schema shared by the recorder, the replayer, the TUI and
+// golden comparison. Every event is plain data that survives JSON and CBOR
+// unchanged: 64-bit architectural values (ESR, ELR, FAR, CVAL, PSCI args) are
+// lower-case hex strings with a 0x prefix and no leading zeros ("0x0",
+// "0x96000045"), produced by `hex64`; small values (INTIDs, bytes, ELs, EC)
+// are numbers.
+//
+// `formatEvent` is the canonical one-line rendering: field order is fixed per
+// kind in code (never object-key order), so the same event always renders to
+// the same text. `hvrr dump`, golden comparison and the sink's stream hash all
+// use it; changing it changes every golden digest, so treat it as a format
+// with a version (TRACE_FORMAT_VERSION).
+
+export const TRACE_FORMAT_VERSION = 1;
+
+/** `cpu` value of events that happen outside any PE (e.g. a device raising an
+ *  SPI, UART input arriving). */
+export const NO_CPU = -1;
+
+/** A 64-bit value rendered as "0x" + lower-case hex without leading zeros. */
+export type Hex64 = string;
+
+export type TimerName = 'phys' | 'virt' | 'hyp' | 'sec';
+
+export interface EventBase {
+  /** Position in the run's trace: 0, 1, 2, ... assigned by the TraceSink. */
+  seq: number;
+  /** Virtual tick at which it happened. */
+  tick: number;
+  /** PE the event concerns, NO_CPU (-1) when none. */
+  cpu: number;
+}
+
+/** An exception taken by a PE. `n` is the run-wide exception counter
+ *  (1, 2, 3, ...), the number `--until exception N` refers to. */
+export interface ExceptionEvent extends EventBase {
+  kind: 'exception';
+  n: number;
+  /** 'sync' | 'irq' | 'fiq' | 'serror' */
+  type: 'sync' | 'irq' | 'fiq' | 'serror';
+  fromEl: number;
+  toEl: number;
+  /** ESR_ELx.EC (0 for asynchronous exceptions). */
+  ec: number;
+  esr: Hex64;
+  elr: Hex64;
+  far: Hex64;
+}
+
+export interface IrqEvent extends EventBase {
+  kind: 'irq-raise' | 'irq-ack' | 'irq-eoi';
+  intid: number;
+  /** The PE the interrupt is routed to / acknowledged by. */
+  target: number;
+}
+
+export interface TimerProgramEvent extends EventBase {
+  kind: 'timer-program';
+  timer: TimerName;
+  /** CNTx_CTL value after the write (ENABLE, IMASK, ISTATUS bits). */
+  ctl: number;
+  cval: Hex64;
+}
+
+export interface TimerFireEvent extends EventBase {
+  kind: 'timer-fire';
+  timer: TimerName;
+  cval: Hex64;
+}
+
+export interface UartEvent extends EventBase {
+  kind: 'uart-out' | 'uart-in';
+  byte: number;
+}
+
+export interface PsciEvent extends EventBase {
+  kind: 'psci';
+  /** SMCCC function id (e.g. 0xc4000003 CPU_ON). */
+  fn: number;
+  args: Hex64[];
+  result: Hex64;
+}
+
+export interface HaltEvent extends EventBase {
+  kind: 'halt';
+  reason: string;
+}
+
+export interface UndefEvent extends EventBase {
+  kind: 'undef';
+  /** The 32-bit encoding. */
+  insn: number;
+  pc: Hex64;
+}
+
+export interface SchedEvent extends EventBase {
+  kind: 'sched';
+  vm: number;
+  vcpu: number;
+  dir: 'in' | 'out';
+}
+
+/** FF-A call or return (fields provisional: filled in by the proxy/SPMC work). */
+export interface FfaEvent extends EventBase {
+  kind: 'ffa';
+  /** FF-A function id. */
+  fid: number;
+  /** Calling / answering endpoint id. */
+  src: number;
+  dst: number;
+  args: Hex64[];
+}
+
+/** A device register access (only recorded at verbosity >= VERBOSITY_MMIO). */
+export interface MmioEvent extends EventBase {
+  kind: 'mmio';
+  pa: Hex64;
+  size: number;
+  write: boolean;
+  value: Hex64;
+}
+
+export type TraceEvent =
+  | ExceptionEvent
+  | IrqEvent
+  | TimerProgramEvent
+  | TimerFireEvent
+  | UartEvent
+  | PsciEvent
+  | HaltEvent
+  | UndefEvent
+  | SchedEvent
+  | FfaEvent
+  | MmioEvent;
+
+export type TraceKind = TraceEvent['kind'];
+
+/** Every kind, in a fixed order (for counters and displays). */
+export const TRACE_KINDS: readonly TraceKind[] = [
+  'exception',
+  'irq-raise',
+  'irq-ack',
+  'irq-eoi',
+  'timer-program',
+  'timer-fire',
+  'uart-out',
+  'uart-in',
+  'psci',
+  'halt',
+  'undef',
+  'sched',
+  'ffa',
+  'mmio',
+];
+
+/** An event as an emitter hands it to the sink, before it has a `seq`. */
+export type TraceEventInput = WithoutSeq<TraceEvent>;
+type WithoutSeq<E> = E extends TraceEvent ? Omit<E, 'seq'> : never;
+
+// Verbosity levels: an event is recorded when its level <= the sink's level.
+export const VERBOSITY_NORMAL = 0;
+export const VERBOSITY_MMIO = 2;
+
+/** Minimum sink verbosity at which events of this kind are recorded. */
+export function kindVerbosity(kind: TraceKind): number {
+  return kind === 'mmio' ? VERBOSITY_MMIO : VERBOSITY_NORMAL;
+}
+
+/** Canonical hex rendering of an unsigned 64-bit value. Accepts a bigint
+ *  (taken modulo 2^64) or a non-negative safe-integer number. */
+export function hex64(v: bigint | number): Hex64 {
+  if (typeof v === 'number') {
+    if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`hex64: not an unsigned safe integer: ${v}`);
+    return '0x' + v.toString(16);
+  }
+  return '0x' + BigInt.asUintN(64, v).toString(16);
+}
+
+/** Parse a Hex64 back into a bigint. */
+export function parseHex64(h: Hex64): bigint {
+  if (!/^0x[0-9a-f]{1,16}$/.test(h)) throw new Error(`not a canonical hex64 value: ${JSON.stringify(h)}`);
+  return BigInt(h);
+}
+
+function hex(n: number): string {
+  return '0x' + (n >>> 0).toString(16);
+}
+
+function byteText(b: number): string {
+  const printable = b >= 0x20 && b < 0x7f && b !== 0x27 && b !== 0x5c;
+  return printable ? `'${String.fromCharCode(b)}'` : '';
+}
+
+function cpuText(cpu: number): string {
+  return cpu === NO_CPU ? 'cpu-' : `cpu${cpu}`;
+}
+
+/** The event's fields after seq/tick/cpu/kind, in canonical order. */
+export function formatEventBody(e: TraceEvent): string {
+  switch (e.kind) {
+    case 'exception':
+      return `n=${e.n} ${e.type} el${e.fromEl}->el${e.toEl} ec=${hex(e.ec)} esr=${e.esr} elr=${e.elr} far=${e.far}`;
+    case 'irq-raise':
+    case 'irq-ack':
+    case 'irq-eoi':
+      return `intid=${e.intid} target=${e.target}`;
+    case 'timer-program':
+      return `${e.timer} ctl=${hex(e.ctl)} cval=${e.cval}`;
+    case 'timer-fire':
+      return `${e.timer} cval=${e.cval}`;
+    case 'uart-out':
+    case 'uart-in': {
+      const t = byteText(e.byte);
+      return t === '' ? `byte=${hex(e.byte)}` : `byte=${hex(e.byte)} ${t}`;
+    }
+    case 'psci':
+      return `fn=${hex(e.fn)} args=[${e.args.join(',')}] result=${e.result}`;
+    case 'halt':
+      return `reason=${JSON.stringify(e.reason)}`;
+    case 'undef':
+      return `insn=${hex(e.insn)} pc=${e.pc}`;
+    case 'sched':
+      return `vm=${e.vm} vcpu=${e.vcpu} ${e.dir}`;
+    case 'ffa':
+      return `fid=${hex(e.fid)} src=${hex(e.src)} dst=${hex(e.dst)} args=[${e.args.join(',')}]`;
+    case 'mmio':
+      return `${e.write ? 'W' : 'R'}${e.size} pa=${e.pa} value=${e.value}`;
+  }
+}
+
+/** Canonical one-line rendering: `#<seq> @<tick> cpu<N> <kind> <fields>`. */
+export function formatEvent(e: TraceEvent): string {
+  return `#${e.seq} @${e.tick} ${cpuText(e.cpu)} ${e.kind} ${formatEventBody(e)}`;
+}
