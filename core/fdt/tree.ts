@@ -333,8 +333,12 @@ function escapeDts(s: string): string {
 export function formatValue(value: Uint8Array): string {
   if (value.length === 0) return '';
   if (isPrintableString(value)) {
+    // Strings joined with "\0" as dtc prints them; a separator followed by an
+    // octal digit is written "\x00" so it cannot read as a longer octal escape.
     const parts = readStringList(value).map(escapeDts);
-    return `"${parts.join('\\0')}"`;
+    let out = parts[0] ?? '';
+    for (const p of parts.slice(1)) out += (/^[0-7]/.test(p) ? '\\x00' : '\\0') + p;
+    return `"${out}"`;
   }
   if (value.length % 4 === 0) {
     return `<${readU32Cells(value)

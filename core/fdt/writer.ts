@@ -113,8 +113,8 @@ export function writeFdt(root: FdtNode, opts: FdtWriteOptions = {}): Uint8Array 
   const struct = new ByteSink();
   type Frame = { n: FdtNode; path: string; next: number };
   const stack: Frame[] = [];
-  const open = (n: FdtNode, path: string): void => {
-    if (path !== '/') checkNodeName(n.name, path);
+  const open = (n: FdtNode, path: string, isRoot: boolean): void => {
+    if (!isRoot) checkNodeName(n.name, path);
     struct.u32(FDT_BEGIN_NODE);
     struct.bytes(encoder.encode(n.name));
     struct.bytes(new Uint8Array(1));
@@ -139,7 +139,7 @@ export function writeFdt(root: FdtNode, opts: FdtWriteOptions = {}): Uint8Array 
     }
     stack.push({ n, path, next: 0 });
   };
-  open(root, '/');
+  open(root, '/', true);
   while (stack.length > 0) {
     const f = stack[stack.length - 1];
     if (f === undefined) break;
@@ -149,7 +149,7 @@ export function writeFdt(root: FdtNode, opts: FdtWriteOptions = {}): Uint8Array 
       stack.pop();
     } else {
       f.next++;
-      open(child, f.path === '/' ? `/${child.name}` : `${f.path}/${child.name}`);
+      open(child, f.path === '/' ? `/${child.name}` : `${f.path}/${child.name}`, false);
     }
   }
   struct.u32(FDT_END);
