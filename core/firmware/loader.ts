@@ -296,6 +296,7 @@ export function planBoot(input: BootPlanInput): BootPlan {
   let extent = BigInt(input.kernel.length);
   if (image.kind === 'arm64-image' && image.imageSize !== 0n) {
     loadOffset = image.textOffset;
+    if (loadOffset % 4n !== 0n) throw new ImageError(`arm64 Image text_offset ${hex(loadOffset)} is not 4-byte aligned`);
     if (loadOffset < BOOTLOADER_MAX_SIZE) loadOffset += 2n * MiB;
     extent = maxB(image.imageSize, extent);
   }
