@@ -1,0 +1,2 @@
+import type { Form } from "./form.js";
+export function fpSimdForms(): Form[] { return []; }
