@@ -1,0 +1,151 @@
+// GICv3 interrupt controller, shaped like QEMU's virt board GIC: Distributor
+// at 0x08000000 (64 KiB), Redistributors at 0x080a0000 (0x20000 per PE), the
+// System register CPU interface (ICC_*), and the virtual CPU interface
+// (ICH_*_EL2, ICV_*) with 4 List registers. No LPIs and no ITS.
+//
+// Behaviour choices, all within the GICv3/v4 Architecture Specification
+// (ARM IHI 0069):
+// - Two Security states: GICD_CTLR.DS = 0 at reset (Group 0, Secure Group 1,
+//   Non-secure Group 1; Non-secure accesses see the Non-secure view, §4.1.2,
+//   §12.1.7). Option `disableSecurity` resets with DS = 1 instead; a Secure
+//   write can also set DS (never clear it).
+// - Affinity routing only (ARE_S/ARE_NS RAO/WI, §12.9.4); no legacy mode,
+//   ICC_SRE_ELx.SRE RAO/WI.
+// - 5 priority bits (32 levels), so only ICC_AP0R0/AP1R0 and ICH_AP0R0/AP1R0
+//   exist; the other APR encodings are UNDEFINED.
+// - The Security state of an MMIO access is that of the accessing PE.
+// - Group 0 ICC registers accessed from Non-secure state when SCR_EL3.FIQ == 1
+//   should trap to EL3; with no EL3 trap status they are RAZ/WI here.
+
+import type { CpuView, HostStatus, SysregDevice } from '../../cpu/ports.js';
+import type { InterruptSink, MmioDevice } from '../../memory/mmio.js';
+import { HOST_UNDEF, MAX_CPUS } from '../../cpu/layout.js';
+import { GicCore } from './core.js';
+import { iccClaims, iccRead, iccWrite } from './cpuInterface.js';
+import { GicDistributor } from './distributor.js';
+import { GicRedistributors } from './redistributor.js';
+import { DEFAULT_NUM_INTIDS, GIC_INTERNAL, GICD_SIZE, GICR_STRIDE, MAX_NUM_INTIDS } from './registers.js';
+import { checkGicState, cloneGicState, createGicState, type GicState } from './state.js';
+import { ichClaims, ichRead, ichWrite } from './virtualInterface.js';
+
+export interface Gicv3Options {
+  numCpus: number;
+  /** Total INTIDs (SGIs + PPIs + SPIs), a multiple of 32; default 288 as QEMU virt. */
+  numIntids?: number;
+  cpus: CpuView;
+  /** Called with a PE's LINE_IRQ/LINE_FIQ/LINE_VIRQ/LINE_VFIQ bits whenever they change. */
+  pins: (cpu: number, lines: number) => void;
+  /** Reset with GICD_CTLR.DS = 1 (single Security state). Default false. */
+  disableSecurity?: boolean;
+  /** Reset all interrupts to Non-secure Group 1 and wake all redistributors
+   *  (what EL3 firmware would do before a Non-secure kernel). Default false. */
+  irqResetNonSecure?: boolean;
+}
+
+export class Gicv3 implements InterruptSink, SysregDevice {
+  /** GICD_* frame, GICD_SIZE bytes. */
+  readonly distributor: MmioDevice;
+  /** numCpus consecutive GICR_* frames of GICR_STRIDE bytes. */
+  readonly redistributors: MmioDevice;
+  readonly numCpus: number;
+  readonly numIntids: number;
+  readonly distributorSize = GICD_SIZE;
+  readonly redistributorsSize: number;
+  private readonly core: GicCore;
+
+  constructor(opts: Gicv3Options) {
+    const numIntids = opts.numIntids ?? DEFAULT_NUM_INTIDS;
+    if (!Number.isInteger(opts.numCpus) || opts.numCpus < 1 || opts.numCpus > MAX_CPUS)
+      throw new Error(`Gicv3: numCpus must be 1..${MAX_CPUS}, got ${opts.numCpus}`);
+    if (!Number.isInteger(numIntids) || numIntids % 32 !== 0 || numIntids < 64 || numIntids > MAX_NUM_INTIDS)
+      throw new Error(`Gicv3: numIntids must be a multiple of 32 in 64..${MAX_NUM_INTIDS}, got ${numIntids}`);
+    this.numCpus = opts.numCpus;
+    this.numIntids = numIntids;
+    this.redistributorsSize = opts.numCpus * GICR_STRIDE;
+    const state = createGicState(opts.numCpus, numIntids, {
+      disableSecurity: opts.disableSecurity ?? false,
+      irqResetNonSecure: opts.irqResetNonSecure ?? false,
+    });
+    this.core = new GicCore(state, opts.cpus, opts.pins);
+    this.distributor = new GicDistributor(this.core);
+    this.redistributors = new GicRedistributors(this.core);
+  }
+
+  // ------------------------------------------------------------ InterruptSink
+
+  /** A device drives SPI `intid` (32..numIntids-1). */
+  setSpiLevel(intid: number, level: boolean): void {
+    const g = this.core;
+    if (!Number.isInteger(intid) || intid < GIC_INTERNAL || intid >= g.numIntids) return;
+    if (g.setSpiLevel(intid, level)) g.updateMask(g.spiCpuMask(intid));
+  }
+
+  /** A device drives PPI `intid` (16..31) of PE `cpu`. */
+  setPpiLevel(cpu: number, intid: number, level: boolean): void {
+    const g = this.core;
+    if (!g.validCpu(cpu) || !Number.isInteger(intid) || intid < 16 || intid >= GIC_INTERNAL) return;
+    if (g.setPrivateLevel(cpu, intid, level)) g.updateCpu(cpu);
+  }
+
+  // ------------------------------------------------------------ SysregDevice
+
+  claims(key: number): boolean {
+    return iccClaims(key) || ichClaims(key);
+  }
+
+  read(cpu: number, key: number, out: { value: bigint }): HostStatus {
+    const g = this.core;
+    if (!g.validCpu(cpu)) return HOST_UNDEF;
+    if (ichClaims(key)) return g.el(cpu) >= 2 ? ichRead(g, cpu, key, out) : HOST_UNDEF;
+    return iccRead(g, cpu, key, out);
+  }
+
+  write(cpu: number, key: number, value: bigint): HostStatus {
+    const g = this.core;
+    if (!g.validCpu(cpu)) return HOST_UNDEF;
+    const v = BigInt.asUintN(64, value);
+    if (ichClaims(key)) return g.el(cpu) >= 2 ? ichWrite(g, cpu, key, v) : HOST_UNDEF;
+    return iccWrite(g, cpu, key, v);
+  }
+
+  // --------------------------------------------------------------- machine
+
+  /** Tell the GIC that PE `cpu` changed Security state or entered/left EL3:
+   *  whether a Group 1 interrupt is signalled as IRQ or FIQ depends on it
+   *  (§4.6.2). Cheap; the machine may call it on every such transition. */
+  cpuStateChanged(cpu: number): void {
+    if (this.core.validCpu(cpu)) this.core.updateCpu(cpu);
+  }
+
+  /** Forget cached MPIDR-derived routing (call if MPIDR_EL1 values change). */
+  affinityChanged(): void {
+    this.core.invalidateRoutes();
+    this.core.updateAll();
+  }
+
+  /** Drive `pins` for every PE with the current lines, changed or not. */
+  resyncPins(): void {
+    for (let c = 0; c < this.numCpus; c++) this.core.pins(c, this.core.s.lines[c]!);
+  }
+
+  /** Current LINE_* bits of a PE (as last driven through `pins`). */
+  lines(cpu: number): number {
+    return this.core.s.lines[cpu] ?? 0;
+  }
+
+  // ----------------------------------------------------------------- state
+
+  getState(): GicState {
+    return cloneGicState(this.core.s);
+  }
+
+  /** Load a record from getState(). Lines are recomputed; `pins` is called only
+   *  for PEs whose recomputed lines differ from the record's. */
+  loadState(s: GicState): void {
+    const err = checkGicState(s, this.numCpus, this.numIntids);
+    if (err !== null) throw new Error(`Gicv3.loadState: ${err}`);
+    this.core.s = cloneGicState(s);
+    this.core.invalidateRoutes();
+    this.core.updateAll();
+  }
+}
