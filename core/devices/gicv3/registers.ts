@@ -195,7 +195,7 @@ export const ICH_HCR_EL2_TALL1 = 1 << 12;
 export const ICH_HCR_EL2_TDIR = 1 << 14;
 export const ICH_HCR_EL2_EOIcount_SHIFT = 27;
 /** Writable bits: the enables/traps above and EOIcount (TSEI and DVIM are RES0 here). */
-export const ICH_HCR_EL2_MASK = 0xf80074ff;
+export const ICH_HCR_EL2_MASK = 0xf8005cff;
 
 // ICH_VTR_EL2: ListRegs = 3 (4 LRs), TDS, nV4 (no direct vLPI), A3V, IDbits = 0 (16),
 // PREbits = PRIbits = 4 (5 bits).

@@ -1,0 +1,112 @@
+// Test support for the GICv3 unit tests: a fake CpuView and small accessors.
+// (Not used by the emulator.)
+
+import type { CpuView } from '../../cpu/ports.js';
+import { SLOT_HCR_EL2, SLOT_MPIDR_EL1, SLOT_SCR_EL3 } from '../../cpu/layout.js';
+import { Gicv3, type Gicv3Options } from './gicv3.js';
+import { GICR_SGI_BASE_OFFSET, GICR_STRIDE } from './registers.js';
+
+export class FakeCpus implements CpuView {
+  readonly numCpus: number;
+  els: number[];
+  ns: boolean[];
+  hcr: bigint[];
+  scr: bigint[];
+  mpidr: bigint[];
+  constructor(n: number) {
+    this.numCpus = n;
+    this.els = new Array<number>(n).fill(1);
+    this.ns = new Array<boolean>(n).fill(true);
+    this.hcr = new Array<bigint>(n).fill(0n);
+    this.scr = new Array<bigint>(n).fill(5n); // SCR_EL3.NS, SCR_EL3.FIQ (Group 0 belongs to EL3, as with TF-A)
+    // QEMU virt: Aff0 = cpu % 8 within cluster Aff1 = cpu / 8; bit 31 RES1.
+    this.mpidr = Array.from({ length: n }, (_, i) => 0x80000000n | BigInt(i));
+  }
+  el(cpu: number): number {
+    return this.els[cpu]!;
+  }
+  isNonSecure(cpu: number): boolean {
+    return this.ns[cpu]!;
+  }
+  sysreg(cpu: number, slot: number): bigint {
+    if (slot === SLOT_HCR_EL2) return this.hcr[cpu]!;
+    if (slot === SLOT_SCR_EL3) return this.scr[cpu]!;
+    if (slot === SLOT_MPIDR_EL1) return this.mpidr[cpu]!;
+    return 0n;
+  }
+  nowTick(): number {
+    return 0;
+  }
+  /** Run `f` with PE `cpu` at EL3 (Secure), then restore. */
+  atEl3<T>(cpu: number, f: () => T): T {
+    const el = this.els[cpu]!;
+    this.els[cpu] = 3;
+    try {
+      return f();
+    } finally {
+      this.els[cpu] = el;
+    }
+  }
+  atEl<T>(cpu: number, el: number, f: () => T): T {
+    const old = this.els[cpu]!;
+    this.els[cpu] = el;
+    try {
+      return f();
+    } finally {
+      this.els[cpu] = old;
+    }
+  }
+}
+
+export interface Harness {
+  gic: Gicv3;
+  cpus: FakeCpus;
+  /** Every pins() call, in order. */
+  calls: Array<[number, number]>;
+  /** Current lines per CPU as seen through pins(). */
+  lines: number[];
+  dr(off: number, cpu?: number): number;
+  dw(off: number, v: number, cpu?: number, size?: number): void;
+  rdr(rd: number, off: number, cpu?: number): number;
+  rdw(rd: number, off: number, v: number, cpu?: number): void;
+  sgir(rd: number, off: number, cpu?: number): number;
+  sgiw(rd: number, off: number, v: number, cpu?: number, size?: number): void;
+  /** System register read: [status, value]. */
+  sr(cpu: number, key: number): [number, bigint];
+  sw(cpu: number, key: number, v: bigint | number): number;
+}
+
+export function makeHarness(numCpus: number, opts: Partial<Omit<Gicv3Options, 'cpus' | 'pins' | 'numCpus'>> = {}): Harness {
+  const cpus = new FakeCpus(numCpus);
+  const calls: Array<[number, number]> = [];
+  const lines = new Array<number>(numCpus).fill(0);
+  const gic = new Gicv3({
+    numCpus,
+    cpus,
+    pins: (c, l) => {
+      calls.push([c, l]);
+      lines[c] = l;
+    },
+    ...opts,
+  });
+  // Secure firmware accesses use cpu = -1 (no PE: Secure).
+  return {
+    gic,
+    cpus,
+    calls,
+    lines,
+    dr: (off, cpu = -1) => gic.distributor.read(off, 4, cpu),
+    dw: (off, v, cpu = -1, size = 4) => gic.distributor.write(off, size, v >>> 0, cpu),
+    rdr: (rd, off, cpu = -1) => gic.redistributors.read(rd * GICR_STRIDE + off, 4, cpu),
+    rdw: (rd, off, v, cpu = -1) => gic.redistributors.write(rd * GICR_STRIDE + off, 4, v >>> 0, cpu),
+    sgir: (rd, off, cpu = -1) => gic.redistributors.read(rd * GICR_STRIDE + GICR_SGI_BASE_OFFSET + off, 4, cpu),
+    sgiw: (rd, off, v, cpu = -1, size = 4) =>
+      gic.redistributors.write(rd * GICR_STRIDE + GICR_SGI_BASE_OFFSET + off, size, v >>> 0, cpu),
+    sr: (cpu, key) => {
+      const out = { value: 0n };
+      const st = gic.read(cpu, key, out);
+      return [st, out.value];
+    },
+    sw: (cpu, key, v) => gic.write(cpu, key, BigInt(v)),
+  };
+}
