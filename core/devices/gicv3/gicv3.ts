@@ -139,13 +139,19 @@ export class Gicv3 implements InterruptSink, SysregDevice {
     return cloneGicState(this.core.s);
   }
 
-  /** Load a record from getState(). Lines are recomputed; `pins` is called only
-   *  for PEs whose recomputed lines differ from the record's. */
+  /** Load a record from getState(). Lines are recomputed from it; `pins` is
+   *  called for every PE whose lines differ from what this instance drove
+   *  before the load. */
   loadState(s: GicState): void {
     const err = checkGicState(s, this.numCpus, this.numIntids);
     if (err !== null) throw new Error(`Gicv3.loadState: ${err}`);
-    this.core.s = cloneGicState(s);
-    this.core.invalidateRoutes();
-    this.core.updateAll();
+    const before = [...this.core.s.lines];
+    const g = this.core;
+    g.s = cloneGicState(s);
+    g.invalidateRoutes();
+    g.updateAll(); // calls pins where the record's lines were stale
+    for (let c = 0; c < this.numCpus; c++) {
+      if (g.s.lines[c] !== before[c] && g.s.lines[c] === s.lines[c]) g.pins(c, g.s.lines[c]!);
+    }
   }
 }
