@@ -224,11 +224,11 @@ describe('virtual CPU interface: deactivation and maintenance', () => {
     h.sw(0, ICC_EOIR1_EL1, 70);
     expect(h.hv(ICH_MISR_EL2)[1]).toBe(2n); // U
     expect((h.sgir(0, GICR_ISPENDR0) >>> 25) & 1).toBe(1);
-    expect(h.lines[0] & LINE_IRQ).toBe(LINE_IRQ);
+    expect(h.lines[0]! & LINE_IRQ).toBe(LINE_IRQ);
     // the hypervisor refills: maintenance goes away (level-sensitive)
     h.hv(ICH_LR_EL2(0), lr({ state: 1, vintid: 72 }));
     expect((h.sgir(0, GICR_ISPENDR0) >>> 25) & 1).toBe(0);
-    expect(h.lines[0] & LINE_IRQ).toBe(0);
+    expect(h.lines[0]! & LINE_IRQ).toBe(0);
     // no maintenance interrupt when the virtual interface is disabled
     h.hv(ICH_LR_EL2(0), 0n);
     h.hv(ICH_HCR_EL2, UIE);
