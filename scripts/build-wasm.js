@@ -14,8 +14,8 @@ const newest = Math.max(...sources.map((f) => statSync(f).mtimeMs));
 if (existsSync(out) && statSync(out).mtimeMs > newest && !process.argv.includes('--force')) process.exit(0);
 mkdirSync(join(root, 'build'), { recursive: true });
 const asc = join(root, 'node_modules/assemblyscript/bin/asc.js');
-const args = [asc, join(srcDir, 'index.ts'), '-O3', '--runtime', 'stub', '--importMemory', '--noAssert',
-  '--disable', 'bulk-memory', '--enable', 'bulk-memory', '--outFile', out];
+const args = [asc, join(srcDir, 'index.ts'), '-O3', '--runtime', 'stub', '--importMemory', '--noAssert', '--disableWarning', '201',
+  '--outFile', out];
 if (process.argv.includes('--text')) args.push('--textFile', join(root, 'build/cpu.wat'));
 try {
   execFileSync(process.execPath, args, { stdio: 'inherit', cwd: root });

@@ -11,14 +11,15 @@ export const CPU_STATE_BYTES = 0x2000;
 export const MAX_CPUS = 8;
 export const TLB_BASE = 0x00200000; // MAX_CPUS * TLB_PER_CPU_BYTES
 export const TLB_ENTRIES = 1024; // per TLB, direct mapped; must be a power of two
-export const TLB_ENTRY_BYTES = 32;
+export const TLB_ENTRY_BYTES = 64; // tagR tagW tagX addend ctx pa attrs
 export const TLB_ARRAYS_PER_CPU = 2; // [0] unprivileged (EL0) view, [1] privileged (EL1) view
-export const TLB_PER_CPU_BYTES = 65536; // TLB_ENTRIES * TLB_ENTRY_BYTES * TLB_ARRAYS_PER_CPU
+export const TLB_PER_CPU_BYTES = 131072; // TLB_ENTRIES * TLB_ENTRY_BYTES * TLB_ARRAYS_PER_CPU
 export const DECODE_MEMO_BASE = 0x00300000; // decode memo: encoding -> handler id
 export const DECODE_MEMO_ENTRIES = 65536;
 export const SYSREG_TABLE_BASE = 0x00380000; // u32 descriptor per 16-bit sysreg key
 export const SYSREG_TABLE_ENTRIES = 65536;
-export const PHYS_MAP_BASE = 0x00480000; // reserved for future physical-map tables
+export const COND_TABLE_BASE = 0x00480000; // 16 x u32: bit n set when the condition holds for NZCV = n
+export const BITMASK_TABLE_BASE = 0x00490000; // 8192 x u64: DecodeBitMasks(N:immr:imms) for 64-bit logical immediates
 export const SECURE_RAM_HOST_BASE = 0x01000000; // secure RAM bytes
 export const SECURE_RAM_PA = 0x0e000000;
 export const SECURE_RAM_BYTES = 0x01000000;
@@ -59,11 +60,17 @@ export const ST_UNDEF_COUNT = 0x1d0; // u64, UNDEFINED exceptions raised for uni
 export const ST_LAST_UNDEF_INSN = 0x1d8; // u32
 export const ST_FEATURES = 0x1dc; // u32, FEAT_* bits (mirrors the ID registers)
 export const ST_TLB_GEN = 0x1e0; // u32, bumped on every TLB flush (debug/statistics)
+export const ST_EXC_KIND = 0x1e4; // u32, EXC_* of the last exception taken to EL2/EL3
+export const ST_EXC_COUNT = 0x1e8; // u64, exceptions taken by this CPU (all levels)
+export const ST_TLB_MISSES = 0x1f0; // u64, TLB fills (statistics)
 
 // FP/SIMD registers: V0..V31, 16 bytes each, little-endian.
 export const ST_V = 0x200;
 export const ST_FPCR = 0x400;
 export const ST_FPSR = 0x408;
+
+// Scratch for multi-register transfers (LD1-LD4 gather before commit).
+export const ST_SCRATCH = 0x1c00; // 512 bytes
 
 // System registers: u64 slots at ST_SYSREG + 8*slot.
 export const ST_SYSREG = 0x800;
@@ -141,6 +148,9 @@ export const SR_FLAG_FP = 0x80000; // FPCR/FPSR: subject to CPACR/CPTR FP traps
 export const SR_FLAG_EL0_UCT = 0x100000; // CTR_EL0 at EL0: SCTLR_EL1.UCT
 export const SR_FLAG_EL0_UCI = 0x200000; // DC/IC maintenance at EL0: SCTLR_EL1.UCI
 export const SR_FLAG_EL0_DZE = 0x400000; // DCZID_EL0 / DC ZVA at EL0: SCTLR_EL1.DZE
+export const SR_FLAG_CTX = 0x800000; // a write changes the ASID/VMID context only (TTBRn): no flush needed
+export const SR_FLAG_EL0_UMA = 0x1000000; // DAIF at EL0: SCTLR_EL1.UMA
+export const SR_FLAG_EL0_TIMER = 0x2000000; // accessible at EL0 (timer/counter: further checks in the device)
 
 // Special sysreg ids (SR_KIND_SPECIAL).
 export const SPEC_NZCV = 1;
@@ -167,6 +177,12 @@ export const LINE_VIRQ = 4; // virtual IRQ from the GIC virtual CPU interface
 export const LINE_VFIQ = 8;
 export const LINE_VSERROR = 16; // HCR_EL2.VSE is architectural; this mirrors it for speed
 
+// ---- kind of the last exception taken (ST_EXC_KIND) ----
+export const EXC_SYNC = 0;
+export const EXC_IRQ = 1;
+export const EXC_FIQ = 2;
+export const EXC_SERROR = 3;
+
 // ---- exit reasons of run() ----
 export const EXIT_BUDGET = 0; // executed the whole budget
 export const EXIT_EL2 = 1; // took an exception to EL2: the TypeScript EL2 handler runs next
@@ -181,6 +197,7 @@ export const HOST_OK = 0;
 export const HOST_UNDEF = 1; // the register/encoding is not implemented: UNDEFINED
 export const HOST_ABORT = 2; // the access failed at the bus: synchronous external abort
 export const HOST_TRAP_EL2 = 3; // trap the access to EL2 (EC 0x18)
+export const HOST_TRAP_EL1 = 4; // trap an EL0 access to EL1 (EC 0x18), e.g. CNTKCTL_EL1 controls
 
 // ---- feature bits (ST_FEATURES) ----
 export const FEAT_LSE = 1;

@@ -22,8 +22,8 @@
 // UARTICR writes to RXIC/RTIC have no lasting effect: those bits follow the
 // FIFO level.
 //
-// Enables (UARTCR) are honoured: TX needs UARTEN and TXE, RX needs UARTEN and
-// RXE; bytes refused are counted in the log. Loopback (CR.LBE) feeds
+// Enables (UARTCR) are not enforced, as in QEMU: bytes sent or received while
+// UARTEN/TXE/RXE are clear still pass and are counted in the log. Loopback (CR.LBE) feeds
 // transmitted bytes into the RX FIFO instead of `onTx`.
 // Offsets without a register read as zero and ignore writes, and are counted.
 
@@ -85,9 +85,9 @@ export interface Pl011Log {
   unknownWrites: number;
   /** Last unknown offset accessed, -1 when none. */
   lastUnknownOffset: number;
-  /** Bytes written to UARTDR while the transmitter was disabled. */
+  /** Bytes written to UARTDR while the transmitter was disabled (still sent, as QEMU does). */
   droppedTx: number;
-  /** Bytes pushed while the receiver was disabled. */
+  /** Bytes received while the receiver was disabled (still accepted, as QEMU does). */
   droppedRx: number;
   /** Bytes lost because the RX FIFO was full. */
   overruns: number;
@@ -190,10 +190,8 @@ export class Pl011 implements MmioDevice {
   pushRx(byte: number, tick: number): boolean {
     const b = byte & 0xff;
     this.trace.emit({ tick, cpu: NO_CPU, kind: 'uart-in', byte: b });
-    if ((this.s.cr & (CR_UARTEN | CR_RXE)) !== (CR_UARTEN | CR_RXE)) {
-      this.s.log.droppedRx++;
-      return false;
-    }
+    // Like QEMU's PL011, a disabled receiver still accepts bytes (counted).
+    if ((this.s.cr & (CR_UARTEN | CR_RXE)) !== (CR_UARTEN | CR_RXE)) this.s.log.droppedRx++;
     return this.receive(b);
   }
 
@@ -275,10 +273,9 @@ export class Pl011 implements MmioDevice {
   }
 
   private transmit(b: number, cpu: number): void {
-    if ((this.s.cr & (CR_UARTEN | CR_TXE)) !== (CR_UARTEN | CR_TXE)) {
-      this.s.log.droppedTx++;
-      return;
-    }
+    // QEMU's PL011 transmits even when UARTEN/TXE are clear, and bare-metal
+    // programs written for QEMU rely on it; such bytes are counted.
+    if ((this.s.cr & (CR_UARTEN | CR_TXE)) !== (CR_UARTEN | CR_TXE)) this.s.log.droppedTx++;
     if ((this.s.cr & CR_LBE) !== 0) {
       if ((this.s.cr & CR_RXE) !== 0) this.receive(b);
     } else {

@@ -1,0 +1,266 @@
+// TypeScript face of the wasm CPU core: instantiation with a fixed-size
+// memory, register access through typed views created once, and the host
+// calls the core makes into devices. It holds no simulation state of its
+// own: everything lives in the wasm memory (saved by snapshots).
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as L from './layout.js';
+import { sysregTable, descriptorOf, type CpuFeatures, type SysregInfo } from './sysregs.js';
+import type { CpuView } from './ports.js';
+
+/** What the core asks of the machine. Implementations must not throw for
+ *  guest-caused conditions: they answer with HOST_* statuses. */
+export interface CoreHost {
+  mmioRead(cpu: number, pa: number, size: number): { status: number; value: bigint };
+  mmioWrite(cpu: number, pa: number, size: number, value: bigint): number;
+  sysreg(cpu: number, key: number, isRead: boolean, value: bigint): { status: number; value: bigint };
+  undef(cpu: number, insn: number, pc: bigint): void;
+  exception(cpu: number, fromEl: number, toEl: number, kind: number): void;
+}
+
+export interface CoreOptions {
+  numCpus: number;
+  ramBytes: number;
+  ramPa?: number;
+  features?: Partial<CpuFeatures>;
+}
+
+interface CoreExports {
+  init(cpus: number, ramPaLo: number, ramPaHi: number, ramSizeLo: number, ramSizeHi: number): void;
+  run(cpu: number, budget: number, startLo: number, startHi: number): number;
+  eret(cpu: number): void;
+  writePstate(cpu: number, value: number): void;
+  readPstate(cpu: number): number;
+  flushTlb(cpu: number): void;
+  invalidateVmid(cpuMask: number, vmid: number): void;
+}
+
+const wasmPath = join(dirname(fileURLToPath(import.meta.url)), '../../build/cpu.wasm');
+let cachedModule: WebAssembly.Module | undefined;
+
+function coreModule(): WebAssembly.Module {
+  if (!cachedModule) {
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(wasmPath);
+    } catch {
+      throw new Error(`CPU core not built (${wasmPath} missing): run 'npm run build'`);
+    }
+    cachedModule = new WebAssembly.Module(new Uint8Array(bytes));
+  }
+  return cachedModule;
+}
+
+export class CpuCore implements CpuView {
+  readonly numCpus: number;
+  readonly ramPa: number;
+  readonly ramBytes: number;
+  readonly memory: WebAssembly.Memory;
+  readonly bytes: Uint8Array;
+  readonly u32: Uint32Array;
+  readonly u64: BigUint64Array;
+  readonly sysregs: readonly SysregInfo[];
+  readonly sysregByName: ReadonlyMap<string, SysregInfo>;
+  readonly features: CpuFeatures;
+  private readonly x: CoreExports;
+  private host: CoreHost;
+
+  constructor(opts: CoreOptions, host: CoreHost) {
+    if (!Number.isInteger(opts.numCpus) || opts.numCpus < 1 || opts.numCpus > L.MAX_CPUS) {
+      throw new Error(`number of CPUs must be 1..${L.MAX_CPUS}, got ${opts.numCpus}`);
+    }
+    const maxRam = 0x1_0000_0000 - L.RAM_HOST_BASE - L.WASM_PAGE_BYTES;
+    if (opts.ramBytes < 0x100000 || opts.ramBytes > maxRam || opts.ramBytes % 0x100000 !== 0) {
+      throw new Error(`RAM size must be a multiple of 1 MiB between 1 MiB and ${Math.floor(maxRam / 0x100000)} MiB`);
+    }
+    this.numCpus = opts.numCpus;
+    this.ramPa = opts.ramPa ?? L.RAM_PA_DEFAULT;
+    this.ramBytes = opts.ramBytes;
+    this.features = { lse: opts.features?.lse ?? true, crc32: opts.features?.crc32 ?? true };
+    this.host = host;
+    const pages = Math.ceil((L.RAM_HOST_BASE + opts.ramBytes) / L.WASM_PAGE_BYTES);
+    this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+    const imports = {
+      env: {
+        memory: this.memory,
+        abort: () => {
+          throw new Error('CPU core aborted');
+        },
+        mmioRead: (cpu: number, lo: number, hi: number, size: number): number => {
+          const r = this.host.mmioRead(cpu, (hi >>> 0) * 0x1_0000_0000 + (lo >>> 0), size);
+          this.u64[(this.base(cpu) + L.ST_HOST_VALUE) / 8] = r.value;
+          return r.status;
+        },
+        mmioWrite: (cpu: number, lo: number, hi: number, size: number): number => {
+          const v = this.u64[(this.base(cpu) + L.ST_HOST_VALUE) / 8]!;
+          return this.host.mmioWrite(cpu, (hi >>> 0) * 0x1_0000_0000 + (lo >>> 0), size, v);
+        },
+        sysreg: (cpu: number, key: number, isRead: number): number => {
+          const idx = (this.base(cpu) + L.ST_HOST_VALUE) / 8;
+          const r = this.host.sysreg(cpu, key, isRead !== 0, this.u64[idx]!);
+          if (isRead !== 0) this.u64[idx] = r.value;
+          return r.status;
+        },
+        undef: (cpu: number, insn: number, lo: number, hi: number): void => {
+          this.host.undef(cpu, insn >>> 0, (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0));
+        },
+        exception: (cpu: number, fromEl: number, toEl: number, kind: number): void => {
+          this.host.exception(cpu, fromEl, toEl, kind);
+        },
+      },
+    };
+    const instance = new WebAssembly.Instance(coreModule(), imports);
+    this.x = instance.exports as unknown as CoreExports;
+    this.bytes = new Uint8Array(this.memory.buffer);
+    this.u32 = new Uint32Array(this.memory.buffer);
+    this.u64 = new BigUint64Array(this.memory.buffer);
+    this.sysregs = sysregTable(this.features);
+    this.sysregByName = new Map(this.sysregs.map((r) => [r.name, r]));
+    this.x.init(this.numCpus, this.ramPa >>> 0, Math.floor(this.ramPa / 0x1_0000_0000), this.ramBytes >>> 0, Math.floor(this.ramBytes / 0x1_0000_0000));
+    const table = new Uint32Array(this.memory.buffer, L.SYSREG_TABLE_BASE, L.SYSREG_TABLE_ENTRIES);
+    for (const r of this.sysregs) table[r.key] = descriptorOf(r);
+    for (let c = 0; c < this.numCpus; c++) this.reset(c);
+  }
+
+  /** Replace the host (used when a machine is rebuilt around an existing core). */
+  setHost(host: CoreHost): void {
+    this.host = host;
+  }
+
+  base(cpu: number): number {
+    return L.CPU_STATE_BASE + cpu * L.CPU_STATE_BYTES;
+  }
+
+  /** Architectural reset of one CPU: EL3-owned state set up for a Non-secure
+   *  EL1 entry, as firmware would leave it (SCR_EL3.NS/HCE/RW, HCR_EL2.RW). */
+  reset(cpu: number): void {
+    const b = this.base(cpu);
+    this.bytes.fill(0, b, b + L.CPU_STATE_BYTES);
+    this.u32[(b + L.ST_CPU_INDEX) / 4] = cpu;
+    let feats = L.FEAT_EL2 | L.FEAT_EL3;
+    if (this.features.lse) feats |= L.FEAT_LSE;
+    if (this.features.crc32) feats |= L.FEAT_CRC32;
+    this.u32[(b + L.ST_FEATURES) / 4] = feats;
+    for (const r of this.sysregs) {
+      if (r.kind === 'rw' || r.kind === 'ro' || r.kind === 'wo') this.setSysregSlot(cpu, r.slot, r.reset);
+    }
+    this.setSysregSlot(cpu, L.SLOT_MPIDR_EL1, 0x8000_0000n | BigInt(cpu));
+    this.setSysregSlot(cpu, L.SLOT_VMPIDR_EL2, 0x8000_0000n | BigInt(cpu));
+    this.setSysregSlot(cpu, L.SLOT_VPIDR_EL2, this.sysregSlot(cpu, L.SLOT_MIDR_EL1));
+    // SCR_EL3: NS=1, SMD=0, HCE=1, RW=1 (D13.2.117); HCR_EL2.RW=1 (EL1 is AArch64).
+    this.setSysregSlot(cpu, L.SLOT_SCR_EL3, (1n << 0n) | (1n << 8n) | (1n << 10n));
+    this.setSysregSlot(cpu, L.SLOT_HCR_EL2, 1n << 31n);
+    this.u32[(b + L.ST_NS) / 4] = 1;
+    // EL1h, all interrupts masked.
+    this.x.writePstate(cpu, 0x3c5);
+  }
+
+  run(cpu: number, budget: number, startTick: number): number {
+    return this.x.run(cpu, budget, startTick >>> 0, Math.floor(startTick / 0x1_0000_0000));
+  }
+  executed(cpu: number): number {
+    return this.u32[(this.base(cpu) + L.ST_EXECUTED) / 4]!;
+  }
+  eret(cpu: number): void {
+    this.x.eret(cpu);
+  }
+  flushTlb(cpu: number): void {
+    this.x.flushTlb(cpu);
+  }
+  invalidateVmid(cpuMask: number, vmid: number): void {
+    this.x.invalidateVmid(cpuMask, vmid);
+  }
+
+  // ---- registers ----
+  getX(cpu: number, n: number): bigint {
+    if (n === 31) return 0n;
+    return this.u64[(this.base(cpu) + L.ST_X + n * 8) / 8]!;
+  }
+  setX(cpu: number, n: number, v: bigint): void {
+    if (n === 31) return;
+    this.u64[(this.base(cpu) + L.ST_X + n * 8) / 8] = BigInt.asUintN(64, v);
+  }
+  /** The current stack pointer (slot 31). */
+  getSp(cpu: number): bigint {
+    return this.u64[(this.base(cpu) + L.ST_X + 31 * 8) / 8]!;
+  }
+  setSp(cpu: number, v: bigint): void {
+    this.u64[(this.base(cpu) + L.ST_X + 31 * 8) / 8] = BigInt.asUintN(64, v);
+  }
+  getPc(cpu: number): bigint {
+    return this.u64[(this.base(cpu) + L.ST_PC) / 8]!;
+  }
+  setPc(cpu: number, v: bigint): void {
+    this.u64[(this.base(cpu) + L.ST_PC) / 8] = BigInt.asUintN(64, v);
+  }
+  pstate(cpu: number): number {
+    return this.x.readPstate(cpu) >>> 0;
+  }
+  setPstate(cpu: number, v: number): void {
+    this.x.writePstate(cpu, v | 0);
+  }
+  el(cpu: number): number {
+    return this.u32[(this.base(cpu) + L.ST_EL) / 4]!;
+  }
+  isNonSecure(cpu: number): boolean {
+    return this.u32[(this.base(cpu) + L.ST_NS) / 4] !== 0;
+  }
+  sysreg(cpu: number, slot: number): bigint {
+    return this.sysregSlot(cpu, slot);
+  }
+  sysregSlot(cpu: number, slot: number): bigint {
+    return this.u64[(this.base(cpu) + L.ST_SYSREG + slot * 8) / 8]!;
+  }
+  setSysregSlot(cpu: number, slot: number, v: bigint): void {
+    this.u64[(this.base(cpu) + L.ST_SYSREG + slot * 8) / 8] = BigInt.asUintN(64, v);
+  }
+  nowTick(cpu: number): number {
+    return Number(this.u64[(this.base(cpu) + L.ST_NOW_TICK) / 8]!);
+  }
+  setNowTick(cpu: number, tick: number): void {
+    this.u64[(this.base(cpu) + L.ST_NOW_TICK) / 8] = BigInt(tick);
+  }
+  irqLines(cpu: number): number {
+    return this.u32[(this.base(cpu) + L.ST_IRQ_LINES) / 4]!;
+  }
+  setIrqLines(cpu: number, lines: number): void {
+    this.u32[(this.base(cpu) + L.ST_IRQ_LINES) / 4] = lines;
+  }
+  excKind(cpu: number): number {
+    return this.u32[(this.base(cpu) + L.ST_EXC_KIND) / 4]!;
+  }
+  undefCount(cpu: number): number {
+    return Number(this.u64[(this.base(cpu) + L.ST_UNDEF_COUNT) / 8]!);
+  }
+  /** 128-bit V register as [lo, hi]. */
+  getV(cpu: number, n: number): [bigint, bigint] {
+    const i = (this.base(cpu) + L.ST_V + n * 16) / 8;
+    return [this.u64[i]!, this.u64[i + 1]!];
+  }
+
+  // ---- physical memory (RAM only; for loaders and EL2/EL3 software) ----
+  /** Host offset of a RAM physical address range, or -1 when not all RAM. */
+  ramOffset(pa: number, len: number): number {
+    const off = pa - this.ramPa;
+    if (off < 0 || off + len > this.ramBytes) return -1;
+    return L.RAM_HOST_BASE + off;
+  }
+  secureRamOffset(pa: number, len: number): number {
+    const off = pa - L.SECURE_RAM_PA;
+    if (off < 0 || off + len > L.SECURE_RAM_BYTES) return -1;
+    return L.SECURE_RAM_HOST_BASE + off;
+  }
+  writePhys(pa: number, data: Uint8Array): void {
+    let off = this.ramOffset(pa, data.length);
+    if (off < 0) off = this.secureRamOffset(pa, data.length);
+    if (off < 0) throw new Error(`physical range 0x${pa.toString(16)}+0x${data.length.toString(16)} is not RAM`);
+    this.bytes.set(data, off);
+  }
+  readPhys(pa: number, len: number): Uint8Array {
+    let off = this.ramOffset(pa, len);
+    if (off < 0) off = this.secureRamOffset(pa, len);
+    if (off < 0) throw new Error(`physical range 0x${pa.toString(16)}+0x${len.toString(16)} is not RAM`);
+    return this.bytes.subarray(off, off + len);
+  }
+}

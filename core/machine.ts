@@ -1,0 +1,348 @@
+// The board: wires a configuration into a runnable QEMU-virt-shaped machine
+// (CPUs, RAM, GICv3, generic timers, PL011, PL031, secure RAM) and runs it
+// from one event clock. CPUs run in a fixed round-robin over time windows;
+// a window ends at the quantum or at the next scheduled event, whichever is
+// first, and events fire between windows. When every CPU waits, the clock
+// jumps to the next event. Nothing here reads wall time.
+import { CpuCore } from './cpu/cpu.js';
+import * as L from './cpu/layout.js';
+import { EventQueue, type ScheduledEvent } from './clock/eventQueue.js';
+import { Prng } from './clock/prng.js';
+import { TraceSink } from './trace/sink.js';
+import { hex64 } from './trace/events.js';
+import { Gicv3 } from './devices/gicv3/gicv3.js';
+import { GenericTimer, GTIMER_EVENT_KIND } from './devices/timer/genericTimer.js';
+import { Pl011 } from './devices/pl011.js';
+import { Pl031, PL031_EVENT_KIND } from './devices/pl031.js';
+import { PhysicalBus } from './memory/bus.js';
+import { psciCall, type PowerState, type PsciPlatform } from './firmware/psci.js';
+
+export const GICD_BASE = 0x0800_0000;
+export const GICR_BASE = 0x080a_0000;
+export const UART_BASE = 0x0900_0000;
+export const RTC_BASE = 0x0901_0000;
+export const RAM_BASE = 0x4000_0000;
+
+/** Event kind for a byte arriving on the UART (target = byte). */
+export const UART_RX_EVENT_KIND = 'uart-rx';
+
+export interface MachineConfig {
+  numCpus: number;
+  ramBytes: number;
+  seed: bigint;
+  /** Instructions per CPU per round-robin window. */
+  quantumTicks?: number;
+  /** PL031 epoch at virtual time 0 (seconds since 1970). */
+  rtcEpochSeconds?: number;
+  lse?: boolean;
+  traceVerbosity?: number;
+}
+
+export type CpuRunState = 'off' | 'on-pending' | 'running' | 'wfi' | 'wfe';
+
+/** Why a run stopped. */
+export type StopReason =
+  | { kind: 'system-off' }
+  | { kind: 'system-reset' }
+  | { kind: 'instruction-limit' }
+  | { kind: 'idle' } // every CPU waits and nothing is scheduled
+  | { kind: 'halt'; message: string };
+
+/** Machine-level state that is not inside a component (versioned, plain data). */
+export interface MachineState {
+  version: 1;
+  nowTick: number;
+  instructions: number;
+  exceptionCount: number;
+  cpuStates: CpuRunState[];
+  stopped: StopReason | null;
+}
+
+/** Handler for exceptions taken to EL2/EL3 (the TypeScript software at those levels). */
+export interface HighLevelSoftware {
+  /** Handle an exception taken to `toEl` on `cpu`; must leave the CPU ready to run (usually via eret). */
+  handle(m: Machine, cpu: number, toEl: number): void;
+}
+
+export class Machine implements PsciPlatform {
+  readonly config: Required<MachineConfig>;
+  readonly core: CpuCore;
+  readonly queue = new EventQueue();
+  readonly prng: Prng;
+  readonly trace: TraceSink;
+  readonly bus = new PhysicalBus();
+  readonly gic: Gicv3;
+  readonly timer: GenericTimer;
+  readonly uart: Pl011;
+  readonly rtc: Pl031;
+  /** Software at EL2/EL3; the default is the PSCI firmware stand-in. */
+  software: HighLevelSoftware;
+  /** Console output sink (UART TX bytes). */
+  onConsole: (byte: number) => void = () => {};
+  /** Diagnostics (unimplemented encodings and the like), not simulation state. */
+  onDiagnostic: (message: string) => void = () => {};
+  private s: MachineState;
+
+  constructor(cfg: MachineConfig) {
+    this.config = {
+      quantumTicks: 10_000,
+      rtcEpochSeconds: 1_700_000_000,
+      lse: true,
+      traceVerbosity: 0,
+      ...cfg,
+    };
+    this.prng = new Prng(cfg.seed);
+    this.trace = new TraceSink({ verbosity: this.config.traceVerbosity, ringSize: 64 });
+    this.s = {
+      version: 1,
+      nowTick: 0,
+      instructions: 0,
+      exceptionCount: 0,
+      cpuStates: Array.from({ length: cfg.numCpus }, (_, i) => (i === 0 ? 'running' : 'off')),
+      stopped: null,
+    };
+    this.core = new CpuCore(
+      { numCpus: cfg.numCpus, ramBytes: cfg.ramBytes, ramPa: RAM_BASE, features: { lse: this.config.lse } },
+      {
+        mmioRead: (cpu, pa, size) => {
+          const v = this.bus.read(pa, size, cpu);
+          return v === undefined ? { status: L.HOST_ABORT, value: 0n } : { status: L.HOST_OK, value: v };
+        },
+        mmioWrite: (cpu, pa, size, value) => (this.bus.write(pa, size, value, cpu) ? L.HOST_OK : L.HOST_ABORT),
+        sysreg: (cpu, key, isRead, value) => this.sysregAccess(cpu, key, isRead, value),
+        undef: (cpu, insn, pc) => this.onUndef(cpu, insn, pc),
+        exception: (cpu, fromEl, toEl, kind) => this.onException(cpu, fromEl, toEl, kind),
+      },
+    );
+    const cpus = this.core;
+    this.gic = new Gicv3({
+      numCpus: cfg.numCpus,
+      cpus,
+      pins: (cpu, lines) => this.core.setIrqLines(cpu, lines),
+      disableSecurity: true,
+    });
+    this.timer = new GenericTimer({ cpus, irq: this.gic, queue: this.queue, trace: this.trace, hasEl2: true, hasEl3: true });
+    this.uart = new Pl011({ irq: this.gic, trace: this.trace, cpus, onTx: (b) => this.onConsole(b) });
+    this.rtc = new Pl031({ irq: this.gic, queue: this.queue, cpus, baseEpochSeconds: this.config.rtcEpochSeconds });
+    this.bus.map(GICD_BASE, this.gic.distributorSize, this.gic.distributor);
+    this.bus.map(GICR_BASE, this.gic.redistributorsSize, this.gic.redistributors);
+    this.bus.map(UART_BASE, 0x1000, this.uart);
+    this.bus.map(RTC_BASE, 0x1000, this.rtc);
+    this.software = { handle: (m, cpu, toEl) => m.firmwareStandIn(cpu, toEl) };
+  }
+
+  get numCpus(): number {
+    return this.config.numCpus;
+  }
+  get nowTick(): number {
+    return this.s.nowTick;
+  }
+  get instructions(): number {
+    return this.s.instructions;
+  }
+  get stopped(): StopReason | null {
+    return this.s.stopped;
+  }
+  cpuState(cpu: number): CpuRunState {
+    return this.s.cpuStates[cpu]!;
+  }
+
+  /** Stop the run at the end of the current instruction batch. */
+  stop(reason: StopReason): void {
+    if (!this.s.stopped) {
+      this.s.stopped = reason;
+      this.trace.emit({ kind: 'halt', tick: this.s.nowTick, cpu: -1, reason: reason.kind === 'halt' ? reason.message : reason.kind });
+    }
+  }
+
+  // ---- host calls from the core ----
+
+  private sysregAccess(cpu: number, key: number, isRead: boolean, value: bigint): { status: number; value: bigint } {
+    const dev = this.gic.claims(key) ? this.gic : this.timer.claims(key) ? this.timer : undefined;
+    if (!dev) return { status: L.HOST_UNDEF, value: 0n };
+    if (isRead) {
+      const out = { value: 0n };
+      const status = dev.read(cpu, key, out);
+      return { status, value: out.value };
+    }
+    return { status: dev.write(cpu, key, value), value: 0n };
+  }
+
+  private onUndef(cpu: number, insn: number, pc: bigint): void {
+    this.trace.emit({ kind: 'undef', tick: this.core.nowTick(cpu), cpu, insn, pc: hex64(pc) });
+    this.onDiagnostic(`cpu${cpu}: unimplemented encoding 0x${insn.toString(16).padStart(8, '0')} at pc 0x${pc.toString(16)} (UNDEFINED)`);
+  }
+
+  private onException(cpu: number, fromEl: number, toEl: number, kind: number): void {
+    const n = ++this.s.exceptionCount;
+    const slots = toEl === 1 ? [L.SLOT_ESR_EL1, L.SLOT_ELR_EL1, L.SLOT_FAR_EL1] : toEl === 2 ? [L.SLOT_ESR_EL2, L.SLOT_ELR_EL2, L.SLOT_FAR_EL2] : [L.SLOT_ESR_EL3, L.SLOT_ELR_EL3, L.SLOT_FAR_EL3];
+    const sync = kind === L.EXC_SYNC;
+    const esr = sync ? this.core.sysreg(cpu, slots[0]!) : 0n;
+    this.trace.emit({
+      kind: 'exception', tick: this.core.nowTick(cpu), cpu, n,
+      type: (['sync', 'irq', 'fiq', 'serror'] as const)[kind]!,
+      fromEl, toEl, ec: Number((esr >> 26n) & 0x3fn), esr: hex64(esr),
+      elr: hex64(this.core.sysreg(cpu, slots[1]!)), far: hex64(sync ? this.core.sysreg(cpu, slots[2]!) : 0n),
+    });
+  }
+
+  // ---- EL2/EL3 stand-in for bare-metal runs ----
+
+  /** PSCI over HVC (EL2) and SMC (EL3); anything else at those levels stops the run. */
+  firmwareStandIn(cpu: number, toEl: number): void {
+    const esr = this.core.sysreg(cpu, toEl === 2 ? L.SLOT_ESR_EL2 : L.SLOT_ESR_EL3);
+    const ec = Number((esr >> 26n) & 0x3fn);
+    const kind = this.core.excKind(cpu);
+    if (kind === L.EXC_SYNC && ((toEl === 2 && ec === 0x16) || (toEl === 3 && ec === 0x17))) {
+      this.smcccCall(cpu);
+      if (this.cpuState(cpu) !== 'off' && !this.s.stopped) this.core.eret(cpu);
+      return;
+    }
+    this.stop({ kind: 'halt', message: `cpu${cpu}: exception to EL${toEl} (EC 0x${ec.toString(16)}, ESR 0x${esr.toString(16)}) with no EL${toEl} software to handle it` });
+  }
+
+  /** An SMCCC call (x0 = function id) from `cpu`, answered in x0. */
+  smcccCall(cpu: number): void {
+    const fn = Number(this.core.getX(cpu, 0) & 0xffff_ffffn);
+    const args = [this.core.getX(cpu, 1), this.core.getX(cpu, 2), this.core.getX(cpu, 3)];
+    const callerEl = Number((this.core.sysreg(cpu, L.SLOT_SPSR_EL2) >> 2n) & 3n) || 1;
+    const result = psciCall(this, { cpu, callerEl, fn, args });
+    if (result !== null) this.core.setX(cpu, 0, result);
+    this.trace.emit({ kind: 'psci', tick: this.core.nowTick(cpu), cpu, fn, args: args.map(hex64), result: hex64(result ?? 0n) });
+  }
+
+  // ---- PsciPlatform ----
+  powerState(cpu: number): PowerState {
+    const st = this.s.cpuStates[cpu]!;
+    return st === 'off' ? 'off' : st === 'on-pending' ? 'on-pending' : 'on';
+  }
+  mpidr(cpu: number): bigint {
+    return this.core.sysreg(cpu, L.SLOT_MPIDR_EL1);
+  }
+  validEntry(pa: bigint): boolean {
+    return pa % 4n === 0n && this.core.ramOffset(Number(pa), 4) >= 0;
+  }
+  cpuOn(cpu: number, el: number, entry: bigint, contextId: bigint): void {
+    const lines = this.core.irqLines(cpu);
+    this.core.reset(cpu);
+    this.core.setIrqLines(cpu, lines);
+    this.core.setPc(cpu, entry);
+    this.core.setX(cpu, 0, contextId);
+    this.core.setPstate(cpu, 0x3c0 | (el << 2) | 1);
+    this.s.cpuStates[cpu] = 'on-pending';
+  }
+  cpuOff(cpu: number): void {
+    this.s.cpuStates[cpu] = 'off';
+  }
+  standby(cpu: number): void {
+    this.s.cpuStates[cpu] = 'wfi';
+  }
+  systemOff(): void {
+    this.stop({ kind: 'system-off' });
+  }
+  systemReset(): void {
+    this.stop({ kind: 'system-reset' });
+  }
+
+  // ---- clock ----
+
+  /** Schedule a UART RX byte at `tick` (an external input). */
+  scheduleUartRx(tick: number, byte: number): void {
+    this.queue.schedule(Math.max(tick, this.s.nowTick), UART_RX_EVENT_KIND, byte & 0xff);
+  }
+
+  private fire(ev: ScheduledEvent): void {
+    switch (ev.kind) {
+      case GTIMER_EVENT_KIND:
+        this.timer.onEvent(ev);
+        return;
+      case PL031_EVENT_KIND:
+        this.rtc.onEvent(ev);
+        return;
+      case UART_RX_EVENT_KIND:
+        if (!this.uart.pushRx(ev.target, ev.tick)) {
+          // FIFO full: retry one microsecond later, as a sender with flow control would.
+          this.queue.schedule(ev.tick + 1000, UART_RX_EVENT_KIND, ev.target);
+        }
+        return;
+    }
+    this.stop({ kind: 'halt', message: `unknown event kind '${ev.kind}'` });
+  }
+
+  private fireDue(): void {
+    for (let ev = this.queue.popDue(this.s.nowTick); ev; ev = this.queue.popDue(this.s.nowTick)) this.fire(ev);
+  }
+
+  /**
+   * Run until a stop condition or until `maxInstructions` in total have
+   * executed. Returns the stop reason (also kept in the state).
+   */
+  run(maxInstructions = Number.MAX_SAFE_INTEGER): StopReason {
+    const n = this.config.numCpus;
+    const states = this.s.cpuStates;
+    while (!this.s.stopped) {
+      if (this.s.instructions >= maxInstructions) return { kind: 'instruction-limit' };
+      this.fireDue();
+      if (this.s.stopped) break;
+      const now = this.s.nowTick;
+      const nextEvent = this.queue.nextTick();
+      let windowEnd = Math.min(now + this.config.quantumTicks, nextEvent);
+      const left = maxInstructions - this.s.instructions;
+      if (windowEnd - now > left) windowEnd = now + Math.max(1, Math.ceil(left / n));
+      let ran = false;
+      for (let cpu = 0; cpu < n && !this.s.stopped; cpu++) {
+        let st = states[cpu]!;
+        if (st === 'off') continue;
+        if (st === 'wfi') {
+          if (this.core.irqLines(cpu) === 0) continue;
+          st = states[cpu] = 'running';
+        } else if (st === 'wfe') {
+          st = states[cpu] = 'running'; // WFE sleeps for at most one window
+        } else if (st === 'on-pending') {
+          st = states[cpu] = 'running';
+        }
+        ran = true;
+        let used = 0;
+        const budget = windowEnd - now;
+        while (used < budget && !this.s.stopped) {
+          const reason = this.core.run(cpu, budget - used, now + used);
+          const did = this.core.executed(cpu);
+          used += did;
+          this.s.instructions += did;
+          if (reason === L.EXIT_BUDGET || reason === L.EXIT_HOST) continue;
+          if (reason === L.EXIT_EL2 || reason === L.EXIT_EL3) {
+            this.core.setNowTick(cpu, now + used);
+            this.software.handle(this, cpu, reason === L.EXIT_EL2 ? 2 : 3);
+            if (states[cpu] !== 'running') break;
+            continue;
+          }
+          if (reason === L.EXIT_WFI) {
+            states[cpu] = 'wfi';
+            break;
+          }
+          if (reason === L.EXIT_WFE) {
+            states[cpu] = 'wfe';
+            break;
+          }
+          this.stop({ kind: 'halt', message: `cpu${cpu}: core stopped (exit ${reason}) at pc 0x${this.core.getPc(cpu).toString(16)}` });
+        }
+      }
+      if (ran) {
+        this.s.nowTick = windowEnd;
+      } else if (nextEvent !== Infinity) {
+        this.s.nowTick = Math.max(nextEvent, now);
+      } else {
+        this.stop({ kind: 'idle' });
+      }
+    }
+    return this.s.stopped!;
+  }
+
+  getMachineState(): MachineState {
+    return structuredClone(this.s);
+  }
+  loadMachineState(s: MachineState): void {
+    if (s.version !== 1) throw new Error(`machine state version ${s.version} not supported`);
+    this.s = structuredClone(s);
+  }
+}
