@@ -199,7 +199,7 @@ export function iccWrite(g: GicCore, cpu: number, key: number, value: bigint): H
 // ------------------------------------------------------------------ helpers
 
 /** Non-secure access while Group 0 belongs to EL3 (DS == 0, SCR_EL3.FIQ == 1):
- *  PMR/RPR show the Non-secure view (§4.8.6, Figure 4-?) and the Group 0
+ *  PMR/RPR show the Non-secure view (§4.8.6, "Software accesses of interrupt priority") and the Group 0
  *  registers are not available (the architecture traps them to EL3; this model
  *  has no EL3 trap status, so they are RAZ/WI). */
 function nsRestricted(g: GicCore, cpu: number): boolean {
@@ -348,8 +348,8 @@ function deactivateInterrupt(g: GicCore, cpu: number, value: bigint): void {
 }
 
 /** ICC_SGI0R_EL1 (kind 0), ICC_SGI1R_EL1 (1), ICC_ASGI1R_EL1 (2): §12.2.20-22
- *  and the SGI forwarding rules of §12.11 (GICR_NSACR) / Table 12-? ("SGI
- *  generation"). */
+ *  and the SGI forwarding rules (which group the target's SGI must have,
+ *  and GICR_NSACR for Non-secure requests of Secure SGIs). */
 function generateSgi(g: GicCore, cpu: number, kind: number, value: bigint): void {
   const lo = Number(value & 0xffffffffn) >>> 0;
   const hi = Number((value >> 32n) & 0xffffffffn) >>> 0;

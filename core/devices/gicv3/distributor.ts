@@ -76,7 +76,7 @@ export class GicDistributor implements MmioDevice {
   // --------------------------------------------------------------- helpers
 
   private nsMask(n: number, cpu: number): number {
-    // Non-secure accesses reach only Non-secure Group 1 interrupts (§4.1.2?).
+    // Non-secure accesses reach only Non-secure Group 1 interrupts ("Non-secure access to Secure interrupt state is RAZ/WI", §4.1.2 and the register descriptions).
     return this.g.fullView(cpu) ? 0xffffffff : this.g.s.gicd_igroupr[n]!;
   }
 

@@ -163,6 +163,34 @@ describe('GICD_CTLR and security views', () => {
   });
 });
 
+describe('configuration registers', () => {
+  it('GICD_ICFGR, ISACTIVER/ICACTIVER and GICR_ICFGR1 read back; SGI/PPI words of the Distributor are RAZ/WI', () => {
+    const h = makeHarness(1, { irqResetNonSecure: true });
+    expect(h.dr(GICD_IGROUPR + 4)).toBe(0xffffffff);
+    expect(h.rdr(0, GICR_WAKER)).toBe(0);
+    h.dw(GICD_ICFGR + 8, 0xaaaaaaaa, 0);
+    expect(h.dr(GICD_ICFGR + 8, 0)).toBe(0xaaaaaaaa);
+    h.dw(GICD_ICFGR + 8, 0xffffffff, 0);
+    expect(h.dr(GICD_ICFGR + 8, 0)).toBe(0xaaaaaaaa); // bit 0 of each field is RES0
+    h.dw(GICD_ICFGR, 0xaaaaaaaa, 0); // INTIDs 0..15: RAZ/WI with ARE
+    expect(h.dr(GICD_ICFGR)).toBe(0);
+    h.dw(GICD_ISENABLER, 0xffffffff);
+    expect(h.dr(GICD_ISENABLER)).toBe(0);
+    h.dw(0xc00 + 4 * 4, 0x8, 0); // GICD_ICFGR4: INTID 65 edge
+    h.dw(0x300 + 8, 0x3, 0); // GICD_ISACTIVER2
+    expect(h.dr(0x300 + 8)).toBe(3);
+    h.dw(0x380 + 8, 0x1, 0); // GICD_ICACTIVER2
+    expect(h.dr(0x380 + 8)).toBe(2);
+    h.sgiw(0, 0xc04, 0x8, 0); // GICR_ICFGR1: PPI 17 edge
+    expect(h.sgir(0, 0xc04, 0)).toBe(0x8);
+    h.gic.setPpiLevel(0, 17, true);
+    h.gic.setPpiLevel(0, 17, false);
+    expect((h.sgir(0, GICR_ISPENDR0) >>> 17) & 1).toBe(1); // latched
+    // Byte reads of word registers return the addressed byte
+    expect(h.gic.distributor.read(GICD_ICFGR + 8 + 1, 1, 0)).toBe(0xaa);
+  });
+});
+
 describe('GICR_WAKER', () => {
   it('ProcessorSleep/ChildrenAsleep handshake, Secure only', () => {
     const h = makeHarness(2);
@@ -506,6 +534,12 @@ describe('SGIs and PPIs', () => {
     expect(h.sgir(1, GICR_ISPENDR0) & 1).toBe(0);
     h.sw(0, ICC_SGI0R_EL1, 0b10n); // Group 0 SGI from Non-secure (NSACR = 0): dropped
     expect(h.sgir(1, GICR_ISPENDR0) & 1).toBe(0);
+    h.sgiw(1, 0xe00, 0x1); // GICR_NSACR: NS may raise Group 0 SGI 0
+    expect(h.sgir(1, 0xe00, 0)).toBe(0); // Secure-only register
+    h.sw(0, ICC_SGI0R_EL1, 0b10n);
+    expect(h.sgir(1, GICR_ISPENDR0) & 1).toBe(1);
+    h.sgiw(1, 0x280, 1); // GICR_ICPENDR0 (Secure)
+    h.sgiw(1, 0xe00, 0);
     h.cpus.atEl3(0, () => h.sw(0, ICC_SGI0R_EL1, 0b10n));
     expect(h.sgir(1, GICR_ISPENDR0) & 1).toBe(1);
   });

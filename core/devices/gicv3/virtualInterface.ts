@@ -86,7 +86,7 @@ import {
   ctz32,
 } from './registers.js';
 
-/** First LPI INTID: vLPIs in List registers skip the EOImode split (§6.2.?). */
+/** First LPI INTID: vLPIs in List registers skip the EOImode split (VirtualWriteEOIR0/1 pseudocode). */
 const LPI_INTID_START = 8192;
 
 // ------------------------------------------------------------- LR accessors
@@ -155,8 +155,8 @@ function hppvi(v: GicVirtualInterfaceState): number {
 }
 
 /** Can LR `i` be signalled: above the virtual priority mask and with a higher
- *  group priority than the virtual running priority (§6.?, "Virtual interrupt
- *  prioritization")? */
+ *  group priority than the virtual running priority (§6, virtual interrupt
+ *  prioritization; ARM ARM CanSignalVirtualInterrupt)? */
 function vCanPreempt(v: GicVirtualInterfaceState, i: number): boolean {
   const p = lrPriority(v, i);
   if (p >= vpmr(v)) return false;
@@ -350,7 +350,7 @@ function findActive(v: GicVirtualInterfaceState, intid: number): number {
 }
 
 /** Deactivate LR `i`; with HW == 1 also deactivate the physical INTID
- *  (pINTID) in the Distributor/Redistributor (§6.?, "HW = 1 List registers"). */
+ *  (pINTID) in the Distributor/Redistributor (§6, List registers with HW == 1; VirtualDeactivate pseudocode). */
 function vDeactivate(g: GicCore, cpu: number, v: GicVirtualInterfaceState, i: number): void {
   const hi = v.ich_lr_hi[i]!;
   setLrState(v, i, lrState(v, i) & ~ICH_LR_STATE_ACTIVE); // Active → Invalid, Active+Pending → Pending
