@@ -536,8 +536,12 @@ describe('SGIs and PPIs', () => {
     expect(h.sgir(1, GICR_ISPENDR0) & 1).toBe(0);
     h.sgiw(1, 0xe00, 0x1); // GICR_NSACR: NS may raise Group 0 SGI 0
     expect(h.sgir(1, 0xe00, 0)).toBe(0); // Secure-only register
+    h.sw(0, ICC_SGI0R_EL1, 0b10n); // SCR_EL3.FIQ = 1: would trap to EL3, ignored here
+    expect(h.sgir(1, GICR_ISPENDR0) & 1).toBe(0);
+    h.cpus.scr[0] = 1n; // SCR_EL3.FIQ = 0
     h.sw(0, ICC_SGI0R_EL1, 0b10n);
     expect(h.sgir(1, GICR_ISPENDR0) & 1).toBe(1);
+    h.cpus.scr[0] = 5n;
     h.sgiw(1, 0x280, 1); // GICR_ICPENDR0 (Secure)
     h.sgiw(1, 0xe00, 0);
     h.cpus.atEl3(0, () => h.sw(0, ICC_SGI0R_EL1, 0b10n));
