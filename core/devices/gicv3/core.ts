@@ -27,6 +27,7 @@ import {
   GRP_G1NS,
   GRP_G1S,
   MAINTENANCE_INTID,
+  NO_PENDING,
   SCR_EL3_EEL2,
   SCR_EL3_NS,
   ctz32,
@@ -38,11 +39,8 @@ import { maintenanceLevel, virtualLines } from './virtualInterface.js';
 /** spiTarget values besides a CPU index. */
 export const TARGET_NONE = -1;
 export const TARGET_1_OF_N = -2;
-/** Priority value meaning "no pending interrupt" in hppi results. */
-export const NO_PENDING = 0x100;
 
 export type PinsCallback = (cpu: number, lines: number) => void;
-
 
 export class GicCore {
   s: GicState;
@@ -53,6 +51,10 @@ export class GicCore {
   readonly pins: PinsCallback;
   /** Derived from GICD_IROUTER and MPIDRs (not state: rebuilt by retarget()). */
   private readonly spiTarget: Int16Array;
+  /** Derived: bit per SPI routed to each PE (numCpus × words), and the
+   *  1-of-N SPIs, so the HPPI scan skips other PEs' SPIs a word at a time. */
+  private readonly targetBits: Uint32Array;
+  private readonly irmBits: Uint32Array;
   private irmCount = 0;
   /** Routes are resolved lazily so MPIDRs may be set after construction. */
   private routesValid = false;
@@ -69,6 +71,8 @@ export class GicCore {
     this.cpus = cpus;
     this.pins = pins;
     this.spiTarget = new Int16Array(s.numIntids).fill(TARGET_NONE);
+    this.targetBits = new Uint32Array(s.numCpus * this.words);
+    this.irmBits = new Uint32Array(this.words);
   }
 
   // ---------------------------------------------------------------- CPU state
@@ -167,14 +171,30 @@ export class GicCore {
         }
       }
     }
-    if (old === TARGET_1_OF_N) this.irmCount--;
-    if (t === TARGET_1_OF_N) this.irmCount++;
+    const w = id >>> 5;
+    const m = 1 << (id & 31);
+    if (old === TARGET_1_OF_N) {
+      this.irmCount--;
+      this.irmBits[w] = this.irmBits[w]! & ~m;
+    } else if (old >= 0) {
+      const i = old * this.words + w;
+      this.targetBits[i] = this.targetBits[i]! & ~m;
+    }
+    if (t === TARGET_1_OF_N) {
+      this.irmCount++;
+      this.irmBits[w] = this.irmBits[w]! | m;
+    } else if (t >= 0) {
+      const i = t * this.words + w;
+      this.targetBits[i] = this.targetBits[i]! | m;
+    }
     this.spiTarget[id] = t;
   }
   retargetAll(): void {
     this.routesValid = true;
     this.irmCount = 0;
     this.spiTarget.fill(TARGET_NONE);
+    this.targetBits.fill(0);
+    this.irmBits.fill(0);
     for (let id = GIC_INTERNAL; id < this.numIntids; id++) this.retargetSpi(id);
   }
   /** 1-of-N selection (GICD_IROUTER<n>.Interrupt_Routing_Mode == 1; the choice
@@ -229,8 +249,11 @@ export class GicCore {
       bestId = b;
       bestGrp = g;
     }
+    const tb = cpu * this.words;
     for (let w = 1; w < this.words; w++) {
-      cand = (s.gicd_pend[w]! | (s.gicd_level[w]! & ~s.gicd_edge[w]!)) & s.gicd_isenabler[w]! & ~s.gicd_isactiver[w]!;
+      const routed = this.targetBits[tb + w]! | this.irmBits[w]!;
+      if (routed === 0) continue;
+      cand = (s.gicd_pend[w]! | (s.gicd_level[w]! & ~s.gicd_edge[w]!)) & s.gicd_isenabler[w]! & ~s.gicd_isactiver[w]! & routed;
       while (cand !== 0) {
         const b = ctz32(cand);
         cand &= cand - 1;

@@ -10,7 +10,6 @@
 import { HOST_OK, HOST_TRAP_EL2, HOST_UNDEF, LINE_FIQ, LINE_IRQ, SLOT_HCR_EL2, SLOT_SCR_EL3 } from '../../cpu/layout.js';
 import type { HostStatus } from '../../cpu/ports.js';
 import type { GicCore } from './core.js';
-import { NO_PENDING } from './core.js';
 import {
   APR_SHIFT,
   BPR0_MIN,
@@ -66,6 +65,7 @@ import {
   INTID_NONSECURE,
   INTID_SECURE,
   INTID_SPURIOUS,
+  NO_PENDING,
   PRI_MASK,
   SCR_EL3_FIQ,
   ctz32,

@@ -28,6 +28,8 @@ export const MAX_NUM_INTIDS = 992; // largest multiple of 32 below the special I
 export const PRI_BITS = 5;
 export const PRI_MASK = 0xf8;
 export const IDLE_PRIORITY = 0xff;
+/** Priority value meaning "no pending interrupt" in HPPI results. */
+export const NO_PENDING = 0x100;
 /** Minimum ICC_BPR0_EL1 value for 5 priority bits: group priority [7:3]. */
 export const BPR0_MIN = 7 - PRI_BITS; // 2
 export const BPR1_MIN = BPR0_MIN + 1; // 3
