@@ -36,17 +36,23 @@ interface CoreExports {
   invalidateVmid(cpuMask: number, vmid: number): void;
 }
 
-const wasmPath = join(dirname(fileURLToPath(import.meta.url)), '../../build/cpu.wasm');
+// build/cpu.wasm at the package root, reached from core/cpu (sources) or dist/core/cpu (compiled).
+const here = dirname(fileURLToPath(import.meta.url));
+const wasmCandidates = [join(here, '../../build/cpu.wasm'), join(here, '../../../build/cpu.wasm')];
 let cachedModule: WebAssembly.Module | undefined;
 
 function coreModule(): WebAssembly.Module {
   if (!cachedModule) {
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(wasmPath);
-    } catch {
-      throw new Error(`CPU core not built (${wasmPath} missing): run 'npm run build'`);
+    let bytes: Buffer | undefined;
+    for (const p of wasmCandidates) {
+      try {
+        bytes = readFileSync(p);
+        break;
+      } catch {
+        // try the next location
+      }
     }
+    if (!bytes) throw new Error(`CPU core not built (build/cpu.wasm missing): run 'npm run build'`);
     cachedModule = new WebAssembly.Module(new Uint8Array(bytes));
   }
   return cachedModule;

@@ -445,7 +445,7 @@ function bitfield(insn: u32): void {
 
 // ---- the dispatcher ----
 
-export function exec(op: u32, aux: u32, insn: u32): void {
+@inline export function exec(op: u32, aux: u32, insn: u32): void {
   const rd = insn & 31;
   const rn = (insn >> 5) & 31;
   switch (op) {
