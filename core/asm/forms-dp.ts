@@ -19,7 +19,9 @@ const adrTarget = (page: boolean): OpKind =>
     (op, c) => {
       const v = immVal(op, c);
       if (typeof v === "string") return v;
-      const delta = page ? (BigInt.asUintN(64, v) >> 12n) - (BigInt.asUintN(64, c.pc) >> 12n) : BigInt.asIntN(64, v - c.pc);
+      const delta = page
+        ? BigInt.asIntN(52, (BigInt.asUintN(64, v) >> 12n) - (BigInt.asUintN(64, c.pc) >> 12n))
+        : BigInt.asIntN(64, v - c.pc);
       if (delta < -(1n << 20n) || delta >= 1n << 20n) return "target out of range";
       const u = Number(BigInt.asUintN(21, delta));
       return (((u & 3) << 29) | ((u >> 2) << 5)) >>> 0;

@@ -40,7 +40,7 @@ const memUoff = (scale: number): OpKind =>
       if (typeof b === "string") return b;
       const v = offsetValue(op.off, c, ["lo12"]);
       if (typeof v === "string") return v;
-      if (v < 0n || v & ((1n << BigInt(scale)) - 1n) || v >> BigInt(scale) > 4095n) {
+      if (v < 0n || (v & ((1n << BigInt(scale)) - 1n)) !== 0n || v >> BigInt(scale) > 4095n) {
         return `offset ${v} must be a multiple of ${1 << scale} in 0..${4095 << scale}`;
       }
       return b | (Number(v >> BigInt(scale)) << 10);
@@ -154,7 +154,8 @@ const memPair = (scale: number, mode: "off" | "pre" | "post"): OpKind =>
       }
       const v = offsetValue(op.off, c);
       if (typeof v === "string") return v;
-      return b | pairImm(v, scale);
+      const imm = pairImm(v, scale);
+      return typeof imm === "string" ? imm : b | imm;
     },
     (i) => {
       if (mode === "post") return `[${baseName(i)}]`;
