@@ -314,6 +314,7 @@ function fill(tlb: usize, va: u64, host: usize): void {
   store<u64>(e, <u64>(host & ~(<usize>0xfff)) - page, 24);
   store<u64>(e, tGlobal ? ctxG : ctxA, 32);
   store<u64>(e, tPa & PAGE_MASK, 40);
+  store<u64>(e, tDevice ? 1 : 0, 48); // attrs: Device memory (alignment checked on later hits)
   store<u64>(S + ST_TLB_MISSES, load<u64>(S + ST_TLB_MISSES) + 1);
 }
 
@@ -399,6 +400,10 @@ function accessSlow(va: u64, size: u32, acc: u32, value: u64, priv: bool, tlb: u
   let host: usize = 0;
   // A TLB hit that only failed the alignment part of the compare.
   if (ctxOk(e) && tagFor(e, acc) == (va & PAGE_MASK)) {
+    if (misaligned && load<u64>(e, 48) != 0) {
+      abortTo(va, acc, 0x21); // unaligned access to Device memory (B2.5.2)
+      return 0;
+    }
     host = <usize>(va + load<u64>(e, 24));
   } else {
     if (!translate(va, acc, priv)) {
