@@ -8,7 +8,9 @@
 import { type Form, type OpKind, fld, form } from "./form.js";
 import { K, cond, gpr, hex, immVal, label, uimm } from "./kinds.js";
 import type { Operand } from "./operand.js";
-import { SYSREG_ACCESS, SYSREG_NAME_BY_KEY, genericSysregName, parseSysreg } from "./sysreg-names.js";
+import { SYSREG_NAME_BY_KEY, genericSysregName, parseSysreg, sysregKey } from "./sysreg-names.js";
+
+const DBGDTRTX_KEY = sysregKey(2, 3, 0, 5, 0);
 import { BARRIER_NAMES, COND_NAMES, HINT_NAMES, PSTATE_FIELDS, SYS_ALIASES } from "./sys-ops.js";
 
 const ident = (op: Operand | undefined): string | undefined =>
@@ -101,10 +103,9 @@ const sysreg = (dir: "r" | "w"): OpKind =>
     },
     (i) => {
       const key = fld(i, 5, 16);
-      const name = SYSREG_NAME_BY_KEY.get(key);
-      const acc = SYSREG_ACCESS.get(key);
-      if (name === undefined || (acc !== undefined && acc !== "rw" && acc !== dir)) return genericSysregName(key);
-      return name;
+      // objdump names registers whatever the direction; only DBGDTRRX/TX share a key
+      if (dir === "w" && key === DBGDTRTX_KEY) return "dbgdtrtx_el0";
+      return SYSREG_NAME_BY_KEY.get(key) ?? genericSysregName(key);
     },
   );
 
