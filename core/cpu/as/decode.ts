@@ -201,8 +201,19 @@ function decodeLdSt(insn: u32): u32 {
     }
     return r(O.OP_UNALLOC);
   }
+  // Atomic memory operations (LSE): o3 = bit 15, opc = bits 14:12. Decoded
+  // before the size/opc type check, because bits 23:22 are A:R here, not opc.
+  if ((insn & 0x3b200c00) == 0x38200000 && !v && lse()) {
+    const o3 = (insn >> 15) & 1;
+    const opc = (insn >> 12) & 7;
+    const ar = (insn >> 22) & 3;
+    if (o3 == 1 && opc != 0) return r(O.OP_UNALLOC); // LDAPR (v8.3) and others
+    return r(O.OP_LDOP, size | (opc << 2) | (o3 << 5) | (ar << 6));
+  }
   const type = (v << 4) | (size << 2) | ((insn >> 22) & 3);
-  if (!validLdStType(type)) return r(O.OP_UNALLOC);
+  // Atomic memory operations reuse bits 23:22 as A:R, so LDADDAL W/X (size >= 2, A:R = 11)
+  // must not be rejected as an invalid size:opc combination.
+  if (!validLdStType(type) && (insn & 0x3b200c00) != 0x38200000) return r(O.OP_UNALLOC);
   // Load/store register (unsigned immediate).
   if ((insn & 0x3b000000) == 0x39000000) {
     if (type == 0b01101) return r(O.OP_LDR64_UIMM);
@@ -227,14 +238,6 @@ function decodeLdSt(insn: u32): u32 {
       const option = (insn >> 13) & 7;
       if ((option & 2) == 0) return r(O.OP_UNALLOC);
       return r(O.OP_LDST_REG, type);
-    }
-    if (b1110 == 0 && !v && lse()) {
-      // Atomic memory operations (LSE): o3 = bit 15, opc = bits 14:12.
-      const o3 = (insn >> 15) & 1;
-      const opc = (insn >> 12) & 7;
-      const ar = (insn >> 22) & 3;
-      if (o3 == 1 && opc != 0) return r(O.OP_UNALLOC); // LDAPR (v8.3) and others
-      return r(O.OP_LDOP, size | (opc << 2) | (o3 << 5) | (ar << 6));
     }
     return r(O.OP_UNALLOC);
   }
