@@ -486,7 +486,9 @@ export function assemble(source: string, opts: AssembleOptions = {}): AssembleRe
     for (const f of forms) {
       const r = tryForm(f, ops, pc, value);
       if (typeof r === "number") return r;
-      if (r.depth > best.depth) best = r;
+      // report the form that got furthest; at equal depth a range/value problem beats a type mismatch
+      const score = r.depth * 2 + (r.msg.startsWith("expected") ? 0 : 1);
+      if (score > best.depth * 2 + (best.msg.startsWith("expected") ? 0 : 1)) best = r;
     }
     throw new AsmError(line, `${mn}: ${best.msg}`);
   };
