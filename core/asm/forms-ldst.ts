@@ -324,7 +324,7 @@ function exclusives(): Form[] {
           (op, c) => {
             const e = gpr(lsb, pr).enc(op, c);
             if (typeof e === "string") return e;
-            return c.v[`pair${lsb}`] === undefined ? 0 : 0;
+            return 0; // register number checked against the first of the pair by checkPairs
           },
           (i) => {
             const n = fld(i, lsb, 5) + 1;
@@ -346,8 +346,6 @@ function exclusives(): Form[] {
 /** CASP: the second register of each pair must be the first plus one. */
 function checkPairs(f: Form): Form {
   const ops = f.ops;
-  const seq = (first: OpKind, second: OpKind): OpKind => first === second ? first : second;
-  void seq;
   return {
     ...f,
     ops: ops.map((k, idx) =>

@@ -6,7 +6,7 @@
  * with the DC/IC/AT/TLBI aliases, MRS/MSR (register).
  */
 import { type Form, type OpKind, fld, form } from "./form.js";
-import { K, cond, gpr, hex, immVal, label, uimm } from "./kinds.js";
+import { K, gpr, immVal, label, uimm } from "./kinds.js";
 import type { Operand } from "./operand.js";
 import { SYSREG_NAME_BY_KEY, genericSysregName, parseSysreg, sysregKey } from "./sysreg-names.js";
 
@@ -215,8 +215,6 @@ function system(): Form[] {
     form("mrs", "1101010100 1 1 xxxxxxxxxxxxxxx xxxxx", [gpr(0, "x"), sysreg("r")]),
     form("msr", "1101010100 0 1 xxxxxxxxxxxxxxx xxxxx", [sysreg("w"), gpr(0, "x")]),
   );
-  void hex;
-  void cond;
   return out;
 }
 

@@ -15,12 +15,6 @@ export function K(
   return opt ? { enc, dec, opt } : { enc, dec };
 }
 
-/** A kind that is printed but encodes nothing (value supplied by a later operand's logic). */
-export function need(op: Operand | undefined, what: string): op is Operand {
-  void what;
-  return op !== undefined;
-}
-
 export type GprSize = "x" | "w";
 
 /** General-purpose register in [lsb+4:lsb]; register 31 is SP (mode "sp") or ZR (mode "zr"). */
@@ -173,9 +167,3 @@ export function regShift(datasize: 32 | 64, allowRor: boolean): OpKind {
   );
 }
 
-/** Register used only in encodings with a field forced equal to 31 (for aliases). */
-export const none: OpKind = K(
-  () => "unexpected operand",
-  () => "",
-  true,
-);
