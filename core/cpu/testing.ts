@@ -36,6 +36,8 @@ export const VEC = {
 
 export interface El2Exit {
   toEl: number;
+  /** L.EXC_SYNC / EXC_IRQ / EXC_FIQ / EXC_SERROR (ESR is only meaningful for sync). */
+  kind: number;
   esr: bigint;
   ec: number;
   iss: number;
@@ -143,7 +145,7 @@ export function run(source: string, opts: RunOptions = {}): RunResult {
         }
       }
       const exit: El2Exit = {
-        toEl, esr, ec, iss,
+        toEl, kind: core.excKind(c), esr, ec, iss,
         elr: core.sysreg(c, toEl === 2 ? L.SLOT_ELR_EL2 : L.SLOT_ELR_EL3),
         far: core.sysreg(c, toEl === 2 ? L.SLOT_FAR_EL2 : L.SLOT_FAR_EL3),
         hpfar: core.sysreg(c, L.SLOT_HPFAR_EL2),
