@@ -516,11 +516,12 @@ export function stN(va: u64, size: u32, v: u64): void {
 
 /** Unprivileged access (LDTR/STTR): EL0 permissions when executed at EL1. */
 export function ldUnpriv(va: u64, size: u32): u64 {
-  const priv = el == 0;
+  // EL0 permissions at EL1 and at EL0 alike (at EL0 LDTR is an ordinary load).
+  const priv = el >= 2;
   return accessSlow(va, size, ACC_READ, 0, priv, tlbArray(cpuIndex, priv ? 1 : 0));
 }
 export function stUnpriv(va: u64, size: u32, v: u64): void {
-  const priv = el == 0;
+  const priv = el >= 2;
   accessSlow(va, size, ACC_WRITE, v, priv, tlbArray(cpuIndex, priv ? 1 : 0));
 }
 
