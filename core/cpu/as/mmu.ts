@@ -48,6 +48,8 @@ let fS1ptw: bool = false;
 let fIpa: u64 = 0;
 /** Set while a cache maintenance instruction faults: ESR ISS.CM (bit 8). */
 export let faultCm: bool = false;
+/** Set during AT S1E*: stage 1 only, the output is the IPA (stage 2 still applies to the walk). */
+let stage1Only: bool = false;
 
 // ---- physical memory ----
 
@@ -247,7 +249,7 @@ export function translate(va: u64, acc: u32, priv: bool): bool {
       break;
     }
   }
-  if (s2) {
+  if (s2 && !stage1Only) {
     if (!stage2(ipa, acc, false)) return false;
     perm &= tPerm;
     device = device || tDevice;
@@ -598,7 +600,10 @@ function fetchSlow(va: u64): u32 {
 
 /** AT S1E{0,1}{R,W}: translate without faulting and produce PAR_EL1 (D13.2.97). */
 export function addressTranslate(va: u64, acc: u32, priv: bool): u64 {
-  if (translate(va, acc, priv)) {
+  stage1Only = true;
+  const ok = translate(va, acc, priv);
+  stage1Only = false;
+  if (ok) {
     const ns: u64 = isNonSecure() ? (<u64>1 << 9) : 0;
     return (tPa & 0x0000_ffff_ffff_f000) | ns | (tDevice ? 0 : (<u64>0xff << 56)) | (<u64>3 << 7);
   }
