@@ -19,7 +19,7 @@
 // the handler stack. The dump prints x0..x27, NZCV, a digest of the scratch
 // area, the exception count and up to 4 exception records.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assemble } from '../../core/asm/assembler.js';
@@ -37,10 +37,11 @@ export const QEMU_BIN = 'qemu-system-aarch64';
 /** cortex-a76: ARMv8.2 with LSE and CRC32 (QEMU's cortex-a57 lacks LSE). */
 export const QEMU_CPU = 'cortex-a76';
 
-export function qemuArgs(kernelPath: string): string[] {
+/** QEMU command line; the UART goes to `serial` ('stdio' or 'file:<path>'). */
+export function qemuArgs(kernelPath: string, serial = 'stdio'): string[] {
   return [
     '-M', 'virt,gic-version=3', '-cpu', QEMU_CPU, '-smp', '1', '-m', '256M',
-    '-accel', 'tcg', '-display', 'none', '-monitor', 'none', '-serial', 'stdio',
+    '-accel', 'tcg', '-display', 'none', '-monitor', 'none', '-serial', serial,
     '-nodefaults', '-no-reboot', '-kernel', kernelPath,
   ];
 }
@@ -320,18 +321,19 @@ export function runHvrr(bytes: Uint8Array, numSeqs: number): { output: string; s
 export async function runQemu(bytes: Uint8Array, timeoutMs = 60_000): Promise<{ output: string; stop: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'hvrr-diff-'));
   const path = join(dir, 'prog.bin');
+  const outPath = join(dir, 'uart.txt');
   writeFileSync(path, bytes);
   try {
+    // The UART goes to a file, not a pipe: hvrr runs synchronously in this
+    // process meanwhile and would leave a pipe undrained, stalling QEMU.
     return await new Promise((resolve, reject) => {
-      const p = spawn(QEMU_BIN, qemuArgs(path), { stdio: ['ignore', 'pipe', 'pipe'] });
-      const chunks: Buffer[] = [];
+      const p = spawn(QEMU_BIN, qemuArgs(path, `file:${outPath}`), { stdio: ['ignore', 'ignore', 'pipe'] });
       let err = '';
       let timedOut = false;
       const timer = setTimeout(() => {
         timedOut = true;
         p.kill('SIGKILL');
       }, timeoutMs);
-      p.stdout.on('data', (c: Buffer) => chunks.push(c));
       p.stderr.on('data', (c: Buffer) => (err += c.toString()));
       p.on('error', (e) => {
         clearTimeout(timer);
@@ -339,7 +341,12 @@ export async function runQemu(bytes: Uint8Array, timeoutMs = 60_000): Promise<{ 
       });
       p.on('close', (code) => {
         clearTimeout(timer);
-        const output = Buffer.concat(chunks).toString('latin1');
+        let output = '';
+        try {
+          output = readFileSync(outPath, 'latin1');
+        } catch {
+          // no output file: reported through the stop reason / missing blocks
+        }
         resolve({ output, stop: timedOut ? 'timeout' : code === 0 ? 'system-off' : `exit ${code}: ${err.trim()}` });
       });
     });
