@@ -2,17 +2,18 @@
 // pairs (incl. LDPSW and SIMD pairs), literals, alignment (Normal vs Device),
 // LD1/ST1 multiple structures, SIMD moves.
 import { describe, expect, it } from 'vitest';
-import { run, END, DATA, CODE_BASE, poke64, pokeBytes, stage1, u, s, leBytes, VEC, type RunResult } from './testing.js';
+import { run, END, DATA, CODE_BASE, poke64, pokeBytes, stage1, u, s, leBytes, VEC, type RunResult, type RunOptions } from './testing.js';
+import type { Machine } from '../machine.js';
 import * as L from './layout.js';
 
-function exec(src: string, regs: Record<number, bigint> = {}, setup?: Parameters<typeof run>[1]['setup']): RunResult {
+function exec(src: string, regs: Record<number, bigint> = {}, setup?: RunOptions['setup']): RunResult {
   const r = run(`${src}\n${END}`, { regs, setup });
   expect(r.ended, `snippet did not reach END (stop ${JSON.stringify(r.stop)}, vector ${r.vector})`).toBe(true);
   return r;
 }
 
 const PATTERN = Array.from({ length: 1024 }, (_, i) => (i * 0x47 + 0x81) & 0xff);
-const fill = (m: Parameters<NonNullable<Parameters<typeof run>[1]['setup']>>[0]) => pokeBytes(m, DATA, PATTERN);
+const fill = (m: Machine) => pokeBytes(m, DATA, PATTERN);
 const le = (off: number, n: number) => {
   let v = 0n;
   for (let i = 0; i < n; i++) v |= BigInt(PATTERN[off + i]!) << BigInt(8 * i);

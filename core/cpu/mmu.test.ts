@@ -95,29 +95,37 @@ describe('stage 1 mappings', () => {
     expectEnded(r);
     expect(r.x(2)).toBe(VAL_B);
   });
-  it('T0SZ = 34 (30-bit VAs) starts the walk at level 2', () => {
+  it('T0SZ = 34 (30-bit VAs) starts the walk at level 2; a VA above 2^30 faults at level 0', () => {
     const r = go(`
+      adr x9, .
       mov x1, #0x9000
+      movk x1, #0x20, lsl #16
       ldr x2, [x1]
+      mov x1, #0x40000000
+    fault_here:
+      ldr x3, [x1]
     `, {
-      setup: (m) => {
+      setup: (m, syms) => {
         seed(m);
-        // Code must stay reachable: TTBR1 maps nothing, so keep executing from the
-        // lower range by mapping the code's 2 MB at the same VA... which is >= 2^30.
-        // Instead run with a T0SZ=34 walk only for the data access: code via an L2 block at VA 0.
+        // Run from VA 0x80000: an L2 block maps VA 0..2 MB to the code's PA 0x40000000.
         const t = new Tables(m, 2, 30);
-        t.block(0x0000_0000n, 0x4000_0000n, 2, S1_NORMAL); // VA 0..2 MB -> PA 0x40000000
-        t.page(0x20_9000n & 0x3fff_ffffn, PA_C, S1_NORMAL);
+        t.block(0x0000_0000n, 0x4000_0000n, 2, S1_NORMAL);
+        t.page(0x20_9000n, PA_C, S1_NORMAL);
         m.core.setSysregSlot(0, L.SLOT_MAIR_EL1, 0xffn);
-        m.core.setSysregSlot(0, L.SLOT_TCR_EL1, 34n | (25n << 16n) | (2n << 30n) | (2n << 32n));
+        m.core.setSysregSlot(0, L.SLOT_TCR_EL1, 34n | (1n << 23n) | (2n << 30n) | (2n << 32n));
         m.core.setSysregSlot(0, L.SLOT_TTBR0_EL1, BigInt(t.root));
         m.core.setSysregSlot(0, L.SLOT_SCTLR_EL1, m.core.sysreg(0, L.SLOT_SCTLR_EL1) | 1n);
+        m.core.setSysregSlot(0, L.SLOT_VBAR_EL1, syms.get('__trap_vectors')! - 0x4000_0000n);
+        m.core.setPc(0, CODE_BASE - 0x4000_0000n);
         m.core.flushTlb(0);
       },
-      trapVectors: false,
     });
-    // The code at 0x40080000 is not mapped with this T0SZ: the fetch faults. Check the fault.
-    expect(r.ended).toBe(false);
+    expect(r.x(9)).toBe(0x8_0000n);
+    expect(r.x(2)).toBe(VAL_C);
+    expect(r.vector).toBe(VEC.curSpxSync);
+    expect(Number(esr1(r) & 0x3fn)).toBe(0x04);
+    expect(r.sysreg(L.SLOT_FAR_EL1)).toBe(0x4000_0000n);
+    expect(r.sysreg(L.SLOT_ELR_EL1)).toBe(r.syms.get('fault_here')! - 0x4000_0000n);
   });
 });
 
