@@ -135,6 +135,7 @@ function legalReturn(spsr: u32): bool {
   if ((spsr & 0x10) != 0) return false; // AArch32 not implemented
   const target = (spsr >> 2) & 3;
   if ((spsr & 2) != 0) return false; // M[1] is reserved
+  if ((spsr & 0xf) == 1) return false; // EL0 with SP_ELx (M = 0b0001) does not exist
   if (target > el) return false;
   if (target == 2 && !hasEl2()) return false;
   if (target == 2 && !isNonSecure()) return false;
