@@ -208,6 +208,37 @@ describe('illegal exception return', () => {
   });
 });
 
+describe('illegal exception return (more)', () => {
+  it('eret to EL0 with SPSR.M[0] = 1 (no EL0h) is an illegal return', () => {
+    const r = run(`
+      adr x1, t
+      msr elr_el1, x1
+      mov x2, #1
+      msr spsr_el1, x2
+      eret
+    t:
+      ${END}`);
+    expect(r.vector).toBe(VEC.curSpxSync);
+    expect(ec(r.sysreg(L.SLOT_ESR_EL1))).toBe(0x0e);
+    expect(r.sysreg(L.SLOT_ELR_EL1)).toBe(r.syms.get('t')!);
+    expect((r.sysreg(L.SLOT_SPSR_EL1) >> 20n) & 1n).toBe(1n);
+  });
+});
+
+describe('PC alignment', () => {
+  it('br to a misaligned address: EC 0x22, ELR = FAR = the target', () => {
+    const r = run(`
+      ldr x1, =0x40080102
+      br x1
+      ${END}
+      .ltorg`);
+    expect(r.vector).toBe(VEC.curSpxSync);
+    expect(ec(r.sysreg(L.SLOT_ESR_EL1))).toBe(0x22);
+    expect(r.sysreg(L.SLOT_ELR_EL1)).toBe(0x4008_0102n);
+    expect(r.sysreg(L.SLOT_FAR_EL1)).toBe(0x4008_0102n);
+  });
+});
+
 describe('WFI', () => {
   it('WFI with nothing pending ends the batch and the machine goes idle', () => {
     const r = run(`
