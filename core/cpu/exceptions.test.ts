@@ -225,6 +225,51 @@ describe('illegal exception return (more)', () => {
   });
 });
 
+describe('FP/SIMD access traps', () => {
+  it('CPACR_EL1.FPEN = 0 traps FP/SIMD at EL1 with EC 0x07', () => {
+    const r = run(`nop\nfmov d0, x1\n${END}`, { setup: (m) => m.core.setSysregSlot(0, L.SLOT_CPACR_EL1, 0n) });
+    expect(r.vector).toBe(VEC.curSpxSync);
+    expect(r.sysreg(L.SLOT_ESR_EL1)).toBe((0x07n << 26n) | (1n << 25n));
+    expect(r.sysreg(L.SLOT_ELR_EL1)).toBe(CODE_BASE + 4n);
+  });
+  it('CPACR_EL1.FPEN = 01 traps EL0 only', () => {
+    const r = run(`
+      movi v1.2d, #0
+      adr x1, el0
+      msr elr_el1, x1
+      msr spsr_el1, xzr
+      eret
+    el0:
+      ldr q0, [x2]
+      ${END}`, { regs: { 2: 0x4010_0000n }, setup: (m) => m.core.setSysregSlot(0, L.SLOT_CPACR_EL1, 1n << 20n) });
+    expect(r.vector).toBe(VEC.lowerSync);
+    expect(ec(r.sysreg(L.SLOT_ESR_EL1))).toBe(0x07);
+  });
+  it('CPTR_EL2.TFP traps FP/SIMD at EL1 to EL2 (EC 0x07)', () => {
+    const r = run(`mrs x1, fpcr\n${END}`, { setup: (m) => m.core.setSysregSlot(0, L.SLOT_CPTR_EL2, 1n << 10n) });
+    expect(r.el2Exits[0]).toMatchObject({ toEl: 2, ec: 0x07, elr: CODE_BASE });
+  });
+});
+
+describe('external aborts', () => {
+  it('a load from an unmapped physical address (no device) is a synchronous external abort (DFSC 0x10)', () => {
+    const r = run(`ldr w1, [x0]\n${END}`, { regs: { 0: 0x0a00_0000n } });
+    expect(r.vector).toBe(VEC.curSpxSync);
+    const esr = r.sysreg(L.SLOT_ESR_EL1);
+    expect(ec(esr)).toBe(0x25);
+    expect(Number(esr & 0x3fn)).toBe(0x10);
+    expect(r.sysreg(L.SLOT_FAR_EL1)).toBe(0x0a00_0000n);
+  });
+  it('an instruction fetch from a non-RAM address is a synchronous external abort on fetch (EC 0x21, IFSC 0x10)', () => {
+    const r = run(`ldr x1, =0x0a000000\nbr x1\n${END}\n.ltorg`);
+    expect(r.vector).toBe(VEC.curSpxSync);
+    const esr = r.sysreg(L.SLOT_ESR_EL1);
+    expect(ec(esr)).toBe(0x21);
+    expect(Number(esr & 0x3fn)).toBe(0x10);
+    expect(r.sysreg(L.SLOT_ELR_EL1)).toBe(0x0a00_0000n);
+  });
+});
+
 describe('PC alignment', () => {
   it('br to a misaligned address: EC 0x22, ELR = FAR = the target', () => {
     const r = run(`

@@ -477,6 +477,47 @@ describe('TBI and DC ZVA', () => {
   });
 });
 
+describe('cache maintenance by VA', () => {
+  const cm = (insn: string, va: bigint, dfsc: number) =>
+    it(`'${insn}' faults with CM = 1 and WnR = 1 (DFSC 0x${dfsc.toString(16)})`, () => {
+      const r = go(`
+        ldr x1, =0x${va.toString(16)}
+      here:
+        ${insn}
+      `, {
+        setup: (m) => {
+          const { ttbr0 } = stage1(m);
+          ttbr0.page(0x6000n, PA_B, S1_NORMAL | PTE.AP_RO);
+        },
+      });
+      expect(r.vector).toBe(VEC.curSpxSync);
+      const esr = esr1(r);
+      expect(Number(esr >> 26n)).toBe(0x25);
+      expect(Number(esr & 0x1ffn)).toBe(0x100 | 0x40 | dfsc);
+      expect(r.sysreg(L.SLOT_FAR_EL1)).toBe(va);
+      expect(r.sysreg(L.SLOT_ELR_EL1)).toBe(r.syms.get('here')!);
+    });
+  cm('dc ivac, x1', 0x6008n, 0x0f); // needs write permission
+  cm('dc civac, x1', 0x9000n, 0x07); // unmapped
+  cm('dc cvac, x1', 0x9040n, 0x07);
+  it('dc cvac / ic ivau on a read-only mapped page do not fault', () => {
+    const r = go(`
+      ldr x1, =0x6008
+      dc cvac, x1
+      dc civac, x1
+      ic ivau, x1
+      dc cvau, x1
+      ic iallu
+    `, {
+      setup: (m) => {
+        const { ttbr0 } = stage1(m);
+        ttbr0.page(0x6000n, PA_B, S1_NORMAL | PTE.AP_RO);
+      },
+    });
+    expectEnded(r);
+  });
+});
+
 describe('stage 2', () => {
   function s2setup(extra?: (t: Tables, m: Machine) => void, withStage1 = false) {
     return (m: Machine) => {
