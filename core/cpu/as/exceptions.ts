@@ -186,8 +186,9 @@ export function exceptionReturn(): void {
  */
 export function checkInterrupts(): bool {
   intrCheck = false;
-  const lines = load<u32>(S + ST_IRQ_LINES);
   const h = el2Enabled() ? hcr() : 0;
+  // HCR_EL2.VI/VF assert virtual IRQ/FIQ like the GIC virtual interface does (D1.14.3).
+  const lines = load<u32>(S + ST_IRQ_LINES) | ((h & (1 << 7)) != 0 ? LINE_VIRQ : 0) | ((h & (1 << 6)) != 0 ? LINE_VFIQ : 0);
   const vse = (h & (1 << 8)) != 0 && (h & (1 << 5)) != 0;
   if (lines == 0 && !vse) return false;
   const d = daif();
@@ -236,6 +237,7 @@ export function anyInterruptPending(): bool {
   const lines = load<u32>(S + ST_IRQ_LINES);
   if (lines != 0) return true;
   const h = el2Enabled() ? hcr() : 0;
+  if ((h & 0xc0) != 0) return true; // HCR_EL2.VI / VF
   return (h & (1 << 8)) != 0 && (h & (1 << 5)) != 0;
 }
 

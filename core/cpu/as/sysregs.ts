@@ -232,8 +232,8 @@ function special(id: i32, isRead: u32, rt: u32, key: u32): void {
       let v: u64 = 0;
       const virtI = (h & (1 << 4)) != 0;
       const virtF = (h & (1 << 3)) != 0;
-      if (virtI ? (lines & LINE_VIRQ) != 0 : (lines & LINE_IRQ) != 0) v |= 1 << 7;
-      if (virtF ? (lines & LINE_VFIQ) != 0 : (lines & LINE_FIQ) != 0) v |= 1 << 6;
+      if (virtI ? ((lines & LINE_VIRQ) != 0 || (h & (1 << 7)) != 0) : (lines & LINE_IRQ) != 0) v |= 1 << 7;
+      if (virtF ? ((lines & LINE_VFIQ) != 0 || (h & (1 << 6)) != 0) : (lines & LINE_FIQ) != 0) v |= 1 << 6;
       if ((h & (1 << 5)) != 0 && (h & (1 << 8)) != 0) v |= 1 << 8;
       wX(rt, v);
       return;
