@@ -402,6 +402,41 @@ describe('interrupts and DAIF', () => {
   });
 });
 
+describe('virtual interrupts from HCR_EL2', () => {
+  const hcrSet = (bits: bigint) => (m: import('../machine.js').Machine) =>
+    m.core.setSysregSlot(0, L.SLOT_HCR_EL2, m.core.sysreg(0, L.SLOT_HCR_EL2) | bits);
+  it('HCR_EL2.VI with IMO raises a virtual IRQ at EL1 once PSTATE.I is clear', () => {
+    const r = run(`
+      nop
+      mrs x1, isr_el1
+      msr daifclr, #2
+    here:
+      nop
+      ${END}`, { setup: hcrSet((1n << 4n) | (1n << 7n)) });
+    expect(r.vector).toBe(VEC.curSpxIrq);
+    expect(r.x(1)).toBe(0x80n);
+    expect(r.sysreg(L.SLOT_ELR_EL1)).toBe(r.syms.get('here')!);
+  });
+  it('HCR_EL2.VF with FMO raises a virtual FIQ at EL1', () => {
+    const r = run(`
+      msr daifclr, #1
+    here:
+      nop
+      ${END}`, { setup: hcrSet((1n << 3n) | (1n << 6n)) });
+    expect(r.vector).toBe(VEC.curSpxFiq);
+    expect(r.sysreg(L.SLOT_ELR_EL1)).toBe(r.syms.get('here')!);
+  });
+  it('HCR_EL2.VSE with AMO raises a virtual SError at EL1 and clears VSE', () => {
+    const r = run(`
+      msr daifclr, #4
+    here:
+      nop
+      ${END}`, { setup: hcrSet((1n << 5n) | (1n << 8n)) });
+    expect(r.vector).toBe(VEC.curSpxSError);
+    expect((r.sysreg(L.SLOT_HCR_EL2) >> 8n) & 1n).toBe(0n);
+  });
+});
+
 describe('system register accesses', () => {
   it('an unimplemented system register is UNDEFINED and logged as an undef event', () => {
     const r = run(`nop\nmrs x0, s3_0_c15_c2_7\n${END}`);
