@@ -16,7 +16,7 @@ import {
   EC_SVC, EC_HVC, EC_SMC, EC_BRK, EC_WFX,
 } from "./exceptions";
 import {
-  ld8, ld16, ld32, ld64, st8, st16, st32, st64, ldN, stN, ldUnpriv, stUnpriv, rmwHost, ACC_READ, ACC_WRITE,
+  ld8, ld16, ld32, ld64, st8, st16, st32, st64, ldN, stN, ldUnpriv, stUnpriv, rmwHost, atomicHost, ACC_READ, ACC_WRITE,
 } from "./mmu";
 import { execMrsMsr, execMsrImm, execSys, fpEnabled } from "./sysregs";
 import { execSimdFp, vAddr, ldstMultiple } from "./simd";
@@ -282,7 +282,7 @@ function atomicOp(insn: u32, aux: u32): void {
   const rs = (insn >> 16) & 31;
   const rt = insn & 31;
   const rn = (insn >> 5) & 31;
-  const h = rmwHost(rSP(rn), size, ACC_WRITE);
+  const h = atomicHost(rSP(rn), size);
   if (h == 0) return;
   const old = loadHost(h, size);
   const operand = rX(rs) & ones(size * 8);
@@ -310,7 +310,7 @@ function cas(insn: u32, aux: u32): void {
   const rs = (insn >> 16) & 31;
   const rt = insn & 31;
   const rn = (insn >> 5) & 31;
-  const h = rmwHost(rSP(rn), size, ACC_WRITE);
+  const h = atomicHost(rSP(rn), size);
   if (h == 0) return;
   const mask = ones(size * 8);
   const old = loadHost(h, size);
@@ -327,7 +327,7 @@ function casp(insn: u32, aux: u32): void {
     undefinedInsn(false);
     return;
   }
-  const h = rmwHost(rSP(rn), size * 2, ACC_WRITE);
+  const h = atomicHost(rSP(rn), size * 2);
   if (h == 0) return;
   const mask = ones(size * 8);
   const o0 = loadHost(h, size);

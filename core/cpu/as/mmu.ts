@@ -564,6 +564,29 @@ export function rmwHost(va: u64, size: u32, acc: u32): usize {
   return h;
 }
 
+/**
+ * Host address for an atomic read-modify-write (LD<op>, SWP, CAS, CASP). A
+ * fault that a read of the address would also take is reported as a read
+ * (ESR_ELx.ISS WnR = 0): "for faults from an atomic instruction that both
+ * reads and writes, WnR is 0 if a read of the address would have generated
+ * the fault, otherwise 1" (ARM ARM D17.2.40, ISS encoding for a Data Abort).
+ */
+export function atomicHost(va: u64, size: u32): usize {
+  // The atomic read takes the alignment fault first: WnR = 0 (QEMU agrees).
+  if (!requireAligned(va, size, ACC_READ)) return 0;
+  const e = entryFor(tlbCur, va);
+  if ((va & PAGE_MASK) == tagFor(e, ACC_WRITE) && ctxOk(e)) return <usize>(va + load<u64>(e, 24));
+  if (!translate(va, ACC_READ, el != 0)) {
+    raiseFault(va, ACC_READ);
+    return 0;
+  }
+  if (ramHost(tPa) == 0) {
+    abortTo(va, ACC_READ, 0x10);
+    return 0;
+  }
+  return rmwHost(va, size, ACC_WRITE);
+}
+
 // ---- instruction fetch ----
 
 @inline export function fetch(va: u64): u32 {
