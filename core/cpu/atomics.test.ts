@@ -205,11 +205,15 @@ describe('LSE atomics', () => {
     expect([r.x(6), r.x(7)]).toEqual([3n, 4n]);
     expect(r.u64(DATA + 16n)).toBe(0x0000_0004_0000_0003n);
   });
-  it('misaligned LSE atomic raises an alignment fault (WnR = 1)', () => {
+  it('misaligned LSE atomic raises an alignment fault', () => {
     const r = run(`ldadd w1, w2, [x0]\n${END}`, { regs: { 0: DATA + 2n } });
     expect(r.vector).toBe(VEC.curSpxSync);
     const esr = r.sysreg(L.SLOT_ESR_EL1);
-    expect(Number(esr & 0x7fn)).toBe(0x61);
+    expect(Number(esr >> 26n)).toBe(0x25);
+    // WnR is not asserted: for an atomic it is 0 when the read part would take the
+    // fault (ARM ARM ISS encoding for a Data Abort); the core's choice is tested by the
+    // differential tier against QEMU.
+    expect(Number(esr & 0x3fn)).toBe(0x21);
     expect(r.sysreg(L.SLOT_FAR_EL1)).toBe(DATA + 2n);
   });
   it('casp with an odd register pair is UNDEFINED', () => {
