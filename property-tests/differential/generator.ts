@@ -54,7 +54,7 @@ export function renderSequence(s: Sequence, prefix: string): string[] {
       const label = `${prefix}b${i}`;
       const at = Math.min(i + 1 + it.branch.skip, s.items.length);
       labelsAt.set(at, [...(labelsAt.get(at) ?? []), label]);
-      out.push(it.branch.insn.replace('%L', label));
+      out.push(...it.branch.insn.replace('%L', label).split('\n'));
     }
   });
   for (const l of labelsAt.get(s.items.length) ?? []) out.push(`${l}:`);
@@ -469,6 +469,68 @@ const exception = fc.oneof(
     ),
 );
 
+// ---- more classes: division edges, hints, system registers, PC-relative, indirect branches, faulting writeback ----
+
+const EDGE = [0n, 1n, 0xffffffffffffffffn, 0x8000000000000000n, 0x7fffffffffffffffn, 0x80000000n, 0xffffffffn, 0x7fffffffn, 0xffffffff80000000n];
+const divEdge = fc
+  .record({ op: fc.constantFrom('udiv', 'sdiv'), sz: size, d: dataReg, n: dataReg, m: dataReg, a: fc.constantFrom(...EDGE), b: fc.constantFrom(...EDGE) })
+  .filter(({ n, m }) => n !== m)
+  .map(({ op, sz, d, n, m, a, b }) =>
+    item('div-edge', `ldr ${reg(n, 'x')}, =0x${a.toString(16)}`, `ldr ${reg(m, 'x')}, =0x${b.toString(16)}`, `${op} ${reg(d, sz)}, ${reg(n, sz)}, ${reg(m, sz)}`),
+  );
+
+/** Hints (all NOPs here except the ones that wait: WFE and WFI are not generated) and barriers. */
+const hint = fc.oneof(
+  fc.integer({ min: 0, max: 127 }).filter((h) => h !== 2 && h !== 3).map((h) => item('hint', `hint #${h}`)),
+  fc.constantFrom('nop', 'yield', 'sev', 'sevl', 'isb', 'dsb sy', 'dsb ish', 'dmb ishld', 'dmb oshst', 'dmb sy', 'csdb', 'ssbb', 'pssbb').map((t) => item('hint', t)),
+);
+
+const sysreg = fc.oneof(
+  fc.record({ d: dataReg, r: fc.constantFrom('currentel', 'daif', 'spsel', 'nzcv') }).map(({ d, r }) => item('sysreg', `mrs ${reg(d, 'x')}, ${r}`)),
+  fc
+    .record({ n: regOrZr, d: dataReg, r: fc.constantFrom('tpidr_el0', 'tpidr_el1', 'tpidrro_el0', 'contextidr_el1') })
+    .map(({ n, d, r }) => item('sysreg', `msr ${r}, ${reg(n, 'x')}`, `mrs ${reg(d, 'x')}, ${r}`)),
+);
+
+const pcRel = fc.oneof(
+  fc.record({ d: dataReg, off: fc.integer({ min: -1000, max: 1000 }) }).map(({ d, off }) => item('pc-rel', `adr ${reg(d, 'x')}, . + ${off}`)),
+  fc.record({ d: dataReg, off: fc.integer({ min: -8, max: 8 }) }).map(({ d, off }) => item('pc-rel', `adrp ${reg(d, 'x')}, . + ${off * 4096}`)),
+);
+
+/** Indirect forward branch: br/blr/ret to a forward label through a data register. */
+const indirect: fc.Arbitrary<Item> = fc
+  .record({ op: fc.constantFrom('br', 'blr', 'ret'), t: dataReg, skip: fc.integer({ min: 0, max: 2 }) })
+  .map(({ op, t, skip }) => ({ cls: 'branch-indirect', lines: [], branch: { insn: `adr ${reg(t, 'x')}, %L\n${op} ${reg(t, 'x')}`, skip } }));
+
+/** Faulting accesses of other shapes: no writeback, no partial register update on a fault. */
+const faultShapes = fc
+  .record({
+    kind: fc.constantFrom('post', 'pre', 'pair', 'pair-post', 'atomic', 'cas', 'excl', 'ldar', 'misaligned-atomic', 'misaligned-cas', 'misaligned-ldar'),
+    t: dataReg,
+    t2: dataReg,
+    pa: fc.constantFrom(0x7000n, 0xc000n),
+    off: fc.integer({ min: -16, max: 16 }).map((v) => v * 8),
+  })
+  .filter(({ t, t2 }) => t !== t2)
+  .map(({ kind, t, t2, pa, off }) => {
+    const x = (n: number) => reg(n, 'x');
+    const body: Record<string, string> = {
+      post: `ldr ${x(t)}, [x27], #${off}`,
+      pre: `str ${x(t)}, [x27, #${off}]!`,
+      pair: `ldp ${x(t)}, ${x(t2)}, [x27, #${off}]`,
+      'pair-post': `stp ${x(t)}, ${x(t2)}, [x27], #${off}`,
+      atomic: `ldadd ${x(t)}, ${x(t2)}, [x27]`,
+      cas: `cas ${x(t)}, ${x(t2)}, [x27]`,
+      excl: `ldxr ${x(t)}, [x27]`,
+      ldar: `ldar ${x(t)}, [x27]`,
+      'misaligned-atomic': `swpal ${x(t)}, ${x(t2)}, [x27]`,
+      'misaligned-cas': `casa ${reg(t, 'w')}, ${reg(t2, 'w')}, [x27]`,
+      'misaligned-ldar': `stlr ${reg(t, 'w')}, [x27]`,
+    };
+    if (kind.startsWith('misaligned')) return item('exc-align', ...setBase('x27', BigInt(8 * (t + 1) + 1 + (t2 % 3))), body[kind]!);
+    return item(pa === 0x7000n ? 'exc-extabort' : 'exc-translation', `movz x27, #0x${pa.toString(16)}, lsl #16`, body[kind]!);
+  });
+
 // ---- sequences ----
 
 export interface GenOptions {
@@ -485,6 +547,7 @@ export function itemArb(opts: GenOptions = {}): fc.Arbitrary<Item> {
     w(4, bitfield), w(2, extr), w(3, adcSbc), w(3, condCompare), w(3, condSelect), w(4, mulDiv), w(2, oneSource),
     w(2, shiftVar), w(2, crc), w(2, flagOps), w(8, ldstSingle), w(4, ldstPair), w(1, literalLoad),
     w(2, exclusivePair), w(1, exclusivePairPair), w(1, acquireRelease), w(4, branch), w(2, exception),
+    w(1, divEdge), w(1, hint), w(1, sysreg), w(1, pcRel), w(1, indirect), w(1, faultShapes),
   ];
   if (opts.lse !== false) classes.push(w(3, lseAtomic), w(2, lseCas), w(1, lseCasp));
   return fc.oneof(...classes);

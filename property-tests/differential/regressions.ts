@@ -23,6 +23,16 @@ export const REGRESSIONS: { name: string; seq: Sequence }[] = [
     ]),
   },
   {
+    // Found by the campaign: faulting LSE atomics reported WnR=1; a read of the
+    // address takes the same fault, so the ARM ARM (and QEMU) say WnR=0.
+    name: 'faulting LSE atomics report WnR=0',
+    seq: seq([
+      'movz x27, #0x7000, lsl #16', 'ldadd x9, x7, [x27]', 'cas x1, x2, [x27]',
+      'movz x27, #0xc000, lsl #16', 'swpal w3, w4, [x27]', 'casp x4, x5, x6, x7, [x27]',
+      'add x27, x28, #3', 'ldaddal x1, x2, [x27]',
+    ]),
+  },
+  {
     name: 'division edge cases: by zero, INT_MIN / -1',
     seq: seq(
       ['sdiv x5, x0, x1', 'sdiv w6, w0, w1', 'udiv x7, x0, x2', 'sdiv x8, x0, x2', 'udiv w9, w3, w2', 'sdiv w10, w3, w1', 'udiv x11, x1, x1', 'sdiv x12, x4, x1'],
