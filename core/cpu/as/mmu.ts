@@ -628,9 +628,10 @@ export function addressTranslate(va: u64, acc: u32, priv: bool): u64 {
   stage1Only = false;
   if (ok) {
     const ns: u64 = isNonSecure() ? (<u64>1 << 9) : 0;
-    return (tPa & 0x0000_ffff_ffff_f000) | ns | (tDevice ? 0 : (<u64>0xff << 56)) | (<u64>3 << 7);
+    // PAR_EL1 bit 11 is RES1 in both the success and the fault format.
+    return (tPa & 0x0000_ffff_ffff_f000) | ns | (tDevice ? 0 : (<u64>0xff << 56)) | (<u64>1 << 11) | (<u64>3 << 7);
   }
-  let par: u64 = 1 | (<u64>(fStatus & 0x3f) << 1);
+  let par: u64 = 1 | (<u64>1 << 11) | (<u64>(fStatus & 0x3f) << 1);
   if (fS1ptw) par |= 1 << 8;
   if (fStage2) par |= 1 << 9;
   return par;
