@@ -531,6 +531,24 @@ const faultShapes = fc
     return item(pa === 0x7000n ? 'exc-extabort' : 'exc-translation', `movz x27, #0x${pa.toString(16)}, lsl #16`, body[kind]!);
   });
 
+/** Cache maintenance (by VA, to the point of coherency/unification), DC ZVA, prefetch, AT + PAR_EL1. */
+const cacheAt = fc.oneof(
+  fc
+    .record({ op: fc.constantFrom('dc civac', 'dc cvac', 'dc cvau', 'ic ivau', 'dc zva'), b: base, slot: fc.integer({ min: 0, max: SCRATCH - 1 }) })
+    .map(({ op, b, slot }) => item('cache-maint', ...setBase(b, BigInt(slot)), `${op}, ${b}`)),
+  fc
+    .record({ op: fc.constantFrom('pldl1keep', 'pldl2strm', 'pstl1keep', 'plil3strm'), b: base, slot: fc.integer({ min: 0, max: 127 }) })
+    .map(({ op, b, slot }) => item('prefetch', ...setBase(b, 0n), `prfm ${op}, [${b}, #${slot * 8}]`)),
+  // Not at Device memory: PAR_EL1.SH for Device is an implementation choice
+  // (QEMU returns the descriptor's SH, 0b00 here; hvrr a fixed 0b11).
+  fc
+    .record({ op: fc.constantFrom('s1e1r', 's1e1w', 's1e0r', 's1e0w'), d: dataReg, where: fc.constantFrom('scratch', 'unmapped-pa', 'invalid') })
+    .map(({ op, d, where }) => {
+      const set = where === 'scratch' ? setBase('x27', 40n) : [`movz x27, #0x${where === 'invalid' ? 'c000' : '7000'}, lsl #16`];
+      return item('at-par', ...set, `at ${op}, x27`, 'isb', `mrs ${reg(d, 'x')}, par_el1`);
+    }),
+);
+
 // ---- sequences ----
 
 export interface GenOptions {
@@ -547,7 +565,7 @@ export function itemArb(opts: GenOptions = {}): fc.Arbitrary<Item> {
     w(4, bitfield), w(2, extr), w(3, adcSbc), w(3, condCompare), w(3, condSelect), w(4, mulDiv), w(2, oneSource),
     w(2, shiftVar), w(2, crc), w(2, flagOps), w(8, ldstSingle), w(4, ldstPair), w(1, literalLoad),
     w(2, exclusivePair), w(1, exclusivePairPair), w(1, acquireRelease), w(4, branch), w(2, exception),
-    w(1, divEdge), w(1, hint), w(1, sysreg), w(1, pcRel), w(1, indirect), w(1, faultShapes),
+    w(1, divEdge), w(1, hint), w(1, sysreg), w(1, pcRel), w(1, indirect), w(1, faultShapes), w(1, cacheAt),
   ];
   if (opts.lse !== false) classes.push(w(3, lseAtomic), w(2, lseCas), w(1, lseCasp));
   return fc.oneof(...classes);

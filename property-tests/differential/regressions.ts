@@ -33,6 +33,11 @@ export const REGRESSIONS: { name: string; seq: Sequence }[] = [
     ]),
   },
   {
+    // Found by the campaign: PAR_EL1 lacked its RES1 bit 11.
+    name: 'AT S1E1R/S1E1W and PAR_EL1 (success and fault formats)',
+    seq: seq(['sub x27, x28, #8', 'at s1e1r, x27', 'isb', 'mrs x1, par_el1', 'movz x27, #0xc000, lsl #16', 'at s1e1w, x27', 'isb', 'mrs x2, par_el1']),
+  },
+  {
     name: 'division edge cases: by zero, INT_MIN / -1',
     seq: seq(
       ['sdiv x5, x0, x1', 'sdiv w6, w0, w1', 'udiv x7, x0, x2', 'sdiv x8, x0, x2', 'udiv w9, w3, w2', 'sdiv w10, w3, w1', 'udiv x11, x1, x1', 'sdiv x12, x4, x1'],
