@@ -45,8 +45,18 @@ export type StopReason =
   | { kind: 'system-off' }
   | { kind: 'system-reset' }
   | { kind: 'instruction-limit' }
+  | { kind: 'tick-limit' }
+  | { kind: 'paused' } // requestPause() was called (e.g. replay reached its target event)
   | { kind: 'idle' } // every CPU waits and nothing is scheduled
   | { kind: 'halt'; message: string };
+
+/** Limits for one call of run(); the machine can be run again afterwards. */
+export interface RunLimits {
+  /** Stop once this many instructions in total (since power-on) have executed. */
+  maxInstructions?: number;
+  /** Stop when virtual time reaches this tick (at a window boundary). */
+  untilTick?: number;
+}
 
 /** Machine-level state that is not inside a component (versioned, plain data). */
 export interface MachineState {
@@ -56,6 +66,9 @@ export interface MachineState {
   exceptionCount: number;
   cpuStates: CpuRunState[];
   stopped: StopReason | null;
+  /** The round-robin window in progress (null between windows): CPUs before
+   *  `cpu` have run [start, end); CPU `cpu` has run `used` ticks of it. */
+  window: { start: number; end: number; cpu: number; used: number } | null;
 }
 
 /** Handler for exceptions taken to EL2/EL3 (the TypeScript software at those levels). */
@@ -81,7 +94,11 @@ export class Machine implements PsciPlatform {
   onConsole: (byte: number) => void = () => {};
   /** Diagnostics (unimplemented encodings and the like), not simulation state. */
   onDiagnostic: (message: string) => void = () => {};
+  /** Called before every window at the window's start tick: the one place
+   *  external inputs enter the simulation (recorded and replayed there). */
+  inputHook: ((m: Machine) => void) | undefined;
   private s: MachineState;
+  private pauseRequested = false;
 
   constructor(cfg: MachineConfig) {
     this.config = {
@@ -100,6 +117,7 @@ export class Machine implements PsciPlatform {
       exceptionCount: 0,
       cpuStates: Array.from({ length: cfg.numCpus }, (_, i) => (i === 0 ? 'running' : 'off')),
       stopped: null,
+      window: null,
     };
     this.core = new CpuCore(
       { numCpus: cfg.numCpus, ramBytes: cfg.ramBytes, ramPa: RAM_BASE, features: { lse: this.config.lse } },
@@ -173,7 +191,13 @@ export class Machine implements PsciPlatform {
     this.onDiagnostic(`cpu${cpu}: unimplemented encoding 0x${insn.toString(16).padStart(8, '0')} at pc 0x${pc.toString(16)} (UNDEFINED)`);
   }
 
-  private onException(cpu: number, fromEl: number, toEl: number, kind: number): void {
+  /** Ask run() to return { kind: 'paused' } as soon as possible: right after
+   *  the current instruction when called from an event listener during a batch. */
+  requestPause(): void {
+    this.pauseRequested = true;
+  }
+
+  private onException(cpu: number, fromEl: number, toEl: number, kind: number): number {
     const n = ++this.s.exceptionCount;
     const slots = toEl === 1 ? [L.SLOT_ESR_EL1, L.SLOT_ELR_EL1, L.SLOT_FAR_EL1] : toEl === 2 ? [L.SLOT_ESR_EL2, L.SLOT_ELR_EL2, L.SLOT_FAR_EL2] : [L.SLOT_ESR_EL3, L.SLOT_ELR_EL3, L.SLOT_FAR_EL3];
     const sync = kind === L.EXC_SYNC;
@@ -184,6 +208,7 @@ export class Machine implements PsciPlatform {
       fromEl, toEl, ec: Number((esr >> 26n) & 0x3fn), esr: hex64(esr),
       elr: hex64(this.core.sysreg(cpu, slots[1]!)), far: hex64(sync ? this.core.sysreg(cpu, slots[2]!) : 0n),
     });
+    return this.pauseRequested ? 1 : 0;
   }
 
   // ---- EL2/EL3 stand-in for bare-metal runs ----
@@ -273,67 +298,102 @@ export class Machine implements PsciPlatform {
     for (let ev = this.queue.popDue(this.s.nowTick); ev; ev = this.queue.popDue(this.s.nowTick)) this.fire(ev);
   }
 
+  /** Is an interrupt pending for `cpu` (the WFI wake-up condition), counting
+   *  the virtual interrupts EL2 injects through HCR_EL2.VI/VF/VSE? */
+  private wakeable(cpu: number): boolean {
+    if (this.core.irqLines(cpu) !== 0) return true;
+    const hcr = this.core.sysreg(cpu, L.SLOT_HCR_EL2);
+    return (hcr & 0x1c0n) !== 0n && (hcr & 0x38n) !== 0n;
+  }
+
   /**
-   * Run until a stop condition or until `maxInstructions` in total have
-   * executed. Returns the stop reason (also kept in the state).
+   * Run until a stop condition or a limit. A number is shorthand for
+   * { maxInstructions }. Returns why it returned; terminal reasons
+   * (system-off, halt...) are also kept in the state and end every later run.
+   * A pause can land inside a window; the window's progress is part of the
+   * machine state, so resuming (or restoring a snapshot taken there) continues
+   * exactly as an uninterrupted run would.
    */
-  run(maxInstructions = Number.MAX_SAFE_INTEGER): StopReason {
+  run(limits: RunLimits | number = {}): StopReason {
+    const lim: RunLimits = typeof limits === 'number' ? { maxInstructions: limits } : limits;
+    const maxInstructions = lim.maxInstructions ?? Number.MAX_SAFE_INTEGER;
+    const untilTick = lim.untilTick ?? Number.MAX_SAFE_INTEGER;
     const n = this.config.numCpus;
     const states = this.s.cpuStates;
+    this.pauseRequested = false;
     while (!this.s.stopped) {
-      if (this.s.instructions >= maxInstructions) return { kind: 'instruction-limit' };
-      this.fireDue();
-      if (this.s.stopped) break;
-      const now = this.s.nowTick;
-      const nextEvent = this.queue.nextTick();
-      let windowEnd = Math.min(now + this.config.quantumTicks, nextEvent);
-      const left = maxInstructions - this.s.instructions;
-      if (windowEnd - now > left) windowEnd = now + Math.max(1, Math.ceil(left / n));
-      let ran = false;
-      for (let cpu = 0; cpu < n && !this.s.stopped; cpu++) {
+      if (!this.s.window) {
+        if (this.s.instructions >= maxInstructions) return { kind: 'instruction-limit' };
+        if (this.s.nowTick >= untilTick) return { kind: 'tick-limit' };
+        this.inputHook?.(this);
+        this.fireDue();
+        if (this.s.stopped) break;
+        if (this.pauseRequested) {
+          this.pauseRequested = false;
+          return { kind: 'paused' };
+        }
+        const now = this.s.nowTick;
+        const nextEvent = this.queue.nextTick();
+        if (!states.some((st, cpu) => st !== 'off' && (st !== 'wfi' || this.wakeable(cpu)))) {
+          // Every CPU waits: jump to the next event.
+          if (nextEvent === Infinity) {
+            this.stop({ kind: 'idle' });
+            break;
+          }
+          this.s.nowTick = Math.min(Math.max(nextEvent, now), untilTick);
+          continue;
+        }
+        let end = Math.min(now + this.config.quantumTicks, nextEvent, untilTick);
+        const left = maxInstructions - this.s.instructions;
+        if (end - now > left) end = now + Math.max(1, Math.ceil(left / n));
+        this.s.window = { start: now, end, cpu: 0, used: 0 };
+      }
+      const w = this.s.window;
+      const budget = w.end - w.start;
+      for (; w.cpu < n; w.cpu++, w.used = 0) {
+        const cpu = w.cpu;
+        if (this.s.stopped) break;
         let st = states[cpu]!;
         if (st === 'off') continue;
-        if (st === 'wfi') {
-          if (this.core.irqLines(cpu) === 0) continue;
-          st = states[cpu] = 'running';
-        } else if (st === 'wfe') {
-          st = states[cpu] = 'running'; // WFE sleeps for at most one window
-        } else if (st === 'on-pending') {
-          st = states[cpu] = 'running';
+        if (w.used === 0) {
+          if (st === 'wfi') {
+            if (!this.wakeable(cpu)) continue;
+            st = states[cpu] = 'running';
+          } else if (st === 'wfe' || st === 'on-pending') {
+            st = states[cpu] = 'running'; // WFE sleeps for at most one window
+          }
+        } else if (st !== 'running') {
+          continue;
         }
-        ran = true;
-        let used = 0;
-        const budget = windowEnd - now;
-        while (used < budget && !this.s.stopped) {
-          const reason = this.core.run(cpu, budget - used, now + used);
+        while (w.used < budget && !this.s.stopped) {
+          const reason = this.core.run(cpu, budget - w.used, w.start + w.used);
           const did = this.core.executed(cpu);
-          used += did;
+          w.used += did;
           this.s.instructions += did;
-          if (reason === L.EXIT_BUDGET || reason === L.EXIT_HOST) continue;
           if (reason === L.EXIT_EL2 || reason === L.EXIT_EL3) {
-            this.core.setNowTick(cpu, now + used);
+            this.core.setNowTick(cpu, w.start + w.used);
             this.software.handle(this, cpu, reason === L.EXIT_EL2 ? 2 : 3);
-            if (states[cpu] !== 'running') break;
-            continue;
-          }
-          if (reason === L.EXIT_WFI) {
+          } else if (reason === L.EXIT_WFI) {
             states[cpu] = 'wfi';
-            break;
-          }
-          if (reason === L.EXIT_WFE) {
+          } else if (reason === L.EXIT_WFE) {
             states[cpu] = 'wfe';
-            break;
+          } else if (reason !== L.EXIT_BUDGET && reason !== L.EXIT_HOST) {
+            this.stop({ kind: 'halt', message: `cpu${cpu}: core stopped (exit ${reason}) at pc 0x${this.core.getPc(cpu).toString(16)}` });
           }
-          this.stop({ kind: 'halt', message: `cpu${cpu}: core stopped (exit ${reason}) at pc 0x${this.core.getPc(cpu).toString(16)}` });
+          if (this.pauseRequested && !this.s.stopped) {
+            this.pauseRequested = false;
+            if (states[cpu] !== 'running') {
+              w.cpu++;
+              w.used = 0;
+            }
+            return { kind: 'paused' };
+          }
+          if (states[cpu] !== 'running') break;
         }
       }
-      if (ran) {
-        this.s.nowTick = windowEnd;
-      } else if (nextEvent !== Infinity) {
-        this.s.nowTick = Math.max(nextEvent, now);
-      } else {
-        this.stop({ kind: 'idle' });
-      }
+      if (this.s.stopped) break;
+      this.s.nowTick = w.end;
+      this.s.window = null;
     }
     return this.s.stopped!;
   }

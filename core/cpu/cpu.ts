@@ -16,7 +16,8 @@ export interface CoreHost {
   mmioWrite(cpu: number, pa: number, size: number, value: bigint): number;
   sysreg(cpu: number, key: number, isRead: boolean, value: bigint): { status: number; value: bigint };
   undef(cpu: number, insn: number, pc: bigint): void;
-  exception(cpu: number, fromEl: number, toEl: number, kind: number): void;
+  /** Returns non-zero to end the current batch right after this exception. */
+  exception(cpu: number, fromEl: number, toEl: number, kind: number): number;
 }
 
 export interface CoreOptions {
@@ -34,6 +35,7 @@ interface CoreExports {
   readPstate(cpu: number): number;
   flushTlb(cpu: number): void;
   invalidateVmid(cpuMask: number, vmid: number): void;
+  resetDirty(): void;
 }
 
 // build/cpu.wasm at the package root, reached from core/cpu (sources) or dist/core/cpu (compiled).
@@ -111,9 +113,7 @@ export class CpuCore implements CpuView {
         undef: (cpu: number, insn: number, lo: number, hi: number): void => {
           this.host.undef(cpu, insn >>> 0, (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0));
         },
-        exception: (cpu: number, fromEl: number, toEl: number, kind: number): void => {
-          this.host.exception(cpu, fromEl, toEl, kind);
-        },
+        exception: (cpu: number, fromEl: number, toEl: number, kind: number): number => this.host.exception(cpu, fromEl, toEl, kind),
       },
     };
     const instance = new WebAssembly.Instance(coreModule(), imports);
@@ -176,6 +176,26 @@ export class CpuCore implements CpuView {
   }
   invalidateVmid(cpuMask: number, vmid: number): void {
     this.x.invalidateVmid(cpuMask, vmid);
+  }
+
+  // ---- dirty-page tracking (incremental snapshots) ----
+  /** Start a new epoch: forget which pages were written. */
+  resetDirty(): void {
+    this.x.resetDirty();
+  }
+  /** Indexes (from the RAM base, in 4 KiB pages) of RAM pages written since the last reset. */
+  dirtyRamPages(): number[] {
+    const first = L.RAM_HOST_BASE >>> 12;
+    const count = this.ramBytes >>> 12;
+    const map = this.bytes.subarray(L.DIRTY_MAP_BASE + first, L.DIRTY_MAP_BASE + first + count);
+    const out: number[] = [];
+    for (let i = map.indexOf(1); i !== -1; i = map.indexOf(1, i + 1)) out.push(i);
+    return out;
+  }
+  /** Mark RAM written by the TypeScript side (loaders, EL2 software, DMA). */
+  private markDirty(hostOffset: number, len: number): void {
+    if (len <= 0) return;
+    this.bytes.fill(1, L.DIRTY_MAP_BASE + (hostOffset >>> 12), L.DIRTY_MAP_BASE + ((hostOffset + len - 1) >>> 12) + 1);
   }
 
   // ---- registers ----
@@ -262,6 +282,7 @@ export class CpuCore implements CpuView {
     if (off < 0) off = this.secureRamOffset(pa, data.length);
     if (off < 0) throw new Error(`physical range 0x${pa.toString(16)}+0x${data.length.toString(16)} is not RAM`);
     this.bytes.set(data, off);
+    this.markDirty(off, data.length);
   }
   readPhys(pa: number, len: number): Uint8Array {
     let off = this.ramOffset(pa, len);

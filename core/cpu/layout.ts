@@ -6,6 +6,7 @@
 
 // ---- wasm linear memory map (byte addresses) ----
 export const WASM_PAGE_BYTES = 65536;
+export const MACHINE_GLOBALS_BASE = 0x000f0000; // core state shared by all CPUs (see MG_*)
 export const CPU_STATE_BASE = 0x00100000; // MAX_CPUS state blocks
 export const CPU_STATE_BYTES = 0x2000;
 export const MAX_CPUS = 8;
@@ -20,11 +21,16 @@ export const SYSREG_TABLE_BASE = 0x00380000; // u32 descriptor per 16-bit sysreg
 export const SYSREG_TABLE_ENTRIES = 65536;
 export const COND_TABLE_BASE = 0x00480000; // 16 x u32: bit n set when the condition holds for NZCV = n
 export const BITMASK_TABLE_BASE = 0x00490000; // 8192 x u64: DecodeBitMasks(N:immr:imms) for 64-bit logical immediates
+export const DIRTY_MAP_BASE = 0x00500000; // one byte per 4 KiB page of the whole wasm memory (host page index)
+export const DIRTY_MAP_BYTES = 0x00100000;
 export const SECURE_RAM_HOST_BASE = 0x01000000; // secure RAM bytes
 export const SECURE_RAM_PA = 0x0e000000;
 export const SECURE_RAM_BYTES = 0x01000000;
 export const RAM_HOST_BASE = 0x02000000; // non-secure RAM bytes (size chosen at instantiation)
 export const RAM_PA_DEFAULT = 0x40000000;
+
+// ---- machine globals (offsets from MACHINE_GLOBALS_BASE) ----
+export const MG_LAST_CPU = 0x0; // i32, the CPU run() ran last (-1 none): exclusive-monitor bookkeeping
 
 // ---- CPU state block: offsets from the block's base ----
 // X0..X30 at 8*n; slot 31 holds the *current* stack pointer (SP_ELx selected

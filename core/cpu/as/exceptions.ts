@@ -8,7 +8,7 @@ import {
   SLOT_ESR_EL3, SLOT_ELR_EL3, SLOT_SPSR_EL3, SLOT_FAR_EL3, SLOT_VBAR_EL3, SLOT_HCR_EL2,
   ST_DAIF, ST_EL, ST_SPSEL, ST_PSTATE_MISC, ST_EXC_KIND, ST_EXC_COUNT, ST_IRQ_LINES,
   ST_UNDEF_COUNT, ST_LAST_UNDEF_INSN, ST_EXCL_VALID, ST_FEATURES, ST_NS,
-  EXC_SYNC, EXC_IRQ, EXC_FIQ, EXC_SERROR, EXIT_EL2, EXIT_EL3, EXIT_HALT,
+  EXC_SYNC, EXC_IRQ, EXC_FIQ, EXC_SERROR, EXIT_EL2, EXIT_EL3, EXIT_HALT, EXIT_HOST,
   LINE_IRQ, LINE_FIQ, LINE_VIRQ, LINE_VFIQ, FEAT_EL2, FEAT_EL3,
 } from "../layout";
 import {
@@ -102,7 +102,7 @@ export function takeException(target: u32, kind: u32, ec: u32, iss: u32, far: u6
   store<u64>(S + ST_EXC_COUNT, load<u64>(S + ST_EXC_COUNT) + 1);
   contextChanged();
   publishNow();
-  hostException(cpuIndex, <i32>from, <i32>target, <i32>kind);
+  if (hostException(cpuIndex, <i32>from, <i32>target, <i32>kind) != 0) exitReason = EXIT_HOST;
   if (target >= 2) {
     store<u32>(S + ST_EXC_KIND, kind);
     exitReason = target == 2 ? EXIT_EL2 : EXIT_EL3;

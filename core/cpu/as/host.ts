@@ -20,6 +20,7 @@ export declare function hostSysreg(cpu: i32, key: i32, isRead: i32): i32;
 export declare function hostUndef(cpu: i32, insn: i32, pcLo: i32, pcHi: i32): void;
 
 /** An exception was taken (any level). ESR/ELR/FAR are in the target level's
- *  registers; the host numbers it and records it in the trace. */
+ *  registers; the host numbers it and records it in the trace. A non-zero
+ *  return ends the batch right after it (replay stopping at an event). */
 @external("env", "exception")
-export declare function hostException(cpu: i32, fromEl: i32, toEl: i32, kind: i32): void;
+export declare function hostException(cpu: i32, fromEl: i32, toEl: i32, kind: i32): i32;

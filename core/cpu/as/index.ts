@@ -2,18 +2,16 @@
 // the TypeScript side (EL2/EL3 software, the machine) performs on a CPU.
 import {
   ST_EXECUTED, ST_EXIT_REASON, ST_SLICE_START_TICK, ST_EXCL_VALID, ST_CPU_INDEX, EXIT_BUDGET,
-  DECODE_MEMO_BASE,
+  DECODE_MEMO_BASE, MACHINE_GLOBALS_BASE, MG_LAST_CPU,
 } from "../layout";
 import {
   S, pc, ipc, insnG, fault, exitReason, intrCheck, executed, sliceStart, numCpus, ramPa, ramBytes,
   enter, leave, stateOf, setPstate, packPstate, contextChanged,
 } from "./cpu";
 import { checkInterrupts, exceptionReturn } from "./exceptions";
-import { fetch, tlbFlushCpu, tlbInvalidate } from "./mmu";
+import { fetch, tlbFlushCpu, tlbInvalidate, dirtyReset } from "./mmu";
 import { decode } from "./decode";
 import { exec, initTables } from "./exec";
-
-let lastCpu: i32 = -1;
 
 /** One-time set-up: machine size and constant tables. */
 export function init(cpus: i32, ramPaLo: i32, ramPaHi: i32, ramSizeLo: i32, ramSizeHi: i32): void {
@@ -25,7 +23,7 @@ export function init(cpus: i32, ramPaLo: i32, ramPaHi: i32, ramSizeLo: i32, ramS
     tlbFlushCpu(c);
   }
   initTables();
-  lastCpu = -1;
+  store<i32>(MACHINE_GLOBALS_BASE + MG_LAST_CPU, -1);
 }
 
 /**
@@ -33,13 +31,13 @@ export function init(cpus: i32, ramPaLo: i32, ramPaHi: i32, ramSizeLo: i32, ramS
  * start. Returns the EXIT_* reason; ST_EXECUTED holds the ticks used.
  */
 export function run(cpu: i32, budget: i32, startLo: i32, startHi: i32): i32 {
-  if (cpu != lastCpu) {
+  if (cpu != load<i32>(MACHINE_GLOBALS_BASE + MG_LAST_CPU)) {
     // A store by another PE may have hit this PE's reservation while it was
     // not running; the global monitor is modelled conservatively by clearing
     // the other PEs' reservations whenever a different PE runs (a spurious
     // STXR failure is architecturally allowed, B2.9.5).
     for (let c = 0; c < numCpus; c++) if (c != cpu) store<u32>(stateOf(c) + ST_EXCL_VALID, 0);
-    lastCpu = cpu;
+    store<i32>(MACHINE_GLOBALS_BASE + MG_LAST_CPU, cpu);
   }
   enter(cpu);
   sliceStart = (<u64><u32>startHi << 32) | <u64><u32>startLo;
@@ -118,4 +116,10 @@ export function flushTlb(cpu: i32): void {
 /** TLBI by VMID on the CPUs in `cpuMask` (EL2 TLBI VMALLS12E1IS and friends); vmid < 0: all. */
 export function invalidateVmid(cpuMask: i32, vmid: i32): void {
   tlbInvalidate(<u32>cpuMask, vmid, -1, false, 0, true);
+}
+
+/** Start a new dirty-page epoch: clear the map and drop every write tag so
+ *  the next write to each page is seen (incremental snapshots). */
+export function resetDirty(): void {
+  dirtyReset();
 }

@@ -12,7 +12,8 @@ import {
   SLOT_SCTLR_EL1, SLOT_TCR_EL1, SLOT_TTBR0_EL1, SLOT_TTBR1_EL1, SLOT_MAIR_EL1,
   SLOT_VTCR_EL2, SLOT_VTTBR_EL2, SLOT_HPFAR_EL2, SLOT_HCR_EL2,
   RAM_HOST_BASE, SECURE_RAM_HOST_BASE, SECURE_RAM_PA, SECURE_RAM_BYTES, TLB_ENTRIES, TLB_ENTRY_BYTES,
-  ST_HOST_VALUE, ST_TLB_GEN, ST_TLB_MISSES, HOST_OK, HOST_ABORT, EXIT_HOST, EXC_SYNC,
+  ST_HOST_VALUE, ST_TLB_GEN, ST_TLB_MISSES, HOST_OK, HOST_ABORT, EXIT_HOST, EXC_SYNC, DIRTY_MAP_BASE, DIRTY_MAP_BYTES,
+  MAX_CPUS,
 } from "../layout";
 import {
   S, el, ipc, cpuIndex, fault, exitReason, ramPa, ramBytes, tlbCur, ctxA, ctxG, fetchPage, fetchHost,
@@ -307,11 +308,30 @@ export function abortTo(va: u64, acc: u32, status: u32): void {
   return acc == ACC_WRITE ? load<u64>(e, 8) : acc == ACC_EXEC ? load<u64>(e, 16) : load<u64>(e, 0);
 }
 
+// Dirty pages: one byte per host page. A TLB entry gets its write tag only
+// once its page is dirty, so the first write after a dirty-map reset takes
+// the slow path and marks the page; every later write is a plain fast-path
+// store (no cost in the hot path).
+@inline function markDirty(host: usize): void {
+  store<u8>(DIRTY_MAP_BASE + (host >> 12), 1);
+}
+@inline function isDirty(host: usize): bool {
+  return load<u8>(DIRTY_MAP_BASE + (host >> 12)) != 0;
+}
+
+export function dirtyReset(): void {
+  memory.fill(DIRTY_MAP_BASE, 0, DIRTY_MAP_BYTES);
+  for (let cpu = 0; cpu < numCpus; cpu++) {
+    const base = tlbArray(cpu, 0);
+    for (let i: usize = 0; i < <usize>(TLB_ENTRIES * 2); i++) store<u64>(base + i * TLB_ENTRY_BYTES, TAG_INVALID, 8);
+  }
+}
+
 function fill(tlb: usize, va: u64, host: usize): void {
   const e = entryFor(tlb, va);
   const page = va & PAGE_MASK;
   store<u64>(e, (tPerm & PERM_R) != 0 ? page : TAG_INVALID, 0);
-  store<u64>(e, (tPerm & PERM_W) != 0 ? page : TAG_INVALID, 8);
+  store<u64>(e, (tPerm & PERM_W) != 0 && isDirty(host) ? page : TAG_INVALID, 8);
   store<u64>(e, (tPerm & PERM_X) != 0 ? page : TAG_INVALID, 16);
   store<u64>(e, <u64>(host & ~(<usize>0xfff)) - page, 24);
   store<u64>(e, tGlobal ? ctxG : ctxA, 32);
@@ -418,10 +438,12 @@ function accessSlow(va: u64, size: u32, acc: u32, value: u64, priv: bool, tlb: u
     }
     const h = ramHost(tPa);
     if (h == 0) return mmio(va, tPa, size, acc, value);
+    if (acc == ACC_WRITE) markDirty(h);
     fill(tlb, va, h);
     host = h;
   }
   if (acc == ACC_WRITE) {
+    markDirty(host);
     if (size == 8) store<u64>(host, value);
     else if (size == 4) store<u32>(host, <u32>value);
     else if (size == 2) store<u16>(host, <u16>value);
@@ -560,6 +582,7 @@ export function rmwHost(va: u64, size: u32, acc: u32): usize {
     abortTo(va, acc, 0x10);
     return 0;
   }
+  if (acc == ACC_WRITE) markDirty(h);
   fill(tlbCur, va, h);
   return h;
 }
@@ -656,5 +679,6 @@ export function dcZva(va: u64): void {
     }
     return;
   }
+  markDirty(h);
   memory.fill(h, 0, 64);
 }
