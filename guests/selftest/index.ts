@@ -2,7 +2,7 @@
 import { assemble } from '../../core/asm/assembler.js';
 import { SELFTEST_LOAD_ADDRESS, selftestSource } from './source.js';
 
-export { SELFTEST_LOAD_ADDRESS, SELFTEST_PARAMS, expectedChecksum, selftestSource } from './source.js';
+export { SELFTEST_LOAD_ADDRESS, SELFTEST_PARAMS, expectedChecksum, selftestSource, type SelftestSourceOptions } from './source.js';
 
 let cached: Uint8Array | undefined;
 

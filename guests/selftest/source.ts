@@ -77,8 +77,13 @@ const MAIR = 0xff00n;
 // SH0 = inner shareable, TG0 = 4 KB, EPD1 = 1 (no TTBR1 walks), IPS = 40 bits.
 const TCR = 25n | (1n << 8n) | (1n << 10n) | (3n << 12n) | (1n << 23n) | (2n << 32n);
 
+export interface SelftestSourceOptions {
+  /** Override the checksum the guest expects (tests use a wrong one to exercise the FAIL path). */
+  expectedChecksum?: bigint;
+}
+
 /** Builds the assembly source. */
-export function selftestSource(): string {
+export function selftestSource(opts: SelftestSourceOptions = {}): string {
   const p = SELFTEST_PARAMS;
   const strings: string[] = [];
   const str = (text: string): string => {
@@ -253,7 +258,7 @@ ${say(' iterations = ')}
     bl checksum
     mov x20, x0
     bl put_hex
-    ldr x1, =${hex(expectedChecksum())}
+    ldr x1, =${hex(opts.expectedChecksum ?? expectedChecksum())}
     cmp x20, x1
 ${check('eq', 'checksum differs from the expected value')}
 ${pass()}

@@ -1,0 +1,10 @@
+// Every subcommand, in the order `hvrr --help` lists them. Later commands
+// (record, replay, dump, fuzz, tui) are added here.
+import type { Command } from './command.js';
+import { runCommand } from './run.js';
+
+export const COMMANDS: readonly Command[] = [runCommand];
+
+export function findCommand(name: string): Command | undefined {
+  return COMMANDS.find((c) => c.name === name);
+}

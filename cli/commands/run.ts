@@ -1,0 +1,363 @@
+// `hvrr run`: boot a kernel (or the embedded self-test guest) on the virt
+// board, with the PL011 on stdout/stdin, until the guest powers off, the
+// machine stops, or an instruction limit.
+//
+// Wall time is read here (progress summary) and stdin timing decides when
+// input bytes enter the machine: both are outside the simulation, and an
+// interactive run is not reproducible (recording comes with `hvrr record`).
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { Machine, type StopReason } from '../../core/machine.js';
+import { bootKernel } from '../../core/firmware/boot.js';
+import { ImageError } from '../../core/firmware/loader.js';
+import { readFdtHeader } from '../../core/fdt/reader.js';
+import { FdtError } from '../../core/fdt/tree.js';
+import { MAX_CPUS, RAM_HOST_BASE, WASM_PAGE_BYTES } from '../../core/cpu/layout.js';
+import { selftestImage } from '../../guests/selftest/index.js';
+import { parseArgs, parseCount, parseIntRange, parseSeed, parseSize, parseString, type OptionSpec } from '../args.js';
+import { CliError, UsageError } from '../errors.js';
+import type { CliIO, InStream, OutStream } from '../io.js';
+import type { Command } from './command.js';
+import { helpFor } from '../help.js';
+
+export const EXIT_OK = 0;
+export const EXIT_INTERNAL = 1;
+export const EXIT_USAGE = 2;
+export const EXIT_RESET = 3;
+export const EXIT_HALT = 4;
+export const EXIT_IDLE = 5;
+export const EXIT_INTERRUPTED = 130;
+
+const MiB = 1 << 20;
+/** Largest RAM the core can hold (wasm memory is 4 GiB minus the host area). */
+export const MAX_RAM_BYTES = Math.floor((0x1_0000_0000 - RAM_HOST_BASE - WASM_PAGE_BYTES) / MiB) * MiB;
+export const DEFAULT_RAM_BYTES = 512 * MiB;
+/** Instructions per slice between looks at stdin (about 0.1 s of wall time). */
+export const SLICE_INSTRUCTIONS = 10_000_000;
+/** Virtual ticks between two injected input bytes (10 µs; the RX FIFO holds 32). */
+const RX_SPACING_TICKS = 10_000;
+/** Diagnostics printed per distinct encoding before they are only counted. */
+const DIAG_PER_KEY = 3;
+const CTRL_A = 0x01;
+
+export interface RunOptions {
+  kernel?: string;
+  initrd?: string;
+  append?: string;
+  dtb?: string;
+  smp: number;
+  mem: number;
+  seed: bigint;
+  maxInsns?: number;
+  quantum?: number;
+  digest: boolean;
+}
+
+const OPTIONS: readonly OptionSpec[] = [
+  { name: 'kernel', value: 'FILE', help: 'kernel: arm64 Image, AArch64 ELF or raw binary\n(default: the embedded self-test guest)', parse: parseString },
+  { name: 'initrd', value: 'FILE', help: 'initial ramdisk (not with an ELF kernel)', parse: parseString },
+  { name: 'append', value: 'STR', help: 'kernel command line (/chosen/bootargs)', parse: parseString },
+  { name: 'dtb', value: 'FILE', help: 'device tree blob to use instead of the generated one', parse: parseString },
+  { name: 'smp', value: 'N', help: `number of CPUs, 1..${MAX_CPUS} (default 1)`, parse: (r, o) => parseIntRange(r, o, 1, MAX_CPUS) },
+  { name: 'mem', value: 'SIZE', help: `RAM size: bytes or K/M/G (binary), a multiple of 1M,\nup to ${MAX_RAM_BYTES / MiB}M (default 512M)`, parse: parseMem },
+  { name: 'seed', value: 'N', help: 'machine PRNG seed, decimal or 0x hex, 0..2^64-1 (default 0)', parse: parseSeed },
+  { name: 'max-insns', value: 'N', help: 'stop after N instructions; K/M/G are powers of 1000\n(2G = 2,000,000,000); default: no limit', parse: (r, o) => parseCount(r, o) },
+  { name: 'quantum', value: 'N', help: 'instructions per CPU per round-robin window (default 10000)', parse: (r, o) => parseCount(r, o, 1_000_000_000) },
+  { name: 'digest', help: 'also print the trace digest and event count to stderr' },
+];
+
+function parseMem(raw: string, option: string): number {
+  const v = parseSize(raw, option);
+  if (v < MiB || v % MiB !== 0) throw new UsageError(`${option}: '${raw}' is not a whole number of MiB (at least 1M)`);
+  if (v > MAX_RAM_BYTES) throw new UsageError(`${option}: '${raw}' is more than the ${MAX_RAM_BYTES / MiB}M the machine supports`);
+  return v;
+}
+
+export function parseRunOptions(argv: readonly string[]): RunOptions & { help: boolean } {
+  const { options: o, positionals, help } = parseArgs(argv, OPTIONS);
+  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}' (did you mean --kernel ${positionals[0]}?)`);
+  return {
+    help,
+    kernel: o.get('kernel') as string | undefined,
+    initrd: o.get('initrd') as string | undefined,
+    append: o.get('append') as string | undefined,
+    dtb: o.get('dtb') as string | undefined,
+    smp: (o.get('smp') as number | undefined) ?? 1,
+    mem: (o.get('mem') as number | undefined) ?? DEFAULT_RAM_BYTES,
+    seed: (o.get('seed') as bigint | undefined) ?? 0n,
+    maxInsns: o.get('max-insns') as number | undefined,
+    quantum: o.get('quantum') as number | undefined,
+    digest: o.get('digest') === true,
+  };
+}
+
+/** Read an input file, turning I/O errors into one-line messages. */
+export function readInputFile(what: string, path: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT' ? 'no such file' :
+      code === 'EISDIR' ? 'is a directory' :
+      code === 'EACCES' || code === 'EPERM' ? 'permission denied' :
+      code === 'ENOTDIR' ? 'a component of the path is not a directory' :
+      (e as Error).message;
+    throw new CliError(`cannot read ${what} '${path}': ${why}`);
+  }
+}
+
+/** Builds the machine and loads the images; every failure is a CliError. */
+export function prepareMachine(opts: RunOptions): Machine {
+  const kernel = opts.kernel !== undefined ? readInputFile('kernel', opts.kernel) : selftestImage();
+  const initrd = opts.initrd !== undefined ? readInputFile('initrd', opts.initrd) : undefined;
+  const dtb = opts.dtb !== undefined ? readInputFile('device tree', opts.dtb) : undefined;
+  if (dtb && opts.dtb !== undefined) {
+    try {
+      readFdtHeader(dtb);
+    } catch (e) {
+      if (e instanceof FdtError) throw new CliError(`device tree '${opts.dtb}': ${e.message}`);
+      throw e;
+    }
+  }
+  let m: Machine;
+  try {
+    m = new Machine({ numCpus: opts.smp, ramBytes: opts.mem, seed: opts.seed, ...(opts.quantum !== undefined ? { quantumTicks: opts.quantum } : {}) });
+  } catch (e) {
+    const msg = (e as Error).message;
+    if (e instanceof RangeError) throw new CliError(`cannot allocate ${opts.mem / MiB} MiB of guest RAM (${msg}); try a smaller --mem`, EXIT_INTERNAL);
+    if (/not built/.test(msg)) throw new CliError(msg, EXIT_INTERNAL);
+    throw new CliError(`cannot build the machine: ${msg}`);
+  }
+  try {
+    bootKernel(m, { kernel, ...(initrd ? { initrd } : {}), ...(dtb ? { dtb } : {}), ...(opts.append !== undefined ? { bootargs: opts.append } : {}) });
+  } catch (e) {
+    if (e instanceof ImageError || e instanceof FdtError) {
+      throw new CliError(opts.kernel !== undefined ? `kernel '${opts.kernel}': ${e.message}` : e.message);
+    }
+    throw e;
+  }
+  return m;
+}
+
+/** Collects UART output and writes it in chunks. */
+class ConsoleBuffer {
+  private buf = new Uint8Array(64 * 1024);
+  private n = 0;
+  constructor(private readonly out: OutStream) {}
+  push(byte: number): void {
+    this.buf[this.n++] = byte;
+    if (this.n === this.buf.length) this.flush();
+  }
+  flush(): void {
+    if (this.n === 0) return;
+    this.out.write(Buffer.from(this.buf.subarray(0, this.n)));
+    this.buf = new Uint8Array(this.buf.length);
+    this.n = 0;
+  }
+}
+
+/** Prints the first few diagnostics per key, counts the rest. */
+export class DiagnosticFilter {
+  private counts = new Map<string, number>();
+  constructor(private readonly write: (line: string) => void, private readonly perKey = DIAG_PER_KEY) {}
+  report(message: string): void {
+    const key = /encoding (0x[0-9a-f]+)/i.exec(message)?.[1] ?? message;
+    const n = (this.counts.get(key) ?? 0) + 1;
+    this.counts.set(key, n);
+    if (n <= this.perKey) this.write(`hvrr: ${message}${n === this.perKey ? ' (further ones for this encoding are counted)' : ''}`);
+  }
+  /** Lines for suppressed repeats. */
+  summary(): string[] {
+    const out: string[] = [];
+    for (const [key, n] of this.counts) if (n > this.perKey) out.push(`hvrr: ${(n - this.perKey).toLocaleString('en-US')} more diagnostic(s) for ${key}`);
+    return out;
+  }
+}
+
+/** Console input: bytes from stdin waiting to be injected, escape handling, EOF. */
+class ConsoleInput {
+  pending: number[] = [];
+  ended = false;
+  quit = false;
+  private sawCtrlA = false;
+  private wake: (() => void) | null = null;
+  private readonly onData = (chunk: Buffer | string): void => {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+    for (const b of bytes) {
+      if (this.raw) {
+        if (this.sawCtrlA) {
+          this.sawCtrlA = false;
+          if (b === 0x78 || b === 0x58) {
+            this.quit = true; // Ctrl-A x
+            continue;
+          }
+          if (b !== CTRL_A) continue;
+        } else if (b === CTRL_A) {
+          this.sawCtrlA = true;
+          continue;
+        }
+      }
+      this.pending.push(b);
+    }
+    this.notify();
+  };
+  private readonly onEnd = (): void => {
+    this.ended = true;
+    this.notify();
+  };
+
+  constructor(private readonly stream: InStream | null, private readonly raw: boolean) {
+    if (!stream) {
+      this.ended = true;
+      return;
+    }
+    if (raw) stream.setRawMode?.(true);
+    stream.on('data', this.onData);
+    stream.on('end', this.onEnd);
+    stream.on('close', this.onEnd);
+    stream.resume();
+  }
+  private notify(): void {
+    const w = this.wake;
+    this.wake = null;
+    w?.();
+  }
+  /** Resolves when input arrives, input ends or `interrupt()` is called. */
+  waitForInput(): Promise<void> {
+    if (this.pending.length > 0 || this.ended || this.quit) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.wake = resolve;
+    });
+  }
+  interrupt(): void {
+    this.quit = true;
+    this.notify();
+  }
+  close(): void {
+    if (!this.stream) return;
+    this.stream.off('data', this.onData as (...args: never[]) => void);
+    this.stream.off('end', this.onEnd as (...args: never[]) => void);
+    this.stream.off('close', this.onEnd as (...args: never[]) => void);
+    this.stream.pause();
+    if (this.raw) this.stream.setRawMode?.(false);
+  }
+}
+
+const nextMacrotask = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+export type RunEnd = StopReason | { kind: 'interrupted' };
+
+export function exitCodeFor(end: RunEnd): number {
+  switch (end.kind) {
+    case 'system-off':
+    case 'instruction-limit':
+      return EXIT_OK;
+    case 'system-reset':
+      return EXIT_RESET;
+    case 'halt':
+      return EXIT_HALT;
+    case 'idle':
+      return EXIT_IDLE;
+    case 'interrupted':
+      return EXIT_INTERRUPTED;
+  }
+}
+
+export function formatSummary(end: RunEnd, instructions: number, ticks: number, wallSeconds: number): string {
+  const mips = wallSeconds > 0 ? instructions / wallSeconds / 1e6 : 0;
+  const what = end.kind === 'halt' ? `halt (${end.message})` : end.kind;
+  return `hvrr: ${what} after ${instructions.toLocaleString('en-US')} instructions, ${(ticks / 1e9).toFixed(6)} s virtual, ${wallSeconds.toFixed(2)} s wall, ${mips.toFixed(1)} MIPS`;
+}
+
+/** Runs a prepared machine with console I/O; returns how it ended. */
+export async function runMachine(m: Machine, opts: { maxInsns?: number }, io: CliIO): Promise<RunEnd> {
+  const out = new ConsoleBuffer(io.stdout);
+  const diags = new DiagnosticFilter((line) => {
+    out.flush();
+    io.stderr.write(line + '\n');
+  });
+  m.onConsole = (b) => out.push(b);
+  m.onDiagnostic = (msg) => diags.report(msg);
+  const raw = io.stdin?.isTTY === true && typeof io.stdin.setRawMode === 'function';
+  const input = new ConsoleInput(io.stdin, raw);
+  const onSigint = (): void => input.interrupt();
+  if (io.handleSignals) process.on('SIGINT', onSigint);
+  const limit = opts.maxInsns ?? Number.MAX_SAFE_INTEGER;
+  let nextRxTick = 0;
+  let end: RunEnd | null = null;
+  try {
+    for (;;) {
+      if (input.pending.length > 0) {
+        for (const b of input.pending) {
+          nextRxTick = Math.max(nextRxTick + RX_SPACING_TICKS, m.nowTick);
+          m.scheduleUartRx(nextRxTick, b);
+        }
+        input.pending = [];
+      }
+      const reason = m.run(Math.min(limit, m.instructions + SLICE_INSTRUCTIONS));
+      out.flush();
+      if (reason.kind === 'idle' && !input.ended && !input.quit) {
+        // Everything waits for the outside world: wait for console input.
+        await input.waitForInput();
+        if (input.pending.length > 0) {
+          const st = m.getMachineState();
+          st.stopped = null;
+          m.loadMachineState(st);
+          continue;
+        }
+      }
+      if (reason.kind !== 'instruction-limit' || m.instructions >= limit) {
+        end = reason;
+        break;
+      }
+      await nextMacrotask();
+      if (input.quit) {
+        end = { kind: 'interrupted' };
+        break;
+      }
+    }
+    if (input.quit && end?.kind === 'idle') end = { kind: 'interrupted' };
+  } finally {
+    out.flush();
+    input.close();
+    if (io.handleSignals) process.off('SIGINT', onSigint);
+  }
+  for (const line of diags.summary()) io.stderr.write(line + '\n');
+  return end!;
+}
+
+export const runCommand: Command = {
+  name: 'run',
+  summary: 'boot a kernel (or the built-in self-test) with the console on stdin/stdout',
+  usage: 'run [options]',
+  options: OPTIONS,
+  details: `Without --kernel, runs the embedded self-test guest: a bare-metal EL1 program
+that checks the MMU, exceptions, GICv3 + timer and PSCI (SMP with --smp N)
+and powers off. The guest's UART is stdout; stdin feeds its UART input (a
+terminal is put in raw mode: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A).
+A summary line goes to stderr at the end.
+
+Exit status:
+  0    guest powered off (PSCI SYSTEM_OFF), or --max-insns reached
+  1    internal error
+  2    bad command line or input file
+  3    guest asked for PSCI SYSTEM_RESET (the self-test does this on FAIL)
+  4    machine halted (exception with no handler, core stop)
+  5    idle: every CPU waits and nothing can wake it (no input left)
+  130  interrupted (Ctrl-A x, SIGINT)`,
+  async run(argv, io) {
+    const opts = parseRunOptions(argv);
+    if (opts.help) {
+      io.stdout.write(helpFor(runCommand));
+      return EXIT_OK;
+    }
+    const m = prepareMachine(opts);
+    const t0 = performance.now();
+    const end = await runMachine(m, { ...(opts.maxInsns !== undefined ? { maxInsns: opts.maxInsns } : {}) }, io);
+    const wall = (performance.now() - t0) / 1000;
+    io.stderr.write(formatSummary(end, m.instructions, m.nowTick, wall) + '\n');
+    if (opts.digest) io.stderr.write(`hvrr: trace digest ${m.trace.digest()} (${m.trace.count.toLocaleString('en-US')} events)\n`);
+    return exitCodeFor(end);
+  },
+};
