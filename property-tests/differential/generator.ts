@@ -71,7 +71,7 @@ const dataReg = fc.integer({ min: 0, max: DATA_REGS - 1 });
 /** A data register or the zero register (only where encoding 31 means ZR). */
 const regOrZr = fc.oneof({ weight: 9, arbitrary: dataReg }, { weight: 1, arbitrary: fc.constant(31) });
 const size = fc.constantFrom<Sz>('w', 'x');
-const bits = (sz: Sz): number => (sz === 'w' ? 32 : 64);
+const bits = (sz: Sz): 32 | 64 => (sz === 'w' ? 32 : 64);
 export const CONDS = ['eq', 'ne', 'cs', 'cc', 'mi', 'pl', 'vs', 'vc', 'hi', 'ls', 'ge', 'lt', 'gt', 'le', 'al', 'nv'] as const;
 const cond = fc.constantFrom(...CONDS);
 /** Conditions for csel-family aliases (cset/cinc/...) which forbid al/nv. */

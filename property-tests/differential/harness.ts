@@ -309,7 +309,7 @@ export function buildProgram(seqs: readonly Sequence[], ids: readonly number[]):
 const HVRR_INSNS_PER_SEQ = 20_000;
 
 export function runHvrr(bytes: Uint8Array, numSeqs: number): { output: string; stop: string } {
-  const m = new Machine({ numCpus: 1, ramBytes: 128 * 1024 * 1024, seed: 1n });
+  const m = new Machine({ numCpus: 1, ramBytes: 256 * 1024 * 1024, seed: 1n });
   const out: number[] = [];
   m.onConsole = (b) => out.push(b);
   bootKernel(m, { kernel: bytes });
