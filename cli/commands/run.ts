@@ -32,8 +32,14 @@ const MiB = 1 << 20;
 /** Largest RAM the core can hold (wasm memory is 4 GiB minus the host area). */
 export const MAX_RAM_BYTES = Math.floor((0x1_0000_0000 - RAM_HOST_BASE - WASM_PAGE_BYTES) / MiB) * MiB;
 export const DEFAULT_RAM_BYTES = 512 * MiB;
-/** Instructions per slice between looks at stdin (about 0.1 s of wall time). */
-export const SLICE_INSTRUCTIONS = 10_000_000;
+/**
+ * Instructions per slice between looks at stdin (about 20 ms at 100 MIPS).
+ * Fixed, not wall-time adaptive: Machine.run(limit) ends its round-robin
+ * window early at the limit, so where slices end is part of the schedule and
+ * must not depend on the host's speed (a non-interactive run stays
+ * reproducible). A multiple of the default quantum.
+ */
+export const SLICE_INSTRUCTIONS = 2_000_000;
 /** Virtual ticks between two injected input bytes (10 µs; the RX FIFO holds 32). */
 const RX_SPACING_TICKS = 10_000;
 /** Diagnostics printed per distinct encoding before they are only counted. */
