@@ -67,8 +67,17 @@ export interface MachineState {
   cpuStates: CpuRunState[];
   stopped: StopReason | null;
   /** The round-robin window in progress (null between windows): CPUs before
-   *  `cpu` have run [start, end); CPU `cpu` has run `used` ticks of it. */
-  window: { start: number; end: number; cpu: number; used: number } | null;
+   *  `cpu` have run [start, end); CPU `cpu` has run `used` ticks of it.
+   *  `pendingEl` (2 or 3, else 0): CPU `cpu` has taken an exception to that
+   *  level whose TypeScript handler has not run yet (a pause landed there). */
+  window: { start: number; end: number; cpu: number; used: number; pendingEl: number } | null;
+}
+
+/** A component outside the board (hypervisor, SPMC, virtio...) whose state
+ *  snapshots must carry. getState returns a versioned plain-data record. */
+export interface StatefulComponent {
+  getState(): unknown;
+  loadState(state: unknown): void;
 }
 
 /** Handler for exceptions taken to EL2/EL3 (the TypeScript software at those levels). */
@@ -99,6 +108,7 @@ export class Machine implements PsciPlatform {
   inputHook: ((m: Machine) => void) | undefined;
   private s: MachineState;
   private pauseRequested = false;
+  private readonly components = new Map<string, StatefulComponent>();
 
   constructor(cfg: MachineConfig) {
     this.config = {
@@ -147,6 +157,20 @@ export class Machine implements PsciPlatform {
     this.bus.map(UART_BASE, 0x1000, this.uart);
     this.bus.map(RTC_BASE, 0x1000, this.rtc);
     this.software = { handle: (m, cpu, toEl) => m.firmwareStandIn(cpu, toEl) };
+  }
+
+  /** Register a component whose state is saved and restored with the machine. */
+  registerComponent(name: string, c: StatefulComponent): void {
+    if (this.components.has(name)) throw new Error(`component '${name}' is already registered`);
+    this.components.set(name, c);
+  }
+  componentNames(): string[] {
+    return [...this.components.keys()].sort();
+  }
+  component(name: string): StatefulComponent {
+    const c = this.components.get(name);
+    if (!c) throw new Error(`no component '${name}'`);
+    return c;
   }
 
   get numCpus(): number {
@@ -346,7 +370,7 @@ export class Machine implements PsciPlatform {
         let end = Math.min(now + this.config.quantumTicks, nextEvent, untilTick);
         const left = maxInstructions - this.s.instructions;
         if (end - now > left) end = now + Math.max(1, Math.ceil(left / n));
-        this.s.window = { start: now, end, cpu: 0, used: 0 };
+        this.s.window = { start: now, end, cpu: 0, used: 0, pendingEl: 0 };
       }
       const w = this.s.window;
       const budget = w.end - w.start;
@@ -365,6 +389,13 @@ export class Machine implements PsciPlatform {
         } else if (st !== 'running') {
           continue;
         }
+        if (w.pendingEl !== 0) {
+          const level = w.pendingEl;
+          w.pendingEl = 0;
+          this.core.setNowTick(cpu, w.start + w.used);
+          this.software.handle(this, cpu, level);
+          if (states[cpu] !== 'running') continue;
+        }
         while (w.used < budget && !this.s.stopped) {
           const reason = this.core.run(cpu, budget - w.used, w.start + w.used);
           const did = this.core.executed(cpu);
@@ -372,6 +403,12 @@ export class Machine implements PsciPlatform {
           this.s.instructions += did;
           if (reason === L.EXIT_EL2 || reason === L.EXIT_EL3) {
             this.core.setNowTick(cpu, w.start + w.used);
+            if (this.pauseRequested) {
+              // Stop at the exception entry itself; its handler runs on resume.
+              this.pauseRequested = false;
+              w.pendingEl = reason === L.EXIT_EL2 ? 2 : 3;
+              return { kind: 'paused' };
+            }
             this.software.handle(this, cpu, reason === L.EXIT_EL2 ? 2 : 3);
           } else if (reason === L.EXIT_WFI) {
             states[cpu] = 'wfi';

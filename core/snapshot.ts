@@ -1,0 +1,112 @@
+// The whole machine as plain data, and back: the sum of every component's
+// versioned state record (ARCHITECTURE.md principle 3). Encoding to a file
+// (CBOR + zstd, page de-duplication, checksums) is snapshots/'s job; this
+// module only gathers and scatters. A component added later (hypervisor,
+// SPMC, virtio devices) joins by `machine.registerComponent(name, ...)` and
+// is then saved and restored with everything else.
+import * as L from './cpu/layout.js';
+import { loadCpu, saveCpu, type CpuRecord } from './cpu/cpuState.js';
+import type { EventQueueState } from './clock/eventQueue.js';
+import type { PrngState } from './clock/prng.js';
+import type { TraceSinkState } from './trace/sink.js';
+import type { GicState } from './devices/gicv3/state.js';
+import type { GenericTimerState } from './devices/timer/genericTimer.js';
+import type { Pl011State } from './devices/pl011.js';
+import type { Pl031State } from './devices/pl031.js';
+import type { Machine, MachineState } from './machine.js';
+
+export const MACHINE_SNAPSHOT_VERSION = 1;
+
+/** The configuration a snapshot must be restored into (checked on restore). */
+export interface SnapshotConfig {
+  numCpus: number;
+  ramBytes: number;
+  seed: string;
+  quantumTicks: number;
+  rtcEpochSeconds: number;
+  lse: boolean;
+  traceVerbosity: number;
+}
+
+export interface MachineSnapshot {
+  version: typeof MACHINE_SNAPSHOT_VERSION;
+  config: SnapshotConfig;
+  machine: MachineState;
+  cpus: CpuRecord[];
+  core: { lastCpu: number };
+  queue: EventQueueState;
+  prng: PrngState;
+  trace: TraceSinkState;
+  gic: GicState;
+  timer: GenericTimerState;
+  uart: Pl011State;
+  rtc: Pl031State;
+  /** State records of registered components, by name. */
+  components: Record<string, unknown>;
+  /** Non-secure RAM and secure RAM contents. Views into the live machine on
+   *  capture (the encoder copies what it needs); copied in on restore. */
+  ram: Uint8Array;
+  secureRam: Uint8Array;
+}
+
+export function snapshotConfig(m: Machine): SnapshotConfig {
+  const c = m.config;
+  return {
+    numCpus: c.numCpus, ramBytes: c.ramBytes, seed: c.seed.toString(), quantumTicks: c.quantumTicks,
+    rtcEpochSeconds: c.rtcEpochSeconds, lse: c.lse, traceVerbosity: c.traceVerbosity,
+  };
+}
+
+export function captureMachine(m: Machine): MachineSnapshot {
+  const core = m.core;
+  return {
+    version: MACHINE_SNAPSHOT_VERSION,
+    config: snapshotConfig(m),
+    machine: m.getMachineState(),
+    cpus: Array.from({ length: m.numCpus }, (_, i) => saveCpu(core, i)),
+    core: { lastCpu: new Int32Array(core.memory.buffer, L.MACHINE_GLOBALS_BASE + L.MG_LAST_CPU, 1)[0]! },
+    queue: m.queue.getState(),
+    prng: m.prng.getState(),
+    trace: m.trace.getState(),
+    gic: m.gic.getState(),
+    timer: m.timer.getState(),
+    uart: m.uart.getState(),
+    rtc: m.rtc.getState(),
+    components: Object.fromEntries(m.componentNames().map((n) => [n, m.component(n).getState()])),
+    ram: core.bytes.subarray(L.RAM_HOST_BASE, L.RAM_HOST_BASE + m.config.ramBytes),
+    secureRam: core.bytes.subarray(L.SECURE_RAM_HOST_BASE, L.SECURE_RAM_HOST_BASE + L.SECURE_RAM_BYTES),
+  };
+}
+
+/** Restore into a machine built with the same configuration. Throws with a
+ *  one-line message naming the mismatch otherwise. */
+export function restoreMachine(m: Machine, s: MachineSnapshot): void {
+  if (s.version !== MACHINE_SNAPSHOT_VERSION) throw new Error(`snapshot version ${s.version} is not supported (expected ${MACHINE_SNAPSHOT_VERSION})`);
+  const want = snapshotConfig(m);
+  for (const k of Object.keys(want) as Array<keyof SnapshotConfig>) {
+    if (want[k] !== s.config[k]) throw new Error(`snapshot was taken with ${k} = ${String(s.config[k])}, this machine has ${String(want[k])}`);
+  }
+  if (s.cpus.length !== m.numCpus) throw new Error(`snapshot has ${s.cpus.length} CPUs, machine has ${m.numCpus}`);
+  if (s.ram.length !== m.config.ramBytes) throw new Error(`snapshot RAM is ${s.ram.length} bytes, machine has ${m.config.ramBytes}`);
+  if (s.secureRam.length !== L.SECURE_RAM_BYTES) throw new Error('snapshot secure RAM has the wrong size');
+  const names = m.componentNames();
+  const missing = names.filter((n) => !(n in s.components));
+  if (missing.length) throw new Error(`snapshot lacks component state: ${missing.join(', ')}`);
+  const core = m.core;
+  core.bytes.set(s.ram, L.RAM_HOST_BASE);
+  core.bytes.set(s.secureRam, L.SECURE_RAM_HOST_BASE);
+  s.cpus.forEach((r, i) => loadCpu(core, i, r));
+  new Int32Array(core.memory.buffer, L.MACHINE_GLOBALS_BASE + L.MG_LAST_CPU, 1)[0] = s.core.lastCpu;
+  m.queue.loadState(s.queue);
+  m.prng.loadState(s.prng);
+  m.trace.loadState(s.trace);
+  m.gic.loadState(s.gic);
+  m.timer.loadState(s.timer);
+  m.uart.loadState(s.uart);
+  m.rtc.loadState(s.rtc);
+  for (const n of names) m.component(n).loadState(s.components[n]);
+  m.loadMachineState(s.machine);
+  // CPU lines follow the restored GIC (the records carry them too; this keeps both consistent).
+  m.gic.resyncPins();
+  core.resetDirty();
+}
