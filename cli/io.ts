@@ -9,9 +9,11 @@ export interface OutStream {
 export interface InStream {
   readonly isTTY?: boolean;
   setRawMode?(mode: boolean): unknown;
-  on(event: 'data', fn: (chunk: Buffer | string) => void): unknown;
-  on(event: 'end' | 'close', fn: () => void): unknown;
-  off(event: string, fn: (...args: never[]) => void): unknown;
+  // 'data' delivers Buffer | string; 'end' and 'close' no arguments.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  on(event: string, fn: (...args: any[]) => void): unknown;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  off(event: string, fn: (...args: any[]) => void): unknown;
   resume(): unknown;
   pause(): unknown;
 }

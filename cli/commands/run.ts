@@ -242,9 +242,9 @@ class ConsoleInput {
   }
   close(): void {
     if (!this.stream) return;
-    this.stream.off('data', this.onData as (...args: never[]) => void);
-    this.stream.off('end', this.onEnd as (...args: never[]) => void);
-    this.stream.off('close', this.onEnd as (...args: never[]) => void);
+    this.stream.off('data', this.onData);
+    this.stream.off('end', this.onEnd);
+    this.stream.off('close', this.onEnd);
     this.stream.pause();
     if (this.raw) this.stream.setRawMode?.(false);
   }
@@ -258,6 +258,8 @@ export function exitCodeFor(end: RunEnd): number {
   switch (end.kind) {
     case 'system-off':
     case 'instruction-limit':
+    case 'tick-limit':
+    case 'paused':
       return EXIT_OK;
     case 'system-reset':
       return EXIT_RESET;
