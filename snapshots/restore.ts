@@ -1,0 +1,63 @@
+// Machine-level save and restore: capture + encode with the core's dirty
+// map, and restore by decoding straight into the machine's memory.
+import * as L from '../core/cpu/layout.js';
+import type { Machine } from '../core/machine.js';
+import { captureMachine, restoreMachine } from '../core/snapshot.js';
+import { decodeChain, type ResolveBase } from './decode.js';
+import { encodeFullWithStats, encodeIncrementalWithStats, type EncodeOptions, type EncodeResult } from './encode.js';
+import { SnapshotError } from './errors.js';
+import { PAGE_BYTES, type SnapshotMeta, type SnapshotRef } from './format.js';
+
+/** Secure RAM pages written since the last `core.resetDirty()` (the core's
+ *  dirty map covers the whole wasm memory; `dirtyRamPages()` reports only RAM). */
+export function dirtySecurePages(m: Machine): number[] {
+  const first = L.DIRTY_MAP_BASE + (L.SECURE_RAM_HOST_BASE >>> 12);
+  const map = m.core.bytes.subarray(first, first + L.SECURE_RAM_BYTES / PAGE_BYTES);
+  const out: number[] = [];
+  for (let i = map.indexOf(1); i !== -1; i = map.indexOf(1, i + 1)) out.push(i);
+  return out;
+}
+
+/**
+ * Save a full snapshot of `m` now. Resets the dirty map first, so the next
+ * `saveIncremental` is relative to this point (and the captured TLB image
+ * carries no write tags: saving again right after a restore gives the same bytes).
+ */
+export function saveFull(m: Machine, opts: EncodeOptions = {}): EncodeResult {
+  m.core.resetDirty();
+  return encodeFullWithStats(captureMachine(m), opts);
+}
+
+/** Save the pages written since the last save/restore, relative to `base` (that save's id). */
+export function saveIncremental(m: Machine, base: SnapshotRef, opts: EncodeOptions = {}): EncodeResult {
+  const ram = m.core.dirtyRamPages();
+  const secure = dirtySecurePages(m);
+  m.core.resetDirty();
+  return encodeIncrementalWithStats(captureMachine(m), base, ram, secure, opts);
+}
+
+/**
+ * Restore `bytes` (and its bases) into `m`, which must have the snapshot's
+ * configuration. Everything is verified before the machine is touched; RAM
+ * is written straight into the machine's memory (zero pages are only cleared
+ * where not already zero), which is much faster than
+ * `restoreMachine(m, decodeSnapshot(...))` on a machine whose memory was never
+ * touched. The dirty map is reset, so the next incremental is relative to this point.
+ */
+export function restoreInto(m: Machine, bytes: Uint8Array, resolveBase?: ResolveBase): SnapshotMeta {
+  const d = decodeChain(bytes, resolveBase);
+  const core = m.core;
+  const ram = core.bytes.subarray(L.RAM_HOST_BASE, L.RAM_HOST_BASE + m.config.ramBytes);
+  const secureRam = core.bytes.subarray(L.SECURE_RAM_HOST_BASE, L.SECURE_RAM_HOST_BASE + L.SECURE_RAM_BYTES);
+  if (ram.length !== d.meta.ramPages * PAGE_BYTES) throw new SnapshotError(`snapshot RAM is ${d.meta.ramPages * PAGE_BYTES} bytes, machine has ${ram.length}`);
+  // Non-RAM state first: restoreMachine checks the configuration before it
+  // changes anything, and copying the machine's own RAM onto itself is free.
+  try {
+    restoreMachine(m, { ...d.state, ram, secureRam });
+  } catch (e) {
+    throw new SnapshotError(`cannot restore: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  d.writeMemory(ram, secureRam, false);
+  core.resetDirty();
+  return d.meta;
+}
