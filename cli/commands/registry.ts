@@ -2,8 +2,9 @@
 // (record, replay, dump, fuzz, tui) are added here.
 import type { Command } from './command.js';
 import { runCommand } from './run.js';
+import { dumpCommand } from './dump.js';
 
-export const COMMANDS: readonly Command[] = [runCommand];
+export const COMMANDS: readonly Command[] = [runCommand, dumpCommand];
 
 export function findCommand(name: string): Command | undefined {
   return COMMANDS.find((c) => c.name === name);

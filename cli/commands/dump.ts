@@ -1,0 +1,78 @@
+// `hvrr dump FILE`: print a trace file's header summary and its events, one
+// per line, in the canonical rendering (core/trace/events.ts formatEvent).
+import { TRACE_KINDS } from '../../core/trace/events.js';
+import type { TraceKind } from '../../core/trace/events.js';
+import { dumpTrace } from '../../replay/dump.js';
+import { TraceFormatError, TraceReader } from '../../replay/traceFile.js';
+import { parseArgs, parseCount, parseIntRange, type OptionSpec } from '../args.js';
+import { CliError, UsageError } from '../errors.js';
+import { helpFor } from '../help.js';
+import type { Command } from './command.js';
+
+function parseKinds(raw: string, option: string): TraceKind[] {
+  const kinds = raw.split(',').map((k) => k.trim()).filter((k) => k !== '');
+  if (kinds.length === 0) throw new UsageError(`${option}: no event kind given (kinds: ${TRACE_KINDS.join(', ')})`);
+  for (const k of kinds) if (!(TRACE_KINDS as readonly string[]).includes(k)) throw new UsageError(`${option}: unknown event kind '${k}' (kinds: ${TRACE_KINDS.join(', ')})`);
+  return kinds as TraceKind[];
+}
+
+const OPTIONS: readonly OptionSpec[] = [
+  { name: 'from', value: 'SEQ', help: 'start at event SEQ (default: the first)', parse: (r, o) => parseIntRange(r, o, 0, Number.MAX_SAFE_INTEGER) },
+  { name: 'count', value: 'N', help: 'print at most N events', parse: (r, o) => parseCount(r, o) },
+  { name: 'kind', value: 'K1,K2', help: `only events of these kinds:\n${TRACE_KINDS.join(', ')}`, parse: parseKinds },
+  { name: 'inputs', help: "also print input records ('input @TICK uart-rx byte=...')" },
+  { name: 'hashes', help: "also print state-hash records ('state-hash @TICK after=#SEQ HEX')" },
+];
+
+export const dumpCommand: Command = {
+  name: 'dump',
+  summary: 'print a recorded trace file: header summary and events, one per line',
+  usage: 'dump FILE [options]',
+  options: OPTIONS,
+  details: `Header lines start with '#'. Each event line is the canonical rendering
+'#SEQ @TICK cpuN KIND FIELDS' that golden comparison uses. A recording that
+was killed (no index) is read up to its last complete chunk; a '# recovered:'
+line says how much.
+
+Exit status:
+  0    success
+  2    bad command line, unreadable or malformed trace file`,
+  async run(argv, io) {
+    const { options: o, positionals, help } = parseArgs(argv, OPTIONS);
+    if (help) {
+      io.stdout.write(helpFor(dumpCommand));
+      return 0;
+    }
+    if (positionals.length === 0) throw new UsageError('missing trace FILE (usage: hvrr dump FILE [options])');
+    if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}' (one trace FILE)`);
+    const path = positionals[0]!;
+    let reader: TraceReader | undefined;
+    try {
+      reader = TraceReader.open(path);
+      const kinds = o.get('kind') as TraceKind[] | undefined;
+      const from = o.get('from') as number | undefined;
+      const count = o.get('count') as number | undefined;
+      dumpTrace(
+        reader,
+        path,
+        {
+          ...(from !== undefined ? { from } : {}),
+          ...(count !== undefined ? { count } : {}),
+          ...(kinds ? { kinds } : {}),
+          inputs: o.get('inputs') === true,
+          stateHashes: o.get('hashes') === true,
+        },
+        (text) => io.stdout.write(text),
+      );
+    } catch (e) {
+      if (e instanceof TraceFormatError) {
+        const m = e.message;
+        throw new CliError(m.startsWith('cannot read') ? m : `trace '${path}': ${m}`);
+      }
+      throw e;
+    } finally {
+      reader?.close();
+    }
+    return 0;
+  },
+};

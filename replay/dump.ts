@@ -1,0 +1,97 @@
+// Text rendering of a trace file for `hvrr dump`: a header summary as
+// `# key: value` comment lines, then one line per event in the canonical
+// formatEvent rendering (the text golden comparison uses), optionally with
+// input and state-hash records (which start with a word, never with '#').
+
+import { formatEvent, TRACE_KINDS } from '../core/trace/events.js';
+import type { TraceKind } from '../core/trace/events.js';
+import { formatInputRecord, formatStateHash } from './format.js';
+import type { TraceReader } from './traceFile.js';
+
+export interface DumpOptions {
+  /** First event seq (default: the first in the file). */
+  from?: number;
+  /** At most this many event lines (input/state-hash lines are not counted). */
+  count?: number;
+  /** Only events of these kinds. */
+  kinds?: readonly TraceKind[];
+  /** Include input records. */
+  inputs?: boolean;
+  /** Include state-hash records. */
+  stateHashes?: boolean;
+}
+
+function jsonText(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x instanceof Uint8Array ? Buffer.from(x).toString('hex') : x));
+}
+
+/** The `# key: value` lines describing the file. */
+export function dumpHeaderLines(r: TraceReader, path: string): string[] {
+  const h = r.header;
+  const ix = r.index;
+  const out: string[] = [];
+  out.push(`# trace: ${path}`);
+  out.push(`# format: ${h.formatVersion} (events ${h.traceFormatVersion}), written by hvrr ${h.hvrrVersion}`);
+  out.push(`# seed: ${h.seed}`);
+  out.push(`# machine: ${jsonText(h.machine)}`);
+  for (const i of h.images) out.push(`# image: ${i.name} sha256=${i.sha256} size=${i.size}`);
+  out.push(`# state-hash interval: ${h.stateHashInterval === 0 ? 'none' : `${h.stateHashInterval} events`}`);
+  out.push(`# snapshot interval: ${h.snapshotInterval === 0 ? 'none' : `${h.snapshotInterval} events`}`);
+  const last = ix.eventCount > 0 ? ` (seq ${ix.firstSeq}..${ix.firstSeq + ix.eventCount - 1})` : '';
+  const eventChunks = ix.chunks.filter((c) => c.kind === 'events').length;
+  out.push(`# events: ${ix.eventCount}${last} in ${eventChunks} chunk${eventChunks === 1 ? '' : 's'}, inputs: ${ix.inputCount}, state hashes: ${ix.stateHashCount}, snapshots: ${ix.snapshots.length}`);
+  const kinds = TRACE_KINDS.filter((k) => ix.kindCounts[k] > 0).map((k) => `${k}=${ix.kindCounts[k]}`);
+  if (kinds.length > 0) out.push(`# kinds: ${kinds.join(' ')}`);
+  const excChunks = ix.chunks.filter((c) => c.excMin !== null);
+  if (excChunks.length > 0) out.push(`# exceptions: n=${Math.min(...excChunks.map((c) => c.excMin!))}..${Math.max(...excChunks.map((c) => c.excMax!))}`);
+  for (const s of ix.snapshots) {
+    out.push(`# snapshot: id=${s.id} base=${s.baseId ?? '-'} after=#${s.afterSeq} @${s.tick} instructions=${s.instructions} exceptions=${s.exceptions} bytes=${s.blobSize}`);
+  }
+  if (r.recovery) {
+    const rc = r.recovery;
+    out.push(`# recovered: ${rc.reason}; read ${rc.chunks} complete chunk${rc.chunks === 1 ? '' : 's'} (${rc.events} events, ${rc.validBytes} bytes), ignored ${rc.ignoredBytes} trailing bytes`);
+  }
+  return out;
+}
+
+/**
+ * Calls `write` with the dump's text in pieces of many lines (each ending in
+ * '\n'): header lines, then the records. Returns the number of event lines.
+ */
+export function dumpTrace(r: TraceReader, path: string, opts: DumpOptions, write: (text: string) => void): number {
+  write(dumpHeaderLines(r, path).join('\n') + '\n');
+  const want = opts.kinds && opts.kinds.length > 0 ? new Set<string>(opts.kinds) : null;
+  const limit = opts.count ?? Infinity;
+  let events = 0;
+  let batch: string[] = [];
+  const emit = (line: string): void => {
+    batch.push(line);
+    if (batch.length >= 4096) {
+      write(batch.join('\n') + '\n');
+      batch = [];
+    }
+  };
+  if (limit > 0) {
+    if (!opts.inputs && !opts.stateHashes) {
+      // Events only: the index lets chunks without a wanted kind be skipped.
+      for (const e of r.eventsInRange(opts.from ?? r.firstSeq, Number.MAX_SAFE_INTEGER, opts.kinds && opts.kinds.length > 0 ? opts.kinds : undefined)) {
+        emit(formatEvent(e));
+        if (++events >= limit) break;
+      }
+    } else {
+      for (const rec of r.events(opts.from)) {
+        if ('kind' in rec) {
+          if (want && !want.has(rec.kind)) continue;
+          emit(formatEvent(rec));
+          if (++events >= limit) break;
+        } else if ('input' in rec) {
+          if (opts.inputs) emit(formatInputRecord(rec));
+        } else if (opts.stateHashes) {
+          emit(formatStateHash(rec));
+        }
+      }
+    }
+  }
+  if (batch.length > 0) write(batch.join('\n') + '\n');
+  return events;
+}
