@@ -468,6 +468,17 @@ describe('corrupted files', () => {
     }
   });
 
+  it('a zero-filled tail (machine crash) is recovered like a truncation', () => {
+    const b = Buffer.concat([bytes.subarray(0, c2.offset + c2.size), Buffer.alloc(5000)]);
+    const r = openBytes(b);
+    expect(r.recovered).toBe(true);
+    expect(r.recovery!.chunks).toBe(3);
+    expect(r.recovery!.ignoredBytes).toBe(5000);
+    r.close();
+    b[b.length - 1] = 1;
+    expect(message(() => openBytes(b))).toMatch(/chunk 3 at offset \d+: bad chunk magic/);
+  });
+
   it('a damaged footer falls back to scanning', () => {
     const b = Buffer.from(bytes);
     b[b.length - 5]! ^= 0xff;

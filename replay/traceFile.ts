@@ -693,7 +693,15 @@ export class TraceReader {
       const remaining = this.fileSize - pos;
       if (remaining < CHUNK_HEADER_SIZE) break; // nothing, a partial chunk header or a damaged footer
       const where = `chunk ${chunks.length} at offset ${pos}`;
-      const h = decodeChunkHeader(this.read(pos, CHUNK_HEADER_SIZE), where);
+      let h: ChunkHeader;
+      try {
+        h = decodeChunkHeader(this.read(pos, CHUNK_HEADER_SIZE), where);
+      } catch (e) {
+        // A crash of the machine (not of the process) can leave the file
+        // extended with zeros that were never written: that is a tail too.
+        if (e instanceof TraceFormatError && this.allZero(pos)) break;
+        throw e;
+      }
       if (CHUNK_HEADER_SIZE + h.storedLength > remaining) break; // the chunk being written when the recording stopped
       if (sawIndex) throw new TraceFormatError(`${where}: chunk after the index chunk`);
       if (h.firstSeq !== seq) throw new TraceFormatError(`${where}: chunk starts at seq ${h.firstSeq}, expected ${seq}`);
@@ -721,6 +729,17 @@ export class TraceReader {
       index,
       recovery: { reason, chunks: chunks.length, events: index.eventCount, validBytes: pos, ignoredBytes: this.fileSize - pos },
     };
+  }
+
+  /** Are all bytes from `pos` to the end of the file zero? */
+  private allZero(pos: number): boolean {
+    for (let at = pos; at < this.fileSize; ) {
+      const n = Math.min(1 << 20, this.fileSize - at);
+      const b = this.read(at, n);
+      for (let i = 0; i < n; i++) if (b[i] !== 0) return false;
+      at += n;
+    }
+    return true;
   }
 
   private decodeEvents(payload: Uint8Array, h: ChunkHeader, where: string): { decoded: DecodedChunk; stats: ChunkStats } {

@@ -46,6 +46,17 @@ Exit status:
     if (positionals.length === 0) throw new UsageError('missing trace FILE (usage: hvrr dump FILE [options])');
     if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}' (one trace FILE)`);
     const path = positionals[0]!;
+    // A closed pipe (hvrr dump FILE | head) ends the dump quietly: Node
+    // destroys stdout synchronously on EPIPE and emits 'error' a tick later.
+    const out = io.stdout as { write(t: string): unknown; on?: (ev: string, fn: (e: Error) => void) => unknown; destroyed?: boolean };
+    let writeError: Error | null = null;
+    if (typeof out.on === 'function') out.on('error', (e) => (writeError ??= e));
+    const stopped = new Error('output closed');
+    const write = (text: string): void => {
+      if (writeError || out.destroyed) throw stopped;
+      out.write(text);
+      if (out.destroyed) throw stopped;
+    };
     let reader: TraceReader | undefined;
     try {
       reader = TraceReader.open(path);
@@ -62,9 +73,10 @@ Exit status:
           inputs: o.get('inputs') === true,
           stateHashes: o.get('hashes') === true,
         },
-        (text) => io.stdout.write(text),
+        write,
       );
     } catch (e) {
+      if (e === stopped) return 0;
       if (e instanceof TraceFormatError) {
         const m = e.message;
         throw new CliError(m.startsWith('cannot read') ? m : `trace '${path}': ${m}`);
