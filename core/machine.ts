@@ -47,7 +47,7 @@ export type StopReason =
   | { kind: 'instruction-limit' }
   | { kind: 'tick-limit' }
   | { kind: 'paused' } // requestPause() was called (e.g. replay reached its target event)
-  | { kind: 'idle' } // every CPU waits and nothing is scheduled
+  | { kind: 'idle' } // every CPU waits and nothing is scheduled (not final: inputs may wake it)
   | { kind: 'halt'; message: string };
 
 /** Limits for one call of run(); the machine can be run again afterwards. */
@@ -112,12 +112,20 @@ export class Machine implements PsciPlatform {
 
   constructor(cfg: MachineConfig) {
     this.config = {
-      quantumTicks: 10_000,
-      rtcEpochSeconds: 1_700_000_000,
-      lse: true,
-      traceVerbosity: 0,
-      ...cfg,
+      numCpus: cfg.numCpus,
+      ramBytes: cfg.ramBytes,
+      seed: cfg.seed,
+      quantumTicks: cfg.quantumTicks ?? 10_000,
+      rtcEpochSeconds: cfg.rtcEpochSeconds ?? 1_700_000_000,
+      lse: cfg.lse ?? true,
+      traceVerbosity: cfg.traceVerbosity ?? 0,
     };
+    if (!Number.isSafeInteger(this.config.quantumTicks) || this.config.quantumTicks < 1) {
+      throw new Error(`quantum must be a positive number of ticks, got ${this.config.quantumTicks}`);
+    }
+    if (typeof this.config.seed !== 'bigint' || this.config.seed < 0n || this.config.seed >= 1n << 64n) {
+      throw new Error(`seed must be an integer in 0..2^64-1, got ${String(this.config.seed)}`);
+    }
     this.prng = new Prng(cfg.seed);
     this.trace = new TraceSink({ verbosity: this.config.traceVerbosity, ringSize: 64 });
     this.s = {
@@ -359,17 +367,16 @@ export class Machine implements PsciPlatform {
         const now = this.s.nowTick;
         const nextEvent = this.queue.nextTick();
         if (!states.some((st, cpu) => st !== 'off' && (st !== 'wfi' || this.wakeable(cpu)))) {
-          // Every CPU waits: jump to the next event.
-          if (nextEvent === Infinity) {
-            this.stop({ kind: 'idle' });
-            break;
-          }
+          // Every CPU waits: jump to the next event. With nothing scheduled the
+          // machine is idle; that is not final (an input may still arrive).
+          if (nextEvent === Infinity) return { kind: 'idle' };
           this.s.nowTick = Math.min(Math.max(nextEvent, now), untilTick);
           continue;
         }
-        let end = Math.min(now + this.config.quantumTicks, nextEvent, untilTick);
-        const left = maxInstructions - this.s.instructions;
-        if (end - now > left) end = now + Math.max(1, Math.ceil(left / n));
+        // The window never depends on the caller's limits (other than untilTick,
+        // which only ends windows at a tick): a run split into several calls
+        // executes exactly as one call.
+        const end = Math.min(now + this.config.quantumTicks, nextEvent, untilTick);
         this.s.window = { start: now, end, cpu: 0, used: 0, pendingEl: 0 };
       }
       const w = this.s.window;
@@ -397,7 +404,9 @@ export class Machine implements PsciPlatform {
           if (states[cpu] !== 'running') continue;
         }
         while (w.used < budget && !this.s.stopped) {
-          const reason = this.core.run(cpu, budget - w.used, w.start + w.used);
+          const left = maxInstructions - this.s.instructions;
+          if (left <= 0) return { kind: 'instruction-limit' }; // mid-window: the window state resumes it exactly
+          const reason = this.core.run(cpu, Math.min(budget - w.used, left), w.start + w.used);
           const did = this.core.executed(cpu);
           w.used += did;
           this.s.instructions += did;

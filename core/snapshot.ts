@@ -33,7 +33,6 @@ export interface MachineSnapshot {
   config: SnapshotConfig;
   machine: MachineState;
   cpus: CpuRecord[];
-  core: { lastCpu: number };
   queue: EventQueueState;
   prng: PrngState;
   trace: TraceSinkState;
@@ -64,7 +63,6 @@ export function captureMachine(m: Machine): MachineSnapshot {
     config: snapshotConfig(m),
     machine: m.getMachineState(),
     cpus: Array.from({ length: m.numCpus }, (_, i) => saveCpu(core, i)),
-    core: { lastCpu: new Int32Array(core.memory.buffer, L.MACHINE_GLOBALS_BASE + L.MG_LAST_CPU, 1)[0]! },
     queue: m.queue.getState(),
     prng: m.prng.getState(),
     trace: m.trace.getState(),
@@ -96,7 +94,6 @@ export function restoreMachine(m: Machine, s: MachineSnapshot): void {
   core.bytes.set(s.ram, L.RAM_HOST_BASE);
   core.bytes.set(s.secureRam, L.SECURE_RAM_HOST_BASE);
   s.cpus.forEach((r, i) => loadCpu(core, i, r));
-  new Int32Array(core.memory.buffer, L.MACHINE_GLOBALS_BASE + L.MG_LAST_CPU, 1)[0] = s.core.lastCpu;
   m.queue.loadState(s.queue);
   m.prng.loadState(s.prng);
   m.trace.loadState(s.trace);

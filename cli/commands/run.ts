@@ -308,12 +308,7 @@ export async function runMachine(m: Machine, opts: { maxInsns?: number }, io: Cl
       if (reason.kind === 'idle' && !input.ended && !input.quit) {
         // Everything waits for the outside world: wait for console input.
         await input.waitForInput();
-        if (input.pending.length > 0) {
-          const st = m.getMachineState();
-          st.stopped = null;
-          m.loadMachineState(st);
-          continue;
-        }
+        if (input.pending.length > 0) continue; // idle is not final: feed the input and go on
       }
       if (reason.kind !== 'instruction-limit' || m.instructions >= limit) {
         end = reason;

@@ -29,7 +29,7 @@ export interface CpuRecord {
   sysregs: Record<string, string>;
   irqLines: number;
   eventRegister: number;
-  exclusive: { valid: boolean; hostAddress: string; sizeBytes: number };
+  exclusive: { valid: boolean; hostAddress: string; sizeBytes: number; value: string; value2: string };
   features: number;
   counters: { exceptions: string; undefined: string; lastUndefInsn: number; tlbMisses: string; tlbFlushes: number };
   /** Raw image of the CPU's TLB arrays. */
@@ -73,7 +73,10 @@ export function saveCpu(core: CpuCore, cpu: number): CpuRecord {
     sysregs,
     irqLines: u32(L.ST_IRQ_LINES),
     eventRegister: u32(L.ST_EVENT_REG),
-    exclusive: { valid: u32(L.ST_EXCL_VALID) !== 0, hostAddress: hex(u64(L.ST_EXCL_ADDR)), sizeBytes: u32(L.ST_EXCL_SIZE) },
+    exclusive: {
+      valid: u32(L.ST_EXCL_VALID) !== 0, hostAddress: hex(u64(L.ST_EXCL_ADDR)), sizeBytes: u32(L.ST_EXCL_SIZE),
+      value: hex(u64(L.ST_EXCL_VALUE)), value2: hex(u64(L.ST_EXCL_VALUE2)),
+    },
     features: u32(L.ST_FEATURES),
     counters: {
       exceptions: hex(u64(L.ST_EXC_COUNT)),
@@ -129,6 +132,8 @@ export function loadCpu(core: CpuCore, cpu: number, r: CpuRecord): void {
   set32(L.ST_EXCL_VALID, r.exclusive.valid ? 1 : 0);
   set64(L.ST_EXCL_ADDR, big(r.exclusive.hostAddress));
   set32(L.ST_EXCL_SIZE, r.exclusive.sizeBytes);
+  set64(L.ST_EXCL_VALUE, big(r.exclusive.value));
+  set64(L.ST_EXCL_VALUE2, big(r.exclusive.value2));
   set64(L.ST_EXC_COUNT, big(r.counters.exceptions));
   set64(L.ST_UNDEF_COUNT, big(r.counters.undefined));
   set32(L.ST_LAST_UNDEF_INSN, r.counters.lastUndefInsn);

@@ -29,8 +29,7 @@ export const SECURE_RAM_BYTES = 0x01000000;
 export const RAM_HOST_BASE = 0x02000000; // non-secure RAM bytes (size chosen at instantiation)
 export const RAM_PA_DEFAULT = 0x40000000;
 
-// ---- machine globals (offsets from MACHINE_GLOBALS_BASE) ----
-export const MG_LAST_CPU = 0x0; // i32, the CPU run() ran last (-1 none): exclusive-monitor bookkeeping
+// ---- machine globals (offsets from MACHINE_GLOBALS_BASE): none yet ----
 
 // ---- CPU state block: offsets from the block's base ----
 // X0..X30 at 8*n; slot 31 holds the *current* stack pointer (SP_ELx selected
@@ -44,6 +43,8 @@ export const ST_EL = 0x110; // u32, current exception level 0..3
 export const ST_SPSEL = 0x114; // u32, PSTATE.SP
 export const ST_PSTATE_MISC = 0x118; // u32, other SPSR bits kept verbatim (SS, IL, PAN, UAO)
 export const ST_NS = 0x11c; // u32, 1 = Non-secure state (SCR_EL3.NS for EL<3)
+export const ST_EXCL_VALUE = 0x120; // u64, value(s) read by the load-exclusive (first 8 bytes)
+export const ST_EXCL_VALUE2 = 0x128; // u64, second 8 bytes (128-bit pairs)
 export const ST_SP_EL0 = 0x140;
 export const ST_SP_EL1 = 0x148;
 export const ST_SP_EL2 = 0x150;

@@ -8,7 +8,7 @@ import {
   rX, rW, rSP, wX, wW, wSP, sysreg, hcr, scr, isNonSecure,
 } from "./cpu";
 import {
-  COND_TABLE_BASE, BITMASK_TABLE_BASE, ST_V, ST_EVENT_REG, ST_EXCL_VALID, ST_EXCL_ADDR, ST_EXCL_SIZE,
+  COND_TABLE_BASE, BITMASK_TABLE_BASE, ST_V, ST_EVENT_REG, ST_EXCL_VALID, ST_EXCL_ADDR, ST_EXCL_SIZE, ST_EXCL_VALUE, ST_EXCL_VALUE2,
   ST_FEATURES, FEAT_EL2, FEAT_EL3, EXIT_WFI, EXIT_WFE, SLOT_SCTLR_EL1, CPU_STATE_BASE, CPU_STATE_BYTES, EXC_SYNC,
 } from "../layout";
 import {
@@ -249,15 +249,24 @@ function ldstPair(insn: u32, aux: u32): void {
 
 // ---- exclusives and atomics ----
 
+// The exclusive monitors (B2.9) are modelled as QEMU does: the load-exclusive
+// records the address, size and the value it read; the store-exclusive
+// succeeds when the reservation matches and memory still holds that value.
+// Another PE's store of a different value therefore fails it, whatever the
+// interleaving of PEs, so no PE can starve another (a store of the same value
+// in between is not detected: the usual compare-and-swap approximation).
 @inline function openMonitor(host: usize, size: u32): void {
   store<u32>(S + ST_EXCL_VALID, 1);
   store<u64>(S + ST_EXCL_ADDR, <u64>host);
   store<u32>(S + ST_EXCL_SIZE, size);
+  store<u64>(S + ST_EXCL_VALUE, loadHost(host, size >= 8 ? 8 : size));
+  store<u64>(S + ST_EXCL_VALUE2, size == 16 ? load<u64>(host, 8) : 0);
 }
 
-/** Does the local monitor cover this store? Always closes the monitor (C6.2 STXR). */
+/** Does the monitor allow this store? Always closes the monitor (C6.2 STXR). */
 @inline function checkMonitor(host: usize, size: u32): bool {
-  const ok = load<u32>(S + ST_EXCL_VALID) != 0 && load<u64>(S + ST_EXCL_ADDR) == <u64>host && load<u32>(S + ST_EXCL_SIZE) == size;
+  const ok = load<u32>(S + ST_EXCL_VALID) != 0 && load<u64>(S + ST_EXCL_ADDR) == <u64>host && load<u32>(S + ST_EXCL_SIZE) == size &&
+    loadHost(host, size >= 8 ? 8 : size) == load<u64>(S + ST_EXCL_VALUE) && (size != 16 || load<u64>(host, 8) == load<u64>(S + ST_EXCL_VALUE2));
   store<u32>(S + ST_EXCL_VALID, 0);
   return ok;
 }

@@ -2,7 +2,7 @@
 // the TypeScript side (EL2/EL3 software, the machine) performs on a CPU.
 import {
   ST_EXECUTED, ST_EXIT_REASON, ST_SLICE_START_TICK, ST_EXCL_VALID, ST_CPU_INDEX, EXIT_BUDGET,
-  DECODE_MEMO_BASE, MACHINE_GLOBALS_BASE, MG_LAST_CPU,
+  DECODE_MEMO_BASE,
 } from "../layout";
 import {
   S, pc, ipc, insnG, fault, exitReason, intrCheck, executed, sliceStart, numCpus, ramPa, ramBytes,
@@ -23,7 +23,6 @@ export function init(cpus: i32, ramPaLo: i32, ramPaHi: i32, ramSizeLo: i32, ramS
     tlbFlushCpu(c);
   }
   initTables();
-  store<i32>(MACHINE_GLOBALS_BASE + MG_LAST_CPU, -1);
 }
 
 /**
@@ -31,14 +30,6 @@ export function init(cpus: i32, ramPaLo: i32, ramPaHi: i32, ramSizeLo: i32, ramS
  * start. Returns the EXIT_* reason; ST_EXECUTED holds the ticks used.
  */
 export function run(cpu: i32, budget: i32, startLo: i32, startHi: i32): i32 {
-  if (cpu != load<i32>(MACHINE_GLOBALS_BASE + MG_LAST_CPU)) {
-    // A store by another PE may have hit this PE's reservation while it was
-    // not running; the global monitor is modelled conservatively by clearing
-    // the other PEs' reservations whenever a different PE runs (a spurious
-    // STXR failure is architecturally allowed, B2.9.5).
-    for (let c = 0; c < numCpus; c++) if (c != cpu) store<u32>(stateOf(c) + ST_EXCL_VALID, 0);
-    store<i32>(MACHINE_GLOBALS_BASE + MG_LAST_CPU, cpu);
-  }
   enter(cpu);
   sliceStart = (<u64><u32>startHi << 32) | <u64><u32>startLo;
   store<u64>(S + ST_SLICE_START_TICK, sliceStart);

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { Machine } from './machine.js';
+import { bootKernel } from './firmware/boot.js';
+import { selftestImage, SELFTEST_PASS_LINE } from '../guests/selftest/index.js';
+
+function boot(numCpus: number, quantumTicks?: number): { m: Machine; out: () => string } {
+  const m = new Machine({ numCpus, ramBytes: 64 << 20, seed: 9n, quantumTicks });
+  let out = '';
+  m.onConsole = (b) => { out += String.fromCharCode(b); };
+  bootKernel(m, { kernel: selftestImage() });
+  return { m, out: () => out };
+}
+
+describe('machine run loop', () => {
+  it('a run split into many small calls executes exactly as one call', () => {
+    const one = boot(4);
+    expect(one.m.run(50_000_000).kind).toBe('system-off');
+    const split = boot(4);
+    let calls = 0;
+    for (;;) {
+      const r = split.m.run(split.m.instructions + 12_345);
+      calls++;
+      if (r.kind !== 'instruction-limit') {
+        expect(r.kind).toBe('system-off');
+        break;
+      }
+    }
+    expect(calls).toBeGreaterThan(10);
+    expect(split.m.instructions).toBe(one.m.instructions);
+    expect(split.m.nowTick).toBe(one.m.nowTick);
+    expect(split.m.trace.digest()).toBe(one.m.trace.digest());
+    expect(split.out()).toBe(one.out());
+  });
+
+  it('load/store-exclusive loops on several CPUs make progress even with a 1-instruction quantum', () => {
+    const { m, out } = boot(2, 1);
+    expect(m.run(50_000_000).kind).toBe('system-off');
+    expect(out()).toContain(SELFTEST_PASS_LINE);
+  });
+
+  it('idle is not final: input that arrives later wakes the machine', () => {
+    const { m } = boot(1);
+    expect(m.run(50_000_000).kind).toBe('system-off');
+    // A stopped machine stays stopped; an idle one would have returned 'idle' and could go on.
+    expect(m.stopped?.kind).toBe('system-off');
+  });
+});
