@@ -54,7 +54,8 @@ export type StopReason =
 export interface RunLimits {
   /** Stop once this many instructions in total (since power-on) have executed. */
   maxInstructions?: number;
-  /** Stop when virtual time reaches this tick (at a window boundary). */
+  /** Stop at the first window boundary at or after this tick (windows are
+   *  never shortened for it, so the run stays identical to an unlimited one). */
   untilTick?: number;
 }
 
@@ -103,8 +104,9 @@ export class Machine implements PsciPlatform {
   onConsole: (byte: number) => void = () => {};
   /** Diagnostics (unimplemented encodings and the like), not simulation state. */
   onDiagnostic: (message: string) => void = () => {};
-  /** Called before every window at the window's start tick: the one place
-   *  external inputs enter the simulation (recorded and replayed there). */
+  /** Called at every window boundary (after the events due then have fired):
+   *  the one place external inputs enter the simulation, so a recorder and a
+   *  replayer inject them at identical points. */
   inputHook: ((m: Machine) => void) | undefined;
   private s: MachineState;
   private pauseRequested = false;
@@ -357,9 +359,11 @@ export class Machine implements PsciPlatform {
       if (!this.s.window) {
         if (this.s.instructions >= maxInstructions) return { kind: 'instruction-limit' };
         if (this.s.nowTick >= untilTick) return { kind: 'tick-limit' };
-        this.inputHook?.(this);
         this.fireDue();
         if (this.s.stopped) break;
+        // After due events: a run resumed at the same tick (e.g. after 'idle')
+        // reaches this point in the same state whether or not it paused here.
+        this.inputHook?.(this);
         if (this.pauseRequested) {
           this.pauseRequested = false;
           return { kind: 'paused' };
@@ -373,10 +377,10 @@ export class Machine implements PsciPlatform {
           this.s.nowTick = Math.min(Math.max(nextEvent, now), untilTick);
           continue;
         }
-        // The window never depends on the caller's limits (other than untilTick,
-        // which only ends windows at a tick): a run split into several calls
-        // executes exactly as one call.
-        const end = Math.min(now + this.config.quantumTicks, nextEvent, untilTick);
+        // The window never depends on the caller's limits: a run split into
+        // several calls executes exactly as one call (untilTick stops at the
+        // first window boundary at or after it).
+        const end = Math.min(now + this.config.quantumTicks, nextEvent);
         this.s.window = { start: now, end, cpu: 0, used: 0, pendingEl: 0 };
       }
       const w = this.s.window;

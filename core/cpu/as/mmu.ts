@@ -319,6 +319,26 @@ export function abortTo(va: u64, acc: u32, status: u32): void {
   return load<u8>(DIRTY_MAP_BASE + (host >> 12)) != 0;
 }
 
+// TLB entry attribute bits (offset 48).
+const ATTR_DEVICE: u64 = 1;
+const ATTR_WRITABLE: u64 = 2;
+
+/**
+ * A write to a page whose TLB entry is valid but lacks its write tag only
+ * because the page was not dirty yet (dirty tracking): use the cached
+ * translation exactly as a tagged hit would (no walk, so taking snapshots
+ * never changes what a guest observes), mark the page dirty and set the tag.
+ * Returns the host address, or 0 when the entry cannot serve the write.
+ */
+@inline function writeRefill(e: usize, va: u64): usize {
+  const page = va & PAGE_MASK;
+  if (load<u64>(e, 56) != page || !ctxOk(e) || (load<u64>(e, 48) & ATTR_WRITABLE) == 0) return 0;
+  const host = <usize>(va + load<u64>(e, 24));
+  markDirty(host);
+  store<u64>(e, page, 8);
+  return host;
+}
+
 export function dirtyReset(): void {
   memory.fill(DIRTY_MAP_BASE, 0, DIRTY_MAP_BYTES);
   for (let cpu = 0; cpu < numCpus; cpu++) {
@@ -336,7 +356,8 @@ function fill(tlb: usize, va: u64, host: usize): void {
   store<u64>(e, <u64>(host & ~(<usize>0xfff)) - page, 24);
   store<u64>(e, tGlobal ? ctxG : ctxA, 32);
   store<u64>(e, tPa & PAGE_MASK, 40);
-  store<u64>(e, tDevice ? 1 : 0, 48); // attrs: Device memory (alignment checked on later hits)
+  store<u64>(e, (tDevice ? ATTR_DEVICE : 0) | ((tPerm & PERM_W) != 0 ? ATTR_WRITABLE : 0), 48);
+  store<u64>(e, page, 56);
   store<u64>(S + ST_TLB_MISSES, load<u64>(S + ST_TLB_MISSES) + 1);
 }
 
@@ -344,6 +365,8 @@ function clearEntry(e: usize): void {
   store<u64>(e, TAG_INVALID, 0);
   store<u64>(e, TAG_INVALID, 8);
   store<u64>(e, TAG_INVALID, 16);
+  store<u64>(e, TAG_INVALID, 56);
+  store<u64>(e, 0, 48);
   store<u64>(e, 0, 32);
 }
 
@@ -383,10 +406,7 @@ export function tlbInvalidate(cpuMask: u32, vmid: i32, asid: i32, hasVa: bool, v
 
 /** VA page an entry was filled for (any of its tags), ignoring the top byte (TBI). */
 @inline function pageOf(e: usize): u64 {
-  let t = load<u64>(e, 0);
-  if (t == TAG_INVALID) t = load<u64>(e, 8);
-  if (t == TAG_INVALID) t = load<u64>(e, 16);
-  return t & 0x00ff_ffff_ffff_f000;
+  return load<u64>(e, 56) & 0x00ff_ffff_ffff_f000;
 }
 
 @inline function matches(e: usize, vmid: i32, asid: i32, includeGlobal: bool): bool {
@@ -422,11 +442,16 @@ function accessSlow(va: u64, size: u32, acc: u32, value: u64, priv: bool, tlb: u
   let host: usize = 0;
   // A TLB hit that only failed the alignment part of the compare.
   if (ctxOk(e) && tagFor(e, acc) == (va & PAGE_MASK)) {
-    if (misaligned && load<u64>(e, 48) != 0) {
+    if (misaligned && (load<u64>(e, 48) & ATTR_DEVICE) != 0) {
       abortTo(va, acc, 0x21); // unaligned access to Device memory (B2.5.2)
       return 0;
     }
     host = <usize>(va + load<u64>(e, 24));
+  } else if (acc == ACC_WRITE && (host = writeRefill(e, va)) != 0) {
+    if (misaligned && (load<u64>(e, 48) & ATTR_DEVICE) != 0) {
+      abortTo(va, acc, 0x21);
+      return 0;
+    }
   } else {
     if (!translate(va, acc, priv)) {
       raiseFault(va, acc);
@@ -573,6 +598,10 @@ export function rmwHost(va: u64, size: u32, acc: u32): usize {
   if (!requireAligned(va, size, acc)) return 0;
   const e = entryFor(tlbCur, va);
   if ((va & PAGE_MASK) == tagFor(e, acc) && ctxOk(e)) return <usize>(va + load<u64>(e, 24));
+  if (acc == ACC_WRITE) {
+    const r = writeRefill(e, va);
+    if (r != 0) return r;
+  }
   if (!translate(va, acc, el != 0)) {
     raiseFault(va, acc);
     return 0;
@@ -599,6 +628,8 @@ export function atomicHost(va: u64, size: u32): usize {
   if (!requireAligned(va, size, ACC_READ)) return 0;
   const e = entryFor(tlbCur, va);
   if ((va & PAGE_MASK) == tagFor(e, ACC_WRITE) && ctxOk(e)) return <usize>(va + load<u64>(e, 24));
+  const r = writeRefill(e, va);
+  if (r != 0) return r;
   if (!translate(va, ACC_READ, el != 0)) {
     raiseFault(va, ACC_READ);
     return 0;

@@ -1,0 +1,176 @@
+// Replays a recorded run: rebuilds the machine from the recorded
+// configuration, feeds it the recorded inputs at the same window boundaries,
+// and checks every event (and state hash) it produces against the recording.
+// It stops exactly at a target (an exception's entry, an event, a tick), at
+// the end of the recording, or at the first divergence. To get to a target
+// fast it restores the nearest earlier snapshot and runs forward from there.
+import type { Machine } from '../core/machine.js';
+import { formatEvent, type TraceEvent } from '../core/trace/events.js';
+import { restoreInto } from '../snapshots/index.js';
+import { isTraceEvent, type InputRecord, type StateHashRecord, type SnapshotEntry, type TraceReader } from './traceFile.js';
+import { machineStateHash } from './stateHash.js';
+
+export type ReplayTarget =
+  | { kind: 'exception'; n: number }
+  | { kind: 'event'; seq: number }
+  | { kind: 'tick'; tick: number }
+  | { kind: 'end' };
+
+export interface Divergence {
+  /** Seq at which recording and replay first differ. */
+  seq: number;
+  recorded: string;
+  replayed: string;
+  /** Up to a few recorded events before the divergence (agreed by both). */
+  context: string[];
+}
+
+export type ReplayStatus = 'reached' | 'end-of-recording' | 'diverged' | 'machine-stopped' | 'not-in-recording';
+
+export interface ReplayResult {
+  status: ReplayStatus;
+  divergence?: Divergence;
+  /** The snapshot the replay started from, if any. */
+  startedFrom: SnapshotEntry | null;
+  /** Events checked against the recording. */
+  checked: number;
+  stateHashesChecked: number;
+  /** Why the machine stopped, when it did on its own. */
+  machineStop?: string;
+}
+
+export interface ReplayOptions {
+  /** Start from the nearest earlier snapshot (default true). */
+  useSnapshots?: boolean;
+}
+
+/** Which event seq a target stops after, or null when the recording does not reach it. */
+export function targetSeq(reader: TraceReader, target: ReplayTarget): number | null {
+  switch (target.kind) {
+    case 'exception': return reader.findException(target.n)?.seq ?? null;
+    case 'event': return target.seq < reader.firstSeq + reader.eventCount && target.seq >= reader.firstSeq ? target.seq : null;
+    case 'tick': {
+      const f = reader.findTick(target.tick);
+      return f ? f.seq - 1 : reader.firstSeq + reader.eventCount - 1;
+    }
+    case 'end': return reader.firstSeq + reader.eventCount - 1;
+  }
+}
+
+export class Replayer {
+  constructor(private readonly reader: TraceReader) {}
+
+  /**
+   * Replay into `m` (a machine freshly built from the recorded configuration
+   * and images) up to `target`.
+   */
+  run(m: Machine, target: ReplayTarget, opts: ReplayOptions = {}): ReplayResult {
+    const reader = this.reader;
+    const stopSeq = targetSeq(reader, target);
+    if (stopSeq === null) return { status: 'not-in-recording', startedFrom: null, checked: 0, stateHashesChecked: 0 };
+    let startedFrom: SnapshotEntry | null = null;
+    if (opts.useSnapshots !== false) {
+      const snap = target.kind === 'tick'
+        ? reader.snapshots().filter((x) => x.tick <= target.tick && x.afterSeq <= stopSeq).pop()
+        : reader.snapshotBefore(stopSeq);
+      if (snap) {
+        restoreInto(m, reader.snapshotBlob(snap), (id) => this.snapshotById(id));
+        startedFrom = snap;
+      }
+    }
+    // The recorder snapshots at a boundary before injecting that boundary's
+    // input, so every input at or after the restore tick is still to come.
+    const startTick = m.nowTick;
+    const inputs: InputRecord[] = reader.inputs().filter((r) => r.tick >= startTick);
+    const hashes = new Map<number, StateHashRecord>();
+    for (const h of reader.stateHashes()) if (h.seq >= m.trace.count) hashes.set(h.seq, h);
+
+    const recorded = this.eventsFrom(m.trace.count);
+    const context: string[] = [];
+    let checked = 0;
+    let hashesChecked = 0;
+    let divergence: Divergence | undefined;
+    let reached = false;
+    let endOfRecording = false;
+    const lastRecordedSeq = reader.firstSeq + reader.eventCount - 1;
+
+    let next = 0;
+    m.inputHook = (mm) => {
+      while (next < inputs.length && inputs[next]!.tick === mm.nowTick) {
+        const r = inputs[next++]!;
+        mm.uart.pushRx(r.byte, mm.nowTick);
+      }
+    };
+    const unsubscribe = m.trace.subscribe((e: TraceEvent) => {
+      if (divergence || reached || endOfRecording) return;
+      if (e.seq > lastRecordedSeq) {
+        endOfRecording = true;
+        m.requestPause();
+        return;
+      }
+      const rec = recorded.next();
+      const replayedLine = formatEvent(e);
+      const recordedLine = rec.done ? '(end of recording)' : formatEvent(rec.value);
+      if (replayedLine !== recordedLine) {
+        divergence = { seq: e.seq, recorded: recordedLine, replayed: replayedLine, context: context.slice() };
+        m.requestPause();
+        return;
+      }
+      checked++;
+      context.push(recordedLine);
+      if (context.length > 8) context.shift();
+      const h = hashes.get(e.seq);
+      if (h) {
+        const mine = machineStateHash(m);
+        if (mine !== h.stateHash) {
+          divergence = { seq: e.seq, recorded: `state hash ${h.stateHash}`, replayed: `state hash ${mine}`, context: context.slice() };
+          m.requestPause();
+          return;
+        }
+        hashesChecked++;
+      }
+      if (e.seq >= stopSeq && target.kind !== 'tick' && target.kind !== 'end') {
+        reached = true;
+        m.requestPause();
+      }
+    });
+    let machineStop: string | undefined;
+    try {
+      if (!(target.kind !== 'tick' && stopSeq < m.trace.count)) {
+        const r = m.run(target.kind === 'tick' ? { untilTick: target.tick } : {});
+        if (r.kind === 'tick-limit') reached = true;
+        else if (r.kind !== 'paused') machineStop = r.kind === 'halt' ? `halt: ${r.message}` : r.kind;
+      } else {
+        reached = true;
+      }
+    } finally {
+      unsubscribe();
+      m.inputHook = undefined;
+    }
+    const base = { startedFrom, checked, stateHashesChecked: hashesChecked };
+    if (divergence) return { status: 'diverged', divergence, ...base };
+    if (reached) return { status: 'reached', ...base };
+    if (endOfRecording) return { status: 'end-of-recording', ...base };
+    if (target.kind === 'end' && m.trace.count - 1 === lastRecordedSeq) return { status: 'end-of-recording', ...base, ...(machineStop ? { machineStop } : {}) };
+    if (m.trace.count - 1 < lastRecordedSeq) {
+      // The machine stopped before producing every recorded event: a divergence.
+      const rec = recorded.next();
+      return {
+        status: 'diverged',
+        divergence: { seq: m.trace.count, recorded: rec.done ? '(end of recording)' : formatEvent(rec.value), replayed: `(machine stopped: ${machineStop ?? 'unknown'})`, context },
+        ...base,
+      };
+    }
+    return { status: 'machine-stopped', ...base, ...(machineStop ? { machineStop } : {}) };
+  }
+
+  private snapshotById(id: string): Uint8Array {
+    const s = this.reader.snapshots().find((x) => x.id === id);
+    if (!s) throw new Error(`trace lacks snapshot ${id.slice(0, 12)}… that another snapshot is based on`);
+    return this.reader.snapshotBlob(s);
+  }
+
+  private *eventsFrom(seq: number): Generator<TraceEvent> {
+    for (const r of this.reader.events(seq)) if (isTraceEvent(r)) yield r;
+  }
+}
