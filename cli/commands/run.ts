@@ -59,7 +59,7 @@ export interface RunOptions {
   digest: boolean;
 }
 
-const OPTIONS: readonly OptionSpec[] = [
+export const RUN_OPTIONS: readonly OptionSpec[] = [
   { name: 'kernel', value: 'FILE', help: 'kernel: arm64 Image, AArch64 ELF or raw binary\n(default: the embedded self-test guest)', parse: parseString },
   { name: 'initrd', value: 'FILE', help: 'initial ramdisk (not with an ELF kernel)', parse: parseString },
   { name: 'append', value: 'STR', help: 'kernel command line (/chosen/bootargs)', parse: parseString },
@@ -80,7 +80,7 @@ function parseMem(raw: string, option: string): number {
 }
 
 export function parseRunOptions(argv: readonly string[]): RunOptions & { help: boolean } {
-  const { options: o, positionals, help } = parseArgs(argv, OPTIONS);
+  const { options: o, positionals, help } = parseArgs(argv, RUN_OPTIONS);
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}' (did you mean --kernel ${positionals[0]}?)`);
   return {
     help,
@@ -147,7 +147,7 @@ export function prepareMachine(opts: RunOptions): Machine {
 }
 
 /** Collects UART output and writes it in chunks. */
-class ConsoleBuffer {
+export class ConsoleBuffer {
   private buf = new Uint8Array(64 * 1024);
   private n = 0;
   constructor(private readonly out: OutStream) {}
@@ -182,7 +182,7 @@ export class DiagnosticFilter {
 }
 
 /** Console input: bytes from stdin waiting to be injected, escape handling, EOF. */
-class ConsoleInput {
+export class ConsoleInput {
   pending: number[] = [];
   ended = false;
   quit = false;
@@ -334,7 +334,7 @@ export const runCommand: Command = {
   name: 'run',
   summary: 'boot a kernel (or the built-in self-test) with the console on stdin/stdout',
   usage: 'run [options]',
-  options: OPTIONS,
+  options: RUN_OPTIONS,
   details: `Without --kernel, runs the embedded self-test guest: a bare-metal EL1 program
 that checks the MMU, exceptions, GICv3 + timer and PSCI (SMP with --smp N)
 and powers off. The guest's UART is stdout; stdin feeds its UART input (a
