@@ -60,4 +60,22 @@ describe('trace events', () => {
   it('events survive JSON unchanged', () => {
     for (const s of samples) expect(formatEvent(JSON.parse(JSON.stringify(s)) as TraceEvent)).toBe(formatEvent(s));
   });
+
+  it('renders the optional irq fields virt and dir after target, only when true', () => {
+    const base = { seq: 5, tick: 9, cpu: 1, intid: 27, target: 1 } as const;
+    expect(formatEvent({ ...base, kind: 'irq-ack', virt: true })).toBe('#5 @9 cpu1 irq-ack intid=27 target=1 virt');
+    expect(formatEvent({ ...base, kind: 'irq-eoi', dir: true })).toBe('#5 @9 cpu1 irq-eoi intid=27 target=1 dir');
+    expect(formatEvent({ ...base, kind: 'irq-eoi', virt: true, dir: true })).toBe('#5 @9 cpu1 irq-eoi intid=27 target=1 virt dir');
+    expect(formatEvent({ ...base, kind: 'irq-eoi', virt: false, dir: false })).toBe('#5 @9 cpu1 irq-eoi intid=27 target=1');
+    expect(formatEvent({ ...base, kind: 'irq-raise', target: -1, cpu: NO_CPU })).toBe('#5 @9 cpu- irq-raise intid=27 target=-1');
+  });
+
+  it('renders large and unusual numbers like the general conversion', () => {
+    expect(formatEvent({ seq: 1e9, tick: 2 ** 52, cpu: 70, kind: 'irq-raise', intid: 1020, target: 70 })).toBe(
+      `#1000000000 @${2 ** 52} cpu70 irq-raise intid=1020 target=70`,
+    );
+    expect(formatEvent({ seq: 0, tick: 0, cpu: 0, kind: 'undef', insn: 0x3ff, pc: '0x0' })).toBe('#0 @0 cpu0 undef insn=0x3ff pc=0x0');
+    expect(formatEvent({ seq: 0, tick: 0, cpu: 0, kind: 'undef', insn: 0x400, pc: '0x0' })).toBe('#0 @0 cpu0 undef insn=0x400 pc=0x0');
+    expect(formatEvent({ seq: 0, tick: 0, cpu: 0, kind: 'psci', fn: 0x84000000, args: [], result: '0x0' })).toBe('#0 @0 cpu0 psci fn=0x84000000 args=[] result=0x0');
+  });
 });

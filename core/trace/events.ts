@@ -47,11 +47,26 @@ export interface ExceptionEvent extends EventBase {
   far: Hex64;
 }
 
+/** Interrupt events, emitted by the GIC (core/devices/gicv3):
+ *  - `irq-raise`: the interrupt became pending (a transition: a level line
+ *    that stays high emits once). `target` is the PE it is routed to, -1 when
+ *    unrouted. `cpu` is the PE whose access caused it (SGI generation,
+ *    ISPENDR write, its own maintenance interrupt), NO_CPU for device lines.
+ *  - `irq-ack`: an IAR read returned a real INTID; `cpu` = `target` = the PE.
+ *  - `irq-eoi`: an EOIR write dropped a running priority (with EOImode == 0
+ *    it also deactivates); with `dir` set, a DIR write deactivated it (split
+ *    EOI mode: one event for the drop, one for the deactivation).
+ *  With `virt` set the access went to the virtual CPU interface (ICV_*):
+ *  `intid` is the virtual INTID and `target` the physical PE running the vCPU. */
 export interface IrqEvent extends EventBase {
   kind: 'irq-raise' | 'irq-ack' | 'irq-eoi';
   intid: number;
-  /** The PE the interrupt is routed to / acknowledged by. */
+  /** The PE the interrupt is routed to / acknowledged by (-1: unrouted). */
   target: number;
+  /** Through the virtual CPU interface (ICV_IAR/EOIR/DIR). Rendered " virt". */
+  virt?: boolean;
+  /** irq-eoi only: deactivation by ICC_DIR/ICV_DIR. Rendered " dir". */
+  dir?: boolean;
 }
 
 export interface TimerProgramEvent extends EventBase {
@@ -182,53 +197,78 @@ export function parseHex64(h: Hex64): bigint {
   return BigInt(h);
 }
 
+// Renderings of small numbers, built once: number-to-string conversion is
+// most of formatEvent's cost, and ELs, INTIDs, targets, EC values are small.
+const SMALL = 1024;
+const DEC: string[] = Array.from({ length: SMALL }, (_, i) => String(i));
+const HEX: string[] = Array.from({ length: SMALL }, (_, i) => '0x' + i.toString(16));
+
 function hex(n: number): string {
-  return '0x' + (n >>> 0).toString(16);
+  const u = n >>> 0;
+  return u < SMALL ? HEX[u]! : '0x' + u.toString(16);
+}
+
+/** Decimal rendering of a small field (INTIDs, ELs, targets, ids). */
+function dec(n: number): string {
+  return n >= 0 && n < SMALL && (n | 0) === n ? DEC[n]! : String(n);
 }
 
 function byteText(b: number): string {
   const printable = b >= 0x20 && b < 0x7f && b !== 0x27 && b !== 0x5c;
-  return printable ? `'${String.fromCharCode(b)}'` : '';
+  return printable ? " '" + String.fromCharCode(b) + "'" : '';
 }
 
+// " cpu0 " ... prefixes, built once (formatEvent is on the per-event path).
+const CPU_TEXT: string[] = Array.from({ length: 64 }, (_, i) => ' cpu' + i + ' ');
+
 function cpuText(cpu: number): string {
-  return cpu === NO_CPU ? 'cpu-' : `cpu${cpu}`;
+  if (cpu === NO_CPU) return ' cpu- ';
+  return cpu >= 0 && cpu < CPU_TEXT.length ? CPU_TEXT[cpu]! : ' cpu' + cpu + ' ';
+}
+
+function hexList(a: Hex64[]): string {
+  let s = '[';
+  for (let i = 0; i < a.length; i++) s += i === 0 ? a[i]! : ',' + a[i]!;
+  return s + ']';
 }
 
 /** The event's fields after seq/tick/cpu/kind, in canonical order. */
 export function formatEventBody(e: TraceEvent): string {
   switch (e.kind) {
     case 'exception':
-      return `n=${e.n} ${e.type} el${e.fromEl}->el${e.toEl} ec=${hex(e.ec)} esr=${e.esr} elr=${e.elr} far=${e.far}`;
+      return 'n=' + e.n + ' ' + e.type + ' el' + dec(e.fromEl) + '->el' + dec(e.toEl) + ' ec=' + hex(e.ec) + ' esr=' + e.esr + ' elr=' + e.elr + ' far=' + e.far;
     case 'irq-raise':
     case 'irq-ack':
-    case 'irq-eoi':
-      return `intid=${e.intid} target=${e.target}`;
-    case 'timer-program':
-      return `${e.timer} ctl=${hex(e.ctl)} cval=${e.cval}`;
-    case 'timer-fire':
-      return `${e.timer} cval=${e.cval}`;
-    case 'uart-out':
-    case 'uart-in': {
-      const t = byteText(e.byte);
-      return t === '' ? `byte=${hex(e.byte)}` : `byte=${hex(e.byte)} ${t}`;
+    case 'irq-eoi': {
+      const s = 'intid=' + dec(e.intid) + ' target=' + (e.target === -1 ? '-1' : dec(e.target));
+      if (e.virt !== true && e.dir !== true) return s;
+      return s + (e.virt === true ? ' virt' : '') + (e.dir === true ? ' dir' : '');
     }
+    case 'timer-program':
+      return e.timer + ' ctl=' + hex(e.ctl) + ' cval=' + e.cval;
+    case 'timer-fire':
+      return e.timer + ' cval=' + e.cval;
+    case 'uart-out':
+    case 'uart-in':
+      return 'byte=' + hex(e.byte) + byteText(e.byte);
     case 'psci':
-      return `fn=${hex(e.fn)} args=[${e.args.join(',')}] result=${e.result}`;
+      return 'fn=' + hex(e.fn) + ' args=' + hexList(e.args) + ' result=' + e.result;
     case 'halt':
-      return `reason=${JSON.stringify(e.reason)}`;
+      return 'reason=' + JSON.stringify(e.reason);
     case 'undef':
-      return `insn=${hex(e.insn)} pc=${e.pc}`;
+      return 'insn=' + hex(e.insn) + ' pc=' + e.pc;
     case 'sched':
-      return `vm=${e.vm} vcpu=${e.vcpu} ${e.dir}`;
+      return 'vm=' + dec(e.vm) + ' vcpu=' + dec(e.vcpu) + ' ' + e.dir;
     case 'ffa':
-      return `fid=${hex(e.fid)} src=${hex(e.src)} dst=${hex(e.dst)} args=[${e.args.join(',')}]`;
+      return 'fid=' + hex(e.fid) + ' src=' + hex(e.src) + ' dst=' + hex(e.dst) + ' args=' + hexList(e.args);
     case 'mmio':
-      return `${e.write ? 'W' : 'R'}${e.size} pa=${e.pa} value=${e.value}`;
+      return (e.write ? 'W' : 'R') + dec(e.size) + ' pa=' + e.pa + ' value=' + e.value;
   }
 }
 
-/** Canonical one-line rendering: `#<seq> @<tick> cpu<N> <kind> <fields>`. */
+/** Canonical one-line rendering: `#<seq> @<tick> cpu<N> <kind> <fields>`.
+ *  Plain concatenation, no regexes or intermediate arrays: the sink renders
+ *  every event for its digest. */
 export function formatEvent(e: TraceEvent): string {
-  return `#${e.seq} @${e.tick} ${cpuText(e.cpu)} ${e.kind} ${formatEventBody(e)}`;
+  return '#' + e.seq + ' @' + e.tick + cpuText(e.cpu) + e.kind + ' ' + formatEventBody(e);
 }

@@ -1,6 +1,35 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { type TraceEvent, type TraceEventInput, VERBOSITY_MMIO } from './events.js';
-import { TraceSink, traceDigest } from './sink.js';
+import { formatEvent, type TraceEvent, type TraceEventInput, VERBOSITY_MMIO } from './events.js';
+import { DIGEST_BLOCK_CHARS, TraceSink, type TraceSinkState, traceDigest } from './sink.js';
+
+/** Enough events for several digest blocks (varied kinds and line lengths). */
+function many(n: number): TraceEventInput[] {
+  const out: TraceEventInput[] = [];
+  for (let i = 0; i < n; i++) {
+    const tick = 1000 + i * 7;
+    if (i % 5 === 0) out.push({ tick, cpu: i & 1, kind: 'exception', n: i, type: 'sync', fromEl: 1, toEl: 2, ec: 0x16, esr: '0x5a000000', elr: '0x' + (0x40000000 + i * 4).toString(16), far: '0x0' });
+    else if (i % 5 === 1) out.push({ tick, cpu: -1, kind: 'irq-raise', intid: 33, target: 0 });
+    else if (i % 5 === 2) out.push({ tick, cpu: 0, kind: 'irq-ack', intid: 27, target: 0, virt: true });
+    else if (i % 5 === 3) out.push({ tick, cpu: 0, kind: 'irq-eoi', intid: 27, target: 0, dir: true });
+    else out.push({ tick, cpu: 0, kind: 'halt', reason: 'r\u00e9ason ' + 'x'.repeat(i % 37) });
+  }
+  return out;
+}
+
+/** The documented digest definition, written out independently. */
+function referenceDigest(events: TraceEvent[]): string {
+  let chain = createHash('sha256').update('hvrr-trace-digest-v2').digest();
+  let pending = '';
+  for (const e of events) {
+    pending += formatEvent(e) + '\n';
+    if (pending.length >= DIGEST_BLOCK_CHARS) {
+      chain = createHash('sha256').update(Buffer.concat([chain, Buffer.from('B' + pending, 'utf8')])).digest();
+      pending = '';
+    }
+  }
+  return createHash('sha256').update(Buffer.concat([chain, Buffer.from('F' + pending, 'utf8')])).digest('hex');
+}
 
 function inputs(): TraceEventInput[] {
   return [
@@ -101,6 +130,79 @@ describe('TraceSink', () => {
     expect(resumed.count).toBe(whole.count);
     expect(resumed.kindCounts()).toEqual(whole.kindCounts());
     expect(resumed.last()).toEqual(whole.last());
-    expect(() => resumed.loadState({ ...st, version: 2 as 1 })).toThrow(/version/);
+    expect(() => resumed.loadState({ ...st, version: 1 as 2 })).toThrow(/unsupported state version 1 \(this build reads version 2/);
+  });
+
+  it('the digest follows its documented block-chained definition', () => {
+    const s = new TraceSink();
+    const recorded: TraceEvent[] = [];
+    s.subscribe((e) => recorded.push(e));
+    for (const e of many(1500)) s.emit(e);
+    const st = s.getState();
+    expect(st.pending.length).toBeLessThan(DIGEST_BLOCK_CHARS);
+    expect(recorded.map(formatEvent).join('\n').length).toBeGreaterThan(3 * DIGEST_BLOCK_CHARS); // several folds happened
+    expect(s.digest()).toBe(referenceDigest(recorded));
+    expect(traceDigest(recorded)).toBe(s.digest());
+    expect(new TraceSink().digest()).toBe(referenceDigest([]));
+  });
+
+  it('digest() does not disturb the stream', () => {
+    const list = many(800);
+    const quiet = run(list);
+    const s = new TraceSink();
+    for (const e of list) {
+      s.emit(e);
+      s.digest();
+    }
+    expect(s.digest()).toBe(quiet.digest());
+  });
+
+  it('any change of a field or of order changes the digest, in a folded block or in pending', () => {
+    const list = many(1200);
+    const d0 = run(list).digest();
+    for (const i of [3, 600, 1198]) {
+      const a = many(1200);
+      (a[i] as { tick: number }).tick += 1;
+      expect(run(a).digest()).not.toBe(d0);
+      const b = many(1200);
+      [b[i], b[i + 1]] = [b[i + 1]!, b[i]!];
+      expect(run(b).digest()).not.toBe(d0);
+    }
+    const v = many(1200);
+    delete (v[2] as { virt?: boolean }).virt;
+    expect(run(v).digest()).not.toBe(d0);
+  });
+
+  it('a state saved anywhere, including right after a fold, resumes to the uninterrupted digest', () => {
+    const list = many(1500);
+    const whole = run(list, { ringSize: 8 });
+    // Find a split point right after a fold (pending empty) and check it too.
+    const probe = new TraceSink();
+    let afterFold = -1;
+    for (let i = 0; i < list.length && afterFold < 0; i++) {
+      probe.emit(list[i]!);
+      if (probe.getState().pending === '') afterFold = i + 1;
+    }
+    expect(afterFold).toBeGreaterThan(0);
+    for (const cut of [0, 1, 257, afterFold, afterFold + 1, 1499, 1500]) {
+      const first = run(list.slice(0, cut), { ringSize: 8 });
+      const st = JSON.parse(JSON.stringify(first.getState())) as TraceSinkState;
+      const resumed = new TraceSink();
+      resumed.loadState(st);
+      expect(resumed.digest()).toBe(first.digest());
+      for (const e of list.slice(cut)) resumed.emit(e);
+      expect(resumed.digest()).toBe(whole.digest());
+      expect(resumed.getState()).toEqual(whole.getState());
+    }
+  });
+
+  it('loadState rejects foreign versions and malformed digest state with a clear message', () => {
+    const st = run(inputs()).getState();
+    const resumed = new TraceSink();
+    expect(() => resumed.loadState({ ...st, version: 1 } as unknown as TraceSinkState)).toThrow(/TraceSink: unsupported state version 1/);
+    expect(() => resumed.loadState({ ...st, chain: 'xyz' })).toThrow(/bad chain hash/);
+    expect(() => resumed.loadState({ ...st, pending: 'no newline' })).toThrow(/bad pending/);
+    expect(() => resumed.loadState({ ...st, pending: undefined } as unknown as TraceSinkState)).toThrow(/bad pending/);
+    expect(() => resumed.loadState({ ...st, pending: 'x\n'.repeat(DIGEST_BLOCK_CHARS) })).toThrow(/bad pending/);
   });
 });

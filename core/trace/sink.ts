@@ -7,13 +7,24 @@
 // running hash, keeps the last N for "last events" displays and passes them
 // to subscribers in subscription order.
 //
-// The running hash is a SHA-256 chain, so it can be saved in a snapshot and
-// resumed:  h0 = SHA-256("hvrr-trace-v1"),  h(k+1) = SHA-256(h(k) || line(k) || "\n")
-// where line(k) = formatEvent(event k) in UTF-8. `traceDigest(events)`
-// computes the same value for a list of events.
+// The running hash is a SHA-256 chain over *blocks* of canonical lines, so an
+// event costs one formatEvent and a string append, not a hash round:
+//
+//   line(k)  = formatEvent(event k) + "\n"                     (UTF-8)
+//   pending  = line(j) || line(j+1) || ...   (lines not yet folded)
+//   after appending a line, when pending holds >= DIGEST_BLOCK_CHARS UTF-16
+//   code units it is folded:  chain = SHA-256(chain || "B" || pending),
+//   pending = ""
+//   chain0   = SHA-256("hvrr-trace-digest-v2")
+//   digest() = SHA-256(chain || "F" || pending)                 (no mutation)
+//
+// Block boundaries depend only on the lines, so the digest is a pure function
+// of the event sequence; chain and pending are both in getState(), so a
+// restored sink reaches the same digest as an uninterrupted one.
+// `traceDigest(events)` computes the same value for a list of events.
 
 import { createHash } from 'node:crypto';
-import { formatEvent, kindVerbosity, TRACE_FORMAT_VERSION, TRACE_KINDS, VERBOSITY_NORMAL } from './events.js';
+import { formatEvent, kindVerbosity, TRACE_KINDS, VERBOSITY_NORMAL } from './events.js';
 import type { TraceEvent, TraceEventInput, TraceKind } from './events.js';
 
 export type TraceListener = (e: TraceEvent) => void;
@@ -25,11 +36,16 @@ export interface TraceSinkOptions {
   ringSize?: number;
 }
 
+/** Version of the TraceSink state record (2: block-chained digest). */
+export const TRACE_SINK_STATE_VERSION = 2;
+
 export interface TraceSinkState {
-  version: 1;
+  version: typeof TRACE_SINK_STATE_VERSION;
   nextSeq: number;
-  /** Running hash, 64 hex digits. */
+  /** Hash chain over the folded blocks, 64 hex digits (not the digest()). */
   chain: string;
+  /** Canonical lines ("\n"-terminated) not yet folded into `chain`. */
+  pending: string;
   counts: Record<TraceKind, number>;
   verbosity: number;
   ringSize: number;
@@ -37,14 +53,40 @@ export interface TraceSinkState {
   ring: TraceEvent[];
 }
 
-const CHAIN_SEED = `hvrr-trace-v${TRACE_FORMAT_VERSION}`;
+/** Fold the pending lines into the chain once they reach this many UTF-16
+ *  code units (~250 typical events; part of the digest definition). */
+export const DIGEST_BLOCK_CHARS = 16384;
 
-function initialChain(): Buffer {
-  return createHash('sha256').update(CHAIN_SEED, 'utf8').digest();
-}
+const CHAIN_SEED = 'hvrr-trace-digest-v2';
+const INITIAL_CHAIN: Buffer = createHash('sha256').update(CHAIN_SEED, 'utf8').digest();
 
-function stepChain(chain: Buffer, line: string): Buffer {
-  return createHash('sha256').update(chain).update(line + '\n', 'utf8').digest();
+/** The block-chained digest of a stream of canonical lines (see the header). */
+class DigestStream {
+  chain: Buffer = INITIAL_CHAIN;
+  pending = '';
+  private cached: string | null = null;
+
+  push(line: string): void {
+    this.pending += line + '\n';
+    this.cached = null;
+    if (this.pending.length >= DIGEST_BLOCK_CHARS) {
+      this.chain = createHash('sha256').update(this.chain).update('B', 'latin1').update(this.pending, 'utf8').digest();
+      this.pending = '';
+    }
+  }
+
+  digest(): string {
+    if (this.cached === null) {
+      this.cached = createHash('sha256').update(this.chain).update('F', 'latin1').update(this.pending, 'utf8').digest('hex');
+    }
+    return this.cached;
+  }
+
+  load(chainHex: string, pending: string): void {
+    this.chain = Buffer.from(chainHex, 'hex');
+    this.pending = pending;
+    this.cached = null;
+  }
 }
 
 function zeroCounts(): Record<TraceKind, number> {
@@ -56,20 +98,21 @@ function zeroCounts(): Record<TraceKind, number> {
 /** The digest a TraceSink would report after receiving exactly `events`
  *  (which must already carry their seq numbers). */
 export function traceDigest(events: Iterable<TraceEvent>): string {
-  let chain = initialChain();
-  for (const e of events) chain = stepChain(chain, formatEvent(e));
-  return chain.toString('hex');
+  const d = new DigestStream();
+  for (const e of events) d.push(formatEvent(e));
+  return d.digest();
 }
 
 export class TraceSink {
   private nextSeq = 0;
-  private chain: Buffer = initialChain();
+  private readonly hash = new DigestStream();
   private counts: Record<TraceKind, number> = zeroCounts();
   private verbosityLevel: number;
   private ringSize: number;
   private ring: TraceEvent[] = [];
   private ringStart = 0; // index of the oldest event once the ring is full
-  private listeners: TraceListener[] = [];
+  /** Replaced (never mutated) on (un)subscribe, so emit iterates it as is. */
+  private listeners: readonly TraceListener[] = [];
 
   constructor(opts: TraceSinkOptions = {}) {
     this.verbosityLevel = opts.verbosity ?? VERBOSITY_NORMAL;
@@ -94,8 +137,8 @@ export class TraceSink {
    *  verbosity level drops it. */
   emit(input: TraceEventInput): TraceEvent | undefined {
     if (!this.wants(input.kind)) return undefined;
-    const e = { seq: this.nextSeq++, ...input } as TraceEvent;
-    this.chain = stepChain(this.chain, formatEvent(e));
+    const e = Object.assign({ seq: this.nextSeq++ }, input) as TraceEvent;
+    this.hash.push(formatEvent(e));
     this.counts[e.kind]++;
     if (this.ringSize > 0) {
       if (this.ring.length < this.ringSize) {
@@ -105,18 +148,17 @@ export class TraceSink {
         this.ringStart = (this.ringStart + 1) % this.ringSize;
       }
     }
-    if (this.listeners.length > 0) {
-      for (const fn of this.listeners.slice()) fn(e);
-    }
+    const ls = this.listeners;
+    for (let i = 0; i < ls.length; i++) ls[i]!(e);
     return e;
   }
 
   /** Call `fn` for every recorded event from now on. Returns an unsubscribe function. */
   subscribe(fn: TraceListener): () => void {
-    this.listeners.push(fn);
+    this.listeners = [...this.listeners, fn];
     return () => {
       const i = this.listeners.indexOf(fn);
-      if (i >= 0) this.listeners.splice(i, 1);
+      if (i >= 0) this.listeners = [...this.listeners.slice(0, i), ...this.listeners.slice(i + 1)];
     };
   }
 
@@ -130,9 +172,10 @@ export class TraceSink {
     return { ...this.counts };
   }
 
-  /** Running hash of every recorded event's canonical line, 64 hex digits. */
+  /** Hash of every recorded event's canonical line, 64 hex digits (the
+   *  block-chained digest described at the top of this file). */
   digest(): string {
-    return this.chain.toString('hex');
+    return this.hash.digest();
   }
 
   /** The last `n` (default: all kept) events, oldest first. */
@@ -143,9 +186,10 @@ export class TraceSink {
 
   getState(): TraceSinkState {
     return {
-      version: 1,
+      version: TRACE_SINK_STATE_VERSION,
       nextSeq: this.nextSeq,
-      chain: this.digest(),
+      chain: this.hash.chain.toString('hex'),
+      pending: this.hash.pending,
       counts: this.kindCounts(),
       verbosity: this.verbosityLevel,
       ringSize: this.ringSize,
@@ -155,10 +199,17 @@ export class TraceSink {
 
   /** Restore a saved state. Subscribers are wiring, not state: they stay. */
   loadState(state: TraceSinkState): void {
-    if (state.version !== 1) throw new Error(`TraceSink: unsupported state version ${String(state.version)}`);
-    if (!/^[0-9a-f]{64}$/.test(state.chain)) throw new Error('TraceSink: bad chain hash in state');
+    if (state.version !== TRACE_SINK_STATE_VERSION) {
+      throw new Error(
+        `TraceSink: unsupported state version ${String(state.version)} (this build reads version ${TRACE_SINK_STATE_VERSION}, ` +
+          'whose digest is block-chained; a record of another version cannot continue the same digest)',
+      );
+    }
+    if (typeof state.chain !== 'string' || !/^[0-9a-f]{64}$/.test(state.chain)) throw new Error('TraceSink: bad chain hash in state');
+    if (typeof state.pending !== 'string' || state.pending.length >= DIGEST_BLOCK_CHARS || (state.pending !== '' && !state.pending.endsWith('\n')))
+      throw new Error('TraceSink: bad pending digest block in state');
     this.nextSeq = state.nextSeq;
-    this.chain = Buffer.from(state.chain, 'hex');
+    this.hash.load(state.chain, state.pending);
     const counts = zeroCounts();
     for (const k of TRACE_KINDS) counts[k] = state.counts[k] ?? 0;
     this.counts = counts;
