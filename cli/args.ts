@@ -100,13 +100,13 @@ export function parseSize(raw: string, option: string): number {
  * A positive count with an optional decimal K/M/G suffix (powers of 1000:
  * 2G = 2,000,000,000), or plain digits; at most Number.MAX_SAFE_INTEGER.
  */
-export function parseCount(raw: string, option: string, max = Number.MAX_SAFE_INTEGER): number {
+export function parseCount(raw: string, option: string, max = Number.MAX_SAFE_INTEGER, allowZero = false): number {
   const m = /^([0-9_]+)([KMG]?)$/i.exec(raw.trim());
   const n = m ? decimal(m[1]!) : null;
   if (!m || n === null) throw new UsageError(`${option}: '${raw}' is not a positive integer (suffixes K/M/G = 10^3/10^6/10^9 allowed)`);
   const mult = { '': 1n, K: 1000n, M: 1_000_000n, G: 1_000_000_000n }[m[2]!.toUpperCase() as '' | 'K' | 'M' | 'G'];
   const v = n * mult;
-  if (v === 0n) throw new UsageError(`${option}: must be at least 1, got '${raw}'`);
+  if (v === 0n && !allowZero) throw new UsageError(`${option}: must be at least 1, got '${raw}'`);
   if (v > BigInt(max)) throw new UsageError(`${option}: '${raw}' is too large (at most ${max.toLocaleString('en-US')})`);
   return Number(v);
 }

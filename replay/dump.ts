@@ -36,7 +36,7 @@ export function dumpHeaderLines(r: TraceReader, path: string): string[] {
   out.push(`# machine: ${jsonText(h.machine)}`);
   for (const i of h.images) out.push(`# image: ${i.name} sha256=${i.sha256} size=${i.size}`);
   out.push(`# state-hash interval: ${h.stateHashInterval === 0 ? 'none' : `${h.stateHashInterval} events`}`);
-  out.push(`# snapshot interval: ${h.snapshotInterval === 0 ? 'none' : `${h.snapshotInterval} events`}`);
+  out.push(`# snapshot interval: ${h.snapshotInterval === 0 ? 'none' : `${h.snapshotInterval} ticks`}`);
   const last = ix.eventCount > 0 ? ` (seq ${ix.firstSeq}..${ix.firstSeq + ix.eventCount - 1})` : '';
   const eventChunks = ix.chunks.filter((c) => c.kind === 'events').length;
   out.push(`# events: ${ix.eventCount}${last} in ${eventChunks} chunk${eventChunks === 1 ? '' : 's'}, inputs: ${ix.inputCount}, state hashes: ${ix.stateHashCount}, snapshots: ${ix.snapshots.length}`);

@@ -3,8 +3,10 @@
 import type { Command } from './command.js';
 import { runCommand } from './run.js';
 import { dumpCommand } from './dump.js';
+import { recordCommand } from './record.js';
+import { replayCommand } from './replay.js';
 
-export const COMMANDS: readonly Command[] = [runCommand, dumpCommand];
+export const COMMANDS: readonly Command[] = [runCommand, recordCommand, replayCommand, dumpCommand];
 
 export function findCommand(name: string): Command | undefined {
   return COMMANDS.find((c) => c.name === name);

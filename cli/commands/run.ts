@@ -82,8 +82,12 @@ function parseMem(raw: string, option: string): number {
 export function parseRunOptions(argv: readonly string[]): RunOptions & { help: boolean } {
   const { options: o, positionals, help } = parseArgs(argv, RUN_OPTIONS);
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}' (did you mean --kernel ${positionals[0]}?)`);
+  return { help, ...parseRunOptionsFrom(o) };
+}
+
+/** RunOptions from parsed options (shared with record). */
+export function parseRunOptionsFrom(o: Map<string, unknown>): RunOptions {
   return {
-    help,
     kernel: o.get('kernel') as string | undefined,
     initrd: o.get('initrd') as string | undefined,
     append: o.get('append') as string | undefined,

@@ -1,0 +1,214 @@
+// `hvrr record [SCENARIO | --kernel ...] -o FILE`: run like `hvrr run` while
+// writing every event, every console input (at the window boundary it entered
+// the machine), periodic state hashes and snapshots into one trace file.
+import { createHash } from 'node:crypto';
+import { statSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import type { Machine, StopReason } from '../../core/machine.js';
+import { selftestImage } from '../../guests/selftest/index.js';
+import { TraceWriter, type ImageDigest } from '../../replay/traceFile.js';
+import { Recorder } from '../../replay/recorder.js';
+import { parseArgs, parseCount, parseString, type OptionSpec } from '../args.js';
+import { CliError, UsageError } from '../errors.js';
+import { helpFor } from '../help.js';
+import type { CliIO } from '../io.js';
+import type { Command } from './command.js';
+import {
+  RUN_OPTIONS, ConsoleBuffer, ConsoleInput, DiagnosticFilter, exitCodeFor, parseRunOptionsFrom, prepareMachine, readInputFile,
+  type RunOptions, EXIT_OK,
+} from './run.js';
+
+/** Scenarios `hvrr record` knows by name; the first is the default. */
+export const SCENARIOS: Record<string, { summary: string }> = {
+  selftest: { summary: 'the embedded self-test guest (no download)' },
+};
+
+export const DEFAULT_SNAPSHOT_EVERY_TICKS = 100_000_000;
+export const DEFAULT_STATE_HASH_EVERY = 10_000;
+const SLICE_INSTRUCTIONS = 2_000_000;
+
+const OPTIONS: readonly OptionSpec[] = [
+  { name: 'output', value: 'FILE', help: 'trace file to write (also -o; default run.hvrr)', parse: parseString },
+  ...RUN_OPTIONS.filter((o) => o.name !== 'digest'),
+  { name: 'snapshot-every', value: 'TICKS', help: `virtual ticks between snapshots, 0 for none\n(default ${DEFAULT_SNAPSHOT_EVERY_TICKS.toLocaleString('en-US')} = 0.1 s)`, parse: (r, o) => parseCount(r, o, Number.MAX_SAFE_INTEGER, true) },
+  { name: 'state-hash-every', value: 'N', help: `events between state hashes, 0 for none (default ${DEFAULT_STATE_HASH_EVERY})`, parse: (r, o) => parseCount(r, o, Number.MAX_SAFE_INTEGER, true) },
+];
+
+/** What the trace header records about the run: enough to rebuild the machine. */
+export interface RecordedRun {
+  scenario: string | null;
+  options: {
+    kernel: string | null;
+    initrd: string | null;
+    dtb: string | null;
+    append: string | null;
+    smp: number;
+    mem: number;
+    seed: string;
+    quantum: number | null;
+  };
+}
+
+export function runOptionsOf(r: RecordedRun): RunOptions {
+  const o = r.options;
+  return {
+    ...(o.kernel !== null ? { kernel: o.kernel } : {}),
+    ...(o.initrd !== null ? { initrd: o.initrd } : {}),
+    ...(o.dtb !== null ? { dtb: o.dtb } : {}),
+    ...(o.append !== null ? { append: o.append } : {}),
+    smp: o.smp,
+    mem: o.mem,
+    seed: BigInt(o.seed),
+    ...(o.quantum !== null ? { quantum: o.quantum } : {}),
+    digest: false,
+  };
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Digests of every image a run uses, named by role (and path). */
+export function imageDigests(opts: RunOptions): ImageDigest[] {
+  const out: ImageDigest[] = [];
+  const add = (role: string, path: string | undefined, builtin?: () => Uint8Array): void => {
+    if (path === undefined && !builtin) return;
+    const bytes = path !== undefined ? readInputFile(role, path) : builtin!();
+    out.push({ name: path !== undefined ? `${role}:${path}` : `${role}:embedded`, sha256: sha256(bytes), size: bytes.length });
+  };
+  add('kernel', opts.kernel, selftestImage);
+  add('initrd', opts.initrd);
+  add('dtb', opts.dtb);
+  return out;
+}
+
+function parseRecordArgs(argv: readonly string[]): { opts: RunOptions; output: string; scenario: string | null; snapshotEvery: number; hashEvery: number; help: boolean } {
+  const args = argv.map((a) => (a === '-o' ? '--output' : a));
+  const parsed = parseArgs(args, OPTIONS);
+  if (parsed.positionals.length > 1) throw new UsageError(`unexpected argument '${parsed.positionals[1]}'`);
+  const scenario = parsed.positionals[0] ?? null;
+  if (scenario !== null && !(scenario in SCENARIOS)) {
+    throw new UsageError(`unknown scenario '${scenario}' (scenarios: ${Object.keys(SCENARIOS).join(', ')}; or use --kernel FILE)`);
+  }
+  if (scenario !== null && parsed.options.has('kernel')) throw new UsageError(`give either a scenario or --kernel, not both`);
+  const opts = parseRunOptionsFrom(parsed.options);
+  return {
+    opts,
+    output: (parsed.options.get('output') as string | undefined) ?? 'run.hvrr',
+    scenario: scenario ?? (opts.kernel === undefined ? 'selftest' : null),
+    snapshotEvery: (parsed.options.get('snapshot-every') as number | undefined) ?? DEFAULT_SNAPSHOT_EVERY_TICKS,
+    hashEvery: (parsed.options.get('state-hash-every') as number | undefined) ?? DEFAULT_STATE_HASH_EVERY,
+    help: parsed.help,
+  };
+}
+
+function fmtBytes(n: number): string {
+  return n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} B`;
+}
+
+export const recordCommand: Command = {
+  name: 'record',
+  summary: 'run a scenario or kernel and record it into a trace file for exact replay',
+  usage: 'record [SCENARIO | --kernel FILE ...] [-o FILE] [options]',
+  options: OPTIONS,
+  details: `Scenarios: ${Object.entries(SCENARIOS).map(([k, v]) => `${k} (${v.summary})`).join('; ')}.
+The default is the first. Progress goes to stderr about once a second and a
+summary at the end. Console input typed while recording is recorded with the
+virtual tick it entered the machine, so 'hvrr replay' reproduces the run.
+Exit status as for 'hvrr run'.`,
+  async run(argv, io) {
+    const a = parseRecordArgs(argv);
+    if (a.help) {
+      io.stdout.write(helpFor(recordCommand));
+      return EXIT_OK;
+    }
+    const images = imageDigests(a.opts);
+    const m = prepareMachine(a.opts);
+    const recorded: RecordedRun = {
+      scenario: a.scenario,
+      options: {
+        kernel: a.opts.kernel ?? null, initrd: a.opts.initrd ?? null, dtb: a.opts.dtb ?? null, append: a.opts.append ?? null,
+        smp: a.opts.smp, mem: a.opts.mem, seed: a.opts.seed.toString(), quantum: a.opts.quantum ?? null,
+      },
+    };
+    let writer: TraceWriter;
+    try {
+      writer = TraceWriter.create(a.output, {
+        hvrrVersion: HVRR_VERSION,
+        machine: recorded as unknown as Record<string, unknown>,
+        images,
+        seed: a.opts.seed.toString(),
+        stateHashInterval: a.hashEvery,
+        snapshotInterval: a.snapshotEvery,
+      });
+    } catch (e) {
+      throw new CliError(`cannot write trace '${a.output}': ${(e as Error).message}`);
+    }
+    const rec = new Recorder(m, writer, { stateHashEvery: a.hashEvery, snapshotEveryTicks: a.snapshotEvery });
+    const t0 = performance.now();
+    let end: StopReason | { kind: 'interrupted' };
+    try {
+      end = await recordLoop(m, rec, a.opts.maxInsns, io, t0);
+    } finally {
+      rec.finish();
+    }
+    const wall = (performance.now() - t0) / 1000;
+    const size = statSync(a.output).size;
+    const virtualSeconds = m.nowTick / 1e9;
+    const exceptions = m.getMachineState().exceptionCount;
+    io.stderr.write(
+      `hvrr: recorded ${end.kind} to ${a.output}: ${rec.stats.events.toLocaleString('en-US')} events, ${exceptions.toLocaleString('en-US')} exceptions, ` +
+      `${m.instructions.toLocaleString('en-US')} instructions, ${virtualSeconds.toFixed(6)} s virtual, ${wall.toFixed(2)} s wall, ` +
+      `${fmtBytes(size)} (${rec.stats.snapshots} snapshots, ${rec.stats.inputs} input bytes), ` +
+      `${fmtBytes(virtualSeconds > 0 ? size / virtualSeconds : 0)} per simulated second\n`,
+    );
+    return exitCodeFor(end);
+  },
+};
+
+async function recordLoop(m: Machine, rec: Recorder, maxInsns: number | undefined, io: CliIO, t0: number): Promise<StopReason | { kind: 'interrupted' }> {
+  const out = new ConsoleBuffer(io.stdout);
+  const diags = new DiagnosticFilter((line) => {
+    out.flush();
+    io.stderr.write(line + '\n');
+  });
+  m.onConsole = (b) => out.push(b);
+  m.onDiagnostic = (msg) => diags.report(msg);
+  const raw = io.stdin?.isTTY === true && typeof io.stdin.setRawMode === 'function';
+  const input = new ConsoleInput(io.stdin, raw);
+  const onSigint = (): void => input.interrupt();
+  if (io.handleSignals) process.on('SIGINT', onSigint);
+  const limit = maxInsns ?? Number.MAX_SAFE_INTEGER;
+  let lastProgress = t0;
+  try {
+    for (;;) {
+      if (input.pending.length > 0) {
+        rec.queueInput(input.pending);
+        input.pending = [];
+      }
+      if (input.quit) return { kind: 'interrupted' };
+      const r = m.run(Math.min(limit, m.instructions + SLICE_INSTRUCTIONS));
+      out.flush();
+      const now = performance.now();
+      if (now - lastProgress > 1000) {
+        lastProgress = now;
+        io.stderr.write(`hvrr record: ${(m.nowTick / 1e9).toFixed(3)} s virtual, ${m.instructions.toLocaleString('en-US')} instructions, ${rec.stats.events.toLocaleString('en-US')} events, ${(m.instructions / ((now - t0) / 1000) / 1e6).toFixed(1)} MIPS\n`);
+      }
+      if (r.kind === 'instruction-limit' && m.instructions < limit) {
+        await new Promise((resolve) => setImmediate(resolve));
+        continue;
+      }
+      if (r.kind === 'idle' && (rec.pendingInput > 0 || (!input.ended && !input.quit))) {
+        if (rec.pendingInput === 0) await input.waitForInput();
+        continue;
+      }
+      return r;
+    }
+  } finally {
+    out.flush();
+    input.close();
+    if (io.handleSignals) process.off('SIGINT', onSigint);
+  }
+}
+
+export const HVRR_VERSION = '0.1.0';

@@ -1,0 +1,101 @@
+// hvrr record / replay / dump through the CLI, in-process.
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main, type CliIO } from './main.js';
+import { assemble } from '../core/asm/assembler.js';
+
+class Sink {
+  chunks: Buffer[] = [];
+  write(c: string | Uint8Array): boolean {
+    this.chunks.push(Buffer.from(c));
+    return true;
+  }
+  get text(): string {
+    return Buffer.concat(this.chunks).toString('latin1');
+  }
+}
+
+async function cli(argv: string[], extra: Partial<CliIO> = {}): Promise<{ code: number; out: string; err: string }> {
+  const stdout = new Sink();
+  const stderr = new Sink();
+  const code = await main(argv, { stdout, stderr, stdin: null, env: {}, handleSignals: false, ...extra });
+  return { code, out: stdout.text, err: stderr.text };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'hvrr-replay-cli-'));
+
+describe('hvrr record / replay', () => {
+  const trace = join(dir, 'selftest.hvrr');
+
+  it('records the embedded default with snapshots and prints a summary', async () => {
+    const r = await cli(['record', '-o', trace, '--smp', '2', '--mem', '64M', '--seed', '3', '--snapshot-every', '300000']);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('all checks PASS');
+    expect(r.err).toMatch(/hvrr: recorded system-off to .*: [\d,]+ events, [\d,]+ exceptions, [\d,]+ instructions, .* per simulated second/);
+    expect(existsSync(trace)).toBe(true);
+  });
+
+  it('replay --until exception N lands on the same state every time, with or without snapshots', async () => {
+    const a = await cli(['replay', trace, '--until', 'exception', '15', '--print', 'regs,events']);
+    const b = await cli(['replay', trace, '--until=exception:15', '--print', 'regs,events', '--no-snapshots']);
+    const c = await cli(['replay', trace, '--until', 'exception', '15', '--print', 'regs,events']);
+    expect(a.code).toBe(0);
+    expect(a.out).toContain('reached exception 15');
+    const state = (s: string): string => s.split('\n').slice(1).join('\n'); // drop the timing line
+    expect(state(b.out)).toBe(state(a.out));
+    expect(state(c.out)).toBe(state(a.out));
+    expect(a.out).toMatch(/#\d+ @\d+ cpu\d exception n=15 /);
+  });
+
+  it('replays to the end and prints the UART output; --snapshot writes a restorable file', async () => {
+    const snap = join(dir, 'end.hvsnap');
+    const r = await cli(['replay', trace, '--snapshot', snap]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('replayed to the end of the recording');
+    expect(r.out).toContain('all checks PASS');
+    expect(existsSync(snap)).toBe(true);
+  });
+
+  it('dump prints the canonical event lines', async () => {
+    const r = await cli(['dump', trace, '--kind', 'exception', '--count', '3']);
+    expect(r.code).toBe(0);
+    expect(r.out.split('\n').filter((l) => l.startsWith('#') && / exception n=/.test(l)).length).toBe(3);
+  });
+
+  it('refuses a trace whose images differ, naming the image', async () => {
+    const kernel = join(dir, 'k.bin');
+    writeFileSync(kernel, assemble('ldr x0, =0x84000008\nhvc #0\n', { baseAddress: 0x40080000n }).bytes);
+    const t = join(dir, 'k.hvrr');
+    expect((await cli(['record', '--kernel', kernel, '-o', t, '--mem', '16M'])).code).toBe(0);
+    writeFileSync(kernel, assemble('nop\nldr x0, =0x84000008\nhvc #0\n', { baseAddress: 0x40080000n }).bytes);
+    const r = await cli(['replay', t]);
+    expect(r.code).toBe(2);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+    expect(r.err).toMatch(/kernel '.*k\.bin' does not match the recording/);
+  });
+
+  it('one-line errors for bad traces and bad targets', async () => {
+    const garbage = join(dir, 'garbage.hvrr');
+    writeFileSync(garbage, 'not a trace at all');
+    for (const argv of [['replay', garbage], ['replay', join(dir, 'missing.hvrr')], ['replay', trace, '--until', 'exception', '0'], ['replay', trace, '--until', 'lunch:3'], ['record', 'nosuchscenario']]) {
+      const r = await cli(argv);
+      expect(r.code, argv.join(' ')).toBe(2);
+      expect(r.err.trim().split('\n'), argv.join(' ')).toHaveLength(1);
+      expect(r.err, argv.join(' ')).not.toMatch(/\n\s+at /);
+    }
+    const far = await cli(['replay', trace, '--until', 'exception', '999999']);
+    expect(far.code).toBe(2);
+    expect(far.out).toContain('not in the recording');
+  });
+
+  it('a truncated trace (killed recording) still replays up to its last complete chunk', async () => {
+    const bytes = readFileSync(trace);
+    const cut = join(dir, 'cut.hvrr');
+    writeFileSync(cut, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
+    const r = await cli(['replay', cut, '--print', 'regs']);
+    expect([0, 2]).toContain(r.code);
+    expect(r.err).not.toMatch(/\n\s+at /);
+  });
+});
