@@ -19,6 +19,7 @@ import { CliError, UsageError } from '../errors.js';
 import type { CliIO, InStream, OutStream } from '../io.js';
 import type { Command } from './command.js';
 import { helpFor } from '../help.js';
+import { machineFromSnapshot } from './restore.js';
 
 export const EXIT_OK = 0;
 export const EXIT_INTERNAL = 1;
@@ -57,6 +58,7 @@ export interface RunOptions {
   maxInsns?: number;
   quantum?: number;
   digest: boolean;
+  restore?: string;
 }
 
 export const RUN_OPTIONS: readonly OptionSpec[] = [
@@ -70,6 +72,7 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   { name: 'max-insns', value: 'N', help: 'stop after N instructions; K/M/G are powers of 1000\n(2G = 2,000,000,000); default: no limit', parse: (r, o) => parseCount(r, o) },
   { name: 'quantum', value: 'N', help: 'instructions per CPU per round-robin window (default 10000)', parse: (r, o) => parseCount(r, o, 1_000_000_000) },
   { name: 'digest', help: 'also print the trace digest and event count to stderr' },
+  { name: 'restore', value: 'SNAP', help: 'continue from a full snapshot file (hvrr replay --snapshot);\nthe snapshot fixes CPUs, RAM, seed and quantum', parse: parseString },
 ];
 
 function parseMem(raw: string, option: string): number {
@@ -98,6 +101,7 @@ export function parseRunOptionsFrom(o: Map<string, unknown>): RunOptions {
     maxInsns: o.get('max-insns') as number | undefined,
     quantum: o.get('quantum') as number | undefined,
     digest: o.get('digest') === true,
+    restore: o.get('restore') as string | undefined,
   };
 }
 
@@ -359,7 +363,15 @@ Exit status:
       io.stdout.write(helpFor(runCommand));
       return EXIT_OK;
     }
-    const m = prepareMachine(opts);
+    let m: Machine;
+    if (opts.restore !== undefined) {
+      const fixed = (['kernel', 'initrd', 'dtb', 'append', 'quantum'] as const).filter((k) => opts[k] !== undefined);
+      if (fixed.length > 0) throw new UsageError(`--${fixed[0]} cannot be combined with --restore: the snapshot fixes the machine`);
+      if (argv.some((a) => /^--(smp|mem|seed)(=|$)/.test(a))) throw new UsageError('--smp/--mem/--seed cannot be combined with --restore: the snapshot fixes the machine');
+      m = machineFromSnapshot(opts.restore);
+    } else {
+      m = prepareMachine(opts);
+    }
     const t0 = performance.now();
     const end = await runMachine(m, { ...(opts.maxInsns !== undefined ? { maxInsns: opts.maxInsns } : {}) }, io);
     const wall = (performance.now() - t0) / 1000;
