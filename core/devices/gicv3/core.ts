@@ -15,6 +15,8 @@
 // attribute); an access with no CPU (cpu outside 0..numCpus-1) is Secure.
 
 import type { CpuView } from '../../cpu/ports.js';
+import { NO_CPU } from '../../trace/events.js';
+import type { TraceSink } from '../../trace/sink.js';
 import { SLOT_MPIDR_EL1, SLOT_SCR_EL3 } from '../../cpu/layout.js';
 import {
   GICD_CTLR_DS,
@@ -42,6 +44,13 @@ export const TARGET_1_OF_N = -2;
 
 export type PinsCallback = (cpu: number, lines: number) => void;
 
+/** Where the GIC reports interrupt events (wiring, never state). */
+export interface GicTraceWiring {
+  sink: TraceSink;
+  /** Tick of events no PE caused (device lines), unless the caller gives one. */
+  now: () => number;
+}
+
 export class GicCore {
   s: GicState;
   readonly numCpus: number;
@@ -62,8 +71,13 @@ export class GicCore {
   hId = 1023;
   hPrio = NO_PENDING;
   hGrp = GRP_G0;
+  /** Interrupt event reporting (null: none). */
+  readonly trace: GicTraceWiring | null;
+  /** Set while loading a state: recomputation is not an event. */
+  quiet = false;
 
-  constructor(s: GicState, cpus: CpuView, pins: PinsCallback) {
+  constructor(s: GicState, cpus: CpuView, pins: PinsCallback, trace: GicTraceWiring | null = null) {
+    this.trace = trace;
     this.s = s;
     this.numCpus = s.numCpus;
     this.numIntids = s.numIntids;
@@ -224,6 +238,58 @@ export class GicCore {
     if (!this.routesValid) this.retargetAll();
     return this.irmCount > 0;
   }
+  /** The PE SPI `id` is delivered to now (1-of-N resolved), TARGET_NONE if none. */
+  spiRouteTarget(id: number): number {
+    if (!this.routesValid) this.retargetAll();
+    const t = this.spiTarget[id]!;
+    if (t === TARGET_1_OF_N) return this.oneOfNTarget(id);
+    return t;
+  }
+
+  // ------------------------------------------------------------------- trace
+
+  /** Is there a sink to report interrupt events to? */
+  tracing(): boolean {
+    return this.trace !== null && !this.quiet;
+  }
+  /** Report an interrupt event. `cause` is the PE whose access caused it
+   *  (its nowTick is the event's tick) or NO_CPU (tick: `tick` when >= 0,
+   *  else the wiring's now()). */
+  emitIrq(kind: 'irq-raise' | 'irq-ack' | 'irq-eoi', cause: number, intid: number, target: number, virt = false, dir = false, tick = -1): void {
+    const t = this.trace;
+    if (t === null || this.quiet) return;
+    const cpu = this.validCpu(cause) ? cause : NO_CPU;
+    const at = tick >= 0 ? tick : cpu !== NO_CPU ? this.cpus.nowTick(cpu) : t.now();
+    if (virt || dir) {
+      if (virt && dir) t.sink.emit({ kind, tick: at, cpu, intid, target, virt, dir });
+      else if (virt) t.sink.emit({ kind, tick: at, cpu, intid, target, virt });
+      else t.sink.emit({ kind, tick: at, cpu, intid, target, dir });
+    } else {
+      t.sink.emit({ kind, tick: at, cpu, intid, target });
+    }
+  }
+  /** irq-raise for every INTID in `bits`: of word `w` of the SPIs, or (w = 0)
+   *  the SGIs/PPIs of PE `pe`. Ascending INTID order. */
+  raiseBits(cause: number, pe: number, w: number, bits: number, tick = -1): void {
+    let b = bits >>> 0;
+    while (b !== 0) {
+      const i = ctz32(b);
+      b &= b - 1;
+      const id = (w << 5) | i;
+      this.emitIrq('irq-raise', cause, id, w === 0 ? pe : this.spiRouteTarget(id), false, false, tick);
+    }
+  }
+  /** Effective pending bits (latch, or level line of a level-sensitive
+   *  interrupt) of PE `pe`'s SGIs/PPIs. */
+  privatePending(pe: number): number {
+    const r = this.s.redist[pe]!;
+    return (r.gicr_pend | (r.gicr_level & ~r.gicr_edge)) >>> 0;
+  }
+  /** Effective pending bits of SPI word `w`. */
+  spiPending(w: number): number {
+    const s = this.s;
+    return (s.gicd_pend[w]! | (s.gicd_level[w]! & ~s.gicd_edge[w]!)) >>> 0;
+  }
 
   // ----------------------------------------------------------- HPPI selection
 
@@ -303,24 +369,29 @@ export class GicCore {
     }
   }
   /** Set a private interrupt's input line (PPIs) — pending follows a level
-   *  line; a rising edge latches an edge-triggered one. Returns true on change. */
-  setPrivateLevel(cpu: number, id: number, level: boolean): boolean {
+   *  line; a rising edge latches an edge-triggered one. Returns true on change.
+   *  A transition to pending is reported as irq-raise caused by `cause`. */
+  setPrivateLevel(cpu: number, id: number, level: boolean, cause = NO_CPU, tick = -1): boolean {
     const r = this.s.redist[cpu]!;
     const m = 1 << id;
     const was = (r.gicr_level & m) !== 0;
     if (was === level) return false;
+    const before = level ? this.privatePending(cpu) & m : m;
     r.gicr_level = (level ? r.gicr_level | m : r.gicr_level & ~m) >>> 0;
     if (level && (r.gicr_edge & m) !== 0) r.gicr_pend = (r.gicr_pend | m) >>> 0;
+    if (before === 0 && this.trace !== null) this.emitIrq('irq-raise', cause, id, cpu, false, false, tick);
     return true;
   }
-  setSpiLevel(id: number, level: boolean): boolean {
+  setSpiLevel(id: number, level: boolean, tick = -1): boolean {
     const w = id >>> 5;
     const m = 1 << (id & 31);
     const s = this.s;
     const was = (s.gicd_level[w]! & m) !== 0;
     if (was === level) return false;
+    const before = level ? this.spiPending(w) & m : m;
     s.gicd_level[w] = (level ? s.gicd_level[w]! | m : s.gicd_level[w]! & ~m) >>> 0;
     if (level && (s.gicd_edge[w]! & m) !== 0) s.gicd_pend[w] = (s.gicd_pend[w]! | m) >>> 0;
+    if (before === 0 && this.trace !== null) this.emitIrq('irq-raise', NO_CPU, id, this.spiRouteTarget(id), false, false, tick);
     return true;
   }
 
@@ -331,7 +402,8 @@ export class GicCore {
   updateCpu(cpu: number): void {
     // The maintenance interrupt is a level-sensitive PPI driven from
     // ICH_MISR_EL2 while ICH_HCR_EL2.En == 1 (§4.9 / §12.4.9).
-    this.setPrivateLevel(cpu, MAINTENANCE_INTID, maintenanceLevel(this, cpu));
+    // The PE's own ICH_*/ICV_* accesses drive it: it is the cause.
+    this.setPrivateLevel(cpu, MAINTENANCE_INTID, maintenanceLevel(this, cpu), cpu);
     const lines = physicalLines(this, cpu) | virtualLines(this, cpu);
     if (lines !== this.s.lines[cpu]) {
       this.s.lines[cpu] = lines;

@@ -305,6 +305,7 @@ function acknowledge(g: GicCore, cpu: number, regGroup: number): number {
   // its group priority is recorded in the active priority register (§4.8.4).
   setApr(g, cpu, g.hGrp, (g.hPrio & gprioMask(g, cpu, g.hGrp)) >>> APR_SHIFT);
   g.activate(cpu, id);
+  if (g.trace !== null) g.emitIrq('irq-ack', cpu, id, cpu);
   if (id < GIC_INTERNAL) g.updateCpu(cpu);
   else g.updateMask(g.spiCpuMask(id) | (1 << cpu));
   return id;
@@ -332,6 +333,7 @@ function endOfInterrupt(g: GicCore, cpu: number, regGroup: number, value: bigint
   if (grp === GRP_G0) ci.icc_ap0r0 = (ci.icc_ap0r0 & (ci.icc_ap0r0 - 1)) >>> 0;
   else if (grp === GRP_G1S) ci.icc_ap1r0_s = (ci.icc_ap1r0_s & (ci.icc_ap1r0_s - 1)) >>> 0;
   else ci.icc_ap1r0_ns = (ci.icc_ap1r0_ns & (ci.icc_ap1r0_ns - 1)) >>> 0;
+  if (g.trace !== null) g.emitIrq('irq-eoi', cpu, id, cpu);
   if (!eoiSplit(g, cpu) && id < g.numIntids) g.deactivate(cpu, id);
   else g.updateCpu(cpu);
 }
@@ -344,6 +346,7 @@ function deactivateInterrupt(g: GicCore, cpu: number, value: bigint): void {
   const id = Number(value & 0xffffffn);
   if (id >= g.numIntids) return;
   if (!g.ds() && !g.secureState(cpu) && g.group(cpu, id) !== GRP_G1NS) return;
+  if (g.trace !== null) g.emitIrq('irq-eoi', cpu, id, cpu, false, true);
   g.deactivate(cpu, id);
 }
 
@@ -380,13 +383,14 @@ function generateSgi(g: GicCore, cpu: number, kind: number, value: bigint): void
       const aff0 = a & 0xff;
       if (aff0 >>> 4 !== rs || (targetList & (1 << (aff0 & 15))) === 0) continue;
     }
-    if (forwardSgi(g, t, intid, reqGrp, !secure && !ds)) mask |= 1 << t;
+    if (forwardSgi(g, cpu, t, intid, reqGrp, !secure && !ds)) mask |= 1 << t;
   }
   g.updateMask(mask);
 }
 
-/** Set SGI `intid` pending on PE `t` if its configured group accepts the request. */
-function forwardSgi(g: GicCore, t: number, intid: number, reqGrp: number, nsRequest: boolean): boolean {
+/** Set SGI `intid` pending on PE `t` if its configured group accepts the
+ *  request; a newly pending SGI is reported as irq-raise caused by `cpu`. */
+function forwardSgi(g: GicCore, cpu: number, t: number, intid: number, reqGrp: number, nsRequest: boolean): boolean {
   const tg = g.group(t, intid);
   // A Secure Group 1 request may hit an SGI configured as Group 0.
   const rg = reqGrp === GRP_G1S && tg === GRP_G0 ? GRP_G0 : reqGrp;
@@ -398,7 +402,9 @@ function forwardSgi(g: GicCore, t: number, intid: number, reqGrp: number, nsRequ
     const field = (r.gicr_nsacr >>> (2 * intid)) & 3;
     if (tg === GRP_G0 ? field < 1 : field < 2) return false;
   }
+  const was = r.gicr_pend & (1 << intid);
   r.gicr_pend = (r.gicr_pend | (1 << intid)) >>> 0;
+  if (was === 0 && g.trace !== null) g.emitIrq('irq-raise', cpu, intid, t);
   return true;
 }
 

@@ -227,7 +227,10 @@ export class GicDistributor implements MmioDevice {
       for (let i = 0; i < 16; i++) if (v & (2 << (2 * i))) bits |= 1 << (i + sh);
       const m = this.nsMask(n, cpu) & (0xffff << sh);
       const old = s.gicd_edge[n]!;
+      const before = this.pendingWord(n);
       s.gicd_edge[n] = ((old & ~m) | (bits & m)) >>> 0;
+      // Level-sensitive now with its line high: it becomes pending.
+      if (g.trace !== null) g.raiseBits(cpu, -1, n, this.pendingWord(n) & ~before);
       g.updateMask(this.cpusFor(n, old ^ s.gicd_edge[n]!));
       return;
     }
@@ -255,6 +258,7 @@ export class GicDistributor implements MmioDevice {
           break;
         case GICD_ISPENDR:
           changed = bits & ~s.gicd_pend[n]!;
+          if (g.trace !== null) g.raiseBits(cpu, -1, n, bits & ~this.pendingWord(n));
           s.gicd_pend[n] = (s.gicd_pend[n]! | bits) >>> 0;
           break;
         case GICD_ICPENDR:

@@ -16,10 +16,22 @@
 // - The Security state of an MMIO access is that of the accessing PE.
 // - Group 0 ICC registers accessed from Non-secure state when SCR_EL3.FIQ == 1
 //   should trap to EL3; with no EL3 trap status they are RAZ/WI here.
+//
+// Trace (option `trace`): irq-raise when an interrupt's pending state goes
+// 0 -> 1 (latch or level line of a level-sensitive one; a line that stays high
+// and every re-evaluation emit nothing), irq-ack when an IAR read returns a
+// real INTID, irq-eoi when an EOIR write drops a priority and, marked `dir`,
+// when a DIR write deactivates (EOImode == 1). ICV_* accesses are marked
+// `virt` (intid = vINTID, target = the physical PE). An event a PE caused
+// (its SGI, ISPENDR/ICFGR write, IAR/EOIR/DIR access, its maintenance
+// interrupt) carries that PE and its nowTick; device lines carry NO_CPU and
+// the caller's tick or the `now` option. Loading a state emits nothing.
 
 import type { CpuView, HostStatus, SysregDevice } from '../../cpu/ports.js';
+import type { TraceSink } from '../../trace/sink.js';
 import type { InterruptSink, MmioDevice } from '../../memory/mmio.js';
 import { HOST_UNDEF, MAX_CPUS } from '../../cpu/layout.js';
+import { NO_CPU } from '../../trace/events.js';
 import { GicCore } from './core.js';
 import { iccClaims, iccRead, iccWrite } from './cpuInterface.js';
 import { GicDistributor } from './distributor.js';
@@ -40,6 +52,13 @@ export interface Gicv3Options {
   /** Reset all interrupts to Non-secure Group 1 and wake all redistributors
    *  (what EL3 firmware would do before a Non-secure kernel). Default false. */
   irqResetNonSecure?: boolean;
+  /** Report irq-raise / irq-ack / irq-eoi events here (see core/trace/events.ts
+   *  IrqEvent). Default: none. */
+  trace?: TraceSink;
+  /** Tick of events no PE caused (device lines through setSpiLevel /
+   *  setPpiLevel without a tick argument), which carry cpu = NO_CPU. Default:
+   *  the latest nowTick over the PEs. Events a PE caused use its nowTick. */
+  now?: () => number;
 }
 
 export class Gicv3 implements InterruptSink, SysregDevice {
@@ -66,25 +85,37 @@ export class Gicv3 implements InterruptSink, SysregDevice {
       disableSecurity: opts.disableSecurity ?? false,
       irqResetNonSecure: opts.irqResetNonSecure ?? false,
     });
-    this.core = new GicCore(state, opts.cpus, opts.pins);
+    const cpus = opts.cpus;
+    const numCpus = opts.numCpus;
+    const now =
+      opts.now ??
+      ((): number => {
+        let t = 0;
+        for (let c = 0; c < numCpus; c++) t = Math.max(t, cpus.nowTick(c));
+        return t;
+      });
+    this.core = new GicCore(state, cpus, opts.pins, opts.trace ? { sink: opts.trace, now } : null);
     this.distributor = new GicDistributor(this.core);
     this.redistributors = new GicRedistributors(this.core);
   }
 
   // ------------------------------------------------------------ InterruptSink
 
-  /** A device drives SPI `intid` (32..numIntids-1). */
-  setSpiLevel(intid: number, level: boolean): void {
+  /** A device drives SPI `intid` (32..numIntids-1). A transition to pending
+   *  is traced as irq-raise with cpu NO_CPU at `tick` (default: the `now`
+   *  option), target the PE it is routed to (-1: none). */
+  setSpiLevel(intid: number, level: boolean, tick?: number): void {
     const g = this.core;
     if (!Number.isInteger(intid) || intid < GIC_INTERNAL || intid >= g.numIntids) return;
-    if (g.setSpiLevel(intid, level)) g.updateMask(g.spiCpuMask(intid));
+    if (g.setSpiLevel(intid, level, tick ?? -1)) g.updateMask(g.spiCpuMask(intid));
   }
 
-  /** A device drives PPI `intid` (16..31) of PE `cpu`. */
-  setPpiLevel(cpu: number, intid: number, level: boolean): void {
+  /** A device drives PPI `intid` (16..31) of PE `cpu`. Traced like an SPI,
+   *  with target `cpu`. */
+  setPpiLevel(cpu: number, intid: number, level: boolean, tick?: number): void {
     const g = this.core;
     if (!g.validCpu(cpu) || !Number.isInteger(intid) || intid < 16 || intid >= GIC_INTERNAL) return;
-    if (g.setPrivateLevel(cpu, intid, level)) g.updateCpu(cpu);
+    if (g.setPrivateLevel(cpu, intid, level, NO_CPU, tick ?? -1)) g.updateCpu(cpu);
   }
 
   // ------------------------------------------------------------ SysregDevice
@@ -149,7 +180,12 @@ export class Gicv3 implements InterruptSink, SysregDevice {
     const g = this.core;
     g.s = cloneGicState(s);
     g.invalidateRoutes();
-    g.updateAll(); // calls pins where the record's lines were stale
+    g.quiet = true; // recomputing a loaded state reports no events
+    try {
+      g.updateAll(); // calls pins where the record's lines were stale
+    } finally {
+      g.quiet = false;
+    }
     for (let c = 0; c < this.numCpus; c++) {
       if (g.s.lines[c] !== before[c] && g.s.lines[c] === s.lines[c]) g.pins(c, g.s.lines[c]!);
     }

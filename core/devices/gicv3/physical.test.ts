@@ -235,6 +235,12 @@ describe('SPI delivery', () => {
     expect(h.lines[2]).toBe(0);
     h.gic.setSpiLevel(48, true);
     expect(h.lines[2]).toBe(LINE_IRQ);
+    expect(h.events().filter((e) => e.includes(' irq-'))).toEqual([
+      '@0 cpu- irq-raise intid=48 target=2',
+      '@0 cpu2 irq-ack intid=48 target=2',
+      '@0 cpu2 irq-eoi intid=48 target=2',
+      '@0 cpu- irq-raise intid=48 target=2',
+    ]);
   });
 
   it('re-routing a pending SPI through the two IROUTER halves moves the line', () => {
@@ -291,6 +297,15 @@ describe('SPI delivery', () => {
     expect(h.lines[0]).toBe(LINE_IRQ);
     h.dw(GICD_ICPENDR + 4, 1 << 1, 0);
     expect(h.lines[0]).toBe(0);
+    // Events: one raise per transition to pending (line rise, line rise,
+    // ISPENDR while the line is low), none for the re-evaluations between.
+    expect(h.events().filter((e) => e.includes(' irq-'))).toEqual([
+      '@0 cpu- irq-raise intid=33 target=0',
+      '@0 cpu0 irq-ack intid=33 target=0',
+      '@0 cpu0 irq-eoi intid=33 target=0',
+      '@0 cpu- irq-raise intid=33 target=0',
+      '@0 cpu0 irq-raise intid=33 target=0',
+    ]);
   });
 
   it('an edge interrupt re-triggered while active becomes active and pending', () => {

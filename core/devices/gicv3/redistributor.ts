@@ -171,6 +171,7 @@ export class GicRedistributors implements MmioDevice {
     const r = g.s.redist[rd]!;
     const full = g.fullView(cpu);
     const bits = (v & this.nsMask(rd, cpu)) >>> 0;
+    const before = g.trace !== null ? g.privatePending(rd) : 0;
     switch (f) {
       case GICR_IGROUPR0:
         if (!full) return;
@@ -212,6 +213,8 @@ export class GicRedistributors implements MmioDevice {
       default:
         return; // GICR_ICFGR0 is read-only; reserved offsets WI
     }
+    // ISPENDR0, or ICFGR1 making a PPI with a high line level-sensitive.
+    if (g.trace !== null) g.raiseBits(cpu, rd, 0, g.privatePending(rd) & ~before);
     g.updateCpu(rd);
   }
 }

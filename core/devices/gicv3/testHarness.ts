@@ -3,6 +3,8 @@
 
 import type { CpuView } from '../../cpu/ports.js';
 import { SLOT_HCR_EL2, SLOT_MPIDR_EL1, SLOT_SCR_EL3 } from '../../cpu/layout.js';
+import { formatEventBody, NO_CPU, type TraceEvent } from '../../trace/events.js';
+import { TraceSink } from '../../trace/sink.js';
 import { Gicv3, type Gicv3Options } from './gicv3.js';
 import { GICR_SGI_BASE_OFFSET, GICR_STRIDE } from './registers.js';
 
@@ -13,7 +15,10 @@ export class FakeCpus implements CpuView {
   hcr: bigint[];
   scr: bigint[];
   mpidr: bigint[];
+  /** nowTick of each PE (default 0). */
+  ticks: number[];
   constructor(n: number) {
+    this.ticks = new Array<number>(n).fill(0);
     this.numCpus = n;
     this.els = new Array<number>(n).fill(1);
     this.ns = new Array<boolean>(n).fill(true);
@@ -34,8 +39,8 @@ export class FakeCpus implements CpuView {
     if (slot === SLOT_MPIDR_EL1) return this.mpidr[cpu]!;
     return 0n;
   }
-  nowTick(): number {
-    return 0;
+  nowTick(cpu: number): number {
+    return this.ticks[cpu]!;
   }
   /** Run `f` with PE `cpu` at EL3 (Secure), then restore. */
   atEl3<T>(cpu: number, f: () => T): T {
@@ -74,15 +79,28 @@ export interface Harness {
   /** System register read: [status, value]. */
   sr(cpu: number, key: number): [number, bigint];
   sw(cpu: number, key: number, v: bigint | number): number;
+  /** The sink the GIC reports to (always attached by makeHarness). */
+  trace: TraceSink;
+  /** Events recorded since the last call, as "@tick cpuN kind body" text. */
+  events(): string[];
+}
+
+/** Compact rendering of an event for assertions: "@5 cpu0 irq-ack intid=27 target=0". */
+export function eventText(e: TraceEvent): string {
+  return `@${e.tick} ${e.cpu === NO_CPU ? 'cpu-' : `cpu${e.cpu}`} ${e.kind} ${formatEventBody(e)}`;
 }
 
 export function makeHarness(numCpus: number, opts: Partial<Omit<Gicv3Options, 'cpus' | 'pins' | 'numCpus'>> = {}): Harness {
   const cpus = new FakeCpus(numCpus);
   const calls: Array<[number, number]> = [];
   const lines = new Array<number>(numCpus).fill(0);
+  const trace = new TraceSink();
+  let seen: TraceEvent[] = [];
+  trace.subscribe((e) => seen.push(e));
   const gic = new Gicv3({
     numCpus,
     cpus,
+    trace,
     pins: (c, l) => {
       calls.push([c, l]);
       lines[c] = l;
@@ -108,5 +126,11 @@ export function makeHarness(numCpus: number, opts: Partial<Omit<Gicv3Options, 'c
       return [st, out.value];
     },
     sw: (cpu, key, v) => gic.write(cpu, key, BigInt(v)),
+    trace,
+    events: () => {
+      const out = seen.map(eventText);
+      seen = [];
+      return out;
+    },
   };
 }

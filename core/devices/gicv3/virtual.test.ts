@@ -195,6 +195,15 @@ describe('virtual CPU interface: deactivation and maintenance', () => {
     expect((h.dr(GICD_ISACTIVER + 4) >>> 8) & 1).toBe(0);
     expect(lrStateOf(h.hv(ICH_LR_EL2(0))[1])).toBe(0);
     expect(h.hv(ICH_ELRSR_EL2)[1] & 1n).toBe(1n);
+    // Physical ack + priority drop by EL2, then the guest's virtual ack/EOI
+    // (which also deactivates pINTID 40: no separate event).
+    expect(h.events().filter((e) => e.includes(' irq-'))).toEqual([
+      '@0 cpu- irq-raise intid=40 target=0',
+      '@0 cpu0 irq-ack intid=40 target=0',
+      '@0 cpu0 irq-eoi intid=40 target=0',
+      '@0 cpu0 irq-ack intid=40 target=0 virt',
+      '@0 cpu0 irq-eoi intid=40 target=0 virt',
+    ]);
   });
 
   it('VEOIM splits virtual priority drop and deactivation (ICV_DIR)', () => {

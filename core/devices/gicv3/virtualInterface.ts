@@ -335,6 +335,7 @@ function icvAcknowledge(g: GicCore, cpu: number, group1: boolean): number {
       if (group1) v.ich_ap1r0 = (v.ich_ap1r0 | (1 << bit)) >>> 0;
       else v.ich_ap0r0 = (v.ich_ap0r0 | (1 << bit)) >>> 0;
       setLrState(v, i, ICH_LR_STATE_ACTIVE);
+      if (g.trace !== null) g.emitIrq('irq-ack', cpu, intid, cpu, true);
     }
     g.updateCpu(cpu);
   }
@@ -382,6 +383,7 @@ function icvEndOfInterrupt(g: GicCore, cpu: number, group1: boolean, value: bigi
   if (intid >= INTID_SECURE && intid <= INTID_SPURIOUS) return;
   const dropped = vDropPriority(v);
   if (dropped !== IDLE_PRIORITY) {
+    if (g.trace !== null) g.emitIrq('irq-eoi', cpu, intid, cpu, true);
     const i = findActive(v, intid);
     if (i < 0) {
       if (intid < LPI_INTID_START) incrementEoiCount(v);
@@ -399,8 +401,12 @@ function icvDeactivate(g: GicCore, cpu: number, value: bigint): void {
   if (intid >= INTID_SECURE && intid <= INTID_SPURIOUS) return;
   if ((v.ich_vmcr & ICH_VMCR_EL2_VEOIM) === 0) return;
   const i = findActive(v, intid);
-  if (i < 0) incrementEoiCount(v);
-  else vDeactivate(g, cpu, v, i);
+  if (i < 0) {
+    incrementEoiCount(v);
+  } else {
+    if (g.trace !== null) g.emitIrq('irq-eoi', cpu, intid, cpu, true, true);
+    vDeactivate(g, cpu, v, i);
+  }
   g.updateCpu(cpu);
 }
 
