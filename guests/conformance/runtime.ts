@@ -177,6 +177,10 @@ export interface SuiteSpec {
   /** Replace the default IRQ handler: code for label `irq_handler` (called with
    *  bl from the vector, x0..x30 saved; must ret). */
   irqHandler?: string;
+  /** Replaces the first line ("INFO: conformance suite <name>, CPUs from the device tree: N"). */
+  banner?: string;
+  /** A line printed after the SUMMARY line, right before SYSTEM_OFF. */
+  finalLine?: string;
 }
 
 /** The default IRQ handler: acknowledge, count per INTID, log the order,
@@ -282,7 +286,7 @@ _start:
     mov x1, #MAX_CPUS
 2:  ldr x2, =ncpus
     str x1, [x2]
-${rt.say('INFO: conformance suite ' + spec.name + ', CPUs from the device tree: ')}
+${rt.say(spec.banner ?? 'INFO: conformance suite ' + spec.name + ', CPUs from the device tree: ')}
     ldr x0, =ncpus_dtb
     ldr x0, [x0]
     bl put_dec
@@ -682,7 +686,7 @@ ${rt.say(' tests, ')}
     ldr x0, [x0]
     bl put_dec
 ${rt.say(' failures\n')}
-    ldr x0, =${hex(PSCI.SYSTEM_OFF)}
+${spec.finalLine ? rt.say(spec.finalLine + '\n') : ''}    ldr x0, =${hex(PSCI.SYSTEM_OFF)}
     hvc #0
 1:  wfi
     b 1b
