@@ -85,6 +85,13 @@ export interface StatefulComponent {
 export interface HighLevelSoftware {
   /** Handle an exception taken to `toEl` on `cpu`; must leave the CPU ready to run (usually via eret). */
   handle(m: Machine, cpu: number, toEl: number): void;
+  /**
+   * Optional: called instead of running the core when a CPU that is at EL2
+   * is scheduled (an EL2 hypervisor's pCPU just started by PSCI CPU_ON at
+   * EL2, or woken from sleepCpu()). It must either return the CPU to a lower
+   * EL (usually via eret) or put it back to sleep with sleepCpu().
+   */
+  resume?(m: Machine, cpu: number): void;
 }
 
 export class Machine implements PsciPlatform {
@@ -303,6 +310,12 @@ export class Machine implements PsciPlatform {
     this.stop({ kind: 'system-reset' });
   }
 
+  /** EL2 software idles `cpu` until an interrupt is pending for it (the
+   *  machine then calls software.resume at EL2). */
+  sleepCpu(cpu: number): void {
+    this.s.cpuStates[cpu] = 'wfi';
+  }
+
   // ---- clock ----
 
   /** Schedule a UART RX byte at `tick` (an external input). */
@@ -410,6 +423,15 @@ export class Machine implements PsciPlatform {
         while (w.used < budget && !this.s.stopped) {
           const left = maxInstructions - this.s.instructions;
           if (left <= 0) return { kind: 'instruction-limit' }; // mid-window: the window state resumes it exactly
+          if (this.software.resume && this.core.el(cpu) === 2) {
+            this.core.setNowTick(cpu, w.start + w.used);
+            this.software.resume(this, cpu);
+            if (states[cpu] !== 'running' || this.s.stopped) break;
+            if (this.core.el(cpu) === 2) {
+              this.stop({ kind: 'halt', message: `cpu${cpu}: EL2 software left the CPU at EL2 without sleeping` });
+              break;
+            }
+          }
           const reason = this.core.run(cpu, Math.min(budget - w.used, left), w.start + w.used);
           const did = this.core.executed(cpu);
           w.used += did;

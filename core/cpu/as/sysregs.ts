@@ -11,7 +11,7 @@ import {
   SPEC_CNTPCT, SPEC_CNTVCT, SPEC_CNTFRQ, SPEC_ISR, SPEC_OSLAR, SPEC_SP_EL2,
   ST_DAIF, ST_FPCR, ST_FPSR, ST_HOST_VALUE, ST_IRQ_LINES, ST_SP_EL0, ST_SP_EL1, ST_SP_EL2,
   SLOT_SCTLR_EL1, SLOT_CPACR_EL1, SLOT_CPTR_EL2, SLOT_CNTVOFF_EL2, SLOT_CNTKCTL_EL1, SLOT_CNTHCTL_EL2,
-  SLOT_PAR_EL1, SLOT_TCR_EL1, TICKS_PER_COUNTER, COUNTER_HZ, HOST_OK, HOST_UNDEF, HOST_TRAP_EL2, HOST_TRAP_EL1, EXIT_HOST,
+  SLOT_PAR_EL1, SLOT_TCR_EL1, SLOT_MPIDR_EL1, SLOT_MIDR_EL1, SLOT_VMPIDR_EL2, SLOT_VPIDR_EL2, TICKS_PER_COUNTER, COUNTER_HZ, HOST_OK, HOST_UNDEF, HOST_TRAP_EL2, HOST_TRAP_EL1, EXIT_HOST,
   LINE_IRQ, LINE_FIQ, LINE_VIRQ, LINE_VFIQ,
 } from "../layout";
 import {
@@ -105,7 +105,13 @@ export function execMrsMsr(insn: u32): void {
         undefinedInsn(false);
         return;
       }
-      wX(rt, sysreg(slot));
+      // EL1 reads of MPIDR_EL1 / MIDR_EL1 return VMPIDR_EL2 / VPIDR_EL2 when
+      // EL2 is enabled (Arm ARM D13.2.86, D13.2.78).
+      if (el == 1 && (slot == SLOT_MPIDR_EL1 || slot == SLOT_MIDR_EL1) && el2Enabled()) {
+        wX(rt, sysreg(slot == SLOT_MPIDR_EL1 ? SLOT_VMPIDR_EL2 : SLOT_VPIDR_EL2));
+      } else {
+        wX(rt, sysreg(slot));
+      }
     } else {
       if (kind == SR_KIND_RO) {
         undefinedInsn(false);

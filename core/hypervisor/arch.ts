@@ -1,0 +1,81 @@
+// Architectural constants the hypervisor uses, and the few accessors for
+// registers EL2 software reads with MRS/MSR that CpuCore has no named method
+// for (SP_EL0, SP_EL1, V0-V31, FPCR, FPSR): they address the PE's register
+// file exactly as those instructions would.
+import type { CpuCore } from '../cpu/cpu.js';
+import * as L from '../cpu/layout.js';
+
+// HCR_EL2 (Arm ARM D13.2.48)
+export const HCR_VM = 1n << 0n;
+export const HCR_SWIO = 1n << 1n;
+export const HCR_FMO = 1n << 3n;
+export const HCR_IMO = 1n << 4n;
+export const HCR_AMO = 1n << 5n;
+export const HCR_FB = 1n << 9n;
+export const HCR_BSU_IS = 1n << 10n;
+export const HCR_TWI = 1n << 13n;
+export const HCR_TSC = 1n << 19n;
+export const HCR_RW = 1n << 31n;
+/** What the hypervisor runs its guests with (KVM's HCR_GUEST_FLAGS minus what the model lacks). */
+export const HCR_GUEST = HCR_VM | HCR_SWIO | HCR_FMO | HCR_IMO | HCR_AMO | HCR_FB | HCR_BSU_IS | HCR_TWI | HCR_TSC | HCR_RW;
+
+// CNTHCTL_EL2 (D13.8.x): EL1PCTEN (bit 0), EL1PCEN (bit 1): EL1 may use the physical counter and timer.
+export const CNTHCTL_GUEST = 3n;
+// CPTR_EL2 (nVHE): RES1 bits 13:12, 9:0; TFP (bit 10) = 0: FP/SIMD not trapped (switched eagerly).
+export const CPTR_GUEST = 0x33ffn;
+
+// ESR_ELx exception classes (D13.2.37)
+export const EC_UNKNOWN = 0x00;
+export const EC_WFX = 0x01;
+export const EC_HVC64 = 0x16;
+export const EC_SMC64 = 0x17;
+export const EC_SYSREG = 0x18;
+export const EC_IABT_LOW = 0x20;
+export const EC_IABT_CUR = 0x21;
+export const EC_DABT_LOW = 0x24;
+export const EC_DABT_CUR = 0x25;
+
+/** SPSR/PSTATE value for EL1h with D, A, I, F masked. */
+export const PSTATE_EL1H_MASKED = 0x3c5;
+
+/** VTCR_EL2: T0SZ = 32 (4 GiB IPA space), SL0 = 1 (start at level 1: 4 entries),
+ *  IRGN0/ORGN0 = WBWA, SH0 = inner shareable, TG0 = 4 KB, PS = 40 bits (D13.2.151). */
+export const VTCR_VALUE = 32n | (1n << 6n) | (1n << 8n) | (1n << 10n) | (3n << 12n) | (2n << 16n) | (1n << 31n);
+export const IPA_BITS = 32;
+
+export function spEl0(core: CpuCore, cpu: number): bigint {
+  return core.u64[(core.base(cpu) + L.ST_SP_EL0) / 8]!;
+}
+export function setSpEl0(core: CpuCore, cpu: number, v: bigint): void {
+  core.u64[(core.base(cpu) + L.ST_SP_EL0) / 8] = BigInt.asUintN(64, v);
+}
+export function spEl1(core: CpuCore, cpu: number): bigint {
+  return core.u64[(core.base(cpu) + L.ST_SP_EL1) / 8]!;
+}
+export function setSpEl1(core: CpuCore, cpu: number, v: bigint): void {
+  core.u64[(core.base(cpu) + L.ST_SP_EL1) / 8] = BigInt.asUintN(64, v);
+}
+export function vreg(core: CpuCore, cpu: number, i: number): bigint {
+  return core.u64[(core.base(cpu) + L.ST_V) / 8 + i]!; // i = 2 * n (+1 for the high half)
+}
+export function setVreg(core: CpuCore, cpu: number, i: number, v: bigint): void {
+  core.u64[(core.base(cpu) + L.ST_V) / 8 + i] = BigInt.asUintN(64, v);
+}
+export function fpcr(core: CpuCore, cpu: number): bigint {
+  return core.u64[(core.base(cpu) + L.ST_FPCR) / 8]!;
+}
+export function fpsr(core: CpuCore, cpu: number): bigint {
+  return core.u64[(core.base(cpu) + L.ST_FPSR) / 8]!;
+}
+export function setFpcr(core: CpuCore, cpu: number, v: bigint): void {
+  core.u64[(core.base(cpu) + L.ST_FPCR) / 8] = BigInt.asUintN(64, v);
+}
+export function setFpsr(core: CpuCore, cpu: number, v: bigint): void {
+  core.u64[(core.base(cpu) + L.ST_FPSR) / 8] = BigInt.asUintN(64, v);
+}
+/** CLREX (a context switch must not carry an exclusive monitor across vCPUs). */
+export function clearExclusive(core: CpuCore, cpu: number): void {
+  core.u32[(core.base(cpu) + L.ST_EXCL_VALID) / 4] = 0;
+}
+
+export const hex = (v: bigint): string => '0x' + v.toString(16);

@@ -1,0 +1,131 @@
+// The hypervisor's whole mutable state as one versioned plain-data record
+// (numbers, strings, arrays, plain objects; 64-bit values as hex strings),
+// registered with the machine as component 'hypervisor' so snapshots carry it.
+
+export const HV_STATE_VERSION = 1;
+
+export type VcpuRunState = 'off' | 'on-pending' | 'runnable' | 'running' | 'blocked';
+
+/** A vCPU's saved EL1 context (present while the vCPU is not loaded on a pCPU). */
+export interface VcpuContext {
+  x: string[]; // X0..X30
+  pc: string; // ELR_EL2 at the exit
+  pstate: string; // SPSR_EL2 at the exit
+  spEl0: string;
+  spEl1: string;
+  /** EL1/EL0 system registers by name (see vcpu.ts CONTEXT_SYSREGS). */
+  sys: Record<string, string>;
+  v: string[]; // V0..V31 as lo,hi pairs flattened (64 strings)
+  fpcr: string;
+  fpsr: string;
+  /** Timers: CNTV_CTL/CVAL, CNTP_CTL/CVAL. */
+  cntvCtl: number;
+  cntvCval: string;
+  cntpCtl: number;
+  cntpCval: string;
+  /** GIC virtual CPU interface: ICH_VMCR_EL2, ICH_AP0R0_EL2, ICH_AP1R0_EL2. */
+  vmcr: string;
+  ap0r: string;
+  ap1r: string;
+}
+
+export interface VcpuState {
+  id: number;
+  run: VcpuRunState;
+  /** pCPU the vCPU is assigned to (static affinity). */
+  pcpu: number;
+  /** Saved context, null while loaded on its pCPU. */
+  ctx: VcpuContext | null;
+  exits: number;
+}
+
+/** Shadow vGIC state of one VM. Per-interrupt arrays are indexed by "slot":
+ *  vcpu * 32 + intid for SGIs/PPIs, numVcpus * 32 + (intid - 32) for SPIs. */
+export interface VgicState {
+  ctlr: number; // GICD_CTLR: EnableGrp0 (bit 0), EnableGrp1 (bit 1)
+  enabled: number[];
+  pending: number[];
+  active: number[];
+  priority: number[];
+  group: number[];
+  edge: number[]; // 1 = edge-triggered (ICFGR 0b10)
+  level: number[]; // input level of a level-sensitive emulated source
+  hw: number[]; // 1 = backed by a physical PPI of the same INTID (timers)
+  /** IROUTER of each SPI (Aff0 of the target vCPU, or 1 << 31 for IRM = 1). */
+  route: number[];
+  /** Per vCPU: GICR_WAKER.ProcessorSleep and GICR_CTLR. */
+  waker: number[];
+  gicrCtlr: number[];
+  /** Per vCPU: slots placed in the list registers at the last entry (-1 = empty). */
+  lrSlot: number[][];
+}
+
+export interface VuartState {
+  rx: number[];
+  cr: number;
+  lcrh: number;
+  ibrd: number;
+  fbrd: number;
+  ifls: number;
+  imsc: number;
+  ris: number;
+  dmacr: number;
+  /** Bytes of the current output line (line-buffered when several VMs share the console). */
+  line: number[];
+}
+
+export interface VrtcState {
+  /** Seconds added to the physical RTC (from writes to RTCLR). */
+  offset: number;
+  mr: number;
+  cr: number;
+  imsc: number;
+  ris: number;
+}
+
+export interface VmState {
+  id: number;
+  vmid: number;
+  name: string;
+  ramIpa: number;
+  ramBytes: number;
+  backingPa: number;
+  /** Stage-2 start table (VTTBR_EL2.BADDR). */
+  s2Root: number;
+  cntvoff: string;
+  vcpus: VcpuState[];
+  gic: VgicState;
+  uart: VuartState;
+  rtc: VrtcState;
+  /** 'running' until the guest calls SYSTEM_OFF / SYSTEM_RESET. */
+  power: 'running' | 'off' | 'reset';
+}
+
+export interface PcpuState {
+  started: boolean;
+  /** [vm, vcpu] loaded on this pCPU (its context is in the registers), or null. */
+  loaded: [number, number] | null;
+  /** Whether the loaded vCPU is executing (false: the pCPU idles at EL2). */
+  running: boolean;
+  /** vCPUs assigned to this pCPU, in round-robin order. */
+  runq: Array<[number, number]>;
+  /** Index in runq of the last vCPU scheduled in. */
+  rr: number;
+  /** Counter value at which the current time slice ends. */
+  sliceEnd: string;
+  /** List registers written by the last vGIC flush on this pCPU. */
+  lrUsed: number;
+}
+
+export interface HvState {
+  version: typeof HV_STATE_VERSION;
+  /** Bump allocator over the hypervisor reserve (Stage-2 tables). */
+  reserveBase: number;
+  reserveBytes: number;
+  reserveNext: number;
+  vms: VmState[];
+  pcpus: PcpuState[];
+  /** Recent hypervisor log lines (DUMP_LOG), bounded. */
+  log: string[];
+  counters: Record<string, number>;
+}

@@ -1,0 +1,34 @@
+// vPL031: the guest's real-time clock (ARM PL031 TRM DDI 0224). RTCDR reads
+// the physical PL031's data register plus the VM's offset (set by RTCLR).
+// The match interrupt is not delivered (RTCMR is stored; RIS stays 0).
+import type { VrtcState } from './state.js';
+
+const ID = [0x31, 0x10, 0x04, 0x00, 0x0d, 0xf0, 0x05, 0xb1];
+
+export function createVrtc(): VrtcState {
+  return { offset: 0, mr: 0, cr: 1, imsc: 0, ris: 0 };
+}
+
+export function vrtcRead(r: VrtcState, off: number, physSeconds: number): number | undefined {
+  switch (off) {
+    case 0x000: return (physSeconds + r.offset) >>> 0;
+    case 0x004: return r.mr >>> 0;
+    case 0x008: return (physSeconds + r.offset) >>> 0;
+    case 0x00c: return r.cr;
+    case 0x010: return r.imsc;
+    case 0x014: return r.ris;
+    case 0x018: return r.ris & r.imsc;
+  }
+  if (off >= 0xfe0 && off < 0x1000) return ID[(off - 0xfe0) >> 2]!;
+  return off < 0x1000 ? 0 : undefined;
+}
+
+export function vrtcWrite(r: VrtcState, off: number, value: number, physSeconds: number): void {
+  switch (off) {
+    case 0x004: r.mr = value >>> 0; return;
+    case 0x008: r.offset = (value >>> 0) - physSeconds; return;
+    case 0x00c: r.cr = 1; return; // the clock cannot be stopped
+    case 0x010: r.imsc = value & 1; return;
+    case 0x01c: r.ris &= ~value; return;
+  }
+}
