@@ -73,6 +73,8 @@ export class CpuCore implements CpuView {
   readonly features: CpuFeatures;
   private readonly x: CoreExports;
   private host: CoreHost;
+  /** No guest or loader has written memory since instantiation (all RAM is zero). */
+  private pristine = true;
 
   constructor(opts: CoreOptions, host: CoreHost) {
     if (!Number.isInteger(opts.numCpus) || opts.numCpus < 1 || opts.numCpus > L.MAX_CPUS) {
@@ -163,6 +165,7 @@ export class CpuCore implements CpuView {
   }
 
   run(cpu: number, budget: number, startTick: number): number {
+    this.pristine = false;
     return this.x.run(cpu, budget, startTick >>> 0, Math.floor(startTick / 0x1_0000_0000));
   }
   executed(cpu: number): number {
@@ -176,6 +179,15 @@ export class CpuCore implements CpuView {
   }
   invalidateVmid(cpuMask: number, vmid: number): void {
     this.x.invalidateVmid(cpuMask, vmid);
+  }
+
+  /** True while RAM is known to be all zero (fresh instance, nothing run or loaded). */
+  get memoryPristine(): boolean {
+    return this.pristine;
+  }
+  /** Memory was filled from outside (e.g. a snapshot restore). */
+  memoryWritten(): void {
+    this.pristine = false;
   }
 
   // ---- dirty-page tracking (incremental snapshots) ----
@@ -283,6 +295,7 @@ export class CpuCore implements CpuView {
     if (off < 0) throw new Error(`physical range 0x${pa.toString(16)}+0x${data.length.toString(16)} is not RAM`);
     this.bytes.set(data, off);
     this.markDirty(off, data.length);
+    this.pristine = false;
   }
   readPhys(pa: number, len: number): Uint8Array {
     let off = this.ramOffset(pa, len);
