@@ -165,6 +165,10 @@ export class Machine implements PsciPlatform {
       cpus,
       pins: (cpu, lines) => this.core.setIrqLines(cpu, lines),
       disableSecurity: true,
+      // Interrupt events; device-line events take the running CPU's tick
+      // inside a window and the machine clock between windows.
+      trace: this.trace,
+      now: () => (this.s.window ? this.core.nowTick(this.s.window.cpu) : this.s.nowTick),
     });
     this.timer = new GenericTimer({ cpus, irq: this.gic, queue: this.queue, trace: this.trace, hasEl2: true, hasEl3: true });
     this.uart = new Pl011({ irq: this.gic, trace: this.trace, cpus, onTx: (b) => this.onConsole(b) });
