@@ -14,6 +14,7 @@ import { readFdtHeader } from '../../core/fdt/reader.js';
 import { FdtError } from '../../core/fdt/tree.js';
 import { MAX_CPUS, RAM_HOST_BASE, WASM_PAGE_BYTES } from '../../core/cpu/layout.js';
 import { selftestImage } from '../../guests/selftest/index.js';
+import { Hypervisor, machineRamFor, type HypervisorConfig } from '../../core/hypervisor/hypervisor.js';
 import { parseArgs, parseCount, parseIntRange, parseSeed, parseSize, parseString, type OptionSpec } from '../args.js';
 import { CliError, UsageError } from '../errors.js';
 import type { CliIO, InStream, OutStream } from '../io.js';
@@ -59,6 +60,12 @@ export interface RunOptions {
   quantum?: number;
   digest: boolean;
   restore?: string;
+  /** Bare-metal mode: the kernel runs at EL1 with the firmware stand-in at EL2/EL3, no hypervisor. */
+  bare?: boolean;
+  /** Under the hypervisor: VMs running the same kernel (default 1). */
+  vms?: number;
+  /** Under the hypervisor: physical CPUs (default: --smp, one per vCPU). */
+  pcpus?: number;
 }
 
 export const RUN_OPTIONS: readonly OptionSpec[] = [
@@ -72,6 +79,9 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   { name: 'max-insns', value: 'N', help: 'stop after N instructions; K/M/G are powers of 1000\n(2G = 2,000,000,000); default: no limit', parse: (r, o) => parseCount(r, o) },
   { name: 'quantum', value: 'N', help: 'instructions per CPU per round-robin window (default 10000)', parse: (r, o) => parseCount(r, o, 1_000_000_000) },
   { name: 'digest', help: 'also print the trace digest and event count to stderr' },
+  { name: 'bare', help: 'run the kernel bare-metal at EL1 (firmware stand-in at EL2/EL3)\ninstead of as a VM under the hvrr hypervisor' },
+  { name: 'vms', value: 'N', help: 'under the hypervisor: run N VMs of the same kernel, 1..4 (default 1)', parse: (r, o) => parseIntRange(r, o, 1, 4) },
+  { name: 'pcpus', value: 'N', help: `under the hypervisor: physical CPUs, 1..${MAX_CPUS}\n(default: one per vCPU, i.e. --smp; vCPUs share pCPUs round-robin)`, parse: (r, o) => parseIntRange(r, o, 1, MAX_CPUS) },
   { name: 'restore', value: 'SNAP', help: 'continue from a full snapshot file (hvrr replay --snapshot);\nthe snapshot fixes CPUs, RAM, seed and quantum', parse: parseString },
 ];
 
@@ -102,6 +112,9 @@ export function parseRunOptionsFrom(o: Map<string, unknown>): RunOptions {
     quantum: o.get('quantum') as number | undefined,
     digest: o.get('digest') === true,
     restore: o.get('restore') as string | undefined,
+    bare: o.get('bare') === true,
+    vms: o.get('vms') as number | undefined,
+    pcpus: o.get('pcpus') as number | undefined,
   };
 }
 
@@ -134,17 +147,35 @@ export function prepareMachine(opts: RunOptions): Machine {
       throw e;
     }
   }
+  const bootargs = opts.append;
+  let hvConfig: HypervisorConfig | undefined;
+  let numCpus = opts.smp;
+  let ramBytes = opts.mem;
+  if (!opts.bare) {
+    // Default: the kernel is the guest of a VM (--smp vCPUs, --mem of guest RAM) under the hypervisor.
+    if (opts.mem % (2 * MiB) !== 0) throw new CliError(`--mem must be a multiple of 2M under the hypervisor (guest RAM is mapped with 2 MiB blocks)`);
+    hvConfig = {
+      vms: Array.from({ length: opts.vms ?? 1 }, () => ({
+        numVcpus: opts.smp, ramBytes: opts.mem, kernel,
+        ...(initrd ? { initrd } : {}), ...(dtb ? { dtb } : {}), ...(bootargs !== undefined ? { bootargs } : {}),
+      })),
+    };
+    ramBytes = machineRamFor(hvConfig);
+    numCpus = opts.pcpus ?? opts.smp;
+    if (ramBytes > MAX_RAM_BYTES) throw new CliError(`--mem ${opts.mem / MiB}M x ${opts.vms ?? 1} VM(s) plus the hypervisor's ${(ramBytes - opts.mem * (opts.vms ?? 1)) / MiB}M is more than the ${MAX_RAM_BYTES / MiB}M the machine supports`);
+  }
   let m: Machine;
   try {
-    m = new Machine({ numCpus: opts.smp, ramBytes: opts.mem, seed: opts.seed, ...(opts.quantum !== undefined ? { quantumTicks: opts.quantum } : {}) });
+    m = new Machine({ numCpus, ramBytes, seed: opts.seed, ...(opts.quantum !== undefined ? { quantumTicks: opts.quantum } : {}) });
   } catch (e) {
     const msg = (e as Error).message;
-    if (e instanceof RangeError) throw new CliError(`cannot allocate ${opts.mem / MiB} MiB of guest RAM (${msg}); try a smaller --mem`, EXIT_INTERNAL);
+    if (e instanceof RangeError) throw new CliError(`cannot allocate ${ramBytes / MiB} MiB of RAM (${msg}); try a smaller --mem`, EXIT_INTERNAL);
     if (/not built/.test(msg)) throw new CliError(msg, EXIT_INTERNAL);
     throw new CliError(`cannot build the machine: ${msg}`);
   }
   try {
-    bootKernel(m, { kernel, ...(initrd ? { initrd } : {}), ...(dtb ? { dtb } : {}), ...(opts.append !== undefined ? { bootargs: opts.append } : {}) });
+    if (hvConfig) new Hypervisor(m, hvConfig);
+    else bootKernel(m, { kernel, ...(initrd ? { initrd } : {}), ...(dtb ? { dtb } : {}), ...(bootargs !== undefined ? { bootargs } : {}) });
   } catch (e) {
     if (e instanceof ImageError || e instanceof FdtError) {
       throw new CliError(opts.kernel !== undefined ? `kernel '${opts.kernel}': ${e.message}` : e.message);

@@ -132,12 +132,18 @@ export class Hypervisor implements HighLevelSoftware, GuestPsciHost, VgicMmioHos
     m.software = this;
     // pCPU 0 enters the hypervisor at EL2h; the others are started by PSCI
     // CPU_ON to the EL3 firmware (SMC from EL2) when they have vCPUs to run.
+    // Nothing is traced here: the run starts at pCPU 0's first resume().
     m.core.setPstate(0, 0x3c9);
-    this.s.pcpus[0]!.started = false;
+  }
+
+  /** pCPU 0's boot path: start the other pCPUs that have vCPUs (SMC CPU_ON to the EL3 firmware, entry in the reserve). */
+  private startSecondaries(): void {
+    const m = this.m;
     for (let c = 1; c < m.numCpus; c++) {
       if (this.s.pcpus[c]!.runq.length === 0) continue;
-      const r = psciCall(m, { cpu: 0, callerEl: 2, fn: PSCI_CPU_ON_64, args: [m.mpidr(c), BigInt(RAM_BASE), 0n] });
-      m.trace.emit({ kind: 'psci', tick: 0, cpu: 0, fn: PSCI_CPU_ON_64, args: [A.hex(m.mpidr(c)), A.hex(BigInt(RAM_BASE)), '0x0'], result: A.hex(r ?? 0n) });
+      const args = [m.mpidr(c), BigInt(RAM_BASE), 0n];
+      const r = psciCall(m, { cpu: 0, callerEl: 2, fn: PSCI_CPU_ON_64, args });
+      m.trace.emit({ kind: 'psci', tick: m.core.nowTick(0), cpu: 0, fn: PSCI_CPU_ON_64, args: args.map(A.hex), result: A.hex(r ?? 0n) });
     }
   }
 
@@ -264,7 +270,10 @@ export class Hypervisor implements HighLevelSoftware, GuestPsciHost, VgicMmioHos
   /** A pCPU at EL2 is given the CPU: first start, or woken from idle. */
   resume(m: Machine, cpu: number): void {
     this.cur = cpu;
-    if (!this.s.pcpus[cpu]!.started) this.pcpuInit(cpu);
+    if (!this.s.pcpus[cpu]!.started) {
+      this.pcpuInit(cpu);
+      if (cpu === 0) this.startSecondaries();
+    }
     this.physIrqs(cpu);
     if (m.stopped) return;
     this.schedule(cpu);
