@@ -1,14 +1,13 @@
-// The diagnostic guest: bare mode now (hypercalls answered NOT_SUPPORTED by
-// the firmware stand-in), QEMU when installed, and under the hypervisor once
-// core/hypervisor/hypervisor.ts exists.
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+// The diagnostic guest: bare mode (hypercalls answered NOT_SUPPORTED by the
+// firmware stand-in), QEMU when installed (a non-PSCI HVC is UNDEFINED there),
+// and under the hypervisor (every hypercall, trap and PAUSE).
 import { describe, expect, it } from 'vitest';
 import { parseReport } from '../conformance/runtime.js';
 import { hasQemu, runOnHvrr, runOnQemu } from '../conformance/run.js';
-import { DIAG_BARE_LINE, DIAG_DONE_LINE, diagImage, diagSource } from './index.js';
+import { hvMachine } from '../../core/hypervisor/testing.js';
+import { HV_ID } from '../../core/hypervisor/hypercalls.js';
+import { DIAG_BARE_LINE, DIAG_CONSOLE_MESSAGE, DIAG_DONE_LINE, diagImage, diagSource } from './index.js';
 
-const HYPERVISOR_MODULE = fileURLToPath(new URL('../../core/hypervisor/hypervisor.ts', import.meta.url));
 const lines = (s: string): string[] => s.split('\n').filter((l) => l !== '');
 
 describe('diagnostic guest, bare mode', () => {
@@ -56,11 +55,40 @@ describe('diagnostic guest, bare mode', () => {
 });
 
 describe('diagnostic guest, under the hypervisor', () => {
-  it.skipIf(!existsSync(HYPERVISOR_MODULE))('exercises every hypercall (needs core/hypervisor/hypervisor.ts)', async () => {
-    // Filled in once the hypervisor's API is committed (see guests/diag/hypervisor.test.ts).
-    expect(existsSync(HYPERVISOR_MODULE)).toBe(true);
+  it.each([
+    [1, 1],
+    [2, 2],
+    [4, 1],
+  ])('exercises every hypercall and trap (%i vCPU(s) on %i pCPU(s))', (v, p) => {
+    const r = hvMachine({ vms: [{ numVcpus: v, ramBytes: 64 << 20, kernel: diagImage() }] }, { numCpus: p });
+    const stop = r.m.run(1_000_000_000);
+    const out = lines(r.console());
+    expect(stop.kind, r.console()).toBe('system-off');
+    expect(out).not.toContain(DIAG_BARE_LINE);
+    expect(out).toContain(DIAG_CONSOLE_MESSAGE.trimEnd());
+    expect(out).toContain('INFO: GET_HV_ID = 0x' + HV_ID.toString(16));
+    const rep = parseReport(r.console());
+    expect(rep.fail).toEqual([]);
+    for (const name of ['get-hv-id', 'get-status', 'guest-console-write', 'guest-console-write-bad-ipa-refused', 'dump-log', 'report-exception-svc', 'report-exception-brk', 'report-exception-undef', 'report-exception-dabt-unmapped-va', 'report-exception-dabt-unmapped-ipa']) {
+      expect(rep.pass).toContain('hypercall-' + name);
+    }
+    // DUMP_LOG shows the five exceptions the guest reported, with their ESRs
+    for (const esr of ['0x5600005a', '0xf2000003', '0x2000000', '0x96000005', '0x96000010']) {
+      expect(out.some((l) => l.startsWith('hv: vm0 vcpu0: exception ESR=' + esr))).toBe(true);
+    }
+    expect(out.at(-1)).toBe(DIAG_DONE_LINE);
+    expect(r.hv.s.counters['hvc']).toBeGreaterThanOrEqual(9);
+    expect(r.hv.s.counters['wfi']).toBeGreaterThan(0);
+    expect(r.hv.s.counters['mmio']).toBeGreaterThan(10);
   });
-  it.runIf(!existsSync(HYPERVISOR_MODULE))('skipped: core/hypervisor/hypervisor.ts does not exist yet', () => {
-    expect(existsSync(HYPERVISOR_MODULE)).toBe(false);
+
+  it('PAUSE calls the hypervisor onPause hook with the VM and vCPU, then resumes', () => {
+    const r = hvMachine({ vms: [{ numVcpus: 1, ramBytes: 64 << 20, kernel: diagImage({ pause: true }) }] });
+    const pauses: string[] = [];
+    r.hv.onPause = (vm, vcpu) => pauses.push(`${vm.name}/${vcpu}`);
+    expect(r.m.run(1_000_000_000).kind).toBe('system-off');
+    expect(pauses).toEqual(['vm0/0']);
+    expect(parseReport(r.console()).pass).toContain('hypercall-pause-resumed');
+    expect(lines(r.console()).at(-1)).toBe(DIAG_DONE_LINE);
   });
 });
