@@ -3,6 +3,7 @@
 // the machine), periodic state hashes and snapshots into one trace file.
 import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Machine, StopReason } from '../../core/machine.js';
 import { selftestImage } from '../../guests/selftest/index.js';
@@ -14,7 +15,7 @@ import { helpFor } from '../help.js';
 import type { CliIO } from '../io.js';
 import type { Command } from './command.js';
 import {
-  RUN_OPTIONS, ConsoleBuffer, ConsoleInput, DiagnosticFilter, exitCodeFor, parseRunOptionsFrom, prepareMachine, readInputFile,
+  RUN_OPTIONS, ConsoleBuffer, ConsoleInput, DiagnosticFilter, exitCodeFor, parseRunOptions, parseRunOptionsFrom, prepareMachine, readInputFile,
   type RunOptions, EXIT_OK,
 } from './run.js';
 
@@ -29,39 +30,39 @@ const SLICE_INSTRUCTIONS = 2_000_000;
 
 const OPTIONS: readonly OptionSpec[] = [
   { name: 'output', value: 'FILE', help: 'trace file to write (also -o; default run.hvrr)', parse: parseString },
-  ...RUN_OPTIONS.filter((o) => o.name !== 'digest'),
+  ...RUN_OPTIONS.filter((o) => o.name !== 'digest' && o.name !== 'restore'),
   { name: 'snapshot-every', value: 'TICKS', help: `virtual ticks between snapshots, 0 for none\n(default ${DEFAULT_SNAPSHOT_EVERY_TICKS.toLocaleString('en-US')} = 0.1 s)`, parse: (r, o) => parseCount(r, o, Number.MAX_SAFE_INTEGER, true) },
   { name: 'state-hash-every', value: 'N', help: `events between state hashes, 0 for none (default ${DEFAULT_STATE_HASH_EVERY})`, parse: (r, o) => parseCount(r, o, Number.MAX_SAFE_INTEGER, true) },
 ];
 
-/** What the trace header records about the run: enough to rebuild the machine. */
+/** What the trace header records about the run: enough to rebuild the
+ *  machine. `argv` holds the `hvrr run` options (image paths made absolute),
+ *  so replay parses them with run's own parser and any run option is covered. */
 export interface RecordedRun {
   scenario: string | null;
-  options: {
-    kernel: string | null;
-    initrd: string | null;
-    dtb: string | null;
-    append: string | null;
-    smp: number;
-    mem: number;
-    seed: string;
-    quantum: number | null;
-  };
+  argv: string[];
 }
 
+/** RunOptions of a recorded run. */
 export function runOptionsOf(r: RecordedRun): RunOptions {
-  const o = r.options;
-  return {
-    ...(o.kernel !== null ? { kernel: o.kernel } : {}),
-    ...(o.initrd !== null ? { initrd: o.initrd } : {}),
-    ...(o.dtb !== null ? { dtb: o.dtb } : {}),
-    ...(o.append !== null ? { append: o.append } : {}),
-    smp: o.smp,
-    mem: o.mem,
-    seed: BigInt(o.seed),
-    ...(o.quantum !== null ? { quantum: o.quantum } : {}),
-    digest: false,
-  };
+  return parseRunOptions(r.argv);
+}
+
+/** Rebuild an argv for the run options in `parsed` (values re-rendered as text). */
+function runArgvOf(parsed: Map<string, unknown>): string[] {
+  const out: string[] = [];
+  for (const spec of RUN_OPTIONS) {
+    if (!parsed.has(spec.name) || spec.name === 'max-insns' || spec.name === 'digest') continue;
+    const v = parsed.get(spec.name);
+    if (v === true && !spec.parse) {
+      out.push(`--${spec.name}`);
+      continue;
+    }
+    let text = typeof v === 'bigint' || typeof v === 'number' ? v.toString() : String(v);
+    if (spec.name === 'kernel' || spec.name === 'initrd' || spec.name === 'dtb' || spec.name === 'restore') text = resolve(text);
+    out.push(`--${spec.name}=${text}`);
+  }
+  return out;
 }
 
 function sha256(bytes: Uint8Array): string {
@@ -82,7 +83,7 @@ export function imageDigests(opts: RunOptions): ImageDigest[] {
   return out;
 }
 
-function parseRecordArgs(argv: readonly string[]): { opts: RunOptions; output: string; scenario: string | null; snapshotEvery: number; hashEvery: number; help: boolean } {
+function parseRecordArgs(argv: readonly string[]): { opts: RunOptions; runArgv: string[]; output: string; scenario: string | null; snapshotEvery: number; hashEvery: number; help: boolean } {
   const args = argv.map((a) => (a === '-o' ? '--output' : a));
   const parsed = parseArgs(args, OPTIONS);
   if (parsed.positionals.length > 1) throw new UsageError(`unexpected argument '${parsed.positionals[1]}'`);
@@ -92,8 +93,10 @@ function parseRecordArgs(argv: readonly string[]): { opts: RunOptions; output: s
   }
   if (scenario !== null && parsed.options.has('kernel')) throw new UsageError(`give either a scenario or --kernel, not both`);
   const opts = parseRunOptionsFrom(parsed.options);
+  if (opts.restore !== undefined) throw new UsageError('--restore cannot be recorded: record from the start (replay can seek with snapshots)');
   return {
     opts,
+    runArgv: runArgvOf(parsed.options),
     output: (parsed.options.get('output') as string | undefined) ?? 'run.hvrr',
     scenario: scenario ?? (opts.kernel === undefined ? 'selftest' : null),
     snapshotEvery: (parsed.options.get('snapshot-every') as number | undefined) ?? DEFAULT_SNAPSHOT_EVERY_TICKS,
@@ -124,13 +127,7 @@ Exit status as for 'hvrr run'.`,
     }
     const images = imageDigests(a.opts);
     const m = prepareMachine(a.opts);
-    const recorded: RecordedRun = {
-      scenario: a.scenario,
-      options: {
-        kernel: a.opts.kernel ?? null, initrd: a.opts.initrd ?? null, dtb: a.opts.dtb ?? null, append: a.opts.append ?? null,
-        smp: a.opts.smp, mem: a.opts.mem, seed: a.opts.seed.toString(), quantum: a.opts.quantum ?? null,
-      },
-    };
+    const recorded: RecordedRun = { scenario: a.scenario, argv: a.runArgv };
     let writer: TraceWriter;
     try {
       writer = TraceWriter.create(a.output, {

@@ -163,7 +163,9 @@ Exit status:
     }
     try {
       const recorded = reader.header.machine as unknown as RecordedRun;
-      if (!recorded || typeof recorded !== 'object' || !recorded.options) throw new CliError(`trace '${file}': its header does not describe a machine hvrr can rebuild`);
+      if (!recorded || typeof recorded !== 'object' || !Array.isArray(recorded.argv) || !recorded.argv.every((x) => typeof x === 'string')) {
+        throw new CliError(`trace '${file}': its header does not describe a machine hvrr can rebuild`);
+      }
       checkImages(reader);
       const m = prepareMachine(runOptionsOf(recorded));
       const t0 = performance.now();
