@@ -4,29 +4,15 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main, type CliIO } from './main.js';
+import { main } from './main.js';
 import { parseCount, parseSeed, parseSize } from './args.js';
 import { DiagnosticFilter, exitCodeFor, formatSummary } from './commands/run.js';
 import { assemble } from '../core/asm/assembler.js';
 import { SELFTEST_PASS_LINE } from '../guests/selftest/index.js';
+import { runCli, Sink } from './testing.js';
 
-class Sink {
-  chunks: Buffer[] = [];
-  write(c: string | Uint8Array): boolean {
-    this.chunks.push(typeof c === 'string' ? Buffer.from(c) : Buffer.from(c));
-    return true;
-  }
-  get text(): string {
-    return Buffer.concat(this.chunks).toString('latin1');
-  }
-}
 
-async function cli(argv: string[], extra: Partial<CliIO> = {}): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new Sink();
-  const stderr = new Sink();
-  const code = await main(argv, { stdout, stderr, stdin: null, env: {}, handleSignals: false, ...extra });
-  return { code, out: stdout.text, err: stderr.text };
-}
+const cli = runCli;
 
 const errLines = (err: string): string[] => err.split('\n').filter((l) => l !== '');
 

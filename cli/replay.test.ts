@@ -3,26 +3,11 @@ import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main, type CliIO } from './main.js';
 import { assemble } from '../core/asm/assembler.js';
+import { runCli } from './testing.js';
 
-class Sink {
-  chunks: Buffer[] = [];
-  write(c: string | Uint8Array): boolean {
-    this.chunks.push(Buffer.from(c));
-    return true;
-  }
-  get text(): string {
-    return Buffer.concat(this.chunks).toString('latin1');
-  }
-}
 
-async function cli(argv: string[], extra: Partial<CliIO> = {}): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new Sink();
-  const stderr = new Sink();
-  const code = await main(argv, { stdout, stderr, stdin: null, env: {}, handleSignals: false, ...extra });
-  return { code, out: stdout.text, err: stderr.text };
-}
+const cli = runCli;
 
 const dir = mkdtempSync(join(tmpdir(), 'hvrr-replay-cli-'));
 

@@ -10,8 +10,8 @@ import { TraceReader, TraceWriter } from '../replay/traceFile.js';
 import { Recorder } from '../replay/recorder.js';
 import { Replayer } from '../replay/replayer.js';
 import { saveFull, restoreInto, decodeSnapshot, SnapshotError } from '../snapshots/index.js';
-import { main } from '../cli/main.js';
 import { SCENARIOS, type Scenario } from './scenarios.js';
+import { runCli } from '../cli/testing.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hvrr-prop-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -31,18 +31,7 @@ const config = (s: Scenario) => fc.record({
   quantumTicks: fc.constantFrom(1_000, 7_777, 10_000, 25_000),
 });
 
-class Sink {
-  text = '';
-  write(c: string | Uint8Array): boolean {
-    this.text += typeof c === 'string' ? c : Buffer.from(c).toString('latin1');
-    return true;
-  }
-}
-async function cli(argv: string[]): Promise<{ code: number; err: string }> {
-  const stderr = new Sink();
-  const code = await main(argv, { stdout: new Sink(), stderr, stdin: null, env: {}, handleSignals: false });
-  return { code, err: stderr.text };
-}
+const cli = runCli;
 
 for (const s of SCENARIOS) {
   describe(`scenario: ${s.name}`, () => {
