@@ -1,6 +1,6 @@
 // The device tree of hvrr's QEMU-`virt`-shaped board with GICv3.
 //
-// Shapes follow /work/shared/reference/qemu-virt-gicv3-smp4.dts (QEMU 7.2,
+// Shapes follow core/fdt/testdata/qemu-virt-gicv3-smp4.dts (QEMU 7.2,
 // `-M virt,gic-version=3 -smp 4 -m 512M`): same node names, compatible strings,
 // reg / interrupt cells, phandle numbering and even node and property order.
 // QEMU builds its tree with libfdt, which inserts each new property and each
