@@ -531,7 +531,8 @@ export class Hypervisor implements HighLevelSoftware, GuestPsciHost, VgicMmioHos
       case A.EC_SMC64: {
         this.advance(cpu); // a trapped SMC's preferred return address is the SMC itself
         const fn = Number(core.getX(cpu, 0) & 0xffff_ffffn);
-        if (((fn >>> 24) & 0x3f) === 4) this.psci(cpu, vm, vc, fn);
+        const oen = (fn >>> 24) & 0x3f; // SMCCC owning entity: 0 Arm architecture, 4 standard (PSCI)
+        if (oen === 0 || oen === 4) this.psci(cpu, vm, vc, fn);
         else core.setX(cpu, 0, BigInt.asUintN(64, -1n)); // NOT_SUPPORTED
         return false;
       }

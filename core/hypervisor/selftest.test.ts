@@ -1,9 +1,8 @@
 // Whole-machine runs of guests/selftest under the hypervisor: 1 vCPU, SMP on
 // one pCPU (time-sliced) and 1:1 on 4 pCPUs, two VMs on one pCPU.
 import { describe, expect, it } from 'vitest';
-import { hvMachine, type HvRun } from './testing.js';
+import { checkSchedInvariants, hvMachine, type HvRun } from './testing.js';
 import { selftestImage, SELFTEST_PASS_LINE } from '../../guests/selftest/index.js';
-import type { SchedDecision } from './hypervisor.js';
 
 const MiB = 1 << 20;
 
@@ -11,25 +10,6 @@ function run(numVcpus: number, numCpus: number, numVms = 1, seed = 7n): HvRun {
   const r = hvMachine({ vms: Array.from({ length: numVms }, () => ({ numVcpus, ramBytes: 64 * MiB, kernel: selftestImage() })) }, { numCpus, seed });
   r.m.run(200_000_000);
   return r;
-}
-
-/** Invariants over every scheduling decision: a vCPU is never in on two pCPUs; a pCPU runs one vCPU at a time. */
-export function checkSchedInvariants(ds: SchedDecision[]): void {
-  const where = new Map<string, number>();
-  const onCpu = new Map<number, string>();
-  for (const d of ds) {
-    const key = `${d.vm}.${d.vcpu}`;
-    if (d.dir === 'in') {
-      expect(where.has(key), `vCPU ${key} scheduled in on pCPU ${d.cpu} while on pCPU ${where.get(key)}`).toBe(false);
-      expect(onCpu.has(d.cpu), `pCPU ${d.cpu} got ${key} while running ${onCpu.get(d.cpu)}`).toBe(false);
-      where.set(key, d.cpu);
-      onCpu.set(d.cpu, key);
-    } else {
-      expect(where.get(key)).toBe(d.cpu);
-      where.delete(key);
-      onCpu.delete(d.cpu);
-    }
-  }
 }
 
 const passLines = (s: string): string[] => s.split('\n').filter((l) => l.endsWith('... PASS'));

@@ -1,5 +1,6 @@
 // Helpers for whole-machine hypervisor tests: a machine sized for a
 // configuration, the hypervisor installed, console captured.
+import { expect } from 'vitest';
 import { Machine } from '../machine.js';
 import { Hypervisor, machineRamFor, type HypervisorConfig, type SchedDecision } from './hypervisor.js';
 
@@ -22,3 +23,23 @@ export function hvMachine(cfg: HypervisorConfig, opts: { numCpus?: number; seed?
   hv.onSched = (d) => decisions.push(d);
   return { m, hv, console: () => Buffer.from(bytes).toString('latin1'), diagnostics, decisions };
 }
+
+/** Invariants over every scheduling decision: a vCPU is never in on two pCPUs; a pCPU runs one vCPU at a time. */
+export function checkSchedInvariants(ds: SchedDecision[]): void {
+  const where = new Map<string, number>();
+  const onCpu = new Map<number, string>();
+  for (const d of ds) {
+    const key = `${d.vm}.${d.vcpu}`;
+    if (d.dir === 'in') {
+      expect(where.has(key), `vCPU ${key} scheduled in on pCPU ${d.cpu} while on pCPU ${where.get(key)}`).toBe(false);
+      expect(onCpu.has(d.cpu), `pCPU ${d.cpu} got ${key} while running ${onCpu.get(d.cpu)}`).toBe(false);
+      where.set(key, d.cpu);
+      onCpu.set(d.cpu, key);
+    } else {
+      expect(where.get(key)).toBe(d.cpu);
+      where.delete(key);
+      onCpu.delete(d.cpu);
+    }
+  }
+}
+
