@@ -192,6 +192,8 @@ function decodeLdSt(insn: u32): u32 {
     }
     return r(O.OP_LDSTP, opc | (v << 2) | (l << 3) | (mode << 4));
   }
+  // AdvSIMD load/store single structure (and post-indexed): neon.ts.
+  if ((insn & 0xbf9f0000) == 0x0d000000 || (insn & 0xbf800000) == 0x0d800000) return r(O.OP_SIMD_LDST_SINGLE);
   // AdvSIMD load/store multiple structures (and post-indexed).
   if ((insn & 0xbfbf0000) == 0x0c000000 || (insn & 0xbfa00000) == 0x0c800000) {
     const opcode = (insn >> 12) & 15;
@@ -341,5 +343,28 @@ function decodeSimdFp(insn: u32): u32 {
   if ((insn & 0x9ff80400) == 0x0f000400) return r(O.OP_SIMD_MODIMM);
   // AdvSIMD three same, logical group.
   if ((insn & 0x9f20fc00) == 0x0e201c00) return r(O.OP_SIMD_LOGIC);
+  // Scalar floating point (fpinsn.ts).
+  if ((insn & 0x7f200000) == 0x1e000000) return r(O.OP_FP_FIXED);
+  if ((insn & 0xff207c00) == 0x1e204000) return r(O.OP_FP_DP1);
+  if ((insn & 0xff200c00) == 0x1e200800) return r(O.OP_FP_DP2);
+  if ((insn & 0xff000000) == 0x1f000000) return r(O.OP_FP_DP3);
+  if ((insn & 0xff20fc07) == 0x1e202000) return r(O.OP_FP_CMP);
+  if ((insn & 0xff200c00) == 0x1e200400) return r(O.OP_FP_CCMP);
+  if ((insn & 0xff200c00) == 0x1e200c00) return r(O.OP_FP_CSEL);
+  // AdvSIMD (neon.ts).
+  if ((insn & 0xffe0fc00) == 0x5e000400) return r(O.OP_SIMD_COPY); // DUP (element), scalar
+  if ((insn & 0x9f200400) == 0x0e200400) return r(O.OP_SIMD_3SAME);
+  if ((insn & 0x9f200c00) == 0x0e200000) return r(O.OP_SIMD_3DIFF);
+  if ((insn & 0x9f3e0c00) == 0x0e200800) return r(O.OP_SIMD_2MISC);
+  if ((insn & 0x9f3e0c00) == 0x0e300800) return r(O.OP_SIMD_ACROSS);
+  if ((insn & 0x9f800400) == 0x0f000400) return r(O.OP_SIMD_SHIFT);
+  if ((insn & 0x9f000400) == 0x0f000000) return r(O.OP_SIMD_ELEM);
+  if ((insn & 0xbf208c00) == 0x0e000800) return r(O.OP_SIMD_PERM);
+  if ((insn & 0xbfe08400) == 0x2e000000) return r(O.OP_SIMD_EXT);
+  if ((insn & 0xbfe08c00) == 0x0e000000) return r(O.OP_SIMD_TBL);
+  if ((insn & 0xdf200400) == 0x5e200400) return r(O.OP_SIMD_SC_3SAME);
+  if ((insn & 0xdf3e0c00) == 0x5e200800) return r(O.OP_SIMD_SC_2MISC);
+  if ((insn & 0xdf3e0c00) == 0x5e300800) return r(O.OP_SIMD_SC_PAIR);
+  if ((insn & 0xdf800400) == 0x5f000400 && ((insn >> 19) & 15) != 0) return r(O.OP_SIMD_SC_SHIFT);
   return r(O.OP_UNALLOC);
 }

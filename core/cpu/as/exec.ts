@@ -894,6 +894,7 @@ function bitfield(insn: u32): void {
     case O.OP_SIMD_COPY:
     case O.OP_SIMD_MODIMM:
     case O.OP_SIMD_LOGIC:
+    case O.OP_FP_DP1: case O.OP_FP_DP2: case O.OP_FP_DP3: case O.OP_FP_CMP: case O.OP_FP_CCMP: case O.OP_FP_CSEL: case O.OP_FP_FIXED: case O.OP_SIMD_3SAME: case O.OP_SIMD_3DIFF: case O.OP_SIMD_2MISC: case O.OP_SIMD_ACROSS: case O.OP_SIMD_SHIFT: case O.OP_SIMD_PERM: case O.OP_SIMD_EXT: case O.OP_SIMD_TBL: case O.OP_SIMD_SC_3SAME: case O.OP_SIMD_SC_2MISC: case O.OP_SIMD_SC_PAIR: case O.OP_SIMD_SC_SHIFT: case O.OP_SIMD_LDST_SINGLE: case O.OP_SIMD_ELEM:
       execSimdFp(op, insn);
       return;
   }

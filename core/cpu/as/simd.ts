@@ -1,6 +1,7 @@
 // SIMD&FP: register file access, structure loads/stores, and the moves and
 // immediates used to save, restore and initialise the registers (ARMv8.0).
-// Arithmetic comes with the Linux-guest work; until then its encodings are
+// Scalar FP arithmetic and conversions are in fpinsn.ts (semantics in fp.ts),
+// the other AdvSIMD groups in neon.ts; what they do not implement is
 // UNDEFINED and logged.
 import * as O from "./ops";
 import { S, fault, rX, rSP, wX, wSP } from "./cpu";
@@ -8,6 +9,8 @@ import { ST_V, ST_SCRATCH } from "../layout";
 import { undefinedInsn } from "./exceptions";
 import { ld8, ld16, ld32, ld64, st8, st16, st32, st64 } from "./mmu";
 import { fpEnabled } from "./sysregs";
+import { execFpScalar } from "./fpinsn";
+import { execNeon } from "./neon";
 
 @inline export function vAddr(r: u32): usize {
   return S + ST_V + (<usize>r << 4);
@@ -159,7 +162,21 @@ export function execSimdFp(op: u32, insn: u32): void {
   const rd = insn & 31;
   const rn = (insn >> 5) & 31;
   switch (op) {
+    case O.OP_FP_DP1: case O.OP_FP_DP2: case O.OP_FP_DP3: case O.OP_FP_CMP: case O.OP_FP_CCMP:
+    case O.OP_FP_CSEL: case O.OP_FP_FIXED:
+      if (execFpScalar(op, insn)) return;
+      break;
+    case O.OP_SIMD_3SAME: case O.OP_SIMD_3DIFF: case O.OP_SIMD_2MISC: case O.OP_SIMD_ACROSS: case O.OP_SIMD_SHIFT:
+    case O.OP_SIMD_PERM: case O.OP_SIMD_EXT: case O.OP_SIMD_TBL: case O.OP_SIMD_SC_3SAME: case O.OP_SIMD_SC_2MISC:
+    case O.OP_SIMD_SC_PAIR: case O.OP_SIMD_SC_SHIFT: case O.OP_SIMD_LDST_SINGLE: case O.OP_SIMD_ELEM:
+      if (execNeon(op, insn)) return;
+      break;
     case O.OP_FP_INT: {
+      if ((insn >> 29) & 1) break;
+      if (((insn >> 16) & 6) != 6) {
+        if (execFpScalar(op, insn)) return;
+        break;
+      }
       const sf = insn >> 31;
       const type = (insn >> 22) & 3;
       const rmode = (insn >> 19) & 3;
@@ -208,6 +225,14 @@ export function execSimdFp(op: u32, insn: u32): void {
       const size = ctz<u32>(imm5);
       const esize: u32 = 1 << size;
       const idx = imm5 >> (size + 1);
+      if ((insn >> 28) & 1) {
+        // DUP (element), scalar form: MOV <V>d, Vn.T[index]
+        const v = elemGet(rn, idx, esize);
+        store<u64>(vAddr(rd), 0);
+        zeroUpper(rd);
+        elemSet(rd, 0, esize, v);
+        return;
+      }
       if (opb == 1) {
         if (q == 0) break;
         // INS (element)
