@@ -187,6 +187,3 @@ export function contextChanged(): void {
 @inline export function nowTick(): u64 {
   return sliceStart + <u64>executed;
 }
-@inline export function sliceStartStored(): u64 {
-  return load<u64>(S + ST_SLICE_START_TICK);
-}

@@ -8,7 +8,7 @@ import {
   SLOT_ESR_EL3, SLOT_ELR_EL3, SLOT_SPSR_EL3, SLOT_FAR_EL3, SLOT_VBAR_EL3, SLOT_HCR_EL2,
   ST_DAIF, ST_EL, ST_SPSEL, ST_PSTATE_MISC, ST_EXC_KIND, ST_EXC_COUNT, ST_IRQ_LINES,
   ST_UNDEF_COUNT, ST_LAST_UNDEF_INSN, ST_EXCL_VALID, ST_FEATURES, ST_NS,
-  EXC_SYNC, EXC_IRQ, EXC_FIQ, EXC_SERROR, EXIT_EL2, EXIT_EL3, EXIT_HALT, EXIT_HOST,
+  EXC_SYNC, EXC_IRQ, EXC_FIQ, EXC_SERROR, EXIT_EL2, EXIT_EL3, EXIT_HOST,
   LINE_IRQ, LINE_FIQ, LINE_VIRQ, LINE_VFIQ, FEAT_EL2, FEAT_EL3,
 } from "../layout";
 import {
@@ -239,10 +239,4 @@ export function anyInterruptPending(): bool {
   const h = el2Enabled() ? hcr() : 0;
   if ((h & 0xc0) != 0) return true; // HCR_EL2.VI / VF
   return (h & (1 << 8)) != 0 && (h & (1 << 5)) != 0;
-}
-
-/** Halt the CPU (no level can take the exception); the host reports it. */
-export function halt(): void {
-  exitReason = EXIT_HALT;
-  fault = true;
 }

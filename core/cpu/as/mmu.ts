@@ -582,15 +582,6 @@ export function requireAligned(va: u64, size: u32, acc: u32): bool {
   return false;
 }
 
-/** Translate for a data access without performing it; returns the PA or raises. */
-export function translateData(va: u64, acc: u32): u64 {
-  if (!translate(va, acc, el != 0)) {
-    raiseFault(va, acc);
-    return 0;
-  }
-  return tPa;
-}
-
 /** Host address for an exclusive, acquire/release or atomic access to RAM
  *  (natural alignment required, D1.8); 0 with an exception raised otherwise.
  *  Such accesses to Device memory or MMIO are answered with an external abort. */
