@@ -4,60 +4,8 @@
 // NaNs (quiet/signalling, payloads), denormals, infinities, zeros, ties and
 // overflow/underflow boundaries. Checks result bits, FPSR and NZCV.
 import { describe, expect, it } from 'vitest';
-import { runBatch, type FpCase, type FpOut } from './fp-harness.js';
+import { runBatch, Rng, operand, specials, fpcr, type FpCase, type FpOut } from './fp-harness.js';
 import * as R from './fp-reference.js';
-
-// ---- deterministic random operands -----------------------------------------
-export class Rng {
-  private s: bigint;
-  constructor(seed: number) { this.s = BigInt(seed) * 0x9e3779b97f4a7c15n + 1n; }
-  next64(): bigint {
-    // xorshift64*
-    let x = this.s;
-    x ^= x >> 12n; x ^= (x << 25n) & ((1n << 64n) - 1n); x ^= x >> 27n;
-    this.s = x;
-    return (x * 0x2545f4914f6cdd1dn) & ((1n << 64n) - 1n);
-  }
-  int(n: number): number { return Number(this.next64() % BigInt(n)); }
-  bits(n: number): bigint { return this.next64() & ((1n << BigInt(n)) - 1n); }
-  pick<T>(a: T[]): T { return a[this.int(a.length)]!; }
-}
-
-export function specials(n: number): bigint[] {
-  const f = R.fmt(n);
-  const F = BigInt(f.F), sb = 1n << BigInt(n - 1);
-  const expOf = (e: number) => BigInt(e + f.bias) << F;
-  const base = [
-    0n, 1n, (1n << F) - 1n, 1n << F, // zero, min/max denormal, min normal
-    R.inf(0, n) - 1n, R.inf(0, n), R.inf(0, n) | (1n << (F - 1n)), R.inf(0, n) | 1n, R.inf(0, n) | (1n << (F - 1n)) | 0x2an, R.inf(0, n) | 0x15n,
-    expOf(0), expOf(0) | (1n << (F - 1n)), expOf(1) | (1n << (F - 2n)), expOf(-1), expOf(1), expOf(31), expOf(32), expOf(63), expOf(64), expOf(31) | ((1n << F) - 1n),
-    expOf(f.bias), expOf(-f.bias + 1) | 1n, expOf(f.F) | 1n, expOf(f.F - 1) | 1n,
-  ];
-  return [...base, ...base.map((v) => v | sb)];
-}
-
-export function operand(r: Rng, n: number): bigint {
-  const f = R.fmt(n);
-  const k = r.int(10);
-  if (k < 3) return r.pick(specials(n));
-  const sign = BigInt(r.int(2)) << BigInt(n - 1);
-  if (k === 3) return sign | r.bits(f.F); // denormal
-  if (k < 6) {
-    // moderate exponent, few fraction bits set (ties in conversions/rounding)
-    const e = BigInt(r.int(80) - 20 + f.bias) & ((1n << BigInt(f.E)) - 1n);
-    const frac = r.bits(f.F) & ~((1n << BigInt(r.int(f.F))) - 1n);
-    return sign | (e << BigInt(f.F)) | frac;
-  }
-  return r.bits(n);
-}
-
-export function fpcr(r: Rng, opts: { ahp?: boolean } = {}): number {
-  let v = r.int(4) << 22;
-  if (r.int(4) === 0) v |= R.FZ;
-  if (r.int(4) === 0) v |= R.DN;
-  if (opts.ahp && r.int(3) === 0) v |= R.AHP;
-  return v;
-}
 
 const hex = (v: bigint) => '0x' + v.toString(16);
 const neg = (v: bigint, n: number) => v ^ (1n << BigInt(n - 1));

@@ -374,6 +374,7 @@ function twoMisc(insn: u32, scalar: bool): bool {
       break;
     }
     case 5: {
+      const elems = bytes; // byte lanes whatever the size field
       if (u == 0 && size == 0) { for (let e: u32 = 0; e < elems; e++) se(sc(TR), e, 1, popcnt<u64>(ge(sc(TN), e, 1))); break; }
       if (u == 1 && size == 0) { for (let e: u32 = 0; e < elems; e++) se(sc(TR), e, 1, ~ge(sc(TN), e, 1)); break; }
       if (u == 1 && size == 1) {
@@ -682,9 +683,10 @@ function threeDiff(insn: u32): bool {
       case 8: r = d + <u64>(a * b); break;
       case 10: r = d - <u64>(a * b); break;
       case 12: r = <u64>(a * b); break;
-      default: { // PMULL 8 -> 16
+      default: { // PMULL 8 -> 16 (polynomial: unsigned lanes)
         r = 0;
-        for (let i: u64 = 0; i < 8; i++) if ((<u64>b >> i) & 1) r ^= <u64>a << i;
+        const pa = <u64>a & 0xff, pb = <u64>b & 0xff;
+        for (let i: u64 = 0; i < 8; i++) if ((pb >> i) & 1) r ^= pa << i;
       }
     }
     se(sc(TR), e, es * 2, r & wm);
