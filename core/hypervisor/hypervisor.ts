@@ -19,7 +19,7 @@ import { buildVirtDeviceTreeBlob } from '../fdt/virtDtb.js';
 import {
   ICC_CTLR_EL1, ICC_DIR_EL1, ICC_EOIR1_EL1, ICC_IAR1_EL1, ICC_IGRPEN1_EL1, ICC_PMR_EL1, ICC_SGI1R_EL1, ICH_HCR_EL2,
 } from '../devices/gicv3/registers.js';
-import { KEY_CNTHP_CTL_EL2, KEY_CNTHP_CVAL_EL2 } from '../devices/timer/genericTimer.js';
+import { KEY_CNTHP_CTL_EL2, KEY_CNTHP_CVAL_EL2, KEY_CNTP_CTL_EL0, KEY_CNTV_CTL_EL0 } from '../devices/timer/genericTimer.js';
 import { sysregKey } from '../cpu/ports.js';
 import * as A from './arch.js';
 import { allocTablePage, s2MapRam, s2Translate } from './stage2.js';
@@ -81,15 +81,20 @@ export class Hypervisor implements HighLevelSoftware, GuestPsciHost, VgicMmioHos
   s: HvState;
   /** Called for HVC PAUSE (the monitor overrides it). */
   onPause: (vm: VmState, vcpu: number) => void = () => {};
+  /** Sees every byte from the physical UART before the console VM does; true = consumed (the monitor's Ctrl-A m). */
+  onConsoleInput: ((byte: number) => boolean) | undefined;
   /** Observer of scheduling decisions (tests). */
   onSched: ((d: SchedDecision) => void) | undefined;
   /** The pCPU whose trap is being handled. */
   private cur = 0;
   private readonly out = { value: 0n };
 
-  constructor(readonly m: Machine, cfg: HypervisorConfig) {
-    if (cfg.vms.length < 1) throw new Error('hypervisor: at least one VM');
-    const need = machineRamFor(cfg);
+  /** Build the VMs of `cfg` and boot them; with `cfg` null, only attach
+   *  (register the component and take EL2) for a snapshot restore that
+   *  brings the state. */
+  constructor(readonly m: Machine, cfg: HypervisorConfig | null) {
+    if (cfg && cfg.vms.length < 1) throw new Error('hypervisor: at least one VM');
+    const need = cfg ? machineRamFor(cfg) : 0;
     if (m.config.ramBytes < need) throw new Error(`hypervisor: machine RAM ${m.config.ramBytes} < ${need} needed`);
     this.s = {
       version: HV_STATE_VERSION,
@@ -103,7 +108,7 @@ export class Hypervisor implements HighLevelSoftware, GuestPsciHost, VgicMmioHos
     };
     let backing = RAM_BASE + HV_RESERVE_BYTES;
     let global = 0;
-    cfg.vms.forEach((vc, id) => {
+    cfg?.vms.forEach((vc, id) => {
       if (!Number.isInteger(vc.numVcpus) || vc.numVcpus < 1 || vc.numVcpus > 8) throw new Error(`VM ${id}: 1..8 vCPUs`);
       if (vc.ramBytes % (2 << 20) !== 0 || vc.ramBytes < (2 << 20)) throw new Error(`VM ${id}: RAM must be a multiple of 2 MiB`);
       const vm: VmState = {
@@ -133,7 +138,7 @@ export class Hypervisor implements HighLevelSoftware, GuestPsciHost, VgicMmioHos
     // pCPU 0 enters the hypervisor at EL2h; the others are started by PSCI
     // CPU_ON to the EL3 firmware (SMC from EL2) when they have vCPUs to run.
     // Nothing is traced here: the run starts at pCPU 0's first resume().
-    m.core.setPstate(0, 0x3c9);
+    if (cfg) m.core.setPstate(0, 0x3c9);
   }
 
   /** pCPU 0's boot path: start the other pCPUs that have vCPUs (SMC CPU_ON to the EL3 firmware, entry in the reserve). */
@@ -429,6 +434,14 @@ export class Hypervisor implements HighLevelSoftware, GuestPsciHost, VgicMmioHos
     this.sysWrite(this.cur, ICC_SGI1R_EL1, (BigInt(SGI_KICK) << 24n) | (1n << BigInt(pcpu)));
   }
 
+  hwLevel(cpu: number, intid: number): boolean {
+    const ctl = Number(this.sysRead(cpu, intid === PPI_VTIMER ? KEY_CNTV_CTL_EL0 : KEY_CNTP_CTL_EL0));
+    return (ctl & 7) === 5; // ENABLE, not IMASK, ISTATUS (D11.2.4)
+  }
+  hwDrop(cpu: number, intid: number): void {
+    this.mmio32(cpu, GICR_BASE + cpu * 0x2_0000 + 0x1_0380, 1 << intid); // GICR_ICACTIVER0
+  }
+
   hwDeactivated(vm: VmState, vcpu: number, intid: number): void {
     const vc = vm.vcpus[vcpu]!;
     const l = this.s.pcpus[vc.pcpu]!.loaded;
@@ -475,6 +488,7 @@ export class Hypervisor implements HighLevelSoftware, GuestPsciHost, VgicMmioHos
     for (let i = 0; i < 64; i++) {
       if (this.mmio32(cpu, UART_BASE + 0x18) & 0x10) break; // RXFE
       const b = this.mmio32(cpu, UART_BASE) & 0xff;
+      if (this.onConsoleInput?.(b)) continue;
       vuartPushRx(vm.uart, b);
     }
     this.uartIrq(vm);

@@ -4,7 +4,8 @@
 
 export const HV_STATE_VERSION = 1;
 
-export type VcpuRunState = 'off' | 'on-pending' | 'runnable' | 'running' | 'blocked';
+/** 'paused': stopped by the EL2 monitor (never scheduled until it resumes them). */
+export type VcpuRunState = 'off' | 'on-pending' | 'runnable' | 'running' | 'blocked' | 'paused';
 
 /** A vCPU's saved EL1 context (present while the vCPU is not loaded on a pCPU). */
 export interface VcpuContext {

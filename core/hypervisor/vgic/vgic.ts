@@ -20,6 +20,23 @@ const ICH_HCR_NPIE = 8n;
 export interface VgicHost {
   sysRead(cpu: number, key: number): bigint;
   sysWrite(cpu: number, key: number, value: bigint): void;
+  /** Level of the physical source of a HW interrupt (the timer output) on `cpu`. */
+  hwLevel(cpu: number, intid: number): boolean;
+  /** Deactivate a HW interrupt's physical INTID on `cpu` (it was dropped before the guest took it). */
+  hwDrop(cpu: number, intid: number): void;
+}
+
+/** A HW-backed level interrupt pending but not active follows its source
+ *  (KVM resamples mapped level interrupts the same way): when the timer no
+ *  longer asserts its output, the pending state goes and the physical PPI,
+ *  left active since the hypervisor acknowledged it, is deactivated. */
+function resampleHw(h: VgicHost, cpu: number, vm: VmState, slot: number): void {
+  const g = vm.gic;
+  const intid = intidOf(vm, slot);
+  if (g.hw[slot] && g.pending[slot] && !g.active[slot] && !h.hwLevel(cpu, intid)) {
+    g.pending[slot] = 0;
+    h.hwDrop(cpu, intid);
+  }
 }
 
 export function createVgic(numVcpus: number): VgicState {
@@ -89,6 +106,7 @@ export function vgicSync(h: VgicHost, cpu: number, vm: VmState, vcpu: number): v
     const st = Number(lr >> 62n);
     if (st & 1) g.pending[slot] = 1;
     g.active[slot] = (st >> 1) & 1;
+    if (st === 1) resampleHw(h, cpu, vm, slot);
     if (!g.edge[slot] && !g.hw[slot] && g.level[slot] && !g.active[slot]) g.pending[slot] = 1;
   }
   g.lrSlot[vcpu] = [];
@@ -106,7 +124,10 @@ export function vgicFlush(h: VgicHost, cpu: number, vm: VmState, vcpu: number, p
     if (g.active[s] || (g.pending[s] && g.enabled[s] && groupEnabled(g, s))) cand.push(s);
   };
   const base = vcpu * 32;
-  for (let s = base; s < base + 32; s++) if (g.pending[s] || g.active[s]) consider(s);
+  for (let s = base; s < base + 32; s++) {
+    if (g.hw[s] && g.pending[s] && !g.active[s]) resampleHw(h, cpu, vm, s);
+    if (g.pending[s] || g.active[s]) consider(s);
+  }
   const priv = vm.vcpus.length * 32;
   for (let s = priv; s < g.pending.length; s++) if ((g.pending[s] || g.active[s]) && targetOf(vm, s) === vcpu) consider(s);
   if (cand.length === 0 && prevUsed === 0) return 0;

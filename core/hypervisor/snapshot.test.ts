@@ -1,0 +1,46 @@
+// Snapshot round trip mid-run with the hypervisor's state as a component:
+// a restored machine continues exactly as the original.
+import { describe, expect, it } from 'vitest';
+import { Machine } from '../machine.js';
+import { captureMachine, restoreMachine, type MachineSnapshot } from '../snapshot.js';
+import { Hypervisor, type HypervisorConfig } from './hypervisor.js';
+import { hvMachine } from './testing.js';
+import { selftestImage } from '../../guests/selftest/index.js';
+
+const MiB = 1 << 20;
+
+/** A deep copy that shares no memory with the machine it came from. */
+function detach(s: MachineSnapshot): MachineSnapshot {
+  return { ...structuredClone({ ...s, ram: new Uint8Array(0), secureRam: new Uint8Array(0) }), ram: s.ram.slice(), secureRam: s.secureRam.slice() };
+}
+
+function scenario(name: string, cfg: HypervisorConfig, numCpus: number, at: number): void {
+  it(`${name}: restore at instruction ${at.toLocaleString('en-US')} continues identically`, () => {
+    const a = hvMachine(cfg, { numCpus });
+    a.m.run(at);
+    const snap = detach(captureMachine(a.m));
+    expect(Object.keys(snap.components)).toContain('hypervisor');
+    const before = a.console().length;
+    a.m.run(300_000_000);
+    expect(a.m.stopped).toEqual({ kind: 'system-off' });
+
+    const b = new Machine({ numCpus, ramBytes: a.m.config.ramBytes, seed: a.m.config.seed });
+    const out: number[] = [];
+    b.onConsole = (x) => out.push(x);
+    new Hypervisor(b, null);
+    restoreMachine(b, snap);
+    b.run(300_000_000);
+    expect(b.stopped).toEqual({ kind: 'system-off' });
+    expect(b.instructions).toBe(a.m.instructions);
+    expect(b.trace.digest()).toBe(a.m.trace.digest());
+    expect(Buffer.from(out).toString('latin1')).toBe(a.console().slice(before));
+    expect(b.component('hypervisor').getState()).toEqual(a.m.component('hypervisor').getState());
+  });
+}
+
+describe('hypervisor snapshots', () => {
+  const vm = (numVcpus: number) => ({ numVcpus, ramBytes: 32 * MiB, kernel: selftestImage() });
+  scenario('4 vCPUs on 1 pCPU', { vms: [vm(4)] }, 1, 12_000_000);
+  scenario('4 vCPUs on 4 pCPUs', { vms: [vm(4)] }, 4, 900_000);
+  scenario('2 VMs on 1 pCPU', { vms: [vm(1), vm(1)] }, 1, 1_700_000);
+});
