@@ -100,13 +100,13 @@ const INT3: [number, number, number[]][] = [ // [U, opcode, sizes]
 ];
 const FP3: [number, number, number][] = [ // [U, a, opcode]
   [0, 0, 24], [0, 1, 24], [1, 0, 24], [1, 1, 24], [0, 0, 25], [0, 1, 25], [0, 0, 26], [0, 1, 26], [1, 0, 26], [1, 1, 26],
-  [0, 0, 27], [1, 0, 27], [0, 0, 28], [1, 0, 28], [1, 1, 28], [1, 0, 29], [1, 1, 29], [0, 0, 30], [0, 1, 30], [1, 0, 30], [1, 1, 30], [1, 0, 31],
+  [0, 0, 27], [1, 0, 27], [0, 0, 28], [1, 0, 28], [1, 1, 28], [1, 0, 29], [1, 1, 29], [0, 0, 30], [0, 1, 30], [1, 0, 30], [1, 1, 30], [1, 0, 31], [0, 0, 31], [0, 1, 31],
 ];
 const INT2: [number, number, number[]][] = [ // [U, opcode, sizes]
   [0, 0, [0, 1, 2]], [1, 0, [0, 1]], [0, 1, [0]], [0, 2, [0, 1, 2]], [1, 2, [0, 1, 2]], [0, 4, [0, 1, 2]], [1, 4, [0, 1, 2]],
   [0, 5, [0]], [1, 5, [0, 1]], [0, 6, [0, 1, 2]], [1, 6, [0, 1, 2]], [0, 8, [0, 1, 2, 3]], [1, 8, [0, 1, 2, 3]], [0, 9, [0, 1, 2, 3]],
   [1, 9, [0, 1, 2, 3]], [0, 10, [0, 1, 2, 3]], [0, 11, [0, 1, 2, 3]], [1, 11, [0, 1, 2, 3]], [0, 18, [0, 1, 2]], [1, 18, [0, 1, 2]],
-  [0, 20, [0, 1, 2]], [1, 20, [0, 1, 2]],
+  [0, 20, [0, 1, 2]], [1, 20, [0, 1, 2]], [1, 19, [0, 1, 2]],
 ];
 const FP2: [number, number, number][] = [ // [U, a, opcode]
   [0, 1, 12], [1, 1, 12], [0, 1, 13], [1, 1, 13], [0, 1, 14], [0, 1, 15], [1, 1, 15], [1, 1, 31],
@@ -133,6 +133,11 @@ const S: [string, number, Gen][] = [
     const [u, opc, sizes] = r.pick(INT2);
     const size = r.pick(sizes);
     return vec2(size === 3 ? 1 : r.int(2), u, size, opc, r);
+  }],
+  ['simdfcvtnl', 1, (r) => {
+    const k = r.int(4);
+    if (k === 0) return r.int(2) ? vec2(r.int(2), 1, 1, 22, r) : 0x7e216800 | (V(r) << 5) | V(r); // FCVTXN(2), scalar FCVTXN
+    return vec2(r.int(2), 0, r.int(2), r.pick([22, 23]), r); // FCVTN(2), FCVTL(2)
   }],
   ['simd2fp', 4, (r) => {
     const [u, a, opc] = r.pick(FP2);
@@ -169,8 +174,14 @@ const S: [string, number, Gen][] = [
     return 0x0e200000 | (r.int(2) << 30) | (u << 29) | (size << 22) | (V(r) << 16) | (opc << 12) | (V(r) << 5) | V(r);
   }],
   ['simdelem', 2, (r) => {
-    const fp = r.int(2);
+    const fp = r.int(3);
     const q = r.int(2);
+    if (fp === 2) { // scalar FMLA/FMLS/FMUL/FMULX by element
+      const sz = r.int(2);
+      const [u, opc] = r.pick([[0, 1], [0, 5], [0, 9], [1, 9]] as const);
+      const l = sz ? 0 : r.int(2);
+      return 0x5f000000 | (u << 29) | ((2 | sz) << 22) | (l << 21) | (r.int(2) << 20) | (V(r) << 16) | (opc << 12) | (r.int(2) << 11) | (V(r) << 5) | V(r);
+    }
     if (fp) {
       const sz = r.int(2);
       const [u, opc] = r.pick([[0, 1], [0, 5], [0, 9], [1, 9]] as const);
@@ -189,7 +200,7 @@ const S: [string, number, Gen][] = [
       }
       case 1: return 0x5e200400 | (r.int(2) << 29) | (r.int(4) << 22) | (V(r) << 16) | (r.pick([1, 5]) << 11) | (V(r) << 5) | V(r);
       case 2: { // scalar FP three same
-        const [u, a, opc] = r.pick([[1, 1, 26], [0, 0, 27], [0, 0, 28], [1, 0, 28], [1, 1, 28], [1, 0, 29], [1, 1, 29]] as const);
+        const [u, a, opc] = r.pick([[1, 1, 26], [0, 0, 27], [0, 0, 28], [1, 0, 28], [1, 1, 28], [1, 0, 29], [1, 1, 29], [0, 0, 31], [0, 1, 31]] as const);
         return 0x5e200400 | (u << 29) | (((a << 1) | r.int(2)) << 22) | (V(r) << 16) | (opc << 11) | (V(r) << 5) | V(r);
       }
       case 3: { // scalar two-reg misc (FP compares with zero, conversions; integer D)

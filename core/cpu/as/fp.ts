@@ -30,6 +30,8 @@ export const RM_RP: u32 = 1;
 export const RM_RM: u32 = 2;
 export const RM_RZ: u32 = 3;
 export const RM_TIEAWAY: u32 = 4;
+/** Round to odd (FCVTXN): truncate, then set the LSB when inexact. */
+export const RM_ODD: u32 = 5;
 
 export const T_ZERO: u32 = 0;
 export const T_FINITE: u32 = 1;
@@ -182,6 +184,7 @@ export function fpRound(sign: u32, exp: i32, sig: u64, sticky: bool, n: u32, mod
   }
   const inexact = rb || st;
   if (roundUp(mode, sign, m, rb, st)) m++;
+  if (mode == RM_ODD && inexact) m |= 1;
   const limit: i32 = ahp(n) ? (1 << E) : (1 << E) - 1; // first biased exponent that overflows
   if (!tiny && exp - emin + 1 >= limit) return fpOverflow(sign, n, mode);
   const bits: u64 = tiny ? m : (<u64>(exp - emin) << F) + m;
@@ -201,7 +204,7 @@ function fpOverflow(sign: u32, n: u32, mode: u32): u64 {
   if (mode == RM_RN || mode == RM_TIEAWAY) toInf = true;
   else if (mode == RM_RP) toInf = sign == 0;
   else if (mode == RM_RM) toInf = sign != 0;
-  else toInf = false;
+  else toInf = false; // RZ, round-to-odd
   return toInf ? fpInf(sign, n) : fpMaxNormal(sign, n);
 }
 
@@ -356,7 +359,7 @@ export function fpSqrt(a: u64, n: u32): u64 {
 }
 
 /** FPMulAdd: addend + op1 * op2 with a single rounding. */
-export function fpMulAdd(ad: u64, a: u64, b: u64, n: u32): u64 {
+export function fpMulAdd(ad: u64, a: u64, b: u64, n: u32, scale: i32 = 0): u64 {
   const tA = fpUnpack(ad, n), sA = uSign, eA = uExp, mA = uSig;
   const t1 = fpUnpack(a, n), s1 = uSign, e1 = uExp, m1 = uSig;
   const t2 = fpUnpack(b, n), s2 = uSign, e2 = uExp, m2 = uSig;
@@ -380,7 +383,7 @@ export function fpMulAdd(ad: u64, a: u64, b: u64, n: u32): u64 {
   const mode = fpRMode();
   if (zeroP) {
     if (zeroA) return fpZero(zeroByMode(), n);
-    return fpRound(sA, eA, mA, false, n, mode);
+    return fpRound(sA, eA + scale, mA, false, n, mode);
   }
   // Product, normalised to bit 127: value = (ph:pl) * 2^(eP - 127).
   mul128(m1, m2);
@@ -388,7 +391,7 @@ export function fpMulAdd(ad: u64, a: u64, b: u64, n: u32): u64 {
   let eP = e1 + e2 + 1;
   if ((ph >> 63) == 0) { ph = (ph << 1) | (pl >> 63); pl <<= 1; eP--; }
   if (zeroA) {
-    return fpRound(sP, eP, ph, pl != 0, n, mode);
+    return fpRound(sP, eP + scale, ph, pl != 0, n, mode);
   }
   // Addend: (mA:0) * 2^(eA - 127). Headroom of 2 bits, then align.
   shr128Jam(ph, pl, 2); ph = hi; pl = lo;
@@ -421,7 +424,7 @@ export function fpMulAdd(ad: u64, a: u64, b: u64, n: u32): u64 {
     sh = rl << <u64>(lz - 64);
     st = false;
   }
-  return fpRound(sign, e + 2 - lz, sh, st, n, mode);
+  return fpRound(sign, e + 2 - lz + scale, sh, st, n, mode);
 }
 
 /** FPCompare: NZCV (bits 3:0). `signalAll` for FCMPE (IOC on quiet NaNs too). */
@@ -585,4 +588,20 @@ export function fpRoundInt(a: u64, n: u32, mode: u32, exact: bool): u64 {
   const r = fpRound(s, 63 - lz, mag << <u64>lz, false, n, RM_RZ);
   fpflags = saved; // exact
   return r;
+}
+
+/** FPRecipStepFused (FRECPS: 2 - a*b) and FPRSqrtStepFused (FRSQRTS: (3 - a*b) / 2), single rounding. */
+export function fpStepFused(a: u64, b: u64, n: u32, rsqrt: bool): u64 {
+  a ^= <u64>1 << (n - 1);
+  const t1 = fpUnpack(a, n), s1 = uSign;
+  const t2 = fpUnpack(b, n), s2 = uSign;
+  const nan = fpProcessNaNs(t1, a, t2, b, n);
+  if (nanDone) return nan;
+  if ((t1 == T_INF && t2 == T_ZERO) || (t1 == T_ZERO && t2 == T_INF)) {
+    if (rsqrt) return n == 64 ? 0x3ff8000000000000 : 0x3fc00000; // 1.5
+    return fpTwo(0, n);
+  }
+  if (t1 == T_INF || t2 == T_INF) return fpInf(s1 ^ s2, n);
+  const addend: u64 = rsqrt ? (n == 64 ? 0x4008000000000000 : 0x40400000) : fpTwo(0, n); // 3.0 or 2.0
+  return fpMulAdd(addend, a, b, n, rsqrt ? -1 : 0);
 }

@@ -8,7 +8,8 @@ import { ST_V, ST_SCRATCH, ST_FPSR } from "../layout";
 import { ld8, ld16, ld32, ld64, st8, st16, st32, st64 } from "./mmu";
 import {
   fpBegin, fpEnd, fpRMode, fpAdd, fpMul, fpDiv, fpSqrt, fpMulAdd, fpCompare, fpMinMax,
-  fpToFixed, fixedToFp, fpRoundInt, RM_RN, RM_RP, RM_RM, RM_RZ, RM_TIEAWAY, FPSR_QC,
+  fpToFixed, fixedToFp, fpRoundInt, fpConvert, fpStepFused, RM_RN, RM_RP, RM_RM, RM_RZ, RM_TIEAWAY, RM_ODD, FPSR_QC,
+  fpRound, fpUnpack, uSign, uExp, uSig, T_QNAN, T_SNAN, T_INF, T_ZERO, fpProcessNaN, fpInf, fpZero, fpDefaultNaN,
 } from "./fp";
 
 const TN: usize = 0; // scratch offsets: operand n (32 bytes, for pairs), m, d, result
@@ -169,7 +170,7 @@ function fp3Valid(opc: u32, u: u32, a: u32): bool {
     case 27: return a == 0;
     case 28: return !(u == 0 && a == 1);
     case 29: return u == 1;
-    case 31: return u == 1 && a == 0;
+    case 31: return !(u == 1 && a == 1);
   }
   return false;
 }
@@ -196,7 +197,7 @@ function fp3(opc: u32, u: u32, a: u32, n: u32, x: u64, y: u64, d: u64): u64 {
       return (a == 0 ? c == 6 || c == 2 : c == 2) ? ones : 0;
     }
     case 30: return fpMinMax(x, y, n, a == 0, false);
-    case 31: return fpDiv(x, y, n);
+    case 31: return u == 0 ? fpStepFused(x, y, n, a == 1) : fpDiv(x, y, n);
   }
   return 0;
 }
@@ -258,7 +259,7 @@ function threeSame(insn: u32, scalar: bool): bool {
     const pw = fp3Pairwise(opc, u, a);
     if (scalar) {
       // scalar: FABD, FMULX, FCMEQ/GE/GT, FACGE/GT (FRECPS/FRSQRTS not implemented)
-      if (!((opc == 26 && u == 1 && a == 1) || (opc == 27 && u == 0) || opc == 28 || opc == 29)) return false;
+      if (!((opc == 26 && u == 1 && a == 1) || (opc == 27 && u == 0) || opc == 28 || opc == 29 || (opc == 31 && u == 0))) return false;
     } else if (n == 64 && q == 0) return false;
     const es = n >> 3;
     const elems: u32 = scalar ? 1 : (q ? 16 : 8) / es;
@@ -311,6 +312,42 @@ function twoMisc(insn: u32, scalar: bool): bool {
   const rd = insn & 31, rn = (insn >> 5) & 31;
   copyIn(rn, TN); copyIn(rd, TD); clearRes();
   const bytes: u32 = q ? 16 : 8;
+  if ((opc == 22 || opc == 23) && (size >> 1) == 0) {
+    // FCVTN/FCVTN2 (22, U0), FCVTXN/FCVTXN2 (22, U1, double only), FCVTL/FCVTL2 (23, U0)
+    const sz = size & 1;
+    if (u == 1 && (opc != 22 || sz == 0)) return false;
+    const wide: u32 = sz ? 64 : 32, nar: u32 = sz ? 32 : 16;
+    const cnt: u32 = 128 / wide; // 2 doubles or 4 singles per 128-bit wide vector
+    if (scalar && !(u == 1 && opc == 22)) return false;
+    fpBegin();
+    if (opc == 22) {
+      const ecount: u32 = scalar ? 1 : cnt;
+      store<u64>(sc(TR), scalar ? 0 : load<u64>(sc(TD)));
+      const off: u32 = !scalar && q ? ecount : 0;
+      for (let e: u32 = 0; e < ecount; e++) {
+        const x = ge(sc(TN), e, wide >> 3);
+        const r = u == 1 ? fpConvertOdd(x) : fpConvert(x, wide, nar);
+        se(sc(TR), off + e, nar >> 3, r);
+      }
+      fpEnd();
+      writeRes(rd, scalar ? 8 : q ? 16 : 8);
+      return true;
+    }
+    const base: u32 = q ? cnt : 0;
+    for (let e: u32 = 0; e < cnt; e++) se(sc(TR), e, wide >> 3, fpConvert(ge(sc(TN), base + e, nar >> 3), nar, wide));
+    fpEnd();
+    writeRes(rd, 16);
+    return true;
+  }
+  if (opc == 19 && u == 1 && !scalar) {
+    // SHLL/SHLL2: widen and shift left by the element size
+    if (size == 3) return false;
+    const es0: u32 = 1 << size;
+    const cnt: u32 = 8 / es0;
+    for (let e: u32 = 0; e < cnt; e++) se(sc(TR), e, es0 * 2, ge(sc(TN), (q ? cnt : 0) + e, es0) << (es0 * 8));
+    writeRes(rd, 16);
+    return true;
+  }
   // floating point
   if (opc >= 12 && !(opc >= 18 && opc <= 20)) {
     const a = size >> 1;
@@ -429,6 +466,19 @@ function twoMisc(insn: u32, scalar: bool): bool {
   setQc();
   writeRes(rd, bytes);
   return true;
+}
+
+/** FPConvert double -> single with round-to-odd (FCVTXN). */
+function fpConvertOdd(a: u64): u64 {
+  const t = fpUnpack(a, 64);
+  const s = uSign;
+  if (t == T_QNAN || t == T_SNAN) {
+    if (t == T_SNAN) fpProcessNaN(t, a, 64); // IOC
+    return fpConvert(a & ~(<u64>1 << 51) | (<u64>1 << 51), 64, 32); // same payload rules, already quiet
+  }
+  if (t == T_INF) return fpInf(s, 32);
+  if (t == T_ZERO) return fpZero(s, 32);
+  return fpRound(s, uExp, uSig, false, 32, RM_ODD);
 }
 
 /** ARM's Reduce: recursive halves (matters for FP NaN selection and flags). */
@@ -697,7 +747,8 @@ function threeDiff(insn: u32): bool {
 
 /** Vector x indexed element: MUL/MLA/MLS, [SU]MULL/[SU]MLAL/[SU]MLSL, FMUL/FMULX/FMLA/FMLS. */
 function byElement(insn: u32): bool {
-  const q = (insn >> 30) & 1;
+  const scalar = ((insn >> 28) & 1) != 0; // FMUL/FMLA/FMLS/FMULX (by element), scalar
+  const q: u32 = scalar ? 0 : (insn >> 30) & 1;
   const u = (insn >> 29) & 1;
   const size = (insn >> 22) & 3;
   const l = (insn >> 21) & 1, mbit = (insn >> 20) & 1, h = (insn >> 11) & 1;
@@ -709,11 +760,11 @@ function byElement(insn: u32): bool {
   if (isFp) {
     if (size < 2) return false;
     if (u == 1 && opc != 9) return false;
-    if (size == 3) { if (l == 1 || q == 0) return false; idx = h; }
+    if (size == 3) { if (l == 1 || (q == 0 && !scalar)) return false; idx = h; }
     else idx = (h << 1) | l;
     rm |= mbit << 4;
   } else {
-    if (size == 0 || size == 3) return false;
+    if (scalar || size == 0 || size == 3) return false; // SQDMULH & co. not implemented
     if (size == 1) idx = (h << 2) | (l << 1) | mbit;
     else { idx = (h << 1) | l; rm |= mbit << 4; }
   }
@@ -724,7 +775,7 @@ function byElement(insn: u32): bool {
   const elem = ge(sc(TM), idx, es);
   if (isFp) {
     const n = bits;
-    const elems: u32 = (q ? 16 : 8) / es;
+    const elems: u32 = scalar ? 1 : (q ? 16 : 8) / es;
     const sb: u64 = <u64>1 << (n - 1);
     fpBegin();
     for (let e: u32 = 0; e < elems; e++) {
