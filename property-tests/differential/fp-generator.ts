@@ -192,6 +192,27 @@ const S: [string, number, Gen][] = [
     const size = 1 + r.int(2);
     return 0x0f000000 | (q << 30) | (u << 29) | (size << 22) | (r.int(2) << 21) | (r.int(2) << 20) | (V(r) << 16) | (opc << 12) | (r.int(2) << 11) | (V(r) << 5) | V(r);
   }],
+  ['simdldst1', 3, (r) => {
+    // LD1-LD4 / ST1-ST4 (single structure), LD1R-LD4R; base x26 (starts at x28 = scratch + 512),
+    // no offset or post-index by the structure size (the scratch area is compared through its digest)
+    const selem = 1 + r.int(4);
+    const rt = r.int(9 - selem);
+    const post = r.int(2);
+    const rep = r.int(4) === 0;
+    const l = rep ? 1 : r.int(2);
+    const rbit = (selem - 1) & 1, hi = (selem - 1) >> 1;
+    let q: number, sbit = 0, size: number, opcode: number;
+    if (rep) { q = r.int(2); size = r.int(4); opcode = 6 | hi; }
+    else {
+      const scale = r.int(4);
+      const idx = r.int(16 >> scale);
+      if (scale === 0) { q = idx >> 3; sbit = (idx >> 2) & 1; size = idx & 3; opcode = hi; }
+      else if (scale === 1) { q = idx >> 2; sbit = (idx >> 1) & 1; size = (idx & 1) << 1; opcode = 2 | hi; }
+      else if (scale === 2) { q = idx >> 1; sbit = idx & 1; size = 0; opcode = 4 | hi; }
+      else { q = idx; size = 1; opcode = 4 | hi; }
+    }
+    return (post ? 0x0d800000 | (31 << 16) : 0x0d000000) | (q << 30) | (l << 22) | (rbit << 21) | (opcode << 13) | (sbit << 12) | (size << 10) | (26 << 5) | rt;
+  }],
   ['simdscalar', 3, (r) => {
     switch (r.int(6)) {
       case 0: { // scalar three same int
