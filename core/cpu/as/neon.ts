@@ -112,8 +112,9 @@ function pmul8(a: u64, b: u64): u64 {
 /** Valid (opcode, U, size) for the vector integer three-same group. */
 function int3Valid(opc: u32, u: u32, size: u32, q: u32, scalar: bool): bool {
   if (scalar) {
-    if (opc == 1 || opc == 5) return true;
-    if (opc == 6 || opc == 7 || opc == 8 || opc == 16 || opc == 17) return size == 3;
+    if (opc == 1 || opc == 5 || opc == 9 || opc == 11) return true;
+    if (opc == 6 || opc == 7 || opc == 8 || opc == 10 || opc == 16 || opc == 17) return size == 3;
+    if (opc == 22) return size == 1 || size == 2;
     return false;
   }
   if (size == 3 && q == 0) return false;
@@ -121,10 +122,36 @@ function int3Valid(opc: u32, u: u32, size: u32, q: u32, scalar: bool): bool {
     case 0: case 2: case 4: case 12: case 13: case 14: case 15: case 18: case 20: case 21:
       return size != 3;
     case 19: return u == 0 ? size != 3 : size == 0;
-    case 1: case 5: case 6: case 7: case 8: case 16: case 17: return true;
+    case 1: case 5: case 6: case 7: case 8: case 9: case 10: case 11: case 16: case 17: return true;
+    case 22: return size == 1 || size == 2;
     case 23: return u == 0;
   }
   return false;
+}
+
+/** [SU]QSHL (9), [SU]RSHL (10), [SU]QRSHL (11) by a signed register amount (low byte of b). */
+function shiftReg(opc: u32, u: u32, bits: u32, a: u64, b: u64): u64 {
+  const m = maskOf(bits);
+  const sh = <i32>sx(b & 0xff, 8);
+  const round = opc != 9;
+  const sat = opc != 10;
+  if (sh < 0) {
+    const s = <u32>(-sh);
+    if (round) return rshr(a, s, u == 1, bits) & m;
+    return (u ? shrU(a, s) : <u64>shrS(sx(a, bits), s)) & m;
+  }
+  if (!sat) return sh >= <i32>bits ? 0 : (a << <u64>sh) & m;
+  if (u) {
+    if (a == 0) return 0;
+    if (sh >= <i32>bits || (a >> <u64>(bits - sh)) != 0 && sh > 0) { qc = true; return m; }
+    return (a << <u64>sh) & m;
+  }
+  const v = sx(a, bits);
+  if (v == 0) return 0;
+  if (sh >= <i32>bits) { qc = true; return v < 0 ? (<u64>1 << (bits - 1)) : m >> 1; }
+  const r = v << <i64>sh;
+  if ((r >> <i64>sh) != v) { qc = true; return v < 0 ? (<u64>1 << (bits - 1)) : m >> 1; }
+  return satS(r, bits);
 }
 
 function int3(opc: u32, u: u32, bits: u32, a: u64, b: u64, d: u64): u64 {
@@ -143,6 +170,13 @@ function int3(opc: u32, u: u32, bits: u32, a: u64, b: u64, d: u64): u64 {
       if (sh >= 0) return sh >= <i32>bits ? 0 : (a << <u64>sh) & m;
       const r = <u32>(-sh);
       return (u ? shrU(a, r) : <u64>shrS(sa, r)) & m;
+    }
+    case 9: case 10: case 11: return shiftReg(opc, u, bits, a, b);
+    case 22: {
+      // SQDMULH (U0) / SQRDMULH (U1): (2ab [+ 2^(bits-1)]) >> bits == (ab [+ 2^(bits-2)]) >> (bits-1)
+      let p = sa * sb;
+      if (u) p += <i64>1 << (bits - 2);
+      return satS(p >> (bits - 1), bits);
     }
     case 12: return u ? (a > b ? a : b) : (sa > sb ? a : b);
     case 13: return u ? (a < b ? a : b) : (sa < sb ? a : b);
@@ -367,7 +401,7 @@ function twoMisc(insn: u32, scalar: bool): bool {
   const bits = es * 8;
   const m = maskOf(bits);
   if (scalar) {
-    if (!((opc >= 8 && opc <= 11) && size == 3 && !(opc == 10 && u == 1))) return false;
+    if (!(((opc >= 8 && opc <= 11) && size == 3 && !(opc == 10 && u == 1)) || opc == 7)) return false;
   }
   const elems: u32 = scalar ? 1 : bytes / es;
   qc = false;
@@ -424,6 +458,21 @@ function twoMisc(insn: u32, scalar: bool): bool {
         break;
       }
       return false;
+    }
+    case 7: {
+      // SQABS (U0) / SQNEG (U1)
+      if (size == 3 && q == 0 && !scalar) return false;
+      for (let e: u32 = 0; e < elems; e++) {
+        const v = sx(ge(sc(TN), e, es), bits);
+        let r: u64;
+        if (bits == 64) {
+          const neg = u == 1 ? true : v < 0;
+          if (neg && v == (<i64>1 << 63)) { qc = true; r = 0x7fffffffffffffff; }
+          else r = <u64>(neg ? -v : v);
+        } else r = satS(u == 1 ? -v : (v < 0 ? -v : v), bits);
+        se(sc(TR), e, es, r);
+      }
+      break;
     }
     case 8: case 9: case 10: case 11: {
       if (size == 3 && q == 0 && !scalar) return false;
