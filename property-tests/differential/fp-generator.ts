@@ -109,6 +109,7 @@ const INT2: [number, number, number[]][] = [ // [U, opcode, sizes]
   [0, 5, [0]], [1, 5, [0, 1]], [0, 6, [0, 1, 2]], [1, 6, [0, 1, 2]], [0, 8, [0, 1, 2, 3]], [1, 8, [0, 1, 2, 3]], [0, 9, [0, 1, 2, 3]],
   [1, 9, [0, 1, 2, 3]], [0, 10, [0, 1, 2, 3]], [0, 11, [0, 1, 2, 3]], [1, 11, [0, 1, 2, 3]], [0, 18, [0, 1, 2]], [1, 18, [0, 1, 2]],
   [0, 20, [0, 1, 2]], [1, 20, [0, 1, 2]], [1, 19, [0, 1, 2]], [0, 7, [0, 1, 2, 3]], [1, 7, [0, 1, 2, 3]],
+  [0, 3, [0, 1, 2, 3]], [1, 3, [0, 1, 2, 3]],
 ];
 const FP2: [number, number, number][] = [ // [U, a, opcode]
   [0, 1, 12], [1, 1, 12], [0, 1, 13], [1, 1, 13], [0, 1, 14], [0, 1, 15], [1, 1, 15], [1, 1, 31],
@@ -138,7 +139,7 @@ const S: [string, number, Gen][] = [
   }],
   ['simdfcvtnl', 1, (r) => {
     const k = r.int(4);
-    if (k === 0) return r.int(2) ? vec2(r.int(2), 1, 1, 22, r) : 0x7e216800 | (V(r) << 5) | V(r); // FCVTXN(2), scalar FCVTXN
+    if (k === 0) return r.int(2) ? vec2(r.int(2), 1, 1, 22, r) : 0x7e616800 | (V(r) << 5) | V(r); // FCVTXN(2), scalar FCVTXN
     return vec2(r.int(2), 0, r.int(2), r.pick([22, 23]), r); // FCVTN(2), FCVTL(2)
   }],
   ['simd2fp', 4, (r) => {
@@ -154,13 +155,18 @@ const S: [string, number, Gen][] = [
     return 0x0e300800 | (q << 30) | (u << 29) | (size << 22) | (opc << 12) | (V(r) << 5) | V(r);
   }],
   ['simdshift', 3, (r) => {
-    const [u, opc] = r.pick([[0, 0], [1, 0], [0, 2], [1, 2], [0, 4], [1, 4], [0, 6], [1, 6], [1, 8], [0, 10], [1, 10], [0, 16], [0, 17], [0, 20], [1, 20], [0, 28], [1, 28], [0, 31], [1, 31]] as const);
+    const [u, opc] = r.pick([[0, 0], [1, 0], [0, 2], [1, 2], [0, 4], [1, 4], [0, 6], [1, 6], [1, 8], [0, 10], [1, 10], [0, 16], [0, 17], [0, 20], [1, 20], [0, 28], [1, 28], [0, 31], [1, 31],
+      [1, 12], [0, 14], [1, 14], [1, 16], [1, 17], [0, 18], [1, 18], [0, 19], [1, 19]] as const);
+    const narrow = opc >= 16 && opc <= 20;
     let size = r.int(4);
-    if (opc === 16 || opc === 17 || opc === 20) size = r.int(3);
+    if (narrow) size = r.int(3);
     if (opc === 28 || opc === 31) size = 2 + r.int(2);
     const bits = 8 << size;
-    const immhb = opc === 10 || opc === 20 ? bits + r.int(bits) : 2 * bits - 1 - r.int(bits);
-    const q = size === 3 && opc !== 16 && opc !== 17 && opc !== 20 ? 1 : r.int(2);
+    const left = opc === 10 || opc === 20 || opc === 12 || opc === 14;
+    const immhb = left ? bits + r.int(bits) : 2 * bits - 1 - r.int(bits);
+    const scalar = r.int(4) === 0 && opc !== 20 && !(u === 0 && (opc === 16 || opc === 17)) && !(opc === 8 || opc === 10 || opc < 8) ;
+    if (scalar) return 0x5f000400 | (u << 29) | (immhb << 16) | (opc << 11) | (V(r) << 5) | V(r);
+    const q = size === 3 && !narrow ? 1 : r.int(2);
     return 0x0f000400 | (q << 30) | (u << 29) | (immhb << 16) | (opc << 11) | (V(r) << 5) | V(r);
   }],
   ['simdperm', 2, (r) => {
@@ -223,7 +229,8 @@ const S: [string, number, Gen][] = [
       }
       case 1: {
         if (r.int(4) === 0) return 0x5e200400 | (r.int(2) << 29) | ((1 + r.int(2)) << 22) | (V(r) << 16) | (22 << 11) | (V(r) << 5) | V(r); // SQ(R)DMULH
-        if (r.int(4) === 0) return 0x5e200800 | (r.int(2) << 29) | (r.int(4) << 22) | (7 << 12) | (V(r) << 5) | V(r); // SQABS/SQNEG
+        if (r.int(4) === 0) return 0x5e200800 | (r.int(2) << 29) | (r.int(4) << 22) | (r.pick([3, 7]) << 12) | (V(r) << 5) | V(r); // [SU]QADD acc, SQABS/SQNEG
+        if (r.int(4) === 0) { const u = r.int(2); return 0x5e200800 | (u << 29) | (r.int(3) << 22) | ((u ? r.pick([18, 20]) : 20) << 12) | (V(r) << 5) | V(r); } // SQXTN/UQXTN/SQXTUN
         return 0x5e200400 | (r.int(2) << 29) | (r.int(4) << 22) | (V(r) << 16) | (r.pick([1, 5, 9, 11]) << 11) | (V(r) << 5) | V(r);
       }
       case 2: { // scalar FP three same

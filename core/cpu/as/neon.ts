@@ -401,7 +401,7 @@ function twoMisc(insn: u32, scalar: bool): bool {
   const bits = es * 8;
   const m = maskOf(bits);
   if (scalar) {
-    if (!(((opc >= 8 && opc <= 11) && size == 3 && !(opc == 10 && u == 1)) || opc == 7)) return false;
+    if (!(((opc >= 8 && opc <= 11) && size == 3 && !(opc == 10 && u == 1)) || opc == 7 || opc == 3 || ((opc == 18 && u == 1) || opc == 20))) return false;
   }
   const elems: u32 = scalar ? 1 : bytes / es;
   qc = false;
@@ -459,6 +459,27 @@ function twoMisc(insn: u32, scalar: bool): bool {
       }
       return false;
     }
+    case 3: {
+      // SUQADD (U0: signed + unsigned -> signed), USQADD (U1: unsigned + signed -> unsigned), accumulate into Vd
+      if (size == 3 && q == 0 && !scalar) return false;
+      for (let e: u32 = 0; e < elems; e++) {
+        const a = ge(sc(TN), e, es), d = ge(sc(TD), e, es);
+        let r: u64;
+        if (bits < 64) r = u == 0 ? satS(sx(d, bits) + <i64>a, bits) : satU(<i64>d + sx(a, bits), bits);
+        else if (u == 0) {
+          // signed d + unsigned a, saturate to signed 64
+          const lim: u64 = <i64>d >= 0 ? <u64>0x7fffffffffffffff - d : <u64>0x7fffffffffffffff + (0 - d);
+          if (a > lim) { qc = true; r = 0x7fffffffffffffff; } else r = d + a;
+        } else {
+          // unsigned d + signed a, saturate to unsigned 64
+          const sa = <i64>a;
+          if (sa >= 0) { const sum = d + a; if (sum < d) { qc = true; r = <u64>-1; } else r = sum; }
+          else { const na = <u64>(-sa); if (na > d) { qc = true; r = 0; } else r = d - na; }
+        }
+        se(sc(TR), e, es, r);
+      }
+      break;
+    }
     case 7: {
       // SQABS (U0) / SQNEG (U1)
       if (size == 3 && q == 0 && !scalar) return false;
@@ -493,9 +514,9 @@ function twoMisc(insn: u32, scalar: bool): bool {
       // XTN (18, U0), SQXTUN (18, U1), SQXTN/UQXTN (20): narrow into the lower or upper half
       if (size == 3) return false;
       const wes = es * 2;
-      const cnt: u32 = 8 / es;
-      store<u64>(sc(TR), load<u64>(sc(TD)));
-      const off: u32 = q ? cnt : 0;
+      const cnt: u32 = scalar ? 1 : 8 / es;
+      store<u64>(sc(TR), scalar ? 0 : load<u64>(sc(TD)));
+      const off: u32 = !scalar && q ? cnt : 0;
       for (let e: u32 = 0; e < cnt; e++) {
         const w = ge(sc(TN), e, wes);
         let r: u64;
@@ -506,7 +527,7 @@ function twoMisc(insn: u32, scalar: bool): bool {
         se(sc(TR), off + e, es, r);
       }
       setQc();
-      writeRes(rd, q ? 16 : 8);
+      writeRes(rd, !scalar && q ? 16 : 8);
       return true;
     }
     default:
@@ -597,30 +618,64 @@ function shiftImm(insn: u32, scalar: bool): bool {
   const lsh: u32 = immhb - bits; // left shifts
   const bytes: u32 = q ? 16 : 8;
   // narrowing and lengthening forms
-  if (opc == 16 || opc == 17 || opc == 20) {
+  if (opc == 20) {
     if (scalar || immh >= 8) return false;
-    if (opc == 20) {
-      // SSHLL/USHLL: source half q, result elements of 2*bits
-      const cnt: u32 = 8 / es;
-      for (let e: u32 = 0; e < cnt; e++) {
-        const v = ge(sc(TN), (q ? cnt : 0) + e, es);
-        const w: u64 = u ? v : <u64>sx(v, bits);
-        se(sc(TR), e, es * 2, w << lsh);
-      }
-      writeRes(rd, 16);
-      return true;
-    }
-    if (u) return false; // SQSHRUN/SQRSHRUN not implemented
-    // SHRN/RSHRN: wide elements of 2*bits, shift right by (2*bits*2 - immhb)... per narrow size
-    const nsh: u32 = bits * 2 - immhb;
+    // SSHLL/USHLL: source half q, result elements of 2*bits
     const cnt: u32 = 8 / es;
-    store<u64>(sc(TR), load<u64>(sc(TD)));
+    for (let e: u32 = 0; e < cnt; e++) {
+      const v = ge(sc(TN), (q ? cnt : 0) + e, es);
+      const w: u64 = u ? v : <u64>sx(v, bits);
+      se(sc(TR), e, es * 2, w << lsh);
+    }
+    writeRes(rd, 16);
+    return true;
+  }
+  if (opc >= 16 && opc <= 19) {
+    // SHRN/RSHRN (U0 16/17), SQSHRUN/SQRSHRUN (U1 16/17), [SU]QSHRN/[SU]QRSHRN (18/19):
+    // wide elements of 2*bits shifted right by (2*bits - immh:immb), then narrowed
+    if (immh >= 8) return false;
+    if (scalar && u == 0 && opc <= 17) return false; // no scalar SHRN/RSHRN
+    const cnt: u32 = scalar ? 1 : 8 / es;
+    const round = (opc & 1) == 1;
+    const wbits = bits * 2;
+    const srcSigned = !(u == 1 && opc >= 18);
+    qc = false;
+    store<u64>(sc(TR), scalar ? 0 : load<u64>(sc(TD)));
     for (let e: u32 = 0; e < cnt; e++) {
       const w = ge(sc(TN), e, es * 2);
-      const r = opc == 17 ? rshr(w, nsh, true, bits * 2) : shrU(w, nsh);
-      se(sc(TR), (q ? cnt : 0) + e, es, r & m);
+      let r: u64;
+      if (u == 0 && opc <= 17) r = (round ? rshr(w, rsh, true, wbits) : shrU(w, rsh)) & m;
+      else {
+        const v: u64 = round ? rshr(w, rsh, !srcSigned, wbits) : srcSigned ? <u64>shrS(sx(w, wbits), rsh) : shrU(w, rsh);
+        if (opc <= 17) r = satU(<i64>v, bits); // SQSHRUN: signed -> unsigned
+        else if (srcSigned) r = satS(<i64>v, bits);
+        else { if (v > m) { qc = true; r = m; } else r = v; }
+      }
+      se(sc(TR), (!scalar && q ? cnt : 0) + e, es, r);
     }
-    writeRes(rd, q ? 16 : 8);
+    setQc();
+    writeRes(rd, !scalar && q ? 16 : 8);
+    return true;
+  }
+  if (opc == 12 || opc == 14) {
+    // SQSHLU (U1 12), SQSHL/UQSHL (immediate, 14)
+    if (opc == 12 && u == 0) return false;
+    if (!scalar && immh >= 8 && q == 0) return false;
+    const elems: u32 = scalar ? 1 : bytes / es;
+    qc = false;
+    for (let e: u32 = 0; e < elems; e++) {
+      const a = ge(sc(TN), e, es);
+      let r: u64;
+      if (opc == 14 && u == 1) r = shiftReg(9, 1, bits, a, <u64>lsh);
+      else if (opc == 14) r = shiftReg(9, 0, bits, a, <u64>lsh);
+      else {
+        const v = sx(a, bits);
+        if (v < 0) { qc = true; r = 0; } else r = shiftReg(9, 1, bits, a, <u64>lsh);
+      }
+      se(sc(TR), e, es, r);
+    }
+    setQc();
+    writeRes(rd, scalar ? 8 : bytes);
     return true;
   }
   if (opc == 28 || opc == 31) {
