@@ -605,3 +605,81 @@ export function fpStepFused(a: u64, b: u64, n: u32, rsqrt: bool): u64 {
   const addend: u64 = rsqrt ? (n == 64 ? 0x4008000000000000 : 0x40400000) : fpTwo(0, n); // 3.0 or 2.0
   return fpMulAdd(addend, a, b, n, rsqrt ? -1 : 0);
 }
+
+/** RecipEstimate: 256 <= a < 512 -> 256..511. */
+export function recipEstimate(a: u32): u32 {
+  const x = a * 2 + 1;
+  const b = (<u32>1 << 19) / x;
+  return (b + 1) >> 1;
+}
+/** RecipSqrtEstimate: 128 <= a < 512 -> 256..511. */
+export function recipSqrtEstimate(a: u32): u32 {
+  let x: u64 = a < 256 ? <u64>(a * 2 + 1) : <u64>(((a >> 1) << 1) + 1) * 2;
+  let b: u64 = 512;
+  while (x * (b + 1) * (b + 1) < (<u64>1 << 28)) b++;
+  return <u32>((b + 1) >> 1);
+}
+
+/** FPRecipEstimate (FRECPE). */
+export function fpRecipEstimate(op: u64, n: u32): u64 {
+  const t = fpUnpack(op, n), s = uSign;
+  if (t == T_QNAN || t == T_SNAN) return fpProcessNaN(t, op, n);
+  if (t == T_INF) return fpZero(s, n);
+  if (t == T_ZERO) { fpflags |= FPSR_DZC; return fpInf(s, n); }
+  // |value| = uSig * 2^(uExp-63); < 2^-128 (single) / 2^-1024 (double) overflows
+  if (uExp < (n == 32 ? -128 : -1024)) {
+    const mode = fpRMode();
+    const toInf = mode == RM_RN || (mode == RM_RP && s == 0) || (mode == RM_RM && s == 1);
+    fpflags |= FPSR_OFC | FPSR_IXC;
+    return toInf ? fpInf(s, n) : fpMaxNormal(s, n);
+  }
+  if ((fpcr & FPCR_FZ) != 0 && uExp >= (n == 32 ? 126 : 1022)) {
+    fpflags |= FPSR_UFC;
+    return fpZero(s, n);
+  }
+  let fraction: u64 = n == 32 ? (op & 0x7fffff) << 29 : op & 0xfffffffffffff;
+  let exp: i32 = n == 32 ? <i32>((op >> 23) & 0xff) : <i32>((op >> 52) & 0x7ff);
+  if (exp == 0) {
+    if (((fraction >> 51) & 1) == 0) { exp = -1; fraction = (fraction << 2) & 0xfffffffffffff; }
+    else fraction = (fraction << 1) & 0xfffffffffffff;
+  }
+  const scaled = <u32>(0x100 | ((fraction >> 44) & 0xff));
+  let rexp: i32 = (n == 32 ? 253 : 2045) - exp;
+  const est = recipEstimate(scaled);
+  let frac: u64 = <u64>(est & 0xff) << 44;
+  if (rexp == 0) frac = (<u64>1 << 51) | (frac >> 1);
+  else if (rexp == -1) { frac = (<u64>1 << 50) | (frac >> 2); rexp = 0; }
+  if (n == 32) return (<u64>s << 31) | (<u64>(rexp & 0xff) << 23) | (frac >> 29);
+  return (<u64>s << 63) | (<u64>(rexp & 0x7ff) << 52) | frac;
+}
+
+/** FPRSqrtEstimate (FRSQRTE). */
+export function fpRSqrtEstimate(op: u64, n: u32): u64 {
+  const t = fpUnpack(op, n), s = uSign;
+  if (t == T_QNAN || t == T_SNAN) return fpProcessNaN(t, op, n);
+  if (t == T_ZERO) { fpflags |= FPSR_DZC; return fpInf(s, n); }
+  if (s != 0) { fpflags |= FPSR_IOC; return fpDefaultNaN(n); }
+  if (t == T_INF) return 0;
+  let fraction: u64 = n == 32 ? (op & 0x7fffff) << 29 : op & 0xfffffffffffff;
+  let exp: i32 = n == 32 ? <i32>((op >> 23) & 0xff) : <i32>((op >> 52) & 0x7ff);
+  if (exp == 0) {
+    while (((fraction >> 51) & 1) == 0) { fraction = (fraction << 1) & 0xfffffffffffff; exp--; }
+    fraction = (fraction << 1) & 0xfffffffffffff;
+  }
+  const scaled: u32 = (exp & 1) == 0 ? <u32>(0x100 | ((fraction >> 44) & 0xff)) : <u32>(0x80 | ((fraction >> 45) & 0x7f));
+  const rexp: i32 = ((n == 32 ? 380 : 3068) - exp) / 2;
+  const est = <u64>(recipSqrtEstimate(scaled) & 0xff);
+  if (n == 32) return (<u64>(rexp & 0xff) << 23) | (est << 15);
+  return (<u64>(rexp & 0x7ff) << 52) | (est << 44);
+}
+
+/** FPRecpX (FRECPX). */
+export function fpRecpX(op: u64, n: u32): u64 {
+  const t = fpUnpack(op, n), s = uSign;
+  if (t == T_QNAN || t == T_SNAN) return fpProcessNaN(t, op, n);
+  const F = fbitsOf(n), E = ebitsOf(n);
+  const emask: u64 = (<u64>1 << E) - 1;
+  const e = (op >> F) & emask;
+  const re: u64 = e == 0 ? emask - 1 : ~e & emask;
+  return (<u64>s << (n - 1)) | (re << F);
+}

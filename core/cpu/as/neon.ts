@@ -9,7 +9,7 @@ import { ld8, ld16, ld32, ld64, st8, st16, st32, st64 } from "./mmu";
 import {
   fpBegin, fpEnd, fpRMode, fpAdd, fpMul, fpDiv, fpSqrt, fpMulAdd, fpCompare, fpMinMax,
   fpToFixed, fixedToFp, fpRoundInt, fpConvert, fpStepFused, RM_RN, RM_RP, RM_RM, RM_RZ, RM_TIEAWAY, RM_ODD, FPSR_QC,
-  fpRound, fpUnpack, uSign, uExp, uSig, T_QNAN, T_SNAN, T_INF, T_ZERO, fpProcessNaN, fpInf, fpZero, fpDefaultNaN,
+  fpRound, fpUnpack, fpRecipEstimate, fpRSqrtEstimate, fpRecpX, recipEstimate, recipSqrtEstimate, uSign, uExp, uSig, T_QNAN, T_SNAN, T_INF, T_ZERO, fpProcessNaN, fpInf, fpZero, fpDefaultNaN,
 } from "./fp";
 
 const TN: usize = 0; // scratch offsets: operand n (32 bytes, for pairs), m, d, result
@@ -241,8 +241,8 @@ function fp2Valid(opc: u32, u: u32, a: u32): bool {
   if (opc >= 12 && opc <= 15) return a == 1 && !(u == 1 && opc == 14);
   if (opc == 24) return !(u == 1 && a == 1);
   if (opc == 25 || opc == 26 || opc == 27) return true;
-  if (opc == 28 || opc == 29) return a == 0;
-  if (opc == 31) return u == 1 && a == 1;
+  if (opc == 28 || opc == 29) return true; // a1: [U]RECPE/[U]RSQRTE, FRECPE/FRSQRTE
+  if (opc == 31) return a == 1; // FSQRT (U1), FRECPX (U0, scalar only)
   return false;
 }
 function fp2(opc: u32, u: u32, a: u32, n: u32, x: u64): u64 {
@@ -257,7 +257,13 @@ function fp2(opc: u32, u: u32, a: u32, n: u32, x: u64): u64 {
     return c == 8 ? ones : 0;
   }
   if (a == 1 && opc == 15) return u ? x ^ sb : x & ~sb;
-  if (opc == 31) return fpSqrt(x, n);
+  if (opc == 31) return u ? fpSqrt(x, n) : fpRecpX(x, n);
+  if (a == 1 && opc == 29) return u ? fpRSqrtEstimate(x, n) : fpRecipEstimate(x, n);
+  if (a == 1 && opc == 28) {
+    // URECPE / URSQRTE (32-bit lanes only)
+    if (u == 0) return (x >> 31) == 0 ? 0xffffffff : <u64>recipEstimate(<u32>(x >> 23) & 0x1ff) << 23;
+    return (x >> 30) == 0 ? 0xffffffff : <u64>recipSqrtEstimate(<u32>(x >> 23) & 0x1ff) << 23;
+  }
   if (opc == 29) return fixedToFp(x, n, u == 1, 0, n, fpRMode());
   if (opc == 24 || opc == 25) {
     // FRINTN/M (U0 a0), FRINTP/Z (U0 a1), FRINTA/X (U1 a0), FRINTI (U1 a1, 25)
@@ -387,7 +393,9 @@ function twoMisc(insn: u32, scalar: bool): bool {
     const a = size >> 1;
     const n: u32 = (size & 1) ? 64 : 32;
     if (!fp2Valid(opc, u, a)) return false;
-    if (scalar && (opc == 15 || opc == 24 || opc == 25 || opc == 31)) return false; // no scalar FABS/FNEG/FRINT/FSQRT here
+    if (scalar && (opc == 15 || opc == 24 || opc == 25 || (opc == 31 && u == 1) || (opc == 28 && a == 1))) return false; // no scalar FABS/FNEG/FRINT/FSQRT/URECPE here
+    if (!scalar && opc == 31 && u == 0) return false; // FRECPX is scalar only
+    if (opc == 28 && (size >> 1) == 1 && n == 64) return false; // URECPE/URSQRTE: 32-bit lanes
     if (!scalar && n == 64 && q == 0) return false;
     const es = n >> 3;
     const elems: u32 = scalar ? 1 : bytes / es;
