@@ -176,9 +176,11 @@ const S: [string, number, Gen][] = [
   ['simdext', 1, (r) => { const q = r.int(2); return 0x2e000000 | (q << 30) | (V(r) << 16) | (r.int(q ? 16 : 8) << 11) | (V(r) << 5) | V(r); }],
   ['simdtbl', 1, (r) => 0x0e000000 | (r.int(2) << 30) | (V(r) << 16) | (r.int(4) << 13) | (r.int(2) << 12) | (V(r) << 5) | V(r)],
   ['simd3diff', 2, (r) => {
-    const opc = r.pick([0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 14]);
-    const size = opc === 14 ? 0 : r.int(3);
-    const u = opc === 14 ? 0 : r.int(2);
+    const opc = r.pick([0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 9, 11, 13]);
+    const sqd = opc === 9 || opc === 11 || opc === 13;
+    const size = opc === 14 ? 0 : sqd ? 1 + r.int(2) : r.int(3);
+    const u = opc === 14 || sqd ? 0 : r.int(2);
+    if (sqd && r.int(3) === 0) return 0x5e200000 | (size << 22) | (V(r) << 16) | (opc << 12) | (V(r) << 5) | V(r); // scalar
     return 0x0e200000 | (r.int(2) << 30) | (u << 29) | (size << 22) | (V(r) << 16) | (opc << 12) | (V(r) << 5) | V(r);
   }],
   ['simdelem', 2, (r) => {
@@ -196,8 +198,10 @@ const S: [string, number, Gen][] = [
       const l = sz ? 0 : r.int(2);
       return 0x0f000000 | ((sz ? 1 : q) << 30) | (u << 29) | ((2 | sz) << 22) | (l << 21) | (r.int(2) << 20) | (V(r) << 16) | (opc << 12) | (r.int(2) << 11) | (V(r) << 5) | V(r);
     }
-    const [u, opc] = r.pick([[0, 8], [1, 0], [1, 4], [0, 10], [1, 10], [0, 2], [1, 2], [0, 6], [1, 6]] as const);
+    const [u, opc] = r.pick([[0, 8], [1, 0], [1, 4], [0, 10], [1, 10], [0, 2], [1, 2], [0, 6], [1, 6], [0, 3], [0, 7], [0, 11], [0, 12], [0, 13]] as const);
     const size = 1 + r.int(2);
+    if (u === 0 && [3, 7, 11, 12, 13].includes(opc) && r.int(3) === 0) // scalar
+      return 0x5f000000 | (size << 22) | (r.int(2) << 21) | (r.int(2) << 20) | (V(r) << 16) | (opc << 12) | (r.int(2) << 11) | (V(r) << 5) | V(r);
     return 0x0f000000 | (q << 30) | (u << 29) | (size << 22) | (r.int(2) << 21) | (r.int(2) << 20) | (V(r) << 16) | (opc << 12) | (r.int(2) << 11) | (V(r) << 5) | V(r);
   }],
   ['simdldst1', 3, (r) => {

@@ -367,5 +367,6 @@ function decodeSimdFp(insn: u32): u32 {
   if ((insn & 0xdf3e0c00) == 0x5e300800) return r(O.OP_SIMD_SC_PAIR);
   if ((insn & 0xdf800400) == 0x5f000400 && ((insn >> 19) & 15) != 0) return r(O.OP_SIMD_SC_SHIFT);
   if ((insn & 0xdf000400) == 0x5f000000) return r(O.OP_SIMD_ELEM); // scalar by element
+  if ((insn & 0xdf200c00) == 0x5e200000) return r(O.OP_SIMD_3DIFF); // scalar three different (SQDML*)
   return r(O.OP_UNALLOC);
 }

@@ -797,18 +797,54 @@ function tableLookup(insn: u32): bool {
   return true;
 }
 
+/** SQDMULL element: SignedSatQ(2*a*b, 2*bits) for signed a, b of `bits` (16 or 32). */
+function sqdmull(a: i64, b: i64, bits: u32): u64 {
+  const p = a * b; // |p| <= 2^62
+  const w = bits * 2;
+  if (w == 64) {
+    if (p == (<i64>1 << 62)) { qc = true; return 0x7fffffffffffffff; }
+    return <u64>(p * 2);
+  }
+  return satS(p * 2, w);
+}
+/** The saturating doubling long group: SQDMULL (13 / by element 11), SQDMLAL (9 / 3), SQDMLSL (11 / 7). */
+function sqdmlOp(kind: u32, a: i64, b: i64, d: u64, bits: u32): u64 {
+  const p = sqdmull(a, b, bits);
+  if (kind == 0) return p;
+  const w = bits * 2;
+  return qaddsub(0, kind == 2, d & maskOf(w), p & maskOf(w), w);
+}
+
 function threeDiff(insn: u32): bool {
+  const scalar = ((insn >> 28) & 1) != 0;
   const q = (insn >> 30) & 1;
   const u = (insn >> 29) & 1;
   const size = (insn >> 22) & 3;
   const opc = (insn >> 12) & 15;
   const rd = insn & 31, rn = (insn >> 5) & 31, rm = (insn >> 16) & 31;
   if (size == 3) return false;
-  if (opc == 9 || opc == 11 || opc == 13 || opc == 15) return false; // SQDML*, SQDMULL
+  if (opc == 15) return false;
   if (opc == 14 && (u == 1 || size != 0)) return false;
+  const sqd = opc == 9 || opc == 11 || opc == 13;
+  if (sqd && (u == 1 || size == 0)) return false;
+  if (scalar && !sqd) return false;
   copyIn(rn, TN); copyIn(rm, TM); copyIn(rd, TD); clearRes();
   const es: u32 = 1 << size;
   const bits = es * 8;
+  if (sqd) {
+    // SQDMULL/SQDMLAL/SQDMLSL (and "2", and scalar)
+    const cnt: u32 = scalar ? 1 : 8 / es;
+    const base: u32 = !scalar && q ? cnt : 0;
+    const kind: u32 = opc == 13 ? 0 : opc == 9 ? 1 : 2;
+    qc = false;
+    for (let e: u32 = 0; e < cnt; e++) {
+      const a = sx(ge(sc(TN), base + e, es), bits), b = sx(ge(sc(TM), base + e, es), bits);
+      se(sc(TR), e, es * 2, sqdmlOp(kind, a, b, ge(sc(TD), e, es * 2), bits));
+    }
+    setQc();
+    writeRes(rd, scalar ? 8 : 16);
+    return true;
+  }
   const cnt: u32 = 8 / es;
   const base: u32 = q ? cnt : 0;
   if (opc == 4 || opc == 6) {
@@ -876,7 +912,8 @@ function byElement(insn: u32): bool {
     else idx = (h << 1) | l;
     rm |= mbit << 4;
   } else {
-    if (scalar || size == 0 || size == 3) return false; // SQDMULH & co. not implemented
+    const sqd = u == 0 && (opc == 3 || opc == 7 || opc == 11 || opc == 12 || opc == 13);
+    if ((scalar && !sqd) || size == 0 || size == 3) return false;
     if (size == 1) idx = (h << 2) | (l << 1) | mbit;
     else { idx = (h << 1) | l; rm |= mbit << 4; }
   }
@@ -910,6 +947,27 @@ function byElement(insn: u32): bool {
       se(sc(TR), e, es, (opc == 8 ? p : opc == 0 ? d + p : d - p) & mk);
     }
     writeRes(rd, q ? 16 : 8);
+    return true;
+  }
+  if (u == 0 && (opc == 3 || opc == 7 || opc == 11)) {
+    const cnt: u32 = scalar ? 1 : 8 / es;
+    const base: u32 = !scalar && q ? cnt : 0;
+    const b = sx(elem, bits);
+    const kind: u32 = opc == 11 ? 0 : opc == 3 ? 1 : 2;
+    qc = false;
+    for (let e: u32 = 0; e < cnt; e++)
+      se(sc(TR), e, es * 2, sqdmlOp(kind, sx(ge(sc(TN), base + e, es), bits), b, ge(sc(TD), e, es * 2), bits));
+    setQc();
+    writeRes(rd, scalar ? 8 : 16);
+    return true;
+  }
+  if (u == 0 && (opc == 12 || opc == 13)) {
+    // SQDMULH / SQRDMULH by element
+    const elems: u32 = scalar ? 1 : (q ? 16 : 8) / es;
+    qc = false;
+    for (let e: u32 = 0; e < elems; e++) se(sc(TR), e, es, int3(22, opc - 12, bits, ge(sc(TN), e, es), elem, 0));
+    setQc();
+    writeRes(rd, scalar ? 8 : q ? 16 : 8);
     return true;
   }
   if (opc == 10 || opc == 2 || opc == 6) {
