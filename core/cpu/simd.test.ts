@@ -718,3 +718,26 @@ describe('AdvSIMD load/store single structure', () => {
     expect(res.x(0)).toBe(DATA + 16n);
   });
 });
+
+describe('hand-checked: estimates and saturating doubling multiplies', () => {
+  it('FRECPE/FRSQRTE of 1.0, FRECPE(0) = inf with DZC, FRSQRTE(-1) = default NaN with IOC, URECPE', () => {
+    // frecpe v0.4s, v1.4s / frsqrte v0.2d, v1.2d
+    const one32 = 0x3f800000n, one64 = 0x3ff0000000000000n;
+    const [a] = runBatch(inst(0x4ea1d820), [{ v1: one32 | (0n << 32n) | (0xbf800000n << 64n) }]);
+    expect(lanes(a!.v0, 32)).toEqual([0x3f7f8000n, 0x7f800000n, 0xbf7f8000n, 0x7f800000n]);
+    expect(a!.fpsr).toBe(R.DZC);
+    const [b] = runBatch(inst(0x6ee1d820), [{ v1: one64 | (0xbff0000000000000n << 64n) }]);
+    expect(lanes(b!.v0, 64)).toEqual([0x3feff00000000000n, 0x7ff8000000000000n]);
+    expect(b!.fpsr).toBe(R.IOC);
+    const [c] = runBatch(inst(0x4ea1c820), [{ v1: 0x7fffffffn | (0x80000000n << 32n) | (0xffffffffn << 64n) }]); // urecpe .4s
+    expect(lanes(c!.v0, 32).slice(0, 3)).toEqual([0xffffffffn, 0xff800000n, 0x80000000n]);
+  });
+  it('SQDMULL saturates -2^31 * -2^31 and sets QC; SQDMULH .8h', () => {
+    const [a] = runBatch(inst(0x0ea2d020), [{ v1: 0x80000000n | (3n << 32n), v2: 0x80000000n | (5n << 32n) }]); // sqdmull v0.2d, v1.2s, v2.2s
+    expect(lanes(a!.v0, 64)).toEqual([0x7fffffffffffffffn, 30n]);
+    expect(a!.fpsr).toBe(QC);
+    const [b] = runBatch(inst(0x0e62b420), [{ v1: 0x8000n | (0x4000n << 16n), v2: 0x8000n | (0x4000n << 16n) }]); // sqdmulh v0.4h
+    expect(lanes(b!.v0, 16, 4)).toEqual([0x7fffn, 0x2000n, 0n, 0n]);
+    expect(b!.fpsr).toBe(QC);
+  });
+});
