@@ -19,7 +19,7 @@
 #   kernel=<cache>/Image            raw arm64 Image (vmlinuz-* from the package)
 #   initrd=<cache>/initrd.cpio.gz   busybox + /init + virtio modules (.ko, decompressed)
 #   disk=<cache>/disk.img           8 MiB ext2 with /hello.txt = "hvrr-disk-ok"
-#   modules=<cache>/modules         the decompressed virtio modules
+#   modules=<cache>/modules         the decompressed modules (virtio, ext4) and load-order
 set -euo pipefail
 
 CACHE="${HVRR_LINUX_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/hvrr/linux}"
@@ -33,7 +33,9 @@ KERNEL="$CACHE/Image"
 INITRD="$CACHE/initrd.cpio.gz"
 DISK="$CACHE/disk.img"
 DISK_TEXT="hvrr-disk-ok"
-VIRTIO_MODS=(virtio_mmio virtio_blk failover net_failover virtio_net)
+# virtio transport/devices, then ext4 (Debian builds it as a module; it mounts the
+# ext2 test disk) with the crc32c implementation it asks the crypto API for.
+VIRTIO_MODS=(virtio_mmio virtio_blk failover net_failover virtio_net crc32c_generic ext4)
 
 log() { echo "linux-artifacts: $*" >&2; }
 die() { echo "linux-artifacts: error: $*" >&2; exit 1; }
@@ -244,7 +246,7 @@ if [ -e /sys/class/net/eth0/address ]; then
   echo "hvrr-init: eth0 $mac 10.0.0.$n/24"
 fi
 for d in /dev/vda; do
-  [ -b $d ] && mkdir -p /mnt/disk && mount -t ext2 -o ro $d /mnt/disk 2>/dev/null && echo "hvrr-init: $d mounted on /mnt/disk"
+  [ -b $d ] && mkdir -p /mnt/disk && mount -t ext2 -o ro $d /mnt/disk && echo "hvrr-init: $d mounted on /mnt/disk"
 done
 echo HVRR-LINUX-READY
 exec setsid cttyhack sh
