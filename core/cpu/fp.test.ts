@@ -6,6 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { runBatch, Rng, operand, specials, fpcr, type FpCase, type FpOut } from './fp-harness.js';
 import * as R from './fp-reference.js';
+import { run, END, VEC } from './testing.js';
+import * as L from './layout.js';
 
 const hex = (v: bigint) => '0x' + v.toString(16);
 const neg = (v: bigint, n: number) => v ^ (1n << BigInt(n - 1));
@@ -270,5 +272,15 @@ describe('hand-checked corner cases', () => {
   it('the upper bits of the destination are zeroed by scalar ops', () => {
     const [o] = runBatch('fadd s0, s1, s2', [{ v0: (1n << 128n) - 1n, v1: 0x3f800000n | (0xffn << 64n), v2: 0x3f800000n }]);
     expect(o!.v0).toBe(0x40000000n);
+  });
+});
+
+describe('FP/SIMD access traps', () => {
+  it('CPACR_EL1.FPEN = 0 makes scalar FP, AdvSIMD and LD1R trap to EL1 with EC 0x07', () => {
+    for (const insn of ['fadd d0, d1, d2', '.inst 0x4e228420' /* add v0.16b */, '.inst 0x4d40c800' /* ld1r {v0.4s}, [x0] */, 'fcvtzs w0, d1']) {
+      const r = run(`${insn}\n${END}`, { regs: { 0: 0x4010_0000n }, setup: (m) => m.core.setSysregSlot(0, L.SLOT_CPACR_EL1, 0n) });
+      expect(r.vector, insn).toBe(VEC.curSpxSync);
+      expect(Number((r.sysreg(L.SLOT_ESR_EL1) >> 26n) & 0x3fn), insn).toBe(0x07);
+    }
   });
 });
