@@ -356,7 +356,13 @@ export class Hypervisor implements HighLevelSoftware, GuestPsciHost, VgicMmioHos
     if (!same || !wasRunning) this.emitSched(cpu, vm.id, vc.id, 'in');
     vc.run = 'running';
     p.running = true;
-    if (!same || !wasRunning) p.sliceEnd = A.hex(BigInt(this.count(cpu) + SLICE_COUNTS));
+    // A slice that has run out is renewed also when the same vCPU continues
+    // (nothing else runnable on this pCPU): otherwise programTimer arms CNTHP
+    // at a deadline in the past and the pCPU takes the hyp timer IRQ forever
+    // without running the guest, a host hang (found by guests/conformance
+    // 'timer' with 3 vCPUs on 2 pCPUs; regression test in
+    // guests/conformance/hypervisor.test.ts).
+    if (!same || !wasRunning || this.count(cpu) >= Number(BigInt(p.sliceEnd))) p.sliceEnd = A.hex(BigInt(this.count(cpu) + SLICE_COUNTS));
     this.programTimer(cpu);
     this.enter(cpu, vm, vc);
   }
