@@ -3,6 +3,7 @@
 import { expect } from 'vitest';
 import { Machine } from '../machine.js';
 import { Hypervisor, machineRamFor, type HypervisorConfig, type SchedDecision } from './hypervisor.js';
+import { hasPendingFor } from './vgic/vgic.js';
 
 export interface HvRun {
   m: Machine;
@@ -20,11 +21,19 @@ export function hvMachine(cfg: HypervisorConfig, opts: { numCpus?: number; seed?
   m.onDiagnostic = (d) => diagnostics.push(d);
   const hv = new Hypervisor(m, cfg);
   const decisions: SchedDecision[] = [];
-  hv.onSched = (d) => decisions.push(d);
+  hv.onSched = (d) => {
+    decisions.push(d);
+    checkBlockedInvariant(hv);
+  };
   return { m, hv, console: () => Buffer.from(bytes).toString('latin1'), diagnostics, decisions };
 }
 
 /** Invariants over every scheduling decision: a vCPU is never in on two pCPUs; a pCPU runs one vCPU at a time. */
+/** On every decision: a blocked vCPU never has a deliverable interrupt pending (it would have been woken). */
+export function checkBlockedInvariant(hv: Hypervisor): void {
+  for (const vm of hv.s.vms) for (const v of vm.vcpus) if (v.run === 'blocked') expect(hasPendingFor(vm, v.id), `vm${vm.id} vCPU ${v.id} blocked with an interrupt pending`).toBe(false);
+}
+
 export function checkSchedInvariants(ds: SchedDecision[]): void {
   const where = new Map<string, number>();
   const onCpu = new Map<number, string>();
