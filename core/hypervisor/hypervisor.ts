@@ -819,7 +819,11 @@ export class Hypervisor implements HighLevelSoftware, GuestPsciHost, VgicMmioHos
   }
   vmOff(vm: VmState, reset: boolean): void {
     vm.power = reset ? 'reset' : 'off';
-    for (const v of vm.vcpus) v.run = 'off';
+    for (const v of vm.vcpus) {
+      // vCPUs running on other pCPUs are kicked: they trap, find the VM off and leave.
+      if (v.run === 'running' && v.pcpu !== this.cur) this.kick(v.pcpu);
+      v.run = 'off';
+    }
     this.log(`${vm.name}: ${reset ? 'SYSTEM_RESET' : 'SYSTEM_OFF'}`);
     if (this.s.vms.every((x) => x.power !== 'running')) {
       const anyReset = this.s.vms.some((x) => x.power === 'reset');
