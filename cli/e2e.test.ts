@@ -23,7 +23,7 @@ beforeAll(() => {
 
 describe('hvrr binary', () => {
   it('runs the self-test on 2 CPUs: report on stdout, one summary line on stderr, exit 0', () => {
-    const r = hvrr(['run', '--smp', '2']);
+    const r = hvrr(['run', '--guest', 'selftest', '--smp', '2']);
     expect(r.code).toBe(0);
     expect(r.out).toContain('hvrr self-test: cpu1 online');
     expect(r.out).toContain('hvrr self-test: all checks PASS, powering off\n');

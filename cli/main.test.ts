@@ -9,6 +9,7 @@ import { parseCount, parseSeed, parseSize } from './args.js';
 import { DiagnosticFilter, exitCodeFor, formatSummary } from './commands/run.js';
 import { assemble } from '../core/asm/assembler.js';
 import { SELFTEST_PASS_LINE } from '../guests/selftest/index.js';
+import { DIAG_DONE_LINE } from '../guests/diag/index.js';
 import { runCli, Sink } from './testing.js';
 
 
@@ -53,10 +54,11 @@ describe('value parsers', () => {
 });
 
 describe('hvrr run', () => {
-  it('runs the embedded self-test by default: console on stdout, one summary line on stderr, exit 0', async () => {
+  it('runs the diagnostic guest under the hypervisor by default: its report on stdout, one summary line on stderr, exit 0', async () => {
     const r = await cli(['run']);
     expect(r.code).toBe(0);
-    expect(r.out).toContain(SELFTEST_PASS_LINE);
+    expect(r.out).toContain(DIAG_DONE_LINE);
+    expect(r.out).not.toContain('hypercall ABI not available');
     expect(r.out).not.toContain('FAIL');
     const e = errLines(r.err);
     expect(e).toHaveLength(1);
@@ -64,8 +66,8 @@ describe('hvrr run', () => {
   });
 
   it('is deterministic through the CLI with --smp 4 (same console, same trace digest)', async () => {
-    const a = await cli(['run', '--smp', '4', '--seed', '0x1234', '--digest']);
-    const b = await cli(['run', '--smp=4', '--seed=4660', '--digest']);
+    const a = await cli(['run', '--guest', 'selftest', '--smp', '4', '--seed', '0x1234', '--digest']);
+    const b = await cli(['run', '--guest=selftest', '--smp=4', '--seed=4660', '--digest']);
     expect(a.code).toBe(0);
     expect(a.out).toContain('4 CPU(s) present ... PASS');
     expect(b.out).toBe(a.out);
@@ -75,16 +77,25 @@ describe('hvrr run', () => {
   });
 
   it('--max-insns stops the run with exit 0 and says so', async () => {
-    const r = await cli(['run', '--max-insns', '100K']);
+    const r = await cli(['run', '--guest', 'selftest', '--max-insns', '100K']);
     expect(r.code).toBe(0);
     expect(r.err).toMatch(/^hvrr: instruction-limit after 100,000 instructions/);
     expect(r.out).not.toContain(SELFTEST_PASS_LINE);
   });
 
   it('accepts --mem, --quantum, --append', async () => {
-    const r = await cli(['run', '--mem', '64M', '--quantum', '1K', '--append', 'console=ttyAMA0', '--smp', '2']);
+    const r = await cli(['run', '--guest', 'selftest', '--mem', '64M', '--quantum', '1K', '--append', 'console=ttyAMA0', '--smp', '2']);
     expect(r.code).toBe(0);
     expect(r.out).toContain(SELFTEST_PASS_LINE);
+  });
+
+  it('runs the self-test bare-metal with --bare, and refuses --guest with --kernel', async () => {
+    const r = await cli(['run', '--bare', '--guest', 'selftest', '--smp', '2']);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(SELFTEST_PASS_LINE);
+    const bad = await cli(['run', '--guest', 'nosuch']);
+    expect(bad.code).toBe(2);
+    expect(errLines(bad.err)).toHaveLength(1);
   });
 
   it('feeds stdin to the UART and exits with the guest', async () => {

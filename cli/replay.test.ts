@@ -12,10 +12,24 @@ const cli = runCli;
 const dir = mkdtempSync(join(tmpdir(), 'hvrr-replay-cli-'));
 
 describe('hvrr record / replay', () => {
+  it('records the default main job (the diagnostic guest under the hypervisor) and replays it exactly', async () => {
+    const t = join(dir, 'diag.hvrr');
+    const r = await cli(['record', '-o', t]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('diag: all checks done');
+    const p = await cli(['replay', t, '--until', 'exception', '5']);
+    expect(p.code).toBe(0);
+    expect(p.out).toContain('reached exception 5');
+    const e = await cli(['replay', t, '--print', 'uart']);
+    expect(e.code).toBe(0);
+    expect(e.out).toContain('replayed to the end of the recording');
+    expect(e.out).toContain('diag: all checks done');
+  });
+
   const trace = join(dir, 'selftest.hvrr');
 
   it('records the embedded default with snapshots and prints a summary', async () => {
-    const r = await cli(['record', '-o', trace, '--smp', '2', '--mem', '64M', '--seed', '3', '--snapshot-every', '300000']);
+    const r = await cli(['record', 'selftest', '-o', trace, '--smp', '2', '--mem', '64M', '--seed', '3', '--snapshot-every', '300000']);
     expect(r.code).toBe(0);
     expect(r.out).toContain('all checks PASS');
     expect(r.err).toMatch(/hvrr: recorded system-off to .*: [\d,]+ events, [\d,]+ exceptions, [\d,]+ instructions, .* per simulated second/);

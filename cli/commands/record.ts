@@ -6,7 +6,7 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Machine, StopReason } from '../../core/machine.js';
-import { selftestImage } from '../../guests/selftest/index.js';
+import { BUILTIN_GUESTS, DEFAULT_GUEST, builtinImage, isBuiltinGuest } from './guests.js';
 import { TraceWriter, type ImageDigest } from '../../replay/traceFile.js';
 import { Recorder } from '../../replay/recorder.js';
 import { parseArgs, parseCount, parseString, type OptionSpec } from '../args.js';
@@ -19,10 +19,10 @@ import {
   type RunOptions, EXIT_OK,
 } from './run.js';
 
-/** Scenarios `hvrr record` knows by name; the first is the default. */
-export const SCENARIOS: Record<string, { summary: string }> = {
-  selftest: { summary: 'the embedded self-test guest (no download)' },
-};
+/** Scenarios `hvrr record` knows by name: the built-in guests (default first). */
+export const SCENARIOS: Record<string, { summary: string }> = Object.fromEntries(
+  [DEFAULT_GUEST, ...Object.keys(BUILTIN_GUESTS).filter((g) => g !== DEFAULT_GUEST)].map((g) => [g, { summary: BUILTIN_GUESTS[g as keyof typeof BUILTIN_GUESTS].summary }]),
+);
 
 export const DEFAULT_SNAPSHOT_EVERY_TICKS = 100_000_000;
 export const DEFAULT_STATE_HASH_EVERY = 10_000;
@@ -72,12 +72,18 @@ function sha256(bytes: Uint8Array): string {
 /** Digests of every image a run uses, named by role (and path). */
 export function imageDigests(opts: RunOptions): ImageDigest[] {
   const out: ImageDigest[] = [];
-  const add = (role: string, path: string | undefined, builtin?: () => Uint8Array): void => {
-    if (path === undefined && !builtin) return;
-    const bytes = path !== undefined ? readInputFile(role, path) : builtin!();
-    out.push({ name: path !== undefined ? `${role}:${path}` : `${role}:embedded`, sha256: sha256(bytes), size: bytes.length });
+  const add = (role: string, path: string | undefined): void => {
+    if (path === undefined) return;
+    const bytes = readInputFile(role, path);
+    out.push({ name: `${role}:${path}`, sha256: sha256(bytes), size: bytes.length });
   };
-  add('kernel', opts.kernel, selftestImage);
+  if (opts.kernel === undefined) {
+    const g = opts.guest ?? DEFAULT_GUEST;
+    const bytes = builtinImage(g);
+    out.push({ name: `kernel:embedded:${g}`, sha256: sha256(bytes), size: bytes.length });
+  } else {
+    add('kernel', opts.kernel);
+  }
   add('initrd', opts.initrd);
   add('dtb', opts.dtb);
   return out;
@@ -92,13 +98,15 @@ function parseRecordArgs(argv: readonly string[]): { opts: RunOptions; runArgv: 
     throw new UsageError(`unknown scenario '${scenario}' (scenarios: ${Object.keys(SCENARIOS).join(', ')}; or use --kernel FILE)`);
   }
   if (scenario !== null && parsed.options.has('kernel')) throw new UsageError(`give either a scenario or --kernel, not both`);
+  if (scenario !== null && parsed.options.has('guest')) throw new UsageError(`give either a scenario or --guest, not both`);
+  if (scenario !== null && isBuiltinGuest(scenario)) parsed.options.set('guest', scenario);
   const opts = parseRunOptionsFrom(parsed.options);
   if (opts.restore !== undefined) throw new UsageError('--restore cannot be recorded: record from the start (replay can seek with snapshots)');
   return {
     opts,
     runArgv: runArgvOf(parsed.options),
     output: (parsed.options.get('output') as string | undefined) ?? 'run.hvrr',
-    scenario: scenario ?? (opts.kernel === undefined ? 'selftest' : null),
+    scenario: scenario ?? (opts.kernel === undefined ? (opts.guest ?? DEFAULT_GUEST) : null),
     snapshotEvery: (parsed.options.get('snapshot-every') as number | undefined) ?? DEFAULT_SNAPSHOT_EVERY_TICKS,
     hashEvery: (parsed.options.get('state-hash-every') as number | undefined) ?? DEFAULT_STATE_HASH_EVERY,
     help: parsed.help,

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { formatEvent } from '../../core/trace/events.js';
 import type { Machine } from '../../core/machine.js';
-import { selftestImage } from '../../guests/selftest/index.js';
+import { builtinImage, isBuiltinGuest } from './guests.js';
 import { Replayer, type ReplayTarget, type ReplayResult } from '../../replay/replayer.js';
 import { TraceFormatError, TraceReader } from '../../replay/traceFile.js';
 import { saveFull, writeSnapshotFile, SnapshotError } from '../../snapshots/index.js';
@@ -73,10 +73,12 @@ function checkImages(reader: TraceReader): void {
     const sep = img.name.indexOf(':');
     const role = img.name.slice(0, sep);
     const where = img.name.slice(sep + 1);
-    const bytes = where === 'embedded' ? selftestImage() : readInputFile(role, where);
+    const builtin = where.startsWith('embedded:') ? where.slice('embedded:'.length) : null;
+    if (builtin !== null && !isBuiltinGuest(builtin)) throw new CliError(`the recording used a built-in guest '${builtin}' this hvrr does not have`);
+    const bytes = builtin !== null && isBuiltinGuest(builtin) ? builtinImage(builtin) : readInputFile(role, where);
     const digest = sha256(bytes);
     if (digest !== img.sha256) {
-      throw new CliError(`${role} ${where === 'embedded' ? '(embedded)' : `'${where}'`} does not match the recording: sha256 ${digest.slice(0, 16)}…, recorded ${img.sha256.slice(0, 16)}…`);
+      throw new CliError(`${role} ${builtin !== null ? `(built-in ${builtin})` : `'${where}'`} does not match the recording: sha256 ${digest.slice(0, 16)}…, recorded ${img.sha256.slice(0, 16)}…`);
     }
   }
 }

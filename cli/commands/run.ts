@@ -13,7 +13,8 @@ import { ImageError } from '../../core/firmware/loader.js';
 import { readFdtHeader } from '../../core/fdt/reader.js';
 import { FdtError } from '../../core/fdt/tree.js';
 import { MAX_CPUS, RAM_HOST_BASE, WASM_PAGE_BYTES } from '../../core/cpu/layout.js';
-import { selftestImage } from '../../guests/selftest/index.js';
+import { BUILTIN_GUESTS, DEFAULT_GUEST, builtinImage, isBuiltinGuest, type BuiltinGuest } from './guests.js';
+import { attachMonitor } from '../../core/hypervisor/monitor/attach.js';
 import { Hypervisor, machineRamFor, type HypervisorConfig } from '../../core/hypervisor/hypervisor.js';
 import { parseArgs, parseCount, parseIntRange, parseSeed, parseSize, parseString, type OptionSpec } from '../args.js';
 import { CliError, UsageError } from '../errors.js';
@@ -60,6 +61,8 @@ export interface RunOptions {
   quantum?: number;
   digest: boolean;
   restore?: string;
+  /** Built-in guest to boot when no kernel file is given. */
+  guest?: BuiltinGuest;
   /** Bare-metal mode: the kernel runs at EL1 with the firmware stand-in at EL2/EL3, no hypervisor. */
   bare?: boolean;
   /** Under the hypervisor: VMs running the same kernel (default 1). */
@@ -69,7 +72,8 @@ export interface RunOptions {
 }
 
 export const RUN_OPTIONS: readonly OptionSpec[] = [
-  { name: 'kernel', value: 'FILE', help: 'kernel: arm64 Image, AArch64 ELF or raw binary\n(default: the embedded self-test guest)', parse: parseString },
+  { name: 'kernel', value: 'FILE', help: 'kernel: arm64 Image, AArch64 ELF or raw binary\n(default: the built-in guest named by --guest)', parse: parseString },
+  { name: 'guest', value: 'NAME', help: `built-in guest when no --kernel is given: ${Object.keys(BUILTIN_GUESTS).join(', ')}\n(default ${DEFAULT_GUEST})`, parse: parseGuest },
   { name: 'initrd', value: 'FILE', help: 'initial ramdisk (not with an ELF kernel)', parse: parseString },
   { name: 'append', value: 'STR', help: 'kernel command line (/chosen/bootargs)', parse: parseString },
   { name: 'dtb', value: 'FILE', help: 'device tree blob to use instead of the generated one', parse: parseString },
@@ -84,6 +88,11 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   { name: 'pcpus', value: 'N', help: `under the hypervisor: physical CPUs, 1..${MAX_CPUS}\n(default: one per vCPU, i.e. --smp; vCPUs share pCPUs round-robin)`, parse: (r, o) => parseIntRange(r, o, 1, MAX_CPUS) },
   { name: 'restore', value: 'SNAP', help: 'continue from a full snapshot file (hvrr replay --snapshot);\nthe snapshot fixes CPUs, RAM, seed and quantum', parse: parseString },
 ];
+
+function parseGuest(raw: string, option: string): BuiltinGuest {
+  if (!isBuiltinGuest(raw)) throw new UsageError(`${option}: unknown built-in guest '${raw}' (guests: ${Object.keys(BUILTIN_GUESTS).join(', ')})`);
+  return raw;
+}
 
 function parseMem(raw: string, option: string): number {
   const v = parseSize(raw, option);
@@ -112,6 +121,7 @@ export function parseRunOptionsFrom(o: Map<string, unknown>): RunOptions {
     quantum: o.get('quantum') as number | undefined,
     digest: o.get('digest') === true,
     restore: o.get('restore') as string | undefined,
+    guest: o.get('guest') as BuiltinGuest | undefined,
     bare: o.get('bare') === true,
     vms: o.get('vms') as number | undefined,
     pcpus: o.get('pcpus') as number | undefined,
@@ -136,7 +146,8 @@ export function readInputFile(what: string, path: string): Uint8Array {
 
 /** Builds the machine and loads the images; every failure is a CliError. */
 export function prepareMachine(opts: RunOptions): Machine {
-  const kernel = opts.kernel !== undefined ? readInputFile('kernel', opts.kernel) : selftestImage();
+  if (opts.kernel !== undefined && opts.guest !== undefined) throw new UsageError('give either --kernel or --guest, not both');
+  const kernel = opts.kernel !== undefined ? readInputFile('kernel', opts.kernel) : builtinImage(opts.guest ?? DEFAULT_GUEST);
   const initrd = opts.initrd !== undefined ? readInputFile('initrd', opts.initrd) : undefined;
   const dtb = opts.dtb !== undefined ? readInputFile('device tree', opts.dtb) : undefined;
   if (dtb && opts.dtb !== undefined) {
@@ -174,7 +185,9 @@ export function prepareMachine(opts: RunOptions): Machine {
     throw new CliError(`cannot build the machine: ${msg}`);
   }
   try {
-    if (hvConfig) new Hypervisor(m, hvConfig);
+    // Under the hypervisor the EL2 UART monitor is available: a guest's PAUSE
+    // hypercall or Ctrl-A m on the console enters it.
+    if (hvConfig) attachMonitor(new Hypervisor(m, hvConfig));
     else bootKernel(m, { kernel, ...(initrd ? { initrd } : {}), ...(dtb ? { dtb } : {}), ...(bootargs !== undefined ? { bootargs } : {}) });
   } catch (e) {
     if (e instanceof ImageError || e instanceof FdtError) {
@@ -237,7 +250,9 @@ export class ConsoleInput {
             this.quit = true; // Ctrl-A x
             continue;
           }
-          if (b !== CTRL_A) continue;
+          // Ctrl-A Ctrl-A sends one Ctrl-A; Ctrl-A <other> sends both bytes
+          // (Ctrl-A m is the EL2 monitor's escape and must reach the UART).
+          if (b !== CTRL_A) this.pending.push(CTRL_A);
         } else if (b === CTRL_A) {
           this.sawCtrlA = true;
           continue;
@@ -371,14 +386,17 @@ export async function runMachine(m: Machine, opts: { maxInsns?: number }, io: Cl
 
 export const runCommand: Command = {
   name: 'run',
-  summary: 'boot a kernel (or the built-in self-test) with the console on stdin/stdout',
+  summary: 'boot a kernel (or a built-in guest) with the console on stdin/stdout',
   usage: 'run [options]',
   options: RUN_OPTIONS,
-  details: `Without --kernel, runs the embedded self-test guest: a bare-metal EL1 program
-that checks the MMU, exceptions, GICv3 + timer and PSCI (SMP with --smp N)
-and powers off. The guest's UART is stdout; stdin feeds its UART input (a
-terminal is put in raw mode: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A).
-A summary line goes to stderr at the end.
+  details: `Without --kernel, runs a built-in guest (--guest; default: the diagnostic
+guest, which exercises every hypercall of the hypervisor, takes and reports
+its own exceptions and triggers the traps; 'selftest' checks the machine).
+By default the guest runs as a VM under the hvrr hypervisor; --bare runs it
+directly at EL1. The guest's UART is stdout; stdin feeds its UART input (a
+terminal is put in raw mode: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A,
+Ctrl-A m enters the EL2 monitor under the hypervisor). A summary line goes
+to stderr at the end.
 
 Exit status:
   0    guest powered off (PSCI SYSTEM_OFF), or --max-insns reached

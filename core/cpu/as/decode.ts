@@ -17,6 +17,8 @@ import { ST_FEATURES, FEAT_LSE, FEAT_CRC32 } from "../layout";
 }
 
 export function decode(insn: u32): u32 {
+  // UDF #imm16: permanently UNDEFINED by the architecture (not a gap in hvrr).
+  if ((insn >> 16) == 0) return r(O.OP_UDF);
   const op0 = (insn >> 25) & 15;
   if ((op0 & 14) == 8) return decodeDpImm(insn);
   if ((op0 & 14) == 10) return decodeBranchSys(insn);

@@ -585,6 +585,7 @@ function bitfield(insn: u32): void {
     }
     case O.OP_BRK: syncException(EC_BRK, (insn >> 5) & 0xffff, ipc); return;
     case O.OP_HLT: undefinedInsn(false); return; // halting debug disabled: UNDEFINED
+    case O.OP_UDF: undefinedInsn(false); return; // architecturally UNDEFINED: not logged as a gap
     case O.OP_HINT:
       switch (aux) {
         case 2: wfx(true); return; // WFE

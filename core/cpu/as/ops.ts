@@ -127,4 +127,5 @@ export const OP_SIMD_SC_PAIR: u32 = 123;
 export const OP_SIMD_SC_SHIFT: u32 = 124;
 export const OP_SIMD_LDST_SINGLE: u32 = 125;
 export const OP_SIMD_ELEM: u32 = 126;
-export const OP_COUNT: u32 = 127;
+export const OP_UDF: u32 = 127;
+export const OP_COUNT: u32 = 128;

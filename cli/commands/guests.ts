@@ -1,0 +1,19 @@
+// The guests built into hvrr (no download needed), by name.
+import { diagImage } from '../../guests/diag/index.js';
+import { selftestImage } from '../../guests/selftest/index.js';
+
+export const BUILTIN_GUESTS = {
+  diag: { summary: 'the diagnostic guest: every hypercall, its own exceptions, the traps (default)', image: () => diagImage() },
+  selftest: { summary: 'the machine self-test: MMU, exceptions, GICv3 + timer, PSCI SMP, exclusives', image: () => selftestImage() },
+} as const;
+
+export type BuiltinGuest = keyof typeof BUILTIN_GUESTS;
+export const DEFAULT_GUEST: BuiltinGuest = 'diag';
+
+export function isBuiltinGuest(name: string): name is BuiltinGuest {
+  return Object.prototype.hasOwnProperty.call(BUILTIN_GUESTS, name);
+}
+
+export function builtinImage(name: BuiltinGuest): Uint8Array {
+  return BUILTIN_GUESTS[name].image();
+}
