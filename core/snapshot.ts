@@ -90,6 +90,8 @@ export function restoreMachine(m: Machine, s: MachineSnapshot): void {
   const names = m.componentNames();
   const missing = names.filter((n) => !(n in s.components));
   if (missing.length) throw new Error(`snapshot lacks component state: ${missing.join(', ')}`);
+  const extra = Object.keys(s.components).filter((n) => !names.includes(n)).sort();
+  if (extra.length) throw new Error(`snapshot carries component state this machine lacks: ${extra.join(', ')}`);
   const core = m.core;
   core.bytes.set(s.ram, L.RAM_HOST_BASE);
   core.bytes.set(s.secureRam, L.SECURE_RAM_HOST_BASE);

@@ -3,6 +3,7 @@
 // memory and device state, so no images are needed.
 import { Machine } from '../../core/machine.js';
 import { Hypervisor } from '../../core/hypervisor/hypervisor.js';
+import { attachMonitor } from '../../core/hypervisor/monitor/attach.js';
 import { readMeta, readSnapshotFile, restoreInto, SnapshotError } from '../../snapshots/index.js';
 import { CliError } from '../errors.js';
 
@@ -18,20 +19,26 @@ export function machineFromSnapshot(path: string): Machine {
       numCpus: c.numCpus, ramBytes: c.ramBytes, seed: BigInt(c.seed), quantumTicks: c.quantumTicks,
       rtcEpochSeconds: c.rtcEpochSeconds, lse: c.lse, traceVerbosity: c.traceVerbosity,
     });
-    // A run under the hypervisor carries its state as component 'hypervisor':
-    // attach one (it takes EL2) and let the snapshot fill it in; a bare-metal
-    // snapshot lacks that component, so it is restored into a plain machine.
-    const m = build();
-    new Hypervisor(m, null);
-    try {
-      restoreInto(m, bytes);
-      return m;
-    } catch (e) {
-      if (!(e instanceof SnapshotError) || !/lacks component state: hypervisor/.test(e.message)) throw e;
+    // The snapshot names the components it carries (hypervisor, its monitor);
+    // build the machine that has exactly those: try the richest set first.
+    const setups: Array<(m: Machine) => void> = [
+      (m) => void attachMonitor(new Hypervisor(m, null)),
+      (m) => void new Hypervisor(m, null),
+      () => {},
+    ];
+    let last: unknown;
+    for (const setup of setups) {
+      const m = build();
+      setup(m);
+      try {
+        restoreInto(m, bytes);
+        return m;
+      } catch (e) {
+        if (!(e instanceof SnapshotError) || !/component state/.test(e.message)) throw e;
+        last = e;
+      }
     }
-    const bare = build();
-    restoreInto(bare, bytes);
-    return bare;
+    throw last;
   } catch (e) {
     if (e instanceof SnapshotError) throw new CliError(`snapshot '${path}': ${e.message}`);
     if (e instanceof CliError) throw e;
