@@ -98,6 +98,19 @@ describe('hvrr run', () => {
     expect(errLines(bad.err)).toHaveLength(1);
   });
 
+  it('the EL2 monitor works from the console: Ctrl-A m, commands, resume', async () => {
+    const stdin = new PassThrough();
+    stdin.write('\x01m');
+    stdin.end('help\nvms\nregs 0 0\nresume\n');
+    const r = await cli(['run'], { stdin });
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/monitor/i);
+    expect(r.out).toMatch(/resume/);
+    expect(r.out).toMatch(/vm ?0/i);
+    expect(r.out).toMatch(/x0\s*[=:]/i);
+    expect(r.out).toContain(DIAG_DONE_LINE);
+  });
+
   it('feeds stdin to the UART and exits with the guest', async () => {
     // Echo guest: prints each received byte in brackets, powers off on 'q'.
     const { bytes } = assemble(`

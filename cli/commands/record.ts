@@ -186,6 +186,9 @@ async function recordLoop(m: Machine, rec: Recorder, maxInsns: number | undefine
   const limit = maxInsns ?? Number.MAX_SAFE_INTEGER;
   let lastProgress = t0;
   try {
+    // Console input already waiting when the run starts enters at the first
+    // window boundary (tick 0), before the first slice runs.
+    await new Promise((resolve) => setImmediate(resolve));
     for (;;) {
       if (input.pending.length > 0) {
         rec.queueInput(input.pending);

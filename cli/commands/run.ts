@@ -349,6 +349,9 @@ export async function runMachine(m: Machine, opts: { maxInsns?: number }, io: Cl
   let nextRxTick = 0;
   let end: RunEnd | null = null;
   try {
+    // Console input already waiting when the run starts enters at the first
+    // window boundary (tick 0), before the first slice runs.
+    await new Promise((resolve) => setImmediate(resolve));
     for (;;) {
       if (input.pending.length > 0) {
         for (const b of input.pending) {
