@@ -6,11 +6,8 @@
 //   HVRR_DIFF_FP_SEED       seed (default 0xf10a7)
 //   HVRR_DIFF_FP_CPU        QEMU CPU model (default cortex-a57)
 import { describe, it, expect } from 'vitest';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { hasQemu, QEMU_BIN, QEMU_CPU, qemuArgs, buildProgram, runHvrr, compareOutputs } from './harness.js';
+import { hasQemu, buildProgram, runHvrr, compareOutputs } from './harness.js';
+import { runQemuImage } from '../../scripts/qemu.js';
 import { describeSequence } from './campaign.js';
 import { fpSequence } from './fp-generator.js';
 
@@ -20,29 +17,8 @@ const seed = Number(process.env.HVRR_DIFF_FP_SEED ?? 0xf10a7);
 const cpu = process.env.HVRR_DIFF_FP_CPU ?? 'cortex-a57';
 const BATCH = 500;
 
-async function runQemuCpu(bytes: Uint8Array): Promise<{ output: string; stop: string }> {
-  const dir = mkdtempSync(join(tmpdir(), 'hvrr-fpdiff-'));
-  const path = join(dir, 'prog.bin'), out = join(dir, 'uart.txt');
-  writeFileSync(path, bytes);
-  try {
-    return await new Promise((resolve, reject) => {
-      const args = qemuArgs(path, `file:${out}`).map((a) => (a === QEMU_CPU ? cpu : a));
-      const p = spawn(QEMU_BIN, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-      let err = '';
-      let timedOut = false;
-      const timer = setTimeout(() => { timedOut = true; p.kill('SIGKILL'); }, 120_000);
-      p.stderr.on('data', (c: Buffer) => (err += c.toString()));
-      p.on('error', (e) => { clearTimeout(timer); reject(e); });
-      p.on('close', (code) => {
-        clearTimeout(timer);
-        let output = '';
-        try { output = readFileSync(out, 'latin1'); } catch { /* reported through missing blocks */ }
-        resolve({ output, stop: timedOut ? 'timeout' : code === 0 ? 'system-off' : `exit ${code}: ${err.trim()}` });
-      });
-    });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+function runQemuCpu(bytes: Uint8Array): Promise<{ output: string; stop: string }> {
+  return runQemuImage(bytes, { cpu, timeoutMs: 120_000 });
 }
 
 describe.skipIf(!qemu)('differential: FP/SIMD, hvrr vs QEMU TCG', () => {

@@ -18,10 +18,7 @@
 // x28 = scratch + 512 (constant); x29 = record pointer; x30 = link; SP_EL1 is
 // the handler stack. The dump prints x0..x27, NZCV, a digest of the scratch
 // area, the exception count and up to 4 exception records.
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { qemuVirtArgs, runQemuImage } from '../../scripts/qemu.js';
 import { assemble } from '../../core/asm/assembler.js';
 import { Machine } from '../../core/machine.js';
 import { bootKernel } from '../../core/firmware/boot.js';
@@ -33,26 +30,13 @@ export const SCRATCH_BYTES = 1024;
 export const MAX_EXC_RECORDS = 4;
 /** Generated sequences may only name these general registers as data. */
 export const NUM_DATA_REGS = 25;
-export const QEMU_BIN = 'qemu-system-aarch64';
+export { QEMU_BIN, hasQemu } from '../../scripts/qemu.js';
 /** cortex-a76: ARMv8.2 with LSE and CRC32 (QEMU's cortex-a57 lacks LSE). */
 export const QEMU_CPU = 'cortex-a76';
 
 /** QEMU command line; the UART goes to `serial` ('stdio' or 'file:<path>'). */
 export function qemuArgs(kernelPath: string, serial = 'stdio'): string[] {
-  return [
-    '-M', 'virt,gic-version=3', '-cpu', QEMU_CPU, '-smp', '1', '-m', '256M',
-    '-accel', 'tcg', '-display', 'none', '-monitor', 'none', '-serial', serial,
-    '-nodefaults', '-no-reboot', '-kernel', kernelPath,
-  ];
-}
-
-export function hasQemu(): boolean {
-  try {
-    const r = spawnSync(QEMU_BIN, ['--version'], { encoding: 'utf8' });
-    return r.status === 0;
-  } catch {
-    return false;
-  }
+  return qemuVirtArgs(kernelPath, serial, { cpu: QEMU_CPU });
 }
 
 const PROLOGUE = `
@@ -319,40 +303,7 @@ export function runHvrr(bytes: Uint8Array, numSeqs: number): { output: string; s
 }
 
 export async function runQemu(bytes: Uint8Array, timeoutMs = 60_000): Promise<{ output: string; stop: string }> {
-  const dir = mkdtempSync(join(tmpdir(), 'hvrr-diff-'));
-  const path = join(dir, 'prog.bin');
-  const outPath = join(dir, 'uart.txt');
-  writeFileSync(path, bytes);
-  try {
-    // The UART goes to a file, not a pipe: hvrr runs synchronously in this
-    // process meanwhile and would leave a pipe undrained, stalling QEMU.
-    return await new Promise((resolve, reject) => {
-      const p = spawn(QEMU_BIN, qemuArgs(path, `file:${outPath}`), { stdio: ['ignore', 'ignore', 'pipe'] });
-      let err = '';
-      let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        p.kill('SIGKILL');
-      }, timeoutMs);
-      p.stderr.on('data', (c: Buffer) => (err += c.toString()));
-      p.on('error', (e) => {
-        clearTimeout(timer);
-        reject(e);
-      });
-      p.on('close', (code) => {
-        clearTimeout(timer);
-        let output = '';
-        try {
-          output = readFileSync(outPath, 'latin1');
-        } catch {
-          // no output file: reported through the stop reason / missing blocks
-        }
-        resolve({ output, stop: timedOut ? 'timeout' : code === 0 ? 'system-off' : `exit ${code}: ${err.trim()}` });
-      });
-    });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  return runQemuImage(bytes, { cpu: QEMU_CPU, timeoutMs });
 }
 
 /** Parsed output: one block of lines per sequence id. */
