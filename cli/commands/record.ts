@@ -5,17 +5,15 @@ import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { Machine, StopReason } from '../../core/machine.js';
 import { BUILTIN_GUESTS, DEFAULT_GUEST, builtinImage, isBuiltinGuest } from './guests.js';
 import { TraceWriter, type ImageDigest } from '../../replay/traceFile.js';
 import { Recorder } from '../../replay/recorder.js';
 import { parseArgs, parseCount, parseString, type OptionSpec } from '../args.js';
 import { CliError, UsageError } from '../errors.js';
 import { helpFor } from '../help.js';
-import type { CliIO } from '../io.js';
 import type { Command } from './command.js';
 import {
-  RUN_OPTIONS, ConsoleBuffer, ConsoleInput, DiagnosticFilter, exitCodeFor, parseRunOptions, parseRunOptionsFrom, prepareMachine, readInputFile,
+  RUN_OPTIONS, exitCodeFor, parseRunOptions, parseRunOptionsFrom, prepareMachine, readInputFile, runMachine, type RunEnd,
   type RunOptions, EXIT_OK,
 } from './run.js';
 
@@ -26,7 +24,6 @@ export const SCENARIOS: Record<string, { summary: string }> = Object.fromEntries
 
 export const DEFAULT_SNAPSHOT_EVERY_TICKS = 100_000_000;
 export const DEFAULT_STATE_HASH_EVERY = 10_000;
-const SLICE_INSTRUCTIONS = 2_000_000;
 
 const OPTIONS: readonly OptionSpec[] = [
   { name: 'output', value: 'FILE', help: 'trace file to write (also -o; default run.hvrr)', parse: parseString },
@@ -151,9 +148,20 @@ Exit status as for 'hvrr run'.`,
     }
     const rec = new Recorder(m, writer, { stateHashEvery: a.hashEvery, snapshotEveryTicks: a.snapshotEvery });
     const t0 = performance.now();
-    let end: StopReason | { kind: 'interrupted' };
+    let end: RunEnd;
     try {
-      end = await recordLoop(m, rec, a.opts.maxInsns, io, t0);
+      let lastProgress = t0;
+      end = await runMachine(m, {
+        ...(a.opts.maxInsns !== undefined ? { maxInsns: a.opts.maxInsns } : {}),
+        feed: (bytes) => rec.queueInput(bytes),
+        held: () => rec.pendingInput,
+        afterSlice: () => {
+          const now = performance.now();
+          if (now - lastProgress < 1000) return;
+          lastProgress = now;
+          io.stderr.write(`hvrr record: ${(m.nowTick / 1e9).toFixed(3)} s virtual, ${m.instructions.toLocaleString('en-US')} instructions, ${rec.stats.events.toLocaleString('en-US')} events, ${(m.instructions / ((now - t0) / 1000) / 1e6).toFixed(1)} MIPS\n`);
+        },
+      }, io);
     } finally {
       rec.finish();
     }
@@ -170,53 +178,5 @@ Exit status as for 'hvrr run'.`,
     return exitCodeFor(end);
   },
 };
-
-async function recordLoop(m: Machine, rec: Recorder, maxInsns: number | undefined, io: CliIO, t0: number): Promise<StopReason | { kind: 'interrupted' }> {
-  const out = new ConsoleBuffer(io.stdout);
-  const diags = new DiagnosticFilter((line) => {
-    out.flush();
-    io.stderr.write(line + '\n');
-  });
-  m.onConsole = (b) => out.push(b);
-  m.onDiagnostic = (msg) => diags.report(msg);
-  const raw = io.stdin?.isTTY === true && typeof io.stdin.setRawMode === 'function';
-  const input = new ConsoleInput(io.stdin, raw);
-  const onSigint = (): void => input.interrupt();
-  if (io.handleSignals) process.on('SIGINT', onSigint);
-  const limit = maxInsns ?? Number.MAX_SAFE_INTEGER;
-  let lastProgress = t0;
-  try {
-    // Console input already waiting when the run starts enters at the first
-    // window boundary (tick 0), before the first slice runs.
-    await new Promise((resolve) => setImmediate(resolve));
-    for (;;) {
-      if (input.pending.length > 0) {
-        rec.queueInput(input.pending);
-        input.pending = [];
-      }
-      if (input.quit) return { kind: 'interrupted' };
-      const r = m.run(Math.min(limit, m.instructions + SLICE_INSTRUCTIONS));
-      out.flush();
-      const now = performance.now();
-      if (now - lastProgress > 1000) {
-        lastProgress = now;
-        io.stderr.write(`hvrr record: ${(m.nowTick / 1e9).toFixed(3)} s virtual, ${m.instructions.toLocaleString('en-US')} instructions, ${rec.stats.events.toLocaleString('en-US')} events, ${(m.instructions / ((now - t0) / 1000) / 1e6).toFixed(1)} MIPS\n`);
-      }
-      if (r.kind === 'instruction-limit' && m.instructions < limit) {
-        await new Promise((resolve) => setImmediate(resolve));
-        continue;
-      }
-      if (r.kind === 'idle' && (rec.pendingInput > 0 || (!input.ended && !input.quit))) {
-        if (rec.pendingInput === 0) await input.waitForInput();
-        continue;
-      }
-      return r;
-    }
-  } finally {
-    out.flush();
-    input.close();
-    if (io.handleSignals) process.off('SIGINT', onSigint);
-  }
-}
 
 export const HVRR_VERSION = '0.1.0';

@@ -332,8 +332,18 @@ export function formatSummary(end: RunEnd, instructions: number, ticks: number, 
   return `hvrr: ${what} after ${instructions.toLocaleString('en-US')} instructions, ${(ticks / 1e9).toFixed(6)} s virtual, ${wallSeconds.toFixed(2)} s wall, ${mips.toFixed(1)} MIPS`;
 }
 
+/** How a caller (run, record) takes part in the console loop. */
+export interface RunLoopHooks {
+  /** Put console bytes into the machine (default: UART RX events RX_SPACING_TICKS apart). */
+  feed?: (bytes: number[]) => void;
+  /** Bytes `feed` accepted that are not inside the machine yet (held back by flow control). */
+  held?: () => number;
+  /** Called after every slice (progress lines). */
+  afterSlice?: () => void;
+}
+
 /** Runs a prepared machine with console I/O; returns how it ended. */
-export async function runMachine(m: Machine, opts: { maxInsns?: number }, io: CliIO): Promise<RunEnd> {
+export async function runMachine(m: Machine, opts: { maxInsns?: number } & RunLoopHooks, io: CliIO): Promise<RunEnd> {
   const out = new ConsoleBuffer(io.stdout);
   const diags = new DiagnosticFilter((line) => {
     out.flush();
@@ -347,44 +357,58 @@ export async function runMachine(m: Machine, opts: { maxInsns?: number }, io: Cl
   if (io.handleSignals) process.on('SIGINT', onSigint);
   const limit = opts.maxInsns ?? Number.MAX_SAFE_INTEGER;
   let nextRxTick = 0;
-  let end: RunEnd | null = null;
+  const feed = opts.feed ?? ((bytes: number[]): void => {
+    for (const b of bytes) {
+      nextRxTick = Math.max(nextRxTick + RX_SPACING_TICKS, m.nowTick);
+      m.scheduleUartRx(nextRxTick, b);
+    }
+  });
+  const held = opts.held ?? ((): number => 0);
+  let heldIdleTick = -1;
+  let end: RunEnd;
   try {
     // Console input already waiting when the run starts enters at the first
     // window boundary (tick 0), before the first slice runs.
-    await new Promise((resolve) => setImmediate(resolve));
+    await nextMacrotask();
     for (;;) {
       if (input.pending.length > 0) {
-        for (const b of input.pending) {
-          nextRxTick = Math.max(nextRxTick + RX_SPACING_TICKS, m.nowTick);
-          m.scheduleUartRx(nextRxTick, b);
-        }
+        feed(input.pending);
         input.pending = [];
       }
-      const reason = m.run(Math.min(limit, m.instructions + SLICE_INSTRUCTIONS));
-      out.flush();
-      if (reason.kind === 'idle' && !input.ended && !input.quit) {
-        // Everything waits for the outside world: wait for console input.
-        await input.waitForInput();
-        if (input.pending.length > 0) continue; // idle is not final: feed the input and go on
-      }
-      if (reason.kind !== 'instruction-limit' || m.instructions >= limit) {
-        end = reason;
-        break;
-      }
-      await nextMacrotask();
       if (input.quit) {
         end = { kind: 'interrupted' };
         break;
       }
+      const reason = m.run(Math.min(limit, m.instructions + SLICE_INSTRUCTIONS));
+      out.flush();
+      opts.afterSlice?.();
+      if (reason.kind === 'instruction-limit' && m.instructions < limit) {
+        await nextMacrotask();
+        continue;
+      }
+      if (reason.kind === 'idle' && !input.quit) {
+        // Input held back by flow control gets one more window boundary to
+        // enter; if the machine stays idle on it, the guest is not reading.
+        if (held() > 0 && heldIdleTick !== m.nowTick) {
+          heldIdleTick = m.nowTick;
+          continue;
+        }
+        if (!input.ended) {
+          // Everything waits for the outside world: wait for console input.
+          await input.waitForInput();
+          if (input.pending.length > 0) continue; // idle is not final: feed the input and go on
+        }
+      }
+      end = input.quit && reason.kind === 'idle' ? { kind: 'interrupted' } : reason;
+      break;
     }
-    if (input.quit && end?.kind === 'idle') end = { kind: 'interrupted' };
   } finally {
     out.flush();
     input.close();
     if (io.handleSignals) process.off('SIGINT', onSigint);
   }
   for (const line of diags.summary()) io.stderr.write(line + '\n');
-  return end!;
+  return end;
 }
 
 export const runCommand: Command = {
