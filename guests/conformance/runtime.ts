@@ -32,6 +32,7 @@
 // clears the word. Every wait has a timeout (one second of the
 // generic counter), so a broken platform prints FAIL instead of hanging.
 import { PRINT_NUMBERS_ASM } from '../lib/print.js';
+import { mmuOnAsm } from '../lib/mmu.js';
 
 export const LOAD_ADDRESS = 0x4008_0000n;
 
@@ -101,8 +102,6 @@ export const DESC = {
 } as const;
 const DEVICE_BLOCK_1G = AF | PXN | UXN | 1n;
 const NORMAL_BLOCK_2M = 0x4000_0000n | AF | SH_INNER | (1n << 2n) | 1n;
-const MAIR = 0xff00n;
-const TCR = 25n | (1n << 8n) | (1n << 10n) | (3n << 12n) | (1n << 23n) | (2n << 32n);
 
 /** String/label helpers a suite builds its code with. */
 export class Asm {
@@ -302,25 +301,7 @@ cpu_setup:
     lsl x2, x2, #13
     add x1, x1, x2
     mov sp, x1
-    ldr x1, =vectors
-    msr vbar_el1, x1
-    ldr x1, =${hex(MAIR)}
-    msr mair_el1, x1
-    ldr x1, =${hex(TCR)}
-    msr tcr_el1, x1
-    ldr x1, =l1_table
-    msr ttbr0_el1, x1
-    isb
-    tlbi vmalle1
-    dsb nsh
-    isb
-    mrs x1, sctlr_el1
-    orr x1, x1, #1                  // M
-    orr x1, x1, #4                  // C
-    orr x1, x1, #0x1000             // I
-    msr sctlr_el1, x1
-    isb
-    ret
+${mmuOnAsm('x1')}    ret
 
 build_tables:
     ldr x0, =l1_table

@@ -22,6 +22,7 @@
 // Everything is deterministic: no input is read, and the only asynchronous
 // events are the guest's own timer interrupts.
 import { PRINT_NUMBERS_ASM } from '../lib/print.js';
+import { mmuOnAsm } from '../lib/mmu.js';
 
 /** Where the raw image is loaded (RAM base + KERNEL64_LOAD_ADDR). */
 export const SELFTEST_LOAD_ADDRESS = 0x4008_0000n;
@@ -73,10 +74,7 @@ const ATTR_NORMAL = 1n << 2n; // MAIR attr1 = Normal WB RW-allocate
 const BLOCK = 1n;
 const DEVICE_BLOCK_1G = AF | ATTR_DEVICE | PXN | UXN | BLOCK;
 const NORMAL_BLOCK_2M = 0x4000_0000n | AF | SH_INNER | ATTR_NORMAL | BLOCK;
-const MAIR = 0xff00n;
-// TCR_EL1: T0SZ=25 (39-bit VA, walk starts at level 1), IRGN0/ORGN0 = WBWA,
-// SH0 = inner shareable, TG0 = 4 KB, EPD1 = 1 (no TTBR1 walks), IPS = 40 bits.
-const TCR = 25n | (1n << 8n) | (1n << 10n) | (3n << 12n) | (1n << 23n) | (2n << 32n);
+// MAIR_EL1/TCR_EL1 for this identity map: guests/lib/mmu.ts.
 
 export interface SelftestSourceOptions {
   /** Override the checksum the guest expects (tests use a wrong one to exercise the FAIL path). */
@@ -569,25 +567,7 @@ build_tables:
     ret
 
 mmu_on:
-    ldr x0, =vectors
-    msr vbar_el1, x0
-    ldr x0, =${hex(MAIR)}
-    msr mair_el1, x0
-    ldr x0, =${hex(TCR)}
-    msr tcr_el1, x0
-    ldr x0, =l1_table
-    msr ttbr0_el1, x0
-    isb
-    tlbi vmalle1
-    dsb nsh
-    isb
-    mrs x0, sctlr_el1
-    orr x0, x0, #1                  // M
-    orr x0, x0, #4                  // C
-    orr x0, x0, #0x1000             // I
-    msr sctlr_el1, x0
-    isb
-    ret
+${mmuOnAsm('x0')}    ret
 
 // ---- console ----
 putc:                               // w0 = byte; clobbers x1, x2
