@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Machine } from './machine.js';
 import { bootKernel } from './firmware/boot.js';
 import { selftestImage, SELFTEST_PASS_LINE } from '../guests/selftest/index.js';
+import { assemble } from './asm/assembler.js';
 
 function boot(numCpus: number, quantumTicks?: number): { m: Machine; out: () => string } {
   const m = new Machine({ numCpus, ramBytes: 64 << 20, seed: 9n, quantumTicks });
@@ -43,5 +44,28 @@ describe('machine run loop', () => {
     expect(m.run(50_000_000).kind).toBe('system-off');
     // A stopped machine stays stopped; an idle one would have returned 'idle' and could go on.
     expect(m.stopped?.kind).toBe('system-off');
+  });
+
+  it('UDF #0 (encoding 0) is UNDEFINED without being reported as an unimplemented encoding', () => {
+    const m = new Machine({ numCpus: 1, ramBytes: 16 << 20, seed: 1n });
+    const diags: string[] = [];
+    m.onDiagnostic = (d) => diags.push(d);
+    const src = `adr x0, v
+  msr vbar_el1, x0
+  .inst 0
+  ldr x0, =0x84000008
+  hvc #0
+  .align 11
+v: .skip 0x200
+  mrs x1, elr_el1
+  add x1, x1, #4
+  msr elr_el1, x1
+  eret
+`;
+    bootKernel(m, { kernel: assemble(src, { baseAddress: 0x40080000n }).bytes });
+    expect(m.run(1_000_000).kind).toBe('system-off');
+    expect(m.getMachineState().exceptionCount).toBe(2); // the UNDEFINED one, then the HVC
+    expect(diags).toEqual([]);
+    expect(m.trace.kindCounts()['undef'] ?? 0).toBe(0);
   });
 });

@@ -2,7 +2,7 @@
 // the TypeScript side (EL2/EL3 software, the machine) performs on a CPU.
 import {
   ST_EXECUTED, ST_EXIT_REASON, ST_SLICE_START_TICK, ST_EXCL_VALID, ST_CPU_INDEX, EXIT_BUDGET,
-  DECODE_MEMO_BASE,
+  DECODE_MEMO_BASE, DECODE_MEMO_ENTRIES,
 } from "../layout";
 import {
   S, pc, ipc, insnG, fault, exitReason, intrCheck, executed, sliceStart, numCpus, ramPa, ramBytes,
@@ -23,6 +23,8 @@ export function init(cpus: i32, ramPaLo: i32, ramPaHi: i32, ramSizeLo: i32, ramS
     tlbFlushCpu(c);
   }
   initTables();
+  memory.fill(DECODE_MEMO_BASE, 0, DECODE_MEMO_ENTRIES * 8);
+  store<u64>(DECODE_MEMO_BASE, <u64>decode(0) << 32);
 }
 
 /**
@@ -56,8 +58,8 @@ export function run(cpu: i32, budget: i32, startLo: i32, startHi: i32): i32 {
     const slot = DECODE_MEMO_BASE + (<usize>((insn * 0x9e3779b1) >> 16) << 3);
     const m = load<u64>(slot);
     let opaux: u32;
-    // An empty slot (all zero) matches encoding 0, which decodes as unallocated
-    // anyway: exec(0, ...) falls through to UNDEFINED, so no validity bit is needed.
+    // Empty slots hold zero, which only encoding 0 could match, and encoding 0
+    // always hashes to slot 0, which init() seeds with decode(0): no validity bit.
     if (<u32>m == insn) {
       opaux = <u32>(m >> 32);
     } else {
