@@ -62,6 +62,14 @@ export function readMeta(bytes: Uint8Array): SnapshotMeta {
   return parse(bytes).meta;
 }
 
+/** Names of the registered components (hypervisor, monitor...) whose state
+ *  the snapshot carries: decodes the state section only, not the pages. */
+export function snapshotComponents(bytes: Uint8Array): string[] {
+  const st = decodeState(parse(bytes));
+  const c = (st as { components?: unknown }).components;
+  return isObj(c) ? Object.keys(c).sort() : [];
+}
+
 function verifyId(p: Parsed): void {
   const { c, meta } = p;
   const from = c.sections[1]!.start;

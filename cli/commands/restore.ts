@@ -2,9 +2,9 @@
 // snapshot fixes the configuration (CPUs, RAM, seed, quantum) and holds all
 // memory and device state, so no images are needed.
 import { Machine } from '../../core/machine.js';
-import { Hypervisor } from '../../core/hypervisor/hypervisor.js';
-import { attachMonitor } from '../../core/hypervisor/monitor/attach.js';
-import { readMeta, readSnapshotFile, restoreInto, SnapshotError } from '../../snapshots/index.js';
+import { Hypervisor, HYPERVISOR_COMPONENT } from '../../core/hypervisor/hypervisor.js';
+import { attachMonitor, MONITOR_COMPONENT } from '../../core/hypervisor/monitor/attach.js';
+import { readMeta, readSnapshotFile, restoreInto, snapshotComponents, SnapshotError } from '../../snapshots/index.js';
 import { CliError } from '../errors.js';
 
 export function machineFromSnapshot(path: string): Machine {
@@ -15,30 +15,24 @@ export function machineFromSnapshot(path: string): Machine {
       throw new CliError(`snapshot '${path}' is incremental (based on ${meta.baseId?.slice(0, 12)}…); restore from a full snapshot (hvrr replay --snapshot writes one)`);
     }
     const c = meta.config;
-    const build = (): Machine => new Machine({
+    // Build the machine with exactly the components the snapshot carries.
+    const components = snapshotComponents(bytes);
+    const known = [HYPERVISOR_COMPONENT, MONITOR_COMPONENT];
+    const unknown = components.filter((n) => !known.includes(n));
+    if (unknown.length) throw new CliError(`snapshot '${path}' carries component state this hvrr cannot rebuild: ${unknown.join(', ')}`);
+    if (components.includes(MONITOR_COMPONENT) && !components.includes(HYPERVISOR_COMPONENT)) {
+      throw new CliError(`snapshot '${path}' carries monitor state without a hypervisor`);
+    }
+    const m = new Machine({
       numCpus: c.numCpus, ramBytes: c.ramBytes, seed: BigInt(c.seed), quantumTicks: c.quantumTicks,
       rtcEpochSeconds: c.rtcEpochSeconds, lse: c.lse, traceVerbosity: c.traceVerbosity,
     });
-    // The snapshot names the components it carries (hypervisor, its monitor);
-    // build the machine that has exactly those: try the richest set first.
-    const setups: Array<(m: Machine) => void> = [
-      (m) => void attachMonitor(new Hypervisor(m, null)),
-      (m) => void new Hypervisor(m, null),
-      () => {},
-    ];
-    let last: unknown;
-    for (const setup of setups) {
-      const m = build();
-      setup(m);
-      try {
-        restoreInto(m, bytes);
-        return m;
-      } catch (e) {
-        if (!(e instanceof SnapshotError) || !/component state/.test(e.message)) throw e;
-        last = e;
-      }
+    if (components.includes(HYPERVISOR_COMPONENT)) {
+      const hv = new Hypervisor(m, null);
+      if (components.includes(MONITOR_COMPONENT)) attachMonitor(hv);
     }
-    throw last;
+    restoreInto(m, bytes);
+    return m;
   } catch (e) {
     if (e instanceof SnapshotError) throw new CliError(`snapshot '${path}': ${e.message}`);
     if (e instanceof CliError) throw e;

@@ -33,6 +33,8 @@ import { guestPsciPlatform, type GuestPsciHost } from './psci.js';
 import * as H from './hypercalls.js';
 import { decodeDataAbort, type MmioAccess } from './mmio.js';
 
+/** The name the hypervisor's state record is registered (and snapshotted) under. */
+export const HYPERVISOR_COMPONENT = 'hypervisor';
 export const HV_RESERVE_BYTES = 16 << 20;
 export const GUEST_RAM_IPA = 0x4000_0000;
 const GICD_IPA = 0x0800_0000;
@@ -126,7 +128,7 @@ export class Hypervisor implements HighLevelSoftware, GuestPsciHost, VgicMmioHos
       this.loadGuest(vm, vc);
       backing += vc.ramBytes;
     });
-    m.registerComponent('hypervisor', {
+    m.registerComponent(HYPERVISOR_COMPONENT, {
       getState: () => structuredClone(this.s),
       loadState: (st: unknown) => {
         const x = st as HvState;
