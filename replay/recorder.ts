@@ -69,12 +69,11 @@ export class Recorder {
     if (this.pending.length === 0) return;
     const room = m.uart.rxSpace();
     const n = Math.min(room, this.pending.length);
-    for (let i = 0; i < n; i++) {
-      const byte = this.pending.shift()!;
+    for (const byte of this.pending.splice(0, n)) {
       this.writer.addInput({ input: 'uart-rx', tick: m.nowTick, byte });
       m.uart.pushRx(byte, m.nowTick);
-      this.stats.inputs++;
     }
+    this.stats.inputs += n;
   }
 
   private snapshot(): void {

@@ -1,19 +1,19 @@
 // `hvrr record [SCENARIO | --kernel ...] -o FILE`: run like `hvrr run` while
 // writing every event, every console input (at the window boundary it entered
 // the machine), periodic state hashes and snapshots into one trace file.
-import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { BUILTIN_GUESTS, DEFAULT_GUEST, builtinImage, isBuiltinGuest } from './guests.js';
-import { TraceWriter, type ImageDigest } from '../../replay/traceFile.js';
+import { BUILTIN_GUESTS, DEFAULT_GUEST, isBuiltinGuest } from './guests.js';
+import { TraceWriter } from '../../replay/traceFile.js';
+import { imageDigests } from './images.js';
 import { Recorder } from '../../replay/recorder.js';
 import { parseArgs, parseCount, parseString, type OptionSpec } from '../args.js';
 import { CliError, UsageError } from '../errors.js';
 import { helpFor } from '../help.js';
 import type { Command } from './command.js';
 import {
-  RUN_OPTIONS, exitCodeFor, parseRunOptions, parseRunOptionsFrom, prepareMachine, readInputFile, runMachine, type RunEnd,
+  RUN_OPTIONS, exitCodeFor, parseRunOptions, parseRunOptionsFrom, prepareMachine, runMachine, type RunEnd,
   type RunOptions, EXIT_OK,
 } from './run.js';
 
@@ -62,29 +62,7 @@ function runArgvOf(parsed: Map<string, unknown>): string[] {
   return out;
 }
 
-function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
 
-/** Digests of every image a run uses, named by role (and path). */
-export function imageDigests(opts: RunOptions): ImageDigest[] {
-  const out: ImageDigest[] = [];
-  const add = (role: string, path: string | undefined): void => {
-    if (path === undefined) return;
-    const bytes = readInputFile(role, path);
-    out.push({ name: `${role}:${path}`, sha256: sha256(bytes), size: bytes.length });
-  };
-  if (opts.kernel === undefined) {
-    const g = opts.guest ?? DEFAULT_GUEST;
-    const bytes = builtinImage(g);
-    out.push({ name: `kernel:embedded:${g}`, sha256: sha256(bytes), size: bytes.length });
-  } else {
-    add('kernel', opts.kernel);
-  }
-  add('initrd', opts.initrd);
-  add('dtb', opts.dtb);
-  return out;
-}
 
 function parseRecordArgs(argv: readonly string[]): { opts: RunOptions; runArgv: string[]; output: string; scenario: string | null; snapshotEvery: number; hashEvery: number; help: boolean } {
   const args = argv.map((a) => (a === '-o' ? '--output' : a));

@@ -2,11 +2,10 @@
 // recorded machine, replay it checking every event against the recording,
 // stop exactly at the target and print where it is. On a divergence it stops
 // at the first differing event, prints both sides and exits non-zero.
-import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { formatEvent } from '../../core/trace/events.js';
 import type { Machine } from '../../core/machine.js';
-import { builtinImage, isBuiltinGuest } from './guests.js';
+import { checkImages } from './images.js';
 import { Replayer, type ReplayTarget, type ReplayResult } from '../../replay/replayer.js';
 import { TraceFormatError, TraceReader } from '../../replay/traceFile.js';
 import { saveFull, writeSnapshotFile, SnapshotError } from '../../snapshots/index.js';
@@ -16,7 +15,7 @@ import { helpFor } from '../help.js';
 import type { CliIO } from '../io.js';
 import type { Command } from './command.js';
 import { runOptionsOf, type RecordedRun } from './record.js';
-import { prepareMachine, readInputFile, EXIT_OK } from './run.js';
+import { prepareMachine, EXIT_OK } from './run.js';
 
 export const EXIT_DIVERGED = 6;
 
@@ -63,25 +62,7 @@ function joinUntil(argv: readonly string[]): string[] {
   return out;
 }
 
-function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
 
-/** Refuse to replay with images that differ from the recorded ones, naming which. */
-function checkImages(reader: TraceReader): void {
-  for (const img of reader.header.images) {
-    const sep = img.name.indexOf(':');
-    const role = img.name.slice(0, sep);
-    const where = img.name.slice(sep + 1);
-    const builtin = where.startsWith('embedded:') ? where.slice('embedded:'.length) : null;
-    if (builtin !== null && !isBuiltinGuest(builtin)) throw new CliError(`the recording used a built-in guest '${builtin}' this hvrr does not have`);
-    const bytes = builtin !== null && isBuiltinGuest(builtin) ? builtinImage(builtin) : readInputFile(role, where);
-    const digest = sha256(bytes);
-    if (digest !== img.sha256) {
-      throw new CliError(`${role} ${builtin !== null ? `(built-in ${builtin})` : `'${where}'`} does not match the recording: sha256 ${digest.slice(0, 16)}…, recorded ${img.sha256.slice(0, 16)}…`);
-    }
-  }
-}
 
 function hex(v: bigint, width = 16): string {
   return '0x' + v.toString(16).padStart(width, '0');
@@ -168,7 +149,7 @@ Exit status:
       if (!recorded || typeof recorded !== 'object' || !Array.isArray(recorded.argv) || !recorded.argv.every((x) => typeof x === 'string')) {
         throw new CliError(`trace '${file}': its header does not describe a machine hvrr can rebuild`);
       }
-      checkImages(reader);
+      checkImages(reader.header.images);
       const m = prepareMachine(runOptionsOf(recorded));
       const t0 = performance.now();
       let result: ReplayResult;
