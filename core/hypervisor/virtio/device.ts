@@ -48,8 +48,8 @@ export function prefix(dev: VirtioMmioState): string {
 /**
  * §2.1.2: the device entered an error state only a reset clears. Sets
  * DEVICE_NEEDS_RESET and, if DRIVER_OK is set, the configuration change
- * interrupt (§2.1.2 device requirement; a driver not yet DRIVER_OK sees the bit
- * when it reads Status). Logs the reason.
+ * interrupt (§2.1.2 device requirement; without DRIVER_OK the interrupt is
+ * raised when the driver sets DRIVER_OK). Logs the reason.
  */
 export function needsReset(dev: VirtioMmioState, io: { log(msg: string): void }, reason: string): void {
   io.log(`${prefix(dev)}: DEVICE_NEEDS_RESET: ${reason}`);

@@ -104,6 +104,12 @@ describe('virtio-mmio v2 registers (§4.2.2)', () => {
     expect(rd(blk, ctx, R.QueueReady)).toBe(0);
     expect(rd(blk, ctx, R.Status) & R.DEVICE_NEEDS_RESET).toBe(R.DEVICE_NEEDS_RESET);
     expect(ctx.logs.some((l) => l.includes('DEVICE_NEEDS_RESET'))).toBe(true);
+    expect(rd(blk, ctx, R.InterruptStatus)).toBe(0); // no interrupt before DRIVER_OK
+    wr(blk, ctx, R.Status, R.ACKNOWLEDGE | R.DRIVER | R.FEATURES_OK | R.DRIVER_OK);
+    expect(rd(blk, ctx, R.Status)).toBe(R.ACKNOWLEDGE | R.DRIVER | R.FEATURES_OK | R.DRIVER_OK | R.DEVICE_NEEDS_RESET);
+    expect(rd(blk, ctx, R.InterruptStatus)).toBe(R.VIRTIO_MMIO_INT_CONFIG);
+    wr(blk, ctx, R.Status, 0);
+    expect(rd(blk, ctx, R.Status)).toBe(0);
   });
 
   it('accepts 32-bit register accesses only; config space by natural width', () => {

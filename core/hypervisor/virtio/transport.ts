@@ -147,6 +147,8 @@ function writeStatus(dev: VirtioMmioState, value: number, ctx: VirtioCtx): void 
       next &= ~R.FEATURES_OK;
     }
   }
+  // §2.1.2: once DRIVER_OK is set the driver must hear about an earlier DEVICE_NEEDS_RESET (e.g. a bad QueueReady).
+  if ((next & R.DRIVER_OK) && !(old & R.DRIVER_OK) && (next & R.DEVICE_NEEDS_RESET)) dev.interruptStatus |= R.VIRTIO_MMIO_INT_CONFIG;
   dev.status = next;
 }
 
