@@ -8,6 +8,8 @@ export interface GuestMemory {
   read(ipa: number, len: number): Uint8Array | null;
   /** Write bytes at ipa; returns false (and writes nothing) if any byte is outside. */
   write(ipa: number, bytes: Uint8Array): boolean;
+  /** Optional fast check that [ipa, ipa+len) is entirely inside the VM's RAM; without it, rangeInRam probes with read(). */
+  contains?(ipa: number, len: number): boolean;
 }
 
 /** Test helper: guest RAM = `bytes`, seen at IPA `baseIpa` (the array is used in place). */
@@ -36,6 +38,7 @@ const PROBE_CHUNK = 1 << 20;
  */
 export function rangeInRam(mem: GuestMemory, ipa: number, len: number): boolean {
   if (!Number.isSafeInteger(ipa) || ipa < 0 || ipa + len > 0x1_0000_0000) return false;
+  if (mem.contains) return len === 0 || mem.contains(ipa, len);
   for (let off = 0; off < len; off += PROBE_CHUNK) {
     if (mem.read(ipa + off, Math.min(PROBE_CHUNK, len - off)) === null) return false;
   }

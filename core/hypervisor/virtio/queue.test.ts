@@ -112,5 +112,10 @@ describe('guest memory', () => {
     expect(rangeInRam(mem, 0x1000, 64)).toBe(true);
     expect(rangeInRam(mem, 0x1000, 65)).toBe(false);
     expect(rangeInRam(mem, 0x2000, 0)).toBe(true);
+    const calls: number[][] = [];
+    const fast = { ...mem, contains: (ipa: number, len: number) => { calls.push([ipa, len]); return ipa >= 0x1000 && ipa + len <= 0x1040; } };
+    expect(rangeInRam(fast, 0x1000, 64)).toBe(true);
+    expect(rangeInRam(fast, 0x1001, 64)).toBe(false);
+    expect(calls).toEqual([[0x1000, 64], [0x1001, 64]]);
   });
 });
