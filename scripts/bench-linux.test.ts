@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { ArgError, MarkerWatch, formatTable, parseBenchArgs, parseCount, qemuArgs, shellQuote } from './bench-linux.js';
+
+describe('bench-linux helpers', () => {
+  it('parses arguments', () => {
+    expect(parseBenchArgs([])).toEqual({ runs: 1, smp: 1, bare: false, qemu: true, maxInsns: 3e9, noDisk: false, help: false });
+    const a = parseBenchArgs(['--runs', '3', '--smp=2', '--bare', '--no-qemu', '--max-insns', '500M', '--kernel', 'K', '--initrd=I', '--disk', 'D']);
+    expect(a).toMatchObject({ runs: 3, smp: 2, bare: true, qemu: false, maxInsns: 5e8, kernel: 'K', initrd: 'I', disk: 'D' });
+    expect(() => parseBenchArgs(['--runs', '0'])).toThrow(ArgError);
+    expect(() => parseBenchArgs(['--frob'])).toThrow(ArgError);
+    expect(() => parseBenchArgs(['--kernel'])).toThrow(ArgError);
+    expect(parseBenchArgs(['--no-disk']).noDisk).toBe(true);
+    expect(() => parseBenchArgs(['--no-disk', '--disk', 'D'])).toThrow(ArgError);
+    expect(parseCount('1.5G')).toBe(1.5e9);
+    expect(() => parseCount('3X')).toThrow(ArgError);
+  });
+
+  it('finds the marker across chunk boundaries, once', () => {
+    const w = new MarkerWatch();
+    expect(w.push('[ 1.0] boot\nHVRR-LI')).toBe(false);
+    expect(w.push('NUX-READY\n')).toBe(true);
+    expect(w.seen).toBe(true);
+    expect(w.push('HVRR-LINUX-READY\n')).toBe(false);
+    const v = new MarkerWatch();
+    expect(v.push('HVRR-LI\nNUX-READY\n')).toBe(false);
+  });
+
+  it('formats an aligned table with the ratio to QEMU', () => {
+    const t = formatTable([
+      { emulator: 'hvrr', instructions: 700_000_000, wall: 4 },
+      { emulator: 'qemu', instructions: null, wall: 2 },
+      { emulator: 'x', instructions: 5, wall: null, note: 'no marker' },
+    ], 2).split('\n');
+    expect(t[2]).toMatch(/^hvrr\s+700,000,000\s+4\.00\s+175\.0\s+2\.00x$/);
+    expect(t[3]).toMatch(/^qemu\s+n\/a\s+2\.00\s+n\/a\s+1\.00x$/);
+    expect(t[4]).toMatch(/failed\s+n\/a\s+n\/a  no marker$/);
+    expect(new Set(t.slice(0, 4).map((l) => l.length)).size).toBe(1);
+  });
+
+  it('builds the QEMU command line', () => {
+    const args = qemuArgs({ kernel: 'Image', initrd: 'i.gz', disk: 'd.img' }, 1);
+    expect(shellQuote(args)).toContain("-cpu cortex-a57 -smp 1 -m 512M");
+    expect(shellQuote(args)).toContain("-append 'console=ttyAMA0 earlycon=pl011,0x9000000 cryptomgr.notests rdinit=/init'");
+    expect(shellQuote(args)).toContain('-drive file=d.img,if=none,format=raw,id=hd0,readonly=on');
+    expect(qemuArgs({ kernel: 'Image', initrd: 'i.gz' }, 1)).not.toContain('-drive');
+  });
+});
