@@ -33,6 +33,10 @@ KERNEL="$CACHE/Image"
 INITRD="$CACHE/initrd.cpio.gz"
 DISK="$CACHE/disk.img"
 DISK_TEXT="hvrr-disk-ok"
+# Bump when /init or the initramfs layout changes: a cache built by an older
+# script is rebuilt (and --check refuses it).
+INITRD_FORMAT=2
+FORMAT_STAMP="$CACHE/initrd.format"
 # virtio transport/devices, then ext4 (Debian builds it as a module; it mounts the
 # ext2 test disk) with the crc32c implementation it asks the crypto API for.
 # ext4's chain (~0.3 G guest instructions to load) is loaded only when /dev/vda exists.
@@ -76,6 +80,7 @@ if [ "$MODE" = "--check" ]; then
   for f in "$KERNEL" "$INITRD" "$DISK"; do [ -s "$f" ] || die "missing $f (run scripts/linux-artifacts.sh)"; done
   check_image "$KERNEL"
   gzip -t "$INITRD" || die "$INITRD is not a valid gzip file"
+  [ "$(cat "$FORMAT_STAMP" 2>/dev/null)" = "$INITRD_FORMAT" ] || die "$INITRD was built by an older script (run scripts/linux-artifacts.sh)"
   log "cache OK: $CACHE"
   print_paths
   exit 0
@@ -196,7 +201,7 @@ for m in "${DISK_MODS[@]}"; do add_mod "$m"; done
 log "modules (load order): $(tr '\n' ' ' < "$MODDIR/load-order")+ if /dev/vda: $(tr '\n' ' ' < "$MODDIR/load-order-disk")"
 
 # --- initramfs ------------------------------------------------------------------
-if [ ! -s "$INITRD" ] || [ "$MODE" = "--rebuild" ] || [ "$0" -nt "$INITRD" ]; then
+if [ ! -s "$INITRD" ] || [ "$MODE" = "--rebuild" ] || [ "$(cat "$FORMAT_STAMP" 2>/dev/null)" != "$INITRD_FORMAT" ]; then
   rm -rf "$STAGE"
   mkdir -p "$STAGE"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,root,etc,mnt,lib/modules}
   cp "$BBROOT/bin/busybox" "$STAGE/bin/busybox"
@@ -250,6 +255,19 @@ if [ -e /sys/class/net/eth0/address ]; then
   ip link set eth0 up
   ip addr add 10.0.0.$n/24 dev eth0
   echo "hvrr-init: eth0 $mac 10.0.0.$n/24"
+  # hvrr.vms=N on the command line (hvrr record boot-linux --vms N): ping every
+  # other VM 10.0.0.1..N through the hypervisor's vswitch (retrying while the
+  # peer is still booting), then report.
+  vms=$(sed -n 's/.*hvrr\.vms=\([0-9]*\).*/\1/p' /proc/cmdline)
+  k=1
+  while [ -n "$vms" ] && [ "$k" -le "$vms" ]; do
+    if [ "$k" -ne "$n" ]; then
+      i=0
+      until ping -c 1 -W 1 10.0.0.$k >/dev/null 2>&1 || [ "$i" -ge 30 ]; do i=$((i + 1)); done
+      if ping -c 3 -W 2 10.0.0.$k; then echo "HVRR-PING-OK 10.0.0.$k"; else echo "HVRR-PING-FAIL 10.0.0.$k"; fi
+    fi
+    k=$((k + 1))
+  done
 fi
 if [ -b /dev/vda ]; then
   for m in $(cat /lib/modules/load-order-disk); do
@@ -267,6 +285,7 @@ EOF
   log "building $INITRD"
   (cd "$STAGE" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --owner 0:0 --quiet) | gzip -9n > "$INITRD.tmp"
   mv "$INITRD.tmp" "$INITRD"
+  echo "$INITRD_FORMAT" > "$FORMAT_STAMP"
 fi
 
 # --- disk image -------------------------------------------------------------------

@@ -12,22 +12,31 @@ import { parseArgs, parseCount, parseString, type OptionSpec } from '../args.js'
 import { CliError, UsageError } from '../errors.js';
 import { helpFor } from '../help.js';
 import type { Command } from './command.js';
+import { applyBootLinux, BOOT_LINUX, LINUX_DEFAULT_PCPUS, LINUX_DEFAULT_VCPUS } from './linux.js';
 import {
   RUN_OPTIONS, exitCodeFor, parseRunOptions, parseRunOptionsFrom, prepareMachine, runMachine, type RunEnd,
   type RunOptions, EXIT_OK,
 } from './run.js';
 
-/** Scenarios `hvrr record` knows by name: the built-in guests (default first). */
-export const SCENARIOS: Record<string, { summary: string }> = Object.fromEntries(
-  [DEFAULT_GUEST, ...Object.keys(BUILTIN_GUESTS).filter((g) => g !== DEFAULT_GUEST)].map((g) => [g, { summary: BUILTIN_GUESTS[g as keyof typeof BUILTIN_GUESTS].summary }]),
-);
+/** Scenarios `hvrr record` knows by name: the built-in guests (default first), then boot-linux. */
+export const SCENARIOS: Record<string, { summary: string }> = {
+  ...Object.fromEntries(
+    [DEFAULT_GUEST, ...Object.keys(BUILTIN_GUESTS).filter((g) => g !== DEFAULT_GUEST)].map((g) => [g, { summary: BUILTIN_GUESTS[g as keyof typeof BUILTIN_GUESTS].summary }]),
+  ),
+  [BOOT_LINUX]: {
+    summary: `Debian's arm64 Linux 6.12 to a BusyBox shell as a VM of ${LINUX_DEFAULT_VCPUS} vCPUs on ${LINUX_DEFAULT_PCPUS} pCPU ` +
+      '(--smp, --pcpus) with virtio-blk and virtio-net; --vms 2 boots two VMs that ping each other over the vswitch; ' +
+      'the artifacts are fetched once by scripts/linux-artifacts.sh',
+  },
+};
 
 export const DEFAULT_SNAPSHOT_EVERY_TICKS = 100_000_000;
 export const DEFAULT_STATE_HASH_EVERY = 10_000;
 
 const OPTIONS: readonly OptionSpec[] = [
   { name: 'output', value: 'FILE', help: 'trace file to write (also -o; default run.hvrr)', parse: parseString },
-  ...RUN_OPTIONS.filter((o) => o.name !== 'digest' && o.name !== 'restore'),
+  // --disk-writeback would change the image the replay needs; a recording keeps its writes in the trace's snapshots.
+  ...RUN_OPTIONS.filter((o) => o.name !== 'digest' && o.name !== 'restore' && o.name !== 'disk-writeback'),
   { name: 'snapshot-every', value: 'TICKS', help: `virtual ticks between snapshots, 0 for none\n(default ${DEFAULT_SNAPSHOT_EVERY_TICKS.toLocaleString('en-US')} = 0.1 s)`, parse: (r, o) => parseCount(r, o, Number.MAX_SAFE_INTEGER, true) },
   { name: 'state-hash-every', value: 'N', help: `events between state hashes, 0 for none (default ${DEFAULT_STATE_HASH_EVERY})`, parse: (r, o) => parseCount(r, o, Number.MAX_SAFE_INTEGER, true) },
 ];
@@ -56,7 +65,7 @@ function runArgvOf(parsed: Map<string, unknown>): string[] {
       continue;
     }
     let text = typeof v === 'bigint' || typeof v === 'number' ? v.toString() : String(v);
-    if (spec.name === 'kernel' || spec.name === 'initrd' || spec.name === 'dtb' || spec.name === 'restore') text = resolve(text);
+    if (spec.name === 'kernel' || spec.name === 'initrd' || spec.name === 'dtb' || spec.name === 'disk' || spec.name === 'restore') text = resolve(text);
     out.push(`--${spec.name}=${text}`);
   }
   return out;
@@ -64,7 +73,7 @@ function runArgvOf(parsed: Map<string, unknown>): string[] {
 
 
 
-function parseRecordArgs(argv: readonly string[]): { opts: RunOptions; runArgv: string[]; output: string; scenario: string | null; snapshotEvery: number; hashEvery: number; help: boolean } {
+function parseRecordArgs(argv: readonly string[], log: (line: string) => void): { opts: RunOptions; runArgv: string[]; output: string; scenario: string | null; snapshotEvery: number; hashEvery: number; help: boolean } {
   const args = argv.map((a) => (a === '-o' ? '--output' : a));
   const parsed = parseArgs(args, OPTIONS);
   if (parsed.positionals.length > 1) throw new UsageError(`unexpected argument '${parsed.positionals[1]}'`);
@@ -72,9 +81,13 @@ function parseRecordArgs(argv: readonly string[]): { opts: RunOptions; runArgv: 
   if (scenario !== null && !(scenario in SCENARIOS)) {
     throw new UsageError(`unknown scenario '${scenario}' (scenarios: ${Object.keys(SCENARIOS).join(', ')}; or use --kernel FILE)`);
   }
-  if (scenario !== null && parsed.options.has('kernel')) throw new UsageError(`give either a scenario or --kernel, not both`);
-  if (scenario !== null && parsed.options.has('guest')) throw new UsageError(`give either a scenario or --guest, not both`);
-  if (scenario !== null && isBuiltinGuest(scenario)) parsed.options.set('guest', scenario);
+  if (scenario === BOOT_LINUX) {
+    if (!parsed.help) applyBootLinux(parsed.options, log);
+  } else {
+    if (scenario !== null && parsed.options.has('kernel')) throw new UsageError(`give either a scenario or --kernel, not both`);
+    if (scenario !== null && parsed.options.has('guest')) throw new UsageError(`give either a scenario or --guest, not both`);
+    if (scenario !== null && isBuiltinGuest(scenario)) parsed.options.set('guest', scenario);
+  }
   const opts = parseRunOptionsFrom(parsed.options);
   if (opts.restore !== undefined) throw new UsageError('--restore cannot be recorded: record from the start (replay can seek with snapshots)');
   return {
@@ -103,7 +116,7 @@ summary at the end. Console input typed while recording is recorded with the
 virtual tick it entered the machine, so 'hvrr replay' reproduces the run.
 Exit status as for 'hvrr run'.`,
   async run(argv, io) {
-    const a = parseRecordArgs(argv);
+    const a = parseRecordArgs(argv, (line) => io.stderr.write(line + '\n'));
     if (a.help) {
       io.stdout.write(helpFor(recordCommand));
       return EXIT_OK;

@@ -22,6 +22,7 @@ import type { CliIO, InStream, OutStream } from '../io.js';
 import type { Command } from './command.js';
 import { helpFor } from '../help.js';
 import { machineFromSnapshot } from './restore.js';
+import { attachRestoredDisk, writeBackDisk } from './disk.js';
 
 export const EXIT_OK = 0;
 export const EXIT_INTERNAL = 1;
@@ -69,6 +70,10 @@ export interface RunOptions {
   vms?: number;
   /** Under the hypervisor: physical CPUs (default: --smp, one per vCPU). */
   pcpus?: number;
+  /** Under the hypervisor: disk image behind each VM's virtio-blk (writes go to a copy-on-write overlay in the machine state). */
+  disk?: string;
+  /** With --disk: write VM 0's overlay back into the image file when the run ends. */
+  diskWriteback?: boolean;
 }
 
 export const RUN_OPTIONS: readonly OptionSpec[] = [
@@ -86,6 +91,8 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   { name: 'bare', help: 'run the kernel bare-metal at EL1 (firmware stand-in at EL2/EL3)\ninstead of as a VM under the hvrr hypervisor' },
   { name: 'vms', value: 'N', help: 'under the hypervisor: run N VMs of the same kernel, 1..4 (default 1)', parse: (r, o) => parseIntRange(r, o, 1, 4) },
   { name: 'pcpus', value: 'N', help: `under the hypervisor: physical CPUs, 1..${MAX_CPUS}\n(default: one per vCPU, i.e. --smp; vCPUs share pCPUs round-robin)`, parse: (r, o) => parseIntRange(r, o, 1, MAX_CPUS) },
+  { name: 'disk', value: 'FILE', help: 'under the hypervisor: raw disk image behind each VM\'s virtio-blk\n(guest writes go to a copy-on-write overlay in the machine state)', parse: parseString },
+  { name: 'disk-writeback', help: 'with --disk: write VM 0\'s overlay into the image file at the end\n(atomically, through a temporary file)' },
   { name: 'restore', value: 'SNAP', help: 'continue from a full snapshot file (hvrr replay --snapshot);\nthe snapshot fixes CPUs, RAM, seed and quantum', parse: parseString },
 ];
 
@@ -125,6 +132,8 @@ export function parseRunOptionsFrom(o: Map<string, unknown>): RunOptions {
     bare: o.get('bare') === true,
     vms: o.get('vms') as number | undefined,
     pcpus: o.get('pcpus') as number | undefined,
+    disk: o.get('disk') as string | undefined,
+    diskWriteback: o.get('disk-writeback') === true,
   };
 }
 
@@ -159,6 +168,10 @@ export function prepareMachine(opts: RunOptions): Machine {
     }
   }
   const bootargs = opts.append;
+  if (opts.bare && opts.disk !== undefined) throw new UsageError('--disk needs the hypervisor (its virtio-blk); drop --bare');
+  if (opts.diskWriteback && opts.disk === undefined) throw new UsageError('--disk-writeback needs --disk FILE');
+  const disk = opts.disk !== undefined ? readInputFile('disk image', opts.disk) : undefined;
+  if (disk && disk.length < 512) throw new CliError(`disk image '${opts.disk}' has ${disk.length} bytes: less than one 512-byte sector`);
   let hvConfig: HypervisorConfig | undefined;
   let numCpus = opts.smp;
   let ramBytes = opts.mem;
@@ -169,6 +182,7 @@ export function prepareMachine(opts: RunOptions): Machine {
       vms: Array.from({ length: opts.vms ?? 1 }, () => ({
         numVcpus: opts.smp, ramBytes: opts.mem, kernel,
         ...(initrd ? { initrd } : {}), ...(dtb ? { dtb } : {}), ...(bootargs !== undefined ? { bootargs } : {}),
+        ...(disk ? { disk } : {}),
       })),
     };
     ramBytes = machineRamFor(hvConfig);
@@ -445,6 +459,7 @@ Exit status:
       if (fixed.length > 0) throw new UsageError(`--${fixed[0]} cannot be combined with --restore: the snapshot fixes the machine`);
       if (argv.some((a) => /^--(smp|mem|seed)(=|$)/.test(a))) throw new UsageError('--smp/--mem/--seed cannot be combined with --restore: the snapshot fixes the machine');
       m = machineFromSnapshot(opts.restore);
+      attachRestoredDisk(m, opts.disk !== undefined ? readInputFile('disk image', opts.disk) : undefined, opts.disk);
     } else {
       m = prepareMachine(opts);
     }
@@ -452,6 +467,10 @@ Exit status:
     const end = await runMachine(m, { ...(opts.maxInsns !== undefined ? { maxInsns: opts.maxInsns } : {}) }, io);
     const wall = (performance.now() - t0) / 1000;
     io.stderr.write(formatSummary(end, m.instructions, m.nowTick, wall) + '\n');
+    if (opts.diskWriteback && opts.disk !== undefined) {
+      const n = writeBackDisk(m, opts.disk);
+      io.stderr.write(n > 0 ? `hvrr: wrote VM 0's disk back into ${opts.disk} (${n.toLocaleString('en-US')} bytes)\n` : `hvrr: the guest wrote nothing to its disk; ${opts.disk} is unchanged\n`);
+    }
     if (opts.digest) io.stderr.write(`hvrr: trace digest ${m.trace.digest()} (${m.trace.count.toLocaleString('en-US')} events)\n`);
     return exitCodeFor(end);
   },

@@ -14,6 +14,8 @@ export const HCR_AMO = 1n << 5n;
 export const HCR_FB = 1n << 9n;
 export const HCR_BSU_IS = 1n << 10n;
 export const HCR_TWI = 1n << 13n;
+/** Trap WFE: set only while a pCPU is shared, so a vCPU spinning in WFE yields to the vCPU it waits for (KVM does the same). */
+export const HCR_TWE = 1n << 14n;
 export const HCR_TSC = 1n << 19n;
 export const HCR_RW = 1n << 31n;
 /** What the hypervisor runs its guests with (KVM's HCR_GUEST_FLAGS minus what the model lacks). */

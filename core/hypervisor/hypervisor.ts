@@ -24,7 +24,7 @@ import { sysregKey } from '../cpu/ports.js';
 import * as A from './arch.js';
 import { allocTablePage, s2MapRam, s2Translate } from './stage2.js';
 import { HV_STATE_VERSION, type HvState, type VcpuState, type VmState } from './state.js';
-import { createVgic, hasPendingFor, setLevel, slotOf, vgicClear, vgicFlush, vgicSync } from './vgic/vgic.js';
+import { createVgic, hasPendingFor, setLevel, slotOf, targetOf, vgicClear, vgicFlush, vgicSync } from './vgic/vgic.js';
 import { GICD_SIZE, GICR_STRIDE, gicdRead, gicdWrite, gicrRead, gicrWrite, type VgicMmioHost } from './vgic/mmio.js';
 import { createVuart, UART_INTID, vuartLevel, vuartPushRx, vuartRead, vuartWrite } from './vuart.js';
 import { createVrtc, vrtcRead, vrtcWrite } from './vrtc.js';
@@ -32,6 +32,14 @@ import { freshContext, loadContext, saveContext, timerDeadline } from './vcpu.js
 import { guestPsciPlatform, type GuestPsciHost } from './psci.js';
 import * as H from './hypercalls.js';
 import { decodeDataAbort, type MmioAccess } from './mmio.js';
+import {
+  createVirtioBlk, createVirtioNet, emptySlotRead, emptySlotWrite, netDeliver, virtioIrqLevel, virtioRead, virtioWrite,
+  VIRTIO_MMIO_BASE, VIRTIO_MMIO_SLOTS, VIRTIO_MMIO_STRIDE, VIRTIO_SPI_BASE, type VirtioCtx,
+} from './virtio/transport.js';
+import { createVswitch } from './virtio/vswitch.js';
+import { blkImage } from './virtio/blk.js';
+import type { GuestMemory } from './virtio/guestMemory.js';
+import type { VirtioMmioState } from './virtio/state.js';
 
 /** The name the hypervisor's state record is registered (and snapshotted) under. */
 export const HYPERVISOR_COMPONENT = 'hypervisor';
@@ -47,6 +55,9 @@ const PPI_HYP_TIMER = 26;
 const PPI_VTIMER = 27;
 const PPI_PTIMER = 30;
 const SGI_KICK = 0;
+/** virtio-mmio slots, taken from the top like QEMU virt (its first -device lands at 0x0a003e00). */
+export const VIRTIO_BLK_SLOT = 31;
+export const VIRTIO_NET_SLOT = 30;
 /** Scheduler time slice: 10 ms of the 62.5 MHz counter. */
 export const SLICE_COUNTS = 625_000;
 const COUNTS_PER_SECOND = 62_500_000;
@@ -59,6 +70,13 @@ export interface VmConfig {
   initrd?: Uint8Array;
   dtb?: Uint8Array;
   bootargs?: string;
+  /** Base image of the VM's virtio-blk disk (read-only input; guest writes go to a copy-on-write overlay in the state). */
+  disk?: Uint8Array;
+}
+
+/** The MAC address of VM `id`'s virtio-net device: 52:54:00:12:34:<id + 1> (the initramfs derives 10.0.0.<id + 1> from it). */
+export function vmMac(id: number): number[] {
+  return [0x52, 0x54, 0x00, 0x12, 0x34, (id + 1) & 0xff];
 }
 
 export interface HypervisorConfig {
@@ -90,6 +108,8 @@ export class Hypervisor implements HighLevelSoftware, GuestPsciHost, VgicMmioHos
   /** The pCPU whose trap is being handled. */
   private cur = 0;
   private readonly out = { value: 0n };
+  /** Each VM's virtio-blk base image by VM id: an input like the kernel image, never modified (writes go to the overlay in the state). */
+  private readonly disks: Array<Uint8Array | null> = [];
 
   /** Build the VMs of `cfg` and boot them; with `cfg` null, only attach
    *  (register the component and take EL2) for a snapshot restore that
@@ -107,6 +127,7 @@ export class Hypervisor implements HighLevelSoftware, GuestPsciHost, VgicMmioHos
       pcpus: Array.from({ length: m.numCpus }, () => ({ started: false, loaded: null, running: false, runq: [], rr: -1, sliceEnd: '0x0', lrUsed: 0 })),
       log: [],
       counters: { traps: 0, irqs: 0, hvc: 0, mmio: 0, sysreg: 0, wfi: 0, switches: 0, injectedAborts: 0 },
+      vswitch: createVswitch(cfg?.vms.length ?? 0),
     };
     let backing = RAM_BASE + HV_RESERVE_BYTES;
     let global = 0;
@@ -117,7 +138,13 @@ export class Hypervisor implements HighLevelSoftware, GuestPsciHost, VgicMmioHos
         id, vmid: id + 1, name: vc.name ?? `vm${id}`, ramIpa: GUEST_RAM_IPA, ramBytes: vc.ramBytes, backingPa: backing,
         s2Root: allocTablePage(m.core, this.s), cntvoff: '0x0',
         vcpus: [], gic: createVgic(vc.numVcpus), uart: createVuart(), rtc: createVrtc(), power: 'running',
+        virtio: [createVirtioNet(VIRTIO_NET_SLOT, vmMac(id), id)],
       };
+      if (vc.disk) {
+        if (vc.disk.length < 512) throw new Error(`VM ${id}: the disk image has ${vc.disk.length} bytes, less than one 512-byte sector`);
+        vm.virtio.push(createVirtioBlk(VIRTIO_BLK_SLOT, vc.disk.length));
+      }
+      this.disks[id] = vc.disk ?? null;
       for (let v = 0; v < vc.numVcpus; v++, global++) {
         const pcpu = global % m.numCpus;
         vm.vcpus.push({ id: v, run: 'off', pcpu, ctx: null, exits: 0 });
@@ -160,7 +187,7 @@ export class Hypervisor implements HighLevelSoftware, GuestPsciHost, VgicMmioHos
     const plan = planBoot({ kernel: vc.kernel, initrd: vc.initrd, dtbSize: Math.max(vc.dtb?.length ?? 0, 0x10000), ramBytes: BigInt(vc.ramBytes) });
     const dtb = vc.dtb ?? buildVirtDeviceTreeBlob({
       numCpus: vm.vcpus.length, memBytes: BigInt(vc.ramBytes), bootargs: vc.bootargs ?? '', initrd: plan.initrd ?? undefined,
-      seed: this.m.config.seed + BigInt(vm.id), psciMethod: 'hvc', virtio: false,
+      seed: this.m.config.seed + BigInt(vm.id), psciMethod: 'hvc', virtio: true,
     });
     const pa = (ipa: bigint): number => vm.backingPa + Number(ipa) - vm.ramIpa;
     for (const region of plan.loads) {
@@ -207,6 +234,27 @@ export class Hypervisor implements HighLevelSoftware, GuestPsciHost, VgicMmioHos
     if (!l) return null;
     const vm = this.s.vms[l[0]]!;
     return [vm, vm.vcpus[l[1]]!];
+  }
+
+  /** Give a restored VM its virtio-blk base image (the snapshot holds only the overlay). */
+  attachDisk(vmId: number, disk: Uint8Array): void {
+    const dev = this.s.vms[vmId]?.virtio.find((d) => d.kind === 'blk');
+    if (!dev?.blk) throw new Error(`VM ${vmId} has no virtio-blk disk`);
+    if (dev.blk.capacityBytes !== disk.length) throw new Error(`the disk image has ${disk.length} bytes, the VM's disk had ${dev.blk.capacityBytes}`);
+    this.disks[vmId] = disk;
+  }
+
+  /** VM `vmId`'s disk as the guest sees it now (base image with the overlay applied), or null without a disk. */
+  diskImage(vmId: number): Uint8Array | null {
+    const dev = this.s.vms[vmId]?.virtio.find((d) => d.kind === 'blk');
+    const base = this.disks[vmId];
+    return dev && base ? blkImage(dev, base) : null;
+  }
+
+  /** Whether the guest of VM `vmId` has written to its disk (its overlay holds data). */
+  diskDirty(vmId: number): boolean {
+    const dev = this.s.vms[vmId]?.virtio.find((d) => d.kind === 'blk');
+    return dev?.blk !== undefined && Object.keys(dev.blk.overlay).length > 0;
   }
 
   // -------------------------------------------------------- pCPU bring-up
@@ -387,7 +435,7 @@ export class Hypervisor implements HighLevelSoftware, GuestPsciHost, VgicMmioHos
     // VM controls: VTTBR_EL2 (Stage-2 root, VMID in bits 55:48 with 8-bit VMIDs), VTCR, HCR, CNTVOFF.
     core.setSysregSlot(cpu, L.SLOT_VTTBR_EL2, (BigInt(vm.vmid) << 48n) | BigInt(vm.s2Root));
     core.setSysregSlot(cpu, L.SLOT_VTCR_EL2, A.VTCR_VALUE);
-    core.setSysregSlot(cpu, L.SLOT_HCR_EL2, A.HCR_GUEST);
+    core.setSysregSlot(cpu, L.SLOT_HCR_EL2, A.HCR_GUEST | (this.s.pcpus[cpu]!.runq.length > 1 ? A.HCR_TWE : 0n));
     core.setSysregSlot(cpu, L.SLOT_CNTVOFF_EL2, BigInt(vm.cntvoff));
     loadContext(core, this, cpu, vc.ctx!);
     vc.ctx = null;
@@ -542,7 +590,7 @@ export class Hypervisor implements HighLevelSoftware, GuestPsciHost, VgicMmioHos
       case A.EC_WFX:
         this.advance(cpu);
         this.s.counters['wfi']!++;
-        if (iss & 1) return false; // WFE: nothing to wait for here
+        if (iss & 1) return true; // WFE (trapped only on a shared pCPU): yield to the next runnable vCPU
         if (hasPendingFor(vm, vc.id)) return false;
         vc.run = 'blocked';
         return true;
@@ -744,6 +792,13 @@ export class Hypervisor implements HighLevelSoftware, GuestPsciHost, VgicMmioHos
       const v = vrtcRead(vm.rtc, ipa - RTC_IPA, this.physSeconds());
       return v === undefined ? undefined : BigInt(v);
     }
+    if (ipa >= VIRTIO_MMIO_BASE && ipa < VIRTIO_MMIO_BASE + VIRTIO_MMIO_SLOTS * VIRTIO_MMIO_STRIDE) {
+      const off = (ipa - VIRTIO_MMIO_BASE) % VIRTIO_MMIO_STRIDE;
+      const dev = this.virtioAt(vm, ipa);
+      const v = dev ? virtioRead(dev, off, size, this.virtioCtx(vm)) : emptySlotRead(off, size);
+      if (dev) this.virtioIrq(vm, dev);
+      return v === undefined ? undefined : BigInt(v);
+    }
     return undefined;
   }
 
@@ -763,7 +818,61 @@ export class Hypervisor implements HighLevelSoftware, GuestPsciHost, VgicMmioHos
       vrtcWrite(vm.rtc, ipa - RTC_IPA, Number(value & 0xffff_ffffn), this.physSeconds());
       return true;
     }
+    if (ipa >= VIRTIO_MMIO_BASE && ipa < VIRTIO_MMIO_BASE + VIRTIO_MMIO_SLOTS * VIRTIO_MMIO_STRIDE) {
+      const dev = this.virtioAt(vm, ipa);
+      if (!dev) return emptySlotWrite((ipa - VIRTIO_MMIO_BASE) % VIRTIO_MMIO_STRIDE, size);
+      const r = virtioWrite(dev, (ipa - VIRTIO_MMIO_BASE) % VIRTIO_MMIO_STRIDE, size, Number(value & 0xffff_ffffn), this.virtioCtx(vm));
+      this.virtioIrq(vm, dev);
+      for (const port of r.deliveredPorts) this.netPortDeliver(port);
+      return r.ok;
+    }
     return false;
+  }
+
+  // ------------------------------------------------------------- virtio
+
+  private virtioAt(vm: VmState, ipa: number): VirtioMmioState | undefined {
+    const slot = Math.floor((ipa - VIRTIO_MMIO_BASE) / VIRTIO_MMIO_STRIDE);
+    return vm.virtio.find((d) => d.slot === slot);
+  }
+
+  private virtioCtx(vm: VmState): VirtioCtx {
+    return { mem: this.guestMemory(vm), disk: this.disks[vm.id] ?? null, vswitch: this.s.vswitch, log: (msg) => this.log(`${vm.name} virtio: ${msg}`) };
+  }
+
+  /** The VM's RAM as its devices reach it: [ramIpa, ramIpa + ramBytes) is one contiguous
+   *  physical range, so an IPA range inside it needs no Stage-2 walk; nothing else is reachable. */
+  private guestMemory(vm: VmState): GuestMemory {
+    const core = this.m.core;
+    const inside = (ipa: number, len: number): boolean =>
+      Number.isSafeInteger(ipa) && Number.isSafeInteger(len) && len >= 0 && ipa >= vm.ramIpa && ipa + len <= vm.ramIpa + vm.ramBytes;
+    return {
+      read: (ipa, len) => (!inside(ipa, len) ? null : len === 0 ? new Uint8Array(0) : core.readPhys(vm.backingPa + ipa - vm.ramIpa, len).slice()),
+      write: (ipa, bytes) => {
+        if (!inside(ipa, bytes.length)) return false;
+        if (bytes.length > 0) core.writePhys(vm.backingPa + ipa - vm.ramIpa, bytes);
+        return true;
+      },
+    };
+  }
+
+  /** Frames arrived at vswitch port `port` (= VM id): fill that VM's RX buffers and interrupt it. */
+  private netPortDeliver(port: number): void {
+    const vm = this.s.vms[port];
+    const dev = vm?.virtio.find((d) => d.kind === 'net');
+    if (!vm || !dev || vm.power !== 'running') return;
+    netDeliver(dev, this.virtioCtx(vm));
+    this.virtioIrq(vm, dev);
+  }
+
+  /** Drive the transport's SPI (16 + slot) from its InterruptStatus. */
+  private virtioIrq(vm: VmState, dev: VirtioMmioState): void {
+    const s = slotOf(vm, 0, 32 + VIRTIO_SPI_BASE + dev.slot);
+    const lvl = virtioIrqLevel(dev);
+    if ((vm.gic.level[s] === 1) !== lvl) {
+      setLevel(vm, s, lvl);
+      if (lvl) this.notify(vm, targetOf(vm, s));
+    }
   }
 
   private physSeconds(): number {

@@ -2,7 +2,10 @@
 // (numbers, strings, arrays, plain objects; 64-bit values as hex strings),
 // registered with the machine as component 'hypervisor' so snapshots carry it.
 
-export const HV_STATE_VERSION = 1;
+import type { VirtioMmioState, VswitchState } from './virtio/state.js';
+
+/** 2: virtio-mmio devices per VM and the vswitch. */
+export const HV_STATE_VERSION = 2;
 
 /** 'paused': stopped by the EL2 monitor (never scheduled until it resumes them). */
 export type VcpuRunState = 'off' | 'on-pending' | 'runnable' | 'running' | 'blocked' | 'paused';
@@ -98,6 +101,8 @@ export interface VmState {
   gic: VgicState;
   uart: VuartState;
   rtc: VrtcState;
+  /** virtio-mmio transports with their devices (virtio-net always, virtio-blk with a disk), by slot. */
+  virtio: VirtioMmioState[];
   /** 'running' until the guest calls SYSTEM_OFF / SYSTEM_RESET. */
   power: 'running' | 'off' | 'reset';
 }
@@ -129,4 +134,6 @@ export interface HvState {
   /** Recent hypervisor log lines (DUMP_LOG), bounded. */
   log: string[];
   counters: Record<string, number>;
+  /** The L2 switch between the VMs' virtio-net devices (port = VM id). */
+  vswitch: VswitchState;
 }

@@ -142,7 +142,7 @@ ${store(10, 'x8')}
   it('an access to an IPA with no RAM and no device gets a data abort injected at EL1', () => {
     const r = boot({
       main: `
-    ldr x0, =0x0a000000
+    ldr x0, =0x0c000000
     ldr w1, [x0]
     ldr x0, =0x0e000000
     str w1, [x0]

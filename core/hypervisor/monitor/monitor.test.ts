@@ -2,6 +2,7 @@
 // physical memory holding Stage-2 tables in the architectural format.
 import { describe, expect, it } from 'vitest';
 import type { HvState, VmState } from '../state.js';
+import { createVswitch } from '../virtio/vswitch.js';
 import { MONITOR_HELP, MONITOR_PROMPT, monitorCommand, s2Attrs, s2Runs, type MonitorRegs, type MonitorView } from './commands.js';
 import { initialMonitorState, monitorEnter, monitorInput } from './monitor.js';
 
@@ -14,7 +15,7 @@ function vm(id: number, over: Partial<VmState> = {}): VmState {
       { id: 0, run: 'running', pcpu: 0, ctx: null, exits: 12 },
       { id: 1, run: 'blocked', pcpu: 1, ctx: null, exits: 3 },
     ],
-    gic: {} as VmState['gic'], uart: {} as VmState['uart'], rtc: {} as VmState['rtc'], power: 'running', ...over,
+    gic: {} as VmState['gic'], uart: {} as VmState['uart'], rtc: {} as VmState['rtc'], virtio: [], power: 'running', ...over,
   };
 }
 
@@ -42,7 +43,7 @@ function fakeMemory(): Map<number, bigint> {
 function view(): MonitorView {
   const mem = fakeMemory();
   const hv: HvState = {
-    version: 1, reserveBase: 0x4000_0000, reserveBytes: 16 << 20, reserveNext: 0x4000_8000,
+    version: 2, reserveBase: 0x4000_0000, reserveBytes: 16 << 20, reserveNext: 0x4000_8000,
     vms: [vm(0), vm(1, { power: 'off' })],
     pcpus: [
       { started: true, loaded: [0, 0], running: true, runq: [[0, 0], [1, 0]], rr: 0, sliceEnd: '0x0', lrUsed: 0 },
@@ -50,6 +51,7 @@ function view(): MonitorView {
     ],
     log: ['vm0 vcpu0: pause', 'vm0 vcpu0: exception ESR=0x5600005a ELR=0x40080b3c FAR=0x0'],
     counters: { traps: 40, hvc: 9, mmio: 20 },
+    vswitch: createVswitch(2),
   };
   const regs: MonitorRegs = {
     x: Array.from({ length: 31 }, (_, i) => `0x${(i * 0x1111).toString(16)}`),

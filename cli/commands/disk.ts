@@ -1,0 +1,51 @@
+// --disk-writeback: the guest's writes live in a copy-on-write overlay in the
+// machine state; at the end of a run VM 0's disk (base image + overlay) is
+// written back into the image file, atomically (temporary file + rename), so
+// an interrupted write-back never leaves a half-written image.
+import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join, basename } from 'node:path';
+import type { Machine } from '../../core/machine.js';
+import { Hypervisor } from '../../core/hypervisor/hypervisor.js';
+import { CliError } from '../errors.js';
+
+/** Write VM 0's disk back into `path`; returns the bytes written (0 when the guest wrote nothing). */
+export function writeBackDisk(m: Machine, path: string): number {
+  const hv = m.software instanceof Hypervisor ? m.software : null;
+  const image = hv?.diskImage(0) ?? null;
+  if (!image || !hv?.diskDirty(0)) return 0;
+  const tmp = join(dirname(path), `.${basename(path)}.hvrr-${process.pid}.tmp`);
+  try {
+    writeFileSync(tmp, image);
+    renameSync(tmp, path);
+  } catch (e) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // nothing was left behind
+    }
+    throw new CliError(`cannot write the disk back into '${path}': ${(e as Error).message}`);
+  }
+  return image.length;
+}
+
+/** After a snapshot restore: give each VM with a virtio-blk disk its base image. */
+export function attachRestoredDisk(m: Machine, disk: Uint8Array | undefined, path: string | undefined): void {
+  const hv = m.software instanceof Hypervisor ? m.software : null;
+  if (!hv) {
+    if (disk) throw new CliError('--disk: the snapshot has no hypervisor (a bare-metal run has no virtio-blk)');
+    return;
+  }
+  const withDisk = hv.s.vms.filter((vm) => vm.virtio.some((d) => d.kind === 'blk'));
+  if (withDisk.length === 0) {
+    if (disk) throw new CliError('--disk: the snapshot\'s VMs have no virtio-blk disk');
+    return;
+  }
+  if (!disk) throw new CliError('the snapshot\'s VMs have a virtio-blk disk: pass the image they were started with (--disk FILE)');
+  for (const vm of withDisk) {
+    try {
+      hv.attachDisk(vm.id, disk);
+    } catch (e) {
+      throw new CliError(`disk image '${path}': ${(e as Error).message}`);
+    }
+  }
+}
