@@ -90,3 +90,15 @@ export function applyBootLinux(o: Map<string, unknown>, log: (line: string) => v
     o.set('append', vms > 1 ? `${LINUX_APPEND} hvrr.vms=${vms}` : LINUX_APPEND);
   }
 }
+
+/** Watches console bytes for a marker string (across chunk boundaries). */
+export class MarkerWatch {
+  seen = false;
+  private tail = '';
+  constructor(private readonly marker: string) {}
+  push(byte: number): void {
+    if (this.seen) return;
+    this.tail = (this.tail + String.fromCharCode(byte)).slice(-this.marker.length);
+    this.seen = this.tail === this.marker;
+  }
+}

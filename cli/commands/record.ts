@@ -12,7 +12,7 @@ import { parseArgs, parseCount, parseString, type OptionSpec } from '../args.js'
 import { CliError, UsageError } from '../errors.js';
 import { helpFor } from '../help.js';
 import type { Command } from './command.js';
-import { applyBootLinux, BOOT_LINUX, LINUX_DEFAULT_PCPUS, LINUX_DEFAULT_VCPUS } from './linux.js';
+import { applyBootLinux, BOOT_LINUX, LINUX_DEFAULT_PCPUS, LINUX_DEFAULT_VCPUS, LINUX_MARKER, MarkerWatch } from './linux.js';
 import {
   RUN_OPTIONS, exitCodeFor, parseRunOptions, parseRunOptionsFrom, prepareMachine, runMachine, type RunEnd,
   type RunOptions, EXIT_OK,
@@ -140,15 +140,25 @@ Exit status as for 'hvrr run'.`,
     const rec = new Recorder(m, writer, { stateHashEvery: a.hashEvery, snapshotEveryTicks: a.snapshotEvery });
     const t0 = performance.now();
     let end: RunEnd;
+    const linux = a.scenario === BOOT_LINUX;
+    // boot-linux: progress until the guest is up, then one line; the shell is left alone.
+    const marker = linux ? new MarkerWatch(LINUX_MARKER) : null;
+    let ready = false;
     try {
       let lastProgress = t0;
       end = await runMachine(m, {
         ...(a.opts.maxInsns !== undefined ? { maxInsns: a.opts.maxInsns } : {}),
         feed: (bytes) => rec.queueInput(bytes),
         held: () => rec.pendingInput,
+        ...(marker ? { holdInputUntil: LINUX_MARKER, onConsoleByte: (b: number) => marker.push(b) } : {}),
         afterSlice: () => {
           const now = performance.now();
-          if (now - lastProgress < 1000) return;
+          if (marker?.seen && !ready) {
+            ready = true;
+            const wallS = (now - t0) / 1000;
+            io.stderr.write(`hvrr: boot-linux: ${LINUX_MARKER} after ${m.instructions.toLocaleString('en-US')} instructions, ${(m.nowTick / 1e9).toFixed(3)} s virtual, ${wallS.toFixed(2)} s wall (${(m.instructions / wallS / 1e6).toFixed(1)} MIPS); the console is VM 0's shell (Ctrl-A x quits)\n`);
+          }
+          if (ready || now - lastProgress < 1000) return;
           lastProgress = now;
           io.stderr.write(`hvrr record: ${(m.nowTick / 1e9).toFixed(3)} s virtual, ${m.instructions.toLocaleString('en-US')} instructions, ${rec.stats.events.toLocaleString('en-US')} events, ${(m.instructions / ((now - t0) / 1000) / 1e6).toFixed(1)} MIPS\n`);
         },

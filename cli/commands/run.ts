@@ -23,6 +23,7 @@ import type { Command } from './command.js';
 import { helpFor } from '../help.js';
 import { machineFromSnapshot } from './restore.js';
 import { attachRestoredDisk, writeBackDisk } from './disk.js';
+import { MarkerWatch } from './linux.js';
 
 export const EXIT_OK = 0;
 export const EXIT_INTERNAL = 1;
@@ -354,6 +355,12 @@ export interface RunLoopHooks {
   held?: () => number;
   /** Called after every slice (progress lines). */
   afterSlice?: () => void;
+  /** Hold console input back until the guest has printed this text (a shell's
+   *  marker): bytes a real UART receives before the guest's driver and shell
+   *  are up are lost, so piped commands wait for the shell instead. */
+  holdInputUntil?: string;
+  /** Called with each console byte the guest writes. */
+  onConsoleByte?: (byte: number) => void;
 }
 
 /** Runs a prepared machine with console I/O; returns how it ended. */
@@ -363,7 +370,12 @@ export async function runMachine(m: Machine, opts: { maxInsns?: number } & RunLo
     out.flush();
     io.stderr.write(line + '\n');
   });
-  m.onConsole = (b) => out.push(b);
+  const hold = opts.holdInputUntil !== undefined ? new MarkerWatch(opts.holdInputUntil) : null;
+  m.onConsole = (b) => {
+    out.push(b);
+    opts.onConsoleByte?.(b);
+    hold?.push(b);
+  };
   m.onDiagnostic = (msg) => diags.report(msg);
   const raw = io.stdin?.isTTY === true && typeof io.stdin.setRawMode === 'function';
   const input = new ConsoleInput(io.stdin, raw);
@@ -385,7 +397,7 @@ export async function runMachine(m: Machine, opts: { maxInsns?: number } & RunLo
     // window boundary (tick 0), before the first slice runs.
     await nextMacrotask();
     for (;;) {
-      if (input.pending.length > 0) {
+      if (input.pending.length > 0 && (hold?.seen ?? true)) {
         feed(input.pending);
         input.pending = [];
       }
@@ -410,7 +422,7 @@ export async function runMachine(m: Machine, opts: { maxInsns?: number } & RunLo
         if (!input.ended) {
           // Everything waits for the outside world: wait for console input.
           await input.waitForInput();
-          if (input.pending.length > 0) continue; // idle is not final: feed the input and go on
+          if (input.pending.length > 0 && (hold?.seen ?? true)) continue; // idle is not final: feed the input and go on
         }
       }
       end = input.quit && reason.kind === 'idle' ? { kind: 'interrupted' } : reason;

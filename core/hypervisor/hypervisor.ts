@@ -26,7 +26,7 @@ import { allocTablePage, s2MapRam, s2Translate } from './stage2.js';
 import { HV_STATE_VERSION, type HvState, type VcpuState, type VmState } from './state.js';
 import { createVgic, hasPendingFor, setLevel, slotOf, targetOf, vgicClear, vgicFlush, vgicSync } from './vgic/vgic.js';
 import { GICD_SIZE, GICR_STRIDE, gicdRead, gicdWrite, gicrRead, gicrWrite, type VgicMmioHost } from './vgic/mmio.js';
-import { createVuart, UART_INTID, vuartLevel, vuartPushRx, vuartRead, vuartWrite } from './vuart.js';
+import { createVuart, UART_INTID, vuartFull, vuartLevel, vuartPushRx, vuartRead, vuartWrite } from './vuart.js';
 import { createVrtc, vrtcRead, vrtcWrite } from './vrtc.js';
 import { freshContext, loadContext, saveContext, timerDeadline } from './vcpu.js';
 import { guestPsciPlatform, type GuestPsciHost } from './psci.js';
@@ -539,14 +539,24 @@ export class Hypervisor implements HighLevelSoftware, GuestPsciHost, VgicMmioHos
     return resched;
   }
 
+  /** Move console input from the physical PL011 into VM 0's vPL011 while it has
+   *  room. With the vPL011 FIFO full the physical RX interrupts are masked, so
+   *  input waits in the physical FIFO (and behind it, in the recorder's flow
+   *  control) instead of being lost; the guest's next DR read drains again. */
   private uartRx(cpu: number): void {
     const vm = this.s.vms[0]!;
-    for (let i = 0; i < 64; i++) {
+    let imsc = 0x50; // RX, RT
+    for (;;) {
       if (this.mmio32(cpu, UART_BASE + 0x18) & 0x10) break; // RXFE
+      if (vuartFull(vm.uart)) {
+        imsc = 0;
+        break;
+      }
       const b = this.mmio32(cpu, UART_BASE) & 0xff;
       if (this.onConsoleInput?.(b)) continue;
       vuartPushRx(vm.uart, b);
     }
+    if (this.mmio32(cpu, UART_BASE + 0x38) !== imsc) this.mmio32(cpu, UART_BASE + 0x38, imsc); // UARTIMSC
     this.uartIrq(vm);
   }
 
@@ -784,7 +794,9 @@ export class Hypervisor implements HighLevelSoftware, GuestPsciHost, VgicMmioHos
       return gicrRead(vm, Math.floor(o / GICR_STRIDE), o % GICR_STRIDE, size);
     }
     if (ipa >= UART_IPA && ipa < UART_IPA + 0x1000) {
+      const full = vuartFull(vm.uart);
       const v = vuartRead(vm.uart, ipa - UART_IPA);
+      if (full && vm.id === 0 && !vuartFull(vm.uart)) this.uartRx(this.cur); // room again: take held-back input
       this.uartIrq(vm);
       return v === undefined ? undefined : BigInt(v);
     }
@@ -847,6 +859,7 @@ export class Hypervisor implements HighLevelSoftware, GuestPsciHost, VgicMmioHos
     const inside = (ipa: number, len: number): boolean =>
       Number.isSafeInteger(ipa) && Number.isSafeInteger(len) && len >= 0 && ipa >= vm.ramIpa && ipa + len <= vm.ramIpa + vm.ramBytes;
     return {
+      contains: inside,
       read: (ipa, len) => (!inside(ipa, len) ? null : len === 0 ? new Uint8Array(0) : core.readPhys(vm.backingPa + ipa - vm.ramIpa, len).slice()),
       write: (ipa, bytes) => {
         if (!inside(ipa, bytes.length)) return false;

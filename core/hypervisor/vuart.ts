@@ -26,6 +26,11 @@ function updateRx(u: VuartState): void {
   else u.ris &= ~(INT_RX | INT_RT);
 }
 
+/** The RX FIFO is full: the hypervisor stops draining the physical UART (flow control). */
+export function vuartFull(u: VuartState): boolean {
+  return u.rx.length >= RX_FIFO;
+}
+
 export function vuartPushRx(u: VuartState, byte: number): boolean {
   if (u.rx.length >= RX_FIFO) return false;
   u.rx.push(byte & 0xff);
