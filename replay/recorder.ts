@@ -1,7 +1,8 @@
 // Records a run: every trace event, every external input at the point it
 // entered the machine, a state hash every K events, and snapshots every N
-// ticks (a full one first, then increments of the pages written since), all
-// into one trace file. External input enters only at window boundaries
+// ticks (a full one first, then increments of the pages written since), into
+// the trace file or, with a separate snapshot writer, into a snapshot file
+// beside it (a seek index: the trace stays small and replays without it). External input enters only at window boundaries
 // (Machine.inputHook), straight into the UART's receive FIFO, so the replayer
 // can inject it at exactly the same point.
 import type { Machine } from '../core/machine.js';
@@ -15,6 +16,8 @@ export interface RecorderOptions {
   stateHashEvery?: number;
   /** Virtual ticks between two snapshots (0: none). */
   snapshotEveryTicks?: number;
+  /** Where the snapshots go instead of the trace (a snapshot file; same header as the trace). */
+  snapshotWriter?: TraceWriter;
 }
 
 export interface RecorderStats {
@@ -33,8 +36,10 @@ export class Recorder {
   private lastSnapshotId: string | null = null;
   private readonly hashEvery: number;
   private readonly snapshotEvery: number;
+  private readonly snapshotWriter: TraceWriter;
 
   constructor(private readonly m: Machine, private readonly writer: TraceWriter, opts: RecorderOptions = {}) {
+    this.snapshotWriter = opts.snapshotWriter ?? writer;
     this.hashEvery = opts.stateHashEvery ?? 10_000;
     this.snapshotEvery = opts.snapshotEveryTicks ?? 0;
     this.nextSnapshotTick = this.snapshotEvery > 0 ? m.nowTick : Infinity;
@@ -79,7 +84,7 @@ export class Recorder {
   private snapshot(): void {
     const m = this.m;
     const r = this.lastSnapshotId === null ? saveFull(m) : saveIncremental(m, { id: this.lastSnapshotId });
-    this.writer.addSnapshot(r.bytes, {
+    this.snapshotWriter.addSnapshot(r.bytes, {
       id: r.meta.id,
       baseId: this.lastSnapshotId,
       afterSeq: m.trace.count - 1,
@@ -97,5 +102,6 @@ export class Recorder {
     this.unsubscribe();
     this.m.inputHook = undefined;
     this.writer.close();
+    if (this.snapshotWriter !== this.writer) this.snapshotWriter.close();
   }
 }

@@ -7,7 +7,7 @@ import { bootKernel } from '../core/firmware/boot.js';
 import { selftestImage } from '../guests/selftest/index.js';
 import { TraceReader, TraceWriter } from './traceFile.js';
 import { Recorder } from './recorder.js';
-import { Replayer } from './replayer.js';
+import { Replayer, snapshotFileProblem } from './replayer.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hvrr-replay-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -24,10 +24,12 @@ function fingerprint(m: Machine): string {
   return `${m.nowTick}/${m.instructions}/${m.trace.count}/${m.trace.digest()}/${regs.join('|')}`;
 }
 
-function record(path: string, numCpus: number, snapshotEveryTicks: number, input?: string): { m: Machine; stats: Recorder['stats'] } {
+function record(path: string, numCpus: number, snapshotEveryTicks: number, input?: string, snapshotPath?: string): { m: Machine; stats: Recorder['stats'] } {
   const m = machine(numCpus);
-  const w = TraceWriter.create(path, { hvrrVersion: 'test', machine: { numCpus }, images: [], seed: SEED.toString(), stateHashInterval: 50, snapshotInterval: snapshotEveryTicks }, { chunkEvents: 200 });
-  const rec = new Recorder(m, w, { stateHashEvery: 50, snapshotEveryTicks });
+  const header = { hvrrVersion: 'test', machine: { numCpus }, images: [], seed: SEED.toString(), stateHashInterval: 50, snapshotInterval: snapshotEveryTicks };
+  const w = TraceWriter.create(path, header, { chunkEvents: 200 });
+  const snapshotWriter = snapshotPath !== undefined ? TraceWriter.create(snapshotPath, header) : undefined;
+  const rec = new Recorder(m, w, { stateHashEvery: 50, snapshotEveryTicks, ...(snapshotWriter ? { snapshotWriter } : {}) });
   if (input) rec.queueInput(Buffer.from(input));
   const r = m.run(100_000_000);
   expect(r.kind).toBe('system-off');
@@ -84,5 +86,45 @@ describe('record and replay', () => {
     expect(r.divergence!.recorded).not.toBe(r.divergence!.replayed);
     expect(r.divergence!.seq).toBeGreaterThanOrEqual(0);
     reader.close();
+  });
+});
+
+describe('snapshots in a file beside the trace', () => {
+  const path = join(dir, 'side.hvrr');
+  const snapPath = join(dir, 'side.hvrr.snap');
+  const recorded = record(path, 2, 200_000, 'hi\n', snapPath);
+
+  it('keeps the snapshots out of the trace and seeks with them to the same state', () => {
+    const reader = TraceReader.open(path);
+    const snaps = TraceReader.open(snapPath);
+    expect(reader.snapshots()).toHaveLength(0);
+    expect(snaps.snapshots()).toHaveLength(recorded.stats.snapshots);
+    expect(snaps.eventCount).toBe(0);
+    expect(snapshotFileProblem(reader, snaps)).toBeNull();
+    const total = recorded.m.getMachineState().exceptionCount;
+    const n = Math.floor((3 * total) / 4);
+    const a = machine(2);
+    const ra = new Replayer(reader).run(a, { kind: 'exception', n });
+    const b = machine(2);
+    const rb = new Replayer(reader, snaps).run(b, { kind: 'exception', n });
+    expect(ra.startedFrom).toBeNull(); // nothing to seek with in the trace itself
+    expect(rb.startedFrom).not.toBeNull();
+    expect(rb.status).toBe('reached');
+    expect(fingerprint(b)).toBe(fingerprint(a));
+    reader.close();
+    snaps.close();
+  });
+
+  it('refuses a snapshot file recorded with another run', () => {
+    const other = join(dir, 'other.hvrr');
+    record(other, 1, 200_000, undefined, join(dir, 'other.hvrr.snap'));
+    const reader = TraceReader.open(path);
+    const snaps = TraceReader.open(join(dir, 'other.hvrr.snap'));
+    expect(snapshotFileProblem(reader, snaps)).toMatch(/another machine/);
+    const trace = TraceReader.open(other);
+    expect(snapshotFileProblem(reader, trace)).toMatch(/another machine|holds events/);
+    reader.close();
+    snaps.close();
+    trace.close();
   });
 });

@@ -57,8 +57,27 @@ export function targetSeq(reader: TraceReader, target: ReplayTarget): number | n
   }
 }
 
+/** Where a replay finds snapshots: the trace itself, or a snapshot file recorded beside it. */
+export type SnapshotSource = Pick<TraceReader, 'snapshots' | 'snapshotBefore' | 'snapshotBlob'>;
+
+/** Why a snapshot file cannot serve a trace (it was recorded with another run), or null. */
+export function snapshotFileProblem(trace: TraceReader, snaps: TraceReader): string | null {
+  const a = trace.header;
+  const b = snaps.header;
+  const same = (x: unknown, y: unknown): boolean => JSON.stringify(x) === JSON.stringify(y);
+  if (!same(a.machine, b.machine) || !same(a.images, b.images) || a.seed !== b.seed) return 'it was recorded with another machine, images or seed';
+  if (snaps.eventCount !== 0) return 'it holds events: it is a trace, not a snapshot file';
+  const last = trace.firstSeq + trace.eventCount - 1;
+  const beyond = snaps.snapshots().find((s) => s.afterSeq > last);
+  if (beyond) return `its snapshot after event ${beyond.afterSeq} lies beyond the trace's last event ${last}`;
+  return null;
+}
+
 export class Replayer {
-  constructor(private readonly reader: TraceReader) {}
+  private readonly snaps: SnapshotSource;
+  constructor(private readonly reader: TraceReader, snapshots?: SnapshotSource) {
+    this.snaps = snapshots ?? reader;
+  }
 
   /**
    * Replay into `m` (a machine freshly built from the recorded configuration
@@ -70,11 +89,12 @@ export class Replayer {
     if (stopSeq === null) return { status: 'not-in-recording', startedFrom: null, checked: 0, stateHashesChecked: 0 };
     let startedFrom: SnapshotEntry | null = null;
     if (opts.useSnapshots !== false) {
+      const snaps = this.snaps;
       const snap = target.kind === 'tick'
-        ? reader.snapshots().filter((x) => x.tick <= target.tick && x.afterSeq <= stopSeq).pop()
-        : reader.snapshotBefore(stopSeq);
+        ? snaps.snapshots().filter((x) => x.tick <= target.tick && x.afterSeq <= stopSeq).pop()
+        : snaps.snapshotBefore(stopSeq);
       if (snap) {
-        restoreInto(m, reader.snapshotBlob(snap), (id) => this.snapshotById(id));
+        restoreInto(m, snaps.snapshotBlob(snap), (id) => this.snapshotById(id));
         startedFrom = snap;
       }
     }
@@ -165,9 +185,9 @@ export class Replayer {
   }
 
   private snapshotById(id: string): Uint8Array {
-    const s = this.reader.snapshots().find((x) => x.id === id);
+    const s = this.snaps.snapshots().find((x) => x.id === id);
     if (!s) throw new Error(`trace lacks snapshot ${id.slice(0, 12)}… that another snapshot is based on`);
-    return this.reader.snapshotBlob(s);
+    return this.snaps.snapshotBlob(s);
   }
 
   private *eventsFrom(seq: number): Generator<TraceEvent> {

@@ -31,6 +31,8 @@ export const SCENARIOS: Record<string, { summary: string }> = {
 };
 
 export const DEFAULT_SNAPSHOT_EVERY_TICKS = 100_000_000;
+/** boot-linux: every 0.05 s virtual (~50 M instructions, about 0.4 s to replay), so --until lands well under 2 s. */
+export const LINUX_SNAPSHOT_EVERY_TICKS = 50_000_000;
 export const DEFAULT_STATE_HASH_EVERY = 10_000;
 
 const OPTIONS: readonly OptionSpec[] = [
@@ -38,6 +40,7 @@ const OPTIONS: readonly OptionSpec[] = [
   // --disk-writeback would change the image the replay needs; a recording keeps its writes in the trace's snapshots.
   ...RUN_OPTIONS.filter((o) => o.name !== 'digest' && o.name !== 'restore' && o.name !== 'disk-writeback'),
   { name: 'snapshot-every', value: 'TICKS', help: `virtual ticks between snapshots, 0 for none\n(default ${DEFAULT_SNAPSHOT_EVERY_TICKS.toLocaleString('en-US')} = 0.1 s)`, parse: (r, o) => parseCount(r, o, Number.MAX_SAFE_INTEGER, true) },
+  { name: 'snapshot-file', value: 'FILE', help: 'write the snapshots into FILE beside the trace instead of into it\n(a seek index replay picks up; default for boot-linux: OUTPUT.snap)', parse: parseString },
   { name: 'state-hash-every', value: 'N', help: `events between state hashes, 0 for none (default ${DEFAULT_STATE_HASH_EVERY})`, parse: (r, o) => parseCount(r, o, Number.MAX_SAFE_INTEGER, true) },
 ];
 
@@ -73,7 +76,7 @@ function runArgvOf(parsed: Map<string, unknown>): string[] {
 
 
 
-function parseRecordArgs(argv: readonly string[], log: (line: string) => void): { opts: RunOptions; runArgv: string[]; output: string; scenario: string | null; snapshotEvery: number; hashEvery: number; help: boolean } {
+function parseRecordArgs(argv: readonly string[], log: (line: string) => void): { opts: RunOptions; runArgv: string[]; output: string; scenario: string | null; snapshotEvery: number; snapshotFile: string | null; hashEvery: number; help: boolean } {
   const args = argv.map((a) => (a === '-o' ? '--output' : a));
   const parsed = parseArgs(args, OPTIONS);
   if (parsed.positionals.length > 1) throw new UsageError(`unexpected argument '${parsed.positionals[1]}'`);
@@ -90,12 +93,18 @@ function parseRecordArgs(argv: readonly string[], log: (line: string) => void): 
   }
   const opts = parseRunOptionsFrom(parsed.options);
   if (opts.restore !== undefined) throw new UsageError('--restore cannot be recorded: record from the start (replay can seek with snapshots)');
+  const output = (parsed.options.get('output') as string | undefined) ?? 'run.hvrr';
+  const snapshotEvery = (parsed.options.get('snapshot-every') as number | undefined) ?? (scenario === BOOT_LINUX ? LINUX_SNAPSHOT_EVERY_TICKS : DEFAULT_SNAPSHOT_EVERY_TICKS);
+  // A Linux guest's memory makes snapshots MBs each: they go beside the trace, which stays small.
+  const snapshotFile = snapshotEvery === 0 ? null : (parsed.options.get('snapshot-file') as string | undefined) ?? (scenario === BOOT_LINUX ? snapshotFileFor(output) : null);
+  if (snapshotFile !== null && resolve(snapshotFile) === resolve(output)) throw new UsageError('--snapshot-file must differ from the trace file');
   return {
     opts,
     runArgv: runArgvOf(parsed.options),
-    output: (parsed.options.get('output') as string | undefined) ?? 'run.hvrr',
+    output,
+    snapshotFile,
     scenario: scenario ?? (opts.kernel === undefined ? (opts.guest ?? DEFAULT_GUEST) : null),
-    snapshotEvery: (parsed.options.get('snapshot-every') as number | undefined) ?? DEFAULT_SNAPSHOT_EVERY_TICKS,
+    snapshotEvery,
     hashEvery: (parsed.options.get('state-hash-every') as number | undefined) ?? DEFAULT_STATE_HASH_EVERY,
     help: parsed.help,
   };
@@ -124,20 +133,30 @@ Exit status as for 'hvrr run'.`,
     const images = imageDigests(a.opts);
     const m = prepareMachine(a.opts);
     const recorded: RecordedRun = { scenario: a.scenario, argv: a.runArgv };
+    const header = {
+      hvrrVersion: HVRR_VERSION,
+      machine: recorded as unknown as Record<string, unknown>,
+      images,
+      seed: a.opts.seed.toString(),
+      stateHashInterval: a.hashEvery,
+      snapshotInterval: a.snapshotEvery,
+    };
     let writer: TraceWriter;
+    let snapshotWriter: TraceWriter | undefined;
     try {
-      writer = TraceWriter.create(a.output, {
-        hvrrVersion: HVRR_VERSION,
-        machine: recorded as unknown as Record<string, unknown>,
-        images,
-        seed: a.opts.seed.toString(),
-        stateHashInterval: a.hashEvery,
-        snapshotInterval: a.snapshotEvery,
-      });
+      writer = TraceWriter.create(a.output, header);
     } catch (e) {
       throw new CliError(`cannot write trace '${a.output}': ${(e as Error).message}`);
     }
-    const rec = new Recorder(m, writer, { stateHashEvery: a.hashEvery, snapshotEveryTicks: a.snapshotEvery });
+    if (a.snapshotFile !== null) {
+      try {
+        snapshotWriter = TraceWriter.create(a.snapshotFile, header);
+      } catch (e) {
+        writer.close();
+        throw new CliError(`cannot write snapshot file '${a.snapshotFile}': ${(e as Error).message}`);
+      }
+    }
+    const rec = new Recorder(m, writer, { stateHashEvery: a.hashEvery, snapshotEveryTicks: a.snapshotEvery, ...(snapshotWriter ? { snapshotWriter } : {}) });
     const t0 = performance.now();
     let end: RunEnd;
     const linux = a.scenario === BOOT_LINUX;
@@ -173,11 +192,17 @@ Exit status as for 'hvrr run'.`,
     io.stderr.write(
       `hvrr: recorded ${end.kind} to ${a.output}: ${rec.stats.events.toLocaleString('en-US')} events, ${exceptions.toLocaleString('en-US')} exceptions, ` +
       `${m.instructions.toLocaleString('en-US')} instructions, ${virtualSeconds.toFixed(6)} s virtual, ${wall.toFixed(2)} s wall, ` +
-      `${fmtBytes(size)} (${rec.stats.snapshots} snapshots, ${rec.stats.inputs} input bytes), ` +
-      `${fmtBytes(virtualSeconds > 0 ? size / virtualSeconds : 0)} per simulated second\n`,
+      `${fmtBytes(size)} (${a.snapshotFile === null ? `${rec.stats.snapshots} snapshots, ` : ''}${rec.stats.inputs} input bytes), ` +
+      `${fmtBytes(virtualSeconds > 0 ? size / virtualSeconds : 0)} per simulated second` +
+      (a.snapshotFile !== null ? `; ${rec.stats.snapshots} snapshots in ${a.snapshotFile} (${fmtBytes(statSync(a.snapshotFile).size)}, for fast seeking; replay works without it)` : '') + '\n',
     );
     return exitCodeFor(end);
   },
 };
 
 export const HVRR_VERSION = '0.1.0';
+
+/** The snapshot file replay looks for beside a trace. */
+export function snapshotFileFor(trace: string): string {
+  return `${trace}.snap`;
+}

@@ -6,7 +6,8 @@ import { performance } from 'node:perf_hooks';
 import { formatEvent } from '../../core/trace/events.js';
 import type { Machine } from '../../core/machine.js';
 import { checkImages } from './images.js';
-import { Replayer, type ReplayTarget, type ReplayResult } from '../../replay/replayer.js';
+import { existsSync } from 'node:fs';
+import { Replayer, snapshotFileProblem, type ReplayTarget, type ReplayResult } from '../../replay/replayer.js';
 import { TraceFormatError, TraceReader } from '../../replay/traceFile.js';
 import { saveFull, writeSnapshotFile, SnapshotError } from '../../snapshots/index.js';
 import { parseArgs, parseString, type OptionSpec } from '../args.js';
@@ -14,7 +15,7 @@ import { CliError, UsageError } from '../errors.js';
 import { helpFor } from '../help.js';
 import type { CliIO } from '../io.js';
 import type { Command } from './command.js';
-import { runOptionsOf, type RecordedRun } from './record.js';
+import { runOptionsOf, snapshotFileFor, type RecordedRun } from './record.js';
 import { prepareMachine, EXIT_OK } from './run.js';
 
 export const EXIT_DIVERGED = 6;
@@ -44,6 +45,7 @@ const OPTIONS: readonly OptionSpec[] = [
   { name: 'until', value: 'WHAT', help: "stop at 'exception N' (its entry), 'event N' or 'tick T'\n(default: the end of the recording)", parse: parseUntil },
   { name: 'snapshot', value: 'OUT', help: 'write a snapshot of the machine where replay stopped', parse: parseString },
   { name: 'print', value: 'LIST', help: 'what to print where it stops: regs,events,uart (default all)', parse: parsePrint },
+  { name: 'snapshot-file', value: 'FILE', help: 'snapshots recorded beside the trace (record --snapshot-file;\ndefault: FILE.snap when it exists)', parse: parseString },
   { name: 'no-snapshots', help: 'replay from the start instead of the nearest recorded snapshot' },
 ];
 
@@ -101,7 +103,9 @@ function uartOutput(reader: TraceReader, uptoSeq: number): string {
 
 function describe(r: ReplayResult, target: ReplayTarget): string {
   const what = target.kind === 'exception' ? `exception ${target.n}` : target.kind === 'event' ? `event ${target.seq}` : target.kind === 'tick' ? `tick ${target.tick}` : 'the end of the recording';
-  const from = r.startedFrom ? `from the snapshot at tick ${r.startedFrom.tick.toLocaleString('en-US')} (after event ${r.startedFrom.afterSeq})` : 'from power-on';
+  const from = r.startedFrom
+    ? `from the snapshot at tick ${r.startedFrom.tick.toLocaleString('en-US')} (${r.startedFrom.afterSeq < 0 ? 'before the first event' : `after event ${r.startedFrom.afterSeq}`})`
+    : 'from power-on';
   switch (r.status) {
     case 'reached': return `reached ${what}, replaying ${from}; ${r.checked.toLocaleString('en-US')} events and ${r.stateHashesChecked} state hashes matched`;
     case 'end-of-recording': return `replayed to the end of the recording ${from}; ${r.checked.toLocaleString('en-US')} events and ${r.stateHashesChecked} state hashes matched`;
@@ -144,6 +148,7 @@ Exit status:
       if (e instanceof TraceFormatError) throw new CliError(`trace '${file}': ${e.message}`);
       throw e;
     }
+    let snapReader: TraceReader | undefined;
     try {
       const recorded = reader.header.machine as unknown as RecordedRun;
       if (!recorded || typeof recorded !== 'object' || !Array.isArray(recorded.argv) || !recorded.argv.every((x) => typeof x === 'string')) {
@@ -151,10 +156,22 @@ Exit status:
       }
       checkImages(reader.header.images);
       const m = prepareMachine(runOptionsOf(recorded));
+      const useSnapshots = o.get('no-snapshots') !== true;
+      const snapPath = (o.get('snapshot-file') as string | undefined) ?? (existsSync(snapshotFileFor(file)) ? snapshotFileFor(file) : undefined);
+      if (snapPath !== undefined && useSnapshots) {
+        try {
+          snapReader = TraceReader.open(snapPath);
+        } catch (e) {
+          if (e instanceof TraceFormatError) throw new CliError(`snapshot file '${snapPath}': ${e.message}`);
+          throw e;
+        }
+        const problem = snapshotFileProblem(reader, snapReader);
+        if (problem) throw new CliError(`snapshot file '${snapPath}' does not belong to trace '${file}': ${problem}`);
+      }
       const t0 = performance.now();
       let result: ReplayResult;
       try {
-        result = new Replayer(reader).run(m, target, { useSnapshots: o.get('no-snapshots') !== true });
+        result = new Replayer(reader, snapReader).run(m, target, { useSnapshots });
       } catch (e) {
         if (e instanceof SnapshotError || e instanceof TraceFormatError) throw new CliError(`trace '${file}': ${e.message}`);
         throw e;
@@ -191,6 +208,7 @@ Exit status:
       return result.status === 'diverged' ? EXIT_DIVERGED : EXIT_OK;
     } finally {
       reader.close();
+      snapReader?.close();
     }
   },
 };
