@@ -128,6 +128,7 @@ export class Hypervisor implements HighLevelSoftware, GuestPsciHost, VgicMmioHos
       log: [],
       counters: { traps: 0, irqs: 0, hvc: 0, mmio: 0, sysreg: 0, wfi: 0, switches: 0, injectedAborts: 0 },
       vswitch: createVswitch(cfg?.vms.length ?? 0),
+      consoleOwner: -1,
     };
     let backing = RAM_BASE + HV_RESERVE_BYTES;
     let global = 0;
@@ -569,19 +570,44 @@ export class Hypervisor implements HighLevelSoftware, GuestPsciHost, VgicMmioHos
     }
   }
 
-  /** Console output of a VM, through the physical PL011 (lines prefixed with the VM name when several VMs share it). */
+  /** Console output of a VM, through the physical PL011. With several VMs every
+   *  line is prefixed with the VM's name; the VM that started a line owns the
+   *  console until its newline (so a prompt shows at once), and a line another
+   *  VM completes meanwhile is printed after a line break, followed by a redraw
+   *  of the owner's unfinished line. */
   private consoleOut(vm: VmState, byte: number): void {
-    const multi = this.s.vms.length > 1;
-    if (!multi) {
-      this.m.bus.write(UART_BASE, 4, BigInt(byte & 0xff), this.cur);
+    const put = (bytes: Iterable<number>): void => {
+      for (const b of bytes) this.m.bus.write(UART_BASE, 4, BigInt(b & 0xff), this.cur);
+    };
+    if (this.s.vms.length === 1) {
+      put([byte]);
+      return;
+    }
+    const prefix = (v: VmState): Uint8Array => Buffer.from(`[${v.name}] `, 'latin1');
+    const owner = this.s.consoleOwner;
+    const newline = byte === 10;
+    if (owner === -1 || owner === vm.id) {
+      if (owner === -1) put(prefix(vm));
+      put([byte]);
+      if (newline) {
+        vm.uart.line = [];
+        this.s.consoleOwner = -1;
+      } else {
+        if (vm.uart.line.length < 1024) vm.uart.line.push(byte & 0xff); // kept for redraws
+        this.s.consoleOwner = vm.id;
+      }
       return;
     }
     vm.uart.line.push(byte & 0xff);
-    if (byte === 10 || vm.uart.line.length >= 256) {
-      for (const b of Buffer.from(`[${vm.name}] `, 'latin1')) this.m.bus.write(UART_BASE, 4, BigInt(b), this.cur);
-      for (const b of vm.uart.line) this.m.bus.write(UART_BASE, 4, BigInt(b), this.cur);
-      vm.uart.line = [];
-    }
+    if (!newline && vm.uart.line.length < 256) return;
+    const o = this.s.vms[owner]!;
+    put([13, 10]);
+    put(prefix(vm));
+    put(vm.uart.line);
+    if (!newline) put([13, 10]);
+    vm.uart.line = [];
+    put(prefix(o));
+    put(o.uart.line);
   }
 
   // ----------------------------------------------------------- sync traps

@@ -74,7 +74,7 @@ export interface VuartState {
   imsc: number;
   ris: number;
   dmacr: number;
-  /** Bytes of the current output line (line-buffered when several VMs share the console). */
+  /** Bytes of the current output line (several VMs share the console: see HvState.consoleOwner). */
   line: number[];
 }
 
@@ -136,4 +136,8 @@ export interface HvState {
   counters: Record<string, number>;
   /** The L2 switch between the VMs' virtio-net devices (port = VM id). */
   vswitch: VswitchState;
+  /** With several VMs: the VM whose unfinished line is on the physical console (its
+   *  uart.line), -1 for none. Other VMs' lines wait for a newline, then are printed
+   *  between a break and a redraw of that partial line (a shell prompt stays visible). */
+  consoleOwner: number;
 }

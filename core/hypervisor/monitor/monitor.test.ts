@@ -52,6 +52,7 @@ function view(): MonitorView {
     log: ['vm0 vcpu0: pause', 'vm0 vcpu0: exception ESR=0x5600005a ELR=0x40080b3c FAR=0x0'],
     counters: { traps: 40, hvc: 9, mmio: 20 },
     vswitch: createVswitch(2),
+    consoleOwner: -1,
   };
   const regs: MonitorRegs = {
     x: Array.from({ length: 31 }, (_, i) => `0x${(i * 0x1111).toString(16)}`),
