@@ -56,6 +56,7 @@ export const MONITOR_HELP = [
   '  s2 <vm> [ipa]       Stage-2 mappings of a VM, or the table walk of one IPA',
   '  events              trace events by kind and hypervisor counters',
   '  log                 the hypervisor log',
+  '  virtio              virtio-mmio devices of every VM and the vswitch',
   '  resume              leave the monitor and resume the guests',
 ].join('\n');
 
@@ -274,6 +275,31 @@ function cmdLog(view: MonitorView): string {
   return view.hv.log.map((l) => `hv: ${l}`).join('\n');
 }
 
+const STATUS_BITS: Array<[number, string]> = [[1, 'ACKNOWLEDGE'], [2, 'DRIVER'], [8, 'FEATURES_OK'], [4, 'DRIVER_OK'], [0x40, 'DEVICE_NEEDS_RESET'], [0x80, 'FAILED']];
+
+function cmdVirtio(view: MonitorView): string {
+  const lines: string[] = [];
+  for (const vm of view.hv.vms) {
+    for (const d of vm.virtio ?? []) {
+      const status = STATUS_BITS.filter(([bit]) => d.status & bit).map(([, n]) => n).join('|') || 'reset';
+      const base = 0x0a00_0000 + d.slot * 0x200;
+      lines.push(`${vm.name} virtio-${d.kind} @ ${hex(base)} (SPI ${16 + d.slot}): ${status}, InterruptStatus ${hex(d.interruptStatus)}`);
+      d.queues.forEach((q, i) => {
+        if (q.num > 0 || q.ready) lines.push(`  queue ${i}: ${q.ready ? 'ready' : 'not ready'}, ${q.num} entries, avail consumed ${q.lastAvailIdx}, used ${q.usedIdx}`);
+      });
+      const c = d.blk ? { ...d.blk.counters, overlayChunks: Object.keys(d.blk.overlay).length } : d.net ? { mac: d.net.mac.map((b) => b.toString(16).padStart(2, '0')).join(':'), port: d.net.port, ...d.net.counters } : {};
+      lines.push('  ' + Object.entries(c).map(([k, v]) => `${k} ${String(v)}`).join(', '));
+    }
+  }
+  const sw = view.hv.vswitch;
+  if (sw) {
+    lines.push(`vswitch: ${sw.ports.length} port(s), ${Object.keys(sw.macTable).length} learned MAC(s)`);
+    for (const [mac, port] of Object.entries(sw.macTable)) lines.push(`  ${mac.replace(/(..)(?!$)/g, '$1:')} -> port ${port}`);
+    sw.ports.forEach((p, i) => lines.push(`  port ${i}: tx ${p.txFrames}, rx ${p.rxFrames}, waiting ${p.rx.length}, dropped ${p.rxDrops}`));
+  }
+  return lines.length > 0 ? lines.join('\n') : '(no virtio devices)';
+}
+
 /** Interpret one input line. Blank lines print nothing. */
 export function monitorCommand(view: MonitorView, line: string): MonitorResult {
   const words = line.trim().split(/\s+/).filter((w) => w !== '');
@@ -297,6 +323,8 @@ export function monitorCommand(view: MonitorView, line: string): MonitorResult {
       return none(tooMany(0) ? 'events: takes no arguments' : cmdEvents(view));
     case 'log':
       return none(tooMany(0) ? 'log: takes no arguments' : cmdLog(view));
+    case 'virtio':
+      return none(tooMany(0) ? 'virtio: takes no arguments' : cmdVirtio(view));
     case 'resume':
     case 'c':
       return { output: 'resuming', action: 'resume' };

@@ -2,7 +2,8 @@
 // physical memory holding Stage-2 tables in the architectural format.
 import { describe, expect, it } from 'vitest';
 import type { HvState, VmState } from '../state.js';
-import { createVswitch } from '../virtio/vswitch.js';
+import { createVswitch, vswitchSend } from '../virtio/vswitch.js';
+import { createVirtioBlk, createVirtioNet } from '../virtio/transport.js';
 import { MONITOR_HELP, MONITOR_PROMPT, monitorCommand, s2Attrs, s2Runs, type MonitorRegs, type MonitorView } from './commands.js';
 import { initialMonitorState, monitorEnter, monitorInput } from './monitor.js';
 
@@ -205,5 +206,23 @@ describe('monitor input', () => {
     const a = feed(initialMonitorState(), script);
     const b = feed(initialMonitorState(), script);
     expect(a).toEqual(b);
+  });
+
+  it('virtio: devices of every VM with status, queues and counters, and the vswitch', () => {
+    const v = view();
+    expect(monitorCommand(v, 'virtio').output).toContain('vswitch: 2 port(s), 0 learned MAC(s)');
+    v.hv.vms[0]!.virtio = [createVirtioNet(30, [0x52, 0x54, 0, 0x12, 0x34, 1], 0), createVirtioBlk(31, 8 << 20)];
+    v.hv.vms[0]!.virtio[0]!.status = 0xf;
+    const frame = new Uint8Array(60);
+    frame.fill(0xff, 0, 6);
+    frame.set([0x52, 0x54, 0, 0x12, 0x34, 1], 6);
+    expect(vswitchSend(v.hv.vswitch, 0, frame)).toEqual([1]);
+    const out = monitorCommand(v, 'virtio').output;
+    expect(out).toContain('vm0 virtio-net @ 0xa003c00 (SPI 46): ACKNOWLEDGE|DRIVER|FEATURES_OK|DRIVER_OK');
+    expect(out).toContain('mac 52:54:00:12:34:01, port 0');
+    expect(out).toContain('vm0 virtio-blk @ 0xa003e00 (SPI 47): reset');
+    expect(out).toContain('525400123401'.replace(/(..)(?!$)/g, '$1:') + ' -> port 0');
+    expect(out).toContain('port 1: tx 0, rx 1, waiting 1, dropped 0');
+    expect(monitorCommand(v, 'virtio 1').output).toBe('virtio: takes no arguments');
   });
 });
