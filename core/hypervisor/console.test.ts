@@ -35,3 +35,29 @@ ${putString('hi\n')}
     expect(r.hv.s.consoleOwner).toBe(-1);
   });
 });
+
+describe('console input when VM 0 powers off', () => {
+  it('goes to the next running VM, with the bytes VM 0 had not read', () => {
+    // vm0 powers off at once; vm1 waits for a console byte and echoes it, then powers off.
+    const image = guestImage({
+      main: `
+    mov x0, #2
+    hvc #0
+    cbz x1, done
+    ldr x3, =UART
+1:  ldr w4, [x3, #0x18]
+    tbnz w4, #4, 1b
+    ldr w0, [x3]
+    bl putc
+    mov w0, #10
+    bl putc
+`,
+    });
+    const r = hvMachine({ vms: [0, 1].map(() => ({ numVcpus: 1, ramBytes: 32 * MiB, kernel: image })) }, { numCpus: 1 });
+    r.m.scheduleUartRx(1000, 0x6b); // 'k', typed before vm0 went off
+    expect(r.m.run(50_000_000).kind).toBe('system-off');
+    expect(r.hv.s.consoleVm).toBe(1);
+    expect(r.console()).toContain('[hv] vm0 is off: console input goes to vm1');
+    expect(r.console()).toContain('[vm1] k\n');
+  });
+});

@@ -129,6 +129,7 @@ export class Hypervisor implements HighLevelSoftware, GuestPsciHost, VgicMmioHos
       counters: { traps: 0, irqs: 0, hvc: 0, mmio: 0, sysreg: 0, wfi: 0, switches: 0, injectedAborts: 0 },
       vswitch: createVswitch(cfg?.vms.length ?? 0),
       consoleOwner: -1,
+      consoleVm: 0,
     };
     let backing = RAM_BASE + HV_RESERVE_BYTES;
     let global = 0;
@@ -545,7 +546,7 @@ export class Hypervisor implements HighLevelSoftware, GuestPsciHost, VgicMmioHos
    *  input waits in the physical FIFO (and behind it, in the recorder's flow
    *  control) instead of being lost; the guest's next DR read drains again. */
   private uartRx(cpu: number): void {
-    const vm = this.s.vms[0]!;
+    const vm = this.s.vms[this.s.consoleVm]!;
     let imsc = 0x50; // RX, RT
     for (;;) {
       if (this.mmio32(cpu, UART_BASE + 0x18) & 0x10) break; // RXFE
@@ -822,7 +823,7 @@ export class Hypervisor implements HighLevelSoftware, GuestPsciHost, VgicMmioHos
     if (ipa >= UART_IPA && ipa < UART_IPA + 0x1000) {
       const full = vuartFull(vm.uart);
       const v = vuartRead(vm.uart, ipa - UART_IPA);
-      if (full && vm.id === 0 && !vuartFull(vm.uart)) this.uartRx(this.cur); // room again: take held-back input
+      if (full && vm.id === this.s.consoleVm && !vuartFull(vm.uart)) this.uartRx(this.cur); // room again: take held-back input
       this.uartIrq(vm);
       return v === undefined ? undefined : BigInt(v);
     }
@@ -978,6 +979,31 @@ export class Hypervisor implements HighLevelSoftware, GuestPsciHost, VgicMmioHos
     if (this.s.vms.every((x) => x.power !== 'running')) {
       const anyReset = this.s.vms.some((x) => x.power === 'reset');
       this.m.stop({ kind: anyReset ? 'system-reset' : 'system-off' });
+      return;
     }
+    if (vm.id === this.s.consoleVm) this.handOverConsole(vm);
+  }
+
+  /** The console VM went off: input goes to the next running VM, with what it had not read yet. */
+  private handOverConsole(from: VmState): void {
+    const n = this.s.vms.length;
+    let to = from;
+    for (let k = 1; k < n && to === from; k++) {
+      const c = this.s.vms[(from.id + k) % n]!;
+      if (c.power === 'running') to = c;
+    }
+    if (to === from) return;
+    this.s.consoleVm = to.id;
+    for (const b of from.uart.rx) vuartPushRx(to.uart, b);
+    from.uart.rx = [];
+    for (const b of Buffer.from(`\r\n[hv] ${from.name} is off: console input goes to ${to.name}\r\n`, 'latin1')) this.m.bus.write(UART_BASE, 4, BigInt(b), this.cur);
+    const owner = this.s.consoleOwner;
+    if (owner === from.id) this.s.consoleOwner = -1;
+    else if (owner !== -1) {
+      const o = this.s.vms[owner]!;
+      for (const b of [...Buffer.from(`[${o.name}] `, 'latin1'), ...o.uart.line]) this.m.bus.write(UART_BASE, 4, BigInt(b), this.cur);
+    }
+    this.log(`console input now goes to ${to.name}`);
+    this.uartRx(this.cur);
   }
 }

@@ -140,4 +140,6 @@ export interface HvState {
    *  uart.line), -1 for none. Other VMs' lines wait for a newline, then are printed
    *  between a break and a redraw of that partial line (a shell prompt stays visible). */
   consoleOwner: number;
+  /** The VM that receives console input: VM 0, then the next running VM when it powers off. */
+  consoleVm: number;
 }

@@ -54,6 +54,7 @@ function view(): MonitorView {
     counters: { traps: 40, hvc: 9, mmio: 20 },
     vswitch: createVswitch(2),
     consoleOwner: -1,
+    consoleVm: 0,
   };
   const regs: MonitorRegs = {
     x: Array.from({ length: 31 }, (_, i) => `0x${(i * 0x1111).toString(16)}`),
