@@ -91,14 +91,19 @@ export function applyBootLinux(o: Map<string, unknown>, log: (line: string) => v
   }
 }
 
-/** Watches console bytes for a marker string (across chunk boundaries). */
+/** Watches console bytes for a marker string (across chunk boundaries) and counts it. */
 export class MarkerWatch {
-  seen = false;
+  count = 0;
   private tail = '';
   constructor(private readonly marker: string) {}
+  get seen(): boolean {
+    return this.count > 0;
+  }
   push(byte: number): void {
-    if (this.seen) return;
     this.tail = (this.tail + String.fromCharCode(byte)).slice(-this.marker.length);
-    this.seen = this.tail === this.marker;
+    if (this.tail === this.marker) {
+      this.count++;
+      this.tail = '';
+    }
   }
 }

@@ -172,10 +172,11 @@ Exit status as for 'hvrr run'.`,
         ...(marker ? { holdInputUntil: LINUX_MARKER, onConsoleByte: (b: number) => marker.push(b) } : {}),
         afterSlice: () => {
           const now = performance.now();
-          if (marker?.seen && !ready) {
+          const vms = a.opts.vms ?? 1;
+          if (marker && marker.count >= vms && !ready) {
             ready = true;
             const wallS = (now - t0) / 1000;
-            io.stderr.write(`hvrr: boot-linux: ${LINUX_MARKER} after ${m.instructions.toLocaleString('en-US')} instructions, ${(m.nowTick / 1e9).toFixed(3)} s virtual, ${wallS.toFixed(2)} s wall (${(m.instructions / wallS / 1e6).toFixed(1)} MIPS); the console is VM 0's shell (Ctrl-A x quits)\n`);
+            io.stderr.write(`hvrr: boot-linux: ${LINUX_MARKER}${vms > 1 ? ` from all ${vms} VMs` : ''} after ${m.instructions.toLocaleString('en-US')} instructions, ${(m.nowTick / 1e9).toFixed(3)} s virtual, ${wallS.toFixed(2)} s wall (${(m.instructions / wallS / 1e6).toFixed(1)} MIPS); the console is VM 0's shell (Ctrl-A x quits)\n`);
           }
           if (ready || now - lastProgress < 1000) return;
           lastProgress = now;
