@@ -1,0 +1,229 @@
+// The Linux tier: whole-machine tests that boot Debian's arm64 Linux 6.12 with
+// the BusyBox initramfs and the ext2 test disk (scripts/linux-artifacts.sh)
+// under the hypervisor, in-process through runCli, and assert on the guest
+// console. Guest instruction counts are deterministic; wall time is never
+// asserted (timeouts are generous: the machine may be loaded).
+//
+// Gate: with HVRR_LINUX_TESTS=1 (CI, after `bash scripts/linux-artifacts.sh`)
+// the tier must run and fails when the artifacts are missing; otherwise it
+// runs only when `scripts/linux-artifacts.sh --check` passes and is skipped
+// (with the reason printed) when it does not.
+//
+// The images are passed with --kernel/--initrd/--disk explicitly: the CLI
+// finds scripts/linux-artifacts.sh relative to its compiled location in dist/,
+// which does not hold for the TypeScript sources vitest runs.
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterAll, describe, expect, it } from 'vitest';
+import { LINUX_APPEND, LINUX_MARKER } from './commands/linux.js';
+import {
+  LINUX_TESTS_REQUIRED, checkLinuxArtifacts, consoleLines, recordedExceptions, sha256File, shellInput, tail,
+  type CachedLinuxArtifacts,
+} from './linuxTesting.js';
+import type { InStream, OutStream } from './io.js';
+import { runCli } from './testing.js';
+
+const check = checkLinuxArtifacts();
+const skip = !LINUX_TESTS_REQUIRED && check.artifacts === null;
+if (skip) console.warn(`cli/linux.test.ts: skipped: ${check.reason}`);
+
+const TIMEOUT = 240_000;
+
+function artifacts(): CachedLinuxArtifacts {
+  // Under HVRR_LINUX_TESTS=1 a missing cache is a failure, not a skip.
+  if (!check.artifacts) throw new Error(`HVRR_LINUX_TESTS=1 but ${check.reason}`);
+  return check.artifacts;
+}
+
+/** --kernel/--initrd/--disk of the cached artifacts (see the header comment). */
+function imageArgs(disk?: string): string[] {
+  const a = artifacts();
+  return ['--kernel', a.kernel, '--initrd', a.initrd, '--disk', disk ?? a.disk];
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'hvrr-linux-test-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A failure message with the end of the console and stderr. */
+function ctx(r: { out: string; err: string }): string {
+  return `console tail:\n${tail(r.out)}\nstderr tail:\n${tail(r.err, 10)}`;
+}
+
+/** `hvrr dump` output without its first line ('# trace: PATH'). */
+async function dumpBody(file: string): Promise<string> {
+  const d = await runCli(['dump', file, '--inputs', '--hashes']);
+  expect(d.code, d.err).toBe(0);
+  expect(d.out).toMatch(/^# trace: /);
+  return d.out.slice(d.out.indexOf('\n') + 1);
+}
+
+// The echoed command line holds the literal '$(grep', never 'CPUS=4', and
+// '/sys/bus/virtio/devices' holds no 'virtio0'/'virtio1': these can only
+// match the commands' output.
+const BOOT_COMMANDS = 'echo CPUS=$(grep -c ^processor /proc/cpuinfo); cat /mnt/disk/hello.txt; ls /sys/bus/virtio/devices; poweroff -f\n';
+
+function expectBootConsole(r: { code: number; out: string; err: string }): void {
+  const text = consoleLines(r.out);
+  expect(r.code, ctx(r)).toBe(0);
+  expect(r.err, ctx(r)).toMatch(/hvrr: recorded system-off to /);
+  expect(r.err).toContain(`hvrr: boot-linux: ${LINUX_MARKER} after `);
+  expect(text, ctx(r)).toContain(LINUX_MARKER);
+  expect(text, ctx(r)).toMatch(/^CPUS=4$/m);
+  expect(text, ctx(r)).toMatch(/^hvrr-disk-ok$/m);
+  expect(text, ctx(r)).toMatch(/\bvirtio0\b/);
+  expect(text, ctx(r)).toMatch(/\bvirtio1\b/);
+}
+
+describe.skipIf(skip)(`Linux tier (${skip ? check.reason : 'cached artifacts'})`, () => {
+  it('record boot-linux: 4 vCPUs on 1 pCPU see 4 CPUs, the virtio-blk disk and both virtio devices, then power off', async () => {
+    const trace = join(dir, 'boot1.hvrr');
+    const r = await runCli(['record', 'boot-linux', ...imageArgs(), '-o', trace], { stdin: shellInput(BOOT_COMMANDS) });
+    expectBootConsole(r);
+  }, TIMEOUT);
+
+  it('record boot-linux is deterministic: two recordings dump identically, replay matches to the end and stops at exception N', async () => {
+    const a = join(dir, 'det-a.hvrr');
+    const b = join(dir, 'det-b.hvrr');
+    const ra = await runCli(['record', 'boot-linux', ...imageArgs(), '-o', a], { stdin: shellInput(BOOT_COMMANDS) });
+    expectBootConsole(ra);
+    const rb = await runCli(['record', 'boot-linux', ...imageArgs(), '-o', b], { stdin: shellInput(BOOT_COMMANDS) });
+    expectBootConsole(rb);
+    // Same guest console byte for byte, same events, inputs and state hashes.
+    expect(rb.out).toBe(ra.out);
+    const da = await dumpBody(a);
+    const db = await dumpBody(b);
+    expect(da.length).toBeGreaterThan(0);
+    expect(db === da, 'hvrr dump of two identical boot-linux recordings differs').toBe(true);
+
+    // From power-on (no snapshots): every event and state hash is checked.
+    const full = await runCli(['replay', a, '--no-snapshots']);
+    expect(full.code, full.out + full.err).toBe(0);
+    expect(full.out).toMatch(/hvrr replay: replayed to the end of the recording from power-on; [\d,]+ events and \d+ state hashes matched/);
+
+    const exceptions = recordedExceptions(ra.err);
+    expect(exceptions).toBeGreaterThan(1000);
+    expect(da).toContain(`# exceptions: n=1..${exceptions}\n`);
+    for (const n of [Math.floor(exceptions / 2), exceptions - 5]) {
+      const r = await runCli(['replay', a, '--until', 'exception', String(n)]);
+      expect(r.code, r.out + r.err).toBe(0);
+      expect(r.out).toContain(`hvrr replay: reached exception ${n}, `);
+    }
+  }, 2 * TIMEOUT);
+
+  it('--vms 2 --smp 1: the VMs ping each other over the vswitch; VM 0\'s shell powers VM 0 off', async () => {
+    // The run ends only when every VM has powered off, and VM 1's shell never
+    // gets input (the console is VM 0's), so VM 1 idles forever after its
+    // marker while virtual time runs ahead (an unbounded recording of that
+    // grows by gigabytes). The run is bounded with --max-insns instead: the
+    // machine is deterministic, both markers come at about 2.11 G
+    // instructions and VM 0's power-off a few M later, so 2.2 G is past it
+    // with margin and ends the run as 'instruction-limit' (exit 0). No
+    // snapshots: the idle stretch would write hundreds of them.
+    const trace = join(dir, 'vms2.hvrr');
+    const r = await runCli(
+      ['record', 'boot-linux', ...imageArgs(), '--vms', '2', '--smp', '1', '--max-insns', '2200M', '--snapshot-every', '0', '-o', trace],
+      { stdin: shellInput('echo VM0-SAYS-$((6*7)); poweroff -f\n') },
+    );
+    const text = consoleLines(r.out);
+    expect(r.code, ctx(r)).toBe(0);
+    expect(r.err, ctx(r)).toMatch(/hvrr: recorded instruction-limit to /);
+    expect(text, ctx(r)).toMatch(/^\[vm0\] HVRR-PING-OK 10\.0\.0\.2$/m);
+    expect(text, ctx(r)).toMatch(/^\[vm1\] HVRR-PING-OK 10\.0\.0\.1$/m);
+    expect(text).not.toContain('HVRR-PING-FAIL');
+    expect(text, ctx(r)).toMatch(/^\[vm0\] HVRR-LINUX-READY$/m);
+    expect(text, ctx(r)).toMatch(/^\[vm1\] HVRR-LINUX-READY$/m);
+    // The shell is VM 0's: its output and power-off are [vm0] lines.
+    expect(text, ctx(r)).toMatch(/^\[vm0\] VM0-SAYS-42$/m);
+    expect(text, ctx(r)).toMatch(/^\[vm0\] .*reboot: Power down$/m);
+    expect(text).not.toMatch(/^\[vm1\] .*reboot: Power down$/m);
+  }, TIMEOUT);
+
+  describe('virtio-blk writes, copy-on-write and --disk-writeback (hvrr run)', () => {
+    // A 512-byte sector near the end of the 8 MiB disk: 'hvrr-write-ok'
+    // padded with zeros (dd conv=sync), flushed with conv=fsync, then read
+    // back through the device after dropping the page cache. The echoed
+    // command holds 'hvrr-%s-ok', never 'hvrr-write-ok'.
+    const SECTOR = 16000;
+    const PATTERN = Buffer.concat([Buffer.from('hvrr-write-ok', 'latin1'), Buffer.alloc(512 - 13)]);
+    const COMMANDS =
+      `printf 'hvrr-%s-ok' write | dd of=/dev/vda bs=512 seek=${SECTOR} count=1 conv=sync,fsync; sync; ` +
+      `echo 3 > /proc/sys/vm/drop_caches; echo READBACK=$(dd if=/dev/vda bs=512 skip=${SECTOR} count=1 2>/dev/null | head -c 13); poweroff -f\n`;
+
+    /** Console input typed once the guest's marker is on the console (as a
+     *  user would; `hvrr run` does not hold piped input back itself). */
+    function typeAfterMarker(text: string): { stdin: InStream; stdout: OutStream & { text: string } } {
+      const stdin = new PassThrough();
+      let seen = '';
+      let sent = false;
+      const stdout = {
+        text: '',
+        write(c: string | Uint8Array): boolean {
+          const s = Buffer.from(c).toString('latin1');
+          stdout.text += s;
+          if (!sent) {
+            seen = (seen + s).slice(-4096);
+            if (seen.includes(LINUX_MARKER)) {
+              sent = true;
+              stdin.end(text);
+            }
+          }
+          return true;
+        },
+      };
+      return { stdin: stdin as unknown as InStream, stdout };
+    }
+
+    async function runWithDisk(disk: string, writeback: boolean): Promise<{ code: number; out: string; err: string }> {
+      const io = typeAfterMarker(COMMANDS);
+      // --max-insns bounds a run whose guest never powers off (the boot
+      // takes about 0.7 G instructions on 1 vCPU).
+      const r = await runCli(
+        ['run', ...imageArgs(disk), ...(writeback ? ['--disk-writeback'] : []), '--smp', '1', '--max-insns', '4G', '--append', LINUX_APPEND],
+        { stdin: io.stdin, stdout: io.stdout },
+      );
+      return { code: r.code, out: io.stdout.text, err: r.err };
+    }
+
+    function expectWrittenInGuest(r: { code: number; out: string; err: string }): void {
+      const text = consoleLines(r.out);
+      expect(r.code, ctx(r)).toBe(0);
+      expect(text, ctx(r)).toContain(LINUX_MARKER);
+      expect(text, ctx(r)).toMatch(/^READBACK=hvrr-write-ok$/m);
+      expect(r.err, ctx(r)).toMatch(/^hvrr: system-off after /m);
+    }
+
+    it('--disk-writeback: the sector lands in the disk file, nothing else changes, the cached disk.img is untouched', async () => {
+      const original = artifacts().disk;
+      const before = sha256File(original);
+      const disk = join(dir, 'wb.img');
+      copyFileSync(original, disk);
+      const r = await runWithDisk(disk, true);
+      expectWrittenInGuest(r);
+      expect(r.err, ctx(r)).toMatch(/hvrr: wrote VM 0's disk back into /);
+      const after = readFileSync(disk);
+      const orig = readFileSync(original);
+      expect(after.length).toBe(orig.length);
+      expect(after.subarray(SECTOR * 512, SECTOR * 512 + 512).equals(PATTERN), 'the written sector is in the disk file').toBe(true);
+      // Every other byte is as before (the ext2 file system is mounted read-only).
+      const rest = Buffer.from(after);
+      orig.copy(rest, SECTOR * 512, SECTOR * 512, SECTOR * 512 + 512);
+      expect(rest.equals(orig), 'only the written sector changed').toBe(true);
+      expect(sha256File(original)).toBe(before);
+    }, TIMEOUT);
+
+    it('without --disk-writeback the guest sees its write (copy-on-write) but the disk file is unchanged', async () => {
+      const original = artifacts().disk;
+      const disk = join(dir, 'cow.img');
+      copyFileSync(original, disk);
+      const before = sha256File(disk);
+      const r = await runWithDisk(disk, false);
+      expectWrittenInGuest(r);
+      expect(r.err).not.toMatch(/wrote VM 0's disk back/);
+      expect(existsSync(disk)).toBe(true);
+      expect(sha256File(disk)).toBe(before);
+      expect(sha256File(disk)).toBe(sha256File(original));
+    }, TIMEOUT);
+  });
+});

@@ -1,0 +1,64 @@
+// Helpers for the Linux tier (cli/linux.test.ts): whole-machine tests that boot
+// Debian's arm64 kernel with the BusyBox initramfs and ext2 test disk that
+// scripts/linux-artifacts.sh caches, and assert on the guest console.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import type { InStream } from './io.js';
+
+export interface CachedLinuxArtifacts {
+  kernel: string;
+  initrd: string;
+  disk: string;
+}
+
+/** Whether the Linux tier is required (CI sets HVRR_LINUX_TESTS=1): then it
+ *  runs, and fails when the artifacts are missing, instead of being skipped. */
+export const LINUX_TESTS_REQUIRED = process.env['HVRR_LINUX_TESTS'] === '1';
+
+/** The cached artifacts per `scripts/linux-artifacts.sh --check` (exit 0 and
+ *  kernel=/initrd=/disk= lines when the cache is complete), or why not. */
+export function checkLinuxArtifacts(): { artifacts: CachedLinuxArtifacts | null; reason: string } {
+  const script = fileURLToPath(new URL('../scripts/linux-artifacts.sh', import.meta.url));
+  const r = spawnSync('bash', [script, '--check'], { encoding: 'utf8' });
+  const get = (k: string): string | undefined => new RegExp(`^${k}=(.*)$`, 'm').exec(r.stdout ?? '')?.[1];
+  const kernel = get('kernel');
+  const initrd = get('initrd');
+  const disk = get('disk');
+  if (r.status === 0 && kernel && initrd && disk) return { artifacts: { kernel, initrd, disk }, reason: '' };
+  const why = (r.stderr ?? '').trim().split('\n').pop() || r.error?.message || `exit status ${String(r.status)}`;
+  return {
+    artifacts: null,
+    reason: `Linux guest artifacts not cached (scripts/linux-artifacts.sh --check: ${why}); run 'bash scripts/linux-artifacts.sh' or set HVRR_LINUX_TESTS=1 to require this tier`,
+  };
+}
+
+/** Console input for runCli: the shell commands, then end of input. The CLI
+ *  holds console input back until the guest prints HVRR-LINUX-READY, so the
+ *  commands reach the shell rather than the booting kernel. */
+export function shellInput(commands: string): InStream {
+  return Readable.from([Buffer.from(commands.endsWith('\n') ? commands : commands + '\n', 'latin1')]) as unknown as InStream;
+}
+
+/** Console text with CRs dropped (the tty writes CRLF), for line-anchored matching. */
+export function consoleLines(out: string): string {
+  return out.replace(/\r/g, '');
+}
+
+export function sha256File(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+/** The exception count from `hvrr record`'s summary line. */
+export function recordedExceptions(stderr: string): number {
+  const m = /hvrr: recorded \S+ to .*?: [\d,]+ events, ([\d,]+) exceptions/.exec(stderr);
+  if (!m) throw new Error(`no record summary in stderr:\n${stderr}`);
+  return Number(m[1]!.replace(/,/g, ''));
+}
+
+/** The tail of a console log, for assertion messages. */
+export function tail(text: string, lines = 40): string {
+  return consoleLines(text).split('\n').slice(-lines).join('\n');
+}
