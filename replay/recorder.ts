@@ -14,7 +14,9 @@ import { machineStateHash } from './stateHash.js';
 export interface RecorderOptions {
   /** Events between two state hashes (0: none). */
   stateHashEvery?: number;
-  /** Virtual ticks between two snapshots (0: none). */
+  /** Virtual ticks between two snapshots (0: none). A snapshot also waits until the
+   *  CPUs have executed that many instructions since the last one: time an idle
+   *  machine skips costs nothing to replay, so it takes no snapshots. */
   snapshotEveryTicks?: number;
   /** Where the snapshots go instead of the trace (a snapshot file; same header as the trace). */
   snapshotWriter?: TraceWriter;
@@ -34,6 +36,7 @@ export class Recorder {
   private readonly pending: number[] = [];
   private nextSnapshotTick: number;
   private lastSnapshotId: string | null = null;
+  private lastSnapshotInstructions = -Infinity;
   private readonly hashEvery: number;
   private readonly snapshotEvery: number;
   private readonly snapshotWriter: TraceWriter;
@@ -67,9 +70,10 @@ export class Recorder {
 
   private atBoundary(): void {
     const m = this.m;
-    if (m.nowTick >= this.nextSnapshotTick) {
+    if (m.nowTick >= this.nextSnapshotTick && m.instructions - this.lastSnapshotInstructions >= this.snapshotEvery) {
       this.snapshot();
       this.nextSnapshotTick = m.nowTick + this.snapshotEvery;
+      this.lastSnapshotInstructions = m.instructions;
     }
     if (this.pending.length === 0) return;
     const room = m.uart.rxSpace();

@@ -31,9 +31,11 @@ export function linuxCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return env['HVRR_LINUX_CACHE'] ?? join(env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'hvrr', 'linux');
 }
 
-/** scripts/linux-artifacts.sh of this installation (dist/cli/commands -> the package root). */
+/** scripts/linux-artifacts.sh of this installation: the package root is two levels up
+ *  from cli/commands in the sources, three from dist/cli/commands. */
 function artifactScript(): string {
-  return fileURLToPath(new URL('../../../scripts/linux-artifacts.sh', import.meta.url));
+  const candidates = ['../../scripts/linux-artifacts.sh', '../../../scripts/linux-artifacts.sh'].map((p) => fileURLToPath(new URL(p, import.meta.url)));
+  return candidates.find((p) => existsSync(p)) ?? candidates[1]!;
 }
 
 function parsePaths(stdout: string): LinuxArtifacts | null {
@@ -84,6 +86,7 @@ export function applyBootLinux(o: Map<string, unknown>, log: (line: string) => v
   if (!o.has('smp')) o.set('smp', LINUX_DEFAULT_VCPUS);
   if (!o.has('pcpus')) o.set('pcpus', LINUX_DEFAULT_PCPUS);
   if (!o.has('mem')) o.set('mem', LINUX_DEFAULT_MEM);
+  if (!o.has('input-after')) o.set('input-after', LINUX_MARKER);
   if (!o.has('append')) {
     const vms = (o.get('vms') as number | undefined) ?? 1;
     // hvrr.vms=N: the initramfs pings every other VM over the vswitch before the marker.

@@ -169,7 +169,8 @@ Exit status as for 'hvrr run'.`,
         ...(a.opts.maxInsns !== undefined ? { maxInsns: a.opts.maxInsns } : {}),
         feed: (bytes) => rec.queueInput(bytes),
         held: () => rec.pendingInput,
-        ...(marker ? { holdInputUntil: LINUX_MARKER, onConsoleByte: (b: number) => marker.push(b) } : {}),
+        ...(a.opts.inputAfter !== undefined ? { holdInputUntil: a.opts.inputAfter } : {}),
+        ...(marker ? { onConsoleByte: (b: number) => marker.push(b) } : {}),
         afterSlice: () => {
           const now = performance.now();
           const vms = a.opts.vms ?? 1;

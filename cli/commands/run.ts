@@ -23,7 +23,7 @@ import type { Command } from './command.js';
 import { helpFor } from '../help.js';
 import { machineFromSnapshot } from './restore.js';
 import { attachRestoredDisk, writeBackDisk } from './disk.js';
-import { MarkerWatch } from './linux.js';
+import { applyBootLinux, BOOT_LINUX, MarkerWatch } from './linux.js';
 
 export const EXIT_OK = 0;
 export const EXIT_INTERNAL = 1;
@@ -45,8 +45,6 @@ export const DEFAULT_RAM_BYTES = 512 * MiB;
  * reproducible). A multiple of the default quantum.
  */
 export const SLICE_INSTRUCTIONS = 2_000_000;
-/** Virtual ticks between two injected input bytes (10 µs; the RX FIFO holds 32). */
-const RX_SPACING_TICKS = 10_000;
 /** Diagnostics printed per distinct encoding before they are only counted. */
 const DIAG_PER_KEY = 3;
 const CTRL_A = 0x01;
@@ -75,6 +73,8 @@ export interface RunOptions {
   disk?: string;
   /** With --disk: write VM 0's overlay back into the image file when the run ends. */
   diskWriteback?: boolean;
+  /** Hold console input until the guest has printed this text. */
+  inputAfter?: string;
 }
 
 export const RUN_OPTIONS: readonly OptionSpec[] = [
@@ -94,6 +94,7 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   { name: 'pcpus', value: 'N', help: `under the hypervisor: physical CPUs, 1..${MAX_CPUS}\n(default: one per vCPU, i.e. --smp; vCPUs share pCPUs round-robin)`, parse: (r, o) => parseIntRange(r, o, 1, MAX_CPUS) },
   { name: 'disk', value: 'FILE', help: 'under the hypervisor: raw disk image behind each VM\'s virtio-blk\n(guest writes go to a copy-on-write overlay in the machine state)', parse: parseString },
   { name: 'disk-writeback', help: 'with --disk: write VM 0\'s overlay into the image file at the end\n(atomically, through a temporary file)' },
+  { name: 'input-after', value: 'TEXT', help: 'hold console input until the guest prints TEXT (a shell\'s\nready line; boot-linux: HVRR-LINUX-READY): bytes a UART gets\nbefore the guest reads it are lost, as on hardware', parse: parseString },
   { name: 'restore', value: 'SNAP', help: 'continue from a full snapshot file (hvrr replay --snapshot);\nthe snapshot fixes CPUs, RAM, seed and quantum', parse: parseString },
 ];
 
@@ -109,9 +110,14 @@ function parseMem(raw: string, option: string): number {
   return v;
 }
 
-export function parseRunOptions(argv: readonly string[]): RunOptions & { help: boolean } {
+/** `run [boot-linux] [options]`: the boot-linux scenario fills in its defaults (see linux.ts). */
+export function parseRunOptions(argv: readonly string[], log: (line: string) => void = () => {}): RunOptions & { help: boolean } {
   const { options: o, positionals, help } = parseArgs(argv, RUN_OPTIONS);
-  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}' (did you mean --kernel ${positionals[0]}?)`);
+  if (positionals[0] === BOOT_LINUX && positionals.length === 1) {
+    if (!help) applyBootLinux(o, log);
+  } else if (positionals.length > 0) {
+    throw new UsageError(`unexpected argument '${positionals[0]}' (the only scenario is ${BOOT_LINUX}; did you mean --kernel ${positionals[0]}?)`);
+  }
   return { help, ...parseRunOptionsFrom(o) };
 }
 
@@ -135,6 +141,7 @@ export function parseRunOptionsFrom(o: Map<string, unknown>): RunOptions {
     pcpus: o.get('pcpus') as number | undefined,
     disk: o.get('disk') as string | undefined,
     diskWriteback: o.get('disk-writeback') === true,
+    inputAfter: o.get('input-after') as string | undefined,
   };
 }
 
@@ -349,7 +356,7 @@ export function formatSummary(end: RunEnd, instructions: number, ticks: number, 
 
 /** How a caller (run, record) takes part in the console loop. */
 export interface RunLoopHooks {
-  /** Put console bytes into the machine (default: UART RX events RX_SPACING_TICKS apart). */
+  /** Put console bytes into the machine (default: into the UART's RX FIFO at window boundaries while it has room). */
   feed?: (bytes: number[]) => void;
   /** Bytes `feed` accepted that are not inside the machine yet (held back by flow control). */
   held?: () => number;
@@ -382,14 +389,20 @@ export async function runMachine(m: Machine, opts: { maxInsns?: number } & RunLo
   const onSigint = (): void => input.interrupt();
   if (io.handleSignals) process.on('SIGINT', onSigint);
   const limit = opts.maxInsns ?? Number.MAX_SAFE_INTEGER;
-  let nextRxTick = 0;
+  // Default feed: flow control as a terminal line with RTS/CTS would do it: bytes
+  // enter the UART's receive FIFO at window boundaries while it has room (the
+  // recorder does the same and records where each byte entered).
+  const queue: number[] = [];
+  if (!opts.feed) {
+    m.inputHook = (mm) => {
+      const n = Math.min(mm.uart.rxSpace(), queue.length);
+      for (const b of queue.splice(0, n)) mm.uart.pushRx(b, mm.nowTick);
+    };
+  }
   const feed = opts.feed ?? ((bytes: number[]): void => {
-    for (const b of bytes) {
-      nextRxTick = Math.max(nextRxTick + RX_SPACING_TICKS, m.nowTick);
-      m.scheduleUartRx(nextRxTick, b);
-    }
+    for (const b of bytes) queue.push(b);
   });
-  const held = opts.held ?? ((): number => 0);
+  const held = opts.held ?? ((): number => queue.length);
   let heldIdleTick = -1;
   let end: RunEnd;
   try {
@@ -429,6 +442,7 @@ export async function runMachine(m: Machine, opts: { maxInsns?: number } & RunLo
       break;
     }
   } finally {
+    if (!opts.feed) m.inputHook = undefined;
     out.flush();
     input.close();
     if (io.handleSignals) process.off('SIGINT', onSigint);
@@ -440,9 +454,11 @@ export async function runMachine(m: Machine, opts: { maxInsns?: number } & RunLo
 export const runCommand: Command = {
   name: 'run',
   summary: 'boot a kernel (or a built-in guest) with the console on stdin/stdout',
-  usage: 'run [options]',
+  usage: 'run [boot-linux] [options]',
   options: RUN_OPTIONS,
-  details: `Without --kernel, runs a built-in guest (--guest; default: the diagnostic
+  details: `'hvrr run boot-linux' boots Debian's arm64 Linux as 'hvrr record boot-linux'
+does (see 'hvrr record --help'), without recording.
+Without --kernel, runs a built-in guest (--guest; default: the diagnostic
 guest, which exercises every hypercall of the hypervisor, takes and reports
 its own exceptions and triggers the traps; 'selftest' checks the machine).
 By default the guest runs as a VM under the hvrr hypervisor; --bare runs it
@@ -460,7 +476,7 @@ Exit status:
   5    idle: every CPU waits and nothing can wake it (no input left)
   130  interrupted (Ctrl-A x, SIGINT)`,
   async run(argv, io) {
-    const opts = parseRunOptions(argv);
+    const opts = parseRunOptions(argv, (line) => io.stderr.write(line + '\n'));
     if (opts.help) {
       io.stdout.write(helpFor(runCommand));
       return EXIT_OK;
@@ -476,7 +492,10 @@ Exit status:
       m = prepareMachine(opts);
     }
     const t0 = performance.now();
-    const end = await runMachine(m, { ...(opts.maxInsns !== undefined ? { maxInsns: opts.maxInsns } : {}) }, io);
+    const end = await runMachine(m, {
+      ...(opts.maxInsns !== undefined ? { maxInsns: opts.maxInsns } : {}),
+      ...(opts.inputAfter !== undefined ? { holdInputUntil: opts.inputAfter } : {}),
+    }, io);
     const wall = (performance.now() - t0) / 1000;
     io.stderr.write(formatSummary(end, m.instructions, m.nowTick, wall) + '\n');
     if (opts.diskWriteback && opts.disk !== undefined) {
