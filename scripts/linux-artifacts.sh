@@ -35,7 +35,7 @@ DISK="$CACHE/disk.img"
 DISK_TEXT="hvrr-disk-ok"
 # Bump when /init or the initramfs layout changes: a cache built by an older
 # script is rebuilt (and --check refuses it).
-INITRD_FORMAT=2
+INITRD_FORMAT=3
 FORMAT_STAMP="$CACHE/initrd.format"
 # virtio transport/devices, then ext4 (Debian builds it as a module; it mounts the
 # ext2 test disk) with the crc32c implementation it asks the crypto API for.
@@ -176,6 +176,22 @@ mod_path() { # $1 = module name (dashes and underscores equivalent) -> path of .
   [ -n "$f" ] || die "module $1 not found under $KMODROOT/kernel"
   echo "$f"
 }
+# Debian signs its modules; the kernel then checks every signature at insmod
+# (SHA-256 of the module + the public-key verify), even when signatures are not
+# enforced: ~25 M guest instructions of pure crypto per module, more than a third
+# of the whole boot's module loading. The test initramfs carries the modules
+# without the appended signature (the kernel then logs "module verification
+# failed ... tainting kernel" once and loads them), like cryptomgr.notests skips
+# the crypto self-tests. The appended block is: signature, struct
+# module_signature (12 bytes, sig_len big-endian in the last 4), magic.
+SIG_MAGIC="~Module signature appended~"
+strip_sig() { # $1 = .ko
+  local f="$1" sz siglen
+  [ "$(tail -c 28 "$f")" = "$SIG_MAGIC" ] || return 0
+  sz=$(stat -c %s "$f")
+  siglen=$(od -An -tu1 -j $((sz - 28 - 4)) -N 4 "$f" | awk '{print $1 * 16777216 + $2 * 65536 + $3 * 256 + $4}')
+  truncate -s $((sz - 28 - 12 - siglen)) "$f"
+}
 declare -A seen=()
 add_mod() { # $1 = module name; decompresses it and its deps, deps first
   local n="${1//-/_}" f ko deps d
@@ -189,6 +205,7 @@ add_mod() { # $1 = module name; decompresses it and its deps, deps first
     *.ko.gz)  gzip -dc "$f" > "$ko" ;;
     *)        cp "$f" "$ko" ;;
   esac
+  strip_sig "$ko"
   deps=$(tr '\0' '\n' < "$ko" | grep -a -m1 '^depends=' | cut -d= -f2 | tr ',' ' ') || true
   for d in $deps; do add_mod "$d"; done
   echo "$n.ko" >> "$ORDER_FILE"
