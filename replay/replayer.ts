@@ -93,8 +93,15 @@ export class Replayer {
       const snap = target.kind === 'tick'
         ? snaps.snapshots().filter((x) => x.tick <= target.tick && x.afterSeq <= stopSeq).pop()
         : snaps.snapshotBefore(stopSeq);
-      if (snap) {
-        restoreInto(m, snaps.snapshotBlob(snap), (id) => this.snapshotById(id));
+      // A machine just built from the recording is the state of a snapshot taken
+      // at tick 0 before any event: that snapshot (a full one, the base of every
+      // later increment) need not be decoded, only the increments above it.
+      const fresh = m.nowTick === 0 && m.trace.count === 0 && m.instructions === 0;
+      const root = fresh ? snaps.snapshots().find((x) => x.tick === 0 && x.afterSeq < 0 && x.baseId === null) : undefined;
+      if (snap && snap !== root && !(root && snap.id === root.id)) {
+        restoreInto(m, snaps.snapshotBlob(snap), (id) => this.snapshotById(id), root ? { baseInMachine: root.id } : {});
+        startedFrom = snap;
+      } else if (snap) {
         startedFrom = snap;
       }
     }

@@ -103,7 +103,7 @@ function decodeState(p: Parsed): State {
 }
 
 /** Parse and verify `bytes` and every base it depends on; newest first, the full snapshot last. */
-function resolveChain(bytes: Uint8Array, resolveBase: ResolveBase | undefined): Parsed[] {
+function resolveChain(bytes: Uint8Array, resolveBase: ResolveBase | undefined, baseInMachine?: string): Parsed[] {
   const chain = [parse(bytes)];
   verifyId(chain[0]!);
   const seen = new Set<string>([chain[0]!.meta.id]);
@@ -111,6 +111,7 @@ function resolveChain(bytes: Uint8Array, resolveBase: ResolveBase | undefined): 
     const top = chain[chain.length - 1]!;
     if (top.meta.kind === 'full') return chain;
     const id = top.meta.baseId!;
+    if (id === baseInMachine) return chain;
     if (chain.length >= MAX_CHAIN) throw new SnapshotError(`incremental chain longer than ${MAX_CHAIN} snapshots`);
     if (seen.has(id)) throw new SnapshotError(`incremental chain loops back to ${id}`);
     seen.add(id);
@@ -154,8 +155,11 @@ export interface DecodedChain {
 }
 
 /** Verify everything (checksums, ids, chain links, state) without touching memory yet. */
-export function decodeChain(bytes: Uint8Array, resolveBase?: ResolveBase): DecodedChain {
-  const chain = resolveChain(bytes, resolveBase);
+/** `baseInMachine`: the id of a snapshot in the chain whose memory the target
+ *  already holds (a machine freshly built at that snapshot's point): the chain
+ *  stops above it, and only the newer increments are decoded and written. */
+export function decodeChain(bytes: Uint8Array, resolveBase?: ResolveBase, baseInMachine?: string): DecodedChain {
+  const chain = resolveChain(bytes, resolveBase, baseInMachine);
   const newest = chain[0]!;
   const state = decodeState(newest);
   // Parse every page table up front so a bad one fails before memory is written.
@@ -166,7 +170,7 @@ export function decodeChain(bytes: Uint8Array, resolveBase?: ResolveBase): Decod
     writeMemory(ram, secureRam, fresh) {
       for (let i = secs.length - 1; i >= 0; i--) {
         const s = secs[i]!;
-        const mode = fresh && i === secs.length - 1 ? 'fresh' : 'overwrite';
+        const mode = fresh && i === secs.length - 1 && chain[i]!.meta.kind === 'full' ? 'fresh' : 'overwrite';
         applyPages(s.ram, ram, mode);
         applyPages(s.secure, secureRam, mode);
       }

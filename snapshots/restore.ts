@@ -43,9 +43,10 @@ export function saveIncremental(m: Machine, base: SnapshotRef, opts: EncodeOptio
  * where not already zero), which is much faster than
  * `restoreMachine(m, decodeSnapshot(...))` on a machine whose memory was never
  * touched. The dirty map is reset, so the next incremental is relative to this point.
+ * `opts.baseInMachine`: see decodeChain (the machine's memory already equals that base's).
  */
-export function restoreInto(m: Machine, bytes: Uint8Array, resolveBase?: ResolveBase): SnapshotMeta {
-  const d = decodeChain(bytes, resolveBase);
+export function restoreInto(m: Machine, bytes: Uint8Array, resolveBase?: ResolveBase, opts: { baseInMachine?: string } = {}): SnapshotMeta {
+  const d = decodeChain(bytes, resolveBase, opts.baseInMachine);
   const core = m.core;
   const ram = core.bytes.subarray(L.RAM_HOST_BASE, L.RAM_HOST_BASE + m.config.ramBytes);
   const secureRam = core.bytes.subarray(L.SECURE_RAM_HOST_BASE, L.SECURE_RAM_HOST_BASE + L.SECURE_RAM_BYTES);
