@@ -15,14 +15,11 @@
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LINUX_APPEND, LINUX_MARKER } from './commands/linux.js';
 import {
-  LINUX_TESTS_REQUIRED, checkLinuxArtifacts, consoleLines, recordedExceptions, sha256File, shellInput, tail,
-  type CachedLinuxArtifacts,
+  LINUX_TESTS_REQUIRED, checkLinuxArtifacts, consoleLines, recordedExceptions, sha256File, shellInput, tail, type CachedLinuxArtifacts, scriptedConsole,
 } from './linuxTesting.js';
-import type { InStream, OutStream } from './io.js';
 import { runCli } from './testing.js';
 
 const check = checkLinuxArtifacts();
@@ -112,23 +109,23 @@ describe.skipIf(skip)(`Linux tier (${skip ? check.reason : 'cached artifacts'})`
     }
   }, 2 * TIMEOUT);
 
-  it('--vms 2 --smp 1: the VMs ping each other over the vswitch; VM 0\'s shell powers VM 0 off', async () => {
-    // The run ends only when every VM has powered off, and VM 1's shell never
-    // gets input (the console is VM 0's), so VM 1 idles forever after its
-    // marker while virtual time runs ahead (an unbounded recording of that
-    // grows by gigabytes). The run is bounded with --max-insns instead: the
-    // machine is deterministic, both markers come at about 2.11 G
-    // instructions and VM 0's power-off a few M later, so 2.2 G is past it
-    // with margin and ends the run as 'instruction-limit' (exit 0). No
-    // snapshots: the idle stretch would write hundreds of them.
+  it('--vms 2 --smp 1: the VMs ping each other over the vswitch; each shell powers its VM off in turn', async () => {
+    // The console is VM 0's shell; when VM 0 powers off, console input goes to
+    // VM 1 (announced with an [hv] line), whose shell then powers it off: the
+    // run ends with system-off. --max-insns only bounds a broken run.
     const trace = join(dir, 'vms2.hvrr');
-    const r = await runCli(
-      ['record', 'boot-linux', ...imageArgs(), '--vms', '2', '--smp', '1', '--max-insns', '2200M', '--snapshot-every', '0', '-o', trace],
-      { stdin: shellInput('echo VM0-SAYS-$((6*7)); poweroff -f\n') },
+    const io = scriptedConsole([
+      { waitFor: '[vm1] HVRR-LINUX-READY', type: 'echo VM0-SAYS-$((6*7)); poweroff -f\n' },
+      { waitFor: '[hv] vm0 is off: console input goes to vm1', type: 'echo VM1-SAYS-$((7*7)); poweroff -f\n' },
+    ]);
+    const res = await runCli(
+      ['record', 'boot-linux', ...imageArgs(), '--vms', '2', '--smp', '1', '--max-insns', '6G', '-o', trace],
+      { stdin: io.stdin, stdout: io.stdout },
     );
+    const r = { ...res, out: io.stdout.text };
     const text = consoleLines(r.out);
     expect(r.code, ctx(r)).toBe(0);
-    expect(r.err, ctx(r)).toMatch(/hvrr: recorded instruction-limit to /);
+    expect(r.err, ctx(r)).toMatch(/hvrr: recorded system-off to /);
     expect(text, ctx(r)).toMatch(/^\[vm0\] HVRR-PING-OK 10\.0\.0\.2$/m);
     expect(text, ctx(r)).toMatch(/^\[vm1\] HVRR-PING-OK 10\.0\.0\.1$/m);
     expect(text).not.toContain('HVRR-PING-FAIL');
@@ -137,7 +134,9 @@ describe.skipIf(skip)(`Linux tier (${skip ? check.reason : 'cached artifacts'})`
     // The shell is VM 0's: its output and power-off are [vm0] lines.
     expect(text, ctx(r)).toMatch(/^\[vm0\] VM0-SAYS-42$/m);
     expect(text, ctx(r)).toMatch(/^\[vm0\] .*reboot: Power down$/m);
-    expect(text).not.toMatch(/^\[vm1\] .*reboot: Power down$/m);
+    expect(text, ctx(r)).toMatch(/^\[vm1\] VM1-SAYS-49$/m);
+    expect(text, ctx(r)).toMatch(/^\[vm1\] .*reboot: Power down$/m);
+    expect(text.indexOf('VM1-SAYS-49')).toBeGreaterThan(text.indexOf('[hv] vm0 is off'));
   }, TIMEOUT);
 
   describe('virtio-blk writes, copy-on-write and --disk-writeback (hvrr run)', () => {
@@ -151,32 +150,9 @@ describe.skipIf(skip)(`Linux tier (${skip ? check.reason : 'cached artifacts'})`
       `printf 'hvrr-%s-ok' write | dd of=/dev/vda bs=512 seek=${SECTOR} count=1 conv=sync,fsync; sync; ` +
       `echo 3 > /proc/sys/vm/drop_caches; echo READBACK=$(dd if=/dev/vda bs=512 skip=${SECTOR} count=1 2>/dev/null | head -c 13); poweroff -f\n`;
 
-    /** Console input typed once the guest's marker is on the console (as a
-     *  user would; `hvrr run` does not hold piped input back itself). */
-    function typeAfterMarker(text: string): { stdin: InStream; stdout: OutStream & { text: string } } {
-      const stdin = new PassThrough();
-      let seen = '';
-      let sent = false;
-      const stdout = {
-        text: '',
-        write(c: string | Uint8Array): boolean {
-          const s = Buffer.from(c).toString('latin1');
-          stdout.text += s;
-          if (!sent) {
-            seen = (seen + s).slice(-4096);
-            if (seen.includes(LINUX_MARKER)) {
-              sent = true;
-              stdin.end(text);
-            }
-          }
-          return true;
-        },
-      };
-      return { stdin: stdin as unknown as InStream, stdout };
-    }
-
     async function runWithDisk(disk: string, writeback: boolean): Promise<{ code: number; out: string; err: string }> {
-      const io = typeAfterMarker(COMMANDS);
+      // Typed once the marker is on the console, as a user would.
+      const io = scriptedConsole([{ waitFor: LINUX_MARKER, type: COMMANDS }]);
       // --max-insns bounds a run whose guest never powers off (the boot
       // takes about 0.7 G instructions on 1 vCPU).
       const r = await runCli(

@@ -4,9 +4,9 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import type { InStream } from './io.js';
+import type { InStream, OutStream } from './io.js';
 
 export interface CachedLinuxArtifacts {
   kernel: string;
@@ -61,4 +61,28 @@ export function recordedExceptions(stderr: string): number {
 /** The tail of a console log, for assertion messages. */
 export function tail(text: string, lines = 40): string {
   return consoleLines(text).split('\n').slice(-lines).join('\n');
+}
+
+/** A console driven by what the guest prints: each step's text is typed once
+ *  the console shows its `waitFor` (after the previous step's), as a user
+ *  would; input ends after the last step. */
+export function scriptedConsole(steps: Array<{ waitFor: string; type: string }>): { stdin: InStream; stdout: OutStream & { text: string } } {
+  const stdin = new PassThrough();
+  let next = 0;
+  let from = 0;
+  const stdout = {
+    text: '',
+    write(c: string | Uint8Array): boolean {
+      stdout.text += Buffer.from(c).toString('latin1');
+      while (next < steps.length) {
+        const at = stdout.text.indexOf(steps[next]!.waitFor, from);
+        if (at < 0) break;
+        from = at + steps[next]!.waitFor.length;
+        stdin.write(steps[next]!.type);
+        if (++next === steps.length) stdin.end();
+      }
+      return true;
+    },
+  };
+  return { stdin: stdin as unknown as InStream, stdout };
 }
