@@ -9,9 +9,13 @@
 // runs only when `scripts/linux-artifacts.sh --check` passes and is skipped
 // (with the reason printed) when it does not.
 //
-// The images are passed with --kernel/--initrd/--disk explicitly: the CLI
-// finds scripts/linux-artifacts.sh relative to its compiled location in dist/,
-// which does not hold for the TypeScript sources vitest runs.
+// The first test runs `record boot-linux` exactly as a user types it (the CLI
+// finds the cached artifacts through scripts/linux-artifacts.sh --check); the
+// others pass the cached images with --kernel/--initrd/--disk.
+//
+// The full tier (HVRR_LINUX_FULL=1, `npm run test:linux-full`; about a minute
+// more, not in CI) adds the scenario's other forms: 4 vCPUs on 4 pCPUs, and two
+// VMs of 4 vCPUs each on one pCPU.
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,9 +79,11 @@ function expectBootConsole(r: { code: number; out: string; err: string }): void 
 
 describe.skipIf(skip)(`Linux tier (${skip ? check.reason : 'cached artifacts'})`, () => {
   it('record boot-linux: 4 vCPUs on 1 pCPU see 4 CPUs, the virtio-blk disk and both virtio devices, then power off', async () => {
+    artifacts();
     const trace = join(dir, 'boot1.hvrr');
-    const r = await runCli(['record', 'boot-linux', ...imageArgs(), '-o', trace], { stdin: shellInput(BOOT_COMMANDS) });
+    const r = await runCli(['record', 'boot-linux', '-o', trace], { stdin: shellInput(BOOT_COMMANDS) });
     expectBootConsole(r);
+    expect(r.err).toMatch(/recorded system-off to .*; \d+ snapshots in .*boot1\.hvrr\.snap/);
   }, TIMEOUT);
 
   it('record boot-linux is deterministic: two recordings dump identically, replay matches to the end and stops at exception N', async () => {
@@ -202,4 +208,27 @@ describe.skipIf(skip)(`Linux tier (${skip ? check.reason : 'cached artifacts'})`
       expect(sha256File(disk)).toBe(sha256File(original));
     }, TIMEOUT);
   });
+});
+
+describe.skipIf(skip || process.env['HVRR_LINUX_FULL'] !== '1')('Linux full tier (HVRR_LINUX_FULL=1)', () => {
+  it('record boot-linux --pcpus 4: 4 vCPUs 1:1 on 4 pCPUs', async () => {
+    const r = await runCli(['record', 'boot-linux', ...imageArgs(), '--pcpus', '4', '-o', join(dir, 'full-4p.hvrr')], { stdin: shellInput(BOOT_COMMANDS) });
+    expectBootConsole(r);
+  }, TIMEOUT);
+
+  it('record boot-linux --vms 2: two VMs of 4 vCPUs on one pCPU ping each other, then power off in turn', async () => {
+    const io = scriptedConsole([
+      { waitFor: '[vm1] HVRR-LINUX-READY', type: 'echo VM0-CPUS=$(grep -c ^processor /proc/cpuinfo); poweroff -f\n' },
+      { waitFor: '[hv] vm0 is off: console input goes to vm1', type: 'echo VM1-CPUS=$(grep -c ^processor /proc/cpuinfo); poweroff -f\n' },
+    ]);
+    const res = await runCli(['record', 'boot-linux', ...imageArgs(), '--vms', '2', '-o', join(dir, 'full-2vm.hvrr')], { stdin: io.stdin, stdout: io.stdout });
+    const r = { ...res, out: io.stdout.text };
+    const text = consoleLines(r.out);
+    expect(r.code, ctx(r)).toBe(0);
+    expect(text, ctx(r)).toMatch(/^\[vm0\] HVRR-PING-OK 10\.0\.0\.2$/m);
+    expect(text, ctx(r)).toMatch(/^\[vm1\] HVRR-PING-OK 10\.0\.0\.1$/m);
+    expect(text, ctx(r)).toMatch(/^\[vm0\] VM0-CPUS=4$/m);
+    expect(text, ctx(r)).toMatch(/^\[vm1\] VM1-CPUS=4$/m);
+    expect(r.err, ctx(r)).toMatch(/hvrr: recorded system-off to /);
+  }, 2 * TIMEOUT);
 });
