@@ -4,9 +4,9 @@
 // VIRTIO_BLK_S_IOERR (VIRTIO_BLK_S_UNSUPP for unknown types); a chain that
 // cannot be answered that way sets DEVICE_NEEDS_RESET.
 import type { BlkState, VirtioMmioState } from './state.js';
-import { type DeviceIo, deviceLive, needsReset, prefix } from './device.js';
+import { type DeviceIo, deviceLive, needsReset, nextChain, prefix } from './device.js';
 import {
-  bufferProblem, consumeAvail, type Desc, gather, gatherPrefix, interruptSuppressed, peekAvail, pushUsed, QUEUE_NUM_MAX, scatter, walkChain,
+  bufferProblem, consumeAvail, type Desc, gather, gatherPrefix, interruptSuppressed, pushUsed, QUEUE_NUM_MAX, scatter,
 } from './queue.js';
 import {
   VIRTIO_BLK_ID_BYTES, VIRTIO_BLK_S_IOERR, VIRTIO_BLK_S_OK, VIRTIO_BLK_S_UNSUPP, VIRTIO_BLK_T_FLUSH, VIRTIO_BLK_T_GET_ID,
@@ -198,15 +198,13 @@ export function blkNotify(dev: VirtioMmioState, io: DeviceIo, disk: Uint8Array |
   }
   let used = false;
   for (let n = 0; n < q.num; n++) {
-    const head = peekAvail(q, io.mem);
-    if (!head.ok) return needsReset(dev, io, head.reason);
-    if (head.value === null) break;
-    const chain = walkChain(q, io.mem, head.value);
-    if (!chain.ok) return needsReset(dev, io, chain.reason);
-    const r = request(blk, dev, io, disk, chain.value);
+    const chain = nextChain(dev, q, io);
+    if (chain === 'reset') return;
+    if (chain === null) break;
+    const r = request(blk, dev, io, disk, chain.descs);
     if ('fatal' in r) return needsReset(dev, io, r.fatal);
     consumeAvail(q);
-    if (!pushUsed(q, io.mem, head.value, r.used)) return needsReset(dev, io, 'used ring not writable');
+    if (!pushUsed(q, io.mem, chain.head, r.used)) return needsReset(dev, io, 'used ring not writable');
     used = true;
   }
   if (used && !interruptSuppressed(q, io.mem)) dev.interruptStatus |= VIRTIO_MMIO_INT_VRING;

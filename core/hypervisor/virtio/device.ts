@@ -3,6 +3,8 @@
 // (used-buffer interrupt; DEVICE_NEEDS_RESET + configuration change).
 import type { VirtioMmioState } from './state.js';
 import type { GuestMemory } from './guestMemory.js';
+import { peekAvail, walkChain, type Desc } from './queue.js';
+import type { VirtqueueState } from './state.js';
 import {
   DEVICE_NEEDS_RESET, DRIVER_OK, VIRTIO_BLK_F_BLK_SIZE, VIRTIO_BLK_F_FLUSH, VIRTIO_BLK_F_SEG_MAX,
   VIRTIO_F_VERSION_1, VIRTIO_MMIO_INT_CONFIG, VIRTIO_NET_F_MAC, VIRTIO_NET_F_STATUS,
@@ -63,4 +65,22 @@ export function needsReset(dev: VirtioMmioState, io: { log(msg: string): void },
 /** Queues are processed only between DRIVER_OK and an error (§3.1.2, §2.1.2). */
 export function deviceLive(dev: VirtioMmioState): boolean {
   return (dev.status & DRIVER_OK) !== 0 && (dev.status & DEVICE_NEEDS_RESET) === 0;
+}
+
+/** The next chain the driver made available on `q`, walked and validated
+ *  (§2.7.5): its head index and descriptors; null when none is available;
+ *  'reset' when a malformed ring or chain set DEVICE_NEEDS_RESET. */
+export function nextChain(dev: VirtioMmioState, q: VirtqueueState, io: DeviceIo): { head: number; descs: Desc[] } | null | 'reset' {
+  const head = peekAvail(q, io.mem);
+  if (!head.ok) {
+    needsReset(dev, io, head.reason);
+    return 'reset';
+  }
+  if (head.value === null) return null;
+  const chain = walkChain(q, io.mem, head.value);
+  if (!chain.ok) {
+    needsReset(dev, io, chain.reason);
+    return 'reset';
+  }
+  return { head: head.value, descs: chain.value };
 }

@@ -4,8 +4,8 @@
 // 12-byte struct virtio_net_hdr (num_buffers = 1) in front.
 import type { NetState, VirtioMmioState } from './state.js';
 import type { VswitchState } from './state.js';
-import { type DeviceIo, deviceLive, needsReset, prefix } from './device.js';
-import { bufferProblem, consumeAvail, type Desc, gather, interruptSuppressed, peekAvail, pushUsed, scatter, walkChain } from './queue.js';
+import { type DeviceIo, deviceLive, needsReset, nextChain, prefix } from './device.js';
+import { bufferProblem, consumeAvail, type Desc, gather, interruptSuppressed, pushUsed, scatter } from './queue.js';
 import { vswitchSend } from './vswitch.js';
 import { VIRTIO_MMIO_INT_VRING, VIRTIO_NET_HDR_LEN, VIRTIO_NET_S_LINK_UP } from './spec.js';
 
@@ -48,14 +48,11 @@ export function netTransmit(dev: VirtioMmioState, io: DeviceIo, sw: VswitchState
   }
   let used = false;
   for (let n = 0; n < q.num; n++) {
-    const head = peekAvail(q, io.mem);
-    if (!head.ok) { needsReset(dev, io, head.reason); break; }
-    if (head.value === null) break;
-    const chain = walkChain(q, io.mem, head.value);
-    if (!chain.ok) { needsReset(dev, io, chain.reason); break; }
-    const bad = chainProblem(io, chain.value, false);
+    const chain = nextChain(dev, q, io);
+    if (chain === null || chain === 'reset') break;
+    const bad = chainProblem(io, chain.descs, false);
     if (bad) { needsReset(dev, io, bad); break; }
-    const total = chain.value.reduce((s, d) => s + d.len, 0);
+    const total = chain.descs.reduce((s, d) => s + d.len, 0);
     // §5.1.6.2: the header precedes the packet; a chain without a whole header cannot be a packet.
     if (total < VIRTIO_NET_HDR_LEN) { needsReset(dev, io, `transmit chain of ${total} bytes has no virtio_net_hdr`); break; }
     const frameLen = total - VIRTIO_NET_HDR_LEN;
@@ -63,14 +60,14 @@ export function netTransmit(dev: VirtioMmioState, io: DeviceIo, sw: VswitchState
       net.counters.txDrops++;
       io.log(`${prefix(dev)}: transmit frame of ${frameLen} bytes dropped`);
     } else {
-      const bytes = gather(io.mem, chain.value);
+      const bytes = gather(io.mem, chain.descs);
       if (!bytes) { needsReset(dev, io, 'transmit buffer unreadable'); break; }
       net.counters.txFrames++;
       for (const p of vswitchSend(sw, net.port, bytes.subarray(VIRTIO_NET_HDR_LEN))) if (!delivered.includes(p)) delivered.push(p);
     }
     consumeAvail(q);
     // The device writes nothing into a transmit buffer: used len 0.
-    if (!pushUsed(q, io.mem, head.value, 0)) { needsReset(dev, io, 'used ring not writable'); break; }
+    if (!pushUsed(q, io.mem, chain.head, 0)) { needsReset(dev, io, 'used ring not writable'); break; }
     used = true;
   }
   if (used && !interruptSuppressed(q, io.mem)) dev.interruptStatus |= VIRTIO_MMIO_INT_VRING;
@@ -91,15 +88,12 @@ export function netDeliver(dev: VirtioMmioState, ctx: DeviceIo & { vswitch: Vswi
   if (!net || !q || !port || !q.ready || !deviceLive(dev)) return;
   let used = false;
   while (port.rx.length > 0) {
-    const head = peekAvail(q, ctx.mem);
-    if (!head.ok) { needsReset(dev, ctx, head.reason); break; }
-    if (head.value === null) break;
-    const chain = walkChain(q, ctx.mem, head.value);
-    if (!chain.ok) { needsReset(dev, ctx, chain.reason); break; }
-    const bad = chainProblem(ctx, chain.value, true);
+    const chain = nextChain(dev, q, ctx);
+    if (chain === null || chain === 'reset') break;
+    const bad = chainProblem(ctx, chain.descs, true);
     if (bad) { needsReset(dev, ctx, bad); break; }
     const frame = port.rx.shift()!;
-    const room = chain.value.reduce((s, d) => s + d.len, 0);
+    const room = chain.descs.reduce((s, d) => s + d.len, 0);
     const need = VIRTIO_NET_HDR_LEN + frame.length;
     if (room < need) {
       net.counters.rxDrops++;
@@ -109,9 +103,9 @@ export function netDeliver(dev: VirtioMmioState, ctx: DeviceIo & { vswitch: Vswi
     const data = new Uint8Array(need);
     data[10] = 1; // num_buffers = 1 (§5.1.6.4); flags, gso_type, hdr_len, gso_size, csum_* all 0
     data.set(frame, VIRTIO_NET_HDR_LEN);
-    if (!scatter(ctx.mem, chain.value, data)) { needsReset(dev, ctx, 'receive buffer not writable'); break; }
+    if (!scatter(ctx.mem, chain.descs, data)) { needsReset(dev, ctx, 'receive buffer not writable'); break; }
     consumeAvail(q);
-    if (!pushUsed(q, ctx.mem, head.value, need)) { needsReset(dev, ctx, 'used ring not writable'); break; }
+    if (!pushUsed(q, ctx.mem, chain.head, need)) { needsReset(dev, ctx, 'used ring not writable'); break; }
     net.counters.rxFrames++;
     used = true;
   }
