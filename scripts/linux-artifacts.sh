@@ -57,13 +57,16 @@ print_paths() {
 no_apt() {
   cat >&2 <<EOF
 linux-artifacts: apt-get/dpkg-deb are not available on this machine.
-Build the artifacts on a Debian/Ubuntu machine with this script, or provide them by hand:
+Build the artifacts on a Debian/Ubuntu machine with this script (then copy $CACHE), or pass files by hand:
   --kernel  a raw arm64 Linux Image: /boot/vmlinuz-<ver> from the Debian package
             linux-image-6.12.<n>+deb12-arm64-unsigned (or linux-image-6.1.0-<n>-arm64-unsigned)
             (must start with the arm64 Image header: magic "ARMd" at offset 0x38)
   --initrd  a gzip'ed newc cpio archive with a static arm64 busybox, /init, and the
             modules virtio_mmio.ko virtio_blk.ko failover.ko net_failover.ko virtio_net.ko
-  e.g.  hvrr run --bare --kernel $KERNEL --initrd $INITRD \\
+            (the /init this script writes prints HVRR-LINUX-READY when the guest is up)
+  --disk    optional: a raw disk image for virtio-blk (/dev/vda in the guest)
+  e.g.  hvrr record boot-linux --kernel Image --initrd initrd.cpio.gz --disk disk.img
+        hvrr run --bare --kernel Image --initrd initrd.cpio.gz \\
           --append "console=ttyAMA0 earlycon=pl011,0x9000000 rdinit=/init" --mem 512M
 EOF
   exit 2
