@@ -1,5 +1,9 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { applyBootLinux, LINUX_APPEND, MarkerWatch } from './linux.js';
+import { applyBootLinux, ensureLinuxArtifacts, LINUX_APPEND, MarkerWatch } from './linux.js';
 
 describe('MarkerWatch', () => {
   it('finds the marker across byte boundaries and counts it', () => {
@@ -31,5 +35,29 @@ describe('boot-linux defaults', () => {
   it('refuses --bare and --guest', () => {
     expect(() => applyBootLinux(new Map<string, unknown>([['bare', true]]), log)).toThrow(/drop --bare/);
     expect(() => applyBootLinux(new Map<string, unknown>([['guest', 'diag']]), log)).toThrow(/--guest/);
+  });
+});
+
+describe('boot-linux without apt-get', () => {
+  it('says which files to pass, exit 2 (CliError), and writes nothing', () => {
+    const bin = mkdtempSync(join(tmpdir(), 'hvrr-noapt-bin-'));
+    const cache = mkdtempSync(join(tmpdir(), 'hvrr-noapt-cache-'));
+    for (const t of ['bash', 'cat']) symlinkSync(execFileSync('bash', ['-c', `command -v ${t}`], { encoding: 'utf8' }).trim(), join(bin, t));
+    const saved = { PATH: process.env['PATH'], HVRR_LINUX_CACHE: process.env['HVRR_LINUX_CACHE'] };
+    process.env['PATH'] = bin;
+    process.env['HVRR_LINUX_CACHE'] = cache;
+    const lines: string[] = [];
+    try {
+      expect(() => ensureLinuxArtifacts((l) => lines.push(l))).toThrow(/no apt-get to fetch them: pass --kernel FILE --initrd FILE --disk FILE/);
+      expect(lines.join('\n')).toMatch(/--kernel +a raw arm64 Linux Image/);
+      expect(lines.join('\n')).toMatch(/--initrd +a gzip'ed newc cpio archive/);
+      expect(readdirSync(cache)).toEqual([]);
+    } finally {
+      process.env['PATH'] = saved.PATH;
+      if (saved.HVRR_LINUX_CACHE === undefined) delete process.env['HVRR_LINUX_CACHE'];
+      else process.env['HVRR_LINUX_CACHE'] = saved.HVRR_LINUX_CACHE;
+      rmSync(bin, { recursive: true, force: true });
+      rmSync(cache, { recursive: true, force: true });
+    }
   });
 });
