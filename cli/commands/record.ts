@@ -111,7 +111,7 @@ function parseRecordArgs(argv: readonly string[], log: (line: string) => void): 
 }
 
 function fmtBytes(n: number): string {
-  return n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} B`;
+  return n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${Math.round(n)} B`;
 }
 
 export const recordCommand: Command = {
