@@ -98,3 +98,32 @@ describe('hvrr record / replay', () => {
     expect(r.err).not.toMatch(/\n\s+at /);
   });
 });
+
+describe('snapshot files beside the trace', () => {
+  const trace = join(dir, 'side.hvrr');
+  const snap = `${trace}.snap`;
+
+  it('record --snapshot-file keeps snapshots out of the trace; replay finds TRACE.snap and seeks with it', async () => {
+    const r = await cli(['record', 'selftest', '-o', trace, '--smp', '2', '--mem', '64M', '--snapshot-every', '300000', '--snapshot-file', snap]);
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/; \d+ snapshots in .*side\.hvrr\.snap \(/);
+    const p = await cli(['replay', trace, '--print', 'events']);
+    expect(p.code).toBe(0);
+    expect(p.out).toMatch(/replayed to the end of the recording from the snapshot at tick [\d,]+ \(after event \d+\)/);
+    const n = await cli(['replay', trace, '--no-snapshots', '--print', 'events']);
+    expect(n.out).toContain('from power-on');
+  });
+
+  it('a stale TRACE.snap from another recording is ignored with a warning; one named with --snapshot-file is refused', async () => {
+    const other = join(dir, 'other.hvrr');
+    expect((await cli(['record', 'selftest', '-o', other, '--mem', '64M'])).code).toBe(0);
+    writeFileSync(`${other}.snap`, readFileSync(snap));
+    const p = await cli(['replay', other, '--print', 'events']);
+    expect(p.code).toBe(0);
+    expect(p.err).toMatch(/^hvrr: ignoring '.*other\.hvrr\.snap' \(it was recorded with another machine, images or seed\); replaying without its snapshots$/m);
+    const q = await cli(['replay', other, '--snapshot-file', snap]);
+    expect(q.code).toBe(2);
+    expect(q.err.trim().split('\n')).toHaveLength(1);
+    expect(q.err).toMatch(/snapshot file '.*side\.hvrr\.snap' does not belong to trace/);
+  });
+});

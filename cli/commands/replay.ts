@@ -157,16 +157,25 @@ Exit status:
       checkImages(reader.header.images);
       const m = prepareMachine(runOptionsOf(recorded));
       const useSnapshots = o.get('no-snapshots') !== true;
-      const snapPath = (o.get('snapshot-file') as string | undefined) ?? (existsSync(snapshotFileFor(file)) ? snapshotFileFor(file) : undefined);
+      const given = o.get('snapshot-file') as string | undefined;
+      const snapPath = given ?? (existsSync(snapshotFileFor(file)) ? snapshotFileFor(file) : undefined);
       if (snapPath !== undefined && useSnapshots) {
+        // A file named on the command line must serve the trace; one found
+        // beside it (maybe left by an earlier recording) is skipped with a warning.
+        let problem: string | null;
         try {
           snapReader = TraceReader.open(snapPath);
+          problem = snapshotFileProblem(reader, snapReader);
         } catch (e) {
-          if (e instanceof TraceFormatError) throw new CliError(`snapshot file '${snapPath}': ${e.message}`);
-          throw e;
+          if (!(e instanceof TraceFormatError)) throw e;
+          problem = e.message;
         }
-        const problem = snapshotFileProblem(reader, snapReader);
-        if (problem) throw new CliError(`snapshot file '${snapPath}' does not belong to trace '${file}': ${problem}`);
+        if (problem) {
+          if (given !== undefined) throw new CliError(`snapshot file '${snapPath}' does not belong to trace '${file}': ${problem}`);
+          io.stderr.write(`hvrr: ignoring '${snapPath}' (${problem}); replaying without its snapshots\n`);
+          snapReader?.close();
+          snapReader = undefined;
+        }
       }
       const t0 = performance.now();
       let result: ReplayResult;
