@@ -13,15 +13,17 @@
 // never asserted. Progress goes to stderr, the table to stdout.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { homedir, loadavg, tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
+import { LINUX_APPEND, LINUX_MARKER, linuxCacheDir } from '../cli/commands/linux.js';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 
-export const MARKER = 'HVRR-LINUX-READY';
+export const MARKER = LINUX_MARKER;
 /** virtio_blk's probe line names the disk: tells whether the guest saw the disk (and so loaded the ext4 chain). */
 export const DISK_SEEN = '[vda]';
-export const APPEND = 'console=ttyAMA0 earlycon=pl011,0x9000000 cryptomgr.notests rdinit=/init';
+/** boot-linux's command line, so both emulators boot exactly what the scenario boots. */
+export const APPEND = LINUX_APPEND;
 const MEM_MIB = 512;
 const SLICE = 2_000_000;
 const QEMU_TIMEOUT_MS = 600_000;
@@ -284,7 +286,7 @@ async function main(): Promise<number> {
     process.stdout.write(USAGE + '\n');
     return 0;
   }
-  const cache = process.env.HVRR_LINUX_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'hvrr', 'linux');
+  const cache = linuxCacheDir();
   const files: { kernel: string; initrd: string; disk?: string } = {
     kernel: a.kernel ?? join(cache, 'Image'),
     initrd: a.initrd ?? join(cache, 'initrd.cpio.gz'),

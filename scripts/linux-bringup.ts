@@ -9,7 +9,7 @@
 // Defaults take the artifacts from scripts/linux-artifacts.sh's cache
 // (${HVRR_LINUX_CACHE:-${XDG_CACHE_HOME:-~/.cache}/hvrr/linux}). Not a test:
 // it needs downloaded artifacts. The console goes to stdout when --console.
-import { homedir } from 'node:os';
+import { LINUX_APPEND, linuxCacheDir } from '../cli/commands/linux.js';
 import { join } from 'node:path';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -50,7 +50,7 @@ function memBytes(s: string): number {
   return Number(m[1]) * ({ '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 } as Record<string, number>)[m[2]!.toUpperCase()]!;
 }
 
-const cache = process.env.HVRR_LINUX_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'hvrr', 'linux');
+const cache = linuxCacheDir();
 const kernel = arg('kernel') ?? join(cache, 'Image');
 let initrd = arg('initrd') ?? join(cache, 'initrd.cpio.gz');
 if (process.argv.includes('--mini-init')) {
@@ -66,7 +66,7 @@ if (!existsSync(kernel)) {
 }
 const opts: RunOptions = {
   kernel, initrd,
-  append: arg('append') ?? 'console=ttyAMA0 earlycon=pl011,0x9000000 cryptomgr.notests rdinit=/init',
+  append: arg('append') ?? LINUX_APPEND,
   smp: Number(arg('smp') ?? 1),
   mem: memBytes(arg('mem') ?? '512M'),
   seed: 0n, digest: false, bare: process.argv.includes('--bare'),
