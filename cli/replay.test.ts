@@ -127,3 +127,26 @@ describe('snapshot files beside the trace', () => {
     expect(q.err).toMatch(/snapshot file '.*side\.hvrr\.snap' does not belong to trace/);
   });
 });
+
+describe('snapshots of a VM with a virtio-blk disk', () => {
+  it('run --restore needs the disk image back (--disk); with it the run continues to the end', async () => {
+    const disk = join(dir, 'small.img');
+    writeFileSync(disk, Buffer.alloc(64 * 1024, 0x5a));
+    const t = join(dir, 'withdisk.hvrr');
+    expect((await cli(['record', '-o', t, '--disk', disk])).code).toBe(0);
+    const snapOut = join(dir, 'withdisk.snap');
+    const r = await cli(['replay', t, '--until', 'exception', '5', '--snapshot', snapOut, '--print', 'events']);
+    expect(r.code).toBe(0);
+    const bad = await cli(['run', '--restore', snapOut]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toBe("hvrr: the snapshot's VMs have a virtio-blk disk: pass the image they were started with (--disk FILE)\n");
+    const wrong = join(dir, 'wrong.img');
+    writeFileSync(wrong, Buffer.alloc(4096));
+    const w = await cli(['run', '--restore', snapOut, '--disk', wrong]);
+    expect(w.code).toBe(2);
+    expect(w.err).toMatch(/^hvrr: disk image '.*wrong\.img': the disk image has 4096 bytes, the VM's disk had 65536\n$/);
+    const ok = await cli(['run', '--restore', snapOut, '--disk', disk]);
+    expect(ok.code).toBe(0);
+    expect(ok.out).toContain('diag: all checks done');
+  });
+});

@@ -348,8 +348,9 @@ export function exitCodeFor(end: RunEnd): number {
   }
 }
 
-export function formatSummary(end: RunEnd, instructions: number, ticks: number, wallSeconds: number): string {
-  const mips = wallSeconds > 0 ? instructions / wallSeconds / 1e6 : 0;
+/** `executed`: instructions run by this process (less than `instructions` after --restore). */
+export function formatSummary(end: RunEnd, instructions: number, ticks: number, wallSeconds: number, executed = instructions): string {
+  const mips = wallSeconds > 0 ? executed / wallSeconds / 1e6 : 0;
   const what = end.kind === 'halt' ? `halt (${end.message})` : end.kind;
   return `hvrr: ${what} after ${instructions.toLocaleString('en-US')} instructions, ${(ticks / 1e9).toFixed(6)} s virtual, ${wallSeconds.toFixed(2)} s wall, ${mips.toFixed(1)} MIPS`;
 }
@@ -492,12 +493,13 @@ Exit status:
       m = prepareMachine(opts);
     }
     const t0 = performance.now();
+    const startInstructions = m.instructions;
     const end = await runMachine(m, {
       ...(opts.maxInsns !== undefined ? { maxInsns: opts.maxInsns } : {}),
       ...(opts.inputAfter !== undefined ? { holdInputUntil: opts.inputAfter } : {}),
     }, io);
     const wall = (performance.now() - t0) / 1000;
-    io.stderr.write(formatSummary(end, m.instructions, m.nowTick, wall) + '\n');
+    io.stderr.write(formatSummary(end, m.instructions, m.nowTick, wall, m.instructions - startInstructions) + '\n');
     if (opts.diskWriteback && opts.disk !== undefined) {
       const n = writeBackDisk(m, opts.disk);
       io.stderr.write(n > 0 ? `hvrr: wrote VM 0's disk back into ${opts.disk} (${n.toLocaleString('en-US')} bytes)\n` : `hvrr: the guest wrote nothing to its disk; ${opts.disk} is unchanged\n`);
