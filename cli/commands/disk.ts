@@ -35,7 +35,7 @@ export function attachRestoredDisk(m: Machine, disk: Uint8Array | undefined, pat
     if (disk) throw new CliError('--disk: the snapshot has no hypervisor (a bare-metal run has no virtio-blk)');
     return;
   }
-  const withDisk = hv.s.vms.filter((vm) => vm.virtio.some((d) => d.kind === 'blk'));
+  const withDisk = hv.s.vms.filter((vm) => hv.blkOf(vm.id) !== undefined);
   if (withDisk.length === 0) {
     if (disk) throw new CliError('--disk: the snapshot\'s VMs have no virtio-blk disk');
     return;

@@ -238,9 +238,14 @@ export class Hypervisor implements HighLevelSoftware, GuestPsciHost, VgicMmioHos
     return [vm, vm.vcpus[l[1]]!];
   }
 
+  /** VM `vmId`'s virtio-blk device, if it has one. */
+  blkOf(vmId: number): VirtioMmioState | undefined {
+    return this.s.vms[vmId]?.virtio.find((d) => d.kind === 'blk');
+  }
+
   /** Give a restored VM its virtio-blk base image (the snapshot holds only the overlay). */
   attachDisk(vmId: number, disk: Uint8Array): void {
-    const dev = this.s.vms[vmId]?.virtio.find((d) => d.kind === 'blk');
+    const dev = this.blkOf(vmId);
     if (!dev?.blk) throw new Error(`VM ${vmId} has no virtio-blk disk`);
     if (dev.blk.capacityBytes !== disk.length) throw new Error(`the disk image has ${disk.length} bytes, the VM's disk had ${dev.blk.capacityBytes}`);
     this.disks[vmId] = disk;
@@ -248,14 +253,14 @@ export class Hypervisor implements HighLevelSoftware, GuestPsciHost, VgicMmioHos
 
   /** VM `vmId`'s disk as the guest sees it now (base image with the overlay applied), or null without a disk. */
   diskImage(vmId: number): Uint8Array | null {
-    const dev = this.s.vms[vmId]?.virtio.find((d) => d.kind === 'blk');
+    const dev = this.blkOf(vmId);
     const base = this.disks[vmId];
     return dev && base ? blkImage(dev, base) : null;
   }
 
   /** Whether the guest of VM `vmId` has written to its disk (its overlay holds data). */
   diskDirty(vmId: number): boolean {
-    const dev = this.s.vms[vmId]?.virtio.find((d) => d.kind === 'blk');
+    const dev = this.blkOf(vmId);
     return dev?.blk !== undefined && Object.keys(dev.blk.overlay).length > 0;
   }
 
@@ -541,7 +546,7 @@ export class Hypervisor implements HighLevelSoftware, GuestPsciHost, VgicMmioHos
     return resched;
   }
 
-  /** Move console input from the physical PL011 into VM 0's vPL011 while it has
+  /** Move console input from the physical PL011 into the console VM's vPL011 while it has
    *  room. With the vPL011 FIFO full the physical RX interrupts are masked, so
    *  input waits in the physical FIFO (and behind it, in the recorder's flow
    *  control) instead of being lost; the guest's next DR read drains again. */
