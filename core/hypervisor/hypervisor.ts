@@ -27,7 +27,7 @@ import { HV_STATE_VERSION, type HvState, type VcpuState, type VmState } from './
 import { createVgic, hasPendingFor, setLevel, slotOf, targetOf, vgicClear, vgicFlush, vgicSync } from './vgic/vgic.js';
 import { GICD_SIZE, GICR_STRIDE, gicdRead, gicdWrite, gicrRead, gicrWrite, type VgicMmioHost } from './vgic/mmio.js';
 import { createVuart, UART_INTID, vuartFull, vuartLevel, vuartPushRx, vuartRead, vuartWrite } from './vuart.js';
-import { createVrtc, vrtcRead, vrtcWrite } from './vrtc.js';
+import { createVrtc, RTC_INTID, vrtcArmed, vrtcLevel, vrtcMatchAt, vrtcRead, vrtcWrite } from './vrtc.js';
 import { freshContext, loadContext, saveContext, timerDeadline } from './vcpu.js';
 import { guestPsciPlatform, type GuestPsciHost } from './psci.js';
 import * as H from './hypercalls.js';
@@ -50,6 +50,7 @@ const GICR_IPA = 0x080a_0000;
 const UART_IPA = 0x0900_0000;
 const RTC_IPA = 0x0901_0000;
 const UART_SPI_PHYS = 33;
+const RTC_SPI_PHYS = 34;
 const PPI_MAINT = 25;
 const PPI_HYP_TIMER = 26;
 const PPI_VTIMER = 27;
@@ -281,9 +282,11 @@ export class Hypervisor implements HighLevelSoftware, GuestPsciHost, VgicMmioHos
     if (cpu === 0) {
       const gicd = 0x0800_0000;
       this.mmio32(cpu, gicd + 0x0000, 0x12); // GICD_CTLR: EnableGrp1, ARE
-      this.mmio32(cpu, gicd + 0x0084, 1 << (UART_SPI_PHYS - 32)); // IGROUPR1
+      const spis = (1 << (UART_SPI_PHYS - 32)) | (1 << (RTC_SPI_PHYS - 32));
+      this.mmio32(cpu, gicd + 0x0084, spis); // IGROUPR1
       this.mmio32(cpu, gicd + 0x6000 + UART_SPI_PHYS * 8, 0); // IROUTER: pCPU 0
-      this.mmio32(cpu, gicd + 0x0104, 1 << (UART_SPI_PHYS - 32)); // ISENABLER1
+      this.mmio32(cpu, gicd + 0x6000 + RTC_SPI_PHYS * 8, 0);
+      this.mmio32(cpu, gicd + 0x0104, spis); // ISENABLER1
       this.mmio32(cpu, UART_BASE + 0x38, 0x50); // UARTIMSC: RX, RT
       this.mmio32(cpu, UART_BASE + 0x30, 0x301); // UARTCR: UARTEN, TXE, RXE
     }
@@ -537,6 +540,8 @@ export class Hypervisor implements HighLevelSoftware, GuestPsciHost, VgicMmioHos
       if (intid === PPI_HYP_TIMER) {
         this.sysWrite(cpu, KEY_CNTHP_CTL_EL2, 0n);
         resched = true;
+      } else if (intid === RTC_SPI_PHYS) {
+        this.rtcMatch(cpu);
       } else if (intid === UART_SPI_PHYS) {
         this.uartRx(cpu);
       } else if (intid < 16) {
@@ -859,7 +864,14 @@ export class Hypervisor implements HighLevelSoftware, GuestPsciHost, VgicMmioHos
       return true;
     }
     if (ipa >= RTC_IPA && ipa < RTC_IPA + 0x1000) {
-      vrtcWrite(vm.rtc, ipa - RTC_IPA, Number(value & 0xffff_ffffn), this.physSeconds());
+      const now = this.physSeconds();
+      vrtcWrite(vm.rtc, ipa - RTC_IPA, Number(value & 0xffff_ffffn), now);
+      // Setting RTCMR or RTCLR so that the count equals the match register matches
+      // at once (as QEMU's pl031 does); a match is otherwise the count reaching it.
+      const off = ipa - RTC_IPA;
+      if ((off === 0x04 || off === 0x08) && vrtcArmed(vm.rtc) && vrtcMatchAt(vm.rtc) === now) vm.rtc.ris |= 1;
+      this.rtcIrq(vm);
+      this.rtcProgram(this.cur, now);
       return true;
     }
     if (ipa >= VIRTIO_MMIO_BASE && ipa < VIRTIO_MMIO_BASE + VIRTIO_MMIO_SLOTS * VIRTIO_MMIO_STRIDE) {
@@ -914,6 +926,52 @@ export class Hypervisor implements HighLevelSoftware, GuestPsciHost, VgicMmioHos
   private virtioIrq(vm: VmState, dev: VirtioMmioState): void {
     const s = slotOf(vm, 0, 32 + VIRTIO_SPI_BASE + dev.slot);
     const lvl = virtioIrqLevel(dev);
+    if ((vm.gic.level[s] === 1) !== lvl) {
+      setLevel(vm, s, lvl);
+      if (lvl) this.notify(vm, targetOf(vm, s));
+    }
+  }
+
+  // ------------------------------------------------------------ vPL031 alarms
+
+  /** The physical PL031 matched: every VM whose armed alarm is this second gets RIS set. */
+  private rtcMatch(cpu: number): void {
+    const now = this.physSeconds();
+    this.mmio32(cpu, RTC_BASE + 0x1c, 1); // RTCICR
+    for (const vm of this.s.vms) {
+      if (vm.power === 'running' && vrtcArmed(vm.rtc) && vrtcMatchAt(vm.rtc) === now) {
+        vm.rtc.ris |= 1;
+        this.rtcIrq(vm);
+      }
+    }
+    this.rtcProgram(cpu, now);
+  }
+
+  /** Physical RTCMR = the next second (after `now`) at which an armed VM alarm matches; the match interrupt only while one is armed. */
+  private rtcProgram(cpu: number, now: number): void {
+    let best = 0;
+    let bestDelta = 0;
+    for (const vm of this.s.vms) {
+      if (vm.power !== 'running' || !vrtcArmed(vm.rtc)) continue;
+      const at = vrtcMatchAt(vm.rtc);
+      const delta = (at - now) >>> 0;
+      if (delta > 0 && (bestDelta === 0 || delta < bestDelta)) {
+        best = at;
+        bestDelta = delta;
+      }
+    }
+    if (bestDelta === 0) {
+      this.mmio32(cpu, RTC_BASE + 0x10, 0); // RTCIMSC: nothing armed
+      return;
+    }
+    this.mmio32(cpu, RTC_BASE + 0x04, best); // RTCMR
+    this.mmio32(cpu, RTC_BASE + 0x10, 1);
+  }
+
+  /** Drive the VM's vPL031 line (SPI 2, INTID 34) from RIS & IMSC. */
+  private rtcIrq(vm: VmState): void {
+    const s = slotOf(vm, 0, RTC_INTID);
+    const lvl = vrtcLevel(vm.rtc);
     if ((vm.gic.level[s] === 1) !== lvl) {
       setLevel(vm, s, lvl);
       if (lvl) this.notify(vm, targetOf(vm, s));

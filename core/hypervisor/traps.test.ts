@@ -452,3 +452,54 @@ describe('vPL011', () => {
     expect(Number(res(r.hv, 2) & 0xffffffn)).toBe(0x636261);
   });
 });
+
+describe('vPL031 alarm', () => {
+  it('RTCMR = now + 2 with the interrupt unmasked raises SPI 34 when the count gets there, once; RTCICR clears it', () => {
+    const image = guestImage({
+      main: `
+    mov x1, #0
+    bl gic_init
+    ldr x0, =GICD
+    mov w1, #4
+    str w1, [x0, #0x84]
+    str w1, [x0, #0x104]
+    ldr x0, =0x09010000
+    ldr w5, [x0]
+    add w5, w5, #2
+    ldr x20, =RES
+    str x5, [x20, #0]
+    str w5, [x0, #0x04]
+    mov w1, #1
+    str w1, [x0, #0x10]
+    msr daifclr, #2
+1:  wfi
+    ldr x1, [x20, #8]
+    cbz x1, 1b
+    ldr w1, [x0, #0x14]
+    str x1, [x20, #24]
+`,
+      onIrq: `
+    cmp x0, #34
+    b.ne 7f
+    ldr x1, =0x09010000
+    ldr w3, [x1]
+    ldr x2, =RES
+    str x3, [x2, #8]
+    ldr w3, [x1, #0x18]
+    str x3, [x2, #16]
+    mov w3, #1
+    str w3, [x1, #0x1c]
+7:
+`,
+    });
+    const r = hvMachine({ vms: [{ numVcpus: 1, ramBytes: 32 * MiB, kernel: image }] });
+    expect(r.m.run(50_000_000)).toEqual({ kind: 'system-off' });
+    const hv = r.hv;
+    expect(irqCount(hv, 0, 34)).toBe(1);
+    expect(res(hv, 1)).toBe(res(hv, 0)); // the count equals RTCMR when the interrupt is taken
+    expect(res(hv, 2)).toBe(1n); // RTCMIS
+    expect(res(hv, 3)).toBe(0n); // RTCRIS after RTCICR
+    expect(r.m.nowTick).toBeGreaterThan(1_000_000_000); // the idle guest waited (virtual time skipped ahead)
+  });
+});
+

@@ -1,7 +1,26 @@
 // vPL031: the guest's real-time clock (ARM PL031 TRM DDI 0224). RTCDR reads
 // the physical PL031's data register plus the VM's offset (set by RTCLR).
-// The match interrupt is not delivered (RTCMR is stored; RIS stays 0).
+// The match interrupt (RIS bit 0 when the count equals RTCMR, SPI 2 = INTID
+// 34 on virt) is delivered through the physical PL031's own match interrupt,
+// which the hypervisor programs for the earliest VM alarm (hypervisor.ts);
+// matches are tracked while the VM's interrupt is unmasked (IMSC).
 import type { VrtcState } from './state.js';
+
+export const RTC_INTID = 34;
+
+/** The physical second at which this VM's count equals RTCMR (mod 2^32). */
+export function vrtcMatchAt(r: VrtcState): number {
+  return (r.mr - r.offset) >>> 0;
+}
+
+/** Whether an alarm of this VM is armed (a match raises the interrupt). */
+export function vrtcArmed(r: VrtcState): boolean {
+  return (r.imsc & 1) !== 0;
+}
+
+export function vrtcLevel(r: VrtcState): boolean {
+  return (r.ris & r.imsc & 1) !== 0;
+}
 
 const ID = [0x31, 0x10, 0x04, 0x00, 0x0d, 0xf0, 0x05, 0xb1];
 
