@@ -236,6 +236,14 @@ describe('bad input: one line, exit 2, no stack trace', () => {
     ['unknown command', ['frob'], /unknown command 'frob'/],
     ['help for unknown command', ['help', 'frob'], /unknown command 'frob'/],
     ['option before command', ['--smp', '2'], /unknown option '--smp' before the command/],
+    ['missing disk image', ['run', '--disk', join(dir, 'nope.img')], /cannot read disk image '.*nope\.img': no such file/],
+    ['disk image is a directory', ['run', '--disk', dir], /cannot read disk image '.*': is a directory/],
+    ['disk smaller than a sector', ['run', '--disk', file('tiny.img', new Uint8Array(100))], /disk image '.*tiny\.img' has 100 bytes: less than one 512-byte sector/],
+    ['--disk with --bare', ['run', '--bare', '--disk', empty], /--disk needs the hypervisor/],
+    ['--disk-writeback without --disk', ['run', '--disk-writeback'], /--disk-writeback needs --disk FILE/],
+    ['record --disk-writeback', ['record', '--disk-writeback', '-o', join(dir, 'wb.hvrr')], /unknown option '--disk-writeback'/],
+    ['record boot-linux --bare', ['record', 'boot-linux', '--bare', '-o', join(dir, 'bl.hvrr')], /boot-linux runs Linux under the hypervisor/],
+    ['argument after boot-linux', ['run', 'boot-linux', 'extra'], /unexpected argument 'extra' after boot-linux/],
   ];
   for (const [name, argv, re] of cases) {
     it(name, async () => {

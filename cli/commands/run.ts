@@ -115,6 +115,8 @@ export function parseRunOptions(argv: readonly string[], log: (line: string) => 
   const { options: o, positionals, help } = parseArgs(argv, RUN_OPTIONS);
   if (positionals[0] === BOOT_LINUX && positionals.length === 1) {
     if (!help) applyBootLinux(o, log);
+  } else if (positionals[0] === BOOT_LINUX) {
+    throw new UsageError(`unexpected argument '${positionals[1]}' after ${BOOT_LINUX}`);
   } else if (positionals.length > 0) {
     throw new UsageError(`unexpected argument '${positionals[0]}' (the only scenario is ${BOOT_LINUX}; did you mean --kernel ${positionals[0]}?)`);
   }
