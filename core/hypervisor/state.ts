@@ -55,7 +55,7 @@ export interface VgicState {
   edge: number[]; // 1 = edge-triggered (ICFGR 0b10)
   level: number[]; // input level of a level-sensitive emulated source
   hw: number[]; // 1 = backed by a physical PPI of the same INTID (timers)
-  /** IROUTER of each SPI (Aff0 of the target vCPU, or 1 << 31 for IRM = 1). */
+  /** IROUTER of each SPI: Aff0 of the target vCPU (IRM is RES0: the vGIC reports GICD_TYPER.No1N). */
   route: number[];
   /** Per vCPU: GICR_WAKER.ProcessorSleep and GICR_CTLR. */
   waker: number[];

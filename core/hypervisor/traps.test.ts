@@ -126,7 +126,7 @@ ${store(10, 'x8')}
     });
     expect(r.stop).toEqual({ kind: 'system-off' });
     const hv = r.hv;
-    expect(res(hv, 0)).toBe(BigInt((288 / 32 - 1) | (9 << 19))); // GICD_TYPER
+    expect(res(hv, 0)).toBe(BigInt((288 / 32 - 1) | (9 << 19) | (1 << 25))); // GICD_TYPER: ITLinesNumber, IDbits, No1N
     expect(res(hv, 1)).toBe(0x50n); // GICD_CTLR: ARE | DS
     expect(res(hv, 2)).toBe(res(hv, 0));
     expect(res(hv, 3)).toBe(0x0800_0008n); // pre-index writeback
@@ -137,6 +137,21 @@ ${store(10, 'x8')}
     expect(res(hv, 8)).toBe(0xa0b0c0d0n & 0xf8f8f8f8n); // 64-bit LDP over two 32-bit halves
     expect(res(hv, 9)).toBe(neg(-16)); // LDRSB sign-extends 0xf0
     expect(res(hv, 10)).toBeGreaterThan(1_600_000_000n); // vPL031 RTCDR
+  });
+
+  it('GICD_IROUTER: IRM is RES0 (No1N), the SPI follows Aff0', () => {
+    const r = boot({
+      main: `
+    ldr x0, =0x08006000
+    ldr x1, =0x80000001
+    str x1, [x0, #48 * 8]
+    ldr x2, [x0, #48 * 8]
+${store(0, 'x2')}
+`,
+    });
+    expect(r.stop).toEqual({ kind: 'system-off' });
+    expect(res(r.hv, 0)).toBe(1n);
+    expect(r.hv.s.vms[0]!.gic.route[48 - 32]).toBe(1);
   });
 
   it('an access to an IPA with no RAM and no device gets a data abort injected at EL1', () => {

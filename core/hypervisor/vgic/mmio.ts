@@ -128,15 +128,16 @@ export function gicdRead(vm: VmState, vcpu: number, off: number, size: number): 
   const g = vm.gic;
   switch (off) {
     case 0x0000: return BigInt(g.ctlr | 0x50); // ARE (bit 4) and DS (bit 6) RAO
-    case 0x0004: return BigInt(((NUM_INTIDS / 32 - 1) | ((vm.vcpus.length - 1) << 5) | (9 << 19)) >>> 0); // ITLinesNumber, CPUNumber, IDbits = 10 bits
+    // ITLinesNumber, CPUNumber, IDbits = 10 bits, No1N: 1 of N SPI distribution is not
+    // supported, so GICD_IROUTER<n>.IRM is RES0 (IHI 0069 §12.9.38, §12.9.22).
+    case 0x0004: return BigInt(((NUM_INTIDS / 32 - 1) | ((vm.vcpus.length - 1) << 5) | (9 << 19) | (1 << 25)) >>> 0);
     case 0x0008: return BigInt(IIDR);
     case 0x000c: case 0x0010: return 0n; // TYPER2, STATUSR
     case 0xffe8: return BigInt(PIDR2_GICV3);
   }
   if (off >= 0x6100 && off < 0x6000 + NUM_INTIDS * 8) {
-    const r = g.route[((off - 0x6000) >> 3) - 32]!;
-    const v = r & 0x8000_0000 ? 1n << 31n : BigInt(r & 0xff);
-    return (off & 4) ? 0n : size === 8 ? v : v & 0xffff_ffffn;
+    const v = BigInt(g.route[((off - 0x6000) >> 3) - 32]! & 0xff);
+    return (off & 4) ? 0n : v;
   }
   if (off >= 0x6000 && off < 0x6100) return 0n; // IROUTER<0..31>: reserved
   if (off >= 0x0800 && off < 0x0c00) return 0n; // ITARGETSR: RAZ/WI with ARE
@@ -155,7 +156,7 @@ export function gicdWrite(h: VgicMmioHost, vm: VmState, vcpu: number, off: numbe
   if (off >= 0x6100 && off < 0x6000 + NUM_INTIDS * 8) {
     if (off & 4) return true;
     const i = ((off - 0x6000) >> 3) - 32;
-    g.route[i] = (value & (1n << 31n)) !== 0n ? 0x8000_0000 : Number(value & 0xffn);
+    g.route[i] = Number(value & 0xffn); // Aff0; IRM is RES0 (No1N)
     h.notify(vm, -1);
     return true;
   }

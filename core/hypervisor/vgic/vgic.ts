@@ -64,9 +64,8 @@ export function intidOf(vm: VmState, slot: number): number {
 export function targetOf(vm: VmState, slot: number): number {
   const priv = vm.vcpus.length * 32;
   if (slot < priv) return Math.floor(slot / 32);
-  const r = vm.gic.route[slot - priv]!;
-  if (r & 0x8000_0000) return 0; // IRM = 1: any participating PE; we pick vCPU 0
-  return (r & 0xff) < vm.vcpus.length ? r & 0xff : 0;
+  const r = vm.gic.route[slot - priv]!; // Aff0 of GICD_IROUTER (IRM is RES0: GICD_TYPER.No1N)
+  return r < vm.vcpus.length ? r : 0;
 }
 
 function groupEnabled(g: VgicState, slot: number): boolean {
