@@ -164,9 +164,25 @@ export class Replayer {
     let machineStop: string | undefined;
     try {
       if (!(target.kind !== 'tick' && stopSeq < m.trace.count)) {
-        const r = m.run(target.kind === 'tick' ? { untilTick: target.tick } : {});
-        if (r.kind === 'tick-limit') reached = true;
-        else if (r.kind !== 'paused') machineStop = r.kind === 'halt' ? `halt: ${r.message}` : r.kind;
+        // Each recorded input entered at a window boundary. A recording run that
+        // stopped an idle jump early (an interactive session paced to the wall
+        // clock) had a boundary there that this run would jump over, so every
+        // run stops at the next input's tick; the input hook feeds it there.
+        const targetTick = target.kind === 'tick' ? target.tick : Infinity;
+        for (;;) {
+          const after = inputs.find((x, i) => i >= next && x.tick > m.nowTick)?.tick ?? Infinity;
+          const stopAt = Math.min(targetTick, after);
+          const r = m.run(stopAt === Infinity ? {} : { untilTick: stopAt });
+          if (r.kind === 'tick-limit') {
+            if (m.nowTick >= targetTick) {
+              reached = true;
+              break;
+            }
+            continue; // at an input's tick: the next run feeds it
+          }
+          if (r.kind !== 'paused') machineStop = r.kind === 'halt' ? `halt: ${r.message}` : r.kind;
+          break;
+        }
       } else {
         reached = true;
       }
