@@ -6,11 +6,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from './main.js';
 import { parseCount, parseSeed, parseSize } from './args.js';
-import { DiagnosticFilter, exitCodeFor, formatSummary } from './commands/run.js';
+import { DiagnosticFilter, exitCodeFor, formatSummary, paceUntilTick } from './commands/run.js';
 import { assemble } from '../core/asm/assembler.js';
 import { SELFTEST_PASS_LINE } from '../guests/selftest/index.js';
 import { DIAG_DONE_LINE } from '../guests/diag/index.js';
 import { runCli, Sink } from './testing.js';
+import { guestImage } from '../core/hypervisor/testGuest.js';
 
 
 const cli = runCli;
@@ -275,5 +276,48 @@ describe('bad input: one line, exit 2, no stack trace', () => {
     const stderr2 = new Sink();
     await main(['run'], { stdout: broken, stderr: stderr2, stdin: null, env: { HVRR_DEBUG: '1' }, handleSignals: false });
     expect(stderr2.text).toMatch(/\n\s+at /);
+  });
+});
+
+describe('pacing idle time to the wall clock (stdin a terminal)', () => {
+  it('paceUntilTick: wall time in ticks plus slack, always past now', () => {
+    expect(paceUntilTick(0, 0, 0)).toBe(20_000_000);
+    expect(paceUntilTick(1_000, 5, 0)).toBe(1_000 + 5_000_000 + 20_000_000);
+    expect(paceUntilTick(0, 0, 90_000_000)).toBe(90_000_001);
+  });
+
+  it('never changes a run: same console and trace digest on a terminal as with --no-pace', async () => {
+    const tty = (): PassThrough & { isTTY: boolean; setRawMode: () => void } => Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => {} });
+    // A guest that sleeps 0.2 s of virtual time in WFI (virtual timer), then prints and powers off:
+    // paced, its idle jump is cut into wall-clock steps.
+    const sleeper = file('sleeper.bin', guestImage({
+      main: `
+    mov x1, #0
+    bl gic_init
+    ldr x1, =12500000
+    msr cntv_tval_el0, x1
+    mov x1, #1
+    msr cntv_ctl_el0, x1
+    msr daifclr, #2
+1:  wfi
+    ldr x1, =IRQS
+    ldr x1, [x1, #27 * 8]
+    cbz x1, 1b
+    mov w0, #0x5a
+    bl putc
+    mov w0, #10
+    bl putc
+`,
+    }));
+    const argv = ['run', '--kernel', sleeper, '--digest'];
+    const paced = await cli(argv, { stdin: tty() });
+    const fast = await cli([...argv, '--no-pace'], { stdin: tty() });
+    expect(paced.code).toBe(0);
+    expect(paced.out).toBe('Z\n');
+    expect(paced.err).toMatch(/system-off after [\d,]+ instructions, 0\.2\d+ s virtual/);
+    expect(paced.out).toBe(fast.out);
+    const digest = (err: string): string | undefined => /trace digest (\S+) \(([\d,]+) events\)/.exec(err)?.slice(1).join(' ');
+    expect(digest(paced.err)).toBeDefined();
+    expect(digest(paced.err)).toBe(digest(fast.err));
   });
 });

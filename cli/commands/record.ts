@@ -170,6 +170,7 @@ Exit status as for 'hvrr run'.`,
         feed: (bytes) => rec.queueInput(bytes),
         held: () => rec.pendingInput,
         ...(a.opts.inputAfter !== undefined ? { holdInputUntil: a.opts.inputAfter } : {}),
+        ...(a.opts.noPace ? { pace: false } : {}),
         ...(marker ? { onConsoleByte: (b: number) => marker.push(b) } : {}),
         afterSlice: () => {
           const now = performance.now();

@@ -75,6 +75,8 @@ export interface RunOptions {
   diskWriteback?: boolean;
   /** Hold console input until the guest has printed this text. */
   inputAfter?: string;
+  /** Let idle virtual time run ahead of the wall clock even on a terminal. */
+  noPace?: boolean;
 }
 
 export const RUN_OPTIONS: readonly OptionSpec[] = [
@@ -94,6 +96,7 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   { name: 'pcpus', value: 'N', help: `under the hypervisor: physical CPUs, 1..${MAX_CPUS}\n(default: one per vCPU, i.e. --smp; vCPUs share pCPUs round-robin)`, parse: (r, o) => parseIntRange(r, o, 1, MAX_CPUS) },
   { name: 'disk', value: 'FILE', help: 'under the hypervisor: raw disk image behind each VM\'s virtio-blk\n(guest writes go to a copy-on-write overlay in the machine state)', parse: parseString },
   { name: 'disk-writeback', help: 'with --disk: write VM 0\'s overlay into the image file at the end\n(atomically, through a temporary file)' },
+  { name: 'no-pace', help: 'on a terminal, let virtual time run ahead of the wall clock\nwhile the guest idles (default: idle time passes at the\nwall clock\'s pace when stdin is a terminal)' },
   { name: 'input-after', value: 'TEXT', help: 'hold console input until the guest prints TEXT (a shell\'s\nready line; boot-linux: HVRR-LINUX-READY): bytes a UART gets\nbefore the guest reads it are lost, as on hardware', parse: parseString },
   { name: 'restore', value: 'SNAP', help: 'continue from a full snapshot file (hvrr replay --snapshot);\nthe snapshot fixes CPUs, RAM, seed and quantum', parse: parseString },
 ];
@@ -144,6 +147,7 @@ export function parseRunOptionsFrom(o: Map<string, unknown>): RunOptions {
     disk: o.get('disk') as string | undefined,
     diskWriteback: o.get('disk-writeback') === true,
     inputAfter: o.get('input-after') as string | undefined,
+    noPace: o.get('no-pace') === true,
   };
 }
 
@@ -308,10 +312,16 @@ export class ConsoleInput {
     w?.();
   }
   /** Resolves when input arrives, input ends or `interrupt()` is called. */
-  waitForInput(): Promise<void> {
+  /** Resolves when input arrives, input ends, `interrupt()` is called, or after `timeoutMs`. */
+  waitForInput(timeoutMs?: number): Promise<void> {
     if (this.pending.length > 0 || this.ended || this.quit) return Promise.resolve();
     return new Promise((resolve) => {
       this.wake = resolve;
+      if (timeoutMs !== undefined) {
+        setTimeout(() => {
+          if (this.wake === resolve) this.notify();
+        }, timeoutMs);
+      }
     });
   }
   interrupt(): void {
@@ -371,6 +381,17 @@ export interface RunLoopHooks {
   holdInputUntil?: string;
   /** Called with each console byte the guest writes. */
   onConsoleByte?: (byte: number) => void;
+  /** Pace virtual time to the wall clock (default: when stdin is a terminal). */
+  pace?: boolean;
+}
+
+/** How far virtual time may run ahead of the wall clock in a paced run. */
+const PACE_AHEAD_TICKS = 20_000_000;
+
+/** The tick a paced run may reach now: the wall-clock time since the run started,
+ *  in ticks (1 ns), plus a little slack; at least one tick past `nowTick`. */
+export function paceUntilTick(startTick: number, wallMs: number, nowTick: number): number {
+  return Math.max(nowTick + 1, startTick + Math.floor(wallMs * 1e6) + PACE_AHEAD_TICKS);
 }
 
 /** Runs a prepared machine with console I/O; returns how it ended. */
@@ -389,6 +410,9 @@ export async function runMachine(m: Machine, opts: { maxInsns?: number } & RunLo
   m.onDiagnostic = (msg) => diags.report(msg);
   const raw = io.stdin?.isTTY === true && typeof io.stdin.setRawMode === 'function';
   const input = new ConsoleInput(io.stdin, raw);
+  const pace = opts.pace ?? raw;
+  const t0 = performance.now();
+  const startTick = m.nowTick;
   const onSigint = (): void => input.interrupt();
   if (io.handleSignals) process.on('SIGINT', onSigint);
   const limit = opts.maxInsns ?? Number.MAX_SAFE_INTEGER;
@@ -421,11 +445,25 @@ export async function runMachine(m: Machine, opts: { maxInsns?: number } & RunLo
         end = { kind: 'interrupted' };
         break;
       }
-      const reason = m.run(Math.min(limit, m.instructions + SLICE_INSTRUCTIONS));
+      // On a terminal the guest's idle time passes at the wall clock's pace: a
+      // paced run stops where virtual time would overtake the wall clock and
+      // waits (for time to pass, or for input). Input then enters at that tick;
+      // the recorder notes it and the replayer stops there too, so this
+      // touches only when input arrives, never what a replay does.
+      const paced = pace && !input.ended;
+      const reason = m.run({
+        maxInstructions: Math.min(limit, m.instructions + SLICE_INSTRUCTIONS),
+        ...(paced ? { untilTick: paceUntilTick(startTick, performance.now() - t0, m.nowTick) } : {}),
+      });
       out.flush();
       opts.afterSlice?.();
       if (reason.kind === 'instruction-limit' && m.instructions < limit) {
         await nextMacrotask();
+        continue;
+      }
+      if (reason.kind === 'tick-limit' && paced) {
+        const aheadMs = (m.nowTick - startTick) / 1e6 - (performance.now() - t0);
+        await input.waitForInput(Math.min(50, Math.max(1, aheadMs)));
         continue;
       }
       if (reason.kind === 'idle' && !input.quit) {
@@ -499,6 +537,7 @@ Exit status:
     const end = await runMachine(m, {
       ...(opts.maxInsns !== undefined ? { maxInsns: opts.maxInsns } : {}),
       ...(opts.inputAfter !== undefined ? { holdInputUntil: opts.inputAfter } : {}),
+      ...(opts.noPace ? { pace: false } : {}),
     }, io);
     const wall = (performance.now() - t0) / 1000;
     io.stderr.write(formatSummary(end, m.instructions, m.nowTick, wall, m.instructions - startInstructions) + '\n');
