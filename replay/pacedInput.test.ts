@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hvMachine } from '../core/hypervisor/testing.js';
-import { guestImage, res } from '../core/hypervisor/testGuest.js';
+import { enableSpi, guestImage, res, UART_RX_TO_RESULTS, UART_RX_UNMASK } from '../core/hypervisor/testGuest.js';
 import { TraceReader, TraceWriter } from './traceFile.js';
 import { Recorder } from './recorder.js';
 import { Replayer } from './replayer.js';
@@ -18,16 +18,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 // Waits in WFI (the virtual timer armed 5 s ahead keeps an event in the queue,
 // so the machine jumps ahead rather than going idle) for 3 console bytes.
 const image = guestImage({
-  main: `
-    mov x1, #0
-    bl gic_init
-    ldr x0, =GICD
-    mov w1, #2
-    str w1, [x0, #0x84]
-    str w1, [x0, #0x104]
-    ldr x0, =UART
-    mov w1, #0x50
-    str w1, [x0, #0x38]
+  main: `${enableSpi(33)}${UART_RX_UNMASK}
     ldr x1, =312500000
     msr cntv_tval_el0, x1
     mov x1, #1
@@ -39,22 +30,7 @@ const image = guestImage({
     cmp x1, #3
     b.lo 1b
 `,
-  onIrq: `
-    cmp x0, #33
-    b.ne 7f
-    ldr x1, =UART
-    ldr x2, =RES
-6:  ldr w3, [x1, #0x18]
-    tbnz w3, #4, 7f
-    ldr w3, [x1]
-    ldr x29, [x2, #8]
-    add x30, x2, #16
-    strb w3, [x30, x29]
-    add x29, x29, #1
-    str x29, [x2, #8]
-    b 6b
-7:
-`,
+  onIrq: UART_RX_TO_RESULTS,
 });
 
 function machine() {

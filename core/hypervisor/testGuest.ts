@@ -24,6 +24,45 @@ export interface GuestParts {
   extra?: string;
 }
 
+/** main code: this CPU's GIC interface up (gic_init for CPU 0), then SPI `intid`
+ *  (32..63) Group 1 and enabled at the distributor. Clobbers x0, x1. */
+export function enableSpi(intid: number): string {
+  if (intid < 32 || intid > 63) throw new RangeError(`enableSpi: SPI ${intid} is not in IGROUPR1/ISENABLER1`);
+  return `
+    mov x1, #0
+    bl gic_init
+    ldr x0, =GICD
+    ldr w1, =${1 << (intid - 32)}
+    str w1, [x0, #0x84]
+    str w1, [x0, #0x104]
+`;
+}
+
+/** main code: the vPL011 RX and receive-timeout interrupts unmasked (UARTIMSC). */
+export const UART_RX_UNMASK = `
+    ldr x0, =UART
+    mov w1, #0x50
+    str w1, [x0, #0x38]
+`;
+
+/** onIrq code: on SPI 33 (vPL011), drain UARTDR into RES + 16.., counting the bytes in RES + 8. */
+export const UART_RX_TO_RESULTS = `
+    cmp x0, #33
+    b.ne 7f
+    ldr x1, =UART
+    ldr x2, =RES
+6:  ldr w3, [x1, #0x18]
+    tbnz w3, #4, 7f
+    ldr w3, [x1]
+    ldr x29, [x2, #8]
+    add x30, x2, #16
+    strb w3, [x30, x29]
+    add x29, x29, #1
+    str x29, [x2, #8]
+    b 6b
+7:
+`;
+
 export function guestSource(p: GuestParts): string {
   return `
     .equ RES, ${RESULTS_IPA}

@@ -1,7 +1,7 @@
 // Whole-machine tests of each trap path with small EL1 test programs.
 import { describe, expect, it } from 'vitest';
 import { checkSchedInvariants, hvMachine } from './testing.js';
-import { guestImage, res, irqCount, EXC_LOG, readGuest64, type GuestParts } from './testGuest.js';
+import { enableSpi, guestImage, res, irqCount, EXC_LOG, readGuest64, UART_RX_TO_RESULTS, UART_RX_UNMASK, type GuestParts } from './testGuest.js';
 
 const MiB = 1 << 20;
 const hex = (v: number | bigint): string => '0x' + v.toString(16);
@@ -426,16 +426,7 @@ ${call('hvc', 0xc400_0003, 2, 'x19', 0)}
 describe('vPL011', () => {
   it('RX bytes from the console raise the guest UART interrupt (SPI 33) and are read from UARTDR', () => {
     const image = guestImage({
-      main: `
-    mov x1, #0
-    bl gic_init
-    ldr x0, =GICD
-    mov w1, #2
-    str w1, [x0, #0x84]
-    str w1, [x0, #0x104]
-    ldr x0, =UART
-    mov w1, #0x50
-    str w1, [x0, #0x38]
+      main: `${enableSpi(33)}${UART_RX_UNMASK}
     msr daifclr, #2
     ldr x20, =RES
 1:  wfi
@@ -443,22 +434,7 @@ describe('vPL011', () => {
     cmp x1, #3
     b.lo 1b
 `,
-      onIrq: `
-    cmp x0, #33
-    b.ne 7f
-    ldr x1, =UART
-    ldr x2, =RES
-6:  ldr w3, [x1, #0x18]
-    tbnz w3, #4, 7f
-    ldr w3, [x1]
-    ldr x29, [x2, #8]
-    add x30, x2, #16
-    strb w3, [x30, x29]
-    add x29, x29, #1
-    str x29, [x2, #8]
-    b 6b
-7:
-`,
+      onIrq: UART_RX_TO_RESULTS,
     });
     const r = hvMachine({ vms: [{ numVcpus: 1, ramBytes: 32 * MiB, kernel: image }] });
     [0x61, 0x62, 0x63].forEach((b, i) => r.m.scheduleUartRx(200_000 + i * 50_000, b));
@@ -471,13 +447,7 @@ describe('vPL011', () => {
 describe('vPL031 alarm', () => {
   it('RTCMR = now + 2 with the interrupt unmasked raises SPI 34 when the count gets there, once; RTCICR clears it', () => {
     const image = guestImage({
-      main: `
-    mov x1, #0
-    bl gic_init
-    ldr x0, =GICD
-    mov w1, #4
-    str w1, [x0, #0x84]
-    str w1, [x0, #0x104]
+      main: `${enableSpi(34)}
     ldr x0, =0x09010000
     ldr w5, [x0]
     add w5, w5, #2
