@@ -87,11 +87,16 @@ export function applyBootLinux(o: Map<string, unknown>, log: (line: string) => v
   if (!o.has('pcpus')) o.set('pcpus', LINUX_DEFAULT_PCPUS);
   if (!o.has('mem')) o.set('mem', LINUX_DEFAULT_MEM);
   if (!o.has('input-after')) o.set('input-after', LINUX_MARKER);
-  if (!o.has('append')) {
-    const vms = (o.get('vms') as number | undefined) ?? 1;
-    // hvrr.vms=N: the initramfs pings every other VM over the vswitch before the marker.
-    o.set('append', vms > 1 ? `${LINUX_APPEND} hvrr.vms=${vms}` : LINUX_APPEND);
-  }
+  const vms = (o.get('vms') as number | undefined) ?? 1;
+  // hvrr.vms=N: the initramfs pings every other VM over the vswitch before the marker.
+  if (!o.has('append')) o.set('append', vms > 1 ? `${LINUX_APPEND} hvrr.vms=${vms}` : LINUX_APPEND);
+  // Every derived option first, so a run can be reproduced from its log.
+  const mib = (o.get('mem') as number) / (1 << 20);
+  log(
+    `hvrr: boot-linux: ${vms} VM(s) of ${String(o.get('smp'))} vCPU(s), ${mib} MiB each, on ${String(o.get('pcpus'))} pCPU(s); ` +
+    `--kernel ${String(o.get('kernel'))} --initrd ${String(o.get('initrd'))}${o.has('disk') ? ` --disk ${String(o.get('disk'))}` : ''} ` +
+    `--append "${String(o.get('append'))}" --seed ${String(o.get('seed') ?? 0n)}`,
+  );
 }
 
 /** Watches console bytes for a marker string (across chunk boundaries) and counts it. */
