@@ -112,12 +112,15 @@ export interface TraceWriterOptions {
   chunkEvents?: number;
   /** ... or once its uncompressed records reach this many bytes (default 4 MiB). */
   chunkBytes?: number;
-  /** zstd level (default 3). */
+  /** zstd level (default 9: on a Linux boot's events 11% smaller than level 3 for
+   *  about 10% more compression time, a small part of recording; 19 is 29% smaller
+   *  but 20x slower). */
   compressionLevel?: number;
 }
 
 export const DEFAULT_CHUNK_EVENTS = 65536;
 export const DEFAULT_CHUNK_BYTES = 4 << 20;
+export const DEFAULT_COMPRESSION_LEVEL = 9;
 const INDEX_VERSION = 1;
 
 /** Per-chunk statistics, gathered while writing and while decoding. */
@@ -209,7 +212,7 @@ export class TraceWriter {
     this.stats = new ChunkStats(this.nextSeq);
     this.chunkEvents = Math.max(1, Math.floor(opts.chunkEvents ?? DEFAULT_CHUNK_EVENTS));
     this.chunkBytes = Math.max(1, Math.floor(opts.chunkBytes ?? DEFAULT_CHUNK_BYTES));
-    this.level = opts.compressionLevel ?? 3;
+    this.level = opts.compressionLevel ?? DEFAULT_COMPRESSION_LEVEL;
     const h = encodeFileHeader(header);
     writeAll(fd, [h]);
     this.offset = h.length;
