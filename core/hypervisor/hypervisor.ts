@@ -23,7 +23,7 @@ import { KEY_CNTHP_CTL_EL2, KEY_CNTHP_CVAL_EL2, KEY_CNTP_CTL_EL0, KEY_CNTV_CTL_E
 import { sysregKey } from '../cpu/ports.js';
 import * as A from './arch.js';
 import { allocTablePage, s2MapRam, s2Translate } from './stage2.js';
-import { HV_STATE_VERSION, type HvState, type VcpuState, type VmState } from './state.js';
+import { HV_STATE_VERSION, upgradeHvState, type HvState, type VcpuState, type VmState } from './state.js';
 import { createVgic, hasPendingFor, setLevel, slotOf, targetOf, vgicClear, vgicFlush, vgicSync } from './vgic/vgic.js';
 import { GICD_SIZE, GICR_STRIDE, gicdRead, gicdWrite, gicrRead, gicrWrite, type VgicMmioHost } from './vgic/mmio.js';
 import { createVuart, UART_INTID, vuartFull, vuartLevel, vuartPushRx, vuartRead, vuartWrite } from './vuart.js';
@@ -161,9 +161,9 @@ export class Hypervisor implements HighLevelSoftware, GuestPsciHost, VgicMmioHos
     m.registerComponent(HYPERVISOR_COMPONENT, {
       getState: () => structuredClone(this.s),
       loadState: (st: unknown) => {
-        const x = st as HvState;
-        if (x.version !== HV_STATE_VERSION) throw new Error(`hypervisor state version ${String(x.version)} not supported`);
-        this.s = structuredClone(x);
+        const x = upgradeHvState(st);
+        if (x instanceof Error) throw x;
+        this.s = x;
       },
     });
     m.software = this;

@@ -3,6 +3,7 @@
 // registered with the machine as component 'hypervisor' so snapshots carry it.
 
 import type { VirtioMmioState, VswitchState } from './virtio/state.js';
+import { createVswitch } from './virtio/vswitch.js';
 
 /** 2: virtio-mmio devices per VM and the vswitch. */
 export const HV_STATE_VERSION = 2;
@@ -142,4 +143,31 @@ export interface HvState {
   consoleOwner: number;
   /** The VM that receives console input: VM 0, then the next running VM when it powers off. */
   consoleVm: number;
+}
+
+/**
+ * A state record of any supported version, as the current version (a new
+ * object; the input is not changed), or an Error naming why it cannot be.
+ * 1 -> 2: VMs built before virtio have no virtio devices; an empty vswitch;
+ * console input with VM 0; a console line a VM had buffered under version 1's
+ * line buffering is dropped (cosmetic: the bytes were console output).
+ */
+export function upgradeHvState(st: unknown): HvState | Error {
+  if (typeof st !== 'object' || st === null) return new Error('hypervisor state is not a record');
+  const x = structuredClone(st) as Record<string, unknown> & { version?: unknown };
+  if (x.version === 1) {
+    const vms = x['vms'] as Array<Record<string, unknown>> | undefined;
+    if (!Array.isArray(vms)) return new Error('hypervisor state version 1 has no vms');
+    for (const vm of vms) {
+      vm['virtio'] = [];
+      const uart = vm['uart'] as { line?: number[] } | undefined;
+      if (uart) uart.line = [];
+    }
+    x['vswitch'] = createVswitch(vms.length);
+    x['consoleOwner'] = -1;
+    x['consoleVm'] = 0;
+    x.version = 2;
+  }
+  if (x.version !== HV_STATE_VERSION) return new Error(`hypervisor state version ${String(x.version)} not supported (this hvrr reads 1 and ${HV_STATE_VERSION})`);
+  return x as unknown as HvState;
 }
