@@ -98,10 +98,9 @@ export class Replayer {
       // later increment) need not be decoded, only the increments above it.
       const fresh = m.nowTick === 0 && m.trace.count === 0 && m.instructions === 0;
       const root = fresh ? snaps.snapshots().find((x) => x.tick === 0 && x.afterSeq < 0 && x.baseId === null) : undefined;
-      if (snap && snap !== root && !(root && snap.id === root.id)) {
-        restoreInto(m, snaps.snapshotBlob(snap), (id) => this.snapshotById(id), root ? { baseInMachine: root.id } : {});
-        startedFrom = snap;
-      } else if (snap) {
+      if (snap) {
+        // Starting from the root itself needs no restore at all.
+        if (snap.id !== root?.id) restoreInto(m, snaps.snapshotBlob(snap), (id) => this.snapshotById(id), root ? { baseInMachine: root.id } : {});
         startedFrom = snap;
       }
     }

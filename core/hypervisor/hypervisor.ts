@@ -573,12 +573,16 @@ export class Hypervisor implements HighLevelSoftware, GuestPsciHost, VgicMmioHos
   }
 
   private uartIrq(vm: VmState): void {
-    const s = slotOf(vm, 0, UART_INTID);
-    const lvl = vuartLevel(vm.uart);
-    if ((vm.gic.level[s] === 1) !== lvl) {
-      setLevel(vm, s, lvl);
-      if (lvl) this.notify(vm, -1);
-    }
+    this.spiLine(vm, UART_INTID, vuartLevel(vm.uart), true);
+  }
+
+  /** Drive an emulated device's level-sensitive SPI; on a rising level make the
+   *  target vCPU (`all`: every vCPU) re-check for interrupts. */
+  private spiLine(vm: VmState, intid: number, level: boolean, all = false): void {
+    const s = slotOf(vm, 0, intid);
+    if ((vm.gic.level[s] === 1) === level) return;
+    setLevel(vm, s, level);
+    if (level) this.notify(vm, all ? -1 : targetOf(vm, s));
   }
 
   /** Console output of a VM, through the physical PL011. With several VMs every
@@ -924,12 +928,7 @@ export class Hypervisor implements HighLevelSoftware, GuestPsciHost, VgicMmioHos
 
   /** Drive the transport's SPI (16 + slot) from its InterruptStatus. */
   private virtioIrq(vm: VmState, dev: VirtioMmioState): void {
-    const s = slotOf(vm, 0, 32 + VIRTIO_SPI_BASE + dev.slot);
-    const lvl = virtioIrqLevel(dev);
-    if ((vm.gic.level[s] === 1) !== lvl) {
-      setLevel(vm, s, lvl);
-      if (lvl) this.notify(vm, targetOf(vm, s));
-    }
+    this.spiLine(vm, 32 + VIRTIO_SPI_BASE + dev.slot, virtioIrqLevel(dev));
   }
 
   // ------------------------------------------------------------ vPL031 alarms
@@ -970,12 +969,7 @@ export class Hypervisor implements HighLevelSoftware, GuestPsciHost, VgicMmioHos
 
   /** Drive the VM's vPL031 line (SPI 2, INTID 34) from RIS & IMSC. */
   private rtcIrq(vm: VmState): void {
-    const s = slotOf(vm, 0, RTC_INTID);
-    const lvl = vrtcLevel(vm.rtc);
-    if ((vm.gic.level[s] === 1) !== lvl) {
-      setLevel(vm, s, lvl);
-      if (lvl) this.notify(vm, targetOf(vm, s));
-    }
+    this.spiLine(vm, RTC_INTID, vrtcLevel(vm.rtc));
   }
 
   private physSeconds(): number {
