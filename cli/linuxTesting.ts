@@ -1,37 +1,25 @@
 // Helpers for the Linux tier (cli/linux.test.ts): whole-machine tests that boot
 // Debian's arm64 kernel with the BusyBox initramfs and ext2 test disk that
 // scripts/linux-artifacts.sh caches, and assert on the guest console.
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { PassThrough, Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import type { InStream, OutStream } from './io.js';
+import { cachedLinuxArtifacts, type LinuxArtifacts } from './commands/linux.js';
 
-export interface CachedLinuxArtifacts {
-  kernel: string;
-  initrd: string;
-  disk: string;
-}
+export type CachedLinuxArtifacts = LinuxArtifacts;
 
 /** Whether the Linux tier is required (CI sets HVRR_LINUX_TESTS=1): then it
  *  runs, and fails when the artifacts are missing, instead of being skipped. */
 export const LINUX_TESTS_REQUIRED = process.env['HVRR_LINUX_TESTS'] === '1';
 
-/** The cached artifacts per `scripts/linux-artifacts.sh --check` (exit 0 and
- *  kernel=/initrd=/disk= lines when the cache is complete), or why not. */
+/** The cached artifacts (scripts/linux-artifacts.sh --check), or why the tier is skipped. */
 export function checkLinuxArtifacts(): { artifacts: CachedLinuxArtifacts | null; reason: string } {
-  const script = fileURLToPath(new URL('../scripts/linux-artifacts.sh', import.meta.url));
-  const r = spawnSync('bash', [script, '--check'], { encoding: 'utf8' });
-  const get = (k: string): string | undefined => new RegExp(`^${k}=(.*)$`, 'm').exec(r.stdout ?? '')?.[1];
-  const kernel = get('kernel');
-  const initrd = get('initrd');
-  const disk = get('disk');
-  if (r.status === 0 && kernel && initrd && disk) return { artifacts: { kernel, initrd, disk }, reason: '' };
-  const why = (r.stderr ?? '').trim().split('\n').pop() || r.error?.message || `exit status ${String(r.status)}`;
+  const r = cachedLinuxArtifacts();
+  if (r.artifacts) return r;
   return {
     artifacts: null,
-    reason: `Linux guest artifacts not cached (scripts/linux-artifacts.sh --check: ${why}); run 'bash scripts/linux-artifacts.sh' or set HVRR_LINUX_TESTS=1 to require this tier`,
+    reason: `Linux guest artifacts not cached (scripts/linux-artifacts.sh --check: ${r.reason}); run 'bash scripts/linux-artifacts.sh' or set HVRR_LINUX_TESTS=1 to require this tier`,
   };
 }
 

@@ -16,13 +16,13 @@ describe('bench-linux helpers', () => {
   });
 
   it('finds the marker across chunk boundaries, once', () => {
-    const w = new MarkerWatch();
-    expect(w.push('[ 1.0] boot\nHVRR-LI')).toBe(false);
-    expect(w.push('NUX-READY\n')).toBe(true);
+    const w = new MarkerWatch('HVRR-LINUX-READY');
+    expect(w.pushText('[ 1.0] boot\nHVRR-LI')).toBe(false);
+    expect(w.pushText('NUX-READY\n')).toBe(true);
     expect(w.seen).toBe(true);
-    expect(w.push('HVRR-LINUX-READY\n')).toBe(false);
-    const v = new MarkerWatch();
-    expect(v.push('HVRR-LI\nNUX-READY\n')).toBe(false);
+    expect(w.pushText('HVRR-LINUX-READY\n')).toBe(false);
+    const v = new MarkerWatch('HVRR-LINUX-READY');
+    expect(v.pushText('HVRR-LI\nNUX-READY\n')).toBe(false);
   });
 
   it('formats an aligned table with the ratio to QEMU', () => {

@@ -14,7 +14,9 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { LINUX_APPEND, LINUX_MARKER, linuxCacheDir } from '../cli/commands/linux.js';
+import { LINUX_APPEND, LINUX_MARKER, linuxCacheDir, MarkerWatch } from '../cli/commands/linux.js';
+
+export { MarkerWatch };
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
@@ -86,27 +88,6 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   return a;
 }
 
-/** Watches a byte stream for a line containing `marker` (bytes may arrive split anywhere). */
-export class MarkerWatch {
-  private line = '';
-  seen = false;
-  constructor(private readonly marker = MARKER) {}
-  /** Feeds bytes; true the first time the marker shows up. */
-  push(chunk: string): boolean {
-    if (this.seen) return false;
-    for (const ch of chunk) {
-      if (ch === '\n') this.line = '';
-      else {
-        this.line += ch;
-        if (this.line.includes(this.marker)) {
-          this.seen = true;
-          return true;
-        }
-      }
-    }
-    return false;
-  }
-}
 
 export interface Row {
   emulator: string;
@@ -147,7 +128,7 @@ async function runHvrr(files: { kernel: string; initrd: string; disk?: string },
     ...(bare || files.disk === undefined ? {} : { disk: files.disk }),
   });
   const setup = (performance.now() - t0) / 1000;
-  const watch = new MarkerWatch();
+  const watch = new MarkerWatch(MARKER);
   const vda = new MarkerWatch(DISK_SEEN);
   let at: { instructions: number; tick: number; wall: number } | null = null;
   let panicked = false;
@@ -156,8 +137,8 @@ async function runHvrr(files: { kernel: string; initrd: string; disk?: string },
     const ch = String.fromCharCode(b);
     tail = (tail + ch).slice(-200);
     if (/Kernel panic/.test(tail)) panicked = true;
-    vda.push(ch);
-    if (watch.push(ch)) {
+    vda.pushText(ch);
+    if (watch.pushText(ch)) {
       at = { instructions: m.instructions, tick: m.nowTick, wall: performance.now() };
       m.requestPause();
     }
@@ -236,7 +217,7 @@ function runQemu(args: string[], counting: boolean, logFile?: string): Promise<Q
   return new Promise((resolve) => {
     const t0 = performance.now();
     const p = spawn(QEMU, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const watch = new MarkerWatch();
+    const watch = new MarkerWatch(MARKER);
     const vda = new MarkerWatch(DISK_SEEN);
     let wall: number | null = null;
     let err = '';
@@ -244,8 +225,8 @@ function runQemu(args: string[], counting: boolean, logFile?: string): Promise<Q
     const progress = setInterval(() => process.stderr.write(`  qemu: ${((performance.now() - t0) / 1000).toFixed(1)} s wall\n`), 1000);
     p.stdout.setEncoding('latin1');
     p.stdout.on('data', (c: string) => {
-      if (!watch.seen) vda.push(c);
-      if (watch.push(c)) {
+      if (!watch.seen) vda.pushText(c);
+      if (watch.pushText(c)) {
         wall = (performance.now() - t0) / 1000;
         p.kill(counting ? 'SIGTERM' : 'SIGKILL');
       }

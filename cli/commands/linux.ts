@@ -46,12 +46,21 @@ function parsePaths(stdout: string): LinuxArtifacts | null {
   return kernel && initrd && disk ? { kernel, initrd, disk } : null;
 }
 
+/** The cached artifacts per `scripts/linux-artifacts.sh --check` (nothing is fetched), or why not. */
+export function cachedLinuxArtifacts(): { artifacts: LinuxArtifacts | null; reason: string } {
+  const script = artifactScript();
+  if (!existsSync(script)) return { artifacts: null, reason: `${script} is missing` };
+  const r = spawnSync('bash', [script, '--check'], { encoding: 'utf8' });
+  const artifacts = r.status === 0 ? parsePaths(r.stdout ?? '') : null;
+  if (artifacts) return { artifacts, reason: '' };
+  return { artifacts: null, reason: (r.stderr ?? '').trim().split('\n').pop() || r.error?.message || `exit status ${String(r.status)}` };
+}
+
 /** The cached artifacts, fetched and built first when they are missing or stale. */
 export function ensureLinuxArtifacts(log: (line: string) => void): LinuxArtifacts {
   const script = artifactScript();
   if (!existsSync(script)) throw new CliError(`boot-linux: ${script} is missing: pass --kernel, --initrd and --disk`);
-  const check = spawnSync('bash', [script, '--check'], { encoding: 'utf8' });
-  const cached = check.status === 0 ? parsePaths(check.stdout) : null;
+  const cached = cachedLinuxArtifacts().artifacts;
   if (cached) return cached;
   log(`hvrr: boot-linux: fetching and building the Linux guest artifacts into ${linuxCacheDir()} (scripts/linux-artifacts.sh; apt-get download by package name, once)`);
   const r = spawnSync('bash', [script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
@@ -99,7 +108,8 @@ export function applyBootLinux(o: Map<string, unknown>, log: (line: string) => v
   );
 }
 
-/** Watches console bytes for a marker string (across chunk boundaries) and counts it. */
+/** Watches console output for a marker string within a line (bytes may arrive
+ *  split anywhere) and counts its appearances. */
 export class MarkerWatch {
   count = 0;
   private tail = '';
@@ -108,10 +118,20 @@ export class MarkerWatch {
     return this.count > 0;
   }
   push(byte: number): void {
+    if (byte === 10) {
+      this.tail = '';
+      return;
+    }
     this.tail = (this.tail + String.fromCharCode(byte)).slice(-this.marker.length);
     if (this.tail === this.marker) {
       this.count++;
       this.tail = '';
     }
+  }
+  /** Feeds text (latin1); true when the first appearance is in it. */
+  pushText(text: string): boolean {
+    const before = this.count;
+    for (let i = 0; i < text.length; i++) this.push(text.charCodeAt(i));
+    return before === 0 && this.count > 0;
   }
 }
