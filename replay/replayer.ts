@@ -168,8 +168,10 @@ export class Replayer {
         // clock) had a boundary there that this run would jump over, so every
         // run stops at the next input's tick; the input hook feeds it there.
         const targetTick = target.kind === 'tick' ? target.tick : Infinity;
+        let ahead = 0; // first input after the current tick (ticks only grow: one pass over the inputs)
         for (;;) {
-          const after = inputs.find((x, i) => i >= next && x.tick > m.nowTick)?.tick ?? Infinity;
+          while (ahead < inputs.length && inputs[ahead]!.tick <= m.nowTick) ahead++;
+          const after = inputs[ahead]?.tick ?? Infinity;
           const stopAt = Math.min(targetTick, after);
           const r = m.run(stopAt === Infinity ? {} : { untilTick: stopAt });
           if (r.kind === 'tick-limit') {
