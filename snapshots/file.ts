@@ -27,6 +27,16 @@ const nodeOps: FileOps = {
 const why = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 export function writeSnapshotFile(path: string, bytes: Uint8Array, ops: FileOps = nodeOps): void {
+  try {
+    writeFileAtomic(path, bytes, ops);
+  } catch (e) {
+    throw new SnapshotError(`cannot write snapshot file ${path}: ${why(e)}`);
+  }
+}
+
+/** Write `bytes` to `path` atomically: a temporary file beside it, fsync, rename.
+ *  On failure the temporary file is removed and the error rethrown. */
+export function writeFileAtomic(path: string, bytes: Uint8Array, ops: FileOps = nodeOps): void {
   const tmp = `${path}.tmp-${process.pid}`;
   let fd = -1;
   try {
@@ -54,7 +64,7 @@ export function writeSnapshotFile(path: string, bytes: Uint8Array, ops: FileOps 
     } catch {
       // never created, or already gone
     }
-    throw new SnapshotError(`cannot write snapshot file ${path}: ${why(e)}`);
+    throw e;
   }
   // Make the rename durable (best effort: not every platform can fsync a directory).
   try {

@@ -1,28 +1,20 @@
 // --disk-writeback: the guest's writes live in a copy-on-write overlay in the
 // machine state; at the end of a run VM 0's disk (base image + overlay) is
-// written back into the image file, atomically (temporary file + rename), so
+// written back into the image file, atomically (temporary file, fsync, rename), so
 // an interrupted write-back never leaves a half-written image.
-import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join, basename } from 'node:path';
 import type { Machine } from '../../core/machine.js';
 import { Hypervisor } from '../../core/hypervisor/hypervisor.js';
 import { CliError } from '../errors.js';
+import { writeFileAtomic } from '../../snapshots/file.js';
 
 /** Write VM 0's disk back into `path`; returns the bytes written (0 when the guest wrote nothing). */
 export function writeBackDisk(m: Machine, path: string): number {
   const hv = m.software instanceof Hypervisor ? m.software : null;
   const image = hv?.diskImage(0) ?? null;
   if (!image || !hv?.diskDirty(0)) return 0;
-  const tmp = join(dirname(path), `.${basename(path)}.hvrr-${process.pid}.tmp`);
   try {
-    writeFileSync(tmp, image);
-    renameSync(tmp, path);
+    writeFileAtomic(path, image);
   } catch (e) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // nothing was left behind
-    }
     throw new CliError(`cannot write the disk back into '${path}': ${(e as Error).message}`);
   }
   return image.length;
