@@ -590,20 +590,22 @@ export class Hypervisor implements HighLevelSoftware, GuestPsciHost, VgicMmioHos
    *  console until its newline (so a prompt shows at once), and a line another
    *  VM completes meanwhile is printed after a line break, followed by a redraw
    *  of the owner's unfinished line. */
+  /** Bytes (or latin1 text) to the physical PL011's data register. */
+  private physOut(bytes: Iterable<number> | string): void {
+    for (const b of typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes) this.m.bus.write(UART_BASE, 4, BigInt(b & 0xff), this.cur);
+  }
+
   private consoleOut(vm: VmState, byte: number): void {
-    const put = (bytes: Iterable<number>): void => {
-      for (const b of bytes) this.m.bus.write(UART_BASE, 4, BigInt(b & 0xff), this.cur);
-    };
     if (this.s.vms.length === 1) {
-      put([byte]);
+      this.physOut([byte]);
       return;
     }
-    const prefix = (v: VmState): Uint8Array => Buffer.from(`[${v.name}] `, 'latin1');
+    const prefix = (v: VmState): string => `[${v.name}] `;
     const owner = this.s.consoleOwner;
     const newline = byte === 10;
     if (owner === -1 || owner === vm.id) {
-      if (owner === -1) put(prefix(vm));
-      put([byte]);
+      if (owner === -1) this.physOut(prefix(vm));
+      this.physOut([byte]);
       if (newline) {
         vm.uart.line = [];
         this.s.consoleOwner = -1;
@@ -616,13 +618,13 @@ export class Hypervisor implements HighLevelSoftware, GuestPsciHost, VgicMmioHos
     vm.uart.line.push(byte & 0xff);
     if (!newline && vm.uart.line.length < 256) return;
     const o = this.s.vms[owner]!;
-    put([13, 10]);
-    put(prefix(vm));
-    put(vm.uart.line);
-    if (!newline) put([13, 10]);
+    this.physOut([13, 10]);
+    this.physOut(prefix(vm));
+    this.physOut(vm.uart.line);
+    if (!newline) this.physOut([13, 10]);
     vm.uart.line = [];
-    put(prefix(o));
-    put(o.uart.line);
+    this.physOut(prefix(o));
+    this.physOut(o.uart.line);
   }
 
   // ----------------------------------------------------------- sync traps
@@ -697,7 +699,7 @@ export class Hypervisor implements HighLevelSoftware, GuestPsciHost, VgicMmioHos
         r = H.HV_ID;
         break;
       case H.HVC_DUMP_LOG:
-        for (const line of this.s.log) for (const b of Buffer.from(`hv: ${line}\n`, 'latin1')) this.m.bus.write(UART_BASE, 4, BigInt(b), cpu);
+        for (const line of this.s.log) this.physOut(`hv: ${line}\n`);
         r = BigInt(this.s.log.length);
         break;
       case H.HVC_GET_STATUS:
@@ -1053,12 +1055,13 @@ export class Hypervisor implements HighLevelSoftware, GuestPsciHost, VgicMmioHos
     this.s.consoleVm = to.id;
     for (const b of from.uart.rx) vuartPushRx(to.uart, b);
     from.uart.rx = [];
-    for (const b of Buffer.from(`\r\n[hv] ${from.name} is off: console input goes to ${to.name}\r\n`, 'latin1')) this.m.bus.write(UART_BASE, 4, BigInt(b), this.cur);
+    this.physOut(`\r\n[hv] ${from.name} is off: console input goes to ${to.name}\r\n`);
     const owner = this.s.consoleOwner;
     if (owner === from.id) this.s.consoleOwner = -1;
     else if (owner !== -1) {
       const o = this.s.vms[owner]!;
-      for (const b of [...Buffer.from(`[${o.name}] `, 'latin1'), ...o.uart.line]) this.m.bus.write(UART_BASE, 4, BigInt(b), this.cur);
+      this.physOut(`[${o.name}] `);
+      this.physOut(o.uart.line);
     }
     this.log(`console input now goes to ${to.name}`);
     this.uartRx(this.cur);
