@@ -33,6 +33,7 @@
 // generic counter), so a broken platform prints FAIL instead of hanging.
 import { PRINT_NUMBERS_ASM } from '../lib/print.js';
 import { mmuOnAsm } from '../lib/mmu.js';
+import { restoreGprs, saveGprs, vectorEntries } from '../lib/vectors.js';
 
 export const LOAD_ADDRESS = 0x4008_0000n;
 
@@ -238,23 +239,9 @@ ${Asm.percpu('x2', 'x1')}
 /** Builds a complete program around a suite. */
 export function buildProgram(spec: SuiteSpec): string {
   const rt = new Asm('rt_');
-  const saveRegs = [
-    '    sub sp, sp, #272',
-    ...Array.from({ length: 15 }, (_, i) => `    stp x${2 * i}, x${2 * i + 1}, [sp, #${16 * i}]`),
-    '    str x30, [sp, #240]',
-  ].join('\n');
-  const restoreRegs = [
-    ...Array.from({ length: 15 }, (_, i) => `    ldp x${2 * i}, x${2 * i + 1}, [sp, #${16 * i}]`),
-    '    ldr x30, [sp, #240]',
-    '    add sp, sp, #272',
-  ].join('\n');
-  const vectorNames = ['cur_sp0_sync', 'cur_sp0_irq', 'cur_sp0_fiq', 'cur_sp0_serror', 'cur_spx_sync', 'cur_spx_irq', 'cur_spx_fiq', 'cur_spx_serror', 'lower64_sync', 'lower64_irq', 'lower64_fiq', 'lower64_serror', 'lower32_sync', 'lower32_irq', 'lower32_fiq', 'lower32_serror'];
-  const vectors = vectorNames
-    .map((name, i) => {
-      const body = i === 4 ? '    b el1_sync' : i === 5 ? '    b el1_irq' : `    mov x21, #${i * 0x80}\n    b bad_vector`;
-      return `    .balign 128\nvec_${name}:\n${body}`;
-    })
-    .join('\n');
+  const saveRegs = saveGprs(272);
+  const restoreRegs = restoreGprs(272);
+  const vectors = vectorEntries();
 
   return `
     .equ UART, 0x09000000

@@ -23,6 +23,7 @@
 // events are the guest's own timer interrupts.
 import { PRINT_NUMBERS_ASM } from '../lib/print.js';
 import { mmuOnAsm } from '../lib/mmu.js';
+import { restoreGprs, saveGprs, vectorEntries } from '../lib/vectors.js';
 
 /** Where the raw image is loaded (RAM base + KERNEL64_LOAD_ADDR). */
 export const SELFTEST_LOAD_ADDRESS = 0x4008_0000n;
@@ -107,24 +108,9 @@ export function selftestSource(opts: SelftestSourceOptions = {}): string {
   const PREFIX = 'hvrr self-test: ';
   const line = (text: string): string => say(PREFIX + text);
 
-  const saveRegs = [
-    '    sub sp, sp, #256',
-    ...Array.from({ length: 15 }, (_, i) => `    stp x${2 * i}, x${2 * i + 1}, [sp, #${16 * i}]`),
-    '    str x30, [sp, #240]',
-  ].join('\n');
-  const restoreRegs = [
-    ...Array.from({ length: 15 }, (_, i) => `    ldp x${2 * i}, x${2 * i + 1}, [sp, #${16 * i}]`),
-    '    ldr x30, [sp, #240]',
-    '    add sp, sp, #256',
-  ].join('\n');
-
-  const vectorNames = ['cur_sp0_sync', 'cur_sp0_irq', 'cur_sp0_fiq', 'cur_sp0_serror', 'cur_spx_sync', 'cur_spx_irq', 'cur_spx_fiq', 'cur_spx_serror', 'lower64_sync', 'lower64_irq', 'lower64_fiq', 'lower64_serror', 'lower32_sync', 'lower32_irq', 'lower32_fiq', 'lower32_serror'];
-  const vectors = vectorNames
-    .map((name, i) => {
-      const body = i === 4 ? '    b el1_sync' : i === 5 ? '    b el1_irq' : `    mov x21, #${i * 0x80}\n    b bad_vector`;
-      return `    .balign 128\nvec_${name}:\n${body}`;
-    })
-    .join('\n');
+  const saveRegs = saveGprs(256);
+  const restoreRegs = restoreGprs(256);
+  const vectors = vectorEntries();
 
   const PSCI_VERSION = 0x8400_0000;
   const CPU_OFF = 0x8400_0002;
