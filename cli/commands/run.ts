@@ -348,6 +348,8 @@ export function exitCodeFor(end: RunEnd): number {
     case 'instruction-limit':
     case 'tick-limit':
     case 'paused':
+    case 'breakpoint':
+    case 'watch':
       return EXIT_OK;
     case 'system-reset':
       return EXIT_RESET;
