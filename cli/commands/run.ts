@@ -324,8 +324,11 @@ export class ConsoleInput {
       }
     });
   }
-  interrupt(): void {
+  /** The signal that ended the run, if one did (Ctrl-A x leaves it SIGINT-like). */
+  signal: InterruptSignal | undefined;
+  interrupt(signal?: InterruptSignal): void {
     this.quit = true;
+    this.signal ??= signal;
     this.notify();
   }
   close(): void {
@@ -340,7 +343,13 @@ export class ConsoleInput {
 
 const nextMacrotask = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-export type RunEnd = StopReason | { kind: 'interrupted' };
+/** Signals that end a run the way Ctrl-A x does: the trace is closed properly
+ *  and the exit status is 128 + the signal's number. */
+export const INTERRUPT_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+export type InterruptSignal = (typeof INTERRUPT_SIGNALS)[number];
+const SIGNAL_NUMBERS: Record<InterruptSignal, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
+
+export type RunEnd = StopReason | { kind: 'interrupted'; signal?: InterruptSignal };
 
 export function exitCodeFor(end: RunEnd): number {
   switch (end.kind) {
@@ -358,7 +367,7 @@ export function exitCodeFor(end: RunEnd): number {
     case 'idle':
       return EXIT_IDLE;
     case 'interrupted':
-      return EXIT_INTERRUPTED;
+      return end.signal === undefined ? EXIT_INTERRUPTED : 128 + SIGNAL_NUMBERS[end.signal];
   }
 }
 
@@ -415,8 +424,8 @@ export async function runMachine(m: Machine, opts: { maxInsns?: number } & RunLo
   const pace = opts.pace ?? raw;
   const t0 = performance.now();
   const startTick = m.nowTick;
-  const onSigint = (): void => input.interrupt();
-  if (io.handleSignals) process.on('SIGINT', onSigint);
+  const onSignal = (signal: InterruptSignal): void => input.interrupt(signal);
+  if (io.handleSignals) for (const sig of INTERRUPT_SIGNALS) process.on(sig, onSignal);
   const limit = opts.maxInsns ?? Number.MAX_SAFE_INTEGER;
   // Default feed: flow control as a terminal line with RTS/CTS would do it: bytes
   // enter the UART's receive FIFO at window boundaries while it has room (the
@@ -444,7 +453,7 @@ export async function runMachine(m: Machine, opts: { maxInsns?: number } & RunLo
         input.pending = [];
       }
       if (input.quit) {
-        end = { kind: 'interrupted' };
+        end = input.signal === undefined ? { kind: 'interrupted' } : { kind: 'interrupted', signal: input.signal };
         break;
       }
       // On a terminal the guest's idle time passes at the wall clock's pace: a
@@ -481,14 +490,14 @@ export async function runMachine(m: Machine, opts: { maxInsns?: number } & RunLo
           if (input.pending.length > 0 && (hold?.seen ?? true)) continue; // idle is not final: feed the input and go on
         }
       }
-      end = input.quit && reason.kind === 'idle' ? { kind: 'interrupted' } : reason;
+      end = input.quit && reason.kind === 'idle' ? (input.signal === undefined ? { kind: 'interrupted' } : { kind: 'interrupted', signal: input.signal }) : reason;
       break;
     }
   } finally {
     if (!opts.feed) m.inputHook = undefined;
     out.flush();
     input.close();
-    if (io.handleSignals) process.off('SIGINT', onSigint);
+    if (io.handleSignals) for (const sig of INTERRUPT_SIGNALS) process.off(sig, onSignal);
   }
   for (const line of diags.summary()) io.stderr.write(line + '\n');
   return end;
@@ -517,7 +526,8 @@ Exit status:
   3    guest asked for PSCI SYSTEM_RESET (the self-test does this on FAIL)
   4    machine halted (exception with no handler, core stop)
   5    idle: every CPU waits and nothing can wake it (no input left)
-  130  interrupted (Ctrl-A x, SIGINT)`,
+  130  interrupted (Ctrl-A x, SIGINT); 143 for SIGTERM, 129 for SIGHUP
+       (a recording is closed properly in every case)`,
   async run(argv, io) {
     const opts = parseRunOptions(argv, (line) => io.stderr.write(line + '\n'));
     if (opts.help) {
