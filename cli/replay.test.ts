@@ -63,6 +63,26 @@ describe('hvrr record / replay', () => {
     expect(r.out.split('\n').filter((l) => l.startsWith('#') && / exception n=/.test(l)).length).toBe(3);
   });
 
+  it('dump --json: a header object, then one object per event with stable fields (and inputs, hashes)', async () => {
+    const r = await cli(['dump', trace, '--json', '--count', '40', '--hashes']);
+    expect(r.code).toBe(0);
+    const objs = r.out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(objs[0]).toMatchObject({ record: 'trace', path: trace, seed: '3' });
+    const evs = objs.filter((o) => o.record === 'event');
+    expect(evs).toHaveLength(40);
+    expect(evs.map((e) => e.seq)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    for (const e of evs) expect(Object.keys(e).slice(0, 5)).toEqual(['record', 'seq', 'tick', 'cpu', 'kind']);
+    const text = await cli(['dump', trace, '--count', '40']);
+    expect(text.out.split('\n').filter((l) => l.startsWith('#') && /^#\d/.test(l))).toHaveLength(40);
+  });
+
+  it('dump --from past the last event says so and exits 2', async () => {
+    const r = await cli(['dump', trace, '--from', '99999999']);
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    expect(r.err).toMatch(/^hvrr: --from 99999999: the trace's events are #0\.\.#\d+\n$/);
+  });
+
   it('refuses a trace whose images differ, naming the image', async () => {
     const kernel = join(dir, 'k.bin');
     writeFileSync(kernel, assemble('ldr x0, =0x84000008\nhvc #0\n', { baseAddress: 0x40080000n }).bytes);

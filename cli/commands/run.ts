@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { Machine, type StopReason } from '../../core/machine.js';
 import { bootKernel } from '../../core/firmware/boot.js';
-import { ImageError } from '../../core/firmware/loader.js';
+import { ImageError, identifyImage, rawImageProblem } from '../../core/firmware/loader.js';
 import { readFdtHeader } from '../../core/fdt/reader.js';
 import { FdtError } from '../../core/fdt/tree.js';
 import { MAX_CPUS, RAM_HOST_BASE, WASM_PAGE_BYTES } from '../../core/cpu/layout.js';
@@ -167,10 +167,23 @@ export function readInputFile(what: string, path: string): Uint8Array {
   }
 }
 
-/** Builds the machine and loads the images; every failure is a CliError. */
-export function prepareMachine(opts: RunOptions): Machine {
+/** Builds the machine and loads the images; every failure is a CliError.
+ *  `warn` gets one-line warnings (a kernel file that does not look like code). */
+export function prepareMachine(opts: RunOptions, warn: (line: string) => void = () => {}): Machine {
   if (opts.kernel !== undefined && opts.guest !== undefined) throw new UsageError('give either --kernel or --guest, not both');
+  if (opts.bare && opts.vms !== undefined) throw new UsageError('--vms needs the hypervisor; drop --bare');
+  if (opts.bare && opts.pcpus !== undefined) throw new UsageError('--pcpus needs the hypervisor (bare, --smp sets the CPUs); drop --bare');
   const kernel = opts.kernel !== undefined ? readInputFile('kernel', opts.kernel) : builtinImage(opts.guest ?? DEFAULT_GUEST);
+  if (opts.kernel !== undefined) {
+    let raw = false;
+    try {
+      raw = identifyImage(kernel).kind === 'raw';
+    } catch {
+      // refused with its reason when the image is loaded below
+    }
+    const problem = raw ? rawImageProblem(kernel) : null;
+    if (problem) warn(`hvrr: warning: kernel '${opts.kernel}' is neither an arm64 Image nor an ELF, so it runs as a raw binary at 0x40080000, but ${problem}`);
+  }
   const initrd = opts.initrd !== undefined ? readInputFile('initrd', opts.initrd) : undefined;
   const dtb = opts.dtb !== undefined ? readInputFile('device tree', opts.dtb) : undefined;
   if (dtb && opts.dtb !== undefined) {
@@ -227,15 +240,44 @@ export function prepareMachine(opts: RunOptions): Machine {
 }
 
 /** Collects UART output and writes it in chunks. */
+/** Terminal queries a guest's shell sends to learn the cursor position or
+ *  the terminal type (BusyBox's line editing sends ESC[6n): answered by a
+ *  terminal, noise in a pipe or a file. */
+const TERMINAL_QUERIES = ['\x1b[6n', '\x1b[5n', '\x1b[c', '\x1b[0c', '\x1b[>c', '\x1b[>0c', '\x1bZ'].map((q) => Buffer.from(q, 'latin1'));
+
 export class ConsoleBuffer {
   private buf = new Uint8Array(64 * 1024);
   private n = 0;
-  constructor(private readonly out: OutStream) {}
+  /** Bytes of a possible terminal query held back until it completes or cannot be one. */
+  private held: number[] = [];
+  /** `dropQueries`: leave out terminal queries (stdout is not a terminal). */
+  constructor(private readonly out: OutStream, private readonly dropQueries = false) {}
   push(byte: number): void {
+    if (this.dropQueries && (this.held.length > 0 || byte === 0x1b)) {
+      this.held.push(byte);
+      const h = this.held;
+      if (TERMINAL_QUERIES.some((q) => q.length === h.length && h.every((b, i) => q[i] === b))) {
+        this.held = [];
+        return;
+      }
+      if (TERMINAL_QUERIES.some((q) => q.length > h.length && h.every((b, i) => q[i] === b))) return;
+      this.held = [];
+      for (const b of h) this.append(b);
+      return;
+    }
+    this.append(byte);
+  }
+  private append(byte: number): void {
     this.buf[this.n++] = byte;
     if (this.n === this.buf.length) this.flush();
   }
-  flush(): void {
+  /** Write what is buffered; `final`: also a held-back partial sequence (the run ended). */
+  flush(final = false): void {
+    if (final && this.held.length > 0) {
+      const h = this.held;
+      this.held = [];
+      for (const b of h) this.append(b);
+    }
     if (this.n === 0) return;
     this.out.write(Buffer.from(this.buf.subarray(0, this.n)));
     this.buf = new Uint8Array(this.buf.length);
@@ -407,7 +449,7 @@ export function paceUntilTick(startTick: number, wallMs: number, nowTick: number
 
 /** Runs a prepared machine with console I/O; returns how it ended. */
 export async function runMachine(m: Machine, opts: { maxInsns?: number } & RunLoopHooks, io: CliIO): Promise<RunEnd> {
-  const out = new ConsoleBuffer(io.stdout);
+  const out = new ConsoleBuffer(io.stdout, (io.stdout as { isTTY?: boolean }).isTTY !== true);
   const diags = new DiagnosticFilter((line) => {
     out.flush();
     io.stderr.write(line + '\n');
@@ -495,7 +537,7 @@ export async function runMachine(m: Machine, opts: { maxInsns?: number } & RunLo
     }
   } finally {
     if (!opts.feed) m.inputHook = undefined;
-    out.flush();
+    out.flush(true);
     input.close();
     if (io.handleSignals) for (const sig of INTERRUPT_SIGNALS) process.off(sig, onSignal);
   }
@@ -542,7 +584,7 @@ Exit status:
       m = machineFromSnapshot(opts.restore);
       attachRestoredDisk(m, opts.disk !== undefined ? readInputFile('disk image', opts.disk) : undefined, opts.disk);
     } else {
-      m = prepareMachine(opts);
+      m = prepareMachine(opts, (line) => io.stderr.write(line + '\n'));
     }
     const t0 = performance.now();
     const startInstructions = m.instructions;
