@@ -16,6 +16,7 @@ import { parseArgs, parseString, type OptionSpec } from '../args.js';
 import { CliError, UsageError } from '../errors.js';
 import { helpFor } from '../help.js';
 import type { CliIO } from '../io.js';
+import { writeHoldingSignals } from '../signals.js';
 import type { Command } from './command.js';
 import { runOptionsOf, snapshotFileFor, type RecordedRun } from './record.js';
 import { prepareMachine, EXIT_OK } from './run.js';
@@ -367,11 +368,13 @@ Exit status:
       const out = o.get('snapshot') as string | undefined;
       if (out !== undefined) {
         const { bytes } = saveFull(m);
-        try {
-          writeSnapshotFile(out, bytes);
-        } catch (e) {
-          throw new CliError(`cannot write snapshot '${out}': ${(e as Error).message}`);
-        }
+        await writeHoldingSignals(io, `snapshot '${out}'`, () => {
+          try {
+            writeSnapshotFile(out, bytes);
+          } catch (e) {
+            throw new CliError(`cannot write snapshot '${out}': ${(e as Error).message}`);
+          }
+        });
         (json ? io.stderr : io.stdout).write(`snapshot written to ${out} (${bytes.length.toLocaleString('en-US')} bytes)\n`);
       }
       return result.status === 'diverged' ? EXIT_DIVERGED : EXIT_OK;

@@ -18,6 +18,7 @@ import { attachMonitor } from '../../core/hypervisor/monitor/attach.js';
 import { Hypervisor, machineRamFor, type HypervisorConfig } from '../../core/hypervisor/hypervisor.js';
 import { parseArgs, parseCount, parseIntRange, parseSeed, parseSize, parseString, type OptionSpec } from '../args.js';
 import { CliError, UsageError } from '../errors.js';
+import { INTERRUPT_SIGNALS, signalExitCode, writeHoldingSignals, type InterruptSignal } from '../signals.js';
 import type { CliIO, InStream, OutStream } from '../io.js';
 import type { Command } from './command.js';
 import { helpFor } from '../help.js';
@@ -385,11 +386,6 @@ export class ConsoleInput {
 
 const nextMacrotask = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-/** Signals that end a run the way Ctrl-A x does: the trace is closed properly
- *  and the exit status is 128 + the signal's number. */
-export const INTERRUPT_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-export type InterruptSignal = (typeof INTERRUPT_SIGNALS)[number];
-const SIGNAL_NUMBERS: Record<InterruptSignal, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
 
 export type RunEnd = StopReason | { kind: 'interrupted'; signal?: InterruptSignal };
 
@@ -409,7 +405,7 @@ export function exitCodeFor(end: RunEnd): number {
     case 'idle':
       return EXIT_IDLE;
     case 'interrupted':
-      return end.signal === undefined ? EXIT_INTERRUPTED : 128 + SIGNAL_NUMBERS[end.signal];
+      return end.signal === undefined ? EXIT_INTERRUPTED : signalExitCode(end.signal);
   }
 }
 
@@ -596,7 +592,8 @@ Exit status:
     const wall = (performance.now() - t0) / 1000;
     io.stderr.write(formatSummary(end, m.instructions, m.nowTick, wall, m.instructions - startInstructions) + '\n');
     if (opts.diskWriteback && opts.disk !== undefined) {
-      const n = writeBackDisk(m, opts.disk);
+      const disk = opts.disk;
+      const n = await writeHoldingSignals(io, `the disk image '${disk}'`, () => writeBackDisk(m, disk));
       io.stderr.write(n > 0 ? `hvrr: wrote VM 0's disk back into ${opts.disk} (${n.toLocaleString('en-US')} bytes)\n` : `hvrr: the guest wrote nothing to its disk; ${opts.disk} is unchanged\n`);
     }
     if (opts.digest) io.stderr.write(`hvrr: trace digest ${m.trace.digest()} (${m.trace.count.toLocaleString('en-US')} events)\n`);
