@@ -46,7 +46,7 @@ import {
   zstdCompress,
   zstdDecompressExact,
 } from './format.js';
-import type { ChunkHeader, InputRecord, SnapshotMeta, StateHashRecord, TraceHeader, TraceHeaderInput, TraceRecord } from './format.js';
+import type { ChunkHeader, ChunkKind, InputRecord, SnapshotMeta, StateHashRecord, TraceHeader, TraceHeaderInput, TraceRecord } from './format.js';
 
 export { TraceFormatError } from './format.js';
 export type { ImageDigest, InputRecord, SnapshotMeta, StateHashRecord, TraceHeader, TraceHeaderInput, TraceRecord } from './format.js';
@@ -105,6 +105,14 @@ export interface RecoveryInfo {
   validBytes: number;
   /** Bytes after it (an incomplete chunk, a damaged footer), ignored. */
   ignoredBytes: number;
+  /** Snapshots read. */
+  snapshots: number;
+  /** The complete chunks include the index chunk: only the footer is missing or damaged. */
+  indexRead: boolean;
+  /** What the ignored bytes start with: a chunk whose header is intact but whose payload
+   *  runs past the end of the file (`presentBytes` of its `chunkBytes`), bytes that are
+   *  all zero (a file extended but never written), or too few bytes to tell (null). */
+  tail: { incomplete: { kind: ChunkKind; eventCount: number; presentBytes: number; chunkBytes: number } } | { zeros: true } | null;
 }
 
 export interface TraceWriterOptions {
@@ -692,6 +700,7 @@ export class TraceReader {
     let pos = this.dataStart;
     let seq = this.header.firstSeq;
     let sawIndex = false;
+    let tail: RecoveryInfo['tail'] = null;
     for (;;) {
       const remaining = this.fileSize - pos;
       if (remaining < CHUNK_HEADER_SIZE) break; // nothing, a partial chunk header or a damaged footer
@@ -702,10 +711,17 @@ export class TraceReader {
       } catch (e) {
         // A crash of the machine (not of the process) can leave the file
         // extended with zeros that were never written: that is a tail too.
-        if (e instanceof TraceFormatError && this.allZero(pos)) break;
+        if (e instanceof TraceFormatError && this.allZero(pos)) {
+          tail = { zeros: true };
+          break;
+        }
         throw e;
       }
-      if (CHUNK_HEADER_SIZE + h.storedLength > remaining) break; // the chunk being written when the recording stopped
+      if (CHUNK_HEADER_SIZE + h.storedLength > remaining) {
+        // The chunk being written when the recording stopped (or where the file was cut).
+        tail = { incomplete: { kind: CHUNK_KIND_NAMES[h.kind]!, eventCount: h.eventCount, presentBytes: remaining, chunkBytes: CHUNK_HEADER_SIZE + h.storedLength } };
+        break;
+      }
       if (sawIndex) throw new TraceFormatError(`${where}: chunk after the index chunk`);
       if (h.firstSeq !== seq) throw new TraceFormatError(`${where}: chunk starts at seq ${h.firstSeq}, expected ${seq}`);
       const size = CHUNK_HEADER_SIZE + h.storedLength;
@@ -730,7 +746,7 @@ export class TraceReader {
     const index = this.summarise(chunks, snapshots, this.header.firstSeq);
     return {
       index,
-      recovery: { reason, chunks: chunks.length, events: index.eventCount, validBytes: pos, ignoredBytes: this.fileSize - pos },
+      recovery: { reason, chunks: chunks.length, events: index.eventCount, validBytes: pos, ignoredBytes: this.fileSize - pos, snapshots: snapshots.length, indexRead: sawIndex, tail },
     };
   }
 

@@ -9,6 +9,7 @@ import { checkImages } from './images.js';
 import { existsSync } from 'node:fs';
 import { Replayer, snapshotFileProblem, type ReplayTarget, type ReplayResult } from '../../replay/replayer.js';
 import { TraceFormatError, TraceReader } from '../../replay/traceFile.js';
+import { recoveryWarning } from '../../replay/dump.js';
 import { saveFull, writeSnapshotFile, SnapshotError } from '../../snapshots/index.js';
 import { parseArgs, parseString, type OptionSpec } from '../args.js';
 import { CliError, UsageError } from '../errors.js';
@@ -93,11 +94,11 @@ function printRegs(m: Machine, io: CliIO): void {
   }
 }
 
-/** UART output up to event `uptoSeq`, rebuilt from the recorded uart-out events. */
-function uartOutput(reader: TraceReader, uptoSeq: number): string {
+/** UART output of the events before `endSeq`, rebuilt from the recorded uart-out events. */
+function uartOutput(reader: TraceReader, endSeq: number): string {
   const bytes: number[] = [];
-  if (uptoSeq < reader.firstSeq) return '';
-  for (const e of reader.eventsInRange(reader.firstSeq, uptoSeq, ['uart-out'])) if (e.kind === 'uart-out') bytes.push(e.byte);
+  if (endSeq <= reader.firstSeq) return '';
+  for (const e of reader.eventsInRange(reader.firstSeq, endSeq, ['uart-out'])) if (e.kind === 'uart-out') bytes.push(e.byte);
   return Buffer.from(bytes).toString('latin1');
 }
 
@@ -148,6 +149,8 @@ Exit status:
       if (e instanceof TraceFormatError) throw new CliError(`trace '${file}': ${e.message}`);
       throw e;
     }
+    const warning = recoveryWarning(reader, file);
+    if (warning) io.stderr.write(`hvrr: warning: ${warning}\n`);
     let snapReader: TraceReader | undefined;
     try {
       const recorded = reader.header.machine as unknown as RecordedRun;
@@ -194,14 +197,18 @@ Exit status:
         for (const line of d.context) io.stdout.write(`  ${line}\n`);
         io.stdout.write(`recorded: ${d.recorded}\nreplayed: ${d.replayed}\n`);
       }
-      io.stdout.write(`at tick ${m.nowTick.toLocaleString('en-US')}, ${m.instructions.toLocaleString('en-US')} instructions, ${m.trace.count.toLocaleString('en-US')} events\n`);
+      // Only events the file holds: the machine may have emitted one past the
+      // end of a truncated recording before it paused.
+      const inFile = reader.firstSeq + reader.eventCount;
+      const events = Math.min(m.trace.count, inFile);
+      io.stdout.write(`at tick ${m.nowTick.toLocaleString('en-US')}, ${m.instructions.toLocaleString('en-US')} instructions, ${events.toLocaleString('en-US')} events\n`);
       if (print.has('regs')) printRegs(m, io);
       if (print.has('events')) {
         io.stdout.write('last events:\n');
-        for (const e of m.trace.last(10)) io.stdout.write(`  ${formatEvent(e)}\n`);
+        for (const e of m.trace.last(10 + m.trace.count - events).filter((x) => x.seq < inFile).slice(-10)) io.stdout.write(`  ${formatEvent(e)}\n`);
       }
       if (print.has('uart')) {
-        const text = uartOutput(reader, m.trace.count - 1);
+        const text = uartOutput(reader, events);
         io.stdout.write(`uart output so far (${text.length} bytes):\n${text}${text.endsWith('\n') || text === '' ? '' : '\n'}`);
       }
       const out = o.get('snapshot') as string | undefined;
