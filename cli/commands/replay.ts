@@ -5,7 +5,6 @@
 import { performance } from 'node:perf_hooks';
 import { formatEvent } from '../../core/trace/events.js';
 import type { Machine } from '../../core/machine.js';
-import { checkImages } from './images.js';
 import { existsSync } from 'node:fs';
 import { Replayer, snapshotFileProblem, type ReplayTarget, type ReplayResult } from '../../replay/replayer.js';
 import { TraceFormatError, TraceReader } from '../../replay/traceFile.js';
@@ -16,8 +15,8 @@ import { CliError, UsageError } from '../errors.js';
 import { helpFor } from '../help.js';
 import type { CliIO } from '../io.js';
 import type { Command } from './command.js';
-import { runOptionsOf, snapshotFileFor, type RecordedRun } from './record.js';
-import { prepareMachine, EXIT_OK } from './run.js';
+import { machineForRecording, snapshotFileFor } from './record.js';
+import { EXIT_OK } from './run.js';
 
 export const EXIT_DIVERGED = 6;
 
@@ -153,12 +152,7 @@ Exit status:
     if (warning) io.stderr.write(`hvrr: warning: ${warning}\n`);
     let snapReader: TraceReader | undefined;
     try {
-      const recorded = reader.header.machine as unknown as RecordedRun;
-      if (!recorded || typeof recorded !== 'object' || !Array.isArray(recorded.argv) || !recorded.argv.every((x) => typeof x === 'string')) {
-        throw new CliError(`trace '${file}': its header does not describe a machine hvrr can rebuild`);
-      }
-      checkImages(reader.header.images);
-      const m = prepareMachine(runOptionsOf(recorded));
+      const m = machineForRecording(reader.header, file);
       const useSnapshots = o.get('no-snapshots') !== true;
       const given = o.get('snapshot-file') as string | undefined;
       const snapPath = given ?? (existsSync(snapshotFileFor(file)) ? snapshotFileFor(file) : undefined);
