@@ -171,8 +171,12 @@ class StreamRules {
   private lastEvent: TraceEvent | null = null;
   private hashDue = false;
   private lastException: number | null = null;
+  /** False after records were lost (a damaged chunk): the next exception number and snapshot start afresh. */
+  private inSync = true;
   private lastInputTick = -1;
   private prevSnapshot: SnapshotMeta | null = null;
+  /** A snapshot chunk may have been among the lost records. */
+  private snapshotsLost = false;
 
   /** `withEvents`: the file is a trace (a snapshot file has no events to check snapshots against). */
   constructor(private readonly header: TraceHeader, private readonly withEvents: boolean, private readonly problem: (msg: string) => void) {}
@@ -181,9 +185,10 @@ class StreamRules {
     if ('kind' in r) {
       if (this.hashDue) this.problem(`${where}: no state hash after event #${this.lastEvent!.seq} (the header says one every ${this.header.stateHashInterval} events)`);
       if (r.kind === 'exception') {
-        const want = this.lastException === null ? (this.header.firstSeq === 0 ? 1 : r.n) : this.lastException + 1;
+        const want = !this.inSync ? r.n : this.lastException === null ? (this.header.firstSeq === 0 ? 1 : r.n) : this.lastException + 1;
         if (r.n !== want) this.problem(`${where}: event #${r.seq} is exception n=${r.n}, expected n=${want}`);
         this.lastException = r.n;
+        this.inSync = true;
       }
       this.lastEvent = r;
       const k = this.header.stateHashInterval;
@@ -199,16 +204,35 @@ class StreamRules {
     }
   }
 
+  /** Records were lost here (a chunk that could not be read): what follows is checked against itself only. */
+  lose(): void {
+    this.lastEvent = null;
+    this.hashDue = false;
+    this.inSync = false;
+    this.lastInputTick = -1;
+    this.prevSnapshot = null;
+    this.snapshotsLost = true;
+  }
+
   snapshot(s: SnapshotMeta, where: string): void {
     const p = this.prevSnapshot;
-    if (p === null) {
-      if (s.baseId !== null) this.problem(`${where}: the first snapshot is incremental (on ${s.baseId.slice(0, 12)}…), not full`);
-    } else {
-      if (s.baseId !== p.id) this.problem(`${where}: snapshot is based on ${s.baseId === null ? 'nothing (full)' : s.baseId.slice(0, 12) + '…'}, not on the previous snapshot ${p.id.slice(0, 12)}…`);
-      if (s.tick < p.tick + Math.max(1, this.header.snapshotInterval)) this.problem(`${where}: snapshot at tick ${s.tick} only ${s.tick - p.tick} ticks after the previous one (the header says every ${this.header.snapshotInterval})`);
-      if (s.instructions < p.instructions || s.afterSeq < p.afterSeq || s.exceptions < p.exceptions) this.problem(`${where}: snapshot counts go backwards from the previous snapshot`);
+    // One line per snapshot: the first rule it breaks.
+    let why: string | null = null;
+    if (p === null && this.snapshotsLost) {
+      // The previous snapshot may be in the lost records: nothing to compare with.
+    } else if (p === null) {
+      if (s.baseId !== null) why = `the first snapshot is incremental (on ${s.baseId.slice(0, 12)}…), not full`;
+    } else if (s.baseId !== p.id) {
+      why = `snapshot is based on ${s.baseId === null ? 'nothing (full)' : s.baseId.slice(0, 12) + '…'}, not on the previous snapshot ${p.id.slice(0, 12)}…`;
+    } else if (s.tick < p.tick + Math.max(1, this.header.snapshotInterval)) {
+      why = `snapshot at tick ${s.tick} only ${s.tick - p.tick} ticks after the previous one (the header says every ${this.header.snapshotInterval})`;
+    } else if (s.instructions < p.instructions || s.afterSeq < p.afterSeq || s.exceptions < p.exceptions) {
+      why = 'snapshot counts go backwards from the previous snapshot';
     }
-    if (this.withEvents && this.header.firstSeq === 0 && s.exceptions !== (this.lastException ?? 0)) this.problem(`${where}: snapshot says ${s.exceptions} exceptions were taken, the events before it number ${this.lastException ?? 0}`);
+    if (why === null && this.withEvents && this.inSync && this.header.firstSeq === 0 && s.exceptions !== (this.lastException ?? 0)) {
+      why = `snapshot says ${s.exceptions} exceptions were taken, the events before it number ${this.lastException ?? 0}`;
+    }
+    if (why !== null) this.problem(`${where}: ${why}`);
     this.prevSnapshot = s;
   }
 
@@ -329,6 +353,7 @@ function scanFile(src: Source, role: 'trace' | 'snapshots', add: (msg: string) =
       // Carry on at the next chunk the index knows of, or else the next intact chunk header.
       const next = index ? (index.chunks.find((c) => c.offset > pos)?.offset ?? walkEnd) : findChunkHeader(src, pos + 1, walkEnd);
       problem(`${why}${next === -1 || next >= walkEnd ? '; nothing readable follows' : `; ${next - pos} bytes skipped to the next chunk at offset ${next}`}`);
+      rules?.lose();
       walked.push(null);
       seq = null;
       if (next === -1) return false;
@@ -357,7 +382,11 @@ function scanFile(src: Source, role: 'trace' | 'snapshots', add: (msg: string) =
       continue;
     }
     if (sawIndex) problem(`${where}: chunk after the index chunk`);
-    if (seq !== null && h.firstSeq !== seq) problem(`${where}: chunk starts at seq ${h.firstSeq}, expected ${seq}`);
+    if (seq !== null && h.firstSeq !== seq) {
+      // Chunks out of order or missing: the rules start afresh rather than repeat it.
+      problem(`${where}: chunk starts at seq ${h.firstSeq}, expected ${seq}`);
+      rules?.lose();
+    }
     seq = h.firstSeq;
     let entry: ChunkEntry | null = null;
     try {
@@ -375,13 +404,15 @@ function scanFile(src: Source, role: 'trace' | 'snapshots', add: (msg: string) =
         sawIndex = true;
       } else {
         const { meta, blobOffset } = decodeSnapshotPayload(payload, where);
-        if (meta.afterSeq !== h.firstSeq - 1) problem(`${where}: snapshot after event #${meta.afterSeq} in a chunk at seq ${h.firstSeq}`);
+        // In a trace the chunk's seq is the next event's; a snapshot file has no events (its chunks say 0).
+        if (role === 'trace' && meta.afterSeq !== h.firstSeq - 1) problem(`${where}: snapshot after event #${meta.afterSeq} in a chunk at seq ${h.firstSeq}`);
         rules?.snapshot(meta, where);
         entry = snapshotChunkEntry(pos, size, h.firstSeq, meta.tick);
         snapshots.push({ meta, chunk: n, offset: pos, blobOffset: pos + CHUNK_HEADER_SIZE + blobOffset, blobSize: payload.length - blobOffset, blobOk: false });
       }
     } catch (e) {
       problem(message(e));
+      rules?.lose();
     }
     if (h.kind !== CHUNK_INDEX) walked.push(entry);
     seq += h.eventCount;
@@ -396,18 +427,25 @@ function scanFile(src: Source, role: 'trace' | 'snapshots', add: (msg: string) =
   // The index against the chunks walked.
   if (index) {
     const where = `index chunk at offset ${indexOffset}`;
-    if (index.chunks.length !== walked.length) problem(`${where}: lists ${index.chunks.length} chunks, the file has ${walked.length}`);
+    // One line for the chunk entries and one for the snapshot entries, naming the first difference.
+    const chunkDiffs: string[] = [];
+    if (index.chunks.length !== walked.length) chunkDiffs.push(`it lists ${index.chunks.length} chunks, the file has ${walked.length}`);
     for (const [i, w] of walked.entries()) {
       const x = index.chunks[i];
-      if (!w || !x) continue;
-      const d = entryDifference(w, x);
-      if (d) problem(`${where}: entry for chunk ${i}: ${d}`);
+      const d = w && x ? entryDifference(w, x) : null;
+      if (d) chunkDiffs.push(`chunk ${i}: ${d}`);
     }
-    if (index.snapshots.length !== snapshots.length) problem(`${where}: lists ${index.snapshots.length} snapshots, the file has ${snapshots.length}`);
-    for (const [i, s] of snapshots.entries()) {
-      const x = index.snapshots[i];
-      if (x && (!sameSnapshotMeta(x, s.meta) || x.chunk !== s.chunk || x.offset !== s.offset || x.blobSize !== s.blobSize)) problem(`${where}: snapshot entry ${i} does not match the snapshot in chunk ${s.chunk}`);
+    if (chunkDiffs.length > 0) problem(`${where}: ${chunkDiffs.length === 1 ? 'the index does not match the chunks' : `${chunkDiffs.length} differences from the chunks`}: ${chunkDiffs[0]}`);
+    // Snapshot entries by chunk (a damaged snapshot chunk was reported already).
+    const snapDiffs: string[] = [];
+    for (const [i, x] of index.snapshots.entries()) {
+      if (walked[x.chunk] === null) continue;
+      const s = snapshots.find((y) => y.chunk === x.chunk);
+      if (!s) snapDiffs.push(`entry ${i} points to chunk ${x.chunk}, which holds no snapshot`);
+      else if (!sameSnapshotMeta(x, s.meta) || x.offset !== s.offset || x.blobSize !== s.blobSize) snapDiffs.push(`entry ${i} does not match the snapshot in chunk ${s.chunk}`);
     }
+    for (const s of snapshots) if (!index.snapshots.some((x) => x.chunk === s.chunk)) snapDiffs.push(`the snapshot in chunk ${s.chunk} is not in the index`);
+    if (snapDiffs.length > 0) problem(`${where}: ${snapDiffs.length === 1 ? 'a snapshot entry is wrong' : `${snapDiffs.length} snapshot entries are wrong`}: ${snapDiffs[0]}`);
   }
 
   // Each snapshot blob: container, checksum, id, page tables; its metadata as the chunk says.
@@ -420,7 +458,8 @@ function scanFile(src: Source, role: 'trace' | 'snapshots', add: (msg: string) =
       snapshotComponents(blob); // decodes the state section too
       const m = info.meta;
       const got: SnapshotMeta = { id: m.id, baseId: m.baseId, afterSeq: s.meta.afterSeq, tick: m.tick, instructions: m.instructions, exceptions: m.exceptions };
-      if (!sameSnapshotMeta(got, s.meta)) problem(`${where}: the snapshot's own metadata (id ${m.id.slice(0, 12)}…, tick ${m.tick}) differs from its chunk's (id ${s.meta.id.slice(0, 12)}…, tick ${s.meta.tick})`);
+      const differs = (['id', 'baseId', 'tick', 'instructions', 'exceptions'] as const).filter((k) => got[k] !== s.meta[k]);
+      if (differs.length > 0) problem(`${where}: the snapshot's own metadata differs from its chunk's: ${differs.map((k) => `${k} ${String(got[k])}, the chunk says ${String(s.meta[k])}`).join('; ')}`);
       else s.blobOk = true;
     } catch (e) {
       problem(`${where}: ${message(e)}`);
@@ -440,11 +479,19 @@ function restoreAll(src: Source, scan: FileScan, m: Machine, trace: TraceReader 
     if (!s) throw new Error(`no intact snapshot ${id.slice(0, 12)}… in ${src.path}`);
     return src.read(s.blobOffset, s.blobSize);
   };
+  // A snapshot whose base is damaged or missing cannot be restored; the damage was reported.
+  const intact = (s: FoundSnapshot, depth = 0): boolean => {
+    if (!s.blobOk || depth > scan.snapshots.length) return false;
+    if (s.meta.baseId === null) return true;
+    const b = byId.get(s.meta.baseId);
+    return b !== undefined && intact(b, depth + 1);
+  };
   let inMachine: string | null = null;
+  const differing = new Set<number>();
   for (const [i, s] of scan.snapshots.entries()) {
-    if (!s.blobOk) continue;
-    const where = `${src.path}: snapshot ${i} (chunk ${s.chunk} at offset ${s.offset})`;
-    progress(`${where}: restoring`);
+    if (!intact(s)) continue;
+    const where = `snapshot ${i} (chunk ${s.chunk} at offset ${s.offset})`;
+    progress(`${src.path}: ${where}: restoring`);
     try {
       // The machine holds the previous snapshot: only the increment above it is applied.
       const opts = inMachine !== null && s.meta.baseId === inMachine ? { baseInMachine: inMachine } : {};
@@ -456,19 +503,22 @@ function restoreAll(src: Source, scan: FileScan, m: Machine, trace: TraceReader 
         problem(`${where}: restored to tick ${m.nowTick}, ${m.instructions} instructions, ${m.trace.count} events, ${exceptions} exceptions; its chunk says ${s.meta.tick}, ${s.meta.instructions}, ${s.meta.afterSeq + 1}, ${s.meta.exceptions}`);
         continue;
       }
-      // The snapshot's record of the last events must be the trace's.
+      // The snapshot's record of the last events must be the trace's (an
+      // event several snapshots hold is reported once).
       if (trace) {
         for (const e of m.trace.last()) {
           const rec = trace.event(e.seq);
           if (!rec || formatEvent(rec) !== formatEvent(e)) {
-            problem(`${where}: its event #${e.seq} (${formatEvent(e)}) is not the trace's (${rec ? formatEvent(rec) : 'none'})`);
+            if (!differing.has(e.seq)) problem(`${where}: its event #${e.seq} (${formatEvent(e)}) is not the trace's (${rec ? formatEvent(rec) : 'none'})`);
+            differing.add(e.seq);
             break;
           }
         }
       }
       scan.summary.restored++;
     } catch (e) {
-      problem(`${where}: cannot restore: ${message(e)}`);
+      const msg = message(e);
+      problem(`${where}: ${msg.startsWith('cannot restore') ? msg : `cannot restore: ${msg}`}`);
     }
   }
 }
@@ -507,11 +557,17 @@ export function verifyRecording(tracePath: string, snapPath: string | null, opts
     const traceReader = trace.clean ? TraceReader.open(tracePath) : null;
     let snapReader: TraceReader | null = null;
     try {
+      let foreign = false;
       if (snap && snap.clean) {
         snapReader = TraceReader.open(snapPath!);
         if (traceReader) {
           const p = snapshotFileProblem(traceReader, snapReader);
-          if (p) problems.push({ file: snapPath!, message: `does not belong to trace '${tracePath}': ${p}` });
+          if (p) {
+            problems.push({ file: snapPath!, message: `does not belong to trace '${tracePath}': ${p}` });
+            foreign = true; // its snapshots are not restored into the trace's machine, nor replayed
+            snapReader.close();
+            snapReader = null;
+          }
         }
       }
 
@@ -526,7 +582,7 @@ export function verifyRecording(tracePath: string, snapPath: string | null, opts
           return null;
         }
       };
-      const withSnapshots = [{ src: traceSrc, scan: trace }, ...(snap && snapSrc ? [{ src: snapSrc, scan: snap }] : [])].filter((f) => f.scan.snapshots.some((s) => s.blobOk));
+      const withSnapshots = [{ src: traceSrc, scan: trace }, ...(snap && snapSrc && !foreign ? [{ src: snapSrc, scan: snap }] : [])].filter((f) => f.scan.snapshots.some((s) => s.blobOk));
       let scratch: Machine | null = null;
       if (withSnapshots.length > 0 || opts.replay) scratch = build();
       if (scratch) {
@@ -582,13 +638,23 @@ function replayAll(reader: TraceReader, snapSources: TraceReader[], build: () =>
     out.events += r.checked;
     out.stateHashes += r.stateHashesChecked;
     const ok = target.kind === 'end' ? r.status === 'end-of-recording' : r.status === 'reached';
-    if (!ok) problem(`replay ${label}: ${describeResult(r)}`);
-    else if (r.checked < wantEvents) problem(`replay ${label}: only ${r.checked} of ${wantEvents} events checked`);
+    const at = r.divergence?.seq;
+    if (!ok) {
+      // Replays from several points that diverge at one event: one line.
+      if (at === undefined || !diverged.has(at)) problem(`replay ${label}: ${describeResult(r)}`);
+      if (at !== undefined) diverged.add(at);
+    } else if (r.checked < wantEvents) {
+      problem(`replay ${label}: only ${r.checked} of ${wantEvents} events checked`);
+    } else if (hashesWanted !== null && r.stateHashesChecked !== hashesWanted) {
+      problem(`replay ${label}: ${r.stateHashesChecked} of the ${hashesWanted} state hashes checked`);
+    }
   };
+  const diverged = new Set<number>();
+  let hashesWanted: number | null = hashes.length;
 
   const m0 = build();
   if (m0) run(m0, { kind: 'end' }, 'from power-on', reader.eventCount);
-  if (out.runs === 1 && out.stateHashes !== hashes.length) problem(`replay from power-on: ${out.stateHashes} of the ${hashes.length} state hashes checked`);
+  hashesWanted = null;
 
   for (const src of snapSources) {
     const snaps = src.snapshots();
