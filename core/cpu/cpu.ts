@@ -8,6 +8,20 @@ import { fileURLToPath } from 'node:url';
 import * as L from './layout.js';
 import { sysregTable, descriptorOf, type CpuFeatures, type SysregInfo } from './sysregs.js';
 import type { CpuView } from './ports.js';
+import { RegisterFile, registerMap, type RegisterMap } from './registers.js';
+
+// The core's contract with its host, for code outside core/cpu (which never
+// imports layout.js): exit reasons of run(), the kind of the exception taken
+// to EL2/EL3, host-call statuses, interrupt line bits, limits and timing
+// (one tick per instruction, 1 ns; the system counter advances once per
+// TICKS_PER_COUNTER ticks).
+export {
+  EXIT_BUDGET, EXIT_EL2, EXIT_EL3, EXIT_WFI, EXIT_WFE, EXIT_HOST, EXIT_HALT,
+  EXC_SYNC, EXC_IRQ, EXC_FIQ, EXC_SERROR,
+  HOST_OK, HOST_UNDEF, HOST_ABORT, HOST_TRAP_EL2, HOST_TRAP_EL1,
+  LINE_IRQ, LINE_FIQ, LINE_VIRQ, LINE_VFIQ, LINE_VSERROR,
+  MAX_CPUS, TICKS_PER_COUNTER, COUNTER_HZ,
+} from './layout.js';
 
 /** What the core asks of the machine. Implementations must not throw for
  *  guest-caused conditions: they answer with HOST_* statuses. */
@@ -71,6 +85,9 @@ export class CpuCore implements CpuView {
   readonly sysregs: readonly SysregInfo[];
   readonly sysregByName: ReadonlyMap<string, SysregInfo>;
   readonly features: CpuFeatures;
+  /** Every register outside the core by name (registers.ts). */
+  readonly registers: RegisterMap;
+  private readonly files: RegisterFile[];
   private readonly x: CoreExports;
   private host: CoreHost;
   /** No guest or loader has written memory since instantiation (all RAM is zero). */
@@ -125,6 +142,8 @@ export class CpuCore implements CpuView {
     this.u64 = new BigUint64Array(this.memory.buffer);
     this.sysregs = sysregTable(this.features);
     this.sysregByName = new Map(this.sysregs.map((r) => [r.name, r]));
+    this.registers = registerMap(this.sysregs);
+    this.files = Array.from({ length: this.numCpus }, (_, c) => new RegisterFile(this, this.registers, c));
     this.x.init(this.numCpus, this.ramPa >>> 0, Math.floor(this.ramPa / 0x1_0000_0000), this.ramBytes >>> 0, Math.floor(this.ramBytes / 0x1_0000_0000));
     const table = new Uint32Array(this.memory.buffer, L.SYSREG_TABLE_BASE, L.SYSREG_TABLE_ENTRIES);
     for (const r of this.sysregs) table[r.key] = descriptorOf(r);
@@ -211,6 +230,16 @@ export class CpuCore implements CpuView {
   }
 
   // ---- registers ----
+  /** CPU `cpu`'s register file by architectural name: the one way software outside core/cpu reaches registers. */
+  regs(cpu: number): RegisterFile {
+    const f = this.files[cpu];
+    if (!f) throw new RangeError(`no CPU ${cpu}`);
+    return f;
+  }
+  /** A register of `cpu` by name (CpuView). */
+  reg(cpu: number, name: string): bigint {
+    return this.regs(cpu).get(name);
+  }
   getX(cpu: number, n: number): bigint {
     if (n === 31) return 0n;
     return this.u64[(this.base(cpu) + L.ST_X + n * 8) / 8]!;
