@@ -15,7 +15,9 @@ import { GenericTimer, GTIMER_EVENT_KIND } from './devices/timer/genericTimer.js
 import { Pl011 } from './devices/pl011.js';
 import { Pl031, PL031_EVENT_KIND } from './devices/pl031.js';
 import { PhysicalBus } from './memory/bus.js';
-import { psciCall, type PowerState, type PsciPlatform } from './firmware/psci.js';
+import { type PowerState, type PsciPlatform } from './firmware/psci.js';
+import { PsciStandIn } from './firmware/standIn.js';
+import { SoftwareRouter } from './software/router.js';
 
 export const GICD_BASE = 0x0800_0000;
 export const GICR_BASE = 0x080a_0000;
@@ -81,19 +83,6 @@ export interface StatefulComponent {
   loadState(state: unknown): void;
 }
 
-/** Handler for exceptions taken to EL2/EL3 (the TypeScript software at those levels). */
-export interface HighLevelSoftware {
-  /** Handle an exception taken to `toEl` on `cpu`; must leave the CPU ready to run (usually via eret). */
-  handle(m: Machine, cpu: number, toEl: number): void;
-  /**
-   * Optional: called instead of running the core when a CPU that is at EL2
-   * is scheduled (an EL2 hypervisor's pCPU just started by PSCI CPU_ON at
-   * EL2, or woken from sleepCpu()). It must either return the CPU to a lower
-   * EL (usually via eret) or put it back to sleep with sleepCpu().
-   */
-  resume?(m: Machine, cpu: number): void;
-}
-
 export class Machine implements PsciPlatform {
   readonly config: Required<MachineConfig>;
   readonly core: CpuCore;
@@ -105,8 +94,9 @@ export class Machine implements PsciPlatform {
   readonly timer: GenericTimer;
   readonly uart: Pl011;
   readonly rtc: Pl031;
-  /** Software at EL2/EL3; the default is the PSCI firmware stand-in. */
-  software: HighLevelSoftware;
+  /** The software at EL3, Non-secure EL2 and Secure EL2 (software/): by
+   *  default the PSCI firmware stand-in at EL3 and Non-secure EL2. */
+  readonly software = new SoftwareRouter();
   /** Console output sink (UART TX bytes). */
   onConsole: (byte: number) => void = () => {};
   /** Diagnostics (unimplemented encodings and the like), not simulation state. */
@@ -177,7 +167,9 @@ export class Machine implements PsciPlatform {
     this.bus.map(GICR_BASE, this.gic.redistributorsSize, this.gic.redistributors);
     this.bus.map(UART_BASE, 0x1000, this.uart);
     this.bus.map(RTC_BASE, 0x1000, this.rtc);
-    this.software = { handle: (m, cpu, toEl) => m.firmwareStandIn(cpu, toEl) };
+    const standIn = new PsciStandIn();
+    this.software.install('el3', standIn);
+    this.software.install('el2-ns', standIn);
   }
 
   /** Register a component whose state is saved and restored with the machine. */
@@ -254,31 +246,6 @@ export class Machine implements PsciPlatform {
       elr: hex64(this.core.sysreg(cpu, slots[1]!)), far: hex64(sync ? this.core.sysreg(cpu, slots[2]!) : 0n),
     });
     return this.pauseRequested ? 1 : 0;
-  }
-
-  // ---- EL2/EL3 stand-in for bare-metal runs ----
-
-  /** PSCI over HVC (EL2) and SMC (EL3); anything else at those levels stops the run. */
-  firmwareStandIn(cpu: number, toEl: number): void {
-    const esr = this.core.sysreg(cpu, toEl === 2 ? L.SLOT_ESR_EL2 : L.SLOT_ESR_EL3);
-    const ec = Number((esr >> 26n) & 0x3fn);
-    const kind = this.core.excKind(cpu);
-    if (kind === L.EXC_SYNC && ((toEl === 2 && ec === 0x16) || (toEl === 3 && ec === 0x17))) {
-      this.smcccCall(cpu);
-      if (this.cpuState(cpu) !== 'off' && !this.s.stopped) this.core.eret(cpu);
-      return;
-    }
-    this.stop({ kind: 'halt', message: `cpu${cpu}: exception to EL${toEl} (EC 0x${ec.toString(16)}, ESR 0x${esr.toString(16)}) with no EL${toEl} software to handle it` });
-  }
-
-  /** An SMCCC call (x0 = function id) from `cpu`, answered in x0. */
-  smcccCall(cpu: number): void {
-    const fn = Number(this.core.getX(cpu, 0) & 0xffff_ffffn);
-    const args = [this.core.getX(cpu, 1), this.core.getX(cpu, 2), this.core.getX(cpu, 3)];
-    const callerEl = Number((this.core.sysreg(cpu, L.SLOT_SPSR_EL2) >> 2n) & 3n) || 1;
-    const result = psciCall(this, { cpu, callerEl, fn, args });
-    if (result !== null) this.core.setX(cpu, 0, result);
-    this.trace.emit({ kind: 'psci', tick: this.core.nowTick(cpu), cpu, fn, args: args.map(hex64), result: hex64(result ?? 0n) });
   }
 
   // ---- PsciPlatform ----
@@ -427,9 +394,10 @@ export class Machine implements PsciPlatform {
         while (w.used < budget && !this.s.stopped) {
           const left = maxInstructions - this.s.instructions;
           if (left <= 0) return { kind: 'instruction-limit' }; // mid-window: the window state resumes it exactly
-          if (this.software.resume && this.core.el(cpu) === 2) {
+          const el2 = this.core.el(cpu) === 2 ? this.software.at(this, cpu, 2) : undefined;
+          if (el2?.resume) {
             this.core.setNowTick(cpu, w.start + w.used);
-            this.software.resume(this, cpu);
+            el2.resume(this, cpu);
             if (states[cpu] !== 'running' || this.s.stopped) break;
             if (this.core.el(cpu) === 2) {
               this.stop({ kind: 'halt', message: `cpu${cpu}: EL2 software left the CPU at EL2 without sleeping` });

@@ -15,6 +15,7 @@
 // record of state.ts.
 import type { Machine } from '../machine.js';
 import { EXC_SYNC } from '../cpu/cpu.js';
+import type { ExceptionSoftware } from '../software/software.js';
 import type { Hv, SchedDecision } from './context.js';
 import { pcpuInit, startSecondaries } from './pcpu.js';
 import { hwDeactivated, hwDrop, hwLevel, physIrqs } from './physIrq.js';
@@ -36,7 +37,7 @@ export {
 /** The name the hypervisor's state record is registered (and snapshotted) under. */
 export const HYPERVISOR_COMPONENT = 'hypervisor';
 
-export class Hypervisor implements Hv {
+export class Hypervisor implements Hv, ExceptionSoftware {
   s: HvState;
   cur = 0;
   readonly disks: Array<Uint8Array | null> = [];
@@ -61,7 +62,7 @@ export class Hypervisor implements Hv {
         this.s = x;
       },
     });
-    m.software = this;
+    m.software.install('el2-ns', this);
     // pCPU 0 enters the hypervisor at EL2h; the others are started by PSCI
     // CPU_ON to the EL3 firmware (SMC from EL2) when they have vCPUs to run.
     // Nothing is traced here: the run starts at pCPU 0's first resume().
