@@ -4,8 +4,9 @@
 // a window ends at the quantum or at the next scheduled event, whichever is
 // first, and events fire between windows. When every CPU waits, the clock
 // jumps to the next event. Nothing here reads wall time.
-import { CpuCore } from './cpu/cpu.js';
-import * as L from './cpu/layout.js';
+import {
+  CpuCore, EXC_SYNC, EXIT_BUDGET, EXIT_EL2, EXIT_EL3, EXIT_HOST, EXIT_WFE, EXIT_WFI, HOST_ABORT, HOST_OK, HOST_UNDEF,
+} from './cpu/cpu.js';
 import { EventQueue, type ScheduledEvent } from './clock/eventQueue.js';
 import { Prng } from './clock/prng.js';
 import { TraceSink } from './trace/sink.js';
@@ -83,6 +84,13 @@ export interface StatefulComponent {
   loadState(state: unknown): void;
 }
 
+/** The syndrome, return address and fault address registers of each EL an exception can be taken to. */
+const EXC_REGS: Record<number, readonly [string, string, string]> = {
+  1: ['ESR_EL1', 'ELR_EL1', 'FAR_EL1'],
+  2: ['ESR_EL2', 'ELR_EL2', 'FAR_EL2'],
+  3: ['ESR_EL3', 'ELR_EL3', 'FAR_EL3'],
+};
+
 export class Machine implements PsciPlatform {
   readonly config: Required<MachineConfig>;
   readonly core: CpuCore;
@@ -141,9 +149,9 @@ export class Machine implements PsciPlatform {
       {
         mmioRead: (cpu, pa, size) => {
           const v = this.bus.read(pa, size, cpu);
-          return v === undefined ? { status: L.HOST_ABORT, value: 0n } : { status: L.HOST_OK, value: v };
+          return v === undefined ? { status: HOST_ABORT, value: 0n } : { status: HOST_OK, value: v };
         },
-        mmioWrite: (cpu, pa, size, value) => (this.bus.write(pa, size, value, cpu) ? L.HOST_OK : L.HOST_ABORT),
+        mmioWrite: (cpu, pa, size, value) => (this.bus.write(pa, size, value, cpu) ? HOST_OK : HOST_ABORT),
         sysreg: (cpu, key, isRead, value) => this.sysregAccess(cpu, key, isRead, value),
         undef: (cpu, insn, pc) => this.onUndef(cpu, insn, pc),
         exception: (cpu, fromEl, toEl, kind) => this.onException(cpu, fromEl, toEl, kind),
@@ -214,7 +222,7 @@ export class Machine implements PsciPlatform {
 
   private sysregAccess(cpu: number, key: number, isRead: boolean, value: bigint): { status: number; value: bigint } {
     const dev = this.gic.claims(key) ? this.gic : this.timer.claims(key) ? this.timer : undefined;
-    if (!dev) return { status: L.HOST_UNDEF, value: 0n };
+    if (!dev) return { status: HOST_UNDEF, value: 0n };
     if (isRead) {
       const out = { value: 0n };
       const status = dev.read(cpu, key, out);
@@ -236,14 +244,15 @@ export class Machine implements PsciPlatform {
 
   private onException(cpu: number, fromEl: number, toEl: number, kind: number): number {
     const n = ++this.s.exceptionCount;
-    const slots = toEl === 1 ? [L.SLOT_ESR_EL1, L.SLOT_ELR_EL1, L.SLOT_FAR_EL1] : toEl === 2 ? [L.SLOT_ESR_EL2, L.SLOT_ELR_EL2, L.SLOT_FAR_EL2] : [L.SLOT_ESR_EL3, L.SLOT_ELR_EL3, L.SLOT_FAR_EL3];
-    const sync = kind === L.EXC_SYNC;
-    const esr = sync ? this.core.sysreg(cpu, slots[0]!) : 0n;
+    const regs = this.core.regs(cpu);
+    const names = EXC_REGS[toEl] ?? EXC_REGS[3]!;
+    const sync = kind === EXC_SYNC;
+    const esr = sync ? regs.get(names[0]) : 0n;
     this.trace.emit({
       kind: 'exception', tick: this.core.nowTick(cpu), cpu, n,
       type: (['sync', 'irq', 'fiq', 'serror'] as const)[kind]!,
       fromEl, toEl, ec: Number((esr >> 26n) & 0x3fn), esr: hex64(esr),
-      elr: hex64(this.core.sysreg(cpu, slots[1]!)), far: hex64(sync ? this.core.sysreg(cpu, slots[2]!) : 0n),
+      elr: hex64(regs.get(names[1])), far: hex64(sync ? regs.get(names[2]) : 0n),
     });
     return this.pauseRequested ? 1 : 0;
   }
@@ -254,7 +263,7 @@ export class Machine implements PsciPlatform {
     return st === 'off' ? 'off' : st === 'on-pending' ? 'on-pending' : 'on';
   }
   mpidr(cpu: number): bigint {
-    return this.core.sysreg(cpu, L.SLOT_MPIDR_EL1);
+    return this.core.regs(cpu).get('MPIDR_EL1');
   }
   validEntry(pa: bigint): boolean {
     return pa % 4n === 0n && this.core.ramOffset(Number(pa), 4) >= 0;
@@ -320,7 +329,7 @@ export class Machine implements PsciPlatform {
    *  the virtual interrupts EL2 injects through HCR_EL2.VI/VF/VSE? */
   private wakeable(cpu: number): boolean {
     if (this.core.irqLines(cpu) !== 0) return true;
-    const hcr = this.core.sysreg(cpu, L.SLOT_HCR_EL2);
+    const hcr = this.core.regs(cpu).get('HCR_EL2');
     return (hcr & 0x1c0n) !== 0n && (hcr & 0x38n) !== 0n;
   }
 
@@ -408,20 +417,20 @@ export class Machine implements PsciPlatform {
           const did = this.core.executed(cpu);
           w.used += did;
           this.s.instructions += did;
-          if (reason === L.EXIT_EL2 || reason === L.EXIT_EL3) {
+          if (reason === EXIT_EL2 || reason === EXIT_EL3) {
             this.core.setNowTick(cpu, w.start + w.used);
             if (this.pauseRequested) {
               // Stop at the exception entry itself; its handler runs on resume.
               this.pauseRequested = false;
-              w.pendingEl = reason === L.EXIT_EL2 ? 2 : 3;
+              w.pendingEl = reason === EXIT_EL2 ? 2 : 3;
               return { kind: 'paused' };
             }
-            this.software.handle(this, cpu, reason === L.EXIT_EL2 ? 2 : 3);
-          } else if (reason === L.EXIT_WFI) {
+            this.software.handle(this, cpu, reason === EXIT_EL2 ? 2 : 3);
+          } else if (reason === EXIT_WFI) {
             states[cpu] = 'wfi';
-          } else if (reason === L.EXIT_WFE) {
+          } else if (reason === EXIT_WFE) {
             states[cpu] = 'wfe';
-          } else if (reason !== L.EXIT_BUDGET && reason !== L.EXIT_HOST) {
+          } else if (reason !== EXIT_BUDGET && reason !== EXIT_HOST) {
             this.stop({ kind: 'halt', message: `cpu${cpu}: core stopped (exit ${reason}) at pc 0x${this.core.getPc(cpu).toString(16)}` });
           }
           if (this.pauseRequested && !this.s.stopped) {

@@ -81,10 +81,8 @@ function printRegs(m: Machine, io: CliIO): void {
       io.stdout.write('  ' + cols.join(' ') + '\n');
     }
     const sys = ['ELR_EL1', 'ESR_EL1', 'FAR_EL1', 'SPSR_EL1', 'VBAR_EL1', 'SCTLR_EL1', 'TTBR0_EL1', 'TTBR1_EL1', 'HCR_EL2', 'VTTBR_EL2'];
-    const vals = sys.map((n) => {
-      const r = m.core.sysregByName.get(n);
-      return r ? `${n}=${hex(m.core.sysregSlot(c, r.slot))}` : '';
-    }).filter(Boolean);
+    const regs = m.core.regs(c);
+    const vals = sys.filter((n) => regs.has(n)).map((n) => `${n}=${hex(regs.get(n))}`);
     for (let i = 0; i < vals.length; i += 3) io.stdout.write('  ' + vals.slice(i, i + 3).join(' ') + '\n');
   }
   if (m.componentNames().includes('hypervisor')) {

@@ -20,8 +20,11 @@ export {
   EXC_SYNC, EXC_IRQ, EXC_FIQ, EXC_SERROR,
   HOST_OK, HOST_UNDEF, HOST_ABORT, HOST_TRAP_EL2, HOST_TRAP_EL1,
   LINE_IRQ, LINE_FIQ, LINE_VIRQ, LINE_VFIQ, LINE_VSERROR,
-  MAX_CPUS, TICKS_PER_COUNTER, COUNTER_HZ,
+  MAX_CPUS, TICKS_PER_COUNTER, COUNTER_HZ, SECURE_RAM_PA, SECURE_RAM_BYTES,
 } from './layout.js';
+
+/** The largest Non-secure RAM a core can hold (wasm memory is 4 GiB minus the host area), a whole number of MiB. */
+export const MAX_RAM_BYTES = Math.floor((0x1_0000_0000 - L.RAM_HOST_BASE - L.WASM_PAGE_BYTES) / 0x100000) * 0x100000;
 
 /** What the core asks of the machine. Implementations must not throw for
  *  guest-caused conditions: they answer with HOST_* statuses. */
@@ -223,6 +226,14 @@ export class CpuCore implements CpuView {
     for (let i = map.indexOf(1); i !== -1; i = map.indexOf(1, i + 1)) out.push(i);
     return out;
   }
+  /** Indexes (from the secure RAM base, in 4 KiB pages) of secure RAM pages written since the last reset. */
+  dirtySecureRamPages(): number[] {
+    const first = L.SECURE_RAM_HOST_BASE >>> 12;
+    const map = this.bytes.subarray(L.DIRTY_MAP_BASE + first, L.DIRTY_MAP_BASE + first + (L.SECURE_RAM_BYTES >>> 12));
+    const out: number[] = [];
+    for (let i = map.indexOf(1); i !== -1; i = map.indexOf(1, i + 1)) out.push(i);
+    return out;
+  }
   /** Mark RAM written by the TypeScript side (loaders, EL2 software, DMA). */
   private markDirty(hostOffset: number, len: number): void {
     if (len <= 0) return;
@@ -230,6 +241,19 @@ export class CpuCore implements CpuView {
   }
 
   // ---- registers ----
+  /** Views of CPU `cpu`'s architectural state for a state hash: registers,
+   *  PSTATE, SP banks, exclusive monitor, interrupt lines, V/FPCR/FPSR and
+   *  every system register; not statistics or per-call scratch, which depend
+   *  on how the run was observed. */
+  hashableState(cpu: number): Uint8Array[] {
+    const b = this.base(cpu);
+    return [
+      this.bytes.subarray(b, b + L.ST_EXIT_REASON), // X, PC, PSTATE, SP banks, exclusive values
+      this.bytes.subarray(b + L.ST_IRQ_LINES, b + L.ST_EXCL_ADDR + 8), // lines, event register, monitor
+      this.bytes.subarray(b + L.ST_V, b + L.ST_FPSR + 8), // V0-V31, FPCR, FPSR
+      this.bytes.subarray(b + L.ST_SYSREG, b + L.ST_SYSREG + L.SYSREG_SLOTS * 8),
+    ];
+  }
   /** CPU `cpu`'s register file by architectural name: the one way software outside core/cpu reaches registers. */
   regs(cpu: number): RegisterFile {
     const f = this.files[cpu];
@@ -307,6 +331,14 @@ export class CpuCore implements CpuView {
   }
 
   // ---- physical memory (RAM only; for loaders and EL2/EL3 software) ----
+  /** The Non-secure RAM's bytes (a live view, ramBytes long; snapshots read and fill it). */
+  ramView(): Uint8Array {
+    return this.bytes.subarray(L.RAM_HOST_BASE, L.RAM_HOST_BASE + this.ramBytes);
+  }
+  /** The secure RAM's bytes (a live view, SECURE_RAM_BYTES long at SECURE_RAM_PA). */
+  secureRamView(): Uint8Array {
+    return this.bytes.subarray(L.SECURE_RAM_HOST_BASE, L.SECURE_RAM_HOST_BASE + L.SECURE_RAM_BYTES);
+  }
   /** Host offset of a RAM physical address range, or -1 when not all RAM. */
   ramOffset(pa: number, len: number): number {
     const off = pa - this.ramPa;

@@ -48,8 +48,9 @@ export class HvMonitor {
       hv: hv.s,
       eventCounts: hv.m.trace.kindCounts(),
       readPhys64: (pa) => {
-        const off = core.ramOffset(pa, 8);
-        return off < 0 || off % 8 !== 0 ? null : core.u64[off / 8]!;
+        if (pa % 8 !== 0 || core.ramOffset(pa, 8) < 0) return null;
+        const b = core.readPhys(pa, 8);
+        return new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, true);
       },
       regs: (vmId, vcpu): MonitorRegs | null => {
         const vm = hv.s.vms[vmId];
