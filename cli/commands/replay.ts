@@ -179,10 +179,8 @@ function printRegs(m: Machine, io: CliIO): void {
       for (let k = r; k < Math.min(r + 4, 31); k++) cols.push(`x${k}`.padStart(3) + '=' + hex(m.core.getX(c, k)));
       io.stdout.write('  ' + cols.join(' ') + '\n');
     }
-    const vals = PRINTED_SYSREGS.map((n) => {
-      const r = m.core.sysregByName.get(n);
-      return r ? `${n}=${hex(m.core.sysregSlot(c, r.slot))}` : '';
-    }).filter(Boolean);
+    const regs = m.core.regs(c);
+    const vals = PRINTED_SYSREGS.filter((n) => regs.has(n)).map((n) => `${n}=${hex(regs.get(n))}`);
     for (let i = 0; i < vals.length; i += 3) io.stdout.write('  ' + vals.slice(i, i + 3).join(' ') + '\n');
   }
   if (m.componentNames().includes('hypervisor')) {
@@ -218,10 +216,8 @@ function describe(r: ReplayResult, target: ReplayTarget): string {
 function cpuJson(m: Machine, c: number): Record<string, unknown> {
   const ps = m.core.pstate(c);
   const sysregs: Record<string, string> = {};
-  for (const n of PRINTED_SYSREGS) {
-    const r = m.core.sysregByName.get(n);
-    if (r) sysregs[n] = hex64(m.core.sysregSlot(c, r.slot));
-  }
+  const regs = m.core.regs(c);
+  for (const n of PRINTED_SYSREGS) if (regs.has(n)) sysregs[n] = hex64(regs.get(n));
   return {
     record: 'cpu', cpu: c, state: m.cpuState(c), tick: m.cpuTick(c), el: (ps >> 2) & 3, pc: hex64(m.core.getPc(c)), sp: hex64(m.core.getSp(c)),
     pstate: hex64(ps >>> 0), x: Array.from({ length: 31 }, (_, k) => hex64(m.core.getX(c, k))), sysregs,

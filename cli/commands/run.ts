@@ -12,7 +12,7 @@ import { bootKernel } from '../../core/firmware/boot.js';
 import { ImageError, identifyImage, rawImageProblem } from '../../core/firmware/loader.js';
 import { readFdtHeader } from '../../core/fdt/reader.js';
 import { FdtError } from '../../core/fdt/tree.js';
-import { MAX_CPUS, RAM_HOST_BASE, WASM_PAGE_BYTES } from '../../core/cpu/layout.js';
+import { MAX_CPUS, MAX_RAM_BYTES as CORE_MAX_RAM_BYTES } from '../../core/cpu/cpu.js';
 import { BUILTIN_GUESTS, DEFAULT_GUEST, builtinImage, isBuiltinGuest, type BuiltinGuest } from './guests.js';
 import { attachMonitor } from '../../core/hypervisor/monitor/attach.js';
 import { Hypervisor, machineRamFor, type HypervisorConfig } from '../../core/hypervisor/hypervisor.js';
@@ -36,7 +36,7 @@ export const EXIT_INTERRUPTED = 130;
 
 const MiB = 1 << 20;
 /** Largest RAM the core can hold (wasm memory is 4 GiB minus the host area). */
-export const MAX_RAM_BYTES = Math.floor((0x1_0000_0000 - RAM_HOST_BASE - WASM_PAGE_BYTES) / MiB) * MiB;
+export const MAX_RAM_BYTES = CORE_MAX_RAM_BYTES;
 export const DEFAULT_RAM_BYTES = 512 * MiB;
 /**
  * Instructions per slice between looks at stdin (about 20 ms at 100 MIPS).

@@ -8,6 +8,23 @@ import { fileURLToPath } from 'node:url';
 import * as L from './layout.js';
 import { sysregTable, descriptorOf, type CpuFeatures, type SysregInfo } from './sysregs.js';
 import type { CpuView } from './ports.js';
+import { RegisterFile, registerMap, type RegisterMap } from './registers.js';
+
+// The core's contract with its host, for code outside core/cpu (which never
+// imports layout.js): exit reasons of run(), the kind of the exception taken
+// to EL2/EL3, host-call statuses, interrupt line bits, limits and timing
+// (one tick per instruction, 1 ns; the system counter advances once per
+// TICKS_PER_COUNTER ticks).
+export {
+  EXIT_BUDGET, EXIT_EL2, EXIT_EL3, EXIT_WFI, EXIT_WFE, EXIT_HOST, EXIT_HALT, EXIT_BREAK, EXIT_WATCH,
+  EXC_SYNC, EXC_IRQ, EXC_FIQ, EXC_SERROR,
+  HOST_OK, HOST_UNDEF, HOST_ABORT, HOST_TRAP_EL2, HOST_TRAP_EL1,
+  LINE_IRQ, LINE_FIQ, LINE_VIRQ, LINE_VFIQ, LINE_VSERROR,
+  MAX_CPUS, TICKS_PER_COUNTER, COUNTER_HZ, SECURE_RAM_PA, SECURE_RAM_BYTES,
+} from './layout.js';
+
+/** The largest Non-secure RAM a core can hold (wasm memory is 4 GiB minus the host area), a whole number of MiB. */
+export const MAX_RAM_BYTES = Math.floor((0x1_0000_0000 - L.RAM_HOST_BASE - L.WASM_PAGE_BYTES) / 0x100000) * 0x100000;
 
 /** What the core asks of the machine. Implementations must not throw for
  *  guest-caused conditions: they answer with HOST_* statuses. */
@@ -80,6 +97,9 @@ export class CpuCore implements CpuView {
   readonly sysregs: readonly SysregInfo[];
   readonly sysregByName: ReadonlyMap<string, SysregInfo>;
   readonly features: CpuFeatures;
+  /** Every register outside the core by name (registers.ts). */
+  readonly registers: RegisterMap;
+  private readonly files: RegisterFile[];
   private readonly x: CoreExports;
   private host: CoreHost;
   /** No guest or loader has written memory since instantiation (all RAM is zero). */
@@ -136,6 +156,8 @@ export class CpuCore implements CpuView {
     this.u64 = new BigUint64Array(this.memory.buffer);
     this.sysregs = sysregTable(this.features);
     this.sysregByName = new Map(this.sysregs.map((r) => [r.name, r]));
+    this.registers = registerMap(this.sysregs);
+    this.files = Array.from({ length: this.numCpus }, (_, c) => new RegisterFile(this, this.registers, c));
     this.x.init(this.numCpus, this.ramPa >>> 0, Math.floor(this.ramPa / 0x1_0000_0000), this.ramBytes >>> 0, Math.floor(this.ramBytes / 0x1_0000_0000));
     const table = new Uint32Array(this.memory.buffer, L.SYSREG_TABLE_BASE, L.SYSREG_TABLE_ENTRIES);
     for (const r of this.sysregs) table[r.key] = descriptorOf(r);
@@ -259,6 +281,14 @@ export class CpuCore implements CpuView {
     for (let i = map.indexOf(1); i !== -1; i = map.indexOf(1, i + 1)) out.push(i);
     return out;
   }
+  /** Indexes (from the secure RAM base, in 4 KiB pages) of secure RAM pages written since the last reset. */
+  dirtySecureRamPages(): number[] {
+    const first = L.SECURE_RAM_HOST_BASE >>> 12;
+    const map = this.bytes.subarray(L.DIRTY_MAP_BASE + first, L.DIRTY_MAP_BASE + first + (L.SECURE_RAM_BYTES >>> 12));
+    const out: number[] = [];
+    for (let i = map.indexOf(1); i !== -1; i = map.indexOf(1, i + 1)) out.push(i);
+    return out;
+  }
   /** Mark RAM written by the TypeScript side (loaders, EL2 software, DMA). */
   private markDirty(hostOffset: number, len: number): void {
     if (len <= 0) return;
@@ -266,6 +296,29 @@ export class CpuCore implements CpuView {
   }
 
   // ---- registers ----
+  /** Views of CPU `cpu`'s architectural state for a state hash: registers,
+   *  PSTATE, SP banks, exclusive monitor, interrupt lines, V/FPCR/FPSR and
+   *  every system register; not statistics or per-call scratch, which depend
+   *  on how the run was observed. */
+  hashableState(cpu: number): Uint8Array[] {
+    const b = this.base(cpu);
+    return [
+      this.bytes.subarray(b, b + L.ST_EXIT_REASON), // X, PC, PSTATE, SP banks, exclusive values
+      this.bytes.subarray(b + L.ST_IRQ_LINES, b + L.ST_EXCL_ADDR + 8), // lines, event register, monitor
+      this.bytes.subarray(b + L.ST_V, b + L.ST_FPSR + 8), // V0-V31, FPCR, FPSR
+      this.bytes.subarray(b + L.ST_SYSREG, b + L.ST_SYSREG + L.SYSREG_SLOTS * 8),
+    ];
+  }
+  /** CPU `cpu`'s register file by architectural name: the one way software outside core/cpu reaches registers. */
+  regs(cpu: number): RegisterFile {
+    const f = this.files[cpu];
+    if (!f) throw new RangeError(`no CPU ${cpu}`);
+    return f;
+  }
+  /** A register of `cpu` by name (CpuView). */
+  reg(cpu: number, name: string): bigint {
+    return this.regs(cpu).get(name);
+  }
   getX(cpu: number, n: number): bigint {
     if (n === 31) return 0n;
     return this.u64[(this.base(cpu) + L.ST_X + n * 8) / 8]!;
@@ -333,6 +386,14 @@ export class CpuCore implements CpuView {
   }
 
   // ---- physical memory (RAM only; for loaders and EL2/EL3 software) ----
+  /** The Non-secure RAM's bytes (a live view, ramBytes long; snapshots read and fill it). */
+  ramView(): Uint8Array {
+    return this.bytes.subarray(L.RAM_HOST_BASE, L.RAM_HOST_BASE + this.ramBytes);
+  }
+  /** The secure RAM's bytes (a live view, SECURE_RAM_BYTES long at SECURE_RAM_PA). */
+  secureRamView(): Uint8Array {
+    return this.bytes.subarray(L.SECURE_RAM_HOST_BASE, L.SECURE_RAM_HOST_BASE + L.SECURE_RAM_BYTES);
+  }
   /** Host offset of a RAM physical address range, or -1 when not all RAM. */
   ramOffset(pa: number, len: number): number {
     const off = pa - this.ramPa;
