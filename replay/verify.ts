@@ -161,8 +161,6 @@ interface FileScan {
   summary: FileSummary;
   header: TraceHeader | null;
   snapshots: FoundSnapshot[];
-  /** Seq of the last event in the file (firstSeq - 1 when it has none). */
-  lastSeq: number;
   clean: boolean;
 }
 
@@ -286,9 +284,9 @@ function scanFile(src: Source, role: 'trace' | 'snapshots', add: (msg: string) =
     problems++;
     add(msg);
   };
-  const done = (header: TraceHeader | null, lastSeq: number): FileScan => {
+  const done = (header: TraceHeader | null): FileScan => {
     summary.problems = problems;
-    return { summary, header, snapshots, lastSeq, clean: problems === 0 };
+    return { summary, header, snapshots, clean: problems === 0 };
   };
 
   // File header.
@@ -305,7 +303,7 @@ function scanFile(src: Source, role: 'trace' | 'snapshots', add: (msg: string) =
     }
   } catch (e) {
     problem(message(e));
-    return done(null, -1);
+    return done(null);
   }
 
   // Footer and index.
@@ -362,7 +360,7 @@ function scanFile(src: Source, role: 'trace' | 'snapshots', add: (msg: string) =
     };
     if (walkEnd - pos < CHUNK_HEADER_SIZE) {
       if (index === null && footerProblem !== null) lostTail = `${walkEnd - pos} bytes, too few for a chunk header`;
-      else problem(`${where}: ${walkEnd - pos} stray bytes before the ${index ? 'index' : 'end of the file'}`);
+      else problem(`${where}: ${walkEnd - pos} stray bytes before the ${indexOffset >= 0 ? 'index' : 'end of the file'}`);
       break;
     }
     let h: ChunkHeader;
@@ -378,7 +376,7 @@ function scanFile(src: Source, role: 'trace' | 'snapshots', add: (msg: string) =
         lostTail = `an incomplete ${CHUNK_KIND_NAMES[h.kind]} chunk${h.kind === CHUNK_EVENTS ? ` of ${h.eventCount} events` : ''}, ${walkEnd - pos} of its ${size} bytes`;
         break;
       }
-      if (!resync(`${where}: ${size}-byte chunk runs past ${index ? `the index at offset ${walkEnd}` : 'the end of the file'}`)) break;
+      if (!resync(`${where}: ${size}-byte chunk runs past ${indexOffset >= 0 ? `the index at offset ${walkEnd}` : 'the end of the file'}`)) break;
       continue;
     }
     if (sawIndex) problem(`${where}: chunk after the index chunk`);
@@ -467,8 +465,7 @@ function scanFile(src: Source, role: 'trace' | 'snapshots', add: (msg: string) =
   }
   summary.chunks = walked.length;
   summary.snapshots = snapshots.length;
-  const first = header?.firstSeq ?? 0;
-  return done(header, first + summary.events - 1);
+  return done(header);
 }
 
 /** Restores every snapshot of a file, in order, into one scratch machine. */
