@@ -86,6 +86,8 @@ export interface FileSummary {
   snapshots: number;
   /** Snapshots restored into a scratch machine. */
   restored: number;
+  /** Snapshots not restored because a snapshot they build on is damaged or missing. */
+  baseLost: number;
   problems: number;
 }
 
@@ -277,7 +279,7 @@ function readPayload(src: Source, offset: number, h: ChunkHeader, where: string)
 /** Walks one trace or snapshot file, checking every byte of it. */
 function scanFile(src: Source, role: 'trace' | 'snapshots', add: (msg: string) => void, progress: (what: string) => void): FileScan {
   const path = src.path;
-  const summary: FileSummary = { path, bytes: src.size, chunks: 0, events: 0, inputs: 0, stateHashes: 0, snapshots: 0, restored: 0, problems: 0 };
+  const summary: FileSummary = { path, bytes: src.size, chunks: 0, events: 0, inputs: 0, stateHashes: 0, snapshots: 0, restored: 0, baseLost: 0, problems: 0 };
   const snapshots: FoundSnapshot[] = [];
   let problems = 0;
   const problem = (msg: string): void => {
@@ -486,7 +488,10 @@ function restoreAll(src: Source, scan: FileScan, m: Machine, trace: TraceReader 
   let inMachine: string | null = null;
   const differing = new Set<number>();
   for (const [i, s] of scan.snapshots.entries()) {
-    if (!intact(s)) continue;
+    if (!intact(s)) {
+      if (s.blobOk) scan.summary.baseLost++;
+      continue;
+    }
     const where = `snapshot ${i} (chunk ${s.chunk} at offset ${s.offset})`;
     progress(`${src.path}: ${where}: restoring`);
     try {
