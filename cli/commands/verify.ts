@@ -38,7 +38,7 @@ function progressLine(io: CliIO): { update(text: string): void; clear(): void } 
       if (now - last < 100) return;
       last = now;
       shown = true;
-      err.write(`\r\x1b[K${text.slice(0, Math.max(20, (err.columns ?? 80) - 1))}`);
+      err.write(`\r\x1b[K${text.slice(0, Math.max(20, (err.columns || 80) - 1))}`);
     },
     clear() {
       if (shown) err.write('\r\x1b[K');
