@@ -8,6 +8,23 @@ import { fileURLToPath } from 'node:url';
 import * as L from './layout.js';
 import { sysregTable, descriptorOf, type CpuFeatures, type SysregInfo } from './sysregs.js';
 import type { CpuView } from './ports.js';
+import { RegisterFile, registerMap, type RegisterMap } from './registers.js';
+
+// The core's contract with its host, for code outside core/cpu (which never
+// imports layout.js): exit reasons of run(), the kind of the exception taken
+// to EL2/EL3, host-call statuses, interrupt line bits, limits and timing
+// (one tick per instruction, 1 ns; the system counter advances once per
+// TICKS_PER_COUNTER ticks).
+export {
+  EXIT_BUDGET, EXIT_EL2, EXIT_EL3, EXIT_WFI, EXIT_WFE, EXIT_HOST, EXIT_HALT, EXIT_BREAK, EXIT_WATCH,
+  EXC_SYNC, EXC_IRQ, EXC_FIQ, EXC_SERROR,
+  HOST_OK, HOST_UNDEF, HOST_ABORT, HOST_TRAP_EL2, HOST_TRAP_EL1,
+  LINE_IRQ, LINE_FIQ, LINE_VIRQ, LINE_VFIQ, LINE_VSERROR,
+  MAX_CPUS, TICKS_PER_COUNTER, COUNTER_HZ, SECURE_RAM_PA, SECURE_RAM_BYTES,
+} from './layout.js';
+
+/** The largest Non-secure RAM a core can hold (wasm memory is 4 GiB minus the host area), a whole number of MiB. */
+export const MAX_RAM_BYTES = Math.floor((0x1_0000_0000 - L.RAM_HOST_BASE - L.WASM_PAGE_BYTES) / 0x100000) * 0x100000;
 
 /** What the core asks of the machine. Implementations must not throw for
  *  guest-caused conditions: they answer with HOST_* statuses. */
@@ -36,6 +53,15 @@ interface CoreExports {
   flushTlb(cpu: number): void;
   invalidateVmid(cpuMask: number, vmid: number): void;
   resetDirty(): void;
+  clearBreakSkips(cpus: number): void;
+}
+
+/** A PC breakpoint: stop before the instruction at `va` on the CPUs in
+ *  `cpuMask` (bit n = CPU n) at the exception levels in `elMask` (bit n = ELn). */
+export interface Breakpoint {
+  va: bigint;
+  cpuMask: number;
+  elMask: number;
 }
 
 // build/cpu.wasm at the package root, reached from core/cpu (sources) or dist/core/cpu (compiled).
@@ -71,6 +97,9 @@ export class CpuCore implements CpuView {
   readonly sysregs: readonly SysregInfo[];
   readonly sysregByName: ReadonlyMap<string, SysregInfo>;
   readonly features: CpuFeatures;
+  /** Every register outside the core by name (registers.ts). */
+  readonly registers: RegisterMap;
+  private readonly files: RegisterFile[];
   private readonly x: CoreExports;
   private host: CoreHost;
   /** No guest or loader has written memory since instantiation (all RAM is zero). */
@@ -127,6 +156,8 @@ export class CpuCore implements CpuView {
     this.u64 = new BigUint64Array(this.memory.buffer);
     this.sysregs = sysregTable(this.features);
     this.sysregByName = new Map(this.sysregs.map((r) => [r.name, r]));
+    this.registers = registerMap(this.sysregs);
+    this.files = Array.from({ length: this.numCpus }, (_, c) => new RegisterFile(this, this.registers, c));
     this.x.init(this.numCpus, this.ramPa >>> 0, Math.floor(this.ramPa / 0x1_0000_0000), this.ramBytes >>> 0, Math.floor(this.ramBytes / 0x1_0000_0000));
     const table = new Uint32Array(this.memory.buffer, L.SYSREG_TABLE_BASE, L.SYSREG_TABLE_ENTRIES);
     for (const r of this.sysregs) table[r.key] = descriptorOf(r);
@@ -192,6 +223,42 @@ export class CpuCore implements CpuView {
     this.pristine = false;
   }
 
+  // ---- debugger stops (host-side: never saved, never change execution) ----
+  /** Arm PC breakpoints (replacing any armed ones); run() then ends with
+   *  EXIT_BREAK before executing an instruction at one of them. */
+  setBreakpoints(list: readonly Breakpoint[]): void {
+    if (list.length > L.BP_MAX) throw new RangeError(`at most ${L.BP_MAX} breakpoints, got ${list.length}`);
+    const g = L.MACHINE_GLOBALS_BASE;
+    list.forEach((b, i) => {
+      const e = g + L.MG_BP_TABLE + i * L.BP_ENTRY_BYTES;
+      this.u64[e / 8] = BigInt.asUintN(64, b.va);
+      this.u32[(e + 8) / 4] = b.cpuMask >>> 0;
+      this.u32[(e + 12) / 4] = b.elMask >>> 0;
+    });
+    this.u32[(g + L.MG_BP_COUNT) / 4] = list.length;
+    this.x.clearBreakSkips(this.numCpus);
+  }
+  /** Let `cpu` execute the instruction at its PC once even if a breakpoint
+   *  is armed there (resuming after stopping at it). */
+  passBreakpoint(cpu: number): void {
+    this.u64[(L.MACHINE_GLOBALS_BASE + L.MG_BP_SKIP + cpu * 8) / 8] = this.getPc(cpu);
+  }
+  /** Watch MRS/MSR accesses to these sysreg keys (replacing any watched ones):
+   *  run() ends with EXIT_WATCH right after an access completes. */
+  setSysregWatches(keys: readonly number[]): void {
+    if (keys.length > L.WATCH_MAX) throw new RangeError(`at most ${L.WATCH_MAX} watched system registers, got ${keys.length}`);
+    const g = L.MACHINE_GLOBALS_BASE;
+    keys.forEach((k, i) => {
+      this.u32[(g + L.MG_WATCH_TABLE + i * 4) / 4] = k & 0xffff;
+    });
+    this.u32[(g + L.MG_WATCH_COUNT) / 4] = keys.length;
+  }
+  /** After EXIT_WATCH: the key accessed and whether it was a read (MRS). */
+  watchHit(cpu: number): { key: number; isRead: boolean } {
+    const v = Number(this.u64[(this.base(cpu) + L.ST_HOST_AUX) / 8]! & 0x1ffffn);
+    return { key: v & 0xffff, isRead: (v >> 16) !== 0 };
+  }
+
   /** True while the dirty map lists every page written since the memory was
    *  all zero (no resetDirty() since the instance was created): every page it
    *  does not list is still zero. */
@@ -214,6 +281,14 @@ export class CpuCore implements CpuView {
     for (let i = map.indexOf(1); i !== -1; i = map.indexOf(1, i + 1)) out.push(i);
     return out;
   }
+  /** Indexes (from the secure RAM base, in 4 KiB pages) of secure RAM pages written since the last reset. */
+  dirtySecureRamPages(): number[] {
+    const first = L.SECURE_RAM_HOST_BASE >>> 12;
+    const map = this.bytes.subarray(L.DIRTY_MAP_BASE + first, L.DIRTY_MAP_BASE + first + (L.SECURE_RAM_BYTES >>> 12));
+    const out: number[] = [];
+    for (let i = map.indexOf(1); i !== -1; i = map.indexOf(1, i + 1)) out.push(i);
+    return out;
+  }
   /** Mark RAM written by the TypeScript side (loaders, EL2 software, DMA). */
   private markDirty(hostOffset: number, len: number): void {
     if (len <= 0) return;
@@ -221,6 +296,29 @@ export class CpuCore implements CpuView {
   }
 
   // ---- registers ----
+  /** Views of CPU `cpu`'s architectural state for a state hash: registers,
+   *  PSTATE, SP banks, exclusive monitor, interrupt lines, V/FPCR/FPSR and
+   *  every system register; not statistics or per-call scratch, which depend
+   *  on how the run was observed. */
+  hashableState(cpu: number): Uint8Array[] {
+    const b = this.base(cpu);
+    return [
+      this.bytes.subarray(b, b + L.ST_EXIT_REASON), // X, PC, PSTATE, SP banks, exclusive values
+      this.bytes.subarray(b + L.ST_IRQ_LINES, b + L.ST_EXCL_ADDR + 8), // lines, event register, monitor
+      this.bytes.subarray(b + L.ST_V, b + L.ST_FPSR + 8), // V0-V31, FPCR, FPSR
+      this.bytes.subarray(b + L.ST_SYSREG, b + L.ST_SYSREG + L.SYSREG_SLOTS * 8),
+    ];
+  }
+  /** CPU `cpu`'s register file by architectural name: the one way software outside core/cpu reaches registers. */
+  regs(cpu: number): RegisterFile {
+    const f = this.files[cpu];
+    if (!f) throw new RangeError(`no CPU ${cpu}`);
+    return f;
+  }
+  /** A register of `cpu` by name (CpuView). */
+  reg(cpu: number, name: string): bigint {
+    return this.regs(cpu).get(name);
+  }
   getX(cpu: number, n: number): bigint {
     if (n === 31) return 0n;
     return this.u64[(this.base(cpu) + L.ST_X + n * 8) / 8]!;
@@ -288,6 +386,14 @@ export class CpuCore implements CpuView {
   }
 
   // ---- physical memory (RAM only; for loaders and EL2/EL3 software) ----
+  /** The Non-secure RAM's bytes (a live view, ramBytes long; snapshots read and fill it). */
+  ramView(): Uint8Array {
+    return this.bytes.subarray(L.RAM_HOST_BASE, L.RAM_HOST_BASE + this.ramBytes);
+  }
+  /** The secure RAM's bytes (a live view, SECURE_RAM_BYTES long at SECURE_RAM_PA). */
+  secureRamView(): Uint8Array {
+    return this.bytes.subarray(L.SECURE_RAM_HOST_BASE, L.SECURE_RAM_HOST_BASE + L.SECURE_RAM_BYTES);
+  }
   /** Host offset of a RAM physical address range, or -1 when not all RAM. */
   ramOffset(pa: number, len: number): number {
     const off = pa - this.ramPa;

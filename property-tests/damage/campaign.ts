@@ -3,7 +3,6 @@
 // checks that verify says nothing about them, then damages them with
 // damage.ts and checks that `hvrr verify` (the CLI, in-process) reports every
 // damage: exit 7, at least one problem line, no internal error.
-import { execFileSync } from 'node:child_process';
 import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../../cli/testing.js';
@@ -118,11 +117,3 @@ export async function runDamage(files: Files, seed: number, index: number): Prom
   return { damage, outcome, miss: missed(outcome) };
 }
 
-/** The commit being tested (for the seed), or null outside a git checkout. */
-export function currentCommit(): string | null {
-  try {
-    return execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  } catch {
-    return null;
-  }
-}

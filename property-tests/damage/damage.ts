@@ -131,17 +131,5 @@ export function damageAt(seed: number, index: number, targets: readonly Target[]
   throw new Error(`damage ${index} of seed ${seed}: no ${kind} damage changes any target`);
 }
 
-/** The seed to use: HVRR_DAMAGE_SEED, else one derived from the commit (so CI
- *  explores a new sample on every commit), else DEFAULT_DAMAGE_SEED. */
+/** The seed without HVRR_DAMAGE_SEED or a commit to derive one from (property-tests/seed.ts). */
 export const DEFAULT_DAMAGE_SEED = 0x0da3a6e;
-
-export function campaignSeed(env: Readonly<Record<string, string | undefined>>, commit: string | null): { seed: number; from: string } {
-  const given = env.HVRR_DAMAGE_SEED;
-  if (given !== undefined && given !== '') {
-    const s = Number(given);
-    if (!Number.isSafeInteger(s) || s < 0 || s > 0xffff_ffff) throw new Error(`HVRR_DAMAGE_SEED=${given}: want an integer 0..4294967295`);
-    return { seed: s, from: 'HVRR_DAMAGE_SEED' };
-  }
-  if (commit && /^[0-9a-f]{8,}$/.test(commit)) return { seed: parseInt(commit.slice(0, 8), 16), from: `commit ${commit.slice(0, 12)}` };
-  return { seed: DEFAULT_DAMAGE_SEED, from: 'the default' };
-}

@@ -7,13 +7,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { campaignSeed } from './damage.js';
-import { currentCommit, recordFiles, runDamage, verifyClean } from './campaign.js';
+import { DEFAULT_DAMAGE_SEED } from './damage.js';
+import { recordFiles, runDamage, verifyClean } from './campaign.js';
+import { suiteSeed } from '../seed.js';
 
-const { seed, from } = campaignSeed(process.env, currentCommit());
 const count = Number(process.env.HVRR_DAMAGE_COUNT ?? 300);
 const start = Number(process.env.HVRR_DAMAGE_START ?? 0);
-console.log(`damage campaign: seed ${seed} (from ${from}; HVRR_DAMAGE_SEED=${seed} repeats it), damages ${start}..${start + count - 1}`);
+const seed = suiteSeed('damage campaign', 'HVRR_DAMAGE_SEED', DEFAULT_DAMAGE_SEED, { damages: `${start}..${start + count - 1}` });
 
 const t0 = Date.now(); // figures only
 const dir = mkdtempSync(join(tmpdir(), 'hvrr-damage-'));

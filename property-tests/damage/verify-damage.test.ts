@@ -7,12 +7,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { campaignSeed, damageAt, DAMAGE_KINDS, DEFAULT_DAMAGE_SEED } from './damage.js';
-import { currentCommit, recordFiles, runDamage, verifyClean, type Files } from './campaign.js';
+import { damageAt, DAMAGE_KINDS, DEFAULT_DAMAGE_SEED } from './damage.js';
+import { recordFiles, runDamage, verifyClean, type Files } from './campaign.js';
+import { resolveSeed, seedOfCommit, suiteSeed } from '../seed.js';
 
-const { seed, from } = campaignSeed(process.env, currentCommit());
 const SAMPLE = Number(process.env.HVRR_DAMAGE_SAMPLE ?? 60);
-console.log(`verify damage sample: seed ${seed} (from ${from}; HVRR_DAMAGE_SEED=${seed} repeats it), ${SAMPLE} damages`);
+const seed = suiteSeed('verify damage sample', 'HVRR_DAMAGE_SEED', DEFAULT_DAMAGE_SEED, { damages: SAMPLE });
 
 const dir = mkdtempSync(join(tmpdir(), 'hvrr-damage-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -62,9 +62,10 @@ describe('the damage generator', () => {
   });
 
   it('takes its seed from HVRR_DAMAGE_SEED, else the commit, else the default', () => {
-    expect(campaignSeed({ HVRR_DAMAGE_SEED: '12' }, 'abcdef0123')).toEqual({ seed: 12, from: 'HVRR_DAMAGE_SEED' });
-    expect(campaignSeed({}, 'abcdef0123')).toEqual({ seed: 0xabcdef01, from: 'commit abcdef0123' });
-    expect(campaignSeed({}, null)).toEqual({ seed: DEFAULT_DAMAGE_SEED, from: 'the default' });
-    expect(() => campaignSeed({ HVRR_DAMAGE_SEED: 'x' }, null)).toThrow(/HVRR_DAMAGE_SEED=x/);
+    const commit = 'abcdef0123'.padEnd(40, '4');
+    expect(resolveSeed('HVRR_DAMAGE_SEED', 5, { HVRR_DAMAGE_SEED: '12' }, commit)).toEqual({ seed: 12, from: 'HVRR_DAMAGE_SEED' });
+    expect(resolveSeed('HVRR_DAMAGE_SEED', 5, {}, commit)).toEqual({ seed: seedOfCommit(commit), from: 'commit abcdef012344' });
+    expect(resolveSeed('HVRR_DAMAGE_SEED', DEFAULT_DAMAGE_SEED, {}, null)).toEqual({ seed: DEFAULT_DAMAGE_SEED, from: 'the default' });
+    expect(() => resolveSeed('HVRR_DAMAGE_SEED', 5, { HVRR_DAMAGE_SEED: 'x' }, null)).toThrow(/HVRR_DAMAGE_SEED=x/);
   });
 });
