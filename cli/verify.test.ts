@@ -58,7 +58,7 @@ describe('hvrr verify', () => {
     const lines = r.out.trim().split('\n');
     expect(lines.length).toBeGreaterThanOrEqual(2);
     for (const l of lines.slice(0, -1)) expect(l.startsWith(`${bad}: `)).toBe(true);
-    expect(lines[lines.length - 1]).toMatch(new RegExp(`^hvrr verify: ${lines.length - 1} problems?: .*bad\\.hvrr \\(${lines.length - 1}\\)$`));
+    expect(lines[lines.length - 1]).toMatch(new RegExp(`^hvrr verify: ${lines.length - 1} problems?: .*bad\\.hvrr \\(${lines.length - 1}(; \\d+ snapshots? not restored: .*)?\\)$`));
     noStack(r.err);
     // Not a trace at all, and an empty file: problems too (damage can hit the magic).
     writeFileSync(bad, 'hello');
@@ -75,6 +75,14 @@ describe('hvrr verify', () => {
     const moved = join(dir, 'moved.snap');
     writeFileSync(moved, readFileSync(`${side}.snap`));
     expect((await cli(['verify', side, moved])).out).toContain('moved.snap');
+    // Its first (full) snapshot damaged: one problem; the summary counts the snapshots built on it.
+    const b = Buffer.from(readFileSync(`${side}.snap`));
+    b[2000]! ^= 0x01;
+    writeFileSync(moved, b);
+    const d = await cli(['verify', side, moved]);
+    expect(d.code).toBe(7);
+    expect(d.out).toMatch(/^.*moved\.snap: chunk 0 at offset \d+: chunk payload checksum mismatch \(corrupt\)\nhvrr verify: 1 problem: .*side\.hvrr \(0\), .*moved\.snap \(1; 2 snapshots not restored: they build on a damaged one\)\n$/);
+    writeFileSync(moved, readFileSync(`${side}.snap`));
     // A snapshot file of another recording.
     const other = await cli(['verify', trace, moved]);
     expect(other.code).toBe(7);

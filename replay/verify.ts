@@ -86,6 +86,8 @@ export interface FileSummary {
   snapshots: number;
   /** Snapshots restored into a scratch machine. */
   restored: number;
+  /** Snapshots not restored because a snapshot they build on is damaged or missing. */
+  baseLost: number;
   problems: number;
 }
 
@@ -161,8 +163,6 @@ interface FileScan {
   summary: FileSummary;
   header: TraceHeader | null;
   snapshots: FoundSnapshot[];
-  /** Seq of the last event in the file (firstSeq - 1 when it has none). */
-  lastSeq: number;
   clean: boolean;
 }
 
@@ -279,16 +279,16 @@ function readPayload(src: Source, offset: number, h: ChunkHeader, where: string)
 /** Walks one trace or snapshot file, checking every byte of it. */
 function scanFile(src: Source, role: 'trace' | 'snapshots', add: (msg: string) => void, progress: (what: string) => void): FileScan {
   const path = src.path;
-  const summary: FileSummary = { path, bytes: src.size, chunks: 0, events: 0, inputs: 0, stateHashes: 0, snapshots: 0, restored: 0, problems: 0 };
+  const summary: FileSummary = { path, bytes: src.size, chunks: 0, events: 0, inputs: 0, stateHashes: 0, snapshots: 0, restored: 0, baseLost: 0, problems: 0 };
   const snapshots: FoundSnapshot[] = [];
   let problems = 0;
   const problem = (msg: string): void => {
     problems++;
     add(msg);
   };
-  const done = (header: TraceHeader | null, lastSeq: number): FileScan => {
+  const done = (header: TraceHeader | null): FileScan => {
     summary.problems = problems;
-    return { summary, header, snapshots, lastSeq, clean: problems === 0 };
+    return { summary, header, snapshots, clean: problems === 0 };
   };
 
   // File header.
@@ -305,7 +305,7 @@ function scanFile(src: Source, role: 'trace' | 'snapshots', add: (msg: string) =
     }
   } catch (e) {
     problem(message(e));
-    return done(null, -1);
+    return done(null);
   }
 
   // Footer and index.
@@ -362,7 +362,7 @@ function scanFile(src: Source, role: 'trace' | 'snapshots', add: (msg: string) =
     };
     if (walkEnd - pos < CHUNK_HEADER_SIZE) {
       if (index === null && footerProblem !== null) lostTail = `${walkEnd - pos} bytes, too few for a chunk header`;
-      else problem(`${where}: ${walkEnd - pos} stray bytes before the ${index ? 'index' : 'end of the file'}`);
+      else problem(`${where}: ${walkEnd - pos} stray bytes before the ${indexOffset >= 0 ? 'index' : 'end of the file'}`);
       break;
     }
     let h: ChunkHeader;
@@ -378,7 +378,7 @@ function scanFile(src: Source, role: 'trace' | 'snapshots', add: (msg: string) =
         lostTail = `an incomplete ${CHUNK_KIND_NAMES[h.kind]} chunk${h.kind === CHUNK_EVENTS ? ` of ${h.eventCount} events` : ''}, ${walkEnd - pos} of its ${size} bytes`;
         break;
       }
-      if (!resync(`${where}: ${size}-byte chunk runs past ${index ? `the index at offset ${walkEnd}` : 'the end of the file'}`)) break;
+      if (!resync(`${where}: ${size}-byte chunk runs past ${indexOffset >= 0 ? `the index at offset ${walkEnd}` : 'the end of the file'}`)) break;
       continue;
     }
     if (sawIndex) problem(`${where}: chunk after the index chunk`);
@@ -467,8 +467,7 @@ function scanFile(src: Source, role: 'trace' | 'snapshots', add: (msg: string) =
   }
   summary.chunks = walked.length;
   summary.snapshots = snapshots.length;
-  const first = header?.firstSeq ?? 0;
-  return done(header, first + summary.events - 1);
+  return done(header);
 }
 
 /** Restores every snapshot of a file, in order, into one scratch machine. */
@@ -489,7 +488,10 @@ function restoreAll(src: Source, scan: FileScan, m: Machine, trace: TraceReader 
   let inMachine: string | null = null;
   const differing = new Set<number>();
   for (const [i, s] of scan.snapshots.entries()) {
-    if (!intact(s)) continue;
+    if (!intact(s)) {
+      if (s.blobOk) scan.summary.baseLost++;
+      continue;
+    }
     const where = `snapshot ${i} (chunk ${s.chunk} at offset ${s.offset})`;
     progress(`${src.path}: ${where}: restoring`);
     try {

@@ -38,7 +38,7 @@ function progressLine(io: CliIO): { update(text: string): void; clear(): void } 
       if (now - last < 100) return;
       last = now;
       shown = true;
-      err.write(`\r\x1b[K${text.slice(0, Math.max(20, (err.columns ?? 80) - 1))}`);
+      err.write(`\r\x1b[K${text.slice(0, Math.max(20, (err.columns || 80) - 1))}`);
     },
     clear() {
       if (shown) err.write('\r\x1b[K');
@@ -53,7 +53,8 @@ function fileText(f: FileSummary): string {
 
 function summary(r: VerifyReport): string {
   if (r.problems.length > 0) {
-    return `hvrr verify: ${plural(r.problems.length, 'problem')}: ${r.files.map((f) => `${f.path} (${n(f.problems)})`).join(', ')}`;
+    const lost = (f: FileSummary): string => (f.baseLost > 0 ? `; ${plural(f.baseLost, 'snapshot')} not restored: ${f.baseLost === 1 ? 'it builds' : 'they build'} on a damaged one` : '');
+    return `hvrr verify: ${plural(r.problems.length, 'problem')}: ${r.files.map((f) => `${f.path} (${n(f.problems)}${lost(f)})`).join(', ')}`;
   }
   const replay = r.replay ? `; ${plural(r.replay.runs, 'replay')} matched ${plural(r.replay.events, 'event')} and ${plural(r.replay.stateHashes, 'state hash', 'state hashes')}` : '';
   return `hvrr verify: no problems: ${r.files.map(fileText).join('; ')}${replay}`;
