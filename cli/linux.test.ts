@@ -115,6 +115,12 @@ describe.skipIf(skip)(`Linux tier (${skip ? check.reason : 'cached artifacts'})`
     }
   }, 2 * TIMEOUT);
 
+  it('golden boot-linux: the boot milestones of golden/cases/boot-linux.checks hold, in order', async () => {
+    const r = await runCli(['golden', 'check', 'boot-linux'], { env: { CI: 'true', HVRR_LINUX_TESTS: '1' } });
+    expect(r.code, r.out + r.err).toBe(0);
+    expect(r.out).toMatch(/^golden boot-linux: ok \([\d,]+ events, checks hold; /m);
+  }, TIMEOUT);
+
   it('--vms 2 --smp 1: the VMs ping each other over the vswitch; each shell powers its VM off in turn', async () => {
     // The console is VM 0's shell; when VM 0 powers off, console input goes to
     // VM 1 (announced with an [hv] line), whose shell then powers it off: the

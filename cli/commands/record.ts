@@ -89,7 +89,7 @@ function runArgvOf(parsed: Map<string, unknown>): string[] {
 
 
 
-function parseRecordArgs(argv: readonly string[], log: (line: string) => void): { opts: RunOptions; runArgv: string[]; output: string; scenario: string | null; snapshotEvery: number; snapshotFile: string | null; hashEvery: number; help: boolean } {
+export function parseRecordArgs(argv: readonly string[], log: (line: string) => void): { opts: RunOptions; runArgv: string[]; output: string; scenario: string | null; snapshotEvery: number; snapshotFile: string | null; hashEvery: number; help: boolean } {
   const args = argv.map((a) => (a === '-o' ? '--output' : a));
   const parsed = parseArgs(args, OPTIONS);
   if (parsed.positionals.length > 1) throw new UsageError(`unexpected argument '${parsed.positionals[1]}'`);

@@ -6,8 +6,9 @@ import { dumpCommand } from './dump.js';
 import { recordCommand } from './record.js';
 import { replayCommand } from './replay.js';
 import { verifyCommand } from './verify.js';
+import { goldenCommand } from './golden.js';
 
-export const COMMANDS: readonly Command[] = [runCommand, recordCommand, replayCommand, dumpCommand, verifyCommand];
+export const COMMANDS: readonly Command[] = [runCommand, recordCommand, replayCommand, dumpCommand, verifyCommand, goldenCommand];
 
 export function findCommand(name: string): Command | undefined {
   return COMMANDS.find((c) => c.name === name);
