@@ -7,8 +7,9 @@ import { recordCommand } from './record.js';
 import { replayCommand } from './replay.js';
 import { verifyCommand } from './verify.js';
 import { goldenCommand } from './golden.js';
+import { tuiCommand } from './tui.js';
 
-export const COMMANDS: readonly Command[] = [runCommand, recordCommand, replayCommand, dumpCommand, verifyCommand, goldenCommand];
+export const COMMANDS: readonly Command[] = [runCommand, recordCommand, replayCommand, dumpCommand, verifyCommand, goldenCommand, tuiCommand];
 
 export function findCommand(name: string): Command | undefined {
   return COMMANDS.find((c) => c.name === name);
