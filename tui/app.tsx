@@ -2,6 +2,7 @@
 // built and drawn; rows are memoised; the scroll state lives here. Long work
 // (the index, filters, searches, replays) runs in the Runner's workers and
 // reports back between frames.
+import { basename } from 'node:path';
 import { Box, Text, useApp, useInput, useStdout, type Key } from 'ink';
 import { memo, useEffect, useMemo, useReducer, useRef, useState, type ReactElement } from 'react';
 import type { TraceKind } from '../core/trace/events.js';
@@ -427,7 +428,7 @@ export function App({ model, runner, color, size: fixedSize }: AppProps) {
     if (indexProgress) parts.push(`indexing ${pct(indexProgress)}`);
     if (search?.pending) parts.push(`searching '${search.query}'`);
     if (cursorRow) parts.push(`at ${(model.seq.index(cursorRow.start) + 1).toLocaleString('en-US')}/${model.seq.count.toLocaleString('en-US')}`);
-    return `hvrr tui ${model.path}  ${parts.join('  ')}`;
+    return `hvrr tui ${basename(model.path)}  ${parts.join('  ')}`;
   })();
 
   const bottom = prompt

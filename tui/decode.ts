@@ -123,7 +123,7 @@ const FFA_FUNCTIONS: Record<number, string> = {
 /** Is `fid` in the FF-A range (0x84000060..0x840000ff, or its SMC64 twin)? */
 export function isFfaFid(fid: number): boolean {
   const u = fid >>> 0;
-  return (u & 0xbfff_ff00) === 0x8400_0000 && (u & 0xff) >= 0x60;
+  return ((u & 0xbfff_ff00) >>> 0) === 0x8400_0000 && (u & 0xff) >= 0x60;
 }
 
 /** "FFA_MEM_SHARE_64"; the _32/_64 suffix only for functions that have both. */

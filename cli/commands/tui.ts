@@ -1,11 +1,8 @@
 // `hvrr tui FILE`: the trace browser (tui/, docs/tui.md) in the terminal.
-import { createElement } from 'react';
-import { render } from 'ink';
+// Ink and React are loaded only here (they take a while to load, and no
+// other command needs them).
 import { recoveryWarning } from '../../replay/dump.js';
 import { TraceFormatError, TraceReader } from '../../replay/traceFile.js';
-import { App } from '../../tui/app.js';
-import { TraceModel } from '../../tui/model.js';
-import { makeRunner } from '../../tui/runner.js';
 import { parseArgs, type OptionSpec } from '../args.js';
 import { CliError, UsageError } from '../errors.js';
 import { helpFor } from '../help.js';
@@ -48,6 +45,11 @@ Exit status:
       throw e;
     }
     const warning = recoveryWarning(reader, file);
+    // React's production build: its development build checks every element (twice the frame time).
+    process.env.NODE_ENV ??= 'production';
+    const [{ createElement }, { render }, { App }, { TraceModel }, { makeRunner }] = await Promise.all([
+      import('react'), import('ink'), import('../../tui/app.js'), import('../../tui/model.js'), import('../../tui/runner.js'),
+    ]);
     const model = new TraceModel(reader, file);
     const runner = makeRunner(reader, file);
     const color = !('NO_COLOR' in io.env) || io.env.NO_COLOR === '';
