@@ -134,7 +134,7 @@ export class TraceModel {
 }
 
 /** pCPUs of the recorded machine: from its recorded options, else the CPUs the events name. */
-function recordedCpus(r: ModelReader): number {
+export function recordedCpus(r: Pick<ModelReader, 'header'>): number {
   const argv = (r.header.machine as { argv?: unknown }).argv;
   if (Array.isArray(argv)) {
     const opt = (name: string): number | undefined => {
