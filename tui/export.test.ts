@@ -47,6 +47,8 @@ describe('export to Chrome trace-event JSON', () => {
     expect(validateChromeTrace({})).toEqual(['not an object with a traceEvents array']);
     expect(validateChromeTrace({ traceEvents: [{ ...base, ts: 0, dur: 10 }, { ...base, ts: 5, dur: 10 }] })).toEqual(['track 1:0: slice at event 1 overlaps slice at event 0 without nesting in it']);
     expect(validateChromeTrace({ traceEvents: [{ ...base, ts: 0, dur: 10 }, { ...base, ts: 2, dur: 3 }, { ...base, ts: 10, dur: 1 }] })).toEqual([]);
+    // Back to back in binary floating point (82244.248 + 50.406 > 82294.654), from a Linux boot's sched slices.
+    expect(validateChromeTrace({ traceEvents: [{ ...base, ts: 82244.248, dur: 50.406 }, { ...base, ts: 82294.654, dur: 9.512 }] })).toEqual([]);
     expect(validateChromeTrace({ traceEvents: [{ ...base, ts: -1, dur: 1 }, { name: 'b', ph: 'X', pid: 1, tid: 0, ts: 1 }] })).toEqual(['event 0: ts is not a non-negative number', 'event 1: complete event without a non-negative dur']);
     expect(validateChromeTrace({ traceEvents: [{ ...base, ts: 0, dur: 1 }, { name: 'f', ph: 's', id: 1, pid: 1, tid: 0, ts: 0 }, { name: 'f', ph: 'f', id: 2, pid: 1, tid: 0, ts: 5, bp: 'e' }] })).toEqual([
       'flow 1: no finish', 'flow 2: no start', 'event 2: flow point on track 1:0 at 5 is not inside a slice',

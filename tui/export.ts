@@ -211,13 +211,15 @@ export function validateChromeTrace(doc: unknown): string[] {
   });
   for (const [track, list] of slices) {
     // Sorted by start (longer first at equal starts), each slice must end
-    // inside every slice still open around it.
+    // inside every slice still open around it. Times are compared to the
+    // nanosecond: ts + dur in microseconds is not exact in binary.
+    const EPS = 1e-4;
     list.sort((a, b) => a.ts - b.ts || b.end - a.end);
     const open: { ts: number; end: number; i: number }[] = [];
     for (const s of list) {
-      while (open.length > 0 && open[open.length - 1]!.end <= s.ts) open.pop();
+      while (open.length > 0 && open[open.length - 1]!.end <= s.ts + EPS) open.pop();
       const parent = open[open.length - 1];
-      if (parent && s.end > parent.end + 1e-9) problems.push(`track ${track}: slice at event ${s.i} overlaps slice at event ${parent.i} without nesting in it`);
+      if (parent && s.end > parent.end + EPS) problems.push(`track ${track}: slice at event ${s.i} overlaps slice at event ${parent.i} without nesting in it`);
       open.push(s);
     }
   }
