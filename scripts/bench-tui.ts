@@ -7,8 +7,8 @@
 // 80x24 terminal: process start to the first screen. Printed, never asserted.
 import { spawnSync } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -88,7 +88,7 @@ async function main(): Promise<void> {
   const openMs = performance.now() - t;
   if (!stdout.last.includes('#0 ')) throw new Error('bench-tui: the first frame does not show event #0');
   await wait(100); // Ink listens to stdin from an effect after the first frame
-  console.log(`open (TraceReader.open, model, first 80x24 frame): ${openMs.toFixed(0)} ms`);
+  console.log(`open (TraceReader.open, model, first 80x24 frame): ${openMs.toFixed(0)} ms (load average ${loadavg()[0]!.toFixed(1)})`);
 
   const frame = async (key: string): Promise<number> => {
     const before = stdout.writes;
@@ -142,6 +142,29 @@ async function main(): Promise<void> {
   if (spawnSync('tmux', ['-V']).status === 0) {
     const bin = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'hvrr.js');
     const times: number[] = [];
+    const cpu: number[] = [];
+    // CPU time of the hvrr process (all its threads) when the first screen shows:
+    // wall time on a loaded machine is mostly waiting for a core.
+    const cpuSeconds = (session: string): number => {
+      const panePid = Number(spawnSync('tmux', ['list-panes', '-t', session, '-F', '#{pane_pid}'], { encoding: 'utf8' }).stdout.trim());
+      const pids = [panePid, ...readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((p) => {
+        try {
+          return Number(readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]) === panePid;
+        } catch {
+          return false;
+        }
+      })];
+      let ticks = 0;
+      for (const p of pids) {
+        try {
+          const f = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ');
+          if (readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('hvrr.js')) ticks += Number(f[11]) + Number(f[12]);
+        } catch {
+          // gone
+        }
+      }
+      return ticks / 100; // USER_HZ
+    };
     for (let i = 0; i < 3; i++) {
       const session = `hvrr-bench-tui-${process.pid}-${i}`;
       const t0 = performance.now();
@@ -151,6 +174,7 @@ async function main(): Promise<void> {
         const cap = spawnSync('tmux', ['capture-pane', '-t', session, '-p'], { encoding: 'utf8' }).stdout;
         if (/^> +#0 /m.test(cap)) {
           shown = true;
+          cpu.push(cpuSeconds(session));
           break;
         }
         await wait(10);
@@ -159,7 +183,7 @@ async function main(): Promise<void> {
       spawnSync('tmux', ['kill-session', '-t', session]);
       if (!shown) throw new Error('bench-tui: hvrr tui showed no first screen in 30 s');
     }
-    console.log(`hvrr tui end to end (node start, open, first screen in tmux 80x24): ${times.map((x) => `${(x / 1000).toFixed(2)} s`).join(', ')}`);
+    console.log(`hvrr tui end to end (node start, open, first screen in tmux 80x24): wall ${times.map((x) => `${(x / 1000).toFixed(2)} s`).join(', ')}; CPU ${cpu.map((x) => `${x.toFixed(2)} s`).join(', ')}; load average ${loadavg()[0]!.toFixed(1)}`);
   } else {
     console.log('hvrr tui end to end: skipped (no tmux)');
   }

@@ -69,8 +69,8 @@ export function detailLines(e: TraceEvent, regs: RegistersView, console: readonl
   if (regs.state === 'none') {
     out.push('registers: Enter replays to this event');
   } else if (regs.state === 'pending') {
-    // Only a line once it takes a while: most replays from a snapshot are quick.
-    out.push(regs.elapsedMs >= 200 ? `registers: replaying to event #${regs.seq} ... ${(regs.elapsedMs / 1000).toFixed(1)} s` : 'registers: replaying ...');
+    // A progress line only once it takes a while: most replays from a snapshot are quick.
+    out.push(regs.elapsedMs >= 200 ? `registers: replaying to event #${regs.seq} ... ${(regs.elapsedMs / 1000).toFixed(1)} s` : 'registers:');
   } else if (regs.state === 'error') {
     out.push(`registers: not available: ${regs.message}`);
   } else {
