@@ -12,6 +12,7 @@ import { parseArgs, parseString, type OptionSpec } from '../args.js';
 import { CliError, UsageError } from '../errors.js';
 import { helpFor } from '../help.js';
 import type { Command } from './command.js';
+import { openTrace } from './openTrace.js';
 import { snapshotFileFor } from './record.js';
 
 const FORMATS: readonly ExportFormat[] = ['perfetto', 'chrome'];
@@ -51,13 +52,7 @@ Exit status:
     const out = o.get('output') as string | undefined;
     if (!out) throw new UsageError('-o OUT.json is required');
     const file = positionals[0]!;
-    let reader: TraceReader;
-    try {
-      reader = TraceReader.open(file);
-    } catch (e) {
-      if (e instanceof TraceFormatError) throw new CliError(e.message.startsWith('cannot read') ? e.message : `trace '${file}': ${e.message}`);
-      throw e;
-    }
+    const reader = openTrace(file);
     const tmp = `${out}.tmp-${process.pid}`;
     let fd: number | null = null;
     try {

@@ -12,13 +12,14 @@ import { acceptPending, compareWithGolden, pendingReport, removePending, renderE
 import { RedactionError, Redactor, type RedactionRule } from '../../golden/redact.js';
 import { scenarioUnavailable } from '../../golden/scenario.js';
 import { ChecksError } from '../../golden/checks.js';
-import { TraceFormatError, TraceReader, isTraceEvent } from '../../replay/traceFile.js';
+import { TraceFormatError, isTraceEvent } from '../../replay/traceFile.js';
 import { recoveryWarning } from '../../replay/dump.js';
 import { parseArgs, parseIntRange, parseString, type OptionSpec } from '../args.js';
 import { CliError, UsageError } from '../errors.js';
 import { helpFor } from '../help.js';
 import type { CliIO } from '../io.js';
 import type { Command } from './command.js';
+import { openTrace } from './openTrace.js';
 
 /** Exit status when a run differs from its golden (or two recordings differ). */
 export const EXIT_DIFFERS = 1;
@@ -250,13 +251,7 @@ function accept(dir: string, names: readonly string[], io: CliIO): number {
 }
 
 function readRecording(path: string, redactor: Redactor, io: CliIO): ReturnType<typeof renderEvents> {
-  let r: TraceReader;
-  try {
-    r = TraceReader.open(path);
-  } catch (e) {
-    if (e instanceof TraceFormatError) throw new CliError(e.message.startsWith('cannot read') ? e.message : `trace '${path}': ${e.message}`);
-    throw e;
-  }
+  const r = openTrace(path);
   try {
     const warning = recoveryWarning(r, path);
     if (warning) io.stderr.write(`hvrr: warning: ${warning}\n`);

@@ -2,11 +2,11 @@
 // Ink and React are loaded only here (they take a while to load, and no
 // other command needs them).
 import { recoveryWarning } from '../../replay/dump.js';
-import { TraceFormatError, TraceReader } from '../../replay/traceFile.js';
 import { parseArgs, type OptionSpec } from '../args.js';
 import { CliError, UsageError } from '../errors.js';
 import { helpFor } from '../help.js';
 import type { Command } from './command.js';
+import { openTrace } from './openTrace.js';
 
 const OPTIONS: readonly OptionSpec[] = [];
 
@@ -37,13 +37,7 @@ Exit status:
     const stdin = io.stdin as unknown as NodeJS.ReadStream | null;
     const stdout = io.stdout as unknown as NodeJS.WriteStream;
     if (!stdin?.isTTY || !stdout.isTTY) throw new CliError('hvrr tui needs a terminal (stdin and stdout); for text, use hvrr dump');
-    let reader: TraceReader;
-    try {
-      reader = TraceReader.open(file);
-    } catch (e) {
-      if (e instanceof TraceFormatError) throw new CliError(e.message.startsWith('cannot read') ? e.message : `trace '${file}': ${e.message}`);
-      throw e;
-    }
+    const reader = openTrace(file);
     const warning = recoveryWarning(reader, file);
     // React's production build: its development build checks every element (twice the frame time).
     process.env.NODE_ENV ??= 'production';
