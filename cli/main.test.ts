@@ -1,6 +1,6 @@
 // The hvrr CLI, in-process with injected streams.
 import { PassThrough } from 'node:stream';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -245,6 +245,9 @@ describe('bad input: one line, exit 2, no stack trace', () => {
     ['record --disk-writeback', ['record', '--disk-writeback', '-o', join(dir, 'wb.hvrr')], /unknown option '--disk-writeback'/],
     ['record boot-linux --bare', ['record', 'boot-linux', '--bare', '-o', join(dir, 'bl.hvrr')], /boot-linux runs Linux under the hypervisor/],
     ['argument after boot-linux', ['run', 'boot-linux', 'extra'], /unexpected argument 'extra' after boot-linux/],
+    ['--vms with --bare', ['run', '--bare', '--vms', '2'], /--vms needs the hypervisor; drop --bare/],
+    ['--pcpus with --bare', ['run', '--bare', '--pcpus', '2'], /--pcpus needs the hypervisor/],
+    ['record --snapshot-file DIR', ['record', '-o', join(dir, 'sf.hvrr'), '--snapshot-file', dir], /cannot write snapshot file '.*': it is a directory/],
   ];
   for (const [name, argv, re] of cases) {
     it(name, async () => {
@@ -258,6 +261,28 @@ describe('bad input: one line, exit 2, no stack trace', () => {
       expect(r.out).toBe('');
     });
   }
+
+  it('record --snapshot-file DIR leaves no trace file behind', async () => {
+    const t = join(dir, 'sf2.hvrr');
+    expect((await cli(['record', '-o', t, '--snapshot-file', dir])).code).toBe(2);
+    expect(existsSync(t)).toBe(false);
+  });
+
+  it('a kernel file of random bytes runs as a raw binary with a one-line warning; real code gets none', async () => {
+    // Seeded bytes (xorshift), so the test never depends on luck.
+    const b = new Uint8Array(4096);
+    let x = 0x2545f491;
+    for (let i = 0; i < b.length; i++) {
+      x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+      b[i] = x & 0xff;
+    }
+    const r = await cli(['run', '--kernel', file('random.bin', b), '--max-insns', '1000']);
+    const warn = errLines(r.err).filter((l) => l.includes('warning'));
+    expect(warn).toHaveLength(1);
+    expect(warn[0]).toMatch(/^hvrr: warning: kernel '.*random\.bin' is neither an arm64 Image nor an ELF, so it runs as a raw binary at 0x40080000, but /);
+    const ok = await cli(['run', '--kernel', file('loop.bin', new Uint8Array([0, 0, 0, 0x14])), '--max-insns', '1000']);
+    expect(ok.err).not.toContain('warning');
+  });
 
   it('no command: usage on stderr, exit 2', async () => {
     const r = await cli([]);

@@ -5,7 +5,7 @@
 // first, and events fire between windows. When every CPU waits, the clock
 // jumps to the next event. Nothing here reads wall time.
 import {
-  CpuCore, EXC_SYNC, EXIT_BUDGET, EXIT_EL2, EXIT_EL3, EXIT_HOST, EXIT_WFE, EXIT_WFI, HOST_ABORT, HOST_OK, HOST_UNDEF,
+  CpuCore, EXC_SYNC, EXIT_BREAK, EXIT_BUDGET, EXIT_EL2, EXIT_EL3, EXIT_HOST, EXIT_WATCH, EXIT_WFE, EXIT_WFI, HOST_ABORT, HOST_OK, HOST_UNDEF,
 } from './cpu/cpu.js';
 import { EventQueue, type ScheduledEvent } from './clock/eventQueue.js';
 import { Prng } from './clock/prng.js';
@@ -51,6 +51,8 @@ export type StopReason =
   | { kind: 'tick-limit' }
   | { kind: 'paused' } // requestPause() was called (e.g. replay reached its target event)
   | { kind: 'idle' } // every CPU waits and nothing is scheduled (not final: inputs may wake it)
+  | { kind: 'breakpoint'; cpu: number; pc: bigint } // before the instruction at an armed PC breakpoint (not final)
+  | { kind: 'watch'; cpu: number; key: number; isRead: boolean } // right after an access to a watched system register (not final)
   | { kind: 'halt'; message: string };
 
 /** Limits for one call of run(); the machine can be run again afterwards. */
@@ -60,6 +62,13 @@ export interface RunLimits {
   /** Stop at the first window boundary at or after this tick (windows are
    *  never shortened for it, so the run stays identical to an unlimited one). */
   untilTick?: number;
+  /** Stop as soon as this many ticks have elapsed for the CPU about to act:
+   *  before the first step, in execution order, that starts at a clock >= it
+   *  (an instruction, a pCPU resumed at EL2, or the window-boundary step of
+   *  due events and inputs). Mid-window: the window's progress is machine
+   *  state, so the run continues exactly as an unlimited one. docs/replay.md
+   *  "Where a run stops" defines steps. */
+  stopAtTick?: number;
 }
 
 /** Machine-level state that is not inside a component (versioned, plain data). */
@@ -344,7 +353,8 @@ export class Machine implements PsciPlatform {
   run(limits: RunLimits | number = {}): StopReason {
     const lim: RunLimits = typeof limits === 'number' ? { maxInstructions: limits } : limits;
     const maxInstructions = lim.maxInstructions ?? Number.MAX_SAFE_INTEGER;
-    const untilTick = lim.untilTick ?? Number.MAX_SAFE_INTEGER;
+    const stopAtTick = lim.stopAtTick ?? Number.MAX_SAFE_INTEGER;
+    const untilTick = Math.min(lim.untilTick ?? Number.MAX_SAFE_INTEGER, stopAtTick);
     const n = this.config.numCpus;
     const states = this.s.cpuStates;
     this.pauseRequested = false;
@@ -394,26 +404,31 @@ export class Machine implements PsciPlatform {
           continue;
         }
         if (w.pendingEl !== 0) {
+          // The handler of the exception a pause stopped at: the rest of that step.
           const level = w.pendingEl;
           w.pendingEl = 0;
           this.core.setNowTick(cpu, w.start + w.used);
           this.software.handle(this, cpu, level);
+          if (this.pauseRequested && !this.s.stopped) return this.pauseAfterStep(w, cpu);
           if (states[cpu] !== 'running') continue;
         }
         while (w.used < budget && !this.s.stopped) {
           const left = maxInstructions - this.s.instructions;
           if (left <= 0) return { kind: 'instruction-limit' }; // mid-window: the window state resumes it exactly
+          const toTick = stopAtTick - (w.start + w.used);
+          if (toTick <= 0) return { kind: 'tick-limit' };
           const el2 = this.core.el(cpu) === 2 ? this.software.at(this, cpu, 2) : undefined;
           if (el2?.resume) {
             this.core.setNowTick(cpu, w.start + w.used);
             el2.resume(this, cpu);
+            if (this.pauseRequested && !this.s.stopped) return this.pauseAfterStep(w, cpu);
             if (states[cpu] !== 'running' || this.s.stopped) break;
             if (this.core.el(cpu) === 2) {
               this.stop({ kind: 'halt', message: `cpu${cpu}: EL2 software left the CPU at EL2 without sleeping` });
               break;
             }
           }
-          const reason = this.core.run(cpu, Math.min(budget - w.used, left), w.start + w.used);
+          const reason = this.core.run(cpu, Math.min(budget - w.used, left, toTick), w.start + w.used);
           const did = this.core.executed(cpu);
           w.used += did;
           this.s.instructions += did;
@@ -430,17 +445,17 @@ export class Machine implements PsciPlatform {
             states[cpu] = 'wfi';
           } else if (reason === EXIT_WFE) {
             states[cpu] = 'wfe';
+          } else if (reason === EXIT_BREAK) {
+            // Stopped before the instruction; resuming executes it (once).
+            this.core.passBreakpoint(cpu);
+            this.core.setNowTick(cpu, w.start + w.used);
+            return { kind: 'breakpoint', cpu, pc: this.core.getPc(cpu) };
+          } else if (reason === EXIT_WATCH) {
+            if (!(this.pauseRequested && !this.s.stopped)) return { kind: 'watch', cpu, ...this.core.watchHit(cpu) };
           } else if (reason !== EXIT_BUDGET && reason !== EXIT_HOST) {
             this.stop({ kind: 'halt', message: `cpu${cpu}: core stopped (exit ${reason}) at pc 0x${this.core.getPc(cpu).toString(16)}` });
           }
-          if (this.pauseRequested && !this.s.stopped) {
-            this.pauseRequested = false;
-            if (states[cpu] !== 'running') {
-              w.cpu++;
-              w.used = 0;
-            }
-            return { kind: 'paused' };
-          }
+          if (this.pauseRequested && !this.s.stopped) return this.pauseAfterStep(w, cpu);
           if (states[cpu] !== 'running') break;
         }
       }
@@ -449,6 +464,36 @@ export class Machine implements PsciPlatform {
       this.s.window = null;
     }
     return this.s.stopped!;
+  }
+
+  /** Return 'paused' at the boundary after the step that requested it; a CPU
+   *  that stopped running in that step hands the window to the next CPU. */
+  private pauseAfterStep(w: NonNullable<MachineState['window']>, cpu: number): StopReason {
+    this.pauseRequested = false;
+    if (this.s.cpuStates[cpu] !== 'running') {
+      w.cpu++;
+      w.used = 0;
+    }
+    return { kind: 'paused' };
+  }
+
+  /** The clock of the CPU about to act (the machine clock between windows):
+   *  what `stopAtTick` compares. */
+  get clockTick(): number {
+    const w = this.s.window;
+    if (!w) return this.s.nowTick;
+    return w.cpu < this.config.numCpus ? w.start + w.used : w.end;
+  }
+
+  /** The virtual clock of `cpu` where the machine is now: inside a window,
+   *  CPUs before the running one have finished it, the running one is at its
+   *  progress and later ones at its start. */
+  cpuTick(cpu: number): number {
+    const w = this.s.window;
+    if (!w) return this.s.nowTick;
+    if (cpu < w.cpu) return w.end;
+    if (cpu === w.cpu) return w.start + w.used;
+    return w.start;
   }
 
   getMachineState(): MachineState {

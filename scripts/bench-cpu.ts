@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Machine } from '../core/machine.js';
 import { bootKernel } from '../core/firmware/boot.js';
 import { cpuBenchBinary } from '../guests/bench/cpuBench.js';
+import { QEMU_BIN, qemuVirtArgs } from './qemu.js';
 
 const HVRR_ITERATIONS = Number(process.env.HVRR_BENCH_ITERATIONS ?? 20000);
 const QEMU_ITERATIONS = HVRR_ITERATIONS * 10;
@@ -34,8 +35,7 @@ function qemuAvailable(): boolean {
 
 function runQemu(bin: string): { seconds: number; output: string } {
   const t0 = performance.now();
-  const out = execFileSync('qemu-system-aarch64', ['-M', 'virt,gic-version=3', '-cpu', 'cortex-a57', '-m', '256M',
-    '-nographic', '-monitor', 'none', '-serial', 'stdio', '-kernel', bin], { timeout: 300_000 }).toString();
+  const out = execFileSync(QEMU_BIN, qemuVirtArgs(bin, 'stdio', { cpu: 'cortex-a57' }), { timeout: 300_000 }).toString();
   return { seconds: (performance.now() - t0) / 1000, output: out.trim() };
 }
 

@@ -22,6 +22,7 @@ const OPTIONS: readonly OptionSpec[] = [
   { name: 'kind', value: 'K1,K2', help: `only events of these kinds:\n${TRACE_KINDS.join(', ')}`, parse: parseKinds },
   { name: 'inputs', help: "also print input records ('input @TICK uart-rx byte=...')" },
   { name: 'hashes', help: "also print state-hash records ('state-hash @TICK after=#SEQ HEX')" },
+  { name: 'json', help: 'one JSON object per line: the header, then each event (and input,\nstate hash) with stable field names (docs/trace-format.md "JSON")' },
 ];
 
 export const dumpCommand: Command = {
@@ -34,9 +35,14 @@ export const dumpCommand: Command = {
 was killed (no index) is read up to its last complete chunk; a '# recovered:'
 line says how much.
 
+With --json every line is one JSON object: {"record":"trace",...} first,
+then {"record":"event","seq":..,"tick":..,"cpu":..,"kind":..,<fields>} per event
+(and "input" / "state-hash" records with --inputs / --hashes).
+
 Exit status:
   0    success
-  2    bad command line, unreadable or malformed trace file`,
+  2    bad command line, unreadable or malformed trace file, --from past the
+       trace's events`,
   async run(argv, io) {
     const { options: o, positionals, help } = parseArgs(argv, OPTIONS);
     if (help) {
@@ -63,6 +69,10 @@ Exit status:
       const kinds = o.get('kind') as TraceKind[] | undefined;
       const from = o.get('from') as number | undefined;
       const count = o.get('count') as number | undefined;
+      const last = reader.firstSeq + reader.eventCount - 1;
+      if (from !== undefined && from > last) {
+        throw new CliError(reader.eventCount === 0 ? `--from ${from}: the trace has no events` : `--from ${from}: the trace's events are #${reader.firstSeq}..#${last}`);
+      }
       dumpTrace(
         reader,
         path,
@@ -72,6 +82,7 @@ Exit status:
           ...(kinds ? { kinds } : {}),
           inputs: o.get('inputs') === true,
           stateHashes: o.get('hashes') === true,
+          json: o.get('json') === true,
         },
         write,
       );

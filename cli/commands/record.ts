@@ -1,7 +1,7 @@
 // `hvrr record [SCENARIO | --kernel ...] -o FILE`: run like `hvrr run` while
 // writing every event, every console input (at the window boundary it entered
 // the machine), periodic state hashes and snapshots into one trace file.
-import { statSync } from 'node:fs';
+import { existsSync, statSync, unlinkSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { BUILTIN_GUESTS, DEFAULT_GUEST, isBuiltinGuest } from './guests.js';
@@ -131,7 +131,7 @@ Exit status as for 'hvrr run'.`,
       return EXIT_OK;
     }
     const images = imageDigests(a.opts);
-    const m = prepareMachine(a.opts);
+    const m = prepareMachine(a.opts, (line) => io.stderr.write(line + '\n'));
     const recorded: RecordedRun = { scenario: a.scenario, argv: a.runArgv };
     const header = {
       hvrrVersion: HVRR_VERSION,
@@ -143,6 +143,10 @@ Exit status as for 'hvrr run'.`,
     };
     let writer: TraceWriter;
     let snapshotWriter: TraceWriter | undefined;
+    // Refuse what cannot work before creating (or truncating) the trace.
+    for (const [what, p] of [['trace', a.output], ['snapshot file', a.snapshotFile]] as const) {
+      if (p !== null && existsSync(p) && statSync(p).isDirectory()) throw new CliError(`cannot write ${what} '${p}': it is a directory`);
+    }
     try {
       writer = TraceWriter.create(a.output, header);
     } catch (e) {
@@ -152,7 +156,13 @@ Exit status as for 'hvrr run'.`,
       try {
         snapshotWriter = TraceWriter.create(a.snapshotFile, header);
       } catch (e) {
-        writer.close();
+        // Leave nothing behind: the trace just created has no events yet.
+        writer.abandon();
+        try {
+          unlinkSync(a.output);
+        } catch {
+          // already gone
+        }
         throw new CliError(`cannot write snapshot file '${a.snapshotFile}': ${(e as Error).message}`);
       }
     }

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { Machine, type StopReason } from '../../core/machine.js';
 import { bootKernel } from '../../core/firmware/boot.js';
-import { ImageError } from '../../core/firmware/loader.js';
+import { ImageError, identifyImage, rawImageProblem } from '../../core/firmware/loader.js';
 import { readFdtHeader } from '../../core/fdt/reader.js';
 import { FdtError } from '../../core/fdt/tree.js';
 import { MAX_CPUS, MAX_RAM_BYTES as CORE_MAX_RAM_BYTES } from '../../core/cpu/cpu.js';
@@ -18,6 +18,7 @@ import { attachMonitor } from '../../core/hypervisor/monitor/attach.js';
 import { Hypervisor, machineRamFor, type HypervisorConfig } from '../../core/hypervisor/hypervisor.js';
 import { parseArgs, parseCount, parseIntRange, parseSeed, parseSize, parseString, type OptionSpec } from '../args.js';
 import { CliError, UsageError } from '../errors.js';
+import { INTERRUPT_SIGNALS, signalExitCode, writeHoldingSignals, type InterruptSignal } from '../signals.js';
 import type { CliIO, InStream, OutStream } from '../io.js';
 import type { Command } from './command.js';
 import { helpFor } from '../help.js';
@@ -167,10 +168,23 @@ export function readInputFile(what: string, path: string): Uint8Array {
   }
 }
 
-/** Builds the machine and loads the images; every failure is a CliError. */
-export function prepareMachine(opts: RunOptions): Machine {
+/** Builds the machine and loads the images; every failure is a CliError.
+ *  `warn` gets one-line warnings (a kernel file that does not look like code). */
+export function prepareMachine(opts: RunOptions, warn: (line: string) => void = () => {}): Machine {
   if (opts.kernel !== undefined && opts.guest !== undefined) throw new UsageError('give either --kernel or --guest, not both');
+  if (opts.bare && opts.vms !== undefined) throw new UsageError('--vms needs the hypervisor; drop --bare');
+  if (opts.bare && opts.pcpus !== undefined) throw new UsageError('--pcpus needs the hypervisor (bare, --smp sets the CPUs); drop --bare');
   const kernel = opts.kernel !== undefined ? readInputFile('kernel', opts.kernel) : builtinImage(opts.guest ?? DEFAULT_GUEST);
+  if (opts.kernel !== undefined) {
+    let raw = false;
+    try {
+      raw = identifyImage(kernel).kind === 'raw';
+    } catch {
+      // refused with its reason when the image is loaded below
+    }
+    const problem = raw ? rawImageProblem(kernel) : null;
+    if (problem) warn(`hvrr: warning: kernel '${opts.kernel}' is neither an arm64 Image nor an ELF, so it runs as a raw binary at 0x40080000, but ${problem}`);
+  }
   const initrd = opts.initrd !== undefined ? readInputFile('initrd', opts.initrd) : undefined;
   const dtb = opts.dtb !== undefined ? readInputFile('device tree', opts.dtb) : undefined;
   if (dtb && opts.dtb !== undefined) {
@@ -227,15 +241,44 @@ export function prepareMachine(opts: RunOptions): Machine {
 }
 
 /** Collects UART output and writes it in chunks. */
+/** Terminal queries a guest's shell sends to learn the cursor position or
+ *  the terminal type (BusyBox's line editing sends ESC[6n): answered by a
+ *  terminal, noise in a pipe or a file. */
+const TERMINAL_QUERIES = ['\x1b[6n', '\x1b[5n', '\x1b[c', '\x1b[0c', '\x1b[>c', '\x1b[>0c', '\x1bZ'].map((q) => Buffer.from(q, 'latin1'));
+
 export class ConsoleBuffer {
   private buf = new Uint8Array(64 * 1024);
   private n = 0;
-  constructor(private readonly out: OutStream) {}
+  /** Bytes of a possible terminal query held back until it completes or cannot be one. */
+  private held: number[] = [];
+  /** `dropQueries`: leave out terminal queries (stdout is not a terminal). */
+  constructor(private readonly out: OutStream, private readonly dropQueries = false) {}
   push(byte: number): void {
+    if (this.dropQueries && (this.held.length > 0 || byte === 0x1b)) {
+      this.held.push(byte);
+      const h = this.held;
+      if (TERMINAL_QUERIES.some((q) => q.length === h.length && h.every((b, i) => q[i] === b))) {
+        this.held = [];
+        return;
+      }
+      if (TERMINAL_QUERIES.some((q) => q.length > h.length && h.every((b, i) => q[i] === b))) return;
+      this.held = [];
+      for (const b of h) this.append(b);
+      return;
+    }
+    this.append(byte);
+  }
+  private append(byte: number): void {
     this.buf[this.n++] = byte;
     if (this.n === this.buf.length) this.flush();
   }
-  flush(): void {
+  /** Write what is buffered; `final`: also a held-back partial sequence (the run ended). */
+  flush(final = false): void {
+    if (final && this.held.length > 0) {
+      const h = this.held;
+      this.held = [];
+      for (const b of h) this.append(b);
+    }
     if (this.n === 0) return;
     this.out.write(Buffer.from(this.buf.subarray(0, this.n)));
     this.buf = new Uint8Array(this.buf.length);
@@ -324,8 +367,11 @@ export class ConsoleInput {
       }
     });
   }
-  interrupt(): void {
+  /** The signal that ended the run, if one did (Ctrl-A x leaves it SIGINT-like). */
+  signal: InterruptSignal | undefined;
+  interrupt(signal?: InterruptSignal): void {
     this.quit = true;
+    this.signal ??= signal;
     this.notify();
   }
   close(): void {
@@ -340,7 +386,8 @@ export class ConsoleInput {
 
 const nextMacrotask = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-export type RunEnd = StopReason | { kind: 'interrupted' };
+
+export type RunEnd = StopReason | { kind: 'interrupted'; signal?: InterruptSignal };
 
 export function exitCodeFor(end: RunEnd): number {
   switch (end.kind) {
@@ -348,6 +395,8 @@ export function exitCodeFor(end: RunEnd): number {
     case 'instruction-limit':
     case 'tick-limit':
     case 'paused':
+    case 'breakpoint':
+    case 'watch':
       return EXIT_OK;
     case 'system-reset':
       return EXIT_RESET;
@@ -356,7 +405,7 @@ export function exitCodeFor(end: RunEnd): number {
     case 'idle':
       return EXIT_IDLE;
     case 'interrupted':
-      return EXIT_INTERRUPTED;
+      return end.signal === undefined ? EXIT_INTERRUPTED : signalExitCode(end.signal);
   }
 }
 
@@ -396,7 +445,7 @@ export function paceUntilTick(startTick: number, wallMs: number, nowTick: number
 
 /** Runs a prepared machine with console I/O; returns how it ended. */
 export async function runMachine(m: Machine, opts: { maxInsns?: number } & RunLoopHooks, io: CliIO): Promise<RunEnd> {
-  const out = new ConsoleBuffer(io.stdout);
+  const out = new ConsoleBuffer(io.stdout, (io.stdout as { isTTY?: boolean }).isTTY !== true);
   const diags = new DiagnosticFilter((line) => {
     out.flush();
     io.stderr.write(line + '\n');
@@ -413,8 +462,8 @@ export async function runMachine(m: Machine, opts: { maxInsns?: number } & RunLo
   const pace = opts.pace ?? raw;
   const t0 = performance.now();
   const startTick = m.nowTick;
-  const onSigint = (): void => input.interrupt();
-  if (io.handleSignals) process.on('SIGINT', onSigint);
+  const onSignal = (signal: InterruptSignal): void => input.interrupt(signal);
+  if (io.handleSignals) for (const sig of INTERRUPT_SIGNALS) process.on(sig, onSignal);
   const limit = opts.maxInsns ?? Number.MAX_SAFE_INTEGER;
   // Default feed: flow control as a terminal line with RTS/CTS would do it: bytes
   // enter the UART's receive FIFO at window boundaries while it has room (the
@@ -442,7 +491,7 @@ export async function runMachine(m: Machine, opts: { maxInsns?: number } & RunLo
         input.pending = [];
       }
       if (input.quit) {
-        end = { kind: 'interrupted' };
+        end = input.signal === undefined ? { kind: 'interrupted' } : { kind: 'interrupted', signal: input.signal };
         break;
       }
       // On a terminal the guest's idle time passes at the wall clock's pace: a
@@ -479,14 +528,14 @@ export async function runMachine(m: Machine, opts: { maxInsns?: number } & RunLo
           if (input.pending.length > 0 && (hold?.seen ?? true)) continue; // idle is not final: feed the input and go on
         }
       }
-      end = input.quit && reason.kind === 'idle' ? { kind: 'interrupted' } : reason;
+      end = input.quit && reason.kind === 'idle' ? (input.signal === undefined ? { kind: 'interrupted' } : { kind: 'interrupted', signal: input.signal }) : reason;
       break;
     }
   } finally {
     if (!opts.feed) m.inputHook = undefined;
-    out.flush();
+    out.flush(true);
     input.close();
-    if (io.handleSignals) process.off('SIGINT', onSigint);
+    if (io.handleSignals) for (const sig of INTERRUPT_SIGNALS) process.off(sig, onSignal);
   }
   for (const line of diags.summary()) io.stderr.write(line + '\n');
   return end;
@@ -515,7 +564,8 @@ Exit status:
   3    guest asked for PSCI SYSTEM_RESET (the self-test does this on FAIL)
   4    machine halted (exception with no handler, core stop)
   5    idle: every CPU waits and nothing can wake it (no input left)
-  130  interrupted (Ctrl-A x, SIGINT)`,
+  130  interrupted (Ctrl-A x, SIGINT); 143 for SIGTERM, 129 for SIGHUP
+       (a recording is closed properly in every case)`,
   async run(argv, io) {
     const opts = parseRunOptions(argv, (line) => io.stderr.write(line + '\n'));
     if (opts.help) {
@@ -530,7 +580,7 @@ Exit status:
       m = machineFromSnapshot(opts.restore);
       attachRestoredDisk(m, opts.disk !== undefined ? readInputFile('disk image', opts.disk) : undefined, opts.disk);
     } else {
-      m = prepareMachine(opts);
+      m = prepareMachine(opts, (line) => io.stderr.write(line + '\n'));
     }
     const t0 = performance.now();
     const startInstructions = m.instructions;
@@ -542,7 +592,8 @@ Exit status:
     const wall = (performance.now() - t0) / 1000;
     io.stderr.write(formatSummary(end, m.instructions, m.nowTick, wall, m.instructions - startInstructions) + '\n');
     if (opts.diskWriteback && opts.disk !== undefined) {
-      const n = writeBackDisk(m, opts.disk);
+      const disk = opts.disk;
+      const n = await writeHoldingSignals(io, `the disk image '${disk}'`, () => writeBackDisk(m, disk));
       io.stderr.write(n > 0 ? `hvrr: wrote VM 0's disk back into ${opts.disk} (${n.toLocaleString('en-US')} bytes)\n` : `hvrr: the guest wrote nothing to its disk; ${opts.disk} is unchanged\n`);
     }
     if (opts.digest) io.stderr.write(`hvrr: trace digest ${m.trace.digest()} (${m.trace.count.toLocaleString('en-US')} events)\n`);

@@ -16,7 +16,7 @@ import { RegisterFile, registerMap, type RegisterMap } from './registers.js';
 // (one tick per instruction, 1 ns; the system counter advances once per
 // TICKS_PER_COUNTER ticks).
 export {
-  EXIT_BUDGET, EXIT_EL2, EXIT_EL3, EXIT_WFI, EXIT_WFE, EXIT_HOST, EXIT_HALT,
+  EXIT_BUDGET, EXIT_EL2, EXIT_EL3, EXIT_WFI, EXIT_WFE, EXIT_HOST, EXIT_HALT, EXIT_BREAK, EXIT_WATCH,
   EXC_SYNC, EXC_IRQ, EXC_FIQ, EXC_SERROR,
   HOST_OK, HOST_UNDEF, HOST_ABORT, HOST_TRAP_EL2, HOST_TRAP_EL1,
   LINE_IRQ, LINE_FIQ, LINE_VIRQ, LINE_VFIQ, LINE_VSERROR,
@@ -53,6 +53,15 @@ interface CoreExports {
   flushTlb(cpu: number): void;
   invalidateVmid(cpuMask: number, vmid: number): void;
   resetDirty(): void;
+  clearBreakSkips(cpus: number): void;
+}
+
+/** A PC breakpoint: stop before the instruction at `va` on the CPUs in
+ *  `cpuMask` (bit n = CPU n) at the exception levels in `elMask` (bit n = ELn). */
+export interface Breakpoint {
+  va: bigint;
+  cpuMask: number;
+  elMask: number;
 }
 
 // build/cpu.wasm at the package root, reached from core/cpu (sources) or dist/core/cpu (compiled).
@@ -210,6 +219,42 @@ export class CpuCore implements CpuView {
   /** Memory was filled from outside (e.g. a snapshot restore). */
   memoryWritten(): void {
     this.pristine = false;
+  }
+
+  // ---- debugger stops (host-side: never saved, never change execution) ----
+  /** Arm PC breakpoints (replacing any armed ones); run() then ends with
+   *  EXIT_BREAK before executing an instruction at one of them. */
+  setBreakpoints(list: readonly Breakpoint[]): void {
+    if (list.length > L.BP_MAX) throw new RangeError(`at most ${L.BP_MAX} breakpoints, got ${list.length}`);
+    const g = L.MACHINE_GLOBALS_BASE;
+    list.forEach((b, i) => {
+      const e = g + L.MG_BP_TABLE + i * L.BP_ENTRY_BYTES;
+      this.u64[e / 8] = BigInt.asUintN(64, b.va);
+      this.u32[(e + 8) / 4] = b.cpuMask >>> 0;
+      this.u32[(e + 12) / 4] = b.elMask >>> 0;
+    });
+    this.u32[(g + L.MG_BP_COUNT) / 4] = list.length;
+    this.x.clearBreakSkips(this.numCpus);
+  }
+  /** Let `cpu` execute the instruction at its PC once even if a breakpoint
+   *  is armed there (resuming after stopping at it). */
+  passBreakpoint(cpu: number): void {
+    this.u64[(L.MACHINE_GLOBALS_BASE + L.MG_BP_SKIP + cpu * 8) / 8] = this.getPc(cpu);
+  }
+  /** Watch MRS/MSR accesses to these sysreg keys (replacing any watched ones):
+   *  run() ends with EXIT_WATCH right after an access completes. */
+  setSysregWatches(keys: readonly number[]): void {
+    if (keys.length > L.WATCH_MAX) throw new RangeError(`at most ${L.WATCH_MAX} watched system registers, got ${keys.length}`);
+    const g = L.MACHINE_GLOBALS_BASE;
+    keys.forEach((k, i) => {
+      this.u32[(g + L.MG_WATCH_TABLE + i * 4) / 4] = k & 0xffff;
+    });
+    this.u32[(g + L.MG_WATCH_COUNT) / 4] = keys.length;
+  }
+  /** After EXIT_WATCH: the key accessed and whether it was a read (MRS). */
+  watchHit(cpu: number): { key: number; isRead: boolean } {
+    const v = Number(this.u64[(this.base(cpu) + L.ST_HOST_AUX) / 8]! & 0x1ffffn);
+    return { key: v & 0xffff, isRead: (v >> 16) !== 0 };
   }
 
   // ---- dirty-page tracking (incremental snapshots) ----

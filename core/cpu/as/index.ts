@@ -12,6 +12,9 @@ import { checkInterrupts, exceptionReturn } from "./exceptions";
 import { fetch, tlbFlushCpu, tlbInvalidate, dirtyReset } from "./mmu";
 import { decode } from "./decode";
 import { exec, initTables } from "./exec";
+import { clearBreakSkips } from "./debugStops";
+
+export { clearBreakSkips };
 
 /** One-time set-up: machine size and constant tables. */
 export function init(cpus: i32, ramPaLo: i32, ramPaHi: i32, ramSizeLo: i32, ramSizeHi: i32): void {
@@ -23,6 +26,7 @@ export function init(cpus: i32, ramPaLo: i32, ramPaHi: i32, ramSizeLo: i32, ramS
     tlbFlushCpu(c);
   }
   initTables();
+  clearBreakSkips(cpus);
   memory.fill(DECODE_MEMO_BASE, 0, DECODE_MEMO_ENTRIES * 8);
   store<u64>(DECODE_MEMO_BASE, <u64>decode(0) << 32);
 }

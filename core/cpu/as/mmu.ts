@@ -23,6 +23,7 @@ import {
   takeException, syncTargetEl, EC_DABORT_LOWER, EC_DABORT_SAME, EC_IABORT_LOWER, EC_IABORT_SAME, EC_PC_ALIGN,
 } from "./exceptions";
 import { hostMmioRead, hostMmioWrite } from "./host";
+import { breakpointsArmed, breakpointCheck, BP_HIT, BP_NONE } from "./debugStops";
 import { dataAbortIss } from "./syndrome";
 
 export const ACC_READ: u32 = 0;
@@ -640,6 +641,12 @@ export function atomicHost(va: u64, size: u32): usize {
 }
 
 function fetchSlow(va: u64): u32 {
+  let cachePage = true;
+  if (breakpointsArmed()) {
+    const b = breakpointCheck(va);
+    if (b == BP_HIT) return 0;
+    cachePage = b == BP_NONE;
+  }
   if ((va & 3) != 0) {
     takeException(syncTargetEl(), EXC_SYNC, EC_PC_ALIGN, 0, va, true, va);
     return 0;
@@ -661,8 +668,10 @@ function fetchSlow(va: u64): u32 {
     fill(tlbCur, va, h);
     host = h & ~(<usize>0xfff);
   }
-  fetchPage = va & PAGE_MASK;
-  fetchHost = host;
+  if (cachePage) {
+    fetchPage = va & PAGE_MASK;
+    fetchHost = host;
+  }
   return load<u32>(host + <usize>(va & 0xfff));
 }
 
