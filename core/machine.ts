@@ -19,6 +19,7 @@ import { PhysicalBus } from './memory/bus.js';
 import { type PowerState, type PsciPlatform } from './firmware/psci.js';
 import { PsciStandIn } from './firmware/standIn.js';
 import { SoftwareRouter } from './software/router.js';
+import { upgradeRecord, type RecordSchema } from './stateRecord.js';
 
 export const GICD_BASE = 0x0800_0000;
 export const GICR_BASE = 0x080a_0000;
@@ -93,6 +94,21 @@ export interface StatefulComponent {
   loadState(state: unknown): void;
 }
 
+const MACHINE_STATE_SCHEMA: RecordSchema = { name: 'machine state', version: 1 };
+
+/** Power-on: CPU 0 running, the others off, nothing run yet. */
+function initialMachineState(numCpus: number): MachineState {
+  return {
+    version: 1,
+    nowTick: 0,
+    instructions: 0,
+    exceptionCount: 0,
+    cpuStates: Array.from({ length: numCpus }, (_, i) => (i === 0 ? 'running' : 'off')),
+    stopped: null,
+    window: null,
+  };
+}
+
 /** The syndrome, return address and fault address registers of each EL an exception can be taken to. */
 const EXC_REGS: Record<number, readonly [string, string, string]> = {
   1: ['ESR_EL1', 'ELR_EL1', 'FAR_EL1'],
@@ -144,15 +160,7 @@ export class Machine implements PsciPlatform {
     }
     this.prng = new Prng(cfg.seed);
     this.trace = new TraceSink({ verbosity: this.config.traceVerbosity, ringSize: 64 });
-    this.s = {
-      version: 1,
-      nowTick: 0,
-      instructions: 0,
-      exceptionCount: 0,
-      cpuStates: Array.from({ length: cfg.numCpus }, (_, i) => (i === 0 ? 'running' : 'off')),
-      stopped: null,
-      window: null,
-    };
+    this.s = initialMachineState(cfg.numCpus);
     this.core = new CpuCore(
       { numCpus: cfg.numCpus, ramBytes: cfg.ramBytes, ramPa: RAM_BASE, features: { lse: this.config.lse } },
       {
@@ -500,7 +508,6 @@ export class Machine implements PsciPlatform {
     return structuredClone(this.s);
   }
   loadMachineState(s: MachineState): void {
-    if (s.version !== 1) throw new Error(`machine state version ${s.version} not supported`);
-    this.s = structuredClone(s);
+    this.s = upgradeRecord<MachineState>(MACHINE_STATE_SCHEMA, s, initialMachineState(this.config.numCpus));
   }
 }

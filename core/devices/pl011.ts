@@ -31,6 +31,9 @@ import type { CpuView } from '../cpu/ports.js';
 import type { InterruptSink, MmioDevice } from '../memory/mmio.js';
 import type { TraceSink } from '../trace/sink.js';
 import { NO_CPU } from '../trace/events.js';
+import { upgradeRecord, type RecordSchema } from '../stateRecord.js';
+
+const PL011_SCHEMA: RecordSchema = { name: 'PL011 state', version: 1 };
 
 export const PL011_INTID = 33;
 export const PL011_FIFO_DEPTH = 32;
@@ -215,8 +218,8 @@ export class Pl011 implements MmioDevice {
 
   /** Load a saved state. The line level is restored as recorded (the GIC's
    *  own state holds the matching input level). */
-  loadState(state: Pl011State): void {
-    if (state.version !== 1) throw new Error(`Pl011: unsupported state version ${String(state.version)}`);
+  loadState(record: Pl011State): void {
+    const state = upgradeRecord<Pl011State>(PL011_SCHEMA, record, resetState());
     if (state.rxFifo.length > PL011_FIFO_DEPTH) throw new Error('Pl011: RX FIFO in state is longer than the FIFO');
     this.s = { ...state, rxFifo: state.rxFifo.slice(), log: { ...state.log } };
   }

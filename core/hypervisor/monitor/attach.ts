@@ -17,6 +17,9 @@ import type { Hypervisor } from '../hypervisor.js';
 import type { VcpuRunState, VmState } from '../state.js';
 import type { MonitorRegs, MonitorView } from './commands.js';
 import { MONITOR_STATE_VERSION, initialMonitorState, monitorEnter, monitorInput, type MonitorState } from './monitor.js';
+import { upgradeRecord, type RecordSchema } from '../../stateRecord.js';
+
+const MONITOR_SCHEMA: RecordSchema = { name: 'monitor state', version: MONITOR_STATE_VERSION };
 
 export const MONITOR_COMPONENT = 'hv-monitor';
 
@@ -27,9 +30,7 @@ export class HvMonitor {
     hv.m.registerComponent(MONITOR_COMPONENT, {
       getState: () => structuredClone(this.state),
       loadState: (st: unknown) => {
-        const x = st as MonitorState;
-        if (x.version !== MONITOR_STATE_VERSION) throw new Error(`monitor state version ${String(x.version)} not supported`);
-        this.state = structuredClone(x);
+        this.state = upgradeRecord<MonitorState>(MONITOR_SCHEMA, st, initialMonitorState());
       },
     });
     hv.onPause = (vm, vcpu) => this.enter(`PAUSE from ${vm.name} vcpu${vcpu}`);
