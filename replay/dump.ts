@@ -57,6 +57,33 @@ export function dumpHeaderLines(r: TraceReader, path: string): string[] {
   return out;
 }
 
+const plural = (n: number, one: string, many = `${one}s`): string => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+
+/** One line (no newline) saying that `r` was recovered from a file without a
+ *  usable footer, what it holds and what was lost; null for a complete file.
+ *  `hvrr dump` and `hvrr replay` print it on stderr. */
+export function recoveryWarning(r: TraceReader, path: string): string | null {
+  const rc = r.recovery;
+  if (!rc) return null;
+  const held = rc.events > 0 ? `events #${r.firstSeq}..#${r.firstSeq + rc.events - 1} (${plural(rc.events, 'event')})` : 'no events';
+  const t = rc.tail;
+  const ignored = plural(rc.ignoredBytes, 'trailing byte');
+  let lost: string;
+  if (rc.indexRead) {
+    lost = `every event and snapshot is there; only the footer is missing or damaged (${ignored} ignored)`;
+  } else if (t !== null && 'incomplete' in t && t.incomplete.kind === 'index') {
+    lost = `every event and snapshot is there; the index and footer are lost (${ignored}: an incomplete index chunk, ${t.incomplete.presentBytes.toLocaleString('en-US')} of its ${plural(t.incomplete.chunkBytes, 'byte')})`;
+  } else {
+    const what = t === null
+      ? 'too few to hold a chunk header'
+      : 'zeros' in t
+        ? 'all zero: never written'
+        : `an incomplete ${t.incomplete.kind} chunk${t.incomplete.kind === 'events' ? ` of ${plural(t.incomplete.eventCount, 'event')}` : ''}, ${t.incomplete.presentBytes.toLocaleString('en-US')} of its ${plural(t.incomplete.chunkBytes, 'byte')}`;
+    lost = `${ignored} lost (${what}), with whatever was recorded after them`;
+  }
+  return `trace '${path}' was recovered from a truncated file (${rc.reason}): it holds ${held} and ${plural(rc.snapshots, 'snapshot')} in its first ${plural(rc.validBytes, 'byte')}; ${lost}`;
+}
+
 /**
  * Calls `write` with the dump's text in pieces of many lines (each ending in
  * '\n'): header lines, then the records. Returns the number of event lines.

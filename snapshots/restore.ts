@@ -46,6 +46,13 @@ export function restoreInto(m: Machine, bytes: Uint8Array, resolveBase?: Resolve
   const ram = core.ramView();
   const secureRam = core.secureRamView();
   if (ram.length !== d.meta.ramPages * PAGE_BYTES) throw new SnapshotError(`snapshot RAM is ${d.meta.ramPages * PAGE_BYTES} bytes, machine has ${ram.length}`);
+  // A machine whose memory was never written holds only zeros: zero pages
+  // need no clearing (saves scanning hundreds of MiB of untouched memory).
+  // One built and loaded (or run) without a restore since has only its dirty
+  // pages written: clearing those makes it as new (read before restoreMachine
+  // resets the map).
+  let fresh = core.memoryPristine;
+  const written = !fresh && d.full && core.writesTracked ? { ram: core.dirtyRamPages(), secure: dirtySecurePages(m) } : null;
   // Non-RAM state first: restoreMachine checks the configuration before it
   // changes anything, and copying the machine's own RAM onto itself is free.
   try {
@@ -53,9 +60,11 @@ export function restoreInto(m: Machine, bytes: Uint8Array, resolveBase?: Resolve
   } catch (e) {
     throw new SnapshotError(`cannot restore: ${e instanceof Error ? e.message : String(e)}`);
   }
-  // A machine whose memory was never written holds only zeros: zero pages
-  // need no clearing (saves scanning hundreds of MiB of untouched memory).
-  const fresh = core.memoryPristine;
+  if (written) {
+    for (const p of written.ram) ram.fill(0, p * PAGE_BYTES, (p + 1) * PAGE_BYTES);
+    for (const p of written.secure) secureRam.fill(0, p * PAGE_BYTES, (p + 1) * PAGE_BYTES);
+    fresh = true;
+  }
   d.writeMemory(ram, secureRam, fresh);
   core.memoryWritten();
   core.resetDirty();

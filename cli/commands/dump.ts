@@ -2,7 +2,7 @@
 // per line, in the canonical rendering (core/trace/events.ts formatEvent).
 import { TRACE_KINDS } from '../../core/trace/events.js';
 import type { TraceKind } from '../../core/trace/events.js';
-import { dumpTrace } from '../../replay/dump.js';
+import { dumpTrace, recoveryWarning } from '../../replay/dump.js';
 import { TraceFormatError, TraceReader } from '../../replay/traceFile.js';
 import { parseArgs, parseCount, parseIntRange, type OptionSpec } from '../args.js';
 import { CliError, UsageError } from '../errors.js';
@@ -32,8 +32,9 @@ export const dumpCommand: Command = {
   options: OPTIONS,
   details: `Header lines start with '#'. Each event line is the canonical rendering
 '#SEQ @TICK cpuN KIND FIELDS' that golden comparison uses. A recording that
-was killed (no index) is read up to its last complete chunk; a '# recovered:'
-line says how much.
+was killed or truncated (no usable footer) is read up to its last complete
+chunk; a '# recovered:' line and a warning on stderr say how much was read
+and how much was lost.
 
 With --json every line is one JSON object: {"record":"trace",...} first,
 then {"record":"event","seq":..,"tick":..,"cpu":..,"kind":..,<fields>} per event
@@ -66,6 +67,8 @@ Exit status:
     let reader: TraceReader | undefined;
     try {
       reader = TraceReader.open(path);
+      const warning = recoveryWarning(reader, path);
+      if (warning) io.stderr.write(`hvrr: warning: ${warning}\n`);
       const kinds = o.get('kind') as TraceKind[] | undefined;
       const from = o.get('from') as number | undefined;
       const count = o.get('count') as number | undefined;

@@ -5,8 +5,9 @@ import { existsSync, statSync, unlinkSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { BUILTIN_GUESTS, DEFAULT_GUEST, isBuiltinGuest } from './guests.js';
-import { TraceWriter } from '../../replay/traceFile.js';
-import { imageDigests } from './images.js';
+import { TraceWriter, type TraceHeader } from '../../replay/traceFile.js';
+import type { Machine } from '../../core/machine.js';
+import { checkImages, imageDigests } from './images.js';
 import { Recorder } from '../../replay/recorder.js';
 import { parseArgs, parseCount, parseString, type OptionSpec } from '../args.js';
 import { CliError, UsageError } from '../errors.js';
@@ -55,6 +56,18 @@ export interface RecordedRun {
 /** RunOptions of a recorded run. */
 export function runOptionsOf(r: RecordedRun): RunOptions {
   return parseRunOptions(r.argv);
+}
+
+/** A new machine as the trace `file` (header `header`) recorded it, after
+ *  checking that the images are the recorded ones (CliError naming the
+ *  first that is not). */
+export function machineForRecording(header: TraceHeader, file: string): Machine {
+  const recorded = header.machine as unknown as RecordedRun;
+  if (!recorded || typeof recorded !== 'object' || !Array.isArray(recorded.argv) || !recorded.argv.every((x) => typeof x === 'string')) {
+    throw new CliError(`trace '${file}': its header does not describe a machine hvrr can rebuild`);
+  }
+  checkImages(header.images);
+  return prepareMachine(runOptionsOf(recorded));
 }
 
 /** Rebuild an argv for the run options in `parsed` (values re-rendered as text). */

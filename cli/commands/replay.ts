@@ -7,10 +7,10 @@ import { eventJson, formatEvent, hex64 } from '../../core/trace/events.js';
 import { parseSysreg } from '../../core/asm/sysreg-names.js';
 import { describeTarget, PSCI_FUNCTIONS } from '../../replay/targets.js';
 import type { Machine } from '../../core/machine.js';
-import { checkImages } from './images.js';
 import { existsSync } from 'node:fs';
 import { Replayer, snapshotFileProblem, type ReplayTarget, type ReplayResult } from '../../replay/replayer.js';
 import { TraceFormatError, TraceReader } from '../../replay/traceFile.js';
+import { recoveryWarning } from '../../replay/dump.js';
 import { saveFull, writeSnapshotFile, SnapshotError } from '../../snapshots/index.js';
 import { parseArgs, parseString, type OptionSpec } from '../args.js';
 import { CliError, UsageError } from '../errors.js';
@@ -18,8 +18,8 @@ import { helpFor } from '../help.js';
 import type { CliIO } from '../io.js';
 import { writeHoldingSignals } from '../signals.js';
 import type { Command } from './command.js';
-import { runOptionsOf, snapshotFileFor, type RecordedRun } from './record.js';
-import { prepareMachine, EXIT_OK } from './run.js';
+import { machineForRecording, snapshotFileFor } from './record.js';
+import { EXIT_OK } from './run.js';
 
 export const EXIT_DIVERGED = 6;
 
@@ -189,9 +189,10 @@ function printRegs(m: Machine, io: CliIO): void {
   }
 }
 
-/** UART output of events before `endSeq`, rebuilt from the recorded uart-out events. */
+/** UART output of the events before `endSeq`, rebuilt from the recorded uart-out events. */
 function uartOutput(reader: TraceReader, endSeq: number): string {
   const bytes: number[] = [];
+  if (endSeq <= reader.firstSeq) return '';
   for (const e of reader.eventsInRange(reader.firstSeq, endSeq, ['uart-out'])) if (e.kind === 'uart-out') bytes.push(e.byte);
   return Buffer.from(bytes).toString('latin1');
 }
@@ -279,14 +280,11 @@ Exit status:
       if (e instanceof TraceFormatError) throw new CliError(`trace '${file}': ${e.message}`);
       throw e;
     }
+    const warning = recoveryWarning(reader, file);
+    if (warning) io.stderr.write(`hvrr: warning: ${warning}\n`);
     let snapReader: TraceReader | undefined;
     try {
-      const recorded = reader.header.machine as unknown as RecordedRun;
-      if (!recorded || typeof recorded !== 'object' || !Array.isArray(recorded.argv) || !recorded.argv.every((x) => typeof x === 'string')) {
-        throw new CliError(`trace '${file}': its header does not describe a machine hvrr can rebuild`);
-      }
-      checkImages(reader.header.images);
-      const m = prepareMachine(runOptionsOf(recorded));
+      const m = machineForRecording(reader.header, file);
       const useSnapshots = o.get('no-snapshots') !== true;
       const given = o.get('snapshot-file') as string | undefined;
       const snapPath = given ?? (existsSync(snapshotFileFor(file)) ? snapshotFileFor(file) : undefined);
@@ -318,10 +316,14 @@ Exit status:
       }
       const wall = (performance.now() - t0) / 1000;
       if (result.status === 'not-in-recording') throw new CliError(describe(result, target));
-      const lastSeq = m.trace.count - 1;
+      // Only events the file holds: the machine may have emitted one past the
+      // end of a truncated recording before it paused.
+      const inFile = reader.firstSeq + reader.eventCount;
+      const events = Math.min(m.trace.count, inFile);
+      const lastSeq = events - 1;
       // Events up to the target; the rest of its step is listed apart.
       const upto = result.status === 'reached' && result.targetSeq !== undefined ? result.targetSeq : lastSeq;
-      const recent = m.trace.last(64).filter((e) => e.seq <= upto).slice(-10);
+      const recent = m.trace.last(64).filter((e) => e.seq <= upto && e.seq < inFile).slice(-10);
       const sameStep = upto < lastSeq ? [...reader.eventsInRange(upto + 1, lastSeq + 1)] : [];
       if (json) {
         const out = (o: unknown): void => {
@@ -329,7 +331,7 @@ Exit status:
         };
         out({
           record: 'stop', status: result.status, target: describeTarget(target), ...(result.targetSeq !== undefined ? { targetSeq: result.targetSeq } : {}),
-          ...(result.hitCpu !== undefined ? { hitCpu: result.hitCpu } : {}), tick: m.clockTick, instructions: m.instructions, events: m.trace.count,
+          ...(result.hitCpu !== undefined ? { hitCpu: result.hitCpu } : {}), tick: m.clockTick, instructions: m.instructions, events,
           startedFrom: result.startedFrom ? { tick: result.startedFrom.tick, afterSeq: result.startedFrom.afterSeq } : null,
           eventsChecked: result.checked, stateHashesChecked: result.stateHashesChecked, wallSeconds: Number(wall.toFixed(3)),
           ...(result.divergence ? { divergence: result.divergence } : {}),
@@ -346,7 +348,7 @@ Exit status:
           for (const line of d.context) io.stdout.write(`  ${line}\n`);
           io.stdout.write(`recorded: ${d.recorded}\nreplayed: ${d.replayed}\n`);
         }
-        io.stdout.write(`at tick ${m.clockTick.toLocaleString('en-US')}, ${m.instructions.toLocaleString('en-US')} instructions, ${m.trace.count.toLocaleString('en-US')} events\n`);
+        io.stdout.write(`at tick ${m.clockTick.toLocaleString('en-US')}, ${m.instructions.toLocaleString('en-US')} instructions, ${events.toLocaleString('en-US')} events\n`);
         if (print.has('regs')) printRegs(m, io);
         if (print.has('events')) {
           io.stdout.write('last events:\n');

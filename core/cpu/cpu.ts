@@ -104,6 +104,8 @@ export class CpuCore implements CpuView {
   private host: CoreHost;
   /** No guest or loader has written memory since instantiation (all RAM is zero). */
   private pristine = true;
+  /** No resetDirty() since the instance was created (see writesTracked). */
+  private dirtySinceCreation = true;
 
   constructor(opts: CoreOptions, host: CoreHost) {
     if (!Number.isInteger(opts.numCpus) || opts.numCpus < 1 || opts.numCpus > L.MAX_CPUS) {
@@ -257,9 +259,17 @@ export class CpuCore implements CpuView {
     return { key: v & 0xffff, isRead: (v >> 16) !== 0 };
   }
 
+  /** True while the dirty map lists every page written since the memory was
+   *  all zero (no resetDirty() since the instance was created): every page it
+   *  does not list is still zero. */
+  get writesTracked(): boolean {
+    return this.dirtySinceCreation;
+  }
+
   // ---- dirty-page tracking (incremental snapshots) ----
   /** Start a new epoch: forget which pages were written. */
   resetDirty(): void {
+    this.dirtySinceCreation = false;
     this.x.resetDirty();
   }
   /** Indexes (from the RAM base, in 4 KiB pages) of RAM pages written since the last reset. */

@@ -31,8 +31,10 @@ export interface Hv extends VgicHost, VgicMmioHost {
   readonly disks: Array<Uint8Array | null>;
   /** Called for HVC PAUSE (the monitor overrides it). */
   onPause: (vm: VmState, vcpu: number) => void;
-  /** Sees every byte from the physical UART before the console VM does; true = consumed (the monitor's Ctrl-A m). */
+  /** The monitor, while active: takes every console input byte (returns true). */
   onConsoleInput: ((byte: number) => boolean) | undefined;
+  /** A console escape command for an attached tool (Ctrl-A m: the monitor); true when taken. */
+  onConsoleEscape: ((key: 'm') => boolean) | undefined;
   /** Observer of scheduling decisions (tests). */
   onSched: ((d: SchedDecision) => void) | undefined;
   log(msg: string): void;

@@ -11,7 +11,7 @@ import type { VcpuState, VmState } from './state.js';
 import { GICD_SIZE, GICR_STRIDE, gicdRead, gicdWrite, gicrRead, gicrWrite } from './vgic/mmio.js';
 import { setLevel, slotOf, targetOf } from './vgic/vgic.js';
 import { UART_INTID, vuartFull, vuartLevel, vuartRead, vuartWrite } from './vuart.js';
-import { RTC_INTID, vrtcArmed, vrtcLevel, vrtcMatchAt, vrtcRead, vrtcWrite } from './vrtc.js';
+import { RTC_INTID, vrtcLevel, vrtcMatchAt, vrtcRead, vrtcWrite } from './vrtc.js';
 import {
   emptySlotRead, emptySlotWrite, netDeliver, virtioIrqLevel, virtioRead, virtioWrite,
   VIRTIO_MMIO_BASE, VIRTIO_MMIO_SLOTS, VIRTIO_MMIO_STRIDE, VIRTIO_SPI_BASE, type VirtioCtx,
@@ -71,7 +71,7 @@ const WINDOWS: readonly DeviceWindow[] = [
       vrtcWrite(vm.rtc, off, Number(value & 0xffff_ffffn), now);
       // Setting RTCMR or RTCLR so that the count equals the match register matches
       // at once (as QEMU's pl031 does); a match is otherwise the count reaching it.
-      if ((off === 0x04 || off === 0x08) && vrtcArmed(vm.rtc) && vrtcMatchAt(vm.rtc) === now) vm.rtc.ris |= 1;
+      if ((off === 0x04 || off === 0x08) && vrtcMatchAt(vm.rtc) === now) vm.rtc.ris |= 1;
       rtcIrq(hv, vm);
       rtcProgram(hv, hv.cur, now);
       return true;

@@ -42,7 +42,10 @@ export class Hypervisor implements Hv, ExceptionSoftware {
   cur = 0;
   readonly disks: Array<Uint8Array | null> = [];
   onPause: (vm: VmState, vcpu: number) => void = () => {};
+  /** The monitor, while active: takes every console input byte (returns true). */
   onConsoleInput: ((byte: number) => boolean) | undefined;
+  /** A console escape command for an attached tool (Ctrl-A m: the monitor); true when taken. */
+  onConsoleEscape: ((key: 'm') => boolean) | undefined;
   onSched: ((d: SchedDecision) => void) | undefined;
 
   /** Build the VMs of `cfg` and boot them; with `cfg` null, only attach

@@ -11,7 +11,7 @@ import { consoleRx } from './console.js';
 import { rtcIrq } from './devices.js';
 import type { VmState } from './state.js';
 import { hasPendingFor, slotOf } from './vgic/vgic.js';
-import { vrtcArmed, vrtcMatchAt } from './vrtc.js';
+import { vrtcMatchAt } from './vrtc.js';
 
 export const UART_SPI_PHYS = 33;
 export const RTC_SPI_PHYS = 34;
@@ -75,12 +75,12 @@ export function hwDeactivated(hv: Hv, vm: VmState, vcpu: number, intid: number):
   if (l && l[0] === vm.id && l[1] === vcpu) mmio32(hv, hv.cur, GICR_BASE + vc.pcpu * 0x2_0000 + 0x1_0380, 1 << intid);
 }
 
-/** The physical PL031 matched: every VM whose armed alarm is this second gets RIS set. */
+/** The physical PL031 matched: every VM whose alarm (RTCMR) is this second gets RIS set. */
 function rtcMatch(hv: Hv, cpu: number): void {
   const now = physSeconds(hv);
   mmio32(hv, cpu, RTC_BASE + 0x1c, 1); // RTCICR
   for (const vm of hv.s.vms) {
-    if (vm.power === 'running' && vrtcArmed(vm.rtc) && vrtcMatchAt(vm.rtc) === now) {
+    if (vm.power === 'running' && vrtcMatchAt(vm.rtc) === now) {
       vm.rtc.ris |= 1;
       rtcIrq(hv, vm);
     }
@@ -88,12 +88,13 @@ function rtcMatch(hv: Hv, cpu: number): void {
   rtcProgram(hv, cpu, now);
 }
 
-/** Physical RTCMR = the next second (after `now`) at which an armed VM alarm matches; the match interrupt only while one is armed. */
+/** Physical RTCMR = the next second (after `now`) at which a running VM's alarm matches (the physical PL031 schedules
+ *  nothing for a match beyond its horizon); the match interrupt only while a VM runs. */
 export function rtcProgram(hv: Hv, cpu: number, now: number): void {
   let best = 0;
   let bestDelta = 0;
   for (const vm of hv.s.vms) {
-    if (vm.power !== 'running' || !vrtcArmed(vm.rtc)) continue;
+    if (vm.power !== 'running') continue;
     const at = vrtcMatchAt(vm.rtc);
     const delta = (at - now) >>> 0;
     if (delta > 0 && (bestDelta === 0 || delta < bestDelta)) {

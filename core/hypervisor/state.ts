@@ -7,8 +7,8 @@ import { createVswitch } from './virtio/vswitch.js';
 import { createVirtioBlk, createVirtioNet } from './virtio/transport.js';
 import { upgradeRecord, type RecordSchema } from '../stateRecord.js';
 
-/** 2: virtio-mmio devices per VM and the vswitch. */
-export const HV_STATE_VERSION = 2;
+/** 2: virtio-mmio devices per VM and the vswitch; 3: the console escape. */
+export const HV_STATE_VERSION = 3;
 
 /** 'paused': stopped by the EL2 monitor (never scheduled until it resumes them). */
 export type VcpuRunState = 'off' | 'on-pending' | 'runnable' | 'running' | 'blocked' | 'paused';
@@ -143,11 +143,14 @@ export interface HvState {
    *  uart.line), -1 for none. Other VMs' lines wait for a newline, then are printed
    *  between a break and a redraw of that partial line (a shell prompt stays visible). */
   consoleOwner: number;
-  /** The VM that receives console input: VM 0, then the next running VM when it powers off. */
+  /** The VM that receives console input: VM 0, then the next running VM when it
+   *  powers off, or the one chosen with the console escape (Ctrl-A <digit>). */
   consoleVm: number;
+  /** The last console input byte was the escape (Ctrl-A): the next one is a console command. */
+  consoleEscape: boolean;
 }
 
-/** Versions read (core/stateRecord.ts): 1 -> 2 adds virtio. */
+/** Versions read (core/stateRecord.ts): 1 -> 2 adds virtio, 2 -> 3 the console escape. */
 export const HV_STATE_SCHEMA: RecordSchema = {
   name: 'hypervisor state',
   version: HV_STATE_VERSION,
@@ -166,6 +169,10 @@ export const HV_STATE_SCHEMA: RecordSchema = {
       x['vswitch'] = createVswitch(vms.length);
       x['consoleOwner'] = -1;
       x['consoleVm'] = 0;
+    },
+    // The console escape (Ctrl-A) moved from the monitor into the console: no escape pending.
+    2: (x) => {
+      x['consoleEscape'] = false;
     },
   },
 };

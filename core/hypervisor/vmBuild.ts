@@ -66,6 +66,7 @@ export function initialHvState(numCpus: number, numVms: number): HvState {
     vswitch: createVswitch(numVms),
     consoleOwner: -1,
     consoleVm: 0,
+    consoleEscape: false,
   };
 }
 

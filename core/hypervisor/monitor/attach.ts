@@ -1,6 +1,6 @@
 // Wires the EL2 UART monitor into a Hypervisor: a guest's PAUSE hypercall
-// (hv.onPause) and Ctrl-A m on the console (hv.onConsoleInput, which sees the
-// physical PL011's RX bytes before they go to a guest) enter it; while it is
+// (hv.onPause) and Ctrl-A m on the console (hv.onConsoleEscape, from the
+// console's escape parser) enter it; while it is
 // active every vCPU is stopped (run state 'paused', the previous state kept
 // in the monitor's record) and console bytes are its input; 'resume' puts
 // every vCPU back. Output goes to the physical PL011, as EL2 software writes
@@ -16,10 +16,7 @@ import { CONTEXT_SYSREGS } from '../vcpu.js';
 import type { Hypervisor } from '../hypervisor.js';
 import type { VcpuRunState, VmState } from '../state.js';
 import type { MonitorRegs, MonitorView } from './commands.js';
-import { MONITOR_STATE_VERSION, initialMonitorState, monitorEnter, monitorInput, type MonitorState } from './monitor.js';
-import { upgradeRecord, type RecordSchema } from '../../stateRecord.js';
-
-const MONITOR_SCHEMA: RecordSchema = { name: 'monitor state', version: MONITOR_STATE_VERSION };
+import { initialMonitorState, monitorEnter, monitorInput, upgradeMonitorState, type MonitorState } from './monitor.js';
 
 export const MONITOR_COMPONENT = 'hv-monitor';
 
@@ -30,11 +27,17 @@ export class HvMonitor {
     hv.m.registerComponent(MONITOR_COMPONENT, {
       getState: () => structuredClone(this.state),
       loadState: (st: unknown) => {
-        this.state = upgradeRecord<MonitorState>(MONITOR_SCHEMA, st, initialMonitorState());
+        const x = upgradeMonitorState(st);
+        if (x instanceof Error) throw x;
+        this.state = x;
       },
     });
     hv.onPause = (vm, vcpu) => this.enter(`PAUSE from ${vm.name} vcpu${vcpu}`);
     hv.onConsoleInput = (byte) => this.input(byte);
+    hv.onConsoleEscape = () => {
+      this.enter('entered from the console');
+      return true;
+    };
   }
 
   get active(): boolean {
