@@ -10,7 +10,7 @@ import {
 import { EventQueue, type ScheduledEvent } from './clock/eventQueue.js';
 import { Prng } from './clock/prng.js';
 import { TraceSink } from './trace/sink.js';
-import { hex64 } from './trace/events.js';
+import { hex64, worldField } from './trace/events.js';
 import { Gicv3 } from './devices/gicv3/gicv3.js';
 import { GenericTimer, GTIMER_EVENT_KIND } from './devices/timer/genericTimer.js';
 import { Pl011 } from './devices/pl011.js';
@@ -249,7 +249,7 @@ export class Machine implements PsciPlatform {
   }
 
   private onUndef(cpu: number, insn: number, pc: bigint): void {
-    this.trace.emit({ kind: 'undef', tick: this.core.nowTick(cpu), cpu, insn, pc: hex64(pc) });
+    this.trace.emit({ kind: 'undef', tick: this.core.nowTick(cpu), cpu, insn, pc: hex64(pc), ...worldField(this.core.isNonSecure(cpu)) });
     this.onDiagnostic(`cpu${cpu}: unimplemented encoding 0x${insn.toString(16).padStart(8, '0')} at pc 0x${pc.toString(16)} (UNDEFINED)`);
   }
 
@@ -265,11 +265,13 @@ export class Machine implements PsciPlatform {
     const names = EXC_REGS[toEl] ?? EXC_REGS[3]!;
     const sync = kind === EXC_SYNC;
     const esr = sync ? regs.get(names[0]) : 0n;
+    // The world it was taken from: entry does not change the Security state (SCR_EL3.NS), even to EL3.
     this.trace.emit({
       kind: 'exception', tick: this.core.nowTick(cpu), cpu, n,
       type: (['sync', 'irq', 'fiq', 'serror'] as const)[kind]!,
       fromEl, toEl, ec: Number((esr >> 26n) & 0x3fn), esr: hex64(esr),
       elr: hex64(regs.get(names[1])), far: hex64(sync ? regs.get(names[2]) : 0n),
+      ...worldField(this.core.isNonSecure(cpu)),
     });
     return this.pauseRequested ? 1 : 0;
   }
