@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from './main.js';
 import { parseCount, parseSeed, parseSize } from './args.js';
-import { DiagnosticFilter, exitCodeFor, formatSummary, paceUntilTick } from './commands/run.js';
+import { DiagnosticFilter, QuietWatch, exitCodeFor, formatSummary, paceUntilTick } from './commands/run.js';
 import { assemble } from '../core/asm/assembler.js';
 import { SELFTEST_PASS_LINE } from '../guests/selftest/index.js';
 import { DIAG_DONE_LINE } from '../guests/diag/index.js';
@@ -344,5 +344,49 @@ describe('pacing idle time to the wall clock (stdin a terminal)', () => {
     const digest = (err: string): string | undefined => /trace digest (\S+) \(([\d,]+) events\)/.exec(err)?.slice(1).join(' ');
     expect(digest(paced.err)).toBeDefined();
     expect(digest(paced.err)).toBe(digest(fast.err));
+  });
+});
+
+describe('when a run ends without the guest powering off (console input not a terminal)', () => {
+  // A guest that stays alive but idle: WFE in a loop (each WFE sleeps one window).
+  const idler = (): string => file('idler.bin', assemble('1: wfe\n b 1b\n', { baseAddress: 0x40080000n }).bytes);
+  const busy = (): string => file('busy.bin', assemble('1: add x1, x1, #1\n b 1b\n', { baseAddress: 0x40080000n }).bytes);
+
+  it('input used up and the machine quiet for 1 s virtual: the run ends, exit 0, and says why', async () => {
+    const r = await cli(['run', '--bare', '--kernel', idler()]);
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/^hvrr: quiet \(console input ended, the machine quiet for 1\.00 s virtual\) after [\d,]+ instructions, 1\.0\d+ s virtual/m);
+  });
+
+  it('--quiet-seconds sets the period; 0 never ends on quiet; --max-seconds stops at that virtual time', async () => {
+    const a = await cli(['run', '--bare', '--kernel', idler(), '--quiet-seconds', '0.25']);
+    expect(a.err).toMatch(/quiet for 0\.25 s virtual\) after [\d,]+ instructions, 0\.2\d+ s virtual/);
+    const b = await cli(['run', '--bare', '--kernel', idler(), '--quiet-seconds', '0', '--max-seconds', '1.5']);
+    expect(b.code).toBe(0);
+    expect(b.err).toMatch(/^hvrr: time limit \(--max-seconds\) after [\d,]+ instructions, 1\.500000 s virtual/m);
+  });
+
+  it('a busy guest is never quiet: only --max-seconds ends it', async () => {
+    const r = await cli(['run', '--bare', '--kernel', busy(), '--max-seconds', '0.02']);
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/^hvrr: time limit \(--max-seconds\) after 20,000,000 instructions, 0\.020000 s virtual/m);
+  });
+
+  it('on a terminal only --until-idle applies the rule (input still open)', async () => {
+    const tty = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => {} });
+    const r = await cli(['run', '--bare', '--kernel', idler(), '--until-idle', '--no-pace', '--quiet-seconds', '0.1'], { stdin: tty });
+    expect(r.err).toMatch(/^hvrr: quiet \(--until-idle, the machine quiet for 0\.10 s virtual\)/m);
+    tty.end();
+  });
+
+  it('QuietWatch: output, input or more than 1% busy CPUs restart the quiet time', () => {
+    const q = new QuietWatch(0, 0, 0, 2);
+    expect(q.check(10_000_000, 100_000, 0)).toBe(10_000_000); // 0.5% of 2 CPUs: quiet
+    expect(q.check(20_000_000, 300_001, 0)).toBe(0); // 200,001 > 1% of 2 x 10M
+    expect(q.check(30_000_000, 300_001, 0)).toBe(10_000_000);
+    q.output();
+    expect(q.check(40_000_000, 300_001, 0)).toBe(0);
+    expect(q.check(50_000_000, 300_001, 1)).toBe(0);
+    expect(q.check(60_000_000, 300_001, 1)).toBe(10_000_000);
   });
 });

@@ -152,6 +152,21 @@ describe('hvrr record / replay', () => {
     expect((await cli(['replay', t4, '--until', 'event', '9', '--snapshot', snap, '--print', 'events'])).out).toMatch(/^at tick 18, 18 instructions, 10 events$/m);
   });
 
+  it('replay --until X --snapshot OUT, then run --restore OUT, ends with the uninterrupted run\'s digest (event, tick, pc, uart, sysreg)', async () => {
+    const whole = await cli(['run', '--guest', 'selftest', '--smp', '2', '--mem', '64M', '--seed', '3', '--digest']);
+    const digest = /trace digest ([0-9a-f]{64})/.exec(whole.err)?.[1];
+    expect(digest, whole.err).toBeDefined();
+    const targets = [['event', '777'], ['tick', '654321'], ['pc', '0x40080000'], ['uart', 'PASS', '--count', '3'], ['sysreg', 'VBAR_EL1']];
+    for (const [i, t] of targets.entries()) {
+      const snap = join(dir, `cont-${i}.hvsnap`);
+      const r = await cli(['replay', trace, '--until', ...t, '--snapshot', snap, '--print', 'events']);
+      expect(r.code, `${t.join(' ')}: ${r.err}`).toBe(0);
+      const c = await cli(['run', '--restore', snap, '--digest']);
+      expect(c.code, c.err).toBe(0);
+      expect(/trace digest ([0-9a-f]{64})/.exec(c.err)?.[1], t.join(' ')).toBe(digest);
+    }
+  });
+
   it('pc, uart, psci, hvc and sysreg stops; --print json gives one object per line', async () => {
     const pc = await cli(['replay', trace, '--until', 'pc', '0x40080000', '--print', 'regs']);
     expect(pc.code).toBe(0);

@@ -16,7 +16,7 @@ describe('comparing golden lines', () => {
     const b = lines(100, [40, "#40 @400 cpu0 uart-out byte=0x42 'B'"]);
     const r = compareLines({ label: 'x.golden', lines: a }, { label: 'this run', lines: b }, 3)!;
     expect(r).toContain('first divergent event: line 41 (100 lines in x.golden, 100 in this run)');
-    expect(r).toContain("x.golden: #40 @400 cpu0 uart-out byte=0x41 'A'\n      (event #40, tick 400, cpu0)");
+    expect(r).toContain("x.golden: #40 @400 cpu0 uart-out byte=0x41 'A'\n      (event #40, tick 400, cpu0, world ns)");
     expect(r).toContain("this run: #40 @400 cpu0 uart-out byte=0x42 'B'");
     expect(r).toContain('--- x.golden\n+++ this run\n@@ -38,7 +38,7 @@\n #37 ');
     expect(r).toContain("\n-#40 @400 cpu0 uart-out byte=0x41 'A'\n+#40 @400 cpu0 uart-out byte=0x42 'B'\n #41 ");
@@ -34,8 +34,9 @@ describe('comparing golden lines', () => {
     expect(short).toContain('r: (the end: 5 events)');
   });
 
-  it('reports the world of an event that has one', () => {
-    const r = compareLines({ label: 'g', lines: ['#0 @1 cpu0 x'] }, { label: 'r', lines: ['#0 @1 cpu0 y'], places: [{ seq: 0, tick: 1, cpu: 0, world: 's' }] })!;
+  it('reports the world of each side: Secure events say so, others are Non-secure', () => {
+    const r = compareLines({ label: 'g', lines: ['#0 @1 cpu0 psci fn=0x0 args=[] result=0x0 world=s'] }, { label: 'r', lines: ['#0 @1 cpu0 y'], places: [{ seq: 0, tick: 1, cpu: 0, world: 'ns' }] })!;
     expect(r).toContain('(event #0, tick 1, cpu0, world s)');
+    expect(r).toContain('(event #0, tick 1, cpu0, world ns)');
   });
 });

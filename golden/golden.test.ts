@@ -58,7 +58,7 @@ describe('hvrr golden', () => {
     expect(r.out).toMatch(/^golden st: FAILED: the run differs from the golden/m);
     // 'CurrentEL = EL1' became 'EL2': the digit is the first divergent event.
     expect(r.out).toMatch(/first divergent event: line \d+/);
-    expect(r.out).toMatch(/st\.golden: +#(\d+) @\d+ cpu0 uart-out byte=0x31 '1'\n +\(event #\1, tick [\d,]+, cpu0\)/);
+    expect(r.out).toMatch(/st\.golden: +#(\d+) @\d+ cpu0 uart-out byte=0x31 '1'\n +\(event #\1, tick [\d,]+, cpu0, world ns\)/);
     expect(r.out).toMatch(/st, this run: +#\d+ @\d+ cpu0 uart-out byte=0x32 '2'/);
     expect(r.out).toMatch(/\n +-#\d+ @\d+ cpu0 uart-out byte=0x31 '1'\n/);
     expect(r.out).toMatch(/\n +\+#\d+ @\d+ cpu0 uart-out byte=0x32 '2'\n/);

@@ -8,17 +8,16 @@ export interface EventPlace {
   seq: number;
   tick: number;
   cpu: number;
-  /** The Security state, on events that carry one. */
-  world?: string;
+  /** The Security state: 's' or 'ns' (an event without a world is Non-secure). */
+  world: string;
 }
 
 export function describePlace(p: EventPlace): string {
-  return `event #${p.seq}, tick ${p.tick.toLocaleString('en-US')}, ${p.cpu < 0 ? 'no cpu' : `cpu${p.cpu}`}${p.world !== undefined ? `, world ${p.world}` : ''}`;
+  return `event #${p.seq}, tick ${p.tick.toLocaleString('en-US')}, ${p.cpu < 0 ? 'no cpu' : `cpu${p.cpu}`}, world ${p.world}`;
 }
 
 export function placeOf(e: TraceEvent): EventPlace {
-  const world = (e as unknown as { world?: unknown }).world;
-  return { seq: e.seq, tick: e.tick, cpu: e.cpu, ...(typeof world === 'string' ? { world } : {}) };
+  return { seq: e.seq, tick: e.tick, cpu: e.cpu, world: e.world ?? 'ns' };
 }
 
 /** The place of a canonical line ('#SEQ @TICK cpuN ...'), as far as its text
@@ -26,8 +25,8 @@ export function placeOf(e: TraceEvent): EventPlace {
 export function placeOfLine(line: string): EventPlace | null {
   const m = /^#(\d+) @(\d+) cpu(\d+|-) /.exec(line);
   if (!m) return null;
-  const world = /\bworld=(\w+)/.exec(line)?.[1];
-  return { seq: Number(m[1]), tick: Number(m[2]), cpu: m[3] === '-' ? -1 : Number(m[3]), ...(world !== undefined ? { world } : {}) };
+  const world = / world=(\w+)$/.exec(line)?.[1] ?? 'ns';
+  return { seq: Number(m[1]), tick: Number(m[2]), cpu: m[3] === '-' ? -1 : Number(m[3]), world };
 }
 
 export class GoldenLines {

@@ -14,13 +14,14 @@ describe('redaction selectors', () => {
     expect(parseSelector({ select: 'irq.raise' }).field).toBeNull();
     expect(kinds('irq-*.intid')).toEqual(['irq-ack', 'irq-eoi', 'irq-raise']);
     expect(kinds('*.tick').length).toBe(14);
+    expect(parseSelector({ select: '*.world' }).field).toBe('world');
     expect(parseSelector({ select: 'psci.args.1' })).toMatchObject({ field: 'args', index: 1 });
     expect(parseSelector({ select: 'ffa.src', as: 'endpoint', alias: true })).toMatchObject({ field: 'src', name: 'endpoint', alias: true });
   });
 
   it('refuse what matches nothing, with a one-line reason', () => {
     expect(() => parseSelector({ select: 'ufo.tick' })).toThrow(/no event kind matches 'ufo'/);
-    expect(() => parseSelector({ select: 'psci.handle' })).toThrow(/'psci' events have no field 'handle' \(fields: seq, tick, cpu, fn, args, result\)/);
+    expect(() => parseSelector({ select: 'psci.handle' })).toThrow(/'psci' events have no field 'handle' \(fields: seq, tick, cpu, world, fn, args, result\)/);
     expect(() => parseSelector({ select: 'psci.args.x' })).toThrow(/'x' is not a list index/);
     expect(() => parseSelector({ select: 'psci.args.1.2' })).toThrow(RedactionError);
     expect(() => parseSelector({ select: 'sched', alias: true })).toThrow(/alias needs a field/);
@@ -54,6 +55,12 @@ describe('Redactor', () => {
   it('redacts every element of a list field without an index', () => {
     const r = new Redactor([{ select: 'psci.args' }]);
     expect(r.line(ev(8))).toBe('#8 @18 cpu0 psci fn=0xc4000003 args=[<args>,<args>,<args>] result=0x0');
+  });
+
+  it('redacts the world of Secure events (Non-secure ones print none)', () => {
+    const r = new Redactor([{ select: '*.world' }]);
+    expect(r.line(ev(17))).toBe('#17 @27 cpu1 exception n=2 sync el1->el3 ec=0x17 esr=0x5e000000 elr=0x6000 far=0x0 world=<world>');
+    expect(r.line(ev(18))).toBe("#18 @28 cpu1 uart-out byte=0x42 'B'");
   });
 
   it('leaves out whole kinds', () => {

@@ -88,8 +88,8 @@ const TEMPLATES: Record<TraceKind, Template> = {
   },
 };
 
-/** Fields every event has, in rendering order. */
-export const BASE_FIELDS = ['seq', 'tick', 'cpu'] as const;
+/** Fields every event has, in rendering order (`world` is printed last, ' world=s', on Secure events only). */
+export const BASE_FIELDS = ['seq', 'tick', 'cpu', 'world'] as const;
 
 /** The fields a kind renders (after the base fields). */
 export function kindFields(kind: TraceKind): readonly string[] {
@@ -108,7 +108,8 @@ export function renderEvent(e: TraceEvent, hook: FieldHook = IDENTITY): string {
     return '[' + a.map((v, i) => hook(f, i, v, v)).join(',') + ']';
   };
   const cpu = e.cpu === NO_CPU ? '-' : dec(e.cpu);
-  return '#' + put('seq', dec(e.seq)) + ' @' + put('tick', dec(e.tick)) + ' cpu' + put('cpu', cpu) + ' ' + e.kind + ' ' + TEMPLATES[e.kind].render(get, put, list);
+  const line = '#' + put('seq', dec(e.seq)) + ' @' + put('tick', dec(e.tick)) + ' cpu' + put('cpu', cpu) + ' ' + e.kind + ' ' + TEMPLATES[e.kind].render(get, put, list);
+  return e.world === 's' ? line + ' world=' + put('world', 's') : line;
 }
 
 /** Null when the template of `e`'s kind renders `e` exactly as formatEvent

@@ -20,4 +20,6 @@ export const SAMPLE_EVENTS: readonly TraceEvent[] = [
   { seq: 14, tick: 24, cpu: 3, kind: 'mmio', pa: '0x8000000', size: 1, write: false, value: '0x0' },
   { seq: 15, tick: 25, cpu: 0, kind: 'uart-out', byte: 0x27 },
   { seq: 16, tick: 26, cpu: 0, kind: 'psci', fn: 0x84000000, args: [], result: '0x10000' },
+  { seq: 17, tick: 27, cpu: 1, world: 's', kind: 'exception', n: 2, type: 'sync', fromEl: 1, toEl: 3, ec: 0x17, esr: '0x5e000000', elr: '0x6000', far: '0x0' },
+  { seq: 18, tick: 28, cpu: 1, world: 'ns', kind: 'uart-out', byte: 0x42 },
 ];

@@ -70,8 +70,8 @@ describe('hvrr tui views', () => {
     expect(lines).toHaveLength(24);
     for (const l of lines) expect(l.length).toBeLessThanOrEqual(80);
     expect(lines[0]).toMatch(/^hvrr tui hv\.hvrr +3,293 events/);
-    expect(lines[1]).toMatch(/^ +seq +tick cpu el +kind +summary +p0/);
-    expect(lines[2]).toMatch(/^> +#0 +0 c0 +- +timer-prog virt off cval=0x0/);
+    expect(lines[1]).toMatch(/^ +seq +tick cpu w +el +kind +summary +p0/);
+    expect(lines[2]).toMatch(/^> +#0 +0 c0 +ns +- +timer-prog virt off cval=0x0/);
     expect(lines[23]).toMatch(/^\? keys/);
     expect(await until(/-> vm0 vcpu0 in +0\.0/)).toBeTruthy();
   });
@@ -82,7 +82,7 @@ describe('hvrr tui views', () => {
     await keys('f', 'kind=exception', '\r');
     await until('filter kind=exception: 2,159 events');
     await keys('g', 'e 5', '\r');
-    let f = plain(await until(/^> +#12 .*n=5 DABT R4 w2 transl L1 far=0x9000018/m));
+    let f = plain(await until(/^> +#12 .*n=5 DABT R4 w2 far=0x9000018/m));
     expect(f).toMatch(/at 5\/2,159/);
     await keys('\r');
     f = plain(await until('syndrome'));

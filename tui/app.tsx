@@ -138,7 +138,7 @@ export function App({ model, runner, color, size: fixedSize }: AppProps) {
   }, [model, runner]);
 
   const cols = useMemo(
-    () => columnsFor(lastEvent, lastTickOf(model.reader as TraceReader), model.lanes && model.lanes.count > 0 ? Math.max(model.cpus, model.lanes.count) : 0, model.index?.worlds ?? false),
+    () => columnsFor(lastEvent, lastTickOf(model.reader as TraceReader), model.lanes && model.lanes.count > 0 ? Math.max(model.cpus, model.lanes.count) : 0),
     [model, lastEvent, model.index],
   );
 

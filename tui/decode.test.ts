@@ -50,7 +50,7 @@ describe('decoding events', () => {
 
   it('summarises and describes every kind', () => {
     const lines = SAMPLE_EVENTS.map(summary);
-    expect(lines[0]).toBe('n=1 HVC #0 el1->el2 elr=0xffff800010000000');
+    expect(lines[0]).toBe('n=1 HVC #0 elr=0xffff800010000000');
     expect(lines[2]).toBe('ack 27 (virtual timer) virt -> cpu1');
     expect(lines[6]).toBe("'A'");
     expect(lines[7]).toBe("'\\n'");
@@ -63,6 +63,7 @@ describe('decoding events', () => {
       expect(d[d.length - 1]![0]).toBe('canonical');
     }
     expect(describeEvent(SAMPLE_EVENTS[0]!)).toContainEqual(['ESR', '0x5a000000  EC=0x16 IL=1 ISS=0x0']);
-    expect(describeEvent({ ...SAMPLE_EVENTS[11]!, world: 's' } as never)).toContainEqual(['world', 'Secure']);
+    expect(describeEvent(SAMPLE_EVENTS[17]!)).toContainEqual(['world', 'Secure']);
+    expect(describeEvent(SAMPLE_EVENTS[0]!)).toContainEqual(['world', 'Non-secure']);
   });
 });

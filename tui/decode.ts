@@ -174,26 +174,28 @@ function printable(b: number): string {
   return b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`;
 }
 
-/** A data/instruction abort's ISS for the timeline: "W4 w0 transl L3" (write of 4 bytes from w0). */
-function abortShort(ec: number, iss: number): string {
+/** A data/instruction abort for the timeline: "W4 w0 far=0x9000000 transl L3"
+ *  (a write of 4 bytes from w0; the address first, it matters most). */
+function abortShort(ec: number, iss: number, far: string): string {
   const fsc = iss & 0x3f;
   const fault = (fsc & 0x3c) === 0x04 ? `transl L${fsc & 3}` : (fsc & 0x3c) === 0x0c ? `perm L${fsc & 3}` : (fsc & 0x3c) === 0x08 ? `AF L${fsc & 3}` : faultStatus(fsc);
-  if (ec === 0x20 || ec === 0x21) return fault;
+  if (ec === 0x20 || ec === 0x21) return `far=${far} ${fault}`;
   const rw = (iss >> 6) & 1 ? 'W' : 'R';
-  if (!((iss >> 24) & 1)) return `${rw} ${fault}`;
-  return `${rw}${1 << ((iss >> 22) & 3)} ${((iss >> 15) & 1) ? 'x' : 'w'}${(iss >> 16) & 31} ${fault}`;
+  if (!((iss >> 24) & 1)) return `${rw} far=${far} ${fault}`;
+  return `${rw}${1 << ((iss >> 22) & 3)} ${((iss >> 15) & 1) ? 'x' : 'w'}${(iss >> 16) & 31} far=${far} ${fault}`;
 }
 
-/** The timeline's summary of one event: "n=6 DABT W1 w0 transl L3 far=0x9000000 el1->el2 elr=0x40080c4c". */
+/** The timeline's summary of one event: "n=6 DABT W1 w0 far=0x9000000 transl L1 elr=0x40080868". */
 export function summary(e: TraceEvent): string {
   switch (e.kind) {
     case 'exception': {
-      if (e.type !== 'sync') return `${e.type.toUpperCase()} el${e.fromEl}->el${e.toEl} elr=${e.elr}`;
+      if (e.type !== 'sync') return `n=${e.n} ${e.type.toUpperCase()} elr=${e.elr}`;
       const d = decodeEsr(BigInt(e.esr));
       const short = EC_SHORT[d.ec] ?? `EC${d.ec.toString(16)}`;
       const abort = d.ec === 0x24 || d.ec === 0x25 || d.ec === 0x20 || d.ec === 0x21;
-      const what = abort ? `${abortShort(d.ec, d.iss)} far=${e.far}` : decodeIss(d.ec, d.iss);
-      return `n=${e.n} ${short} ${what} el${e.fromEl}->el${e.toEl} elr=${e.elr}`;
+      const what = abort ? abortShort(d.ec, d.iss, e.far) : decodeIss(d.ec, d.iss);
+      // The ELs are the timeline's own column.
+      return `n=${e.n} ${short} ${what} elr=${e.elr}`;
     }
     case 'irq-raise': case 'irq-ack': case 'irq-eoi':
       return `${e.kind.slice(4)} ${e.intid} (${intidName(e.intid)})${e.virt ? ' virt' : ''}${e.dir ? ' DIR' : ''}${e.target >= 0 ? ` -> cpu${e.target}` : ''}`;
@@ -214,8 +216,7 @@ export function describeEvent(e: TraceEvent): [string, string][] {
   const out: [string, string][] = [
     ['event', `#${e.seq}`], ['tick', e.tick.toLocaleString('en-US')], ['cpu', e.cpu < 0 ? '- (no PE)' : `cpu${e.cpu}`], ['kind', e.kind],
   ];
-  const world = (e as unknown as { world?: unknown }).world;
-  if (typeof world === 'string') out.push(['world', world === 's' ? 'Secure' : world === 'ns' ? 'Non-secure' : world]);
+  out.push(['world', e.world === 's' ? 'Secure' : 'Non-secure']);
   switch (e.kind) {
     case 'exception': {
       out.push(['number', String(e.n)], ['type', e.type], ['EL', `EL${e.fromEl} -> EL${e.toEl}`]);

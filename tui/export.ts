@@ -90,7 +90,7 @@ export function exportEvents(events: Iterable<TraceEvent>, opts: { format: Expor
         const d = decodeEsr(BigInt(e.esr));
         // Named by class (Perfetto groups instants by name); the number is in args.
         instant(e, e.type === 'sync' ? d.text.slice(0, d.text.indexOf(':')) : e.type.toUpperCase(), 'exception', {
-          n: e.n, type: e.type, from: `EL${e.fromEl}`, to: `EL${e.toEl}`, esr: e.esr, ...(e.type === 'sync' ? { syndrome: d.text } : {}), elr: e.elr, far: e.far,
+          n: e.n, type: e.type, from: `EL${e.fromEl}`, to: `EL${e.toEl}`, world: e.world === 's' ? 'Secure' : 'Non-secure', esr: e.esr, ...(e.type === 'sync' ? { syndrome: d.text } : {}), elr: e.elr, far: e.far,
         });
         break;
       }

@@ -38,7 +38,9 @@ describe('timeline filters', () => {
     expect(matches(parseFilter('vm=1'), ev(6), { vm: 1, vcpu: 0 })).toBe(true);
     expect(matches(parseFilter('vm=1'), ev(6), null)).toBe(false);
     expect(matches(parseFilter('vm=1 vcpu=1'), ev(6), { vm: 1, vcpu: 0 })).toBe(false);
-    expect(matches(parseFilter('world=ns'), ev(6), null)).toBe(false); // no world field
-    expect(matches(parseFilter('world=ns'), { ...ev(6), world: 'ns' } as never, null)).toBe(true);
+    expect(matches(parseFilter('world=ns'), ev(6), null)).toBe(true); // no world field: Non-secure
+    expect(matches(parseFilter('world=s'), ev(6), null)).toBe(false);
+    expect(matches(parseFilter('world=s'), ev(17), null)).toBe(true);
+    expect(matches(parseFilter('world=ns'), ev(18), null)).toBe(true);
   });
 });

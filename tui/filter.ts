@@ -101,10 +101,8 @@ export function matches(f: Filter, e: TraceEvent, running: { vm: number; vcpu: n
   if (f.cpus && !f.cpus.includes(e.cpu)) return false;
   if (f.vms && (!running || !f.vms.includes(running.vm))) return false;
   if (f.vcpus && (!running || !f.vcpus.includes(running.vcpu))) return false;
-  if (f.worlds) {
-    const w = (e as unknown as { world?: unknown }).world;
-    if (typeof w !== 'string' || !f.worlds.includes(w)) return false;
-  }
+  // An event without a world is Non-secure (trace format 2; all of format 1).
+  if (f.worlds && !f.worlds.includes(e.world ?? 'ns')) return false;
   if (f.els && !eventEls(e).some((el) => f.els!.includes(el))) return false;
   if (f.intids && !((e.kind === 'irq-raise' || e.kind === 'irq-ack' || e.kind === 'irq-eoi') && f.intids.includes(e.intid))) return false;
   if (f.ffaFids && !(e.kind === 'ffa' && f.ffaFids.includes(e.fid >>> 0))) return false;

@@ -22,16 +22,15 @@ export interface Columns {
   tick: number;
   /** pCPUs shown as lanes (0: no lanes). */
   lanes: number;
-  world: boolean;
 }
 
-export function columnsFor(lastSeq: number, maxTick: number, lanes: number, world: boolean): Columns {
-  return { seq: String(lastSeq).length + 1, tick: Math.min(14, String(maxTick).length), lanes, world };
+export function columnsFor(lastSeq: number, maxTick: number, lanes: number): Columns {
+  return { seq: String(lastSeq).length + 1, tick: Math.min(14, String(maxTick).length), lanes };
 }
 
 export function headerLine(c: Columns, width: number): string {
   const lanes = c.lanes > 0 ? ' ' + Array.from({ length: c.lanes }, (_, i) => `p${i}`.padEnd(4)).join('') : '';
-  const left = `  ${'seq'.padStart(c.seq)} ${'tick'.padStart(c.tick)} cpu ${c.world ? 'w  ' : ''}el  ${'kind'.padEnd(10)} `;
+  const left = `  ${'seq'.padStart(c.seq)} ${'tick'.padStart(c.tick)} cpu w  el  ${'kind'.padEnd(10)} `;
   return fit(left + fit('summary', Math.max(0, width - left.length - lanes.length)) + lanes, width);
 }
 
@@ -42,11 +41,10 @@ function elText(e: TraceEvent): string {
 /** One timeline row: marker, seq, tick, CPU, world, EL, kind, summary, lanes. */
 export function rowLine(row: Row, c: Columns, width: number, lanes: (Running | null)[] | null, selected: boolean): string {
   const e = row.event;
-  const world = (e as unknown as { world?: unknown }).world;
   const kind = row.text !== undefined ? 'console' : KIND_TEXT[e.kind] ?? e.kind;
   const what = row.text !== undefined ? `${JSON.stringify(row.text).slice(1, -1)}${row.complete ? '' : ' ...'}${row.members > 1 ? `  (${row.members} bytes, to #${row.end})` : ''}` : summary(e);
   const laneCells = c.lanes > 0 ? ' ' + Array.from({ length: c.lanes }, (_, i) => fit(lanes ? laneText(lanes[i] ?? null) : '?', 4)).join('') : '';
-  const left = `${selected ? '>' : ' '} ${`#${row.start}`.padStart(c.seq)} ${String(e.tick).padStart(c.tick)} ${fit(e.cpu < 0 ? ' -' : `c${e.cpu}`, 3)} ${c.world ? fit(typeof world === 'string' ? world : '-', 2) + ' ' : ''}${elText(e)} ${fit(kind, 10)} `;
+  const left = `${selected ? '>' : ' '} ${`#${row.start}`.padStart(c.seq)} ${String(e.tick).padStart(c.tick)} ${fit(e.cpu < 0 ? ' -' : `c${e.cpu}`, 3)} ${fit(e.world ?? 'ns', 2)} ${elText(e)} ${fit(kind, 10)} `;
   return fit(left + fit(what, Math.max(0, width - left.length - laneCells.length)) + laneCells, width);
 }
 

@@ -27,7 +27,6 @@ describe('TUI jobs', () => {
     ]);
     expect(result.ffa.map((e) => e.seq)).toEqual([20]);
     expect(result.cpus).toBe(2);
-    expect(result.worlds).toBe(false);
     const lanes = Lanes.fromJSON(result.lanes);
     expect(lanes.at(6)).toEqual([{ vm: 0, vcpu: 0 }, null]);
     expect(lanes.at(8)).toEqual([{ vm: 0, vcpu: 0 }, { vm: 1, vcpu: 0 }]);

@@ -27,8 +27,6 @@ export interface IndexResult {
   ffa: FfaEvent[];
   /** Highest cpu number seen + 1 (from the chunk statistics there is none). */
   cpus: number;
-  /** Does any event carry a `world` field? */
-  worlds: boolean;
 }
 
 export interface Progress {
@@ -52,7 +50,6 @@ export function* indexJob(r: JobReader): Generator<Progress, IndexResult> {
   const console: ConsoleLine[] = [];
   const ffa: FfaEvent[] = [];
   let cpus = 0;
-  let worlds = false;
   let open: { first: number; last: number; cpu: number; bytes: number[] } | null = null;
   const close = (): void => {
     if (!open) return;
@@ -61,11 +58,6 @@ export function* indexJob(r: JobReader): Generator<Progress, IndexResult> {
   };
   const kinds: TraceKind[] = ['uart-out', 'sched', 'ffa'];
   for (const [k, [from, to]] of ranges.entries()) {
-    // The first event of each chunk tells whether events carry a world.
-    for (const e of r.eventsInRange(from, from + 1)) {
-      if (typeof (e as unknown as { world?: unknown }).world === 'string') worlds = true;
-      if (e.cpu + 1 > cpus) cpus = e.cpu + 1;
-    }
     for (const e of r.eventsInRange(from, to, kinds)) {
       if (e.cpu + 1 > cpus) cpus = e.cpu + 1;
       if (e.kind === 'sched') lanes.add(e);
@@ -83,7 +75,7 @@ export function* indexJob(r: JobReader): Generator<Progress, IndexResult> {
     yield { done: k + 1, total: ranges.length };
   }
   close();
-  return { console, lanes: lanes.toJSON(), ffa, cpus, worlds };
+  return { console, lanes: lanes.toJSON(), ffa, cpus };
 }
 
 export function* filterJob(r: JobReader, f: Filter): Generator<Progress, number> {

@@ -55,7 +55,7 @@ describe.skipIf(why !== '')('hvrr tui in tmux', () => {
     keys('g');
     await until('go to (N, e N, t T): ');
     keys('e 5', 'Enter');
-    await until(/^> +#12 +36 c0 +1>2 exception +n=5 DABT R4 w2/m);
+    await until(/^> +#12 +36 c0 +ns 1>2 exception +n=5 DABT R4 w2/m);
     keys('Enter');
     let s = await until('syndrome   read word w2, translation fault, level 1');
     expect(s).toContain('ESR        0x93820005  EC=0x24 IL=1 ISS=0x1820005');

@@ -15,7 +15,7 @@ import { helpFor } from '../help.js';
 import type { Command } from './command.js';
 import { applyBootLinux, BOOT_LINUX, LINUX_DEFAULT_PCPUS, LINUX_DEFAULT_VCPUS, LINUX_MARKER, MarkerWatch } from './linux.js';
 import {
-  RUN_OPTIONS, exitCodeFor, parseRunOptions, parseRunOptionsFrom, prepareMachine, runMachine, type RunEnd,
+  RUN_OPTIONS, describeEnd, exitCodeFor, parseRunOptions, parseRunOptionsFrom, prepareMachine, runLoopOptions, runMachine, type RunEnd,
   type RunOptions, EXIT_OK,
 } from './run.js';
 
@@ -186,14 +186,13 @@ Exit status as for 'hvrr run'.`,
     // boot-linux: progress until the guest is up, then one line; the shell is left alone.
     const marker = linux ? new MarkerWatch(LINUX_MARKER) : null;
     let ready = false;
+    const interactive = io.stdin?.isTTY === true;
     try {
       let lastProgress = t0;
       end = await runMachine(m, {
-        ...(a.opts.maxInsns !== undefined ? { maxInsns: a.opts.maxInsns } : {}),
+        ...runLoopOptions(a.opts),
         feed: (bytes) => rec.queueInput(bytes),
         held: () => rec.pendingInput,
-        ...(a.opts.inputAfter !== undefined ? { holdInputUntil: a.opts.inputAfter } : {}),
-        ...(a.opts.noPace ? { pace: false } : {}),
         ...(marker ? { onConsoleByte: (b: number) => marker.push(b) } : {}),
         afterSlice: () => {
           const now = performance.now();
@@ -201,9 +200,11 @@ Exit status as for 'hvrr run'.`,
           if (marker && marker.count >= vms && !ready) {
             ready = true;
             const wallS = (now - t0) / 1000;
-            io.stderr.write(`hvrr: boot-linux: ${LINUX_MARKER}${vms > 1 ? ` from all ${vms} VMs` : ''} after ${m.instructions.toLocaleString('en-US')} instructions, ${(m.nowTick / 1e9).toFixed(3)} s virtual, ${wallS.toFixed(2)} s wall (${(m.instructions / wallS / 1e6).toFixed(1)} MIPS); the console is VM 0's shell (Ctrl-A x quits)\n`);
+            const then = interactive ? "the console is VM 0's shell (Ctrl-A x quits)" : 'console input is not a terminal: the run ends once it is used up and the machine is quiet (--quiet-seconds)';
+            io.stderr.write(`hvrr: boot-linux: ${LINUX_MARKER}${vms > 1 ? ` from all ${vms} VMs` : ''} after ${m.instructions.toLocaleString('en-US')} instructions, ${(m.nowTick / 1e9).toFixed(3)} s virtual, ${wallS.toFixed(2)} s wall (${(m.instructions / wallS / 1e6).toFixed(1)} MIPS); ${then}\n`);
           }
-          if (ready || now - lastProgress < 1000) return;
+          // After the marker a terminal belongs to the shell; otherwise progress goes on.
+          if ((ready && interactive) || now - lastProgress < 1000) return;
           lastProgress = now;
           io.stderr.write(`hvrr record: ${(m.nowTick / 1e9).toFixed(3)} s virtual, ${m.instructions.toLocaleString('en-US')} instructions, ${rec.stats.events.toLocaleString('en-US')} events, ${(m.instructions / ((now - t0) / 1000) / 1e6).toFixed(1)} MIPS\n`);
         },
@@ -216,7 +217,7 @@ Exit status as for 'hvrr run'.`,
     const virtualSeconds = m.nowTick / 1e9;
     const exceptions = m.getMachineState().exceptionCount;
     io.stderr.write(
-      `hvrr: recorded ${end.kind} to ${a.output}: ${rec.stats.events.toLocaleString('en-US')} events, ${exceptions.toLocaleString('en-US')} exceptions, ` +
+      `hvrr: recorded ${describeEnd(end)} to ${a.output}: ${rec.stats.events.toLocaleString('en-US')} events, ${exceptions.toLocaleString('en-US')} exceptions, ` +
       `${m.instructions.toLocaleString('en-US')} instructions, ${virtualSeconds.toFixed(6)} s virtual, ${wall.toFixed(2)} s wall, ` +
       `${fmtBytes(size)} (${a.snapshotFile === null ? `${rec.stats.snapshots} snapshots, ` : ''}${rec.stats.inputs} input bytes), ` +
       `${fmtBytes(virtualSeconds > 0 ? size / virtualSeconds : 0)} per simulated second` +

@@ -78,6 +78,11 @@ export interface RunOptions {
   inputAfter?: string;
   /** Let idle virtual time run ahead of the wall clock even on a terminal. */
   noPace?: boolean;
+  /** --max-seconds, in ticks. */
+  maxTicks?: number;
+  /** --quiet-seconds, in ticks. */
+  quietTicks?: number;
+  untilIdle?: boolean;
 }
 
 export const RUN_OPTIONS: readonly OptionSpec[] = [
@@ -99,8 +104,20 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   { name: 'disk-writeback', help: 'with --disk: write VM 0\'s overlay into the image file at the end\n(atomically, through a temporary file)' },
   { name: 'no-pace', help: 'on a terminal, let virtual time run ahead of the wall clock\nwhile the guest idles (default: idle time passes at the\nwall clock\'s pace when stdin is a terminal)' },
   { name: 'input-after', value: 'TEXT', help: 'hold console input until the guest prints TEXT (a shell\'s\nready line; boot-linux: HVRR-LINUX-READY): bytes a UART gets\nbefore the guest reads it are lost, as on hardware', parse: parseString },
+  { name: 'max-seconds', value: 'S', help: 'stop when virtual time reaches S seconds (decimals allowed)', parse: parseSeconds },
+  { name: 'quiet-seconds', value: 'S', help: 'once console input has ended (a pipe or file), stop after S s of\nvirtual quiet: no console output or input, CPUs idle (default 1;\n0: never). See cli/README.md "When a run ends"', parse: parseSeconds },
+  { name: 'until-idle', help: 'stop after the quiet period even with console input still open\n(a terminal)' },
   { name: 'restore', value: 'SNAP', help: 'continue from a full snapshot file (hvrr replay --snapshot);\nthe snapshot fixes CPUs, RAM, seed and quantum', parse: parseString },
 ];
+
+/** Virtual seconds, decimals allowed (0.5, 2, 1e-3), as ticks (1 ns each). */
+function parseSeconds(raw: string, option: string): number {
+  const v = Number(raw.trim());
+  if (raw.trim() === '' || !Number.isFinite(v) || v < 0) throw new UsageError(`${option}: '${raw}' is not a number of seconds`);
+  const ticks = Math.round(v * 1e9);
+  if (ticks > Number.MAX_SAFE_INTEGER) throw new UsageError(`${option}: '${raw}' is too large`);
+  return ticks;
+}
 
 function parseGuest(raw: string, option: string): BuiltinGuest {
   if (!isBuiltinGuest(raw)) throw new UsageError(`${option}: unknown built-in guest '${raw}' (guests: ${Object.keys(BUILTIN_GUESTS).join(', ')})`);
@@ -149,6 +166,9 @@ export function parseRunOptionsFrom(o: Map<string, unknown>): RunOptions {
     diskWriteback: o.get('disk-writeback') === true,
     inputAfter: o.get('input-after') as string | undefined,
     noPace: o.get('no-pace') === true,
+    maxTicks: o.get('max-seconds') as number | undefined,
+    quietTicks: o.get('quiet-seconds') as number | undefined,
+    untilIdle: o.get('until-idle') === true,
   };
 }
 
@@ -387,7 +407,14 @@ export class ConsoleInput {
 const nextMacrotask = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 
-export type RunEnd = StopReason | { kind: 'interrupted'; signal?: InterruptSignal };
+export type RunEnd =
+  | StopReason
+  | { kind: 'interrupted'; signal?: InterruptSignal }
+  /** The machine was quiet for `seconds` (virtual) after console input ended
+   *  (or, with --until-idle, with it still open); `unread`: input bytes the guest never took. */
+  | { kind: 'quiet'; seconds: number; inputEnded: boolean; unread?: number }
+  /** --max-seconds reached. */
+  | { kind: 'time-limit' };
 
 export function exitCodeFor(end: RunEnd): number {
   switch (end.kind) {
@@ -397,6 +424,8 @@ export function exitCodeFor(end: RunEnd): number {
     case 'paused':
     case 'breakpoint':
     case 'watch':
+    case 'quiet':
+    case 'time-limit':
       return EXIT_OK;
     case 'system-reset':
       return EXIT_RESET;
@@ -410,9 +439,19 @@ export function exitCodeFor(end: RunEnd): number {
 }
 
 /** `executed`: instructions run by this process (less than `instructions` after --restore). */
+/** How a run ended, in the summary's words. */
+export function describeEnd(end: RunEnd): string {
+  switch (end.kind) {
+    case 'halt': return `halt (${end.message})`;
+    case 'quiet': return `quiet (${end.inputEnded ? 'console input ended' : '--until-idle'}, the machine quiet for ${end.seconds.toFixed(2)} s virtual${end.unread ? `; ${end.unread.toLocaleString('en-US')} input bytes the guest never took` : ''})`;
+    case 'time-limit': return 'time limit (--max-seconds)';
+    default: return end.kind;
+  }
+}
+
 export function formatSummary(end: RunEnd, instructions: number, ticks: number, wallSeconds: number, executed = instructions): string {
   const mips = wallSeconds > 0 ? executed / wallSeconds / 1e6 : 0;
-  const what = end.kind === 'halt' ? `halt (${end.message})` : end.kind;
+  const what = describeEnd(end);
   return `hvrr: ${what} after ${instructions.toLocaleString('en-US')} instructions, ${(ticks / 1e9).toFixed(6)} s virtual, ${wallSeconds.toFixed(2)} s wall, ${mips.toFixed(1)} MIPS`;
 }
 
@@ -432,6 +471,57 @@ export interface RunLoopHooks {
   onConsoleByte?: (byte: number) => void;
   /** Pace virtual time to the wall clock (default: when stdin is a terminal). */
   pace?: boolean;
+  /** How many times holdInputUntil's text must appear (one per VM; default 1). */
+  holdInputCount?: number;
+  /** The quiet period (QuietWatch) after which a run whose console input has
+   *  ended stops (default DEFAULT_QUIET_TICKS; 0: never). Not on a terminal
+   *  unless `untilIdle`. */
+  quietTicks?: number;
+  /** Stop after the quiet period even if console input has not ended (a terminal). */
+  untilIdle?: boolean;
+  /** Stop once virtual time reaches this tick (--max-seconds). */
+  maxTick?: number;
+}
+
+/**
+ * When a run with its console input ended stops on its own: the machine has
+ * been *quiet* for the quiet period (virtual time): no console output, no
+ * console input entering, and the CPUs busy at most QUIET_BUSY_FRACTION of
+ * the time (an idle OS wakes for timers, briefly). Measured over checkpoints
+ * every QUIET_CHECK_TICKS of virtual time. Documented in cli/README.md.
+ */
+export const DEFAULT_QUIET_TICKS = 1_000_000_000; // 1 s virtual
+export const QUIET_CHECK_TICKS = 10_000_000; // 10 ms virtual
+export const QUIET_BUSY_FRACTION = 0.01;
+
+/** Tracks quiet time between checkpoints (pure: fed by the run loop). */
+export class QuietWatch {
+  private quietSince: number;
+  private lastTick: number;
+  private lastInstructions: number;
+  private lastInputs: number;
+  private noisy = false;
+  constructor(startTick: number, startInstructions: number, startInputs: number, private readonly numCpus: number) {
+    this.quietSince = startTick;
+    this.lastTick = startTick;
+    this.lastInstructions = startInstructions;
+    this.lastInputs = startInputs;
+  }
+  /** The guest wrote to the console. */
+  output(): void {
+    this.noisy = true;
+  }
+  /** A checkpoint: the clock, instructions retired and console bytes entered so far. Returns the quiet time in ticks. */
+  check(tick: number, instructions: number, inputs: number): number {
+    const dt = tick - this.lastTick;
+    const busy = instructions - this.lastInstructions > QUIET_BUSY_FRACTION * Math.max(dt, 1) * this.numCpus;
+    if (this.noisy || busy || inputs !== this.lastInputs) this.quietSince = tick;
+    this.noisy = false;
+    this.lastTick = tick;
+    this.lastInstructions = instructions;
+    this.lastInputs = inputs;
+    return tick - this.quietSince;
+  }
 }
 
 /** How far virtual time may run ahead of the wall clock in a paced run. */
@@ -443,6 +533,19 @@ export function paceUntilTick(startTick: number, wallMs: number, nowTick: number
   return Math.max(nowTick + 1, startTick + Math.floor(wallMs * 1e6) + PACE_AHEAD_TICKS);
 }
 
+/** The run loop's settings from the command line (shared by run and record). */
+export function runLoopOptions(opts: RunOptions): { maxInsns?: number } & RunLoopHooks {
+  return {
+    ...(opts.maxInsns !== undefined ? { maxInsns: opts.maxInsns } : {}),
+    // With several VMs each prints the --input-after text once: input waits for all.
+    ...(opts.inputAfter !== undefined ? { holdInputUntil: opts.inputAfter, holdInputCount: opts.bare ? 1 : (opts.vms ?? 1) } : {}),
+    ...(opts.noPace ? { pace: false } : {}),
+    ...(opts.maxTicks !== undefined ? { maxTick: opts.maxTicks } : {}),
+    ...(opts.quietTicks !== undefined ? { quietTicks: opts.quietTicks } : {}),
+    ...(opts.untilIdle ? { untilIdle: true } : {}),
+  };
+}
+
 /** Runs a prepared machine with console I/O; returns how it ended. */
 export async function runMachine(m: Machine, opts: { maxInsns?: number } & RunLoopHooks, io: CliIO): Promise<RunEnd> {
   const out = new ConsoleBuffer(io.stdout, (io.stdout as { isTTY?: boolean }).isTTY !== true);
@@ -451,15 +554,22 @@ export async function runMachine(m: Machine, opts: { maxInsns?: number } & RunLo
     io.stderr.write(line + '\n');
   });
   const hold = opts.holdInputUntil !== undefined ? new MarkerWatch(opts.holdInputUntil) : null;
+  const holdCount = opts.holdInputCount ?? 1;
+  const released = (): boolean => hold === null || hold.count >= holdCount;
+  const quiet = new QuietWatch(m.nowTick, m.instructions, m.trace.kindCounts()['uart-in'], m.numCpus);
   m.onConsole = (b) => {
     out.push(b);
     opts.onConsoleByte?.(b);
     hold?.push(b);
+    quiet.output();
   };
   m.onDiagnostic = (msg) => diags.report(msg);
   const raw = io.stdin?.isTTY === true && typeof io.stdin.setRawMode === 'function';
   const input = new ConsoleInput(io.stdin, raw);
   const pace = opts.pace ?? raw;
+  const untilIdle = opts.untilIdle === true;
+  const quietTicks = io.stdin?.isTTY === true && !untilIdle ? 0 : (opts.quietTicks ?? DEFAULT_QUIET_TICKS);
+  const maxTick = opts.maxTick ?? Number.MAX_SAFE_INTEGER;
   const t0 = performance.now();
   const startTick = m.nowTick;
   const onSignal = (signal: InterruptSignal): void => input.interrupt(signal);
@@ -486,7 +596,7 @@ export async function runMachine(m: Machine, opts: { maxInsns?: number } & RunLo
     // window boundary (tick 0), before the first slice runs.
     await nextMacrotask();
     for (;;) {
-      if (input.pending.length > 0 && (hold?.seen ?? true)) {
+      if (input.pending.length > 0 && released()) {
         feed(input.pending);
         input.pending = [];
       }
@@ -500,13 +610,31 @@ export async function runMachine(m: Machine, opts: { maxInsns?: number } & RunLo
       // the recorder notes it and the replayer stops there too, so this
       // touches only when input arrives, never what a replay does.
       const paced = pace && !input.ended;
+      // Slices end at quiet checkpoints too (window boundaries: the run is the same).
+      const checkpoint = quietTicks > 0 ? m.nowTick + QUIET_CHECK_TICKS : Number.MAX_SAFE_INTEGER;
+      const untilTick = Math.min(checkpoint, paced ? paceUntilTick(startTick, performance.now() - t0, m.nowTick) : Number.MAX_SAFE_INTEGER);
       const reason = m.run({
         maxInstructions: Math.min(limit, m.instructions + SLICE_INSTRUCTIONS),
-        ...(paced ? { untilTick: paceUntilTick(startTick, performance.now() - t0, m.nowTick) } : {}),
+        ...(untilTick < Number.MAX_SAFE_INTEGER ? { untilTick } : {}),
+        ...(maxTick < Number.MAX_SAFE_INTEGER ? { stopAtTick: maxTick } : {}),
       });
       out.flush();
       opts.afterSlice?.();
-      if (reason.kind === 'instruction-limit' && m.instructions < limit) {
+      if (m.clockTick >= maxTick && (reason.kind === 'tick-limit' || reason.kind === 'instruction-limit' || reason.kind === 'idle')) {
+        end = { kind: 'time-limit' };
+        break;
+      }
+      if (quietTicks > 0 && !m.getMachineState().window) {
+        const q = quiet.check(m.nowTick, m.instructions, m.trace.kindCounts()['uart-in']);
+        if ((input.ended || untilIdle) && q >= quietTicks && reason.kind !== 'idle') {
+          // Input still waiting here is input the guest does not take (it never
+          // printed the --input-after text, or does not read).
+          const unread = input.pending.length + held();
+          end = { kind: 'quiet', seconds: q / 1e9, inputEnded: input.ended, ...(unread > 0 ? { unread } : {}) };
+          break;
+        }
+      }
+      if ((reason.kind === 'instruction-limit' && m.instructions < limit) || (reason.kind === 'tick-limit' && !paced)) {
         await nextMacrotask();
         continue;
       }
@@ -525,7 +653,7 @@ export async function runMachine(m: Machine, opts: { maxInsns?: number } & RunLo
         if (!input.ended) {
           // Everything waits for the outside world: wait for console input.
           await input.waitForInput();
-          if (input.pending.length > 0 && (hold?.seen ?? true)) continue; // idle is not final: feed the input and go on
+          if (input.pending.length > 0 && released()) continue; // idle is not final: feed the input and go on
         }
       }
       end = input.quit && reason.kind === 'idle' ? (input.signal === undefined ? { kind: 'interrupted' } : { kind: 'interrupted', signal: input.signal }) : reason;
@@ -584,11 +712,7 @@ Exit status:
     }
     const t0 = performance.now();
     const startInstructions = m.instructions;
-    const end = await runMachine(m, {
-      ...(opts.maxInsns !== undefined ? { maxInsns: opts.maxInsns } : {}),
-      ...(opts.inputAfter !== undefined ? { holdInputUntil: opts.inputAfter } : {}),
-      ...(opts.noPace ? { pace: false } : {}),
-    }, io);
+    const end = await runMachine(m, runLoopOptions(opts), io);
     const wall = (performance.now() - t0) / 1000;
     io.stderr.write(formatSummary(end, m.instructions, m.nowTick, wall, m.instructions - startInstructions) + '\n');
     if (opts.diskWriteback && opts.disk !== undefined) {

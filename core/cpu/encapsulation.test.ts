@@ -5,9 +5,10 @@
 // reasons, statuses, line bits) through cpu.ts's re-exports. This scan fails
 // on any use of the layout outside core/cpu, tests included. No file is
 // exempt.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { sourceFiles, stripComments } from '../../scripts/sourceScan.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const DIRS = ['core', 'replay', 'snapshots', 'cli', 'guests', 'scripts', 'property-tests', 'tui', 'golden'];
@@ -23,29 +24,8 @@ const FORBIDDEN: Array<[RegExp, string]> = [
   [/\bcore\.base\s*\(/, "a CPU state block's address"],
 ];
 
-function sources(dir: string): string[] {
-  let entries: string[];
-  try {
-    entries = readdirSync(dir);
-  } catch {
-    return [];
-  }
-  const out: string[] = [];
-  for (const name of entries) {
-    const p = join(dir, name);
-    if (p === CPU_DIR) continue;
-    if (statSync(p).isDirectory()) out.push(...sources(p));
-    else if (/\.(ts|tsx)$/.test(name)) out.push(p);
-  }
-  return out;
-}
-
-function stripComments(src: string): string {
-  return src.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:])\/\/.*$/gm, '$1');
-}
-
 describe('CPU layout encapsulation', () => {
-  const files = DIRS.flatMap((d) => sources(join(ROOT, d)));
+  const files = sourceFiles(ROOT, DIRS, [CPU_DIR]);
 
   it('scans the sources outside core/cpu', () => {
     expect(files.length).toBeGreaterThan(100);

@@ -335,7 +335,6 @@ ${call('hvc', 0xc400_0003, 1, 'x19', 0).replace("mov x2, x19", 'ldr x2, =_start'
       }
     };
     r.m.run({ untilTick: 100_000_000 });
-    if (process.env.HVDBG) console.log(r.decisions);
     expect(res(r.hv, 0)).toBeGreaterThan(1_000_000n);
     expect(res(r.hv, 1)).toBeGreaterThan(1_000_000n);
     const ins = r.decisions.filter((d) => d.dir === 'in');
