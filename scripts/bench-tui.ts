@@ -147,7 +147,7 @@ async function main(): Promise<void> {
     // (the workers start after it): on a loaded machine wall time is mostly
     // waiting for a core, and startup is one thread's work.
     const cpuSeconds = (session: string): number => {
-      const panePid = Number(spawnSync('tmux', ['list-panes', '-t', session, '-F', '#{pane_pid}'], { encoding: 'utf8' }).stdout.trim());
+      const panePid = Number(spawnSync('tmux', ['-L', session, 'list-panes', '-t', session, '-F', '#{pane_pid}'], { encoding: 'utf8' }).stdout.trim());
       const pids = [panePid, ...readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((p) => {
         try {
           return Number(readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]) === panePid;
@@ -169,10 +169,10 @@ async function main(): Promise<void> {
     for (let i = 0; i < 3; i++) {
       const session = `hvrr-bench-tui-${process.pid}-${i}`;
       const t0 = performance.now();
-      spawnSync('tmux', ['new-session', '-d', '-s', session, '-x', '80', '-y', '24', `${process.execPath} ${bin} tui ${file}`]);
+      spawnSync('tmux', ['-L', session, 'new-session', '-d', '-s', session, '-x', '80', '-y', '24', `${process.execPath} ${bin} tui ${file}`]);
       let shown = false;
       while (performance.now() - t0 < 30_000) {
-        const cap = spawnSync('tmux', ['capture-pane', '-t', session, '-p'], { encoding: 'utf8' }).stdout;
+        const cap = spawnSync('tmux', ['-L', session, 'capture-pane', '-t', session, '-p'], { encoding: 'utf8' }).stdout;
         if (/^> +#0 /m.test(cap)) {
           shown = true;
           cpu.push(cpuSeconds(session));
@@ -181,7 +181,7 @@ async function main(): Promise<void> {
         await wait(10);
       }
       times.push(performance.now() - t0);
-      spawnSync('tmux', ['kill-session', '-t', session]);
+      spawnSync('tmux', ['-L', session, 'kill-server']);
       if (!shown) throw new Error('bench-tui: hvrr tui showed no first screen in 30 s');
     }
     console.log(`hvrr tui end to end (node start, open, first screen in tmux 80x24): wall ${times.map((x) => `${(x / 1000).toFixed(2)} s`).join(', ')}; main thread CPU ${cpu.map((x) => `${x.toFixed(2)} s`).join(', ')}; load average ${loadavg()[0]!.toFixed(1)}`);

@@ -18,8 +18,10 @@ const why = !haveTmux ? 'tmux is not installed (apt-get install tmux)' : !built 
 if (why) console.warn(`tui/tmux.test.ts: skipped: ${why}`);
 
 const session = `hvrr-tui-test-${process.pid}`;
+// A tmux server of its own (-L), apart from any other on the machine.
+const socket = ['-L', `hvrr-tui-test-${process.pid}`];
 const tmux = (...args: string[]): string => {
-  const r = spawnSync('tmux', args, { encoding: 'utf8' });
+  const r = spawnSync('tmux', [...socket, ...args], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`tmux ${args.join(' ')}: ${r.stderr}`);
   return r.stdout;
 };
@@ -38,7 +40,7 @@ const keys = (...k: string[]): void => {
 };
 
 afterAll(() => {
-  if (haveTmux) spawnSync('tmux', ['kill-session', '-t', session]);
+  if (haveTmux) spawnSync('tmux', [...socket, 'kill-server']);
 });
 
 describe.skipIf(why !== '')('hvrr tui in tmux', () => {
