@@ -36,6 +36,21 @@ interface CoreExports {
   flushTlb(cpu: number): void;
   invalidateVmid(cpuMask: number, vmid: number): void;
   resetDirty(): void;
+  setEngine(mode: number): void;
+  codeWritten(host: number, len: number): void;
+  flushCode(): void;
+  codeStat(which: number): number;
+}
+
+/** How the core executes guest code; every engine gives identical results. */
+export type CpuEngine = 'interp' | 'blocks';
+export const CPU_ENGINES: readonly CpuEngine[] = ['interp', 'blocks'];
+const ENGINE_IDS: Record<CpuEngine, number> = { interp: L.ENGINE_INTERP, blocks: L.ENGINE_BLOCKS };
+
+/** Bytes of wasm memory the block cache takes after RAM (codecache.ts lays it out the same way). */
+function codeCacheBytes(ramBytes: number): number {
+  const pages = (L.RAM_HOST_BASE + ramBytes - L.SECURE_RAM_HOST_BASE) / 4096;
+  return L.CODE_LOOKUP_BYTES + pages * L.CODE_PAGE_REC_BYTES + L.CODE_ARENA_BYTES;
 }
 
 // build/cpu.wasm at the package root, reached from core/cpu (sources) or dist/core/cpu (compiled).
@@ -80,7 +95,7 @@ export class CpuCore implements CpuView {
     if (!Number.isInteger(opts.numCpus) || opts.numCpus < 1 || opts.numCpus > L.MAX_CPUS) {
       throw new Error(`number of CPUs must be 1..${L.MAX_CPUS}, got ${opts.numCpus}`);
     }
-    const maxRam = 0x1_0000_0000 - L.RAM_HOST_BASE - L.WASM_PAGE_BYTES;
+    const maxRam = 0x1_0000_0000 - L.RAM_HOST_BASE - L.WASM_PAGE_BYTES - codeCacheBytes(0x1_0000_0000);
     if (opts.ramBytes < 0x100000 || opts.ramBytes > maxRam || opts.ramBytes % 0x100000 !== 0) {
       throw new Error(`RAM size must be a multiple of 1 MiB between 1 MiB and ${Math.floor(maxRam / 0x100000)} MiB`);
     }
@@ -89,7 +104,8 @@ export class CpuCore implements CpuView {
     this.ramBytes = opts.ramBytes;
     this.features = { lse: opts.features?.lse ?? true, crc32: opts.features?.crc32 ?? true };
     this.host = host;
-    const pages = Math.ceil((L.RAM_HOST_BASE + opts.ramBytes) / L.WASM_PAGE_BYTES);
+    // RAM ends on a 1 MiB boundary, so the block cache starts right after it.
+    const pages = Math.ceil((L.RAM_HOST_BASE + opts.ramBytes + codeCacheBytes(opts.ramBytes)) / L.WASM_PAGE_BYTES);
     this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
     const imports = {
       env: {
@@ -188,6 +204,27 @@ export class CpuCore implements CpuView {
   /** Memory was filled from outside (e.g. a snapshot restore). */
   memoryWritten(): void {
     this.pristine = false;
+    this.x.flushCode();
+  }
+
+  // ---- execution engine (not simulation state: any engine gives the same run) ----
+  private engineName: CpuEngine = 'blocks';
+  get engine(): CpuEngine {
+    return this.engineName;
+  }
+  setEngine(engine: CpuEngine): void {
+    const id = ENGINE_IDS[engine];
+    if (id === undefined) throw new Error(`unknown CPU engine '${String(engine)}' (one of ${CPU_ENGINES.join(', ')})`);
+    this.engineName = engine;
+    this.x.setEngine(id);
+  }
+  /** Drop every cached block (memory was replaced from outside). */
+  flushCode(): void {
+    this.x.flushCode();
+  }
+  /** Block cache statistics since instantiation. */
+  codeStats(): { blocksBuilt: number; flushes: number; pagesInvalidated: number } {
+    return { blocksBuilt: this.x.codeStat(0), flushes: this.x.codeStat(1), pagesInvalidated: this.x.codeStat(2) };
   }
 
   // ---- dirty-page tracking (incremental snapshots) ----
@@ -295,6 +332,7 @@ export class CpuCore implements CpuView {
     if (off < 0) throw new Error(`physical range 0x${pa.toString(16)}+0x${data.length.toString(16)} is not RAM`);
     this.bytes.set(data, off);
     this.markDirty(off, data.length);
+    this.x.codeWritten(off, data.length);
     this.pristine = false;
   }
   readPhys(pa: number, len: number): Uint8Array {

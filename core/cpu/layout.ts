@@ -29,6 +29,20 @@ export const SECURE_RAM_BYTES = 0x01000000;
 export const RAM_HOST_BASE = 0x02000000; // non-secure RAM bytes (size chosen at instantiation)
 export const RAM_PA_DEFAULT = 0x40000000;
 
+// ---- block cache (codecache.ts), placed after RAM at the next 64 KiB boundary:
+// lookup table, one record per host page from SECURE_RAM_HOST_BASE to the end
+// of RAM, then the block arena. Not simulation state: snapshots never see it.
+export const CODE_LOOKUP_ENTRIES = 262144; // direct mapped by host address / 4
+export const CODE_LOOKUP_BYTES = 2097152; // CODE_LOOKUP_ENTRIES * 8
+export const CODE_PAGE_REC_BYTES = 16;
+export const CODE_ARENA_BYTES = 25165824; // 24 MiB of blocks; full = flush everything
+export const BLOCK_HEADER_BYTES = 24;
+export const BLOCK_MAX_INSNS = 128;
+
+// ---- execution engines (setEngine): same results, different speed ----
+export const ENGINE_INTERP = 0; // fetch, decode memo and dispatch per instruction
+export const ENGINE_BLOCKS = 1; // predecoded blocks, threaded dispatch
+
 // ---- machine globals (offsets from MACHINE_GLOBALS_BASE): none yet ----
 
 // ---- CPU state block: offsets from the block's base ----

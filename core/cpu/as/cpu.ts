@@ -25,6 +25,9 @@ export let el: u32 = 1;
 export let exitReason: i32 = -1; // EXIT_* once the batch must end after this instruction
 export let fault: bool = false; // the current instruction took an exception: skip its side effects
 export let intrCheck: bool = true; // re-evaluate pending interrupts at the next boundary
+// The running block must end after the current instruction: set with every
+// exception taken, every exitReason, and when a write dropped cached blocks.
+export let blockStop: bool = false;
 export let executed: i32 = 0;
 export let sliceStart: u64 = 0;
 
@@ -135,6 +138,7 @@ export function enter(cpu: i32): void {
   el = load<u32>(S + ST_EL);
   exitReason = -1;
   fault = false;
+  blockStop = false;
   intrCheck = true;
   contextChanged();
 }

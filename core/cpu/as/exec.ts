@@ -4,7 +4,7 @@
 // (an exception was taken) before changing registers.
 import * as O from "./ops";
 import {
-  S, pc, ipc, el, nzcv, cpuIndex, numCpus, fault, exitReason,
+  S, pc, ipc, el, nzcv, cpuIndex, numCpus, fault, exitReason, blockStop,
   rX, rW, rSP, wX, wW, wSP, sysreg, hcr, scr, isNonSecure,
 } from "./cpu";
 import {
@@ -412,6 +412,7 @@ function wfx(isWfe: bool): void {
     return;
   }
   exitReason = isWfe ? EXIT_WFE : EXIT_WFI;
+  blockStop = true;
 }
 
 function sevAll(): void {

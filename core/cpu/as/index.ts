@@ -2,14 +2,19 @@
 // the TypeScript side (EL2/EL3 software, the machine) performs on a CPU.
 import {
   ST_EXECUTED, ST_EXIT_REASON, ST_SLICE_START_TICK, ST_EXCL_VALID, ST_CPU_INDEX, EXIT_BUDGET,
-  DECODE_MEMO_BASE, DECODE_MEMO_ENTRIES,
+  DECODE_MEMO_BASE, DECODE_MEMO_ENTRIES, BLOCK_HEADER_BYTES, ENGINE_INTERP, ENGINE_BLOCKS,
 } from "../layout";
 import {
-  S, pc, ipc, insnG, fault, exitReason, intrCheck, executed, sliceStart, numCpus, ramPa, ramBytes,
+  S, pc, ipc, insnG, fault, exitReason, intrCheck, executed, sliceStart, numCpus, ramPa, ramBytes, blockStop,
+  fetchPage, fetchHost,
   enter, leave, stateOf, setPstate, packPstate, contextChanged,
 } from "./cpu";
 import { checkInterrupts, exceptionReturn } from "./exceptions";
-import { fetch, tlbFlushCpu, tlbInvalidate, dirtyReset } from "./mmu";
+import { fetch, fetchTranslate, tlbFlushCpu, tlbInvalidate, dirtyReset } from "./mmu";
+import {
+  codeCacheInit, codeFlush, codeWritten as codeWrittenRange, lookupBlock, buildBlock, B_COUNT,
+  blocksBuilt, cacheFlushes, pagesInvalidated,
+} from "./codecache";
 import { decode } from "./decode";
 import { exec, initTables } from "./exec";
 
@@ -23,8 +28,16 @@ export function init(cpus: i32, ramPaLo: i32, ramPaHi: i32, ramSizeLo: i32, ramS
     tlbFlushCpu(c);
   }
   initTables();
-  memory.fill(DECODE_MEMO_BASE, 0, DECODE_MEMO_ENTRIES * 8);
-  store<u64>(DECODE_MEMO_BASE, <u64>decode(0) << 32);
+  codeCacheInit();
+  const udf0 = <u64>decode(0) << 32;
+  for (let i = 0; i < DECODE_MEMO_ENTRIES; i++) store<u64>(DECODE_MEMO_BASE + (<usize>i << 3), udf0);
+}
+
+/** Which engine run() uses (ENGINE_*); results are identical, speed is not. */
+let engine: i32 = ENGINE_BLOCKS;
+
+export function setEngine(mode: i32): void {
+  engine = mode;
 }
 
 /**
@@ -36,7 +49,23 @@ export function run(cpu: i32, budget: i32, startLo: i32, startHi: i32): i32 {
   sliceStart = (<u64><u32>startHi << 32) | <u64><u32>startLo;
   store<u64>(S + ST_SLICE_START_TICK, sliceStart);
   executed = 0;
-  while (executed < budget) {
+  const n = engine == ENGINE_INTERP ? runInterp(budget) : runBlocks(budget);
+  executed = n;
+  leave();
+  store<u64>(S + ST_EXECUTED, <u64>n);
+  store<u32>(S + ST_EXIT_REASON, exitReason >= 0 ? exitReason : EXIT_BUDGET);
+  return exitReason >= 0 ? exitReason : EXIT_BUDGET;
+}
+
+// Both engines keep the instruction count in a local; `executed` (read by
+// callees that publish the current tick) is written once per instruction.
+// Interrupts are checked where intrCheck is set, which only happens inside
+// an instruction that also ends its block, so both check at the same points.
+
+/** One instruction at a time: fetch, decode memo, dispatch. */
+function runInterp(budget: i32): i32 {
+  let n: i32 = 0;
+  while (n < budget) {
     if (intrCheck) {
       if (checkInterrupts()) {
         fault = false;
@@ -44,22 +73,24 @@ export function run(cpu: i32, budget: i32, startLo: i32, startHi: i32): i32 {
         continue;
       }
     }
-    ipc = pc;
-    executed++;
-    const insn = fetch(pc);
+    const at = pc;
+    ipc = at;
+    n++;
+    executed = n;
+    const insn = fetch(at);
     if (fault) {
       fault = false;
       if (exitReason >= 0) break;
       continue;
     }
     insnG = insn;
-    pc = ipc + 4;
-    // Decode memo: encoding -> (op | aux << 16), direct-mapped by a multiplicative hash.
-    const slot = DECODE_MEMO_BASE + (<usize>((insn * 0x9e3779b1) >> 16) << 3);
+    pc = at + 4;
+    // Decode memo indexed by PC: (encoding, op | aux << 16). The stored
+    // encoding is compared, so rewritten code is decoded afresh. init() seeds
+    // every slot with encoding 0 and its decoding: no validity bit.
+    const slot = DECODE_MEMO_BASE + (<usize>((<u32>at >> 2) & (DECODE_MEMO_ENTRIES - 1)) << 3);
     const m = load<u64>(slot);
     let opaux: u32;
-    // Empty slots hold zero, which only encoding 0 could match, and encoding 0
-    // always hashes to slot 0, which init() seeds with decode(0): no validity bit.
     if (<u32>m == insn) {
       opaux = <u32>(m >> 32);
     } else {
@@ -67,13 +98,70 @@ export function run(cpu: i32, budget: i32, startLo: i32, startHi: i32): i32 {
       store<u64>(slot, (<u64>opaux << 32) | <u64>insn);
     }
     exec(opaux & 0xffff, opaux >> 16, insn);
-    fault = false;
-    if (exitReason >= 0) break;
+    if (fault | (exitReason >= 0)) {
+      fault = false;
+      if (exitReason >= 0) break;
+    }
   }
-  leave();
-  store<u64>(S + ST_EXECUTED, <u64>executed);
-  store<u32>(S + ST_EXIT_REASON, exitReason >= 0 ? exitReason : EXIT_BUDGET);
-  return exitReason >= 0 ? exitReason : EXIT_BUDGET;
+  blockStop = false;
+  return n;
+}
+
+/** Predecoded blocks (codecache.ts): the fetch translation and the block
+ *  lookup once per block, then one dispatch per instruction. A block is cut
+ *  short where the budget ends, so counts are exactly the interpreter's. */
+function runBlocks(budget: i32): i32 {
+  let n: i32 = 0;
+  while (n < budget) {
+    if (intrCheck) {
+      if (checkInterrupts()) {
+        fault = false;
+        blockStop = false;
+        if (exitReason >= 0) break;
+        continue;
+      }
+    }
+    const at = pc;
+    if ((at & 0xffff_ffff_ffff_f003) != fetchPage) {
+      // As the interpreter: a faulting fetch counts as an executed instruction.
+      ipc = at;
+      executed = n + 1;
+      if (!fetchTranslate(at)) {
+        n++;
+        fault = false;
+        blockStop = false;
+        if (exitReason >= 0) break;
+        continue;
+      }
+    }
+    const host = fetchHost + <usize>(at & 0xfff);
+    let b = lookupBlock(host);
+    if (b == 0) b = buildBlock(host);
+    let count = load<i32>(b, B_COUNT);
+    if (count > budget - n) count = budget - n;
+    let e = b + BLOCK_HEADER_BYTES;
+    const end = e + (<usize>count << 3);
+    let p = at;
+    do {
+      const ent = load<u64>(e);
+      const insn = <u32>ent;
+      const opaux = <u32>(ent >> 32);
+      ipc = p;
+      insnG = insn;
+      p += 4;
+      pc = p;
+      n++;
+      executed = n;
+      exec(opaux & 0xffff, opaux >> 16, insn);
+      e += 8;
+    } while (!blockStop && e < end);
+    if (blockStop) {
+      blockStop = false;
+      fault = false;
+      if (exitReason >= 0) break;
+    }
+  }
+  return n;
 }
 
 /** ERET from EL2/EL3 for `cpu` (its TypeScript handler is done). */
@@ -115,4 +203,21 @@ export function invalidateVmid(cpuMask: i32, vmid: i32): void {
  *  the next write to each page is seen (incremental snapshots). */
 export function resetDirty(): void {
   dirtyReset();
+}
+
+/** TypeScript wrote guest memory at host offsets [host, host + len). */
+export function codeWritten(host: i32, len: i32): void {
+  codeWrittenRange(<usize>host, <usize>len);
+}
+
+/** Memory was replaced wholesale (snapshot restore): drop every cached block. */
+export function flushCode(): void {
+  codeFlush();
+}
+
+/** Block cache statistics: 0 blocks built, 1 flushes, 2 pages invalidated. */
+export function codeStat(which: i32): i32 {
+  if (which == 0) return <i32>blocksBuilt;
+  if (which == 1) return <i32>cacheFlushes;
+  return <i32>pagesInvalidated;
 }

@@ -15,7 +15,7 @@ import {
   LINE_IRQ, LINE_FIQ, LINE_VIRQ, LINE_VFIQ,
 } from "../layout";
 import {
-  S, el, ipc, nzcv, cpuIndex, exitReason, intrCheck, fault, rX, wX, sysreg, setSysreg, contextChanged,
+  S, el, ipc, nzcv, cpuIndex, exitReason, intrCheck, fault, blockStop, rX, wX, sysreg, setSysreg, contextChanged,
   setSpsel, spsel, daif, hcr, publishNow, nowTick, ctxA, numCpus,
 } from "./cpu";
 import {
@@ -136,6 +136,7 @@ export function execMrsMsr(insn: u32): void {
     if (isRead == 0) store<u64>(S + ST_HOST_VALUE, rX(rt));
     const status = hostSysreg(cpuIndex, <i32>key, <i32>isRead);
     exitReason = EXIT_HOST;
+    blockStop = true;
     intrCheck = true;
     if (status == HOST_OK) {
       if (isRead != 0) wX(rt, load<u64>(S + ST_HOST_VALUE));
