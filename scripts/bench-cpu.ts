@@ -5,12 +5,16 @@
 // rounds, and the load average is printed with it. Figures are printed, never
 // asserted. Wall time is fine here: this is a benchmark, outside the simulation.
 //
-//   npm run bench [-- --rounds N] [--iterations N] [--no-qemu]
+// Every CPU engine runs in every round (the fastest is the default; 'interp'
+// is the one-instruction-at-a-time interpreter, for comparison).
+//
+//   npm run bench [-- --rounds N] [--iterations N] [--no-qemu] [--engine NAME]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Machine } from '../core/machine.js';
+import { CPU_ENGINES, type CpuEngine } from '../core/cpu/cpu.js';
 import { bootKernel } from '../core/firmware/boot.js';
 import { cpuBenchBinary } from '../guests/bench/cpuBench.js';
 
@@ -29,13 +33,20 @@ const HVRR_ITERATIONS = argValue('iterations', 20000);
 const QEMU_ITERATIONS = HVRR_ITERATIONS * 10;
 const ROUNDS = argValue('rounds', 5);
 const WITH_QEMU = !process.argv.includes('--no-qemu');
+const engineArg = process.argv.indexOf('--engine');
+const ENGINES: readonly CpuEngine[] = engineArg < 0 ? [...CPU_ENGINES].reverse() : [process.argv[engineArg + 1] as CpuEngine];
+if (!ENGINES.every((e) => CPU_ENGINES.includes(e))) {
+  console.error(`bench: --engine must be one of ${CPU_ENGINES.join(', ')}`);
+  process.exit(2);
+}
 
 /** seconds: wall time; cpuSeconds: CPU time (user + system) of the emulator. */
 interface Timed { seconds: number; cpuSeconds: number }
 interface HvrrRun extends Timed { instructions: number; output: string }
 
-function runHvrr(iterations: number): HvrrRun {
+function runHvrr(iterations: number, engine: CpuEngine = CPU_ENGINES[CPU_ENGINES.length - 1]!): HvrrRun {
   const m = new Machine({ numCpus: 1, ramBytes: 256 << 20, seed: 1n });
+  m.core.setEngine(engine);
   let output = '';
   m.onConsole = (b) => { output += String.fromCharCode(b); };
   bootKernel(m, { kernel: cpuBenchBinary(iterations) });
@@ -91,12 +102,12 @@ try {
   writeFileSync(big, cpuBenchBinary(QEMU_ITERATIONS));
   writeFileSync(one, cpuBenchBinary(1));
   const loadStart = load();
-  runHvrr(200); // warm-up (wasm tier-up)
-  const hvrr: HvrrRun[] = [];
+  for (const e of ENGINES) runHvrr(200, e); // warm-up (wasm tier-up)
+  const hvrrBy = new Map<CpuEngine, HvrrRun[]>(ENGINES.map((e) => [e, []]));
   const qemuRuns: Timed[] = [];
   const qemuInsns = countFor(QEMU_ITERATIONS) - countFor(1);
   for (let r = 0; r < ROUNDS; r++) {
-    hvrr.push(runHvrr(HVRR_ITERATIONS));
+    for (const e of ENGINES) hvrrBy.get(e)!.push(runHvrr(HVRR_ITERATIONS, e));
     if (qemu) {
       // The 1-iteration run measures QEMU's start-up and shutdown, subtracted.
       const startup = runQemu(one);
@@ -105,13 +116,17 @@ try {
     }
   }
   const loadEnd = load();
-  const insns = hvrr[0]!.instructions;
+  const first = hvrrBy.get(ENGINES[0]!)![0]!;
+  const insns = first.instructions;
   const mipsOf = (runs: readonly Timed[], n: number, key: keyof Timed): number[] => runs.map((t) => n / t[key] / 1e6);
   const show = (xs: number[]): string => `median ${median(xs).toFixed(1)} MIPS (rounds: ${xs.map((x) => x.toFixed(0)).join(' ')})`;
   console.log(`bench: ${ROUNDS} interleaved rounds; load average ${loadStart} at start, ${loadEnd} at end (node ${process.version})`);
-  console.log(`hvrr  : ${fmt(insns)} instructions, checksum ${hvrr[0]!.output}`);
-  console.log(`        CPU time ${show(mipsOf(hvrr, insns, 'cpuSeconds'))}`);
-  console.log(`        wall     ${show(mipsOf(hvrr, insns, 'seconds'))}`);
+  console.log(`hvrr  : ${fmt(insns)} instructions, checksum ${first.output}`);
+  for (const [e, runs] of hvrrBy) {
+    const same = runs.every((r) => r.instructions === insns && r.output === first.output) ? '' : ' (DIFFERENT RESULT)';
+    console.log(`  ${e.padEnd(6)} CPU time ${show(mipsOf(runs, insns, 'cpuSeconds'))}${same}`);
+    console.log(`  ${''.padEnd(6)} wall     ${show(mipsOf(runs, insns, 'seconds'))}`);
+  }
   if (!qemu) {
     console.log(WITH_QEMU ? 'qemu  : qemu-system-aarch64 not installed (apt-get install qemu-system-arm); ratio not measured' : 'qemu  : not run (--no-qemu)');
   } else {
@@ -119,12 +134,14 @@ try {
     const same = join(dir, 'bench-same.bin');
     writeFileSync(same, cpuBenchBinary(HVRR_ITERATIONS));
     const check = runQemu(same).output;
-    const agree = check === hvrr[0]!.output ? 'same checksum as hvrr' : `checksum ${check} DIFFERS from hvrr`;
+    const agree = check === first.output ? 'same checksum as hvrr' : `checksum ${check} DIFFERS from hvrr`;
     console.log(`qemu  : ${fmt(qemuInsns)} instructions (TCG, cortex-a57, start-up subtracted), ${agree}`);
-    console.log(`        CPU time ${show(mipsOf(qemuRuns, qemuInsns, 'cpuSeconds'))}`);
-    console.log(`        wall     ${show(mipsOf(qemuRuns, qemuInsns, 'seconds'))}`);
-    const ratio = (key: keyof Timed): string => (median(mipsOf(hvrr, insns, key)) / median(mipsOf(qemuRuns, qemuInsns, key))).toFixed(3);
-    console.log(`ratio : hvrr runs at ${ratio('cpuSeconds')}x QEMU TCG's speed on this guest by CPU time, ${ratio('seconds')}x by wall time (medians)`);
+    console.log(`         CPU time ${show(mipsOf(qemuRuns, qemuInsns, 'cpuSeconds'))}`);
+    console.log(`         wall     ${show(mipsOf(qemuRuns, qemuInsns, 'seconds'))}`);
+    for (const [e, runs] of hvrrBy) {
+      const ratio = (key: keyof Timed): string => (median(mipsOf(runs, insns, key)) / median(mipsOf(qemuRuns, qemuInsns, key))).toFixed(3);
+      console.log(`ratio : hvrr (${e}) runs at ${ratio('cpuSeconds')}x QEMU TCG's speed on this guest by CPU time, ${ratio('seconds')}x by wall time (medians)`);
+    }
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });

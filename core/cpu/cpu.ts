@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import * as L from './layout.js';
 import { sysregTable, descriptorOf, type CpuFeatures, type SysregInfo } from './sysregs.js';
 import type { CpuView } from './ports.js';
+import { Jit } from './jit/jit.js';
 
 /** What the core asks of the machine. Implementations must not throw for
  *  guest-caused conditions: they answer with HOST_* statuses. */
@@ -37,15 +38,21 @@ interface CoreExports {
   invalidateVmid(cpuMask: number, vmid: number): void;
   resetDirty(): void;
   setEngine(mode: number): void;
+  setJitThreshold(n: number): void;
   codeWritten(host: number, len: number): void;
   flushCode(): void;
   codeStat(which: number): number;
+  codePageRec(host: number): number;
+  jitInterp: unknown;
+  jitLoad: unknown;
+  jitStore: unknown;
 }
 
 /** How the core executes guest code; every engine gives identical results. */
-export type CpuEngine = 'interp' | 'blocks';
-export const CPU_ENGINES: readonly CpuEngine[] = ['interp', 'blocks'];
-const ENGINE_IDS: Record<CpuEngine, number> = { interp: L.ENGINE_INTERP, blocks: L.ENGINE_BLOCKS };
+export type CpuEngine = 'interp' | 'blocks' | 'jit';
+/** Slowest to fastest; the last is the default. */
+export const CPU_ENGINES: readonly CpuEngine[] = ['interp', 'blocks', 'jit'];
+const ENGINE_IDS: Record<CpuEngine, number> = { interp: L.ENGINE_INTERP, blocks: L.ENGINE_BLOCKS, jit: L.ENGINE_JIT };
 
 /** Bytes of wasm memory the block cache takes after RAM (codecache.ts lays it out the same way). */
 function codeCacheBytes(ramBytes: number): number {
@@ -87,6 +94,8 @@ export class CpuCore implements CpuView {
   readonly sysregByName: ReadonlyMap<string, SysregInfo>;
   readonly features: CpuFeatures;
   private readonly x: CoreExports;
+  /** Translations of hot pages (engine 'jit'). */
+  readonly jit = new Jit();
   private host: CoreHost;
   /** No guest or loader has written memory since instantiation (all RAM is zero). */
   private pristine = true;
@@ -132,13 +141,23 @@ export class CpuCore implements CpuView {
           this.host.undef(cpu, insn >>> 0, (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0));
         },
         exception: (cpu: number, fromEl: number, toEl: number, kind: number): number => this.host.exception(cpu, fromEl, toEl, kind),
+        jitCompile: (block: number): number => this.jit.compile(block),
+        table: this.jit.table,
       },
     };
     const instance = new WebAssembly.Instance(coreModule(), imports);
     this.x = instance.exports as unknown as CoreExports;
+
     this.bytes = new Uint8Array(this.memory.buffer);
     this.u32 = new Uint32Array(this.memory.buffer);
     this.u64 = new BigUint64Array(this.memory.buffer);
+    const x = this.x;
+    this.jit.attach({
+      memory: this.memory, u32: this.u32, u64: this.u64,
+      helpers: { jitInterp: x.jitInterp, jitLoad: x.jitLoad, jitStore: x.jitStore },
+      pageRec: (host) => x.codePageRec(host),
+      flushes: () => x.codeStat(1),
+    });
     this.sysregs = sysregTable(this.features);
     this.sysregByName = new Map(this.sysregs.map((r) => [r.name, r]));
     this.x.init(this.numCpus, this.ramPa >>> 0, Math.floor(this.ramPa / 0x1_0000_0000), this.ramBytes >>> 0, Math.floor(this.ramBytes / 0x1_0000_0000));
@@ -208,7 +227,7 @@ export class CpuCore implements CpuView {
   }
 
   // ---- execution engine (not simulation state: any engine gives the same run) ----
-  private engineName: CpuEngine = 'blocks';
+  private engineName: CpuEngine = 'jit';
   get engine(): CpuEngine {
     return this.engineName;
   }
@@ -217,6 +236,11 @@ export class CpuCore implements CpuView {
     if (id === undefined) throw new Error(`unknown CPU engine '${String(engine)}' (one of ${CPU_ENGINES.join(', ')})`);
     this.engineName = engine;
     this.x.setEngine(id);
+  }
+  /** Executions of a block before its page is translated (engine 'jit'); tests
+   *  use 1 so every instruction goes through the translator. */
+  setJitThreshold(n: number): void {
+    this.x.setJitThreshold(n);
   }
   /** Drop every cached block (memory was replaced from outside). */
   flushCode(): void {

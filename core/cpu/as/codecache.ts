@@ -21,29 +21,16 @@
 import {
   CODE_LOOKUP_ENTRIES, CODE_LOOKUP_BYTES, CODE_PAGE_REC_BYTES, CODE_ARENA_BYTES, BLOCK_HEADER_BYTES, BLOCK_MAX_INSNS,
   SECURE_RAM_HOST_BASE, RAM_HOST_BASE, TLB_ENTRIES, TLB_ENTRY_BYTES,
+  B_HOST, B_COUNT, B_NEXT, B_HITS, B_FN, B_ENTRY, P_MASK, P_HEAD, P_TRANSLATIONS,
 } from "../layout";
 import { numCpus, ramBytes, tlbArray, blockStop } from "./cpu";
-import * as O from "./ops";
+import * as O from "../ops";
 import { decode } from "./decode";
 
-// Block record (at an 8-byte aligned arena address):
-//   +0 u32 host address of the first instruction
-//   +4 u32 instruction count
-//   +8 u32 next block of the same page (0 = none)
-//   +12 u32 executions (translation threshold)
-//   +16 u32 translated function (table index, 0 = none)
-//   +24 count x u64: encoding (low 32) | handler id and aux (high 32)
-export const B_HOST = 0;
-export const B_COUNT = 4;
-export const B_NEXT = 8;
-export const B_HITS = 12;
-export const B_FN = 16;
-
-// Page record (CODE_PAGE_REC_BYTES per host page from SECURE_RAM_HOST_BASE):
-//   +0 u64 mask of the 64-byte lines holding decoded instructions (0 = no code)
-//   +8 u32 first block of the page (0 = none)
-const P_MASK = 0;
-const P_HEAD = 8;
+// Block record (at an 8-byte aligned arena address, fields B_* in layout.ts),
+// then count x u64: encoding (low 32) | handler id and aux (high 32).
+// Page record (CODE_PAGE_REC_BYTES per host page from SECURE_RAM_HOST_BASE,
+// fields P_*).
 
 const TAG_INVALID: u64 = 8; // as in mmu.ts
 
@@ -80,7 +67,7 @@ export function codeFlush(): void {
   return lookupBase + (((host >> 2) & (CODE_LOOKUP_ENTRIES - 1)) << 3);
 }
 
-@inline function pageRec(host: usize): usize {
+@inline export function pageRec(host: usize): usize {
   return pagesBase + ((host - SECURE_RAM_HOST_BASE) >> 12) * CODE_PAGE_REC_BYTES;
 }
 
@@ -93,7 +80,7 @@ export function codeFlush(): void {
 /** Instructions after which a block ends: they may change the PC, the
  *  translation context, PSTATE or the interrupt state, or always raise. */
 @inline export function endsBlock(op: u32): bool {
-  return (op >= O.OP_B && op <= O.OP_MRS_MSR) || op == O.OP_UNALLOC || op == O.OP_UDF;
+  return (op >= <u32>O.OP_B && op <= <u32>O.OP_MRS_MSR) || op == <u32>O.OP_UNALLOC || op == <u32>O.OP_UDF;
 }
 
 /** Decode the block starting at `host` (a RAM address, 4-byte aligned). */
@@ -119,6 +106,7 @@ export function buildBlock(host: usize): usize {
   store<u32>(b, load<u32>(pr, P_HEAD), B_NEXT);
   store<u32>(b, 0, B_HITS);
   store<u32>(b, 0, B_FN);
+  store<u32>(b, 0, B_ENTRY);
   store<u32>(pr, <u32>b, P_HEAD);
   const first = (host & 0xfff) >> 6;
   const last = ((h - 4) & 0xfff) >> 6;
@@ -176,6 +164,7 @@ function invalidatePage(pr: usize): void {
   }
   store<u64>(pr, 0, P_MASK);
   store<u32>(pr, 0, P_HEAD);
+  store<u32>(pr, 0, P_TRANSLATIONS);
   pagesInvalidated++;
   blockStop = true; // the running block may be one of them: stop after this instruction
 }

@@ -6,7 +6,7 @@ import {
   CPU_STATE_BASE, CPU_STATE_BYTES, ST_PC, ST_NZCV, ST_DAIF, ST_EL, ST_SPSEL, ST_PSTATE_MISC,
   ST_SP_EL0, ST_SYSREG, ST_NS, TLB_BASE, TLB_PER_CPU_BYTES, TLB_ENTRIES, TLB_ENTRY_BYTES,
   SLOT_TTBR0_EL1, SLOT_TTBR1_EL1, SLOT_TCR_EL1, SLOT_VTTBR_EL2, SLOT_HCR_EL2, SLOT_SCR_EL3,
-  ST_NOW_TICK, ST_SLICE_START_TICK,
+  ST_NOW_TICK, ST_SLICE_START_TICK, ST_JIT_TLB, ST_JIT_CTXA, ST_JIT_CTXG,
 } from "../layout";
 
 // ---- current CPU ----
@@ -180,6 +180,10 @@ export function contextChanged(): void {
   const sec: u64 = isNonSecure() ? 0 : 0x2_0000_0000;
   ctxA = (vmid << 16) | asid | sec;
   ctxG = (vmid << 16) | CTX_GLOBAL | sec;
+  // Translated code reads the context from the state block.
+  store<u32>(S + ST_JIT_TLB, <u32>tlbCur);
+  store<u64>(S + ST_JIT_CTXA, ctxA);
+  store<u64>(S + ST_JIT_CTXG, ctxG);
 }
 
 @inline export function scr(): u64 {

@@ -24,3 +24,8 @@ export declare function hostUndef(cpu: i32, insn: i32, pcLo: i32, pcHi: i32): vo
  *  return ends the batch right after it (replay stopping at an event). */
 @external("env", "exception")
 export declare function hostException(cpu: i32, fromEl: i32, toEl: i32, kind: i32): i32;
+
+/** The block at `block` (a block record address) is hot: translate its page.
+ *  Returns JIT_COMPILED, JIT_DECLINED or JIT_FLUSH. */
+@external("env", "jitCompile")
+export declare function hostJitCompile(block: i32): i32;

@@ -2,19 +2,23 @@
 // the TypeScript side (EL2/EL3 software, the machine) performs on a CPU.
 import {
   ST_EXECUTED, ST_EXIT_REASON, ST_SLICE_START_TICK, ST_EXCL_VALID, ST_CPU_INDEX, EXIT_BUDGET,
-  DECODE_MEMO_BASE, DECODE_MEMO_ENTRIES, BLOCK_HEADER_BYTES, ENGINE_INTERP, ENGINE_BLOCKS,
+  DECODE_MEMO_BASE, DECODE_MEMO_ENTRIES, BLOCK_HEADER_BYTES, ENGINE_INTERP, ENGINE_BLOCKS, ENGINE_JIT,
+  B_COUNT, B_FN, B_ENTRY, B_HITS, JIT_THRESHOLD, JIT_FLUSH, ST_NZCV, ST_JIT_PC,
 } from "../layout";
 import {
-  S, pc, ipc, insnG, fault, exitReason, intrCheck, executed, sliceStart, numCpus, ramPa, ramBytes, blockStop,
+  S, pc, ipc, insnG, fault, exitReason, intrCheck, executed, sliceStart, numCpus, ramPa, ramBytes, blockStop, nzcv,
   fetchPage, fetchHost,
   enter, leave, stateOf, setPstate, packPstate, contextChanged,
 } from "./cpu";
 import { checkInterrupts, exceptionReturn } from "./exceptions";
 import { fetch, fetchTranslate, tlbFlushCpu, tlbInvalidate, dirtyReset } from "./mmu";
 import {
-  codeCacheInit, codeFlush, codeWritten as codeWrittenRange, lookupBlock, buildBlock, B_COUNT,
-  blocksBuilt, cacheFlushes, pagesInvalidated,
+  codeCacheInit, codeFlush, codeWritten as codeWrittenRange, lookupBlock, buildBlock,
+  blocksBuilt, cacheFlushes, pagesInvalidated, pageRec, lookupBase,
 } from "./codecache";
+import { jitBase } from "./jitabi";
+import { hostJitCompile } from "./host";
+export { jitInterp, jitLoad, jitStore } from "./jitabi";
 import { decode } from "./decode";
 import { exec, initTables } from "./exec";
 
@@ -38,6 +42,13 @@ let engine: i32 = ENGINE_BLOCKS;
 
 export function setEngine(mode: i32): void {
   engine = mode;
+}
+
+/** Executions of an untranslated block before its page is translated (tests use 1). */
+let jitThreshold: u32 = JIT_THRESHOLD;
+
+export function setJitThreshold(n: i32): void {
+  jitThreshold = n < 1 ? 1 : <u32>n;
 }
 
 /**
@@ -138,6 +149,37 @@ function runBlocks(budget: i32): i32 {
     let b = lookupBlock(host);
     if (b == 0) b = buildBlock(host);
     let count = load<i32>(b, B_COUNT);
+    if (engine == ENGINE_JIT && count <= budget - n) {
+      let fn = load<u32>(b, B_FN);
+      if (fn == 0) {
+        const hits = load<u32>(b, B_HITS) + 1;
+        store<u32>(b, hits, B_HITS);
+        if (hits == jitThreshold) {
+          if (hostJitCompile(<i32>b) == JIT_FLUSH) {
+            codeFlush();
+            continue;
+          }
+          fn = load<u32>(b, B_FN);
+        }
+      }
+      if (fn != 0) {
+        // Translated code keeps NZCV in the state block and returns the
+        // instructions it executed; the next PC is in ST_JIT_PC unless the
+        // flag says a helper already set it (an exception, a host exit).
+        store<u32>(S + ST_NZCV, nzcv);
+        jitBase = n;
+        const r = call_indirect<i32>(fn, S, load<i32>(b, B_ENTRY), budget - n, at & 0xffff_ffff_ffff_f000);
+        n += r & 0x7fffffff;
+        nzcv = load<u32>(S + ST_NZCV);
+        if (r >= 0) pc = load<u64>(S + ST_JIT_PC);
+        if (blockStop) {
+          blockStop = false;
+          fault = false;
+          if (exitReason >= 0) break;
+        }
+        continue;
+      }
+    }
     if (count > budget - n) count = budget - n;
     let e = b + BLOCK_HEADER_BYTES;
     const end = e + (<usize>count << 3);
@@ -220,4 +262,9 @@ export function codeStat(which: i32): i32 {
   if (which == 0) return <i32>blocksBuilt;
   if (which == 1) return <i32>cacheFlushes;
   return <i32>pagesInvalidated;
+}
+
+/** Page record address of a host address (for the translator). */
+export function codePageRec(host: i32): i32 {
+  return <i32>pageRec(<usize>host);
 }
