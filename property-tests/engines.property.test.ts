@@ -1,6 +1,8 @@
 // Every CPU engine gives the same run (docs/cpu-speed.md): on every scenario
 // of scenarios.ts, for random configurations, the one-instruction-at-a-time
-// interpreter and each fast path produce the identical trace digest,
+// interpreter and each fast path (the block cache; the translator at its
+// default threshold and at threshold 1, where every block is translated
+// before it first runs) produce the identical trace digest,
 // instruction count, virtual time and console output, and byte-identical
 // snapshots at a random point; a snapshot taken under one engine restored
 // under another continues exactly as an uninterrupted run.
@@ -24,14 +26,21 @@ function defaultSeed(): number {
 }
 const SEED = Number(process.env.HVRR_PROP_SEED ?? defaultSeed());
 const RUNS = Number(process.env.HVRR_PROP_RUNS ?? 2);
-console.log(`engines property: seed ${SEED}, ${RUNS} runs per scenario, engines ${CPU_ENGINES.join(', ')}`);
+/** Engine configurations compared with the interpreter (the first). */
+interface EngineConfig { name: string; engine: CpuEngine; jitThreshold?: number }
+const CONFIGS: readonly EngineConfig[] = [
+  ...CPU_ENGINES.map((engine) => ({ name: engine, engine })),
+  { name: 'jit@1', engine: 'jit', jitThreshold: 1 },
+];
+console.log(`engines property: seed ${SEED}, ${RUNS} runs per scenario, engines ${CONFIGS.map((c) => c.name).join(', ')}`);
 const params = { seed: SEED, numRuns: RUNS, endOnFailure: true };
 
 interface Outcome { digest: string; instructions: number; tick: number; console: string; stop: string }
 
-function build(s: Scenario, cfg: { numCpus: number; seed: bigint; quantumTicks: number }, engine: CpuEngine): { m: Machine; out: () => string } {
+function build(s: Scenario, cfg: { numCpus: number; seed: bigint; quantumTicks: number }, c: EngineConfig): { m: Machine; out: () => string } {
   const m = s.build(cfg);
-  m.core.setEngine(engine);
+  m.core.setEngine(c.engine);
+  if (c.jitThreshold !== undefined) m.core.setJitThreshold(c.jitThreshold);
   let text = '';
   const prev = m.onConsole;
   m.onConsole = (b) => {
@@ -55,31 +64,31 @@ for (const s of SCENARIOS) {
   describe(`scenario: ${s.name}`, () => {
     it('every engine gives the identical run, snapshots included', () => {
       fc.assert(fc.property(config(s), fc.integer({ min: 1, max: 3_000_000 }), (cfg, split) => {
-        const results = new Map<CpuEngine, Outcome>();
-        const snaps = new Map<CpuEngine, Uint8Array>();
-        for (const engine of CPU_ENGINES) {
-          const { m, out } = build(s, cfg, engine);
+        const results = new Map<string, Outcome>();
+        const snaps = new Map<string, Uint8Array>();
+        for (const c of CONFIGS) {
+          const { m, out } = build(s, cfg, c);
           m.run(split);
-          snaps.set(engine, saveFull(m).bytes);
+          snaps.set(c.name, saveFull(m).bytes);
           const r = m.run(s.maxInstructions);
-          results.set(engine, outcome(m, out(), r.kind));
+          results.set(c.name, outcome(m, out(), r.kind));
           // The fast paths really ran (a property that never used them could not fail).
-          if (engine === 'jit') expect(m.core.jit.stats.translations).toBeGreaterThan(0);
-          if (engine !== 'interp') expect(m.core.codeStats().blocksBuilt).toBeGreaterThan(0);
+          if (c.jitThreshold === 1) expect(m.core.jit.stats.translations).toBeGreaterThan(0);
+          if (c.engine !== 'interp') expect(m.core.codeStats().blocksBuilt).toBeGreaterThan(0);
         }
         const ref = results.get('interp')!;
-        for (const engine of CPU_ENGINES) {
-          expect({ engine, ...results.get(engine)! }).toEqual({ engine, ...ref });
-          expect(Buffer.from(snaps.get(engine)!).equals(Buffer.from(snaps.get('interp')!)), `${engine} snapshot bytes`).toBe(true);
+        for (const c of CONFIGS) {
+          expect({ engine: c.name, ...results.get(c.name)! }).toEqual({ engine: c.name, ...ref });
+          expect(Buffer.from(snaps.get(c.name)!).equals(Buffer.from(snaps.get('interp')!)), `${c.name} snapshot bytes`).toBe(true);
         }
         // A snapshot from the interpreter, continued under every other engine (and back).
-        for (const engine of CPU_ENGINES) {
-          const from = engine === 'interp' ? CPU_ENGINES[CPU_ENGINES.length - 1]! : 'interp';
-          const { m, out } = build(s, cfg, engine);
+        for (const c of CONFIGS) {
+          const from = c.name === 'interp' ? 'jit@1' : 'interp';
+          const { m, out } = build(s, cfg, c);
           restoreInto(m, snaps.get(from)!);
           const r = m.run(s.maxInstructions);
-          expect({ engine, from, digest: m.trace.digest(), instructions: m.instructions, tick: m.nowTick, stop: r.kind })
-            .toEqual({ engine, from, digest: ref.digest, instructions: ref.instructions, tick: ref.tick, stop: ref.stop });
+          expect({ engine: c.name, from, digest: m.trace.digest(), instructions: m.instructions, tick: m.nowTick, stop: r.kind })
+            .toEqual({ engine: c.name, from, digest: ref.digest, instructions: ref.instructions, tick: ref.tick, stop: ref.stop });
           expect(ref.console.endsWith(out())).toBe(true);
         }
       }), params);

@@ -241,14 +241,15 @@ export class CpuCore implements CpuView {
    *  use 1 so every instruction goes through the translator. */
   setJitThreshold(n: number): void {
     this.x.setJitThreshold(n);
+    this.jit.threshold = Math.max(1, n);
   }
   /** Drop every cached block (memory was replaced from outside). */
   flushCode(): void {
     this.x.flushCode();
   }
   /** Block cache statistics since instantiation. */
-  codeStats(): { blocksBuilt: number; flushes: number; pagesInvalidated: number } {
-    return { blocksBuilt: this.x.codeStat(0), flushes: this.x.codeStat(1), pagesInvalidated: this.x.codeStat(2) };
+  codeStats(): { blocksBuilt: number; flushes: number; pagesInvalidated: number; translatedCalls: number } {
+    return { blocksBuilt: this.x.codeStat(0), flushes: this.x.codeStat(1), pagesInvalidated: this.x.codeStat(2), translatedCalls: this.x.codeStat(3) >>> 0 };
   }
 
   // ---- dirty-page tracking (incremental snapshots) ----

@@ -56,7 +56,11 @@ export const ENGINE_BLOCKS = 1; // predecoded blocks, threaded dispatch
 export const ENGINE_JIT = 2; // blocks, hot pages translated to wasm functions
 
 // ---- translated code ----
-export const JIT_THRESHOLD = 64; // default executions of an untranslated block before its page is translated
+// Default executions of an untranslated block before its page is translated:
+// translating costs host time (building the module, V8 compiling it), so only
+// code that will run very often pays back (a Linux boot: 0.45 s of a 5 s boot
+// at 4000, 0.07 s at 32000 for the same 10% gain; docs/cpu-speed.md).
+export const JIT_THRESHOLD = 32000;
 export const JIT_FLAG_PC_SET = 0x80000000; // in a translation's result: the core's pc is already set
 export const JIT_STATUS_STOP = 1; // the block must end after this instruction
 export const JIT_STATUS_FAULT = 2; // the instruction took an exception

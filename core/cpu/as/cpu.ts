@@ -28,7 +28,10 @@ export let intrCheck: bool = true; // re-evaluate pending interrupts at the next
 // The running block must end after the current instruction: set with every
 // exception taken, every exitReason, and when a write dropped cached blocks.
 export let blockStop: bool = false;
-export let executed: i32 = 0;
+// Instructions of this run() up to and including the one at ipc are
+// execOrigin + ipc / 4 + 1: set once per block (per instruction by the
+// interpreter), so the hot loop does not store a count per instruction.
+export let execOrigin: u64 = 0;
 export let sliceStart: u64 = 0;
 
 // ---- translation context ----
@@ -150,9 +153,21 @@ export function leave(): void {
   store<u32>(S + ST_EL, el);
 }
 
+/** Instructions of this run() so far, the executing one included. */
+@inline export function executedNow(): u64 {
+  return execOrigin + (ipc >> 2) + 1;
+}
+
+/** At the boundary before the instruction at pc, with n instructions done
+ *  (interrupts are taken there): ipc = pc, executedNow() = n. */
+@inline export function boundaryAt(n: i32): void {
+  ipc = pc;
+  execOrigin = <u64><i64>(n - 1) - (pc >> 2);
+}
+
 /** Publish the tick of the executing instruction for host calls. */
 @inline export function publishNow(): void {
-  store<u64>(S + ST_NOW_TICK, sliceStart + <u64>executed);
+  store<u64>(S + ST_NOW_TICK, sliceStart + executedNow());
   store<u64>(S + ST_PC, ipc);
   store<u32>(S + ST_NZCV, nzcv);
 }
@@ -193,5 +208,5 @@ export function contextChanged(): void {
   return sysreg(SLOT_HCR_EL2);
 }
 @inline export function nowTick(): u64 {
-  return sliceStart + <u64>executed;
+  return sliceStart + executedNow();
 }

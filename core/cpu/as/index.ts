@@ -6,7 +6,8 @@ import {
   B_COUNT, B_FN, B_ENTRY, B_HITS, JIT_THRESHOLD, JIT_FLUSH, ST_NZCV, ST_JIT_PC,
 } from "../layout";
 import {
-  S, pc, ipc, insnG, fault, exitReason, intrCheck, executed, sliceStart, numCpus, ramPa, ramBytes, blockStop, nzcv,
+  S, pc, ipc, insnG, fault, exitReason, intrCheck, execOrigin, sliceStart, numCpus, ramPa, ramBytes, blockStop, nzcv,
+  boundaryAt,
   fetchPage, fetchHost,
   enter, leave, stateOf, setPstate, packPstate, contextChanged,
 } from "./cpu";
@@ -37,6 +38,9 @@ export function init(cpus: i32, ramPaLo: i32, ramPaHi: i32, ramSizeLo: i32, ramS
   for (let i = 0; i < DECODE_MEMO_ENTRIES; i++) store<u64>(DECODE_MEMO_BASE + (<usize>i << 3), udf0);
 }
 
+/** Calls of translated code (statistics, not simulation state). */
+let jitCalls: u32 = 0;
+
 /** Which engine run() uses (ENGINE_*); results are identical, speed is not. */
 let engine: i32 = ENGINE_BLOCKS;
 
@@ -59,17 +63,15 @@ export function run(cpu: i32, budget: i32, startLo: i32, startHi: i32): i32 {
   enter(cpu);
   sliceStart = (<u64><u32>startHi << 32) | <u64><u32>startLo;
   store<u64>(S + ST_SLICE_START_TICK, sliceStart);
-  executed = 0;
   const n = engine == ENGINE_INTERP ? runInterp(budget) : runBlocks(budget);
-  executed = n;
   leave();
   store<u64>(S + ST_EXECUTED, <u64>n);
   store<u32>(S + ST_EXIT_REASON, exitReason >= 0 ? exitReason : EXIT_BUDGET);
   return exitReason >= 0 ? exitReason : EXIT_BUDGET;
 }
 
-// Both engines keep the instruction count in a local; `executed` (read by
-// callees that publish the current tick) is written once per instruction.
+// Both engines keep the instruction count in a local; callees that publish
+// the current tick derive it from execOrigin and ipc (cpu.ts executedNow).
 // Interrupts are checked where intrCheck is set, which only happens inside
 // an instruction that also ends its block, so both check at the same points.
 
@@ -78,6 +80,7 @@ function runInterp(budget: i32): i32 {
   let n: i32 = 0;
   while (n < budget) {
     if (intrCheck) {
+      boundaryAt(n);
       if (checkInterrupts()) {
         fault = false;
         if (exitReason >= 0) break;
@@ -86,8 +89,8 @@ function runInterp(budget: i32): i32 {
     }
     const at = pc;
     ipc = at;
+    execOrigin = <u64><i64>n - (at >> 2);
     n++;
-    executed = n;
     const insn = fetch(at);
     if (fault) {
       fault = false;
@@ -125,6 +128,7 @@ function runBlocks(budget: i32): i32 {
   let n: i32 = 0;
   while (n < budget) {
     if (intrCheck) {
+      boundaryAt(n);
       if (checkInterrupts()) {
         fault = false;
         blockStop = false;
@@ -133,10 +137,10 @@ function runBlocks(budget: i32): i32 {
       }
     }
     const at = pc;
+    execOrigin = <u64><i64>n - (at >> 2);
     if ((at & 0xffff_ffff_ffff_f003) != fetchPage) {
       // As the interpreter: a faulting fetch counts as an executed instruction.
       ipc = at;
-      executed = n + 1;
       if (!fetchTranslate(at)) {
         n++;
         fault = false;
@@ -169,6 +173,7 @@ function runBlocks(budget: i32): i32 {
         store<u32>(S + ST_NZCV, nzcv);
         jitBase = n;
         const r = call_indirect<i32>(fn, S, load<i32>(b, B_ENTRY), budget - n, at & 0xffff_ffff_ffff_f000);
+        jitCalls++;
         n += r & 0x7fffffff;
         nzcv = load<u32>(S + ST_NZCV);
         if (r >= 0) pc = load<u64>(S + ST_JIT_PC);
@@ -184,6 +189,10 @@ function runBlocks(budget: i32): i32 {
     let e = b + BLOCK_HEADER_BYTES;
     const end = e + (<usize>count << 3);
     let p = at;
+    // Only the block's last instruction can branch or take a preferred-return
+    // exception (SVC/HVC/SMC end blocks): pc is set once, to the block's end.
+    pc = at + (<u64>count << 2);
+    n += count;
     do {
       const ent = load<u64>(e);
       const insn = <u32>ent;
@@ -191,13 +200,14 @@ function runBlocks(budget: i32): i32 {
       ipc = p;
       insnG = insn;
       p += 4;
-      pc = p;
-      n++;
-      executed = n;
       exec(opaux & 0xffff, opaux >> 16, insn);
       e += 8;
     } while (!blockStop && e < end);
     if (blockStop) {
+      // Stopped inside the block: count what ran; without an exception the
+      // next instruction follows the one that stopped it.
+      n -= <i32>((end - e) >> 3);
+      if (!fault && e != end) pc = p;
       blockStop = false;
       fault = false;
       if (exitReason >= 0) break;
@@ -257,11 +267,12 @@ export function flushCode(): void {
   codeFlush();
 }
 
-/** Block cache statistics: 0 blocks built, 1 flushes, 2 pages invalidated. */
+/** Block cache statistics: 0 blocks built, 1 flushes, 2 pages invalidated, 3 calls of translated code. */
 export function codeStat(which: i32): i32 {
   if (which == 0) return <i32>blocksBuilt;
   if (which == 1) return <i32>cacheFlushes;
-  return <i32>pagesInvalidated;
+  if (which == 2) return <i32>pagesInvalidated;
+  return <i32>jitCalls;
 }
 
 /** Page record address of a host address (for the translator). */

@@ -5,7 +5,7 @@
 // host calls and their trace events are the interpreter's. Translated code
 // keeps NZCV in the state block (ST_NZCV) while it runs.
 import { ST_NZCV, ST_JIT_STATUS, JIT_STATUS_STOP, JIT_STATUS_FAULT } from "../layout";
-import { S, pc, ipc, insnG, nzcv, executed, fault, blockStop } from "./cpu";
+import { S, pc, ipc, insnG, nzcv, execOrigin, fault, blockStop } from "./cpu";
 import { ldN, stN } from "./mmu";
 import { execCall } from "./exec";
 
@@ -16,7 +16,7 @@ export let jitBase: i32 = 0;
   ipc = at;
   pc = at + 4;
   insnG = insn;
-  executed = jitBase + count;
+  execOrigin = <u64><i64>(jitBase + count - 1) - (at >> 2);
   nzcv = load<u32>(S + ST_NZCV);
 }
 

@@ -11,10 +11,11 @@ import { translatePage, type PageBlock } from './translate.js';
 
 /** Table slots for translations (slot 0 stays empty: B_FN = 0 means none). */
 export const JIT_TABLE_SLOTS = 4096;
-/** Translations of one page before the translator gives up on it (new blocks keep appearing). */
-const MAX_TRANSLATIONS_PER_PAGE = 16;
-/** Blocks executed fewer times are left out of a page's translation (unless already translated). */
-const MIN_BLOCK_HITS = 1;
+/** Translations of one page before the translator gives up on it (new hot blocks keep appearing). */
+const MAX_TRANSLATIONS_PER_PAGE = 8;
+/** A page's translation holds its blocks executed at least threshold / MIN_HITS_DIVISOR times
+ *  (and those already translated): lukewarm neighbours come along, cold code stays out. */
+const MIN_HITS_DIVISOR = 4;
 
 interface CoreSide {
   readonly memory: WebAssembly.Memory;
@@ -75,6 +76,8 @@ export class Jit {
   private nextSlot = 1;
   private seenFlushes = -1;
   private memoryPages = 0;
+  /** Executions of a block before its page is translated (the core's copy decides; this one sizes translations). */
+  threshold: number = L.JIT_THRESHOLD;
 
   constructor() {
     this.table = new WebAssembly.Table({ initial: JIT_TABLE_SLOTS, maximum: JIT_TABLE_SLOTS, element: 'anyfunc' });
@@ -110,10 +113,11 @@ export class Jit {
     }
     // The page's blocks, one per start offset.
     const byOffset = new Map<number, number[]>();
+    const minHits = Math.max(1, Math.floor(this.threshold / MIN_HITS_DIVISOR));
     for (let b = u32[(page + L.P_HEAD) / 4]!; b !== 0; b = u32[(b + L.B_NEXT) / 4]!) {
       const h = u32[(b + L.B_HOST) / 4]!;
       if (h === 0) continue;
-      const wanted = b === block || u32[(b + L.B_FN) / 4]! !== 0 || u32[(b + L.B_HITS) / 4]! >= MIN_BLOCK_HITS;
+      const wanted = b === block || u32[(b + L.B_FN) / 4]! !== 0 || u32[(b + L.B_HITS) / 4]! >= minHits;
       if (!wanted) continue;
       const off = h & 0xfff;
       const list = byOffset.get(off);
