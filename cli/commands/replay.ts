@@ -16,7 +16,7 @@ import { helpFor } from '../help.js';
 import type { CliIO } from '../io.js';
 import type { Command } from './command.js';
 import { runOptionsOf, snapshotFileFor, type RecordedRun } from './record.js';
-import { prepareMachine, EXIT_OK } from './run.js';
+import { prepareMachine, EXIT_OK, NO_JIT_OPTION } from './run.js';
 
 export const EXIT_DIVERGED = 6;
 
@@ -47,6 +47,7 @@ const OPTIONS: readonly OptionSpec[] = [
   { name: 'print', value: 'LIST', help: 'what to print where it stops: regs,events,uart (default all)', parse: parsePrint },
   { name: 'snapshot-file', value: 'FILE', help: 'snapshots recorded beside the trace (record --snapshot-file;\ndefault: FILE.snap when it exists)', parse: parseString },
   { name: 'no-snapshots', help: 'replay from the start instead of the nearest recorded snapshot' },
+  NO_JIT_OPTION,
 ];
 
 /** Accept `--until exception 4211` as well as `--until exception:4211`. */
@@ -155,7 +156,7 @@ Exit status:
         throw new CliError(`trace '${file}': its header does not describe a machine hvrr can rebuild`);
       }
       checkImages(reader.header.images);
-      const m = prepareMachine(runOptionsOf(recorded));
+      const m = prepareMachine({ ...runOptionsOf(recorded), noJit: o.get('no-jit') === true });
       const useSnapshots = o.get('no-snapshots') !== true;
       const given = o.get('snapshot-file') as string | undefined;
       const snapPath = given ?? (existsSync(snapshotFileFor(file)) ? snapshotFileFor(file) : undefined);

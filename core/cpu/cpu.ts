@@ -19,6 +19,10 @@ export interface CoreHost {
   undef(cpu: number, insn: number, pc: bigint): void;
   /** Returns non-zero to end the current batch right after this exception. */
   exception(cpu: number, fromEl: number, toEl: number, kind: number): number;
+  /** After a device or system register access: must the current batch end
+   *  right after this instruction (a pause was requested, the machine
+   *  stopped)? Without it, every such access ends the batch. */
+  endBatch?(cpu: number): boolean;
 }
 
 export interface CoreOptions {
@@ -125,17 +129,17 @@ export class CpuCore implements CpuView {
         mmioRead: (cpu: number, lo: number, hi: number, size: number): number => {
           const r = this.host.mmioRead(cpu, (hi >>> 0) * 0x1_0000_0000 + (lo >>> 0), size);
           this.u64[(this.base(cpu) + L.ST_HOST_VALUE) / 8] = r.value;
-          return r.status;
+          return r.status | this.endBatchFlag(cpu);
         },
         mmioWrite: (cpu: number, lo: number, hi: number, size: number): number => {
           const v = this.u64[(this.base(cpu) + L.ST_HOST_VALUE) / 8]!;
-          return this.host.mmioWrite(cpu, (hi >>> 0) * 0x1_0000_0000 + (lo >>> 0), size, v);
+          return this.host.mmioWrite(cpu, (hi >>> 0) * 0x1_0000_0000 + (lo >>> 0), size, v) | this.endBatchFlag(cpu);
         },
         sysreg: (cpu: number, key: number, isRead: number): number => {
           const idx = (this.base(cpu) + L.ST_HOST_VALUE) / 8;
           const r = this.host.sysreg(cpu, key, isRead !== 0, this.u64[idx]!);
           if (isRead !== 0) this.u64[idx] = r.value;
-          return r.status;
+          return r.status | this.endBatchFlag(cpu);
         },
         undef: (cpu: number, insn: number, lo: number, hi: number): void => {
           this.host.undef(cpu, insn >>> 0, (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0));
@@ -164,6 +168,10 @@ export class CpuCore implements CpuView {
     const table = new Uint32Array(this.memory.buffer, L.SYSREG_TABLE_BASE, L.SYSREG_TABLE_ENTRIES);
     for (const r of this.sysregs) table[r.key] = descriptorOf(r);
     for (let c = 0; c < this.numCpus; c++) this.reset(c);
+  }
+
+  private endBatchFlag(cpu: number): number {
+    return this.host.endBatch === undefined || this.host.endBatch(cpu) ? L.HOST_END_BATCH : 0;
   }
 
   /** Replace the host (used when a machine is rebuilt around an existing core). */

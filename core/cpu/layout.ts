@@ -252,6 +252,10 @@ export const HOST_UNDEF = 1; // the register/encoding is not implemented: UNDEFI
 export const HOST_ABORT = 2; // the access failed at the bus: synchronous external abort
 export const HOST_TRAP_EL2 = 3; // trap the access to EL2 (EC 0x18)
 export const HOST_TRAP_EL1 = 4; // trap an EL0 access to EL1 (EC 0x18), e.g. CNTKCTL_EL1 controls
+// Or'ed into a device or system register access status by the TypeScript
+// side when the machine must regain control right after that instruction (a
+// pause was requested, the machine stopped); otherwise the batch goes on.
+export const HOST_END_BATCH = 0x100;
 
 // ---- feature bits (ST_FEATURES) ----
 export const FEAT_LSE = 1;

@@ -295,10 +295,11 @@ const HVRR_INSNS_PER_SEQ = 20_000;
 
 export function runHvrr(bytes: Uint8Array, numSeqs: number, engine?: { name: CpuEngine; jitThreshold?: number }): { output: string; stop: string; digest: string; instructions: number } {
   const m = new Machine({ numCpus: 1, ramBytes: 256 * 1024 * 1024, seed: 1n });
-  if (engine) {
-    m.core.setEngine(engine.name);
-    if (engine.jitThreshold !== undefined) m.core.setJitThreshold(engine.jitThreshold);
-  }
+  // Default: the translator at threshold 1, so every block of the program is
+  // translated before it first runs and QEMU checks the translations too.
+  const e = engine ?? { name: 'jit', jitThreshold: 1 };
+  m.core.setEngine(e.name);
+  if (e.jitThreshold !== undefined) m.core.setJitThreshold(e.jitThreshold);
   const out: number[] = [];
   m.onConsole = (b) => out.push(b);
   bootKernel(m, { kernel: bytes });

@@ -1,7 +1,8 @@
 // Calls from the core into TypeScript. i32 arguments only: an i64 would cross
 // as a BigInt (~40 ns). 64-bit values travel through ST_HOST_VALUE.
 
-/** Device read at a physical address; value in ST_HOST_VALUE. Returns HOST_*. */
+/** Device read at a physical address; value in ST_HOST_VALUE. Returns HOST_*
+ *  (with HOST_END_BATCH when the machine must regain control). */
 @external("env", "mmioRead")
 export declare function hostMmioRead(cpu: i32, paLo: i32, paHi: i32, size: i32): i32;
 

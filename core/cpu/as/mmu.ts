@@ -12,7 +12,7 @@ import {
   SLOT_SCTLR_EL1, SLOT_TCR_EL1, SLOT_TTBR0_EL1, SLOT_TTBR1_EL1, SLOT_MAIR_EL1,
   SLOT_VTCR_EL2, SLOT_VTTBR_EL2, SLOT_HPFAR_EL2, SLOT_HCR_EL2,
   RAM_HOST_BASE, SECURE_RAM_HOST_BASE, SECURE_RAM_PA, SECURE_RAM_BYTES, TLB_ENTRIES, TLB_ENTRY_BYTES,
-  ST_HOST_VALUE, ST_TLB_GEN, ST_TLB_MISSES, HOST_OK, HOST_ABORT, EXIT_HOST, EXC_SYNC, DIRTY_MAP_BASE, DIRTY_MAP_BYTES,
+  ST_HOST_VALUE, ST_TLB_GEN, ST_TLB_MISSES, HOST_OK, HOST_ABORT, HOST_END_BATCH, EXIT_HOST, EXC_SYNC, DIRTY_MAP_BASE, DIRTY_MAP_BYTES,
   MAX_CPUS,
 } from "../layout";
 import {
@@ -506,7 +506,10 @@ function mmio(va: u64, pa: u64, size: u32, acc: u32, value: u64): u64 {
   } else {
     status = hostMmioRead(cpuIndex, <i32>pa, <i32>(pa >> 32), size);
   }
-  exitReason = EXIT_HOST;
+  // The device may have changed interrupt lines: end the block (interrupts
+  // are checked at block boundaries), and the batch only when asked.
+  if ((status & HOST_END_BATCH) != 0) exitReason = EXIT_HOST;
+  status &= ~HOST_END_BATCH;
   blockStop = true;
   intrCheck = true;
   if (status != HOST_OK) {
