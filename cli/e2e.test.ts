@@ -1,7 +1,8 @@
 // End-to-end: the real `hvrr` binary as a child process (needs the compiled
 // CLI in dist/; built here when missing).
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { TraceReader } from '../replay/traceFile.js';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,4 +52,43 @@ describe('hvrr binary', () => {
     expect(r.stderr).toMatch(/^hvrr: not built .*run 'npm run build'/);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
+
+  // A guest that never ends: 'b .' as a raw binary.
+  const loopKernel = (): string => {
+    const d = mkdtempSync(join(tmpdir(), 'hvrr-sig-'));
+    const k = join(d, 'loop.bin');
+    writeFileSync(k, Buffer.from([0x00, 0x00, 0x00, 0x14]));
+    return k;
+  };
+
+  for (const [signal, code] of [['SIGTERM', 143], ['SIGHUP', 129], ['SIGINT', 130]] as const) {
+    it(`${signal} ends a recording like Ctrl-A x: the trace is closed (index and footer), exit ${code}`, async () => {
+      const k = loopKernel();
+      const trace = join(dirname(k), 'sig.hvrr');
+      const child = spawn(process.execPath, [bin, 'record', '--kernel', k, '-o', trace], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+      let err = '';
+      child.stderr.setEncoding('utf8');
+      child.stderr.on('data', (d: string) => {
+        err += d;
+      });
+      // The first progress line: the recording is under way.
+      await new Promise<void>((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`no progress line: ${err}`)), 30_000);
+        child.stderr.on('data', () => {
+          if (err.includes('hvrr record:')) {
+            clearTimeout(t);
+            resolve();
+          }
+        });
+      });
+      child.kill(signal);
+      const status = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+      expect(status, err).toBe(code);
+      expect(err).toMatch(/hvrr: recorded interrupted to /);
+      const r = TraceReader.open(trace);
+      expect(r.recovered).toBe(false);
+      expect(r.eventCount).toBeGreaterThan(0);
+      r.close();
+    }, 60_000);
+  }
 });

@@ -1,12 +1,12 @@
 // The hvrr CLI, in-process with injected streams.
 import { PassThrough } from 'node:stream';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from './main.js';
 import { parseCount, parseSeed, parseSize } from './args.js';
-import { DiagnosticFilter, exitCodeFor, formatSummary, paceUntilTick } from './commands/run.js';
+import { DiagnosticFilter, QuietWatch, exitCodeFor, formatSummary, paceUntilTick } from './commands/run.js';
 import { assemble } from '../core/asm/assembler.js';
 import { SELFTEST_PASS_LINE } from '../guests/selftest/index.js';
 import { DIAG_DONE_LINE } from '../guests/diag/index.js';
@@ -245,6 +245,9 @@ describe('bad input: one line, exit 2, no stack trace', () => {
     ['record --disk-writeback', ['record', '--disk-writeback', '-o', join(dir, 'wb.hvrr')], /unknown option '--disk-writeback'/],
     ['record boot-linux --bare', ['record', 'boot-linux', '--bare', '-o', join(dir, 'bl.hvrr')], /boot-linux runs Linux under the hypervisor/],
     ['argument after boot-linux', ['run', 'boot-linux', 'extra'], /unexpected argument 'extra' after boot-linux/],
+    ['--vms with --bare', ['run', '--bare', '--vms', '2'], /--vms needs the hypervisor; drop --bare/],
+    ['--pcpus with --bare', ['run', '--bare', '--pcpus', '2'], /--pcpus needs the hypervisor/],
+    ['record --snapshot-file DIR', ['record', '-o', join(dir, 'sf.hvrr'), '--snapshot-file', dir], /cannot write snapshot file '.*': it is a directory/],
   ];
   for (const [name, argv, re] of cases) {
     it(name, async () => {
@@ -258,6 +261,28 @@ describe('bad input: one line, exit 2, no stack trace', () => {
       expect(r.out).toBe('');
     });
   }
+
+  it('record --snapshot-file DIR leaves no trace file behind', async () => {
+    const t = join(dir, 'sf2.hvrr');
+    expect((await cli(['record', '-o', t, '--snapshot-file', dir])).code).toBe(2);
+    expect(existsSync(t)).toBe(false);
+  });
+
+  it('a kernel file of random bytes runs as a raw binary with a one-line warning; real code gets none', async () => {
+    // Seeded bytes (xorshift), so the test never depends on luck.
+    const b = new Uint8Array(4096);
+    let x = 0x2545f491;
+    for (let i = 0; i < b.length; i++) {
+      x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+      b[i] = x & 0xff;
+    }
+    const r = await cli(['run', '--kernel', file('random.bin', b), '--max-insns', '1000']);
+    const warn = errLines(r.err).filter((l) => l.includes('warning'));
+    expect(warn).toHaveLength(1);
+    expect(warn[0]).toMatch(/^hvrr: warning: kernel '.*random\.bin' is neither an arm64 Image nor an ELF, so it runs as a raw binary at 0x40080000, but /);
+    const ok = await cli(['run', '--kernel', file('loop.bin', new Uint8Array([0, 0, 0, 0x14])), '--max-insns', '1000']);
+    expect(ok.err).not.toContain('warning');
+  });
 
   it('no command: usage on stderr, exit 2', async () => {
     const r = await cli([]);
@@ -332,5 +357,49 @@ describe('pacing idle time to the wall clock (stdin a terminal)', () => {
     const digest = (err: string): string | undefined => /trace digest (\S+) \(([\d,]+) events\)/.exec(err)?.slice(1).join(' ');
     expect(digest(paced.err)).toBeDefined();
     expect(digest(paced.err)).toBe(digest(fast.err));
+  });
+});
+
+describe('when a run ends without the guest powering off (console input not a terminal)', () => {
+  // A guest that stays alive but idle: WFE in a loop (each WFE sleeps one window).
+  const idler = (): string => file('idler.bin', assemble('1: wfe\n b 1b\n', { baseAddress: 0x40080000n }).bytes);
+  const busy = (): string => file('busy.bin', assemble('1: add x1, x1, #1\n b 1b\n', { baseAddress: 0x40080000n }).bytes);
+
+  it('input used up and the machine quiet for 1 s virtual: the run ends, exit 0, and says why', async () => {
+    const r = await cli(['run', '--bare', '--kernel', idler()]);
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/^hvrr: quiet \(console input ended, the machine quiet for 1\.00 s virtual\) after [\d,]+ instructions, 1\.0\d+ s virtual/m);
+  });
+
+  it('--quiet-seconds sets the period; 0 never ends on quiet; --max-seconds stops at that virtual time', async () => {
+    const a = await cli(['run', '--bare', '--kernel', idler(), '--quiet-seconds', '0.25']);
+    expect(a.err).toMatch(/quiet for 0\.25 s virtual\) after [\d,]+ instructions, 0\.2\d+ s virtual/);
+    const b = await cli(['run', '--bare', '--kernel', idler(), '--quiet-seconds', '0', '--max-seconds', '1.5']);
+    expect(b.code).toBe(0);
+    expect(b.err).toMatch(/^hvrr: time limit \(--max-seconds\) after [\d,]+ instructions, 1\.500000 s virtual/m);
+  });
+
+  it('a busy guest is never quiet: only --max-seconds ends it', async () => {
+    const r = await cli(['run', '--bare', '--kernel', busy(), '--max-seconds', '0.02']);
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/^hvrr: time limit \(--max-seconds\) after 20,000,000 instructions, 0\.020000 s virtual/m);
+  });
+
+  it('on a terminal only --until-idle applies the rule (input still open)', async () => {
+    const tty = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => {} });
+    const r = await cli(['run', '--bare', '--kernel', idler(), '--until-idle', '--no-pace', '--quiet-seconds', '0.1'], { stdin: tty });
+    expect(r.err).toMatch(/^hvrr: quiet \(--until-idle, the machine quiet for 0\.10 s virtual\)/m);
+    tty.end();
+  });
+
+  it('QuietWatch: output, input or more than 1% busy CPUs restart the quiet time', () => {
+    const q = new QuietWatch(0, 0, 0, 2);
+    expect(q.check(10_000_000, 100_000, 0)).toBe(10_000_000); // 0.5% of 2 CPUs: quiet
+    expect(q.check(20_000_000, 300_001, 0)).toBe(0); // 200,001 > 1% of 2 x 10M
+    expect(q.check(30_000_000, 300_001, 0)).toBe(10_000_000);
+    q.output();
+    expect(q.check(40_000_000, 300_001, 0)).toBe(0);
+    expect(q.check(50_000_000, 300_001, 1)).toBe(0);
+    expect(q.check(60_000_000, 300_001, 1)).toBe(10_000_000);
   });
 });

@@ -78,6 +78,26 @@ describe('hvrr record / replay', () => {
     expect(r.out.split('\n').filter((l) => l.startsWith('#') && / exception n=/.test(l)).length).toBe(3);
   });
 
+  it('dump --json: a header object, then one object per event with stable fields (and inputs, hashes)', async () => {
+    const r = await cli(['dump', trace, '--json', '--count', '40', '--hashes']);
+    expect(r.code).toBe(0);
+    const objs = r.out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(objs[0]).toMatchObject({ record: 'trace', path: trace, seed: '3' });
+    const evs = objs.filter((o) => o.record === 'event');
+    expect(evs).toHaveLength(40);
+    expect(evs.map((e) => e.seq)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    for (const e of evs) expect(Object.keys(e).slice(0, 5)).toEqual(['record', 'seq', 'tick', 'cpu', 'kind']);
+    const text = await cli(['dump', trace, '--count', '40']);
+    expect(text.out.split('\n').filter((l) => l.startsWith('#') && /^#\d/.test(l))).toHaveLength(40);
+  });
+
+  it('dump --from past the last event says so and exits 2', async () => {
+    const r = await cli(['dump', trace, '--from', '99999999']);
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    expect(r.err).toMatch(/^hvrr: --from 99999999: the trace's events are #0\.\.#\d+\n$/);
+  });
+
   it('refuses a trace whose images differ, naming the image', async () => {
     const kernel = join(dir, 'k.bin');
     writeFileSync(kernel, assemble('ldr x0, =0x84000008\nhvc #0\n', { baseAddress: 0x40080000n }).bytes);
@@ -99,9 +119,93 @@ describe('hvrr record / replay', () => {
       expect(r.err.trim().split('\n'), argv.join(' ')).toHaveLength(1);
       expect(r.err, argv.join(' ')).not.toMatch(/\n\s+at /);
     }
-    const far = await cli(['replay', trace, '--until', 'exception', '999999']);
-    expect(far.code).toBe(2);
-    expect(far.out).toContain('not in the recording');
+  });
+
+  it('every target the recording does not reach: one line on stderr naming how far it goes, exit 2, nothing on stdout', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['--until', 'exception', '999999'], /^hvrr: exception 999999 is not in the recording: the recording's last exception is [\d,]+\n$/],
+      [['--until', 'event', '99999999'], /^hvrr: event 99999999 is not in the recording: the recording's events are #0\.\.#\d+\n$/],
+      [['--until', 'tick', '999999999999'], /^hvrr: tick 999999999999 is not in the recording: the recording's events end at tick [\d,]+\n$/],
+      [['--until', 'uart', 'no such text'], /^hvrr: uart "no such text" is not in the recording: the console output holds it nowhere\n$/],
+      [['--until', 'psci', 'SYSTEM_RESET'], /^hvrr: psci SYSTEM_RESET is not in the recording: the recording makes that call nowhere\n$/],
+      [['--until', 'smc'], /^hvrr: smc is not in the recording: the recording takes no SMC exceptions\n$/],
+      [['--until', 'pc', '0x10000000'], /^hvrr: pc 0x10000000 is not in the recording: replayed to the end of the recording \([\d]+ events\) without meeting it\n$/],
+      [['--until', 'sysreg', 'VBAR_EL1', '--count', '1000'], /^hvrr: sysreg VBAR_EL1 \(occurrence 1000\) is not in the recording: replayed to the end .* \(met \d+ times?\)\n$/],
+    ];
+    for (const [args, err] of cases) {
+      const r = await cli(['replay', trace, ...args]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.out, args.join(' ')).toBe('');
+      expect(r.err, args.join(' ')).toMatch(err);
+    }
+  });
+
+  it('bad stop conditions are one-line usage errors', async () => {
+    for (const args of [['--until', 'pc', '0x40080002'], ['--until', 'pc', '0x40080000,cpu9'], ['--until', 'pc', '0x40080000,core1'], ['--until', 'psci', 'LUNCH'],
+      ['--until', 'sysreg', 'NOT_A_REG'], ['--until', 'exception', '3', '--count', '2'], ['--count', '0', '--until', 'hvc'], ['--until', 'uart', ''], ['--print', 'json,regs']]) {
+      const r = await cli(['replay', trace, ...args]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.err.trim().split('\n'), args.join(' ')).toHaveLength(1);
+      expect(r.err, args.join(' ')).toMatch(/^hvrr: /);
+    }
+  });
+
+  it('--until event N stops at the end of the step that emitted N (a 4-CPU recording: no later instruction runs)', async () => {
+    const t4 = join(dir, 't4.hvrr');
+    expect((await cli(['record', '--guest', 'selftest', '--smp', '4', '--snapshot-every', '1000000', '-o', t4])).code).toBe(0);
+    // Events 0-8 are the hypervisor's start on cpu0 at tick 0 (one step); event 9 is the guest's first trap at tick 18.
+    const r = await cli(['replay', t4, '--until', 'event', '2', '--print', 'events']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^at tick 0, 0 instructions, 9 events$/m);
+    const lines = r.out.split('\n');
+    const same = lines.indexOf('the same step also emitted (replayed; the machine is after them):');
+    expect(same).toBeGreaterThan(0);
+    expect(lines.slice(0, same).filter((l) => l.startsWith('  #')).pop()).toMatch(/^  #2 @0 cpu0 psci /);
+    expect(lines.slice(same + 1).filter((l) => l.startsWith('  #')).map((l) => l.split(' ')[2])).toEqual(['#3', '#4', '#5', '#6', '#7', '#8']);
+    expect(r.out).not.toContain('#9 ');
+    const snap = join(dir, 't4-e2.hvsnap');
+    expect((await cli(['replay', t4, '--until', 'event', '9', '--snapshot', snap, '--print', 'events'])).out).toMatch(/^at tick 18, 18 instructions, 10 events$/m);
+  });
+
+  it('replay --until X --snapshot OUT, then run --restore OUT, ends with the uninterrupted run\'s digest (event, tick, pc, uart, sysreg)', async () => {
+    const whole = await cli(['run', '--guest', 'selftest', '--smp', '2', '--mem', '64M', '--seed', '3', '--digest']);
+    const digest = /trace digest ([0-9a-f]{64})/.exec(whole.err)?.[1];
+    expect(digest, whole.err).toBeDefined();
+    const targets = [['event', '777'], ['tick', '654321'], ['pc', '0x40080000'], ['uart', 'PASS', '--count', '3'], ['sysreg', 'VBAR_EL1']];
+    for (const [i, t] of targets.entries()) {
+      const snap = join(dir, `cont-${i}.hvsnap`);
+      const r = await cli(['replay', trace, '--until', ...t, '--snapshot', snap, '--print', 'events']);
+      expect(r.code, `${t.join(' ')}: ${r.err}`).toBe(0);
+      const c = await cli(['run', '--restore', snap, '--digest']);
+      expect(c.code, c.err).toBe(0);
+      expect(/trace digest ([0-9a-f]{64})/.exec(c.err)?.[1], t.join(' ')).toBe(digest);
+    }
+  });
+
+  it('pc, uart, psci, hvc and sysreg stops; --print json gives one object per line', async () => {
+    const pc = await cli(['replay', trace, '--until', 'pc', '0x40080000', '--print', 'regs']);
+    expect(pc.code).toBe(0);
+    expect(pc.out).toMatch(/reached pc 0x40080000 on cpu0, replaying from power-on/);
+    expect(pc.out).toMatch(/^cpu0: running @\d+ EL1h pc=0x0000000040080000 /m);
+    const u = await cli(['replay', trace, '--until', 'uart', 'PASS\\n', '--count', '2', '--print', 'uart']);
+    expect(u.code).toBe(0);
+    expect(u.out.match(/PASS\n/g)).toHaveLength(2);
+    expect(u.out.trimEnd().endsWith('PASS')).toBe(true);
+    const p = await cli(['replay', trace, '--until', 'psci', 'cpu_on', '--print', 'events']);
+    expect(p.code).toBe(0);
+    expect(p.out).toMatch(/reached psci CPU_ON \(event \d+\)/);
+    expect(p.out).toMatch(/last events:\n(?:  .*\n)*  #\d+ @\d+ cpu\d psci fn=0xc4000003 .*\n(?!  #)/);
+    const h = await cli(['replay', trace, '--until', 'smc', '0x84000000', '--print', 'events']);
+    expect([0, 2]).toContain(h.code);
+    const j = await cli(['replay', trace, '--until', 'exception', '7', '--print', 'json']);
+    expect(j.code).toBe(0);
+    const objs = j.out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(objs[0]).toMatchObject({ record: 'stop', status: 'reached', target: 'exception 7' });
+    expect(objs.filter((o) => o.record === 'cpu')).toHaveLength(2);
+    const evs = objs.filter((o) => o.record === 'event');
+    expect(Object.keys(evs[evs.length - 1]!)).toEqual(['record', 'seq', 'tick', 'cpu', 'kind', 'n', 'type', 'fromEl', 'toEl', 'ec', 'esr', 'elr', 'far']);
+    expect(evs[evs.length - 1]).toMatchObject({ kind: 'exception', n: 7 });
+    expect(objs[objs.length - 1]!.record).toBe('uart');
   });
 
   it('a truncated trace (killed recording) still replays up to its last complete chunk', async () => {

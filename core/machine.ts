@@ -4,8 +4,9 @@
 // a window ends at the quantum or at the next scheduled event, whichever is
 // first, and events fire between windows. When every CPU waits, the clock
 // jumps to the next event. Nothing here reads wall time.
-import { CpuCore } from './cpu/cpu.js';
-import * as L from './cpu/layout.js';
+import {
+  CpuCore, EXC_SYNC, EXIT_BREAK, EXIT_BUDGET, EXIT_EL2, EXIT_EL3, EXIT_HOST, EXIT_WATCH, EXIT_WFE, EXIT_WFI, HOST_ABORT, HOST_OK, HOST_UNDEF,
+} from './cpu/cpu.js';
 import { EventQueue, type ScheduledEvent } from './clock/eventQueue.js';
 import { Prng } from './clock/prng.js';
 import { TraceSink } from './trace/sink.js';
@@ -15,7 +16,9 @@ import { GenericTimer, GTIMER_EVENT_KIND } from './devices/timer/genericTimer.js
 import { Pl011 } from './devices/pl011.js';
 import { Pl031, PL031_EVENT_KIND } from './devices/pl031.js';
 import { PhysicalBus } from './memory/bus.js';
-import { psciCall, type PowerState, type PsciPlatform } from './firmware/psci.js';
+import { type PowerState, type PsciPlatform } from './firmware/psci.js';
+import { PsciStandIn } from './firmware/standIn.js';
+import { SoftwareRouter } from './software/router.js';
 
 export const GICD_BASE = 0x0800_0000;
 export const GICR_BASE = 0x080a_0000;
@@ -48,6 +51,8 @@ export type StopReason =
   | { kind: 'tick-limit' }
   | { kind: 'paused' } // requestPause() was called (e.g. replay reached its target event)
   | { kind: 'idle' } // every CPU waits and nothing is scheduled (not final: inputs may wake it)
+  | { kind: 'breakpoint'; cpu: number; pc: bigint } // before the instruction at an armed PC breakpoint (not final)
+  | { kind: 'watch'; cpu: number; key: number; isRead: boolean } // right after an access to a watched system register (not final)
   | { kind: 'halt'; message: string };
 
 /** Limits for one call of run(); the machine can be run again afterwards. */
@@ -57,6 +62,13 @@ export interface RunLimits {
   /** Stop at the first window boundary at or after this tick (windows are
    *  never shortened for it, so the run stays identical to an unlimited one). */
   untilTick?: number;
+  /** Stop as soon as this many ticks have elapsed for the CPU about to act:
+   *  before the first step, in execution order, that starts at a clock >= it
+   *  (an instruction, a pCPU resumed at EL2, or the window-boundary step of
+   *  due events and inputs). Mid-window: the window's progress is machine
+   *  state, so the run continues exactly as an unlimited one. docs/replay.md
+   *  "Where a run stops" defines steps. */
+  stopAtTick?: number;
 }
 
 /** Machine-level state that is not inside a component (versioned, plain data). */
@@ -81,18 +93,12 @@ export interface StatefulComponent {
   loadState(state: unknown): void;
 }
 
-/** Handler for exceptions taken to EL2/EL3 (the TypeScript software at those levels). */
-export interface HighLevelSoftware {
-  /** Handle an exception taken to `toEl` on `cpu`; must leave the CPU ready to run (usually via eret). */
-  handle(m: Machine, cpu: number, toEl: number): void;
-  /**
-   * Optional: called instead of running the core when a CPU that is at EL2
-   * is scheduled (an EL2 hypervisor's pCPU just started by PSCI CPU_ON at
-   * EL2, or woken from sleepCpu()). It must either return the CPU to a lower
-   * EL (usually via eret) or put it back to sleep with sleepCpu().
-   */
-  resume?(m: Machine, cpu: number): void;
-}
+/** The syndrome, return address and fault address registers of each EL an exception can be taken to. */
+const EXC_REGS: Record<number, readonly [string, string, string]> = {
+  1: ['ESR_EL1', 'ELR_EL1', 'FAR_EL1'],
+  2: ['ESR_EL2', 'ELR_EL2', 'FAR_EL2'],
+  3: ['ESR_EL3', 'ELR_EL3', 'FAR_EL3'],
+};
 
 export class Machine implements PsciPlatform {
   readonly config: Required<MachineConfig>;
@@ -105,8 +111,9 @@ export class Machine implements PsciPlatform {
   readonly timer: GenericTimer;
   readonly uart: Pl011;
   readonly rtc: Pl031;
-  /** Software at EL2/EL3; the default is the PSCI firmware stand-in. */
-  software: HighLevelSoftware;
+  /** The software at EL3, Non-secure EL2 and Secure EL2 (software/): by
+   *  default the PSCI firmware stand-in at EL3 and Non-secure EL2. */
+  readonly software = new SoftwareRouter();
   /** Console output sink (UART TX bytes). */
   onConsole: (byte: number) => void = () => {};
   /** Diagnostics (unimplemented encodings and the like), not simulation state. */
@@ -151,9 +158,9 @@ export class Machine implements PsciPlatform {
       {
         mmioRead: (cpu, pa, size) => {
           const v = this.bus.read(pa, size, cpu);
-          return v === undefined ? { status: L.HOST_ABORT, value: 0n } : { status: L.HOST_OK, value: v };
+          return v === undefined ? { status: HOST_ABORT, value: 0n } : { status: HOST_OK, value: v };
         },
-        mmioWrite: (cpu, pa, size, value) => (this.bus.write(pa, size, value, cpu) ? L.HOST_OK : L.HOST_ABORT),
+        mmioWrite: (cpu, pa, size, value) => (this.bus.write(pa, size, value, cpu) ? HOST_OK : HOST_ABORT),
         sysreg: (cpu, key, isRead, value) => this.sysregAccess(cpu, key, isRead, value),
         undef: (cpu, insn, pc) => this.onUndef(cpu, insn, pc),
         exception: (cpu, fromEl, toEl, kind) => this.onException(cpu, fromEl, toEl, kind),
@@ -179,7 +186,9 @@ export class Machine implements PsciPlatform {
     this.bus.map(GICR_BASE, this.gic.redistributorsSize, this.gic.redistributors);
     this.bus.map(UART_BASE, 0x1000, this.uart);
     this.bus.map(RTC_BASE, 0x1000, this.rtc);
-    this.software = { handle: (m, cpu, toEl) => m.firmwareStandIn(cpu, toEl) };
+    const standIn = new PsciStandIn();
+    this.software.install('el3', standIn);
+    this.software.install('el2-ns', standIn);
   }
 
   /** Register a component whose state is saved and restored with the machine. */
@@ -224,7 +233,7 @@ export class Machine implements PsciPlatform {
 
   private sysregAccess(cpu: number, key: number, isRead: boolean, value: bigint): { status: number; value: bigint } {
     const dev = this.gic.claims(key) ? this.gic : this.timer.claims(key) ? this.timer : undefined;
-    if (!dev) return { status: L.HOST_UNDEF, value: 0n };
+    if (!dev) return { status: HOST_UNDEF, value: 0n };
     if (isRead) {
       const out = { value: 0n };
       const status = dev.read(cpu, key, out);
@@ -246,41 +255,17 @@ export class Machine implements PsciPlatform {
 
   private onException(cpu: number, fromEl: number, toEl: number, kind: number): number {
     const n = ++this.s.exceptionCount;
-    const slots = toEl === 1 ? [L.SLOT_ESR_EL1, L.SLOT_ELR_EL1, L.SLOT_FAR_EL1] : toEl === 2 ? [L.SLOT_ESR_EL2, L.SLOT_ELR_EL2, L.SLOT_FAR_EL2] : [L.SLOT_ESR_EL3, L.SLOT_ELR_EL3, L.SLOT_FAR_EL3];
-    const sync = kind === L.EXC_SYNC;
-    const esr = sync ? this.core.sysreg(cpu, slots[0]!) : 0n;
+    const regs = this.core.regs(cpu);
+    const names = EXC_REGS[toEl] ?? EXC_REGS[3]!;
+    const sync = kind === EXC_SYNC;
+    const esr = sync ? regs.get(names[0]) : 0n;
     this.trace.emit({
       kind: 'exception', tick: this.core.nowTick(cpu), cpu, n,
       type: (['sync', 'irq', 'fiq', 'serror'] as const)[kind]!,
       fromEl, toEl, ec: Number((esr >> 26n) & 0x3fn), esr: hex64(esr),
-      elr: hex64(this.core.sysreg(cpu, slots[1]!)), far: hex64(sync ? this.core.sysreg(cpu, slots[2]!) : 0n),
+      elr: hex64(regs.get(names[1])), far: hex64(sync ? regs.get(names[2]) : 0n),
     });
     return this.pauseRequested ? 1 : 0;
-  }
-
-  // ---- EL2/EL3 stand-in for bare-metal runs ----
-
-  /** PSCI over HVC (EL2) and SMC (EL3); anything else at those levels stops the run. */
-  firmwareStandIn(cpu: number, toEl: number): void {
-    const esr = this.core.sysreg(cpu, toEl === 2 ? L.SLOT_ESR_EL2 : L.SLOT_ESR_EL3);
-    const ec = Number((esr >> 26n) & 0x3fn);
-    const kind = this.core.excKind(cpu);
-    if (kind === L.EXC_SYNC && ((toEl === 2 && ec === 0x16) || (toEl === 3 && ec === 0x17))) {
-      this.smcccCall(cpu);
-      if (this.cpuState(cpu) !== 'off' && !this.s.stopped) this.core.eret(cpu);
-      return;
-    }
-    this.stop({ kind: 'halt', message: `cpu${cpu}: exception to EL${toEl} (EC 0x${ec.toString(16)}, ESR 0x${esr.toString(16)}) with no EL${toEl} software to handle it` });
-  }
-
-  /** An SMCCC call (x0 = function id) from `cpu`, answered in x0. */
-  smcccCall(cpu: number): void {
-    const fn = Number(this.core.getX(cpu, 0) & 0xffff_ffffn);
-    const args = [this.core.getX(cpu, 1), this.core.getX(cpu, 2), this.core.getX(cpu, 3)];
-    const callerEl = Number((this.core.sysreg(cpu, L.SLOT_SPSR_EL2) >> 2n) & 3n) || 1;
-    const result = psciCall(this, { cpu, callerEl, fn, args });
-    if (result !== null) this.core.setX(cpu, 0, result);
-    this.trace.emit({ kind: 'psci', tick: this.core.nowTick(cpu), cpu, fn, args: args.map(hex64), result: hex64(result ?? 0n) });
   }
 
   // ---- PsciPlatform ----
@@ -289,7 +274,7 @@ export class Machine implements PsciPlatform {
     return st === 'off' ? 'off' : st === 'on-pending' ? 'on-pending' : 'on';
   }
   mpidr(cpu: number): bigint {
-    return this.core.sysreg(cpu, L.SLOT_MPIDR_EL1);
+    return this.core.regs(cpu).get('MPIDR_EL1');
   }
   validEntry(pa: bigint): boolean {
     return pa % 4n === 0n && this.core.ramOffset(Number(pa), 4) >= 0;
@@ -355,7 +340,7 @@ export class Machine implements PsciPlatform {
    *  the virtual interrupts EL2 injects through HCR_EL2.VI/VF/VSE? */
   private wakeable(cpu: number): boolean {
     if (this.core.irqLines(cpu) !== 0) return true;
-    const hcr = this.core.sysreg(cpu, L.SLOT_HCR_EL2);
+    const hcr = this.core.regs(cpu).get('HCR_EL2');
     return (hcr & 0x1c0n) !== 0n && (hcr & 0x38n) !== 0n;
   }
 
@@ -370,7 +355,8 @@ export class Machine implements PsciPlatform {
   run(limits: RunLimits | number = {}): StopReason {
     const lim: RunLimits = typeof limits === 'number' ? { maxInstructions: limits } : limits;
     const maxInstructions = lim.maxInstructions ?? Number.MAX_SAFE_INTEGER;
-    const untilTick = lim.untilTick ?? Number.MAX_SAFE_INTEGER;
+    const stopAtTick = lim.stopAtTick ?? Number.MAX_SAFE_INTEGER;
+    const untilTick = Math.min(lim.untilTick ?? Number.MAX_SAFE_INTEGER, stopAtTick);
     const n = this.config.numCpus;
     const states = this.s.cpuStates;
     this.pauseRequested = false;
@@ -420,52 +406,58 @@ export class Machine implements PsciPlatform {
           continue;
         }
         if (w.pendingEl !== 0) {
+          // The handler of the exception a pause stopped at: the rest of that step.
           const level = w.pendingEl;
           w.pendingEl = 0;
           this.core.setNowTick(cpu, w.start + w.used);
           this.software.handle(this, cpu, level);
+          if (this.pauseRequested && !this.s.stopped) return this.pauseAfterStep(w, cpu);
           if (states[cpu] !== 'running') continue;
         }
         while (w.used < budget && !this.s.stopped) {
           const left = maxInstructions - this.s.instructions;
           if (left <= 0) return { kind: 'instruction-limit' }; // mid-window: the window state resumes it exactly
-          if (this.software.resume && this.core.el(cpu) === 2) {
+          const toTick = stopAtTick - (w.start + w.used);
+          if (toTick <= 0) return { kind: 'tick-limit' };
+          const el2 = this.core.el(cpu) === 2 ? this.software.at(this, cpu, 2) : undefined;
+          if (el2?.resume) {
             this.core.setNowTick(cpu, w.start + w.used);
-            this.software.resume(this, cpu);
+            el2.resume(this, cpu);
+            if (this.pauseRequested && !this.s.stopped) return this.pauseAfterStep(w, cpu);
             if (states[cpu] !== 'running' || this.s.stopped) break;
             if (this.core.el(cpu) === 2) {
               this.stop({ kind: 'halt', message: `cpu${cpu}: EL2 software left the CPU at EL2 without sleeping` });
               break;
             }
           }
-          const reason = this.core.run(cpu, Math.min(budget - w.used, left), w.start + w.used);
+          const reason = this.core.run(cpu, Math.min(budget - w.used, left, toTick), w.start + w.used);
           const did = this.core.executed(cpu);
           w.used += did;
           this.s.instructions += did;
-          if (reason === L.EXIT_EL2 || reason === L.EXIT_EL3) {
+          if (reason === EXIT_EL2 || reason === EXIT_EL3) {
             this.core.setNowTick(cpu, w.start + w.used);
             if (this.pauseRequested) {
               // Stop at the exception entry itself; its handler runs on resume.
               this.pauseRequested = false;
-              w.pendingEl = reason === L.EXIT_EL2 ? 2 : 3;
+              w.pendingEl = reason === EXIT_EL2 ? 2 : 3;
               return { kind: 'paused' };
             }
-            this.software.handle(this, cpu, reason === L.EXIT_EL2 ? 2 : 3);
-          } else if (reason === L.EXIT_WFI) {
+            this.software.handle(this, cpu, reason === EXIT_EL2 ? 2 : 3);
+          } else if (reason === EXIT_WFI) {
             states[cpu] = 'wfi';
-          } else if (reason === L.EXIT_WFE) {
+          } else if (reason === EXIT_WFE) {
             states[cpu] = 'wfe';
-          } else if (reason !== L.EXIT_BUDGET && reason !== L.EXIT_HOST) {
+          } else if (reason === EXIT_BREAK) {
+            // Stopped before the instruction; resuming executes it (once).
+            this.core.passBreakpoint(cpu);
+            this.core.setNowTick(cpu, w.start + w.used);
+            return { kind: 'breakpoint', cpu, pc: this.core.getPc(cpu) };
+          } else if (reason === EXIT_WATCH) {
+            if (!(this.pauseRequested && !this.s.stopped)) return { kind: 'watch', cpu, ...this.core.watchHit(cpu) };
+          } else if (reason !== EXIT_BUDGET && reason !== EXIT_HOST) {
             this.stop({ kind: 'halt', message: `cpu${cpu}: core stopped (exit ${reason}) at pc 0x${this.core.getPc(cpu).toString(16)}` });
           }
-          if (this.pauseRequested && !this.s.stopped) {
-            this.pauseRequested = false;
-            if (states[cpu] !== 'running') {
-              w.cpu++;
-              w.used = 0;
-            }
-            return { kind: 'paused' };
-          }
+          if (this.pauseRequested && !this.s.stopped) return this.pauseAfterStep(w, cpu);
           if (states[cpu] !== 'running') break;
         }
       }
@@ -474,6 +466,36 @@ export class Machine implements PsciPlatform {
       this.s.window = null;
     }
     return this.s.stopped!;
+  }
+
+  /** Return 'paused' at the boundary after the step that requested it; a CPU
+   *  that stopped running in that step hands the window to the next CPU. */
+  private pauseAfterStep(w: NonNullable<MachineState['window']>, cpu: number): StopReason {
+    this.pauseRequested = false;
+    if (this.s.cpuStates[cpu] !== 'running') {
+      w.cpu++;
+      w.used = 0;
+    }
+    return { kind: 'paused' };
+  }
+
+  /** The clock of the CPU about to act (the machine clock between windows):
+   *  what `stopAtTick` compares. */
+  get clockTick(): number {
+    const w = this.s.window;
+    if (!w) return this.s.nowTick;
+    return w.cpu < this.config.numCpus ? w.start + w.used : w.end;
+  }
+
+  /** The virtual clock of `cpu` where the machine is now: inside a window,
+   *  CPUs before the running one have finished it, the running one is at its
+   *  progress and later ones at its start. */
+  cpuTick(cpu: number): number {
+    const w = this.s.window;
+    if (!w) return this.s.nowTick;
+    if (cpu < w.cpu) return w.end;
+    if (cpu === w.cpu) return w.start + w.used;
+    return w.start;
   }
 
   getMachineState(): MachineState {

@@ -4,7 +4,7 @@
 // module only gathers and scatters. A component added later (hypervisor,
 // SPMC, virtio devices) joins by `machine.registerComponent(name, ...)` and
 // is then saved and restored with everything else.
-import * as L from './cpu/layout.js';
+import { SECURE_RAM_BYTES } from './cpu/cpu.js';
 import { loadCpu, saveCpu, type CpuRecord } from './cpu/cpuState.js';
 import type { EventQueueState } from './clock/eventQueue.js';
 import type { PrngState } from './clock/prng.js';
@@ -71,8 +71,8 @@ export function captureMachine(m: Machine): MachineSnapshot {
     uart: m.uart.getState(),
     rtc: m.rtc.getState(),
     components: Object.fromEntries(m.componentNames().map((n) => [n, m.component(n).getState()])),
-    ram: core.bytes.subarray(L.RAM_HOST_BASE, L.RAM_HOST_BASE + m.config.ramBytes),
-    secureRam: core.bytes.subarray(L.SECURE_RAM_HOST_BASE, L.SECURE_RAM_HOST_BASE + L.SECURE_RAM_BYTES),
+    ram: core.ramView(),
+    secureRam: core.secureRamView(),
   };
 }
 
@@ -86,15 +86,15 @@ export function restoreMachine(m: Machine, s: MachineSnapshot): void {
   }
   if (s.cpus.length !== m.numCpus) throw new Error(`snapshot has ${s.cpus.length} CPUs, machine has ${m.numCpus}`);
   if (s.ram.length !== m.config.ramBytes) throw new Error(`snapshot RAM is ${s.ram.length} bytes, machine has ${m.config.ramBytes}`);
-  if (s.secureRam.length !== L.SECURE_RAM_BYTES) throw new Error('snapshot secure RAM has the wrong size');
+  if (s.secureRam.length !== SECURE_RAM_BYTES) throw new Error('snapshot secure RAM has the wrong size');
   const names = m.componentNames();
   const missing = names.filter((n) => !(n in s.components));
   if (missing.length) throw new Error(`snapshot lacks component state: ${missing.join(', ')}`);
   const extra = Object.keys(s.components).filter((n) => !names.includes(n)).sort();
   if (extra.length) throw new Error(`snapshot carries component state this machine lacks: ${extra.join(', ')}`);
   const core = m.core;
-  core.bytes.set(s.ram, L.RAM_HOST_BASE);
-  core.bytes.set(s.secureRam, L.SECURE_RAM_HOST_BASE);
+  core.ramView().set(s.ram);
+  core.secureRamView().set(s.secureRam);
   s.cpus.forEach((r, i) => loadCpu(core, i, r));
   m.queue.loadState(s.queue);
   m.prng.loadState(s.prng);

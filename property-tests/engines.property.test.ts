@@ -7,24 +7,15 @@
 // snapshots at a random point; a snapshot taken under one engine restored
 // under another continues exactly as an uninterrupted run.
 //
-// HVRR_PROP_SEED=<seed> HVRR_PROP_RUNS=<n> npx vitest run property-tests/engines.property.test.ts
-import { execFileSync } from 'node:child_process';
+// HVRR_ENGINES_SEED=<seed> HVRR_PROP_RUNS=<n> npx vitest run property-tests/engines.property.test.ts
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CPU_ENGINES, type CpuEngine } from '../core/cpu/cpu.js';
 import type { Machine } from '../core/machine.js';
 import { saveFull, restoreInto } from '../snapshots/index.js';
 import { SCENARIOS, type Scenario } from './scenarios.js';
+import { suiteSeed } from './seed.js';
 
-/** The default seed rotates with the commit, so CI explores; it is printed first. */
-function defaultSeed(): number {
-  try {
-    return parseInt(execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).slice(0, 7), 16);
-  } catch {
-    return 20261121;
-  }
-}
-const SEED = Number(process.env.HVRR_PROP_SEED ?? defaultSeed());
 const RUNS = Number(process.env.HVRR_PROP_RUNS ?? 2);
 /** Engine configurations compared with the interpreter (the first). */
 interface EngineConfig { name: string; engine: CpuEngine; jitThreshold?: number }
@@ -32,7 +23,7 @@ const CONFIGS: readonly EngineConfig[] = [
   ...CPU_ENGINES.map((engine) => ({ name: engine, engine })),
   { name: 'jit@1', engine: 'jit', jitThreshold: 1 },
 ];
-console.log(`engines property: seed ${SEED}, ${RUNS} runs per scenario, engines ${CONFIGS.map((c) => c.name).join(', ')}`);
+const SEED = suiteSeed('engines property', 'HVRR_ENGINES_SEED', 20261121, { runs: RUNS, engines: CONFIGS.map((c) => c.name).join(',') });
 const params = { seed: SEED, numRuns: RUNS, endOnFailure: true };
 
 interface Outcome { digest: string; instructions: number; tick: number; console: string; stop: string }

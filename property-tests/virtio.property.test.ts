@@ -8,7 +8,7 @@
 // - InterruptStatus holds only bits 0-1; every state record survives
 //   structuredClone; the same steps on a fresh setup give the same states and memory.
 // A failure prints the seed and path (fast-check) for an exact replay:
-// HVRR_PROP_SEED=<seed> npx vitest run property-tests/virtio.property.test.ts
+// HVRR_VIRTIO_SEED=<seed> npx vitest run property-tests/virtio.property.test.ts
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -19,9 +19,10 @@ import { netDeliver } from '../core/hypervisor/virtio/net.js';
 import { createVswitch } from '../core/hypervisor/virtio/vswitch.js';
 import type { VirtioMmioState, VswitchState } from '../core/hypervisor/virtio/state.js';
 import { VIRTQ_DESC_F_WRITE } from '../core/hypervisor/virtio/spec.js';
+import { suiteSeed } from './seed.js';
 
-const SEED = Number(process.env.HVRR_PROP_SEED ?? 20261121);
 const RUNS = Number(process.env.HVRR_PROP_RUNS ?? 150);
+const SEED = suiteSeed('virtio property', 'HVRR_VIRTIO_SEED', 20261121, { runs: RUNS });
 const RAM_BYTES = 1 << 20;
 const DISK = new Uint8Array(64 * 1024).map((_, i) => (i * 7) & 0xff);
 

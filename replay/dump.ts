@@ -3,10 +3,11 @@
 // formatEvent rendering (the text golden comparison uses), optionally with
 // input and state-hash records (which start with a word, never with '#').
 
-import { formatEvent, TRACE_KINDS } from '../core/trace/events.js';
+import { eventJson, formatEvent, TRACE_KINDS } from '../core/trace/events.js';
 import type { TraceKind } from '../core/trace/events.js';
-import { formatInputRecord, formatStateHash } from './format.js';
-import type { TraceReader } from './traceFile.js';
+import { formatInputRecord as formatInput, formatStateHash as formatHash } from './format.js';
+import type { InputRecord, StateHashRecord, TraceReader } from './traceFile.js';
+import type { TraceEvent } from '../core/trace/events.js';
 
 export interface DumpOptions {
   /** First event seq (default: the first in the file). */
@@ -19,6 +20,8 @@ export interface DumpOptions {
   inputs?: boolean;
   /** Include state-hash records. */
   stateHashes?: boolean;
+  /** One JSON object per line instead of text (docs/trace-format.md "JSON"). */
+  json?: boolean;
 }
 
 function jsonText(v: unknown): string {
@@ -54,12 +57,62 @@ export function dumpHeaderLines(r: TraceReader, path: string): string[] {
   return out;
 }
 
+const plural = (n: number, one: string, many = `${one}s`): string => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+
+/** One line (no newline) saying that `r` was recovered from a file without a
+ *  usable footer, what it holds and what was lost; null for a complete file.
+ *  `hvrr dump` and `hvrr replay` print it on stderr. */
+export function recoveryWarning(r: TraceReader, path: string): string | null {
+  const rc = r.recovery;
+  if (!rc) return null;
+  const held = rc.events > 0 ? `events #${r.firstSeq}..#${r.firstSeq + rc.events - 1} (${plural(rc.events, 'event')})` : 'no events';
+  const t = rc.tail;
+  const ignored = plural(rc.ignoredBytes, 'trailing byte');
+  let lost: string;
+  if (rc.indexRead) {
+    lost = `every event and snapshot is there; only the footer is missing or damaged (${ignored} ignored)`;
+  } else if (t !== null && 'incomplete' in t && t.incomplete.kind === 'index') {
+    lost = `every event and snapshot is there; the index and footer are lost (${ignored}: an incomplete index chunk, ${t.incomplete.presentBytes.toLocaleString('en-US')} of its ${plural(t.incomplete.chunkBytes, 'byte')})`;
+  } else {
+    const what = t === null
+      ? 'too few to hold a chunk header'
+      : 'zeros' in t
+        ? 'all zero: never written'
+        : `an incomplete ${t.incomplete.kind} chunk${t.incomplete.kind === 'events' ? ` of ${plural(t.incomplete.eventCount, 'event')}` : ''}, ${t.incomplete.presentBytes.toLocaleString('en-US')} of its ${plural(t.incomplete.chunkBytes, 'byte')}`;
+    lost = `${ignored} lost (${what}), with whatever was recorded after them`;
+  }
+  return `trace '${path}' was recovered from a truncated file (${rc.reason}): it holds ${held} and ${plural(rc.snapshots, 'snapshot')} in its first ${plural(rc.validBytes, 'byte')}; ${lost}`;
+}
+
 /**
  * Calls `write` with the dump's text in pieces of many lines (each ending in
  * '\n'): header lines, then the records. Returns the number of event lines.
  */
+/** The header as one JSON object (for `dump --json`). */
+export function dumpHeaderJson(r: TraceReader, path: string): Record<string, unknown> {
+  const h = r.header;
+  const ix = r.index;
+  return {
+    record: 'trace', path, formatVersion: h.formatVersion, traceFormatVersion: h.traceFormatVersion, hvrrVersion: h.hvrrVersion,
+    seed: h.seed, machine: h.machine, images: h.images, stateHashInterval: h.stateHashInterval, snapshotIntervalTicks: h.snapshotInterval,
+    firstSeq: ix.firstSeq, events: ix.eventCount, inputs: ix.inputCount, stateHashes: ix.stateHashCount,
+    kinds: Object.fromEntries(TRACE_KINDS.filter((k) => ix.kindCounts[k] > 0).map((k) => [k, ix.kindCounts[k]])),
+    snapshots: ix.snapshots.map((x) => ({ id: x.id, baseId: x.baseId, afterSeq: x.afterSeq, tick: x.tick, instructions: x.instructions, exceptions: x.exceptions, bytes: x.blobSize })),
+    ...(r.recovery ? { recovered: r.recovery } : {}),
+  };
+}
+
+const eventText = (e: TraceEvent): string => formatEvent(e);
+const eventLine = (e: TraceEvent): string => JSON.stringify({ record: 'event', ...eventJson(e) });
+const inputLine = (x: InputRecord): string => JSON.stringify({ record: 'input', input: x.input, tick: x.tick, byte: x.byte });
+const hashLine = (x: StateHashRecord): string => JSON.stringify({ record: 'state-hash', seq: x.seq, tick: x.tick, stateHash: x.stateHash });
+
 export function dumpTrace(r: TraceReader, path: string, opts: DumpOptions, write: (text: string) => void): number {
-  write(dumpHeaderLines(r, path).join('\n') + '\n');
+  const json = opts.json === true;
+  const formatEvent = json ? eventLine : eventText;
+  const formatInputRecord = json ? inputLine : formatInput;
+  const formatStateHash = json ? hashLine : formatHash;
+  write(json ? JSON.stringify(dumpHeaderJson(r, path)) + '\n' : dumpHeaderLines(r, path).join('\n') + '\n');
   const want = opts.kinds && opts.kinds.length > 0 ? new Set<string>(opts.kinds) : null;
   const limit = opts.count ?? Infinity;
   let events = 0;

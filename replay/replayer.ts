@@ -9,12 +9,9 @@ import { formatEvent, type TraceEvent } from '../core/trace/events.js';
 import { restoreInto } from '../snapshots/index.js';
 import { isTraceEvent, type InputRecord, type StateHashRecord, type SnapshotEntry, type TraceReader } from './traceFile.js';
 import { machineStateHash } from './stateHash.js';
+import { EC_SYSREG, lastSeqOf, resolveTarget, sysregKeyOfIss, type ReplayTarget } from './targets.js';
 
-export type ReplayTarget =
-  | { kind: 'exception'; n: number }
-  | { kind: 'event'; seq: number }
-  | { kind: 'tick'; tick: number }
-  | { kind: 'end' };
+export type { ReplayTarget } from './targets.js';
 
 export interface Divergence {
   /** Seq at which recording and replay first differ. */
@@ -37,24 +34,20 @@ export interface ReplayResult {
   stateHashesChecked: number;
   /** Why the machine stopped, when it did on its own. */
   machineStop?: string;
+  /** not-in-recording: how far the recording goes ("its last exception is 2,734"). */
+  missing?: string;
+  /** The event the target is (an exception's entry, the PSCI call, the UART
+   *  byte completing the text...), when it is one. The machine stops at the
+   *  end of the step that emitted it: events after it in the same step have
+   *  been replayed too (docs/replay.md "Where a run stops"). */
+  targetSeq?: number;
+  /** pc and sysreg targets: the CPU that hit it. */
+  hitCpu?: number;
 }
 
 export interface ReplayOptions {
   /** Start from the nearest earlier snapshot (default true). */
   useSnapshots?: boolean;
-}
-
-/** Which event seq a target stops after, or null when the recording does not reach it. */
-export function targetSeq(reader: TraceReader, target: ReplayTarget): number | null {
-  switch (target.kind) {
-    case 'exception': return reader.findException(target.n)?.seq ?? null;
-    case 'event': return target.seq < reader.firstSeq + reader.eventCount && target.seq >= reader.firstSeq ? target.seq : null;
-    case 'tick': {
-      const f = reader.findTick(target.tick);
-      return f ? f.seq - 1 : reader.firstSeq + reader.eventCount - 1;
-    }
-    case 'end': return reader.firstSeq + reader.eventCount - 1;
-  }
 }
 
 /** Where a replay finds snapshots: the trace itself, or a snapshot file recorded beside it. */
@@ -85,14 +78,18 @@ export class Replayer {
    */
   run(m: Machine, target: ReplayTarget, opts: ReplayOptions = {}): ReplayResult {
     const reader = this.reader;
-    const stopSeq = targetSeq(reader, target);
-    if (stopSeq === null) return { status: 'not-in-recording', startedFrom: null, checked: 0, stateHashesChecked: 0 };
+    const res = resolveTarget(reader, target);
+    if (res.kind === 'missing') return { status: 'not-in-recording', startedFrom: null, checked: 0, stateHashesChecked: 0, missing: res.why };
+    const stopSeq = res.kind === 'seq' ? res.seq : null;
     let startedFrom: SnapshotEntry | null = null;
     if (opts.useSnapshots !== false) {
       const snaps = this.snaps;
-      const snap = target.kind === 'tick'
-        ? snaps.snapshots().filter((x) => x.tick <= target.tick && x.afterSeq <= stopSeq).pop()
-        : snaps.snapshotBefore(stopSeq);
+      // A snapshot is taken at a window boundary after that boundary's due
+      // events: a tick target needs one strictly before it. Targets found while
+      // replaying count their occurrences from power-on.
+      const snap = stopSeq !== null ? snaps.snapshotBefore(stopSeq)
+        : target.kind === 'tick' ? snaps.snapshots().filter((x) => x.tick < target.tick).pop()
+          : undefined;
       // A machine just built from the recording is the state of a snapshot taken
       // at tick 0 before any event: that snapshot (a full one, the base of every
       // later increment) need not be decoded, only the increments above it.
@@ -116,9 +113,19 @@ export class Replayer {
     let checked = 0;
     let hashesChecked = 0;
     let divergence: Divergence | undefined;
-    let reached = false;
+    let reached = stopSeq !== null && stopSeq < m.trace.count;
     let endOfRecording = false;
-    const lastRecordedSeq = reader.firstSeq + reader.eventCount - 1;
+    let hits = 0;
+    let hitCpu: number | undefined;
+    const lastRecordedSeq = lastSeqOf(reader);
+    const count = 'count' in target ? target.count : 1;
+    const hit = (cpu: number): void => {
+      if (++hits === count && !reached) {
+        reached = true;
+        hitCpu = cpu;
+        m.requestPause();
+      }
+    };
 
     let next = 0;
     m.inputHook = (mm) => {
@@ -127,8 +134,10 @@ export class Replayer {
         mm.uart.pushRx(r.byte, mm.nowTick);
       }
     };
+    // Every event is checked, also those after the target in the step that
+    // emitted it (the machine stops at the end of that step).
     const unsubscribe = m.trace.subscribe((e: TraceEvent) => {
-      if (divergence || reached || endOfRecording) return;
+      if (divergence || endOfRecording) return;
       if (e.seq > lastRecordedSeq) {
         endOfRecording = true;
         m.requestPause();
@@ -155,47 +164,66 @@ export class Replayer {
         }
         hashesChecked++;
       }
-      if (e.seq >= stopSeq && target.kind !== 'tick' && target.kind !== 'end') {
-        reached = true;
-        m.requestPause();
+      if (stopSeq !== null) {
+        if (e.seq >= stopSeq && !reached) {
+          reached = true;
+          m.requestPause();
+        }
+      } else if (e.kind === 'exception' && e.type === 'sync') {
+        // Dynamic targets an exception entry satisfies: a trapped MRS/MSR, an HVC/SMC with w0 = fid.
+        if (target.kind === 'sysreg' && e.ec === EC_SYSREG && sysregKeyOfIss(Number(BigInt(e.esr) & 0x1ff_ffffn)) === target.key) hit(e.cpu);
+        else if ((target.kind === 'hvc' || target.kind === 'smc') && e.ec === (target.kind === 'hvc' ? 0x16 : 0x17) && Number(m.core.getX(e.cpu, 0) & 0xffff_ffffn) === target.fid) hit(e.cpu);
       }
     });
+    if (target.kind === 'pc') {
+      const all = (1 << m.numCpus) - 1;
+      m.core.setBreakpoints([{ va: target.va, cpuMask: target.cpu === undefined ? all : 1 << target.cpu, elMask: target.el === undefined ? 0xf : 1 << target.el }]);
+    } else if (target.kind === 'sysreg') {
+      m.core.setSysregWatches([target.key]);
+    }
     let machineStop: string | undefined;
     try {
-      if (!(target.kind !== 'tick' && stopSeq < m.trace.count)) {
+      if (!reached) {
         // Each recorded input entered at a window boundary. A recording run that
         // stopped an idle jump early (an interactive session paced to the wall
         // clock) had a boundary there that this run would jump over, so every
         // run stops at the next input's tick; the input hook feeds it there.
-        const targetTick = target.kind === 'tick' ? target.tick : Infinity;
+        const targetTick = target.kind === 'tick' ? target.tick : undefined;
         let ahead = 0; // first input after the current tick (ticks only grow: one pass over the inputs)
         for (;;) {
           while (ahead < inputs.length && inputs[ahead]!.tick <= m.nowTick) ahead++;
-          const after = inputs[ahead]?.tick ?? Infinity;
-          const stopAt = Math.min(targetTick, after);
-          const r = m.run(stopAt === Infinity ? {} : { untilTick: stopAt });
+          const after = inputs[ahead]?.tick;
+          const r = m.run({ ...(after === undefined ? {} : { untilTick: after }), ...(targetTick === undefined ? {} : { stopAtTick: targetTick }) });
           if (r.kind === 'tick-limit') {
-            if (m.nowTick >= targetTick) {
+            if (targetTick !== undefined && m.clockTick >= targetTick) {
               reached = true;
               break;
             }
             continue; // at an input's tick: the next run feeds it
           }
+          if (r.kind === 'breakpoint' || r.kind === 'watch') {
+            if (divergence || endOfRecording) break;
+            hit(r.cpu);
+            if (reached) break;
+            continue;
+          }
           if (r.kind !== 'paused') machineStop = r.kind === 'halt' ? `halt: ${r.message}` : r.kind;
           break;
         }
-      } else {
-        reached = true;
       }
     } finally {
       unsubscribe();
       m.inputHook = undefined;
+      if (target.kind === 'pc') m.core.setBreakpoints([]);
+      if (target.kind === 'sysreg') m.core.setSysregWatches([]);
     }
-    const base = { startedFrom, checked, stateHashesChecked: hashesChecked };
+    const base = {
+      startedFrom, checked, stateHashesChecked: hashesChecked,
+      ...(stopSeq !== null && target.kind !== 'end' ? { targetSeq: stopSeq } : {}),
+      ...(hitCpu !== undefined ? { hitCpu } : {}),
+    };
     if (divergence) return { status: 'diverged', divergence, ...base };
-    if (reached) return { status: 'reached', ...base };
-    if (endOfRecording) return { status: 'end-of-recording', ...base };
-    if (target.kind === 'end' && m.trace.count - 1 === lastRecordedSeq) return { status: 'end-of-recording', ...base, ...(machineStop ? { machineStop } : {}) };
+    if (reached) return { status: target.kind === 'end' ? 'end-of-recording' : 'reached', ...base };
     if (m.trace.count - 1 < lastRecordedSeq) {
       // The machine stopped before producing every recorded event: a divergence.
       const rec = recorded.next();
@@ -205,6 +233,11 @@ export class Replayer {
         ...base,
       };
     }
+    // Every recorded event was replayed and a target found while replaying was not met.
+    if (target.kind !== 'end') {
+      return { status: 'not-in-recording', ...base, missing: `replayed to the end of the recording (${lastRecordedSeq + 1 - reader.firstSeq} events) without meeting it${hits > 0 ? ` (met ${hits} time${hits === 1 ? '' : 's'})` : ''}` };
+    }
+    if (endOfRecording) return { status: 'end-of-recording', ...base };
     return { status: 'machine-stopped', ...base, ...(machineStop ? { machineStop } : {}) };
   }
 

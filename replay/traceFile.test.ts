@@ -344,7 +344,23 @@ describe('recovery of truncated files', () => {
     const cut = chunks[3]!.end + 17;
     writeFileSync(p, full.subarray(0, cut));
     const r = TraceReader.open(p);
-    expect(r.recovery).toEqual({ reason: 'footer missing (recording did not finish)', chunks: 4, events: r.eventCount, validBytes: chunks[3]!.end, ignoredBytes: 17 });
+    const whole = TraceReader.open(closed.path);
+    const ix = whole.index;
+    whole.close();
+    const snapsIn = (n: number): number => ix.chunks.slice(0, n).filter((c) => c.kind === 'snapshot').length;
+    expect(r.recovery).toEqual({ reason: 'footer missing (recording did not finish)', chunks: 4, events: r.eventCount, validBytes: chunks[3]!.end, ignoredBytes: 17, snapshots: snapsIn(4), indexRead: false, tail: null });
+    r.close();
+    // A cut inside a chunk whose header survived: the reader says which chunk was lost.
+    const c4 = ix.chunks[4]!;
+    writeFileSync(p, full.subarray(0, c4.offset + 45));
+    const q = TraceReader.open(p);
+    expect(q.recovery!.tail).toEqual({ incomplete: { kind: c4.kind, eventCount: c4.eventCount, presentBytes: 45, chunkBytes: c4.size } });
+    q.close();
+    // A cut inside the footer: every chunk and the index were read.
+    writeFileSync(p, full.subarray(0, full.length - 3));
+    const f = TraceReader.open(p);
+    expect(f.recovery).toMatchObject({ indexRead: true, events: ix.eventCount, snapshots: ix.snapshots.length, ignoredBytes: FOOTER_SIZE - 3 });
+    f.close();
     r.close();
   });
 });

@@ -46,7 +46,7 @@ import {
   zstdCompress,
   zstdDecompressExact,
 } from './format.js';
-import type { ChunkHeader, InputRecord, SnapshotMeta, StateHashRecord, TraceHeader, TraceHeaderInput, TraceRecord } from './format.js';
+import type { ChunkHeader, ChunkKind, InputRecord, SnapshotMeta, StateHashRecord, TraceHeader, TraceHeaderInput, TraceRecord } from './format.js';
 
 export { TraceFormatError } from './format.js';
 export type { ImageDigest, InputRecord, SnapshotMeta, StateHashRecord, TraceHeader, TraceHeaderInput, TraceRecord } from './format.js';
@@ -105,6 +105,14 @@ export interface RecoveryInfo {
   validBytes: number;
   /** Bytes after it (an incomplete chunk, a damaged footer), ignored. */
   ignoredBytes: number;
+  /** Snapshots read. */
+  snapshots: number;
+  /** The complete chunks include the index chunk: only the footer is missing or damaged. */
+  indexRead: boolean;
+  /** What the ignored bytes start with: a chunk whose header is intact but whose payload
+   *  runs past the end of the file (`presentBytes` of its `chunkBytes`), bytes that are
+   *  all zero (a file extended but never written), or too few bytes to tell (null). */
+  tail: { incomplete: { kind: ChunkKind; eventCount: number; presentBytes: number; chunkBytes: number } } | { zeros: true } | null;
 }
 
 export interface TraceWriterOptions {
@@ -124,7 +132,7 @@ export const DEFAULT_COMPRESSION_LEVEL = 9;
 const INDEX_VERSION = 1;
 
 /** Per-chunk statistics, gathered while writing and while decoding. */
-class ChunkStats {
+export class ChunkStats {
   eventCount = 0;
   recordCount = 0;
   minTick: number | null = null;
@@ -166,6 +174,11 @@ class ChunkStats {
       kinds: orderedKinds(this.kinds),
     };
   }
+}
+
+/** The index entry of a snapshot chunk. */
+export function snapshotChunkEntry(offset: number, size: number, firstSeq: number, tick: number): ChunkEntry {
+  return { offset, size, kind: 'snapshot', firstSeq, eventCount: 0, recordCount: 0, minTick: tick, maxTick: tick, excMin: null, excMax: null, inputs: 0, stateHashes: 0, kinds: {} };
 }
 
 function orderedKinds(k: Partial<Record<TraceKind, number>>): Partial<Record<TraceKind, number>> {
@@ -331,21 +344,7 @@ export class TraceWriter {
     writeAll(fd, [header, payload]);
     const size = header.length + payload.length;
     const chunk = this.chunks.length;
-    this.chunks.push({
-      offset: this.offset,
-      size,
-      kind: 'snapshot',
-      firstSeq: this.nextSeq,
-      eventCount: 0,
-      recordCount: 0,
-      minTick: meta.tick,
-      maxTick: meta.tick,
-      excMin: null,
-      excMax: null,
-      inputs: 0,
-      stateHashes: 0,
-      kinds: {},
-    });
+    this.chunks.push(snapshotChunkEntry(this.offset, size, this.nextSeq, meta.tick));
     this.snaps.push({ ...pickSnapshotMeta(meta), chunk, offset: this.offset, blobSize: blob.length });
     this.offset += size;
   }
@@ -420,10 +419,37 @@ function buildIndexMap(firstSeq: number, eventCount: number, chunks: ChunkEntry[
 // ---------------------------------------------------------------------------
 // Reading
 
-interface DecodedChunk {
+export interface DecodedChunk {
   records: TraceRecord[];
   /** Position in `records` of each event (events[i] has seq firstSeq + i). */
   eventPos: number[];
+}
+
+/** Decodes and checks an events chunk's payload: every record well formed,
+ *  events numbered on from the header's first seq, the header's counts. */
+export function decodeEventsPayload(payload: Uint8Array, h: ChunkHeader, where: string): { decoded: DecodedChunk; stats: ChunkStats } {
+  const items = cborDecodeSequence(payload, where);
+  if (items.length !== h.recordCount) throw new TraceFormatError(`${where}: ${items.length} records, the chunk header says ${h.recordCount}`);
+  const stats = new ChunkStats(h.firstSeq);
+  const eventPos: number[] = [];
+  for (let i = 0; i < items.length; i++) {
+    const r = items[i];
+    const problem = recordProblem(r);
+    if (problem) throw new TraceFormatError(`${where}: record ${i}: ${problem}`);
+    const rec = r as TraceRecord;
+    if ('kind' in rec) {
+      const want = h.firstSeq + stats.eventCount;
+      if (rec.seq !== want) throw new TraceFormatError(`${where}: record ${i} is event #${rec.seq}, expected #${want}`);
+      eventPos.push(i);
+      stats.addEvent(rec);
+    } else {
+      stats.recordCount++;
+      if ('input' in rec) stats.inputs++;
+      else stats.stateHashes++;
+    }
+  }
+  if (stats.eventCount !== h.eventCount) throw new TraceFormatError(`${where}: ${stats.eventCount} events, the chunk header says ${h.eventCount}`);
+  return { decoded: { records: items as TraceRecord[], eventPos }, stats };
 }
 
 function nullableUint(x: unknown): x is number | null {
@@ -431,7 +457,7 @@ function nullableUint(x: unknown): x is number | null {
 }
 
 /** The index chunk's CBOR, checked field by field. */
-function parseIndexMap(m: unknown, where: string): { firstSeq: number; eventCount: number; chunks: ChunkEntry[]; snapshots: SnapshotEntry[] } {
+export function parseIndexMap(m: unknown, where: string): { firstSeq: number; eventCount: number; chunks: ChunkEntry[]; snapshots: SnapshotEntry[] } {
   const bad = (what: string): never => {
     throw new TraceFormatError(`${where}: ${what}`);
   };
@@ -489,7 +515,35 @@ function parseIndexMap(m: unknown, where: string): { firstSeq: number; eventCoun
   return { firstSeq: m.firstSeq, eventCount: m.eventCount, chunks, snapshots };
 }
 
-function statsMatch(a: ChunkEntry, b: ChunkEntry): boolean {
+/** Why an index does not describe the file, or null: its chunks must tile
+ *  the area between the file header (ending at `dataStart`) and the index
+ *  chunk at `indexOffset`, with consecutive event numbers from `firstSeq` up to
+ *  the index chunk header's `indexFirstSeq`, and its snapshot entries must
+ *  point to snapshot chunks. */
+export function indexLayoutProblem(m: ReturnType<typeof parseIndexMap>, dataStart: number, firstSeq: number, indexOffset: number, indexFirstSeq: number): string | null {
+  let pos = dataStart;
+  let seq = firstSeq;
+  if (m.firstSeq !== seq) return `index starts at seq ${m.firstSeq}, the header says ${seq}`;
+  for (const [i, c] of m.chunks.entries()) {
+    if (c.offset !== pos || c.size < CHUNK_HEADER_SIZE) return `chunk ${i} offset ${c.offset} out of bounds (expected ${pos})`;
+    if (c.firstSeq !== seq) return `chunk ${i} starts at seq ${c.firstSeq}, expected ${seq}`;
+    if (c.kind === 'snapshot' && (c.eventCount !== 0 || c.recordCount !== 0)) return `snapshot chunk ${i} with records`;
+    pos += c.size;
+    seq += c.eventCount;
+    if (pos > indexOffset) return `chunk ${i} extends past the index (offset ${c.offset}, ${c.size} bytes)`;
+  }
+  if (pos !== indexOffset) return `the indexed chunks end at offset ${pos}, not at the index`;
+  if (seq - m.firstSeq !== m.eventCount) return `event count ${m.eventCount} does not match the chunks (${seq - m.firstSeq})`;
+  if (indexFirstSeq !== seq) return `index chunk header says seq ${indexFirstSeq}, the chunks end at ${seq}`;
+  for (const [i, sn] of m.snapshots.entries()) {
+    const c = m.chunks[sn.chunk];
+    if (!c || c.kind !== 'snapshot' || c.offset !== sn.offset) return `snapshot entry ${i} points to chunk ${sn.chunk}, which is not that snapshot`;
+  }
+  return null;
+}
+
+/** Do two entries of one chunk agree on its statistics? */
+export function statsMatch(a: ChunkEntry, b: ChunkEntry): boolean {
   if (
     a.eventCount !== b.eventCount ||
     a.recordCount !== b.recordCount ||
@@ -647,26 +701,8 @@ export class TraceReader {
     if (h.kind !== CHUNK_INDEX) throw new TraceFormatError(`${where}: footer points to a ${CHUNK_KIND_NAMES[h.kind]} chunk, not the index`);
     if (indexOffset + CHUNK_HEADER_SIZE + h.storedLength !== footerOffset) throw new TraceFormatError(`${where}: index chunk does not end at the footer`);
     const m = parseIndexMap(cborDecodeOne(payload, where), where);
-    // The chunks must tile the area between the file header and the index,
-    // with consecutive event numbers.
-    let pos = this.dataStart;
-    let seq = this.header.firstSeq;
-    if (m.firstSeq !== seq) throw new TraceFormatError(`${where}: index starts at seq ${m.firstSeq}, the header says ${seq}`);
-    for (const [i, c] of m.chunks.entries()) {
-      if (c.offset !== pos || c.size < CHUNK_HEADER_SIZE) throw new TraceFormatError(`${where}: chunk ${i} offset ${c.offset} out of bounds (expected ${pos})`);
-      if (c.firstSeq !== seq) throw new TraceFormatError(`${where}: chunk ${i} starts at seq ${c.firstSeq}, expected ${seq}`);
-      if (c.kind === 'snapshot' && (c.eventCount !== 0 || c.recordCount !== 0)) throw new TraceFormatError(`${where}: snapshot chunk ${i} with records`);
-      pos += c.size;
-      seq += c.eventCount;
-      if (pos > indexOffset) throw new TraceFormatError(`${where}: chunk ${i} extends past the index (offset ${c.offset}, ${c.size} bytes)`);
-    }
-    if (pos !== indexOffset) throw new TraceFormatError(`${where}: the indexed chunks end at offset ${pos}, not at the index`);
-    if (seq - m.firstSeq !== m.eventCount) throw new TraceFormatError(`${where}: event count ${m.eventCount} does not match the chunks (${seq - m.firstSeq})`);
-    if (h.firstSeq !== seq) throw new TraceFormatError(`${where}: index chunk header says seq ${h.firstSeq}, the chunks end at ${seq}`);
-    for (const [i, s] of m.snapshots.entries()) {
-      const c = m.chunks[s.chunk];
-      if (!c || c.kind !== 'snapshot' || c.offset !== s.offset) throw new TraceFormatError(`${where}: snapshot entry ${i} points to chunk ${s.chunk}, which is not that snapshot`);
-    }
+    const problem = indexLayoutProblem(m, this.dataStart, this.header.firstSeq, indexOffset, h.firstSeq);
+    if (problem) throw new TraceFormatError(`${where}: ${problem}`);
     return this.summarise(m.chunks, m.snapshots, m.firstSeq);
   }
 
@@ -692,6 +728,7 @@ export class TraceReader {
     let pos = this.dataStart;
     let seq = this.header.firstSeq;
     let sawIndex = false;
+    let tail: RecoveryInfo['tail'] = null;
     for (;;) {
       const remaining = this.fileSize - pos;
       if (remaining < CHUNK_HEADER_SIZE) break; // nothing, a partial chunk header or a damaged footer
@@ -702,10 +739,17 @@ export class TraceReader {
       } catch (e) {
         // A crash of the machine (not of the process) can leave the file
         // extended with zeros that were never written: that is a tail too.
-        if (e instanceof TraceFormatError && this.allZero(pos)) break;
+        if (e instanceof TraceFormatError && this.allZero(pos)) {
+          tail = { zeros: true };
+          break;
+        }
         throw e;
       }
-      if (CHUNK_HEADER_SIZE + h.storedLength > remaining) break; // the chunk being written when the recording stopped
+      if (CHUNK_HEADER_SIZE + h.storedLength > remaining) {
+        // The chunk being written when the recording stopped (or where the file was cut).
+        tail = { incomplete: { kind: CHUNK_KIND_NAMES[h.kind]!, eventCount: h.eventCount, presentBytes: remaining, chunkBytes: CHUNK_HEADER_SIZE + h.storedLength } };
+        break;
+      }
       if (sawIndex) throw new TraceFormatError(`${where}: chunk after the index chunk`);
       if (h.firstSeq !== seq) throw new TraceFormatError(`${where}: chunk starts at seq ${h.firstSeq}, expected ${seq}`);
       const size = CHUNK_HEADER_SIZE + h.storedLength;
@@ -716,10 +760,10 @@ export class TraceReader {
         const { payload } = this.readChunk(pos, where);
         const { meta, blobOffset } = decodeSnapshotPayload(payload, where);
         snapshots.push({ ...meta, chunk: chunks.length, offset: pos, blobSize: payload.length - blobOffset });
-        chunks.push({ offset: pos, size, kind: 'snapshot', firstSeq: seq, eventCount: 0, recordCount: 0, minTick: meta.tick, maxTick: meta.tick, excMin: null, excMax: null, inputs: 0, stateHashes: 0, kinds: {} });
+        chunks.push(snapshotChunkEntry(pos, size, seq, meta.tick));
       } else {
         const { payload } = this.readChunk(pos, where);
-        const { decoded, stats } = this.decodeEvents(payload, h, where);
+        const { decoded, stats } = decodeEventsPayload(payload, h, where);
         const entry = stats.entry(pos, size);
         this.remember(chunks.length, decoded);
         chunks.push(entry);
@@ -730,7 +774,7 @@ export class TraceReader {
     const index = this.summarise(chunks, snapshots, this.header.firstSeq);
     return {
       index,
-      recovery: { reason, chunks: chunks.length, events: index.eventCount, validBytes: pos, ignoredBytes: this.fileSize - pos },
+      recovery: { reason, chunks: chunks.length, events: index.eventCount, validBytes: pos, ignoredBytes: this.fileSize - pos, snapshots: snapshots.length, indexRead: sawIndex, tail },
     };
   }
 
@@ -743,31 +787,6 @@ export class TraceReader {
       at += n;
     }
     return true;
-  }
-
-  private decodeEvents(payload: Uint8Array, h: ChunkHeader, where: string): { decoded: DecodedChunk; stats: ChunkStats } {
-    const items = cborDecodeSequence(payload, where);
-    if (items.length !== h.recordCount) throw new TraceFormatError(`${where}: ${items.length} records, the chunk header says ${h.recordCount}`);
-    const stats = new ChunkStats(h.firstSeq);
-    const eventPos: number[] = [];
-    for (let i = 0; i < items.length; i++) {
-      const r = items[i];
-      const problem = recordProblem(r);
-      if (problem) throw new TraceFormatError(`${where}: record ${i}: ${problem}`);
-      const rec = r as TraceRecord;
-      if ('kind' in rec) {
-        const want = h.firstSeq + stats.eventCount;
-        if (rec.seq !== want) throw new TraceFormatError(`${where}: record ${i} is event #${rec.seq}, expected #${want}`);
-        eventPos.push(i);
-        stats.addEvent(rec);
-      } else {
-        stats.recordCount++;
-        if ('input' in rec) stats.inputs++;
-        else stats.stateHashes++;
-      }
-    }
-    if (stats.eventCount !== h.eventCount) throw new TraceFormatError(`${where}: ${stats.eventCount} events, the chunk header says ${h.eventCount}`);
-    return { decoded: { records: items as TraceRecord[], eventPos }, stats };
   }
 
   private remember(i: number, d: DecodedChunk): void {
@@ -797,7 +816,7 @@ export class TraceReader {
     if (h.kind !== CHUNK_EVENTS || h.firstSeq !== c.firstSeq || h.eventCount !== c.eventCount || h.recordCount !== c.recordCount || CHUNK_HEADER_SIZE + h.storedLength !== c.size) {
       throw new TraceFormatError(`${where}: chunk header does not match the index`);
     }
-    const { decoded, stats } = this.decodeEvents(payload, h, where);
+    const { decoded, stats } = decodeEventsPayload(payload, h, where);
     if (!statsMatch(stats.entry(c.offset, c.size), c)) throw new TraceFormatError(`${where}: chunk contents do not match the index`);
     this.remember(i, decoded);
     return decoded;

@@ -17,6 +17,7 @@ import { Machine } from '../core/machine.js';
 import { CPU_ENGINES, type CpuEngine } from '../core/cpu/cpu.js';
 import { bootKernel } from '../core/firmware/boot.js';
 import { cpuBenchBinary } from '../guests/bench/cpuBench.js';
+import { QEMU_BIN, qemuVirtArgs } from './qemu.js';
 
 function argValue(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -60,16 +61,13 @@ function runHvrr(iterations: number, engine: CpuEngine = CPU_ENGINES[CPU_ENGINES
 }
 
 function qemuAvailable(): boolean {
-  return spawnSync('qemu-system-aarch64', ['--version'], { stdio: 'ignore' }).status === 0;
+  return spawnSync(QEMU_BIN, ['--version'], { stdio: 'ignore' }).status === 0;
 }
-
-const QEMU_ARGS = ['-M', 'virt,gic-version=3', '-cpu', 'cortex-a57', '-m', '256M',
-  '-nographic', '-nodefaults', '-monitor', 'none', '-serial', 'stdio'];
 
 /** QEMU's wall time and CPU time (all its threads, from the shell's `times`). */
 function runQemu(bin: string): Timed & { output: string } {
   const t0 = performance.now();
-  const r = spawnSync('bash', ['-c', 'qemu-system-aarch64 "$@"; s=$?; times >&2; exit $s', 'bash', ...QEMU_ARGS, '-kernel', bin],
+  const r = spawnSync('bash', ['-c', '"$@"; s=$?; times >&2; exit $s', 'bash', QEMU_BIN, ...qemuVirtArgs(bin, 'stdio', { cpu: 'cortex-a57' })],
     { timeout: 300_000, encoding: 'latin1' });
   const seconds = (performance.now() - t0) / 1000;
   if (r.status !== 0) throw new Error(`qemu failed (${r.status ?? r.signal}): ${r.stderr.trim().split('\n').pop() ?? ''}`);

@@ -219,6 +219,8 @@ function findInsnPlugin(): string | null {
 export function qemuArgs(files: { kernel: string; initrd: string; disk?: string }, smp: number): string[] {
   return [
     '-M', 'virt,gic-version=3', '-cpu', 'cortex-a57', '-smp', String(smp), '-m', `${MEM_MIB}M`,
+    // -nic none: no default NIC, whose option ROM (efi-virtio.rom) comes from
+    // the optional ipxe-qemu package; the virtio-net device below needs none.
     '-nographic', '-nic', 'none', '-no-reboot', '-kernel', files.kernel, '-initrd', files.initrd, '-append', APPEND,
     ...(files.disk === undefined ? [] : [
       '-drive', `file=${files.disk},if=none,format=raw,id=hd0,readonly=on`, '-device', 'virtio-blk-device,drive=hd0']),

@@ -16,8 +16,8 @@
 //   npm run bench:traps [-- --rounds N] [--engine jit|blocks|interp]...
 import { loadavg } from 'node:os';
 import { Machine } from '../core/machine.js';
-import * as L from '../core/cpu/layout.js';
-import { CPU_ENGINES, type CpuEngine } from '../core/cpu/cpu.js';
+import { CPU_ENGINES, TICKS_PER_COUNTER, type CpuEngine } from '../core/cpu/cpu.js';
+import { PsciStandIn } from '../core/firmware/standIn.js';
 import { assemble } from '../core/asm/assembler.js';
 import { bootKernel } from '../core/firmware/boot.js';
 import { Hypervisor, machineRamFor, type HypervisorConfig } from '../core/hypervisor/hypervisor.js';
@@ -139,18 +139,19 @@ function runBareHvc(engine: CpuEngine, hvcs: number): Result {
   m.core.setEngine(engine);
   bootKernel(m, { kernel: assemble(src, { baseAddress: 0x4008_0000n }).bytes });
   let traps = 0;
-  m.software = {
+  const standIn = new PsciStandIn();
+  m.software.install('el2-ns', {
     handle(mm, cpu, toEl) {
-      const iss = Number(mm.core.sysreg(cpu, L.SLOT_ESR_EL2) & 0xffffn);
+      const iss = Number(mm.core.regs(cpu).get('ESR_EL2') & 0xffffn);
       if (toEl === 2 && iss === 1) {
         traps++;
         mm.core.setX(cpu, 0, 0n);
         mm.core.eret(cpu);
         return;
       }
-      mm.firmwareStandIn(cpu, toEl);
+      standIn.handle(mm, cpu, toEl);
     },
-  };
+  });
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   const stop = m.run(1e9);
@@ -181,7 +182,7 @@ for (let round = 0; round < ROUNDS; round++) {
   }
 }
 console.log(`bench:traps: ${ROUNDS} interleaved rounds; load average ${loadStart} at start, ${load()} at end (node ${process.version})`);
-console.log(`guests under the hypervisor, 1 vCPU; loop of ${ITERATIONS} iterations; timer period ${PERIOD_COUNTS} counts (${PERIOD_COUNTS * L.TICKS_PER_COUNTER} ticks)`);
+console.log(`guests under the hypervisor, 1 vCPU; loop of ${ITERATIONS} iterations; timer period ${PERIOD_COUNTS} counts (${PERIOD_COUNTS * TICKS_PER_COUNTER} ticks)`);
 for (const e of ENGINES) {
   const get = (n: string) => results.get(`${e}/${n}`)!;
   const mips = (n: string, key: 'cpu' | 'wall') => median(get(n).map((r) => r.instructions / r[key] / 1e6));

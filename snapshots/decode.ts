@@ -149,6 +149,8 @@ function sections(p: Parsed): { ram: PageSection; secure: PageSection } {
 export interface DecodedChain {
   meta: SnapshotMeta;
   state: State;
+  /** The chain goes down to a full snapshot (not cut at `baseInMachine`): it sets every page. */
+  full: boolean;
   /** Write RAM and secure RAM into the given regions, oldest snapshot first.
    *  `fresh`: the regions are known to be all zero. */
   writeMemory(ram: Uint8Array, secureRam: Uint8Array, fresh: boolean): void;
@@ -167,6 +169,7 @@ export function decodeChain(bytes: Uint8Array, resolveBase?: ResolveBase, baseIn
   return {
     meta: newest.meta,
     state,
+    full: chain[chain.length - 1]!.meta.kind === 'full',
     writeMemory(ram, secureRam, fresh) {
       for (let i = secs.length - 1; i >= 0; i--) {
         const s = secs[i]!;

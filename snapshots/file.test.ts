@@ -1,9 +1,10 @@
 import * as fs from 'node:fs';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readSnapshotFile, SnapshotError, writeSnapshotFile, type FileOps } from './index.js';
+import { tempPathFor, writeFileAtomic } from './file.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hvrr-snap-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -72,5 +73,28 @@ describe('snapshot files', () => {
       expect(e).toBeInstanceOf(SnapshotError);
       expect((e as Error).message).not.toMatch(/\n/);
     }
+  });
+});
+
+describe('temporary files of killed writers', () => {
+  it('removeStaleTemps removes those of dead processes, keeps live ones and other files; writeFileAtomic does it first', () => {
+    const d = mkdtempSync(join(tmpdir(), 'hvrr-stale-'));
+    const out = join(d, 'x.hvsnap');
+    // A pid that is not running: probe upwards from a high one.
+    let dead = 4_000_000;
+    for (;; dead++) {
+      try {
+        process.kill(dead, 0);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ESRCH') break;
+      }
+    }
+    writeFileSync(tempPathFor(out, dead), 'half a snapshot');
+    writeFileSync(tempPathFor(out, process.ppid), 'the parent is writing');
+    writeFileSync(join(d, 'x.hvsnap.tmp-notapid'), 'not ours');
+    writeFileSync(join(d, 'y.hvsnap.tmp-1'), 'another file');
+    writeFileAtomic(out, new Uint8Array([1, 2, 3]));
+    expect(readdirSync(d).sort()).toEqual(['x.hvsnap', `x.hvsnap.tmp-${process.ppid}`, 'x.hvsnap.tmp-notapid', 'y.hvsnap.tmp-1'].sort());
+    expect([...readFileSync(out)]).toEqual([1, 2, 3]);
   });
 });

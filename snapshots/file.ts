@@ -2,7 +2,7 @@
 // `path` is either the old file, the complete new one, or absent - never a
 // partial file.
 import * as fs from 'node:fs';
-import { dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { SnapshotError } from './errors.js';
 
 /** The file operations used (replaceable in tests to simulate failures). */
@@ -34,10 +34,53 @@ export function writeSnapshotFile(path: string, bytes: Uint8Array, ops: FileOps 
   }
 }
 
+/** The temporary file a write of `path` by process `pid` uses. */
+export function tempPathFor(path: string, pid: number = process.pid): string {
+  return `${path}.tmp-${pid}`;
+}
+
+/** Is process `pid` alive? (signal 0 checks without sending anything) */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'; // exists, not ours
+  }
+}
+
+/** Remove temporary files of `path` left by writers that died (killed
+ *  mid-write); those of live processes are theirs. Returns what it removed. */
+export function removeStaleTemps(path: string): string[] {
+  const dir = dirname(path);
+  const prefix = `${basename(path)}.tmp-`;
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length));
+    if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid || alive(pid)) continue;
+    try {
+      fs.unlinkSync(join(dir, name));
+      removed.push(join(dir, name));
+    } catch {
+      // gone already, or not ours to remove
+    }
+  }
+  return removed;
+}
+
 /** Write `bytes` to `path` atomically: a temporary file beside it, fsync, rename.
- *  On failure the temporary file is removed and the error rethrown. */
+ *  On failure the temporary file is removed and the error rethrown. Temporary
+ *  files of `path` left by killed writers are removed first. */
 export function writeFileAtomic(path: string, bytes: Uint8Array, ops: FileOps = nodeOps): void {
-  const tmp = `${path}.tmp-${process.pid}`;
+  removeStaleTemps(path);
+  const tmp = tempPathFor(path);
   let fd = -1;
   try {
     fd = ops.openSync(tmp, 'w');

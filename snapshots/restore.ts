@@ -1,6 +1,5 @@
 // Machine-level save and restore: capture + encode with the core's dirty
 // map, and restore by decoding straight into the machine's memory.
-import * as L from '../core/cpu/layout.js';
 import type { Machine } from '../core/machine.js';
 import { captureMachine, restoreMachine } from '../core/snapshot.js';
 import { decodeChain, type ResolveBase } from './decode.js';
@@ -11,11 +10,7 @@ import { PAGE_BYTES, type SnapshotMeta, type SnapshotRef } from './format.js';
 /** Secure RAM pages written since the last `core.resetDirty()` (the core's
  *  dirty map covers the whole wasm memory; `dirtyRamPages()` reports only RAM). */
 export function dirtySecurePages(m: Machine): number[] {
-  const first = L.DIRTY_MAP_BASE + (L.SECURE_RAM_HOST_BASE >>> 12);
-  const map = m.core.bytes.subarray(first, first + L.SECURE_RAM_BYTES / PAGE_BYTES);
-  const out: number[] = [];
-  for (let i = map.indexOf(1); i !== -1; i = map.indexOf(1, i + 1)) out.push(i);
-  return out;
+  return m.core.dirtySecureRamPages();
 }
 
 /**
@@ -48,9 +43,16 @@ export function saveIncremental(m: Machine, base: SnapshotRef, opts: EncodeOptio
 export function restoreInto(m: Machine, bytes: Uint8Array, resolveBase?: ResolveBase, opts: { baseInMachine?: string } = {}): SnapshotMeta {
   const d = decodeChain(bytes, resolveBase, opts.baseInMachine);
   const core = m.core;
-  const ram = core.bytes.subarray(L.RAM_HOST_BASE, L.RAM_HOST_BASE + m.config.ramBytes);
-  const secureRam = core.bytes.subarray(L.SECURE_RAM_HOST_BASE, L.SECURE_RAM_HOST_BASE + L.SECURE_RAM_BYTES);
+  const ram = core.ramView();
+  const secureRam = core.secureRamView();
   if (ram.length !== d.meta.ramPages * PAGE_BYTES) throw new SnapshotError(`snapshot RAM is ${d.meta.ramPages * PAGE_BYTES} bytes, machine has ${ram.length}`);
+  // A machine whose memory was never written holds only zeros: zero pages
+  // need no clearing (saves scanning hundreds of MiB of untouched memory).
+  // One built and loaded (or run) without a restore since has only its dirty
+  // pages written: clearing those makes it as new (read before restoreMachine
+  // resets the map).
+  let fresh = core.memoryPristine;
+  const written = !fresh && d.full && core.writesTracked ? { ram: core.dirtyRamPages(), secure: dirtySecurePages(m) } : null;
   // Non-RAM state first: restoreMachine checks the configuration before it
   // changes anything, and copying the machine's own RAM onto itself is free.
   try {
@@ -58,9 +60,11 @@ export function restoreInto(m: Machine, bytes: Uint8Array, resolveBase?: Resolve
   } catch (e) {
     throw new SnapshotError(`cannot restore: ${e instanceof Error ? e.message : String(e)}`);
   }
-  // A machine whose memory was never written holds only zeros: zero pages
-  // need no clearing (saves scanning hundreds of MiB of untouched memory).
-  const fresh = core.memoryPristine;
+  if (written) {
+    for (const p of written.ram) ram.fill(0, p * PAGE_BYTES, (p + 1) * PAGE_BYTES);
+    for (const p of written.secure) secureRam.fill(0, p * PAGE_BYTES, (p + 1) * PAGE_BYTES);
+    fresh = true;
+  }
   d.writeMemory(ram, secureRam, fresh);
   core.memoryWritten();
   core.resetDirty();

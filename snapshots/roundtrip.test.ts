@@ -88,6 +88,31 @@ describe('snapshot files on a real machine', () => {
     expect(fingerprint(dirty)).toBe(end);
   });
 
+  it('a full restore into a machine that has run (no restore since it was built) clears exactly what it wrote', () => {
+    const kernel = scribblerBinary(ITER);
+    const ref = bootedMachine(kernel, CFG);
+    expect(ref.run().kind).toBe('system-off');
+    const end = fingerprint(ref);
+    const a = bootedMachine(kernel, CFG);
+    expect(a.run(20_000).kind).toBe('instruction-limit');
+    const snap = saveFull(a);
+    const atSnap = fingerprint(a);
+    // b has scribbled over many more pages than the snapshot holds; they must come back as zero.
+    const b = bootedMachine(kernel, CFG);
+    expect(b.run(400_000).kind).toBe('instruction-limit');
+    expect(b.core.memoryPristine).toBe(false);
+    expect(b.core.writesTracked).toBe(true);
+    expect(b.core.dirtyRamPages().length).toBeGreaterThan(1000);
+    restoreInto(b, snap.bytes);
+    expect(b.core.writesTracked).toBe(false);
+    expect(fingerprint(b)).toBe(atSnap);
+    expect(b.run().kind).toBe('system-off');
+    expect(fingerprint(b)).toBe(end);
+    // Once restored, the map no longer covers every write: the next full restore scans.
+    restoreInto(b, snap.bytes);
+    expect(fingerprint(b)).toBe(atSnap);
+  });
+
   it('incremental after a restore is relative to the restore point', () => {
     const kernel = scribblerBinary(ITER);
     const a = bootedMachine(kernel, CFG);

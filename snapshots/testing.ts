@@ -2,7 +2,6 @@
 import { assemble } from '../core/asm/assembler.js';
 import { bootKernel } from '../core/firmware/boot.js';
 import { Machine, type MachineConfig } from '../core/machine.js';
-import * as L from '../core/cpu/layout.js';
 import { sha256, toHex } from './format.js';
 
 /** A guest that scribbles 64-bit LCG values over 16 MiB (4096 pages) of RAM
@@ -43,7 +42,7 @@ export function bootedMachine(kernel: Uint8Array, cfg: MachineConfig): Machine {
 /** Everything observable about a run's end: time, counts, trace digest, registers, memory. */
 export function fingerprint(m: Machine): string {
   const regs = Array.from({ length: m.numCpus }, (_, c) => [m.core.getPc(c), m.core.pstate(c), ...Array.from({ length: 31 }, (_, i) => m.core.getX(c, i))].join(','));
-  const ram = toHex(sha256(m.core.bytes.subarray(L.RAM_HOST_BASE, L.RAM_HOST_BASE + m.config.ramBytes)));
-  const sec = toHex(sha256(m.core.bytes.subarray(L.SECURE_RAM_HOST_BASE, L.SECURE_RAM_HOST_BASE + L.SECURE_RAM_BYTES)));
+  const ram = toHex(sha256(m.core.ramView()));
+  const sec = toHex(sha256(m.core.secureRamView()));
   return `${m.nowTick}/${m.instructions}/${m.trace.count}/${m.trace.digest()}/${regs.join('|')}/${ram}/${sec}`;
 }

@@ -7,9 +7,14 @@ import { Hypervisor } from '../../core/hypervisor/hypervisor.js';
 import { CliError } from '../errors.js';
 import { writeFileAtomic } from '../../snapshots/file.js';
 
+function hypervisorOf(m: Machine): Hypervisor | null {
+  const sw = m.software.get('el2-ns');
+  return sw instanceof Hypervisor ? sw : null;
+}
+
 /** Write VM 0's disk back into `path`; returns the bytes written (0 when the guest wrote nothing). */
 export function writeBackDisk(m: Machine, path: string): number {
-  const hv = m.software instanceof Hypervisor ? m.software : null;
+  const hv = hypervisorOf(m);
   const image = hv?.diskImage(0) ?? null;
   if (!image || !hv?.diskDirty(0)) return 0;
   try {
@@ -22,7 +27,7 @@ export function writeBackDisk(m: Machine, path: string): number {
 
 /** After a snapshot restore: give each VM with a virtio-blk disk its base image. */
 export function attachRestoredDisk(m: Machine, disk: Uint8Array | undefined, path: string | undefined): void {
-  const hv = m.software instanceof Hypervisor ? m.software : null;
+  const hv = hypervisorOf(m);
   if (!hv) {
     if (disk) throw new CliError('--disk: the snapshot has no hypervisor (a bare-metal run has no virtio-blk)');
     return;

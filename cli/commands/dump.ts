@@ -2,7 +2,7 @@
 // per line, in the canonical rendering (core/trace/events.ts formatEvent).
 import { TRACE_KINDS } from '../../core/trace/events.js';
 import type { TraceKind } from '../../core/trace/events.js';
-import { dumpTrace } from '../../replay/dump.js';
+import { dumpTrace, recoveryWarning } from '../../replay/dump.js';
 import { TraceFormatError, TraceReader } from '../../replay/traceFile.js';
 import { parseArgs, parseCount, parseIntRange, type OptionSpec } from '../args.js';
 import { CliError, UsageError } from '../errors.js';
@@ -22,6 +22,7 @@ const OPTIONS: readonly OptionSpec[] = [
   { name: 'kind', value: 'K1,K2', help: `only events of these kinds:\n${TRACE_KINDS.join(', ')}`, parse: parseKinds },
   { name: 'inputs', help: "also print input records ('input @TICK uart-rx byte=...')" },
   { name: 'hashes', help: "also print state-hash records ('state-hash @TICK after=#SEQ HEX')" },
+  { name: 'json', help: 'one JSON object per line: the header, then each event (and input,\nstate hash) with stable field names (docs/trace-format.md "JSON")' },
 ];
 
 export const dumpCommand: Command = {
@@ -31,12 +32,18 @@ export const dumpCommand: Command = {
   options: OPTIONS,
   details: `Header lines start with '#'. Each event line is the canonical rendering
 '#SEQ @TICK cpuN KIND FIELDS' that golden comparison uses. A recording that
-was killed (no index) is read up to its last complete chunk; a '# recovered:'
-line says how much.
+was killed or truncated (no usable footer) is read up to its last complete
+chunk; a '# recovered:' line and a warning on stderr say how much was read
+and how much was lost.
+
+With --json every line is one JSON object: {"record":"trace",...} first,
+then {"record":"event","seq":..,"tick":..,"cpu":..,"kind":..,<fields>} per event
+(and "input" / "state-hash" records with --inputs / --hashes).
 
 Exit status:
   0    success
-  2    bad command line, unreadable or malformed trace file`,
+  2    bad command line, unreadable or malformed trace file, --from past the
+       trace's events`,
   async run(argv, io) {
     const { options: o, positionals, help } = parseArgs(argv, OPTIONS);
     if (help) {
@@ -60,9 +67,15 @@ Exit status:
     let reader: TraceReader | undefined;
     try {
       reader = TraceReader.open(path);
+      const warning = recoveryWarning(reader, path);
+      if (warning) io.stderr.write(`hvrr: warning: ${warning}\n`);
       const kinds = o.get('kind') as TraceKind[] | undefined;
       const from = o.get('from') as number | undefined;
       const count = o.get('count') as number | undefined;
+      const last = reader.firstSeq + reader.eventCount - 1;
+      if (from !== undefined && from > last) {
+        throw new CliError(reader.eventCount === 0 ? `--from ${from}: the trace has no events` : `--from ${from}: the trace's events are #${reader.firstSeq}..#${last}`);
+      }
       dumpTrace(
         reader,
         path,
@@ -72,6 +85,7 @@ Exit status:
           ...(kinds ? { kinds } : {}),
           inputs: o.get('inputs') === true,
           stateHashes: o.get('hashes') === true,
+          json: o.get('json') === true,
         },
         write,
       );

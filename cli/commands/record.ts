@@ -1,12 +1,13 @@
 // `hvrr record [SCENARIO | --kernel ...] -o FILE`: run like `hvrr run` while
 // writing every event, every console input (at the window boundary it entered
 // the machine), periodic state hashes and snapshots into one trace file.
-import { statSync } from 'node:fs';
+import { existsSync, statSync, unlinkSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { BUILTIN_GUESTS, DEFAULT_GUEST, isBuiltinGuest } from './guests.js';
-import { TraceWriter } from '../../replay/traceFile.js';
-import { imageDigests } from './images.js';
+import { TraceWriter, type TraceHeader } from '../../replay/traceFile.js';
+import type { Machine } from '../../core/machine.js';
+import { checkImages, imageDigests } from './images.js';
 import { Recorder } from '../../replay/recorder.js';
 import { parseArgs, parseCount, parseString, type OptionSpec } from '../args.js';
 import { CliError, UsageError } from '../errors.js';
@@ -14,7 +15,7 @@ import { helpFor } from '../help.js';
 import type { Command } from './command.js';
 import { applyBootLinux, BOOT_LINUX, LINUX_DEFAULT_PCPUS, LINUX_DEFAULT_VCPUS, LINUX_MARKER, MarkerWatch } from './linux.js';
 import {
-  RUN_OPTIONS, exitCodeFor, parseRunOptions, parseRunOptionsFrom, prepareMachine, runMachine, type RunEnd,
+  RUN_OPTIONS, describeEnd, exitCodeFor, parseRunOptions, parseRunOptionsFrom, prepareMachine, runLoopOptions, runMachine, type RunEnd,
   type RunOptions, EXIT_OK,
 } from './run.js';
 
@@ -55,6 +56,18 @@ export interface RecordedRun {
 /** RunOptions of a recorded run. */
 export function runOptionsOf(r: RecordedRun): RunOptions {
   return parseRunOptions(r.argv);
+}
+
+/** A new machine as the trace `file` (header `header`) recorded it, after
+ *  checking that the images are the recorded ones (CliError naming the
+ *  first that is not). */
+export function machineForRecording(header: TraceHeader, file: string): Machine {
+  const recorded = header.machine as unknown as RecordedRun;
+  if (!recorded || typeof recorded !== 'object' || !Array.isArray(recorded.argv) || !recorded.argv.every((x) => typeof x === 'string')) {
+    throw new CliError(`trace '${file}': its header does not describe a machine hvrr can rebuild`);
+  }
+  checkImages(header.images);
+  return prepareMachine(runOptionsOf(recorded));
 }
 
 /** Rebuild an argv for the run options in `parsed` (values re-rendered as text). */
@@ -132,7 +145,7 @@ Exit status as for 'hvrr run'.`,
       return EXIT_OK;
     }
     const images = imageDigests(a.opts);
-    const m = prepareMachine(a.opts);
+    const m = prepareMachine(a.opts, (line) => io.stderr.write(line + '\n'));
     const recorded: RecordedRun = { scenario: a.scenario, argv: a.runArgv };
     const header = {
       hvrrVersion: HVRR_VERSION,
@@ -144,6 +157,10 @@ Exit status as for 'hvrr run'.`,
     };
     let writer: TraceWriter;
     let snapshotWriter: TraceWriter | undefined;
+    // Refuse what cannot work before creating (or truncating) the trace.
+    for (const [what, p] of [['trace', a.output], ['snapshot file', a.snapshotFile]] as const) {
+      if (p !== null && existsSync(p) && statSync(p).isDirectory()) throw new CliError(`cannot write ${what} '${p}': it is a directory`);
+    }
     try {
       writer = TraceWriter.create(a.output, header);
     } catch (e) {
@@ -153,7 +170,13 @@ Exit status as for 'hvrr run'.`,
       try {
         snapshotWriter = TraceWriter.create(a.snapshotFile, header);
       } catch (e) {
-        writer.close();
+        // Leave nothing behind: the trace just created has no events yet.
+        writer.abandon();
+        try {
+          unlinkSync(a.output);
+        } catch {
+          // already gone
+        }
         throw new CliError(`cannot write snapshot file '${a.snapshotFile}': ${(e as Error).message}`);
       }
     }
@@ -164,14 +187,13 @@ Exit status as for 'hvrr run'.`,
     // boot-linux: progress until the guest is up, then one line; the shell is left alone.
     const marker = linux ? new MarkerWatch(LINUX_MARKER) : null;
     let ready = false;
+    const interactive = io.stdin?.isTTY === true;
     try {
       let lastProgress = t0;
       end = await runMachine(m, {
-        ...(a.opts.maxInsns !== undefined ? { maxInsns: a.opts.maxInsns } : {}),
+        ...runLoopOptions(a.opts),
         feed: (bytes) => rec.queueInput(bytes),
         held: () => rec.pendingInput,
-        ...(a.opts.inputAfter !== undefined ? { holdInputUntil: a.opts.inputAfter } : {}),
-        ...(a.opts.noPace ? { pace: false } : {}),
         ...(marker ? { onConsoleByte: (b: number) => marker.push(b) } : {}),
         afterSlice: () => {
           const now = performance.now();
@@ -179,9 +201,11 @@ Exit status as for 'hvrr run'.`,
           if (marker && marker.count >= vms && !ready) {
             ready = true;
             const wallS = (now - t0) / 1000;
-            io.stderr.write(`hvrr: boot-linux: ${LINUX_MARKER}${vms > 1 ? ` from all ${vms} VMs` : ''} after ${m.instructions.toLocaleString('en-US')} instructions, ${(m.nowTick / 1e9).toFixed(3)} s virtual, ${wallS.toFixed(2)} s wall (${(m.instructions / wallS / 1e6).toFixed(1)} MIPS); the console is VM 0's shell (Ctrl-A x quits)\n`);
+            const then = interactive ? "the console is VM 0's shell (Ctrl-A x quits)" : 'console input is not a terminal: the run ends once it is used up and the machine is quiet (--quiet-seconds)';
+            io.stderr.write(`hvrr: boot-linux: ${LINUX_MARKER}${vms > 1 ? ` from all ${vms} VMs` : ''} after ${m.instructions.toLocaleString('en-US')} instructions, ${(m.nowTick / 1e9).toFixed(3)} s virtual, ${wallS.toFixed(2)} s wall (${(m.instructions / wallS / 1e6).toFixed(1)} MIPS); ${then}\n`);
           }
-          if (ready || now - lastProgress < 1000) return;
+          // After the marker a terminal belongs to the shell; otherwise progress goes on.
+          if ((ready && interactive) || now - lastProgress < 1000) return;
           lastProgress = now;
           io.stderr.write(`hvrr record: ${(m.nowTick / 1e9).toFixed(3)} s virtual, ${m.instructions.toLocaleString('en-US')} instructions, ${rec.stats.events.toLocaleString('en-US')} events, ${(m.instructions / ((now - t0) / 1000) / 1e6).toFixed(1)} MIPS\n`);
         },
@@ -194,7 +218,7 @@ Exit status as for 'hvrr run'.`,
     const virtualSeconds = m.nowTick / 1e9;
     const exceptions = m.getMachineState().exceptionCount;
     io.stderr.write(
-      `hvrr: recorded ${end.kind} to ${a.output}: ${rec.stats.events.toLocaleString('en-US')} events, ${exceptions.toLocaleString('en-US')} exceptions, ` +
+      `hvrr: recorded ${describeEnd(end)} to ${a.output}: ${rec.stats.events.toLocaleString('en-US')} events, ${exceptions.toLocaleString('en-US')} exceptions, ` +
       `${m.instructions.toLocaleString('en-US')} instructions, ${virtualSeconds.toFixed(6)} s virtual, ${wall.toFixed(2)} s wall, ` +
       `${fmtBytes(size)} (${a.snapshotFile === null ? `${rec.stats.snapshots} snapshots, ` : ''}${rec.stats.inputs} input bytes), ` +
       `${fmtBytes(virtualSeconds > 0 ? size / virtualSeconds : 0)} per simulated second` +

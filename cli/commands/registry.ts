@@ -5,8 +5,9 @@ import { runCommand } from './run.js';
 import { dumpCommand } from './dump.js';
 import { recordCommand } from './record.js';
 import { replayCommand } from './replay.js';
+import { verifyCommand } from './verify.js';
 
-export const COMMANDS: readonly Command[] = [runCommand, recordCommand, replayCommand, dumpCommand];
+export const COMMANDS: readonly Command[] = [runCommand, recordCommand, replayCommand, dumpCommand, verifyCommand];
 
 export function findCommand(name: string): Command | undefined {
   return COMMANDS.find((c) => c.name === name);

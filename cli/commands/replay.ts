@@ -3,61 +3,160 @@
 // stop exactly at the target and print where it is. On a divergence it stops
 // at the first differing event, prints both sides and exits non-zero.
 import { performance } from 'node:perf_hooks';
-import { formatEvent } from '../../core/trace/events.js';
+import { eventJson, formatEvent, hex64 } from '../../core/trace/events.js';
+import { parseSysreg } from '../../core/asm/sysreg-names.js';
+import { describeTarget, PSCI_FUNCTIONS } from '../../replay/targets.js';
 import type { Machine } from '../../core/machine.js';
-import { checkImages } from './images.js';
 import { existsSync } from 'node:fs';
 import { Replayer, snapshotFileProblem, type ReplayTarget, type ReplayResult } from '../../replay/replayer.js';
 import { TraceFormatError, TraceReader } from '../../replay/traceFile.js';
+import { recoveryWarning } from '../../replay/dump.js';
 import { saveFull, writeSnapshotFile, SnapshotError } from '../../snapshots/index.js';
 import { parseArgs, parseString, type OptionSpec } from '../args.js';
 import { CliError, UsageError } from '../errors.js';
 import { helpFor } from '../help.js';
 import type { CliIO } from '../io.js';
+import { writeHoldingSignals } from '../signals.js';
 import type { Command } from './command.js';
-import { runOptionsOf, snapshotFileFor, type RecordedRun } from './record.js';
-import { prepareMachine, EXIT_OK, NO_JIT_OPTION } from './run.js';
+import { machineForRecording, snapshotFileFor } from './record.js';
+import { EXIT_OK, NO_JIT_OPTION, applyEngine } from './run.js';
 
 export const EXIT_DIVERGED = 6;
 
-const PRINTABLE = ['regs', 'events', 'uart'] as const;
+const PRINTABLE = ['regs', 'events', 'uart', 'json'] as const;
 type Printable = (typeof PRINTABLE)[number];
 
-function parseUntil(raw: string, option: string): ReplayTarget {
-  const m = /^(exception|event|tick)[:=\s]+([0-9_]+)$/.exec(raw.trim());
-  if (!m) throw new UsageError(`${option}: expected 'exception N', 'event N' or 'tick T', got '${raw}'`);
-  const n = Number(m[2]!.replace(/_/g, ''));
-  if (!Number.isSafeInteger(n)) throw new UsageError(`${option}: '${m[2]}' is too large`);
-  if (m[1] === 'exception') {
-    if (n < 1) throw new UsageError(`${option}: exceptions are numbered from 1`);
-    return { kind: 'exception', n };
+const UNTIL_KINDS = ['exception', 'event', 'tick', 'pc', 'uart', 'psci', 'hvc', 'smc', 'sysreg'] as const;
+const UNTIL_HELP = "'exception N', 'event N', 'tick T', 'pc ADDR[,cpu N][,el E]', 'uart TEXT', 'psci NAME', 'hvc [FID]', 'smc [FID]' or 'sysreg NAME'";
+
+/** A count or address: decimal, or hex with 0x; underscores between digits. */
+function parseNumber(raw: string, option: string, what: string): bigint {
+  const t = raw.trim().replace(/_/g, '');
+  if (!/^(0x[0-9a-fA-F]+|[0-9]+)$/.test(t)) throw new UsageError(`${option}: ${what} must be a number (decimal or 0x hex), got '${raw}'`);
+  return BigInt(t);
+}
+
+function safeNumber(raw: string, option: string, what: string): number {
+  const v = parseNumber(raw, option, what);
+  if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new UsageError(`${option}: '${raw}' is too large`);
+  return Number(v);
+}
+
+/** Console text with C-style escapes: \n \r \t \\ \xNN. */
+function unescapeText(raw: string, option: string): string {
+  const out = raw.replace(/\\(x[0-9a-fA-F]{2}|[nrt\\])/g, (_, e: string) => (e[0] === 'x' ? String.fromCharCode(parseInt(e.slice(1), 16)) : e === 'n' ? '\n' : e === 'r' ? '\r' : e === 't' ? '\t' : '\\'));
+  if (out.length === 0) throw new UsageError(`${option}: 'uart' needs the console TEXT to stop at`);
+  if ([...out].some((c) => c.charCodeAt(0) > 0xff)) throw new UsageError(`${option}: the UART TEXT must be bytes (Latin-1 characters or \\xNN escapes)`);
+  return out;
+}
+
+/** `--until WHAT` (the count comes from --count). Exported for tests. */
+export function parseUntil(raw: string, option: string, count = 1): ReplayTarget {
+  const m = /^([a-z]+)(?:[:=\s]+([\s\S]*))?$/.exec(raw.trim());
+  const kind = m?.[1] as (typeof UNTIL_KINDS)[number] | undefined;
+  if (!m || !kind || !(UNTIL_KINDS as readonly string[]).includes(kind)) throw new UsageError(`${option}: expected ${UNTIL_HELP}, got '${raw}'`);
+  const arg = m[2]?.trim() ?? '';
+  const need = (what: string): string => {
+    if (arg === '') throw new UsageError(`${option}: '${kind}' needs ${what}`);
+    return arg;
+  };
+  switch (kind) {
+    case 'exception': {
+      const n = safeNumber(need('a number N'), option, 'N');
+      if (n < 1) throw new UsageError(`${option}: exceptions are numbered from 1`);
+      return { kind: 'exception', n };
+    }
+    case 'event':
+      return { kind: 'event', seq: safeNumber(need('a number N'), option, 'N') };
+    case 'tick':
+      return { kind: 'tick', tick: safeNumber(need('a tick T'), option, 'T') };
+    case 'pc': {
+      const [addr, ...quals] = need('an address').split(',').map((x) => x.trim());
+      const va = parseNumber(addr!, option, 'the address');
+      if (va >= 1n << 64n) throw new UsageError(`${option}: address ${addr} does not fit in 64 bits`);
+      if (va % 4n !== 0n) throw new UsageError(`${option}: address ${addr} is not 4-byte aligned (A64 instructions are)`);
+      const t: ReplayTarget = { kind: 'pc', va, count };
+      for (const q of quals) {
+        const qm = /^(cpu|el)[:=\s]*([0-9]+)$/.exec(q);
+        if (!qm) throw new UsageError(`${option}: unknown qualifier '${q}' (expected cpu N or el E)`);
+        const v = Number(qm[2]);
+        if (qm[1] === 'cpu') {
+          if (v > 7) throw new UsageError(`${option}: cpu ${v} is out of range (0..7)`);
+          t.cpu = v;
+        } else {
+          if (v > 3) throw new UsageError(`${option}: el ${v} is out of range (0..3)`);
+          t.el = v;
+        }
+      }
+      return t;
+    }
+    case 'uart':
+      return { kind: 'uart', text: unescapeText(m[2] ?? '', option), count };
+    case 'psci': {
+      const name = need('a function NAME or id').toUpperCase().replace(/^PSCI_/, '').replace(/_(32|64)$/, '');
+      const fns = PSCI_FUNCTIONS.get(name);
+      if (fns) return { kind: 'psci', fns: [...fns], name, count };
+      if (/^(0X[0-9A-F]+|[0-9]+)$/.test(name)) {
+        const id = Number(parseNumber(arg, option, 'the function id'));
+        if (id > 0xffff_ffff) throw new UsageError(`${option}: function id ${arg} does not fit in 32 bits`);
+        return { kind: 'psci', fns: [id], name: `0x${id.toString(16)}`, count };
+      }
+      throw new UsageError(`${option}: unknown PSCI function '${arg}' (names: ${[...PSCI_FUNCTIONS.keys()].join(', ')}, or an id)`);
+    }
+    case 'hvc':
+    case 'smc': {
+      if (arg === '') return { kind, count };
+      const fid = Number(parseNumber(arg, option, 'the function id'));
+      if (fid > 0xffff_ffff) throw new UsageError(`${option}: function id ${arg} does not fit in 32 bits`);
+      return { kind, fid, count };
+    }
+    case 'sysreg': {
+      const key = parseSysreg(need('a register NAME'));
+      if (key === undefined) throw new UsageError(`${option}: unknown system register '${arg}' (names as in the ARM ARM, or s<op0>_<op1>_c<n>_c<m>_<op2>)`);
+      return { kind: 'sysreg', key, count };
+    }
   }
-  return m[1] === 'event' ? { kind: 'event', seq: n } : { kind: 'tick', tick: n };
 }
 
 function parsePrint(raw: string, option: string): Printable[] {
   const parts = raw.split(',').map((s) => s.trim()).filter(Boolean);
   for (const p of parts) if (!(PRINTABLE as readonly string[]).includes(p)) throw new UsageError(`${option}: unknown item '${p}' (items: ${PRINTABLE.join(', ')})`);
+  if (parts.includes('json') && parts.length > 1) throw new UsageError(`${option}: 'json' prints everything as JSON lines and combines with nothing else`);
   return parts as Printable[];
 }
 
+function parseCount(raw: string, option: string): number {
+  const n = safeNumber(raw, option, 'the count');
+  if (n < 1) throw new UsageError(`${option}: counts start at 1`);
+  return n;
+}
+
 const OPTIONS: readonly OptionSpec[] = [
-  { name: 'until', value: 'WHAT', help: "stop at 'exception N' (its entry), 'event N' or 'tick T'\n(default: the end of the recording)", parse: parseUntil },
+  { name: 'until', value: 'WHAT', help: `stop at ${UNTIL_HELP.replace(/, 'uart/, ",\n'uart")}\n(default: the end of the recording; see below)`, parse: (raw) => raw },
+  { name: 'count', value: 'N', help: 'with --until pc/uart/psci/hvc/smc/sysreg: the Nth time (default 1)', parse: parseCount },
   { name: 'snapshot', value: 'OUT', help: 'write a snapshot of the machine where replay stopped', parse: parseString },
-  { name: 'print', value: 'LIST', help: 'what to print where it stops: regs,events,uart (default all)', parse: parsePrint },
+  { name: 'print', value: 'LIST', help: "what to print where it stops: regs,events,uart (default all),\nor json: all of it as JSON lines (docs/trace-format.md)", parse: parsePrint },
   { name: 'snapshot-file', value: 'FILE', help: 'snapshots recorded beside the trace (record --snapshot-file;\ndefault: FILE.snap when it exists)', parse: parseString },
   { name: 'no-snapshots', help: 'replay from the start instead of the nearest recorded snapshot' },
   NO_JIT_OPTION,
 ];
 
-/** Accept `--until exception 4211` as well as `--until exception:4211`. */
+/** Accept `--until exception 4211` (and `--until hvc` alone) as well as `--until exception:4211`. */
 function joinUntil(argv: readonly string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === '--until' && /^(exception|event|tick)$/.test(argv[i + 1] ?? '') && argv[i + 2] !== undefined) {
-      out.push(`--until=${argv[i + 1]}:${argv[i + 2]}`);
-      i += 2;
+    const kind = argv[i + 1] ?? '';
+    if (a === '--until' && (UNTIL_KINDS as readonly string[]).includes(kind)) {
+      const v = argv[i + 2];
+      const optionalArg = kind === 'hvc' || kind === 'smc';
+      if (v === undefined || (optionalArg && !/^(0x[0-9a-fA-F_]+|[0-9_]+)$/.test(v))) {
+        out.push(`--until=${kind}`);
+        i += 1;
+      } else {
+        out.push(`--until=${kind}:${v}`);
+        i += 2;
+      }
     } else {
       out.push(a);
     }
@@ -65,27 +164,24 @@ function joinUntil(argv: readonly string[]): string[] {
   return out;
 }
 
-
-
 function hex(v: bigint, width = 16): string {
   return '0x' + v.toString(16).padStart(width, '0');
 }
+
+const PRINTED_SYSREGS = ['ELR_EL1', 'ESR_EL1', 'FAR_EL1', 'SPSR_EL1', 'VBAR_EL1', 'SCTLR_EL1', 'TTBR0_EL1', 'TTBR1_EL1', 'HCR_EL2', 'VTTBR_EL2'];
 
 function printRegs(m: Machine, io: CliIO): void {
   for (let c = 0; c < m.numCpus; c++) {
     const ps = m.core.pstate(c);
     const el = (ps >> 2) & 3;
-    io.stdout.write(`cpu${c}: ${m.cpuState(c)} EL${el}${ps & 1 ? 'h' : 't'} pc=${hex(m.core.getPc(c))} sp=${hex(m.core.getSp(c))} pstate=${hex(BigInt(ps), 8)} nzcv=${['N', 'Z', 'C', 'V'].map((f, i) => ((ps >>> (31 - i)) & 1 ? f : f.toLowerCase())).join('')}\n`);
+    io.stdout.write(`cpu${c}: ${m.cpuState(c)} @${m.cpuTick(c)} EL${el}${ps & 1 ? 'h' : 't'} pc=${hex(m.core.getPc(c))} sp=${hex(m.core.getSp(c))} pstate=${hex(BigInt(ps), 8)} nzcv=${['N', 'Z', 'C', 'V'].map((f, i) => ((ps >>> (31 - i)) & 1 ? f : f.toLowerCase())).join('')}\n`);
     for (let r = 0; r < 31; r += 4) {
       const cols: string[] = [];
       for (let k = r; k < Math.min(r + 4, 31); k++) cols.push(`x${k}`.padStart(3) + '=' + hex(m.core.getX(c, k)));
       io.stdout.write('  ' + cols.join(' ') + '\n');
     }
-    const sys = ['ELR_EL1', 'ESR_EL1', 'FAR_EL1', 'SPSR_EL1', 'VBAR_EL1', 'SCTLR_EL1', 'TTBR0_EL1', 'TTBR1_EL1', 'HCR_EL2', 'VTTBR_EL2'];
-    const vals = sys.map((n) => {
-      const r = m.core.sysregByName.get(n);
-      return r ? `${n}=${hex(m.core.sysregSlot(c, r.slot))}` : '';
-    }).filter(Boolean);
+    const regs = m.core.regs(c);
+    const vals = PRINTED_SYSREGS.filter((n) => regs.has(n)).map((n) => `${n}=${hex(regs.get(n))}`);
     for (let i = 0; i < vals.length; i += 3) io.stdout.write('  ' + vals.slice(i, i + 3).join(' ') + '\n');
   }
   if (m.componentNames().includes('hypervisor')) {
@@ -94,43 +190,75 @@ function printRegs(m: Machine, io: CliIO): void {
   }
 }
 
-/** UART output up to event `uptoSeq`, rebuilt from the recorded uart-out events. */
-function uartOutput(reader: TraceReader, uptoSeq: number): string {
+/** UART output of the events before `endSeq`, rebuilt from the recorded uart-out events. */
+function uartOutput(reader: TraceReader, endSeq: number): string {
   const bytes: number[] = [];
-  if (uptoSeq < reader.firstSeq) return '';
-  for (const e of reader.eventsInRange(reader.firstSeq, uptoSeq, ['uart-out'])) if (e.kind === 'uart-out') bytes.push(e.byte);
+  if (endSeq <= reader.firstSeq) return '';
+  for (const e of reader.eventsInRange(reader.firstSeq, endSeq, ['uart-out'])) if (e.kind === 'uart-out') bytes.push(e.byte);
   return Buffer.from(bytes).toString('latin1');
 }
 
 function describe(r: ReplayResult, target: ReplayTarget): string {
-  const what = target.kind === 'exception' ? `exception ${target.n}` : target.kind === 'event' ? `event ${target.seq}` : target.kind === 'tick' ? `tick ${target.tick}` : 'the end of the recording';
+  const what = describeTarget(target);
   const from = r.startedFrom
     ? `from the snapshot at tick ${r.startedFrom.tick.toLocaleString('en-US')} (${r.startedFrom.afterSeq < 0 ? 'before the first event' : `after event ${r.startedFrom.afterSeq}`})`
     : 'from power-on';
+  const matched = `${r.checked.toLocaleString('en-US')} events and ${r.stateHashesChecked} state hashes matched`;
   switch (r.status) {
-    case 'reached': return `reached ${what}, replaying ${from}; ${r.checked.toLocaleString('en-US')} events and ${r.stateHashesChecked} state hashes matched`;
-    case 'end-of-recording': return `replayed to the end of the recording ${from}; ${r.checked.toLocaleString('en-US')} events and ${r.stateHashesChecked} state hashes matched`;
+    case 'reached': return `reached ${what}${r.targetSeq !== undefined && target.kind !== 'event' ? ` (event ${r.targetSeq})` : ''}${r.hitCpu !== undefined ? ` on cpu${r.hitCpu}` : ''}, replaying ${from}; ${matched}`;
+    case 'end-of-recording': return `replayed to the end of the recording ${from}; ${matched}`;
     case 'machine-stopped': return `machine stopped (${r.machineStop ?? 'unknown'}) before ${what}`;
-    case 'not-in-recording': return `${what} is not in the recording`;
+    case 'not-in-recording': return `${what} is not in the recording: ${r.missing ?? 'the recording ends before it'}`;
     case 'diverged': return `DIVERGED at event ${r.divergence!.seq}`;
   }
 }
 
+/** The machine's registers as plain data (for --print json). */
+function cpuJson(m: Machine, c: number): Record<string, unknown> {
+  const ps = m.core.pstate(c);
+  const sysregs: Record<string, string> = {};
+  const regs = m.core.regs(c);
+  for (const n of PRINTED_SYSREGS) if (regs.has(n)) sysregs[n] = hex64(regs.get(n));
+  return {
+    record: 'cpu', cpu: c, state: m.cpuState(c), tick: m.cpuTick(c), el: (ps >> 2) & 3, pc: hex64(m.core.getPc(c)), sp: hex64(m.core.getSp(c)),
+    pstate: hex64(ps >>> 0), x: Array.from({ length: 31 }, (_, k) => hex64(m.core.getX(c, k))), sysregs,
+  };
+}
+
 export const replayCommand: Command = {
   name: 'replay',
-  summary: 'replay a trace exactly, stop at an exception/event/tick, detect divergence',
-  usage: 'replay FILE [--until exception N | event N | tick T] [options]',
+  summary: 'replay a trace exactly, stop at an event, exception, tick, PC, console text or call; detect divergence',
+  usage: 'replay FILE [--until WHAT [--count N]] [options]',
   options: OPTIONS,
   details: `Rebuilds the machine from the recorded configuration and images (their
 SHA-256 must match), restores the nearest earlier snapshot, and runs forward,
-checking every event and state hash against the recording. --until exception N
-stops at the entry of exception N (before its handler runs); --until tick T
-stops at the first round-robin window boundary at or after T.
+checking every event and state hash against the recording, then stops exactly
+at the target (docs/replay.md "Where a run stops"):
+  exception N     at the entry of exception N, before its handler runs
+  event N         after the step that emitted event N (a step is one
+                  instruction with what it causes, one run of the EL2/EL3
+                  software, or one window boundary's due events and input;
+                  later events of the same step are shown apart)
+  tick T          before the first step that starts at a clock >= T, on the
+                  CPU about to act (mid-window; not a window boundary)
+  pc ADDR         before the instruction at virtual address ADDR executes
+                  (,cpu N and ,el E restrict it); --count N: the Nth time
+  uart TEXT       after the instruction whose UART write completes TEXT on the
+                  console (escapes \\n \\r \\t \\xNN)
+  psci NAME       after the step that handled the PSCI/SMCCC call NAME
+                  (CPU_ON, SYSTEM_OFF, ... or a function id)
+  hvc [FID]       at the entry of an HVC exception (with FID: whose w0 = FID)
+  smc [FID]       at the entry of an SMC exception (with FID: whose w0 = FID)
+  sysreg NAME     after the instruction that read or wrote NAME (MRS/MSR),
+                  or at the entry of the exception a trapped access took
+pc, sysreg and hvc/smc FID are found while replaying from the start; the
+others are located in the recording first and reached from a snapshot.
 
 Exit status:
   0    target reached (or the end of the recording)
   2    bad command line, unreadable trace, images that differ from the recording,
-       or a target the recording does not contain
+       or a target the recording does not reach (one line on stderr naming
+       how far the recording goes)
   6    replay diverged from the recording (both versions are printed)`,
   async run(argv, io) {
     const { options: o, positionals, help } = parseArgs(joinUntil(argv), OPTIONS);
@@ -140,8 +268,12 @@ Exit status:
     }
     if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'missing trace FILE (see --help)' : `unexpected argument '${positionals[1]}'`);
     const file = positionals[0]!;
-    const target = (o.get('until') as ReplayTarget | undefined) ?? { kind: 'end' };
-    const print = new Set<Printable>((o.get('print') as Printable[] | undefined) ?? PRINTABLE);
+    const count = o.get('count') as number | undefined;
+    const untilRaw = o.get('until') as string | undefined;
+    const target: ReplayTarget = untilRaw === undefined ? { kind: 'end' } : parseUntil(untilRaw, '--until', count ?? 1);
+    if (count !== undefined && !('count' in target)) throw new UsageError(`--count applies to --until pc, uart, psci, hvc, smc and sysreg, not to ${untilRaw === undefined ? 'the end of the recording' : `'${target.kind}'`}`);
+    const print = new Set<Printable>((o.get('print') as Printable[] | undefined) ?? ['regs', 'events', 'uart']);
+    const json = print.has('json');
     let reader: TraceReader;
     try {
       reader = TraceReader.open(file);
@@ -149,14 +281,12 @@ Exit status:
       if (e instanceof TraceFormatError) throw new CliError(`trace '${file}': ${e.message}`);
       throw e;
     }
+    const warning = recoveryWarning(reader, file);
+    if (warning) io.stderr.write(`hvrr: warning: ${warning}\n`);
     let snapReader: TraceReader | undefined;
     try {
-      const recorded = reader.header.machine as unknown as RecordedRun;
-      if (!recorded || typeof recorded !== 'object' || !Array.isArray(recorded.argv) || !recorded.argv.every((x) => typeof x === 'string')) {
-        throw new CliError(`trace '${file}': its header does not describe a machine hvrr can rebuild`);
-      }
-      checkImages(reader.header.images);
-      const m = prepareMachine({ ...runOptionsOf(recorded), noJit: o.get('no-jit') === true });
+      const m = machineForRecording(reader.header, file);
+      applyEngine(m, o.get('no-jit') === true);
       const useSnapshots = o.get('no-snapshots') !== true;
       const given = o.get('snapshot-file') as string | undefined;
       const snapPath = given ?? (existsSync(snapshotFileFor(file)) ? snapshotFileFor(file) : undefined);
@@ -187,33 +317,65 @@ Exit status:
         throw e;
       }
       const wall = (performance.now() - t0) / 1000;
-      io.stdout.write(`hvrr replay: ${describe(result, target)} (${wall.toFixed(2)} s)\n`);
-      if (result.status === 'not-in-recording') return 2;
-      if (result.status === 'diverged') {
-        const d = result.divergence!;
-        io.stdout.write('last agreed events:\n');
-        for (const line of d.context) io.stdout.write(`  ${line}\n`);
-        io.stdout.write(`recorded: ${d.recorded}\nreplayed: ${d.replayed}\n`);
-      }
-      io.stdout.write(`at tick ${m.nowTick.toLocaleString('en-US')}, ${m.instructions.toLocaleString('en-US')} instructions, ${m.trace.count.toLocaleString('en-US')} events\n`);
-      if (print.has('regs')) printRegs(m, io);
-      if (print.has('events')) {
-        io.stdout.write('last events:\n');
-        for (const e of m.trace.last(10)) io.stdout.write(`  ${formatEvent(e)}\n`);
-      }
-      if (print.has('uart')) {
-        const text = uartOutput(reader, m.trace.count - 1);
-        io.stdout.write(`uart output so far (${text.length} bytes):\n${text}${text.endsWith('\n') || text === '' ? '' : '\n'}`);
+      if (result.status === 'not-in-recording') throw new CliError(describe(result, target));
+      // Only events the file holds: the machine may have emitted one past the
+      // end of a truncated recording before it paused.
+      const inFile = reader.firstSeq + reader.eventCount;
+      const events = Math.min(m.trace.count, inFile);
+      const lastSeq = events - 1;
+      // Events up to the target; the rest of its step is listed apart.
+      const upto = result.status === 'reached' && result.targetSeq !== undefined ? result.targetSeq : lastSeq;
+      const recent = m.trace.last(64).filter((e) => e.seq <= upto && e.seq < inFile).slice(-10);
+      const sameStep = upto < lastSeq ? [...reader.eventsInRange(upto + 1, lastSeq + 1)] : [];
+      if (json) {
+        const out = (o: unknown): void => {
+          io.stdout.write(JSON.stringify(o) + '\n');
+        };
+        out({
+          record: 'stop', status: result.status, target: describeTarget(target), ...(result.targetSeq !== undefined ? { targetSeq: result.targetSeq } : {}),
+          ...(result.hitCpu !== undefined ? { hitCpu: result.hitCpu } : {}), tick: m.clockTick, instructions: m.instructions, events,
+          startedFrom: result.startedFrom ? { tick: result.startedFrom.tick, afterSeq: result.startedFrom.afterSeq } : null,
+          eventsChecked: result.checked, stateHashesChecked: result.stateHashesChecked, wallSeconds: Number(wall.toFixed(3)),
+          ...(result.divergence ? { divergence: result.divergence } : {}),
+        });
+        for (let c = 0; c < m.numCpus; c++) out(cpuJson(m, c));
+        for (const e of recent) out({ record: 'event', ...eventJson(e) });
+        for (const e of sameStep) out({ record: 'event', sameStep: true, ...eventJson(e) });
+        out({ record: 'uart', text: uartOutput(reader, lastSeq + 1) });
+      } else {
+        io.stdout.write(`hvrr replay: ${describe(result, target)} (${wall.toFixed(2)} s)\n`);
+        if (result.status === 'diverged') {
+          const d = result.divergence!;
+          io.stdout.write('last agreed events:\n');
+          for (const line of d.context) io.stdout.write(`  ${line}\n`);
+          io.stdout.write(`recorded: ${d.recorded}\nreplayed: ${d.replayed}\n`);
+        }
+        io.stdout.write(`at tick ${m.clockTick.toLocaleString('en-US')}, ${m.instructions.toLocaleString('en-US')} instructions, ${events.toLocaleString('en-US')} events\n`);
+        if (print.has('regs')) printRegs(m, io);
+        if (print.has('events')) {
+          io.stdout.write('last events:\n');
+          for (const e of recent) io.stdout.write(`  ${formatEvent(e)}\n`);
+          if (sameStep.length > 0) {
+            io.stdout.write(`the same step also emitted (replayed; the machine is after them):\n`);
+            for (const e of sameStep) io.stdout.write(`  ${formatEvent(e)}\n`);
+          }
+        }
+        if (print.has('uart')) {
+          const text = uartOutput(reader, lastSeq + 1);
+          io.stdout.write(`uart output so far (${text.length} bytes):\n${text}${text.endsWith('\n') || text === '' ? '' : '\n'}`);
+        }
       }
       const out = o.get('snapshot') as string | undefined;
       if (out !== undefined) {
         const { bytes } = saveFull(m);
-        try {
-          writeSnapshotFile(out, bytes);
-        } catch (e) {
-          throw new CliError(`cannot write snapshot '${out}': ${(e as Error).message}`);
-        }
-        io.stdout.write(`snapshot written to ${out} (${bytes.length.toLocaleString('en-US')} bytes)\n`);
+        await writeHoldingSignals(io, `snapshot '${out}'`, () => {
+          try {
+            writeSnapshotFile(out, bytes);
+          } catch (e) {
+            throw new CliError(`cannot write snapshot '${out}': ${(e as Error).message}`);
+          }
+        });
+        (json ? io.stderr : io.stdout).write(`snapshot written to ${out} (${bytes.length.toLocaleString('en-US')} bytes)\n`);
       }
       return result.status === 'diverged' ? EXIT_DIVERGED : EXIT_OK;
     } finally {
@@ -222,4 +384,3 @@ Exit status:
     }
   },
 };
-

@@ -9,15 +9,16 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { Machine, type StopReason } from '../../core/machine.js';
 import { bootKernel } from '../../core/firmware/boot.js';
-import { ImageError } from '../../core/firmware/loader.js';
+import { ImageError, identifyImage, rawImageProblem } from '../../core/firmware/loader.js';
 import { readFdtHeader } from '../../core/fdt/reader.js';
 import { FdtError } from '../../core/fdt/tree.js';
-import { MAX_CPUS, RAM_HOST_BASE, WASM_PAGE_BYTES } from '../../core/cpu/layout.js';
+import { MAX_CPUS, MAX_RAM_BYTES as CORE_MAX_RAM_BYTES } from '../../core/cpu/cpu.js';
 import { BUILTIN_GUESTS, DEFAULT_GUEST, builtinImage, isBuiltinGuest, type BuiltinGuest } from './guests.js';
 import { attachMonitor } from '../../core/hypervisor/monitor/attach.js';
 import { Hypervisor, machineRamFor, type HypervisorConfig } from '../../core/hypervisor/hypervisor.js';
 import { parseArgs, parseCount, parseIntRange, parseSeed, parseSize, parseString, type OptionSpec } from '../args.js';
 import { CliError, UsageError } from '../errors.js';
+import { INTERRUPT_SIGNALS, signalExitCode, writeHoldingSignals, type InterruptSignal } from '../signals.js';
 import type { CliIO, InStream, OutStream } from '../io.js';
 import type { Command } from './command.js';
 import { helpFor } from '../help.js';
@@ -35,7 +36,7 @@ export const EXIT_INTERRUPTED = 130;
 
 const MiB = 1 << 20;
 /** Largest RAM the core can hold (wasm memory is 4 GiB minus the host area). */
-export const MAX_RAM_BYTES = Math.floor((0x1_0000_0000 - RAM_HOST_BASE - WASM_PAGE_BYTES) / MiB) * MiB;
+export const MAX_RAM_BYTES = CORE_MAX_RAM_BYTES;
 export const DEFAULT_RAM_BYTES = 512 * MiB;
 /**
  * Instructions per slice between looks at stdin (about 20 ms at 100 MIPS).
@@ -79,6 +80,11 @@ export interface RunOptions {
   noPace?: boolean;
   /** Execute guest code with the one-instruction-at-a-time interpreter only (same results, slower). */
   noJit?: boolean;
+  /** --max-seconds, in ticks. */
+  maxTicks?: number;
+  /** --quiet-seconds, in ticks. */
+  quietTicks?: number;
+  untilIdle?: boolean;
 }
 
 export const NO_JIT_OPTION: OptionSpec = {
@@ -111,8 +117,20 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   { name: 'no-pace', help: 'on a terminal, let virtual time run ahead of the wall clock\nwhile the guest idles (default: idle time passes at the\nwall clock\'s pace when stdin is a terminal)' },
   NO_JIT_OPTION,
   { name: 'input-after', value: 'TEXT', help: 'hold console input until the guest prints TEXT (a shell\'s\nready line; boot-linux: HVRR-LINUX-READY): bytes a UART gets\nbefore the guest reads it are lost, as on hardware', parse: parseString },
+  { name: 'max-seconds', value: 'S', help: 'stop when virtual time reaches S seconds (decimals allowed)', parse: parseSeconds },
+  { name: 'quiet-seconds', value: 'S', help: 'once console input has ended (a pipe or file), stop after S s of\nvirtual quiet: no console output or input, CPUs idle (default 1;\n0: never). See cli/README.md "When a run ends"', parse: parseSeconds },
+  { name: 'until-idle', help: 'stop after the quiet period even with console input still open\n(a terminal)' },
   { name: 'restore', value: 'SNAP', help: 'continue from a full snapshot file (hvrr replay --snapshot);\nthe snapshot fixes CPUs, RAM, seed and quantum', parse: parseString },
 ];
+
+/** Virtual seconds, decimals allowed (0.5, 2, 1e-3), as ticks (1 ns each). */
+function parseSeconds(raw: string, option: string): number {
+  const v = Number(raw.trim());
+  if (raw.trim() === '' || !Number.isFinite(v) || v < 0) throw new UsageError(`${option}: '${raw}' is not a number of seconds`);
+  const ticks = Math.round(v * 1e9);
+  if (ticks > Number.MAX_SAFE_INTEGER) throw new UsageError(`${option}: '${raw}' is too large`);
+  return ticks;
+}
 
 function parseGuest(raw: string, option: string): BuiltinGuest {
   if (!isBuiltinGuest(raw)) throw new UsageError(`${option}: unknown built-in guest '${raw}' (guests: ${Object.keys(BUILTIN_GUESTS).join(', ')})`);
@@ -162,6 +180,9 @@ export function parseRunOptionsFrom(o: Map<string, unknown>): RunOptions {
     inputAfter: o.get('input-after') as string | undefined,
     noPace: o.get('no-pace') === true,
     noJit: o.get('no-jit') === true,
+    maxTicks: o.get('max-seconds') as number | undefined,
+    quietTicks: o.get('quiet-seconds') as number | undefined,
+    untilIdle: o.get('until-idle') === true,
   };
 }
 
@@ -181,10 +202,23 @@ export function readInputFile(what: string, path: string): Uint8Array {
   }
 }
 
-/** Builds the machine and loads the images; every failure is a CliError. */
-export function prepareMachine(opts: RunOptions): Machine {
+/** Builds the machine and loads the images; every failure is a CliError.
+ *  `warn` gets one-line warnings (a kernel file that does not look like code). */
+export function prepareMachine(opts: RunOptions, warn: (line: string) => void = () => {}): Machine {
   if (opts.kernel !== undefined && opts.guest !== undefined) throw new UsageError('give either --kernel or --guest, not both');
+  if (opts.bare && opts.vms !== undefined) throw new UsageError('--vms needs the hypervisor; drop --bare');
+  if (opts.bare && opts.pcpus !== undefined) throw new UsageError('--pcpus needs the hypervisor (bare, --smp sets the CPUs); drop --bare');
   const kernel = opts.kernel !== undefined ? readInputFile('kernel', opts.kernel) : builtinImage(opts.guest ?? DEFAULT_GUEST);
+  if (opts.kernel !== undefined) {
+    let raw = false;
+    try {
+      raw = identifyImage(kernel).kind === 'raw';
+    } catch {
+      // refused with its reason when the image is loaded below
+    }
+    const problem = raw ? rawImageProblem(kernel) : null;
+    if (problem) warn(`hvrr: warning: kernel '${opts.kernel}' is neither an arm64 Image nor an ELF, so it runs as a raw binary at 0x40080000, but ${problem}`);
+  }
   const initrd = opts.initrd !== undefined ? readInputFile('initrd', opts.initrd) : undefined;
   const dtb = opts.dtb !== undefined ? readInputFile('device tree', opts.dtb) : undefined;
   if (dtb && opts.dtb !== undefined) {
@@ -242,15 +276,44 @@ export function prepareMachine(opts: RunOptions): Machine {
 }
 
 /** Collects UART output and writes it in chunks. */
+/** Terminal queries a guest's shell sends to learn the cursor position or
+ *  the terminal type (BusyBox's line editing sends ESC[6n): answered by a
+ *  terminal, noise in a pipe or a file. */
+const TERMINAL_QUERIES = ['\x1b[6n', '\x1b[5n', '\x1b[c', '\x1b[0c', '\x1b[>c', '\x1b[>0c', '\x1bZ'].map((q) => Buffer.from(q, 'latin1'));
+
 export class ConsoleBuffer {
   private buf = new Uint8Array(64 * 1024);
   private n = 0;
-  constructor(private readonly out: OutStream) {}
+  /** Bytes of a possible terminal query held back until it completes or cannot be one. */
+  private held: number[] = [];
+  /** `dropQueries`: leave out terminal queries (stdout is not a terminal). */
+  constructor(private readonly out: OutStream, private readonly dropQueries = false) {}
   push(byte: number): void {
+    if (this.dropQueries && (this.held.length > 0 || byte === 0x1b)) {
+      this.held.push(byte);
+      const h = this.held;
+      if (TERMINAL_QUERIES.some((q) => q.length === h.length && h.every((b, i) => q[i] === b))) {
+        this.held = [];
+        return;
+      }
+      if (TERMINAL_QUERIES.some((q) => q.length > h.length && h.every((b, i) => q[i] === b))) return;
+      this.held = [];
+      for (const b of h) this.append(b);
+      return;
+    }
+    this.append(byte);
+  }
+  private append(byte: number): void {
     this.buf[this.n++] = byte;
     if (this.n === this.buf.length) this.flush();
   }
-  flush(): void {
+  /** Write what is buffered; `final`: also a held-back partial sequence (the run ended). */
+  flush(final = false): void {
+    if (final && this.held.length > 0) {
+      const h = this.held;
+      this.held = [];
+      for (const b of h) this.append(b);
+    }
     if (this.n === 0) return;
     this.out.write(Buffer.from(this.buf.subarray(0, this.n)));
     this.buf = new Uint8Array(this.buf.length);
@@ -339,8 +402,11 @@ export class ConsoleInput {
       }
     });
   }
-  interrupt(): void {
+  /** The signal that ended the run, if one did (Ctrl-A x leaves it SIGINT-like). */
+  signal: InterruptSignal | undefined;
+  interrupt(signal?: InterruptSignal): void {
     this.quit = true;
+    this.signal ??= signal;
     this.notify();
   }
   close(): void {
@@ -355,7 +421,15 @@ export class ConsoleInput {
 
 const nextMacrotask = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-export type RunEnd = StopReason | { kind: 'interrupted' };
+
+export type RunEnd =
+  | StopReason
+  | { kind: 'interrupted'; signal?: InterruptSignal }
+  /** The machine was quiet for `seconds` (virtual) after console input ended
+   *  (or, with --until-idle, with it still open); `unread`: input bytes the guest never took. */
+  | { kind: 'quiet'; seconds: number; inputEnded: boolean; unread?: number }
+  /** --max-seconds reached. */
+  | { kind: 'time-limit' };
 
 export function exitCodeFor(end: RunEnd): number {
   switch (end.kind) {
@@ -363,6 +437,10 @@ export function exitCodeFor(end: RunEnd): number {
     case 'instruction-limit':
     case 'tick-limit':
     case 'paused':
+    case 'breakpoint':
+    case 'watch':
+    case 'quiet':
+    case 'time-limit':
       return EXIT_OK;
     case 'system-reset':
       return EXIT_RESET;
@@ -371,14 +449,24 @@ export function exitCodeFor(end: RunEnd): number {
     case 'idle':
       return EXIT_IDLE;
     case 'interrupted':
-      return EXIT_INTERRUPTED;
+      return end.signal === undefined ? EXIT_INTERRUPTED : signalExitCode(end.signal);
   }
 }
 
 /** `executed`: instructions run by this process (less than `instructions` after --restore). */
+/** How a run ended, in the summary's words. */
+export function describeEnd(end: RunEnd): string {
+  switch (end.kind) {
+    case 'halt': return `halt (${end.message})`;
+    case 'quiet': return `quiet (${end.inputEnded ? 'console input ended' : '--until-idle'}, the machine quiet for ${end.seconds.toFixed(2)} s virtual${end.unread ? `; ${end.unread.toLocaleString('en-US')} input bytes the guest never took` : ''})`;
+    case 'time-limit': return 'time limit (--max-seconds)';
+    default: return end.kind;
+  }
+}
+
 export function formatSummary(end: RunEnd, instructions: number, ticks: number, wallSeconds: number, executed = instructions): string {
   const mips = wallSeconds > 0 ? executed / wallSeconds / 1e6 : 0;
-  const what = end.kind === 'halt' ? `halt (${end.message})` : end.kind;
+  const what = describeEnd(end);
   return `hvrr: ${what} after ${instructions.toLocaleString('en-US')} instructions, ${(ticks / 1e9).toFixed(6)} s virtual, ${wallSeconds.toFixed(2)} s wall, ${mips.toFixed(1)} MIPS`;
 }
 
@@ -398,6 +486,57 @@ export interface RunLoopHooks {
   onConsoleByte?: (byte: number) => void;
   /** Pace virtual time to the wall clock (default: when stdin is a terminal). */
   pace?: boolean;
+  /** How many times holdInputUntil's text must appear (one per VM; default 1). */
+  holdInputCount?: number;
+  /** The quiet period (QuietWatch) after which a run whose console input has
+   *  ended stops (default DEFAULT_QUIET_TICKS; 0: never). Not on a terminal
+   *  unless `untilIdle`. */
+  quietTicks?: number;
+  /** Stop after the quiet period even if console input has not ended (a terminal). */
+  untilIdle?: boolean;
+  /** Stop once virtual time reaches this tick (--max-seconds). */
+  maxTick?: number;
+}
+
+/**
+ * When a run with its console input ended stops on its own: the machine has
+ * been *quiet* for the quiet period (virtual time): no console output, no
+ * console input entering, and the CPUs busy at most QUIET_BUSY_FRACTION of
+ * the time (an idle OS wakes for timers, briefly). Measured over checkpoints
+ * every QUIET_CHECK_TICKS of virtual time. Documented in cli/README.md.
+ */
+export const DEFAULT_QUIET_TICKS = 1_000_000_000; // 1 s virtual
+export const QUIET_CHECK_TICKS = 10_000_000; // 10 ms virtual
+export const QUIET_BUSY_FRACTION = 0.01;
+
+/** Tracks quiet time between checkpoints (pure: fed by the run loop). */
+export class QuietWatch {
+  private quietSince: number;
+  private lastTick: number;
+  private lastInstructions: number;
+  private lastInputs: number;
+  private noisy = false;
+  constructor(startTick: number, startInstructions: number, startInputs: number, private readonly numCpus: number) {
+    this.quietSince = startTick;
+    this.lastTick = startTick;
+    this.lastInstructions = startInstructions;
+    this.lastInputs = startInputs;
+  }
+  /** The guest wrote to the console. */
+  output(): void {
+    this.noisy = true;
+  }
+  /** A checkpoint: the clock, instructions retired and console bytes entered so far. Returns the quiet time in ticks. */
+  check(tick: number, instructions: number, inputs: number): number {
+    const dt = tick - this.lastTick;
+    const busy = instructions - this.lastInstructions > QUIET_BUSY_FRACTION * Math.max(dt, 1) * this.numCpus;
+    if (this.noisy || busy || inputs !== this.lastInputs) this.quietSince = tick;
+    this.noisy = false;
+    this.lastTick = tick;
+    this.lastInstructions = instructions;
+    this.lastInputs = inputs;
+    return tick - this.quietSince;
+  }
 }
 
 /** How far virtual time may run ahead of the wall clock in a paced run. */
@@ -409,27 +548,47 @@ export function paceUntilTick(startTick: number, wallMs: number, nowTick: number
   return Math.max(nowTick + 1, startTick + Math.floor(wallMs * 1e6) + PACE_AHEAD_TICKS);
 }
 
+/** The run loop's settings from the command line (shared by run and record). */
+export function runLoopOptions(opts: RunOptions): { maxInsns?: number } & RunLoopHooks {
+  return {
+    ...(opts.maxInsns !== undefined ? { maxInsns: opts.maxInsns } : {}),
+    // With several VMs each prints the --input-after text once: input waits for all.
+    ...(opts.inputAfter !== undefined ? { holdInputUntil: opts.inputAfter, holdInputCount: opts.bare ? 1 : (opts.vms ?? 1) } : {}),
+    ...(opts.noPace ? { pace: false } : {}),
+    ...(opts.maxTicks !== undefined ? { maxTick: opts.maxTicks } : {}),
+    ...(opts.quietTicks !== undefined ? { quietTicks: opts.quietTicks } : {}),
+    ...(opts.untilIdle ? { untilIdle: true } : {}),
+  };
+}
+
 /** Runs a prepared machine with console I/O; returns how it ended. */
 export async function runMachine(m: Machine, opts: { maxInsns?: number } & RunLoopHooks, io: CliIO): Promise<RunEnd> {
-  const out = new ConsoleBuffer(io.stdout);
+  const out = new ConsoleBuffer(io.stdout, (io.stdout as { isTTY?: boolean }).isTTY !== true);
   const diags = new DiagnosticFilter((line) => {
     out.flush();
     io.stderr.write(line + '\n');
   });
   const hold = opts.holdInputUntil !== undefined ? new MarkerWatch(opts.holdInputUntil) : null;
+  const holdCount = opts.holdInputCount ?? 1;
+  const released = (): boolean => hold === null || hold.count >= holdCount;
+  const quiet = new QuietWatch(m.nowTick, m.instructions, m.trace.kindCounts()['uart-in'], m.numCpus);
   m.onConsole = (b) => {
     out.push(b);
     opts.onConsoleByte?.(b);
     hold?.push(b);
+    quiet.output();
   };
   m.onDiagnostic = (msg) => diags.report(msg);
   const raw = io.stdin?.isTTY === true && typeof io.stdin.setRawMode === 'function';
   const input = new ConsoleInput(io.stdin, raw);
   const pace = opts.pace ?? raw;
+  const untilIdle = opts.untilIdle === true;
+  const quietTicks = io.stdin?.isTTY === true && !untilIdle ? 0 : (opts.quietTicks ?? DEFAULT_QUIET_TICKS);
+  const maxTick = opts.maxTick ?? Number.MAX_SAFE_INTEGER;
   const t0 = performance.now();
   const startTick = m.nowTick;
-  const onSigint = (): void => input.interrupt();
-  if (io.handleSignals) process.on('SIGINT', onSigint);
+  const onSignal = (signal: InterruptSignal): void => input.interrupt(signal);
+  if (io.handleSignals) for (const sig of INTERRUPT_SIGNALS) process.on(sig, onSignal);
   const limit = opts.maxInsns ?? Number.MAX_SAFE_INTEGER;
   // Default feed: flow control as a terminal line with RTS/CTS would do it: bytes
   // enter the UART's receive FIFO at window boundaries while it has room (the
@@ -452,12 +611,12 @@ export async function runMachine(m: Machine, opts: { maxInsns?: number } & RunLo
     // window boundary (tick 0), before the first slice runs.
     await nextMacrotask();
     for (;;) {
-      if (input.pending.length > 0 && (hold?.seen ?? true)) {
+      if (input.pending.length > 0 && released()) {
         feed(input.pending);
         input.pending = [];
       }
       if (input.quit) {
-        end = { kind: 'interrupted' };
+        end = input.signal === undefined ? { kind: 'interrupted' } : { kind: 'interrupted', signal: input.signal };
         break;
       }
       // On a terminal the guest's idle time passes at the wall clock's pace: a
@@ -466,13 +625,31 @@ export async function runMachine(m: Machine, opts: { maxInsns?: number } & RunLo
       // the recorder notes it and the replayer stops there too, so this
       // touches only when input arrives, never what a replay does.
       const paced = pace && !input.ended;
+      // Slices end at quiet checkpoints too (window boundaries: the run is the same).
+      const checkpoint = quietTicks > 0 ? m.nowTick + QUIET_CHECK_TICKS : Number.MAX_SAFE_INTEGER;
+      const untilTick = Math.min(checkpoint, paced ? paceUntilTick(startTick, performance.now() - t0, m.nowTick) : Number.MAX_SAFE_INTEGER);
       const reason = m.run({
         maxInstructions: Math.min(limit, m.instructions + SLICE_INSTRUCTIONS),
-        ...(paced ? { untilTick: paceUntilTick(startTick, performance.now() - t0, m.nowTick) } : {}),
+        ...(untilTick < Number.MAX_SAFE_INTEGER ? { untilTick } : {}),
+        ...(maxTick < Number.MAX_SAFE_INTEGER ? { stopAtTick: maxTick } : {}),
       });
       out.flush();
       opts.afterSlice?.();
-      if (reason.kind === 'instruction-limit' && m.instructions < limit) {
+      if (m.clockTick >= maxTick && (reason.kind === 'tick-limit' || reason.kind === 'instruction-limit' || reason.kind === 'idle')) {
+        end = { kind: 'time-limit' };
+        break;
+      }
+      if (quietTicks > 0 && !m.getMachineState().window) {
+        const q = quiet.check(m.nowTick, m.instructions, m.trace.kindCounts()['uart-in']);
+        if ((input.ended || untilIdle) && q >= quietTicks && reason.kind !== 'idle') {
+          // Input still waiting here is input the guest does not take (it never
+          // printed the --input-after text, or does not read).
+          const unread = input.pending.length + held();
+          end = { kind: 'quiet', seconds: q / 1e9, inputEnded: input.ended, ...(unread > 0 ? { unread } : {}) };
+          break;
+        }
+      }
+      if ((reason.kind === 'instruction-limit' && m.instructions < limit) || (reason.kind === 'tick-limit' && !paced)) {
         await nextMacrotask();
         continue;
       }
@@ -491,17 +668,17 @@ export async function runMachine(m: Machine, opts: { maxInsns?: number } & RunLo
         if (!input.ended) {
           // Everything waits for the outside world: wait for console input.
           await input.waitForInput();
-          if (input.pending.length > 0 && (hold?.seen ?? true)) continue; // idle is not final: feed the input and go on
+          if (input.pending.length > 0 && released()) continue; // idle is not final: feed the input and go on
         }
       }
-      end = input.quit && reason.kind === 'idle' ? { kind: 'interrupted' } : reason;
+      end = input.quit && reason.kind === 'idle' ? (input.signal === undefined ? { kind: 'interrupted' } : { kind: 'interrupted', signal: input.signal }) : reason;
       break;
     }
   } finally {
     if (!opts.feed) m.inputHook = undefined;
-    out.flush();
+    out.flush(true);
     input.close();
-    if (io.handleSignals) process.off('SIGINT', onSigint);
+    if (io.handleSignals) for (const sig of INTERRUPT_SIGNALS) process.off(sig, onSignal);
   }
   for (const line of diags.summary()) io.stderr.write(line + '\n');
   return end;
@@ -530,7 +707,8 @@ Exit status:
   3    guest asked for PSCI SYSTEM_RESET (the self-test does this on FAIL)
   4    machine halted (exception with no handler, core stop)
   5    idle: every CPU waits and nothing can wake it (no input left)
-  130  interrupted (Ctrl-A x, SIGINT)`,
+  130  interrupted (Ctrl-A x, SIGINT); 143 for SIGTERM, 129 for SIGHUP
+       (a recording is closed properly in every case)`,
   async run(argv, io) {
     const opts = parseRunOptions(argv, (line) => io.stderr.write(line + '\n'));
     if (opts.help) {
@@ -546,19 +724,16 @@ Exit status:
       applyEngine(m, opts.noJit);
       attachRestoredDisk(m, opts.disk !== undefined ? readInputFile('disk image', opts.disk) : undefined, opts.disk);
     } else {
-      m = prepareMachine(opts);
+      m = prepareMachine(opts, (line) => io.stderr.write(line + '\n'));
     }
     const t0 = performance.now();
     const startInstructions = m.instructions;
-    const end = await runMachine(m, {
-      ...(opts.maxInsns !== undefined ? { maxInsns: opts.maxInsns } : {}),
-      ...(opts.inputAfter !== undefined ? { holdInputUntil: opts.inputAfter } : {}),
-      ...(opts.noPace ? { pace: false } : {}),
-    }, io);
+    const end = await runMachine(m, runLoopOptions(opts), io);
     const wall = (performance.now() - t0) / 1000;
     io.stderr.write(formatSummary(end, m.instructions, m.nowTick, wall, m.instructions - startInstructions) + '\n');
     if (opts.diskWriteback && opts.disk !== undefined) {
-      const n = writeBackDisk(m, opts.disk);
+      const disk = opts.disk;
+      const n = await writeHoldingSignals(io, `the disk image '${disk}'`, () => writeBackDisk(m, disk));
       io.stderr.write(n > 0 ? `hvrr: wrote VM 0's disk back into ${opts.disk} (${n.toLocaleString('en-US')} bytes)\n` : `hvrr: the guest wrote nothing to its disk; ${opts.disk} is unchanged\n`);
     }
     if (opts.digest) io.stderr.write(`hvrr: trace digest ${m.trace.digest()} (${m.trace.count.toLocaleString('en-US')} events)\n`);

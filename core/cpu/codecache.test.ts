@@ -152,6 +152,33 @@ describe('writes from outside the CPU reach cached and translated code', () => {
   });
 });
 
+describe('debugger stops in cached and translated code', () => {
+  it('a breakpoint armed inside a hot translated loop stops there, at the interpreter\'s count', () => {
+    const src = `
+      mov x0, #0
+    1: add x0, x0, #1
+      add x1, x1, #2
+    bp:
+      add x2, x2, #3
+      b 1b
+    `;
+    const outcomes = CPU_ENGINES.map((engine) => {
+      const r = run(src, { setup: fast(engine), maxInstructions: 4001 });
+      const m = r.m;
+      m.core.setBreakpoints([{ va: r.syms.get('bp')!, cpuMask: 1, elMask: 0xf }]);
+      const stop = m.run(100_000);
+      const first = { kind: stop.kind, insns: m.instructions, x0: m.core.getX(0, 0), pc: m.core.getPc(0) };
+      const again = m.run(100_000); // passes over it once, stops there on the next iteration
+      return { engine, first, again: { kind: again.kind, insns: m.instructions, x0: m.core.getX(0, 0) }, translated: m.core.jit.stats.translations };
+    });
+    const ref = outcomes[0]!;
+    expect(ref.first.kind).toBe('breakpoint');
+    expect(ref.again.insns - ref.first.insns).toBe(4);
+    for (const o of outcomes) expect({ ...o, engine: '', translated: 0 }).toEqual({ ...ref, engine: '', translated: 0 });
+    expect(outcomes.find((o) => o.engine === 'jit')!.translated).toBeGreaterThan(0);
+  });
+});
+
 describe('cross-modifying code: another CPU rewrites code this CPU runs', () => {
   // CPU 0 starts CPU 1 on a loop that publishes the value of its `patch`
   // instruction, waits until it has looped a while, rewrites the

@@ -9,6 +9,36 @@ import * as L from './layout.js';
 import { sysregTable, descriptorOf, type CpuFeatures, type SysregInfo } from './sysregs.js';
 import type { CpuView } from './ports.js';
 import { Jit } from './jit/jit.js';
+import { RegisterFile, registerMap, type RegisterMap } from './registers.js';
+
+// The core's contract with its host, for code outside core/cpu (which never
+// imports layout.js): exit reasons of run(), the kind of the exception taken
+// to EL2/EL3, host-call statuses, interrupt line bits, limits and timing
+// (one tick per instruction, 1 ns; the system counter advances once per
+// TICKS_PER_COUNTER ticks).
+export {
+  EXIT_BUDGET, EXIT_EL2, EXIT_EL3, EXIT_WFI, EXIT_WFE, EXIT_HOST, EXIT_HALT, EXIT_BREAK, EXIT_WATCH,
+  EXC_SYNC, EXC_IRQ, EXC_FIQ, EXC_SERROR,
+  HOST_OK, HOST_UNDEF, HOST_ABORT, HOST_TRAP_EL2, HOST_TRAP_EL1,
+  LINE_IRQ, LINE_FIQ, LINE_VIRQ, LINE_VFIQ, LINE_VSERROR,
+  MAX_CPUS, TICKS_PER_COUNTER, COUNTER_HZ, SECURE_RAM_PA, SECURE_RAM_BYTES,
+} from './layout.js';
+
+/** Bytes of wasm memory the block cache takes after RAM (codecache.ts lays it
+ *  out the same way): lookup table, a record per page from secure RAM to the
+ *  end of RAM, the arena, and up to 64 KiB of alignment. */
+function codeCacheBytes(ramBytes: number): number {
+  const pages = (L.RAM_HOST_BASE + ramBytes - L.SECURE_RAM_HOST_BASE) / 4096;
+  return L.CODE_LOOKUP_BYTES + pages * L.CODE_PAGE_REC_BYTES + L.CODE_ARENA_BYTES + L.WASM_PAGE_BYTES;
+}
+
+/** The largest Non-secure RAM a core can hold (wasm memory is 4 GiB: the
+ *  host area, RAM, then the block cache), a whole number of MiB. */
+export const MAX_RAM_BYTES = ((): number => {
+  let r = Math.floor((0x1_0000_0000 - L.RAM_HOST_BASE - L.WASM_PAGE_BYTES) / 0x100000) * 0x100000;
+  while (L.RAM_HOST_BASE + r + codeCacheBytes(r) > 0x1_0000_0000) r -= 0x100000;
+  return r;
+})();
 
 /** What the core asks of the machine. Implementations must not throw for
  *  guest-caused conditions: they answer with HOST_* statuses. */
@@ -50,6 +80,7 @@ interface CoreExports {
   jitInterp: unknown;
   jitLoad: unknown;
   jitStore: unknown;
+  clearBreakSkips(cpus: number): void;
 }
 
 /** How the core executes guest code; every engine gives identical results. */
@@ -58,10 +89,13 @@ export type CpuEngine = 'interp' | 'blocks' | 'jit';
 export const CPU_ENGINES: readonly CpuEngine[] = ['interp', 'blocks', 'jit'];
 const ENGINE_IDS: Record<CpuEngine, number> = { interp: L.ENGINE_INTERP, blocks: L.ENGINE_BLOCKS, jit: L.ENGINE_JIT };
 
-/** Bytes of wasm memory the block cache takes after RAM (codecache.ts lays it out the same way). */
-function codeCacheBytes(ramBytes: number): number {
-  const pages = (L.RAM_HOST_BASE + ramBytes - L.SECURE_RAM_HOST_BASE) / 4096;
-  return L.CODE_LOOKUP_BYTES + pages * L.CODE_PAGE_REC_BYTES + L.CODE_ARENA_BYTES;
+
+/** A PC breakpoint: stop before the instruction at `va` on the CPUs in
+ *  `cpuMask` (bit n = CPU n) at the exception levels in `elMask` (bit n = ELn). */
+export interface Breakpoint {
+  va: bigint;
+  cpuMask: number;
+  elMask: number;
 }
 
 // build/cpu.wasm at the package root, reached from core/cpu (sources) or dist/core/cpu (compiled).
@@ -97,27 +131,30 @@ export class CpuCore implements CpuView {
   readonly sysregs: readonly SysregInfo[];
   readonly sysregByName: ReadonlyMap<string, SysregInfo>;
   readonly features: CpuFeatures;
+  /** Every register outside the core by name (registers.ts). */
+  readonly registers: RegisterMap;
+  private readonly files: RegisterFile[];
   private readonly x: CoreExports;
   /** Translations of hot pages (engine 'jit'). */
   readonly jit = new Jit();
   private host: CoreHost;
   /** No guest or loader has written memory since instantiation (all RAM is zero). */
   private pristine = true;
+  /** No resetDirty() since the instance was created (see writesTracked). */
+  private dirtySinceCreation = true;
 
   constructor(opts: CoreOptions, host: CoreHost) {
     if (!Number.isInteger(opts.numCpus) || opts.numCpus < 1 || opts.numCpus > L.MAX_CPUS) {
       throw new Error(`number of CPUs must be 1..${L.MAX_CPUS}, got ${opts.numCpus}`);
     }
-    const maxRam = 0x1_0000_0000 - L.RAM_HOST_BASE - L.WASM_PAGE_BYTES - codeCacheBytes(0x1_0000_0000);
-    if (opts.ramBytes < 0x100000 || opts.ramBytes > maxRam || opts.ramBytes % 0x100000 !== 0) {
-      throw new Error(`RAM size must be a multiple of 1 MiB between 1 MiB and ${Math.floor(maxRam / 0x100000)} MiB`);
+    if (opts.ramBytes < 0x100000 || opts.ramBytes > MAX_RAM_BYTES || opts.ramBytes % 0x100000 !== 0) {
+      throw new Error(`RAM size must be a multiple of 1 MiB between 1 MiB and ${MAX_RAM_BYTES / 0x100000} MiB`);
     }
     this.numCpus = opts.numCpus;
     this.ramPa = opts.ramPa ?? L.RAM_PA_DEFAULT;
     this.ramBytes = opts.ramBytes;
     this.features = { lse: opts.features?.lse ?? true, crc32: opts.features?.crc32 ?? true };
     this.host = host;
-    // RAM ends on a 1 MiB boundary, so the block cache starts right after it.
     const pages = Math.ceil((L.RAM_HOST_BASE + opts.ramBytes + codeCacheBytes(opts.ramBytes)) / L.WASM_PAGE_BYTES);
     this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
     const imports = {
@@ -164,6 +201,8 @@ export class CpuCore implements CpuView {
     });
     this.sysregs = sysregTable(this.features);
     this.sysregByName = new Map(this.sysregs.map((r) => [r.name, r]));
+    this.registers = registerMap(this.sysregs);
+    this.files = Array.from({ length: this.numCpus }, (_, c) => new RegisterFile(this, this.registers, c));
     this.x.init(this.numCpus, this.ramPa >>> 0, Math.floor(this.ramPa / 0x1_0000_0000), this.ramBytes >>> 0, Math.floor(this.ramBytes / 0x1_0000_0000));
     const table = new Uint32Array(this.memory.buffer, L.SYSREG_TABLE_BASE, L.SYSREG_TABLE_ENTRIES);
     for (const r of this.sysregs) table[r.key] = descriptorOf(r);
@@ -260,9 +299,53 @@ export class CpuCore implements CpuView {
     return { blocksBuilt: this.x.codeStat(0), flushes: this.x.codeStat(1), pagesInvalidated: this.x.codeStat(2), translatedCalls: this.x.codeStat(3) >>> 0 };
   }
 
+  // ---- debugger stops (host-side: never saved, never change execution) ----
+  /** Arm PC breakpoints (replacing any armed ones); run() then ends with
+   *  EXIT_BREAK before executing an instruction at one of them. */
+  setBreakpoints(list: readonly Breakpoint[]): void {
+    if (list.length > L.BP_MAX) throw new RangeError(`at most ${L.BP_MAX} breakpoints, got ${list.length}`);
+    const g = L.MACHINE_GLOBALS_BASE;
+    list.forEach((b, i) => {
+      const e = g + L.MG_BP_TABLE + i * L.BP_ENTRY_BYTES;
+      this.u64[e / 8] = BigInt.asUintN(64, b.va);
+      this.u32[(e + 8) / 4] = b.cpuMask >>> 0;
+      this.u32[(e + 12) / 4] = b.elMask >>> 0;
+    });
+    this.u32[(g + L.MG_BP_COUNT) / 4] = list.length;
+    this.x.clearBreakSkips(this.numCpus);
+  }
+  /** Let `cpu` execute the instruction at its PC once even if a breakpoint
+   *  is armed there (resuming after stopping at it). */
+  passBreakpoint(cpu: number): void {
+    this.u64[(L.MACHINE_GLOBALS_BASE + L.MG_BP_SKIP + cpu * 8) / 8] = this.getPc(cpu);
+  }
+  /** Watch MRS/MSR accesses to these sysreg keys (replacing any watched ones):
+   *  run() ends with EXIT_WATCH right after an access completes. */
+  setSysregWatches(keys: readonly number[]): void {
+    if (keys.length > L.WATCH_MAX) throw new RangeError(`at most ${L.WATCH_MAX} watched system registers, got ${keys.length}`);
+    const g = L.MACHINE_GLOBALS_BASE;
+    keys.forEach((k, i) => {
+      this.u32[(g + L.MG_WATCH_TABLE + i * 4) / 4] = k & 0xffff;
+    });
+    this.u32[(g + L.MG_WATCH_COUNT) / 4] = keys.length;
+  }
+  /** After EXIT_WATCH: the key accessed and whether it was a read (MRS). */
+  watchHit(cpu: number): { key: number; isRead: boolean } {
+    const v = Number(this.u64[(this.base(cpu) + L.ST_HOST_AUX) / 8]! & 0x1ffffn);
+    return { key: v & 0xffff, isRead: (v >> 16) !== 0 };
+  }
+
+  /** True while the dirty map lists every page written since the memory was
+   *  all zero (no resetDirty() since the instance was created): every page it
+   *  does not list is still zero. */
+  get writesTracked(): boolean {
+    return this.dirtySinceCreation;
+  }
+
   // ---- dirty-page tracking (incremental snapshots) ----
   /** Start a new epoch: forget which pages were written. */
   resetDirty(): void {
+    this.dirtySinceCreation = false;
     this.x.resetDirty();
   }
   /** Indexes (from the RAM base, in 4 KiB pages) of RAM pages written since the last reset. */
@@ -274,6 +357,14 @@ export class CpuCore implements CpuView {
     for (let i = map.indexOf(1); i !== -1; i = map.indexOf(1, i + 1)) out.push(i);
     return out;
   }
+  /** Indexes (from the secure RAM base, in 4 KiB pages) of secure RAM pages written since the last reset. */
+  dirtySecureRamPages(): number[] {
+    const first = L.SECURE_RAM_HOST_BASE >>> 12;
+    const map = this.bytes.subarray(L.DIRTY_MAP_BASE + first, L.DIRTY_MAP_BASE + first + (L.SECURE_RAM_BYTES >>> 12));
+    const out: number[] = [];
+    for (let i = map.indexOf(1); i !== -1; i = map.indexOf(1, i + 1)) out.push(i);
+    return out;
+  }
   /** Mark RAM written by the TypeScript side (loaders, EL2 software, DMA). */
   private markDirty(hostOffset: number, len: number): void {
     if (len <= 0) return;
@@ -281,6 +372,29 @@ export class CpuCore implements CpuView {
   }
 
   // ---- registers ----
+  /** Views of CPU `cpu`'s architectural state for a state hash: registers,
+   *  PSTATE, SP banks, exclusive monitor, interrupt lines, V/FPCR/FPSR and
+   *  every system register; not statistics or per-call scratch, which depend
+   *  on how the run was observed. */
+  hashableState(cpu: number): Uint8Array[] {
+    const b = this.base(cpu);
+    return [
+      this.bytes.subarray(b, b + L.ST_EXIT_REASON), // X, PC, PSTATE, SP banks, exclusive values
+      this.bytes.subarray(b + L.ST_IRQ_LINES, b + L.ST_EXCL_ADDR + 8), // lines, event register, monitor
+      this.bytes.subarray(b + L.ST_V, b + L.ST_FPSR + 8), // V0-V31, FPCR, FPSR
+      this.bytes.subarray(b + L.ST_SYSREG, b + L.ST_SYSREG + L.SYSREG_SLOTS * 8),
+    ];
+  }
+  /** CPU `cpu`'s register file by architectural name: the one way software outside core/cpu reaches registers. */
+  regs(cpu: number): RegisterFile {
+    const f = this.files[cpu];
+    if (!f) throw new RangeError(`no CPU ${cpu}`);
+    return f;
+  }
+  /** A register of `cpu` by name (CpuView). */
+  reg(cpu: number, name: string): bigint {
+    return this.regs(cpu).get(name);
+  }
   getX(cpu: number, n: number): bigint {
     if (n === 31) return 0n;
     return this.u64[(this.base(cpu) + L.ST_X + n * 8) / 8]!;
@@ -348,6 +462,14 @@ export class CpuCore implements CpuView {
   }
 
   // ---- physical memory (RAM only; for loaders and EL2/EL3 software) ----
+  /** The Non-secure RAM's bytes (a live view, ramBytes long; snapshots read and fill it). */
+  ramView(): Uint8Array {
+    return this.bytes.subarray(L.RAM_HOST_BASE, L.RAM_HOST_BASE + this.ramBytes);
+  }
+  /** The secure RAM's bytes (a live view, SECURE_RAM_BYTES long at SECURE_RAM_PA). */
+  secureRamView(): Uint8Array {
+    return this.bytes.subarray(L.SECURE_RAM_HOST_BASE, L.SECURE_RAM_HOST_BASE + L.SECURE_RAM_BYTES);
+  }
   /** Host offset of a RAM physical address range, or -1 when not all RAM. */
   ramOffset(pa: number, len: number): number {
     const off = pa - this.ramPa;

@@ -67,7 +67,19 @@ export const JIT_STATUS_FAULT = 2; // the instruction took an exception
 export const JIT_COMPILED = 0; // jitCompile results
 export const JIT_DECLINED = 1;
 export const JIT_FLUSH = 2; // out of table slots: flush the cache, then go on
-// ---- machine globals (offsets from MACHINE_GLOBALS_BASE): none yet ----
+
+// ---- machine globals (offsets from MACHINE_GLOBALS_BASE) ----
+// Debugger stops (core/cpu/as/debugStops.ts): set by the host between run()
+// calls, never saved in snapshots, and never change what a CPU computes, only
+// where run() returns.
+export const MG_BP_COUNT = 0x000; // u32, armed PC breakpoints in MG_BP_TABLE
+export const MG_WATCH_COUNT = 0x004; // u32, watched system-register keys in MG_WATCH_TABLE
+export const MG_BP_SKIP = 0x040; // u64 per CPU: the PC whose breakpoint that CPU's next fetch passes over (1 = none)
+export const MG_BP_TABLE = 0x100; // BP_MAX entries of BP_ENTRY_BYTES: va u64, cpuMask u32, elMask u32
+export const BP_MAX = 16;
+export const BP_ENTRY_BYTES = 16;
+export const MG_WATCH_TABLE = 0x200; // WATCH_MAX u32 sysreg keys (op0:op1:CRn:CRm:op2, as in MRS/MSR bits 20:5)
+export const WATCH_MAX = 16;
 
 // ---- CPU state block: offsets from the block's base ----
 // X0..X30 at 8*n; slot 31 holds the *current* stack pointer (SP_ELx selected
@@ -245,6 +257,8 @@ export const EXIT_WFI = 3; // WFI with nothing pending: CPU sleeps until an inte
 export const EXIT_WFE = 4; // WFE with the event register clear
 export const EXIT_HOST = 5; // a host call may have changed interrupt lines or events
 export const EXIT_HALT = 6; // the CPU cannot go on (double fault with no handler level)
+export const EXIT_BREAK = 7; // the next instruction is at an armed PC breakpoint: stopped before it (not executed)
+export const EXIT_WATCH = 8; // the instruction just executed accessed a watched system register (ST_HOST_AUX: key | isRead << 16)
 
 // ---- host call statuses ----
 export const HOST_OK = 0;

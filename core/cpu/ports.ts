@@ -9,8 +9,8 @@ export interface CpuView {
   el(cpu: number): number;
   /** Non-secure state? */
   isNonSecure(cpu: number): boolean;
-  /** A system register by its slot (core/cpu/layout.ts SLOT_*). */
-  sysreg(cpu: number, slot: number): bigint;
+  /** A register by its architectural name (SCR_EL3, HCR_EL2, MPIDR_EL1...; core/cpu/registers.ts). */
+  reg(cpu: number, name: string): bigint;
   /** Virtual tick of the instruction currently executing on `cpu` (or of the
    *  slice boundary when the CPU is not running). */
   nowTick(cpu: number): number;

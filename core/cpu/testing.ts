@@ -15,6 +15,8 @@
 import { Machine, type StopReason } from '../machine.js';
 import { assemble } from '../asm/assembler.js';
 import * as L from './layout.js';
+import { PsciStandIn } from '../firmware/standIn.js';
+import { SOFTWARE_SLOTS, type ExceptionSoftware } from '../software/software.js';
 import type { TraceEvent } from '../trace/events.js';
 
 export const CODE_BASE = 0x4008_0000n;
@@ -120,7 +122,8 @@ export function run(source: string, opts: RunOptions = {}): RunResult {
   let ended = false;
   let vector: number | undefined;
   const el2Exits: El2Exit[] = [];
-  m.software = {
+  const standIn = new PsciStandIn();
+  const software: ExceptionSoftware = {
     handle(mm, c, toEl) {
       const core = mm.core;
       const esr = core.sysreg(c, toEl === 2 ? L.SLOT_ESR_EL2 : L.SLOT_ESR_EL3);
@@ -140,7 +143,7 @@ export function run(source: string, opts: RunOptions = {}): RunResult {
           return;
         }
         if (imm === 0) {
-          mm.firmwareStandIn(c, toEl);
+          standIn.handle(mm, c, toEl);
           return;
         }
       }
@@ -156,6 +159,8 @@ export function run(source: string, opts: RunOptions = {}): RunResult {
       mm.stop({ kind: 'halt', message: `exception to EL${toEl} EC 0x${ec.toString(16)}` });
     },
   };
+  // The harness sees every exception to EL2 and EL3.
+  for (const slot of SOFTWARE_SLOTS) m.software.install(slot, software);
   opts.setup?.(m, syms);
   const stop = m.run(opts.maxInstructions ?? 200_000);
   const off = (pa: bigint | number) => Number(pa);

@@ -34,7 +34,7 @@ export const RTCMIS = 0x018;
 export const RTCICR = 0x01c;
 
 /** PeriphID0..3 then CellID0..3, at 0xFE0..0xFFC. */
-export const PL031_ID_BYTES: readonly number[] = [0x31, 0x10, 0x04, 0x00, 0x0d, 0xf0, 0x05, 0xb1];
+export const PL031_ID_BYTES: readonly number[] = [0x31, 0x10, 0x14, 0x00, 0x0d, 0xf0, 0x05, 0xb1]; // as QEMU's pl031 (hw/rtc/pl031.c pl031_id)
 
 export interface Pl031State {
   version: 1;

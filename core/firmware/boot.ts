@@ -1,8 +1,11 @@
-// Puts a kernel, initrd and device tree into a machine's RAM the way QEMU's
-// -kernel does on `virt`, and sets CPU 0 up to start there at EL1 with the
-// MMU off (secondary CPUs stay off until PSCI CPU_ON).
+// Puts a kernel, initrd and device tree into RAM the way QEMU's -kernel does
+// on `virt`. placeBootImages is the one image loader: bootKernel uses it for
+// a bare machine (CPU 0 then starts there at EL1 with the MMU off; secondary
+// CPUs stay off until PSCI CPU_ON), the hypervisor for each VM's RAM (whose
+// guest-physical addresses are backed elsewhere in machine RAM).
 import { planBoot, ImageError, type BootPlan } from './loader.js';
 import { buildVirtDeviceTreeBlob } from '../fdt/virtDtb.js';
+import type { CpuCore } from '../cpu/cpu.js';
 import type { Machine } from '../machine.js';
 
 export interface BootImages {
@@ -13,33 +16,54 @@ export interface BootImages {
   bootargs?: string;
 }
 
+/** The RAM the images go into and the machine the generated device tree describes. */
+export interface BootTarget {
+  core: CpuCore;
+  /** RAM size as the guest sees it (from 0x40000000). */
+  ramBytes: bigint;
+  /** Machine-physical address of guest-physical address `addr`. */
+  pa(addr: bigint): number;
+  numCpus: number;
+  seed: bigint;
+  /** Describe the virtio-mmio transports (under the hypervisor). */
+  virtio: boolean;
+}
+
 /** Upper bound used to plan before the DTB is built (it is rebuilt to the real size). */
 const DTB_PLANNING_BYTES = 0x10000;
 
-export function bootKernel(m: Machine, images: BootImages): BootPlan {
-  const ramBytes = BigInt(m.config.ramBytes);
+/** Plan the boot, write every region and the DTB; the caller sets up the boot CPU from the plan. */
+export function placeBootImages(t: BootTarget, images: BootImages): BootPlan {
   const plan = planBoot({
     kernel: images.kernel,
     initrd: images.initrd,
     dtbSize: Math.max(images.dtb?.length ?? 0, DTB_PLANNING_BYTES),
-    ramBytes,
+    ramBytes: t.ramBytes,
   });
   const dtb = images.dtb ?? buildVirtDeviceTreeBlob({
-    numCpus: m.numCpus,
-    memBytes: ramBytes,
+    numCpus: t.numCpus,
+    memBytes: t.ramBytes,
     bootargs: images.bootargs ?? '',
     initrd: plan.initrd ?? undefined,
-    seed: m.config.seed,
+    seed: t.seed,
     psciMethod: 'hvc',
-    virtio: false,
+    virtio: t.virtio,
   });
   if (dtb.length > DTB_PLANNING_BYTES && !images.dtb) throw new ImageError(`generated device tree is ${dtb.length} bytes, over the ${DTB_PLANNING_BYTES}-byte plan`);
   for (const region of plan.loads) {
-    m.core.writePhys(Number(region.address), region.bytes);
+    t.core.writePhys(t.pa(region.address), region.bytes);
     const tail = Number(region.memSize) - region.bytes.length;
-    if (tail > 0) m.core.writePhys(Number(region.address) + region.bytes.length, new Uint8Array(tail));
+    if (tail > 0) t.core.writePhys(t.pa(region.address) + region.bytes.length, new Uint8Array(tail));
   }
-  if (plan.dtbAddress !== null) m.core.writePhys(Number(plan.dtbAddress), dtb);
+  if (plan.dtbAddress !== null) t.core.writePhys(t.pa(plan.dtbAddress), dtb);
+  return plan;
+}
+
+export function bootKernel(m: Machine, images: BootImages): BootPlan {
+  const plan = placeBootImages(
+    { core: m.core, ramBytes: BigInt(m.config.ramBytes), pa: (addr) => Number(addr), numCpus: m.numCpus, seed: m.config.seed, virtio: false },
+    images,
+  );
   const cpu = 0;
   m.core.setPc(cpu, plan.bootPc);
   m.core.setX(cpu, 0, plan.bootRegs.x0);

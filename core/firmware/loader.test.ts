@@ -8,7 +8,7 @@ import { buildVirtDeviceTreeBlob } from '../fdt/virtDtb.js';
 import { readFdt } from '../fdt/reader.js';
 import { findNode, getProp, readU64 } from '../fdt/tree.js';
 import { BOOT_STUB_BYTES, buildBootStub, encBr, encLdrLiteral64, encMovXzr } from './bootStub.js';
-import { ImageError, identifyImage, planBoot, type ImageInfo } from './loader.js';
+import { ImageError, identifyImage, planBoot, rawImageProblem, type ImageInfo } from './loader.js';
 
 const MiB = 1 << 20;
 const hasCross = spawnSync('aarch64-linux-gnu-as', ['--version']).status === 0 && spawnSync('aarch64-linux-gnu-ld', ['--version']).status === 0;
@@ -448,5 +448,33 @@ describe.skipIf(!hasCross)('with GNU binutils (aarch64-linux-gnu)', () => {
       expect(plan.bootPc).toBe(start);
       expect(plan.dtbAddress).toBe(0x40000000n);
     });
+  });
+});
+
+describe('rawImageProblem: does a raw binary look like A64 code?', () => {
+  const words = (...ws: number[]): Uint8Array => new Uint8Array(new Uint32Array(ws).buffer);
+  it('accepts code, a branch over a header, and a small program with a literal pool', () => {
+    expect(rawImageProblem(words(0x14000000))).toBeNull(); // b .
+    expect(rawImageProblem(words(0x14000003, 0, 0, 0xd503201f, 0xd503207f, 0x17ffffff))).toBeNull(); // b +12 over data; nop; wfi; b -4
+    expect(rawImageProblem(words(0x58000040, 0xd4000002, 0x14000000, 0x84000009, 0))).toBeNull(); // ldr x0, =lit; hvc #0; b .; literal
+  });
+  it('names what is wrong with zeros, data and a jump out of the image', () => {
+    expect(rawImageProblem(new Uint8Array(64))).toMatch(/first word 0x00000000 \(the entry point\) is not an A64 instruction/);
+    expect(rawImageProblem(new Uint8Array(2))).toMatch(/less than one instruction/);
+    expect(rawImageProblem(words(0xd503201f, 0xdeadbeef, 0x0badf00d, 0xffffffff))).toMatch(/of the \d+ instructions its entry point leads to are not/);
+    expect(rawImageProblem(words(0x14100000))).toMatch(/jump out of it/);
+  });
+  it('flags nearly all random data (seeded)', () => {
+    let x = 0x9e3779b9;
+    let flagged = 0;
+    for (let n = 0; n < 500; n++) {
+      const b = new Uint8Array(1024);
+      for (let i = 0; i < b.length; i++) {
+        x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+        b[i] = x & 0xff;
+      }
+      if (rawImageProblem(b) !== null) flagged++;
+    }
+    expect(flagged).toBeGreaterThanOrEqual(495);
   });
 });

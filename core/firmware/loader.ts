@@ -39,6 +39,7 @@
 // entirely (QEMU only checks that it starts inside RAM).
 
 import { buildBootStub, BOOT_STUB_BYTES, type BootStub } from './bootStub.js';
+import { disassemble } from '../asm/disassembler.js';
 
 export class ImageError extends Error {
   constructor(message: string) {
@@ -166,6 +167,59 @@ function parseElf(bytes: Uint8Array): ImageInfo {
     throw new ImageError(`ELF entry point ${hex(eEntry)} is not inside any loadable segment`);
   }
   return { kind: 'elf', entry: eEntry, segments };
+}
+
+/** Words at a raw binary's entry that are probed at most. */
+const RAW_PROBE_WORDS = 16;
+
+/** B, BR, RET, ERET: after them a literal pool or data may follow. */
+function endsStraightLine(w: number): boolean {
+  return (w & 0xfc00_0000) >>> 0 === 0x1400_0000 || (w & 0xffff_fc1f) >>> 0 === 0xd61f_0000 || (w & 0xffff_fc1f) >>> 0 === 0xd65f_0000 || w >>> 0 === 0xd69f_03e0;
+}
+
+/**
+ * Why a raw binary (neither an arm64 Image nor an ELF) does not look like
+ * AArch64 code, or null when it does. The code the entry point leads to
+ * (following unconditional branches, as U-Boot's `b reset` over its header,
+ * up to an indirect branch or return, at most RAW_PROBE_WORDS words) must be
+ * instructions hvrr's disassembler knows (not UDF): the first one, and three
+ * in four of all, with no jump out of the image. About 30% of random words disassemble, so random bytes
+ * practically always fail this; code practically never does. A warning, not
+ * a refusal: a raw image is what the user said it is.
+ */
+export function rawImageProblem(bytes: Uint8Array): string | null {
+  if (bytes.length < 4) return `it is ${bytes.length} bytes, less than one instruction`;
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const word = (off: number): number => dv.getUint32(off, true);
+  const known = (off: number): boolean => {
+    const text = disassemble(word(off));
+    return !text.startsWith('.inst') && !text.startsWith('udf');
+  };
+  if (!known(0)) return `its first word 0x${word(0).toString(16).padStart(8, '0')} (the entry point) is not an A64 instruction`;
+  // Walk the code from the entry, through unconditional branches (B imm26)
+  // that stay inside the image, to an indirect branch or return, `b .`, or
+  // RAW_PROBE_WORDS words.
+  let probed = 0;
+  let bad = 0;
+  for (let off = 0; off + 4 <= bytes.length && probed < RAW_PROBE_WORDS;) {
+    probed++;
+    const w = word(off);
+    if (!known(off)) bad++;
+    if ((w & 0xfc00_0000) >>> 0 === 0x1400_0000) {
+      const target = off + (((w << 6) >> 6) * 4);
+      if (target < 0 || target + 4 > bytes.length) {
+        bad++; // a jump out of the image
+        break;
+      }
+      if (target === off) break;
+      off = target;
+      continue;
+    }
+    if (endsStraightLine(w)) break;
+    off += 4;
+  }
+  if (bad * 4 > probed) return `${bad} of the ${probed} instructions its entry point leads to are not A64 instructions (or jump out of it)`;
+  return null;
 }
 
 /** Recognises an AArch64 kernel image. Throws ImageError for anything it cannot boot. */

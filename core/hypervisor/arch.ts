@@ -1,9 +1,5 @@
-// Architectural constants the hypervisor uses, and the few accessors for
-// registers EL2 software reads with MRS/MSR that CpuCore has no named method
-// for (SP_EL0, SP_EL1, V0-V31, FPCR, FPSR): they address the PE's register
-// file exactly as those instructions would.
-import type { CpuCore } from '../cpu/cpu.js';
-import * as L from '../cpu/layout.js';
+// Architectural constants the hypervisor uses (registers themselves are
+// reached by name through CpuCore.regs, core/cpu/registers.ts).
 
 // HCR_EL2 (Arm ARM D13.2.48)
 export const HCR_VM = 1n << 0n;
@@ -44,40 +40,5 @@ export const PSTATE_EL1H_MASKED = 0x3c5;
  *  IRGN0/ORGN0 = WBWA, SH0 = inner shareable, TG0 = 4 KB, PS = 40 bits (D13.2.151). */
 export const VTCR_VALUE = 32n | (1n << 6n) | (1n << 8n) | (1n << 10n) | (3n << 12n) | (2n << 16n) | (1n << 31n);
 export const IPA_BITS = 32;
-
-export function spEl0(core: CpuCore, cpu: number): bigint {
-  return core.u64[(core.base(cpu) + L.ST_SP_EL0) / 8]!;
-}
-export function setSpEl0(core: CpuCore, cpu: number, v: bigint): void {
-  core.u64[(core.base(cpu) + L.ST_SP_EL0) / 8] = BigInt.asUintN(64, v);
-}
-export function spEl1(core: CpuCore, cpu: number): bigint {
-  return core.u64[(core.base(cpu) + L.ST_SP_EL1) / 8]!;
-}
-export function setSpEl1(core: CpuCore, cpu: number, v: bigint): void {
-  core.u64[(core.base(cpu) + L.ST_SP_EL1) / 8] = BigInt.asUintN(64, v);
-}
-export function vreg(core: CpuCore, cpu: number, i: number): bigint {
-  return core.u64[(core.base(cpu) + L.ST_V) / 8 + i]!; // i = 2 * n (+1 for the high half)
-}
-export function setVreg(core: CpuCore, cpu: number, i: number, v: bigint): void {
-  core.u64[(core.base(cpu) + L.ST_V) / 8 + i] = BigInt.asUintN(64, v);
-}
-export function fpcr(core: CpuCore, cpu: number): bigint {
-  return core.u64[(core.base(cpu) + L.ST_FPCR) / 8]!;
-}
-export function fpsr(core: CpuCore, cpu: number): bigint {
-  return core.u64[(core.base(cpu) + L.ST_FPSR) / 8]!;
-}
-export function setFpcr(core: CpuCore, cpu: number, v: bigint): void {
-  core.u64[(core.base(cpu) + L.ST_FPCR) / 8] = BigInt.asUintN(64, v);
-}
-export function setFpsr(core: CpuCore, cpu: number, v: bigint): void {
-  core.u64[(core.base(cpu) + L.ST_FPSR) / 8] = BigInt.asUintN(64, v);
-}
-/** CLREX (a context switch must not carry an exclusive monitor across vCPUs). */
-export function clearExclusive(core: CpuCore, cpu: number): void {
-  core.u32[(core.base(cpu) + L.ST_EXCL_VALID) / 4] = 0;
-}
 
 export const hex = (v: bigint): string => '0x' + v.toString(16);

@@ -61,3 +61,46 @@ describe('console input when VM 0 powers off', () => {
     expect(r.console()).toContain('[vm1] k\n');
   });
 });
+
+describe('console input with several VMs: Ctrl-A <digit> picks the VM', () => {
+  // Each VM echoes what it reads until '.', then powers off.
+  const image = guestImage({
+    main: `
+    ldr x3, =UART
+1:  ldr w4, [x3, #0x18]
+    tbnz w4, #4, 1b
+    ldr w0, [x3]
+    mov w5, w0
+    bl putc
+    cmp w5, #0x2e
+    b.ne 1b
+    mov w0, #10
+    bl putc
+`,
+  });
+  const boot = (input: string, vms = 2) => {
+    const r = hvMachine({ vms: Array.from({ length: vms }, () => ({ numVcpus: 1, ramBytes: 32 * MiB, kernel: image })) }, { numCpus: 1 });
+    [...Buffer.from(input, 'latin1')].forEach((b, i) => r.m.scheduleUartRx(100_000 + i * 20_000, b));
+    return r;
+  };
+
+  it('a line after Ctrl-A 1 goes to vm1, after Ctrl-A 0 back to vm0; Ctrl-A Ctrl-A is one Ctrl-A for the guest', () => {
+    const r = boot('a\x011b\x01\x01.\x010c.');
+    expect(r.m.run(100_000_000).kind).toBe('system-off');
+    const out = r.console();
+    expect(out).toContain('[hv] console input goes to vm1');
+    expect(out).toContain('[vm1] b\x01.\n');
+    expect(out).toContain('[hv] console input goes to vm0');
+    expect(out.replace(/\r\n\[[^\]]+\][^\n]*\n/g, '')).toContain('ac.\n');
+    expect(r.hv.s.consoleEscape).toBe(false);
+  });
+
+  it('Ctrl-A to a VM that does not exist or is off says so and keeps the console VM; Ctrl-A ? lists the keys', () => {
+    const r = boot('\x017\x01?x.', 1);
+    expect(r.m.run(100_000_000).kind).toBe('system-off');
+    expect(r.console()).toContain('[hv] there is no vm7 (VMs: vm0); console input stays with vm0');
+    expect(r.console()).toContain('[hv] Ctrl-A 0..9: console input to that VM');
+    expect(r.console()).toContain('x.\n');
+    expect(r.hv.s.consoleVm).toBe(0);
+  });
+});

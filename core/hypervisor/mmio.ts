@@ -6,8 +6,6 @@
 // offset, unscaled, pre/post-index with writeback, register offset) and
 // LDP/STP/LDPSW (signed offset, pre/post-index).
 import type { CpuCore } from '../cpu/cpu.js';
-import * as L from '../cpu/layout.js';
-import * as A from './arch.js';
 import { s2Translate } from './stage2.js';
 import type { VmState } from './state.js';
 
@@ -36,7 +34,7 @@ export function decodeDataAbort(core: CpuCore, cpu: number, vm: VmState, iss: nu
       writeback: null,
     };
   }
-  const pc = core.sysregSlot(cpu, L.SLOT_ELR_EL2);
+  const pc = core.regs(cpu).get('ELR_EL2');
   const insn = fetchGuestWord(core, cpu, vm, pc);
   if (insn === null) return null;
   return decodeInsn(core, cpu, insn);
@@ -54,14 +52,15 @@ export function fetchGuestWord(core: CpuCore, cpu: number, vm: VmState, va: bigi
 
 /** The guest's Stage 1 (EL1&0 regime, 4 KB granule only): VA to IPA, or null on a fault. */
 function guestStage1(core: CpuCore, cpu: number, vm: VmState, va: bigint): number | null {
-  const sctlr = core.sysregSlot(cpu, L.SLOT_SCTLR_EL1);
+  const regs = core.regs(cpu);
+  const sctlr = regs.get('SCTLR_EL1');
   if ((sctlr & 1n) === 0n) return Number(va & 0xffff_ffff_ffffn);
-  const tcr = core.sysregSlot(cpu, L.SLOT_TCR_EL1);
+  const tcr = regs.get('TCR_EL1');
   const upper = (va >> 55n) & 1n;
   const tsz = Number(upper ? (tcr >> 16n) & 63n : tcr & 63n);
   const tg = Number(upper ? (tcr >> 30n) & 3n : (tcr >> 14n) & 3n);
   if ((upper && tg !== 2) || (!upper && tg !== 0)) return null; // only 4 KB
-  let table = Number((upper ? core.sysregSlot(cpu, L.SLOT_TTBR1_EL1) : core.sysregSlot(cpu, L.SLOT_TTBR0_EL1)) & 0x0000_ffff_ffff_fffen);
+  let table = Number(regs.get(upper ? 'TTBR1_EL1' : 'TTBR0_EL1') & 0x0000_ffff_ffff_fffen);
   const bits = 64 - tsz;
   let level = bits > 39 ? 0 : bits > 30 ? 1 : 2;
   for (; level <= 3; level++) {
@@ -92,12 +91,14 @@ function sext(v: number, bits: number): number {
 
 /** Decode the load/store forms listed above; null for anything else. */
 export function decodeInsn(core: CpuCore, cpu: number, insn: number): MmioAccess | null {
-  const spsr = core.sysregSlot(cpu, L.SLOT_SPSR_EL2);
-  const baseOf = (n: number): bigint => (n === 31 ? ((spsr & 0xfn) === 5n ? A.spEl1(core, cpu) : A.spEl0(core, cpu)) : core.getX(cpu, n));
+  const regs = core.regs(cpu);
+  const spsr = regs.get('SPSR_EL2');
+  // Base register 31 is the guest's SP: SP_EL1 at EL1h, else SP_EL0.
+  const sp = (spsr & 0xfn) === 5n ? 'SP_EL1' : 'SP_EL0';
+  const baseOf = (n: number): bigint => (n === 31 ? regs.get(sp) : regs.x(n));
   const setBase = (n: number, v: bigint): void => {
-    if (n !== 31) core.setX(cpu, n, v);
-    else if ((spsr & 0xfn) === 5n) A.setSpEl1(core, cpu, v);
-    else A.setSpEl0(core, cpu, v);
+    if (n !== 31) regs.setX(n, v);
+    else regs.set(sp, v);
   };
   const rt = insn & 31;
   const rn = (insn >>> 5) & 31;

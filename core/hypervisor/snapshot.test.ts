@@ -46,7 +46,7 @@ describe('hypervisor snapshots', () => {
 });
 
 describe('hypervisor state versions', () => {
-  it('a version 1 record (before virtio) loads as version 2 and the guests continue identically', () => {
+  it('a version 1 record (before virtio) loads as the current version and the guests continue identically', () => {
     const cfg = { vms: [0, 1].map(() => ({ numVcpus: 1, ramBytes: 32 * MiB, kernel: selftestImage() })) };
     const a = hvMachine(cfg, { numCpus: 1 });
     a.m.run(1_700_000);
@@ -57,13 +57,15 @@ describe('hypervisor state versions', () => {
     delete hv['vswitch'];
     delete hv['consoleOwner'];
     delete hv['consoleVm'];
+    delete hv['consoleEscape'];
     hv['version'] = 1;
     a.m.run(300_000_000);
 
     const b = new Machine({ numCpus: 1, ramBytes: a.m.config.ramBytes, seed: a.m.config.seed });
     const bhv = new Hypervisor(b, null);
     restoreMachine(b, snap);
-    expect(bhv.s.version).toBe(2);
+    expect(bhv.s.version).toBe(3);
+    expect(bhv.s.consoleEscape).toBe(false);
     expect(bhv.s.vms.map((vm) => vm.virtio)).toEqual([[], []]);
     expect(bhv.s.vswitch.ports).toHaveLength(2);
     b.run(300_000_000);
@@ -76,6 +78,6 @@ describe('hypervisor state versions', () => {
   it('an unknown version is refused by name', () => {
     const m = new Machine({ numCpus: 1, ramBytes: 64 * MiB, seed: 1n });
     new Hypervisor(m, null);
-    expect(() => m.component('hypervisor').loadState({ version: 7 })).toThrow(/hypervisor state version 7 not supported \(this hvrr reads 1 and 2\)/);
+    expect(() => m.component('hypervisor').loadState({ version: 7 })).toThrow(/hypervisor state version 7 not supported \(this hvrr reads 1 to 3\)/);
   });
 });

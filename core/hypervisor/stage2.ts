@@ -20,13 +20,13 @@ const OA_MASK = 0x0000_ffff_ffff_f000n;
 function readDesc(core: CpuCore, pa: number): bigint {
   const off = core.ramOffset(pa, 8);
   if (off < 0) throw new Error(`stage-2 table at 0x${pa.toString(16)} is not RAM`);
-  return core.u64[off / 8]!;
+  const b = core.readPhys(pa, 8);
+  return new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, true);
 }
-const scratch = new BigUint64Array(1);
-const scratchBytes = new Uint8Array(scratch.buffer);
 function writeDesc(core: CpuCore, pa: number, v: bigint): void {
-  scratch[0] = v;
-  core.writePhys(pa, scratchBytes); // marks the page dirty for incremental snapshots
+  const b = new Uint8Array(8);
+  new DataView(b.buffer).setBigUint64(0, v, true);
+  core.writePhys(pa, b); // marks the page dirty for incremental snapshots
 }
 
 /** A zeroed 4 KiB page from the hypervisor reserve. */

@@ -6,7 +6,7 @@ import type { VirtioMmioState, VswitchState } from './virtio/state.js';
 import { createVswitch } from './virtio/vswitch.js';
 
 /** 2: virtio-mmio devices per VM and the vswitch. */
-export const HV_STATE_VERSION = 2;
+export const HV_STATE_VERSION = 3;
 
 /** 'paused': stopped by the EL2 monitor (never scheduled until it resumes them). */
 export type VcpuRunState = 'off' | 'on-pending' | 'runnable' | 'running' | 'blocked' | 'paused';
@@ -141,8 +141,11 @@ export interface HvState {
    *  uart.line), -1 for none. Other VMs' lines wait for a newline, then are printed
    *  between a break and a redraw of that partial line (a shell prompt stays visible). */
   consoleOwner: number;
-  /** The VM that receives console input: VM 0, then the next running VM when it powers off. */
+  /** The VM that receives console input: VM 0, then the next running VM when it
+   *  powers off, or the one chosen with the console escape (Ctrl-A <digit>). */
   consoleVm: number;
+  /** The last console input byte was the escape (Ctrl-A): the next one is a console command. */
+  consoleEscape: boolean;
 }
 
 /**
@@ -151,6 +154,8 @@ export interface HvState {
  * 1 -> 2: VMs built before virtio have no virtio devices; an empty vswitch;
  * console input with VM 0; a console line a VM had buffered under version 1's
  * line buffering is dropped (cosmetic: the bytes were console output).
+ * 2 -> 3: the console escape (Ctrl-A) moved from the monitor into the console:
+ * no escape pending.
  */
 export function upgradeHvState(st: unknown): HvState | Error {
   if (typeof st !== 'object' || st === null) return new Error('hypervisor state is not a record');
@@ -168,6 +173,10 @@ export function upgradeHvState(st: unknown): HvState | Error {
     x['consoleVm'] = 0;
     x.version = 2;
   }
-  if (x.version !== HV_STATE_VERSION) return new Error(`hypervisor state version ${String(x.version)} not supported (this hvrr reads 1 and ${HV_STATE_VERSION})`);
+  if (x.version === 2) {
+    x['consoleEscape'] = false;
+    x.version = 3;
+  }
+  if (x.version !== HV_STATE_VERSION) return new Error(`hypervisor state version ${String(x.version)} not supported (this hvrr reads 1 to ${HV_STATE_VERSION})`);
   return x as unknown as HvState;
 }

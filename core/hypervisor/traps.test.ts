@@ -335,7 +335,6 @@ ${call('hvc', 0xc400_0003, 1, 'x19', 0).replace("mov x2, x19", 'ldr x2, =_start'
       }
     };
     r.m.run({ untilTick: 100_000_000 });
-    if (process.env.HVDBG) console.log(r.decisions);
     expect(res(r.hv, 0)).toBeGreaterThan(1_000_000n);
     expect(res(r.hv, 1)).toBeGreaterThan(1_000_000n);
     const ins = r.decisions.filter((d) => d.dir === 'in');
@@ -445,6 +444,46 @@ describe('vPL011', () => {
 });
 
 describe('vPL031 alarm', () => {
+  it('a match sets RTCRIS with the interrupt masked too (as the PL031 and QEMU do), and RTCMIS stays 0; the IDs read as QEMU\'s', () => {
+    // The guest sleeps through the second with the virtual timer (62.5M counts = 1 s), then reads RIS/MIS.
+    const image = guestImage({
+      main: `
+    mov x1, #0
+    bl gic_init
+    ldr x0, =0x09010000
+    ldr x20, =RES
+    ldr w5, [x0]
+    add w5, w5, #1
+    str w5, [x0, #0x04]
+    msr daifclr, #2
+    ldr x1, =70000000
+    msr cntv_tval_el0, x1
+    mov x1, #1
+    msr cntv_ctl_el0, x1
+    ldr x21, =IRQS
+1:  wfi
+    ldr x1, [x21, #27 * 8]
+    cbz x1, 1b
+    ldr w1, [x0]
+    str x1, [x20, #0]
+    str x5, [x20, #8]
+    ldr w1, [x0, #0x14]
+    str x1, [x20, #16]
+    ldr w1, [x0, #0x18]
+    str x1, [x20, #24]
+    ldr w1, [x0, #0xfe8]
+    str x1, [x20, #32]
+`,
+    });
+    const r = hvMachine({ vms: [{ numVcpus: 1, ramBytes: 32 * MiB, kernel: image }] });
+    expect(r.m.run(50_000_000)).toEqual({ kind: 'system-off' });
+    expect(res(r.hv, 0)).toBeGreaterThanOrEqual(res(r.hv, 1)); // the count reached RTCMR
+    expect(res(r.hv, 2)).toBe(1n); // RTCRIS
+    expect(res(r.hv, 3)).toBe(0n); // RTCMIS: masked
+    expect(res(r.hv, 4)).toBe(0x14n); // RTCPeriphID2, as QEMU's pl031
+    expect(irqCount(r.hv, 0, 34)).toBe(0);
+  });
+
   it('RTCMR = now + 2 with the interrupt unmasked raises SPI 34 when the count gets there, once; RTCICR clears it', () => {
     const image = guestImage({
       main: `${enableSpi(34)}

@@ -4,7 +4,6 @@
 // the GIC virtual CPU interface control state). The list registers are not
 // here: vgic.ts folds them into the shadow state at every exit.
 import type { CpuCore } from '../cpu/cpu.js';
-import * as L from '../cpu/layout.js';
 import { ICH_AP0R0_EL2, ICH_AP1R0_EL2, ICH_VMCR_EL2 } from '../devices/gicv3/registers.js';
 import { KEY_CNTP_CTL_EL0, KEY_CNTP_CVAL_EL0, KEY_CNTV_CTL_EL0, KEY_CNTV_CVAL_EL0 } from '../devices/timer/genericTimer.js';
 import * as A from './arch.js';
@@ -22,25 +21,11 @@ export interface SysAccess {
   sysWrite(cpu: number, key: number, value: bigint): void;
 }
 
-function slots(core: CpuCore): Array<[string, number]> {
-  const out: Array<[string, number]> = [];
-  for (const n of CONTEXT_SYSREGS) {
-    const r = core.sysregByName.get(n);
-    if (r) out.push([n, r.slot]);
-  }
-  return out;
-}
-const slotCache = new WeakMap<CpuCore, Array<[string, number]>>();
-function ctxSlots(core: CpuCore): Array<[string, number]> {
-  let s = slotCache.get(core);
-  if (!s) slotCache.set(core, (s = slots(core)));
-  return s;
-}
-
 /** The architectural reset context of a vCPU entering at `entry` with x0 = `x0`, EL1h. */
 export function freshContext(core: CpuCore, vcpu: number, entry: bigint, x0: bigint): VcpuContext {
+  const regs = core.regs(0);
   const sys: Record<string, string> = {};
-  for (const [n] of ctxSlots(core)) sys[n] = A.hex(core.sysregByName.get(n)!.reset);
+  for (const n of CONTEXT_SYSREGS) if (regs.has(n)) sys[n] = A.hex(regs.resetValue(n));
   sys['VMPIDR_EL2'] = A.hex(0x8000_0000n | BigInt(vcpu)); // Aff0 = vCPU index, U = 0, MT = 0
   return {
     x: Array.from({ length: 31 }, (_, i) => (i === 0 ? A.hex(x0) : '0x0')),
@@ -52,19 +37,23 @@ export function freshContext(core: CpuCore, vcpu: number, entry: bigint, x0: big
 
 /** Save the vCPU loaded on `cpu` (the pCPU is at EL2) and quiesce its timers. */
 export function saveContext(core: CpuCore, h: SysAccess, cpu: number): VcpuContext {
+  const regs = core.regs(cpu);
   const sys: Record<string, string> = {};
-  for (const [n, slot] of ctxSlots(core)) sys[n] = A.hex(core.sysregSlot(cpu, slot));
+  for (const n of CONTEXT_SYSREGS) if (regs.has(n)) sys[n] = A.hex(regs.get(n));
   const v: string[] = [];
-  for (let i = 0; i < 64; i++) v.push(A.hex(A.vreg(core, cpu, i)));
+  for (let i = 0; i < 32; i++) {
+    const [lo, hi] = regs.v(i);
+    v.push(A.hex(lo), A.hex(hi));
+  }
   const ctx: VcpuContext = {
-    x: Array.from({ length: 31 }, (_, i) => A.hex(core.getX(cpu, i))),
-    pc: A.hex(core.sysregSlot(cpu, L.SLOT_ELR_EL2)),
-    pstate: A.hex(core.sysregSlot(cpu, L.SLOT_SPSR_EL2)),
-    spEl0: A.hex(A.spEl0(core, cpu)),
-    spEl1: A.hex(A.spEl1(core, cpu)),
+    x: Array.from({ length: 31 }, (_, i) => A.hex(regs.x(i))),
+    pc: A.hex(regs.get('ELR_EL2')),
+    pstate: A.hex(regs.get('SPSR_EL2')),
+    spEl0: A.hex(regs.get('SP_EL0')),
+    spEl1: A.hex(regs.get('SP_EL1')),
     sys, v,
-    fpcr: A.hex(A.fpcr(core, cpu)),
-    fpsr: A.hex(A.fpsr(core, cpu)),
+    fpcr: A.hex(regs.get('FPCR')),
+    fpsr: A.hex(regs.get('FPSR')),
     cntvCtl: Number(h.sysRead(cpu, KEY_CNTV_CTL_EL0) & 3n),
     cntvCval: A.hex(h.sysRead(cpu, KEY_CNTV_CVAL_EL0)),
     cntpCtl: Number(h.sysRead(cpu, KEY_CNTP_CTL_EL0) & 3n),
@@ -76,24 +65,25 @@ export function saveContext(core: CpuCore, h: SysAccess, cpu: number): VcpuConte
   // The timers stay with the vCPU: stop them on this pCPU.
   h.sysWrite(cpu, KEY_CNTV_CTL_EL0, 0n);
   h.sysWrite(cpu, KEY_CNTP_CTL_EL0, 0n);
-  A.clearExclusive(core, cpu);
+  regs.clearExclusive();
   return ctx;
 }
 
 /** Load a saved context into `cpu` (at EL2; CNTVOFF_EL2 already set for the VM). */
 export function loadContext(core: CpuCore, h: SysAccess, cpu: number, c: VcpuContext): void {
-  for (let i = 0; i < 31; i++) core.setX(cpu, i, BigInt(c.x[i]!));
-  core.setSysregSlot(cpu, L.SLOT_ELR_EL2, BigInt(c.pc));
-  core.setSysregSlot(cpu, L.SLOT_SPSR_EL2, BigInt(c.pstate));
-  A.setSpEl0(core, cpu, BigInt(c.spEl0));
-  A.setSpEl1(core, cpu, BigInt(c.spEl1));
-  for (const [n, slot] of ctxSlots(core)) {
+  const regs = core.regs(cpu);
+  for (let i = 0; i < 31; i++) regs.setX(i, BigInt(c.x[i]!));
+  regs.set('ELR_EL2', BigInt(c.pc));
+  regs.set('SPSR_EL2', BigInt(c.pstate));
+  regs.set('SP_EL0', BigInt(c.spEl0));
+  regs.set('SP_EL1', BigInt(c.spEl1));
+  for (const n of CONTEXT_SYSREGS) {
     const v = c.sys[n];
-    if (v !== undefined) core.setSysregSlot(cpu, slot, BigInt(v));
+    if (v !== undefined && regs.has(n)) regs.set(n, BigInt(v));
   }
-  for (let i = 0; i < 64; i++) A.setVreg(core, cpu, i, BigInt(c.v[i]!));
-  A.setFpcr(core, cpu, BigInt(c.fpcr));
-  A.setFpsr(core, cpu, BigInt(c.fpsr));
+  for (let i = 0; i < 32; i++) regs.setV(i, BigInt(c.v[2 * i]!), BigInt(c.v[2 * i + 1]!));
+  regs.set('FPCR', BigInt(c.fpcr));
+  regs.set('FPSR', BigInt(c.fpsr));
   h.sysWrite(cpu, KEY_CNTV_CVAL_EL0, BigInt(c.cntvCval));
   h.sysWrite(cpu, KEY_CNTV_CTL_EL0, BigInt(c.cntvCtl));
   h.sysWrite(cpu, KEY_CNTP_CVAL_EL0, BigInt(c.cntpCval));
@@ -101,7 +91,7 @@ export function loadContext(core: CpuCore, h: SysAccess, cpu: number, c: VcpuCon
   h.sysWrite(cpu, ICH_VMCR_EL2, BigInt(c.vmcr));
   h.sysWrite(cpu, ICH_AP0R0_EL2, BigInt(c.ap0r));
   h.sysWrite(cpu, ICH_AP1R0_EL2, BigInt(c.ap1r));
-  A.clearExclusive(core, cpu);
+  regs.clearExclusive();
 }
 
 /** Counter value at which a saved vCPU's enabled, unmasked timer fires (Infinity: never). */

@@ -2,9 +2,11 @@
 // the physical PL031's data register plus the VM's offset (set by RTCLR).
 // The match interrupt (RIS bit 0 when the count equals RTCMR, SPI 2 = INTID
 // 34 on virt) is delivered through the physical PL031's own match interrupt,
-// which the hypervisor programs for the earliest VM alarm (hypervisor.ts);
-// matches are tracked while the VM's interrupt is unmasked (IMSC).
+// which the hypervisor programs for the earliest VM alarm (physIrq.ts). As in
+// the PL031 (and QEMU's model), a match sets RTCRIS whether or not RTCIMSC
+// unmasks the interrupt; IMSC only gates the line (RTCMIS).
 import type { VrtcState } from './state.js';
+import { PL031_ID_BYTES } from '../devices/pl031.js';
 
 export const RTC_INTID = 34;
 
@@ -13,16 +15,11 @@ export function vrtcMatchAt(r: VrtcState): number {
   return (r.mr - r.offset) >>> 0;
 }
 
-/** Whether an alarm of this VM is armed (a match raises the interrupt). */
-export function vrtcArmed(r: VrtcState): boolean {
-  return (r.imsc & 1) !== 0;
-}
-
 export function vrtcLevel(r: VrtcState): boolean {
   return (r.ris & r.imsc & 1) !== 0;
 }
 
-const ID = [0x31, 0x10, 0x04, 0x00, 0x0d, 0xf0, 0x05, 0xb1];
+
 
 export function createVrtc(): VrtcState {
   return { offset: 0, mr: 0, cr: 1, imsc: 0, ris: 0 };
@@ -38,7 +35,7 @@ export function vrtcRead(r: VrtcState, off: number, physSeconds: number): number
     case 0x014: return r.ris;
     case 0x018: return r.ris & r.imsc;
   }
-  if (off >= 0xfe0 && off < 0x1000) return ID[(off - 0xfe0) >> 2]!;
+  if (off >= 0xfe0 && off < 0x1000) return PL031_ID_BYTES[(off - 0xfe0) >> 2]!;
   return off < 0x1000 ? 0 : undefined;
 }
 

@@ -272,3 +272,33 @@ export function formatEventBody(e: TraceEvent): string {
 export function formatEvent(e: TraceEvent): string {
   return '#' + e.seq + ' @' + e.tick + cpuText(e.cpu) + e.kind + ' ' + formatEventBody(e);
 }
+
+/** Each kind's fields after seq/tick/cpu/kind, in canonical order (the order
+ *  formatEventBody renders them; `eventJson` keeps it). */
+const JSON_FIELDS: Record<TraceKind, readonly string[]> = {
+  exception: ['n', 'type', 'fromEl', 'toEl', 'ec', 'esr', 'elr', 'far'],
+  'irq-raise': ['intid', 'target', 'virt', 'dir'],
+  'irq-ack': ['intid', 'target', 'virt', 'dir'],
+  'irq-eoi': ['intid', 'target', 'virt', 'dir'],
+  'timer-program': ['timer', 'ctl', 'cval'],
+  'timer-fire': ['timer', 'cval'],
+  'uart-out': ['byte'],
+  'uart-in': ['byte'],
+  psci: ['fn', 'args', 'result'],
+  halt: ['reason'],
+  undef: ['insn', 'pc'],
+  sched: ['vm', 'vcpu', 'dir'],
+  ffa: ['fid', 'src', 'dst', 'args'],
+  mmio: ['pa', 'size', 'write', 'value'],
+};
+
+/** The event as a JSON-ready object with a stable key order: seq, tick, cpu,
+ *  kind, then the kind's fields as formatEventBody orders them; optional
+ *  fields (virt, dir) only when set. Values as in the event: 64-bit values are
+ *  canonical hex strings, small ones numbers (docs/trace-format.md "JSON"). */
+export function eventJson(e: TraceEvent): Record<string, unknown> {
+  const o: Record<string, unknown> = { seq: e.seq, tick: e.tick, cpu: e.cpu, kind: e.kind };
+  const fields = e as unknown as Record<string, unknown>;
+  for (const k of JSON_FIELDS[e.kind]) if (fields[k] !== undefined) o[k] = fields[k];
+  return o;
+}

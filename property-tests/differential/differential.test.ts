@@ -1,17 +1,18 @@
 // Differential tier: hvrr's CPU core against QEMU TCG on generated and
 // handcrafted bare-metal instruction sequences (see docs/differential.md).
 //   HVRR_DIFF_SEQUENCES  number of generated sequences (default 10000)
-//   HVRR_DIFF_SEED       fast-check seed (default DEFAULT_SEED)
+//   HVRR_DIFF_SEED       fast-check seed (default: from the commit, else DEFAULT_SEED)
 import { describe, it, expect } from 'vitest';
 import { hasQemu, QEMU_CPU } from './harness.js';
 import { runCampaign, formatMismatch, DEFAULT_SEED, type CampaignResult } from './campaign.js';
 import { REGRESSIONS } from './regressions.js';
+import { suiteSeed } from '../seed.js';
 
 const qemu = hasQemu();
 if (!qemu) console.log('differential: qemu-system-aarch64 not found; skipping the QEMU differential tier (apt-get install qemu-system-arm)');
 
 const count = Number(process.env.HVRR_DIFF_SEQUENCES ?? 10_000);
-const seed = Number(process.env.HVRR_DIFF_SEED ?? DEFAULT_SEED);
+const seed = suiteSeed('differential', 'HVRR_DIFF_SEED', DEFAULT_SEED, { sequences: count, cpu: QEMU_CPU });
 
 function report(r: CampaignResult): string {
   return [...r.mismatches.slice(0, 10).map(formatMismatch), ...r.failures].join('\n\n');

@@ -5,8 +5,7 @@
 // memory dumps), the instruction count and the trace digest must be those of
 // the one-instruction-at-a-time interpreter. No QEMU needed.
 //   HVRR_ENGINES_SEQUENCES  generated sequences of each kind (default 1500)
-//   HVRR_ENGINES_SEED       seed (default: rotates with the commit; printed first)
-import { execFileSync } from 'node:child_process';
+//   HVRR_ENGINES_DIFF_SEED  seed (default: rotates with the commit; printed first)
 import { describe, expect, it } from 'vitest';
 import { CPU_ENGINES } from '../../core/cpu/cpu.js';
 import { buildProgram, runHvrr } from './harness.js';
@@ -14,18 +13,11 @@ import { sequenceAt, describeSequence } from './campaign.js';
 import { fpSequence } from './fp-generator.js';
 import { REGRESSIONS } from './regressions.js';
 import type { Sequence } from './generator.js';
+import { suiteSeed } from '../seed.js';
 
-function defaultSeed(): number {
-  try {
-    return parseInt(execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).slice(0, 7), 16);
-  } catch {
-    return 0x5eed_e9;
-  }
-}
-const seed = Number(process.env.HVRR_ENGINES_SEED ?? defaultSeed());
 const count = Number(process.env.HVRR_ENGINES_SEQUENCES ?? 1500);
 const BATCH = 250;
-console.log(`engines differential: seed ${seed}, ${count} sequences of each kind, batches of ${BATCH}, engines ${CPU_ENGINES.join(', ')} (jit threshold 1)`);
+const seed = suiteSeed('engines differential', 'HVRR_ENGINES_DIFF_SEED', 0x5eed_e9, { sequences: count, batch: BATCH, engines: CPU_ENGINES.join(','), jitThreshold: 1 });
 
 /** Run one program under every engine; the first difference from the interpreter, or ''. */
 function compareEngines(seqs: readonly Sequence[], ids: readonly number[]): string {

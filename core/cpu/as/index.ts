@@ -3,7 +3,7 @@
 import {
   ST_EXECUTED, ST_EXIT_REASON, ST_SLICE_START_TICK, ST_EXCL_VALID, ST_CPU_INDEX, EXIT_BUDGET,
   DECODE_MEMO_BASE, DECODE_MEMO_ENTRIES, BLOCK_HEADER_BYTES, ENGINE_INTERP, ENGINE_BLOCKS, ENGINE_JIT,
-  B_COUNT, B_FN, B_ENTRY, B_HITS, JIT_THRESHOLD, JIT_FLUSH, ST_NZCV, ST_JIT_PC,
+  B_COUNT, B_FN, B_ENTRY, B_HITS, JIT_THRESHOLD, JIT_FLUSH, ST_NZCV, ST_JIT_PC, EXIT_BREAK,
 } from "../layout";
 import {
   S, pc, ipc, insnG, fault, exitReason, intrCheck, execOrigin, sliceStart, numCpus, ramPa, ramBytes, blockStop, nzcv,
@@ -12,7 +12,7 @@ import {
   enter, leave, stateOf, setPstate, packPstate, contextChanged,
 } from "./cpu";
 import { checkInterrupts, exceptionReturn } from "./exceptions";
-import { fetch, fetchTranslate, tlbFlushCpu, tlbInvalidate, dirtyReset } from "./mmu";
+import { fetch, fetchTranslate, fetchHostOnce, FETCH_FAULT, FETCH_UNCACHED, tlbFlushCpu, tlbInvalidate, dirtyReset } from "./mmu";
 import {
   codeCacheInit, codeFlush, codeWritten as codeWrittenRange, lookupBlock, buildBlock,
   blocksBuilt, cacheFlushes, pagesInvalidated, pageRec, lookupBase,
@@ -22,6 +22,9 @@ import { hostJitCompile } from "./host";
 export { jitInterp, jitLoad, jitStore } from "./jitabi";
 import { decode } from "./decode";
 import { exec, initTables } from "./exec";
+import { clearBreakSkips } from "./debugStops";
+
+export { clearBreakSkips };
 
 /** One-time set-up: machine size and constant tables. */
 export function init(cpus: i32, ramPaLo: i32, ramPaHi: i32, ramSizeLo: i32, ramSizeHi: i32): void {
@@ -33,6 +36,7 @@ export function init(cpus: i32, ramPaLo: i32, ramPaHi: i32, ramSizeLo: i32, ramS
     tlbFlushCpu(c);
   }
   initTables();
+  clearBreakSkips(cpus);
   codeCacheInit();
   const udf0 = <u64>decode(0) << 32;
   for (let i = 0; i < DECODE_MEMO_ENTRIES; i++) store<u64>(DECODE_MEMO_BASE + (<usize>i << 3), udf0);
@@ -93,6 +97,8 @@ function runInterp(budget: i32): i32 {
     n++;
     const insn = fetch(at);
     if (fault) {
+      // A faulting fetch counts as an executed instruction; a breakpoint does not.
+      if (exitReason == EXIT_BREAK) n--;
       fault = false;
       if (exitReason >= 0) break;
       continue;
@@ -138,22 +144,29 @@ function runBlocks(budget: i32): i32 {
     }
     const at = pc;
     execOrigin = <u64><i64>n - (at >> 2);
-    if ((at & 0xffff_ffff_ffff_f003) != fetchPage) {
-      // As the interpreter: a faulting fetch counts as an executed instruction.
+    let host: usize;
+    let single = false;
+    if ((at & 0xffff_ffff_ffff_f003) == fetchPage) {
+      host = fetchHost + <usize>(at & 0xfff);
+    } else {
       ipc = at;
-      if (!fetchTranslate(at)) {
-        n++;
+      const f = fetchTranslate(at);
+      if (f == FETCH_FAULT) {
+        // As the interpreter: a faulting fetch counts as an executed instruction, a breakpoint does not.
+        if (exitReason != EXIT_BREAK) n++;
         fault = false;
         blockStop = false;
         if (exitReason >= 0) break;
         continue;
       }
+      host = fetchHostOnce + <usize>(at & 0xfff);
+      // A page holding a breakpoint runs one instruction at a time, each fetch checked.
+      single = f == FETCH_UNCACHED;
     }
-    const host = fetchHost + <usize>(at & 0xfff);
     let b = lookupBlock(host);
     if (b == 0) b = buildBlock(host);
-    let count = load<i32>(b, B_COUNT);
-    if (engine == ENGINE_JIT && count <= budget - n) {
+    let count = single ? 1 : load<i32>(b, B_COUNT);
+    if (engine == ENGINE_JIT && !single && count <= budget - n) {
       let fn = load<u32>(b, B_FN);
       if (fn == 0) {
         const hits = load<u32>(b, B_HITS) + 1;

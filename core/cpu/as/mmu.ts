@@ -24,6 +24,7 @@ import {
 } from "./exceptions";
 import { hostMmioRead, hostMmioWrite } from "./host";
 import { isCodePage, codeWrite } from "./codecache";
+import { breakpointsArmed, breakpointCheck, BP_HIT, BP_NONE } from "./debugStops";
 import { dataAbortIss } from "./syndrome";
 
 export const ACC_READ: u32 = 0;
@@ -655,16 +656,29 @@ export function atomicHost(va: u64, size: u32): usize {
 }
 
 function fetchSlow(va: u64): u32 {
-  if (!fetchTranslate(va)) return 0;
-  return load<u32>(fetchHost + <usize>(va & 0xfff));
+  if (fetchTranslate(va) == FETCH_FAULT) return 0;
+  return load<u32>(fetchHostOnce + <usize>(va & 0xfff));
 }
 
-/** Make fetchPage/fetchHost describe the page of `va` for an instruction
- *  fetch; false when the fetch faulted (the exception has been taken). */
-export function fetchTranslate(va: u64): bool {
+export const FETCH_FAULT = 0; // the fetch took an exception, or stopped at a breakpoint (EXIT_BREAK)
+export const FETCH_CACHED = 1; // fetchPage/fetchHost now describe the page
+export const FETCH_UNCACHED = 2; // a page holding a breakpoint: fetchHostOnce, this fetch only
+/** Host address of the page of the last successful fetchTranslate(). */
+export let fetchHostOnce: usize = 0;
+
+/** Translate `va` for an instruction fetch (FETCH_*). A page holding a
+ *  breakpoint is never cached, so every fetch from it comes here and is
+ *  checked (debugStops.ts). */
+export function fetchTranslate(va: u64): i32 {
+  let cachePage = true;
+  if (breakpointsArmed()) {
+    const b = breakpointCheck(va);
+    if (b == BP_HIT) return FETCH_FAULT;
+    cachePage = b == BP_NONE;
+  }
   if ((va & 3) != 0) {
     takeException(syncTargetEl(), EXC_SYNC, EC_PC_ALIGN, 0, va, true, va);
-    return false;
+    return FETCH_FAULT;
   }
   const e = entryFor(tlbCur, va);
   let host: usize;
@@ -673,19 +687,21 @@ export function fetchTranslate(va: u64): bool {
   } else {
     if (!translate(va, ACC_EXEC, el != 0)) {
       raiseFault(va, ACC_EXEC);
-      return false;
+      return FETCH_FAULT;
     }
     const h = ramHost(tPa);
     if (h == 0) {
       abortTo(va, ACC_EXEC, 0x10);
-      return false;
+      return FETCH_FAULT;
     }
     fill(tlbCur, va, h);
     host = h & ~(<usize>0xfff);
   }
+  fetchHostOnce = host;
+  if (!cachePage) return FETCH_UNCACHED;
   fetchPage = va & PAGE_MASK;
   fetchHost = host;
-  return true;
+  return FETCH_CACHED;
 }
 
 /** AT S1E{0,1}{R,W}: translate without faulting and produce PAR_EL1 (D13.2.97). */

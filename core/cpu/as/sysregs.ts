@@ -12,7 +12,7 @@ import {
   ST_DAIF, ST_FPCR, ST_FPSR, ST_HOST_VALUE, ST_IRQ_LINES, ST_SP_EL0, ST_SP_EL1, ST_SP_EL2,
   SLOT_SCTLR_EL1, SLOT_CPACR_EL1, SLOT_CPTR_EL2, SLOT_CNTVOFF_EL2, SLOT_CNTKCTL_EL1, SLOT_CNTHCTL_EL2,
   SLOT_PAR_EL1, SLOT_TCR_EL1, SLOT_MPIDR_EL1, SLOT_MIDR_EL1, SLOT_VMPIDR_EL2, SLOT_VPIDR_EL2, TICKS_PER_COUNTER, COUNTER_HZ, HOST_OK, HOST_UNDEF, HOST_TRAP_EL2, HOST_TRAP_EL1, HOST_END_BATCH, EXIT_HOST,
-  LINE_IRQ, LINE_FIQ, LINE_VIRQ, LINE_VFIQ,
+  LINE_IRQ, LINE_FIQ, LINE_VIRQ, LINE_VFIQ, MACHINE_GLOBALS_BASE, MG_WATCH_COUNT,
 } from "../layout";
 import {
   S, el, ipc, nzcv, cpuIndex, exitReason, intrCheck, fault, blockStop, rX, wX, sysreg, setSysreg, contextChanged,
@@ -22,6 +22,7 @@ import {
   undefinedInsn, trapToEl2, syncException, el2Enabled, EC_SYSREG, EC_FP,
 } from "./exceptions";
 import { hostSysreg } from "./host";
+import { watchCheck } from "./debugStops";
 import {
   tlbFlushCpu, tlbInvalidate, dcZva, translate, raiseFault, addressTranslate, ACC_READ, ACC_WRITE, faultCm,
 } from "./mmu";
@@ -63,6 +64,11 @@ export function fpEnabled(): bool {
 
 /** MRS (isRead) / MSR (register). */
 export function execMrsMsr(insn: u32): void {
+  mrsMsr(insn);
+  if (!fault && load<u32>(MACHINE_GLOBALS_BASE + MG_WATCH_COUNT) != 0) watchCheck((insn >> 5) & 0xffff, (insn >> 21) & 1);
+}
+
+function mrsMsr(insn: u32): void {
   const isRead: u32 = (insn >> 21) & 1;
   const key: u32 = (insn >> 5) & 0xffff;
   const rt: u32 = insn & 31;

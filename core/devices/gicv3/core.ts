@@ -17,7 +17,6 @@
 import type { CpuView } from '../../cpu/ports.js';
 import { NO_CPU } from '../../trace/events.js';
 import type { TraceSink } from '../../trace/sink.js';
-import { SLOT_MPIDR_EL1, SLOT_SCR_EL3 } from '../../cpu/layout.js';
 import {
   GICD_CTLR_DS,
   GICD_CTLR_EnableGrp0,
@@ -107,14 +106,14 @@ export class GicCore {
   /** Use the Non-secure copy of a banked ICC register? At EL3 SCR_EL3.NS picks
    *  the copy (§12.1.7, "Banked registers"). */
   nsBank(cpu: number): boolean {
-    if (this.cpus.el(cpu) === 3) return (this.cpus.sysreg(cpu, SLOT_SCR_EL3) & SCR_EL3_NS) !== 0n;
+    if (this.cpus.el(cpu) === 3) return (this.cpus.reg(cpu, 'SCR_EL3') & SCR_EL3_NS) !== 0n;
     return this.cpus.isNonSecure(cpu);
   }
   /** EL2Enabled() for the PE's current Security state (ARM ARM): Non-secure,
    *  or Secure with SCR_EL3.EEL2 == 1. */
   el2Enabled(cpu: number): boolean {
     if (this.cpus.isNonSecure(cpu)) return true;
-    return (this.cpus.sysreg(cpu, SLOT_SCR_EL3) & SCR_EL3_EEL2) !== 0n;
+    return (this.cpus.reg(cpu, 'SCR_EL3') & SCR_EL3_EEL2) !== 0n;
   }
   /** Does an MMIO access from `cpu` see the Secure (full) view? */
   fullView(cpu: number): boolean {
@@ -124,7 +123,7 @@ export class GicCore {
   }
   /** Affinity of a PE from its MPIDR_EL1: Aff3<<24 | Aff2<<16 | Aff1<<8 | Aff0. */
   affinity(cpu: number): number {
-    const m = this.cpus.sysreg(cpu, SLOT_MPIDR_EL1);
+    const m = this.cpus.reg(cpu, 'MPIDR_EL1');
     return ((Number(m & 0xffffffn) | (Number((m >> 32n) & 0xffn) << 24)) >>> 0);
   }
 

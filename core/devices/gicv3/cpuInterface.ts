@@ -7,7 +7,7 @@
 // ICV_* handlers in virtualInterface.ts answer (§6.1 / ARM ARM pseudocode of
 // each ICC_*_EL1 register).
 
-import { HOST_OK, HOST_TRAP_EL2, HOST_UNDEF, LINE_FIQ, LINE_IRQ, SLOT_HCR_EL2, SLOT_SCR_EL3 } from '../../cpu/layout.js';
+import { HOST_OK, HOST_TRAP_EL2, HOST_UNDEF, LINE_FIQ, LINE_IRQ } from '../../cpu/cpu.js';
 import type { HostStatus } from '../../cpu/ports.js';
 import type { GicCore } from './core.js';
 import {
@@ -154,7 +154,7 @@ function route(g: GicCore, cpu: number, key: number, isWrite: boolean): number {
   // EL1 with EL2 enabled: ICH_HCR_EL2 traps first, then HCR_EL2.{IMO,FMO}
   // (ARM ARM, ICC_*_EL1 accessibility pseudocode; GICv3 §12.4.4).
   const ich = g.s.vcpuif[cpu]!.ich_hcr;
-  const hcr = g.cpus.sysreg(cpu, SLOT_HCR_EL2);
+  const hcr = g.cpus.reg(cpu, 'HCR_EL2');
   const imo = (hcr & HCR_EL2_IMO) !== 0n;
   const fmo = (hcr & HCR_EL2_FMO) !== 0n;
   switch (reg.cls) {
@@ -204,7 +204,7 @@ export function iccWrite(g: GicCore, cpu: number, key: number, value: bigint): H
  *  has no EL3 trap status, so they are RAZ/WI). */
 function nsRestricted(g: GicCore, cpu: number): boolean {
   if (g.ds() || g.secureState(cpu)) return false;
-  return (g.cpus.sysreg(cpu, SLOT_SCR_EL3) & SCR_EL3_FIQ) !== 0n;
+  return (g.cpus.reg(cpu, 'SCR_EL3') & SCR_EL3_FIQ) !== 0n;
 }
 
 /** Group-priority mask for `grp` from the binary point registers (§4.8.3). */

@@ -30,7 +30,7 @@
 import type { CpuView, HostStatus, SysregDevice } from '../../cpu/ports.js';
 import type { TraceSink } from '../../trace/sink.js';
 import type { InterruptSink, MmioDevice } from '../../memory/mmio.js';
-import { HOST_UNDEF, MAX_CPUS } from '../../cpu/layout.js';
+import { HOST_UNDEF, MAX_CPUS } from '../../cpu/cpu.js';
 import { NO_CPU } from '../../trace/events.js';
 import { GicCore } from './core.js';
 import { iccClaims, iccRead, iccWrite } from './cpuInterface.js';

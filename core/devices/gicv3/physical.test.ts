@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HOST_OK, HOST_TRAP_EL2, HOST_UNDEF, LINE_FIQ, LINE_IRQ } from '../../cpu/layout.js';
+import { HOST_OK, HOST_TRAP_EL2, HOST_UNDEF, LINE_FIQ, LINE_IRQ } from '../../cpu/cpu.js';
 import { makeHarness, type Harness } from './testHarness.js';
 import {
   GICD_CTLR,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HOST_OK, LINE_IRQ, LINE_VIRQ } from '../../cpu/layout.js';
+import { HOST_OK, LINE_IRQ, LINE_VIRQ } from '../../cpu/cpu.js';
 import { makeHarness, type Harness } from './testHarness.js';
 import {
   GICD_CTLR,

@@ -2,7 +2,6 @@
 // (Not used by the emulator.)
 
 import type { CpuView } from '../../cpu/ports.js';
-import { SLOT_HCR_EL2, SLOT_MPIDR_EL1, SLOT_SCR_EL3 } from '../../cpu/layout.js';
 import { formatEventBody, NO_CPU, type TraceEvent } from '../../trace/events.js';
 import { TraceSink } from '../../trace/sink.js';
 import { Gicv3, type Gicv3Options } from './gicv3.js';
@@ -33,10 +32,10 @@ export class FakeCpus implements CpuView {
   isNonSecure(cpu: number): boolean {
     return this.ns[cpu]!;
   }
-  sysreg(cpu: number, slot: number): bigint {
-    if (slot === SLOT_HCR_EL2) return this.hcr[cpu]!;
-    if (slot === SLOT_SCR_EL3) return this.scr[cpu]!;
-    if (slot === SLOT_MPIDR_EL1) return this.mpidr[cpu]!;
+  reg(cpu: number, name: string): bigint {
+    if (name === 'HCR_EL2') return this.hcr[cpu]!;
+    if (name === 'SCR_EL3') return this.scr[cpu]!;
+    if (name === 'MPIDR_EL1') return this.mpidr[cpu]!;
     return 0n;
   }
   nowTick(cpu: number): number {

@@ -4,7 +4,7 @@
 // split EOI mode, on deactivation (DIR, marked "dir"). ICV accesses are
 // marked "virt" (target = the physical PE running the vCPU).
 import { describe, expect, it } from 'vitest';
-import { HOST_OK, LINE_IRQ, LINE_VIRQ } from '../../cpu/layout.js';
+import { HOST_OK, LINE_IRQ, LINE_VIRQ } from '../../cpu/cpu.js';
 import { TraceSink, traceDigest } from '../../trace/sink.js';
 import type { TraceEvent } from '../../trace/events.js';
 import { eventText, makeHarness, type Harness } from './testHarness.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HOST_OK, HOST_UNDEF, LINE_IRQ, LINE_VFIQ, LINE_VIRQ } from '../../cpu/layout.js';
+import { HOST_OK, HOST_UNDEF, LINE_IRQ, LINE_VFIQ, LINE_VIRQ } from '../../cpu/cpu.js';
 import { makeHarness, type Harness } from './testHarness.js';
 import {
   GICD_CTLR,

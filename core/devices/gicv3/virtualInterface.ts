@@ -5,7 +5,7 @@
 // live in the List registers; vIRQ/vFIQ follow the highest priority pending
 // virtual interrupt, the maintenance interrupt follows ICH_MISR_EL2.
 
-import { HOST_OK, HOST_UNDEF, LINE_VFIQ, LINE_VIRQ } from '../../cpu/layout.js';
+import { HOST_OK, HOST_UNDEF, LINE_VFIQ, LINE_VIRQ } from '../../cpu/cpu.js';
 import type { HostStatus } from '../../cpu/ports.js';
 import type { GicCore } from './core.js';
 import type { GicVirtualInterfaceState } from './state.js';

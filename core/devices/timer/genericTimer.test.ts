@@ -1,15 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { EventQueue } from '../../clock/eventQueue.js';
-import {
-  HOST_OK,
-  HOST_TRAP_EL2,
-  HOST_UNDEF,
-  SLOT_CNTHCTL_EL2,
-  SLOT_CNTKCTL_EL1,
-  SLOT_CNTVOFF_EL2,
-  SLOT_HCR_EL2,
-  SLOT_SCR_EL3,
-} from '../../cpu/layout.js';
+import { HOST_OK, HOST_TRAP_EL2, HOST_UNDEF } from '../../cpu/cpu.js';
 import type { CpuView } from '../../cpu/ports.js';
 import type { InterruptSink } from '../../memory/mmio.js';
 import { TraceSink } from '../../trace/sink.js';
@@ -41,11 +32,11 @@ class FakeCpus implements CpuView {
   isNonSecure(cpu: number): boolean {
     return this.ns[cpu]!;
   }
-  sysreg(cpu: number, slot: number): bigint {
-    return this.regs.get(`${cpu}:${slot}`) ?? 0n;
+  reg(cpu: number, name: string): bigint {
+    return this.regs.get(`${cpu}:${name}`) ?? 0n;
   }
-  set(cpu: number, slot: number, v: bigint): void {
-    this.regs.set(`${cpu}:${slot}`, v);
+  set(cpu: number, name: string, v: bigint): void {
+    this.regs.set(`${cpu}:${name}`, v);
   }
   nowTick(): number {
     return this.tick;
@@ -76,7 +67,7 @@ function make(): GenericTimer {
 
 beforeEach(() => {
   cpus = new FakeCpus();
-  for (const c of [0, 1]) cpus.set(c, SLOT_CNTHCTL_EL2, 3n); // EL1PCTEN | EL1PCEN
+  for (const c of [0, 1]) cpus.set(c, 'CNTHCTL_EL2', 3n); // EL1PCTEN | EL1PCEN
   gic = new FakeGic();
   queue = new EventQueue();
   trace = new TraceSink();
@@ -125,7 +116,7 @@ describe('GenericTimer firing', () => {
 
   it('virtual timer counts CNTPCT - CNTVOFF and fires at the exact tick', () => {
     cpus.tick = 16000; // CNTPCT = 1000
-    cpus.set(1, SLOT_CNTVOFF_EL2, 1000n); // CNTVCT = 0
+    cpus.set(1, 'CNTVOFF_EL2', 1000n); // CNTVCT = 0
     const ev: string[] = [];
     trace.subscribe((e) => ev.push(`${e.tick} ${e.kind}`));
     wr(1, KEY_CNTV_CVAL_EL0, 50n);
@@ -140,16 +131,16 @@ describe('GenericTimer firing', () => {
   });
 
   it('CNTVOFF changes take effect through reevaluate()', () => {
-    cpus.set(0, SLOT_CNTVOFF_EL2, 0n);
+    cpus.set(0, 'CNTVOFF_EL2', 0n);
     wr(0, KEY_CNTV_CVAL_EL0, 1000n);
     wr(0, KEY_CNTV_CTL_EL0, 1n);
     expect(timer.pendingTick(0, TIMER_VIRT)).toBe(16000);
     cpus.tick = 160;
-    cpus.set(0, SLOT_CNTVOFF_EL2, 5n); // CNTVCT = 10 - 5 = 5
+    cpus.set(0, 'CNTVOFF_EL2', 5n); // CNTVCT = 10 - 5 = 5
     timer.reevaluate(0);
     expect(timer.pendingTick(0, TIMER_VIRT)).toBe(1005 * 16);
     expect(queue.size).toBe(1);
-    cpus.set(0, SLOT_CNTVOFF_EL2, 0n);
+    cpus.set(0, 'CNTVOFF_EL2', 0n);
     cpus.tick = 20000;
     timer.reevaluate(0); // condition already met: line rises now, no event
     expect(timer.lineLevel(0, TIMER_VIRT)).toBe(true);
@@ -158,7 +149,7 @@ describe('GenericTimer firing', () => {
 
   it('a virtual count that wrapped below zero still fires after the wrap', () => {
     cpus.tick = 0;
-    cpus.set(0, SLOT_CNTVOFF_EL2, 10n); // CNTVCT = 2^64 - 10
+    cpus.set(0, 'CNTVOFF_EL2', 10n); // CNTVCT = 2^64 - 10
     wr(0, KEY_CNTV_CVAL_EL0, 5n);
     wr(0, KEY_CNTV_CTL_EL0, 1n);
     // 2^64-10 >= 5 unsigned: the condition holds already
@@ -251,23 +242,23 @@ describe('GenericTimer access checks', () => {
     expect(st(0, KEY_CNTP_CTL_EL0)).toBe(HOST_UNDEF);
     expect(timer.write(0, KEY_CNTV_CVAL_EL0, 5n)).toBe(HOST_UNDEF);
     expect(trace.count).toBe(0); // refused writes change nothing
-    cpus.set(0, SLOT_CNTKCTL_EL1, 1n << 8n); // EL0VTEN
+    cpus.set(0, 'CNTKCTL_EL1', 1n << 8n); // EL0VTEN
     expect(st(0, KEY_CNTV_CTL_EL0)).toBe(HOST_OK);
     expect(st(0, KEY_CNTP_CTL_EL0)).toBe(HOST_UNDEF);
-    cpus.set(0, SLOT_CNTKCTL_EL1, 1n << 9n); // EL0PTEN
+    cpus.set(0, 'CNTKCTL_EL1', 1n << 9n); // EL0PTEN
     expect(st(0, KEY_CNTP_CTL_EL0)).toBe(HOST_OK);
     expect(st(0, KEY_CNTV_CTL_EL0)).toBe(HOST_UNDEF);
     // with HCR_EL2.TGE the EL0 trap goes to EL2
-    cpus.set(0, SLOT_HCR_EL2, 1n << 27n);
+    cpus.set(0, 'HCR_EL2', 1n << 27n);
     expect(st(0, KEY_CNTV_CTL_EL0)).toBe(HOST_TRAP_EL2);
   });
 
   it('EL1/EL0 physical timer access traps to EL2 unless CNTHCTL_EL2.EL1PCEN', () => {
-    cpus.set(0, SLOT_CNTHCTL_EL2, 1n); // EL1PCTEN only
+    cpus.set(0, 'CNTHCTL_EL2', 1n); // EL1PCTEN only
     expect(st(0, KEY_CNTP_CTL_EL0)).toBe(HOST_TRAP_EL2);
     expect(st(0, KEY_CNTV_CTL_EL0)).toBe(HOST_OK);
     cpus.els[0] = 0;
-    cpus.set(0, SLOT_CNTKCTL_EL1, 3n << 8n);
+    cpus.set(0, 'CNTKCTL_EL1', 3n << 8n);
     expect(st(0, KEY_CNTP_CVAL_EL0)).toBe(HOST_TRAP_EL2);
     cpus.els[0] = 2;
     expect(st(0, KEY_CNTP_CTL_EL0)).toBe(HOST_OK);
@@ -275,7 +266,7 @@ describe('GenericTimer access checks', () => {
     cpus.els[0] = 1;
     cpus.ns[0] = false;
     expect(st(0, KEY_CNTP_CTL_EL0)).toBe(HOST_OK);
-    cpus.set(0, SLOT_SCR_EL3, 1n << 18n);
+    cpus.set(0, 'SCR_EL3', 1n << 18n);
     expect(st(0, KEY_CNTP_CTL_EL0)).toBe(HOST_TRAP_EL2);
     // without EL2 there is no trap at all
     const t2 = new GenericTimer({ cpus, irq: gic, queue, trace, hasEl2: false, hasEl3: false });
@@ -297,7 +288,7 @@ describe('GenericTimer access checks', () => {
     expect(st(0, KEY_CNTPS_CTL_EL1)).toBe(HOST_UNDEF); // non-secure
     cpus.ns[0] = false;
     expect(st(0, KEY_CNTPS_CTL_EL1)).toBe(HOST_UNDEF); // SCR_EL3.ST = 0
-    cpus.set(0, SLOT_SCR_EL3, 1n << 11n);
+    cpus.set(0, 'SCR_EL3', 1n << 11n);
     expect(st(0, KEY_CNTPS_CTL_EL1)).toBe(HOST_OK);
     expect(timer.claims(0x1234)).toBe(false);
     expect(st(0, 0x1234)).toBe(HOST_UNDEF);
@@ -306,7 +297,7 @@ describe('GenericTimer access checks', () => {
 
 describe('GenericTimer state', () => {
   it('round-trips mid-run: the restored machine fires at the same tick', () => {
-    cpus.set(1, SLOT_CNTVOFF_EL2, 3n);
+    cpus.set(1, 'CNTVOFF_EL2', 3n);
     wr(0, KEY_CNTP_CVAL_EL0, 300n);
     wr(0, KEY_CNTP_CTL_EL0, 1n);
     wr(1, KEY_CNTV_CVAL_EL0, 40n);

@@ -26,17 +26,7 @@
 // event, but no event is scheduled for the wrap.
 
 import type { EventQueue, ScheduledEvent } from '../../clock/eventQueue.js';
-import {
-  HOST_OK,
-  HOST_TRAP_EL2,
-  HOST_UNDEF,
-  SLOT_CNTHCTL_EL2,
-  SLOT_CNTKCTL_EL1,
-  SLOT_CNTVOFF_EL2,
-  SLOT_HCR_EL2,
-  SLOT_SCR_EL3,
-  TICKS_PER_COUNTER,
-} from '../../cpu/layout.js';
+import { HOST_OK, HOST_TRAP_EL2, HOST_UNDEF, TICKS_PER_COUNTER } from '../../cpu/cpu.js';
 import { sysregKey, type CpuView, type HostStatus, type SysregDevice } from '../../cpu/ports.js';
 import type { InterruptSink } from '../../memory/mmio.js';
 import { hex64, parseHex64, type Hex64, type TimerName } from '../../trace/events.js';
@@ -294,7 +284,7 @@ export class GenericTimer implements SysregDevice {
   }
 
   private offset(cpu: number, t: number): bigint {
-    return t === TIMER_VIRT && this.hasEl2 ? this.cpus.sysreg(cpu, SLOT_CNTVOFF_EL2) & MASK64 : 0n;
+    return t === TIMER_VIRT && this.hasEl2 ? this.cpus.reg(cpu, 'CNTVOFF_EL2') & MASK64 : 0n;
   }
 
   private count(cpu: number, t: number, now: number): bigint {
@@ -343,18 +333,18 @@ export class GenericTimer implements SysregDevice {
       case TIMER_PHYS:
       case TIMER_VIRT: {
         if (el === 0) {
-          const kctl = this.cpus.sysreg(cpu, SLOT_CNTKCTL_EL1);
+          const kctl = this.cpus.reg(cpu, 'CNTKCTL_EL1');
           const bit = t === TIMER_PHYS ? CNTKCTL_EL0PTEN : CNTKCTL_EL0VTEN;
           if ((kctl & bit) === 0n) {
             // SystemAccessTrap to EL2 when HCR_EL2.TGE routes EL0 there;
             // otherwise to EL1 with EC 0x18, which the host-call interface
             // cannot express yet: reported as UNDEFINED (an EL1 exception).
-            if (this.el2Enabled(cpu) && (this.cpus.sysreg(cpu, SLOT_HCR_EL2) & HCR_TGE) !== 0n) return HOST_TRAP_EL2;
+            if (this.el2Enabled(cpu) && (this.cpus.reg(cpu, 'HCR_EL2') & HCR_TGE) !== 0n) return HOST_TRAP_EL2;
             return HOST_UNDEF;
           }
         }
         if (t === TIMER_PHYS && el <= 1 && this.el2Enabled(cpu)) {
-          if ((this.cpus.sysreg(cpu, SLOT_CNTHCTL_EL2) & CNTHCTL_EL1PCEN) === 0n) return HOST_TRAP_EL2;
+          if ((this.cpus.reg(cpu, 'CNTHCTL_EL2') & CNTHCTL_EL1PCEN) === 0n) return HOST_TRAP_EL2;
         }
         return HOST_OK;
       }
@@ -364,7 +354,7 @@ export class GenericTimer implements SysregDevice {
         if (el === 3) return HOST_OK;
         // Secure EL1 with SCR_EL3.ST = 1 may access CNTPS_*; with ST = 0 the
         // access traps to EL3 (not expressible: UNDEFINED); elsewhere UNDEFINED.
-        if (el === 1 && !this.cpus.isNonSecure(cpu) && (this.cpus.sysreg(cpu, SLOT_SCR_EL3) & SCR_ST) !== 0n) return HOST_OK;
+        if (el === 1 && !this.cpus.isNonSecure(cpu) && (this.cpus.reg(cpu, 'SCR_EL3') & SCR_ST) !== 0n) return HOST_OK;
         return HOST_UNDEF;
       default:
         return HOST_UNDEF;
@@ -376,7 +366,7 @@ export class GenericTimer implements SysregDevice {
     if (!this.hasEl2) return false;
     if (this.cpus.isNonSecure(cpu)) return true;
     if (!this.hasEl3) return false;
-    const scr = this.cpus.sysreg(cpu, SLOT_SCR_EL3);
+    const scr = this.cpus.reg(cpu, 'SCR_EL3');
     return (scr & SCR_NS) !== 0n || (scr & SCR_EEL2) !== 0n;
   }
 }

@@ -1,6 +1,6 @@
 // Wires the EL2 UART monitor into a Hypervisor: a guest's PAUSE hypercall
-// (hv.onPause) and Ctrl-A m on the console (hv.onConsoleInput, which sees the
-// physical PL011's RX bytes before they go to a guest) enter it; while it is
+// (hv.onPause) and Ctrl-A m on the console (hv.onConsoleEscape, from the
+// console's escape parser) enter it; while it is
 // active every vCPU is stopped (run state 'paused', the previous state kept
 // in the monitor's record) and console bytes are its input; 'resume' puts
 // every vCPU back. Output goes to the physical PL011, as EL2 software writes
@@ -11,13 +11,12 @@
 // idle at EL2 while the monitor is active, the vCPU's PC in ELR_EL2); a saved
 // vCPU shows its saved context.
 import { UART_BASE } from '../../machine.js';
-import * as L from '../../cpu/layout.js';
 import * as A from '../arch.js';
 import { CONTEXT_SYSREGS } from '../vcpu.js';
 import type { Hypervisor } from '../hypervisor.js';
 import type { VcpuRunState, VmState } from '../state.js';
 import type { MonitorRegs, MonitorView } from './commands.js';
-import { MONITOR_STATE_VERSION, initialMonitorState, monitorEnter, monitorInput, type MonitorState } from './monitor.js';
+import { initialMonitorState, monitorEnter, monitorInput, upgradeMonitorState, type MonitorState } from './monitor.js';
 
 export const MONITOR_COMPONENT = 'hv-monitor';
 
@@ -28,13 +27,17 @@ export class HvMonitor {
     hv.m.registerComponent(MONITOR_COMPONENT, {
       getState: () => structuredClone(this.state),
       loadState: (st: unknown) => {
-        const x = st as MonitorState;
-        if (x.version !== MONITOR_STATE_VERSION) throw new Error(`monitor state version ${String(x.version)} not supported`);
-        this.state = structuredClone(x);
+        const x = upgradeMonitorState(st);
+        if (x instanceof Error) throw x;
+        this.state = x;
       },
     });
     hv.onPause = (vm, vcpu) => this.enter(`PAUSE from ${vm.name} vcpu${vcpu}`);
     hv.onConsoleInput = (byte) => this.input(byte);
+    hv.onConsoleEscape = () => {
+      this.enter('entered from the console');
+      return true;
+    };
   }
 
   get active(): boolean {
@@ -49,8 +52,9 @@ export class HvMonitor {
       hv: hv.s,
       eventCounts: hv.m.trace.kindCounts(),
       readPhys64: (pa) => {
-        const off = core.ramOffset(pa, 8);
-        return off < 0 || off % 8 !== 0 ? null : core.u64[off / 8]!;
+        if (pa % 8 !== 0 || core.ramOffset(pa, 8) < 0) return null;
+        const b = core.readPhys(pa, 8);
+        return new DataView(b.buffer, b.byteOffset, 8).getBigUint64(0, true);
       },
       regs: (vmId, vcpu): MonitorRegs | null => {
         const vm = hv.s.vms[vmId];
@@ -58,17 +62,15 @@ export class HvMonitor {
         if (!vm || !vc) return null;
         const on = hv.s.pcpus.findIndex((p) => p.loaded !== null && p.loaded[0] === vmId && p.loaded[1] === vcpu);
         if (on >= 0) {
+          const regs = core.regs(on);
           const sys: Record<string, string> = {};
-          for (const n of CONTEXT_SYSREGS) {
-            const r = core.sysregByName.get(n);
-            if (r) sys[n] = A.hex(core.sysregSlot(on, r.slot));
-          }
+          for (const n of CONTEXT_SYSREGS) if (regs.has(n)) sys[n] = A.hex(regs.get(n));
           return {
-            x: Array.from({ length: 31 }, (_, i) => A.hex(core.getX(on, i))),
-            pc: A.hex(core.sysregSlot(on, L.SLOT_ELR_EL2)),
-            pstate: A.hex(core.sysregSlot(on, L.SLOT_SPSR_EL2)),
-            spEl0: A.hex(A.spEl0(core, on)),
-            spEl1: A.hex(A.spEl1(core, on)),
+            x: Array.from({ length: 31 }, (_, i) => A.hex(regs.x(i))),
+            pc: A.hex(regs.get('ELR_EL2')),
+            pstate: A.hex(regs.get('SPSR_EL2')),
+            spEl0: A.hex(regs.get('SP_EL0')),
+            spEl1: A.hex(regs.get('SP_EL1')),
             sys,
             source: `loaded on pCPU ${on}`,
           };

@@ -5,7 +5,7 @@ import type { HvState, VmState } from '../state.js';
 import { createVswitch, vswitchSend } from '../virtio/vswitch.js';
 import { createVirtioBlk, createVirtioNet } from '../virtio/transport.js';
 import { MONITOR_HELP, MONITOR_PROMPT, monitorCommand, s2Attrs, s2Runs, type MonitorRegs, type MonitorView } from './commands.js';
-import { initialMonitorState, monitorEnter, monitorInput } from './monitor.js';
+import { initialMonitorState, monitorEnter, monitorInput, upgradeMonitorState } from './monitor.js';
 
 const S2_NORMAL_RW = (0xfn << 2n) | (3n << 6n) | (3n << 8n) | (1n << 10n);
 
@@ -44,7 +44,7 @@ function fakeMemory(): Map<number, bigint> {
 function view(): MonitorView {
   const mem = fakeMemory();
   const hv: HvState = {
-    version: 2, reserveBase: 0x4000_0000, reserveBytes: 16 << 20, reserveNext: 0x4000_8000,
+    version: 3, reserveBase: 0x4000_0000, reserveBytes: 16 << 20, reserveNext: 0x4000_8000,
     vms: [vm(0), vm(1, { power: 'off' })],
     pcpus: [
       { started: true, loaded: [0, 0], running: true, runq: [[0, 0], [1, 0]], rr: 0, sliceEnd: '0x0', lrUsed: 0 },
@@ -55,6 +55,7 @@ function view(): MonitorView {
     vswitch: createVswitch(2),
     consoleOwner: -1,
     consoleVm: 0,
+    consoleEscape: false,
   };
   const regs: MonitorRegs = {
     x: Array.from({ length: 31 }, (_, i) => `0x${(i * 0x1111).toString(16)}`),
@@ -171,14 +172,13 @@ describe('monitor input', () => {
     return { out, actions, passed };
   };
 
-  it('passes bytes to the guest until Ctrl-A m, then runs lines until resume', () => {
+  it('takes no byte while inactive (the console parses Ctrl-A m); once entered, runs lines until resume', () => {
     const s = initialMonitorState();
-    const a = feed(s, 'ab\x01\x01c');
-    expect(a.passed).toEqual([0x61, 0x62, 0x01, 0x63]); // Ctrl-A Ctrl-A is one literal Ctrl-A
-    const b = feed(s, '\x01m');
-    expect(b.actions).toEqual(['enter']);
-    expect(b.out).toContain('[hvrr monitor: entered from the console;');
-    expect(b.out.endsWith(MONITOR_PROMPT)).toBe(true);
+    const a = feed(s, 'ab\x01mc');
+    expect(a.passed).toEqual([0x61, 0x62, 0x01, 0x6d, 0x63]);
+    const banner = monitorEnter(s, 'entered from the console');
+    expect(banner).toContain('[hvrr monitor: entered from the console;');
+    expect(banner.endsWith(MONITOR_PROMPT)).toBe(true);
     const c = feed(s, 'vms\r\n');
     expect(c.passed).toEqual([]);
     expect(c.out.startsWith('vms\n')).toBe(true);
@@ -192,9 +192,8 @@ describe('monitor input', () => {
     expect(feed(s, 'x').passed).toEqual([0x78]);
   });
 
-  it('an unknown escape is dropped; Ctrl-U clears the line; overlong lines are cut', () => {
+  it('Ctrl-U clears the line; overlong lines are cut', () => {
     const s = initialMonitorState();
-    expect(feed(s, '\x01z').passed).toEqual([]);
     monitorEnter(s, 'pause from vm0 vcpu0');
     const r = feed(s, 'garbage\x15help\r');
     expect(r.out).toContain('commands:');
@@ -202,10 +201,20 @@ describe('monitor input', () => {
     expect(s.line).toHaveLength(256);
   });
 
+  it('a version 1 record (with the escape flag it no longer keeps) loads as version 2', () => {
+    expect(upgradeMonitorState({ version: 1, active: false, reason: '', line: [], escape: true, lastCr: false, paused: [] })).toEqual(initialMonitorState());
+    expect(upgradeMonitorState({ version: 9 })).toBeInstanceOf(Error);
+  });
+
   it('is a deterministic function of its inputs', () => {
-    const script = '\x01mvms\rvcpus 0\rs2 0 0x40000000\revents\rlog\rresume\r';
-    const a = feed(initialMonitorState(), script);
-    const b = feed(initialMonitorState(), script);
+    const script = 'vms\rvcpus 0\rs2 0 0x40000000\revents\rlog\rresume\r';
+    const entered = (): ReturnType<typeof initialMonitorState> => {
+      const s = initialMonitorState();
+      monitorEnter(s, 'test');
+      return s;
+    };
+    const a = feed(entered(), script);
+    const b = feed(entered(), script);
     expect(a).toEqual(b);
   });
 

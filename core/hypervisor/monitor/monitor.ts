@@ -1,21 +1,19 @@
 // The EL2 UART monitor's input side: a small line editor over the console's
-// RX bytes with an escape sequence to enter it. Its state is a plain-data
+// RX bytes. Its state is a plain-data
 // record (saved in snapshots with the hypervisor); `monitorInput` is a pure
 // step function (state, byte, view) -> (consumed?, text to print, action),
 // so the monitor is deterministic: its only input is UART RX bytes, which are
 // recorded inputs of a run.
 //
 // Entering: a guest's PAUSE hypercall (`monitorEnter(state, 'pause ...')`),
-// or Ctrl-A then 'm' on the console while the monitor is not active. Other
-// bytes pass to the guest untouched (Ctrl-A Ctrl-A passes one Ctrl-A).
+// or the console escape Ctrl-A m (parsed by the hypervisor's console,
+// core/hypervisor/console.ts). While inactive the monitor takes no byte.
 // While active, every byte is the monitor's: printable bytes are echoed,
 // backspace/DEL erases, CR or LF ends the line (LF right after CR is
 // ignored), Ctrl-U clears the line; a line is run by monitorCommand().
 import { MONITOR_PROMPT, monitorCommand, type MonitorView } from './commands.js';
 
-export const MONITOR_STATE_VERSION = 1;
-export const MONITOR_ESCAPE = 0x01; // Ctrl-A
-export const MONITOR_ESCAPE_ENTER = 0x6d; // 'm'
+export const MONITOR_STATE_VERSION = 2;
 const MAX_LINE = 256;
 
 export interface MonitorState {
@@ -25,16 +23,27 @@ export interface MonitorState {
   reason: string;
   /** Bytes of the line being typed. */
   line: number[];
-  /** The previous byte was the escape (Ctrl-A) while inactive. */
-  escape: boolean;
   /** The previous byte was CR (an LF right after it is not a second line end). */
   lastCr: boolean;
   /** vCPUs the monitor stopped, with their run state to restore: [vm, vcpu, state]. */
   paused: Array<[number, number, string]>;
 }
 
+/** A monitor record of any supported version as the current one, or an Error.
+ *  1 -> 2: the console escape moved to the hypervisor's console (no `escape`). */
+export function upgradeMonitorState(st: unknown): MonitorState | Error {
+  if (typeof st !== 'object' || st === null) return new Error('monitor state is not a record');
+  const x = structuredClone(st) as Record<string, unknown> & { version?: unknown };
+  if (x.version === 1) {
+    delete x['escape'];
+    x.version = 2;
+  }
+  if (x.version !== MONITOR_STATE_VERSION) return new Error(`monitor state version ${String(x.version)} not supported (this hvrr reads 1 to ${MONITOR_STATE_VERSION})`);
+  return x as unknown as MonitorState;
+}
+
 export function initialMonitorState(): MonitorState {
-  return { version: MONITOR_STATE_VERSION, active: false, reason: '', line: [], escape: false, lastCr: false, paused: [] };
+  return { version: MONITOR_STATE_VERSION, active: false, reason: '', line: [], lastCr: false, paused: [] };
 }
 
 export type MonitorStep =
@@ -51,7 +60,6 @@ export function monitorEnter(s: MonitorState, reason: string): string {
   s.active = true;
   s.reason = reason;
   s.line = [];
-  s.escape = false;
   s.lastCr = false;
   return monitorBanner(reason);
 }
@@ -59,19 +67,7 @@ export function monitorEnter(s: MonitorState, reason: string): string {
 /** Feed one console RX byte. */
 export function monitorInput(s: MonitorState, byte: number, view: MonitorView): MonitorStep {
   const b = byte & 0xff;
-  if (!s.active) {
-    if (s.escape) {
-      s.escape = false;
-      if (b === MONITOR_ESCAPE_ENTER || b === 0x4d) return { consumed: true, output: monitorEnter(s, 'entered from the console'), action: 'enter' };
-      if (b === MONITOR_ESCAPE) return { consumed: false }; // Ctrl-A Ctrl-A: one literal Ctrl-A for the guest
-      return { consumed: true, output: '', action: 'none' }; // unknown escape: dropped
-    }
-    if (b === MONITOR_ESCAPE) {
-      s.escape = true;
-      return { consumed: true, output: '', action: 'none' };
-    }
-    return { consumed: false };
-  }
+  if (!s.active) return { consumed: false };
   const cr = s.lastCr;
   s.lastCr = b === 0x0d;
   if (b === 0x0a && cr) return { consumed: true, output: '', action: 'none' };

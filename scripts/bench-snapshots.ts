@@ -1,12 +1,12 @@
-// Snapshot benchmark: `npx tsx snapshots/bench.ts`. Wall time is allowed
+// Snapshot benchmark: `npm run bench:snapshots`. Wall time is allowed
 // here (outside the simulation). 512 MiB machine: full save, incremental save
 // of a few hundred dirty pages, full restore (fresh and used machines, both
 // restore paths), with mostly-zero RAM and with 64 MiB of non-zero data.
 import { createHash } from 'node:crypto';
 import { Machine, type MachineConfig } from '../core/machine.js';
 import { captureMachine, restoreMachine } from '../core/snapshot.js';
-import { decodeSnapshot, describeSnapshot, restoreInto, saveFull, saveIncremental, type EncodeResult } from './index.js';
-import { bootedMachine, fingerprint, scribblerBinary } from './testing.js';
+import { decodeSnapshot, describeSnapshot, restoreInto, saveFull, saveIncremental, type EncodeResult } from '../snapshots/index.js';
+import { bootedMachine, fingerprint, scribblerBinary } from '../snapshots/testing.js';
 
 const NUM_CPUS = Number(process.env.CPUS ?? 1);
 const CFG: MachineConfig = { numCpus: NUM_CPUS, ramBytes: 512 << 20, seed: 1n, quantumTicks: 3000 };

@@ -1,0 +1,60 @@
+// The register file by name (registers.ts): the one way code outside core/cpu
+// reaches a PE's registers.
+import { describe, expect, it } from 'vitest';
+import { CpuCore, HOST_OK } from './cpu.js';
+
+function core(): CpuCore {
+  return new CpuCore({ numCpus: 2, ramBytes: 1 << 20 }, {
+    mmioRead: () => ({ status: HOST_OK, value: 0n }),
+    mmioWrite: () => HOST_OK,
+    sysreg: () => ({ status: HOST_OK, value: 0n }),
+    undef: () => {},
+    exception: () => 0,
+  });
+}
+
+describe('RegisterFile', () => {
+  it('reads and writes system registers by their ARM ARM names, per CPU', () => {
+    const c = core();
+    c.regs(0).set('ESR_EL2', 0x9600_0045n);
+    c.regs(1).set('ESR_EL2', 1n);
+    expect(c.regs(0).get('ESR_EL2')).toBe(0x9600_0045n);
+    expect(c.reg(1, 'ESR_EL2')).toBe(1n);
+    expect(c.regs(1).get('MPIDR_EL1')).toBe(0x8000_0001n);
+    c.regs(0).set('VTTBR_EL2', -1n);
+    expect(c.regs(0).get('VTTBR_EL2')).toBe((1n << 64n) - 1n);
+  });
+
+  it('knows reset values and refuses names the CPU does not implement', () => {
+    const c = core();
+    expect(c.regs(0).resetValue('SCTLR_EL1')).toBe(0x30d0_0800n);
+    expect(c.regs(0).has('ICC_IAR1_EL1')).toBe(false); // a GIC register: the device's, not a value in the core
+    expect(() => c.regs(0).get('NO_SUCH_EL2')).toThrow(/no register NO_SUCH_EL2/);
+  });
+
+  it('reads a banked SP_ELn from the live stack pointer while PSTATE selects it', () => {
+    const c = core();
+    c.setPstate(0, 0x3c9); // EL2h: SP_EL2 is live, SP_EL0/SP_EL1 are banked
+    c.regs(0).set('SP_EL1', 0x1000n);
+    c.setSp(0, 0x2000n);
+    expect(c.regs(0).get('SP_EL1')).toBe(0x1000n);
+    expect(c.regs(0).get('SP_EL2')).toBe(0x2000n);
+    c.setPstate(0, 0x3c5); // EL1h: SP_EL1 becomes the live one (unbanked)
+    expect(c.getSp(0)).toBe(0x1000n);
+    expect(c.regs(0).get('SP_EL1')).toBe(0x1000n);
+    c.regs(0).set('SP_EL1', 0x3000n);
+    expect(c.getSp(0)).toBe(0x3000n);
+  });
+
+  it('X31 is XZR and V registers are 128 bits as two halves', () => {
+    const c = core();
+    const r = c.regs(0);
+    r.setX(31, 5n);
+    expect(r.x(31)).toBe(0n);
+    r.setX(30, 7n);
+    expect(c.getX(0, 30)).toBe(7n);
+    r.setV(3, 1n, 2n);
+    expect(r.v(3)).toEqual([1n, 2n]);
+    expect(c.getV(0, 3)).toEqual([1n, 2n]);
+  });
+});

@@ -1,0 +1,164 @@
+// `npm run bench:trace`: the trace sink's per-event cost (formatEvent, emit,
+// the digest) and trace file write/read throughput on a realistic event mix
+// (a Linux-boot-like stream). Prints figures; wall time is allowed here
+// (a benchmark, outside the simulation). HVRR_BENCH_EVENTS=N for a longer run.
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { formatEvent, hex64, type TraceEvent, type TraceEventInput } from '../core/trace/events.js';
+import { TraceSink, traceDigest } from '../core/trace/sink.js';
+import { TraceReader, TraceWriter } from '../replay/traceFile.js';
+
+/** An exception-heavy mix: exception / irq-raise / irq-ack / irq-eoi / timer / uart. */
+function mix(n: number): TraceEventInput[] {
+  const out: TraceEventInput[] = [];
+  let tick = 1000;
+  for (let i = 0; i < n; i++) {
+    tick += 17 + (i % 13);
+    const cpu = i & 3;
+    switch (i % 8) {
+      case 0:
+      case 1:
+      case 2:
+        out.push({ tick, cpu, kind: 'exception', n: i + 1, type: 'sync', fromEl: 1, toEl: 2, ec: 0x16, esr: '0x5a000000', elr: '0xffff8000100' + (i & 0xfff).toString(16), far: '0x0' });
+        break;
+      case 3:
+        out.push({ tick, cpu: -1, kind: 'irq-raise', intid: 27, target: cpu });
+        break;
+      case 4:
+        out.push({ tick, cpu, kind: 'irq-ack', intid: 27, target: cpu });
+        break;
+      case 5:
+        out.push({ tick, cpu, kind: 'irq-eoi', intid: 27, target: cpu });
+        break;
+      case 6:
+        out.push({ tick, cpu, kind: 'timer-program', timer: 'virt', ctl: 1, cval: '0x' + tick.toString(16) });
+        break;
+      default:
+        out.push({ tick, cpu, kind: 'uart-out', byte: 0x41 + (i % 26) });
+    }
+  }
+  return out;
+}
+
+function rate(label: string, n: number, f: () => void): number {
+  f(); // warm-up
+  const t0 = process.hrtime.bigint();
+  f();
+  const ns = Number(process.hrtime.bigint() - t0);
+  const perSec = (n / ns) * 1e9;
+  console.log(`${label}: ${(perSec / 1e6).toFixed(2)} M events/s (${(ns / n).toFixed(0)} ns/event)`);
+  return perSec;
+}
+
+/** Deterministic xorshift32. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s / 0x1_0000_0000;
+  };
+}
+
+export function realisticEvents(n: number, seed = 1): TraceEvent[] {
+  const r = rng(seed);
+  const out: TraceEvent[] = [];
+  let tick = 0;
+  let exc = 0;
+  const pick = <T>(a: readonly T[]): T => a[Math.floor(r() * a.length)]!;
+  const kernelPc = (): string => hex64(0xffff800008000000n + BigInt(Math.floor(r() * 0x200000) * 4));
+  const text = 'Booting Linux on physical CPU 0x0000000000 [0x410fd083]\n';
+  let textPos = 0;
+  for (let seq = 0; seq < n; seq++) {
+    tick += 1 + Math.floor(r() * 400);
+    const cpu = Math.floor(r() * 4);
+    const x = r();
+    let e: TraceEvent;
+    if (x < 0.3) {
+      const sync = r() < 0.6;
+      const ec = sync ? pick([0x15, 0x16, 0x17, 0x18, 0x24, 0x20, 0x01]) : 0;
+      e = { seq, tick, cpu, kind: 'exception', n: ++exc, type: sync ? 'sync' : 'irq', fromEl: pick([0, 1]), toEl: sync && ec === 0x16 ? 2 : 1, ec, esr: sync ? hex64(((ec << 26) | (1 << 25) | Math.floor(r() * 0xffff)) >>> 0) : '0x0', elr: kernelPc(), far: ec === 0x24 ? hex64(0xffff000000000000n + BigInt(Math.floor(r() * 2 ** 32))) : '0x0' };
+    } else if (x < 0.42) {
+      e = { seq, tick, cpu: r() < 0.5 ? -1 : cpu, kind: 'irq-raise', intid: pick([27, 30, 33, 1, 2]), target: cpu };
+    } else if (x < 0.54) {
+      e = { seq, tick, cpu, kind: 'irq-ack', intid: pick([27, 30, 33, 1]), target: cpu };
+    } else if (x < 0.66) {
+      e = { seq, tick, cpu, kind: 'irq-eoi', intid: pick([27, 30, 33, 1]), target: cpu };
+    } else if (x < 0.78) {
+      e = { seq, tick, cpu, kind: 'timer-program', timer: pick(['virt', 'phys', 'hyp'] as const), ctl: 1, cval: hex64(tick + Math.floor(r() * 1_000_000)) };
+    } else if (x < 0.83) {
+      e = { seq, tick, cpu, kind: 'timer-fire', timer: 'virt', cval: hex64(tick) };
+    } else if (x < 0.93) {
+      e = { seq, tick, cpu, kind: 'uart-out', byte: text.charCodeAt(textPos++ % text.length) };
+    } else if (x < 0.97) {
+      e = { seq, tick, cpu, kind: 'sched', vm: Math.floor(r() * 2), vcpu: cpu, dir: r() < 0.5 ? 'in' : 'out' };
+    } else if (x < 0.985) {
+      e = { seq, tick, cpu, kind: 'psci', fn: pick([0xc4000003, 0x84000000, 0x84000008]), args: [hex64(cpu), kernelPc(), '0x0'], result: '0x0' };
+    } else {
+      e = { seq, tick, cpu, kind: 'ffa', fid: 0x8400006f, src: 0x8001, dst: 0x8002, args: [hex64(Math.floor(r() * 2 ** 32)), '0x0', '0x0', '0x0'] };
+    }
+    out.push(e);
+  }
+  return out;
+}
+
+function sinkBench(): void {
+  const N = 200_000;
+  const inputs = mix(N);
+  const events: TraceEvent[] = inputs.map((e, seq) => ({ seq, ...e }) as TraceEvent);
+  let chars = 0;
+  rate('formatEvent', N, () => {
+    chars = 0;
+    for (const e of events) chars += formatEvent(e).length;
+  });
+  let digest = '';
+  rate('TraceSink.emit (ring 64, no listeners)', N, () => {
+    const s = new TraceSink({ ringSize: 64 });
+    for (const e of inputs) s.emit(e);
+    digest = s.digest();
+  });
+  rate('traceDigest(list)', N, () => {
+    if (traceDigest(events) !== digest) throw new Error('traceDigest differs from the sink digest');
+  });
+}
+
+function fileBench(dir: string): void {
+  const n = Number(process.env.HVRR_BENCH_EVENTS ?? 300_000);
+  const events = realisticEvents(n);
+  const path = join(dir, 'tput.hvrr');
+  const t0 = performance.now();
+  const w = TraceWriter.create(path, { hvrrVersion: 'bench', machine: { numCpus: 4 }, images: [], seed: '1', stateHashInterval: 0, snapshotInterval: 0 });
+  for (const e of events) w.addEvent(e);
+  w.close();
+  const t1 = performance.now();
+  const size = statSync(path).size;
+  const r = TraceReader.open(path);
+  let count = 0;
+  for (const rec of r.events()) if ('kind' in rec) count++;
+  const t2 = performance.now();
+  const seekStart = performance.now();
+  const hit = r.findException(Math.floor(n * 0.15));
+  const seekMs = performance.now() - seekStart;
+  r.close();
+  const rawJsonBytes = events.reduce((a, e) => a + JSON.stringify(e).length + 1, 0);
+  const fmt = (x: number): string => Math.round(x).toLocaleString('en-US');
+  console.log(
+    `trace file: ${fmt(n)} events, write ${fmt(n / ((t1 - t0) / 1000))} events/s, read ${fmt(n / ((t2 - t1) / 1000))} events/s, ` +
+      `${(size / n).toFixed(2)} bytes/event (${fmt(size)} bytes; NDJSON would be ${(rawJsonBytes / n).toFixed(1)} bytes/event), ` +
+      `findException (cold chunk) ${seekMs.toFixed(1)} ms`,
+  );
+  if (count !== n || !hit) throw new Error(`trace file read back ${count} of ${n} events`);
+}
+
+sinkBench();
+const dir = mkdtempSync(join(tmpdir(), 'hvrr-tput-'));
+try {
+  fileBench(dir);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
