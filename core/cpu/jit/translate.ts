@@ -30,8 +30,9 @@ export interface PageBlock {
 // Parameters and locals.
 const S = 0, ENTRY = 1, BUDGET = 2, VAPAGE = 3;
 const N = 4, BLK = 5, TLB = 6, STP = 7, E = 8, ST = 9, F = 10; // i32
-const CTXA = 11, CTXG = 12, A = 13, B = 14, R = 15, VA = 16, T = 17, V = 18; // i64
-const LOCALS = [I32, I32, I32, I32, I32, I32, I32, I64, I64, I64, I64, I64, I64, I64, I64];
+const CTXA = 11, CTXG = 12, A = 13, B = 14, R = 15, VA = 16, T = 17, V = 18, W = 19; // i64
+const REG0 = 20; // X0..X30 and SP (slot 31) held in locals REG0 + n inside a block
+const LOCALS = [I32, I32, I32, I32, I32, I32, I32, I64, I64, I64, I64, I64, I64, I64, I64, I64, ...new Array<number>(32).fill(I64)];
 
 // Imported helpers (function indices).
 const H_INTERP = 0, H_LOAD = 1, H_STORE = 2;
@@ -61,9 +62,15 @@ class Emitter {
   call(f: number): this { this.b.byte(Op.call).u32(f); return this; }
   block(name: string, type = VOID): this { this.labels.push(name); this.b.byte(Op.block).byte(type); return this; }
   loop(name: string): this { this.labels.push(name); this.b.byte(Op.loop).byte(VOID); return this; }
-  if_(type = VOID): this { this.labels.push(''); this.b.byte(Op.if).byte(type); return this; }
+  /** Open `if` blocks around the code being emitted (code there runs on one path only). */
+  condDepth = 0;
+  if_(type = VOID): this { this.labels.push(''); this.condDepth++; this.b.byte(Op.if).byte(type); return this; }
   else_(): this { this.b.byte(Op.else); return this; }
-  end(): this { this.labels.pop(); this.b.byte(Op.end); return this; }
+  end(): this {
+    if (this.labels.pop() === '') this.condDepth--;
+    this.b.byte(Op.end);
+    return this;
+  }
   depth(name: string): number {
     const i = this.labels.lastIndexOf(name);
     if (i < 0) throw new Error(`translator: no label ${name}`);
@@ -101,32 +108,79 @@ class PageTranslator {
   }
 
   // ---- registers (X0..X30 at S + 8n, slot 31 = SP) ----
+  // Inside a block a register read once is kept in its local, and a write
+  // goes to the local only (dirty), written back before anything that can
+  // read the state block: a helper call (jitInterp, a slow path), a return,
+  // a jump to another block. Every block starts with nothing held. Code in
+  // one arm of an `if` neither starts holding a register nor forgets one
+  // (the other arm would disagree): it reads memory when the register is not
+  // held, and writes memory as well as the local.
+  private held = new Array<boolean>(32).fill(false);
+  private dirty = new Array<boolean>(32).fill(false);
+  private readReg(r: number): void {
+    const e = this.e;
+    if (this.held[r]) e.get(REG0 + r);
+    else if (e.condDepth > 0) e.get(S).mem(Op.i64_load, 3, r * 8);
+    else {
+      e.get(S).mem(Op.i64_load, 3, r * 8).tee(REG0 + r);
+      this.held[r] = true;
+    }
+  }
+  private writeReg(r: number, value: () => void): void {
+    const e = this.e;
+    value();
+    if (e.condDepth > 0) {
+      e.set(W).get(S).get(W).mem(Op.i64_store, 3, r * 8);
+      if (this.held[r]) e.get(W).set(REG0 + r);
+      return;
+    }
+    e.set(REG0 + r);
+    this.held[r] = true;
+    this.dirty[r] = true;
+  }
+  /** Write back the registers changed inside this block (inside an `if`
+   *  arm they stay marked: the other arm has not written them). */
+  private flushRegs(): void {
+    const e = this.e;
+    for (let r = 0; r < 32; r++) {
+      if (!this.dirty[r]) continue;
+      e.get(S).get(REG0 + r).mem(Op.i64_store, 3, r * 8);
+      if (e.condDepth === 0) this.dirty[r] = false;
+    }
+  }
+  /** After the interpreter ran an instruction: any register may have changed. */
+  private forgetRegs(): void {
+    this.held.fill(false);
+    this.dirty.fill(false);
+  }
   private x(r: number): void {
     if (r === 31) this.e.i64(0);
-    else this.e.get(S).mem(Op.i64_load, 3, r * 8);
+    else this.readReg(r);
   }
   private xsp(r: number): void {
-    this.e.get(S).mem(Op.i64_load, 3, r * 8);
+    this.readReg(r);
   }
   private w(r: number): void { // zero-extended to i64
     if (r === 31) this.e.i64(0);
-    else this.e.get(S).mem(Op.i64_load32_u, 2, r * 8);
+    else {
+      this.readReg(r);
+      this.e.i64(0xffffffff).op(Op.i64_and);
+    }
   }
   private w32(r: number): void { // as i32
     if (r === 31) this.e.i32(0);
-    else this.e.get(S).mem(Op.i32_load, 2, r * 8);
+    else {
+      this.readReg(r);
+      this.e.op(Op.i32_wrap_i64);
+    }
   }
   /** X[r] = value (XZR discards it; `value` must have no side effects). */
   private setX(r: number, value: () => void): void {
     if (r === 31) return;
-    this.e.get(S);
-    value();
-    this.e.mem(Op.i64_store, 3, r * 8);
+    this.writeReg(r, value);
   }
   private setSP(r: number, value: () => void): void {
-    this.e.get(S);
-    value();
-    this.e.mem(Op.i64_store, 3, r * 8);
+    this.writeReg(r, value);
   }
   /** X[r] = zero-extended i32 value. */
   private setW(r: number, value32: () => void): void {
@@ -160,12 +214,14 @@ class PageTranslator {
   }
   /** Continue at vaPage + offset: jump to that block if this function holds it. */
   private goTo(offset: number): void {
+    this.flushRegs();
     const j = offset >= 0 && offset < 4096 ? this.blockAt.get(offset) : undefined;
     if (j === undefined) this.exitTo(offset);
     else this.e.i32(j).set(BLK).br('top');
   }
   /** Return with the next PC taken from local VA (block boundary). */
   private exitToVa(): void {
+    this.flushRegs();
     this.e.get(S).get(VA).mem(Op.i64_store, 3, L.ST_JIT_PC).get(N).op(Op.return);
   }
 
@@ -287,6 +343,7 @@ class PageTranslator {
     else if (size === 2) e.mem(Op.i64_load16_u, 1, 0);
     else e.mem(Op.i64_load8_u, 0, 0);
     e.else_();
+    this.flushRegs();
     e.get(VA).i32(size);
     this.vaOf(this.off);
     e.i32(this.insn);
@@ -312,6 +369,7 @@ class PageTranslator {
     else if (size === 2) e.mem(Op.i64_store16, 1, 0);
     else e.mem(Op.i64_store8, 0, 0);
     e.else_();
+    this.flushRegs();
     e.get(VA).i32(size).get(V);
     this.vaOf(this.off);
     e.i32(this.insn);
@@ -326,11 +384,13 @@ class PageTranslator {
 
   /** Execute the current instruction with the interpreter. */
   private interp(op: number, aux: number): void {
+    this.flushRegs();
     this.vaOf(this.off);
     this.e.i32(this.insn).i32(op | (aux << 16));
     this.countNow();
     this.e.call(H_INTERP);
     this.fKnown = false;
+    this.forgetRegs();
   }
 
   // ---- the page function ----
@@ -360,6 +420,7 @@ class PageTranslator {
     const e = this.e;
     this.len = blk.insns.length;
     this.fKnown = false;
+    this.forgetRegs();
     // Budget: the whole block or none of it.
     e.get(N).i32(this.len).op(Op.i32_add).get(BUDGET).op(Op.i32_gt_u);
     e.if_();
@@ -767,6 +828,7 @@ class PageTranslator {
   /** Conditional branch at the end of a block: condition (i32) on the stack. */
   private twoWay(target: number): void {
     const e = this.e;
+    this.flushRegs(); // both ways leave the block
     e.if_();
     this.goTo(target);
     e.end();
@@ -778,6 +840,7 @@ class PageTranslator {
     const e = this.e;
     e.get(STP);
     e.if_();
+    this.flushRegs();
     this.returnPcSet();
     e.end();
   }
