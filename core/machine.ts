@@ -10,7 +10,7 @@ import {
 import { EventQueue, type ScheduledEvent } from './clock/eventQueue.js';
 import { Prng } from './clock/prng.js';
 import { TraceSink } from './trace/sink.js';
-import { hex64 } from './trace/events.js';
+import { hex64, worldField } from './trace/events.js';
 import { Gicv3 } from './devices/gicv3/gicv3.js';
 import { GenericTimer, GTIMER_EVENT_KIND } from './devices/timer/genericTimer.js';
 import { Pl011 } from './devices/pl011.js';
@@ -19,6 +19,7 @@ import { PhysicalBus } from './memory/bus.js';
 import { type PowerState, type PsciPlatform } from './firmware/psci.js';
 import { PsciStandIn } from './firmware/standIn.js';
 import { SoftwareRouter } from './software/router.js';
+import { upgradeRecord, type RecordSchema } from './stateRecord.js';
 
 export const GICD_BASE = 0x0800_0000;
 export const GICR_BASE = 0x080a_0000;
@@ -93,6 +94,21 @@ export interface StatefulComponent {
   loadState(state: unknown): void;
 }
 
+const MACHINE_STATE_SCHEMA: RecordSchema = { name: 'machine state', version: 1 };
+
+/** Power-on: CPU 0 running, the others off, nothing run yet. */
+function initialMachineState(numCpus: number): MachineState {
+  return {
+    version: 1,
+    nowTick: 0,
+    instructions: 0,
+    exceptionCount: 0,
+    cpuStates: Array.from({ length: numCpus }, (_, i) => (i === 0 ? 'running' : 'off')),
+    stopped: null,
+    window: null,
+  };
+}
+
 /** The syndrome, return address and fault address registers of each EL an exception can be taken to. */
 const EXC_REGS: Record<number, readonly [string, string, string]> = {
   1: ['ESR_EL1', 'ELR_EL1', 'FAR_EL1'],
@@ -144,15 +160,7 @@ export class Machine implements PsciPlatform {
     }
     this.prng = new Prng(cfg.seed);
     this.trace = new TraceSink({ verbosity: this.config.traceVerbosity, ringSize: 64 });
-    this.s = {
-      version: 1,
-      nowTick: 0,
-      instructions: 0,
-      exceptionCount: 0,
-      cpuStates: Array.from({ length: cfg.numCpus }, (_, i) => (i === 0 ? 'running' : 'off')),
-      stopped: null,
-      window: null,
-    };
+    this.s = initialMachineState(cfg.numCpus);
     this.core = new CpuCore(
       { numCpus: cfg.numCpus, ramBytes: cfg.ramBytes, ramPa: RAM_BASE, features: { lse: this.config.lse } },
       {
@@ -243,7 +251,7 @@ export class Machine implements PsciPlatform {
   }
 
   private onUndef(cpu: number, insn: number, pc: bigint): void {
-    this.trace.emit({ kind: 'undef', tick: this.core.nowTick(cpu), cpu, insn, pc: hex64(pc) });
+    this.trace.emit({ kind: 'undef', tick: this.core.nowTick(cpu), cpu, insn, pc: hex64(pc), ...worldField(this.core.isNonSecure(cpu)) });
     this.onDiagnostic(`cpu${cpu}: unimplemented encoding 0x${insn.toString(16).padStart(8, '0')} at pc 0x${pc.toString(16)} (UNDEFINED)`);
   }
 
@@ -259,11 +267,13 @@ export class Machine implements PsciPlatform {
     const names = EXC_REGS[toEl] ?? EXC_REGS[3]!;
     const sync = kind === EXC_SYNC;
     const esr = sync ? regs.get(names[0]) : 0n;
+    // The world it was taken from: entry does not change the Security state (SCR_EL3.NS), even to EL3.
     this.trace.emit({
       kind: 'exception', tick: this.core.nowTick(cpu), cpu, n,
       type: (['sync', 'irq', 'fiq', 'serror'] as const)[kind]!,
       fromEl, toEl, ec: Number((esr >> 26n) & 0x3fn), esr: hex64(esr),
       elr: hex64(regs.get(names[1])), far: hex64(sync ? regs.get(names[2]) : 0n),
+      ...worldField(this.core.isNonSecure(cpu)),
     });
     return this.pauseRequested ? 1 : 0;
   }
@@ -502,7 +512,6 @@ export class Machine implements PsciPlatform {
     return structuredClone(this.s);
   }
   loadMachineState(s: MachineState): void {
-    if (s.version !== 1) throw new Error(`machine state version ${s.version} not supported`);
-    this.s = structuredClone(s);
+    this.s = upgradeRecord<MachineState>(MACHINE_STATE_SCHEMA, s, initialMachineState(this.config.numCpus));
   }
 }

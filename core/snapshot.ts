@@ -5,6 +5,7 @@
 // SPMC, virtio devices) joins by `machine.registerComponent(name, ...)` and
 // is then saved and restored with everything else.
 import { SECURE_RAM_BYTES } from './cpu/cpu.js';
+import { readableVersion, type RecordSchema } from './stateRecord.js';
 import { loadCpu, saveCpu, type CpuRecord } from './cpu/cpuState.js';
 import type { EventQueueState } from './clock/eventQueue.js';
 import type { PrngState } from './clock/prng.js';
@@ -16,6 +17,7 @@ import type { Pl031State } from './devices/pl031.js';
 import type { Machine, MachineState } from './machine.js';
 
 export const MACHINE_SNAPSHOT_VERSION = 1;
+const MACHINE_SNAPSHOT_SCHEMA: RecordSchema = { name: 'machine snapshot', version: MACHINE_SNAPSHOT_VERSION };
 
 /** The configuration a snapshot must be restored into (checked on restore). */
 export interface SnapshotConfig {
@@ -79,7 +81,7 @@ export function captureMachine(m: Machine): MachineSnapshot {
 /** Restore into a machine built with the same configuration. Throws with a
  *  one-line message naming the mismatch otherwise. */
 export function restoreMachine(m: Machine, s: MachineSnapshot): void {
-  if (s.version !== MACHINE_SNAPSHOT_VERSION) throw new Error(`snapshot version ${s.version} is not supported (expected ${MACHINE_SNAPSHOT_VERSION})`);
+  readableVersion(MACHINE_SNAPSHOT_SCHEMA, s); // its parts are upgraded by their components
   const want = snapshotConfig(m);
   for (const k of Object.keys(want) as Array<keyof SnapshotConfig>) {
     if (want[k] !== s.config[k]) throw new Error(`snapshot was taken with ${k} = ${String(s.config[k])}, this machine has ${String(want[k])}`);

@@ -7,7 +7,7 @@
 import { Encoder, decodeMultiple } from 'cbor-x';
 import { createRequire } from 'node:module';
 import { compress } from 'zstd-napi';
-import { NO_CPU, TRACE_FORMAT_VERSION, TRACE_KINDS } from '../core/trace/events.js';
+import { NO_CPU, TRACE_FORMAT_OLDEST, TRACE_FORMAT_VERSION, TRACE_KINDS } from '../core/trace/events.js';
 import type { TraceEvent, TraceKind } from '../core/trace/events.js';
 
 // zstd-napi's high-level decompress() trusts the frame's content size (and
@@ -264,7 +264,8 @@ export function decodeFileHeader(fixed: Uint8Array, body: Uint8Array): TraceHead
   if (m.formatVersion !== FILE_FORMAT_VERSION) return bad(`format version ${String(m.formatVersion)} does not match the file's ${FILE_FORMAT_VERSION}`);
   const tfv = m.traceFormatVersion;
   if (!isUint(tfv)) return bad("'traceFormatVersion' is not a non-negative integer");
-  if (tfv !== TRACE_FORMAT_VERSION) throw new TraceFormatError(`unsupported trace event format version ${tfv} (this hvrr reads version ${TRACE_FORMAT_VERSION})`);
+  // Version 1 events are version 2 events of the Non-secure world (no `world` field): read as they are.
+  if (tfv < TRACE_FORMAT_OLDEST || tfv > TRACE_FORMAT_VERSION) throw new TraceFormatError(`unsupported trace event format version ${tfv} (this hvrr reads versions ${TRACE_FORMAT_OLDEST} to ${TRACE_FORMAT_VERSION})`);
   if (!isPlainObject(m.machine)) return bad("'machine' is not a map");
   if (!Array.isArray(m.images)) return bad("'images' is not an array");
   const images: ImageDigest[] = [];
@@ -450,6 +451,7 @@ export function eventProblem(r: Record<string, unknown>): string | null {
   if (!isUint(r.seq)) return 'seq is not a non-negative integer';
   if (!isUint(r.tick)) return 'tick is not a non-negative integer';
   if (!isInt(r.cpu) || (r.cpu as number) < NO_CPU) return 'cpu is not an integer >= -1';
+  if (r.world !== undefined && r.world !== 's' && r.world !== 'ns') return "world is neither 's' nor 'ns'";
   let ok: boolean;
   switch (k as TraceKind) {
     case 'exception':

@@ -8,7 +8,7 @@ import type { Machine } from '../core/machine.js';
 import { formatEvent, type TraceEvent } from '../core/trace/events.js';
 import { restoreInto } from '../snapshots/index.js';
 import { isTraceEvent, type InputRecord, type StateHashRecord, type SnapshotEntry, type TraceReader } from './traceFile.js';
-import { machineStateHash } from './stateHash.js';
+import { compareStateHashes, machineStateHash } from './stateHash.js';
 import { EC_SYSREG, lastSeqOf, resolveTarget, sysregKeyOfIss, type ReplayTarget } from './targets.js';
 
 export type { ReplayTarget } from './targets.js';
@@ -32,6 +32,8 @@ export interface ReplayResult {
   /** Events checked against the recording. */
   checked: number;
   stateHashesChecked: number;
+  /** Recorded state hashes that cover state records of another shape (an older hvrr's): not compared. */
+  stateHashesNotComparable?: number;
   /** Why the machine stopped, when it did on its own. */
   machineStop?: string;
   /** not-in-recording: how far the recording goes ("its last exception is 2,734"). */
@@ -112,6 +114,7 @@ export class Replayer {
     const context: string[] = [];
     let checked = 0;
     let hashesChecked = 0;
+    let hashesNotComparable = 0;
     let divergence: Divergence | undefined;
     let reached = stopSeq !== null && stopSeq < m.trace.count;
     let endOfRecording = false;
@@ -157,12 +160,14 @@ export class Replayer {
       const h = hashes.get(e.seq);
       if (h) {
         const mine = machineStateHash(m);
-        if (mine !== h.stateHash) {
+        const cmp = compareStateHashes(h.stateHash, mine);
+        if (cmp === 'different') {
           divergence = { seq: e.seq, recorded: `state hash ${h.stateHash}`, replayed: `state hash ${mine}`, context: context.slice() };
           m.requestPause();
           return;
         }
-        hashesChecked++;
+        if (cmp === 'same') hashesChecked++;
+        else hashesNotComparable++;
       }
       if (stopSeq !== null) {
         if (e.seq >= stopSeq && !reached) {
@@ -219,6 +224,7 @@ export class Replayer {
     }
     const base = {
       startedFrom, checked, stateHashesChecked: hashesChecked,
+      ...(hashesNotComparable > 0 ? { stateHashesNotComparable: hashesNotComparable } : {}),
       ...(stopSeq !== null && target.kind !== 'end' ? { targetSeq: stopSeq } : {}),
       ...(hitCpu !== undefined ? { hitCpu } : {}),
     };

@@ -203,7 +203,8 @@ function describe(r: ReplayResult, target: ReplayTarget): string {
   const from = r.startedFrom
     ? `from the snapshot at tick ${r.startedFrom.tick.toLocaleString('en-US')} (${r.startedFrom.afterSeq < 0 ? 'before the first event' : `after event ${r.startedFrom.afterSeq}`})`
     : 'from power-on';
-  const matched = `${r.checked.toLocaleString('en-US')} events and ${r.stateHashesChecked} state hashes matched`;
+  const matched = `${r.checked.toLocaleString('en-US')} events and ${r.stateHashesChecked} state hashes matched` +
+    (r.stateHashesNotComparable ? ` (${r.stateHashesNotComparable} not comparable: recorded over the state records of another hvrr)` : '');
   switch (r.status) {
     case 'reached': return `reached ${what}${r.targetSeq !== undefined && target.kind !== 'event' ? ` (event ${r.targetSeq})` : ''}${r.hitCpu !== undefined ? ` on cpu${r.hitCpu}` : ''}, replaying ${from}; ${matched}`;
     case 'end-of-recording': return `replayed to the end of the recording ${from}; ${matched}`;
@@ -216,8 +217,8 @@ function describe(r: ReplayResult, target: ReplayTarget): string {
 /** The machine's registers as plain data (for --print json). */
 function cpuJson(m: Machine, c: number): Record<string, unknown> {
   const ps = m.core.pstate(c);
-  const sysregs: Record<string, string> = {};
   const regs = m.core.regs(c);
+  const sysregs: Record<string, string> = {};
   for (const n of PRINTED_SYSREGS) if (regs.has(n)) sysregs[n] = hex64(regs.get(n));
   return {
     record: 'cpu', cpu: c, state: m.cpuState(c), tick: m.cpuTick(c), el: (ps >> 2) & 3, pc: hex64(m.core.getPc(c)), sp: hex64(m.core.getSp(c)),

@@ -12,6 +12,10 @@
 // when they reach the top; when dead entries outnumber live ones the heap is
 // rebuilt, so a timer reprogrammed millions of times does not grow it.
 
+import { upgradeRecord, type RecordSchema } from '../stateRecord.js';
+
+const EVENT_QUEUE_SCHEMA: RecordSchema = { name: 'EventQueue state', version: 1 };
+
 export interface ScheduledEvent {
   /** Unique id, also the insertion sequence number (0, 1, 2, ...). */
   readonly id: number;
@@ -110,8 +114,8 @@ export class EventQueue {
     return { version: 1, nextSeq: this.nextSeq, entries };
   }
 
-  loadState(state: EventQueueState): void {
-    if (state.version !== 1) throw new Error(`EventQueue: unsupported state version ${String(state.version)}`);
+  loadState(record: EventQueueState): void {
+    const state = upgradeRecord<EventQueueState>(EVENT_QUEUE_SCHEMA, record);
     if (!Number.isSafeInteger(state.nextSeq) || state.nextSeq < 0) throw new Error('EventQueue: bad nextSeq in state');
     const live = new Map<number, ScheduledEvent>();
     for (const e of state.entries) {

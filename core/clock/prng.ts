@@ -4,6 +4,10 @@
 // (low word first). All arithmetic after seeding is 32-bit integer
 // arithmetic, so the sequence is the same on every host.
 
+import { upgradeRecord, type RecordSchema } from '../stateRecord.js';
+
+const PRNG_SCHEMA: RecordSchema = { name: 'Prng state', version: 1 };
+
 export interface PrngState {
   version: 1;
   /** xoshiro128** state words s0..s3, unsigned 32-bit. */
@@ -94,8 +98,8 @@ export class Prng {
     return { version: 1, s: [this.s0 >>> 0, this.s1 >>> 0, this.s2 >>> 0, this.s3 >>> 0] };
   }
 
-  loadState(state: PrngState): void {
-    if (state.version !== 1) throw new Error(`Prng: unsupported state version ${String(state.version)}`);
+  loadState(record: PrngState): void {
+    const state = upgradeRecord<PrngState>(PRNG_SCHEMA, record);
     const [a, b, c, d] = state.s;
     for (const w of state.s) {
       if (!Number.isInteger(w) || w < 0 || w > 0xffffffff) throw new Error('Prng: state words must be unsigned 32-bit');

@@ -6,8 +6,13 @@
 // restore keeps them.
 import * as L from './layout.js';
 import type { CpuCore } from './cpu.js';
+import { upgradeRecord, type RecordSchema } from '../stateRecord.js';
 
 export const CPU_RECORD_VERSION = 1;
+
+/** Versions read (stateRecord.ts). A register added to the CPU after a record
+ *  was written is absent from it and loads with its reset value. */
+const CPU_RECORD_SCHEMA: RecordSchema = { name: 'CPU record', version: CPU_RECORD_VERSION, optional: ['sysregs.*'] };
 
 export interface CpuRecord {
   version: typeof CPU_RECORD_VERSION;
@@ -89,8 +94,11 @@ export function saveCpu(core: CpuCore, cpu: number): CpuRecord {
   };
 }
 
-export function loadCpu(core: CpuCore, cpu: number, r: CpuRecord): void {
-  if (r.version !== CPU_RECORD_VERSION) throw new Error(`CPU record version ${r.version} is not supported (expected ${CPU_RECORD_VERSION})`);
+/** Load a record into `cpu`. Whatever the record lacks (a register or field
+ *  added since it was written) takes the value of the CPU's architectural reset. */
+export function loadCpu(core: CpuCore, cpu: number, record: CpuRecord): void {
+  core.reset(cpu);
+  const r = upgradeRecord<CpuRecord>(CPU_RECORD_SCHEMA, record, saveCpu(core, cpu));
   if (r.x.length !== 31 || r.v.length !== 32) throw new Error('CPU record has the wrong number of registers');
   if (!(r.tlb instanceof Uint8Array) || r.tlb.length !== L.TLB_PER_CPU_BYTES) throw new Error('CPU record has a TLB image of the wrong size');
   const b = core.base(cpu);
@@ -105,9 +113,7 @@ export function loadCpu(core: CpuCore, cpu: number, r: CpuRecord): void {
   set32(L.ST_FEATURES, r.features);
   for (const reg of core.sysregs) {
     if (reg.kind !== 'rw' && reg.kind !== 'ro' && reg.kind !== 'wo') continue;
-    const v = r.sysregs[reg.name];
-    if (v === undefined) throw new Error(`CPU record lacks system register ${reg.name}`);
-    core.setSysregSlot(cpu, reg.slot, big(v));
+    core.setSysregSlot(cpu, reg.slot, big(r.sysregs[reg.name]!)); // present: the defaults hold every register
   }
   set32(L.ST_NS, r.nonSecure ? 1 : 0);
   // PSTATE first (it re-banks the live SP), then the banks and the live SP.

@@ -30,7 +30,10 @@
 import type { CpuView } from '../cpu/ports.js';
 import type { InterruptSink, MmioDevice } from '../memory/mmio.js';
 import type { TraceSink } from '../trace/sink.js';
-import { NO_CPU } from '../trace/events.js';
+import { NO_CPU, worldField, type World } from '../trace/events.js';
+import { upgradeRecord, type RecordSchema } from '../stateRecord.js';
+
+const PL011_SCHEMA: RecordSchema = { name: 'PL011 state', version: 1 };
 
 export const PL011_INTID = 33;
 export const PL011_FIFO_DEPTH = 32;
@@ -121,6 +124,8 @@ export interface Pl011Options {
   /** Called with each transmitted byte. */
   onTx?: (byte: number) => void;
   intid?: number;
+  /** The Security state the UART belongs to (its uart-in/out events carry it): the secure UART is 's'. Default 'ns'. */
+  world?: World;
 }
 
 function resetState(): Pl011State {
@@ -148,6 +153,7 @@ export class Pl011 implements MmioDevice {
   private readonly trace: TraceSink;
   private readonly cpus: Pick<CpuView, 'nowTick'>;
   private readonly intid: number;
+  private readonly worldField: { world?: World };
   onTx: (byte: number) => void;
   private s: Pl011State = resetState();
 
@@ -157,6 +163,7 @@ export class Pl011 implements MmioDevice {
     this.cpus = opts.cpus;
     this.onTx = opts.onTx ?? (() => {});
     this.intid = opts.intid ?? PL011_INTID;
+    this.worldField = worldField(opts.world !== 's');
   }
 
   /** Device reset (does not touch the log). */
@@ -189,7 +196,7 @@ export class Pl011 implements MmioDevice {
    *  (receiver disabled or FIFO full). Emits `uart-in` either way. */
   pushRx(byte: number, tick: number): boolean {
     const b = byte & 0xff;
-    this.trace.emit({ tick, cpu: NO_CPU, kind: 'uart-in', byte: b });
+    this.trace.emit({ tick, cpu: NO_CPU, kind: 'uart-in', byte: b, ...this.worldField });
     // Like QEMU's PL011, a disabled receiver still accepts bytes (counted).
     if ((this.s.cr & (CR_UARTEN | CR_RXE)) !== (CR_UARTEN | CR_RXE)) this.s.log.droppedRx++;
     return this.receive(b);
@@ -215,8 +222,8 @@ export class Pl011 implements MmioDevice {
 
   /** Load a saved state. The line level is restored as recorded (the GIC's
    *  own state holds the matching input level). */
-  loadState(state: Pl011State): void {
-    if (state.version !== 1) throw new Error(`Pl011: unsupported state version ${String(state.version)}`);
+  loadState(record: Pl011State): void {
+    const state = upgradeRecord<Pl011State>(PL011_SCHEMA, record, resetState());
     if (state.rxFifo.length > PL011_FIFO_DEPTH) throw new Error('Pl011: RX FIFO in state is longer than the FIFO');
     this.s = { ...state, rxFifo: state.rxFifo.slice(), log: { ...state.log } };
   }
@@ -279,7 +286,7 @@ export class Pl011 implements MmioDevice {
     if ((this.s.cr & CR_LBE) !== 0) {
       if ((this.s.cr & CR_RXE) !== 0) this.receive(b);
     } else {
-      this.trace.emit({ tick: this.cpus.nowTick(cpu), cpu, kind: 'uart-out', byte: b });
+      this.trace.emit({ tick: this.cpus.nowTick(cpu), cpu, kind: 'uart-out', byte: b, ...this.worldField });
       this.onTx(b);
     }
     this.s.risLatched |= INT_TX;

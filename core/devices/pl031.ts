@@ -19,6 +19,9 @@
 import type { EventQueue, ScheduledEvent } from '../clock/eventQueue.js';
 import type { CpuView } from '../cpu/ports.js';
 import type { InterruptSink, MmioDevice } from '../memory/mmio.js';
+import { upgradeRecord, type RecordSchema } from '../stateRecord.js';
+
+const PL031_SCHEMA: RecordSchema = { name: 'PL031 state', version: 1 };
 
 export const PL031_INTID = 34;
 export const PL031_EVENT_KIND = 'pl031';
@@ -79,9 +82,14 @@ export class Pl031 implements MmioDevice {
     this.cpus = opts.cpus;
     this.intid = opts.intid ?? PL031_INTID;
     if (!Number.isInteger(opts.baseEpochSeconds)) throw new RangeError('Pl031: baseEpochSeconds must be an integer');
-    this.s = {
+    this.s = Pl031.resetState(opts.baseEpochSeconds);
+  }
+
+  /** The state at reset, with RTCDR = `baseEpochSeconds` at tick 0. */
+  static resetState(baseEpochSeconds: number): Pl031State {
+    return {
       version: 1,
-      offset: opts.baseEpochSeconds >>> 0,
+      offset: baseEpochSeconds >>> 0,
       mr: 0,
       lr: 0,
       imsc: 0,
@@ -165,8 +173,8 @@ export class Pl031 implements MmioDevice {
   }
 
   /** Load a saved state (with the EventQueue from the same snapshot). */
-  loadState(state: Pl031State): void {
-    if (state.version !== 1) throw new Error(`Pl031: unsupported state version ${String(state.version)}`);
+  loadState(record: Pl031State): void {
+    const state = upgradeRecord<Pl031State>(PL031_SCHEMA, record, Pl031.resetState(0));
     this.s = { ...state, log: { ...state.log } };
   }
 

@@ -6,7 +6,7 @@
 import { EXC_SYNC } from '../cpu/cpu.js';
 import type { Machine } from '../machine.js';
 import type { ExceptionSoftware } from '../software/software.js';
-import { hex64 } from '../trace/events.js';
+import { hex64, worldField } from '../trace/events.js';
 import { psciCall } from './psci.js';
 
 const EC_HVC64 = 0x16;
@@ -36,5 +36,5 @@ export function smcccCall(m: Machine, cpu: number, toEl: number): void {
   const callerEl = Number((regs.get(toEl === 3 ? 'SPSR_EL3' : 'SPSR_EL2') >> 2n) & 3n) || 1;
   const result = psciCall(m, { cpu, callerEl, fn, args });
   if (result !== null) regs.setX(0, result);
-  m.trace.emit({ kind: 'psci', tick: m.core.nowTick(cpu), cpu, fn, args: args.map(hex64), result: hex64(result ?? 0n) });
+  m.trace.emit({ kind: 'psci', tick: m.core.nowTick(cpu), cpu, fn, args: args.map(hex64), result: hex64(result ?? 0n), ...worldField(m.core.isNonSecure(cpu)) });
 }

@@ -60,9 +60,7 @@ export class Hypervisor implements Hv, ExceptionSoftware {
     m.registerComponent(HYPERVISOR_COMPONENT, {
       getState: () => structuredClone(this.s),
       loadState: (st: unknown) => {
-        const x = upgradeHvState(st);
-        if (x instanceof Error) throw x;
-        this.s = x;
+        this.s = upgradeHvState(st, initialHvState(m.numCpus, 0));
       },
     });
     m.software.install('el2-ns', this);

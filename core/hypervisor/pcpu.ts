@@ -5,6 +5,7 @@
 import { GICD_BASE, GICR_BASE, RAM_BASE, UART_BASE } from '../machine.js';
 import { psciCall, PSCI_CPU_ON_64 } from '../firmware/psci.js';
 import { ICC_CTLR_EL1, ICC_IGRPEN1_EL1, ICC_PMR_EL1 } from '../devices/gicv3/registers.js';
+import { worldField } from '../trace/events.js';
 import * as A from './arch.js';
 import { mmio32, type Hv } from './context.js';
 import { PPI_HYP_TIMER, PPI_MAINT, PPI_PTIMER, PPI_VTIMER, RTC_SPI_PHYS, SGI_KICK, UART_SPI_PHYS } from './physIrq.js';
@@ -45,6 +46,6 @@ export function startSecondaries(hv: Hv): void {
     if (hv.s.pcpus[c]!.runq.length === 0) continue;
     const args = [m.mpidr(c), BigInt(RAM_BASE), 0n];
     const r = psciCall(m, { cpu: 0, callerEl: 2, fn: PSCI_CPU_ON_64, args });
-    m.trace.emit({ kind: 'psci', tick: m.core.nowTick(0), cpu: 0, fn: PSCI_CPU_ON_64, args: args.map(A.hex), result: A.hex(r ?? 0n) });
+    m.trace.emit({ kind: 'psci', tick: m.core.nowTick(0), cpu: 0, fn: PSCI_CPU_ON_64, args: args.map(A.hex), result: A.hex(r ?? 0n), ...worldField(m.core.isNonSecure(0)) });
   }
 }

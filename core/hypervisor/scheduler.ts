@@ -8,6 +8,7 @@
 import { GICR_BASE } from '../machine.js';
 import { ICC_SGI1R_EL1, ICH_HCR_EL2 } from '../devices/gicv3/registers.js';
 import { KEY_CNTHP_CTL_EL2, KEY_CNTHP_CVAL_EL2 } from '../devices/timer/genericTimer.js';
+import { worldField } from '../trace/events.js';
 import * as A from './arch.js';
 import { counterNow, mmio32, type Hv } from './context.js';
 import { PPI_PTIMER, PPI_VTIMER, SGI_KICK } from './physIrq.js';
@@ -27,7 +28,7 @@ export function enter(hv: Hv, cpu: number, vm: VmState, vc: VcpuState): void {
 
 function emitSched(hv: Hv, cpu: number, vm: number, vcpu: number, dir: 'in' | 'out'): void {
   const tick = hv.m.core.nowTick(cpu);
-  hv.m.trace.emit({ kind: 'sched', tick, cpu, vm, vcpu, dir });
+  hv.m.trace.emit({ kind: 'sched', tick, cpu, vm, vcpu, dir, ...worldField(hv.m.core.isNonSecure(cpu)) });
   hv.onSched?.({ tick, cpu, vm, vcpu, dir });
 }
 

@@ -2,10 +2,12 @@
 // (numbers, strings, arrays, plain objects; 64-bit values as hex strings),
 // registered with the machine as component 'hypervisor' so snapshots carry it.
 
-import type { VirtioMmioState, VswitchState } from './virtio/state.js';
+import { VIRTIO_STATE_VERSION, type VirtioMmioState, type VswitchState } from './virtio/state.js';
 import { createVswitch } from './virtio/vswitch.js';
+import { createVirtioBlk, createVirtioNet } from './virtio/transport.js';
+import { upgradeRecord, type RecordSchema } from '../stateRecord.js';
 
-/** 2: virtio-mmio devices per VM and the vswitch. */
+/** 2: virtio-mmio devices per VM and the vswitch; 3: the console escape. */
 export const HV_STATE_VERSION = 3;
 
 /** 'paused': stopped by the EL2 monitor (never scheduled until it resumes them). */
@@ -148,35 +150,54 @@ export interface HvState {
   consoleEscape: boolean;
 }
 
+/** Versions read (core/stateRecord.ts): 1 -> 2 adds virtio, 2 -> 3 the console escape. */
+export const HV_STATE_SCHEMA: RecordSchema = {
+  name: 'hypervisor state',
+  version: HV_STATE_VERSION,
+  steps: {
+    // VMs built before virtio have no virtio devices; an empty vswitch;
+    // console input with VM 0; a console line a VM had buffered under version
+    // 1's line buffering is dropped (cosmetic: the bytes were console output).
+    1: (x) => {
+      const vms = x['vms'] as Array<Record<string, unknown>> | undefined;
+      if (!Array.isArray(vms)) return new Error('it has no vms');
+      for (const vm of vms) {
+        vm['virtio'] = [];
+        const uart = vm['uart'] as { line?: number[] } | undefined;
+        if (uart) uart.line = [];
+      }
+      x['vswitch'] = createVswitch(vms.length);
+      x['consoleOwner'] = -1;
+      x['consoleVm'] = 0;
+    },
+    // The console escape (Ctrl-A) moved from the monitor into the console: no escape pending.
+    2: (x) => {
+      x['consoleEscape'] = false;
+    },
+  },
+};
+
+/** The virtio device and vswitch records inside the hypervisor's (their own version). */
+export const VIRTIO_SCHEMA: RecordSchema = { name: 'virtio device state', version: VIRTIO_STATE_VERSION };
+export const VSWITCH_SCHEMA: RecordSchema = { name: 'vswitch state', version: VIRTIO_STATE_VERSION };
+
 /**
- * A state record of any supported version, as the current version (a new
- * object; the input is not changed), or an Error naming why it cannot be.
- * 1 -> 2: VMs built before virtio have no virtio devices; an empty vswitch;
- * console input with VM 0; a console line a VM had buffered under version 1's
- * line buffering is dropped (cosmetic: the bytes were console output).
- * 2 -> 3: the console escape (Ctrl-A) moved from the monitor into the console:
- * no escape pending.
+ * A state record of any supported version as the current version (a new
+ * object; the input is not changed): upgraded step by step, then every field
+ * added since taken from `defaults` (the state of a freshly attached
+ * hypervisor), the virtio records inside too. Throws a StateRecordError
+ * naming why it cannot.
  */
-export function upgradeHvState(st: unknown): HvState | Error {
-  if (typeof st !== 'object' || st === null) return new Error('hypervisor state is not a record');
-  const x = structuredClone(st) as Record<string, unknown> & { version?: unknown };
-  if (x.version === 1) {
-    const vms = x['vms'] as Array<Record<string, unknown>> | undefined;
-    if (!Array.isArray(vms)) return new Error('hypervisor state version 1 has no vms');
-    for (const vm of vms) {
-      vm['virtio'] = [];
-      const uart = vm['uart'] as { line?: number[] } | undefined;
-      if (uart) uart.line = [];
-    }
-    x['vswitch'] = createVswitch(vms.length);
-    x['consoleOwner'] = -1;
-    x['consoleVm'] = 0;
-    x.version = 2;
-  }
-  if (x.version === 2) {
-    x['consoleEscape'] = false;
-    x.version = 3;
-  }
-  if (x.version !== HV_STATE_VERSION) return new Error(`hypervisor state version ${String(x.version)} not supported (this hvrr reads 1 to ${HV_STATE_VERSION})`);
-  return x as unknown as HvState;
+export function upgradeHvState(st: unknown, defaults?: HvState): HvState {
+  const x = upgradeRecord<HvState>(HV_STATE_SCHEMA, st, defaults);
+  x.vswitch = upgradeRecord(VSWITCH_SCHEMA, x.vswitch, createVswitch(x.vms.length));
+  for (const vm of x.vms) vm.virtio = vm.virtio.map((d) => upgradeRecord<VirtioMmioState>(VIRTIO_SCHEMA, d, freshDevice(d, vm.id)));
+  return x;
+}
+
+/** A device of the same kind, slot and identity at reset (the defaults for fields added since). */
+function freshDevice(d: VirtioMmioState, vmId: number): VirtioMmioState {
+  return d.kind === 'blk'
+    ? createVirtioBlk(d.slot, d.blk?.capacityBytes ?? 0)
+    : createVirtioNet(d.slot, d.net?.mac ?? [0, 0, 0, 0, 0, 0], d.net?.port ?? vmId);
 }

@@ -6,6 +6,7 @@
 // UNDEFINED at EL1.
 import { psciCall } from '../firmware/psci.js';
 import { sysregKey } from '../cpu/ports.js';
+import { worldField } from '../trace/events.js';
 import * as A from './arch.js';
 import type { Hv } from './context.js';
 import { consoleOut, physOut } from './console.js';
@@ -72,7 +73,7 @@ function guestPsci(hv: Hv, cpu: number, vm: VmState, vc: VcpuState, fn: number):
   const args = [regs.x(1), regs.x(2), regs.x(3)];
   const r = psciCall(guestPsciPlatform(hv, vm), { cpu: vc.id, callerEl: 1, fn, args });
   if (r !== null) regs.setX(0, r);
-  hv.m.trace.emit({ kind: 'psci', tick: hv.m.core.nowTick(cpu), cpu, fn, args: args.map(A.hex), result: A.hex(r ?? 0n) });
+  hv.m.trace.emit({ kind: 'psci', tick: hv.m.core.nowTick(cpu), cpu, fn, args: args.map(A.hex), result: A.hex(r ?? 0n), ...worldField(hv.m.core.isNonSecure(cpu)) });
 }
 
 /** HVC #0: the hypervisor's own calls (x0 = 0..5), otherwise PSCI/SMCCC. */

@@ -5,6 +5,8 @@ import { Machine } from '../machine.js';
 import { bootKernel } from '../firmware/boot.js';
 import { assemble } from '../asm/assembler.js';
 import { SoftwareRouter } from './router.js';
+import { smcccCall } from '../firmware/standIn.js';
+import { formatEvent } from '../trace/events.js';
 import { slotFor, type ExceptionSoftware } from './software.js';
 
 const PSCI_VERSION_THEN_OFF = `
@@ -60,5 +62,40 @@ describe('software router', () => {
     r.handle(fake as unknown as Machine, 0, 2);
     expect(stops).toEqual(['cpu0: exception to Secure EL2 with no software there']);
     expect(r.at(fake as unknown as Machine, 0, 2)).toBeUndefined();
+  });
+
+  it('events carry the world they happened in: an EL3 plug-in that enters the Secure world', () => {
+    const m = new Machine({ numCpus: 1, ramBytes: 16 << 20, seed: 1n });
+    bootKernel(m, {
+      kernel: assemble(`
+  ldr x0, =0x84000000
+  smc #0
+  ldr x0, =0x84000000
+  smc #0
+  ldr x0, =0x84000008
+  hvc #0
+`, { baseAddress: 0x40080000n }).bytes,
+    });
+    let calls = 0;
+    m.software.install('el3', {
+      handle(mm, cpu, toEl) {
+        expect(toEl).toBe(3);
+        const regs = mm.core.regs(cpu);
+        smcccCall(mm, cpu, toEl);
+        // First SMC: return to the Secure world (SCR_EL3.NS = 0); second: back to Non-secure.
+        regs.set('SCR_EL3', ++calls === 1 ? regs.get('SCR_EL3') & ~1n : regs.get('SCR_EL3') | 1n);
+        mm.core.eret(cpu);
+      },
+    });
+    expect(m.run(10_000).kind).toBe('system-off');
+    const lines = m.trace.last(20).filter((e) => e.kind === 'exception' || e.kind === 'psci').map(formatEvent);
+    expect(lines.map((l) => l.replace(/^#\d+ @\d+ /, '').replace(/ esr=.*? elr=.*? far=\S+/, '').replace(/ args=.*? result=\S+/, ''))).toEqual([
+      'cpu0 exception n=1 sync el1->el3 ec=0x17',
+      'cpu0 psci fn=0x84000000',
+      'cpu0 exception n=2 sync el1->el3 ec=0x17 world=s',
+      'cpu0 psci fn=0x84000000 world=s',
+      'cpu0 exception n=3 sync el1->el2 ec=0x16',
+      'cpu0 psci fn=0x84000008',
+    ]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatEvent, hex64, NO_CPU, parseHex64, TRACE_KINDS, type TraceEvent } from './events.js';
+import { formatEvent, hex64, NO_CPU, parseHex64, TRACE_KINDS, worldField, type TraceEvent } from './events.js';
 
 const samples: TraceEvent[] = [
   { seq: 0, tick: 10, cpu: 0, kind: 'exception', n: 1, type: 'sync', fromEl: 1, toEl: 2, ec: 0x16, esr: '0x5a000000', elr: '0xffff800010000000', far: '0x0' },
@@ -77,5 +77,21 @@ describe('trace events', () => {
     expect(formatEvent({ seq: 0, tick: 0, cpu: 0, kind: 'undef', insn: 0x3ff, pc: '0x0' })).toBe('#0 @0 cpu0 undef insn=0x3ff pc=0x0');
     expect(formatEvent({ seq: 0, tick: 0, cpu: 0, kind: 'undef', insn: 0x400, pc: '0x0' })).toBe('#0 @0 cpu0 undef insn=0x400 pc=0x0');
     expect(formatEvent({ seq: 0, tick: 0, cpu: 0, kind: 'psci', fn: 0x84000000, args: [], result: '0x0' })).toBe('#0 @0 cpu0 psci fn=0x84000000 args=[] result=0x0');
+  });
+});
+
+describe('the world of an event (event format 2)', () => {
+  it('a Secure event renders with a trailing world=s; a Non-secure one renders as in format 1', () => {
+    const ns = samples[0]!;
+    const line = formatEvent(ns);
+    expect(formatEvent({ ...ns, world: 'ns' })).toBe(line);
+    expect(formatEvent({ ...ns, world: 's' })).toBe(line + ' world=s');
+    expect(formatEvent({ ...samples[10]!, world: 's' })).toBe('#10 @20 cpu2 undef insn=0xdeadbeef pc=0x40000000 world=s');
+  });
+
+  it('worldField writes only the Secure world', () => {
+    expect(worldField(true)).toEqual({});
+    expect(worldField(false)).toEqual({ world: 's' });
+    expect({ ...samples[6]!, ...worldField(true) }).toEqual(samples[6]);
   });
 });

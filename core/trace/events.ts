@@ -10,8 +10,19 @@
 // the same text. `hvrr dump`, golden comparison and the sink's stream hash all
 // use it; changing it changes every golden digest, so treat it as a format
 // with a version (TRACE_FORMAT_VERSION).
+//
+// Version 2 adds the Security state ("world") of an event: `world: 's'` on
+// events of the Secure world, rendered as a trailing " world=s"; an event
+// without it is Non-secure, so a version 1 event (which never has it) reads
+// as what it was, and a run with one Security state renders and digests
+// exactly as under version 1.
 
-export const TRACE_FORMAT_VERSION = 1;
+export const TRACE_FORMAT_VERSION = 2;
+/** The oldest event format this hvrr reads. */
+export const TRACE_FORMAT_OLDEST = 1;
+
+/** A Security state: Secure or Non-secure (Arm ARM D1.3). */
+export type World = 's' | 'ns';
 
 /** `cpu` value of events that happen outside any PE (e.g. a device raising an
  *  SPI, UART input arriving). */
@@ -29,6 +40,10 @@ export interface EventBase {
   tick: number;
   /** PE the event concerns, NO_CPU (-1) when none. */
   cpu: number;
+  /** The Security state it happened in, where that matters (the world a PE
+   *  took an exception from, a PSCI/SMC caller, a scheduler, a UART): 's' for
+   *  Secure; absent (or 'ns') for Non-secure. */
+  world?: World;
 }
 
 /** An exception taken by a PE. `n` is the run-wide exception counter
@@ -266,12 +281,21 @@ export function formatEventBody(e: TraceEvent): string {
   }
 }
 
-/** Canonical one-line rendering: `#<seq> @<tick> cpu<N> <kind> <fields>`.
+/** Canonical one-line rendering: `#<seq> @<tick> cpu<N> <kind> <fields>[ world=s]`.
  *  Plain concatenation, no regexes or intermediate arrays: the sink renders
  *  every event for its digest. */
 export function formatEvent(e: TraceEvent): string {
-  return '#' + e.seq + ' @' + e.tick + cpuText(e.cpu) + e.kind + ' ' + formatEventBody(e);
+  const line = '#' + e.seq + ' @' + e.tick + cpuText(e.cpu) + e.kind + ' ' + formatEventBody(e);
+  return e.world === 's' ? line + ' world=s' : line;
 }
+
+/** The `world` field for an event of a PE in the given state: only the Secure
+ *  world is written (an event without it is Non-secure). */
+export function worldField(nonSecure: boolean): { world?: World } {
+  return nonSecure ? NS_FIELD : S_FIELD;
+}
+const NS_FIELD: { world?: World } = Object.freeze({});
+const S_FIELD: { world?: World } = Object.freeze({ world: 's' as const });
 
 /** Each kind's fields after seq/tick/cpu/kind, in canonical order (the order
  *  formatEventBody renders them; `eventJson` keeps it). */

@@ -130,7 +130,7 @@ describe('TraceSink', () => {
     expect(resumed.count).toBe(whole.count);
     expect(resumed.kindCounts()).toEqual(whole.kindCounts());
     expect(resumed.last()).toEqual(whole.last());
-    expect(() => resumed.loadState({ ...st, version: 1 as 2 })).toThrow(/unsupported state version 1 \(this build reads version 2/);
+    expect(() => resumed.loadState({ ...st, version: 1 as 2 })).toThrow(/TraceSink state version 1: its digest is not block-chained/);
   });
 
   it('the digest follows its documented block-chained definition', () => {
@@ -199,10 +199,10 @@ describe('TraceSink', () => {
   it('loadState rejects foreign versions and malformed digest state with a clear message', () => {
     const st = run(inputs()).getState();
     const resumed = new TraceSink();
-    expect(() => resumed.loadState({ ...st, version: 1 } as unknown as TraceSinkState)).toThrow(/TraceSink: unsupported state version 1/);
+    expect(() => resumed.loadState({ ...st, version: 1 } as unknown as TraceSinkState)).toThrow(/TraceSink state version 1: its digest is not block-chained, so it cannot continue the same digest/);
     expect(() => resumed.loadState({ ...st, chain: 'xyz' })).toThrow(/bad chain hash/);
     expect(() => resumed.loadState({ ...st, pending: 'no newline' })).toThrow(/bad pending/);
-    expect(() => resumed.loadState({ ...st, pending: undefined } as unknown as TraceSinkState)).toThrow(/bad pending/);
+    expect(() => resumed.loadState({ ...st, pending: undefined } as unknown as TraceSinkState)).toThrow(/TraceSink state lacks pending/);
     expect(() => resumed.loadState({ ...st, pending: 'x\n'.repeat(DIGEST_BLOCK_CHARS) })).toThrow(/bad pending/);
   });
 });

@@ -26,6 +26,7 @@
 import { createHash } from 'node:crypto';
 import { formatEvent, kindVerbosity, TRACE_KINDS, VERBOSITY_NORMAL } from './events.js';
 import type { TraceEvent, TraceEventInput, TraceKind } from './events.js';
+import { upgradeRecord, type RecordSchema } from '../stateRecord.js';
 
 export type TraceListener = (e: TraceEvent) => void;
 
@@ -38,6 +39,13 @@ export interface TraceSinkOptions {
 
 /** Version of the TraceSink state record (2: block-chained digest). */
 export const TRACE_SINK_STATE_VERSION = 2;
+
+/** Version 1 held a digest over the unblocked line stream: it cannot continue as a block-chained one. */
+const SINK_SCHEMA: RecordSchema = {
+  name: 'TraceSink state',
+  version: TRACE_SINK_STATE_VERSION,
+  steps: { 1: () => new Error('its digest is not block-chained, so it cannot continue the same digest') },
+};
 
 export interface TraceSinkState {
   version: typeof TRACE_SINK_STATE_VERSION;
@@ -197,14 +205,17 @@ export class TraceSink {
     };
   }
 
+  /** A sink's state before any event (fields a record lacks take these values). */
+  private resetState(): TraceSinkState {
+    return {
+      version: TRACE_SINK_STATE_VERSION, nextSeq: 0, chain: INITIAL_CHAIN.toString('hex'), pending: '',
+      counts: zeroCounts(), verbosity: this.verbosityLevel, ringSize: this.ringSize, ring: [],
+    };
+  }
+
   /** Restore a saved state. Subscribers are wiring, not state: they stay. */
-  loadState(state: TraceSinkState): void {
-    if (state.version !== TRACE_SINK_STATE_VERSION) {
-      throw new Error(
-        `TraceSink: unsupported state version ${String(state.version)} (this build reads version ${TRACE_SINK_STATE_VERSION}, ` +
-          'whose digest is block-chained; a record of another version cannot continue the same digest)',
-      );
-    }
+  loadState(record: TraceSinkState): void {
+    const state = upgradeRecord<TraceSinkState>(SINK_SCHEMA, record, this.resetState());
     if (typeof state.chain !== 'string' || !/^[0-9a-f]{64}$/.test(state.chain)) throw new Error('TraceSink: bad chain hash in state');
     if (typeof state.pending !== 'string' || state.pending.length >= DIGEST_BLOCK_CHARS || (state.pending !== '' && !state.pending.endsWith('\n')))
       throw new Error('TraceSink: bad pending digest block in state');

@@ -31,13 +31,14 @@ import type { CpuView, HostStatus, SysregDevice } from '../../cpu/ports.js';
 import type { TraceSink } from '../../trace/sink.js';
 import type { InterruptSink, MmioDevice } from '../../memory/mmio.js';
 import { HOST_UNDEF, MAX_CPUS } from '../../cpu/cpu.js';
+import { upgradeRecord } from '../../stateRecord.js';
 import { NO_CPU } from '../../trace/events.js';
 import { GicCore } from './core.js';
 import { iccClaims, iccRead, iccWrite } from './cpuInterface.js';
 import { GicDistributor } from './distributor.js';
 import { GicRedistributors } from './redistributor.js';
 import { DEFAULT_NUM_INTIDS, GIC_INTERNAL, GICD_SIZE, GICR_STRIDE, MAX_NUM_INTIDS } from './registers.js';
-import { checkGicState, cloneGicState, createGicState, type GicState } from './state.js';
+import { checkGicState, cloneGicState, createGicState, GIC_STATE_SCHEMA, type GicResetOptions, type GicState } from './state.js';
 import { ichClaims, ichRead, ichWrite } from './virtualInterface.js';
 
 export interface Gicv3Options {
@@ -72,6 +73,9 @@ export class Gicv3 implements InterruptSink, SysregDevice {
   readonly redistributorsSize: number;
   private readonly core: GicCore;
 
+  /** Configuration of the reset state (not state: fixed at construction). */
+  private readonly resetOptions: GicResetOptions;
+
   constructor(opts: Gicv3Options) {
     const numIntids = opts.numIntids ?? DEFAULT_NUM_INTIDS;
     if (!Number.isInteger(opts.numCpus) || opts.numCpus < 1 || opts.numCpus > MAX_CPUS)
@@ -81,10 +85,8 @@ export class Gicv3 implements InterruptSink, SysregDevice {
     this.numCpus = opts.numCpus;
     this.numIntids = numIntids;
     this.redistributorsSize = opts.numCpus * GICR_STRIDE;
-    const state = createGicState(opts.numCpus, numIntids, {
-      disableSecurity: opts.disableSecurity ?? false,
-      irqResetNonSecure: opts.irqResetNonSecure ?? false,
-    });
+    this.resetOptions = { disableSecurity: opts.disableSecurity ?? false, irqResetNonSecure: opts.irqResetNonSecure ?? false };
+    const state = createGicState(opts.numCpus, numIntids, this.resetOptions);
     const cpus = opts.cpus;
     const numCpus = opts.numCpus;
     const now =
@@ -173,7 +175,9 @@ export class Gicv3 implements InterruptSink, SysregDevice {
   /** Load a record from getState(). Lines are recomputed from it; `pins` is
    *  called for every PE whose lines differ from what this instance drove
    *  before the load. */
-  loadState(s: GicState): void {
+  loadState(record: GicState): void {
+    // Fields added since the record was written take their reset values.
+    const s = upgradeRecord<GicState>(GIC_STATE_SCHEMA, record, createGicState(this.numCpus, this.numIntids, this.resetOptions));
     const err = checkGicState(s, this.numCpus, this.numIntids);
     if (err !== null) throw new Error(`Gicv3.loadState: ${err}`);
     const before = [...this.core.s.lines];

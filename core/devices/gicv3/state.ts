@@ -12,7 +12,11 @@ import {
   NUM_LRS,
 } from './registers.js';
 
+import type { RecordSchema } from '../../stateRecord.js';
+
 export const GIC_STATE_VERSION = 1;
+/** Versions read (stateRecord.ts); a record without a field added since takes its reset value. */
+export const GIC_STATE_SCHEMA: RecordSchema = { name: 'GIC state', version: GIC_STATE_VERSION };
 
 /** One redistributor: the SGI/PPI half of the interrupt state of one PE. */
 export interface GicRedistributorState {

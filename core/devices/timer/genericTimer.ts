@@ -31,6 +31,9 @@ import { sysregKey, type CpuView, type HostStatus, type SysregDevice } from '../
 import type { InterruptSink } from '../../memory/mmio.js';
 import { hex64, parseHex64, type Hex64, type TimerName } from '../../trace/events.js';
 import type { TraceSink } from '../../trace/sink.js';
+import { upgradeRecord, type RecordSchema } from '../../stateRecord.js';
+
+const TIMER_SCHEMA: RecordSchema = { name: 'generic timer state', version: 1 };
 
 export const GTIMER_EVENT_KIND = 'gtimer';
 
@@ -262,8 +265,10 @@ export class GenericTimer implements SysregDevice {
   /** Load a saved state. The EventQueue must be loaded from the same
    *  snapshot (it holds the events whose ids are recorded here). Line levels
    *  are restored as recorded, not re-driven: the GIC's state holds them. */
-  loadState(state: GenericTimerState): void {
-    if (state.version !== 1) throw new Error(`GenericTimer: unsupported state version ${String(state.version)}`);
+  loadState(record: GenericTimerState): void {
+    const fresh = (): TimerRecord => ({ ctl: 0, cval: '0x0', eventId: -1, level: false });
+    const reset: GenericTimerState = { version: 1, cpus: Array.from({ length: this.cpus.numCpus }, () => ({ phys: fresh(), virt: fresh(), hyp: fresh(), sec: fresh() })) };
+    const state = upgradeRecord<GenericTimerState>(TIMER_SCHEMA, record, reset);
     if (state.cpus.length !== this.cpus.numCpus) {
       throw new Error(`GenericTimer: state has ${state.cpus.length} CPUs, machine has ${this.cpus.numCpus}`);
     }

@@ -13,6 +13,8 @@
 // ignored), Ctrl-U clears the line; a line is run by monitorCommand().
 import { MONITOR_PROMPT, monitorCommand, type MonitorView } from './commands.js';
 
+import { upgradeRecord, type RecordSchema } from '../../stateRecord.js';
+
 export const MONITOR_STATE_VERSION = 2;
 const MAX_LINE = 256;
 
@@ -29,17 +31,25 @@ export interface MonitorState {
   paused: Array<[number, number, string]>;
 }
 
-/** A monitor record of any supported version as the current one, or an Error.
- *  1 -> 2: the console escape moved to the hypervisor's console (no `escape`). */
+/** Versions read (core/stateRecord.ts). 1 -> 2: the console escape moved to
+ *  the hypervisor's console (no `escape`). */
+export const MONITOR_SCHEMA: RecordSchema = {
+  name: 'monitor state',
+  version: MONITOR_STATE_VERSION,
+  steps: {
+    1: (x) => {
+      delete x['escape'];
+    },
+  },
+};
+
+/** A monitor record of any supported version as the current one, or an Error naming why not. */
 export function upgradeMonitorState(st: unknown): MonitorState | Error {
-  if (typeof st !== 'object' || st === null) return new Error('monitor state is not a record');
-  const x = structuredClone(st) as Record<string, unknown> & { version?: unknown };
-  if (x.version === 1) {
-    delete x['escape'];
-    x.version = 2;
+  try {
+    return upgradeRecord<MonitorState>(MONITOR_SCHEMA, st, initialMonitorState());
+  } catch (e) {
+    return e as Error;
   }
-  if (x.version !== MONITOR_STATE_VERSION) return new Error(`monitor state version ${String(x.version)} not supported (this hvrr reads 1 to ${MONITOR_STATE_VERSION})`);
-  return x as unknown as MonitorState;
 }
 
 export function initialMonitorState(): MonitorState {
