@@ -74,7 +74,8 @@ export function machineForRecording(header: TraceHeader, file: string): Machine 
 function runArgvOf(parsed: Map<string, unknown>): string[] {
   const out: string[] = [];
   for (const spec of RUN_OPTIONS) {
-    if (!parsed.has(spec.name) || spec.name === 'max-insns' || spec.name === 'digest') continue;
+    // --no-jit changes only the speed: it is not part of what the recording describes.
+    if (!parsed.has(spec.name) || spec.name === 'max-insns' || spec.name === 'digest' || spec.name === 'no-jit') continue;
     const v = parsed.get(spec.name);
     if (v === true && !spec.parse) {
       out.push(`--${spec.name}`);
