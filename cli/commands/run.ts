@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { Machine, type StopReason } from '../../core/machine.js';
-import { bootFirmware, bootKernel } from '../../core/firmware/boot.js';
+import { bootKernel } from '../../core/firmware/boot.js';
 import { attachMachineFlash } from '../../core/devices/flashBanks.js';
 import { readFlashImages, writeBackPflash } from './firmware.js';
 import { ImageError, identifyImage, rawImageProblem } from '../../core/firmware/loader.js';
@@ -91,6 +91,8 @@ export interface RunOptions {
   pflash?: string;
   /** With --pflash: write bank 1 back into its file at the end. */
   pflashWriteback?: boolean;
+  /** --nic none: VMs without their virtio-net device. */
+  noNic?: boolean;
 }
 
 export const RUN_OPTIONS: readonly OptionSpec[] = [
@@ -115,6 +117,7 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   { name: 'max-seconds', value: 'S', help: 'stop when virtual time reaches S seconds (decimals allowed)', parse: parseSeconds },
   { name: 'quiet-seconds', value: 'S', help: 'once console input has ended (a pipe or file), stop after S s of\nvirtual quiet: no console output or input, CPUs idle (default 1;\n0: never). See cli/README.md "When a run ends"', parse: parseSeconds },
   { name: 'until-idle', help: 'stop after the quiet period even with console input still open\n(a terminal)' },
+  { name: 'nic', value: 'none', help: 'under the hypervisor: \'none\' gives the VMs no virtio-net device\n(as QEMU\'s -nic none; default: one each, on the vswitch)', parse: parseNic },
   { name: 'bios', value: 'FILE', help: 'firmware in flash bank 0 (at 0x0), run from address 0 with the\ndevice tree at the start of RAM, as QEMU\'s -bios (U-Boot, UEFI);\ninstead of --kernel/--guest', parse: parseString },
   { name: 'pflash', value: 'FILE', help: '64 MiB image of flash bank 1 (at 0x04000000; guest writes go to\na copy-on-write overlay in the machine state)', parse: parseString },
   { name: 'pflash-writeback', help: 'with --pflash: write flash bank 1 into the file at the end\n(atomically, through a temporary file)' },
@@ -128,6 +131,11 @@ function parseSeconds(raw: string, option: string): number {
   const ticks = Math.round(v * 1e9);
   if (ticks > Number.MAX_SAFE_INTEGER) throw new UsageError(`${option}: '${raw}' is too large`);
   return ticks;
+}
+
+function parseNic(raw: string, option: string): 'none' {
+  if (raw !== 'none') throw new UsageError(`${option}: '${raw}' is not a NIC choice (only 'none': VMs have one virtio-net device by default)`);
+  return raw;
 }
 
 function parseGuest(raw: string, option: string): BuiltinGuest {
@@ -183,6 +191,7 @@ export function parseRunOptionsFrom(o: Map<string, unknown>): RunOptions {
     bios: o.get('bios') as string | undefined,
     pflash: o.get('pflash') as string | undefined,
     pflashWriteback: o.get('pflash-writeback') === true,
+    noNic: o.get('nic') === 'none',
   };
 }
 
@@ -231,6 +240,7 @@ export function prepareMachine(opts: RunOptions, warn: (line: string) => void = 
     }
   }
   const bootargs = opts.append;
+  if (opts.bare && opts.noNic) throw new UsageError('--nic none is for the hypervisor\'s VMs (the bare machine has no NIC); drop --bare');
   if (opts.bare && opts.disk !== undefined) throw new UsageError('--disk needs the hypervisor (its virtio-blk); drop --bare');
   if (opts.diskWriteback && opts.disk === undefined) throw new UsageError('--disk-writeback needs --disk FILE');
   const disk = opts.disk !== undefined ? readInputFile('disk image', opts.disk) : undefined;
@@ -245,7 +255,7 @@ export function prepareMachine(opts: RunOptions, warn: (line: string) => void = 
       vms: Array.from({ length: opts.vms ?? 1 }, () => ({
         numVcpus: opts.smp, ramBytes: opts.mem, ...(kernel ? { kernel } : {}), ...flash,
         ...(initrd ? { initrd } : {}), ...(dtb ? { dtb } : {}), ...(bootargs !== undefined ? { bootargs } : {}),
-        ...(disk ? { disk } : {}),
+        ...(disk ? { disk } : {}), ...(opts.noNic ? { nic: false } : {}),
       })),
     };
     ramBytes = machineRamFor(hvConfig);
@@ -267,8 +277,7 @@ export function prepareMachine(opts: RunOptions, warn: (line: string) => void = 
     if (hvConfig) attachMonitor(new Hypervisor(m, hvConfig));
     else {
       if (flash.bios || flash.pflash) attachMachineFlash(m, [flash.bios, flash.pflash]);
-      if (kernel) bootKernel(m, { kernel, ...(initrd ? { initrd } : {}), ...(dtb ? { dtb } : {}), ...(bootargs !== undefined ? { bootargs } : {}) }, { flash: flash.pflash !== undefined });
-      else bootFirmware(m, { ...(dtb ? { dtb } : {}) });
+      bootKernel(m, { kernel: kernel!, ...(initrd ? { initrd } : {}), ...(dtb ? { dtb } : {}), ...(bootargs !== undefined ? { bootargs } : {}) }, { flash: flash.pflash !== undefined });
     }
   } catch (e) {
     if (e instanceof ImageError || e instanceof FdtError) {

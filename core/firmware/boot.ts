@@ -105,15 +105,3 @@ export function bootKernel(m: Machine, images: BootImages, opts: { flash?: boole
   m.core.setX(cpu, 3, plan.bootRegs.x3);
   return plan;
 }
-
-/**
- * Boot the firmware in the machine's flash bank 0 (QEMU's -bios): CPU 0
- * starts at address 0 in its reset state, at EL1 (EL2 and EL3 belong to the
- * TypeScript firmware, so EL1 is the highest level guest code owns, as on
- * QEMU's virt without virtualization=on: PSCI over HVC), with the device tree
- * at the start of RAM.
- */
-export function bootFirmware(m: Machine, images: FirmwareImages): void {
-  placeFirmwareDtb(machineTarget(m, true), images);
-  m.core.setPc(0, 0n);
-}

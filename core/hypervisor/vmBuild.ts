@@ -41,6 +41,8 @@ export interface VmConfig {
   initrd?: Uint8Array;
   dtb?: Uint8Array;
   bootargs?: string;
+  /** A virtio-net device on the vswitch (default true; QEMU's -nic none: false). */
+  nic?: boolean;
   /** Base image of the VM's virtio-blk disk (read-only input; guest writes go to a copy-on-write overlay in the state). */
   disk?: Uint8Array;
 }
@@ -95,7 +97,7 @@ export function buildVms(hv: Hv, cfg: HypervisorConfig): void {
       id, vmid: id + 1, name: vc.name ?? `vm${id}`, ramIpa: GUEST_RAM_IPA, ramBytes: vc.ramBytes, backingPa: backing,
       s2Root: allocTablePage(m.core, hv.s), cntvoff: '0x0',
       vcpus: [], gic: createVgic(vc.numVcpus), uart: createVuart(), rtc: createVrtc(), power: 'running',
-      virtio: [createVirtioNet(VIRTIO_NET_SLOT, vmMac(id), id)],
+      virtio: vc.nic === false ? [] : [createVirtioNet(VIRTIO_NET_SLOT, vmMac(id), id)],
     };
     if (vc.disk) {
       if (vc.disk.length < 512) throw new Error(`VM ${id}: the disk image has ${vc.disk.length} bytes, less than one 512-byte sector`);
