@@ -254,3 +254,27 @@ describe('snapshots of a VM with a virtio-blk disk', () => {
     expect(ok.out).toContain('diag: all checks done');
   });
 });
+
+describe('snapshots of a bare machine with flash', () => {
+  it('run --restore needs the flash image back (--pflash); with it the run continues to the end', async () => {
+    const flash = join(dir, 'bank1.fd');
+    writeFileSync(flash, Buffer.alloc(64 << 20, 0xff));
+    const t = join(dir, 'withflash.hvrr');
+    const rec = await cli(['record', 'selftest', '--bare', '-o', t, '--pflash', flash]);
+    expect(rec.code).toBe(0);
+    const snapOut = join(dir, 'withflash.snap');
+    const r = await cli(['replay', t, '--until', 'exception', '5', '--snapshot', snapOut, '--print', 'events']);
+    expect(r.code).toBe(0);
+    const bad = await cli(['run', '--restore', snapOut]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toBe("hvrr: the snapshot's flash bank 1 was started with an image: pass it again (--pflash FILE)\n");
+    const wrong = join(dir, 'wrong.fd');
+    writeFileSync(wrong, Buffer.alloc(64 << 20));
+    const w = await cli(['run', '--restore', snapOut, '--pflash', wrong]);
+    expect(w.code).toBe(2);
+    expect(w.err).toMatch(/^hvrr: '.*wrong\.fd': the image differs from the one flash bank 1 was started with \(sha256 [0-9a-f]{16}\.\.\.\)\n$/);
+    const ok = await cli(['run', '--restore', snapOut, '--pflash', flash]);
+    expect(ok.code).toBe(0);
+    expect(ok.out).toContain('all checks PASS');
+  });
+});

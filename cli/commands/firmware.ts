@@ -4,7 +4,7 @@
 // atomically (temporary file, fsync, rename), only when the guest wrote it.
 import type { Machine } from '../../core/machine.js';
 import { FLASH_BANK_BYTES } from '../../core/devices/pflash.js';
-import { machineFlashImage, machineFlashWritten } from '../../core/devices/flashBanks.js';
+import { FlashError, machineFlash, machineFlashImage, machineFlashWritten } from '../../core/devices/flashBanks.js';
 import { Hypervisor } from '../../core/hypervisor/hypervisor.js';
 import { writeFileAtomic } from '../../snapshots/file.js';
 import { CliError, UsageError } from '../errors.js';
@@ -61,4 +61,27 @@ export function writeBackPflash(m: Machine, path: string): number {
     throw new CliError(`cannot write the flash back into '${path}': ${(e as Error).message}`);
   }
   return image.length;
+}
+
+/** After a snapshot restore: give the machine's flash banks their base images
+ *  (--bios for bank 0, --pflash for bank 1), checked against the recorded SHA-256. */
+export function attachRestoredFlash(m: Machine, opts: RunOptions): void {
+  const f = machineFlash(m);
+  const given: Array<[number, string | undefined]> = [[0, opts.bios], [1, opts.pflash]];
+  if (!f) {
+    const g = given.find(([, p]) => p !== undefined);
+    if (g) throw new CliError(`--${g[0] === 0 ? 'bios' : 'pflash'}: the snapshot's machine has no flash of its own${m.software.get('el2-ns') instanceof Hypervisor ? ' (a VM\'s flash is in the snapshot)' : ''}`);
+    return;
+  }
+  for (const [bank, path] of given) {
+    if (path === undefined) continue;
+    try {
+      f.attachBase(bank, readInputFile(bank === 0 ? 'firmware' : 'flash image', path));
+    } catch (e) {
+      if (e instanceof FlashError) throw new CliError(`'${path}': ${e.message}`);
+      throw e;
+    }
+  }
+  const missing = f.missingBases();
+  if (missing.length > 0) throw new CliError(`the snapshot's flash bank ${missing[0]} was started with an image: pass it again (${missing[0] === 0 ? '--bios' : '--pflash'} FILE)`);
 }

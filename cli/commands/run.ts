@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { Machine, type StopReason } from '../../core/machine.js';
 import { bootKernel } from '../../core/firmware/boot.js';
 import { attachMachineFlash } from '../../core/devices/flashBanks.js';
-import { readFlashImages, writeBackPflash } from './firmware.js';
+import { attachRestoredFlash, readFlashImages, writeBackPflash } from './firmware.js';
 import { ImageError, identifyImage, rawImageProblem } from '../../core/firmware/loader.js';
 import { readFdtHeader } from '../../core/fdt/reader.js';
 import { FdtError } from '../../core/fdt/tree.js';
@@ -735,6 +735,7 @@ Exit status:
       if (argv.some((a) => /^--(smp|mem|seed)(=|$)/.test(a))) throw new UsageError('--smp/--mem/--seed cannot be combined with --restore: the snapshot fixes the machine');
       m = machineFromSnapshot(opts.restore);
       attachRestoredDisk(m, opts.disk !== undefined ? readInputFile('disk image', opts.disk) : undefined, opts.disk);
+      attachRestoredFlash(m, opts);
     } else {
       m = prepareMachine(opts, (line) => io.stderr.write(line + '\n'));
     }

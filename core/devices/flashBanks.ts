@@ -69,7 +69,7 @@ export class MachineFlash implements MmioDevice, StatefulComponent {
   attachBase(bank: number, image: Uint8Array): void {
     const want = this.s.banks[bank]?.base;
     if (!want) throw new FlashError(`flash bank ${bank} was started without an image`);
-    if (sha256(image) !== want.sha256) throw new FlashError(`the image differs from the one flash bank ${bank} was started with (sha256 ${want.sha256.slice(0, 16)}…)`);
+    if (sha256(image) !== want.sha256) throw new FlashError(`the image differs from the one flash bank ${bank} was started with (sha256 ${want.sha256.slice(0, 16)}...)`);
     this.bases[bank] = image;
   }
 
@@ -85,10 +85,12 @@ export class MachineFlash implements MmioDevice, StatefulComponent {
     return { read: (off, len) => overlayRead(b.overlay, base, off, len), write: (off, data) => overlayWrite(b.overlay, base, off, data) };
   }
 
-  accepts(off: number, size: number): boolean {
-    // Read-array mode is memory (any alignment); commands are register accesses.
+  accepts(off: number, size: number, isWrite: boolean): boolean {
+    // Reads in read-array mode are memory (any alignment); writes are
+    // command cycles and every access outside read-array mode a register
+    // access, aligned (QEMU: valid.unaligned false for the device's ops).
     const bank = this.s.banks[Math.floor(off / FLASH_BANK_BYTES)]!;
-    return (off + size - 1) < FLASH_WINDOW_BYTES && (pflashReadArray(bank.pflash) || off % size === 0);
+    return (off + size - 1) < FLASH_WINDOW_BYTES && (off % size === 0 || (!isWrite && pflashReadArray(bank.pflash)));
   }
 
   read(off: number, size: number): number {
