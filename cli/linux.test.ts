@@ -25,6 +25,11 @@ import {
   LINUX_TESTS_REQUIRED, checkLinuxArtifacts, consoleLines, recordedExceptions, sha256File, shellInput, tail, type CachedLinuxArtifacts, scriptedConsole,
 } from './linuxTesting.js';
 import { runCli } from './testing.js';
+import { TraceReader } from '../replay/traceFile.js';
+import { TraceModel } from '../tui/model.js';
+import { indexJob } from '../tui/jobs.js';
+import { registersAt } from '../tui/registers.js';
+import { validateChromeTrace } from '../tui/export.js';
 
 const check = checkLinuxArtifacts();
 const skip = !LINUX_TESTS_REQUIRED && check.artifacts === null;
@@ -114,6 +119,39 @@ describe.skipIf(skip)(`Linux tier (${skip ? check.reason : 'cached artifacts'})`
       expect(r.out).toMatch(new RegExp(`hvrr replay: reached exception ${n} \\(event \\d+\\), `));
     }
   }, 2 * TIMEOUT);
+
+  it('hvrr tui and export on the boot-linux trace: index, 4 vCPU lanes, registers and kernel code at an exception (from FILE.snap)', async () => {
+    const trace = join(dir, 'boot1.hvrr');
+    const reader = TraceReader.open(trace);
+    const model = new TraceModel(reader, trace);
+    for (const g = indexJob(reader); ;) {
+      const r = g.next();
+      if (r.done) {
+        model.setIndex(r.value);
+        break;
+      }
+    }
+    expect(model.index!.console.map((l) => l.text)).toContain(LINUX_MARKER);
+    const last = reader.firstSeq + reader.eventCount - 1;
+    const seen = new Set<number>();
+    for (let s = 0; s <= last; s += 97) for (const r of model.lanesAt(s) ?? []) if (r) seen.add(r.vcpu);
+    expect([...seen].sort()).toEqual([0, 1, 2, 3]);
+    const exc = reader.findException(30_000)!;
+    reader.close();
+    const regs = registersAt(trace, exc.seq);
+    expect(regs.status).toMatch(/^exception 30000: reached from the snapshot at tick [1-9]/);
+    expect(regs.regs?.el).toBe(2);
+    expect(regs.disasm!.lines.find((l) => l.here)!.word).not.toBeNull();
+    const out = join(dir, 'boot1.json');
+    expect((await runCli(['export', trace, '--format', 'perfetto', '-o', out])).code).toBe(0);
+    expect(validateChromeTrace(JSON.parse(readFileSync(out, 'utf8')))).toEqual([]);
+  }, TIMEOUT);
+
+  it('golden boot-linux: the boot milestones of golden/cases/boot-linux.checks hold, in order', async () => {
+    const r = await runCli(['golden', 'check', 'boot-linux'], { env: { CI: 'true', HVRR_LINUX_TESTS: '1' } });
+    expect(r.code, r.out + r.err).toBe(0);
+    expect(r.out).toMatch(/^golden boot-linux: ok \([\d,]+ events, checks hold; /m);
+  }, TIMEOUT);
 
   it('--vms 2 --smp 1 with piped input: the VMs ping each other; a line after Ctrl-A 1 goes to vm1\'s shell; the run ends when the input is used up and the VMs are quiet', async () => {
     // Piped input waits until both VMs printed the marker; the first line is

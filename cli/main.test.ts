@@ -315,6 +315,19 @@ describe('bad input: one line, exit 2, no stack trace', () => {
   });
 });
 
+describe('--no-jit', () => {
+  it('runs the interpreter only: same console and trace digest as the default engine', async () => {
+    const fast = await cli(['run', '--guest', 'selftest', '--smp', '2', '--digest']);
+    const slow = await cli(['run', '--guest', 'selftest', '--smp', '2', '--digest', '--no-jit']);
+    expect(fast.code).toBe(0);
+    expect(slow.code).toBe(0);
+    expect(slow.out).toBe(fast.out);
+    const digest = (err: string): string | undefined => /trace digest (\S+) \(([\d,]+) events\)/.exec(err)?.slice(1).join(' ');
+    expect(digest(fast.err)).toBeDefined();
+    expect(digest(slow.err)).toBe(digest(fast.err));
+  });
+});
+
 describe('pacing idle time to the wall clock (stdin a terminal)', () => {
   it('paceUntilTick: wall time in ticks plus slack, always past now', () => {
     expect(paceUntilTick(0, 0, 0)).toBe(20_000_000);

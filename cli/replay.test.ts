@@ -57,6 +57,21 @@ describe('hvrr record / replay', () => {
     expect(existsSync(snap)).toBe(true);
   });
 
+  it('--no-jit (interpreter only) replays the same recording exactly, and is not recorded', async () => {
+    const a = await cli(['replay', trace, '--until', 'exception', '15', '--print', 'regs,events', '--no-snapshots']);
+    const b = await cli(['replay', trace, '--until', 'exception', '15', '--print', 'regs,events', '--no-snapshots', '--no-jit']);
+    expect(b.code).toBe(0);
+    const state = (s: string): string => s.split('\n').slice(1).join('\n');
+    expect(state(b.out)).toBe(state(a.out));
+    const t = join(dir, 'nojit.hvrr');
+    const r = await cli(['record', 'selftest', '-o', t, '--mem', '64M', '--no-jit']);
+    expect(r.code).toBe(0);
+    expect(readFileSync(t).includes(Buffer.from('no-jit'))).toBe(false);
+    const e = await cli(['replay', t]);
+    expect(e.code).toBe(0);
+    expect(e.out).toContain('replayed to the end of the recording');
+  });
+
   it('dump prints the canonical event lines', async () => {
     const r = await cli(['dump', trace, '--kind', 'exception', '--count', '3']);
     expect(r.code).toBe(0);

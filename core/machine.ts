@@ -172,6 +172,8 @@ export class Machine implements PsciPlatform {
         sysreg: (cpu, key, isRead, value) => this.sysregAccess(cpu, key, isRead, value),
         undef: (cpu, insn, pc) => this.onUndef(cpu, insn, pc),
         exception: (cpu, fromEl, toEl, kind) => this.onException(cpu, fromEl, toEl, kind),
+        // A device or system register access returns to this loop only when it must act.
+        endBatch: () => this.pauseRequested || this.s.stopped !== null,
       },
     );
     const cpus = this.core;

@@ -3,7 +3,9 @@ import { ArgError, MarkerWatch, formatTable, parseBenchArgs, parseCount, qemuArg
 
 describe('bench-linux helpers', () => {
   it('parses arguments', () => {
-    expect(parseBenchArgs([])).toEqual({ runs: 1, smp: 1, bare: false, qemu: true, maxInsns: 3e9, noDisk: false, help: false });
+    expect(parseBenchArgs([])).toEqual({ runs: 1, smp: 1, bare: false, qemu: true, maxInsns: 3e9, noDisk: false, engines: ['jit', 'interp'], help: false });
+    expect(parseBenchArgs(['--engine', 'blocks', '--engine=interp']).engines).toEqual(['blocks', 'interp']);
+    expect(() => parseBenchArgs(['--engine', 'fast'])).toThrow(ArgError);
     const a = parseBenchArgs(['--runs', '3', '--smp=2', '--bare', '--no-qemu', '--max-insns', '500M', '--kernel', 'K', '--initrd=I', '--disk', 'D']);
     expect(a).toMatchObject({ runs: 3, smp: 2, bare: true, qemu: false, maxInsns: 5e8, kernel: 'K', initrd: 'I', disk: 'D' });
     expect(() => parseBenchArgs(['--runs', '0'])).toThrow(ArgError);
@@ -27,19 +29,20 @@ describe('bench-linux helpers', () => {
 
   it('formats an aligned table with the ratio to QEMU', () => {
     const t = formatTable([
-      { emulator: 'hvrr', instructions: 700_000_000, wall: 4 },
+      { emulator: 'hvrr', instructions: 700_000_000, wall: 4, cpu: 3.9 },
       { emulator: 'qemu', instructions: null, wall: 2 },
       { emulator: 'x', instructions: 5, wall: null, note: 'no marker' },
     ], 2).split('\n');
-    expect(t[2]).toMatch(/^hvrr\s+700,000,000\s+4\.00\s+175\.0\s+2\.00x$/);
-    expect(t[3]).toMatch(/^qemu\s+n\/a\s+2\.00\s+n\/a\s+1\.00x$/);
-    expect(t[4]).toMatch(/failed\s+n\/a\s+n\/a  no marker$/);
+    expect(t[2]).toMatch(/^hvrr\s+700,000,000\s+4\.00\s+3\.90\s+175\.0\s+2\.00x$/);
+    expect(t[3]).toMatch(/^qemu\s+n\/a\s+2\.00\s+n\/a\s+n\/a\s+1\.00x$/);
+    expect(t[4]).toMatch(/failed\s+n\/a\s+n\/a\s+n\/a  no marker$/);
     expect(new Set(t.slice(0, 4).map((l) => l.length)).size).toBe(1);
   });
 
   it('builds the QEMU command line', () => {
     const args = qemuArgs({ kernel: 'Image', initrd: 'i.gz', disk: 'd.img' }, 1);
     expect(shellQuote(args)).toContain("-cpu cortex-a57 -smp 1 -m 512M");
+    expect(args).toContain('-nic');
     expect(shellQuote(args)).toContain("-append 'console=ttyAMA0 earlycon=pl011,0x9000000 cryptomgr.notests rdinit=/init'");
     expect(shellQuote(args)).toContain('-drive file=d.img,if=none,format=raw,id=hd0,readonly=on');
     expect(qemuArgs({ kernel: 'Image', initrd: 'i.gz' }, 1)).not.toContain('-drive');

@@ -1,11 +1,15 @@
 // `npm run bench:linux`: boots the same Linux kernel and initramfs in hvrr
 // (in-process, built exactly as `hvrr run` builds it: a VM under the
 // hypervisor by default) and, when installed, in QEMU TCG (`-cpu cortex-a57`),
-// one after the other in one run, and prints instructions to the guest's
-// `HVRR-LINUX-READY` marker, wall time, MIPS and the hvrr/QEMU wall-time ratio.
+// in interleaved rounds (each round: hvrr under every engine asked for, then
+// QEMU), and prints instructions to the guest's `HVRR-LINUX-READY` marker,
+// wall time, CPU time, MIPS, the load average, and the hvrr/QEMU ratios of the
+// medians. The engines default to the translator ('jit', the default engine)
+// and the one-instruction-at-a-time interpreter ('interp') beside it.
 //
 //   npm run bench:linux [-- --runs N] [--smp N] [--bare] [--no-qemu] [--max-insns 3G]
-//                       [--kernel Image] [--initrd initrd.cpio.gz] [--disk disk.img | --no-disk]
+//                       [--engine jit|blocks|interp]... [--kernel Image] [--initrd initrd.cpio.gz]
+//                       [--disk disk.img | --no-disk]
 //
 // Artifacts come from scripts/linux-artifacts.sh's cache
 // (${HVRR_LINUX_CACHE:-${XDG_CACHE_HOME:-~/.cache}/hvrr/linux}). Wall time is
@@ -15,6 +19,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { LINUX_APPEND, LINUX_MARKER, linuxCacheDir, MarkerWatch } from '../cli/commands/linux.js';
+import { CPU_ENGINES, type CpuEngine } from '../core/cpu/cpu.js';
 
 export { MarkerWatch };
 import { join } from 'node:path';
@@ -41,6 +46,8 @@ export interface BenchArgs {
   disk?: string;
   /** Boot both without the virtio-blk disk (like for like while one side has none). */
   noDisk: boolean;
+  /** hvrr CPU engines to run in each round. */
+  engines: CpuEngine[];
   help: boolean;
 }
 
@@ -59,7 +66,7 @@ function positiveInt(s: string, name: string, max: number): number {
 }
 
 export function parseBenchArgs(argv: readonly string[]): BenchArgs {
-  const a: BenchArgs = { runs: 1, smp: 1, bare: false, qemu: true, maxInsns: 3e9, noDisk: false, help: false };
+  const a: BenchArgs = { runs: 1, smp: 1, bare: false, qemu: true, maxInsns: 3e9, noDisk: false, engines: [], help: false };
   for (let i = 0; i < argv.length; i++) {
     const raw = argv[i]!;
     const eq = raw.indexOf('=');
@@ -80,11 +87,18 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       case 'bare': a.bare = true; break;
       case 'no-qemu': a.qemu = false; break;
       case 'no-disk': a.noDisk = true; break;
+      case 'engine': {
+        const e = value();
+        if (!(CPU_ENGINES as readonly string[]).includes(e)) throw new ArgError(`--engine: '${e}' is not one of ${CPU_ENGINES.join(', ')}`);
+        if (!a.engines.includes(e as CpuEngine)) a.engines.push(e as CpuEngine);
+        break;
+      }
       case 'help': case '-h': a.help = true; break;
       default: throw new ArgError(`unknown argument '${raw}'`);
     }
   }
   if (a.noDisk && a.disk !== undefined) throw new ArgError('give --disk or --no-disk, not both');
+  if (a.engines.length === 0) a.engines = ['jit', 'interp'];
   return a;
 }
 
@@ -93,6 +107,8 @@ export interface Row {
   emulator: string;
   instructions: number | null;
   wall: number | null;
+  /** CPU time (user + system) of the emulator, when measured. */
+  cpu?: number | null;
   note?: string;
 }
 
@@ -100,11 +116,12 @@ const fmtInt = (n: number): string => n.toLocaleString('en-US');
 
 /** The result table, columns aligned; ratio = row wall / best QEMU wall. */
 export function formatTable(rows: readonly Row[], qemuWall: number | null): string {
-  const head = ['emulator', 'instructions to marker', 'wall s', 'MIPS', 'ratio (wall / QEMU)'];
+  const head = ['emulator', 'instructions to marker', 'wall s', 'CPU s', 'MIPS', 'ratio (wall / QEMU)'];
   const body = rows.map((r) => [
     r.emulator,
     r.instructions === null ? 'n/a' : fmtInt(r.instructions),
     r.wall === null ? 'failed' : r.wall.toFixed(2),
+    r.cpu === undefined || r.cpu === null ? 'n/a' : r.cpu.toFixed(2),
     r.instructions === null || r.wall === null ? 'n/a' : (r.instructions / r.wall / 1e6).toFixed(1),
     r.wall === null || qemuWall === null ? 'n/a' : `${(r.wall / qemuWall).toFixed(2)}x`,
   ].concat(r.note ? [r.note] : []));
@@ -117,20 +134,32 @@ export function formatTable(rows: readonly Row[], qemuWall: number | null): stri
 
 // ---------------------------------------------------------------- hvrr side
 
-interface HvrrResult { instructions: number; virtualSeconds: number; wall: number; reached: boolean; end: string; vda: boolean; setup: number }
+interface HvrrResult { instructions: number; virtualSeconds: number; wall: number; cpu: number; reached: boolean; end: string; vda: boolean; setup: number; jit: string }
 
-async function runHvrr(files: { kernel: string; initrd: string; disk?: string }, a: BenchArgs, bare: boolean): Promise<HvrrResult> {
+async function runHvrr(files: { kernel: string; initrd: string; disk?: string }, a: BenchArgs, bare: boolean, engine: CpuEngine): Promise<HvrrResult> {
   const { prepareMachine } = await import('../cli/commands/run.js');
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const m = prepareMachine({
     kernel: files.kernel, initrd: files.initrd, append: APPEND,
     smp: a.smp, mem: MEM_MIB << 20, seed: 0n, digest: false, bare,
     ...(bare || files.disk === undefined ? {} : { disk: files.disk }),
   });
+  m.core.setEngine(engine);
+  // Host time spent building translations (module creation and V8's
+  // synchronous compile; its background tier-up is in the CPU time only).
+  let translateMs = 0;
+  const compile = m.core.jit.compile.bind(m.core.jit);
+  m.core.jit.compile = (block: number): number => {
+    const s = performance.now();
+    const r = compile(block);
+    translateMs += performance.now() - s;
+    return r;
+  };
   const setup = (performance.now() - t0) / 1000;
   const watch = new MarkerWatch(MARKER);
   const vda = new MarkerWatch(DISK_SEEN);
-  let at: { instructions: number; tick: number; wall: number } | null = null;
+  let at: { instructions: number; tick: number; wall: number; cpu: NodeJS.CpuUsage } | null = null;
   let panicked = false;
   let tail = '';
   m.onConsole = (b) => {
@@ -139,7 +168,7 @@ async function runHvrr(files: { kernel: string; initrd: string; disk?: string },
     if (/Kernel panic/.test(tail)) panicked = true;
     vda.pushText(ch);
     if (watch.pushText(ch)) {
-      at = { instructions: m.instructions, tick: m.nowTick, wall: performance.now() };
+      at = { instructions: m.instructions, tick: m.nowTick, wall: performance.now(), cpu: process.cpuUsage(c0) };
       m.requestPause();
     }
   };
@@ -163,8 +192,15 @@ async function runHvrr(files: { kernel: string; initrd: string; disk?: string },
     break;
   }
   // The marker's own figures: requestPause stops within the current batch.
-  const fin = at ?? { instructions: m.instructions, tick: m.nowTick, wall: performance.now() };
-  return { instructions: fin.instructions, virtualSeconds: fin.tick / 1e9, wall: (fin.wall - t0) / 1000, reached: at !== null, end, vda: vda.seen, setup };
+  const fin = at ?? { instructions: m.instructions, tick: m.nowTick, wall: performance.now(), cpu: process.cpuUsage(c0) };
+  const j = m.core.jit.stats;
+  const jit = engine === 'jit'
+    ? `${j.translations} pages translated (${j.instructions} instructions, ${(j.wasmBytes / 1024).toFixed(0)} KiB wasm, ${translateMs.toFixed(0)} ms wall building them)`
+    : '';
+  return {
+    instructions: fin.instructions, virtualSeconds: fin.tick / 1e9, wall: (fin.wall - t0) / 1000, cpu: (fin.cpu.user + fin.cpu.system) / 1e6,
+    reached: at !== null, end, vda: vda.seen, setup, jit,
+  };
 }
 
 // ---------------------------------------------------------------- QEMU side
@@ -208,7 +244,19 @@ export function shellQuote(args: readonly string[]): string {
   return args.map((s) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`)).join(' ');
 }
 
-interface QemuResult { wall: number | null; instructions: number | null; end: string; vda: boolean }
+interface QemuResult { wall: number | null; cpu: number | null; instructions: number | null; end: string; vda: boolean }
+
+/** CPU time (user + system, all threads) of a live process, from /proc (Linux); null elsewhere. */
+function procCpuSeconds(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return null;
+  }
+}
 
 /**
  * Runs QEMU until the marker appears on its stdout (wall time from spawn),
@@ -222,6 +270,7 @@ function runQemu(args: string[], counting: boolean, logFile?: string): Promise<Q
     const watch = new MarkerWatch(MARKER);
     const vda = new MarkerWatch(DISK_SEEN);
     let wall: number | null = null;
+    let cpu: number | null = null;
     let err = '';
     const timer = setTimeout(() => p.kill('SIGKILL'), QEMU_TIMEOUT_MS);
     const progress = setInterval(() => process.stderr.write(`  qemu: ${((performance.now() - t0) / 1000).toFixed(1)} s wall\n`), 1000);
@@ -230,6 +279,7 @@ function runQemu(args: string[], counting: boolean, logFile?: string): Promise<Q
       if (!watch.seen) vda.pushText(c);
       if (watch.pushText(c)) {
         wall = (performance.now() - t0) / 1000;
+        cpu = procCpuSeconds(p.pid);
         p.kill(counting ? 'SIGTERM' : 'SIGKILL');
       }
     });
@@ -244,7 +294,7 @@ function runQemu(args: string[], counting: boolean, logFile?: string): Promise<Q
         const m = /insns:\s*(\d+)/.exec(log);
         if (m) instructions = Number(m[1]);
       }
-      resolve({ wall, instructions, end, vda: vda.seen });
+      resolve({ wall, cpu, instructions, end, vda: vda.seen });
     };
     p.on('error', (e) => done(`cannot start: ${e.message}`));
     p.on('close', (code, sig) => done(wall !== null ? 'marker' : `exited (${sig ?? code}) before the marker: ${err.trim().split('\n').pop() ?? ''}`));
@@ -254,7 +304,14 @@ function runQemu(args: string[], counting: boolean, logFile?: string): Promise<Q
 // ---------------------------------------------------------------- main
 
 const USAGE = `usage: node dist/scripts/bench-linux.js [--runs N] [--smp N] [--bare] [--no-qemu] [--max-insns 3G]
-       [--kernel Image] [--initrd initrd.cpio.gz] [--disk disk.img | --no-disk]`;
+       [--engine jit|blocks|interp]... [--kernel Image] [--initrd initrd.cpio.gz] [--disk disk.img | --no-disk]`;
+
+const median = (xs: readonly number[]): number | null => {
+  if (xs.length === 0) return null;
+  const v = [...xs].sort((x, y) => x - y);
+  const k = Math.floor(v.length / 2);
+  return v.length % 2 ? v[k]! : (v[k - 1]! + v[k]!) / 2;
+};
 
 async function main(): Promise<number> {
   let a: BenchArgs;
@@ -281,46 +338,59 @@ async function main(): Promise<number> {
       return 2;
     }
   }
-  const load = loadavg().map((l) => l.toFixed(2)).join(' ');
+  const loadStart = loadavg().map((l) => l.toFixed(2)).join(' ');
   const rows: Row[] = [];
   let ok = true;
 
-  const variants: Array<{ bare: boolean; label: string }> = [{ bare: false, label: `hvrr (hypervisor, ${a.smp} vCPU)` }];
-  if (a.bare) variants.push({ bare: true, label: `hvrr (bare, ${a.smp} CPU)` });
-  for (const v of variants) {
-    for (let i = 1; i <= a.runs; i++) {
-      const label = a.runs > 1 ? `${v.label} #${i}` : v.label;
-      process.stderr.write(`${label}: booting\n`);
-      const r = await runHvrr(files, a, v.bare);
-      const note = `${r.virtualSeconds.toFixed(3)} s virtual, wall incl. ${r.setup.toFixed(2)} s machine setup, ${r.vda ? 'disk seen (vda)' : 'no vda'}`;
-      if (r.reached) rows.push({ emulator: label, instructions: r.instructions, wall: r.wall, note });
-      else {
+  const variants: Array<{ bare: boolean; engine: CpuEngine; label: string }> = [];
+  for (const engine of a.engines) {
+    variants.push({ bare: false, engine, label: `hvrr ${engine} (hypervisor, ${a.smp} vCPU)` });
+    if (a.bare) variants.push({ bare: true, engine, label: `hvrr ${engine} (bare, ${a.smp} CPU)` });
+  }
+  const measured = new Map<string, Array<{ wall: number; cpu: number | null }>>();
+  const record = (key: string, wall: number | null, cpu: number | null): void => {
+    if (wall === null) return;
+    const l = measured.get(key) ?? [];
+    l.push({ wall, cpu });
+    measured.set(key, l);
+  };
+  const qemuOn = a.qemu && hasQemu();
+  const args = qemuArgs(files, a.smp);
+  for (let i = 1; i <= a.runs; i++) {
+    const round = a.runs > 1 ? ` #${i}` : '';
+    for (const v of variants) {
+      process.stderr.write(`${v.label}${round}: booting\n`);
+      const r = await runHvrr(files, a, v.bare, v.engine);
+      const note = [`${r.virtualSeconds.toFixed(3)} s virtual, wall incl. ${r.setup.toFixed(2)} s machine setup`, r.vda ? 'disk seen (vda)' : 'no vda', r.jit]
+        .filter((x) => x !== '').join(', ');
+      if (r.reached) {
+        rows.push({ emulator: v.label + round, instructions: r.instructions, wall: r.wall, cpu: r.cpu, note });
+        record(v.label, r.wall, r.cpu);
+      } else {
         ok = false;
-        rows.push({ emulator: label, instructions: r.instructions, wall: null, note: `no marker: ${r.end} at ${note}` });
+        rows.push({ emulator: v.label + round, instructions: r.instructions, wall: null, note: `no marker: ${r.end} at ${note}` });
       }
     }
+    if (qemuOn) {
+      const label = `qemu tcg (cortex-a57)${round}`;
+      process.stderr.write(`${label}: booting\n`);
+      const r = await runQemu(args, false);
+      if (r.wall === null) ok = false;
+      record('qemu', r.wall, r.cpu);
+      rows.push({ emulator: label, instructions: null, wall: r.wall, cpu: r.cpu, note: r.wall === null ? r.end : `spawn to marker, ${r.vda ? 'disk seen (vda)' : 'no vda'}` });
+    }
   }
+  const loadEnd = loadavg().map((l) => l.toFixed(2)).join(' ');
 
   let qemuLine: string;
-  let qemuBest: number | null = null;
+  const qemuWall = median((measured.get('qemu') ?? []).map((x) => x.wall));
   let qemuInsns: string | null = null;
   if (!a.qemu) {
     qemuLine = 'qemu: not run (--no-qemu)';
-  } else if (!hasQemu()) {
+  } else if (!qemuOn) {
     qemuLine = `qemu: ${QEMU} not found on PATH (Debian: apt-get install qemu-system-arm); no ratio`;
   } else {
-    const args = qemuArgs(files, a.smp);
     qemuLine = `qemu: ${QEMU} ${shellQuote(args)}`;
-    const walls: number[] = [];
-    for (let i = 1; i <= a.runs; i++) {
-      const label = a.runs > 1 ? `qemu tcg (cortex-a57) #${i}` : 'qemu tcg (cortex-a57)';
-      process.stderr.write(`${label}: booting\n`);
-      const r = await runQemu(args, false);
-      if (r.wall !== null) walls.push(r.wall);
-      else ok = false;
-      rows.push({ emulator: label, instructions: null, wall: r.wall, note: r.wall === null ? r.end : `spawn to marker, ${r.vda ? 'disk seen (vda)' : 'no vda'}` });
-    }
-    qemuBest = walls.length > 0 ? Math.min(...walls) : null;
     const plugin = findInsnPlugin();
     if (plugin === null) {
       qemuInsns = 'qemu instructions: n/a (no libinsn.so TCG plugin installed, so QEMU was not counted)';
@@ -341,20 +411,28 @@ async function main(): Promise<number> {
     }
   }
 
-  const hv = rows.filter((r) => r.emulator.startsWith('hvrr (hypervisor') && r.wall !== null).map((r) => r.wall!);
   console.log(`bench:linux: ${files.kernel}, ${files.initrd}, ${files.disk === undefined ? 'no disk (--no-disk)' : `disk ${files.disk}`}`);
   console.log(`append "${APPEND}", ${MEM_MIB} MiB, ${a.smp} CPU(s), seed 0; boot ends at the first '${MARKER}' line`);
-  console.log(`loadavg at start: ${load} (${process.platform}, node ${process.version})`);
+  console.log(`${a.runs} interleaved round(s); load average ${loadStart} at start, ${loadEnd} at end (${process.platform}, node ${process.version})`);
   console.log('');
-  console.log(formatTable(rows, qemuBest));
+  console.log(formatTable(rows, qemuWall));
   if (qemuInsns !== null) console.log(qemuInsns);
   console.log('');
   console.log(qemuLine);
-  if (hv.length > 0 && qemuBest !== null) {
-    console.log(`ratio: hvrr best ${Math.min(...hv).toFixed(2)} s / QEMU best ${qemuBest.toFixed(2)} s = ${(Math.min(...hv) / qemuBest).toFixed(2)}x QEMU TCG's wall time`);
+  const qemuCpu = median((measured.get('qemu') ?? []).flatMap((x) => (x.cpu === null ? [] : [x.cpu])));
+  for (const v of variants) {
+    const m = measured.get(v.label) ?? [];
+    const wall = median(m.map((x) => x.wall));
+    const cpu = median(m.flatMap((x) => (x.cpu === null ? [] : [x.cpu])));
+    if (wall === null) continue;
+    const parts = [`median wall ${wall.toFixed(2)} s`];
+    if (qemuWall !== null) parts.push(`${(wall / qemuWall).toFixed(2)}x QEMU's wall time (${qemuWall.toFixed(2)} s)`);
+    if (cpu !== null && qemuCpu !== null) parts.push(`CPU time ${cpu.toFixed(2)} s = ${(cpu / qemuCpu).toFixed(2)}x QEMU's (${qemuCpu.toFixed(2)} s)`);
+    console.log(`ratio: ${v.label}: ${parts.join(', ')}`);
   }
   return ok ? 0 : 1;
 }
+
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   main().then((code) => process.exit(code), (e: unknown) => {

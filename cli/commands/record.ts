@@ -74,7 +74,8 @@ export function machineForRecording(header: TraceHeader, file: string): Machine 
 function runArgvOf(parsed: Map<string, unknown>): string[] {
   const out: string[] = [];
   for (const spec of RUN_OPTIONS) {
-    if (!parsed.has(spec.name) || spec.name === 'max-insns' || spec.name === 'digest') continue;
+    // --no-jit changes only the speed: it is not part of what the recording describes.
+    if (!parsed.has(spec.name) || spec.name === 'max-insns' || spec.name === 'digest' || spec.name === 'no-jit') continue;
     const v = parsed.get(spec.name);
     if (v === true && !spec.parse) {
       out.push(`--${spec.name}`);
@@ -89,7 +90,7 @@ function runArgvOf(parsed: Map<string, unknown>): string[] {
 
 
 
-function parseRecordArgs(argv: readonly string[], log: (line: string) => void): { opts: RunOptions; runArgv: string[]; output: string; scenario: string | null; snapshotEvery: number; snapshotFile: string | null; hashEvery: number; help: boolean } {
+export function parseRecordArgs(argv: readonly string[], log: (line: string) => void): { opts: RunOptions; runArgv: string[]; output: string; scenario: string | null; snapshotEvery: number; snapshotFile: string | null; hashEvery: number; help: boolean } {
   const args = argv.map((a) => (a === '-o' ? '--output' : a));
   const parsed = parseArgs(args, OPTIONS);
   if (parsed.positionals.length > 1) throw new UsageError(`unexpected argument '${parsed.positionals[1]}'`);

@@ -6,8 +6,11 @@ import { dumpCommand } from './dump.js';
 import { recordCommand } from './record.js';
 import { replayCommand } from './replay.js';
 import { verifyCommand } from './verify.js';
+import { goldenCommand } from './golden.js';
+import { tuiCommand } from './tui.js';
+import { exportCommand } from './export.js';
 
-export const COMMANDS: readonly Command[] = [runCommand, recordCommand, replayCommand, dumpCommand, verifyCommand];
+export const COMMANDS: readonly Command[] = [runCommand, recordCommand, replayCommand, dumpCommand, verifyCommand, goldenCommand, tuiCommand, exportCommand];
 
 export function findCommand(name: string): Command | undefined {
   return COMMANDS.find((c) => c.name === name);

@@ -19,7 +19,7 @@ import type { CliIO } from '../io.js';
 import { writeHoldingSignals } from '../signals.js';
 import type { Command } from './command.js';
 import { machineForRecording, snapshotFileFor } from './record.js';
-import { EXIT_OK } from './run.js';
+import { EXIT_OK, NO_JIT_OPTION, applyEngine } from './run.js';
 
 export const EXIT_DIVERGED = 6;
 
@@ -138,6 +138,7 @@ const OPTIONS: readonly OptionSpec[] = [
   { name: 'print', value: 'LIST', help: "what to print where it stops: regs,events,uart (default all),\nor json: all of it as JSON lines (docs/trace-format.md)", parse: parsePrint },
   { name: 'snapshot-file', value: 'FILE', help: 'snapshots recorded beside the trace (record --snapshot-file;\ndefault: FILE.snap when it exists)', parse: parseString },
   { name: 'no-snapshots', help: 'replay from the start instead of the nearest recorded snapshot' },
+  NO_JIT_OPTION,
 ];
 
 /** Accept `--until exception 4211` (and `--until hvc` alone) as well as `--until exception:4211`. */
@@ -286,6 +287,7 @@ Exit status:
     let snapReader: TraceReader | undefined;
     try {
       const m = machineForRecording(reader.header, file);
+      applyEngine(m, o.get('no-jit') === true);
       const useSnapshots = o.get('no-snapshots') !== true;
       const given = o.get('snapshot-file') as string | undefined;
       const snapPath = given ?? (existsSync(snapshotFileFor(file)) ? snapshotFileFor(file) : undefined);

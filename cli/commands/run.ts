@@ -80,6 +80,8 @@ export interface RunOptions {
   inputAfter?: string;
   /** Let idle virtual time run ahead of the wall clock even on a terminal. */
   noPace?: boolean;
+  /** Execute guest code with the one-instruction-at-a-time interpreter only (same results, slower). */
+  noJit?: boolean;
   /** --max-seconds, in ticks. */
   maxTicks?: number;
   /** --quiet-seconds, in ticks. */
@@ -93,6 +95,16 @@ export interface RunOptions {
   pflashWriteback?: boolean;
   /** --nic none: VMs without their virtio-net device. */
   noNic?: boolean;
+}
+
+export const NO_JIT_OPTION: OptionSpec = {
+  name: 'no-jit',
+  help: 'execute guest code with the one-instruction-at-a-time interpreter\nonly: no block cache, no translation to WebAssembly (the run,\nits trace and its snapshots are identical, only slower)',
+};
+
+/** Apply --no-jit to a machine (the default engine translates hot code). */
+export function applyEngine(m: Machine, noJit: boolean | undefined): void {
+  if (noJit) m.core.setEngine('interp');
 }
 
 export const RUN_OPTIONS: readonly OptionSpec[] = [
@@ -113,6 +125,7 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   { name: 'disk', value: 'FILE', help: 'under the hypervisor: raw disk image behind each VM\'s virtio-blk\n(guest writes go to a copy-on-write overlay in the machine state)', parse: parseString },
   { name: 'disk-writeback', help: 'with --disk: write VM 0\'s overlay into the image file at the end\n(atomically, through a temporary file)' },
   { name: 'no-pace', help: 'on a terminal, let virtual time run ahead of the wall clock\nwhile the guest idles (default: idle time passes at the\nwall clock\'s pace when stdin is a terminal)' },
+  NO_JIT_OPTION,
   { name: 'input-after', value: 'TEXT', help: 'hold console input until the guest prints TEXT (a shell\'s\nready line; boot-linux: HVRR-LINUX-READY): bytes a UART gets\nbefore the guest reads it are lost, as on hardware', parse: parseString },
   { name: 'max-seconds', value: 'S', help: 'stop when virtual time reaches S seconds (decimals allowed)', parse: parseSeconds },
   { name: 'quiet-seconds', value: 'S', help: 'once console input has ended (a pipe or file), stop after S s of\nvirtual quiet: no console output or input, CPUs idle (default 1;\n0: never). See cli/README.md "When a run ends"', parse: parseSeconds },
@@ -185,6 +198,7 @@ export function parseRunOptionsFrom(o: Map<string, unknown>): RunOptions {
     diskWriteback: o.get('disk-writeback') === true,
     inputAfter: o.get('input-after') as string | undefined,
     noPace: o.get('no-pace') === true,
+    noJit: o.get('no-jit') === true,
     maxTicks: o.get('max-seconds') as number | undefined,
     quietTicks: o.get('quiet-seconds') as number | undefined,
     untilIdle: o.get('until-idle') === true,
@@ -285,6 +299,7 @@ export function prepareMachine(opts: RunOptions, warn: (line: string) => void = 
     }
     throw e;
   }
+  applyEngine(m, opts.noJit);
   return m;
 }
 
@@ -734,6 +749,7 @@ Exit status:
       if (fixed.length > 0) throw new UsageError(`--${fixed[0]} cannot be combined with --restore: the snapshot fixes the machine`);
       if (argv.some((a) => /^--(smp|mem|seed)(=|$)/.test(a))) throw new UsageError('--smp/--mem/--seed cannot be combined with --restore: the snapshot fixes the machine');
       m = machineFromSnapshot(opts.restore);
+      applyEngine(m, opts.noJit);
       attachRestoredDisk(m, opts.disk !== undefined ? readInputFile('disk image', opts.disk) : undefined, opts.disk);
       attachRestoredFlash(m, opts);
     } else {

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import * as L from './layout.js';
 import { sysregTable, descriptorOf, type CpuFeatures, type SysregInfo } from './sysregs.js';
 import type { CpuView } from './ports.js';
+import { Jit } from './jit/jit.js';
 import { RegisterFile, registerMap, type RegisterMap } from './registers.js';
 
 // The core's contract with its host, for code outside core/cpu (which never
@@ -23,8 +24,21 @@ export {
   MAX_CPUS, TICKS_PER_COUNTER, COUNTER_HZ, SECURE_RAM_PA, SECURE_RAM_BYTES,
 } from './layout.js';
 
-/** The largest Non-secure RAM a core can hold (wasm memory is 4 GiB minus the host area), a whole number of MiB. */
-export const MAX_RAM_BYTES = Math.floor((0x1_0000_0000 - L.RAM_HOST_BASE - L.WASM_PAGE_BYTES) / 0x100000) * 0x100000;
+/** Bytes of wasm memory the block cache takes after RAM (codecache.ts lays it
+ *  out the same way): lookup table, a record per page from secure RAM to the
+ *  end of RAM, the arena, and up to 64 KiB of alignment. */
+function codeCacheBytes(ramBytes: number): number {
+  const pages = (L.RAM_HOST_BASE + ramBytes - L.SECURE_RAM_HOST_BASE) / 4096;
+  return L.CODE_LOOKUP_BYTES + pages * L.CODE_PAGE_REC_BYTES + L.CODE_ARENA_BYTES + L.WASM_PAGE_BYTES;
+}
+
+/** The largest Non-secure RAM a core can hold (wasm memory is 4 GiB: the
+ *  host area, RAM, then the block cache), a whole number of MiB. */
+export const MAX_RAM_BYTES = ((): number => {
+  let r = Math.floor((0x1_0000_0000 - L.RAM_HOST_BASE - L.WASM_PAGE_BYTES) / 0x100000) * 0x100000;
+  while (L.RAM_HOST_BASE + r + codeCacheBytes(r) > 0x1_0000_0000) r -= 0x100000;
+  return r;
+})();
 
 /** What the core asks of the machine. Implementations must not throw for
  *  guest-caused conditions: they answer with HOST_* statuses. */
@@ -35,6 +49,10 @@ export interface CoreHost {
   undef(cpu: number, insn: number, pc: bigint): void;
   /** Returns non-zero to end the current batch right after this exception. */
   exception(cpu: number, fromEl: number, toEl: number, kind: number): number;
+  /** After a device or system register access: must the current batch end
+   *  right after this instruction (a pause was requested, the machine
+   *  stopped)? Without it, every such access ends the batch. */
+  endBatch?(cpu: number): boolean;
 }
 
 export interface CoreOptions {
@@ -53,8 +71,24 @@ interface CoreExports {
   flushTlb(cpu: number): void;
   invalidateVmid(cpuMask: number, vmid: number): void;
   resetDirty(): void;
+  setEngine(mode: number): void;
+  setJitThreshold(n: number): void;
+  codeWritten(host: number, len: number): void;
+  flushCode(): void;
+  codeStat(which: number): number;
+  codePageRec(host: number): number;
+  jitInterp: unknown;
+  jitLoad: unknown;
+  jitStore: unknown;
   clearBreakSkips(cpus: number): void;
 }
+
+/** How the core executes guest code; every engine gives identical results. */
+export type CpuEngine = 'interp' | 'blocks' | 'jit';
+/** Slowest to fastest; the last is the default. */
+export const CPU_ENGINES: readonly CpuEngine[] = ['interp', 'blocks', 'jit'];
+const ENGINE_IDS: Record<CpuEngine, number> = { interp: L.ENGINE_INTERP, blocks: L.ENGINE_BLOCKS, jit: L.ENGINE_JIT };
+
 
 /** A PC breakpoint: stop before the instruction at `va` on the CPUs in
  *  `cpuMask` (bit n = CPU n) at the exception levels in `elMask` (bit n = ELn). */
@@ -101,6 +135,8 @@ export class CpuCore implements CpuView {
   readonly registers: RegisterMap;
   private readonly files: RegisterFile[];
   private readonly x: CoreExports;
+  /** Translations of hot pages (engine 'jit'). */
+  readonly jit = new Jit();
   private host: CoreHost;
   /** No guest or loader has written memory since instantiation (all RAM is zero). */
   private pristine = true;
@@ -111,16 +147,15 @@ export class CpuCore implements CpuView {
     if (!Number.isInteger(opts.numCpus) || opts.numCpus < 1 || opts.numCpus > L.MAX_CPUS) {
       throw new Error(`number of CPUs must be 1..${L.MAX_CPUS}, got ${opts.numCpus}`);
     }
-    const maxRam = 0x1_0000_0000 - L.RAM_HOST_BASE - L.WASM_PAGE_BYTES;
-    if (opts.ramBytes < 0x100000 || opts.ramBytes > maxRam || opts.ramBytes % 0x100000 !== 0) {
-      throw new Error(`RAM size must be a multiple of 1 MiB between 1 MiB and ${Math.floor(maxRam / 0x100000)} MiB`);
+    if (opts.ramBytes < 0x100000 || opts.ramBytes > MAX_RAM_BYTES || opts.ramBytes % 0x100000 !== 0) {
+      throw new Error(`RAM size must be a multiple of 1 MiB between 1 MiB and ${MAX_RAM_BYTES / 0x100000} MiB`);
     }
     this.numCpus = opts.numCpus;
     this.ramPa = opts.ramPa ?? L.RAM_PA_DEFAULT;
     this.ramBytes = opts.ramBytes;
     this.features = { lse: opts.features?.lse ?? true, crc32: opts.features?.crc32 ?? true };
     this.host = host;
-    const pages = Math.ceil((L.RAM_HOST_BASE + opts.ramBytes) / L.WASM_PAGE_BYTES);
+    const pages = Math.ceil((L.RAM_HOST_BASE + opts.ramBytes + codeCacheBytes(opts.ramBytes)) / L.WASM_PAGE_BYTES);
     this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
     const imports = {
       env: {
@@ -131,29 +166,39 @@ export class CpuCore implements CpuView {
         mmioRead: (cpu: number, lo: number, hi: number, size: number): number => {
           const r = this.host.mmioRead(cpu, (hi >>> 0) * 0x1_0000_0000 + (lo >>> 0), size);
           this.u64[(this.base(cpu) + L.ST_HOST_VALUE) / 8] = r.value;
-          return r.status;
+          return r.status | this.endBatchFlag(cpu);
         },
         mmioWrite: (cpu: number, lo: number, hi: number, size: number): number => {
           const v = this.u64[(this.base(cpu) + L.ST_HOST_VALUE) / 8]!;
-          return this.host.mmioWrite(cpu, (hi >>> 0) * 0x1_0000_0000 + (lo >>> 0), size, v);
+          return this.host.mmioWrite(cpu, (hi >>> 0) * 0x1_0000_0000 + (lo >>> 0), size, v) | this.endBatchFlag(cpu);
         },
         sysreg: (cpu: number, key: number, isRead: number): number => {
           const idx = (this.base(cpu) + L.ST_HOST_VALUE) / 8;
           const r = this.host.sysreg(cpu, key, isRead !== 0, this.u64[idx]!);
           if (isRead !== 0) this.u64[idx] = r.value;
-          return r.status;
+          return r.status | this.endBatchFlag(cpu);
         },
         undef: (cpu: number, insn: number, lo: number, hi: number): void => {
           this.host.undef(cpu, insn >>> 0, (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0));
         },
         exception: (cpu: number, fromEl: number, toEl: number, kind: number): number => this.host.exception(cpu, fromEl, toEl, kind),
+        jitCompile: (block: number): number => this.jit.compile(block),
+        table: this.jit.table,
       },
     };
     const instance = new WebAssembly.Instance(coreModule(), imports);
     this.x = instance.exports as unknown as CoreExports;
+
     this.bytes = new Uint8Array(this.memory.buffer);
     this.u32 = new Uint32Array(this.memory.buffer);
     this.u64 = new BigUint64Array(this.memory.buffer);
+    const x = this.x;
+    this.jit.attach({
+      memory: this.memory, u32: this.u32, u64: this.u64,
+      helpers: { jitInterp: x.jitInterp, jitLoad: x.jitLoad, jitStore: x.jitStore },
+      pageRec: (host) => x.codePageRec(host),
+      flushes: () => x.codeStat(1),
+    });
     this.sysregs = sysregTable(this.features);
     this.sysregByName = new Map(this.sysregs.map((r) => [r.name, r]));
     this.registers = registerMap(this.sysregs);
@@ -162,6 +207,10 @@ export class CpuCore implements CpuView {
     const table = new Uint32Array(this.memory.buffer, L.SYSREG_TABLE_BASE, L.SYSREG_TABLE_ENTRIES);
     for (const r of this.sysregs) table[r.key] = descriptorOf(r);
     for (let c = 0; c < this.numCpus; c++) this.reset(c);
+  }
+
+  private endBatchFlag(cpu: number): number {
+    return this.host.endBatch === undefined || this.host.endBatch(cpu) ? L.HOST_END_BATCH : 0;
   }
 
   /** Replace the host (used when a machine is rebuilt around an existing core). */
@@ -221,6 +270,33 @@ export class CpuCore implements CpuView {
   /** Memory was filled from outside (e.g. a snapshot restore). */
   memoryWritten(): void {
     this.pristine = false;
+    this.x.flushCode();
+  }
+
+  // ---- execution engine (not simulation state: any engine gives the same run) ----
+  private engineName: CpuEngine = 'jit';
+  get engine(): CpuEngine {
+    return this.engineName;
+  }
+  setEngine(engine: CpuEngine): void {
+    const id = ENGINE_IDS[engine];
+    if (id === undefined) throw new Error(`unknown CPU engine '${String(engine)}' (one of ${CPU_ENGINES.join(', ')})`);
+    this.engineName = engine;
+    this.x.setEngine(id);
+  }
+  /** Executions of a block before its page is translated (engine 'jit'); tests
+   *  use 1 so every instruction goes through the translator. */
+  setJitThreshold(n: number): void {
+    this.x.setJitThreshold(n);
+    this.jit.threshold = Math.max(1, n);
+  }
+  /** Drop every cached block (memory was replaced from outside). */
+  flushCode(): void {
+    this.x.flushCode();
+  }
+  /** Block cache statistics since instantiation. */
+  codeStats(): { blocksBuilt: number; flushes: number; pagesInvalidated: number; translatedCalls: number } {
+    return { blocksBuilt: this.x.codeStat(0), flushes: this.x.codeStat(1), pagesInvalidated: this.x.codeStat(2), translatedCalls: this.x.codeStat(3) >>> 0 };
   }
 
   // ---- debugger stops (host-side: never saved, never change execution) ----
@@ -411,6 +487,7 @@ export class CpuCore implements CpuView {
     if (off < 0) throw new Error(`physical range 0x${pa.toString(16)}+0x${data.length.toString(16)} is not RAM`);
     this.bytes.set(data, off);
     this.markDirty(off, data.length);
+    this.x.codeWritten(off, data.length);
     this.pristine = false;
   }
   readPhys(pa: number, len: number): Uint8Array {

@@ -146,4 +146,6 @@ export function loadCpu(core: CpuCore, cpu: number, record: CpuRecord): void {
   set64(L.ST_TLB_MISSES, big(r.counters.tlbMisses));
   set32(L.ST_TLB_GEN, r.counters.tlbFlushes);
   core.bytes.set(r.tlb, L.TLB_BASE + cpu * L.TLB_PER_CPU_BYTES);
+  // A restore replaces memory and TLBs: no cached block may outlive it.
+  core.flushCode();
 }

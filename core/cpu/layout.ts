@@ -29,6 +29,45 @@ export const SECURE_RAM_BYTES = 0x01000000;
 export const RAM_HOST_BASE = 0x02000000; // non-secure RAM bytes (size chosen at instantiation)
 export const RAM_PA_DEFAULT = 0x40000000;
 
+// ---- block cache (codecache.ts), placed after RAM at the next 64 KiB boundary:
+// lookup table, one record per host page from SECURE_RAM_HOST_BASE to the end
+// of RAM, then the block arena. Not simulation state: snapshots never see it.
+export const CODE_LOOKUP_ENTRIES = 262144; // direct mapped by host address / 4
+export const CODE_LOOKUP_BYTES = 2097152; // CODE_LOOKUP_ENTRIES * 8
+export const CODE_PAGE_REC_BYTES = 16;
+export const CODE_ARENA_BYTES = 25165824; // 24 MiB of blocks; full = flush everything
+export const BLOCK_HEADER_BYTES = 24;
+export const BLOCK_MAX_INSNS = 128;
+// Block record fields (byte offsets; codecache.ts).
+export const B_HOST = 0; // u32 host address of the first instruction (0 = dead)
+export const B_COUNT = 4; // u32 instructions
+export const B_NEXT = 8; // u32 next block of the same page
+export const B_HITS = 12; // u32 executions while untranslated
+export const B_FN = 16; // u32 table index of its translation (0 = none)
+export const B_ENTRY = 20; // u32 entry number inside that translation
+// Page record fields.
+export const P_MASK = 0; // u64 64-byte lines holding decoded instructions (0 = no code)
+export const P_HEAD = 8; // u32 first block of the page
+export const P_TRANSLATIONS = 12; // u32 times the page was translated since its blocks were built
+
+// ---- execution engines (setEngine): same results, different speed ----
+export const ENGINE_INTERP = 0; // fetch, decode memo and dispatch per instruction
+export const ENGINE_BLOCKS = 1; // predecoded blocks, threaded dispatch
+export const ENGINE_JIT = 2; // blocks, hot pages translated to wasm functions
+
+// ---- translated code ----
+// Default executions of an untranslated block before its page is translated:
+// translating costs host time (building the module, V8 compiling it), so only
+// code that will run very often pays back (a Linux boot: 0.45 s of a 5 s boot
+// at 4000, 0.07 s at 32000 for the same 10% gain; docs/cpu-speed.md).
+export const JIT_THRESHOLD = 32000;
+export const JIT_FLAG_PC_SET = 0x80000000; // in a translation's result: the core's pc is already set
+export const JIT_STATUS_STOP = 1; // the block must end after this instruction
+export const JIT_STATUS_FAULT = 2; // the instruction took an exception
+export const JIT_COMPILED = 0; // jitCompile results
+export const JIT_DECLINED = 1;
+export const JIT_FLUSH = 2; // out of table slots: flush the cache, then go on
+
 // ---- machine globals (offsets from MACHINE_GLOBALS_BASE) ----
 // Debugger stops (core/cpu/as/debugStops.ts): set by the host between run()
 // calls, never saved in snapshots, and never change what a CPU computes, only
@@ -81,6 +120,15 @@ export const ST_TLB_GEN = 0x1e0; // u32, bumped on every TLB flush (debug/statis
 export const ST_EXC_KIND = 0x1e4; // u32, EXC_* of the last exception taken to EL2/EL3
 export const ST_EXC_COUNT = 0x1e8; // u64, exceptions taken by this CPU (all levels)
 export const ST_TLB_MISSES = 0x1f0; // u64, TLB fills (statistics)
+
+// Exchange with translated code (core/cpu/jit). Scratch, outside everything
+// snapshots and state hashes cover; the context fields are republished by
+// the core whenever the translation context changes.
+export const ST_JIT_PC = 0x1000; // u64, next PC when translated code returns without the flag
+export const ST_JIT_STATUS = 0x1008; // u32, JIT_STATUS_* of the last slow-path helper
+export const ST_JIT_TLB = 0x100c; // u32, address of the TLB array for the current privilege
+export const ST_JIT_CTXA = 0x1010; // u64, VMID:ASID of the current context
+export const ST_JIT_CTXG = 0x1018; // u64, VMID:global
 
 // FP/SIMD registers: V0..V31, 16 bytes each, little-endian.
 export const ST_V = 0x200;
@@ -218,6 +266,10 @@ export const HOST_UNDEF = 1; // the register/encoding is not implemented: UNDEFI
 export const HOST_ABORT = 2; // the access failed at the bus: synchronous external abort
 export const HOST_TRAP_EL2 = 3; // trap the access to EL2 (EC 0x18)
 export const HOST_TRAP_EL1 = 4; // trap an EL0 access to EL1 (EC 0x18), e.g. CNTKCTL_EL1 controls
+// Or'ed into a device or system register access status by the TypeScript
+// side when the machine must regain control right after that instruction (a
+// pause was requested, the machine stopped); otherwise the batch goes on.
+export const HOST_END_BATCH = 0x100;
 
 // ---- feature bits (ST_FEATURES) ----
 export const FEAT_LSE = 1;

@@ -18,6 +18,7 @@
 // x28 = scratch + 512 (constant); x29 = record pointer; x30 = link; SP_EL1 is
 // the handler stack. The dump prints x0..x27, NZCV, a digest of the scratch
 // area, the exception count and up to 4 exception records.
+import type { CpuEngine } from '../../core/cpu/cpu.js';
 import { qemuVirtArgs, runQemuImage } from '../../scripts/qemu.js';
 import { assemble } from '../../core/asm/assembler.js';
 import { Machine } from '../../core/machine.js';
@@ -292,14 +293,19 @@ export function buildProgram(seqs: readonly Sequence[], ids: readonly number[]):
 /** Instruction budget per sequence for hvrr (generous; sequences are short). */
 const HVRR_INSNS_PER_SEQ = 20_000;
 
-export function runHvrr(bytes: Uint8Array, numSeqs: number): { output: string; stop: string } {
+export function runHvrr(bytes: Uint8Array, numSeqs: number, engine?: { name: CpuEngine; jitThreshold?: number }): { output: string; stop: string; digest: string; instructions: number } {
   const m = new Machine({ numCpus: 1, ramBytes: 256 * 1024 * 1024, seed: 1n });
+  // Default: the translator at threshold 1, so every block of the program is
+  // translated before it first runs and QEMU checks the translations too.
+  const e = engine ?? { name: 'jit', jitThreshold: 1 };
+  m.core.setEngine(e.name);
+  if (e.jitThreshold !== undefined) m.core.setJitThreshold(e.jitThreshold);
   const out: number[] = [];
   m.onConsole = (b) => out.push(b);
   bootKernel(m, { kernel: bytes });
   const r = m.run(50_000 + numSeqs * HVRR_INSNS_PER_SEQ);
   const stop = r.kind === 'halt' ? `halt: ${r.message}` : r.kind;
-  return { output: Buffer.from(out).toString('latin1'), stop };
+  return { output: Buffer.from(out).toString('latin1'), stop, digest: m.trace.digest(), instructions: m.instructions };
 }
 
 export async function runQemu(bytes: Uint8Array, timeoutMs = 60_000): Promise<{ output: string; stop: string }> {

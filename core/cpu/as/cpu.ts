@@ -6,7 +6,7 @@ import {
   CPU_STATE_BASE, CPU_STATE_BYTES, ST_PC, ST_NZCV, ST_DAIF, ST_EL, ST_SPSEL, ST_PSTATE_MISC,
   ST_SP_EL0, ST_SYSREG, ST_NS, TLB_BASE, TLB_PER_CPU_BYTES, TLB_ENTRIES, TLB_ENTRY_BYTES,
   SLOT_TTBR0_EL1, SLOT_TTBR1_EL1, SLOT_TCR_EL1, SLOT_VTTBR_EL2, SLOT_HCR_EL2, SLOT_SCR_EL3,
-  ST_NOW_TICK, ST_SLICE_START_TICK,
+  ST_NOW_TICK, ST_SLICE_START_TICK, ST_JIT_TLB, ST_JIT_CTXA, ST_JIT_CTXG,
 } from "../layout";
 
 // ---- current CPU ----
@@ -25,7 +25,13 @@ export let el: u32 = 1;
 export let exitReason: i32 = -1; // EXIT_* once the batch must end after this instruction
 export let fault: bool = false; // the current instruction took an exception: skip its side effects
 export let intrCheck: bool = true; // re-evaluate pending interrupts at the next boundary
-export let executed: i32 = 0;
+// The running block must end after the current instruction: set with every
+// exception taken, every exitReason, and when a write dropped cached blocks.
+export let blockStop: bool = false;
+// Instructions of this run() up to and including the one at ipc are
+// execOrigin + ipc / 4 + 1: set once per block (per instruction by the
+// interpreter), so the hot loop does not store a count per instruction.
+export let execOrigin: u64 = 0;
 export let sliceStart: u64 = 0;
 
 // ---- translation context ----
@@ -135,6 +141,7 @@ export function enter(cpu: i32): void {
   el = load<u32>(S + ST_EL);
   exitReason = -1;
   fault = false;
+  blockStop = false;
   intrCheck = true;
   contextChanged();
 }
@@ -146,9 +153,21 @@ export function leave(): void {
   store<u32>(S + ST_EL, el);
 }
 
+/** Instructions of this run() so far, the executing one included. */
+@inline export function executedNow(): u64 {
+  return execOrigin + (ipc >> 2) + 1;
+}
+
+/** At the boundary before the instruction at pc, with n instructions done
+ *  (interrupts are taken there): ipc = pc, executedNow() = n. */
+@inline export function boundaryAt(n: i32): void {
+  ipc = pc;
+  execOrigin = <u64><i64>(n - 1) - (pc >> 2);
+}
+
 /** Publish the tick of the executing instruction for host calls. */
 @inline export function publishNow(): void {
-  store<u64>(S + ST_NOW_TICK, sliceStart + <u64>executed);
+  store<u64>(S + ST_NOW_TICK, sliceStart + executedNow());
   store<u64>(S + ST_PC, ipc);
   store<u32>(S + ST_NZCV, nzcv);
 }
@@ -176,6 +195,10 @@ export function contextChanged(): void {
   const sec: u64 = isNonSecure() ? 0 : 0x2_0000_0000;
   ctxA = (vmid << 16) | asid | sec;
   ctxG = (vmid << 16) | CTX_GLOBAL | sec;
+  // Translated code reads the context from the state block.
+  store<u32>(S + ST_JIT_TLB, <u32>tlbCur);
+  store<u64>(S + ST_JIT_CTXA, ctxA);
+  store<u64>(S + ST_JIT_CTXG, ctxG);
 }
 
 @inline export function scr(): u64 {
@@ -185,5 +208,5 @@ export function contextChanged(): void {
   return sysreg(SLOT_HCR_EL2);
 }
 @inline export function nowTick(): u64 {
-  return sliceStart + <u64>executed;
+  return sliceStart + executedNow();
 }

@@ -10,7 +10,7 @@ import {
   MACHINE_GLOBALS_BASE, MG_BP_COUNT, MG_BP_SKIP, MG_BP_TABLE, BP_ENTRY_BYTES, MG_WATCH_COUNT, MG_WATCH_TABLE,
   ST_HOST_AUX, EXIT_BREAK, EXIT_WATCH,
 } from "../layout";
-import { S, el, cpuIndex, executed, exitReason, fault } from "./cpu";
+import { S, el, cpuIndex, exitReason, fault, blockStop } from "./cpu";
 
 const PAGE_MASK: u64 = 0xffff_ffff_ffff_f000;
 export const BP_NONE: i32 = 0; // no breakpoint on this page
@@ -22,9 +22,11 @@ export const BP_HIT: i32 = 2; // stop before this instruction
 }
 
 /** Classify a fetch from `va` against the armed breakpoints. On a hit the
- *  instruction counted by the run loop is uncounted and run() ends with
- *  EXIT_BREAK, pc still at `va`. A CPU resumed at a breakpoint it stopped at
- *  passes over it once (MG_BP_SKIP). */
+ *  run loop does not count the instruction and run() ends with EXIT_BREAK,
+ *  pc still at `va`. A CPU resumed at a breakpoint it stopped at passes over
+ *  it once (MG_BP_SKIP). A page holding a breakpoint is never cached, so the
+ *  block engine and translated code never run from it (index.ts runs such a
+ *  page one instruction at a time). */
 export function breakpointCheck(va: u64): i32 {
   const n = load<u32>(MACHINE_GLOBALS_BASE + MG_BP_COUNT);
   let onPage = false;
@@ -43,9 +45,9 @@ export function breakpointCheck(va: u64): i32 {
     store<u64>(skip, 1);
     return BP_PAGE;
   }
-  executed--;
   exitReason = EXIT_BREAK;
   fault = true;
+  blockStop = true;
   return BP_HIT;
 }
 
@@ -56,6 +58,7 @@ export function watchCheck(key: u32, isRead: u32): void {
     if (load<u32>(MACHINE_GLOBALS_BASE + MG_WATCH_TABLE + (<usize>i << 2)) == key) {
       store<u64>(S + ST_HOST_AUX, <u64>key | (<u64>isRead << 16));
       exitReason = EXIT_WATCH;
+      blockStop = true;
       return;
     }
   }

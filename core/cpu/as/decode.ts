@@ -4,7 +4,7 @@
 // (exec.ts), which needs no invalidation when code is rewritten: fetch always
 // reads the current bytes. Everything not listed is unallocated or not
 // implemented and executes as UNDEFINED (logged).
-import * as O from "./ops";
+import * as O from "../ops";
 import { S } from "./cpu";
 import { ST_FEATURES, FEAT_LSE, FEAT_CRC32 } from "../layout";
 

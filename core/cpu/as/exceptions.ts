@@ -12,7 +12,7 @@ import {
   LINE_IRQ, LINE_FIQ, LINE_VIRQ, LINE_VFIQ, FEAT_EL2, FEAT_EL3,
 } from "../layout";
 import {
-  S, el, pc, ipc, insnG, cpuIndex, fault, exitReason, intrCheck, nzcv,
+  S, el, pc, ipc, insnG, cpuIndex, fault, exitReason, intrCheck, nzcv, blockStop,
   packPstate, setPstate, bankSp, unbankSp, sysreg, setSysreg, contextChanged, spsel, daif, hcr, scr,
   isNonSecure, publishNow,
 } from "./cpu";
@@ -98,6 +98,7 @@ export function takeException(target: u32, kind: u32, ec: u32, iss: u32, far: u6
   unbankSp();
   pc = vbar + off;
   fault = true;
+  blockStop = true;
   store<u32>(S + ST_EXCL_VALID, 0);
   store<u64>(S + ST_EXC_COUNT, load<u64>(S + ST_EXC_COUNT) + 1);
   contextChanged();

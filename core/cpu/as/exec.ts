@@ -2,9 +2,9 @@
 // Handlers read fields from the encoding; `aux` carries what the decoder
 // already worked out. After any memory access a handler checks `fault`
 // (an exception was taken) before changing registers.
-import * as O from "./ops";
+import * as O from "../ops";
 import {
-  S, pc, ipc, el, nzcv, cpuIndex, numCpus, fault, exitReason,
+  S, pc, ipc, el, nzcv, cpuIndex, numCpus, fault, exitReason, blockStop,
   rX, rW, rSP, wX, wW, wSP, sysreg, hcr, scr, isNonSecure,
 } from "./cpu";
 import {
@@ -412,6 +412,7 @@ function wfx(isWfe: bool): void {
     return;
   }
   exitReason = isWfe ? EXIT_WFE : EXIT_WFI;
+  blockStop = true;
 }
 
 function sevAll(): void {
@@ -900,6 +901,11 @@ function bitfield(insn: u32): void {
       return;
   }
   undefinedInsn(true);
+}
+
+/** exec() as a call, for translated code (one more inlined copy would only add size). */
+export function execCall(op: u32, aux: u32, insn: u32): void {
+  exec(op, aux, insn);
 }
 
 /** Fill the constant tables (condition codes, logical-immediate masks). */

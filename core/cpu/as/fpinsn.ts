@@ -2,7 +2,7 @@
 // 3 sources, compares, conditional compare/select, conversions to and from
 // integers (incl. fixed point) and between precisions. Half precision only
 // where v8.0 has it (FCVT). Semantics in fp.ts.
-import * as O from "./ops";
+import * as O from "../ops";
 import { S, rX, wX, nzcv } from "./cpu";
 import { ST_V, COND_TABLE_BASE } from "../layout";
 import {

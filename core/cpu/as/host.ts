@@ -1,7 +1,8 @@
 // Calls from the core into TypeScript. i32 arguments only: an i64 would cross
 // as a BigInt (~40 ns). 64-bit values travel through ST_HOST_VALUE.
 
-/** Device read at a physical address; value in ST_HOST_VALUE. Returns HOST_*. */
+/** Device read at a physical address; value in ST_HOST_VALUE. Returns HOST_*
+ *  (with HOST_END_BATCH when the machine must regain control). */
 @external("env", "mmioRead")
 export declare function hostMmioRead(cpu: i32, paLo: i32, paHi: i32, size: i32): i32;
 
@@ -24,3 +25,8 @@ export declare function hostUndef(cpu: i32, insn: i32, pcLo: i32, pcHi: i32): vo
  *  return ends the batch right after it (replay stopping at an event). */
 @external("env", "exception")
 export declare function hostException(cpu: i32, fromEl: i32, toEl: i32, kind: i32): i32;
+
+/** The block at `block` (a block record address) is hot: translate its page.
+ *  Returns JIT_COMPILED, JIT_DECLINED or JIT_FLUSH. */
+@external("env", "jitCompile")
+export declare function hostJitCompile(block: i32): i32;

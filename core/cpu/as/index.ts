@@ -2,14 +2,24 @@
 // the TypeScript side (EL2/EL3 software, the machine) performs on a CPU.
 import {
   ST_EXECUTED, ST_EXIT_REASON, ST_SLICE_START_TICK, ST_EXCL_VALID, ST_CPU_INDEX, EXIT_BUDGET,
-  DECODE_MEMO_BASE, DECODE_MEMO_ENTRIES,
+  DECODE_MEMO_BASE, DECODE_MEMO_ENTRIES, BLOCK_HEADER_BYTES, ENGINE_INTERP, ENGINE_BLOCKS, ENGINE_JIT,
+  B_COUNT, B_FN, B_ENTRY, B_HITS, JIT_THRESHOLD, JIT_FLUSH, ST_NZCV, ST_JIT_PC, EXIT_BREAK,
 } from "../layout";
 import {
-  S, pc, ipc, insnG, fault, exitReason, intrCheck, executed, sliceStart, numCpus, ramPa, ramBytes,
+  S, pc, ipc, insnG, fault, exitReason, intrCheck, execOrigin, sliceStart, numCpus, ramPa, ramBytes, blockStop, nzcv,
+  boundaryAt,
+  fetchPage, fetchHost,
   enter, leave, stateOf, setPstate, packPstate, contextChanged,
 } from "./cpu";
 import { checkInterrupts, exceptionReturn } from "./exceptions";
-import { fetch, tlbFlushCpu, tlbInvalidate, dirtyReset } from "./mmu";
+import { fetch, fetchTranslate, fetchHostOnce, FETCH_FAULT, FETCH_UNCACHED, tlbFlushCpu, tlbInvalidate, dirtyReset } from "./mmu";
+import {
+  codeCacheInit, codeFlush, codeWritten as codeWrittenRange, lookupBlock, buildBlock,
+  blocksBuilt, cacheFlushes, pagesInvalidated, pageRec, lookupBase,
+} from "./codecache";
+import { jitBase } from "./jitabi";
+import { hostJitCompile } from "./host";
+export { jitInterp, jitLoad, jitStore } from "./jitabi";
 import { decode } from "./decode";
 import { exec, initTables } from "./exec";
 import { clearBreakSkips } from "./debugStops";
@@ -27,8 +37,26 @@ export function init(cpus: i32, ramPaLo: i32, ramPaHi: i32, ramSizeLo: i32, ramS
   }
   initTables();
   clearBreakSkips(cpus);
-  memory.fill(DECODE_MEMO_BASE, 0, DECODE_MEMO_ENTRIES * 8);
-  store<u64>(DECODE_MEMO_BASE, <u64>decode(0) << 32);
+  codeCacheInit();
+  const udf0 = <u64>decode(0) << 32;
+  for (let i = 0; i < DECODE_MEMO_ENTRIES; i++) store<u64>(DECODE_MEMO_BASE + (<usize>i << 3), udf0);
+}
+
+/** Calls of translated code (statistics, not simulation state). */
+let jitCalls: u32 = 0;
+
+/** Which engine run() uses (ENGINE_*); results are identical, speed is not. */
+let engine: i32 = ENGINE_BLOCKS;
+
+export function setEngine(mode: i32): void {
+  engine = mode;
+}
+
+/** Executions of an untranslated block before its page is translated (tests use 1). */
+let jitThreshold: u32 = JIT_THRESHOLD;
+
+export function setJitThreshold(n: i32): void {
+  jitThreshold = n < 1 ? 1 : <u32>n;
 }
 
 /**
@@ -39,31 +67,50 @@ export function run(cpu: i32, budget: i32, startLo: i32, startHi: i32): i32 {
   enter(cpu);
   sliceStart = (<u64><u32>startHi << 32) | <u64><u32>startLo;
   store<u64>(S + ST_SLICE_START_TICK, sliceStart);
-  executed = 0;
-  while (executed < budget) {
+  const n = engine == ENGINE_INTERP ? runInterp(budget) : runBlocks(budget);
+  leave();
+  store<u64>(S + ST_EXECUTED, <u64>n);
+  store<u32>(S + ST_EXIT_REASON, exitReason >= 0 ? exitReason : EXIT_BUDGET);
+  return exitReason >= 0 ? exitReason : EXIT_BUDGET;
+}
+
+// Both engines keep the instruction count in a local; callees that publish
+// the current tick derive it from execOrigin and ipc (cpu.ts executedNow).
+// Interrupts are checked where intrCheck is set, which only happens inside
+// an instruction that also ends its block, so both check at the same points.
+
+/** One instruction at a time: fetch, decode memo, dispatch. */
+function runInterp(budget: i32): i32 {
+  let n: i32 = 0;
+  while (n < budget) {
     if (intrCheck) {
+      boundaryAt(n);
       if (checkInterrupts()) {
         fault = false;
         if (exitReason >= 0) break;
         continue;
       }
     }
-    ipc = pc;
-    executed++;
-    const insn = fetch(pc);
+    const at = pc;
+    ipc = at;
+    execOrigin = <u64><i64>n - (at >> 2);
+    n++;
+    const insn = fetch(at);
     if (fault) {
+      // A faulting fetch counts as an executed instruction; a breakpoint does not.
+      if (exitReason == EXIT_BREAK) n--;
       fault = false;
       if (exitReason >= 0) break;
       continue;
     }
     insnG = insn;
-    pc = ipc + 4;
-    // Decode memo: encoding -> (op | aux << 16), direct-mapped by a multiplicative hash.
-    const slot = DECODE_MEMO_BASE + (<usize>((insn * 0x9e3779b1) >> 16) << 3);
+    pc = at + 4;
+    // Decode memo indexed by PC: (encoding, op | aux << 16). The stored
+    // encoding is compared, so rewritten code is decoded afresh. init() seeds
+    // every slot with encoding 0 and its decoding: no validity bit.
+    const slot = DECODE_MEMO_BASE + (<usize>((<u32>at >> 2) & (DECODE_MEMO_ENTRIES - 1)) << 3);
     const m = load<u64>(slot);
     let opaux: u32;
-    // Empty slots hold zero, which only encoding 0 could match, and encoding 0
-    // always hashes to slot 0, which init() seeds with decode(0): no validity bit.
     if (<u32>m == insn) {
       opaux = <u32>(m >> 32);
     } else {
@@ -71,13 +118,115 @@ export function run(cpu: i32, budget: i32, startLo: i32, startHi: i32): i32 {
       store<u64>(slot, (<u64>opaux << 32) | <u64>insn);
     }
     exec(opaux & 0xffff, opaux >> 16, insn);
-    fault = false;
-    if (exitReason >= 0) break;
+    if (fault | (exitReason >= 0)) {
+      fault = false;
+      if (exitReason >= 0) break;
+    }
   }
-  leave();
-  store<u64>(S + ST_EXECUTED, <u64>executed);
-  store<u32>(S + ST_EXIT_REASON, exitReason >= 0 ? exitReason : EXIT_BUDGET);
-  return exitReason >= 0 ? exitReason : EXIT_BUDGET;
+  blockStop = false;
+  return n;
+}
+
+/** Predecoded blocks (codecache.ts): the fetch translation and the block
+ *  lookup once per block, then one dispatch per instruction. A block is cut
+ *  short where the budget ends, so counts are exactly the interpreter's. */
+function runBlocks(budget: i32): i32 {
+  let n: i32 = 0;
+  while (n < budget) {
+    if (intrCheck) {
+      boundaryAt(n);
+      if (checkInterrupts()) {
+        fault = false;
+        blockStop = false;
+        if (exitReason >= 0) break;
+        continue;
+      }
+    }
+    const at = pc;
+    execOrigin = <u64><i64>n - (at >> 2);
+    let host: usize;
+    let single = false;
+    if ((at & 0xffff_ffff_ffff_f003) == fetchPage) {
+      host = fetchHost + <usize>(at & 0xfff);
+    } else {
+      ipc = at;
+      const f = fetchTranslate(at);
+      if (f == FETCH_FAULT) {
+        // As the interpreter: a faulting fetch counts as an executed instruction, a breakpoint does not.
+        if (exitReason != EXIT_BREAK) n++;
+        fault = false;
+        blockStop = false;
+        if (exitReason >= 0) break;
+        continue;
+      }
+      host = fetchHostOnce + <usize>(at & 0xfff);
+      // A page holding a breakpoint runs one instruction at a time, each fetch checked.
+      single = f == FETCH_UNCACHED;
+    }
+    let b = lookupBlock(host);
+    if (b == 0) b = buildBlock(host);
+    let count = single ? 1 : load<i32>(b, B_COUNT);
+    if (engine == ENGINE_JIT && !single && count <= budget - n) {
+      let fn = load<u32>(b, B_FN);
+      if (fn == 0) {
+        const hits = load<u32>(b, B_HITS) + 1;
+        store<u32>(b, hits, B_HITS);
+        if (hits == jitThreshold) {
+          if (hostJitCompile(<i32>b) == JIT_FLUSH) {
+            codeFlush();
+            continue;
+          }
+          fn = load<u32>(b, B_FN);
+        }
+      }
+      if (fn != 0) {
+        // Translated code keeps NZCV in the state block and returns the
+        // instructions it executed; the next PC is in ST_JIT_PC unless the
+        // flag says a helper already set it (an exception, a host exit).
+        store<u32>(S + ST_NZCV, nzcv);
+        jitBase = n;
+        const r = call_indirect<i32>(fn, S, load<i32>(b, B_ENTRY), budget - n, at & 0xffff_ffff_ffff_f000);
+        jitCalls++;
+        n += r & 0x7fffffff;
+        nzcv = load<u32>(S + ST_NZCV);
+        if (r >= 0) pc = load<u64>(S + ST_JIT_PC);
+        if (blockStop) {
+          blockStop = false;
+          fault = false;
+          if (exitReason >= 0) break;
+        }
+        continue;
+      }
+    }
+    if (count > budget - n) count = budget - n;
+    let e = b + BLOCK_HEADER_BYTES;
+    const end = e + (<usize>count << 3);
+    let p = at;
+    // Only the block's last instruction can branch or take a preferred-return
+    // exception (SVC/HVC/SMC end blocks): pc is set once, to the block's end.
+    pc = at + (<u64>count << 2);
+    n += count;
+    do {
+      const ent = load<u64>(e);
+      const insn = <u32>ent;
+      const opaux = <u32>(ent >> 32);
+      ipc = p;
+      insnG = insn;
+      p += 4;
+      exec(opaux & 0xffff, opaux >> 16, insn);
+      e += 8;
+    } while (!blockStop && e < end);
+    if (blockStop) {
+      // Stopped inside the block: count what ran; without an exception the
+      // next instruction follows the one that stopped it.
+      n -= <i32>((end - e) >> 3);
+      if (!fault && e != end) pc = p;
+      blockStop = false;
+      fault = false;
+      if (exitReason >= 0) break;
+    }
+  }
+  return n;
 }
 
 /** ERET from EL2/EL3 for `cpu` (its TypeScript handler is done). */
@@ -119,4 +268,27 @@ export function invalidateVmid(cpuMask: i32, vmid: i32): void {
  *  the next write to each page is seen (incremental snapshots). */
 export function resetDirty(): void {
   dirtyReset();
+}
+
+/** TypeScript wrote guest memory at host offsets [host, host + len). */
+export function codeWritten(host: i32, len: i32): void {
+  codeWrittenRange(<usize>host, <usize>len);
+}
+
+/** Memory was replaced wholesale (snapshot restore): drop every cached block. */
+export function flushCode(): void {
+  codeFlush();
+}
+
+/** Block cache statistics: 0 blocks built, 1 flushes, 2 pages invalidated, 3 calls of translated code. */
+export function codeStat(which: i32): i32 {
+  if (which == 0) return <i32>blocksBuilt;
+  if (which == 1) return <i32>cacheFlushes;
+  if (which == 2) return <i32>pagesInvalidated;
+  return <i32>jitCalls;
+}
+
+/** Page record address of a host address (for the translator). */
+export function codePageRec(host: i32): i32 {
+  return <i32>pageRec(<usize>host);
 }

@@ -12,17 +12,18 @@ import {
   SLOT_SCTLR_EL1, SLOT_TCR_EL1, SLOT_TTBR0_EL1, SLOT_TTBR1_EL1, SLOT_MAIR_EL1,
   SLOT_VTCR_EL2, SLOT_VTTBR_EL2, SLOT_HPFAR_EL2, SLOT_HCR_EL2,
   RAM_HOST_BASE, SECURE_RAM_HOST_BASE, SECURE_RAM_PA, SECURE_RAM_BYTES, TLB_ENTRIES, TLB_ENTRY_BYTES,
-  ST_HOST_VALUE, ST_TLB_GEN, ST_TLB_MISSES, HOST_OK, HOST_ABORT, EXIT_HOST, EXC_SYNC, DIRTY_MAP_BASE, DIRTY_MAP_BYTES,
+  ST_HOST_VALUE, ST_TLB_GEN, ST_TLB_MISSES, HOST_OK, HOST_ABORT, HOST_END_BATCH, EXIT_HOST, EXC_SYNC, DIRTY_MAP_BASE, DIRTY_MAP_BYTES,
   MAX_CPUS,
 } from "../layout";
 import {
-  S, el, ipc, cpuIndex, fault, exitReason, ramPa, ramBytes, tlbCur, ctxA, ctxG, fetchPage, fetchHost,
+  S, el, ipc, cpuIndex, fault, exitReason, blockStop, ramPa, ramBytes, tlbCur, ctxA, ctxG, fetchPage, fetchHost,
   sysreg, setSysreg, stage2On, isNonSecure, publishNow, tlbArray, numCpus, intrCheck, hcr, stateOf,
 } from "./cpu";
 import {
   takeException, syncTargetEl, EC_DABORT_LOWER, EC_DABORT_SAME, EC_IABORT_LOWER, EC_IABORT_SAME, EC_PC_ALIGN,
 } from "./exceptions";
 import { hostMmioRead, hostMmioWrite } from "./host";
+import { isCodePage, codeWrite } from "./codecache";
 import { breakpointsArmed, breakpointCheck, BP_HIT, BP_NONE } from "./debugStops";
 import { dataAbortIss } from "./syndrome";
 
@@ -319,6 +320,16 @@ export function abortTo(va: u64, acc: u32, status: u32): void {
 @inline function isDirty(host: usize): bool {
   return load<u8>(DIRTY_MAP_BASE + (host >> 12)) != 0;
 }
+/** Every write that does not hit a TLB write tag: dirty tracking and the
+ *  block cache (pages holding blocks never get a write tag). */
+@inline function noteWrite(host: usize, size: u32): void {
+  markDirty(host);
+  codeWrite(host, size);
+}
+/** May a TLB entry for this page carry a write tag? */
+@inline function writeTagAllowed(host: usize): bool {
+  return isDirty(host) && !isCodePage(host);
+}
 
 // TLB entry attribute bits (offset 48).
 const ATTR_DEVICE: u64 = 1;
@@ -331,12 +342,12 @@ const ATTR_WRITABLE: u64 = 2;
  * never changes what a guest observes), mark the page dirty and set the tag.
  * Returns the host address, or 0 when the entry cannot serve the write.
  */
-@inline function writeRefill(e: usize, va: u64): usize {
+@inline function writeRefill(e: usize, va: u64, size: u32): usize {
   const page = va & PAGE_MASK;
   if (load<u64>(e, 56) != page || !ctxOk(e) || (load<u64>(e, 48) & ATTR_WRITABLE) == 0) return 0;
   const host = <usize>(va + load<u64>(e, 24));
-  markDirty(host);
-  store<u64>(e, page, 8);
+  noteWrite(host, size);
+  if (!isCodePage(host)) store<u64>(e, page, 8);
   return host;
 }
 
@@ -352,7 +363,7 @@ function fill(tlb: usize, va: u64, host: usize): void {
   const e = entryFor(tlb, va);
   const page = va & PAGE_MASK;
   store<u64>(e, (tPerm & PERM_R) != 0 ? page : TAG_INVALID, 0);
-  store<u64>(e, (tPerm & PERM_W) != 0 && isDirty(host) ? page : TAG_INVALID, 8);
+  store<u64>(e, (tPerm & PERM_W) != 0 && writeTagAllowed(host) ? page : TAG_INVALID, 8);
   store<u64>(e, (tPerm & PERM_X) != 0 ? page : TAG_INVALID, 16);
   store<u64>(e, <u64>(host & ~(<usize>0xfff)) - page, 24);
   store<u64>(e, tGlobal ? ctxG : ctxA, 32);
@@ -448,7 +459,7 @@ function accessSlow(va: u64, size: u32, acc: u32, value: u64, priv: bool, tlb: u
       return 0;
     }
     host = <usize>(va + load<u64>(e, 24));
-  } else if (acc == ACC_WRITE && (host = writeRefill(e, va)) != 0) {
+  } else if (acc == ACC_WRITE && (host = writeRefill(e, va, size)) != 0) {
     if (misaligned && (load<u64>(e, 48) & ATTR_DEVICE) != 0) {
       abortTo(va, acc, 0x21);
       return 0;
@@ -464,12 +475,12 @@ function accessSlow(va: u64, size: u32, acc: u32, value: u64, priv: bool, tlb: u
     }
     const h = ramHost(tPa);
     if (h == 0) return mmio(va, tPa, size, acc, value);
-    if (acc == ACC_WRITE) markDirty(h);
+    if (acc == ACC_WRITE) noteWrite(h, size);
     fill(tlb, va, h);
     host = h;
   }
   if (acc == ACC_WRITE) {
-    markDirty(host);
+    noteWrite(host, size);
     if (size == 8) store<u64>(host, value);
     else if (size == 4) store<u32>(host, <u32>value);
     else if (size == 2) store<u16>(host, <u16>value);
@@ -496,7 +507,11 @@ function mmio(va: u64, pa: u64, size: u32, acc: u32, value: u64): u64 {
   } else {
     status = hostMmioRead(cpuIndex, <i32>pa, <i32>(pa >> 32), size);
   }
-  exitReason = EXIT_HOST;
+  // The device may have changed interrupt lines: end the block (interrupts
+  // are checked at block boundaries), and the batch only when asked.
+  if ((status & HOST_END_BATCH) != 0) exitReason = EXIT_HOST;
+  status &= ~HOST_END_BATCH;
+  blockStop = true;
   intrCheck = true;
   if (status != HOST_OK) {
     abortTo(va, acc, 0x10); // synchronous external abort
@@ -591,7 +606,7 @@ export function rmwHost(va: u64, size: u32, acc: u32): usize {
   const e = entryFor(tlbCur, va);
   if ((va & PAGE_MASK) == tagFor(e, acc) && ctxOk(e)) return <usize>(va + load<u64>(e, 24));
   if (acc == ACC_WRITE) {
-    const r = writeRefill(e, va);
+    const r = writeRefill(e, va, size);
     if (r != 0) return r;
   }
   if (!translate(va, acc, el != 0)) {
@@ -603,7 +618,7 @@ export function rmwHost(va: u64, size: u32, acc: u32): usize {
     abortTo(va, acc, 0x10);
     return 0;
   }
-  if (acc == ACC_WRITE) markDirty(h);
+  if (acc == ACC_WRITE) noteWrite(h, size);
   fill(tlbCur, va, h);
   return h;
 }
@@ -620,7 +635,7 @@ export function atomicHost(va: u64, size: u32): usize {
   if (!requireAligned(va, size, ACC_READ)) return 0;
   const e = entryFor(tlbCur, va);
   if ((va & PAGE_MASK) == tagFor(e, ACC_WRITE) && ctxOk(e)) return <usize>(va + load<u64>(e, 24));
-  const r = writeRefill(e, va);
+  const r = writeRefill(e, va, size);
   if (r != 0) return r;
   if (!translate(va, ACC_READ, el != 0)) {
     raiseFault(va, ACC_READ);
@@ -641,15 +656,29 @@ export function atomicHost(va: u64, size: u32): usize {
 }
 
 function fetchSlow(va: u64): u32 {
+  if (fetchTranslate(va) == FETCH_FAULT) return 0;
+  return load<u32>(fetchHostOnce + <usize>(va & 0xfff));
+}
+
+export const FETCH_FAULT = 0; // the fetch took an exception, or stopped at a breakpoint (EXIT_BREAK)
+export const FETCH_CACHED = 1; // fetchPage/fetchHost now describe the page
+export const FETCH_UNCACHED = 2; // a page holding a breakpoint: fetchHostOnce, this fetch only
+/** Host address of the page of the last successful fetchTranslate(). */
+export let fetchHostOnce: usize = 0;
+
+/** Translate `va` for an instruction fetch (FETCH_*). A page holding a
+ *  breakpoint is never cached, so every fetch from it comes here and is
+ *  checked (debugStops.ts). */
+export function fetchTranslate(va: u64): i32 {
   let cachePage = true;
   if (breakpointsArmed()) {
     const b = breakpointCheck(va);
-    if (b == BP_HIT) return 0;
+    if (b == BP_HIT) return FETCH_FAULT;
     cachePage = b == BP_NONE;
   }
   if ((va & 3) != 0) {
     takeException(syncTargetEl(), EXC_SYNC, EC_PC_ALIGN, 0, va, true, va);
-    return 0;
+    return FETCH_FAULT;
   }
   const e = entryFor(tlbCur, va);
   let host: usize;
@@ -658,21 +687,21 @@ function fetchSlow(va: u64): u32 {
   } else {
     if (!translate(va, ACC_EXEC, el != 0)) {
       raiseFault(va, ACC_EXEC);
-      return 0;
+      return FETCH_FAULT;
     }
     const h = ramHost(tPa);
     if (h == 0) {
       abortTo(va, ACC_EXEC, 0x10);
-      return 0;
+      return FETCH_FAULT;
     }
     fill(tlbCur, va, h);
     host = h & ~(<usize>0xfff);
   }
-  if (cachePage) {
-    fetchPage = va & PAGE_MASK;
-    fetchHost = host;
-  }
-  return load<u32>(host + <usize>(va & 0xfff));
+  fetchHostOnce = host;
+  if (!cachePage) return FETCH_UNCACHED;
+  fetchPage = va & PAGE_MASK;
+  fetchHost = host;
+  return FETCH_CACHED;
 }
 
 /** AT S1E{0,1}{R,W}: translate without faulting and produce PAR_EL1 (D13.2.97). */
@@ -710,6 +739,6 @@ export function dcZva(va: u64): void {
     }
     return;
   }
-  markDirty(h);
+  noteWrite(h, 64);
   memory.fill(h, 0, 64);
 }

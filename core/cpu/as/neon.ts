@@ -2,7 +2,7 @@
 // forms, permutes, table lookups, load/store single structure. Operands are
 // copied to scratch first, so Vd may alias Vn/Vm. Every combination not
 // implemented here returns false and the caller raises UNDEFINED (logged).
-import * as O from "./ops";
+import * as O from "../ops";
 import { S, fault, rX, rSP, wSP } from "./cpu";
 import { ST_V, ST_SCRATCH, ST_FPSR } from "../layout";
 import { ld8, ld16, ld32, ld64, st8, st16, st32, st64 } from "./mmu";

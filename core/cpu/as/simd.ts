@@ -3,7 +3,7 @@
 // Scalar FP arithmetic and conversions are in fpinsn.ts (semantics in fp.ts),
 // the other AdvSIMD groups in neon.ts; what they do not implement is
 // UNDEFINED and logged.
-import * as O from "./ops";
+import * as O from "../ops";
 import { S, fault, rX, rSP, wX, wSP } from "./cpu";
 import { ST_V, ST_SCRATCH } from "../layout";
 import { undefinedInsn } from "./exceptions";

@@ -11,11 +11,11 @@ import {
   SPEC_CNTPCT, SPEC_CNTVCT, SPEC_CNTFRQ, SPEC_ISR, SPEC_OSLAR, SPEC_SP_EL2,
   ST_DAIF, ST_FPCR, ST_FPSR, ST_HOST_VALUE, ST_IRQ_LINES, ST_SP_EL0, ST_SP_EL1, ST_SP_EL2,
   SLOT_SCTLR_EL1, SLOT_CPACR_EL1, SLOT_CPTR_EL2, SLOT_CNTVOFF_EL2, SLOT_CNTKCTL_EL1, SLOT_CNTHCTL_EL2,
-  SLOT_PAR_EL1, SLOT_TCR_EL1, SLOT_MPIDR_EL1, SLOT_MIDR_EL1, SLOT_VMPIDR_EL2, SLOT_VPIDR_EL2, TICKS_PER_COUNTER, COUNTER_HZ, HOST_OK, HOST_UNDEF, HOST_TRAP_EL2, HOST_TRAP_EL1, EXIT_HOST,
+  SLOT_PAR_EL1, SLOT_TCR_EL1, SLOT_MPIDR_EL1, SLOT_MIDR_EL1, SLOT_VMPIDR_EL2, SLOT_VPIDR_EL2, TICKS_PER_COUNTER, COUNTER_HZ, HOST_OK, HOST_UNDEF, HOST_TRAP_EL2, HOST_TRAP_EL1, HOST_END_BATCH, EXIT_HOST,
   LINE_IRQ, LINE_FIQ, LINE_VIRQ, LINE_VFIQ, MACHINE_GLOBALS_BASE, MG_WATCH_COUNT,
 } from "../layout";
 import {
-  S, el, ipc, nzcv, cpuIndex, exitReason, intrCheck, fault, rX, wX, sysreg, setSysreg, contextChanged,
+  S, el, ipc, nzcv, cpuIndex, exitReason, intrCheck, fault, blockStop, rX, wX, sysreg, setSysreg, contextChanged,
   setSpsel, spsel, daif, hcr, publishNow, nowTick, ctxA, numCpus,
 } from "./cpu";
 import {
@@ -140,8 +140,10 @@ function mrsMsr(insn: u32): void {
   if (kind == SR_KIND_HOST) {
     publishNow();
     if (isRead == 0) store<u64>(S + ST_HOST_VALUE, rX(rt));
-    const status = hostSysreg(cpuIndex, <i32>key, <i32>isRead);
-    exitReason = EXIT_HOST;
+    let status = hostSysreg(cpuIndex, <i32>key, <i32>isRead);
+    if ((status & HOST_END_BATCH) != 0) exitReason = EXIT_HOST;
+    status &= ~HOST_END_BATCH;
+    blockStop = true;
     intrCheck = true;
     if (status == HOST_OK) {
       if (isRead != 0) wX(rt, load<u64>(S + ST_HOST_VALUE));
