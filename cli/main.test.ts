@@ -251,7 +251,6 @@ describe('bad input: one line, exit 2, no stack trace', () => {
     ['--bios with --kernel', ['run', '--bios', empty, '--kernel', empty], /give either --bios \(firmware from flash\) or --kernel\/--guest, not both/],
     ['--bios with --guest', ['run', '--bios', empty, '--guest', 'selftest'], /give either --bios/],
     ['--bios with --append', ['run', '--bios', empty, '--append', 'x'], /--append is only allowed with --kernel/],
-    ['--bios with --bare', ['run', '--bare', '--bios', empty], /--bios runs under the hypervisor only/],
     ['missing firmware', ['run', '--bios', join(dir, 'nope.bin')], /cannot read firmware '.*nope\.bin': no such file/],
     ['empty firmware', ['run', '--bios', empty], /firmware '.*' is empty/],
     ['--pflash not 64 MiB', ['run', '--pflash', file('small.fd', new Uint8Array(4096))], /flash image '.*small\.fd' has 4096 bytes; a virt flash bank is 64 MiB/],

@@ -26,9 +26,6 @@ export function readFlashImages(opts: RunOptions): FlashImages {
     if (opts.kernel !== undefined || opts.guest !== undefined) throw new UsageError('give either --bios (firmware from flash) or --kernel/--guest, not both');
     if (opts.initrd !== undefined) throw new UsageError('--initrd is only allowed with --kernel (as QEMU\'s -initrd)');
     if (opts.append !== undefined) throw new UsageError('--append is only allowed with --kernel (as QEMU\'s -append)');
-    // The bare machine's flash is a device on the bus: data accesses work,
-    // but the CPU core only fetches instructions from RAM.
-    if (opts.bare) throw new UsageError('--bios runs under the hypervisor only: the bare machine cannot fetch instructions from flash yet (drop --bare)');
     const bios = readInputFile('firmware', opts.bios);
     if (bios.length === 0) throw new CliError(`firmware '${opts.bios}' is empty`);
     if (bios.length > FLASH_BANK_BYTES) throw new CliError(`firmware '${opts.bios}' has ${bios.length} bytes, more than the ${FLASH_BANK_BYTES / MiB} MiB flash bank`);

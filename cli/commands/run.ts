@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { Machine, type StopReason } from '../../core/machine.js';
-import { bootKernel } from '../../core/firmware/boot.js';
+import { bootFirmware, bootKernel } from '../../core/firmware/boot.js';
 import { attachMachineFlash } from '../../core/devices/flashBanks.js';
 import { attachRestoredFlash, readFlashImages, writeBackPflash } from './firmware.js';
 import { ImageError, identifyImage, rawImageProblem } from '../../core/firmware/loader.js';
@@ -291,7 +291,8 @@ export function prepareMachine(opts: RunOptions, warn: (line: string) => void = 
     if (hvConfig) attachMonitor(new Hypervisor(m, hvConfig));
     else {
       if (flash.bios || flash.pflash) attachMachineFlash(m, [flash.bios, flash.pflash]);
-      bootKernel(m, { kernel: kernel!, ...(initrd ? { initrd } : {}), ...(dtb ? { dtb } : {}), ...(bootargs !== undefined ? { bootargs } : {}) }, { flash: flash.pflash !== undefined });
+      if (flash.bios) bootFirmware(m, dtb ? { dtb } : {});
+      else bootKernel(m, { kernel: kernel!, ...(initrd ? { initrd } : {}), ...(dtb ? { dtb } : {}), ...(bootargs !== undefined ? { bootargs } : {}) }, { flash: flash.pflash !== undefined });
     }
   } catch (e) {
     if (e instanceof ImageError || e instanceof FdtError) {

@@ -95,6 +95,16 @@ function machineTarget(m: Machine, flash: boolean): BootTarget {
   return { core: m.core, ramBytes: BigInt(m.config.ramBytes), pa: (addr) => Number(addr), numCpus: m.numCpus, seed: m.config.seed, virtio: false, flash };
 }
 
+/** QEMU's -bios on the bare machine: CPU 0 starts at address 0 (flash bank
+ *  0, which the machine must have: core/devices/flashBanks.ts) at EL1 with
+ *  x0 = 0, the device tree (flash included) at the start of RAM. */
+export function bootFirmware(m: Machine, images: FirmwareImages = {}): bigint {
+  const dtbAddress = placeFirmwareDtb(machineTarget(m, true), images);
+  m.core.setPc(0, 0n);
+  for (let r = 0; r < 4; r++) m.core.setX(0, r, 0n);
+  return dtbAddress;
+}
+
 export function bootKernel(m: Machine, images: BootImages, opts: { flash?: boolean } = {}): BootPlan {
   const plan = placeBootImages(machineTarget(m, opts.flash ?? false), images);
   const cpu = 0;
