@@ -248,6 +248,16 @@ describe('bad input: one line, exit 2, no stack trace', () => {
     ['--vms with --bare', ['run', '--bare', '--vms', '2'], /--vms needs the hypervisor; drop --bare/],
     ['--pcpus with --bare', ['run', '--bare', '--pcpus', '2'], /--pcpus needs the hypervisor/],
     ['record --snapshot-file DIR', ['record', '-o', join(dir, 'sf.hvrr'), '--snapshot-file', dir], /cannot write snapshot file '.*': it is a directory/],
+    ['--bios with --kernel', ['run', '--bios', empty, '--kernel', empty], /give either --bios \(firmware from flash\) or --kernel\/--guest, not both/],
+    ['--bios with --guest', ['run', '--bios', empty, '--guest', 'selftest'], /give either --bios/],
+    ['--bios with --append', ['run', '--bios', empty, '--append', 'x'], /--append is only allowed with --kernel/],
+    ['missing firmware', ['run', '--bios', join(dir, 'nope.bin')], /cannot read firmware '.*nope\.bin': no such file/],
+    ['empty firmware', ['run', '--bios', empty], /firmware '.*' is empty/],
+    ['--pflash not 64 MiB', ['run', '--pflash', file('small.fd', new Uint8Array(4096))], /flash image '.*small\.fd' has 4096 bytes; a virt flash bank is 64 MiB/],
+    ['--pflash-writeback without --pflash', ['run', '--pflash-writeback'], /--pflash-writeback needs --pflash FILE/],
+    ['record --pflash-writeback', ['record', '--pflash-writeback', '-o', join(dir, 'pw.hvrr')], /unknown option '--pflash-writeback'/],
+    ['--nic user', ['run', '--nic', 'user'], /--nic: 'user' is not a NIC choice/],
+    ['--nic none with --bare', ['run', '--bare', '--nic', 'none'], /--nic none is for the hypervisor's VMs/],
   ];
   for (const [name, argv, re] of cases) {
     it(name, async () => {

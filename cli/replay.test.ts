@@ -269,3 +269,67 @@ describe('snapshots of a VM with a virtio-blk disk', () => {
     expect(ok.out).toContain('diag: all checks done');
   });
 });
+
+describe('snapshots of a bare machine with flash', () => {
+  it('run --restore needs the flash image back (--pflash); with it the run continues to the end', async () => {
+    const flash = join(dir, 'bank1.fd');
+    writeFileSync(flash, Buffer.alloc(64 << 20, 0xff));
+    const t = join(dir, 'withflash.hvrr');
+    const rec = await cli(['record', 'selftest', '--bare', '-o', t, '--pflash', flash]);
+    expect(rec.code).toBe(0);
+    const snapOut = join(dir, 'withflash.snap');
+    const r = await cli(['replay', t, '--until', 'exception', '5', '--snapshot', snapOut, '--print', 'events']);
+    expect(r.code).toBe(0);
+    const bad = await cli(['run', '--restore', snapOut]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toBe("hvrr: the snapshot's flash bank 1 was started with an image: pass it again (--pflash FILE)\n");
+    const wrong = join(dir, 'wrong.fd');
+    writeFileSync(wrong, Buffer.alloc(64 << 20));
+    const w = await cli(['run', '--restore', snapOut, '--pflash', wrong]);
+    expect(w.code).toBe(2);
+    expect(w.err).toMatch(/^hvrr: '.*wrong\.fd': the image differs from the one flash bank 1 was started with \(sha256 [0-9a-f]{16}\.\.\.\)\n$/);
+    const ok = await cli(['run', '--restore', snapOut, '--pflash', flash]);
+    expect(ok.code).toBe(0);
+    expect(ok.out).toContain('all checks PASS');
+  });
+});
+
+describe('firmware from flash on the bare machine (--bios --bare)', () => {
+  it('records and replays exactly: the firmware runs from flash bank 0, reads its message there and programs bank 1', async () => {
+    const bios = join(dir, 'fw.bin');
+    writeFileSync(bios, assemble(`
+    ldr x1, =0x09000000
+    adr x2, msg
+print:
+    ldrb w3, [x2]
+    cbz w3, program
+    str w3, [x1]
+    add x2, x2, #1
+    b print
+program:
+    ldr x4, =0x04000000     // bank 1: program a word, back to read array, read it
+    mov w5, #0x40
+    str w5, [x4]
+    ldr w5, =0x4f4b0a21     // "!\\nKO" little-endian
+    str w5, [x4]
+    mov w5, #0xff
+    str w5, [x4]
+    ldr w6, [x4]
+    str w6, [x1]
+    lsr w6, w6, #8
+    str w6, [x1]
+    ldr x0, =0x84000008
+    hvc #0
+msg:
+    .asciz "from flash"
+`, { baseAddress: 0n }).bytes);
+    const t = join(dir, 'fw.hvrr');
+    const r = await cli(['record', '--bios', bios, '--bare', '-o', t]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain('from flash!\n');
+    const p = await cli(['replay', t, '--print', 'uart']);
+    expect(p.code, p.err).toBe(0);
+    expect(p.out).toContain('replayed to the end of the recording');
+    expect(p.out).toContain('from flash!\n');
+  });
+});

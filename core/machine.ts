@@ -18,6 +18,7 @@ import { Pl031, PL031_EVENT_KIND } from './devices/pl031.js';
 import { PhysicalBus } from './memory/bus.js';
 import { type PowerState, type PsciPlatform } from './firmware/psci.js';
 import { PsciStandIn } from './firmware/standIn.js';
+import { El3Firmware } from './firmware/el3Firmware.js';
 import { SoftwareRouter } from './software/router.js';
 import { upgradeRecord, type RecordSchema } from './stateRecord.js';
 
@@ -128,7 +129,7 @@ export class Machine implements PsciPlatform {
   readonly uart: Pl011;
   readonly rtc: Pl031;
   /** The software at EL3, Non-secure EL2 and Secure EL2 (software/): by
-   *  default the PSCI firmware stand-in at EL3 and Non-secure EL2. */
+   *  default the EL3 firmware at EL3 and the PSCI stand-in at Non-secure EL2. */
   readonly software = new SoftwareRouter();
   /** Console output sink (UART TX bytes). */
   onConsole: (byte: number) => void = () => {};
@@ -194,9 +195,11 @@ export class Machine implements PsciPlatform {
     this.bus.map(GICR_BASE, this.gic.redistributorsSize, this.gic.redistributors);
     this.bus.map(UART_BASE, 0x1000, this.uart);
     this.bus.map(RTC_BASE, 0x1000, this.rtc);
-    const standIn = new PsciStandIn();
-    this.software.install('el3', standIn);
-    this.software.install('el2-ns', standIn);
+    // EL3: the firmware (SMCCC 1.2, PSCI 1.1 over SMC); Non-secure EL2 on a
+    // machine without a hypervisor: the PSCI stand-in (over HVC, as QEMU's
+    // built-in PSCI or KVM). The hypervisor replaces the latter.
+    this.software.install('el3', new El3Firmware());
+    this.software.install('el2-ns', new PsciStandIn());
   }
 
   /** Register a component whose state is saved and restored with the machine. */

@@ -19,11 +19,11 @@ function digest(name: string, bytes: Uint8Array): ImageDigest {
 /** Digests of every image a run uses, named `role:path` or `kernel:embedded:<guest>`. */
 export function imageDigests(opts: RunOptions): ImageDigest[] {
   const out: ImageDigest[] = [];
-  if (opts.kernel === undefined) {
+  if (opts.kernel === undefined && opts.bios === undefined) {
     const g = opts.guest ?? DEFAULT_GUEST;
     out.push(digest(`kernel:${EMBEDDED}${g}`, builtinImage(g)));
   }
-  for (const [role, path] of [['kernel', opts.kernel], ['initrd', opts.initrd], ['dtb', opts.dtb], ['disk', opts.disk]] as const) {
+  for (const [role, path] of [['kernel', opts.kernel], ['initrd', opts.initrd], ['dtb', opts.dtb], ['disk', opts.disk], ['bios', opts.bios], ['pflash', opts.pflash]] as const) {
     if (path !== undefined) out.push(digest(`${role}:${path}`, readInputFile(role, path)));
   }
   return out;

@@ -38,8 +38,8 @@ export const DEFAULT_STATE_HASH_EVERY = 10_000;
 
 const OPTIONS: readonly OptionSpec[] = [
   { name: 'output', value: 'FILE', help: 'trace file to write (also -o; default run.hvrr)', parse: parseString },
-  // --disk-writeback would change the image the replay needs; a recording keeps its writes in the trace's snapshots.
-  ...RUN_OPTIONS.filter((o) => o.name !== 'digest' && o.name !== 'restore' && o.name !== 'disk-writeback'),
+  // --disk-writeback and --pflash-writeback would change the images the replay needs; a recording keeps its writes in the trace's snapshots.
+  ...RUN_OPTIONS.filter((o) => o.name !== 'digest' && o.name !== 'restore' && o.name !== 'disk-writeback' && o.name !== 'pflash-writeback'),
   { name: 'snapshot-every', value: 'TICKS', help: `virtual ticks between snapshots, 0 for none\n(default ${DEFAULT_SNAPSHOT_EVERY_TICKS.toLocaleString('en-US')} = 0.1 s)`, parse: (r, o) => parseCount(r, o, Number.MAX_SAFE_INTEGER, true) },
   { name: 'snapshot-file', value: 'FILE', help: 'write the snapshots into FILE beside the trace instead of into it\n(a seek index replay picks up; default for boot-linux: OUTPUT.snap)', parse: parseString },
   { name: 'state-hash-every', value: 'N', help: `events between state hashes, 0 for none (default ${DEFAULT_STATE_HASH_EVERY})`, parse: (r, o) => parseCount(r, o, Number.MAX_SAFE_INTEGER, true) },
@@ -82,7 +82,7 @@ function runArgvOf(parsed: Map<string, unknown>): string[] {
       continue;
     }
     let text = typeof v === 'bigint' || typeof v === 'number' ? v.toString() : String(v);
-    if (spec.name === 'kernel' || spec.name === 'initrd' || spec.name === 'dtb' || spec.name === 'disk' || spec.name === 'restore') text = resolve(text);
+    if (spec.name === 'kernel' || spec.name === 'initrd' || spec.name === 'dtb' || spec.name === 'disk' || spec.name === 'restore' || spec.name === 'bios' || spec.name === 'pflash') text = resolve(text);
     out.push(`--${spec.name}=${text}`);
   }
   return out;

@@ -1,11 +1,14 @@
 // Build a machine from a snapshot file for `hvrr run --restore SNAP`: the
 // snapshot fixes the configuration (CPUs, RAM, seed, quantum) and holds all
-// memory and device state, so no images are needed.
+// memory and device state, so no images are needed (but the base images of
+// a disk or of the machine's flash banks, which are inputs: --disk, --bios,
+// --pflash).
 import { Machine } from '../../core/machine.js';
 import { Hypervisor, HYPERVISOR_COMPONENT } from '../../core/hypervisor/hypervisor.js';
 import { attachMonitor, MONITOR_COMPONENT } from '../../core/hypervisor/monitor/attach.js';
 import { readMeta, readSnapshotFile, restoreInto, snapshotComponents, SnapshotError } from '../../snapshots/index.js';
 import { CliError } from '../errors.js';
+import { attachMachineFlash, FLASH_COMPONENT } from '../../core/devices/flashBanks.js';
 
 export function machineFromSnapshot(path: string): Machine {
   try {
@@ -17,7 +20,7 @@ export function machineFromSnapshot(path: string): Machine {
     const c = meta.config;
     // Build the machine with exactly the components the snapshot carries.
     const components = snapshotComponents(bytes);
-    const known = [HYPERVISOR_COMPONENT, MONITOR_COMPONENT];
+    const known = [HYPERVISOR_COMPONENT, MONITOR_COMPONENT, FLASH_COMPONENT];
     const unknown = components.filter((n) => !known.includes(n));
     if (unknown.length) throw new CliError(`snapshot '${path}' carries component state this hvrr cannot rebuild: ${unknown.join(', ')}`);
     if (components.includes(MONITOR_COMPONENT) && !components.includes(HYPERVISOR_COMPONENT)) {
@@ -27,6 +30,8 @@ export function machineFromSnapshot(path: string): Machine {
       numCpus: c.numCpus, ramBytes: c.ramBytes, seed: BigInt(c.seed), quantumTicks: c.quantumTicks,
       rtcEpochSeconds: c.rtcEpochSeconds, lse: c.lse, traceVerbosity: c.traceVerbosity,
     });
+    // The flash banks' base images are inputs (attachRestoredFlash gives them back).
+    if (components.includes(FLASH_COMPONENT)) attachMachineFlash(m);
     if (components.includes(HYPERVISOR_COMPONENT)) {
       const hv = new Hypervisor(m, null);
       if (components.includes(MONITOR_COMPONENT)) attachMonitor(hv);

@@ -8,7 +8,9 @@
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { Machine, type StopReason } from '../../core/machine.js';
-import { bootKernel } from '../../core/firmware/boot.js';
+import { bootFirmware, bootKernel } from '../../core/firmware/boot.js';
+import { attachMachineFlash } from '../../core/devices/flashBanks.js';
+import { attachRestoredFlash, readFlashImages, writeBackPflash } from './firmware.js';
 import { ImageError, identifyImage, rawImageProblem } from '../../core/firmware/loader.js';
 import { readFdtHeader } from '../../core/fdt/reader.js';
 import { FdtError } from '../../core/fdt/tree.js';
@@ -85,6 +87,14 @@ export interface RunOptions {
   /** --quiet-seconds, in ticks. */
   quietTicks?: number;
   untilIdle?: boolean;
+  /** Firmware in flash bank 0, booted from address 0 (QEMU's -bios). */
+  bios?: string;
+  /** Flash bank 1's contents (64 MiB). */
+  pflash?: string;
+  /** With --pflash: write bank 1 back into its file at the end. */
+  pflashWriteback?: boolean;
+  /** --nic none: VMs without their virtio-net device. */
+  noNic?: boolean;
 }
 
 export const NO_JIT_OPTION: OptionSpec = {
@@ -120,6 +130,10 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   { name: 'max-seconds', value: 'S', help: 'stop when virtual time reaches S seconds (decimals allowed)', parse: parseSeconds },
   { name: 'quiet-seconds', value: 'S', help: 'once console input has ended (a pipe or file), stop after S s of\nvirtual quiet: no console output or input, CPUs idle (default 1;\n0: never). See cli/README.md "When a run ends"', parse: parseSeconds },
   { name: 'until-idle', help: 'stop after the quiet period even with console input still open\n(a terminal)' },
+  { name: 'nic', value: 'none', help: 'under the hypervisor: \'none\' gives the VMs no virtio-net device\n(as QEMU\'s -nic none; default: one each, on the vswitch)', parse: parseNic },
+  { name: 'bios', value: 'FILE', help: 'firmware in flash bank 0 (at 0x0), run from address 0 with the\ndevice tree at the start of RAM, as QEMU\'s -bios (U-Boot, UEFI);\ninstead of --kernel/--guest', parse: parseString },
+  { name: 'pflash', value: 'FILE', help: '64 MiB image of flash bank 1 (at 0x04000000; guest writes go to\na copy-on-write overlay in the machine state)', parse: parseString },
+  { name: 'pflash-writeback', help: 'with --pflash: write flash bank 1 into the file at the end\n(atomically, through a temporary file)' },
   { name: 'restore', value: 'SNAP', help: 'continue from a full snapshot file (hvrr replay --snapshot);\nthe snapshot fixes CPUs, RAM, seed and quantum', parse: parseString },
 ];
 
@@ -130,6 +144,11 @@ function parseSeconds(raw: string, option: string): number {
   const ticks = Math.round(v * 1e9);
   if (ticks > Number.MAX_SAFE_INTEGER) throw new UsageError(`${option}: '${raw}' is too large`);
   return ticks;
+}
+
+function parseNic(raw: string, option: string): 'none' {
+  if (raw !== 'none') throw new UsageError(`${option}: '${raw}' is not a NIC choice (only 'none': VMs have one virtio-net device by default)`);
+  return raw;
 }
 
 function parseGuest(raw: string, option: string): BuiltinGuest {
@@ -183,6 +202,10 @@ export function parseRunOptionsFrom(o: Map<string, unknown>): RunOptions {
     maxTicks: o.get('max-seconds') as number | undefined,
     quietTicks: o.get('quiet-seconds') as number | undefined,
     untilIdle: o.get('until-idle') === true,
+    bios: o.get('bios') as string | undefined,
+    pflash: o.get('pflash') as string | undefined,
+    pflashWriteback: o.get('pflash-writeback') === true,
+    noNic: o.get('nic') === 'none',
   };
 }
 
@@ -208,15 +231,16 @@ export function prepareMachine(opts: RunOptions, warn: (line: string) => void = 
   if (opts.kernel !== undefined && opts.guest !== undefined) throw new UsageError('give either --kernel or --guest, not both');
   if (opts.bare && opts.vms !== undefined) throw new UsageError('--vms needs the hypervisor; drop --bare');
   if (opts.bare && opts.pcpus !== undefined) throw new UsageError('--pcpus needs the hypervisor (bare, --smp sets the CPUs); drop --bare');
-  const kernel = opts.kernel !== undefined ? readInputFile('kernel', opts.kernel) : builtinImage(opts.guest ?? DEFAULT_GUEST);
+  const flash = readFlashImages(opts);
+  const kernel = opts.bios !== undefined ? undefined : opts.kernel !== undefined ? readInputFile('kernel', opts.kernel) : builtinImage(opts.guest ?? DEFAULT_GUEST);
   if (opts.kernel !== undefined) {
     let raw = false;
     try {
-      raw = identifyImage(kernel).kind === 'raw';
+      raw = kernel !== undefined && identifyImage(kernel).kind === 'raw';
     } catch {
       // refused with its reason when the image is loaded below
     }
-    const problem = raw ? rawImageProblem(kernel) : null;
+    const problem = raw && kernel ? rawImageProblem(kernel) : null;
     if (problem) warn(`hvrr: warning: kernel '${opts.kernel}' is neither an arm64 Image nor an ELF, so it runs as a raw binary at 0x40080000, but ${problem}`);
   }
   const initrd = opts.initrd !== undefined ? readInputFile('initrd', opts.initrd) : undefined;
@@ -230,6 +254,7 @@ export function prepareMachine(opts: RunOptions, warn: (line: string) => void = 
     }
   }
   const bootargs = opts.append;
+  if (opts.bare && opts.noNic) throw new UsageError('--nic none is for the hypervisor\'s VMs (the bare machine has no NIC); drop --bare');
   if (opts.bare && opts.disk !== undefined) throw new UsageError('--disk needs the hypervisor (its virtio-blk); drop --bare');
   if (opts.diskWriteback && opts.disk === undefined) throw new UsageError('--disk-writeback needs --disk FILE');
   const disk = opts.disk !== undefined ? readInputFile('disk image', opts.disk) : undefined;
@@ -242,9 +267,9 @@ export function prepareMachine(opts: RunOptions, warn: (line: string) => void = 
     if (opts.mem % (2 * MiB) !== 0) throw new CliError(`--mem must be a multiple of 2M under the hypervisor (guest RAM is mapped with 2 MiB blocks)`);
     hvConfig = {
       vms: Array.from({ length: opts.vms ?? 1 }, () => ({
-        numVcpus: opts.smp, ramBytes: opts.mem, kernel,
+        numVcpus: opts.smp, ramBytes: opts.mem, ...(kernel ? { kernel } : {}), ...flash,
         ...(initrd ? { initrd } : {}), ...(dtb ? { dtb } : {}), ...(bootargs !== undefined ? { bootargs } : {}),
-        ...(disk ? { disk } : {}),
+        ...(disk ? { disk } : {}), ...(opts.noNic ? { nic: false } : {}),
       })),
     };
     ramBytes = machineRamFor(hvConfig);
@@ -264,7 +289,11 @@ export function prepareMachine(opts: RunOptions, warn: (line: string) => void = 
     // Under the hypervisor the EL2 UART monitor is available: a guest's PAUSE
     // hypercall or Ctrl-A m on the console enters it.
     if (hvConfig) attachMonitor(new Hypervisor(m, hvConfig));
-    else bootKernel(m, { kernel, ...(initrd ? { initrd } : {}), ...(dtb ? { dtb } : {}), ...(bootargs !== undefined ? { bootargs } : {}) });
+    else {
+      if (flash.bios || flash.pflash) attachMachineFlash(m, [flash.bios, flash.pflash]);
+      if (flash.bios) bootFirmware(m, dtb ? { dtb } : {});
+      else bootKernel(m, { kernel: kernel!, ...(initrd ? { initrd } : {}), ...(dtb ? { dtb } : {}), ...(bootargs !== undefined ? { bootargs } : {}) }, { flash: flash.pflash !== undefined });
+    }
   } catch (e) {
     if (e instanceof ImageError || e instanceof FdtError) {
       throw new CliError(opts.kernel !== undefined ? `kernel '${opts.kernel}': ${e.message}` : e.message);
@@ -723,6 +752,7 @@ Exit status:
       m = machineFromSnapshot(opts.restore);
       applyEngine(m, opts.noJit);
       attachRestoredDisk(m, opts.disk !== undefined ? readInputFile('disk image', opts.disk) : undefined, opts.disk);
+      attachRestoredFlash(m, opts);
     } else {
       m = prepareMachine(opts, (line) => io.stderr.write(line + '\n'));
     }
@@ -735,6 +765,11 @@ Exit status:
       const disk = opts.disk;
       const n = await writeHoldingSignals(io, `the disk image '${disk}'`, () => writeBackDisk(m, disk));
       io.stderr.write(n > 0 ? `hvrr: wrote VM 0's disk back into ${opts.disk} (${n.toLocaleString('en-US')} bytes)\n` : `hvrr: the guest wrote nothing to its disk; ${opts.disk} is unchanged\n`);
+    }
+    if (opts.pflashWriteback && opts.pflash !== undefined) {
+      const file = opts.pflash;
+      const n = await writeHoldingSignals(io, `the flash image '${file}'`, () => writeBackPflash(m, file));
+      io.stderr.write(n > 0 ? `hvrr: wrote flash bank 1 back into ${file}\n` : `hvrr: the guest wrote nothing to flash bank 1; ${file} is unchanged\n`);
     }
     if (opts.digest) io.stderr.write(`hvrr: trace digest ${m.trace.digest()} (${m.trace.count.toLocaleString('en-US')} events)\n`);
     return exitCodeFor(end);

@@ -24,19 +24,22 @@ export {
   MAX_CPUS, TICKS_PER_COUNTER, COUNTER_HZ, SECURE_RAM_PA, SECURE_RAM_BYTES,
 } from './layout.js';
 
-/** Bytes of wasm memory the block cache takes after RAM (codecache.ts lays it
- *  out the same way): lookup table, a record per page from secure RAM to the
- *  end of RAM, the arena, and up to 64 KiB of alignment. */
-function codeCacheBytes(ramBytes: number): number {
-  const pages = (L.RAM_HOST_BASE + ramBytes - L.SECURE_RAM_HOST_BASE) / 4096;
-  return L.CODE_LOOKUP_BYTES + pages * L.CODE_PAGE_REC_BYTES + L.CODE_ARENA_BYTES + L.WASM_PAGE_BYTES;
+/** Bytes of wasm memory after RAM: the ROM-device window (flash contents,
+ *  virtual memory the host only backs where a flash image is), then the
+ *  block cache (codecache.ts lays it out the same way): lookup table, a
+ *  record per page from secure RAM to the end of the ROM-device window, the
+ *  arena, and up to 64 KiB of alignment. */
+function afterRamBytes(ramBytes: number): number {
+  const pages = (L.RAM_HOST_BASE + ramBytes + L.ROMD_BYTES - L.SECURE_RAM_HOST_BASE) / 4096;
+  return L.ROMD_BYTES + L.CODE_LOOKUP_BYTES + pages * L.CODE_PAGE_REC_BYTES + L.CODE_ARENA_BYTES + L.WASM_PAGE_BYTES;
 }
 
 /** The largest Non-secure RAM a core can hold (wasm memory is 4 GiB: the
- *  host area, RAM, then the block cache), a whole number of MiB. */
+ *  host area, RAM, the ROM-device window, then the block cache), a whole
+ *  number of MiB. */
 export const MAX_RAM_BYTES = ((): number => {
   let r = Math.floor((0x1_0000_0000 - L.RAM_HOST_BASE - L.WASM_PAGE_BYTES) / 0x100000) * 0x100000;
-  while (L.RAM_HOST_BASE + r + codeCacheBytes(r) > 0x1_0000_0000) r -= 0x100000;
+  while (L.RAM_HOST_BASE + r + afterRamBytes(r) > 0x1_0000_0000) r -= 0x100000;
   return r;
 })();
 
@@ -69,6 +72,7 @@ interface CoreExports {
   writePstate(cpu: number, value: number): void;
   readPstate(cpu: number): number;
   flushTlb(cpu: number): void;
+  setRomd(mask: number): void;
   invalidateVmid(cpuMask: number, vmid: number): void;
   resetDirty(): void;
   setEngine(mode: number): void;
@@ -155,7 +159,7 @@ export class CpuCore implements CpuView {
     this.ramBytes = opts.ramBytes;
     this.features = { lse: opts.features?.lse ?? true, crc32: opts.features?.crc32 ?? true };
     this.host = host;
-    const pages = Math.ceil((L.RAM_HOST_BASE + opts.ramBytes + codeCacheBytes(opts.ramBytes)) / L.WASM_PAGE_BYTES);
+    const pages = Math.ceil((L.RAM_HOST_BASE + opts.ramBytes + afterRamBytes(opts.ramBytes)) / L.WASM_PAGE_BYTES);
     this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
     const imports = {
       env: {
@@ -495,5 +499,30 @@ export class CpuCore implements CpuView {
     if (off < 0) off = this.secureRamOffset(pa, len);
     if (off < 0) throw new Error(`physical range 0x${pa.toString(16)}+0x${len.toString(16)} is not RAM`);
     return this.bytes.subarray(off, off + len);
+  }
+
+  // ---- ROM devices in romd mode (the flash banks: core/devices/flashBanks.ts) ----
+  /** The ROM-device window's physical base, size and unit (one flash bank). */
+  static readonly ROMD = { pa: L.ROMD_PA, bytes: L.ROMD_BYTES, unitBytes: L.ROMD_UNIT_BYTES } as const;
+  /** The device's contents at window offset `off`, as reads and fetches in
+   *  romd mode see them: a copy the device keeps equal to its contents. Not
+   *  state (the device's record holds the contents); cached code over the
+   *  range is dropped. */
+  writeRomd(off: number, data: Uint8Array): void {
+    if (off < 0 || off + data.length > L.ROMD_BYTES) throw new RangeError(`ROM-device range 0x${off.toString(16)}+0x${data.length.toString(16)} is outside the window`);
+    const host = L.RAM_HOST_BASE + this.ramBytes + off;
+    this.bytes.set(data, host);
+    this.x.codeWritten(host, data.length);
+  }
+  /** The copy writeRomd keeps (a live view of `len` bytes at window offset `off`). */
+  romdView(off: number, len: number): Uint8Array {
+    const host = L.RAM_HOST_BASE + this.ramBytes + off;
+    return this.bytes.subarray(host, host + len);
+  }
+  /** Which units are in romd mode (bit n: unit n): reads and fetches of an
+   *  enabled unit are served from the copy, everything else reaches the bus;
+   *  TLB entries of units leaving romd mode are dropped on every CPU. */
+  setRomd(mask: number): void {
+    this.x.setRomd(mask);
   }
 }

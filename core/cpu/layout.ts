@@ -28,6 +28,14 @@ export const SECURE_RAM_PA = 0x0e000000;
 export const SECURE_RAM_BYTES = 0x01000000;
 export const RAM_HOST_BASE = 0x02000000; // non-secure RAM bytes (size chosen at instantiation)
 export const RAM_PA_DEFAULT = 0x40000000;
+// ROM devices in "romd" mode (QEMU's term): the virt board's two flash banks.
+// Their contents sit right after RAM in the wasm memory (a copy the device
+// model keeps up to date); while a unit is enabled, reads and instruction
+// fetches of its physical range are served from there like RAM, and every
+// write goes to the device (a command cycle). A disabled unit is MMIO only.
+export const ROMD_PA = 0x00000000;
+export const ROMD_BYTES = 0x08000000; // both banks
+export const ROMD_UNIT_BYTES = 0x04000000; // one bank: enabled or not as a whole
 
 // ---- block cache (codecache.ts), placed after RAM at the next 64 KiB boundary:
 // lookup table, one record per host page from SECURE_RAM_HOST_BASE to the end

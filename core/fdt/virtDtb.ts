@@ -14,7 +14,8 @@
 // Deliberately left out because hvrr does not emulate the devices behind them:
 // platform-bus@c000000 (dynamic sysbus devices), fw-cfg@9020000, pl061@9030000
 // and gpio-keys (which points at the pl061), pcie@10000000 (ECAM host bridge),
-// its@8080000 (the GICv3 ITS; no MSIs without PCIe) and flash@0 (CFI pflash).
+// its@8080000 (the GICv3 ITS; no MSIs without PCIe). flash@0 (the CFI pflash
+// banks) is there when the machine or VM has flash (--bios, --pflash).
 //
 // Phandles are allocated like QEMU: apb-pclk 0x8000, then the CPUs in reverse
 // order (cpu@N-1 = 0x8001 ... cpu@0 = 0x8000+N), then the GIC (0x8000+N+1).
@@ -57,6 +58,9 @@ export interface VirtDtConfig {
   gicMaintenanceIrq?: boolean;
   /** `arm,armv8-pmuv3` node (PPI 7). QEMU adds it when the CPU has a PMU. Default false. */
   pmu?: boolean;
+  /** The two CFI flash banks at 0 and 0x04000000 (QEMU always has them; hvrr
+   *  only when a machine or VM is given flash). Default false. */
+  flash?: boolean;
 }
 
 // ---- the virt memory map (QEMU hw/arm/virt.c base_memmap / a15irqmap) ----
@@ -68,6 +72,8 @@ export const VIRT_GIC_REDIST_STRIDE = 0x20000; // RD_base + SGI_base frames per 
 export const VIRT_UART_BASE = 0x09000000;
 export const VIRT_RTC_BASE = 0x09010000;
 export const VIRT_MMIO_DEV_SIZE = 0x1000;
+export const VIRT_FLASH_BASE = 0;
+export const VIRT_FLASH_BANK_SIZE = 0x04000000;
 export const VIRT_MMIO_BASE = 0x0a000000;
 export const VIRT_MMIO_SIZE = 0x200;
 export const NUM_VIRTIO_TRANSPORTS = 32;
@@ -219,6 +225,17 @@ export function buildVirtDeviceTree(cfg: VirtDtConfig): FdtNode {
     prop('#interrupt-cells', u32(3)),
   );
   children.push(node(`intc@${hex(VIRT_GIC_DIST_BASE)}`, gicProps));
+
+  if (cfg.flash ?? false) {
+    // virt_flash_fdt without a secure world: one node for both banks.
+    children.push(
+      node(`flash@${hex(VIRT_FLASH_BASE)}`, [
+        prop('bank-width', u32(4)),
+        prop('reg', concat(reg2(VIRT_FLASH_BASE, VIRT_FLASH_BANK_SIZE), reg2(VIRT_FLASH_BASE + VIRT_FLASH_BANK_SIZE, VIRT_FLASH_BANK_SIZE))),
+        prop('compatible', str('cfi-flash')),
+      ]),
+    );
+  }
 
   const cores: FdtNode[] = [];
   for (let i = 0; i < n; i++) cores.push(node(`core${i}`, [prop('cpu', u32(virtCpuPhandle(n, i)))]));

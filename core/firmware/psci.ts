@@ -1,7 +1,9 @@
-// PSCI 1.0 (ARM DEN0022D) and the SMCCC 1.1 discovery calls, as the
-// firmware stand-in answers them over HVC or SMC for bare-metal runs (what
-// QEMU's built-in PSCI or KVM provide to a guest). Power-state bookkeeping
-// lives in the machine's state record; this module holds no state.
+// PSCI (ARM DEN0022D): the operations over the machine's power controller,
+// shared by the EL3 firmware (PSCI 1.1 over SMC: el3Services.ts) and the
+// stand-in (PSCI 1.0 and the SMCCC 1.1 discovery calls, as QEMU's built-in
+// PSCI or KVM answer them over HVC for bare-metal runs: psciCall).
+// Power-state bookkeeping lives in the machine's state record; this module
+// holds no state.
 
 export const PSCI_VERSION = 0x8400_0000;
 export const PSCI_CPU_SUSPEND_32 = 0x8400_0001;
@@ -68,7 +70,7 @@ const IMPLEMENTED = new Set([
 ]);
 
 /** Results are returned sign-extended to 64 bits, as KVM does. */
-function ret(v: number): bigint {
+export function ret(v: number): bigint {
   return BigInt.asUintN(64, BigInt(v));
 }
 
@@ -81,9 +83,50 @@ function findCpu(p: PsciPlatform, target: bigint): number {
   return -1;
 }
 
+// The PSCI operations (DEN0022D §5), shared by the stand-in's dispatch below
+// and the EL3 firmware's (el3Services.ts): arguments already narrowed to 32
+// bits for SMC32/HVC32 calls.
+
+/** PSCI_FEATURES (§5.1.14) over the set of functions the caller implements. */
+export function psciFeatures(implemented: ReadonlySet<number>, fid: bigint): bigint {
+  // CPU_SUSPEND: original power_state format, no OS-initiated mode (flags 0).
+  return ret(implemented.has(Number(fid & 0xffff_ffffn)) ? PSCI_SUCCESS : PSCI_NOT_SUPPORTED);
+}
+
+/** CPU_ON (§5.1.4): power `targetMpidr` on at the caller's EL. */
+export function psciCpuOn(p: PsciPlatform, callerEl: number, targetMpidr: bigint, entry: bigint, contextId: bigint): bigint {
+  const target = findCpu(p, targetMpidr);
+  if (target < 0) return ret(PSCI_INVALID_PARAMETERS);
+  const st = p.powerState(target);
+  if (st === 'on') return ret(PSCI_ALREADY_ON);
+  if (st === 'on-pending') return ret(PSCI_ON_PENDING);
+  if (!p.validEntry(entry)) return ret(PSCI_INVALID_ADDRESS);
+  p.cpuOn(target, callerEl, entry, contextId);
+  return ret(PSCI_SUCCESS);
+}
+
+/** AFFINITY_INFO (§5.1.8): only level 0 is tracked. */
+export function psciAffinityInfo(p: PsciPlatform, targetMpidr: bigint, lowestLevel: bigint): bigint {
+  if (lowestLevel !== 0n) return ret(PSCI_INVALID_PARAMETERS);
+  const target = findCpu(p, targetMpidr);
+  if (target < 0) return ret(PSCI_INVALID_PARAMETERS);
+  const st = p.powerState(target);
+  return ret(st === 'on' ? AFF_ON : st === 'off' ? AFF_OFF : AFF_ON_PENDING);
+}
+
+/** CPU_SUSPEND (§5.1.2): every power state is entered as standby, permitted
+ *  when the platform cannot lose context (§5.4.2); KVM does the same. */
+export function psciCpuSuspend(p: PsciPlatform, cpu: number): bigint {
+  p.standby(cpu);
+  return ret(PSCI_SUCCESS);
+}
+
+/** MIGRATE_INFO_TYPE (§5.1.6): 2, no Trusted OS that needs migration. */
+export const MIGRATE_INFO_NONE = 2;
+
 /**
- * Dispatch one PSCI/SMCCC call. Arguments of SMC32/HVC32 calls are the low
- * 32 bits of x1..x3 (SMCCC 1.1 §2.6).
+ * The stand-in's dispatch of one PSCI 1.0 / SMCCC 1.1 call. Arguments of
+ * SMC32/HVC32 calls are the low 32 bits of x1..x3 (SMCCC 1.1 §2.6).
  */
 export function psciCall(p: PsciPlatform, call: PsciCall): PsciResult {
   const is32 = (call.fn & 0x4000_0000) === 0;
@@ -98,42 +141,22 @@ export function psciCall(p: PsciPlatform, call: PsciCall): PsciResult {
       return ret(0x0001_0001); // 1.1
     case SMCCC_ARCH_FEATURES:
       return ret(PSCI_NOT_SUPPORTED);
-    case PSCI_FEATURES: {
-      const q = Number(arg(0) & 0xffff_ffffn);
-      if (!IMPLEMENTED.has(q)) return ret(PSCI_NOT_SUPPORTED);
-      return ret(0); // CPU_SUSPEND: original power_state format, no OS-initiated mode
-    }
+    case PSCI_FEATURES:
+      return psciFeatures(IMPLEMENTED, arg(0));
     case PSCI_MIGRATE_INFO_TYPE:
-      return ret(2); // no Trusted OS that needs migration
+      return ret(MIGRATE_INFO_NONE);
     case PSCI_CPU_ON_32:
-    case PSCI_CPU_ON_64: {
-      const target = findCpu(p, arg(0));
-      if (target < 0) return ret(PSCI_INVALID_PARAMETERS);
-      const st = p.powerState(target);
-      if (st === 'on') return ret(PSCI_ALREADY_ON);
-      if (st === 'on-pending') return ret(PSCI_ON_PENDING);
-      const entry = arg(1);
-      if (!p.validEntry(entry)) return ret(PSCI_INVALID_ADDRESS);
-      p.cpuOn(target, call.callerEl, entry, arg(2));
-      return ret(PSCI_SUCCESS);
-    }
+    case PSCI_CPU_ON_64:
+      return psciCpuOn(p, call.callerEl, arg(0), arg(1), arg(2));
     case PSCI_CPU_OFF:
       p.cpuOff(call.cpu);
       return null;
     case PSCI_AFFINITY_INFO_32:
-    case PSCI_AFFINITY_INFO_64: {
-      if (arg(1) !== 0n) return ret(PSCI_INVALID_PARAMETERS); // only level 0 is tracked
-      const target = findCpu(p, arg(0));
-      if (target < 0) return ret(PSCI_INVALID_PARAMETERS);
-      const st = p.powerState(target);
-      return ret(st === 'on' ? AFF_ON : st === 'off' ? AFF_OFF : AFF_ON_PENDING);
-    }
+    case PSCI_AFFINITY_INFO_64:
+      return psciAffinityInfo(p, arg(0), arg(1));
     case PSCI_CPU_SUSPEND_32:
     case PSCI_CPU_SUSPEND_64:
-      // Every power state is entered as standby: permitted when the platform
-      // cannot lose context (DEN0022D 5.4.2); KVM does the same.
-      p.standby(call.cpu);
-      return ret(PSCI_SUCCESS);
+      return psciCpuSuspend(p, call.cpu);
     case PSCI_SYSTEM_OFF:
       p.systemOff();
       return null;

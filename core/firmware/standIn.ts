@@ -1,8 +1,10 @@
 // The PSCI firmware stand-in for bare-metal runs: what QEMU's built-in PSCI
-// or KVM provide to a guest. Plugged in at EL3 (SMC) and, on a machine with
-// no hypervisor, at Non-secure EL2 (HVC): it answers PSCI/SMCCC calls
-// (psci.ts, over the machine's power controller) and returns; any other
-// exception at those levels stops the run, since nothing there could handle it.
+// or KVM provide to a guest. Plugged in at Non-secure EL2 (HVC) on a machine
+// with no hypervisor (EL3 has the firmware: el3Firmware.ts; tests may plug
+// the stand-in in there too, and it then answers SMC the same way): it
+// answers PSCI 1.0/SMCCC 1.1 calls (psci.ts, over the machine's power
+// controller) and returns; any other exception at those levels stops the
+// run, since nothing there could handle it.
 import { EXC_SYNC } from '../cpu/cpu.js';
 import type { Machine } from '../machine.js';
 import type { ExceptionSoftware } from '../software/software.js';

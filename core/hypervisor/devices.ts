@@ -1,6 +1,7 @@
 // The guest device map: the emulated devices each VM sees below its RAM, as
-// QEMU virt places them (GICv3 distributor and redistributors, PL011, PL031,
-// 32 virtio-mmio slots), one window each. A trapped access (traps.ts) is
+// QEMU virt places them (the CFI flash banks when the VM has flash, GICv3
+// distributor and redistributors, PL011, PL031, 32 virtio-mmio slots), one
+// window each. A trapped access (traps.ts) is
 // looked up here by IPA and handed to the device model with its offset; the
 // interrupt lines of the emulated devices are driven from here too.
 import type { Hv } from './context.js';
@@ -17,6 +18,7 @@ import {
   VIRTIO_MMIO_BASE, VIRTIO_MMIO_SLOTS, VIRTIO_MMIO_STRIDE, VIRTIO_SPI_BASE, type VirtioCtx,
 } from './virtio/transport.js';
 import type { GuestMemory } from './virtio/guestMemory.js';
+import { FLASH_IPA, VM_FLASH_BYTES, vflashRead, vflashWrite } from './vflash.js';
 import type { VirtioMmioState } from './virtio/state.js';
 
 export const GICD_IPA = 0x0800_0000;
@@ -37,6 +39,12 @@ interface DeviceWindow {
 const big = (v: number | undefined): bigint | undefined => (v === undefined ? undefined : BigInt(v));
 
 const WINDOWS: readonly DeviceWindow[] = [
+  {
+    // The CFI flash banks (vflash.ts): only writes trap while a bank is in read-array mode.
+    name: 'flash', base: FLASH_IPA, size: (vm) => (vm.flash ? VM_FLASH_BYTES : 0),
+    read: (hv, vm, _vc, off, size) => vflashRead(hv, vm, off, size),
+    write: (hv, vm, _vc, off, size, value) => vflashWrite(hv, vm, off, size, value),
+  },
   {
     name: 'GICD', base: GICD_IPA, size: () => GICD_SIZE,
     read: (_hv, vm, vc, off, size) => gicdRead(vm, vc.id, off, size),

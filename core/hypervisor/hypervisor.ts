@@ -24,6 +24,7 @@ import { upgradeHvState, type HvState, type VcpuState, type VmState } from './st
 import { syncTrap } from './traps.js';
 import { vgicSync } from './vgic/vgic.js';
 import { blkImage } from './virtio/blk.js';
+import { vflashImage } from './vflash.js';
 import type { VirtioMmioState } from './virtio/state.js';
 import { buildVms, initialHvState, machineRamFor, type HypervisorConfig } from './vmBuild.js';
 
@@ -159,6 +160,17 @@ export class Hypervisor implements Hv, ExceptionSoftware {
     const dev = this.blkOf(vmId);
     const base = this.disks[vmId];
     return dev && base ? blkImage(dev, base) : null;
+  }
+
+  /** Whether VM `vmId`'s guest has programmed or erased its flash bank `bank`. */
+  flashWritten(vmId: number, bank: number): boolean {
+    return this.s.vms[vmId]?.flash?.written[bank] ?? false;
+  }
+
+  /** VM `vmId`'s flash bank `bank` as the guest sees it now, or null without flash. */
+  flashImage(vmId: number, bank: number): Uint8Array | null {
+    const vm = this.s.vms[vmId];
+    return vm ? vflashImage(this, vm, bank) : null;
   }
 
   /** Whether the guest of VM `vmId` has written to its disk (its overlay holds data). */

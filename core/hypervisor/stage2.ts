@@ -15,6 +15,8 @@ const TABLE = 3n; // table (levels 0-2) or page (level 3)
 // Outer/Inner Write-Back Cacheable), S2AP[7:6] = 0b11 (read/write),
 // SH[9:8] = 0b11 (Inner Shareable), AF[10] = 1.
 const S2_NORMAL_RW = (0xfn << 2n) | (3n << 6n) | (3n << 8n) | (1n << 10n);
+// The same with S2AP = 0b01: read-only (writes take a Stage-2 permission fault).
+const S2_NORMAL_RO = (0xfn << 2n) | (1n << 6n) | (3n << 8n) | (1n << 10n);
 const OA_MASK = 0x0000_ffff_ffff_f000n;
 
 function readDesc(core: CpuCore, pa: number): bigint {
@@ -55,8 +57,9 @@ function nextTable(core: CpuCore, s: HvState, entryPa: number, level: number): n
   return t;
 }
 
-/** Map [ipa, ipa + size) to [pa, ...) as Normal read/write memory. */
-export function s2MapRam(core: CpuCore, s: HvState, root: number, ipa: number, pa: number, size: number): void {
+/** Map [ipa, ipa + size) to [pa, ...) as Normal memory, read/write or read-only (executable either way). */
+export function s2MapRam(core: CpuCore, s: HvState, root: number, ipa: number, pa: number, size: number, readOnly = false): void {
+  const attrs = readOnly ? S2_NORMAL_RO : S2_NORMAL_RW;
   for (let off = 0; off < size; ) {
     const i = ipa + off;
     const p = pa + off;
@@ -64,12 +67,12 @@ export function s2MapRam(core: CpuCore, s: HvState, root: number, ipa: number, p
     const l2 = nextTable(core, s, l1e, 1);
     const l2e = l2 + (Math.floor(i / BLOCK) % 512) * 8;
     if (i % BLOCK === 0 && p % BLOCK === 0 && size - off >= BLOCK && (readDesc(core, l2e) & 3n) !== TABLE) {
-      writeDesc(core, l2e, BigInt(p) | S2_NORMAL_RW | VALID);
+      writeDesc(core, l2e, BigInt(p) | attrs | VALID);
       off += BLOCK;
       continue;
     }
     const l3 = nextTable(core, s, l2e, 2);
-    writeDesc(core, l3 + (Math.floor(i / PAGE) % 512) * 8, BigInt(p) | S2_NORMAL_RW | TABLE);
+    writeDesc(core, l3 + (Math.floor(i / PAGE) % 512) * 8, BigInt(p) | attrs | TABLE);
     off += PAGE;
   }
 }
@@ -83,6 +86,15 @@ export function s2UnmapPage(core: CpuCore, s: HvState, root: number, ipa: number
   if ((readDesc(core, l2e) & 1n) === 0n) return;
   const l3 = nextTable(core, s, l2e, 2);
   writeDesc(core, l3 + (Math.floor(ipa / PAGE) % 512) * 8, 0n);
+}
+
+/** Remove the 2 MiB blocks of [ipa, ipa + size) (2 MiB aligned, mapped by s2MapRam as blocks). The caller invalidates TLBs. */
+export function s2UnmapBlocks(core: CpuCore, root: number, ipa: number, size: number): void {
+  for (let i = ipa; i < ipa + size; i += BLOCK) {
+    const l1 = readDesc(core, root + Math.floor(i / 0x4000_0000) * 8);
+    if ((l1 & 3n) !== TABLE) continue;
+    writeDesc(core, Number(l1 & OA_MASK) + (Math.floor(i / BLOCK) % 512) * 8, 0n);
+  }
 }
 
 /** Walk the tables for `ipa` as the PE would: the PA, or -1 when unmapped. */

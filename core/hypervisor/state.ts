@@ -6,6 +6,7 @@ import { VIRTIO_STATE_VERSION, type VirtioMmioState, type VswitchState } from '.
 import { createVswitch } from './virtio/vswitch.js';
 import { createVirtioBlk, createVirtioNet } from './virtio/transport.js';
 import { upgradeRecord, type RecordSchema } from '../stateRecord.js';
+import type { PflashState } from '../devices/pflash.js';
 
 /** 2: virtio-mmio devices per VM and the vswitch; 3: the console escape. */
 export const HV_STATE_VERSION = 3;
@@ -90,6 +91,19 @@ export interface VrtcState {
   ris: number;
 }
 
+/** A VM's two CFI flash banks (vflash.ts): their contents live in machine
+ *  RAM at backingPa (bank 1 follows bank 0), mapped read-only at IPA 0 while
+ *  a bank is in read-array mode. */
+export interface VmFlashState {
+  backingPa: number;
+  /** The CFI command state of each bank. */
+  banks: PflashState[];
+  /** Whether bank b is mapped in Stage 2 now (it is exactly while in read-array mode). */
+  mapped: boolean[];
+  /** Whether the guest has programmed or erased bank b. */
+  written: boolean[];
+}
+
 export interface VmState {
   id: number;
   vmid: number;
@@ -108,6 +122,8 @@ export interface VmState {
   virtio: VirtioMmioState[];
   /** 'running' until the guest calls SYSTEM_OFF / SYSTEM_RESET. */
   power: 'running' | 'off' | 'reset';
+  /** The VM's flash (--bios, --pflash); absent when it has none (records before flash have none). */
+  flash?: VmFlashState;
 }
 
 export interface PcpuState {

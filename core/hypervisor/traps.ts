@@ -194,7 +194,9 @@ function dataAbort(hv: Hv, cpu: number, vm: VmState, vc: VcpuState, iss: number)
   const dfsc = iss & 0x3f;
   const s1ptw = (iss >> 7) & 1;
   const ipa = Number(regs.get('HPFAR_EL2') >> 4n) * 0x1000 + Number(far & 0xfffn);
-  const acc = (dfsc & 0x3c) === 0x04 && !s1ptw ? decodeDataAbort(core, cpu, vm, iss) : null;
+  // Translation faults (nothing mapped: devices) and permission faults (a write to read-only flash).
+  const emulated = (dfsc & 0x3c) === 0x04 || (dfsc & 0x3c) === 0x0c;
+  const acc = emulated && !s1ptw ? decodeDataAbort(core, cpu, vm, iss) : null;
   if (!acc || !emulateAccess(hv, cpu, vm, vc, ipa, acc)) {
     injectAbort(hv, cpu, true, far);
     return;

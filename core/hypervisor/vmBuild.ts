@@ -5,10 +5,11 @@
 // loader bare machines use too).
 //
 // Physical memory: [RAM_BASE, RAM_BASE + reserve) belongs to the hypervisor
-// (its Stage-2 tables; never mapped into a guest); VM k's RAM follows, each
-// VM seeing it at IPA 0x40000000 with the QEMU virt device map below it.
+// (its Stage-2 tables; never mapped into a guest); VM k's RAM follows (and,
+// with flash, its two 64 MiB banks: vflash.ts), each VM seeing its RAM at
+// IPA 0x40000000 with the QEMU virt device map below it.
 import { RAM_BASE } from '../machine.js';
-import { placeBootImages } from '../firmware/boot.js';
+import { placeBootImages, placeFirmwareDtb, type BootTarget } from '../firmware/boot.js';
 import * as A from './arch.js';
 import type { Hv } from './context.js';
 import { allocTablePage, s2MapRam } from './stage2.js';
@@ -19,6 +20,7 @@ import { createVuart } from './vuart.js';
 import { createVrtc } from './vrtc.js';
 import { createVirtioBlk, createVirtioNet } from './virtio/transport.js';
 import { createVswitch } from './virtio/vswitch.js';
+import { createVflash, FLASH_IPA, loadVflash, syncVflash, VM_FLASH_BYTES } from './vflash.js';
 
 export const HV_RESERVE_BYTES = 16 << 20;
 export const GUEST_RAM_IPA = 0x4000_0000;
@@ -30,10 +32,17 @@ export interface VmConfig {
   name?: string;
   numVcpus: number;
   ramBytes: number;
-  kernel: Uint8Array;
+  /** The kernel, booted as QEMU's -kernel does; or, without it, `bios`. */
+  kernel?: Uint8Array;
+  /** Firmware for flash bank 0 (QEMU's -bios): the VM starts at IPA 0 with the device tree at the start of its RAM. */
+  bios?: Uint8Array;
+  /** Flash bank 1's contents (QEMU's second -drive if=pflash). */
+  pflash?: Uint8Array;
   initrd?: Uint8Array;
   dtb?: Uint8Array;
   bootargs?: string;
+  /** A virtio-net device on the vswitch (default true; QEMU's -nic none: false). */
+  nic?: boolean;
   /** Base image of the VM's virtio-blk disk (read-only input; guest writes go to a copy-on-write overlay in the state). */
   disk?: Uint8Array;
 }
@@ -47,9 +56,14 @@ export function vmMac(id: number): number[] {
   return [0x52, 0x54, 0x00, 0x12, 0x34, (id + 1) & 0xff];
 }
 
-/** Machine RAM needed for a configuration: the reserve plus every VM's RAM. */
+/** Whether a VM gets the two flash banks. */
+function hasFlash(vc: VmConfig): boolean {
+  return vc.bios !== undefined || vc.pflash !== undefined;
+}
+
+/** Machine RAM needed for a configuration: the reserve plus every VM's RAM and flash. */
 export function machineRamFor(cfg: HypervisorConfig): number {
-  return HV_RESERVE_BYTES + cfg.vms.reduce((a, v) => a + v.ramBytes, 0);
+  return HV_RESERVE_BYTES + cfg.vms.reduce((a, v) => a + v.ramBytes + (hasFlash(v) ? VM_FLASH_BYTES : 0), 0);
 }
 
 /** The state record of a hypervisor on `numCpus` pCPUs before any VM is built. */
@@ -78,11 +92,12 @@ export function buildVms(hv: Hv, cfg: HypervisorConfig): void {
   cfg.vms.forEach((vc, id) => {
     if (!Number.isInteger(vc.numVcpus) || vc.numVcpus < 1 || vc.numVcpus > 8) throw new Error(`VM ${id}: 1..8 vCPUs`);
     if (vc.ramBytes % (2 << 20) !== 0 || vc.ramBytes < (2 << 20)) throw new Error(`VM ${id}: RAM must be a multiple of 2 MiB`);
+    if ((vc.kernel === undefined) === (vc.bios === undefined)) throw new Error(`VM ${id}: give either a kernel or firmware (bios)`);
     const vm: VmState = {
       id, vmid: id + 1, name: vc.name ?? `vm${id}`, ramIpa: GUEST_RAM_IPA, ramBytes: vc.ramBytes, backingPa: backing,
       s2Root: allocTablePage(m.core, hv.s), cntvoff: '0x0',
       vcpus: [], gic: createVgic(vc.numVcpus), uart: createVuart(), rtc: createVrtc(), power: 'running',
-      virtio: [createVirtioNet(VIRTIO_NET_SLOT, vmMac(id), id)],
+      virtio: vc.nic === false ? [] : [createVirtioNet(VIRTIO_NET_SLOT, vmMac(id), id)],
     };
     if (vc.disk) {
       if (vc.disk.length < 512) throw new Error(`VM ${id}: the disk image has ${vc.disk.length} bytes, less than one 512-byte sector`);
@@ -95,23 +110,36 @@ export function buildVms(hv: Hv, cfg: HypervisorConfig): void {
       hv.s.pcpus[pcpu]!.runq.push([id, v]);
     }
     s2MapRam(m.core, hv.s, vm.s2Root, GUEST_RAM_IPA, backing, vc.ramBytes);
+    backing += vc.ramBytes;
+    if (hasFlash(vc)) {
+      vm.flash = createVflash(backing);
+      if (vc.bios) loadVflash(hv, vm.flash, 0, vc.bios);
+      if (vc.pflash) loadVflash(hv, vm.flash, 1, vc.pflash);
+      syncVflash(hv, vm);
+      backing += VM_FLASH_BYTES;
+    }
     hv.s.vms.push(vm);
     loadGuest(hv, vm, vc);
-    backing += vc.ramBytes;
   });
 }
 
-/** QEMU -kernel placement into the VM's RAM (written at the IPA's backing PA); vCPU 0 starts at the boot PC. */
+/** QEMU -kernel placement into the VM's RAM (written at the IPA's backing PA); vCPU 0 starts at the boot PC.
+ *  With firmware (-bios): only the device tree, at the start of RAM, and vCPU 0 starts at IPA 0 with x0 = 0. */
 function loadGuest(hv: Hv, vm: VmState, vc: VmConfig): void {
   const core = hv.m.core;
-  const plan = placeBootImages(
-    {
-      core, ramBytes: BigInt(vc.ramBytes), pa: (ipa) => vm.backingPa + Number(ipa) - vm.ramIpa,
-      numCpus: vm.vcpus.length, seed: hv.m.config.seed + BigInt(vm.id), virtio: true,
-    },
-    vc,
-  );
+  const target: BootTarget = {
+    core, ramBytes: BigInt(vc.ramBytes), pa: (ipa) => vm.backingPa + Number(ipa) - vm.ramIpa,
+    numCpus: vm.vcpus.length, seed: hv.m.config.seed + BigInt(vm.id), virtio: true, flash: vm.flash !== undefined,
+  };
   const v0 = vm.vcpus[0]!;
+  if (!vc.kernel) {
+    placeFirmwareDtb(target, vc);
+    v0.ctx = freshContext(core, 0, BigInt(FLASH_IPA), 0n);
+    v0.run = 'on-pending';
+    for (const v of vm.vcpus) if (!v.ctx) v.ctx = freshContext(core, v.id, 0n, 0n);
+    return;
+  }
+  const plan = placeBootImages(target, { ...vc, kernel: vc.kernel });
   v0.ctx = freshContext(core, 0, plan.bootPc, plan.bootRegs.x0);
   v0.ctx.x[1] = A.hex(plan.bootRegs.x1);
   v0.ctx.x[2] = A.hex(plan.bootRegs.x2);

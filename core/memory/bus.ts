@@ -36,6 +36,7 @@ export class PhysicalBus {
     const w = this.find(pa, size);
     if (!w) return undefined;
     const off = pa - w.base;
+    if (w.device.accepts && !w.device.accepts(off, size, false)) return undefined;
     if (size === 8) {
       const lo = w.device.read(off, 4, cpu) >>> 0;
       const hi = w.device.read(off + 4, 4, cpu) >>> 0;
@@ -49,6 +50,7 @@ export class PhysicalBus {
     const w = this.find(pa, size);
     if (!w) return false;
     const off = pa - w.base;
+    if (w.device.accepts && !w.device.accepts(off, size, true)) return false;
     if (size === 8) {
       w.device.write(off, 4, Number(value & 0xffff_ffffn), cpu);
       w.device.write(off + 4, 4, Number((value >> 32n) & 0xffff_ffffn), cpu);

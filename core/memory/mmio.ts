@@ -7,6 +7,10 @@
 // (a synchronous external abort), never the device's.
 export interface MmioDevice {
   readonly name: string;
+  /** Optional: whether the device takes an access of `sizeBytes` (1, 2, 4 or
+   *  8, before the bus splits it) at `offsetBytes`; one it refuses is a bus
+   *  error (QEMU's MemoryRegionOps.valid: e.g. unaligned accesses). */
+  accepts?(offsetBytes: number, sizeBytes: number, isWrite: boolean): boolean;
   read(offsetBytes: number, sizeBytes: number, cpu: number): number;
   write(offsetBytes: number, sizeBytes: number, value: number, cpu: number): void;
 }

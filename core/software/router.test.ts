@@ -5,7 +5,8 @@ import { Machine } from '../machine.js';
 import { bootKernel } from '../firmware/boot.js';
 import { assemble } from '../asm/assembler.js';
 import { SoftwareRouter } from './router.js';
-import { smcccCall } from '../firmware/standIn.js';
+import { PsciStandIn, smcccCall } from '../firmware/standIn.js';
+import { El3Firmware } from '../firmware/el3Firmware.js';
 import { formatEvent } from '../trace/events.js';
 import { slotFor, type ExceptionSoftware } from './software.js';
 
@@ -31,15 +32,17 @@ describe('software router', () => {
     expect(slotFor(2, false)).toBe('el2-s');
   });
 
-  it('on a bare machine the PSCI stand-in answers SMC at EL3 and HVC at Non-secure EL2', () => {
+  it('on a bare machine the EL3 firmware answers SMC and the PSCI stand-in HVC at Non-secure EL2', () => {
     const m = machine();
+    expect(m.software.get('el3')).toBeInstanceOf(El3Firmware);
+    expect(m.software.get('el2-ns')).toBeInstanceOf(PsciStandIn);
     expect(m.run(10_000).kind).toBe('system-off');
-    expect(m.core.regs(0).x(19)).toBe(0x1_0000n); // PSCI 1.0
+    expect(m.core.regs(0).x(19)).toBe(0x1_0001n); // the firmware's PSCI 1.1
     const psci = m.trace.last(10).filter((e) => e.kind === 'psci');
     expect(psci.map((e) => (e.kind === 'psci' ? e.fn : 0))).toEqual([0x8400_0000, 0x8400_0008]);
   });
 
-  it('a plug-in replaces the stand-in in its slot only', () => {
+  it('a plug-in replaces the firmware in its slot only', () => {
     const m = machine();
     const seen: string[] = [];
     const el3: ExceptionSoftware = {

@@ -20,17 +20,17 @@
 // saves; nothing here is simulation state.
 import {
   CODE_LOOKUP_ENTRIES, CODE_LOOKUP_BYTES, CODE_PAGE_REC_BYTES, CODE_ARENA_BYTES, BLOCK_HEADER_BYTES, BLOCK_MAX_INSNS,
-  SECURE_RAM_HOST_BASE, RAM_HOST_BASE, TLB_ENTRIES, TLB_ENTRY_BYTES,
+  SECURE_RAM_HOST_BASE, TLB_ENTRIES, TLB_ENTRY_BYTES, ROMD_BYTES,
   B_HOST, B_COUNT, B_NEXT, B_HITS, B_FN, B_ENTRY, P_MASK, P_HEAD, P_TRANSLATIONS,
 } from "../layout";
-import { numCpus, ramBytes, tlbArray, blockStop } from "./cpu";
+import { numCpus, romdHost, tlbArray, blockStop } from "./cpu";
 import * as O from "../ops";
 import { decode } from "./decode";
 
 // Block record (at an 8-byte aligned arena address, fields B_* in layout.ts),
 // then count x u64: encoding (low 32) | handler id and aux (high 32).
-// Page record (CODE_PAGE_REC_BYTES per host page from SECURE_RAM_HOST_BASE,
-// fields P_*).
+// Page record (CODE_PAGE_REC_BYTES per host page from SECURE_RAM_HOST_BASE to
+// the end of the ROM-device window, fields P_*).
 
 const TAG_INVALID: u64 = 8; // as in mmu.ts
 
@@ -45,9 +45,10 @@ export let blocksBuilt: u32 = 0;
 export let cacheFlushes: u32 = 0;
 export let pagesInvalidated: u32 = 0;
 
-/** Place the cache after RAM (the TypeScript side sized the memory for it). */
+/** Place the cache after RAM and the ROM-device window, which can hold code
+ *  too (the TypeScript side sized the memory for it). */
 export function codeCacheInit(): void {
-  codeHi = RAM_HOST_BASE + <usize>ramBytes;
+  codeHi = romdHost + <usize>ROMD_BYTES;
   lookupBase = (codeHi + 0xffff) & ~(<usize>0xffff);
   pagesBase = lookupBase + CODE_LOOKUP_BYTES;
   arenaBase = pagesBase + (((codeHi - SECURE_RAM_HOST_BASE) >> 12) * CODE_PAGE_REC_BYTES);

@@ -44,6 +44,10 @@ export let fetchHost: usize = 0; // host address of that page
 // ---- physical memory ----
 export let ramPa: u64 = 0x40000000;
 export let ramBytes: u64 = 0;
+/** Host address of the ROM-device window's contents (ROMD_PA..+ROMD_BYTES), right after RAM. */
+export let romdHost: usize = 0;
+/** Bit n: ROM-device unit n is in romd mode (reads and fetches served from romdHost). */
+export let romdMask: u32 = 0;
 
 export const CTX_GLOBAL: u64 = 0x1_0000_0000;
 

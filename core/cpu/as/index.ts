@@ -2,17 +2,17 @@
 // the TypeScript side (EL2/EL3 software, the machine) performs on a CPU.
 import {
   ST_EXECUTED, ST_EXIT_REASON, ST_SLICE_START_TICK, ST_EXCL_VALID, ST_CPU_INDEX, EXIT_BUDGET,
-  DECODE_MEMO_BASE, DECODE_MEMO_ENTRIES, BLOCK_HEADER_BYTES, ENGINE_INTERP, ENGINE_BLOCKS, ENGINE_JIT,
+  DECODE_MEMO_BASE, DECODE_MEMO_ENTRIES, RAM_HOST_BASE, BLOCK_HEADER_BYTES, ENGINE_INTERP, ENGINE_BLOCKS, ENGINE_JIT,
   B_COUNT, B_FN, B_ENTRY, B_HITS, JIT_THRESHOLD, JIT_FLUSH, ST_NZCV, ST_JIT_PC, EXIT_BREAK,
 } from "../layout";
 import {
-  S, pc, ipc, insnG, fault, exitReason, intrCheck, execOrigin, sliceStart, numCpus, ramPa, ramBytes, blockStop, nzcv,
+  S, pc, ipc, insnG, fault, exitReason, intrCheck, execOrigin, sliceStart, numCpus, ramPa, ramBytes, romdHost, blockStop, nzcv,
   boundaryAt,
   fetchPage, fetchHost,
   enter, leave, stateOf, setPstate, packPstate, contextChanged,
 } from "./cpu";
 import { checkInterrupts, exceptionReturn } from "./exceptions";
-import { fetch, fetchTranslate, fetchHostOnce, FETCH_FAULT, FETCH_UNCACHED, tlbFlushCpu, tlbInvalidate, dirtyReset } from "./mmu";
+import { fetch, fetchTranslate, fetchHostOnce, FETCH_FAULT, FETCH_UNCACHED, tlbFlushCpu, tlbInvalidate, dirtyReset, romdSet } from "./mmu";
 import {
   codeCacheInit, codeFlush, codeWritten as codeWrittenRange, lookupBlock, buildBlock,
   blocksBuilt, cacheFlushes, pagesInvalidated, pageRec, lookupBase,
@@ -31,6 +31,7 @@ export function init(cpus: i32, ramPaLo: i32, ramPaHi: i32, ramSizeLo: i32, ramS
   numCpus = cpus;
   ramPa = (<u64><u32>ramPaHi << 32) | <u64><u32>ramPaLo;
   ramBytes = (<u64><u32>ramSizeHi << 32) | <u64><u32>ramSizeLo;
+  romdHost = RAM_HOST_BASE + <usize>ramBytes; // RAM is a whole number of MiB
   for (let c = 0; c < cpus; c++) {
     store<u32>(stateOf(c) + ST_CPU_INDEX, c);
     tlbFlushCpu(c);
@@ -262,6 +263,11 @@ export function flushTlb(cpu: i32): void {
 /** TLBI by VMID on the CPUs in `cpuMask` (EL2 TLBI VMALLS12E1IS and friends); vmid < 0: all. */
 export function invalidateVmid(cpuMask: i32, vmid: i32): void {
   tlbInvalidate(<u32>cpuMask, vmid, -1, false, 0, true);
+}
+
+/** ROM-device units in romd mode (bit n = unit n of layout.ts's ROMD window). */
+export function setRomd(mask: i32): void {
+  romdSet(<u32>mask);
 }
 
 /** Start a new dirty-page epoch: clear the map and drop every write tag so

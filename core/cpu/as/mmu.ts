@@ -13,10 +13,10 @@ import {
   SLOT_VTCR_EL2, SLOT_VTTBR_EL2, SLOT_HPFAR_EL2, SLOT_HCR_EL2,
   RAM_HOST_BASE, SECURE_RAM_HOST_BASE, SECURE_RAM_PA, SECURE_RAM_BYTES, TLB_ENTRIES, TLB_ENTRY_BYTES,
   ST_HOST_VALUE, ST_TLB_GEN, ST_TLB_MISSES, HOST_OK, HOST_ABORT, HOST_END_BATCH, EXIT_HOST, EXC_SYNC, DIRTY_MAP_BASE, DIRTY_MAP_BYTES,
-  MAX_CPUS,
+  MAX_CPUS, ROMD_PA, ROMD_BYTES, ROMD_UNIT_BYTES,
 } from "../layout";
 import {
-  S, el, ipc, cpuIndex, fault, exitReason, blockStop, ramPa, ramBytes, tlbCur, ctxA, ctxG, fetchPage, fetchHost,
+  S, el, ipc, cpuIndex, fault, exitReason, blockStop, ramPa, ramBytes, tlbCur, ctxA, ctxG, fetchPage, fetchHost, romdHost, romdMask,
   sysreg, setSysreg, stage2On, isNonSecure, publishNow, tlbArray, numCpus, intrCheck, hcr, stateOf,
 } from "./cpu";
 import {
@@ -56,13 +56,49 @@ let stage1Only: bool = false;
 
 // ---- physical memory ----
 
-/** Host address of a RAM byte, or 0 when `pa` is not RAM reachable from the current Security state. */
-@inline export function ramHost(pa: u64): usize {
+/** Host address of a byte of RAM, or 0 when `pa` is not RAM reachable from
+ *  the current Security state: what writes may reach directly. */
+@inline export function writeHost(pa: u64): usize {
   const off = pa - ramPa;
   if (off < ramBytes) return RAM_HOST_BASE + <usize>off;
   const soff = pa - <u64>SECURE_RAM_PA;
   if (soff < <u64>SECURE_RAM_BYTES && !isNonSecure()) return SECURE_RAM_HOST_BASE + <usize>soff;
   return 0;
+}
+
+/** Host address of a byte that reads and instruction fetches reach directly:
+ *  RAM, or a ROM device in romd mode (a flash bank in read-array mode); 0
+ *  otherwise (the access goes to the bus). */
+@inline export function ramHost(pa: u64): usize {
+  const h = writeHost(pa);
+  if (h != 0) return h;
+  const roff = pa - <u64>ROMD_PA;
+  if (roff < <u64>ROMD_BYTES && ((romdMask >> <u32>(roff / <u64>ROMD_UNIT_BYTES)) & 1) != 0) return romdHost + <usize>roff;
+  return 0;
+}
+
+/** Is `host` inside the ROM-device window (never written through the TLB)? */
+@inline function isRomdHost(host: usize): bool {
+  return host - romdHost < <usize>ROMD_BYTES;
+}
+
+/** ROM-device units change mode (`mask`: bit n = unit n in romd mode): every
+ *  TLB entry mapping a unit that leaves romd mode is dropped on every CPU, so
+ *  its next access reaches the device. */
+export function romdSet(mask: u32): void {
+  const leaving = romdMask & ~mask;
+  romdMask = mask;
+  if (leaving == 0) return;
+  for (let cpu = 0; cpu < numCpus; cpu++) {
+    const base = tlbArray(cpu, 0);
+    for (let i: usize = 0; i < <usize>(TLB_ENTRIES * 2); i++) {
+      const e = base + i * TLB_ENTRY_BYTES;
+      if (load<u64>(e, 56) == TAG_INVALID) continue;
+      const roff = <usize>(load<u64>(e, 56) + load<u64>(e, 24)) - romdHost;
+      if (roff < <usize>ROMD_BYTES && ((leaving >> <u32>(roff / <usize>ROMD_UNIT_BYTES)) & 1) != 0) clearEntry(e);
+    }
+  }
+  fetchPage = 1;
 }
 
 /** Is `pa` secure-only memory seen from Non-secure state (a bus error)? */
@@ -362,13 +398,15 @@ export function dirtyReset(): void {
 function fill(tlb: usize, va: u64, host: usize): void {
   const e = entryFor(tlb, va);
   const page = va & PAGE_MASK;
+  // A ROM device's writes are command cycles: they never reach its contents directly.
+  const writable = (tPerm & PERM_W) != 0 && !isRomdHost(host);
   store<u64>(e, (tPerm & PERM_R) != 0 ? page : TAG_INVALID, 0);
-  store<u64>(e, (tPerm & PERM_W) != 0 && writeTagAllowed(host) ? page : TAG_INVALID, 8);
+  store<u64>(e, writable && writeTagAllowed(host) ? page : TAG_INVALID, 8);
   store<u64>(e, (tPerm & PERM_X) != 0 ? page : TAG_INVALID, 16);
   store<u64>(e, <u64>(host & ~(<usize>0xfff)) - page, 24);
   store<u64>(e, tGlobal ? ctxG : ctxA, 32);
   store<u64>(e, tPa & PAGE_MASK, 40);
-  store<u64>(e, (tDevice ? ATTR_DEVICE : 0) | ((tPerm & PERM_W) != 0 ? ATTR_WRITABLE : 0), 48);
+  store<u64>(e, (tDevice ? ATTR_DEVICE : 0) | (writable ? ATTR_WRITABLE : 0), 48);
   store<u64>(e, page, 56);
   store<u64>(S + ST_TLB_MISSES, load<u64>(S + ST_TLB_MISSES) + 1);
 }
@@ -473,7 +511,7 @@ function accessSlow(va: u64, size: u32, acc: u32, value: u64, priv: bool, tlb: u
       abortTo(va, acc, 0x21);
       return 0;
     }
-    const h = ramHost(tPa);
+    const h = acc == ACC_WRITE ? writeHost(tPa) : ramHost(tPa);
     if (h == 0) return mmio(va, tPa, size, acc, value);
     if (acc == ACC_WRITE) noteWrite(h, size);
     fill(tlb, va, h);
@@ -613,7 +651,7 @@ export function rmwHost(va: u64, size: u32, acc: u32): usize {
     raiseFault(va, acc);
     return 0;
   }
-  const h = ramHost(tPa);
+  const h = acc == ACC_WRITE ? writeHost(tPa) : ramHost(tPa);
   if (h == 0) {
     abortTo(va, acc, 0x10);
     return 0;
@@ -731,7 +769,7 @@ export function dcZva(va: u64): void {
     abortTo(va, ACC_WRITE, 0x21);
     return;
   }
-  const h = ramHost(tPa);
+  const h = writeHost(tPa);
   if (h == 0) {
     for (let i: u64 = 0; i < 64; i += 8) {
       mmio(base + i, tPa + i, 8, ACC_WRITE, 0);

@@ -3,6 +3,7 @@
 // synchronously. Error policy: a request whose status byte is usable gets
 // VIRTIO_BLK_S_IOERR (VIRTIO_BLK_S_UNSUPP for unknown types); a chain that
 // cannot be answered that way sets DEVICE_NEEDS_RESET.
+import { overlayApply, overlayRead, overlayWrite } from '../../memory/overlay.js';
 import type { BlkState, VirtioMmioState } from './state.js';
 import { type DeviceIo, deviceLive, needsReset, nextChain, prefix } from './device.js';
 import {
@@ -14,8 +15,6 @@ import {
 } from './spec.js';
 
 export const SECTOR = 512;
-/** Overlay chunk size. */
-export const CHUNK = 4096;
 /** seg_max in config space: QueueNumMax minus header and status descriptors (as QEMU). */
 export const BLK_SEG_MAX = QUEUE_NUM_MAX - 2;
 /** The serial GET_ID answers (NUL-padded to VIRTIO_BLK_ID_BYTES). */
@@ -43,62 +42,19 @@ export function blkConfig(blk: BlkState): Uint8Array {
   return c;
 }
 
-function baseChunk(base: Uint8Array | null, c: number): Uint8Array {
-  const out = new Uint8Array(CHUNK);
-  if (base) {
-    const start = c * CHUNK;
-    if (start < base.length) out.set(base.subarray(start, Math.min(start + CHUNK, base.length)));
-  }
-  return out;
-}
-
 /** Disk bytes [off, off+len) as the guest sees them: overlay chunks over the base image (zeros past its end). */
 export function blkReadBytes(blk: BlkState, base: Uint8Array | null, off: number, len: number): Uint8Array {
-  const out = new Uint8Array(len);
-  let o = 0;
-  while (o < len) {
-    const pos = off + o;
-    const c = Math.floor(pos / CHUNK);
-    const inChunk = pos - c * CHUNK;
-    const n = Math.min(CHUNK - inChunk, len - o);
-    const ov = blk.overlay[String(c)];
-    if (ov) out.set(ov.subarray(inChunk, inChunk + n), o);
-    else if (base && pos < base.length) out.set(base.subarray(pos, Math.min(pos + n, base.length)), o);
-    o += n;
-  }
-  return out;
+  return overlayRead(blk.overlay, base, off, len);
 }
 
 /** Write into the overlay (copy-on-write: a chunk's first write copies it from the base). The base is never modified. */
 export function blkWriteBytes(blk: BlkState, base: Uint8Array | null, off: number, data: Uint8Array): void {
-  let o = 0;
-  while (o < data.length) {
-    const pos = off + o;
-    const c = Math.floor(pos / CHUNK);
-    const inChunk = pos - c * CHUNK;
-    const n = Math.min(CHUNK - inChunk, data.length - o);
-    const key = String(c);
-    let ov = blk.overlay[key];
-    if (!ov) {
-      ov = baseChunk(base, c);
-      blk.overlay[key] = ov;
-    }
-    ov.set(data.subarray(o, o + n), inChunk);
-    o += n;
-  }
+  overlayWrite(blk.overlay, base, off, data);
 }
 
 /** The final disk contents for --disk-writeback: a copy of `base` with the overlay applied (base.length bytes). */
 export function blkImage(dev: VirtioMmioState, base: Uint8Array): Uint8Array {
-  const out = base.slice();
-  const blk = dev.blk;
-  if (!blk) return out;
-  for (const [key, chunk] of Object.entries(blk.overlay)) {
-    const start = Number(key) * CHUNK;
-    if (start >= out.length) continue;
-    out.set(chunk.subarray(0, Math.min(CHUNK, out.length - start)), start);
-  }
-  return out;
+  return dev.blk ? overlayApply(dev.blk.overlay, base) : base.slice();
 }
 
 type Outcome = { used: number } | { fatal: string };
