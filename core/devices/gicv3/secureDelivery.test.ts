@@ -3,35 +3,9 @@
 // each group arriving as IRQ or FIQ at the level the GIC specification and
 // the routing controls say (IHI 0069 §4.6.2, Table 4-3; ARM ARM D1.3.6).
 import { describe, expect, it } from 'vitest';
-import { Machine } from '../../machine.js';
-import { EXPECTED_LOG, LOG_PA, RUN_PA, logText, secureDeliveryProgram } from './testPrograms.js';
+import type { Machine } from '../../machine.js';
+import { bootAtEl3, EXPECTED_LOG, LOG_PA, logText, secureDeliveryProgram } from './testPrograms.js';
 import { GICD_CTLR_DS } from './registers.js';
-
-const CODE = BigInt(RUN_PA);
-
-/** A one-CPU machine with the program loaded and the CPU at EL3 at its
- *  start. Exceptions to EL3 run the program's own EL3 vectors (the EL3
- *  software slot lets the CPU go on); anything reaching EL2 stops the run. */
-function bootAtEl3(image: Uint8Array, secure = true): { m: Machine; console: () => string; interrupts: string[] } {
-  const m = new Machine({ numCpus: 1, ramBytes: 64 << 20, seed: 1n, secure, traceVerbosity: 1 });
-  m.core.writePhys(Number(CODE), image);
-  m.core.setPc(0, CODE);
-  m.core.setPstate(0, 0x3cd); // EL3h, DAIF masked
-  m.software.install('el3', { handle: () => {} });
-  const stop = { handle: (mm: Machine, cpu: number) => mm.stop({ kind: 'halt', message: `cpu${cpu}: unexpected exception to EL2` }) };
-  m.software.install('el2-ns', stop);
-  m.software.install('el2-s', stop);
-  // Where each interrupt was taken and from which world.
-  const interrupts: string[] = [];
-  m.trace.subscribe((e) => {
-    if (e.kind === 'exception' && (e.type === 'irq' || e.type === 'fiq')) interrupts.push(`${e.type} EL${e.fromEl}->EL${e.toEl} ${e.world ?? 'ns'}`);
-  });
-  let out = '';
-  m.onConsole = (b) => {
-    out += String.fromCharCode(b);
-  };
-  return { m, console: () => out, interrupts };
-}
 
 function readLog(m: Machine, words: number): number[] {
   const b = m.core.readPhys(LOG_PA, 4 * words).slice();

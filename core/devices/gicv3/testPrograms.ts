@@ -26,6 +26,7 @@
 // reached), 0x35000000 (SMC at EL3, the end).
 
 import { assemble } from '../../asm/assembler.js';
+import { Machine } from '../../machine.js';
 
 export const LOG_PA = 0x4010_0000;
 /** Where the program runs (it copies itself there when loaded elsewhere). */
@@ -290,3 +291,28 @@ image_end:
 export function secureDeliveryProgram(opts: SecureProgramOptions): Uint8Array {
   return assemble(source(opts), { baseAddress: BigInt(RUN_PA) }).bytes;
 }
+
+/** A one-CPU hvrr machine with `image` loaded at RUN_PA and the CPU at EL3
+ *  at its start (as QEMU enters -bios firmware). Exceptions to EL3 run the program's own EL3 vectors (the EL3
+ *  software slot lets the CPU go on); anything reaching EL2 stops the run. */
+export function bootAtEl3(image: Uint8Array, secure = true): { m: Machine; console: () => string; interrupts: string[] } {
+  const m = new Machine({ numCpus: 1, ramBytes: 64 << 20, seed: 1n, secure, traceVerbosity: 1 });
+  m.core.writePhys(RUN_PA, image);
+  m.core.setPc(0, BigInt(RUN_PA));
+  m.core.setPstate(0, 0x3cd); // EL3h, DAIF masked
+  m.software.install('el3', { handle: () => {} });
+  const stop = { handle: (mm: Machine, cpu: number) => mm.stop({ kind: 'halt', message: `cpu${cpu}: unexpected exception to EL2` }) };
+  m.software.install('el2-ns', stop);
+  m.software.install('el2-s', stop);
+  // Where each interrupt was taken and from which world.
+  const interrupts: string[] = [];
+  m.trace.subscribe((e) => {
+    if (e.kind === 'exception' && (e.type === 'irq' || e.type === 'fiq')) interrupts.push(`${e.type} EL${e.fromEl}->EL${e.toEl} ${e.world ?? 'ns'}`);
+  });
+  let out = '';
+  m.onConsole = (b) => {
+    out += String.fromCharCode(b);
+  };
+  return { m, console: () => out, interrupts };
+}
+
