@@ -16,7 +16,7 @@ function readLog(m: Machine, words: number): number[] {
 
 describe('GICv3 with two Security states on a whole machine', () => {
   it('Group 0 and Secure Group 1 arrive as FIQ at EL3 (SCR_EL3.FIQ), Secure Group 1 as IRQ at S-EL1, Non-secure Group 1 as IRQ at NS-EL1', () => {
-    const { m, console, interrupts } = bootAtEl3(secureDeliveryProgram({ semihostingExit: false }));
+    const { m, console, interrupts, acks } = bootAtEl3(secureDeliveryProgram({ semihostingExit: false }));
     const stop = m.run(2_000_000);
     expect(stop.kind).toBe('idle'); // the program ends in WFI with everything masked
     expect(readLog(m, EXPECTED_LOG.length).map((w) => w.toString(16))).toEqual(EXPECTED_LOG.map((w) => w.toString(16)));
@@ -30,6 +30,8 @@ describe('GICv3 with two Security states on a whole machine', () => {
       'fiq EL1->EL3 ns', // 29, the secure timer, Secure Group 1 while Non-secure: 1020
       'irq EL1->EL1 s', // 29 at Secure EL1
     ]);
+    // irq-ack events carry the world of the PE that acknowledged (IAR0 answers 1020/1021 acknowledge nothing).
+    expect(acks).toEqual(['41 s', '40 s', '42 ns', '29 s']);
   });
 
   it('with SCR_EL3.FIQ = 0 Group 0 is not taken at EL3 but at Secure EL1; with SCR_EL3.FIQ = 1 Secure EL1 access to ICC_IAR0_EL1 traps to EL3', () => {

@@ -295,7 +295,7 @@ export function secureDeliveryProgram(opts: SecureProgramOptions): Uint8Array {
 /** A one-CPU hvrr machine with `image` loaded at RUN_PA and the CPU at EL3
  *  at its start (as QEMU enters -bios firmware). Exceptions to EL3 run the program's own EL3 vectors (the EL3
  *  software slot lets the CPU go on); anything reaching EL2 stops the run. */
-export function bootAtEl3(image: Uint8Array, secure = true): { m: Machine; console: () => string; interrupts: string[] } {
+export function bootAtEl3(image: Uint8Array, secure = true): { m: Machine; console: () => string; interrupts: string[]; acks: string[] } {
   const m = new Machine({ numCpus: 1, ramBytes: 64 << 20, seed: 1n, secure, traceVerbosity: 1 });
   m.core.writePhys(RUN_PA, image);
   m.core.setPc(0, BigInt(RUN_PA));
@@ -305,14 +305,18 @@ export function bootAtEl3(image: Uint8Array, secure = true): { m: Machine; conso
   m.software.install('el2-ns', stop);
   m.software.install('el2-s', stop);
   // Where each interrupt was taken and from which world.
+  // Where each interrupt was taken and from which world; which INTIDs were
+  // acknowledged in which world.
   const interrupts: string[] = [];
+  const acks: string[] = [];
   m.trace.subscribe((e) => {
     if (e.kind === 'exception' && (e.type === 'irq' || e.type === 'fiq')) interrupts.push(`${e.type} EL${e.fromEl}->EL${e.toEl} ${e.world ?? 'ns'}`);
+    if (e.kind === 'irq-ack') acks.push(`${e.intid} ${e.world ?? 'ns'}`);
   });
   let out = '';
   m.onConsole = (b) => {
     out += String.fromCharCode(b);
   };
-  return { m, console: () => out, interrupts };
+  return { m, console: () => out, interrupts, acks };
 }
 
