@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { assemble } from '../../asm/assembler.js';
 import type { Machine } from '../../machine.js';
+import { captureMachine, restoreMachine } from '../../snapshot.js';
 import { bootAtEl3, EXPECTED_LOG, LOG_PA, RUN_PA, logText, secureDeliveryProgram } from './testPrograms.js';
 import { GICD_CTLR_DS } from './registers.js';
 
@@ -124,6 +125,26 @@ el1_vectors:
     // ESR_EL3: EC 0x18, IL, ISS Op0 3, Op1 0, CRn 12, CRm 8, Op2 0, Rt 0, read.
     expect(readLog(m, 4).map((w) => w.toString(16))).toEqual(['e3', 'f1000028', '51', '62303011']);
     expect(interrupts).toEqual(['fiq EL1->EL1 s']);
+  });
+
+  it('a snapshot taken anywhere in the walk restores into a secure machine and continues identically', () => {
+    const image = secureDeliveryProgram({ semihostingExit: false });
+    const whole = bootAtEl3(image);
+    expect(whole.m.run(2_000_000).kind).toBe('idle');
+    expect(whole.m.instructions).toBe(1093);
+    // Snapshots before, inside and after the world switches (instruction
+    // counts), each restored into the same second machine and run to the end.
+    const a = bootAtEl3(image);
+    const b = bootAtEl3(image);
+    for (const at of [70, 90, 130, 250, 1000]) {
+      expect(a.m.run(at).kind).toBe('instruction-limit');
+      const { ram, secureRam, ...rest } = captureMachine(a.m);
+      restoreMachine(b.m, { ...structuredClone(rest), ram: ram.slice(), secureRam: secureRam.slice() });
+      const printed = b.console().length;
+      expect(b.m.run(2_000_000).kind).toBe('idle');
+      expect(b.m.trace.digest()).toBe(whole.m.trace.digest());
+      expect(a.console() + b.console().slice(printed)).toBe(whole.console());
+    }
   });
 
   it('a machine without `secure` keeps one Security state (GICD_CTLR.DS = 1)', () => {

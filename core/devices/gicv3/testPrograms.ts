@@ -296,7 +296,7 @@ export function secureDeliveryProgram(opts: SecureProgramOptions): Uint8Array {
  *  at its start (as QEMU enters -bios firmware). Exceptions to EL3 run the program's own EL3 vectors (the EL3
  *  software slot lets the CPU go on); anything reaching EL2 stops the run. */
 export function bootAtEl3(image: Uint8Array, secure = true): { m: Machine; console: () => string; interrupts: string[]; acks: string[] } {
-  const m = new Machine({ numCpus: 1, ramBytes: 64 << 20, seed: 1n, secure, traceVerbosity: 1 });
+  const m = new Machine({ numCpus: 1, ramBytes: 16 << 20, seed: 1n, secure, traceVerbosity: 1 });
   m.core.writePhys(RUN_PA, image);
   m.core.setPc(0, BigInt(RUN_PA));
   m.core.setPstate(0, 0x3cd); // EL3h, DAIF masked
