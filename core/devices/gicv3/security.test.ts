@@ -29,7 +29,9 @@ import {
   GICR_IGRPMODR0,
   GICR_IPRIORITYR,
   GICR_ISENABLER0,
+  GICR_ICPENDR0,
   GICR_ISPENDR0,
+  GICR_NSACR,
   GICR_WAKER,
   ICC_AP1R0_EL1,
   ICC_BPR0_EL1,
@@ -47,6 +49,8 @@ import {
   ICC_IGRPEN1_EL3,
   ICC_PMR_EL1,
   ICC_RPR_EL1,
+  ICC_ASGI1R_EL1,
+  ICC_SGI0R_EL1,
   ICC_SGI1R_EL1,
   ICC_SRE_EL1,
 } from './registers.js';
@@ -360,6 +364,39 @@ describe('CPU interface with two Security states', () => {
     expect(h.sr(0, ICC_IGRPEN1_EL1)[1]).toBe(1n);
     h.sw(0, ICC_IGRPEN1_EL1, 0);
     expect(h.cpus.atEl3(0, () => h.sr(0, ICC_IGRPEN1_EL3)[1])).toBe(0n);
+  });
+});
+
+describe('SGIs between the worlds', () => {
+  it('SGI1R raises the current state\'s Group 1, ASGI1R the other one (Secure targets need GICR_NSACR = 0b10 from Non-secure); SGI0R Group 0', () => {
+    const h = makeHarness(2);
+    twoWorlds(h);
+    h.rdw(1, GICR_WAKER, 0);
+    // PE 1: SGI 1 Non-secure Group 1, SGI 2 Secure Group 1, SGI 3 Group 0.
+    h.sgiw(1, GICR_IGROUPR0, 1 << 1);
+    h.sgiw(1, GICR_IGRPMODR0, 1 << 2);
+    const sgi = (id: number): bigint => (BigInt(id) << 24n) | 0b10n; // TargetList: PE 1
+    const pending = (): number => h.sgir(1, GICR_ISPENDR0) & 0xe;
+    secureEl1(h, 0n);
+    h.sw(0, ICC_SGI1R_EL1, sgi(1)); // Secure request of a Non-secure SGI: not raised
+    h.sw(0, ICC_SGI1R_EL1, sgi(2));
+    expect(pending()).toBe(1 << 2);
+    h.sw(0, ICC_ASGI1R_EL1, sgi(1)); // the other world's Group 1
+    expect(pending()).toBe((1 << 2) | (1 << 1));
+    h.sw(0, ICC_SGI1R_EL1, sgi(3)); // a Secure Group 1 request reaches a Group 0 SGI
+    expect(pending()).toBe(0xe);
+    h.sgiw(1, GICR_ICPENDR0, 0xe);
+    h.cpus.ns[0] = true;
+    h.cpus.scr[0] = SCR_NS;
+    h.sw(0, ICC_SGI1R_EL1, sgi(2)); // Non-secure SGI1R: only Non-secure Group 1
+    h.sw(0, ICC_ASGI1R_EL1, sgi(2)); // ASGI1R from Non-secure: needs NSACR
+    h.sw(0, ICC_SGI0R_EL1, sgi(3));
+    expect(pending()).toBe(0);
+    h.sgiw(1, GICR_NSACR, (2 << 4) | (1 << 6)); // SGI 2: 0b10, SGI 3: 0b01
+    h.sw(0, ICC_ASGI1R_EL1, sgi(2));
+    h.sw(0, ICC_SGI0R_EL1, sgi(3));
+    h.sw(0, ICC_SGI1R_EL1, sgi(1));
+    expect(pending()).toBe(0xe);
   });
 });
 
