@@ -41,6 +41,10 @@ export interface MachineConfig {
   rtcEpochSeconds?: number;
   lse?: boolean;
   traceVerbosity?: number;
+  /** Two Security states (QEMU virt,secure=on): the GIC resets with
+   *  GICD_CTLR.DS = 0 (Group 0, Secure and Non-secure Group 1, FIQ/IRQ by
+   *  group and Security state). Default false: one Security state, DS = 1. */
+  secure?: boolean;
 }
 
 export type CpuRunState = 'off' | 'on-pending' | 'running' | 'wfi' | 'wfe';
@@ -152,6 +156,7 @@ export class Machine implements PsciPlatform {
       rtcEpochSeconds: cfg.rtcEpochSeconds ?? 1_700_000_000,
       lse: cfg.lse ?? true,
       traceVerbosity: cfg.traceVerbosity ?? 0,
+      secure: cfg.secure ?? false,
     };
     if (!Number.isSafeInteger(this.config.quantumTicks) || this.config.quantumTicks < 1) {
       throw new Error(`quantum must be a positive number of ticks, got ${this.config.quantumTicks}`);
@@ -182,7 +187,7 @@ export class Machine implements PsciPlatform {
       numCpus: cfg.numCpus,
       cpus,
       pins: (cpu, lines) => this.core.setIrqLines(cpu, lines),
-      disableSecurity: true,
+      disableSecurity: !this.config.secure,
       // Interrupt events; device-line events take the running CPU's tick
       // inside a window and the machine clock between windows.
       trace: this.trace,

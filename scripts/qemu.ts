@@ -27,14 +27,20 @@ export interface QemuVirtOptions {
    * timing checks do not depend on how loaded the host is.
    */
   icount?: boolean;
+  /** virt,secure=on,virtualization=on: the image is the firmware (-bios,
+   *  entered at EL3 from the Secure flash) and may end with a semihosting
+   *  SYS_EXIT. Default: -kernel on a board with one Security state. */
+  secure?: boolean;
 }
 
 /** The QEMU command line for a bare-metal run on `virt` with GICv3 (UART to `serial`). */
 export function qemuVirtArgs(kernelPath: string, serial: string, o: QemuVirtOptions): string[] {
+  const board = o.secure ? 'virt,secure=on,virtualization=on,gic-version=3' : 'virt,gic-version=3';
+  const image = o.secure ? ['-bios', kernelPath, '-semihosting-config', 'enable=on,target=native'] : ['-kernel', kernelPath];
   return [
-    '-M', 'virt,gic-version=3', '-cpu', o.cpu, '-smp', String(o.smp ?? 1), '-m', `${o.memMiB ?? 256}M`,
+    '-M', board, '-cpu', o.cpu, '-smp', String(o.smp ?? 1), '-m', `${o.memMiB ?? 256}M`,
     '-accel', 'tcg', '-display', 'none', '-monitor', 'none', '-serial', serial,
-    '-nodefaults', '-no-reboot', '-kernel', kernelPath,
+    '-nodefaults', '-no-reboot', ...image,
     ...(o.icount ? ['-icount', 'shift=0,sleep=off'] : []),
   ];
 }

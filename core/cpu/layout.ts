@@ -250,6 +250,11 @@ export const LINE_FIQ = 2;
 export const LINE_VIRQ = 4; // virtual IRQ from the GIC virtual CPU interface
 export const LINE_VFIQ = 8;
 export const LINE_VSERROR = 16; // HCR_EL2.VSE is architectural; this mirrors it for speed
+// A GIC with two Security states signals its highest priority pending Group 1
+// interrupt by group; the PE's CPU interface makes it IRQ or FIQ by the PE's
+// current Security state and EL (GICv3 IHI 0069 §4.6.2, Table 4-3).
+export const LINE_G1S = 32; // Secure Group 1: IRQ at Secure EL0-2, FIQ in Non-secure state and at EL3
+export const LINE_G1NS = 64; // Non-secure Group 1: IRQ in Non-secure state, FIQ in Secure state and at EL3
 
 // ---- kind of the last exception taken (ST_EXC_KIND) ----
 export const EXC_SYNC = 0;
@@ -274,6 +279,7 @@ export const HOST_UNDEF = 1; // the register/encoding is not implemented: UNDEFI
 export const HOST_ABORT = 2; // the access failed at the bus: synchronous external abort
 export const HOST_TRAP_EL2 = 3; // trap the access to EL2 (EC 0x18)
 export const HOST_TRAP_EL1 = 4; // trap an EL0 access to EL1 (EC 0x18), e.g. CNTKCTL_EL1 controls
+export const HOST_TRAP_EL3 = 5; // trap the access to EL3 (EC 0x18), e.g. GIC registers under SCR_EL3.IRQ/FIQ
 // Or'ed into a device or system register access status by the TypeScript
 // side when the machine must regain control right after that instruction (a
 // pause was requested, the machine stopped); otherwise the batch goes on.

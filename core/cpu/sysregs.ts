@@ -189,6 +189,13 @@ function gicEl1(): Def[] {
   for (let n = 0; n < 4; n++) {
     out.push(h(`ICC_AP0R${n}_EL1`, [3, 0, 12, 8, 4 + n]), h(`ICC_AP1R${n}_EL1`, [3, 0, 12, 9, n]));
   }
+  // The CPU interface's EL2/EL3 registers, for EL2/EL3 machine code (firmware
+  // run natively at EL3, QEMU -bios images).
+  out.push(
+    d('ICC_SRE_EL2', [3, 4, 12, 9, 5], 'host', 2),
+    d('ICC_CTLR_EL3', [3, 6, 12, 12, 4], 'host', 3), d('ICC_SRE_EL3', [3, 6, 12, 12, 5], 'host', 3),
+    d('ICC_IGRPEN1_EL3', [3, 6, 12, 12, 7], 'host', 3),
+  );
   return out;
 }
 

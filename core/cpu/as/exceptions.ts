@@ -9,7 +9,7 @@ import {
   ST_DAIF, ST_EL, ST_SPSEL, ST_PSTATE_MISC, ST_EXC_KIND, ST_EXC_COUNT, ST_IRQ_LINES,
   ST_UNDEF_COUNT, ST_LAST_UNDEF_INSN, ST_EXCL_VALID, ST_FEATURES, ST_NS,
   EXC_SYNC, EXC_IRQ, EXC_FIQ, EXC_SERROR, EXIT_EL2, EXIT_EL3, EXIT_HOST,
-  LINE_IRQ, LINE_FIQ, LINE_VIRQ, LINE_VFIQ, FEAT_EL2, FEAT_EL3,
+  LINE_IRQ, LINE_FIQ, LINE_VIRQ, LINE_VFIQ, LINE_G1S, LINE_G1NS, FEAT_EL2, FEAT_EL3,
 } from "../layout";
 import {
   S, el, pc, ipc, insnG, cpuIndex, fault, exitReason, intrCheck, nzcv, blockStop,
@@ -189,7 +189,7 @@ export function checkInterrupts(): bool {
   intrCheck = false;
   const h = el2Enabled() ? hcr() : 0;
   // HCR_EL2.VI/VF assert virtual IRQ/FIQ like the GIC virtual interface does (D1.14.3).
-  const lines = load<u32>(S + ST_IRQ_LINES) | ((h & (1 << 7)) != 0 ? LINE_VIRQ : 0) | ((h & (1 << 6)) != 0 ? LINE_VFIQ : 0);
+  const lines = physicalLines(load<u32>(S + ST_IRQ_LINES)) | ((h & (1 << 7)) != 0 ? LINE_VIRQ : 0) | ((h & (1 << 6)) != 0 ? LINE_VFIQ : 0);
   const vse = (h & (1 << 8)) != 0 && (h & (1 << 5)) != 0;
   if (lines == 0 && !vse) return false;
   const d = daif();
@@ -229,8 +229,27 @@ export function checkInterrupts(): bool {
 
 @inline function physTarget(toEl3: bool, toEl2: bool): u32 {
   if (toEl3) return 3;
+  // At EL3 an interrupt not routed to EL3 targets a lower EL: it is not taken (D1.3.6).
+  if (el == 3) return 0;
   if (toEl2 && el < 2) return 2;
   return el > 1 ? el : 1;
+}
+
+/** The physical IRQ/FIQ lines as the PE sees them: a Group 1 interrupt
+ *  signalled by group (LINE_G1S/LINE_G1NS, a GIC with two Security states)
+ *  is IRQ in its own Security state below EL3 and FIQ otherwise (GICv3
+ *  IHI 0069 §4.6.2, Table 4-3: the CPU interface decides by the PE's state). */
+@inline export function physicalLines(raw: u32): u32 {
+  if ((raw & (LINE_G1S | LINE_G1NS)) == 0) return raw;
+  return groupLines(raw);
+}
+
+function groupLines(raw: u32): u32 {
+  const secure = el == 3 || !isNonSecure();
+  let out = raw & ~(LINE_G1S | LINE_G1NS);
+  if ((raw & LINE_G1S) != 0) out |= secure && el != 3 ? LINE_IRQ : LINE_FIQ;
+  if ((raw & LINE_G1NS) != 0) out |= secure ? LINE_FIQ : LINE_IRQ;
+  return out;
 }
 
 /** Any interrupt pending for this CPU, masked or not (WFI wake-up condition). */

@@ -11,15 +11,15 @@ import {
   SPEC_CNTPCT, SPEC_CNTVCT, SPEC_CNTFRQ, SPEC_ISR, SPEC_OSLAR, SPEC_SP_EL2,
   ST_DAIF, ST_FPCR, ST_FPSR, ST_HOST_VALUE, ST_IRQ_LINES, ST_SP_EL0, ST_SP_EL1, ST_SP_EL2,
   SLOT_SCTLR_EL1, SLOT_CPACR_EL1, SLOT_CPTR_EL2, SLOT_CNTVOFF_EL2, SLOT_CNTKCTL_EL1, SLOT_CNTHCTL_EL2,
-  SLOT_PAR_EL1, SLOT_TCR_EL1, SLOT_MPIDR_EL1, SLOT_MIDR_EL1, SLOT_VMPIDR_EL2, SLOT_VPIDR_EL2, TICKS_PER_COUNTER, COUNTER_HZ, HOST_OK, HOST_UNDEF, HOST_TRAP_EL2, HOST_TRAP_EL1, HOST_END_BATCH, EXIT_HOST,
-  LINE_IRQ, LINE_FIQ, LINE_VIRQ, LINE_VFIQ, MACHINE_GLOBALS_BASE, MG_WATCH_COUNT,
+  SLOT_PAR_EL1, SLOT_TCR_EL1, SLOT_MPIDR_EL1, SLOT_MIDR_EL1, SLOT_VMPIDR_EL2, SLOT_VPIDR_EL2, TICKS_PER_COUNTER, COUNTER_HZ, HOST_OK, HOST_UNDEF, HOST_TRAP_EL2, HOST_TRAP_EL1, HOST_TRAP_EL3, HOST_END_BATCH, EXIT_HOST,
+  LINE_IRQ, LINE_FIQ, LINE_VIRQ, LINE_VFIQ, EXC_SYNC, MACHINE_GLOBALS_BASE, MG_WATCH_COUNT,
 } from "../layout";
 import {
   S, el, ipc, nzcv, cpuIndex, exitReason, intrCheck, fault, blockStop, rX, wX, sysreg, setSysreg, contextChanged,
   setSpsel, spsel, daif, hcr, publishNow, nowTick, ctxA, numCpus,
 } from "./cpu";
 import {
-  undefinedInsn, trapToEl2, syncException, el2Enabled, EC_SYSREG, EC_FP,
+  undefinedInsn, trapToEl2, syncException, el2Enabled, takeException, physicalLines, EC_SYSREG, EC_FP,
 } from "./exceptions";
 import { hostSysreg } from "./host";
 import { watchCheck } from "./debugStops";
@@ -151,6 +151,8 @@ function mrsMsr(insn: u32): void {
       trapToEl2(EC_SYSREG, sysregIss(key, rt, isRead), ipc);
     } else if (status == HOST_TRAP_EL1) {
       trapToEl1(key, rt, isRead);
+    } else if (status == HOST_TRAP_EL3) {
+      takeException(3, EXC_SYNC, EC_SYSREG, sysregIss(key, rt, isRead), 0, false, ipc);
     } else {
       undefinedInsn(status == HOST_UNDEF);
     }
@@ -241,7 +243,7 @@ function special(id: i32, isRead: u32, rt: u32, key: u32): void {
         undefinedInsn(false);
         return;
       }
-      const lines = load<u32>(S + ST_IRQ_LINES);
+      const lines = physicalLines(load<u32>(S + ST_IRQ_LINES));
       const h = el2Enabled() && el < 2 ? hcr() : 0;
       let v: u64 = 0;
       const virtI = (h & (1 << 4)) != 0;

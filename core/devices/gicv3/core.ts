@@ -259,10 +259,10 @@ export class GicCore {
     if (t === null || this.quiet) return;
     const cpu = this.validCpu(cause) ? cause : NO_CPU;
     const at = tick >= 0 ? tick : cpu !== NO_CPU ? this.cpus.nowTick(cpu) : t.now();
-    if (virt || dir) {
-      if (virt && dir) t.sink.emit({ kind, tick: at, cpu, intid, target, virt, dir });
-      else if (virt) t.sink.emit({ kind, tick: at, cpu, intid, target, virt });
-      else t.sink.emit({ kind, tick: at, cpu, intid, target, dir });
+    // A PE in Secure state (or at EL3) caused it: the event is of the Secure world.
+    const secure = cpu !== NO_CPU && !this.ds() && this.secureState(cpu);
+    if (virt || dir || secure) {
+      t.sink.emit({ kind, tick: at, cpu, intid, target, ...(virt ? { virt } : {}), ...(dir ? { dir } : {}), ...(secure ? { world: 's' as const } : {}) });
     } else {
       t.sink.emit({ kind, tick: at, cpu, intid, target });
     }

@@ -5,9 +5,11 @@
 // EL1 accesses are first checked against the ICH_HCR_EL2 trap bits and
 // HCR_EL2.IMO/FMO; when IMO/FMO send them to the virtual CPU interface the
 // ICV_* handlers in virtualInterface.ts answer (§6.1 / ARM ARM pseudocode of
-// each ICC_*_EL1 register).
+// each ICC_*_EL1 register). Then SCR_EL3.FIQ (Group 0 registers), SCR_EL3.IRQ
+// (Group 1 registers) or both (the common ones) trap EL1 and EL2 accesses to
+// EL3 (§12.1.10, the same pseudocode).
 
-import { HOST_OK, HOST_TRAP_EL2, HOST_UNDEF, LINE_FIQ, LINE_IRQ } from '../../cpu/cpu.js';
+import { HOST_OK, HOST_TRAP_EL2, HOST_TRAP_EL3, HOST_UNDEF, LINE_FIQ, LINE_G1NS, LINE_G1S, LINE_IRQ } from '../../cpu/cpu.js';
 import type { HostStatus } from '../../cpu/ports.js';
 import type { GicCore } from './core.js';
 import {
@@ -68,6 +70,7 @@ import {
   NO_PENDING,
   PRI_MASK,
   SCR_EL3_FIQ,
+  SCR_EL3_IRQ,
   ctz32,
 } from './registers.js';
 import { icvRead, icvWrite } from './virtualInterface.js';
@@ -150,34 +153,47 @@ function route(g: GicCore, cpu: number, key: number, isWrite: boolean): number {
   if (reg === undefined) return HOST_UNDEF;
   if ((isWrite && reg.acc === ACC_RO) || (!isWrite && reg.acc === ACC_WO)) return HOST_UNDEF;
   if (apIndex(key) !== 0) return HOST_UNDEF;
-  if (el !== 1 || !g.el2Enabled(cpu)) return ROUTE_ICC;
-  // EL1 with EL2 enabled: ICH_HCR_EL2 traps first, then HCR_EL2.{IMO,FMO}
-  // (ARM ARM, ICC_*_EL1 accessibility pseudocode; GICv3 §12.4.4).
-  const ich = g.s.vcpuif[cpu]!.ich_hcr;
-  const hcr = g.cpus.reg(cpu, 'HCR_EL2');
-  const imo = (hcr & HCR_EL2_IMO) !== 0n;
-  const fmo = (hcr & HCR_EL2_FMO) !== 0n;
-  switch (reg.cls) {
-    case CLS_G0:
-      if (ich & ICH_HCR_EL2_TALL0) return HOST_TRAP_EL2;
-      return fmo ? ROUTE_ICV : ROUTE_ICC;
-    case CLS_G1:
-      if (ich & ICH_HCR_EL2_TALL1) return HOST_TRAP_EL2;
-      return imo ? ROUTE_ICV : ROUTE_ICC;
-    case CLS_COMMON:
-      if (ich & ICH_HCR_EL2_TC) return HOST_TRAP_EL2;
-      return imo || fmo ? ROUTE_ICV : ROUTE_ICC;
-    case CLS_DIR:
-      if (ich & (ICH_HCR_EL2_TC | ICH_HCR_EL2_TDIR)) return HOST_TRAP_EL2;
-      return imo || fmo ? ROUTE_ICV : ROUTE_ICC;
-    case CLS_SGI:
-      // SGI generation is never virtualized: with IMO or FMO set it traps to
-      // EL2 so the hypervisor can emulate it.
-      if (ich & ICH_HCR_EL2_TC) return HOST_TRAP_EL2;
-      return imo || fmo ? HOST_TRAP_EL2 : ROUTE_ICC;
-    default:
-      return ROUTE_ICC;
+  if (el === 3 || reg.cls === CLS_SRE) return ROUTE_ICC;
+  if (el === 1 && g.el2Enabled(cpu)) {
+    // EL1 with EL2 enabled: ICH_HCR_EL2 traps first, then HCR_EL2.{IMO,FMO}
+    // (ARM ARM, ICC_*_EL1 accessibility pseudocode; GICv3 §12.4.4).
+    const ich = g.s.vcpuif[cpu]!.ich_hcr;
+    const hcr = g.cpus.reg(cpu, 'HCR_EL2');
+    const imo = (hcr & HCR_EL2_IMO) !== 0n;
+    const fmo = (hcr & HCR_EL2_FMO) !== 0n;
+    switch (reg.cls) {
+      case CLS_G0:
+        if (ich & ICH_HCR_EL2_TALL0) return HOST_TRAP_EL2;
+        if (fmo) return ROUTE_ICV;
+        break;
+      case CLS_G1:
+        if (ich & ICH_HCR_EL2_TALL1) return HOST_TRAP_EL2;
+        if (imo) return ROUTE_ICV;
+        break;
+      case CLS_COMMON:
+        if (ich & ICH_HCR_EL2_TC) return HOST_TRAP_EL2;
+        if (imo || fmo) return ROUTE_ICV;
+        break;
+      case CLS_DIR:
+        if (ich & (ICH_HCR_EL2_TC | ICH_HCR_EL2_TDIR)) return HOST_TRAP_EL2;
+        if (imo || fmo) return ROUTE_ICV;
+        break;
+      case CLS_SGI:
+        // SGI generation is never virtualized: with IMO or FMO set it traps to
+        // EL2 so the hypervisor can emulate it.
+        if (ich & ICH_HCR_EL2_TC) return HOST_TRAP_EL2;
+        if (imo || fmo) return HOST_TRAP_EL2;
+        break;
+    }
   }
+  // EL1 (not sent to the virtual interface) and EL2: the registers of a group
+  // whose interrupts EL3 takes (SCR_EL3.FIQ for Group 0, SCR_EL3.IRQ for
+  // Group 1, both for the common ones) trap to EL3.
+  const scr = g.cpus.reg(cpu, 'SCR_EL3');
+  const fiq = (scr & SCR_EL3_FIQ) !== 0n;
+  const irq = (scr & SCR_EL3_IRQ) !== 0n;
+  if (reg.cls === CLS_G0 ? fiq : reg.cls === CLS_G1 ? irq : fiq && irq) return HOST_TRAP_EL3;
+  return ROUTE_ICC;
 }
 
 export function iccRead(g: GicCore, cpu: number, key: number, out: { value: bigint }): HostStatus {
@@ -199,25 +215,22 @@ export function iccWrite(g: GicCore, cpu: number, key: number, value: bigint): H
 // ------------------------------------------------------------------ helpers
 
 /** Non-secure access while Group 0 belongs to EL3 (DS == 0, SCR_EL3.FIQ == 1):
- *  PMR/RPR show the Non-secure view (§4.8.6, "Software accesses of interrupt priority") and the Group 0
- *  registers are not available (the architecture traps them to EL3; this model
- *  has no EL3 trap status, so they are RAZ/WI). */
-function nsRestricted(g: GicCore, cpu: number): boolean {
+ *  ICC_PMR_EL1 and ICC_RPR_EL1 show the Non-secure view of priorities (§4.8.6,
+ *  "Software accesses of interrupt priority"). */
+function nsPriorityView(g: GicCore, cpu: number): boolean {
   if (g.ds() || g.secureState(cpu)) return false;
   return (g.cpus.reg(cpu, 'SCR_EL3') & SCR_EL3_FIQ) !== 0n;
 }
 
-/** Group-priority mask for `grp` from the binary point registers (§4.8.3). */
+/** Group-priority mask for `grp` from the binary point registers (§4.8.3,
+ *  GroupBits()): BPR0 and the Secure BPR1 give group priority [7:BPR+1], the
+ *  Non-secure BPR1 [7:BPR]; with CBPR the group uses BPR0. */
 export function gprioMask(g: GicCore, cpu: number, grp: number): number {
   const ci = g.s.cpuif[cpu]!;
   let bpr: number;
-  if (grp === GRP_G0) {
-    bpr = ci.icc_bpr0;
-  } else {
-    const ctlr = grp === GRP_G1S ? ci.icc_ctlr_s : ci.icc_ctlr_ns;
-    if (ctlr & ICC_CTLR_EL1_CBPR) bpr = ci.icc_bpr0;
-    else bpr = (grp === GRP_G1S ? ci.icc_bpr1_s : ci.icc_bpr1_ns) - 1;
-  }
+  if (grp === GRP_G0) bpr = ci.icc_bpr0;
+  else if (grp === GRP_G1S) bpr = ci.icc_ctlr_s & ICC_CTLR_EL1_CBPR ? ci.icc_bpr0 : ci.icc_bpr1_s;
+  else bpr = ci.icc_ctlr_ns & ICC_CTLR_EL1_CBPR ? ci.icc_bpr0 : ci.icc_bpr1_ns - 1;
   return (0xff << (bpr + 1)) & 0xff;
 }
 
@@ -250,19 +263,19 @@ function hppiCanPreempt(g: GicCore, cpu: number): boolean {
   return (g.hPrio & mask) < (rprio & mask);
 }
 
-/** IRQ or FIQ for PE `cpu` (§4.6.2, Table 4-3): Group 0 is always FIQ; a
+/** The physical interrupt signal for PE `cpu` (§4.6.2, Table 4-3): Group 0
+ *  is always FIQ; with DS == 1 Group 1 is IRQ. With two Security states a
  *  Group 1 interrupt is IRQ in its own Security state and FIQ in the other
- *  one and at EL3. With DS == 1, Group 1 is IRQ. */
+ *  one and at EL3: that depends on the PE's state at every instant, so it is
+ *  signalled by group (LINE_G1S/LINE_G1NS) and the PE picks IRQ or FIQ
+ *  (core/cpu/as/exceptions.ts physicalLines). */
 export function physicalLines(g: GicCore, cpu: number): number {
   g.computeHppi(cpu);
   if (!hppiCanPreempt(g, cpu)) return 0;
   const grp = g.hGrp;
-  let fiq: boolean;
-  if (grp === GRP_G0) fiq = true;
-  else if (g.ds()) fiq = false;
-  else if (grp === GRP_G1S) fiq = !g.secureState(cpu) || g.el(cpu) === 3;
-  else fiq = g.secureState(cpu);
-  return fiq ? LINE_FIQ : LINE_IRQ;
+  if (grp === GRP_G0) return LINE_FIQ;
+  if (g.ds()) return LINE_IRQ;
+  return grp === GRP_G1S ? LINE_G1S : LINE_G1NS;
 }
 
 /** CheckGroup0ForSpecialIdentifiers (ICC_IAR0_EL1 / ICC_HPPIR0_EL1). */
@@ -296,7 +309,6 @@ function setApr(g: GicCore, cpu: number, grp: number, bit: number): void {
 
 /** ICC_IAR0/1_EL1: acknowledge the HPPI if it can preempt and belongs to the group. */
 function acknowledge(g: GicCore, cpu: number, regGroup: number): number {
-  if (regGroup === 0 && nsRestricted(g, cpu)) return INTID_SPURIOUS;
   g.computeHppi(cpu);
   if (!hppiCanPreempt(g, cpu)) return INTID_SPURIOUS;
   const id = regGroup === 0 ? hppir0Value(g, cpu) : hppir1Value(g, cpu);
@@ -320,14 +332,20 @@ function eoiSplit(g: GicCore, cpu: number): boolean {
 
 /** ICC_EOIR0/1_EL1 (§4.1.1 "Priority drop and interrupt deactivation"): drop
  *  the running priority of the group; with EOImode == 0 also deactivate. The
- *  drop is for the highest active priority, which must belong to this
- *  register's group (otherwise UNPREDICTABLE; ignored here). */
+ *  drop is for the highest active priority, which must belong to a group this
+ *  register and Security state may end (otherwise UNPREDICTABLE; ignored
+ *  here): EOIR0 ends Group 0 (Secure state only, with DS == 0); EOIR1 ends
+ *  Secure Group 1 in Secure state and Non-secure Group 1 in Non-secure state,
+ *  either at EL3. */
 function endOfInterrupt(g: GicCore, cpu: number, regGroup: number, value: bigint): void {
-  if (regGroup === 0 && nsRestricted(g, cpu)) return;
   const id = Number(value & 0xffffffn);
   if (id >= INTID_SECURE) return; // special INTIDs (and LPIs, not implemented) are ignored
-  const grp = regGroup === 0 ? GRP_G0 : g.ds() || !g.secureState(cpu) ? GRP_G1NS : GRP_G1S;
-  if (highestActiveGroup(g, cpu) !== grp) return;
+  const grp = highestActiveGroup(g, cpu);
+  const secure = g.secureState(cpu);
+  if (grp < 0 || (grp === GRP_G0) !== (regGroup === 0)) return;
+  if (grp === GRP_G0 && !g.ds() && !secure) return;
+  if (grp === GRP_G1S && !secure) return;
+  if (grp === GRP_G1NS && !g.ds() && secure && g.el(cpu) !== 3) return;
   const ci = g.s.cpuif[cpu]!;
   // Clear the lowest set bit: the highest active priority of this group.
   if (grp === GRP_G0) ci.icc_ap0r0 = (ci.icc_ap0r0 & (ci.icc_ap0r0 - 1)) >>> 0;
@@ -338,16 +356,37 @@ function endOfInterrupt(g: GicCore, cpu: number, regGroup: number, value: bigint
   else g.updateCpu(cpu);
 }
 
-/** ICC_DIR_EL1: deactivate when EOImode == 1. Non-secure software cannot
- *  deactivate Secure interrupts (§4.1.1; the finer SCR_EL3/HCR_EL2 routing
- *  checks of the pseudocode are not modelled). */
+/** ICC_DIR_EL1: deactivate when EOImode == 1, if the current EL may handle
+ *  the interrupt's group given the routing (SCR_EL3.IRQ/FIQ, HCR_EL2.IMO/FMO)
+ *  and the Security state (ICC_DIR_EL1 pseudocode, §12.2.10): Non-secure
+ *  software never deactivates Secure interrupts, and no EL deactivates an
+ *  interrupt routed above it. */
 function deactivateInterrupt(g: GicCore, cpu: number, value: bigint): void {
   if (!eoiSplit(g, cpu)) return;
   const id = Number(value & 0xffffffn);
   if (id >= g.numIntids) return;
-  if (!g.ds() && !g.secureState(cpu) && g.group(cpu, id) !== GRP_G1NS) return;
+  if (!mayDeactivate(g, cpu, g.group(cpu, id))) return;
   if (g.trace !== null) g.emitIrq('irq-eoi', cpu, id, cpu, false, true);
   g.deactivate(cpu, id);
+}
+
+function mayDeactivate(g: GicCore, cpu: number, grp: number): boolean {
+  const el = g.el(cpu);
+  if (el === 3) return true;
+  const single = g.ds();
+  const isSecure = !single && grp !== GRP_G1NS;
+  const isG0 = grp === GRP_G0;
+  const scr = g.cpus.reg(cpu, 'SCR_EL3');
+  const fiqToEl3 = (scr & SCR_EL3_FIQ) !== 0n;
+  const irqToEl3 = (scr & SCR_EL3_IRQ) !== 0n;
+  if (el === 2) return (single && isG0 && !fiqToEl3) || (!isSecure && !isG0 && !irqToEl3);
+  if (g.cpus.isNonSecure(cpu)) {
+    const hcr = g.cpus.reg(cpu, 'HCR_EL2');
+    const fiqToEl2 = (hcr & HCR_EL2_FMO) !== 0n;
+    const irqToEl2 = (hcr & HCR_EL2_IMO) !== 0n;
+    return (single && isG0 && !fiqToEl3 && !fiqToEl2) || (!isSecure && !isG0 && !irqToEl3 && !irqToEl2);
+  }
+  return (isG0 && !fiqToEl3) || (!isG0 && !irqToEl3);
 }
 
 /** ICC_SGI0R_EL1 (kind 0), ICC_SGI1R_EL1 (1), ICC_ASGI1R_EL1 (2): §12.2.20-22
@@ -372,7 +411,6 @@ function generateSgi(g: GicCore, cpu: number, kind: number, value: bigint): void
     if (ds) return; // no "other" Security state
     reqGrp = secure ? GRP_G1NS : GRP_G1S;
   }
-  if (kind === 0 && nsRestricted(g, cpu)) return;
   let mask = 0;
   for (let t = 0; t < g.numCpus; t++) {
     if (irm) {
@@ -415,12 +453,12 @@ function physicalRead(g: GicCore, cpu: number, key: number): number {
   switch (key) {
     case ICC_PMR_EL1: {
       const v = ci.icc_pmr;
-      if (!nsRestricted(g, cpu)) return v;
+      if (!nsPriorityView(g, cpu)) return v;
       return v & 0x80 ? (v << 1) & 0xff : 0; // Non-secure view (§4.8.6)
     }
     case ICC_RPR_EL1: {
       const v = highestActivePriority(g, cpu);
-      if (!nsRestricted(g, cpu) || v === IDLE_PRIORITY) return v;
+      if (!nsPriorityView(g, cpu) || v === IDLE_PRIORITY) return v;
       return v & 0x80 ? (v << 1) & 0xff : 0;
     }
     case ICC_IAR0_EL1:
@@ -428,24 +466,25 @@ function physicalRead(g: GicCore, cpu: number, key: number): number {
     case ICC_IAR1_EL1:
       return acknowledge(g, cpu, 1);
     case ICC_HPPIR0_EL1:
-      if (nsRestricted(g, cpu)) return INTID_SPURIOUS;
       g.computeHppi(cpu);
       return hppir0Value(g, cpu);
     case ICC_HPPIR1_EL1:
       g.computeHppi(cpu);
       return hppir1Value(g, cpu);
     case ICC_BPR0_EL1:
-      return nsRestricted(g, cpu) ? 0 : ci.icc_bpr0;
+      return ci.icc_bpr0;
     case ICC_BPR1_EL1: {
+      // Below EL3 with CBPR set the group shares BPR0: Non-secure reads
+      // return BPR0 + 1, saturated; Secure ones reach BPR0 (§12.2.5).
+      const below3 = g.el(cpu) < 3;
       if (g.nsBank(cpu)) {
-        // CBPR: Non-secure reads return BPR0 + 1, saturated (§12.2.5).
-        if (ci.icc_ctlr_ns & ICC_CTLR_EL1_CBPR) return Math.min(ci.icc_bpr0 + 1, 7);
+        if (below3 && ci.icc_ctlr_ns & ICC_CTLR_EL1_CBPR) return Math.min(ci.icc_bpr0 + 1, 7);
         return ci.icc_bpr1_ns;
       }
-      return ci.icc_ctlr_s & ICC_CTLR_EL1_CBPR ? ci.icc_bpr0 : ci.icc_bpr1_s;
+      return below3 && ci.icc_ctlr_s & ICC_CTLR_EL1_CBPR ? ci.icc_bpr0 : ci.icc_bpr1_s;
     }
     case ICC_AP0R0_EL1:
-      return nsRestricted(g, cpu) ? 0 : ci.icc_ap0r0;
+      return ci.icc_ap0r0;
     case ICC_AP1R0_EL1:
       return g.nsBank(cpu) ? ci.icc_ap1r0_ns : ci.icc_ap1r0_s;
     case ICC_CTLR_EL1: {
@@ -455,7 +494,7 @@ function physicalRead(g: GicCore, cpu: number, key: number): number {
     case ICC_SRE_EL1:
       return ICC_SRE_EL1_VALUE;
     case ICC_IGRPEN0_EL1:
-      return nsRestricted(g, cpu) ? 0 : ci.icc_igrpen0 & 1;
+      return ci.icc_igrpen0 & 1;
     case ICC_IGRPEN1_EL1:
       return (g.nsBank(cpu) ? ci.icc_igrpen1_ns : ci.icc_igrpen1_s) & 1;
     case ICC_SRE_EL2:
@@ -484,7 +523,7 @@ function physicalWrite(g: GicCore, cpu: number, key: number, value: bigint): voi
   switch (key) {
     case ICC_PMR_EL1: {
       let p = v & 0xff;
-      if (nsRestricted(g, cpu)) {
+      if (nsPriorityView(g, cpu)) {
         if ((ci.icc_pmr & 0x80) === 0) return; // mask in the Secure range: NS write ignored
         p = 0x80 | (p >>> 1);
       }
@@ -511,23 +550,23 @@ function physicalWrite(g: GicCore, cpu: number, key: number, value: bigint): voi
       generateSgi(g, cpu, 2, value);
       return;
     case ICC_BPR0_EL1:
-      if (nsRestricted(g, cpu)) return;
       ci.icc_bpr0 = Math.max(v & 7, BPR0_MIN);
       g.updateCpu(cpu);
       return;
-    case ICC_BPR1_EL1:
+    case ICC_BPR1_EL1: {
+      const below3 = g.el(cpu) < 3;
       if (g.nsBank(cpu)) {
-        if (ci.icc_ctlr_ns & ICC_CTLR_EL1_CBPR) return; // writes ignored
+        if (below3 && ci.icc_ctlr_ns & ICC_CTLR_EL1_CBPR) return; // writes ignored
         ci.icc_bpr1_ns = Math.max(v & 7, BPR1_MIN);
-      } else if (ci.icc_ctlr_s & ICC_CTLR_EL1_CBPR) {
+      } else if (below3 && ci.icc_ctlr_s & ICC_CTLR_EL1_CBPR) {
         ci.icc_bpr0 = Math.max(v & 7, BPR0_MIN); // Secure CBPR: accesses reach BPR0
       } else {
-        ci.icc_bpr1_s = Math.max(v & 7, BPR1_MIN);
+        ci.icc_bpr1_s = Math.max(v & 7, BPR0_MIN);
       }
       g.updateCpu(cpu);
       return;
+    }
     case ICC_AP0R0_EL1:
-      if (nsRestricted(g, cpu)) return;
       ci.icc_ap0r0 = v;
       g.updateCpu(cpu);
       return;
@@ -554,7 +593,6 @@ function physicalWrite(g: GicCore, cpu: number, key: number, value: bigint): voi
       g.updateCpu(cpu);
       return;
     case ICC_IGRPEN0_EL1:
-      if (nsRestricted(g, cpu)) return;
       ci.icc_igrpen0 = v & 1;
       g.updateAfterEligibilityChange(cpu);
       return;

@@ -27,6 +27,7 @@ import {
   GICD_IIDR,
   GICD_IPRIORITYR,
   GICD_IROUTER,
+  GICD_NSACR,
   GICD_ISACTIVER,
   GICD_ISENABLER,
   GICD_ISPENDR,
@@ -75,9 +76,39 @@ export class GicDistributor implements MmioDevice {
 
   // --------------------------------------------------------------- helpers
 
-  private nsMask(n: number, cpu: number): number {
-    // Non-secure accesses reach only Non-secure Group 1 interrupts ("Non-secure access to Secure interrupt state is RAZ/WI", §4.1.2 and the register descriptions).
-    return this.g.fullView(cpu) ? 0xffffffff : this.g.s.gicd_igroupr[n]!;
+  /** The bits of word `n` a Non-secure access reaches: Non-secure Group 1
+   *  interrupts ("Non-secure access to Secure interrupt state is RAZ/WI",
+   *  §4.1.2 and the register descriptions), and Secure ones whose GICD_NSACR
+   *  field is at least `nsacrMin` (1: set-pending; 2: clear-pending, read
+   *  active; 0: none). */
+  private nsMask(n: number, cpu: number, nsacrMin = 0): number {
+    if (this.g.fullView(cpu)) return 0xffffffff;
+    const grp = this.g.s.gicd_igroupr[n]!;
+    return nsacrMin === 0 ? grp : (grp | this.nsacrAtLeast(n, nsacrMin)) >>> 0;
+  }
+
+  /** Bit i set: the GICD_NSACR field of INTID 32n + i is >= min. */
+  private nsacrAtLeast(n: number, min: number): number {
+    const a = this.g.s.gicd_nsacr;
+    if (a === undefined) return 0;
+    let out = 0;
+    for (let half = 0; half < 2; half++) {
+      const w = a[2 * n + half]!;
+      if (w === 0) continue;
+      for (let i = 0; i < 16; i++) if (((w >>> (2 * i)) & 3) >= min) out |= 1 << (16 * half + i);
+    }
+    return out >>> 0;
+  }
+
+  /** GICD_NSACR field of SPI `id`. */
+  private nsacrField(id: number): number {
+    const w = this.g.s.gicd_nsacr?.[id >>> 4] ?? 0;
+    return (w >>> (2 * (id & 15))) & 3;
+  }
+
+  /** May a Non-secure access reach GICD_IROUTER<id>? (Group, or NSACR = 0b11.) */
+  private nsRouteAccess(id: number, cpu: number): boolean {
+    return this.g.fullView(cpu) || this.g.group(0, id) === GRP_G1NS || this.nsacrField(id) === 3;
   }
 
   private pendingWord(n: number): number {
@@ -143,7 +174,7 @@ export class GicDistributor implements MmioDevice {
     if (off >= GICD_IROUTER && off < GICD_IROUTER + 8 * 1024) {
       const id = (off - GICD_IROUTER) >>> 3;
       if (id < GIC_INTERNAL || id >= g.numIntids) return 0;
-      if (!full && g.group(0, id) !== GRP_G1NS) return 0;
+      if (!this.nsRouteAccess(id, cpu)) return 0;
       return off & 4 ? s.gicd_irouter_hi[id]! : s.gicd_irouter_lo[id]!;
     }
     if (off >= GICD_ICFGR && off < GICD_ICFGR + 0x100) {
@@ -168,11 +199,12 @@ export class GicDistributor implements MmioDevice {
         case GICD_ICENABLER:
           return (s.gicd_isenabler[n]! & m) >>> 0;
         case GICD_ISPENDR:
+          return (this.pendingWord(n) & this.nsMask(n, cpu, 1)) >>> 0;
         case GICD_ICPENDR:
-          return (this.pendingWord(n) & m) >>> 0;
+          return (this.pendingWord(n) & this.nsMask(n, cpu, 2)) >>> 0;
         case GICD_ISACTIVER:
         case GICD_ICACTIVER:
-          return (s.gicd_isactiver[n]! & m) >>> 0;
+          return (s.gicd_isactiver[n]! & this.nsMask(n, cpu, 2)) >>> 0;
         default:
           return 0;
       }
@@ -182,7 +214,13 @@ export class GicDistributor implements MmioDevice {
       if (n === 0 || n >= g.words || !full || g.ds()) return 0;
       return s.gicd_igrpmodr[n]!;
     }
-    return 0; // reserved, GICD_STATUSR, ITARGETSR, NSACR, SGIR, [CS]PENDSGIR: RAZ
+    if (off >= GICD_NSACR && off < GICD_NSACR + 0x100) {
+      // Secure-only with DS == 0; GICD_NSACR0/1 (SGIs, PPIs) are RAZ/WI with affinity routing.
+      const k = (off - GICD_NSACR) >>> 2;
+      if (k < 2 || k >= g.words * 2 || !full || g.ds()) return 0;
+      return s.gicd_nsacr?.[k] ?? 0;
+    }
+    return 0; // reserved, GICD_STATUSR, ITARGETSR, SGIR, [CS]PENDSGIR: RAZ
   }
 
   private writeWord(off: number, v: number, cpu: number): void {
@@ -197,8 +235,10 @@ export class GicDistributor implements MmioDevice {
         s.gicd_ctlr = ((c & ~m) | (v & m)) >>> 0;
       } else if (full) {
         const m = GICD_CTLR_EnableGrp0 | GICD_CTLR_EnableGrp1NS | GICD_CTLR_EnableGrp1S | GICD_CTLR_E1NWF;
-        // DS can be set (never cleared) by a Secure write (§12.9.4).
+        // DS can be set (never cleared) by a Secure write (§12.9.4); then
+        // EnableGrp1S is RES0.
         s.gicd_ctlr = ((c & ~m) | (v & m) | (v & GICD_CTLR_DS) | GICD_CTLR_ARE_S | GICD_CTLR_ARE_NS) >>> 0;
+        if (s.gicd_ctlr & GICD_CTLR_DS) s.gicd_ctlr &= ~GICD_CTLR_EnableGrp1S;
       } else {
         const en = v & GICD_CTLR_NS_EnableGrp1A ? GICD_CTLR_EnableGrp1NS : 0;
         s.gicd_ctlr = ((c & ~GICD_CTLR_EnableGrp1NS) | en) >>> 0;
@@ -209,7 +249,7 @@ export class GicDistributor implements MmioDevice {
     if (off >= GICD_IROUTER && off < GICD_IROUTER + 8 * 1024) {
       const id = (off - GICD_IROUTER) >>> 3;
       if (id < GIC_INTERNAL || id >= g.numIntids) return;
-      if (!full && g.group(0, id) !== GRP_G1NS) return;
+      if (!this.nsRouteAccess(id, cpu)) return;
       const before = g.spiCpuMask(id);
       // Low half: Aff2.Aff1.Aff0 and Interrupt_Routing_Mode (bit 31); high half: Aff3.
       if (off & 4) s.gicd_irouter_hi[id] = v & 0xff;
@@ -256,16 +296,20 @@ export class GicDistributor implements MmioDevice {
           changed = bits & s.gicd_isenabler[n]!;
           s.gicd_isenabler[n] = (s.gicd_isenabler[n]! & ~bits) >>> 0;
           break;
-        case GICD_ISPENDR:
-          changed = bits & ~s.gicd_pend[n]!;
-          if (g.trace !== null) g.raiseBits(cpu, -1, n, bits & ~this.pendingWord(n));
-          s.gicd_pend[n] = (s.gicd_pend[n]! | bits) >>> 0;
+        case GICD_ISPENDR: {
+          const set = (v & this.nsMask(n, cpu, 1)) >>> 0;
+          changed = set & ~s.gicd_pend[n]!;
+          if (g.trace !== null) g.raiseBits(cpu, -1, n, set & ~this.pendingWord(n));
+          s.gicd_pend[n] = (s.gicd_pend[n]! | set) >>> 0;
           break;
-        case GICD_ICPENDR:
+        }
+        case GICD_ICPENDR: {
           // Clears the latch; a level-sensitive interrupt stays pending while its line is high.
-          changed = bits & s.gicd_pend[n]!;
-          s.gicd_pend[n] = (s.gicd_pend[n]! & ~bits) >>> 0;
+          const clr = (v & this.nsMask(n, cpu, 2)) >>> 0;
+          changed = clr & s.gicd_pend[n]!;
+          s.gicd_pend[n] = (s.gicd_pend[n]! & ~clr) >>> 0;
           break;
+        }
         case GICD_ISACTIVER:
           changed = bits & ~s.gicd_isactiver[n]!;
           s.gicd_isactiver[n] = (s.gicd_isactiver[n]! | bits) >>> 0;
@@ -291,6 +335,14 @@ export class GicDistributor implements MmioDevice {
       if (changed === 0) return;
       if (g.hasOneOfN()) g.updateAll();
       else g.updateMask(this.cpusFor(n, changed));
+      return;
+    }
+    if (off >= GICD_NSACR && off < GICD_NSACR + 0x100) {
+      const k = (off - GICD_NSACR) >>> 2;
+      if (k < 2 || k >= g.words * 2 || !full || g.ds()) return;
+      // Access permissions only: no interrupt changes state.
+      (s.gicd_nsacr ??= new Array<number>(g.words * 2).fill(0))[k] = v;
+      return;
     }
     // Everything else is read-only or reserved: WI.
   }

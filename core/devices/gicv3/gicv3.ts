@@ -14,8 +14,14 @@
 // - 5 priority bits (32 levels), so only ICC_AP0R0/AP1R0 and ICH_AP0R0/AP1R0
 //   exist; the other APR encodings are UNDEFINED.
 // - The Security state of an MMIO access is that of the accessing PE.
-// - Group 0 ICC registers accessed from Non-secure state when SCR_EL3.FIQ == 1
-//   should trap to EL3; with no EL3 trap status they are RAZ/WI here.
+// - ICC_* accesses from EL1/EL2 trap to EL3 as SCR_EL3.FIQ (Group 0
+//   registers), SCR_EL3.IRQ (Group 1) or both (common ones) say (§12.1.10).
+// - Delivery (§4.6.2): Group 0 is FIQ; with DS = 1 Group 1 is IRQ; with DS = 0
+//   a Group 1 interrupt is signalled by group (LINE_G1S / LINE_G1NS) and the
+//   PE takes it as IRQ in its own Security state below EL3 and as FIQ
+//   otherwise, so a world switch needs no call into the GIC.
+// - GICD_NSACR gives Non-secure software access to Secure SPIs' pending,
+//   active and routing state (§12.9.19); GICR_NSACR to Secure SGIs.
 //
 // Trace (option `trace`): irq-raise when an interrupt's pending state goes
 // 0 -> 1 (latch or level line of a level-sensitive one; a line that stays high
@@ -46,7 +52,7 @@ export interface Gicv3Options {
   /** Total INTIDs (SGIs + PPIs + SPIs), a multiple of 32; default 288 as QEMU virt. */
   numIntids?: number;
   cpus: CpuView;
-  /** Called with a PE's LINE_IRQ/LINE_FIQ/LINE_VIRQ/LINE_VFIQ bits whenever they change. */
+  /** Called with a PE's LINE_IRQ/LINE_FIQ/LINE_G1S/LINE_G1NS/LINE_VIRQ/LINE_VFIQ bits whenever they change. */
   pins: (cpu: number, lines: number) => void;
   /** Reset with GICD_CTLR.DS = 1 (single Security state). Default false. */
   disableSecurity?: boolean;
@@ -143,13 +149,6 @@ export class Gicv3 implements InterruptSink, SysregDevice {
 
   // --------------------------------------------------------------- machine
 
-  /** Tell the GIC that PE `cpu` changed Security state or entered/left EL3:
-   *  whether a Group 1 interrupt is signalled as IRQ or FIQ depends on it
-   *  (§4.6.2). Cheap; the machine may call it on every such transition. */
-  cpuStateChanged(cpu: number): void {
-    if (this.core.validCpu(cpu)) this.core.updateCpu(cpu);
-  }
-
   /** Forget cached MPIDR-derived routing (call if MPIDR_EL1 values change). */
   affinityChanged(): void {
     this.core.invalidateRoutes();
@@ -169,7 +168,9 @@ export class Gicv3 implements InterruptSink, SysregDevice {
   // ----------------------------------------------------------------- state
 
   getState(): GicState {
-    return cloneGicState(this.core.s);
+    const s = cloneGicState(this.core.s);
+    if (s.gicd_nsacr?.every((w) => w === 0)) delete s.gicd_nsacr;
+    return s;
   }
 
   /** Load a record from getState(). Lines are recomputed from it; `pins` is

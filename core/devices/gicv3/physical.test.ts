@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HOST_OK, HOST_TRAP_EL2, HOST_UNDEF, LINE_FIQ, LINE_IRQ } from '../../cpu/cpu.js';
+import { HOST_OK, HOST_TRAP_EL2, HOST_TRAP_EL3, HOST_UNDEF, LINE_FIQ, LINE_G1NS, LINE_G1S, LINE_IRQ } from '../../cpu/cpu.js';
 import { makeHarness, type Harness } from './testHarness.js';
 import {
   GICD_CTLR,
@@ -219,11 +219,11 @@ describe('SPI delivery', () => {
     linuxBoot(h);
     setupSpi(h, 48, { target: 2, edge: true });
     h.gic.setSpiLevel(48, true);
-    expect(h.lines).toEqual([0, 0, LINE_IRQ, 0]);
+    expect(h.signals()).toEqual([0, 0, LINE_IRQ, 0]);
     expect(h.sr(0, ICC_IAR1_EL1)[1]).toBe(1023n); // not routed to CPU 0
     expect(h.sr(2, ICC_HPPIR1_EL1)[1]).toBe(48n);
     expect(h.sr(2, ICC_IAR1_EL1)[1]).toBe(48n);
-    expect(h.lines[2]).toBe(0);
+    expect(h.signal(2)).toBe(0);
     expect(bit(h, GICD_ISACTIVER, 48)).toBe(true);
     expect(bit(h, GICD_ISPENDR, 48)).toBe(false);
     expect(h.sr(2, ICC_RPR_EL1)[1]).toBe(0xa0n); // NS view of 0xd0
@@ -232,9 +232,9 @@ describe('SPI delivery', () => {
     expect(h.sr(2, ICC_RPR_EL1)[1]).toBe(0xffn);
     // the falling edge does nothing, a new rising edge fires again
     h.gic.setSpiLevel(48, false);
-    expect(h.lines[2]).toBe(0);
+    expect(h.signal(2)).toBe(0);
     h.gic.setSpiLevel(48, true);
-    expect(h.lines[2]).toBe(LINE_IRQ);
+    expect(h.signal(2)).toBe(LINE_IRQ);
     expect(h.events().filter((e) => e.includes(' irq-'))).toEqual([
       '@0 cpu- irq-raise intid=48 target=2',
       '@0 cpu2 irq-ack intid=48 target=2',
@@ -249,11 +249,11 @@ describe('SPI delivery', () => {
     linuxBoot(h);
     setupSpi(h, 40, { target: 0 });
     h.gic.setSpiLevel(40, true);
-    expect(h.lines).toEqual([LINE_IRQ, 0, 0, 0]);
+    expect(h.signals()).toEqual([LINE_IRQ, 0, 0, 0]);
     h.dw(GICD_IROUTER + 8 * 40, 7, 0); // low half first: Aff0 = 7, Aff3 still 0: nobody
-    expect(h.lines).toEqual([0, 0, 0, 0]);
+    expect(h.signals()).toEqual([0, 0, 0, 0]);
     h.dw(GICD_IROUTER + 8 * 40 + 4, 1, 0); // high half: Aff3 = 1
-    expect(h.lines).toEqual([0, 0, 0, LINE_IRQ]);
+    expect(h.signals()).toEqual([0, 0, 0, LINE_IRQ]);
     expect(h.dr(GICD_IROUTER + 8 * 40)).toBe(7);
     expect(h.dr(GICD_IROUTER + 8 * 40 + 4)).toBe(1);
   });
@@ -265,11 +265,11 @@ describe('SPI delivery', () => {
     h.sw(0, ICC_IGRPEN1_EL1, 0);
     h.dw(GICD_IROUTER + 8 * 50, 0x80000000, 0);
     h.gic.setSpiLevel(50, true);
-    expect(h.lines).toEqual([0, LINE_IRQ, 0]);
+    expect(h.signals()).toEqual([0, LINE_IRQ, 0]);
     h.sw(0, ICC_IGRPEN1_EL1, 1);
-    expect(h.lines).toEqual([LINE_IRQ, 0, 0]);
+    expect(h.signals()).toEqual([LINE_IRQ, 0, 0]);
     expect(h.sr(0, ICC_IAR1_EL1)[1]).toBe(50n);
-    expect(h.lines).toEqual([0, 0, 0]);
+    expect(h.signals()).toEqual([0, 0, 0]);
   });
 
   it('level-sensitive pending follows the line; acknowledging leaves it active and pending', () => {
@@ -277,15 +277,15 @@ describe('SPI delivery', () => {
     linuxBoot(h);
     setupSpi(h, 33);
     h.gic.setSpiLevel(33, true);
-    expect(h.lines[0]).toBe(LINE_IRQ);
+    expect(h.signal(0)).toBe(LINE_IRQ);
     expect(h.sr(0, ICC_IAR1_EL1)[1]).toBe(33n);
     expect(bit(h, GICD_ISPENDR, 33)).toBe(true);
     expect(bit(h, GICD_ISACTIVER, 33)).toBe(true);
-    expect(h.lines[0]).toBe(0);
+    expect(h.signal(0)).toBe(0);
     h.sw(0, ICC_EOIR1_EL1, 33);
-    expect(h.lines[0]).toBe(LINE_IRQ); // still asserted
+    expect(h.signal(0)).toBe(LINE_IRQ); // still asserted
     h.gic.setSpiLevel(33, false);
-    expect(h.lines[0]).toBe(0);
+    expect(h.signal(0)).toBe(0);
     expect(bit(h, GICD_ISPENDR, 33)).toBe(false);
     // ICPENDR does not clear a level interrupt whose line is high
     h.gic.setSpiLevel(33, true);
@@ -294,9 +294,9 @@ describe('SPI delivery', () => {
     // ISPENDR latches a level interrupt until cleared
     h.gic.setSpiLevel(33, false);
     h.dw(GICD_ISPENDR + 4, 1 << 1, 0);
-    expect(h.lines[0]).toBe(LINE_IRQ);
+    expect(h.signal(0)).toBe(LINE_IRQ);
     h.dw(GICD_ICPENDR + 4, 1 << 1, 0);
-    expect(h.lines[0]).toBe(0);
+    expect(h.signal(0)).toBe(0);
     // Events: one raise per transition to pending (line rise, line rise,
     // ISPENDR while the line is low), none for the re-evaluations between.
     expect(h.events().filter((e) => e.includes(' irq-'))).toEqual([
@@ -317,9 +317,9 @@ describe('SPI delivery', () => {
     expect(h.sr(0, ICC_IAR1_EL1)[1]).toBe(34n);
     h.gic.setSpiLevel(34, true);
     expect(bit(h, GICD_ISPENDR, 34)).toBe(true);
-    expect(h.lines[0]).toBe(0); // active: not a candidate
+    expect(h.signal(0)).toBe(0); // active: not a candidate
     h.sw(0, ICC_EOIR1_EL1, 34);
-    expect(h.lines[0]).toBe(LINE_IRQ);
+    expect(h.signal(0)).toBe(LINE_IRQ);
     expect(h.sr(0, ICC_IAR1_EL1)[1]).toBe(34n);
     expect(bit(h, GICD_ISPENDR, 34)).toBe(false);
   });
@@ -332,10 +332,10 @@ describe('SPI delivery', () => {
     h.gic.setSpiLevel(35, true);
     h.gic.setSpiLevel(35, true);
     h.dw(GICD_ISENABLER + 4, 1 << 3, 0);
-    expect(h.calls).toEqual([[0, LINE_IRQ]]);
+    expect(h.calls).toEqual([[0, LINE_G1NS]]);
     h.dw(GICD_ICENABLER + 4, 1 << 3, 0);
     expect(h.calls).toEqual([
-      [0, LINE_IRQ],
+      [0, LINE_G1NS],
       [0, 0],
     ]);
     expect(bit(h, GICD_ISENABLER, 35)).toBe(false);
@@ -349,11 +349,11 @@ describe('priority, preemption and EOI', () => {
     setupSpi(h, 36, { prio: 0xa0 }); // stored 0xd0
     h.sw(0, ICC_PMR_EL1, 0xa0); // stored 0xd0: equal priority is masked
     h.gic.setSpiLevel(36, true);
-    expect(h.lines[0]).toBe(0);
+    expect(h.signal(0)).toBe(0);
     expect(h.sr(0, ICC_IAR1_EL1)[1]).toBe(1023n);
     expect(h.sr(0, ICC_PMR_EL1)[1]).toBe(0xa0n);
     h.sw(0, ICC_PMR_EL1, 0xb0);
-    expect(h.lines[0]).toBe(LINE_IRQ);
+    expect(h.signal(0)).toBe(LINE_IRQ);
   });
 
   it('a higher priority interrupt preempts an active one; same priority does not', () => {
@@ -365,20 +365,20 @@ describe('priority, preemption and EOI', () => {
     h.gic.setSpiLevel(40, true);
     expect(h.sr(0, ICC_IAR1_EL1)[1]).toBe(40n);
     h.gic.setSpiLevel(42, true); // same priority: no preemption
-    expect(h.lines[0]).toBe(0);
+    expect(h.signal(0)).toBe(0);
     expect(h.sr(0, ICC_IAR1_EL1)[1]).toBe(1023n);
     h.gic.setSpiLevel(41, true); // higher priority: preempts
-    expect(h.lines[0]).toBe(LINE_IRQ);
+    expect(h.signal(0)).toBe(LINE_IRQ);
     expect(h.sr(0, ICC_IAR1_EL1)[1]).toBe(41n);
     expect(h.sr(0, ICC_RPR_EL1)[1]).toBe(0x80n);
     expect(h.sr(0, ICC_AP1R0_EL1)[1]).toBe(BigInt((1 << (0xc0 >> 3)) | (1 << (0xd0 >> 3))));
     h.gic.setSpiLevel(41, false);
     h.sw(0, ICC_EOIR1_EL1, 41);
     expect(h.sr(0, ICC_RPR_EL1)[1]).toBe(0xa0n);
-    expect(h.lines[0]).toBe(0);
+    expect(h.signal(0)).toBe(0);
     h.gic.setSpiLevel(40, false);
     h.sw(0, ICC_EOIR1_EL1, 40);
-    expect(h.lines[0]).toBe(LINE_IRQ);
+    expect(h.signal(0)).toBe(LINE_IRQ);
     expect(h.sr(0, ICC_IAR1_EL1)[1]).toBe(42n);
   });
 
@@ -392,9 +392,9 @@ describe('priority, preemption and EOI', () => {
     h.gic.setSpiLevel(40, true);
     expect(h.sr(0, ICC_IAR1_EL1)[1]).toBe(40n);
     h.gic.setSpiLevel(41, true);
-    expect(h.lines[0]).toBe(0);
+    expect(h.signal(0)).toBe(0);
     h.sw(0, ICC_BPR1_EL1, 3);
-    expect(h.lines[0]).toBe(0); // running priority was recorded with the old grouping (0xc0)
+    expect(h.signal(0)).toBe(0); // running priority was recorded with the old grouping (0xc0)
     h.sw(0, ICC_BPR1_EL1, 0); // below the minimum: clamps to 3
     expect(h.sr(0, ICC_BPR1_EL1)[1]).toBe(3n);
   });
@@ -413,10 +413,10 @@ describe('priority, preemption and EOI', () => {
     expect(bit(h, GICD_ISACTIVER, 44)).toBe(true);
     h.gic.setSpiLevel(44, false);
     h.gic.setSpiLevel(44, true);
-    expect(h.lines[0]).toBe(0); // still active
+    expect(h.signal(0)).toBe(0); // still active
     h.sw(0, ICC_DIR_EL1, 44);
     expect(bit(h, GICD_ISACTIVER, 44)).toBe(false);
-    expect(h.lines[0]).toBe(LINE_IRQ);
+    expect(h.signal(0)).toBe(LINE_IRQ);
   });
 
   it('ICC_DIR_EL1 is ignored with EOImode = 0, and EOIR of a special INTID is ignored', () => {
@@ -438,16 +438,16 @@ describe('group enables and signal selection', () => {
     linuxBoot(h);
     setupSpi(h, 40);
     h.gic.setSpiLevel(40, true);
-    expect(h.lines[0]).toBe(LINE_IRQ);
+    expect(h.signal(0)).toBe(LINE_IRQ);
     h.sw(0, ICC_IGRPEN1_EL1, 0);
-    expect(h.lines[0]).toBe(0);
+    expect(h.signal(0)).toBe(0);
     expect(h.sr(0, ICC_IAR1_EL1)[1]).toBe(1023n);
     h.sw(0, ICC_IGRPEN1_EL1, 1);
-    expect(h.lines[0]).toBe(LINE_IRQ);
+    expect(h.signal(0)).toBe(LINE_IRQ);
     h.dw(GICD_CTLR, 0, 0);
-    expect(h.lines[0]).toBe(0);
+    expect(h.signal(0)).toBe(0);
     h.dw(GICD_CTLR, 2, 0);
-    expect(h.lines[0]).toBe(LINE_IRQ);
+    expect(h.signal(0)).toBe(LINE_IRQ);
   });
 
   it('Group 0 is FIQ and acknowledged through IAR0 in Secure state; Secure Group 1 is FIQ to NS', () => {
@@ -463,17 +463,17 @@ describe('group enables and signal selection', () => {
     h.sw(0, ICC_IGRPEN0_EL1, 1);
     h.sw(0, ICC_IGRPEN1_EL1, 1); // Secure copy
     h.gic.setSpiLevel(33, true);
-    expect(h.lines[0]).toBe(LINE_IRQ); // Secure Group 1 in Secure state
+    expect(h.lines[0]).toBe(LINE_G1S); // signalled by group: the PE decides
+    expect(h.signal(0)).toBe(LINE_IRQ); // Secure Group 1 in Secure state
     h.cpus.ns[0] = true;
     h.cpus.scr[0] = 1n;
-    h.gic.cpuStateChanged(0);
-    expect(h.lines[0]).toBe(LINE_FIQ); // ... and FIQ in Non-secure state
+    expect(h.signal(0)).toBe(LINE_FIQ); // ... and FIQ in Non-secure state
+    expect(h.cpus.atEl3(0, () => h.signal(0))).toBe(LINE_FIQ); // ... and at EL3
     expect(h.sr(0, ICC_IAR1_EL1)[1]).toBe(1023n); // not visible to Non-secure
     h.cpus.ns[0] = false;
     h.cpus.scr[0] = 0n;
-    h.gic.cpuStateChanged(0);
     h.gic.setSpiLevel(32, true);
-    expect(h.lines[0]).toBe(LINE_FIQ);
+    expect(h.signal(0)).toBe(LINE_FIQ);
     expect(h.sr(0, ICC_IAR0_EL1)[1]).toBe(32n);
     expect(h.sr(0, ICC_AP0R0_EL1)[1]).toBe(BigInt(1 << 8));
     h.gic.setSpiLevel(32, false);
@@ -498,6 +498,7 @@ describe('group enables and signal selection', () => {
 
   it('with DS = 1 Group 1 is IRQ and Group 0 is FIQ regardless of Security state', () => {
     const h = makeHarness(1, { disableSecurity: true });
+    h.cpus.scr[0] = 1n; // FIQs stay below EL3: Group 0 registers do not trap
     h.dw(GICD_CTLR, 3, 0);
     h.dw(GICD_IGROUPR + 4, 1, 0);
     h.dw(GICD_ISENABLER + 4, 3, 0);
@@ -506,11 +507,11 @@ describe('group enables and signal selection', () => {
     h.sw(0, ICC_IGRPEN1_EL1, 1);
     h.sw(0, ICC_IGRPEN0_EL1, 1);
     h.gic.setSpiLevel(32, true);
-    expect(h.lines[0]).toBe(LINE_IRQ);
+    expect(h.signal(0)).toBe(LINE_IRQ);
     h.gic.setSpiLevel(33, true); // same priority, higher INTID: INTID 32 wins
-    expect(h.lines[0]).toBe(LINE_IRQ);
+    expect(h.signal(0)).toBe(LINE_IRQ);
     h.gic.setSpiLevel(32, false);
-    expect(h.lines[0]).toBe(LINE_FIQ);
+    expect(h.signal(0)).toBe(LINE_FIQ);
   });
 });
 
@@ -523,14 +524,14 @@ describe('SGIs and PPIs', () => {
     linuxBoot(h);
     for (let c = 0; c < 4; c++) h.sgiw(c, GICR_ISENABLER0, 0xffff, 0);
     h.sw(0, ICC_SGI1R_EL1, (3n << 24n) | (1n << 16n) | 0b10n); // SGI 3 → Aff1 = 1, Aff0 = 1 (CPU 3)
-    expect(h.lines).toEqual([0, 0, 0, LINE_IRQ]);
+    expect(h.signals()).toEqual([0, 0, 0, LINE_IRQ]);
     h.sw(0, ICC_SGI1R_EL1, (5n << 24n) | 0b11n); // SGI 5 → Aff1 = 0, Aff0 0, 1 (CPUs 0, 1)
-    expect(h.lines).toEqual([LINE_IRQ, LINE_IRQ, 0, LINE_IRQ]);
+    expect(h.signals()).toEqual([LINE_IRQ, LINE_IRQ, 0, LINE_IRQ]);
     expect(h.sr(3, ICC_IAR1_EL1)[1]).toBe(3n);
     expect(h.sr(1, ICC_IAR1_EL1)[1]).toBe(5n);
     expect(h.sr(0, ICC_IAR1_EL1)[1]).toBe(5n);
     h.sw(2, ICC_SGI1R_EL1, (1n << 40n) | (7n << 24n)); // IRM: everyone but CPU 2
-    expect(h.lines).toEqual([0, 0, 0, 0]); // all targets are running an SGI of the same priority
+    expect(h.signals()).toEqual([0, 0, 0, 0]); // all targets are running an SGI of the same priority
     expect(((h.sgir(0, GICR_ISPENDR0) >>> 7) & 1)).toBe(1);
     expect(((h.sgir(3, GICR_ISPENDR0) >>> 7) & 1)).toBe(1);
     expect(((h.sgir(2, GICR_ISPENDR0) >>> 7) & 1)).toBe(0);
@@ -551,12 +552,12 @@ describe('SGIs and PPIs', () => {
     expect(h.sgir(1, GICR_ISPENDR0) & 1).toBe(0);
     h.sgiw(1, 0xe00, 0x1); // GICR_NSACR: NS may raise Group 0 SGI 0
     expect(h.sgir(1, 0xe00, 0)).toBe(0); // Secure-only register
-    h.sw(0, ICC_SGI0R_EL1, 0b10n); // SCR_EL3.FIQ = 1: would trap to EL3, ignored here
+    h.cpus.scr[0] = 7n; // SCR_EL3.IRQ and FIQ: the SGI registers trap to EL3
+    expect(h.sw(0, ICC_SGI0R_EL1, 0b10n)).toBe(HOST_TRAP_EL3);
     expect(h.sgir(1, GICR_ISPENDR0) & 1).toBe(0);
-    h.cpus.scr[0] = 1n; // SCR_EL3.FIQ = 0
-    h.sw(0, ICC_SGI0R_EL1, 0b10n);
+    h.cpus.scr[0] = 5n; // SCR_EL3.FIQ alone does not trap them
+    expect(h.sw(0, ICC_SGI0R_EL1, 0b10n)).toBe(HOST_OK);
     expect(h.sgir(1, GICR_ISPENDR0) & 1).toBe(1);
-    h.cpus.scr[0] = 5n;
     h.sgiw(1, 0x280, 1); // GICR_ICPENDR0 (Secure)
     h.sgiw(1, 0xe00, 0);
     h.cpus.atEl3(0, () => h.sw(0, ICC_SGI0R_EL1, 0b10n));
@@ -570,15 +571,15 @@ describe('SGIs and PPIs', () => {
     expect(h.gic.redistributors.read(0x20000 + 0x10000 + GICR_IPRIORITYR + 27, 1, 0)).toBe(0x90);
     h.sgiw(1, GICR_ISENABLER0, 1 << 27, 0);
     h.gic.setPpiLevel(1, 27, true);
-    expect(h.lines).toEqual([0, LINE_IRQ]);
+    expect(h.signals()).toEqual([0, LINE_IRQ]);
     h.gic.setPpiLevel(0, 27, true); // not enabled on CPU 0
-    expect(h.lines).toEqual([0, LINE_IRQ]);
+    expect(h.signals()).toEqual([0, LINE_IRQ]);
     expect(h.sr(1, ICC_IAR1_EL1)[1]).toBe(27n);
     expect(h.sgir(1, GICR_ISACTIVER0) >>> 27).toBe(1);
     h.gic.setPpiLevel(1, 27, false);
     h.sw(1, ICC_EOIR1_EL1, 27);
     expect(h.sgir(1, GICR_ISACTIVER0)).toBe(0);
-    expect(h.lines).toEqual([0, 0]);
+    expect(h.signals()).toEqual([0, 0]);
   });
 });
 

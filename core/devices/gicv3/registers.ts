@@ -30,7 +30,9 @@ export const PRI_MASK = 0xf8;
 export const IDLE_PRIORITY = 0xff;
 /** Priority value meaning "no pending interrupt" in HPPI results. */
 export const NO_PENDING = 0x100;
-/** Minimum ICC_BPR0_EL1 value for 5 priority bits: group priority [7:3]. */
+/** Minimum ICC_BPR0_EL1 value for 5 priority bits: group priority [7:3].
+ *  The Secure copy of ICC_BPR1_EL1 has the same minimum; the Non-secure copy
+ *  (and the single copy with DS = 1) one more (§4.8.3, Table 4-7/4-8). */
 export const BPR0_MIN = 7 - PRI_BITS; // 2
 export const BPR1_MIN = BPR0_MIN + 1; // 3
 /** APR bit index = group priority >> APR_SHIFT (32 bits → only AP0R0/AP1R0). */
@@ -58,7 +60,7 @@ export const GICD_IPRIORITYR = 0x0400; // ..0x07fb
 export const GICD_ITARGETSR = 0x0800; // RAZ/WI with ARE=1
 export const GICD_ICFGR = 0x0c00;
 export const GICD_IGRPMODR = 0x0d00;
-export const GICD_NSACR = 0x0e00;
+export const GICD_NSACR = 0x0e00; // ..0x0eff, 2 bits per INTID
 export const GICD_SGIR = 0x0f00; // WI with ARE=1
 export const GICD_IROUTER = 0x6000; // 8 bytes per INTID; INTIDs 0..31 reserved
 export const GICD_IROUTER_END = 0x7fe0;
@@ -245,6 +247,7 @@ export const HCR_EL2_FMO = 1n << 3n;
 export const HCR_EL2_IMO = 1n << 4n;
 // SCR_EL3 bits
 export const SCR_EL3_NS = 1n;
+export const SCR_EL3_IRQ = 1n << 1n;
 export const SCR_EL3_FIQ = 1n << 2n;
 export const SCR_EL3_EEL2 = 1n << 18n;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HOST_OK, LINE_IRQ, LINE_VIRQ } from '../../cpu/cpu.js';
+import { HOST_OK, LINE_G1NS, LINE_VIRQ } from '../../cpu/cpu.js';
 import { makeHarness, type Harness } from './testHarness.js';
 import {
   GICD_CTLR,
@@ -94,7 +94,7 @@ describe('GICv3 state record', () => {
     // pins was called for the lines that differ from the instance's before the load
     expect(b.lines).toEqual(a.lines);
     expect(a.lines[0]! & LINE_VIRQ).toBe(LINE_VIRQ);
-    expect(a.lines[0]! & LINE_IRQ).toBe(LINE_IRQ);
+    expect(a.lines[0]! & LINE_G1NS).toBe(LINE_G1NS);
   });
 
   it('a restored GIC behaves identically to the original', () => {

@@ -16,7 +16,7 @@ import type { RecordSchema } from '../../stateRecord.js';
 
 export const GIC_STATE_VERSION = 1;
 /** Versions read (stateRecord.ts); a record without a field added since takes its reset value. */
-export const GIC_STATE_SCHEMA: RecordSchema = { name: 'GIC state', version: GIC_STATE_VERSION };
+export const GIC_STATE_SCHEMA: RecordSchema = { name: 'GIC state', version: GIC_STATE_VERSION, optional: ['gicd_nsacr'] };
 
 /** One redistributor: the SGI/PPI half of the interrupt state of one PE. */
 export interface GicRedistributorState {
@@ -87,6 +87,11 @@ export interface GicState {
   /** GICD_IROUTER<n> bits 31:0 (Aff2.Aff1.Aff0, IRM at bit 31) and 63:32 (Aff3). */
   gicd_irouter_lo: number[];
   gicd_irouter_hi: number[];
+  /** GICD_NSACR<n>: 2 bits per INTID, 16 INTIDs per word (words 0 and 1, the
+   *  SGIs/PPIs, unused). Added after version 1; like a QEMU vmstate
+   *  subsection, getState leaves it out while every field is 0 (always with
+   *  DS = 1), and a record without it loads zeros. */
+  gicd_nsacr?: number[];
   redist: GicRedistributorState[];
   cpuif: GicCpuInterfaceState[];
   vcpuif: GicVirtualInterfaceState[];
@@ -127,7 +132,9 @@ export function createGicState(numCpus: number, numIntids: number, opts: GicRese
     cpuif.push({
       icc_pmr: 0,
       icc_bpr0: BPR0_MIN,
-      icc_bpr1_s: BPR1_MIN,
+      // The Secure copy's minimum is BPR0's (§4.8.3); single-security
+      // records keep the value they have always had (the copy is unused there).
+      icc_bpr1_s: opts.disableSecurity ? BPR1_MIN : BPR0_MIN,
       icc_bpr1_ns: BPR1_MIN,
       icc_ctlr_s: 0,
       icc_ctlr_ns: 0,
@@ -166,6 +173,7 @@ export function createGicState(numCpus: number, numIntids: number, opts: GicRese
     gicd_ipriorityr: zeros(numIntids),
     gicd_irouter_lo: zeros(numIntids),
     gicd_irouter_hi: zeros(numIntids),
+    gicd_nsacr: zeros(numIntids >>> 4),
     redist,
     cpuif,
     vcpuif,
@@ -187,6 +195,7 @@ export function cloneGicState(s: GicState): GicState {
     gicd_ipriorityr: [...s.gicd_ipriorityr],
     gicd_irouter_lo: [...s.gicd_irouter_lo],
     gicd_irouter_hi: [...s.gicd_irouter_hi],
+    ...(s.gicd_nsacr ? { gicd_nsacr: [...s.gicd_nsacr] } : {}),
     redist: s.redist.map((r) => ({ ...r, gicr_ipriorityr: [...r.gicr_ipriorityr] })),
     cpuif: s.cpuif.map((c) => ({ ...c })),
     vcpuif: s.vcpuif.map((v) => ({ ...v, ich_lr_lo: [...v.ich_lr_lo], ich_lr_hi: [...v.ich_lr_hi] })),
@@ -204,6 +213,8 @@ export function checkGicState(s: GicState, numCpus: number, numIntids: number): 
   if (wordArrays.some((a) => !Array.isArray(a) || a.length !== words)) return 'GIC state distributor bitmaps have the wrong length';
   if ([s.gicd_ipriorityr, s.gicd_irouter_lo, s.gicd_irouter_hi].some((a) => !Array.isArray(a) || a.length !== numIntids))
     return 'GIC state per-INTID arrays have the wrong length';
+  if (s.gicd_nsacr !== undefined && (!Array.isArray(s.gicd_nsacr) || s.gicd_nsacr.length !== numIntids >>> 4))
+    return 'GIC state GICD_NSACR words have the wrong length';
   if (s.redist.length !== numCpus || s.cpuif.length !== numCpus || s.vcpuif.length !== numCpus || s.lines.length !== numCpus)
     return 'GIC state per-CPU arrays have the wrong length';
   if (s.redist.some((r) => r.gicr_ipriorityr.length !== 32)) return 'GIC state redistributor priorities have the wrong length';

@@ -1,6 +1,7 @@
 // Test support for the GICv3 unit tests: a fake CpuView and small accessors.
 // (Not used by the emulator.)
 
+import { LINE_FIQ, LINE_G1NS, LINE_G1S, LINE_IRQ } from '../../cpu/cpu.js';
 import type { CpuView } from '../../cpu/ports.js';
 import { formatEventBody, NO_CPU, type TraceEvent } from '../../trace/events.js';
 import { TraceSink } from '../../trace/sink.js';
@@ -69,6 +70,12 @@ export interface Harness {
   calls: Array<[number, number]>;
   /** Current lines per CPU as seen through pins(). */
   lines: number[];
+  /** The physical signal PE `cpu` sees in its current EL and Security state:
+   *  LINE_G1S/LINE_G1NS made IRQ or FIQ as the PE does (§4.6.2, Table 4-3;
+   *  core/cpu/as/exceptions.ts physicalLines). */
+  signal(cpu: number): number;
+  /** signal() of every PE. */
+  signals(): number[];
   dr(off: number, cpu?: number): number;
   dw(off: number, v: number, cpu?: number, size?: number): void;
   rdr(rd: number, off: number, cpu?: number): number;
@@ -106,12 +113,23 @@ export function makeHarness(numCpus: number, opts: Partial<Omit<Gicv3Options, 'c
     },
     ...opts,
   });
+  const signal = (c: number): number => {
+    const raw = lines[c]!;
+    const el3 = cpus.els[c] === 3;
+    const secure = el3 || !cpus.ns[c]!;
+    let out = raw & ~(LINE_G1S | LINE_G1NS);
+    if (raw & LINE_G1S) out |= secure && !el3 ? LINE_IRQ : LINE_FIQ;
+    if (raw & LINE_G1NS) out |= secure ? LINE_FIQ : LINE_IRQ;
+    return out;
+  };
   // Secure firmware accesses use cpu = -1 (no PE: Secure).
   return {
     gic,
     cpus,
     calls,
     lines,
+    signal,
+    signals: () => lines.map((_, c) => signal(c)),
     dr: (off, cpu = -1) => gic.distributor.read(off, 4, cpu),
     dw: (off, v, cpu = -1, size = 4) => gic.distributor.write(off, size, v >>> 0, cpu),
     rdr: (rd, off, cpu = -1) => gic.redistributors.read(rd * GICR_STRIDE + off, 4, cpu),

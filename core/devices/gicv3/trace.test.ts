@@ -80,11 +80,11 @@ describe('GIC interrupt events', () => {
       h.sw(1, ICC_BPR1_EL1, 3);
       h.sr(1, ICC_HPPIR1_EL1);
       h.gic.setSpiLevel(33, true);
-      h.gic.cpuStateChanged(1);
+      h.gic.affinityChanged();
     }
     h.gic.affinityChanged();
     expect(h.events()).toEqual([]);
-    expect(h.lines[1]).toBe(LINE_IRQ);
+    expect(h.signal(1)).toBe(LINE_IRQ);
     // Acknowledge: active and still pending (line high) — no new raise; EOI.
     h.cpus.ticks[1] = 710;
     expect(h.sr(1, ICC_IAR1_EL1)[1]).toBe(33n);
@@ -245,7 +245,7 @@ describe('GIC interrupt events', () => {
     hv(ICH_LR_EL2(1), lr(71));
     h.events();
     h.cpus.ticks[1] = 300;
-    expect(h.lines[1]! & LINE_VIRQ).toBe(LINE_VIRQ);
+    expect(h.signal(1) & LINE_VIRQ).toBe(LINE_VIRQ);
     expect(h.sr(1, ICC_IAR1_EL1)[1]).toBe(70n);
     h.sw(1, ICC_EOIR1_EL1, 70); // underflow: maintenance PPI 25 rises
     expect(h.events()).toEqual([
@@ -254,7 +254,7 @@ describe('GIC interrupt events', () => {
       '@300 cpu1 irq-raise intid=25 target=1',
     ]);
     // Re-evaluations with the maintenance condition unchanged: no new raise.
-    for (let i = 0; i < 10; i++) h.gic.cpuStateChanged(1);
+    for (let i = 0; i < 10; i++) h.gic.affinityChanged();
     hv(ICH_LR_EL2(2), 0n);
     expect(h.events()).toEqual([]);
     // Split virtual EOI mode.

@@ -96,12 +96,12 @@ describe('virtual CPU interface: list registers', () => {
   it('a pending Group 1 LR raises vIRQ; ICV_IAR1 acknowledges it (Pending → Active)', () => {
     const h = setup();
     h.hv(ICH_LR_EL2(1), lr({ state: 1, vintid: 27 }));
-    expect(h.lines[0]).toBe(LINE_VIRQ);
+    expect(h.signal(0)).toBe(LINE_VIRQ);
     expect(h.hv(ICH_ELRSR_EL2)[1]).toBe(0xdn);
     expect(h.sr(0, ICC_HPPIR1_EL1)[1]).toBe(27n);
     expect(h.sr(0, ICC_IAR1_EL1)).toEqual([HOST_OK, 27n]);
     expect(lrStateOf(h.hv(ICH_LR_EL2(1))[1])).toBe(2);
-    expect(h.lines[0]).toBe(0);
+    expect(h.signal(0)).toBe(0);
     expect(h.sr(0, ICC_RPR_EL1)[1]).toBe(0xa0n);
     expect(h.hv(ICH_AP1R0_EL2)[1]).toBe(BigInt(1 << (0xa0 >> 3)));
     expect(h.sr(0, ICC_AP1R0_EL1)[1]).toBe(BigInt(1 << (0xa0 >> 3)));
@@ -117,7 +117,7 @@ describe('virtual CPU interface: list registers', () => {
     const h = setup();
     h.hv(ICH_VMCR_EL2, VENG0 | (0xf8 << 24));
     h.hv(ICH_LR_EL2(0), lr({ state: 1, vintid: 40, group1: false, prio: 0x10 }));
-    expect(h.lines[0]).toBe(LINE_VFIQ);
+    expect(h.signal(0)).toBe(LINE_VFIQ);
     expect(h.sr(0, ICC_IAR1_EL1)[1]).toBe(1023n);
     expect(h.sr(0, ICC_IAR0_EL1)[1]).toBe(40n);
     h.sw(0, ICC_EOIR0_EL1, 40);
@@ -127,18 +127,18 @@ describe('virtual CPU interface: list registers', () => {
   it('ICH_HCR_EL2.En, the group enable and VPMR gate virtual interrupts', () => {
     const h = setup();
     h.hv(ICH_LR_EL2(0), lr({ state: 1, vintid: 33, prio: 0x80 }));
-    expect(h.lines[0]).toBe(LINE_VIRQ);
+    expect(h.signal(0)).toBe(LINE_VIRQ);
     h.sw(0, ICC_PMR_EL1, 0x80); // ICV_PMR_EL1
-    expect(h.lines[0]).toBe(0);
+    expect(h.signal(0)).toBe(0);
     expect(Number(h.hv(ICH_VMCR_EL2)[1]) >>> 24).toBe(0x80);
     h.sw(0, ICC_PMR_EL1, 0x88);
-    expect(h.lines[0]).toBe(LINE_VIRQ);
+    expect(h.signal(0)).toBe(LINE_VIRQ);
     h.sw(0, ICC_IGRPEN1_EL1, 0); // ICV_IGRPEN1_EL1
-    expect(h.lines[0]).toBe(0);
+    expect(h.signal(0)).toBe(0);
     expect(h.hv(ICH_VMCR_EL2)[1] & 2n).toBe(0n);
     h.sw(0, ICC_IGRPEN1_EL1, 1);
     h.hv(ICH_HCR_EL2, 0);
-    expect(h.lines[0]).toBe(0);
+    expect(h.signal(0)).toBe(0);
     expect(h.sr(0, ICC_IAR1_EL1)[1]).toBe(1023n);
   });
 
@@ -147,13 +147,13 @@ describe('virtual CPU interface: list registers', () => {
     h.hv(ICH_LR_EL2(0), lr({ state: 1, vintid: 50, prio: 0xa0 }));
     expect(h.sr(0, ICC_IAR1_EL1)[1]).toBe(50n);
     h.hv(ICH_LR_EL2(1), lr({ state: 1, vintid: 51, prio: 0xa0 }));
-    expect(h.lines[0]).toBe(0);
+    expect(h.signal(0)).toBe(0);
     h.hv(ICH_LR_EL2(2), lr({ state: 1, vintid: 52, prio: 0x90 }));
-    expect(h.lines[0]).toBe(LINE_VIRQ);
+    expect(h.signal(0)).toBe(LINE_VIRQ);
     expect(h.sr(0, ICC_IAR1_EL1)[1]).toBe(52n);
     h.sw(0, ICC_EOIR1_EL1, 52);
     h.sw(0, ICC_EOIR1_EL1, 50);
-    expect(h.lines[0]).toBe(LINE_VIRQ);
+    expect(h.signal(0)).toBe(LINE_VIRQ);
     expect(h.sr(0, ICC_IAR1_EL1)[1]).toBe(51n);
   });
 
@@ -180,7 +180,7 @@ describe('virtual CPU interface: deactivation and maintenance', () => {
     h.gic.distributor.write(GICD_IPRIORITYR + 40, 1, 0x80, -1);
     h.dw(GICD_ISENABLER + 4, 1 << 8);
     h.gic.setSpiLevel(40, true);
-    expect(h.lines[0]).toBe(LINE_IRQ);
+    expect(h.signal(0)).toBe(LINE_IRQ);
     h.cpus.atEl(0, 2, () => {
       h.sw(0, ICC_CTLR_EL1, 2);
       expect(h.sr(0, ICC_IAR1_EL1)[1]).toBe(40n);
@@ -189,7 +189,7 @@ describe('virtual CPU interface: deactivation and maintenance', () => {
     expect((h.dr(GICD_ISACTIVER + 4) >>> 8) & 1).toBe(1);
     h.gic.setSpiLevel(40, false);
     h.hv(ICH_LR_EL2(0), lr({ state: 1, vintid: 40, hw: true, pintid: 40 }));
-    expect(h.lines[0]).toBe(LINE_VIRQ);
+    expect(h.signal(0)).toBe(LINE_VIRQ);
     expect(h.sr(0, ICC_IAR1_EL1)[1]).toBe(40n);
     h.sw(0, ICC_EOIR1_EL1, 40);
     expect((h.dr(GICD_ISACTIVER + 4) >>> 8) & 1).toBe(0);
@@ -233,11 +233,11 @@ describe('virtual CPU interface: deactivation and maintenance', () => {
     h.sw(0, ICC_EOIR1_EL1, 70);
     expect(h.hv(ICH_MISR_EL2)[1]).toBe(2n); // U
     expect((h.sgir(0, GICR_ISPENDR0) >>> 25) & 1).toBe(1);
-    expect(h.lines[0]! & LINE_IRQ).toBe(LINE_IRQ);
+    expect(h.signal(0) & LINE_IRQ).toBe(LINE_IRQ);
     // the hypervisor refills: maintenance goes away (level-sensitive)
     h.hv(ICH_LR_EL2(0), lr({ state: 1, vintid: 72 }));
     expect((h.sgir(0, GICR_ISPENDR0) >>> 25) & 1).toBe(0);
-    expect(h.lines[0]! & LINE_IRQ).toBe(0);
+    expect(h.signal(0) & LINE_IRQ).toBe(0);
     // no maintenance interrupt when the virtual interface is disabled
     h.hv(ICH_LR_EL2(0), 0n);
     h.hv(ICH_HCR_EL2, UIE);
@@ -293,8 +293,8 @@ describe('virtual CPU interface: deactivation and maintenance', () => {
     h.hv(ICH_AP0R0_EL2, 1 << 2);
     expect(h.sr(0, ICC_RPR_EL1)[1]).toBe(0x10n);
     h.hv(ICH_LR_EL2(0), lr({ state: 1, vintid: 20, prio: 0x18 }));
-    expect(h.lines[0]).toBe(0);
+    expect(h.signal(0)).toBe(0);
     h.hv(ICH_LR_EL2(0), lr({ state: 1, vintid: 20, prio: 0x08 }));
-    expect(h.lines[0]).toBe(LINE_VIRQ);
+    expect(h.signal(0)).toBe(LINE_VIRQ);
   });
 });
