@@ -40,6 +40,10 @@ export interface MachineConfig {
   rtcEpochSeconds?: number;
   lse?: boolean;
   traceVerbosity?: number;
+  /** Two Security states (QEMU virt,secure=on,virtualization=on): Secure EL2
+   *  (FEAT_SEL2), the Secure and Non-secure physical address spaces kept
+   *  apart. Off: one Security state in use, exactly the machine before it. */
+  secure?: boolean;
 }
 
 export type CpuRunState = 'off' | 'on-pending' | 'running' | 'wfi' | 'wfe';
@@ -151,6 +155,7 @@ export class Machine implements PsciPlatform {
       rtcEpochSeconds: cfg.rtcEpochSeconds ?? 1_700_000_000,
       lse: cfg.lse ?? true,
       traceVerbosity: cfg.traceVerbosity ?? 0,
+      secure: cfg.secure ?? false,
     };
     if (!Number.isSafeInteger(this.config.quantumTicks) || this.config.quantumTicks < 1) {
       throw new Error(`quantum must be a positive number of ticks, got ${this.config.quantumTicks}`);
@@ -162,13 +167,13 @@ export class Machine implements PsciPlatform {
     this.trace = new TraceSink({ verbosity: this.config.traceVerbosity, ringSize: 64 });
     this.s = initialMachineState(cfg.numCpus);
     this.core = new CpuCore(
-      { numCpus: cfg.numCpus, ramBytes: cfg.ramBytes, ramPa: RAM_BASE, features: { lse: this.config.lse } },
+      { numCpus: cfg.numCpus, ramBytes: cfg.ramBytes, ramPa: RAM_BASE, features: { lse: this.config.lse, sel2: this.config.secure } },
       {
-        mmioRead: (cpu, pa, size) => {
-          const v = this.bus.read(pa, size, cpu);
+        mmioRead: (cpu, pa, size, secure) => {
+          const v = this.bus.read(pa, size, cpu, secure);
           return v === undefined ? { status: HOST_ABORT, value: 0n } : { status: HOST_OK, value: v };
         },
-        mmioWrite: (cpu, pa, size, value) => (this.bus.write(pa, size, value, cpu) ? HOST_OK : HOST_ABORT),
+        mmioWrite: (cpu, pa, size, value, secure) => (this.bus.write(pa, size, value, cpu, secure) ? HOST_OK : HOST_ABORT),
         sysreg: (cpu, key, isRead, value) => this.sysregAccess(cpu, key, isRead, value),
         undef: (cpu, insn, pc) => this.onUndef(cpu, insn, pc),
         exception: (cpu, fromEl, toEl, kind) => this.onException(cpu, fromEl, toEl, kind),

@@ -28,6 +28,9 @@ export interface SnapshotConfig {
   rtcEpochSeconds: number;
   lse: boolean;
   traceVerbosity: number;
+  /** Present (true) only on a machine with two Security states, so the
+   *  records of every other machine are as before. */
+  secure?: boolean;
 }
 
 export interface MachineSnapshot {
@@ -55,6 +58,7 @@ export function snapshotConfig(m: Machine): SnapshotConfig {
   return {
     numCpus: c.numCpus, ramBytes: c.ramBytes, seed: c.seed.toString(), quantumTicks: c.quantumTicks,
     rtcEpochSeconds: c.rtcEpochSeconds, lse: c.lse, traceVerbosity: c.traceVerbosity,
+    ...(c.secure ? { secure: true } : {}),
   };
 }
 
@@ -83,8 +87,8 @@ export function captureMachine(m: Machine): MachineSnapshot {
 export function restoreMachine(m: Machine, s: MachineSnapshot): void {
   readableVersion(MACHINE_SNAPSHOT_SCHEMA, s); // its parts are upgraded by their components
   const want = snapshotConfig(m);
-  for (const k of Object.keys(want) as Array<keyof SnapshotConfig>) {
-    if (want[k] !== s.config[k]) throw new Error(`snapshot was taken with ${k} = ${String(s.config[k])}, this machine has ${String(want[k])}`);
+  for (const k of new Set([...Object.keys(want), 'secure']) as Set<keyof SnapshotConfig>) {
+    if ((want[k] ?? false) !== (s.config[k] ?? false)) throw new Error(`snapshot was taken with ${k} = ${String(s.config[k])}, this machine has ${String(want[k])}`);
   }
   if (s.cpus.length !== m.numCpus) throw new Error(`snapshot has ${s.cpus.length} CPUs, machine has ${m.numCpus}`);
   if (s.ram.length !== m.config.ramBytes) throw new Error(`snapshot RAM is ${s.ram.length} bytes, machine has ${m.config.ramBytes}`);

@@ -25,7 +25,7 @@ export function machineFromSnapshot(path: string): Machine {
     }
     const m = new Machine({
       numCpus: c.numCpus, ramBytes: c.ramBytes, seed: BigInt(c.seed), quantumTicks: c.quantumTicks,
-      rtcEpochSeconds: c.rtcEpochSeconds, lse: c.lse, traceVerbosity: c.traceVerbosity,
+      rtcEpochSeconds: c.rtcEpochSeconds, lse: c.lse, traceVerbosity: c.traceVerbosity, secure: c.secure ?? false,
     });
     if (components.includes(HYPERVISOR_COMPONENT)) {
       const hv = new Hypervisor(m, null);
