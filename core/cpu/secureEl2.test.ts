@@ -515,3 +515,38 @@ describe('TLBs are tagged by Security state', () => {
     expect(r.x(14)).toBe(0x5ec_0005n); // Secure EL1 still reaches its own page
   });
 });
+
+describe('the secure physical timer (CNTPS_*_EL1, PPI 29)', () => {
+  const SCR_ST = 1n << 11n;
+  it('EL3 and Secure EL1 (SCR_EL3.ST) run it; with Secure EL2 enabled Secure EL1 access is UNDEFINED', () => {
+    const r = run(`
+      ${el3Setup(SCR_RW | SCR_HCE | SCR_ST)}
+      mov x0, #100
+      msr cntps_tval_el1, x0
+      mov x0, #1
+      msr cntps_ctl_el1, x0
+    spin:
+      mrs x1, cntps_ctl_el1
+      tbz x1, #2, spin
+      ldr x27, =step2
+      ${eretTo(3, SPSR_EL1H, 's_el1')}
+    s_el1:
+      mrs x2, cntps_ctl_el1
+      smc #0
+    step2:
+      ldr x0, =${SCR_SECURE_EL2 | SCR_ST}
+      msr scr_el3, x0
+      mov x27, #0
+      mov x3, #0x77
+      ${eretTo(3, SPSR_EL1H, 's_el1_undef')}
+    s_el1_undef:
+      mrs x3, cntps_ctl_el1
+      smc #${END_IMM}
+    `);
+    expect(r.x(1)).toBe(5n); // ENABLE | ISTATUS, at EL3, once CNTPCT passed CVAL
+    expect(r.x(2)).toBe(5n); // Secure EL1 with ST = 1
+    expect(r.x(3)).toBe(0x77n); // not read:
+    expect(ec(r.x(20))).toBe(0x00); // UNDEFINED, at Secure EL1
+    expect(r.x(24)).toBe(0x104n);
+  });
+});
