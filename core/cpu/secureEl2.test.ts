@@ -514,6 +514,36 @@ describe('TLBs are tagged by Security state', () => {
     expect(r.x(13)).toBe(0x0a5_0006n); // a Non-secure TLBI VMALLE1: the new mapping
     expect(r.x(14)).toBe(0x5ec_0005n); // Secure EL1 still reaches its own page
   });
+  it('one VA holding different code in each world (secure RAM / Non-secure RAM): each world runs its own, under every engine', () => {
+    const code = (imm: number): Uint8Array => assemble(`mov x1, #${imm}\nadd x1, x1, #1\nsmc #0`, { baseAddress: 0x8000_0000n }).bytes;
+    const r = run(`
+      ${el3Setup(SCR_RW | SCR_HCE)}
+      ldr x27, =step2
+      ${eretTo(3, SPSR_EL1H, '0x80000000')}
+    step2:
+      mov x10, x1
+      ${world('ns', 'step3', '0x80000000')}
+    step3:
+      mov x11, x1
+      ${world('s', 'step4', '0x80000000')}
+    step4:
+      mov x12, x1
+      smc #${END_IMM}
+    `, {
+      setup: (m) => {
+        m.core.writePhys(Number(SECURE_DATA), code(0x5e));
+        m.core.writePhys(Number(NS_DATA), code(0xa5));
+        const sec = stage1Tables(m, SECURE_POOL);
+        sec.page(0x8000_0000n, SECURE_DATA, S1_NORMAL);
+        const ns = stage1Tables(m, PT_POOL, true);
+        ns.page(0x8000_0000n, NS_DATA, S1_NORMAL);
+        stage1On(m, sec.root);
+        m.core.setX(0, 9, BigInt(sec.root));
+        m.core.setX(0, 8, BigInt(ns.root));
+      },
+    });
+    expect([r.x(10), r.x(11), r.x(12)]).toEqual([0x5fn, 0xa6n, 0x5fn]);
+  });
 });
 
 describe('the secure physical timer (CNTPS_*_EL1, PPI 29)', () => {
