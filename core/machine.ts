@@ -25,6 +25,9 @@ export const GICD_BASE = 0x0800_0000;
 export const GICR_BASE = 0x080a_0000;
 export const UART_BASE = 0x0900_0000;
 export const RTC_BASE = 0x0901_0000;
+/** The secure UART (QEMU virt, secure=on): secure-only, SPI 8 (INTID 40). */
+export const SECURE_UART_BASE = 0x0904_0000;
+export const SECURE_UART_INTID = 40;
 export const RAM_BASE = 0x4000_0000;
 
 /** Event kind for a byte arriving on the UART (target = byte). */
@@ -130,12 +133,16 @@ export class Machine implements PsciPlatform {
   readonly gic: Gicv3;
   readonly timer: GenericTimer;
   readonly uart: Pl011;
+  /** The secure UART, on a machine with two Security states only. */
+  readonly secureUart: Pl011 | undefined;
   readonly rtc: Pl031;
   /** The software at EL3, Non-secure EL2 and Secure EL2 (software/): by
    *  default the PSCI firmware stand-in at EL3 and Non-secure EL2. */
   readonly software = new SoftwareRouter();
   /** Console output sink (UART TX bytes). */
   onConsole: (byte: number) => void = () => {};
+  /** The secure UART's output: a stream of its own (its trace events carry world=s). */
+  onSecureConsole: (byte: number) => void = () => {};
   /** Diagnostics (unimplemented encodings and the like), not simulation state. */
   onDiagnostic: (message: string) => void = () => {};
   /** Called at every window boundary (after the events due then have fired):
@@ -199,6 +206,12 @@ export class Machine implements PsciPlatform {
     this.bus.map(GICR_BASE, this.gic.redistributorsSize, this.gic.redistributors);
     this.bus.map(UART_BASE, 0x1000, this.uart);
     this.bus.map(RTC_BASE, 0x1000, this.rtc);
+    if (this.config.secure) {
+      this.secureUart = new Pl011({
+        irq: this.gic, trace: this.trace, cpus, intid: SECURE_UART_INTID, world: 's', onTx: (b) => this.onSecureConsole(b),
+      });
+      this.bus.map(SECURE_UART_BASE, 0x1000, this.secureUart, { secureOnly: true });
+    }
     const standIn = new PsciStandIn();
     this.software.install('el3', standIn);
     this.software.install('el2-ns', standIn);

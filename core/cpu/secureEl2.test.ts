@@ -12,6 +12,8 @@ import { Machine } from '../machine.js';
 import { assemble } from '../asm/assembler.js';
 import { CPU_ENGINES } from './cpu.js';
 import * as L from './layout.js';
+import { saveFull, restoreInto } from '../../snapshots/index.js';
+import { SECURE_UART_BASE, UART_BASE } from '../machine.js';
 import { CODE_BASE, MAIR, PTE, PT_POOL, S1_NORMAL, S2_RW, Tables, poke64, tcr } from './testing.js';
 import type { ExceptionSoftware } from '../software/software.js';
 
@@ -111,14 +113,21 @@ interface Result {
   nonSecure: boolean;
 }
 
+interface RunOptions {
+  secure?: boolean;
+  setup?: (m: Machine) => void;
+  maxInstructions?: number;
+  /** A snapshot to restore instead of loading `source` (and calling `setup`). */
+  restore?: Uint8Array;
+  /** Called after the restore (console hooks and the like). */
+  attach?: (m: Machine) => void;
+}
+
 /** Run `source` (entered at EL3) on a fresh machine under `engine`. */
-function runOnce(source: string, engine: (typeof CPU_ENGINES)[number], opts: { secure?: boolean; setup?: (m: Machine) => void }): Result {
+function runOnce(source: string, engine: (typeof CPU_ENGINES)[number], opts: RunOptions): Result {
   const m = new Machine({ numCpus: 1, ramBytes: 64 << 20, seed: 1n, secure: opts.secure ?? true, traceVerbosity: 1 });
   m.core.setEngine(engine);
   m.core.setJitThreshold(1);
-  const full = `${source}\n.text\n${vectors(3)}\n${vectors(2)}\n${vectors(1)}\n`;
-  const { bytes } = assemble(full, { baseAddress: CODE_BASE });
-  m.core.writePhys(Number(CODE_BASE), bytes);
   let ended = false;
   // Exceptions to EL2/EL3 are handled by the machine code's vectors (the
   // core has already entered them); only the end marker stops the run.
@@ -134,15 +143,22 @@ function runOnce(source: string, engine: (typeof CPU_ENGINES)[number], opts: { s
   m.software.install('el3', passThrough);
   m.software.install('el2-ns', passThrough);
   m.software.install('el2-s', passThrough);
-  m.core.setPstate(0, 0x3cd); // EL3h, DAIF masked
-  m.core.setPc(0, CODE_BASE);
-  opts.setup?.(m);
-  m.run({ maxInstructions: 100_000 });
+  if (opts.restore) {
+    restoreInto(m, opts.restore);
+    opts.attach?.(m);
+  } else {
+    const full = `${source}\n.text\n${vectors(3)}\n${vectors(2)}\n${vectors(1)}\n`;
+    m.core.writePhys(Number(CODE_BASE), assemble(full, { baseAddress: CODE_BASE }).bytes);
+    m.core.setPstate(0, 0x3cd); // EL3h, DAIF masked
+    m.core.setPc(0, CODE_BASE);
+    opts.setup?.(m);
+  }
+  m.run({ maxInstructions: opts.maxInstructions ?? 100_000 });
   return { m, ended, x: (n) => m.core.getX(0, n), el: m.core.el(0), nonSecure: m.core.isNonSecure(0) };
 }
 
 /** Run under every engine; the interpreter's result, after checking the others agree with it. */
-function run(source: string, opts: { secure?: boolean; setup?: (m: Machine) => void } = {}): Result {
+function run(source: string, opts: RunOptions = {}): Result {
   const results = CPU_ENGINES.map((engine) => ({ engine, r: runOnce(source, engine, opts) }));
   const ref = results[0]!.r;
   const view = (r: Result) => ({
@@ -578,5 +594,86 @@ describe('the secure physical timer (CNTPS_*_EL1, PPI 29)', () => {
     expect(r.x(3)).toBe(0x77n); // not read:
     expect(ec(r.x(20))).toBe(0x00); // UNDEFINED, at Secure EL1
     expect(r.x(24)).toBe(0x104n);
+  });
+});
+
+describe('the secure UART (PL011 at 0x09040000, secure-only)', () => {
+  it('Secure EL1 writes reach its own console stream (world=s events); the Non-secure world gets a bus error there', () => {
+    const secureOut: number[] = [];
+    const nsOut: number[] = [];
+    const worlds: string[] = [];
+    const r = run(`
+      ${el3Setup(SCR_RW | SCR_HCE)}
+      ldr x27, =step2
+      ${eretTo(3, SPSR_EL1H, 's_el1')}
+    s_el1:
+      ldr x2, =${SECURE_UART_BASE}
+      mov x1, #'S'
+      str w1, [x2]
+      ldr x2, =${UART_BASE}
+      mov x1, #'n'
+      str w1, [x2]
+      smc #0
+    step2:
+      ldr x0, =${SCR_RW | SCR_HCE | SCR_NS}
+      msr scr_el3, x0
+      mov x27, #0
+      ${eretTo(3, SPSR_EL1H, 'ns_el1')}
+    ns_el1:
+      ldr x2, =${SECURE_UART_BASE}
+      mov x1, #'X'
+      str w1, [x2]
+      smc #${END_IMM}
+    `, {
+      setup: (m) => {
+        m.onSecureConsole = (b) => secureOut.push(b);
+        m.onConsole = (b) => nsOut.push(b);
+        m.trace.subscribe((e) => void (e.kind === 'uart-out' && worlds.push(`${String.fromCharCode(e.byte)}:${e.world ?? 'ns'}`)));
+      },
+    });
+    const n = CPU_ENGINES.length;
+    expect(String.fromCharCode(...secureOut)).toBe('S'.repeat(n));
+    expect(String.fromCharCode(...nsOut)).toBe('n'.repeat(n)); // the Secure space reaches Non-secure devices too
+    expect(worlds.slice(0, 2)).toEqual(['S:s', 'n:ns']);
+    expect(ec(r.x(20))).toBe(0x25); // Non-secure store: synchronous external abort
+    expect(dfsc(r.x(20))).toBe(0x10);
+    expect(r.x(21)).toBe(BigInt(SECURE_UART_BASE));
+  });
+
+  it('a machine with two Security states saves and restores the secure UART and its registers, and continues identically', () => {
+    const source = `
+      ${enterSel1()}
+    sel1:
+      ldr x2, =${SECURE_UART_BASE}
+      mov x1, #'a'
+      str w1, [x2]
+      mov x1, #'b'
+      str w1, [x2]
+      smc #${END_IMM}
+    `;
+    const out: number[] = [];
+    const setup = (m: Machine): void => {
+      const device = PTE.S2AP_R | PTE.S2AP_W | PTE.S2_DEVICE | PTE.AF;
+      m.core.setX(0, 9, BigInt(secureStage2(m, [[BigInt(SECURE_UART_BASE), BigInt(SECURE_UART_BASE), device]]).root));
+      m.onSecureConsole = (c) => out.push(c);
+    };
+    const whole = runOnce(source, 'interp', { setup });
+    expect(whole.ended).toBe(true);
+    expect(whole.x(24)).toBe(0n); // no vector was entered
+    expect(String.fromCharCode(...out)).toBe('ab');
+    // Stop in Secure EL1 between the two bytes, snapshot, restore into a fresh secure machine, finish.
+    const first = runOnce(source, 'interp', { setup, maxInstructions: whole.m.instructions - 3 });
+    expect(first.el).toBe(1);
+    expect(first.nonSecure).toBe(false);
+    const snap = saveFull(first.m).bytes;
+    out.length = 0;
+    const b = runOnce('', 'interp', { restore: snap, attach: (m) => void (m.onSecureConsole = (c) => out.push(c)) });
+    expect(b.ended).toBe(true);
+    expect(String.fromCharCode(...out)).toBe('b');
+    expect(b.m.instructions).toBe(whole.m.instructions);
+    expect(b.m.trace.digest()).toBe(whole.m.trace.digest());
+    expect(b.m.core.sysreg(0, L.SLOT_VSTTBR_EL2)).toBe(whole.m.core.sysreg(0, L.SLOT_VSTTBR_EL2));
+    const plain = new Machine({ numCpus: 1, ramBytes: 64 << 20, seed: 1n, traceVerbosity: 1 });
+    expect(() => restoreInto(plain, snap)).toThrow(/secure/);
   });
 });
