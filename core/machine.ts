@@ -26,6 +26,9 @@ export const GICD_BASE = 0x0800_0000;
 export const GICR_BASE = 0x080a_0000;
 export const UART_BASE = 0x0900_0000;
 export const RTC_BASE = 0x0901_0000;
+/** The secure UART (QEMU virt, secure=on): secure-only, SPI 8 (INTID 40). */
+export const SECURE_UART_BASE = 0x0904_0000;
+export const SECURE_UART_INTID = 40;
 export const RAM_BASE = 0x4000_0000;
 
 /** Event kind for a byte arriving on the UART (target = byte). */
@@ -41,9 +44,11 @@ export interface MachineConfig {
   rtcEpochSeconds?: number;
   lse?: boolean;
   traceVerbosity?: number;
-  /** Two Security states (QEMU virt,secure=on): the GIC resets with
-   *  GICD_CTLR.DS = 0 (Group 0, Secure and Non-secure Group 1, FIQ/IRQ by
-   *  group and Security state). Default false: one Security state, DS = 1. */
+  /** Two Security states (QEMU virt,secure=on,virtualization=on): Secure EL2
+   *  (FEAT_SEL2), the Secure and Non-secure physical address spaces kept
+   *  apart, the secure UART, and the GIC reset with GICD_CTLR.DS = 0 (Group 0,
+   *  Secure and Non-secure Group 1, FIQ/IRQ by group and Security state).
+   *  Off: one Security state in use (DS = 1), exactly the machine before it. */
   secure?: boolean;
 }
 
@@ -131,12 +136,16 @@ export class Machine implements PsciPlatform {
   readonly gic: Gicv3;
   readonly timer: GenericTimer;
   readonly uart: Pl011;
+  /** The secure UART, on a machine with two Security states only. */
+  readonly secureUart: Pl011 | undefined;
   readonly rtc: Pl031;
   /** The software at EL3, Non-secure EL2 and Secure EL2 (software/): by
    *  default the EL3 firmware at EL3 and the PSCI stand-in at Non-secure EL2. */
   readonly software = new SoftwareRouter();
   /** Console output sink (UART TX bytes). */
   onConsole: (byte: number) => void = () => {};
+  /** The secure UART's output: a stream of its own (its trace events carry world=s). */
+  onSecureConsole: (byte: number) => void = () => {};
   /** Diagnostics (unimplemented encodings and the like), not simulation state. */
   onDiagnostic: (message: string) => void = () => {};
   /** Called at every window boundary (after the events due then have fired):
@@ -168,13 +177,13 @@ export class Machine implements PsciPlatform {
     this.trace = new TraceSink({ verbosity: this.config.traceVerbosity, ringSize: 64 });
     this.s = initialMachineState(cfg.numCpus);
     this.core = new CpuCore(
-      { numCpus: cfg.numCpus, ramBytes: cfg.ramBytes, ramPa: RAM_BASE, features: { lse: this.config.lse } },
+      { numCpus: cfg.numCpus, ramBytes: cfg.ramBytes, ramPa: RAM_BASE, features: { lse: this.config.lse, sel2: this.config.secure } },
       {
-        mmioRead: (cpu, pa, size) => {
-          const v = this.bus.read(pa, size, cpu);
+        mmioRead: (cpu, pa, size, secure) => {
+          const v = this.bus.read(pa, size, cpu, secure);
           return v === undefined ? { status: HOST_ABORT, value: 0n } : { status: HOST_OK, value: v };
         },
-        mmioWrite: (cpu, pa, size, value) => (this.bus.write(pa, size, value, cpu) ? HOST_OK : HOST_ABORT),
+        mmioWrite: (cpu, pa, size, value, secure) => (this.bus.write(pa, size, value, cpu, secure) ? HOST_OK : HOST_ABORT),
         sysreg: (cpu, key, isRead, value) => this.sysregAccess(cpu, key, isRead, value),
         undef: (cpu, insn, pc) => this.onUndef(cpu, insn, pc),
         exception: (cpu, fromEl, toEl, kind) => this.onException(cpu, fromEl, toEl, kind),
@@ -200,6 +209,12 @@ export class Machine implements PsciPlatform {
     this.bus.map(GICR_BASE, this.gic.redistributorsSize, this.gic.redistributors);
     this.bus.map(UART_BASE, 0x1000, this.uart);
     this.bus.map(RTC_BASE, 0x1000, this.rtc);
+    if (this.config.secure) {
+      this.secureUart = new Pl011({
+        irq: this.gic, trace: this.trace, cpus, intid: SECURE_UART_INTID, world: 's', onTx: (b) => this.onSecureConsole(b),
+      });
+      this.bus.map(SECURE_UART_BASE, 0x1000, this.secureUart, { secureOnly: true });
+    }
     // EL3: the firmware (SMCCC 1.2, PSCI 1.1 over SMC); Non-secure EL2 on a
     // machine without a hypervisor: the PSCI stand-in (over HVC, as QEMU's
     // built-in PSCI or KVM). The hypervisor replaces the latter.

@@ -28,6 +28,9 @@ export interface SnapshotConfig {
   rtcEpochSeconds: number;
   lse: boolean;
   traceVerbosity: number;
+  /** Present (true) only on a machine with two Security states, so the
+   *  records of every other machine are as before. */
+  secure?: boolean;
 }
 
 export interface MachineSnapshot {
@@ -41,6 +44,8 @@ export interface MachineSnapshot {
   gic: GicState;
   timer: GenericTimerState;
   uart: Pl011State;
+  /** The secure UART's state, on a machine with two Security states only. */
+  secureUart?: Pl011State;
   rtc: Pl031State;
   /** State records of registered components, by name. */
   components: Record<string, unknown>;
@@ -55,6 +60,7 @@ export function snapshotConfig(m: Machine): SnapshotConfig {
   return {
     numCpus: c.numCpus, ramBytes: c.ramBytes, seed: c.seed.toString(), quantumTicks: c.quantumTicks,
     rtcEpochSeconds: c.rtcEpochSeconds, lse: c.lse, traceVerbosity: c.traceVerbosity,
+    ...(c.secure ? { secure: true } : {}),
   };
 }
 
@@ -71,6 +77,7 @@ export function captureMachine(m: Machine): MachineSnapshot {
     gic: m.gic.getState(),
     timer: m.timer.getState(),
     uart: m.uart.getState(),
+    ...(m.secureUart ? { secureUart: m.secureUart.getState() } : {}),
     rtc: m.rtc.getState(),
     components: Object.fromEntries(m.componentNames().map((n) => [n, m.component(n).getState()])),
     ram: core.ramView(),
@@ -83,8 +90,8 @@ export function captureMachine(m: Machine): MachineSnapshot {
 export function restoreMachine(m: Machine, s: MachineSnapshot): void {
   readableVersion(MACHINE_SNAPSHOT_SCHEMA, s); // its parts are upgraded by their components
   const want = snapshotConfig(m);
-  for (const k of Object.keys(want) as Array<keyof SnapshotConfig>) {
-    if (want[k] !== s.config[k]) throw new Error(`snapshot was taken with ${k} = ${String(s.config[k])}, this machine has ${String(want[k])}`);
+  for (const k of new Set([...Object.keys(want), 'secure']) as Set<keyof SnapshotConfig>) {
+    if ((want[k] ?? false) !== (s.config[k] ?? false)) throw new Error(`snapshot was taken with ${k} = ${String(s.config[k] ?? false)}, this machine has ${String(want[k] ?? false)}`);
   }
   if (s.cpus.length !== m.numCpus) throw new Error(`snapshot has ${s.cpus.length} CPUs, machine has ${m.numCpus}`);
   if (s.ram.length !== m.config.ramBytes) throw new Error(`snapshot RAM is ${s.ram.length} bytes, machine has ${m.config.ramBytes}`);
@@ -104,6 +111,10 @@ export function restoreMachine(m: Machine, s: MachineSnapshot): void {
   m.gic.loadState(s.gic);
   m.timer.loadState(s.timer);
   m.uart.loadState(s.uart);
+  if (m.secureUart) {
+    if (!s.secureUart) throw new Error('snapshot lacks the secure UART state of a machine with two Security states');
+    m.secureUart.loadState(s.secureUart);
+  }
   m.rtc.loadState(s.rtc);
   for (const n of names) m.component(n).loadState(s.components[n]);
   m.loadMachineState(s.machine);

@@ -28,7 +28,7 @@ export function machineFromSnapshot(path: string): Machine {
     }
     const m = new Machine({
       numCpus: c.numCpus, ramBytes: c.ramBytes, seed: BigInt(c.seed), quantumTicks: c.quantumTicks,
-      rtcEpochSeconds: c.rtcEpochSeconds, lse: c.lse, traceVerbosity: c.traceVerbosity,
+      rtcEpochSeconds: c.rtcEpochSeconds, lse: c.lse, traceVerbosity: c.traceVerbosity, secure: c.secure ?? false,
     });
     // The flash banks' base images are inputs (attachRestoredFlash gives them back).
     if (components.includes(FLASH_COMPONENT)) attachMachineFlash(m);

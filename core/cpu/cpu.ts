@@ -46,8 +46,10 @@ export const MAX_RAM_BYTES = ((): number => {
 /** What the core asks of the machine. Implementations must not throw for
  *  guest-caused conditions: they answer with HOST_* statuses. */
 export interface CoreHost {
-  mmioRead(cpu: number, pa: number, size: number): { status: number; value: bigint };
-  mmioWrite(cpu: number, pa: number, size: number, value: bigint): number;
+  /** A device access. `secure`: it is in the Secure physical address space
+   *  (which also reaches every Non-secure device); otherwise Non-secure. */
+  mmioRead(cpu: number, pa: number, size: number, secure: boolean): { status: number; value: bigint };
+  mmioWrite(cpu: number, pa: number, size: number, value: bigint, secure: boolean): number;
   sysreg(cpu: number, key: number, isRead: boolean, value: bigint): { status: number; value: bigint };
   undef(cpu: number, insn: number, pc: bigint): void;
   /** Returns non-zero to end the current batch right after this exception. */
@@ -73,7 +75,7 @@ interface CoreExports {
   readPstate(cpu: number): number;
   flushTlb(cpu: number): void;
   setRomd(mask: number): void;
-  invalidateVmid(cpuMask: number, vmid: number): void;
+  invalidateVmid(cpuMask: number, vmid: number, secure: number): void;
   resetDirty(): void;
   setEngine(mode: number): void;
   setJitThreshold(n: number): void;
@@ -157,7 +159,7 @@ export class CpuCore implements CpuView {
     this.numCpus = opts.numCpus;
     this.ramPa = opts.ramPa ?? L.RAM_PA_DEFAULT;
     this.ramBytes = opts.ramBytes;
-    this.features = { lse: opts.features?.lse ?? true, crc32: opts.features?.crc32 ?? true };
+    this.features = { lse: opts.features?.lse ?? true, crc32: opts.features?.crc32 ?? true, sel2: opts.features?.sel2 ?? false };
     this.host = host;
     const pages = Math.ceil((L.RAM_HOST_BASE + opts.ramBytes + afterRamBytes(opts.ramBytes)) / L.WASM_PAGE_BYTES);
     this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
@@ -168,13 +170,14 @@ export class CpuCore implements CpuView {
           throw new Error('CPU core aborted');
         },
         mmioRead: (cpu: number, lo: number, hi: number, size: number): number => {
-          const r = this.host.mmioRead(cpu, (hi >>> 0) * 0x1_0000_0000 + (lo >>> 0), size);
+          // Bit 31 of the high word marks a Secure physical access (mmu.ts).
+          const r = this.host.mmioRead(cpu, (hi & 0x7fff_ffff) * 0x1_0000_0000 + (lo >>> 0), size, hi < 0);
           this.u64[(this.base(cpu) + L.ST_HOST_VALUE) / 8] = r.value;
           return r.status | this.endBatchFlag(cpu);
         },
         mmioWrite: (cpu: number, lo: number, hi: number, size: number): number => {
           const v = this.u64[(this.base(cpu) + L.ST_HOST_VALUE) / 8]!;
-          return this.host.mmioWrite(cpu, (hi >>> 0) * 0x1_0000_0000 + (lo >>> 0), size, v) | this.endBatchFlag(cpu);
+          return this.host.mmioWrite(cpu, (hi & 0x7fff_ffff) * 0x1_0000_0000 + (lo >>> 0), size, v, hi < 0) | this.endBatchFlag(cpu);
         },
         sysreg: (cpu: number, key: number, isRead: number): number => {
           const idx = (this.base(cpu) + L.ST_HOST_VALUE) / 8;
@@ -235,6 +238,7 @@ export class CpuCore implements CpuView {
     let feats = L.FEAT_EL2 | L.FEAT_EL3;
     if (this.features.lse) feats |= L.FEAT_LSE;
     if (this.features.crc32) feats |= L.FEAT_CRC32;
+    if (this.features.sel2) feats |= L.FEAT_SEL2;
     this.u32[(b + L.ST_FEATURES) / 4] = feats;
     for (const r of this.sysregs) {
       if (r.kind === 'rw' || r.kind === 'ro' || r.kind === 'wo') this.setSysregSlot(cpu, r.slot, r.reset);
@@ -263,8 +267,9 @@ export class CpuCore implements CpuView {
   flushTlb(cpu: number): void {
     this.x.flushTlb(cpu);
   }
-  invalidateVmid(cpuMask: number, vmid: number): void {
-    this.x.invalidateVmid(cpuMask, vmid);
+  /** TLBI VMALLS12E1(IS) for the EL1&0 regime of the Non-secure (default) or Secure state. */
+  invalidateVmid(cpuMask: number, vmid: number, secure = false): void {
+    this.x.invalidateVmid(cpuMask, vmid, secure ? 1 : 0);
   }
 
   /** True while RAM is known to be all zero (fresh instance, nothing run or loaded). */

@@ -188,6 +188,10 @@ export const SLOT_VMPIDR_EL2 = 34;
 export const SLOT_HSTR_EL2 = 35;
 export const SLOT_MDCR_EL2 = 36;
 export const SLOT_TPIDR_EL2 = 37;
+// Secure stage 2 (FEAT_SEL2): present in the sysreg table only on a machine
+// with two Security states.
+export const SLOT_VSTTBR_EL2 = 38;
+export const SLOT_VSTCR_EL2 = 39;
 export const SLOT_SCR_EL3 = 40;
 export const SLOT_ESR_EL3 = 41;
 export const SLOT_FAR_EL3 = 42;
@@ -290,6 +294,7 @@ export const FEAT_LSE = 1;
 export const FEAT_CRC32 = 2;
 export const FEAT_EL3 = 4;
 export const FEAT_EL2 = 8;
+export const FEAT_SEL2 = 16; // Secure EL2 (Armv8.4-SecEL2): SCR_EL3.EEL2, VSTTBR_EL2/VSTCR_EL2
 
 // ---- timing ----
 // One tick = one instruction = 1 ns of virtual time; the system counter runs at

@@ -22,6 +22,8 @@ export interface SysregInfo {
 export interface CpuFeatures {
   lse: boolean;
   crc32: boolean;
+  /** Secure EL2 (FEAT_SEL2): a machine with two Security states. */
+  sel2: boolean;
 }
 
 interface Def {
@@ -45,12 +47,14 @@ const ID_AA64DFR0 = 0x1010_1006n;
 
 function defs(f: CpuFeatures): Def[] {
   const isar0 = (f.crc32 ? 1n << 16n : 0n) | (f.lse ? 2n << 20n : 0n);
+  // ID_AA64PFR0_EL1.SEL2 (bits 39:36) = 1 with Secure EL2.
+  const pfr0 = ID_AA64PFR0 | (f.sel2 ? 1n << 36n : 0n);
   const list: Def[] = [
     // --- identification (ID_* group 3 traps with HCR_EL2.TID3) ---
     d('MIDR_EL1', [3, 0, 0, 0, 0], 'ro', 1, { slot: L.SLOT_MIDR_EL1, reset: 0x411f_d073n }), // Cortex-A57 r1p3
     d('MPIDR_EL1', [3, 0, 0, 0, 5], 'ro', 1, { slot: L.SLOT_MPIDR_EL1 }),
     d('REVIDR_EL1', [3, 0, 0, 0, 6], 'ro', 1),
-    d('ID_AA64PFR0_EL1', [3, 0, 0, 4, 0], 'ro', 1, { slot: L.SLOT_ID_AA64PFR0_EL1, reset: ID_AA64PFR0, flags: L.SR_FLAG_TID3 }),
+    d('ID_AA64PFR0_EL1', [3, 0, 0, 4, 0], 'ro', 1, { slot: L.SLOT_ID_AA64PFR0_EL1, reset: pfr0, flags: L.SR_FLAG_TID3 }),
     d('ID_AA64PFR1_EL1', [3, 0, 0, 4, 1], 'ro', 1, { flags: L.SR_FLAG_TID3 }),
     d('ID_AA64DFR0_EL1', [3, 0, 0, 5, 0], 'ro', 1, { reset: ID_AA64DFR0, flags: L.SR_FLAG_TID3 }),
     d('ID_AA64DFR1_EL1', [3, 0, 0, 5, 1], 'ro', 1, { flags: L.SR_FLAG_TID3 }),
@@ -148,6 +152,13 @@ function defs(f: CpuFeatures): Def[] {
     d('TPIDR_EL2', [3, 4, 13, 0, 2], 'rw', 2, { slot: L.SLOT_TPIDR_EL2 }),
     d('VPIDR_EL2', [3, 4, 0, 0, 0], 'rw', 2, { slot: L.SLOT_VPIDR_EL2 }),
     d('VMPIDR_EL2', [3, 4, 0, 0, 5], 'rw', 2, { slot: L.SLOT_VMPIDR_EL2 }),
+    // Secure stage 2 (D13.2 VSTTBR_EL2, VSTCR_EL2): only with FEAT_SEL2, else
+    // UNDEFINED as before. A write drops this CPU's TLB (an over-invalidation
+    // the architecture permits), like the MMU controls of EL1.
+    ...(f.sel2 ? [
+      d('VSTTBR_EL2', [3, 4, 2, 6, 0], 'rw', 2, { slot: L.SLOT_VSTTBR_EL2, flags: L.SR_FLAG_MMU }),
+      d('VSTCR_EL2', [3, 4, 2, 6, 2], 'rw', 2, { slot: L.SLOT_VSTCR_EL2, flags: L.SR_FLAG_MMU }),
+    ] : []),
     // --- EL3 ---
     d('SCR_EL3', [3, 6, 1, 1, 0], 'rw', 3, { slot: L.SLOT_SCR_EL3 }),
     d('CPTR_EL3', [3, 6, 1, 1, 2], 'rw', 3, { slot: L.SLOT_CPTR_EL3 }),

@@ -234,22 +234,26 @@ export const S1_NORMAL = PTE.ATTR(0) | PTE.SH_INNER | PTE.AF;
 export const S1_DEVICE = PTE.ATTR(1) | PTE.AF;
 export const S2_RW = PTE.S2AP_R | PTE.S2AP_W | PTE.S2_NORMAL | PTE.SH_INNER | PTE.AF;
 
-const poolCursor = new WeakMap<Machine, number>();
+const poolCursor = new WeakMap<Machine, Map<number, number>>();
 
-/** Allocate a zeroed, 4 KB-aligned table (or `bytes` of tables) from the pool. */
-export function allocTable(m: Machine, bytes = 0x1000): number {
-  let cur = poolCursor.get(m) ?? PT_POOL;
+/** Allocate a zeroed, 4 KB-aligned table (or `bytes` of tables) from the
+ *  pool starting at `pool` (PT_POOL, or another, e.g. in secure RAM). */
+export function allocTable(m: Machine, bytes = 0x1000, pool = PT_POOL): number {
+  let cursors = poolCursor.get(m);
+  if (!cursors) poolCursor.set(m, (cursors = new Map()));
+  let cur = cursors.get(pool) ?? pool;
   cur = Math.ceil(cur / bytes) * bytes;
   m.core.writePhys(cur, new Uint8Array(bytes));
-  poolCursor.set(m, cur + bytes);
+  cursors.set(pool, cur + bytes);
   return cur;
 }
 
-/** Translation table tree rooted at `root`, walked from `startLevel` (4 KB granule). */
+/** Translation table tree rooted at `root`, walked from `startLevel` (4 KB
+ *  granule), its tables allocated from `pool`. */
 export class Tables {
   readonly root: number;
-  constructor(readonly m: Machine, readonly startLevel: number, readonly inputBits = 39) {
-    this.root = allocTable(m);
+  constructor(readonly m: Machine, readonly startLevel: number, readonly inputBits = 39, readonly pool = PT_POOL) {
+    this.root = allocTable(m, 0x1000, pool);
   }
   private shift(level: number): bigint {
     return BigInt(12 + 9 * (3 - level));
@@ -267,7 +271,7 @@ export class Tables {
       if (l === level) return pa;
       let d = this.readDesc(pa);
       if ((d & 3n) !== 3n) {
-        const t = allocTable(this.m);
+        const t = allocTable(this.m, 0x1000, this.pool);
         d = BigInt(t) | 3n | tableBits;
         poke64(this.m, pa, d);
       }

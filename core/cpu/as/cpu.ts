@@ -6,7 +6,7 @@ import {
   CPU_STATE_BASE, CPU_STATE_BYTES, ST_PC, ST_NZCV, ST_DAIF, ST_EL, ST_SPSEL, ST_PSTATE_MISC,
   ST_SP_EL0, ST_SYSREG, ST_NS, TLB_BASE, TLB_PER_CPU_BYTES, TLB_ENTRIES, TLB_ENTRY_BYTES,
   SLOT_TTBR0_EL1, SLOT_TTBR1_EL1, SLOT_TCR_EL1, SLOT_VTTBR_EL2, SLOT_HCR_EL2, SLOT_SCR_EL3,
-  ST_NOW_TICK, ST_SLICE_START_TICK, ST_JIT_TLB, ST_JIT_CTXA, ST_JIT_CTXG,
+  ST_NOW_TICK, ST_SLICE_START_TICK, ST_JIT_TLB, ST_JIT_CTXA, ST_JIT_CTXG, ST_FEATURES, FEAT_SEL2,
 } from "../layout";
 
 // ---- current CPU ----
@@ -50,6 +50,11 @@ export let romdHost: usize = 0;
 export let romdMask: u32 = 0;
 
 export const CTX_GLOBAL: u64 = 0x1_0000_0000;
+// Context bits above VMID:ASID: entries of one Security state or translation
+// regime are never used for, nor invalidated by, another.
+export const CTX_SECURE: u64 = 0x2_0000_0000;
+export const CTX_EL2: u64 = 0x4_0000_0000; // filled at EL2/EL3 (not the EL1&0 regime)
+export const CTX_REGIME_MASK: u64 = CTX_SECURE | CTX_EL2;
 
 @inline export function stateOf(cpu: i32): usize {
   return CPU_STATE_BASE + <usize>cpu * CPU_STATE_BYTES;
@@ -176,13 +181,24 @@ export function leave(): void {
   store<u32>(S + ST_NZCV, nzcv);
 }
 
+/** SCR_EL3.NS as seen below EL3 (ST_NS). EL3 itself is always Secure:
+ *  inSecureState() is the Security state of what executes now. */
 @inline export function isNonSecure(): bool {
   return load<u32>(S + ST_NS) != 0;
 }
+@inline export function inSecureState(): bool {
+  return el == 3 || load<u32>(S + ST_NS) == 0;
+}
 
-/** Is stage 2 translation active for the EL1&0 regime? */
+/** Secure EL2 implemented and enabled: FEAT_SEL2 and SCR_EL3.EEL2 (bit 18). */
+export function secureEl2Enabled(): bool {
+  return (load<u32>(S + ST_FEATURES) & FEAT_SEL2) != 0 && (sysreg(SLOT_SCR_EL3) & (1 << 18)) != 0;
+}
+
+/** Is stage 2 translation active for the EL1&0 regime (Non-secure, or
+ *  Secure with Secure EL2 enabled)? */
 @inline export function stage2On(): bool {
-  return el < 2 && isNonSecure() && (sysreg(SLOT_HCR_EL2) & 1) != 0;
+  return el < 2 && (sysreg(SLOT_HCR_EL2) & 1) != 0 && (isNonSecure() || secureEl2Enabled());
 }
 
 /** Recompute the translation context after EL, ASID, VMID or regime changes. */
@@ -195,8 +211,10 @@ export function contextChanged(): void {
   if (((tcr >> 36) & 1) == 0) asid &= 0xff;
   let vmid: u64 = 0;
   if (stage2On()) vmid = (sysreg(SLOT_VTTBR_EL2) >> 48) & 0xff;
-  // Secure state gets its own context (bit 33) so secure and NS entries never alias.
-  const sec: u64 = isNonSecure() ? 0 : 0x2_0000_0000;
+  // Secure state gets its own context so secure and NS entries never alias;
+  // so do EL2/EL3 (whose own translation regimes are not modelled: they use
+  // the EL1 controls, and must not share entries with EL1).
+  const sec: u64 = (inSecureState() ? CTX_SECURE : 0) | (el >= 2 ? CTX_EL2 : 0);
   ctxA = (vmid << 16) | asid | sec;
   ctxG = (vmid << 16) | CTX_GLOBAL | sec;
   // Translated code reads the context from the state block.

@@ -14,7 +14,7 @@ import {
 import {
   S, el, pc, ipc, insnG, cpuIndex, fault, exitReason, intrCheck, nzcv, blockStop,
   packPstate, setPstate, bankSp, unbankSp, sysreg, setSysreg, contextChanged, spsel, daif, hcr, scr,
-  isNonSecure, publishNow,
+  isNonSecure, publishNow, secureEl2Enabled,
 } from "./cpu";
 import { hostUndef, hostException } from "./host";
 
@@ -42,9 +42,10 @@ export const EC_BRK: u32 = 0x3c;
   return (load<u32>(S + ST_FEATURES) & FEAT_EL3) != 0;
 }
 
-/** EL2 is enabled for the current Security state (NS only: no Secure EL2 in v8.0). */
+/** EL2 is enabled for the current Security state: always in Non-secure
+ *  state, in Secure state with FEAT_SEL2 and SCR_EL3.EEL2 (D1.2, EL2Enabled()). */
 @inline export function el2Enabled(): bool {
-  return hasEl2() && isNonSecure();
+  return hasEl2() && (isNonSecure() || secureEl2Enabled());
 }
 
 /** Where a synchronous exception from EL0/EL1 that the rules route to "EL1" goes:
@@ -139,7 +140,8 @@ function legalReturn(spsr: u32): bool {
   if ((spsr & 0xf) == 1) return false; // EL0 with SP_ELx (M = 0b0001) does not exist
   if (target > el) return false;
   if (target == 2 && !hasEl2()) return false;
-  if (target == 2 && !isNonSecure()) return false;
+  // ERET to EL2 in Secure state needs Secure EL2 enabled (SCR_EL3.EEL2).
+  if (target == 2 && !isNonSecure() && !secureEl2Enabled()) return false;
   if (target == 3 && !hasEl3()) return false;
   if (target == 1 && el2Enabled() && (hcr() & (1 << 27)) != 0) return false; // TGE
   return true;

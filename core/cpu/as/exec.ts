@@ -5,7 +5,7 @@
 import * as O from "../ops";
 import {
   S, pc, ipc, el, nzcv, cpuIndex, numCpus, fault, exitReason, blockStop,
-  rX, rW, rSP, wX, wW, wSP, sysreg, hcr, scr, isNonSecure,
+  rX, rW, rSP, wX, wW, wSP, sysreg, hcr, scr, isNonSecure, secureEl2Enabled,
 } from "./cpu";
 import {
   COND_TABLE_BASE, BITMASK_TABLE_BASE, ST_V, ST_EVENT_REG, ST_EXCL_VALID, ST_EXCL_ADDR, ST_EXCL_SIZE, ST_EXCL_VALUE, ST_EXCL_VALUE2,
@@ -562,8 +562,8 @@ function bitfield(insn: u32): void {
     case O.OP_SVC: syncException(EC_SVC, (insn >> 5) & 0xffff, pc); return;
     case O.OP_HVC: {
       const features = load<u32>(S + ST_FEATURES);
-      // UNDEFINED at EL0, without EL2, in Secure state, or when SCR_EL3.HCE is 0.
-      if (el == 0 || (features & FEAT_EL2) == 0 || !isNonSecure() || ((features & FEAT_EL3) != 0 && (scr() & (1 << 8)) == 0)) {
+      // UNDEFINED at EL0, without EL2, in Secure state without Secure EL2, or when SCR_EL3.HCE is 0.
+      if (el == 0 || (features & FEAT_EL2) == 0 || (!isNonSecure() && !secureEl2Enabled()) || ((features & FEAT_EL3) != 0 && (scr() & (1 << 8)) == 0)) {
         undefinedInsn(false);
         return;
       }

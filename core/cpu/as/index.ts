@@ -9,7 +9,7 @@ import {
   S, pc, ipc, insnG, fault, exitReason, intrCheck, execOrigin, sliceStart, numCpus, ramPa, ramBytes, romdHost, blockStop, nzcv,
   boundaryAt,
   fetchPage, fetchHost,
-  enter, leave, stateOf, setPstate, packPstate, contextChanged,
+  enter, leave, stateOf, setPstate, packPstate, contextChanged, CTX_SECURE,
 } from "./cpu";
 import { checkInterrupts, exceptionReturn } from "./exceptions";
 import { fetch, fetchTranslate, fetchHostOnce, FETCH_FAULT, FETCH_UNCACHED, tlbFlushCpu, tlbInvalidate, dirtyReset, romdSet } from "./mmu";
@@ -260,9 +260,10 @@ export function flushTlb(cpu: i32): void {
   leave();
 }
 
-/** TLBI by VMID on the CPUs in `cpuMask` (EL2 TLBI VMALLS12E1IS and friends); vmid < 0: all. */
-export function invalidateVmid(cpuMask: i32, vmid: i32): void {
-  tlbInvalidate(<u32>cpuMask, vmid, -1, false, 0, true);
+/** TLBI by VMID on the CPUs in `cpuMask` (EL2 TLBI VMALLS12E1IS and friends)
+ *  for the EL1&0 regime of one Security state; vmid < 0: all. */
+export function invalidateVmid(cpuMask: i32, vmid: i32, secure: i32): void {
+  tlbInvalidate(<u32>cpuMask, secure != 0 ? CTX_SECURE : 0, vmid, -1, false, 0, true);
 }
 
 /** ROM-device units in romd mode (bit n = unit n of layout.ts's ROMD window). */

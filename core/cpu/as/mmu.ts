@@ -10,14 +10,14 @@
 // matching rules (D5.10). Only RAM is cached; device pages always walk.
 import {
   SLOT_SCTLR_EL1, SLOT_TCR_EL1, SLOT_TTBR0_EL1, SLOT_TTBR1_EL1, SLOT_MAIR_EL1,
-  SLOT_VTCR_EL2, SLOT_VTTBR_EL2, SLOT_HPFAR_EL2, SLOT_HCR_EL2,
+  SLOT_VTCR_EL2, SLOT_VTTBR_EL2, SLOT_HPFAR_EL2, SLOT_HCR_EL2, SLOT_VSTCR_EL2, SLOT_VSTTBR_EL2,
   RAM_HOST_BASE, SECURE_RAM_HOST_BASE, SECURE_RAM_PA, SECURE_RAM_BYTES, TLB_ENTRIES, TLB_ENTRY_BYTES,
   ST_HOST_VALUE, ST_TLB_GEN, ST_TLB_MISSES, HOST_OK, HOST_ABORT, HOST_END_BATCH, EXIT_HOST, EXC_SYNC, DIRTY_MAP_BASE, DIRTY_MAP_BYTES,
   MAX_CPUS, ROMD_PA, ROMD_BYTES, ROMD_UNIT_BYTES,
 } from "../layout";
 import {
   S, el, ipc, cpuIndex, fault, exitReason, blockStop, ramPa, ramBytes, tlbCur, ctxA, ctxG, fetchPage, fetchHost, romdHost, romdMask,
-  sysreg, setSysreg, stage2On, isNonSecure, publishNow, tlbArray, numCpus, intrCheck, hcr, stateOf,
+  sysreg, setSysreg, stage2On, inSecureState, publishNow, tlbArray, numCpus, intrCheck, hcr, stateOf, CTX_REGIME_MASK,
 } from "./cpu";
 import {
   takeException, syncTargetEl, EC_DABORT_LOWER, EC_DABORT_SAME, EC_IABORT_LOWER, EC_IABORT_SAME, EC_PC_ALIGN,
@@ -44,11 +44,18 @@ export let tPa: u64 = 0;
 export let tPerm: u32 = 0;
 export let tDevice: bool = false;
 export let tGlobal: bool = false;
+/** Output physical address space of the last translation: true = Non-secure
+ *  (always so in Non-secure state; in Secure state chosen by the NS bits of
+ *  stage 1 and by VSTCR_EL2/VTCR_EL2 for stage 2, ARM ARM D8 / D5.2.x). */
+export let tNs: bool = true;
 // ---- fault description of the last failed translation ----
 let fStatus: u32 = 0; // DFSC/IFSC
 let fStage2: bool = false;
 let fS1ptw: bool = false;
 let fIpa: u64 = 0;
+/** The faulting IPA of a stage 2 fault is in the Non-secure IPA space of the
+ *  Secure EL1&0 regime (HPFAR_EL2.NS). */
+let fIpaNs: bool = false;
 /** Set while a cache maintenance instruction faults: ESR ISS.CM (bit 8). */
 export let faultCm: bool = false;
 /** Set during AT S1E*: stage 1 only, the output is the IPA (stage 2 still applies to the walk). */
@@ -56,21 +63,24 @@ let stage1Only: bool = false;
 
 // ---- physical memory ----
 
-/** Host address of a byte of RAM, or 0 when `pa` is not RAM reachable from
- *  the current Security state: what writes may reach directly. */
-@inline export function writeHost(pa: u64): usize {
+// Two physical address spaces (QEMU virt, secure=on): the Secure one sees
+// everything the Non-secure one does, plus secure RAM.
+
+/** Host address of a RAM byte of physical address space `ns`, or 0 when `pa`
+ *  is not RAM there: what writes may reach directly. */
+@inline export function writeHost(pa: u64, ns: bool): usize {
   const off = pa - ramPa;
   if (off < ramBytes) return RAM_HOST_BASE + <usize>off;
   const soff = pa - <u64>SECURE_RAM_PA;
-  if (soff < <u64>SECURE_RAM_BYTES && !isNonSecure()) return SECURE_RAM_HOST_BASE + <usize>soff;
+  if (soff < <u64>SECURE_RAM_BYTES && !ns) return SECURE_RAM_HOST_BASE + <usize>soff;
   return 0;
 }
 
 /** Host address of a byte that reads and instruction fetches reach directly:
  *  RAM, or a ROM device in romd mode (a flash bank in read-array mode); 0
  *  otherwise (the access goes to the bus). */
-@inline export function ramHost(pa: u64): usize {
-  const h = writeHost(pa);
+@inline export function ramHost(pa: u64, ns: bool): usize {
+  const h = writeHost(pa, ns);
   if (h != 0) return h;
   const roff = pa - <u64>ROMD_PA;
   if (roff < <u64>ROMD_BYTES && ((romdMask >> <u32>(roff / <u64>ROMD_UNIT_BYTES)) & 1) != 0) return romdHost + <usize>roff;
@@ -101,9 +111,9 @@ export function romdSet(mask: u32): void {
   fetchPage = 1;
 }
 
-/** Is `pa` secure-only memory seen from Non-secure state (a bus error)? */
-@inline function secureOnly(pa: u64): bool {
-  return pa - <u64>SECURE_RAM_PA < <u64>SECURE_RAM_BYTES && isNonSecure();
+/** Is `pa` secure-only memory seen through the Non-secure space (a bus error)? */
+@inline function secureOnly(pa: u64, ns: bool): bool {
+  return pa - <u64>SECURE_RAM_PA < <u64>SECURE_RAM_BYTES && ns;
 }
 
 // ---- translation table walks ----
@@ -113,21 +123,47 @@ export function romdSet(mask: u32): void {
   return false;
 }
 
-/** Read a descriptor at a physical address (walks only read RAM). */
-@inline function readDesc(pa: u64): u64 {
-  const h = ramHost(pa);
+/** Read a descriptor at a physical address of space `ns` (walks only read RAM). */
+@inline function readDesc(pa: u64, ns: bool): u64 {
+  const h = ramHost(pa, ns);
   if (h == 0) return 0xffff_ffff_ffff_ffff;
   return load<u64>(h);
 }
 
-/** Stage 2 (D5.2.x, VTCR_EL2/VTTBR_EL2, 4 KB granule). Sets tPa/tPerm/tDevice. */
-function stage2(ipa: u64, acc: u32, s1ptw: bool): bool {
+const VTCR_NSW: u64 = 1 << 29;
+const VTCR_NSA: u64 = 1 << 30;
+const VSTCR_SW: u64 = 1 << 29;
+const VSTCR_SA: u64 = 1 << 30;
+
+/**
+ * Stage 2 (D5.2.x, 4 KB granule). Sets tPa/tPerm/tDevice/tNs. `ipaNs`: the
+ * IPA is in the Non-secure IPA space. In Non-secure state that is the only
+ * one (VTTBR_EL2/VTCR_EL2, walks and output Non-secure). In Secure state
+ * (Secure EL2) a Secure IPA is translated by VSTTBR_EL2/VSTCR_EL2, a
+ * Non-secure one by VTTBR_EL2/VTCR_EL2; the walk's address space is
+ * VSTCR_EL2.SW / VTCR_EL2.NSW, the output's VSTCR_EL2.SA / VTCR_EL2.NSA,
+ * where SW implies SA and NSW implies NSA, and SA (or SW) makes every output
+ * Non-secure (the "behaves as 1" rules of VSTCR_EL2 and VTCR_EL2; QEMU's
+ * get_phys_addr_twostage agrees).
+ */
+function stage2(ipa: u64, acc: u32, s1ptw: bool, ipaNs: bool): bool {
+  const secure = inSecureState();
+  const secureIpa = secure && !ipaNs;
   const vtcr = sysreg(SLOT_VTCR_EL2);
-  let tsz = <u32>(vtcr & 63);
+  const vstcr = secure ? sysreg(SLOT_VSTCR_EL2) : 0;
+  const tcr = secureIpa ? vstcr : vtcr;
+  let walkNs = true;
+  let outNs = true;
+  if (secure) {
+    walkNs = secureIpa ? (vstcr & VSTCR_SW) != 0 : (vtcr & VTCR_NSW) != 0;
+    outNs = (vstcr & (VSTCR_SA | VSTCR_SW)) != 0 || (!secureIpa && (vtcr & (VTCR_NSA | VTCR_NSW)) != 0);
+  }
+  fIpaNs = secure && ipaNs;
+  let tsz = <u32>(tcr & 63);
   if (tsz < 16) tsz = 16;
   if (tsz > 39) tsz = 39;
   const inputBits: u32 = 64 - tsz;
-  const sl0 = <u32>((vtcr >> 6) & 3);
+  const sl0 = <u32>((tcr >> 6) & 3);
   fStage2 = true;
   fS1ptw = s1ptw;
   fIpa = ipa;
@@ -140,15 +176,15 @@ function stage2(ipa: u64, acc: u32, s1ptw: bool): bool {
   if (startBits > 13) return walkFault(0x04, level); // more than 16 concatenated tables
   let tableBytes: u64 = <u64>8 << startBits;
   if (tableBytes < 64) tableBytes = 64;
-  // VTTBR_EL2.BADDR is bits 47:1 (concatenated tables may be 64-byte aligned).
-  const table0 = sysreg(SLOT_VTTBR_EL2) & 0x0000_ffff_ffff_fffe;
+  // VTTBR_EL2.BADDR (VSTTBR_EL2.BADDR) is bits 47:1 (concatenated tables may be 64-byte aligned).
+  const table0 = sysreg(secureIpa ? SLOT_VSTTBR_EL2 : SLOT_VTTBR_EL2) & 0x0000_ffff_ffff_fffe;
   let table = table0 & ~(tableBytes - 1);
   let idxBits = startBits;
   while (true) {
     const shift: u32 = 12 + 9 * (3 - level);
     const idx = (ipa >> shift) & ((<u64>1 << idxBits) - 1);
-    const desc = readDesc(table + (idx << 3));
-    if (desc == 0xffff_ffff_ffff_ffff && ramHost(table + (idx << 3)) == 0) return walkFault(0x14, level);
+    const desc = readDesc(table + (idx << 3), walkNs);
+    if (desc == 0xffff_ffff_ffff_ffff && ramHost(table + (idx << 3), walkNs) == 0) return walkFault(0x14, level);
     if ((desc & 1) == 0) return walkFault(0x04, level);
     if (level < 3 && (desc & 2) != 0) {
       table = desc & OA_MASK;
@@ -166,6 +202,7 @@ function stage2(ipa: u64, acc: u32, s1ptw: bool): bool {
     const s2ap = <u32>((desc >> 6) & 3);
     tPerm = (s2ap & 1 ? PERM_R : 0) | (s2ap & 2 ? PERM_W : 0) | (((desc >> 54) & 1) == 0 ? PERM_X : 0);
     tDevice = ((desc >> 4) & 3) == 0; // MemAttr[3:2] == 00: Device
+    tNs = outNs;
     if (!permits(tPerm, acc)) return walkFault(0x0c, level);
     fStage2 = false;
     return true;
@@ -188,6 +225,12 @@ export function translate(va: u64, acc: u32, priv: bool): bool {
   fS1ptw = false;
   const s2 = stage2On();
   const sctlr = sysreg(SLOT_SCTLR_EL1);
+  // Secure state: the NS bit of the final descriptor, and NSTable of any
+  // table descriptor on the way (which also moves the rest of the walk), put
+  // the output in the Non-secure space (D5.4.x "Control of Secure or
+  // Non-secure memory access"). Non-secure state ignores both.
+  const secure = inSecureState();
+  let outNs = !secure;
   let ipa: u64;
   let perm: u32;
   let device: bool;
@@ -236,16 +279,19 @@ export function translate(va: u64, acc: u32, priv: bool): bool {
       const shift: u32 = 12 + 9 * (3 - level);
       const idx = (va >> shift) & ((<u64>1 << idxBits) - 1);
       let descPa = table + (idx << 3);
+      let descNs = outNs;
       if (s2) {
-        if (!stage2(descPa, ACC_READ, true)) return false;
+        if (!stage2(descPa, ACC_READ, true, outNs)) return false;
         descPa = tPa;
+        descNs = tNs;
       }
-      if (ramHost(descPa) == 0) return walkFault(0x14, level);
-      const desc = readDesc(descPa);
+      if (ramHost(descPa, descNs) == 0) return walkFault(0x14, level);
+      const desc = readDesc(descPa, descNs);
       if ((desc & 1) == 0) return walkFault(0x04, level);
       if (level < 3 && (desc & 2) != 0) {
         table = desc & OA_MASK;
         if ((table >> PA_BITS) != 0) return walkFault(0x00, level);
+        if (secure && (desc >> 63) != 0) outNs = true; // NSTable
         apTable |= <u32>((desc >> 61) & 3);
         uxnTable |= <u32>((desc >> 60) & 1);
         pxnTable |= <u32>((desc >> 59) & 1);
@@ -278,6 +324,7 @@ export function translate(va: u64, acc: u32, priv: bool): bool {
         const x = uxn == 0 && !(wxn && w);
         perm = (r ? PERM_R : 0) | (w ? PERM_W : 0) | (x ? PERM_X : 0);
       }
+      if (secure && ((desc >> 5) & 1) != 0) outNs = true; // NS
       const attr = (sysreg(SLOT_MAIR_EL1) >> (((desc >> 2) & 7) << 3)) & 0xff;
       device = (attr & 0xf0) == 0;
       global = (desc & 0x800) == 0;
@@ -289,11 +336,12 @@ export function translate(va: u64, acc: u32, priv: bool): bool {
     }
   }
   if (s2 && !stage1Only) {
-    if (!stage2(ipa, acc, false)) return false;
+    if (!stage2(ipa, acc, false, outNs)) return false;
     perm &= tPerm;
     device = device || tDevice;
   } else {
     tPa = ipa;
+    tNs = outNs;
   }
   tPerm = perm;
   tDevice = device;
@@ -312,7 +360,9 @@ export function raiseFault(va: u64, acc: u32): void {
     if (acc != ACC_EXEC && !fS1ptw && !faultCm) iss |= dataAbortIss(true);
     const ec = acc == ACC_EXEC ? EC_IABORT_LOWER : EC_DABORT_LOWER;
     takeException(2, EXC_SYNC, ec, iss, va, true, ipc);
-    setSysreg(SLOT_HPFAR_EL2, (fIpa >> 12) << 4);
+    // HPFAR_EL2.NS (bit 63, FEAT_SEL2): the IPA is in the Non-secure IPA
+    // space of the Secure EL1&0 regime; 0 for faults from Non-secure state.
+    setSysreg(SLOT_HPFAR_EL2, ((fIpa >> 12) << 4) | (fIpaNs ? <u64>1 << 63 : 0));
     return;
   }
   abortTo(va, acc, fStatus);
@@ -430,23 +480,26 @@ export function tlbFlushCpu(cpu: i32): void {
 }
 
 /**
- * Invalidate matching entries on the CPUs in `cpuMask`. `vmid` < 0: any VMID.
+ * Invalidate matching entries on the CPUs in `cpuMask`. `regime`: the
+ * CTX_SECURE / CTX_EL2 bits entries must have (the Security state and
+ * translation regime the TLBI applies to: a TLBI never touches the other
+ * world's entries). `vmid` < 0: any VMID.
  * `asid` < 0: any ASID (global entries included); otherwise the entries of
  * that ASID plus, when `va` is given, global entries for the VA (TLBI VAE1).
  * `hasVa`: only the entry that may hold `va`.
  */
-export function tlbInvalidate(cpuMask: u32, vmid: i32, asid: i32, hasVa: bool, va: u64, includeGlobal: bool): void {
+export function tlbInvalidate(cpuMask: u32, regime: u64, vmid: i32, asid: i32, hasVa: bool, va: u64, includeGlobal: bool): void {
   for (let cpu = 0; cpu < numCpus; cpu++) {
     if ((cpuMask & (<u32>1 << cpu)) == 0) continue;
     for (let arr = 0; arr < 2; arr++) {
       const base = tlbArray(cpu, arr);
       if (hasVa) {
         const e = entryFor(base, va);
-        if (matches(e, vmid, asid, includeGlobal) && pageOf(e) == ((va & PAGE_MASK) & 0x00ff_ffff_ffff_ffff)) clearEntry(e);
+        if (matches(e, regime, vmid, asid, includeGlobal) && pageOf(e) == ((va & PAGE_MASK) & 0x00ff_ffff_ffff_ffff)) clearEntry(e);
       } else {
         for (let i: usize = 0; i < <usize>TLB_ENTRIES; i++) {
           const e = base + i * TLB_ENTRY_BYTES;
-          if (matches(e, vmid, asid, includeGlobal)) clearEntry(e);
+          if (matches(e, regime, vmid, asid, includeGlobal)) clearEntry(e);
         }
       }
     }
@@ -459,9 +512,10 @@ export function tlbInvalidate(cpuMask: u32, vmid: i32, asid: i32, hasVa: bool, v
   return load<u64>(e, 56) & 0x00ff_ffff_ffff_f000;
 }
 
-@inline function matches(e: usize, vmid: i32, asid: i32, includeGlobal: bool): bool {
+@inline function matches(e: usize, regime: u64, vmid: i32, asid: i32, includeGlobal: bool): bool {
   const c = load<u64>(e, 32);
   if (load<u64>(e, 0) == TAG_INVALID && load<u64>(e, 8) == TAG_INVALID && load<u64>(e, 16) == TAG_INVALID) return false;
+  if ((c & CTX_REGIME_MASK) != regime) return false;
   if (vmid >= 0 && <i32>((c >> 16) & 0xffff) != vmid) return false;
   const isGlobal = (c & 0x1_0000_0000) != 0;
   if (asid < 0) return true;
@@ -511,8 +565,8 @@ function accessSlow(va: u64, size: u32, acc: u32, value: u64, priv: bool, tlb: u
       abortTo(va, acc, 0x21);
       return 0;
     }
-    const h = acc == ACC_WRITE ? writeHost(tPa) : ramHost(tPa);
-    if (h == 0) return mmio(va, tPa, size, acc, value);
+    const h = acc == ACC_WRITE ? writeHost(tPa, tNs) : ramHost(tPa, tNs);
+    if (h == 0) return mmio(va, tPa, tNs, size, acc, value);
     if (acc == ACC_WRITE) noteWrite(h, size);
     fill(tlb, va, h);
     host = h;
@@ -532,18 +586,20 @@ function accessSlow(va: u64, size: u32, acc: u32, value: u64, priv: bool, tlb: u
 }
 
 /** A device access: forwarded to TypeScript; the batch ends after this instruction. */
-function mmio(va: u64, pa: u64, size: u32, acc: u32, value: u64): u64 {
-  if (secureOnly(pa)) {
+function mmio(va: u64, pa: u64, ns: bool, size: u32, acc: u32, value: u64): u64 {
+  if (secureOnly(pa, ns)) {
     abortTo(va, acc, 0x10);
     return 0;
   }
   publishNow();
+  // Bit 31 of the high word (above any PA) marks a Secure physical access.
+  const hi = <i32>(pa >> 32) | (ns ? 0 : <i32>0x8000_0000);
   let status: i32;
   if (acc == ACC_WRITE) {
     store<u64>(S + ST_HOST_VALUE, value);
-    status = hostMmioWrite(cpuIndex, <i32>pa, <i32>(pa >> 32), size);
+    status = hostMmioWrite(cpuIndex, <i32>pa, hi, size);
   } else {
-    status = hostMmioRead(cpuIndex, <i32>pa, <i32>(pa >> 32), size);
+    status = hostMmioRead(cpuIndex, <i32>pa, hi, size);
   }
   // The device may have changed interrupt lines: end the block (interrupts
   // are checked at block boundaries), and the batch only when asked.
@@ -651,7 +707,7 @@ export function rmwHost(va: u64, size: u32, acc: u32): usize {
     raiseFault(va, acc);
     return 0;
   }
-  const h = acc == ACC_WRITE ? writeHost(tPa) : ramHost(tPa);
+  const h = acc == ACC_WRITE ? writeHost(tPa, tNs) : ramHost(tPa, tNs);
   if (h == 0) {
     abortTo(va, acc, 0x10);
     return 0;
@@ -679,7 +735,7 @@ export function atomicHost(va: u64, size: u32): usize {
     raiseFault(va, ACC_READ);
     return 0;
   }
-  if (ramHost(tPa) == 0) {
+  if (ramHost(tPa, tNs) == 0) {
     abortTo(va, ACC_READ, 0x10);
     return 0;
   }
@@ -727,7 +783,7 @@ export function fetchTranslate(va: u64): i32 {
       raiseFault(va, ACC_EXEC);
       return FETCH_FAULT;
     }
-    const h = ramHost(tPa);
+    const h = ramHost(tPa, tNs);
     if (h == 0) {
       abortTo(va, ACC_EXEC, 0x10);
       return FETCH_FAULT;
@@ -748,7 +804,7 @@ export function addressTranslate(va: u64, acc: u32, priv: bool): u64 {
   const ok = translate(va, acc, priv);
   stage1Only = false;
   if (ok) {
-    const ns: u64 = isNonSecure() ? (<u64>1 << 9) : 0;
+    const ns: u64 = tNs ? (<u64>1 << 9) : 0;
     // PAR_EL1 bit 11 is RES1 in both the success and the fault format.
     return (tPa & 0x0000_ffff_ffff_f000) | ns | (tDevice ? 0 : (<u64>0xff << 56)) | (<u64>1 << 11) | (<u64>3 << 7);
   }
@@ -769,10 +825,10 @@ export function dcZva(va: u64): void {
     abortTo(va, ACC_WRITE, 0x21);
     return;
   }
-  const h = writeHost(tPa);
+  const h = writeHost(tPa, tNs);
   if (h == 0) {
     for (let i: u64 = 0; i < 64; i += 8) {
-      mmio(base + i, tPa + i, 8, ACC_WRITE, 0);
+      mmio(base + i, tPa + i, tNs, 8, ACC_WRITE, 0);
       if (fault) return;
     }
     return;

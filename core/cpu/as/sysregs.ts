@@ -16,7 +16,7 @@ import {
 } from "../layout";
 import {
   S, el, ipc, nzcv, cpuIndex, exitReason, intrCheck, fault, blockStop, rX, wX, sysreg, setSysreg, contextChanged,
-  setSpsel, spsel, daif, hcr, publishNow, nowTick, ctxA, numCpus,
+  setSpsel, spsel, daif, hcr, publishNow, nowTick, ctxA, numCpus, isNonSecure, inSecureState, CTX_SECURE, CTX_EL2,
 } from "./cpu";
 import {
   undefinedInsn, trapToEl2, syncException, el2Enabled, takeException, physicalLines, EC_SYSREG, EC_FP,
@@ -344,20 +344,48 @@ export function execSys(insn: u32): void {
       return;
     }
     const broadcast = crm == 3 || (h & (1 << 9)) != 0; // IS, or HCR_EL2.FB
-    const mask: u32 = broadcast ? (numCpus >= 32 ? 0xffffffff : ((<u32>1 << numCpus) - 1)) : (<u32>1 << cpuIndex);
-    const vmid = <i32>((ctxA >> 16) & 0xffff);
+    const mask = tlbiMask(broadcast);
+    // The EL1&0 regime of the current Security state (SCR_EL3.NS at EL3).
+    const regime: u64 = isNonSecure() ? 0 : CTX_SECURE;
+    const vmid = el == 1 ? <i32>((ctxA >> 16) & 0xffff) : -1;
     const xt = rX(rt);
     let asid = <i32>(xt >> 48);
     if (((sysreg(SLOT_TCR_EL1) >> 36) & 1) == 0) asid &= 0xff;
     const va = (xt & 0x0fff_ffff_ffff) << 12;
     switch (op2) {
-      case 0: tlbInvalidate(mask, vmid, -1, false, 0, true); return; // VMALLE1
-      case 1: case 5: tlbInvalidate(mask, vmid, asid, true, va, true); return; // VAE1, VALE1
-      case 2: tlbInvalidate(mask, vmid, asid, false, 0, false); return; // ASIDE1
-      case 3: case 7: tlbInvalidate(mask, vmid, -1, true, va, true); return; // VAAE1, VAALE1
+      case 0: tlbInvalidate(mask, regime, vmid, -1, false, 0, true); return; // VMALLE1
+      case 1: case 5: tlbInvalidate(mask, regime, vmid, asid, true, va, true); return; // VAE1, VALE1
+      case 2: tlbInvalidate(mask, regime, vmid, asid, false, 0, false); return; // ASIDE1
+      case 3: case 7: tlbInvalidate(mask, regime, vmid, -1, true, va, true); return; // VAAE1, VAALE1
     }
+  } else if (crn == 8 && ((op1 == 4 && el >= 2) || (op1 == 6 && el == 3)) && (crm == 3 || crm == 7 || crm == 0 || crm == 4)) {
+    if (el2Tlbi(op1, crm, op2, rX(rt))) return;
   }
   undefinedInsn(true);
+}
+
+@inline function tlbiMask(broadcast: bool): u32 {
+  return broadcast ? (numCpus >= 32 ? 0xffffffff : ((<u32>1 << numCpus) - 1)) : (<u32>1 << cpuIndex);
+}
+
+/**
+ * TLBI at EL2/EL3 (C5.5): the EL2/EL3 regime's own entries (ALLE2/ALLE3,
+ * VAE2/VAE3, VALE2/VALE3), or the EL1&0 regime's (ALLE1, VMALLS12E1: every
+ * VMID, a permitted over-invalidation; IPAS2E1/IPAS2LE1: no stage-2-only
+ * entries are cached, so nothing). Always of the current Security state
+ * (SCR_EL3.NS for EL1&0 at EL3). Returns false for an unallocated encoding.
+ */
+function el2Tlbi(op1: u32, crm: u32, op2: u32, xt: u64): bool {
+  if (crm == 0 || crm == 4) return op1 == 4 && (op2 == 1 || op2 == 5); // IPAS2E1IS, IPAS2LE1IS / IPAS2E1, IPAS2LE1
+  const mask = tlbiMask(crm == 3);
+  const lower: u64 = isNonSecure() ? 0 : CTX_SECURE;
+  const own: u64 = (inSecureState() ? CTX_SECURE : 0) | CTX_EL2;
+  const va = (xt & 0x0fff_ffff_ffff) << 12;
+  if (op2 == 0) tlbInvalidate(mask, own, -1, -1, false, 0, true); // ALLE2, ALLE3
+  else if (op2 == 1 || op2 == 5) tlbInvalidate(mask, own, -1, -1, true, va, true); // VAE2, VALE2, VAE3, VALE3
+  else if (op1 == 4 && (op2 == 4 || op2 == 6)) tlbInvalidate(mask, lower, -1, -1, false, 0, true); // ALLE1, VMALLS12E1
+  else return false;
+  return true;
 }
 
 function cacheMaintVa(va: u64, acc: u32): void {

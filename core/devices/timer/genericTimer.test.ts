@@ -267,7 +267,10 @@ describe('GenericTimer access checks', () => {
     cpus.ns[0] = false;
     expect(st(0, KEY_CNTP_CTL_EL0)).toBe(HOST_OK);
     cpus.set(0, 'SCR_EL3', 1n << 18n);
+    expect(st(0, KEY_CNTP_CTL_EL0)).toBe(HOST_OK); // EEL2 means nothing without Secure EL2
+    cpus.set(0, 'ID_AA64PFR0_EL1', 1n << 36n); // SEL2
     expect(st(0, KEY_CNTP_CTL_EL0)).toBe(HOST_TRAP_EL2);
+    cpus.set(0, 'ID_AA64PFR0_EL1', 0n);
     // without EL2 there is no trap at all
     const t2 = new GenericTimer({ cpus, irq: gic, queue, trace, hasEl2: false, hasEl3: false });
     cpus.ns[0] = true;
@@ -289,6 +292,14 @@ describe('GenericTimer access checks', () => {
     cpus.ns[0] = false;
     expect(st(0, KEY_CNTPS_CTL_EL1)).toBe(HOST_UNDEF); // SCR_EL3.ST = 0
     cpus.set(0, 'SCR_EL3', 1n << 11n);
+    expect(st(0, KEY_CNTPS_CTL_EL1)).toBe(HOST_OK);
+    // With Secure EL2 enabled, Secure EL1 has no access (UNDEFINED).
+    cpus.set(0, 'ID_AA64PFR0_EL1', 1n << 36n);
+    cpus.set(0, 'SCR_EL3', (1n << 11n) | (1n << 18n));
+    expect(st(0, KEY_CNTPS_CTL_EL1)).toBe(HOST_UNDEF);
+    cpus.els[0] = 2;
+    expect(st(0, KEY_CNTPS_CTL_EL1)).toBe(HOST_UNDEF);
+    cpus.els[0] = 3;
     expect(st(0, KEY_CNTPS_CTL_EL1)).toBe(HOST_OK);
     expect(timer.claims(0x1234)).toBe(false);
     expect(st(0, 0x1234)).toBe(HOST_UNDEF);

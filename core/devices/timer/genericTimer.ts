@@ -357,9 +357,11 @@ export class GenericTimer implements SysregDevice {
         return el >= 2 ? HOST_OK : HOST_UNDEF;
       case TIMER_SEC:
         if (el === 3) return HOST_OK;
-        // Secure EL1 with SCR_EL3.ST = 1 may access CNTPS_*; with ST = 0 the
-        // access traps to EL3 (not expressible: UNDEFINED); elsewhere UNDEFINED.
-        if (el === 1 && !this.cpus.isNonSecure(cpu) && (this.cpus.reg(cpu, 'SCR_EL3') & SCR_ST) !== 0n) return HOST_OK;
+        // Secure EL1 with SCR_EL3.ST = 1 may access CNTPS_*, unless Secure
+        // EL2 is enabled (then UNDEFINED, as QEMU's gt_stimer_access); with
+        // ST = 0 the access traps to EL3 (not expressible: UNDEFINED);
+        // elsewhere UNDEFINED.
+        if (el === 1 && !this.cpus.isNonSecure(cpu) && !this.el2Enabled(cpu) && (this.cpus.reg(cpu, 'SCR_EL3') & SCR_ST) !== 0n) return HOST_OK;
         return HOST_UNDEF;
       default:
         return HOST_UNDEF;
@@ -372,6 +374,8 @@ export class GenericTimer implements SysregDevice {
     if (this.cpus.isNonSecure(cpu)) return true;
     if (!this.hasEl3) return false;
     const scr = this.cpus.reg(cpu, 'SCR_EL3');
-    return (scr & SCR_NS) !== 0n || (scr & SCR_EEL2) !== 0n;
+    // SCR_EL3.EEL2 counts only with Secure EL2 implemented (ID_AA64PFR0_EL1.SEL2).
+    const sel2 = ((this.cpus.reg(cpu, 'ID_AA64PFR0_EL1') >> 36n) & 0xfn) !== 0n;
+    return (scr & SCR_NS) !== 0n || (sel2 && (scr & SCR_EEL2) !== 0n);
   }
 }
