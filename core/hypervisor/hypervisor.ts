@@ -47,6 +47,8 @@ export class Hypervisor implements Hv, ExceptionSoftware {
   /** A console escape command for an attached tool (Ctrl-A m: the monitor); true when taken. */
   onConsoleEscape: ((key: 'm') => boolean) | undefined;
   onSched: ((d: SchedDecision) => void) | undefined;
+  /** vgic.ts: vGICs known to have no SPI pending or active (not state). */
+  readonly vgicSpisClear = new WeakSet<VmState['gic']>();
 
   /** Build the VMs of `cfg` and boot them; with `cfg` null, only attach
    *  (register the component and take NS-EL2) for a snapshot restore that
