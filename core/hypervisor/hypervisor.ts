@@ -76,12 +76,13 @@ export class Hypervisor implements Hv, ExceptionSoftware {
 
   /** An exception from a guest to EL2 on `cpu`. */
   handle(m: Machine, cpu: number, toEl: number): void {
-    const cur = toEl === 2 ? this.vcpuOf(cpu) : null;
-    if (!cur) {
+    const l = toEl === 2 ? this.s.pcpus[cpu]?.loaded : null;
+    if (!l) {
       m.stop({ kind: 'halt', message: `hypervisor: exception to EL${toEl} on pCPU ${cpu} with no vCPU loaded` });
       return;
     }
-    const [vm, vc] = cur;
+    const vm = this.s.vms[l[0]]!;
+    const vc = vm.vcpus[l[1]]!;
     this.cur = cpu;
     this.s.counters['traps']!++;
     vc.exits++;

@@ -130,32 +130,35 @@ export function vgicSync(h: VgicHost, cpu: number, vm: VmState, vcpu: number): v
 
 const cand: number[] = [];
 
+/** A flush candidate: active, or pending and deliverable. */
+function consider(g: VgicState, s: number): void {
+  if (g.active[s] || (g.pending[s] && g.enabled[s] && groupEnabled(g, s))) cand.push(s);
+}
+
 /** Write the vCPU's deliverable interrupts into the list registers (before
  *  an entry on `cpu`); `prevUsed` LRs were written by the last flush there.
  *  Returns how many LRs are now in use. */
 export function vgicFlush(h: VgicHost, cpu: number, vm: VmState, vcpu: number, prevUsed: number): number {
   const g = vm.gic;
   cand.length = 0;
-  const consider = (s: number): void => {
-    if (g.active[s] || (g.pending[s] && g.enabled[s] && groupEnabled(g, s))) cand.push(s);
-  };
   const base = vcpu * 32;
+  const pending = g.pending;
+  const active = g.active;
   for (let s = base; s < base + 32; s++) {
-    if (g.hw[s] && g.pending[s] && !g.active[s]) resampleHw(h, cpu, vm, s);
-    if (g.pending[s] || g.active[s]) consider(s);
+    if ((pending[s]! | active[s]!) === 0) continue; // bits are 0 or 1
+    if (g.hw[s] && !active[s]) resampleHw(h, cpu, vm, s);
+    if (pending[s] || active[s]) consider(g, s);
   }
   // The SPIs, unless known clear: visited in ascending order by jumping from
   // one set bit to the next (indexOf is a builtin scan).
   if (!h.vgicSpisClear.has(g)) {
-    const pending = g.pending;
-    const active = g.active;
     const priv = vm.vcpus.length * 32;
     let p = pending.indexOf(1, priv);
     let a = active.indexOf(1, priv);
     if (p < 0 && a < 0) h.vgicSpisClear.add(g);
     while (p >= 0 || a >= 0) {
       const s = p < 0 ? a : a < 0 ? p : Math.min(p, a);
-      if (targetOf(vm, s) === vcpu) consider(s);
+      if (targetOf(vm, s) === vcpu) consider(g, s);
       if (s === p) p = pending.indexOf(1, s + 1);
       if (s === a) a = active.indexOf(1, s + 1);
     }
