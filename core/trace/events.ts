@@ -309,8 +309,9 @@ const T_FAR = ASCII(' far=');
 const T_WORLD_S = ASCII(' world=s');
 
 function putText(out: Uint8Array, at: number, t: Uint8Array): number {
-  out.set(t, at);
-  return at + t.length;
+  const n = t.length;
+  for (let i = 0; i < n; i++) out[at + i] = t[i]!; // a loop: TypedArray.set costs more for a few bytes
+  return at + n;
 }
 
 /** A field's string as ASCII bytes (at most 32), or -1. */
@@ -328,11 +329,22 @@ function putAscii(out: Uint8Array, at: number, s: string): number {
 /** String(v) of a non-negative safe integer, or -1 for any other value. */
 function putDec(out: Uint8Array, at: number, v: number): number {
   if (!Number.isSafeInteger(v) || v < 0) return -1;
+  if (v < 100_000_000) return putSmallDec(out, at, v, 0);
+  // Below 2^53: at most 8 digits above the last 8, each part an int32.
+  const hi = Math.floor(v / 100_000_000);
+  return putSmallDec(out, putSmallDec(out, at, hi, 0), v - hi * 100_000_000, 8);
+}
+
+/** An integer below 10^8 in decimal, zero-padded to `width` digits. */
+function putSmallDec(out: Uint8Array, at: number, v: number, width: number): number {
+  let u = v | 0;
   let digits = 1;
-  for (let p = 10; p <= v; p *= 10) digits++;
+  for (let p = 10; p <= u; p *= 10) digits++;
+  if (digits < width) digits = width;
   for (let i = at + digits - 1; i >= at; i--) {
-    out[i] = 0x30 + (v % 10);
-    v = Math.floor(v / 10);
+    const q = (u / 10) | 0;
+    out[i] = 0x30 + (u - q * 10);
+    u = q;
   }
   return at + digits;
 }
