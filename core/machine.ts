@@ -10,7 +10,7 @@ import {
 import { EventQueue, type ScheduledEvent } from './clock/eventQueue.js';
 import { Prng } from './clock/prng.js';
 import { TraceSink } from './trace/sink.js';
-import { hex64, worldField } from './trace/events.js';
+import { hex64, worldField, type ExceptionEvent } from './trace/events.js';
 import { Gicv3 } from './devices/gicv3/gicv3.js';
 import { GenericTimer, GTIMER_EVENT_KIND } from './devices/timer/genericTimer.js';
 import { Pl011 } from './devices/pl011.js';
@@ -125,6 +125,8 @@ const EXC_REGS: Record<number, readonly [string, string, string]> = {
   2: ['ESR_EL2', 'ELR_EL2', 'FAR_EL2'],
   3: ['ESR_EL3', 'ELR_EL3', 'FAR_EL3'],
 };
+
+const EXC_TYPES: readonly ExceptionEvent['type'][] = ['sync', 'irq', 'fiq', 'serror'];
 
 export class Machine implements PsciPlatform {
   readonly config: Required<MachineConfig>;
@@ -290,14 +292,17 @@ export class Machine implements PsciPlatform {
     const names = EXC_REGS[toEl] ?? EXC_REGS[3]!;
     const sync = kind === EXC_SYNC;
     const esr = sync ? regs.get(names[0]) : 0n;
-    // The world it was taken from: entry does not change the Security state (SCR_EL3.NS), even to EL3.
-    this.trace.emit({
-      kind: 'exception', tick: this.core.nowTick(cpu), cpu, n,
-      type: (['sync', 'irq', 'fiq', 'serror'] as const)[kind]!,
+    // Built whole with its seq field first and numbered in place: one object
+    // per trap, fields in emit's order.
+    const e: ExceptionEvent = {
+      seq: 0, kind: 'exception', tick: this.core.nowTick(cpu), cpu, n,
+      type: EXC_TYPES[kind]!,
       fromEl, toEl, ec: Number((esr >> 26n) & 0x3fn), esr: hex64(esr),
-      elr: hex64(regs.get(names[1])), far: hex64(sync ? regs.get(names[2]) : 0n),
-      ...worldField(this.core.isNonSecure(cpu)),
-    });
+      elr: hex64(regs.get(names[1])), far: sync ? hex64(regs.get(names[2])) : '0x0',
+    };
+    // The world it was taken from: entry does not change the Security state (SCR_EL3.NS), even to EL3.
+    if (!this.core.isNonSecure(cpu)) e.world = 's';
+    this.trace.emitNumbered(e);
     return this.pauseRequested ? 1 : 0;
   }
 

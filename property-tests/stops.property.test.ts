@@ -7,6 +7,12 @@
 // - the state equals that of a run from power-on paused at the same event;
 // - a snapshot taken there, restored into a new machine and run on, ends in
 //   the same trace digest and clock as the uninterrupted run.
+// Each run records under one CPU engine and replays (oracle and continuation
+// included) under another, both drawn at random: the interpreter, the block
+// cache, the translator at its default threshold, and at threshold 1 (every
+// block translated before it first runs). PC breakpoints and system register
+// watches, the stops the core makes itself, are replayed under all four,
+// which must stop in the identical machine state.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,23 +31,37 @@ import { SCENARIOS, type Scenario } from './scenarios.js';
 import { suiteSeed } from './seed.js';
 
 const RUNS = Number(process.env.HVRR_STOPS_RUNS ?? 3);
-const SEED = suiteSeed('stops property', 'HVRR_STOPS_SEED', 20261205, { runs: RUNS, scenarios: SCENARIOS.length });
+/** CPU engine configurations (docs/cpu-speed.md); jit@1 translates every block before it first runs. */
+const ENGINES = ['interp', 'blocks', 'jit', 'jit@1'] as const;
+type EngineName = (typeof ENGINES)[number];
+const SEED = suiteSeed('stops property', 'HVRR_STOPS_SEED', 20261205, { runs: RUNS, scenarios: SCENARIOS.length, engines: ENGINES.join(',') });
 const dir = mkdtempSync(join(tmpdir(), 'hvrr-stops-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-interface Cfg { numCpus: number; seed: bigint; quantumTicks: number }
+interface Cfg { numCpus: number; seed: bigint; quantumTicks: number; recordEngine: EngineName; engine: EngineName }
 interface Recording { path: string; events: TraceEvent[]; digest: string; endTick: number; instructions: number }
 
 const config = (s: Scenario): fc.Arbitrary<Cfg> => fc.record({
   numCpus: fc.constantFrom(...s.cpus),
   seed: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
   quantumTicks: fc.constantFrom(1_000, 7_777, 10_000),
+  recordEngine: fc.constantFrom(...ENGINES),
+  engine: fc.constantFrom(...ENGINES),
 });
+
+/** The scenario's machine under an engine (the recording's, or else the replay's). */
+function build(s: Scenario, cfg: Cfg, forRecording = false): Machine {
+  const m = s.build(cfg);
+  const e = forRecording ? cfg.recordEngine : cfg.engine;
+  m.core.setEngine(e === 'jit@1' ? 'jit' : e);
+  if (e === 'jit@1') m.core.setJitThreshold(1);
+  return m;
+}
 
 let fileNo = 0;
 function record(s: Scenario, cfg: Cfg): Recording {
   const path = join(dir, `r${fileNo++}.hvrr`);
-  const m = s.build(cfg);
+  const m = build(s, cfg, true);
   const events: TraceEvent[] = [];
   m.trace.subscribe((e) => events.push(e));
   const w = TraceWriter.create(path, { hvrrVersion: 't', machine: {}, images: [], seed: cfg.seed.toString(), stateHashInterval: 101, snapshotInterval: 120_000 }, { chunkEvents: 256 });
@@ -53,7 +73,7 @@ function record(s: Scenario, cfg: Cfg): Recording {
 
 /** A run from power-on paused by the machine's own mechanism at event `seq`. */
 function pausedAt(s: Scenario, cfg: Cfg, seq: number): Machine {
-  const m = s.build(cfg);
+  const m = build(s, cfg);
   m.trace.subscribe((e) => {
     if (e.seq === seq) m.requestPause();
   });
@@ -66,7 +86,7 @@ function pausedAt(s: Scenario, cfg: Cfg, seq: number): Machine {
 /** Save where `m` stands, restore into a new machine, run on: the same end as the recording. */
 function continuesIdentically(s: Scenario, cfg: Cfg, m: Machine, rec: Recording): void {
   const blob = saveFull(m).bytes;
-  const b = s.build(cfg);
+  const b = build(s, cfg);
   restoreInto(b, blob);
   b.run(s.maxInstructions);
   expect(b.trace.digest()).toBe(rec.digest);
@@ -84,7 +104,7 @@ function stepIsTight(m: Machine, r: ReplayResult, rec: Recording): void {
 
 function replay(s: Scenario, cfg: Cfg, rec: Recording, target: ReplayTarget, useSnapshots = true): { m: Machine; r: ReplayResult } {
   const reader = TraceReader.open(rec.path);
-  const m = s.build(cfg);
+  const m = build(s, cfg);
   try {
     return { m, r: new Replayer(reader).run(m, target, { useSnapshots }) };
   } finally {
@@ -182,23 +202,37 @@ for (const s of SCENARIOS) {
         } else {
           target = { kind: 'sysreg', key: parseSysreg(pick(WATCHED, u))!, count: 1 + Math.floor(v * 2) };
         }
-        const { m, r } = replay(s, cfg, rec, target);
-        if (r.status === 'not-in-recording') {
-          // Only targets found while replaying can be absent; the reason names it.
-          expect(['pc', 'sysreg']).toContain(target.kind);
-          expect(r.missing).toMatch(/end of the recording/);
-          return;
+        // The stops the core itself makes (PC breakpoints, system register
+        // watches) are replayed under every engine, which must all stop in
+        // the identical state; the others under the drawn one.
+        const engines = target.kind === 'pc' || target.kind === 'sysreg' ? [cfg.engine, ...ENGINES.filter((e) => e !== cfg.engine)] : [cfg.engine];
+        let first: { m: Machine; r: ReplayResult } | undefined;
+        for (const engine of engines) {
+          const { m, r } = replay(s, { ...cfg, engine }, rec, target);
+          if (first) {
+            expect({ engine, status: r.status, seq: r.targetSeq, cpu: r.hitCpu }).toEqual({ engine, status: first.r.status, seq: first.r.targetSeq, cpu: first.r.hitCpu });
+            expect(machineStateHash(m), engine).toBe(machineStateHash(first.m));
+            expect(m.getMachineState(), engine).toEqual(first.m.getMachineState());
+            continue;
+          }
+          first = { m, r };
+          if (r.status === 'not-in-recording') {
+            // Only targets found while replaying can be absent; the reason names it.
+            expect(['pc', 'sysreg']).toContain(target.kind);
+            expect(r.missing).toMatch(/end of the recording/);
+            continue;
+          }
+          expect(r.status).toBe('reached');
+          if (expectSeq !== undefined) {
+            expect(r.targetSeq).toBe(expectSeq);
+            stepIsTight(m, r, rec);
+          }
+          if (target.kind === 'pc') {
+            expect(m.core.getPc(r.hitCpu!)).toBe(target.va);
+            expect(m.cpuTick(r.hitCpu!)).toBe(m.clockTick);
+          }
+          continuesIdentically(s, cfg, m, rec);
         }
-        expect(r.status).toBe('reached');
-        if (expectSeq !== undefined) {
-          expect(r.targetSeq).toBe(expectSeq);
-          stepIsTight(m, r, rec);
-        }
-        if (target.kind === 'pc') {
-          expect(m.core.getPc(r.hitCpu!)).toBe(target.va);
-          expect(m.cpuTick(r.hitCpu!)).toBe(m.clockTick);
-        }
-        continuesIdentically(s, cfg, m, rec);
       }), { seed: SEED, numRuns: RUNS * 2, endOnFailure: true });
     });
   });

@@ -446,11 +446,16 @@ export class CpuCore implements CpuView {
   setSysregSlot(cpu: number, slot: number, v: bigint): void {
     this.u64[(this.base(cpu) + L.ST_SYSREG + slot * 8) / 8] = BigInt.asUintN(64, v);
   }
+  // The tick as two 32-bit halves (ticks stay below 2^53): no BigInt on
+  // the trap path, which reads and writes it several times per trap.
   nowTick(cpu: number): number {
-    return Number(this.u64[(this.base(cpu) + L.ST_NOW_TICK) / 8]!);
+    const i = (this.base(cpu) + L.ST_NOW_TICK) / 4;
+    return this.u32[i + 1]! * 0x1_0000_0000 + this.u32[i]!;
   }
   setNowTick(cpu: number, tick: number): void {
-    this.u64[(this.base(cpu) + L.ST_NOW_TICK) / 8] = BigInt(tick);
+    const i = (this.base(cpu) + L.ST_NOW_TICK) / 4;
+    this.u32[i] = tick >>> 0;
+    this.u32[i + 1] = Math.floor(tick / 0x1_0000_0000);
   }
   irqLines(cpu: number): number {
     return this.u32[(this.base(cpu) + L.ST_IRQ_LINES) / 4]!;

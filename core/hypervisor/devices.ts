@@ -129,7 +129,7 @@ export function deviceWrite(hv: Hv, vm: VmState, vc: VcpuState, ipa: number, siz
 function spiLine(hv: Hv, vm: VmState, intid: number, level: boolean, all = false): void {
   const s = slotOf(vm, 0, intid);
   if ((vm.gic.level[s] === 1) === level) return;
-  setLevel(vm, s, level);
+  setLevel(hv, vm, s, level);
   if (level) notify(hv, vm, all ? -1 : targetOf(vm, s));
 }
 

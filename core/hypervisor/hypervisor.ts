@@ -48,6 +48,8 @@ export class Hypervisor implements Hv, ExceptionSoftware {
   /** A console escape command for an attached tool (Ctrl-A m: the monitor); true when taken. */
   onConsoleEscape: ((key: 'm') => boolean) | undefined;
   onSched: ((d: SchedDecision) => void) | undefined;
+  /** vgic.ts: vGICs known to have no SPI pending or active (not state). */
+  readonly vgicSpisClear = new WeakSet<VmState['gic']>();
 
   /** Build the VMs of `cfg` and boot them; with `cfg` null, only attach
    *  (register the component and take NS-EL2) for a snapshot restore that
@@ -75,12 +77,13 @@ export class Hypervisor implements Hv, ExceptionSoftware {
 
   /** An exception from a guest to EL2 on `cpu`. */
   handle(m: Machine, cpu: number, toEl: number): void {
-    const cur = toEl === 2 ? this.vcpuOf(cpu) : null;
-    if (!cur) {
+    const l = toEl === 2 ? this.s.pcpus[cpu]?.loaded : null;
+    if (!l) {
       m.stop({ kind: 'halt', message: `hypervisor: exception to EL${toEl} on pCPU ${cpu} with no vCPU loaded` });
       return;
     }
-    const [vm, vc] = cur;
+    const vm = this.s.vms[l[0]]!;
+    const vc = vm.vcpus[l[1]]!;
     this.cur = cpu;
     this.s.counters['traps']!++;
     vc.exits++;

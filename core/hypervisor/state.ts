@@ -51,6 +51,8 @@ export interface VcpuState {
  *  vcpu * 32 + intid for SGIs/PPIs, numVcpus * 32 + (intid - 32) for SPIs. */
 export interface VgicState {
   ctlr: number; // GICD_CTLR: EnableGrp0 (bit 0), EnableGrp1 (bit 1)
+  // Per interrupt slot (vgic.ts slotOf), 0 or 1 (never another truthy value:
+  // vgicFlush finds the set ones with indexOf(1)).
   enabled: number[];
   pending: number[];
   active: number[];

@@ -1,5 +1,9 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatEvent, hex64, NO_CPU, parseHex64, TRACE_KINDS, worldField, type TraceEvent } from './events.js';
+import { suiteSeed } from '../../property-tests/seed.js';
+import {
+  EXCEPTION_LINE_MAX_BYTES, formatEvent, hex64, NO_CPU, parseHex64, TRACE_KINDS, worldField, writeExceptionLine, type ExceptionEvent, type TraceEvent,
+} from './events.js';
 
 const samples: TraceEvent[] = [
   { seq: 0, tick: 10, cpu: 0, kind: 'exception', n: 1, type: 'sync', fromEl: 1, toEl: 2, ec: 0x16, esr: '0x5a000000', elr: '0xffff800010000000', far: '0x0' },
@@ -93,5 +97,47 @@ describe('the world of an event (event format 2)', () => {
     expect(worldField(true)).toEqual({});
     expect(worldField(false)).toEqual({ world: 's' });
     expect({ ...samples[6]!, ...worldField(true) }).toEqual(samples[6]);
+  });
+});
+
+describe('writeExceptionLine (the sink digest path of exception events)', () => {
+  const render = (e: ExceptionEvent): string => {
+    const out = new Uint8Array(EXCEPTION_LINE_MAX_BYTES + 8);
+    const end = writeExceptionLine(e, out, 4);
+    return end < 0 ? formatEvent(e) + '\n' : Buffer.from(out.subarray(4, end)).toString('latin1');
+  };
+  const SEED = suiteSeed('writeExceptionLine', 'HVRR_TRACE_SEED', 20261205);
+
+  it('writes exactly formatEvent(e) + "\\n" (boundary values, then random events)', () => {
+    const base: ExceptionEvent = { seq: 0, tick: 0, cpu: 0, kind: 'exception', n: 1, type: 'sync', fromEl: 1, toEl: 2, ec: 0x16, esr: '0x5a000000', elr: '0xffff800010000000', far: '0x0' };
+    const edges: Partial<ExceptionEvent>[] = [
+      {}, { seq: Number.MAX_SAFE_INTEGER, tick: Number.MAX_SAFE_INTEGER, n: Number.MAX_SAFE_INTEGER },
+      { seq: 9, tick: 10, n: 99 }, { seq: 1e15, tick: 999_999_999_999 }, { cpu: 63 }, { cpu: 64 }, { cpu: 1000 },
+      { ec: 0 }, { ec: 0x3f }, { ec: 0xffff_ffff }, { type: 'serror', fromEl: 3, toEl: 3 }, { world: 's' }, { world: 'ns' },
+      { esr: '0xffffffffffffffff', elr: '0x0', far: '0x1' },
+    ];
+    for (const d of edges) {
+      const e = { ...base, ...d };
+      const out = new Uint8Array(EXCEPTION_LINE_MAX_BYTES);
+      expect(writeExceptionLine(e, out, 0), JSON.stringify(d)).toBeGreaterThan(0); // the fast path, not the fallback
+      expect(render(e)).toBe(formatEvent(e) + '\n');
+    }
+    const hex = fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }).map((v) => hex64(v));
+    fc.assert(fc.property(fc.record({
+      seq: fc.nat(), tick: fc.oneof(fc.nat(), fc.maxSafeNat()), cpu: fc.integer({ min: 0, max: 511 }), n: fc.nat(),
+      type: fc.constantFrom('sync', 'irq', 'fiq', 'serror'), fromEl: fc.integer({ min: 0, max: 3 }), toEl: fc.integer({ min: 1, max: 3 }),
+      ec: fc.integer({ min: 0, max: 0x3f }), esr: hex, elr: hex, far: hex, secure: fc.boolean(),
+    }), ({ secure, ...r }) => {
+      const e: ExceptionEvent = { kind: 'exception', ...r, ...(secure ? { world: 's' as const } : {}) };
+      expect(render(e)).toBe(formatEvent(e) + '\n');
+    }), { seed: SEED, numRuns: 2000 });
+  });
+
+  it('declines what it cannot write, so the sink formats it', () => {
+    const e: ExceptionEvent = { seq: 1, tick: 2, cpu: 0, kind: 'exception', n: 1, type: 'sync', fromEl: 1, toEl: 2, ec: 0, esr: '0x0', elr: '0x0', far: '0x0' };
+    const out = new Uint8Array(EXCEPTION_LINE_MAX_BYTES);
+    for (const d of [{ cpu: NO_CPU }, { tick: -1 }, { seq: 1.5 }, { n: 2 ** 60 }, { fromEl: -1 }, { ec: 0.5 }, { esr: '0x\u00e9' }, { far: 'x'.repeat(40) }]) {
+      expect(writeExceptionLine({ ...e, ...d }, out, 0), JSON.stringify(d)).toBe(-1);
+    }
   });
 });

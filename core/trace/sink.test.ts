@@ -63,6 +63,27 @@ describe('TraceSink', () => {
     expect(s.count).toBe(6);
   });
 
+  it('emitNumbered numbers a whole event in place: the same events, field order and digest as emit', () => {
+    const a = new TraceSink({ ringSize: 8 });
+    const b = new TraceSink({ ringSize: 8 });
+    const seenA: TraceEvent[] = [];
+    const seenB: TraceEvent[] = [];
+    a.subscribe((e) => seenA.push(e));
+    b.subscribe((e) => seenB.push(e));
+    for (const input of many(600)) {
+      a.emit(input);
+      const whole = { seq: 0, ...input } as TraceEvent;
+      expect(b.emitNumbered(whole)).toBe(whole);
+    }
+    expect(seenB).toEqual(seenA);
+    expect(seenB.map((e) => Object.keys(e).join())).toEqual(seenA.map((e) => Object.keys(e).join()));
+    expect(b.digest()).toBe(a.digest());
+    expect(b.getState()).toEqual(a.getState());
+    const quiet = new TraceSink();
+    expect(quiet.emitNumbered({ seq: 0, tick: 1, cpu: 0, kind: 'mmio', pa: '0x0', size: 4, write: false, value: '0x0' })).toBeUndefined();
+    expect(quiet.count).toBe(0);
+  });
+
   it('counts per kind', () => {
     const s = run([...inputs(), ...inputs()]);
     const c = s.kindCounts();

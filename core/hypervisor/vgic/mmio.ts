@@ -4,7 +4,7 @@
 // GICD registers for INTIDs 0-31 are RAZ/WI, those live in each vCPU's
 // redistributor SGI frame.
 import type { VmState } from '../state.js';
-import { NUM_INTIDS, slotOf } from './vgic.js';
+import { NUM_INTIDS, slotOf, spiMaySet } from './vgic.js';
 
 export const GICD_SIZE = 0x1_0000;
 export const GICR_STRIDE = 0x2_0000;
@@ -17,6 +17,8 @@ export interface VgicMmioHost {
   notify(vm: VmState, vcpu: number): void;
   /** The guest cleared the active state of a HW-backed interrupt of `vcpu`. */
   hwDeactivated(vm: VmState, vcpu: number, intid: number): void;
+  /** vgic.ts VgicHost.vgicSpisClear: a write setting bits takes the vGIC out. */
+  readonly vgicSpisClear: WeakSet<VmState['gic']>;
 }
 
 type BitArray = 'group' | 'enabled' | 'pending' | 'active';
@@ -35,6 +37,7 @@ function readBits(vm: VmState, vcpu: number, arr: BitArray, first: number): numb
 function writeBits(h: VgicMmioHost, vm: VmState, vcpu: number, arr: BitArray, first: number, value: number, set: boolean | null): void {
   const g = vm.gic;
   const a = g[arr];
+  if (set === true) spiMaySet(h, g);
   for (let b = 0; b < 32; b++) {
     const intid = first + b;
     if (intid >= NUM_INTIDS) break;

@@ -24,6 +24,18 @@ export interface VgicHost {
   hwLevel(cpu: number, intid: number): boolean;
   /** Deactivate a HW interrupt's physical INTID on `cpu` (it was dropped before the guest took it). */
   hwDrop(cpu: number, intid: number): void;
+  /** The vGICs whose SPI slots are known to hold no pending or active bit,
+   *  so that vgicFlush, which runs before every entry, need not scan their
+   *  256 SPIs. Not state: it only ever says what a scan would find. A vGIC
+   *  goes in when a flush's scan finds nothing, and out at every write that
+   *  may set an SPI's pending or active bit (spiMaySet); a restore brings
+   *  new VgicState objects, which are not in it. */
+  readonly vgicSpisClear: WeakSet<VgicState>;
+}
+
+/** An SPI's pending or active bit may have been set: the next flush scans. */
+export function spiMaySet(h: { readonly vgicSpisClear: WeakSet<VgicState> }, g: VgicState): void {
+  h.vgicSpisClear.delete(g);
 }
 
 /** A HW-backed level interrupt pending but not active follows its source
@@ -83,13 +95,17 @@ export function hasPendingFor(vm: VmState, vcpu: number): boolean {
 }
 
 /** Make an interrupt pending (edge) or drive its level (level-sensitive emulated source). */
-export function raise(vm: VmState, slot: number): void {
+export function raise(h: VgicHost, vm: VmState, slot: number): void {
   vm.gic.pending[slot] = 1;
+  spiMaySet(h, vm.gic);
 }
-export function setLevel(vm: VmState, slot: number, level: boolean): void {
+export function setLevel(h: VgicHost, vm: VmState, slot: number, level: boolean): void {
   const g = vm.gic;
   g.level[slot] = level ? 1 : 0;
-  if (level) g.pending[slot] = 1;
+  if (level) {
+    g.pending[slot] = 1;
+    spiMaySet(h, g);
+  }
   else if (!g.edge[slot] && !g.hw[slot]) g.pending[slot] = 0;
 }
 
@@ -99,6 +115,7 @@ export function vgicSync(h: VgicHost, cpu: number, vm: VmState, vcpu: number): v
   const g = vm.gic;
   const slots = g.lrSlot[vcpu]!;
   if (slots.length === 0) return;
+  spiMaySet(h, g);
   for (let i = 0; i < slots.length; i++) {
     const slot = slots[i]!;
     const lr = h.sysRead(cpu, ICH_LR_EL2(i));
@@ -113,22 +130,39 @@ export function vgicSync(h: VgicHost, cpu: number, vm: VmState, vcpu: number): v
 
 const cand: number[] = [];
 
+/** A flush candidate: active, or pending and deliverable. */
+function consider(g: VgicState, s: number): void {
+  if (g.active[s] || (g.pending[s] && g.enabled[s] && groupEnabled(g, s))) cand.push(s);
+}
+
 /** Write the vCPU's deliverable interrupts into the list registers (before
  *  an entry on `cpu`); `prevUsed` LRs were written by the last flush there.
  *  Returns how many LRs are now in use. */
 export function vgicFlush(h: VgicHost, cpu: number, vm: VmState, vcpu: number, prevUsed: number): number {
   const g = vm.gic;
   cand.length = 0;
-  const consider = (s: number): void => {
-    if (g.active[s] || (g.pending[s] && g.enabled[s] && groupEnabled(g, s))) cand.push(s);
-  };
   const base = vcpu * 32;
+  const pending = g.pending;
+  const active = g.active;
   for (let s = base; s < base + 32; s++) {
-    if (g.hw[s] && g.pending[s] && !g.active[s]) resampleHw(h, cpu, vm, s);
-    if (g.pending[s] || g.active[s]) consider(s);
+    if ((pending[s]! | active[s]!) === 0) continue; // bits are 0 or 1
+    if (g.hw[s] && !active[s]) resampleHw(h, cpu, vm, s);
+    if (pending[s] || active[s]) consider(g, s);
   }
-  const priv = vm.vcpus.length * 32;
-  for (let s = priv; s < g.pending.length; s++) if ((g.pending[s] || g.active[s]) && targetOf(vm, s) === vcpu) consider(s);
+  // The SPIs, unless known clear: visited in ascending order by jumping from
+  // one set bit to the next (indexOf is a builtin scan).
+  if (!h.vgicSpisClear.has(g)) {
+    const priv = vm.vcpus.length * 32;
+    let p = pending.indexOf(1, priv);
+    let a = active.indexOf(1, priv);
+    if (p < 0 && a < 0) h.vgicSpisClear.add(g);
+    while (p >= 0 || a >= 0) {
+      const s = p < 0 ? a : a < 0 ? p : Math.min(p, a);
+      if (targetOf(vm, s) === vcpu) consider(g, s);
+      if (s === p) p = pending.indexOf(1, s + 1);
+      if (s === a) a = active.indexOf(1, s + 1);
+    }
+  }
   if (cand.length === 0 && prevUsed === 0) return 0;
   if (cand.length > 1) {
     cand.sort((a, b) => (g.active[b]! - g.active[a]!) || (g.priority[a]! - g.priority[b]!) || (intidOf(vm, a) - intidOf(vm, b)));
