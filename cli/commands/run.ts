@@ -439,6 +439,7 @@ export function exitCodeFor(end: RunEnd): number {
     case 'paused':
     case 'breakpoint':
     case 'watch':
+    case 'data-watch':
     case 'quiet':
     case 'time-limit':
       return EXIT_OK;
