@@ -241,12 +241,14 @@ export class DebugSession {
   /** Every breakpoint and watchpoint hit in [base, to), in execution order. */
   private scan(base: Base, to: number): Hit[] {
     this.restore(base);
+    const from = this.position;
     const hits: Hit[] = [];
     for (;;) {
       const r = this.advance({ max: to, stepCpu: null });
       if (r === 'limit' || (r.kind !== 'breakpoint' && r.kind !== 'watch')) break;
       hits.push({ stop: r, k: this.position });
     }
+    this.stats.replayedInstructions += this.position - from;
     return hits;
   }
 
