@@ -192,3 +192,19 @@ describe('gdb stub commands', () => {
     expect(g.isClosed()).toBe(true);
   });
 });
+
+describe('gdb stub under the hypervisor', () => {
+  it('a pCPU thread names the vCPU loaded on it', async () => {
+    const t = join(dir, 'hv.hvrr');
+    const r = await runCli(['record', 'selftest', '-o', t, '--smp', '1', '--mem', '32M', '--seed', '3']);
+    expect(r.code, r.err).toBe(0);
+    const reader = TraceReader.open(t);
+    const session = new DebugSession(machineForRecording(reader.header, t), { reader, snapshots: reader });
+    session.goTo(200_000);
+    let out = '';
+    const stub = new GdbStub(session, { write: (d) => { out += d; }, close: () => {} });
+    stub.receive(frame('qThreadExtraInfo,1'));
+    const reply = new PacketParser().push(out).find((x) => x.kind === 'packet') as { payload: string };
+    expect(fromHexText(reply.payload)).toMatch(/^cpu0 running EL[01] vm0 vcpu0$/);
+  }, 120_000);
+});

@@ -378,7 +378,7 @@ export class GdbStub {
     if (p === 'qsThreadInfo') return 'l';
     if (p.startsWith('qThreadExtraInfo,')) {
       const cpu = this.cpuOf(parseInt(p.split(',')[1]!, 16));
-      return hexText(`cpu${cpu} ${this.m.cpuState(cpu)} EL${this.m.core.el(cpu)}`);
+      return hexText(`cpu${cpu} ${this.m.cpuState(cpu)} EL${this.m.core.el(cpu)}${this.loadedVcpu(cpu)}`);
     }
     if (p === 'qAttached') return '1';
     if (p.startsWith('qSymbol')) return 'OK';
@@ -388,6 +388,14 @@ export class GdbStub {
       return 'OK';
     }
     return '';
+  }
+
+  /** Under the hypervisor: " vmV vcpuN" when a vCPU is loaded on this pCPU (its registers are the thread's). */
+  private loadedVcpu(cpu: number): string {
+    if (!this.m.componentNames().includes('hypervisor')) return '';
+    const st = this.m.component('hypervisor').getState() as { pcpus?: Array<{ loaded: [number, number] | null }> };
+    const loaded = st.pcpus?.[cpu]?.loaded;
+    return loaded ? ` vm${loaded[0]} vcpu${loaded[1]}` : '';
   }
 
   // ---- monitor commands ----
@@ -434,7 +442,7 @@ export class GdbStub {
     const m = this.m;
     const st = m.getMachineState();
     const lines = [`instructions ${m.instructions} (the debugger's position), tick ${m.clockTick}, events 0..${m.trace.count - 1}, exceptions ${st.exceptionCount}`];
-    for (let c = 0; c < m.numCpus; c++) lines.push(`  cpu${c} (thread ${c + 1}): ${m.cpuState(c)} EL${m.core.el(c)} pc=0x${m.core.getPc(c).toString(16)} clock ${m.cpuTick(c)}`);
+    for (let c = 0; c < m.numCpus; c++) lines.push(`  cpu${c} (thread ${c + 1}): ${m.cpuState(c)} EL${m.core.el(c)}${this.loadedVcpu(c)} pc=0x${m.core.getPc(c).toString(16)} clock ${m.cpuTick(c)}`);
     return lines;
   }
 
