@@ -2,8 +2,10 @@
 // on a recording (default: a bare self-test on 2 CPUs recorded here; pass a
 // trace, e.g. a boot-linux recording with its .snap, for the Linux figures):
 // stepi, reverse-stepi at random points, reverse-continue from the end of the
-// recording to a breakpoint hit once near its start. Printed, never
-// asserted; wall time is fine outside the simulation.
+// recording to a breakpoint near its start; and what an armed data watchpoint
+// costs a live run when its pages are hot (the CPU benchmark guest, its
+// copy loop reading pages under a write watch that never triggers). Printed,
+// never asserted; wall time is fine outside the simulation.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +13,9 @@ import { main } from '../cli/main.js';
 import { machineForRecording, snapshotFileFor } from '../cli/commands/record.js';
 import { TraceReader } from '../replay/traceFile.js';
 import { DebugSession } from '../replay/debugSession.js';
+import { Machine } from '../core/machine.js';
+import { bootKernel } from '../core/firmware/boot.js';
+import { cpuBenchBinary } from '../guests/bench/cpuBench.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hvrr-bench-gdb-'));
 let trace = process.argv[2];
@@ -67,4 +72,22 @@ const stop = session.reverseContinue();
 const took = secs(t0);
 console.log(`reverse-continue from the end to the last hit of 0x${pc.toString(16)}: ${took.toFixed(2)} s, landed at ${fmt(session.position)} (${stop.kind}); ` +
   `${session.stats.restores - before.restores} restores, ${fmt(session.stats.replayedInstructions - before.replayedInstructions)} instructions replayed`);
+
+// A live watchpoint on hot pages: the benchmark's 16 source pages (read by every
+// copy, written only at the start) under a write watch of 8 bytes each.
+const benchRun = (pages: number): number => {
+  const m = new Machine({ numCpus: 1, ramBytes: 256 << 20, seed: 1n });
+  bootKernel(m, { kernel: cpuBenchBinary(4_000) });
+  m.run(1_000_000); // past the buffer fill
+  m.core.setDataWatches(Array.from({ length: pages }, (_, i) => ({ pa: 0x4040_0000 + i * 0x1000 + 0x800, len: 8, read: false, write: true })));
+  const t = performance.now();
+  const r = m.run(40_000_000);
+  if (r.kind !== 'instruction-limit' && r.kind !== 'system-off') throw new Error(`watch bench stopped: ${r.kind}`);
+  return (m.instructions - 1_000_000) / ((performance.now() - t) / 1000) / 1e6;
+};
+benchRun(0);
+const rounds = [0, 1, 16].map((p) => ({ p, mips: [] as number[] }));
+for (let i = 0; i < 3; i++) for (const r of rounds) r.mips.push(benchRun(r.p));
+console.log(`live run, CPU benchmark (jit), MIPS medians of 3 (load ${loadavg()[0]!.toFixed(1)}): ` +
+  rounds.map((r) => `${r.p === 0 ? 'no watch' : `write watch on ${r.p} hot page${r.p === 1 ? '' : 's'}`} ${median(r.mips).toFixed(0)}`).join(', '));
 rmSync(dir, { recursive: true, force: true });
