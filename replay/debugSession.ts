@@ -17,6 +17,7 @@
 import type { Machine, StopReason } from '../core/machine.js';
 import type { Breakpoint, DataWatch } from '../core/cpu/cpu.js';
 import { restoreInto, saveFull } from '../snapshots/index.js';
+import { captureMachine, restoreMachine, type MachineSnapshot } from '../core/snapshot.js';
 import type { InputRecord, SnapshotEntry, TraceReader } from './traceFile.js';
 import type { SnapshotSource } from './replayer.js';
 import { lastSeqOf } from './targets.js';
@@ -46,8 +47,34 @@ export interface History {
 
 /** A point to come back to: a recorded snapshot, or one the session took. */
 interface Base {
+  key: string;
   instructions: number;
   restore(m: Machine): void;
+}
+
+/** A base decoded once and kept: its non-RAM state and its non-zero pages.
+ *  Going back to it rewrites only the pages that can differ (written since
+ *  the last restore, or non-zero in either image): no decompression. */
+interface Image {
+  key: string;
+  state: Omit<MachineSnapshot, 'ram' | 'secureRam'>;
+  ram: Map<number, Uint8Array>;
+  secure: Map<number, Uint8Array>;
+}
+
+const PAGE = 4096;
+const ZERO_PAGE = Buffer.alloc(PAGE);
+/** Images kept (each holds a copy of its non-zero pages). */
+const IMAGES_KEPT = 2;
+
+function nonZeroPages(mem: Uint8Array): Map<number, Uint8Array> {
+  const out = new Map<number, Uint8Array>();
+  const buf = Buffer.from(mem.buffer, mem.byteOffset, mem.byteLength);
+  for (let p = 0; p * PAGE < mem.length; p++) {
+    const page = buf.subarray(p * PAGE, (p + 1) * PAGE);
+    if (!page.equals(ZERO_PAGE)) out.set(p, Uint8Array.from(page));
+  }
+  return out;
 }
 
 /** What a forward run that is not finished yet reports (call resume again). */
@@ -70,6 +97,9 @@ export class DebugSession {
   private readonly inputs: InputRecord[];
   private readonly lastSeq: number;
   private readonly bases: Base[] = [];
+  private images: Image[] = [];
+  /** The image the machine's memory equals but for the pages written since (the core's dirty map). */
+  private lastImage: Image | null = null;
   private endOfRecording = false;
   /** Instructions the stepping CPU still has to execute in the current forward step. */
   private stepLeft = 0;
@@ -85,14 +115,14 @@ export class DebugSession {
     if (!history) return;
     const snaps = history.snapshots;
     for (const s of snaps.snapshots()) {
-      this.bases.push({ instructions: s.instructions, restore: (mm) => restoreInto(mm, snaps.snapshotBlob(s), (id) => this.blobById(id)) });
+      this.bases.push({ key: s.id, instructions: s.instructions, restore: (mm) => restoreInto(mm, snaps.snapshotBlob(s), (id) => this.blobById(id)) });
     }
     // Power-on must be reachable: a recording without a root snapshot gets one
     // of the machine as built (it must not have run yet).
     if (!this.bases.some((b) => b.instructions === 0)) {
       if (m.instructions !== 0 || m.nowTick !== 0) throw new Error('a replay debug session must start on a machine that has not run yet');
       const root = saveFull(m).bytes;
-      this.bases.push({ instructions: 0, restore: (mm) => restoreInto(mm, root) });
+      this.bases.push({ key: 'power-on', instructions: 0, restore: (mm) => restoreInto(mm, root) });
     }
     this.bases.sort((a, b) => a.instructions - b.instructions);
   }
@@ -113,6 +143,7 @@ export class DebugSession {
   /** The run stopped here for a reason other than the debugger (call after
    *  Replayer.run moved the machine to an --until target). */
   markStart(): void {
+    this.invalidateImages(); // the replayer restored snapshots of its own
     this.setStop({ kind: 'start' });
   }
 
@@ -259,8 +290,19 @@ export class DebugSession {
     return this.bases.filter((b) => b.instructions < k || b.instructions === 0).reverse();
   }
 
+  /** Forget which image the machine's memory came from (something else
+   *  restored or saved the machine, resetting its dirty-page map). */
+  invalidateImages(): void {
+    this.lastImage = null;
+  }
+
   private restore(b: Base): void {
-    b.restore(this.m);
+    const img = this.images.find((i) => i.key === b.key);
+    if (img && this.lastImage) this.restoreImage(img, this.lastImage);
+    else {
+      b.restore(this.m);
+      this.lastImage = img ?? this.capture(b.key);
+    }
     this.stopAt = { kind: 'step', cpu: -1 };
     this.stopPos = this.m.instructions;
     this.countBased = false;
@@ -356,6 +398,31 @@ export class DebugSession {
       m.inputHook = undefined;
       m.onExecuted = prevExec;
     }
+  }
+
+  /** The machine as just restored from base `key`, kept. */
+  private capture(key: string): Image {
+    const core = this.m.core;
+    const { ram: _r, secureRam: _s, ...state } = captureMachine(this.m);
+    const img: Image = { key, state: structuredClone(state), ram: nonZeroPages(core.ramView()), secure: nonZeroPages(core.secureRamView()) };
+    this.images = [img, ...this.images.filter((i) => i.key !== key)].slice(0, IMAGES_KEPT);
+    return img;
+  }
+
+  /** Back to `img` from memory that equals `from` but for its dirty pages. */
+  private restoreImage(img: Image, from: Image): void {
+    const core = this.m.core;
+    const ram = core.ramView();
+    const secure = core.secureRamView();
+    const ramPages = new Set([...core.dirtyRamPages(), ...from.ram.keys(), ...img.ram.keys()]);
+    const securePages = new Set([...core.dirtySecureRamPages(), ...from.secure.keys(), ...img.secure.keys()]);
+    restoreMachine(this.m, { ...structuredClone(img.state), ram, secureRam: secure });
+    for (const p of ramPages) ram.set(img.ram.get(p) ?? ZERO_PAGE, p * PAGE);
+    for (const p of securePages) secure.set(img.secure.get(p) ?? ZERO_PAGE, p * PAGE);
+    core.memoryWritten();
+    core.resetDirty();
+    this.lastImage = img;
+    this.images = [img, ...this.images.filter((i) => i !== img)];
   }
 
   private blobById(id: string): Uint8Array {

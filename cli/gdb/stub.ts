@@ -418,6 +418,7 @@ export class GdbStub {
         case 'snapshot': {
           if (arg === '') return ['usage: monitor snapshot FILE'];
           writeSnapshotFile(arg, saveFull(this.m).bytes);
+          this.session.invalidateImages(); // saving resets the dirty-page map
           return [`wrote a snapshot of the machine to ${arg} (hvrr run --restore ${arg} continues from it)`];
         }
         case 'help':
