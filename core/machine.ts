@@ -5,7 +5,7 @@
 // first, and events fire between windows. When every CPU waits, the clock
 // jumps to the next event. Nothing here reads wall time.
 import {
-  CpuCore, EXC_SYNC, EXIT_BREAK, EXIT_BUDGET, EXIT_EL2, EXIT_EL3, EXIT_HOST, EXIT_WATCH, EXIT_WFE, EXIT_WFI, HOST_ABORT, HOST_OK, HOST_UNDEF,
+  CpuCore, EXC_SYNC, EXIT_BREAK, EXIT_DATA_WATCH, EXIT_BUDGET, EXIT_EL2, EXIT_EL3, EXIT_HOST, EXIT_WATCH, EXIT_WFE, EXIT_WFI, HOST_ABORT, HOST_OK, HOST_UNDEF,
 } from './cpu/cpu.js';
 import { EventQueue, type ScheduledEvent } from './clock/eventQueue.js';
 import { Prng } from './clock/prng.js';
@@ -64,6 +64,7 @@ export type StopReason =
   | { kind: 'idle' } // every CPU waits and nothing is scheduled (not final: inputs may wake it)
   | { kind: 'breakpoint'; cpu: number; pc: bigint } // before the instruction at an armed PC breakpoint (not final)
   | { kind: 'watch'; cpu: number; key: number; isRead: boolean } // right after an access to a watched system register (not final)
+  | { kind: 'data-watch'; cpu: number; pa: number; isWrite: boolean } // before an instruction accessing a watched range (not final)
   | { kind: 'halt'; message: string };
 
 /** Limits for one call of run(); the machine can be run again afterwards. */
@@ -80,6 +81,9 @@ export interface RunLimits {
    *  state, so the run continues exactly as an unlimited one. docs/replay.md
    *  "Where a run stops" defines steps. */
   stopAtTick?: number;
+  /** Stop once CPU `cpu` has executed `count` more instructions in this
+   *  call: exactly where `maxInstructions` equal to the total then stops. */
+  cpuStep?: { cpu: number; count: number };
 }
 
 /** Machine-level state that is not inside a component (versioned, plain data). */
@@ -154,6 +158,9 @@ export class Machine implements PsciPlatform {
    *  the one place external inputs enter the simulation, so a recorder and a
    *  replayer inject them at identical points. */
   inputHook: ((m: Machine) => void) | undefined;
+  /** Told of every batch of instructions a CPU executed: `first` is the
+   *  machine's instruction count before it (a debugger's bookkeeping; not state). */
+  onExecuted: ((cpu: number, first: number, count: number) => void) | undefined;
   private s: MachineState;
   private pauseRequested = false;
   private readonly components = new Map<string, StatefulComponent>();
@@ -392,7 +399,10 @@ export class Machine implements PsciPlatform {
    */
   run(limits: RunLimits | number = {}): StopReason {
     const lim: RunLimits = typeof limits === 'number' ? { maxInstructions: limits } : limits;
-    const maxInstructions = lim.maxInstructions ?? Number.MAX_SAFE_INTEGER;
+    let maxInstructions = lim.maxInstructions ?? Number.MAX_SAFE_INTEGER;
+    const stepCpu = lim.cpuStep?.cpu ?? -1;
+    let stepLeft = lim.cpuStep?.count ?? 0;
+    if (stepCpu >= 0 && stepLeft <= 0) maxInstructions = Math.min(maxInstructions, this.s.instructions);
     const stopAtTick = lim.stopAtTick ?? Number.MAX_SAFE_INTEGER;
     const untilTick = Math.min(lim.untilTick ?? Number.MAX_SAFE_INTEGER, stopAtTick);
     const n = this.config.numCpus;
@@ -468,10 +478,12 @@ export class Machine implements PsciPlatform {
               break;
             }
           }
-          const reason = this.core.run(cpu, Math.min(budget - w.used, left, toTick), w.start + w.used);
+          const reason = this.core.run(cpu, Math.min(budget - w.used, left, toTick, cpu === stepCpu ? stepLeft : Infinity), w.start + w.used);
           const did = this.core.executed(cpu);
+          if (did > 0) this.onExecuted?.(cpu, this.s.instructions, did);
           w.used += did;
           this.s.instructions += did;
+          if (cpu === stepCpu && (stepLeft -= did) <= 0) maxInstructions = Math.min(maxInstructions, this.s.instructions);
           if (reason === EXIT_EL2 || reason === EXIT_EL3) {
             this.core.setNowTick(cpu, w.start + w.used);
             if (this.pauseRequested) {
@@ -490,6 +502,10 @@ export class Machine implements PsciPlatform {
             this.core.passBreakpoint(cpu);
             this.core.setNowTick(cpu, w.start + w.used);
             return { kind: 'breakpoint', cpu, pc: this.core.getPc(cpu) };
+          } else if (reason === EXIT_DATA_WATCH) {
+            // Stopped before the instruction; resuming executes it (the core passes that hit once).
+            this.core.setNowTick(cpu, w.start + w.used);
+            return { kind: 'data-watch', cpu, ...this.core.dataWatchHit(cpu) };
           } else if (reason === EXIT_WATCH) {
             if (!(this.pauseRequested && !this.s.stopped)) return { kind: 'watch', cpu, ...this.core.watchHit(cpu) };
           } else if (reason !== EXIT_BUDGET && reason !== EXIT_HOST) {

@@ -20,6 +20,8 @@ import { writeHoldingSignals } from '../signals.js';
 import type { Command } from './command.js';
 import { machineForRecording, snapshotFileFor } from './record.js';
 import { EXIT_OK, NO_JIT_OPTION, applyEngine } from './run.js';
+import { DebugSession } from '../../replay/debugSession.js';
+import { debugWithGdb, extractGdbOption } from '../gdb/cli.js';
 
 export const EXIT_DIVERGED = 6;
 
@@ -140,6 +142,7 @@ const OPTIONS: readonly OptionSpec[] = [
   { name: 'no-snapshots', help: 'replay from the start instead of the nearest recorded snapshot' },
   NO_JIT_OPTION,
 ];
+// --gdb [PORT|PATH] is taken out of argv before parsing (its value is optional): see cli/gdb/cli.ts.
 
 /** Accept `--until exception 4211` (and `--until hvc` alone) as well as `--until exception:4211`. */
 function joinUntil(argv: readonly string[]): string[] {
@@ -255,6 +258,10 @@ at the target (docs/replay.md "Where a run stops"):
 pc, sysreg and hvc/smc FID are found while replaying from the start; the
 others are located in the recording first and reached from a snapshot.
 
+--gdb [PORT|PATH]: stop at the start of the recording (or at --until) and
+serve gdb on 127.0.0.1:PORT (default 1234) or a Unix socket PATH, with
+reverse execution (reverse-stepi, reverse-continue): docs/gdb.md.
+
 Exit status:
   0    target reached (or the end of the recording)
   2    bad command line, unreadable trace, images that differ from the recording,
@@ -262,7 +269,8 @@ Exit status:
        how far the recording goes)
   6    replay diverged from the recording (both versions are printed)`,
   async run(argv, io) {
-    const { options: o, positionals, help } = parseArgs(joinUntil(argv), OPTIONS);
+    const gdb = extractGdbOption(argv);
+    const { options: o, positionals, help } = parseArgs(joinUntil(gdb.argv), OPTIONS);
     if (help) {
       io.stdout.write(helpFor(replayCommand));
       return EXIT_OK;
@@ -308,6 +316,24 @@ Exit status:
           snapReader?.close();
           snapReader = undefined;
         }
+      }
+      if (gdb.listen !== undefined) {
+        const recording = { reader, snapshots: snapReader ?? reader };
+        let session: DebugSession;
+        try {
+          session = new DebugSession(m, recording);
+          if (untilRaw !== undefined) {
+            const r = new Replayer(reader, snapReader).run(m, target, { useSnapshots });
+            if (r.status !== 'reached') throw new CliError(describe(r, target));
+            io.stderr.write(`hvrr replay: ${describe(r, target)}\n`);
+            session.markStart();
+          }
+        } catch (e) {
+          if (e instanceof SnapshotError || e instanceof TraceFormatError) throw new CliError(`trace '${file}': ${e.message}`);
+          throw e;
+        }
+        await debugWithGdb(session, gdb.listen, io, recording);
+        return EXIT_OK;
       }
       const t0 = performance.now();
       let result: ReplayResult;

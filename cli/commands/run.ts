@@ -27,6 +27,8 @@ import { helpFor } from '../help.js';
 import { machineFromSnapshot } from './restore.js';
 import { attachRestoredDisk, writeBackDisk } from './disk.js';
 import { applyBootLinux, BOOT_LINUX, MarkerWatch } from './linux.js';
+import { DebugSession } from '../../replay/debugSession.js';
+import { debugWithGdb, extractGdbOption } from '../gdb/cli.js';
 
 export const EXIT_OK = 0;
 export const EXIT_INTERNAL = 1;
@@ -468,6 +470,7 @@ export function exitCodeFor(end: RunEnd): number {
     case 'paused':
     case 'breakpoint':
     case 'watch':
+    case 'data-watch':
     case 'quiet':
     case 'time-limit':
       return EXIT_OK;
@@ -729,6 +732,10 @@ terminal is put in raw mode: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A,
 Ctrl-A m enters the EL2 monitor under the hypervisor). A summary line goes
 to stderr at the end.
 
+--gdb [PORT|PATH]: stop before the first instruction and serve gdb on
+127.0.0.1:PORT (default 1234) or a Unix socket PATH; forward execution only
+(docs/gdb.md).
+
 Exit status:
   0    guest powered off (PSCI SYSTEM_OFF), or --max-insns reached
   1    internal error
@@ -738,7 +745,9 @@ Exit status:
   5    idle: every CPU waits and nothing can wake it (no input left)
   130  interrupted (Ctrl-A x, SIGINT); 143 for SIGTERM, 129 for SIGHUP
        (a recording is closed properly in every case)`,
-  async run(argv, io) {
+  async run(argvIn, io) {
+    const gdb = extractGdbOption(argvIn);
+    const argv = gdb.argv;
     const opts = parseRunOptions(argv, (line) => io.stderr.write(line + '\n'));
     if (opts.help) {
       io.stdout.write(helpFor(runCommand));
@@ -755,6 +764,11 @@ Exit status:
       attachRestoredFlash(m, opts);
     } else {
       m = prepareMachine(opts, (line) => io.stderr.write(line + '\n'));
+    }
+    if (gdb.listen !== undefined) {
+      await debugWithGdb(new DebugSession(m, null), gdb.listen, io);
+      io.stderr.write(formatSummary(m.stopped ?? { kind: 'paused' }, m.instructions, m.nowTick, 0, m.instructions) + '\n');
+      return EXIT_OK;
     }
     const t0 = performance.now();
     const startInstructions = m.instructions;

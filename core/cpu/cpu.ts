@@ -17,7 +17,7 @@ import { RegisterFile, registerMap, type RegisterMap } from './registers.js';
 // (one tick per instruction, 1 ns; the system counter advances once per
 // TICKS_PER_COUNTER ticks).
 export {
-  EXIT_BUDGET, EXIT_EL2, EXIT_EL3, EXIT_WFI, EXIT_WFE, EXIT_HOST, EXIT_HALT, EXIT_BREAK, EXIT_WATCH,
+  EXIT_BUDGET, EXIT_EL2, EXIT_EL3, EXIT_WFI, EXIT_WFE, EXIT_HOST, EXIT_HALT, EXIT_BREAK, EXIT_WATCH, EXIT_DATA_WATCH, DW_MAX,
   EXC_SYNC, EXC_IRQ, EXC_FIQ, EXC_SERROR,
   HOST_OK, HOST_UNDEF, HOST_ABORT, HOST_TRAP_EL2, HOST_TRAP_EL1, HOST_TRAP_EL3,
   LINE_IRQ, LINE_FIQ, LINE_VIRQ, LINE_VFIQ, LINE_VSERROR, LINE_G1S, LINE_G1NS,
@@ -87,6 +87,8 @@ interface CoreExports {
   jitLoad: unknown;
   jitStore: unknown;
   clearBreakSkips(cpus: number): void;
+  clearDataWatchSkips(cpus: number): void;
+  dataWatchesChanged(): void;
 }
 
 /** How the core executes guest code; every engine gives identical results. */
@@ -102,6 +104,16 @@ export interface Breakpoint {
   va: bigint;
   cpuMask: number;
   elMask: number;
+}
+
+/** A data watchpoint: loads (`read`) and/or stores (`write`) touching the
+ *  physical range [pa, pa + len) by any CPU stop run() before the accessing
+ *  instruction (EXIT_DATA_WATCH). The range must lie in RAM or secure RAM. */
+export interface DataWatch {
+  pa: number;
+  len: number;
+  read: boolean;
+  write: boolean;
 }
 
 // build/cpu.wasm at the package root, reached from core/cpu (sources) or dist/core/cpu (compiled).
@@ -337,6 +349,37 @@ export class CpuCore implements CpuView {
       this.u32[(g + L.MG_WATCH_TABLE + i * 4) / 4] = k & 0xffff;
     });
     this.u32[(g + L.MG_WATCH_COUNT) / 4] = keys.length;
+  }
+  /** Arm data watchpoints (replacing any armed ones). Pages they cover lose
+   *  their TLB fast path until no watch covers them; nothing else changes. */
+  setDataWatches(list: readonly DataWatch[]): void {
+    if (list.length > L.DW_MAX) throw new RangeError(`at most ${L.DW_MAX} data watches, got ${list.length}`);
+    const g = L.MACHINE_GLOBALS_BASE;
+    list.forEach((w, i) => {
+      if (!(w.len >= 1 && w.len <= 0x1000_0000)) throw new RangeError(`data watch length must be 1..256 MiB, got ${w.len}`);
+      let host = this.ramOffset(w.pa, w.len);
+      if (host < 0) host = this.secureRamOffset(w.pa, w.len);
+      if (host < 0) throw new RangeError(`data watch 0x${w.pa.toString(16)}+${w.len} is not in RAM`);
+      const e = g + L.MG_DW_TABLE + i * L.DW_ENTRY_BYTES;
+      this.u64[e / 8] = BigInt(host);
+      this.u32[(e + 8) / 4] = w.len;
+      this.u32[(e + 12) / 4] = (w.read ? L.DW_READ : 0) | (w.write ? L.DW_WRITE : 0);
+    });
+    this.u32[(g + L.MG_DW_COUNT) / 4] = list.length;
+    this.x.dataWatchesChanged();
+  }
+  /** After EXIT_DATA_WATCH: the physical address accessed (the first watched
+   *  byte of the access) and whether the access writes. */
+  dataWatchHit(cpu: number): { pa: number; isWrite: boolean } {
+    const v = this.u64[(this.base(cpu) + L.ST_HOST_AUX) / 8]!;
+    const host = Number(v & 0xffff_ffff_ffffn);
+    const pa = host >= L.RAM_HOST_BASE ? host - L.RAM_HOST_BASE + this.ramPa : host - L.SECURE_RAM_HOST_BASE + L.SECURE_RAM_PA;
+    return { pa, isWrite: (v >> 63n) !== 0n };
+  }
+  /** Forget the data watch hits CPUs passed (the instruction that stopped at
+   *  one executes when resumed): after the machine's state was replaced. */
+  clearDataWatchSkips(): void {
+    this.x.clearDataWatchSkips(this.numCpus);
   }
   /** After EXIT_WATCH: the key accessed and whether it was a read (MRS). */
   watchHit(cpu: number): { key: number; isRead: boolean } {

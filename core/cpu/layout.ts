@@ -88,6 +88,16 @@ export const BP_MAX = 16;
 export const BP_ENTRY_BYTES = 16;
 export const MG_WATCH_TABLE = 0x200; // WATCH_MAX u32 sysreg keys (op0:op1:CRn:CRm:op2, as in MRS/MSR bits 20:5)
 export const WATCH_MAX = 16;
+// Data watchpoints (debugStops.ts): host-address ranges whose loads/stores stop
+// run() before the accessing instruction; their pages get no TLB read/write
+// tags while watched, so only they take the slow path.
+export const MG_DW_COUNT = 0x008; // u32, armed data watch ranges in MG_DW_TABLE
+export const MG_DW_TABLE = 0x400; // DW_MAX entries of DW_ENTRY_BYTES: host start u64, length u32, kinds u32 (DW_READ | DW_WRITE)
+export const DW_MAX = 256;
+export const DW_ENTRY_BYTES = 16;
+export const DW_READ = 1;
+export const DW_WRITE = 2;
+export const MG_DW_SKIP = 0x1400; // 16 bytes per CPU: tick after, pc of the instruction that passes its data watch hit
 
 // ---- CPU state block: offsets from the block's base ----
 // X0..X30 at 8*n; slot 31 holds the *current* stack pointer (SP_ELx selected
@@ -276,6 +286,7 @@ export const EXIT_HOST = 5; // a host call may have changed interrupt lines or e
 export const EXIT_HALT = 6; // the CPU cannot go on (double fault with no handler level)
 export const EXIT_BREAK = 7; // the next instruction is at an armed PC breakpoint: stopped before it (not executed)
 export const EXIT_WATCH = 8; // the instruction just executed accessed a watched system register (ST_HOST_AUX: key | isRead << 16)
+export const EXIT_DATA_WATCH = 9; // the next instruction accesses a watched range: stopped before it (not executed; ST_HOST_AUX: host address | write << 63)
 
 // ---- host call statuses ----
 export const HOST_OK = 0;

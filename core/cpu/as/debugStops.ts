@@ -8,9 +8,10 @@
 // breakpoint is never cached, so every fetch from it is checked here.
 import {
   MACHINE_GLOBALS_BASE, MG_BP_COUNT, MG_BP_SKIP, MG_BP_TABLE, BP_ENTRY_BYTES, MG_WATCH_COUNT, MG_WATCH_TABLE,
-  ST_HOST_AUX, EXIT_BREAK, EXIT_WATCH,
+  ST_HOST_AUX, EXIT_BREAK, EXIT_WATCH, EXIT_DATA_WATCH,
+  MG_DW_COUNT, MG_DW_TABLE, DW_ENTRY_BYTES, DW_WRITE, DW_READ, MG_DW_SKIP,
 } from "../layout";
-import { S, el, cpuIndex, exitReason, fault, blockStop } from "./cpu";
+import { S, el, cpuIndex, exitReason, fault, blockStop, ipc, sliceStart, executedNow } from "./cpu";
 
 const PAGE_MASK: u64 = 0xffff_ffff_ffff_f000;
 export const BP_NONE: i32 = 0; // no breakpoint on this page
@@ -68,3 +69,72 @@ export function watchCheck(key: u32, isRead: u32): void {
 export function clearBreakSkips(cpus: i32): void {
   for (let c = 0; c < cpus; c++) store<u64>(MACHINE_GLOBALS_BASE + MG_BP_SKIP + (<usize>c << 3), 1);
 }
+
+// ---- data watchpoints ----
+// Ranges of host (= physical) addresses. A load or store touching one stops
+// run() before the accessing instruction, which is not executed or counted
+// (EXIT_DATA_WATCH; handlers check `fault` after every access, so nothing of
+// it is written back, except the first half of a pair that straddles into a
+// watched range, which the re-execution writes again with the same value).
+// Watched pages carry no TLB write tag and a poisoned read tag (WATCH_POISON:
+// never equal to a masked VA), so only accesses to them leave the fast path
+// of every engine; the slow path reuses the cached translation (mmu.ts
+// watchRefill), so the TLB and its statistics are those of a run without
+// watches.
+
+/** Or'ed into a TLB read tag of a watched page: bit 11 is cleared by every fast-path compare. */
+export const WATCH_POISON: u64 = 0x800;
+
+@inline export function dataWatchesArmed(): bool {
+  return load<u32>(MACHINE_GLOBALS_BASE + MG_DW_COUNT) != 0;
+}
+
+/** Does an armed range overlap the 4 KiB page of `host`? */
+export function watchedPage(host: usize): bool {
+  const n = load<u32>(MACHINE_GLOBALS_BASE + MG_DW_COUNT);
+  const page = <u64>(host & ~(<usize>0xfff));
+  for (let i: u32 = 0; i < n; i++) {
+    const e = MACHINE_GLOBALS_BASE + MG_DW_TABLE + <usize>i * DW_ENTRY_BYTES;
+    const start = load<u64>(e);
+    const end = start + <u64>load<u32>(e, 8);
+    if (start < page + 0x1000 && end > page) return true;
+  }
+  return false;
+}
+
+/** An access of `size` bytes at `host` (read, write, or both for atomics):
+ *  true when it must stop before this instruction (fault and blockStop set,
+ *  EXIT_DATA_WATCH). The instruction that stopped passes its hits once
+ *  when resumed (MG_DW_SKIP: the same tick and pc). */
+export function dataWatchCheck(host: usize, size: u32, kinds: u32): bool {
+  const n = load<u32>(MACHINE_GLOBALS_BASE + MG_DW_COUNT);
+  const a = <u64>host;
+  const b = a + <u64>size;
+  for (let i: u32 = 0; i < n; i++) {
+    const e = MACHINE_GLOBALS_BASE + MG_DW_TABLE + <usize>i * DW_ENTRY_BYTES;
+    const start = load<u64>(e);
+    const end = start + <u64>load<u32>(e, 8);
+    if ((load<u32>(e, 12) & kinds) == 0 || start >= b || end <= a) continue;
+    const now = sliceStart + executedNow();
+    const skip = MACHINE_GLOBALS_BASE + MG_DW_SKIP + (<usize>cpuIndex << 4);
+    if (load<u64>(skip) == now && load<u64>(skip, 8) == ipc) return false;
+    store<u64>(skip, now);
+    store<u64>(skip, ipc, 8);
+    store<u64>(S + ST_HOST_AUX, (a > start ? a : start) | ((kinds & DW_WRITE) != 0 ? (<u64>1 << 63) : 0));
+    exitReason = EXIT_DATA_WATCH;
+    fault = true;
+    blockStop = true;
+    return true;
+  }
+  return false;
+}
+
+/** Forget every passed data watch hit (the machine's state was replaced). */
+export function clearDataWatchSkips(cpus: i32): void {
+  for (let c = 0; c < cpus; c++) {
+    store<u64>(MACHINE_GLOBALS_BASE + MG_DW_SKIP + (<usize>c << 4), 0);
+    store<u64>(MACHINE_GLOBALS_BASE + MG_DW_SKIP + (<usize>c << 4), 0, 8);
+  }
+}
+
+export { DW_READ, DW_WRITE };

@@ -3,7 +3,7 @@
 import {
   ST_EXECUTED, ST_EXIT_REASON, ST_SLICE_START_TICK, ST_EXCL_VALID, ST_CPU_INDEX, EXIT_BUDGET,
   DECODE_MEMO_BASE, DECODE_MEMO_ENTRIES, RAM_HOST_BASE, BLOCK_HEADER_BYTES, ENGINE_INTERP, ENGINE_BLOCKS, ENGINE_JIT,
-  B_COUNT, B_FN, B_ENTRY, B_HITS, JIT_THRESHOLD, JIT_FLUSH, ST_NZCV, ST_JIT_PC, EXIT_BREAK,
+  B_COUNT, B_FN, B_ENTRY, B_HITS, JIT_THRESHOLD, JIT_FLUSH, ST_NZCV, ST_JIT_PC, EXIT_BREAK, EXIT_DATA_WATCH,
 } from "../layout";
 import {
   S, pc, ipc, insnG, fault, exitReason, intrCheck, execOrigin, sliceStart, numCpus, ramPa, ramBytes, romdHost, blockStop, nzcv,
@@ -12,7 +12,7 @@ import {
   enter, leave, stateOf, setPstate, packPstate, contextChanged, CTX_SECURE,
 } from "./cpu";
 import { checkInterrupts, exceptionReturn } from "./exceptions";
-import { fetch, fetchTranslate, fetchHostOnce, FETCH_FAULT, FETCH_UNCACHED, tlbFlushCpu, tlbInvalidate, dirtyReset, romdSet } from "./mmu";
+import { fetch, fetchTranslate, fetchHostOnce, FETCH_FAULT, FETCH_UNCACHED, tlbFlushCpu, tlbInvalidate, dirtyReset, romdSet, dataWatchesChanged } from "./mmu";
 import {
   codeCacheInit, codeFlush, codeWritten as codeWrittenRange, lookupBlock, buildBlock,
   blocksBuilt, cacheFlushes, pagesInvalidated, pageRec, lookupBase,
@@ -22,9 +22,9 @@ import { hostJitCompile } from "./host";
 export { jitInterp, jitLoad, jitStore } from "./jitabi";
 import { decode } from "./decode";
 import { exec, initTables } from "./exec";
-import { clearBreakSkips } from "./debugStops";
+import { clearBreakSkips, clearDataWatchSkips } from "./debugStops";
 
-export { clearBreakSkips };
+export { clearBreakSkips, clearDataWatchSkips, dataWatchesChanged };
 
 /** One-time set-up: machine size and constant tables. */
 export function init(cpus: i32, ramPaLo: i32, ramPaHi: i32, ramSizeLo: i32, ramSizeHi: i32): void {
@@ -38,6 +38,7 @@ export function init(cpus: i32, ramPaLo: i32, ramPaHi: i32, ramSizeLo: i32, ramS
   }
   initTables();
   clearBreakSkips(cpus);
+  clearDataWatchSkips(cpus);
   codeCacheInit();
   const udf0 = <u64>decode(0) << 32;
   for (let i = 0; i < DECODE_MEMO_ENTRIES; i++) store<u64>(DECODE_MEMO_BASE + (<usize>i << 3), udf0);
@@ -68,7 +69,13 @@ export function run(cpu: i32, budget: i32, startLo: i32, startHi: i32): i32 {
   enter(cpu);
   sliceStart = (<u64><u32>startHi << 32) | <u64><u32>startLo;
   store<u64>(S + ST_SLICE_START_TICK, sliceStart);
-  const n = engine == ENGINE_INTERP ? runInterp(budget) : runBlocks(budget);
+  let n = engine == ENGINE_INTERP ? runInterp(budget) : runBlocks(budget);
+  if (exitReason == EXIT_DATA_WATCH) {
+    // Stopped inside the instruction at ipc before its watched access: every
+    // engine counted it and moved on; it has not executed.
+    n--;
+    pc = ipc;
+  }
   leave();
   store<u64>(S + ST_EXECUTED, <u64>n);
   store<u32>(S + ST_EXIT_REASON, exitReason >= 0 ? exitReason : EXIT_BUDGET);

@@ -24,7 +24,7 @@ import {
 } from "./exceptions";
 import { hostMmioRead, hostMmioWrite } from "./host";
 import { isCodePage, codeWrite } from "./codecache";
-import { breakpointsArmed, breakpointCheck, BP_HIT, BP_NONE } from "./debugStops";
+import { breakpointsArmed, breakpointCheck, BP_HIT, BP_NONE, dataWatchesArmed, watchedPage, dataWatchCheck, WATCH_POISON, DW_READ, DW_WRITE } from "./debugStops";
 import { dataAbortIss } from "./syndrome";
 
 export const ACC_READ: u32 = 0;
@@ -414,7 +414,31 @@ export function abortTo(va: u64, acc: u32, status: u32): void {
 }
 /** May a TLB entry for this page carry a write tag? */
 @inline function writeTagAllowed(host: usize): bool {
-  return isDirty(host) && !isCodePage(host);
+  return isDirty(host) && !isCodePage(host) && !(dataWatchesArmed() && watchedPage(host));
+}
+
+/** The read tag a fill gives a readable page: poisoned while a data watch covers it. */
+@inline function readTag(page: u64, host: usize): u64 {
+  return dataWatchesArmed() && watchedPage(host) ? page | WATCH_POISON : page;
+}
+
+/**
+ * A read from a page whose TLB entry is valid but whose read tag is poisoned
+ * (a data watch covered the page when it was filled): use the cached
+ * translation as a hit would (no walk), and give the tag back once no watch
+ * covers the page. Returns the host address, or 0.
+ */
+@inline function readRefill(e: usize, va: u64): usize {
+  const page = va & PAGE_MASK;
+  if (load<u64>(e, 0) != (page | WATCH_POISON) || !ctxOk(e)) return 0;
+  const host = <usize>(va + load<u64>(e, 24));
+  if (!(dataWatchesArmed() && watchedPage(host))) store<u64>(e, page, 0);
+  return host;
+}
+
+/** Stop before this instruction if the access touches a watched range. */
+@inline function watchStop(host: usize, size: u32, kinds: u32): bool {
+  return dataWatchesArmed() && dataWatchCheck(host, size, kinds);
 }
 
 // TLB entry attribute bits (offset 48).
@@ -433,7 +457,7 @@ const ATTR_WRITABLE: u64 = 2;
   if (load<u64>(e, 56) != page || !ctxOk(e) || (load<u64>(e, 48) & ATTR_WRITABLE) == 0) return 0;
   const host = <usize>(va + load<u64>(e, 24));
   noteWrite(host, size);
-  if (!isCodePage(host)) store<u64>(e, page, 8);
+  if (!isCodePage(host) && !(dataWatchesArmed() && watchedPage(host))) store<u64>(e, page, 8);
   return host;
 }
 
@@ -450,7 +474,7 @@ function fill(tlb: usize, va: u64, host: usize): void {
   const page = va & PAGE_MASK;
   // A ROM device's writes are command cycles: they never reach its contents directly.
   const writable = (tPerm & PERM_W) != 0 && !isRomdHost(host);
-  store<u64>(e, (tPerm & PERM_R) != 0 ? page : TAG_INVALID, 0);
+  store<u64>(e, (tPerm & PERM_R) != 0 ? readTag(page, host) : TAG_INVALID, 0);
   store<u64>(e, writable && writeTagAllowed(host) ? page : TAG_INVALID, 8);
   store<u64>(e, (tPerm & PERM_X) != 0 ? page : TAG_INVALID, 16);
   store<u64>(e, <u64>(host & ~(<usize>0xfff)) - page, 24);
@@ -556,6 +580,11 @@ function accessSlow(va: u64, size: u32, acc: u32, value: u64, priv: bool, tlb: u
       abortTo(va, acc, 0x21);
       return 0;
     }
+  } else if (acc == ACC_READ && (host = readRefill(e, va)) != 0) {
+    if (misaligned && (load<u64>(e, 48) & ATTR_DEVICE) != 0) {
+      abortTo(va, acc, 0x21);
+      return 0;
+    }
   } else {
     if (!translate(va, acc, priv)) {
       raiseFault(va, acc);
@@ -571,6 +600,7 @@ function accessSlow(va: u64, size: u32, acc: u32, value: u64, priv: bool, tlb: u
     fill(tlb, va, h);
     host = h;
   }
+  if (watchStop(host, size, acc == ACC_WRITE ? DW_WRITE : DW_READ)) return 0;
   if (acc == ACC_WRITE) {
     noteWrite(host, size);
     if (size == 8) store<u64>(host, value);
@@ -699,10 +729,8 @@ export function rmwHost(va: u64, size: u32, acc: u32): usize {
   if (!requireAligned(va, size, acc)) return 0;
   const e = entryFor(tlbCur, va);
   if ((va & PAGE_MASK) == tagFor(e, acc) && ctxOk(e)) return <usize>(va + load<u64>(e, 24));
-  if (acc == ACC_WRITE) {
-    const r = writeRefill(e, va, size);
-    if (r != 0) return r;
-  }
+  const r = acc == ACC_WRITE ? writeRefill(e, va, size) : readRefill(e, va);
+  if (r != 0) return watchStop(r, size, acc == ACC_WRITE ? DW_WRITE : DW_READ) ? 0 : r;
   if (!translate(va, acc, el != 0)) {
     raiseFault(va, acc);
     return 0;
@@ -712,6 +740,7 @@ export function rmwHost(va: u64, size: u32, acc: u32): usize {
     abortTo(va, acc, 0x10);
     return 0;
   }
+  if (watchStop(h, size, acc == ACC_WRITE ? DW_WRITE : DW_READ)) return 0;
   if (acc == ACC_WRITE) noteWrite(h, size);
   fill(tlbCur, va, h);
   return h;
@@ -730,7 +759,7 @@ export function atomicHost(va: u64, size: u32): usize {
   const e = entryFor(tlbCur, va);
   if ((va & PAGE_MASK) == tagFor(e, ACC_WRITE) && ctxOk(e)) return <usize>(va + load<u64>(e, 24));
   const r = writeRefill(e, va, size);
-  if (r != 0) return r;
+  if (r != 0) return watchStop(r, size, DW_WRITE | DW_READ) ? 0 : r;
   if (!translate(va, ACC_READ, el != 0)) {
     raiseFault(va, ACC_READ);
     return 0;
@@ -833,6 +862,30 @@ export function dcZva(va: u64): void {
     }
     return;
   }
+  if (watchStop(h, 64, DW_WRITE)) return;
   noteWrite(h, 64);
   memory.fill(h, 0, 64);
+}
+
+/** The armed data watches changed: poison the read tags and drop the write
+ *  tags of every TLB entry mapping a watched page, give back the read tags
+ *  of pages no longer watched (never walks or refills: the TLB image stays
+ *  the one a run without watches has). */
+export function dataWatchesChanged(): void {
+  for (let cpu = 0; cpu < numCpus; cpu++) {
+    const base = tlbArray(cpu, 0);
+    for (let i: usize = 0; i < <usize>(TLB_ENTRIES * 2); i++) {
+      const e = base + i * TLB_ENTRY_BYTES;
+      const page = load<u64>(e, 56);
+      if (page == TAG_INVALID) continue;
+      const host = <usize>(page + load<u64>(e, 24));
+      const tagR = load<u64>(e, 0);
+      if (dataWatchesArmed() && watchedPage(host)) {
+        if (tagR == page) store<u64>(e, page | WATCH_POISON, 0);
+        store<u64>(e, TAG_INVALID, 8);
+      } else if (tagR == (page | WATCH_POISON)) {
+        store<u64>(e, page, 0);
+      }
+    }
+  }
 }

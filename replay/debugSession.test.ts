@@ -1,0 +1,174 @@
+// The debugger's session over a recording: forward stepi / continue to
+// breakpoints and watchpoints, and reverse-stepi / reverse-continue exact to
+// the instruction (replay/debugSession.ts).
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../cli/testing.js';
+import { machineForRecording } from '../cli/commands/record.js';
+import type { Machine } from '../core/machine.js';
+import { TraceReader } from './traceFile.js';
+import { DebugSession } from './debugSession.js';
+import { machineStateHash } from './stateHash.js';
+import { suiteSeed } from '../property-tests/seed.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'hvrr-debug-'));
+const trace = join(dir, 'selftest.hvrr');
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+beforeAll(async () => {
+  const r = await runCli(['record', 'selftest', '--bare', '-o', trace, '--smp', '2', '--mem', '32M', '--seed', '5', '--snapshot-every', '200000']);
+  expect(r.code, r.err).toBe(0);
+}, 120_000);
+
+function open(): DebugSession {
+  const reader = TraceReader.open(trace);
+  const m = machineForRecording(reader.header, trace);
+  return new DebugSession(m, { reader, snapshots: reader });
+}
+
+/** Registers, devices and RAM. */
+function stateHash(m: Machine): string {
+  return machineStateHash(m) + createHash('sha256').update(m.core.ramView()).digest('hex').slice(0, 16);
+}
+
+/** A tiny deterministic PRNG for the property (seeded, printed). */
+function prng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+    return s / 0x1_0000_0000;
+  };
+}
+
+describe('debug session over a recording', () => {
+  it('stepi moves one CPU by one instruction; reverse-stepi undoes it exactly', () => {
+    const s = open();
+    s.goTo(1000);
+    const before = stateHash(s.machine);
+    const pc0 = s.machine.core.getPc(0);
+    expect(s.resume(0)).toEqual({ kind: 'step', cpu: 0 });
+    expect(s.position).toBe(1001);
+    expect(s.reverseStep(0)).toEqual({ kind: 'step', cpu: 0 });
+    expect(s.position).toBe(1000);
+    expect(s.machine.core.getPc(0)).toBe(pc0);
+    expect(stateHash(s.machine)).toBe(before);
+  });
+
+  it('property: at random points, stepi then reverse-stepi then stepi returns to the identical state', () => {
+    const seed = suiteSeed('reverse-stepi property', 'HVRR_RSTEP_SEED', 20261205, { points: 6 });
+    const rnd = prng(seed);
+    const s = open();
+    const reader = TraceReader.open(trace);
+    const end = Math.max(...reader.snapshots().map((x) => x.instructions));
+    for (let i = 0; i < 6; i++) {
+      const k = Math.floor(rnd() * end);
+      const cpu = rnd() < 0.5 ? 0 : 1;
+      s.goTo(k);
+      const st = s.resume(cpu, 5_000_000);
+      if (st?.kind !== 'step') continue; // that CPU does not run again before the end
+      const here = { pos: s.position, hash: stateHash(s.machine) };
+      expect(s.reverseStep(cpu).kind, `seed ${seed} point ${k} cpu ${cpu}`).toBe('step');
+      expect(s.position).toBeLessThan(here.pos);
+      expect(s.resume(cpu)).toEqual({ kind: 'step', cpu });
+      expect({ pos: s.position, hash: stateHash(s.machine) }, `seed ${seed} point ${k} cpu ${cpu}`).toEqual(here);
+    }
+  });
+
+  it('continue stops at breakpoints; reverse-continue returns to the previous hit exactly, then to the start', () => {
+    const s = open();
+    s.goTo(5000);
+    const pc = s.machine.core.getPc(0);
+    s.setBreakpoints([{ va: pc, cpuMask: 3, elMask: 0xf }]);
+    const hits: { pos: number; hash: string }[] = [];
+    for (let i = 0; i < 3; i++) {
+      const st = s.resume(null);
+      if (st?.kind !== 'breakpoint') break;
+      expect(s.machine.core.getPc(st.cpu)).toBe(pc);
+      hits.push({ pos: s.position, hash: stateHash(s.machine) });
+    }
+    expect(hits.length).toBeGreaterThanOrEqual(2);
+    const last = hits.length - 1;
+    s.resume(0); // off the breakpoint
+    expect(s.reverseContinue().kind).toBe('breakpoint');
+    expect({ pos: s.position, hash: stateHash(s.machine) }).toEqual(hits[last]);
+    expect(s.reverseContinue().kind).toBe('breakpoint');
+    expect({ pos: s.position, hash: stateHash(s.machine) }).toEqual(hits[last - 1]);
+    // Before the first hit, the breakpoint was met at 5000 at the latest (we were there); clear it and go to the start.
+    s.setBreakpoints([]);
+    expect(s.reverseContinue()).toEqual({ kind: 'begin' });
+    expect(s.position).toBe(0);
+  });
+
+  it('a watchpoint stops forward before the write and backward right after the write that set the value', () => {
+    const s = open();
+    const ram = (m: Machine) => m.core.ramView().slice();
+    s.goTo(20_000);
+    const a = ram(s.machine);
+    s.goTo(60_000);
+    const b = ram(s.machine);
+    let off = -1;
+    for (let i = 0; i < a.length; i += 8) if (a.subarray(i, i + 8).some((x, j) => x !== b[i + j])) { off = i; break; }
+    expect(off).toBeGreaterThanOrEqual(0);
+    const pa = s.machine.core.ramPa + off;
+    const word = (m: Machine) => Buffer.from(m.core.readPhys(pa, 8)).toString('hex');
+    const final = word(s.machine);
+    s.setWatches([{ pa, len: 8, read: false, write: true }]);
+    const st = s.reverseContinue();
+    expect(st).toMatchObject({ kind: 'watch', isWrite: true, reverse: true });
+    const at = s.position;
+    expect(at).toBeGreaterThan(20_000);
+    expect(word(s.machine)).toBe(final); // right after the write that set it
+    s.setWatches([]);
+    s.goTo(at - 1);
+    expect(word(s.machine)).not.toBe(final); // before it
+    // Forward from before the write: the watchpoint stops before the same instruction.
+    s.setWatches([{ pa, len: 8, read: false, write: true }]);
+    expect(s.resume(null)).toMatchObject({ kind: 'watch', isWrite: true, reverse: false });
+    expect(s.position).toBe(at - 1);
+    expect(word(s.machine)).not.toBe(final);
+  });
+});
+
+describe('debug session over a recording under the hypervisor (4 vCPUs on 4 pCPUs)', () => {
+  const hvTrace = join(dir, 'selftest-hv.hvrr');
+  beforeAll(async () => {
+    const r = await runCli(['record', 'selftest', '-o', hvTrace, '--smp', '4', '--mem', '64M', '--seed', '9', '--snapshot-every', '300000']);
+    expect(r.code, r.err).toBe(0);
+  }, 120_000);
+
+  it('reverse-stepi then stepi returns to the same state on every CPU; reverse-continue finds the previous breakpoint hit', () => {
+    const reader = TraceReader.open(hvTrace);
+    const s = new DebugSession(machineForRecording(reader.header, hvTrace), { reader, snapshots: reader });
+    const seed = suiteSeed('reverse-stepi under the hypervisor', 'HVRR_RSTEP_SEED', 20261205, { points: 4 });
+    const rnd = prng(seed);
+    const end = Math.max(...reader.snapshots().map((x) => x.instructions));
+    let checked = 0;
+    for (let i = 0; i < 4; i++) {
+      const k = Math.floor(rnd() * end);
+      const cpu = Math.floor(rnd() * 4);
+      s.goTo(k);
+      if (s.resume(cpu, 3_000_000)?.kind !== 'step') continue;
+      const here = { pos: s.position, hash: stateHash(s.machine) };
+      s.reverseStep(cpu);
+      s.resume(cpu);
+      expect({ pos: s.position, hash: stateHash(s.machine) }, `seed ${seed} point ${k} cpu ${cpu}`).toEqual(here);
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(0);
+    // A guest pc (EL1, behind Stage 2) hit twice: reverse-continue from the second lands on the first.
+    s.goTo(Math.floor(end / 2));
+    const cpu = [0, 1, 2, 3].find((c) => s.machine.core.el(c) === 1 && s.machine.cpuState(c) === 'running') ?? 0;
+    const pc = s.machine.core.getPc(cpu);
+    s.setBreakpoints([{ va: pc, cpuMask: 0xf, elMask: 0xf }]);
+    s.resume(cpu);
+    const hits: number[] = [];
+    for (let i = 0; i < 2; i++) if (s.resume(null)?.kind === 'breakpoint') hits.push(s.position);
+    expect(hits.length, `pc 0x${pc.toString(16)} of cpu${cpu}`).toBe(2);
+    s.resume(cpu);
+    expect(s.reverseContinue().kind).toBe('breakpoint');
+    expect(s.position).toBe(hits[1]);
+  }, 120_000);
+});
