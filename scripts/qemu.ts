@@ -21,6 +21,12 @@ export interface QemuVirtOptions {
   smp?: number;
   memMiB?: number;
   timeoutMs?: number;
+  /**
+   * Virtual time from the instruction count (`-icount shift=0,sleep=off`:
+   * 1 ns per instruction, idle time skipped) instead of the host clock, so
+   * timing checks do not depend on how loaded the host is.
+   */
+  icount?: boolean;
 }
 
 /** The QEMU command line for a bare-metal run on `virt` with GICv3 (UART to `serial`). */
@@ -29,6 +35,7 @@ export function qemuVirtArgs(kernelPath: string, serial: string, o: QemuVirtOpti
     '-M', 'virt,gic-version=3', '-cpu', o.cpu, '-smp', String(o.smp ?? 1), '-m', `${o.memMiB ?? 256}M`,
     '-accel', 'tcg', '-display', 'none', '-monitor', 'none', '-serial', serial,
     '-nodefaults', '-no-reboot', '-kernel', kernelPath,
+    ...(o.icount ? ['-icount', 'shift=0,sleep=off'] : []),
   ];
 }
 
