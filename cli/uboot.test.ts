@@ -5,10 +5,14 @@
 // more failures than QEMU TCG shows on the same binary with the same devices
 // (QEMU -nodefaults, hvrr --nic none; QEMU is run here too when installed:
 // Debian 12's U-Boot 2023.01 on QEMU 7.2 fails 'random number generator' (no
-// RNG device) and 'simple network protocol' (no NIC)). Skipped, saying so,
+// RNG device) and 'simple network protocol' (no NIC)). Bare, with --pflash,
+// `saveenv` erases and programs its environment in bank 1 through CFI
+// commands and the next boot reads it back. Skipped, saying so,
 // where the package is absent; .ci/run installs it.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { scriptedConsole, tail } from './linuxTesting.js';
 import { runCli } from './testing.js';
@@ -111,5 +115,27 @@ describe.skipIf(!haveUboot)('U-Boot as firmware from flash (--bios)', () => {
 
   it('reaches the prompt on the bare machine, running from flash; bdinfo, fdt print and bootefi selftest as on QEMU', async () => {
     await ubootSession(['--bare']);
+  }, 900_000);
+
+  it('bare: saveenv erases and programs the environment in flash bank 1 (--pflash-writeback); the next boot reads it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hvrr-uboot-'));
+    const pflash = join(dir, 'vars.fd');
+    writeFileSync(pflash, Buffer.alloc(64 << 20));
+    const boot = async (commands: string[]): Promise<string> => {
+      const con = scriptedConsole([
+        { waitFor: 'Hit any key to stop autoboot', type: ' ' },
+        ...commands.map((type) => ({ waitFor: '=> ', type })),
+        { waitFor: '=> ', type: 'reset\n' },
+      ]);
+      const r = await runCli(['run', '--bios', UBOOT_BIN, '--bare', '--pflash', pflash, '--pflash-writeback', '--no-pace'], { stdin: con.stdin, stdout: con.stdout });
+      const text = plain(con.stdout.text);
+      expect(r.code, `console tail:\n${tail(text, 30)}\nstderr:\n${r.err}`).toBe(3);
+      return text;
+    };
+    const first = await boot(['printenv hvrrvar\n', 'setenv hvrrvar flash-ok; saveenv\n']);
+    expect(first).toContain('## Error: "hvrrvar" not defined');
+    expect(first).toContain('Saving Environment to Flash... Un-Protected 2 sectors\nErasing Flash...\n.. done\nErased 2 sectors\nWriting to Flash... done\nProtected 2 sectors\nOK\n');
+    const second = await boot(['printenv hvrrvar\n']);
+    expect(second).toContain('hvrrvar=flash-ok\n');
   }, 900_000);
 });

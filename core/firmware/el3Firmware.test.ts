@@ -10,7 +10,7 @@ import { formatEvent } from '../trace/events.js';
 
 const RES = 0x4040_0000;
 const FLAG = 0x4030_0000;
-const SLOT_BYTES = 18 * 8;
+const CALL_BYTES = 18 * 8;
 
 /** A distinct value per register that no call returns. */
 const marker = (n: number): bigint => 0x5a5a_0000_0000_0000n | (BigInt(n) << 32n) | 0x0000_beefn;
@@ -31,7 +31,7 @@ function smcBlock(c: Smc): string {
   }
   lines.push('  smc #0');
   for (let n = 0; n < 18; n += 2) lines.push(`  stp x${n}, x${n + 1}, [x20, #${n * 8}]`);
-  lines.push(`  add x20, x20, #${SLOT_BYTES}`);
+  lines.push(`  add x20, x20, #${CALL_BYTES}`);
   return lines.join('\n');
 }
 
@@ -68,10 +68,10 @@ wait_flag:
   cbz x22, wait_flag
 wait_off:
 ${smcBlock({ fid: 0xc400_0004, args: [1n, 0n] })}
-  sub x20, x20, #${SLOT_BYTES}
+  sub x20, x20, #${CALL_BYTES}
   cmp x0, #1
   b.ne wait_off
-  add x20, x20, #${SLOT_BYTES}
+  add x20, x20, #${CALL_BYTES}
   ldr x0, =0x84000008
   smc #0
   b .
@@ -98,7 +98,7 @@ describe('EL3 firmware: SMCs from guest code', () => {
     const m = machine(PROGRAM);
     expect(m.run(2_000_000)).toEqual({ kind: 'system-off' });
     CALLS.forEach((c, i) => {
-      const base = RES + i * SLOT_BYTES;
+      const base = RES + i * CALL_BYTES;
       const x = Array.from({ length: 18 }, (_, n) => readU64(m, base + 8 * n));
       const ctx = `call ${i} (0x${c.fid.toString(16)})`;
       expect(x[0], ctx).toBe(X0[i]);
@@ -112,7 +112,7 @@ describe('EL3 firmware: SMCs from guest code', () => {
     expect(readU64(m, FLAG + 8)).toBe(0x1234_5678_9abc_def0n);
     expect(readU64(m, FLAG + 16)).toBe(4n); // CurrentEL = EL1
     // The last AFFINITY_INFO said OFF, with x1-x17 as given.
-    const last = RES + CALLS.length * SLOT_BYTES;
+    const last = RES + CALLS.length * CALL_BYTES;
     expect(readU64(m, last)).toBe(1n);
     for (let n = 3; n <= 17; n++) expect(readU64(m, last + 8 * n)).toBe(marker(n));
     expect(m.cpuState(1)).toBe('off');
@@ -142,8 +142,8 @@ ${SECONDARY}
     expect(m.run(2_000_000)).toEqual({ kind: 'system-off' });
     expect(readU64(m, RES)).toBe(0x10001n);
     for (let n = 1; n <= 17; n++) expect(readU64(m, RES + 8 * n)).toBe(marker(n));
-    expect(readU64(m, RES + SLOT_BYTES)).toBe(0n);
-    expect(readU64(m, RES + 2 * SLOT_BYTES)).toBe(8n); // still at EL2 after the SMC
+    expect(readU64(m, RES + CALL_BYTES)).toBe(0n);
+    expect(readU64(m, RES + 2 * CALL_BYTES)).toBe(8n); // still at EL2 after the SMC
     expect(readU64(m, FLAG + 8)).toBe(7n);
     expect(readU64(m, FLAG + 16)).toBe(8n); // the secondary at EL2
   });
