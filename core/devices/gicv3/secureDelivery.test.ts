@@ -3,10 +3,9 @@
 // each group arriving as IRQ or FIQ at the level the GIC specification and
 // the routing controls say (IHI 0069 §4.6.2, Table 4-3; ARM ARM D1.3.6).
 import { describe, expect, it } from 'vitest';
-import { assemble } from '../../asm/assembler.js';
 import type { Machine } from '../../machine.js';
 import { captureMachine, restoreMachine } from '../../snapshot.js';
-import { bootAtEl3, EXPECTED_LOG, LOG_PA, RUN_PA, logText, secureDeliveryProgram } from './testPrograms.js';
+import { bootAtEl3, EXPECTED_LOG, LOG_PA, ROUTING_LOG, logText, routingProgram, secureDeliveryProgram } from './testPrograms.js';
 import { GICD_CTLR_DS } from './registers.js';
 
 function readLog(m: Machine, words: number): number[] {
@@ -36,94 +35,10 @@ describe('GICv3 with two Security states on a whole machine', () => {
   });
 
   it('with SCR_EL3.FIQ = 0 Group 0 is not taken at EL3 but at Secure EL1; with SCR_EL3.FIQ = 1 Secure EL1 access to ICC_IAR0_EL1 traps to EL3', () => {
-    // Log: 0xe3 EL3 ran unmasked without taking the FIQ; 0xf1000000 | INTID
-    // from IAR0 in the S-EL1 FIQ handler; 0x51 back in S-EL1; then ESR_EL3 of
-    // the trapped MRS.
-    const src = `
-_start:
-  ldr x20, =${LOG_PA}
-  adr x0, el3_vectors
-  msr vbar_el3, x0
-  ldr x1, =0x08000000
-  mov w0, #0x37
-  str w0, [x1]
-  ldr x2, =0x080a0000
-  str wzr, [x2, #0x14]
-  mov w0, #0x80
-  str w0, [x1, #0x428]        // SPI 40 (Group 0 after reset) priority 0x80
-  str xzr, [x1, #0x6140]
-  mov w0, #(1 << 8)
-  str w0, [x1, #0x104]
-  mov x0, #0xff
-  msr icc_pmr_el1, x0
-  mov x0, #1
-  msr icc_igrpen0_el1, x0
-  mov x0, #0x400              // SCR_EL3.RW; FIQ = 0
-  msr scr_el3, x0
-  isb
-  mov w0, #(1 << 8)
-  str w0, [x1, #0x204]        // pend SPI 40: FIQ, routed below EL3
-  msr daifclr, #0xf
-  isb
-  nop
-  nop
-  msr daifset, #0xf
-  mov w0, #0xe3
-  str w0, [x20], #4
-  adr x0, sel1
-  msr elr_el3, x0
-  mov x0, #0x3c5              // Secure EL1h, interrupts masked until its vectors are set
-  msr spsr_el3, x0
-  eret
-sel1:
-  adr x0, el1_vectors
-  msr vbar_el1, x0
-  isb
-  msr daifclr, #3             // the FIQ is taken here, at Secure EL1
-  mov w0, #0x51
-  str w0, [x20], #4
-  smc #1                      // EL3 sets SCR_EL3.FIQ
-  mrs x0, icc_iar0_el1        // traps to EL3
-  b .
-el1_fiq:
-  mrs x0, icc_iar0_el1
-  mov w1, #0xf1000000
-  orr w2, w0, w1
-  str w2, [x20], #4
-  msr icc_eoir0_el1, x0
-  eret
-el3_sync:
-  mrs x0, esr_el3
-  lsr x1, x0, #26
-  cmp x1, #0x17
-  b.ne 1f
-  mov x0, #0x404
-  msr scr_el3, x0
-  eret
-1:str w0, [x20], #4
-  msr daifset, #0xf
-2:wfi
-  b 2b
-  .balign 0x800
-el3_vectors:
-  .skip 0x400
-  b el3_sync
-  .balign 0x80
-  b .
-  .balign 0x80
-  b .
-  .balign 0x800
-el1_vectors:
-  .skip 0x300
-  b el1_fiq                   // current EL with SP_ELx, FIQ
-  .balign 0x80
-  b .
-  .ltorg
-`;
-    const { m, interrupts } = bootAtEl3(assemble(src, { baseAddress: BigInt(RUN_PA) }).bytes);
+    const { m, console, interrupts } = bootAtEl3(routingProgram({ semihostingExit: false }));
     expect(m.run(100_000).kind).toBe('idle');
-    // ESR_EL3: EC 0x18, IL, ISS Op0 3, Op1 0, CRn 12, CRm 8, Op2 0, Rt 0, read.
-    expect(readLog(m, 4).map((w) => w.toString(16))).toEqual(['e3', 'f1000028', '51', '62303011']);
+    expect(readLog(m, 4).map((w) => w.toString(16))).toEqual(ROUTING_LOG.map((w) => w.toString(16)));
+    expect(console()).toBe(logText(ROUTING_LOG));
     expect(interrupts).toEqual(['fiq EL1->EL1 s']);
   });
 
@@ -131,7 +46,7 @@ el1_vectors:
     const image = secureDeliveryProgram({ semihostingExit: false });
     const whole = bootAtEl3(image);
     expect(whole.m.run(2_000_000).kind).toBe('idle');
-    expect(whole.m.instructions).toBe(1093);
+    expect(whole.m.instructions).toBe(1094);
     // Snapshots before, inside and after the world switches (instruction
     // counts), each restored into the same second machine and run to the end.
     const a = bootAtEl3(image);

@@ -56,7 +56,32 @@ export interface SecureProgramOptions {
   semihostingExit: boolean;
 }
 
-function source(opts: SecureProgramOptions): string {
+/** Start (label _start): copy the image to RUN_PA when loaded elsewhere
+ *  (QEMU's -bios flash is Secure-only, and Non-secure EL1 runs this code
+ *  too), then x20 = the log. Ends at label `main`. */
+const PROLOGUE = `
+_start:
+  adr x0, _start
+  ldr x1, =${RUN_PA}
+  cmp x0, x1
+  b.eq main
+  adr x2, image_end
+1:ldr x3, [x0], #8
+  str x3, [x1], #8
+  cmp x0, x2
+  b.lo 1b
+  ldr x1, =${RUN_PA}
+  ic iallu
+  dsb sy
+  isb
+  br x1
+main:
+  ldr x20, =${LOG_PA}
+`;
+
+/** Label `finish` (at EL3): print the log on the PL011, one 8-digit hex word
+ *  a line, then end. Clobbers x0-x7, x21, x30. Also the `image_end` label. */
+function epilogue(opts: SecureProgramOptions): string {
   const end = opts.semihostingExit
     ? `
   ldr x1, =${LOG_PA + 0x1000}
@@ -71,30 +96,46 @@ function source(opts: SecureProgramOptions): string {
 1:wfi
   b 1b`;
   return `
+finish:
+  ldr x21, =0x09000000
+  ldr x3, =${LOG_PA}
+2:cmp x3, x20
+  b.hs 5f
+  ldr w4, [x3], #4
+  mov x6, #28
+3:lsr w0, w4, w6
+  and w0, w0, #0xf
+  cmp w0, #10
+  add w1, w0, #0x30
+  add w2, w0, #0x57
+  csel w0, w1, w2, lo
+  bl putc
+  subs x6, x6, #4
+  b.pl 3b
+  mov w0, #0x0a
+  bl putc
+  b 2b
+5:${end}
+
+putc:
+1:ldr w7, [x21, #0x18]
+  tbnz w7, #5, 1b             // UARTFR.TXFF
+  str w0, [x21]
+  ret
+  .ltorg
+  .balign 8
+image_end:
+`;
+}
+
+function source(opts: SecureProgramOptions): string {
+  return `
   .equ GICD, 0x08000000
   .equ RD, 0x080a0000
   .equ SGI, 0x080b0000
-  .equ UART, 0x09000000
   .equ SCR_S, 0xc04           // RW | ST | FIQ: Secure EL1 below, FIQs to EL3
   .equ SCR_NS, 0xc05          // ... and NS
-_start:
-  // Run from RAM: QEMU's -bios flash is Secure-only, and Non-secure EL1
-  // executes this image too. Copy it there first when started elsewhere.
-  adr x0, _start
-  ldr x1, =${RUN_PA}
-  cmp x0, x1
-  b.eq 2f
-  adr x2, image_end
-1:ldr x3, [x0], #8
-  str x3, [x1], #8
-  cmp x0, x2
-  b.lo 1b
-  ldr x1, =${RUN_PA}
-  ic iallu
-  dsb sy
-  isb
-  br x1
-2:ldr x20, =${LOG_PA}
+${PROLOGUE}
   adr x0, el3_vectors
   msr vbar_el3, x0
   mov x0, #0xf
@@ -224,32 +265,7 @@ el3_sync:
   eret
 4:ldr w0, =0x35000000
   str w0, [x20], #4
-  // Print the log: one 8-digit hex word a line.
-  ldr x21, =UART
-  ldr x3, =${LOG_PA}
-2:cmp x3, x20
-  b.hs 5f
-  ldr w4, [x3], #4
-  mov x6, #28
-3:lsr w0, w4, w6
-  and w0, w0, #0xf
-  cmp w0, #10
-  add w1, w0, #0x30
-  add w2, w0, #0x57
-  csel w0, w1, w2, lo
-  bl putc
-  subs x6, x6, #4
-  b.pl 3b
-  mov w0, #0x0a
-  bl putc
-  b 2b
-5:${end}
-
-putc:
-1:ldr w7, [x21, #0x18]
-  tbnz w7, #5, 1b             // UARTFR.TXFF
-  str w0, [x21]
-  ret
+  b finish
 
 el1_irq:
   mrs x0, icc_iar1_el1
@@ -282,14 +298,102 @@ el1_vectors:
   .balign 0x80
   b .
   .ltorg
-  .balign 8
-image_end:
-`;
+${epilogue(opts)}`;
 }
 
 /** The program, linked to run at RUN_PA (it may be loaded anywhere). */
 export function secureDeliveryProgram(opts: SecureProgramOptions): Uint8Array {
   return assemble(source(opts), { baseAddress: BigInt(RUN_PA) }).bytes;
+}
+
+/** The log of routingProgram(): EL3 ran unmasked with a Group 0 interrupt
+ *  pending and SCR_EL3.FIQ = 0 without taking it; Secure EL1 took it as FIQ
+ *  and IAR0 acknowledged it; back in Secure EL1; then, with SCR_EL3.FIQ = 1,
+ *  Secure EL1's MRS ICC_IAR0_EL1 trapped to EL3 with this ESR_EL3 (EC 0x18,
+ *  IL, ISS Op0 3, Op1 0, CRn 12, CRm 8, Op2 0, Rt 0, read). */
+export const ROUTING_LOG = [0xe3, 0xf1000028, 0x51, 0x62303011];
+
+/** A program that checks FIQ routing below EL3 and the EL3 trap of Group 0
+ *  registers (ROUTING_LOG). */
+export function routingProgram(opts: SecureProgramOptions): Uint8Array {
+  const src = `${PROLOGUE}
+  adr x0, el3_vectors
+  msr vbar_el3, x0
+  ldr x1, =0x08000000
+  mov w0, #0x37
+  str w0, [x1]
+  ldr x2, =0x080a0000
+  str wzr, [x2, #0x14]
+  mov w0, #0x80
+  str w0, [x1, #0x428]        // SPI 40 (Group 0 after reset) priority 0x80
+  str xzr, [x1, #0x6140]
+  mov w0, #(1 << 8)
+  str w0, [x1, #0x104]
+  mov x0, #0xff
+  msr icc_pmr_el1, x0
+  mov x0, #1
+  msr icc_igrpen0_el1, x0
+  mov x0, #0x400              // SCR_EL3.RW; FIQ = 0
+  msr scr_el3, x0
+  isb
+  mov w0, #(1 << 8)
+  str w0, [x1, #0x204]        // pend SPI 40: FIQ, routed below EL3
+  msr daifclr, #0xf
+  isb
+  nop
+  nop
+  msr daifset, #0xf
+  mov w0, #0xe3
+  str w0, [x20], #4
+  adr x0, sel1
+  msr elr_el3, x0
+  mov x0, #0x3c5              // Secure EL1h, interrupts masked until its vectors are set
+  msr spsr_el3, x0
+  eret
+sel1:
+  adr x0, el1_vectors
+  msr vbar_el1, x0
+  isb
+  msr daifclr, #3             // the FIQ is taken here, at Secure EL1
+  mov w0, #0x51
+  str w0, [x20], #4
+  smc #1                      // EL3 sets SCR_EL3.FIQ
+  mrs x0, icc_iar0_el1        // traps to EL3
+  b .
+el1_fiq:
+  mrs x0, icc_iar0_el1
+  mov w1, #0xf1000000
+  orr w2, w0, w1
+  str w2, [x20], #4
+  msr icc_eoir0_el1, x0
+  eret
+el3_sync:
+  mrs x0, esr_el3
+  lsr x1, x0, #26
+  cmp x1, #0x17
+  b.ne 1f
+  mov x0, #0x404
+  msr scr_el3, x0
+  eret
+1:str w0, [x20], #4
+  b finish
+  .balign 0x800
+el3_vectors:
+  .skip 0x400
+  b el3_sync
+  .balign 0x80
+  b .
+  .balign 0x80
+  b .
+  .balign 0x800
+el1_vectors:
+  .skip 0x300
+  b el1_fiq                   // current EL with SP_ELx, FIQ
+  .balign 0x80
+  b .
+  .ltorg
+${epilogue(opts)}`;
+  return assemble(src, { baseAddress: BigInt(RUN_PA) }).bytes;
 }
 
 /** A one-CPU hvrr machine with `image` loaded at RUN_PA and the CPU at EL3
