@@ -60,8 +60,9 @@ describe('debug session over a recording', () => {
   it('property: at random points, stepi then reverse-stepi then stepi returns to the identical state', () => {
     const seed = suiteSeed('reverse-stepi property', 'HVRR_RSTEP_SEED', 20261205, { points: 6 });
     const rnd = prng(seed);
-    const s = open();
+    // Checkpoints close together, so reverse steps also start from the session's own.
     const reader = TraceReader.open(trace);
+    const s = new DebugSession(machineForRecording(reader.header, trace), { reader, snapshots: reader }, { checkpointDistance: 50_000, checkpointBack: 5_000 });
     const end = Math.max(...reader.snapshots().map((x) => x.instructions));
     for (let i = 0; i < 6; i++) {
       const k = Math.floor(rnd() * end);
@@ -74,7 +75,15 @@ describe('debug session over a recording', () => {
       expect(s.position).toBeLessThan(here.pos);
       expect(s.resume(cpu)).toEqual({ kind: 'step', cpu });
       expect({ pos: s.position, hash: stateHash(s.machine) }, `seed ${seed} point ${k} cpu ${cpu}`).toEqual(here);
+      // Twice more from here: the second reverse step starts from the checkpoint the first took.
+      s.reverseStep(cpu);
+      s.reverseStep(cpu);
+      const back2 = { pos: s.position, hash: stateHash(s.machine) };
+      s.goTo(0);
+      s.goTo(back2.pos);
+      expect({ pos: s.position, hash: stateHash(s.machine) }, `seed ${seed} point ${k} cpu ${cpu} (two back)`).toEqual(back2);
     }
+    expect(s.stats.checkpoints).toBeGreaterThan(0);
   });
 
   it('continue stops at breakpoints; reverse-continue returns to the previous hit exactly, then to the start', () => {
