@@ -11,7 +11,7 @@ import { machineForRecording } from '../cli/commands/record.js';
 import type { Machine } from '../core/machine.js';
 import { TraceReader } from './traceFile.js';
 import { DebugSession } from './debugSession.js';
-import { machineStateHash } from './stateHash.js';
+import { captureMachine } from '../core/snapshot.js';
 import { suiteSeed } from '../property-tests/seed.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hvrr-debug-'));
@@ -29,9 +29,15 @@ function open(): DebugSession {
   return new DebugSession(m, { reader, snapshots: reader });
 }
 
-/** Registers, devices and RAM. */
+/** Architectural state: every CPU's registers (the SP banks as the CPU
+ *  record reports them: the core keeps the live SP in slot 31 and leaves the
+ *  live bank's copy stale, so machineStateHash's raw bytes would also hash
+ *  how the machine got there), every device and component record, RAM.
+ *  Not the TLB image, whose write tags follow the dirty-page map. */
 function stateHash(m: Machine): string {
-  return machineStateHash(m) + createHash('sha256').update(m.core.ramView()).digest('hex').slice(0, 16);
+  const { ram, secureRam, cpus, ...rest } = captureMachine(m);
+  const json = JSON.stringify({ ...rest, cpus: cpus.map(({ tlb: _t, ...c }) => c) }, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v));
+  return createHash('sha256').update(json).update(ram).update(secureRam).digest('hex');
 }
 
 /** A tiny deterministic PRNG for the property (seeded, printed). */

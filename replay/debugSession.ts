@@ -451,8 +451,10 @@ export class DebugSession {
     const core = this.m.core;
     const ram = core.ramView();
     const secure = core.secureRamView();
-    const ramPages = from ? new Set([...core.dirtyRamPages(), ...from.ram.keys(), ...img.ram.keys()]) : null;
-    const securePages = from ? new Set([...core.dirtySecureRamPages(), ...from.secure.keys(), ...img.secure.keys()]) : null;
+    // Back to the same image: only the pages written since differ.
+    const same = from === img;
+    const ramPages = from ? new Set([...core.dirtyRamPages(), ...(same ? [] : [...from.ram.keys(), ...img.ram.keys()])]) : null;
+    const securePages = from ? new Set([...core.dirtySecureRamPages(), ...(same ? [] : [...from.secure.keys(), ...img.secure.keys()])]) : null;
     restoreMachine(this.m, { ...structuredClone(img.state), ram, secureRam: secure });
     if (ramPages && securePages) {
       for (const p of ramPages) ram.set(img.ram.get(p) ?? ZERO_PAGE, p * PAGE);
