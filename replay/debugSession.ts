@@ -60,12 +60,21 @@ interface Image {
   state: Omit<MachineSnapshot, 'ram' | 'secureRam'>;
   ram: Map<number, Uint8Array>;
   secure: Map<number, Uint8Array>;
+  /** A checkpoint the session took (no recorded snapshot behind it): its position. */
+  checkpoint?: number;
 }
 
 const PAGE = 4096;
 const ZERO_PAGE = Buffer.alloc(PAGE);
-/** Images kept (each holds a copy of its non-zero pages). */
-const IMAGES_KEPT = 2;
+/** Bytes of pages the kept images may hold together (least recently used dropped first). */
+const IMAGE_BUDGET_BYTES = 768 << 20;
+/** A reverse step replaying further than this takes a checkpoint (an image)
+ *  CHECKPOINT_BACK instructions before its target, so the next reverse steps
+ *  near there replay little. */
+const CHECKPOINT_DISTANCE = 2_000_000;
+const CHECKPOINT_BACK = 200_000;
+
+const imageBytes = (i: Image): number => (i.ram.size + i.secure.size) * PAGE;
 
 function nonZeroPages(mem: Uint8Array): Map<number, Uint8Array> {
   const out = new Map<number, Uint8Array>();
@@ -104,11 +113,16 @@ export class DebugSession {
   /** Instructions the stepping CPU still has to execute in the current forward step. */
   private stepLeft = 0;
   /** Snapshot restores and instructions replayed by reverse execution (statistics). */
-  readonly stats = { restores: 0, replayedInstructions: 0 };
+  readonly stats = { restores: 0, replayedInstructions: 0, checkpoints: 0 };
 
   /** `history` null: a live machine, forward only. Call before the machine
    *  has run (a replay) so the session can always come back to power-on. */
-  constructor(private readonly m: Machine, private readonly history: History | null) {
+  private readonly checkpointDistance: number;
+  private readonly checkpointBack: number;
+
+  constructor(private readonly m: Machine, private readonly history: History | null, opts: { checkpointDistance?: number; checkpointBack?: number } = {}) {
+    this.checkpointDistance = opts.checkpointDistance ?? CHECKPOINT_DISTANCE;
+    this.checkpointBack = opts.checkpointBack ?? CHECKPOINT_BACK;
     this.stopPos = m.instructions;
     this.inputs = history ? history.reader.inputs() : [];
     this.lastSeq = history ? lastSeqOf(history.reader) : Number.MAX_SAFE_INTEGER;
@@ -195,6 +209,10 @@ export class DebugSession {
         if (c === cpu) last = first + count - 1;
       };
       try {
+        if (to - this.position > this.checkpointDistance) {
+          this.runTo(to - this.checkpointBack);
+          if (this.position === to - this.checkpointBack) this.checkpoint();
+        }
         this.runTo(to);
       } finally {
         this.m.onExecuted = prev;
@@ -287,7 +305,17 @@ export class DebugSession {
    *  window boundary after its due events, later in its step than position
    *  k = its count, so only power-on serves its own count. */
   private basesBefore(k: number): Base[] {
-    return this.bases.filter((b) => b.instructions < k || b.instructions === 0).reverse();
+    const checkpoints: Base[] = this.images.filter((i) => i.checkpoint !== undefined).map((i) => ({
+      key: i.key, instructions: i.checkpoint!, restore: () => this.restoreImage(i, null),
+    }));
+    return [...this.bases, ...checkpoints].filter((b) => b.instructions < k || b.instructions === 0).sort((a, b) => b.instructions - a.instructions);
+  }
+
+  /** Keep the machine as it is now (a count-based position) as a base. */
+  private checkpoint(): void {
+    const img = this.capture(`checkpoint ${this.position}`);
+    img.checkpoint = this.position;
+    this.stats.checkpoints++;
   }
 
   /** Forget which image the machine's memory came from (something else
@@ -299,6 +327,7 @@ export class DebugSession {
   private restore(b: Base): void {
     const img = this.images.find((i) => i.key === b.key);
     if (img && this.lastImage) this.restoreImage(img, this.lastImage);
+    else if (img?.checkpoint !== undefined) this.restoreImage(img, null);
     else {
       b.restore(this.m);
       this.lastImage = img ?? this.capture(b.key);
@@ -405,24 +434,41 @@ export class DebugSession {
     const core = this.m.core;
     const { ram: _r, secureRam: _s, ...state } = captureMachine(this.m);
     const img: Image = { key, state: structuredClone(state), ram: nonZeroPages(core.ramView()), secure: nonZeroPages(core.secureRamView()) };
-    this.images = [img, ...this.images.filter((i) => i.key !== key)].slice(0, IMAGES_KEPT);
+    this.keep(img);
     return img;
   }
 
-  /** Back to `img` from memory that equals `from` but for its dirty pages. */
-  private restoreImage(img: Image, from: Image): void {
+  /** Most recently used first, within the byte budget. */
+  private keep(img: Image): void {
+    const list = [img, ...this.images.filter((i) => i !== img && i.key !== img.key)];
+    let bytes = 0;
+    this.images = list.filter((i, n) => (bytes += imageBytes(i)) <= IMAGE_BUDGET_BYTES || n === 0);
+  }
+
+  /** Back to `img` from memory that equals `from` but for its dirty pages
+   *  (null: memory of unknown content, every page is rewritten). */
+  private restoreImage(img: Image, from: Image | null): void {
     const core = this.m.core;
     const ram = core.ramView();
     const secure = core.secureRamView();
-    const ramPages = new Set([...core.dirtyRamPages(), ...from.ram.keys(), ...img.ram.keys()]);
-    const securePages = new Set([...core.dirtySecureRamPages(), ...from.secure.keys(), ...img.secure.keys()]);
+    // Back to the same image: only the pages written since differ.
+    const same = from === img;
+    const ramPages = from ? new Set([...core.dirtyRamPages(), ...(same ? [] : [...from.ram.keys(), ...img.ram.keys()])]) : null;
+    const securePages = from ? new Set([...core.dirtySecureRamPages(), ...(same ? [] : [...from.secure.keys(), ...img.secure.keys()])]) : null;
     restoreMachine(this.m, { ...structuredClone(img.state), ram, secureRam: secure });
-    for (const p of ramPages) ram.set(img.ram.get(p) ?? ZERO_PAGE, p * PAGE);
-    for (const p of securePages) secure.set(img.secure.get(p) ?? ZERO_PAGE, p * PAGE);
+    if (ramPages && securePages) {
+      for (const p of ramPages) ram.set(img.ram.get(p) ?? ZERO_PAGE, p * PAGE);
+      for (const p of securePages) secure.set(img.secure.get(p) ?? ZERO_PAGE, p * PAGE);
+    } else {
+      ram.fill(0);
+      secure.fill(0);
+      for (const [p, d] of img.ram) ram.set(d, p * PAGE);
+      for (const [p, d] of img.secure) secure.set(d, p * PAGE);
+    }
     core.memoryWritten();
     core.resetDirty();
     this.lastImage = img;
-    this.images = [img, ...this.images.filter((i) => i !== img)];
+    this.keep(img);
   }
 
   private blobById(id: string): Uint8Array {

@@ -50,16 +50,20 @@ for (let i = 0; i < 200; i++) {
 }
 console.log(`stepi: median ${ms(median(steps))}`);
 
-// reverse-stepi at 8 points spread over the recording.
-const rsteps: number[] = [];
-for (let i = 1; i <= 8; i++) {
-  session.goTo(Math.floor((end * i) / 9));
+// reverse-stepi at 4 points spread over the recording: the first there (a
+// snapshot decoded, maybe a checkpoint taken), then 4 more in a row.
+const cold: number[] = [];
+const warm: number[] = [];
+for (let i = 1; i <= 4; i++) {
+  session.goTo(Math.floor((end * i) / 5));
   session.resume(0);
-  t0 = performance.now();
-  session.reverseStep(0);
-  rsteps.push(secs(t0));
+  for (let j = 0; j < 5; j++) {
+    t0 = performance.now();
+    session.reverseStep(0);
+    (j === 0 ? cold : warm).push(secs(t0));
+  }
 }
-console.log(`reverse-stepi: median ${ms(median(rsteps))}, max ${ms(Math.max(...rsteps))}`);
+console.log(`reverse-stepi: first at a point median ${ms(median(cold))} (max ${ms(Math.max(...cold))}); the next ones median ${ms(median(warm))} (max ${ms(Math.max(...warm))}); ${session.stats.checkpoints} checkpoints`);
 
 // reverse-continue from the end to a breakpoint near the start (the pc at 1% of the recording).
 session.goTo(Math.floor(end / 100));

@@ -1,7 +1,9 @@
 // Debian's gdb-multiarch drives the stub over TCP (in-process server, gdb as
 // a child) on a recorded bare self-test with 2 CPUs: break at a PC,
 // continue, stepi, registers and memory, reverse-stepi and reverse-continue
-// back to a breakpoint, a watchpoint forward and in reverse. Every stop is
+// back to a breakpoint, a watchpoint forward and in reverse; and on the
+// self-test under the hypervisor with 4 vCPUs (guest code read through
+// Stage 2, threads naming their vCPU). Every stop is
 // checked against the instruction count and pc a DebugSession computes
 // in-process. Skipped, saying why, when gdb-multiarch is not installed
 // (.ci/run installs it).
@@ -31,9 +33,9 @@ function open(): DebugSession {
 }
 
 /** Run a gdb script against a fresh session served on a free port; gdb's output. */
-async function gdb(lines: string[]): Promise<string> {
-  const reader = TraceReader.open(trace);
-  const session = new DebugSession(machineForRecording(reader.header, trace), { reader, snapshots: reader });
+async function gdb(lines: string[], file = trace): Promise<string> {
+  const reader = TraceReader.open(file);
+  const session = new DebugSession(machineForRecording(reader.header, file), { reader, snapshots: reader });
   let port = 0;
   const listening = new Promise<void>((resolve) => {
     void serveGdb(session, { listen: 0, recording: { reader, snapshots: reader }, onListening: (w) => { port = w.port!; resolve(); } });
@@ -133,4 +135,30 @@ describe.skipIf(!haveGdb)('gdb-multiarch drives hvrr replay --gdb', () => {
     expect(positions(out), out).toEqual([20_000, first + 1, 60_000, after - 1]); // seeks print where they land too
     expect(pcs(out).at(-1), out).toBe(storePc);
   }, 180_000);
+
+  it('under the hypervisor (4 vCPUs): a guest breakpoint, its code read through Stage 2, reverse-stepi', async () => {
+    const hv = join(dir, 'hv.hvrr');
+    const r = await runCli(['record', 'selftest', '-o', hv, '--smp', '4', '--mem', '64M', '--seed', '2', '--snapshot-every', '300000']);
+    expect(r.code, r.err).toBe(0);
+    const reader = TraceReader.open(hv);
+    const s = new DebugSession(machineForRecording(reader.header, hv), { reader, snapshots: reader });
+    s.goTo(400_000);
+    const cpu = [0, 1, 2, 3].find((c) => s.machine.core.el(c) === 1) ?? 0;
+    s.resume(cpu);
+    const bp = s.machine.core.getPc(cpu);
+    s.goTo(0);
+    s.setBreakpoints([{ va: bp, cpuMask: 0xf, elMask: 0xf }]);
+    s.resume(null);
+    const hit = { pos: s.position, cpu: (s.lastStop as { cpu: number }).cpu };
+    s.setBreakpoints([]);
+    s.reverseStep(hit.cpu);
+    const back = s.position;
+    const out = await gdb([
+      `break *0x${bp.toString(16)}`, 'continue', 'monitor when', 'info threads', 'x/1xw $pc',
+      'reverse-stepi', 'monitor when',
+    ], hv);
+    expect(positions(out), out).toEqual([hit.pos, back]);
+    expect(out).toMatch(new RegExp(`Thread ${hit.cpu + 1} \\(cpu${hit.cpu} running EL1 vm0 vcpu${hit.cpu}\\)`));
+    expect(out).toMatch(new RegExp(`0x0*${bp.toString(16)}:\\s+0x[0-9a-f]{8}`));
+  }, 240_000);
 });
