@@ -43,16 +43,20 @@ const ec = (esr: bigint): number => Number((esr >> 26n) & 0x3fn);
 const dfsc = (esr: bigint): number => Number(esr & 0x3fn);
 
 /** 16 vector entries for `el`: record ESR, FAR, HPFAR (EL2), ELR and the
- *  entry number (0x100 * el + index) in x20..x24. At EL3 an exception from a
- *  lower EL continues at x27 when it is set (a step of the EL3 program); at
- *  EL1, when x26 is set, the handler returns past the faulting instruction. */
+ *  entry number (0x100 * el + index) in x20..x24. An exception from a lower
+ *  EL continues at x27 (EL3) or x28 (EL2) when it is set (a step of that
+ *  level's program); at EL1, when x26 is set, the handler returns past the
+ *  faulting instruction. */
 function vectors(el: 1 | 2 | 3): string {
   const out = [`.balign 0x800`, `el${el}_vectors:`];
   for (let i = 0; i < 16; i++) {
     out.push(`.balign 0x80`, `mrs x20, esr_el${el}`, `mrs x21, far_el${el}`);
     if (el === 2) out.push(`mrs x22, hpfar_el2`);
     out.push(`mrs x23, elr_el${el}`, `mov x24, #${0x100 * el + i}`);
-    if (el === 3 && i >= 8) out.push(`cbz x27, el3_end_${i}`, `br x27`, `el3_end_${i}:`);
+    if (el >= 2 && i >= 8) {
+      const next = el === 3 ? 'x27' : 'x28';
+      out.push(`cbz ${next}, el${el}_end_${i}`, `br ${next}`, `el${el}_end_${i}:`);
+    }
     if (el === 1) out.push(`cbz x26, el1_end_${i}`, `add x25, x23, #4`, `msr elr_el1, x25`, `eret`, `el1_end_${i}:`);
     out.push(`smc #${END_IMM}`);
   }
@@ -93,8 +97,8 @@ function enterSel1(vstcr = S2_TCR, extra = ''): string {
     ${eretTo(2, SPSR_EL1H, 'sel1')}`;
 }
 
-/** Secure EL2 prologue: vectors, secure stage 2 (VSTTBR_EL2 = x9, VSTCR_EL2), HCR_EL2.VM. */
-function sel2Stage2(vstcr = S2_TCR): string {
+/** Secure EL2 prologue: vectors, secure stage 2 (VSTTBR_EL2 = `vsttbr`, VSTCR_EL2), HCR_EL2.VM. */
+function sel2Stage2(vstcr = S2_TCR, vsttbr = 'x9'): string {
   return `
     ldr x0, =el2_vectors
     msr vbar_el2, x0
@@ -102,7 +106,7 @@ function sel2Stage2(vstcr = S2_TCR): string {
     msr vstcr_el2, x0
     ldr x0, =${HCR_VM_RW}
     msr hcr_el2, x0
-    msr vsttbr_el2, x9`;
+    msr vsttbr_el2, ${vsttbr}`;
 }
 
 interface Result {
@@ -559,6 +563,80 @@ describe('TLBs are tagged by Security state', () => {
       },
     });
     expect([r.x(10), r.x(11), r.x(12)]).toEqual([0x5fn, 0xa6n, 0x5fn]);
+  });
+  it('TLBI VMALLS12E1 at Secure EL2 drops the Secure EL1&0 entries only', () => {
+    const r = run(`
+      ${el3Setup(SCR_RW | SCR_HCE | SCR_NS)}
+      msr ttbr0_el1, x8
+      ldr x27, =step2
+      ${eretTo(3, SPSR_EL1H, 'ns_load')}
+    ns_load:
+      ldr x2, =0x80005000
+      ldr x1, [x2]
+      smc #0
+    step2:
+      mov x10, x1
+      str x5, [x6]
+      ldr x0, =${SCR_SECURE_EL2}
+      msr scr_el3, x0
+      msr ttbr0_el1, x9
+      ldr x27, =step3
+      ${eretTo(3, SPSR_EL2H, 'sel2')}
+    sel2:
+      ${sel2Stage2(S2_TCR, 'x7')}
+      ldr x28, =sel2_cont
+      ${eretTo(2, SPSR_EL1H, 'sel1')}
+    sel1:
+      ldr x2, =0x80000000
+      ldr x1, [x2]
+      mov x11, x1
+      hvc #0
+      ldr x1, [x2]
+      mov x12, x1
+      smc #0
+    sel2_cont:
+      str x3, [x4]
+      tlbi vmalls12e1
+      dsb sy
+      isb
+      eret
+    step3:
+      ldr x0, =${1n << 31n}
+      msr hcr_el2, x0
+      ${world('ns', 'step4', 'ns_load')}
+    step4:
+      mov x13, x1
+      smc #${END_IMM}
+    `, {
+      setup: (m) => {
+        poke64(m, SECURE_DATA, 0x5ec_0007n);
+        poke64(m, SECURE_DATA + 0x1000n, 0x5ec_0008n);
+        poke64(m, NS_DATA, 0x0a5_0007n);
+        poke64(m, NS_DATA + 0x1000n, 0x0a5_0008n);
+        // Secure stage 1 (in secure RAM): RAM and the low GB (secure RAM) identity, VA 0x80000000 -> IPA NS_DATA.
+        const sec = stage1Tables(m, SECURE_POOL);
+        sec.block(0n, 0n, 1, S1_NORMAL);
+        sec.page(0x8000_0000n, NS_DATA, S1_NORMAL);
+        // Secure stage 2: code and secure RAM identity, IPA NS_DATA -> SECURE_DATA (then SECURE_DATA + 0x1000).
+        const s2 = secureStage2(m, [[NS_DATA, SECURE_DATA, S2_RW]]);
+        for (let pa = L.SECURE_RAM_PA; pa < L.SECURE_RAM_PA + L.SECURE_RAM_BYTES; pa += 0x20_0000) s2.block(BigInt(pa), BigInt(pa), 2, S2_RW);
+        // Non-secure stage 1: VA 0x80005000 -> NS_DATA (then, without a Non-secure TLBI, NS_DATA + 0x1000).
+        const ns = stage1Tables(m, PT_POOL, true);
+        ns.page(0x8000_5000n, NS_DATA, S1_NORMAL);
+        stage1On(m, ns.root);
+        m.core.setX(0, 9, BigInt(sec.root));
+        m.core.setX(0, 8, BigInt(ns.root));
+        m.core.setX(0, 7, BigInt(s2.root));
+        m.core.setX(0, 6, BigInt(ns.slot(0x8000_5000n, 3)));
+        m.core.setX(0, 5, (NS_DATA + 0x1000n) | S1_NORMAL | PTE.PAGE);
+        m.core.setX(0, 4, BigInt(s2.slot(NS_DATA, 3)));
+        m.core.setX(0, 3, (SECURE_DATA + 0x1000n) | S2_RW | PTE.PAGE);
+      },
+    });
+    expect(r.x(10)).toBe(0x0a5_0007n);
+    expect(r.x(11)).toBe(0x5ec_0007n);
+    expect(r.x(12)).toBe(0x5ec_0008n); // the new secure stage 2 mapping after S-EL2's TLBI
+    expect(r.x(13)).toBe(0x0a5_0007n); // the Non-secure entry outlived it
   });
 });
 

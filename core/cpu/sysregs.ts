@@ -153,11 +153,12 @@ function defs(f: CpuFeatures): Def[] {
     d('VPIDR_EL2', [3, 4, 0, 0, 0], 'rw', 2, { slot: L.SLOT_VPIDR_EL2 }),
     d('VMPIDR_EL2', [3, 4, 0, 0, 5], 'rw', 2, { slot: L.SLOT_VMPIDR_EL2 }),
     // Secure stage 2 (D13.2 VSTTBR_EL2, VSTCR_EL2): only with FEAT_SEL2, else
-    // UNDEFINED as before. A write drops this CPU's TLB (an over-invalidation
-    // the architecture permits), like the MMU controls of EL1.
+    // UNDEFINED as before. Like VTTBR_EL2/VTCR_EL2, a write invalidates
+    // nothing: software follows it with a TLBI (VMALLS12E1), or the
+    // TypeScript software with CpuCore.invalidateVmid / flushTlb.
     ...(f.sel2 ? [
-      d('VSTTBR_EL2', [3, 4, 2, 6, 0], 'rw', 2, { slot: L.SLOT_VSTTBR_EL2, flags: L.SR_FLAG_MMU }),
-      d('VSTCR_EL2', [3, 4, 2, 6, 2], 'rw', 2, { slot: L.SLOT_VSTCR_EL2, flags: L.SR_FLAG_MMU }),
+      d('VSTTBR_EL2', [3, 4, 2, 6, 0], 'rw', 2, { slot: L.SLOT_VSTTBR_EL2 }),
+      d('VSTCR_EL2', [3, 4, 2, 6, 2], 'rw', 2, { slot: L.SLOT_VSTCR_EL2 }),
     ] : []),
     // --- EL3 ---
     d('SCR_EL3', [3, 6, 1, 1, 0], 'rw', 3, { slot: L.SLOT_SCR_EL3 }),
