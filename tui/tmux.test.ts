@@ -48,7 +48,8 @@ describe.skipIf(why !== '')('hvrr tui in tmux', () => {
     const trace = join(mkdtempSync(join(tmpdir(), 'hvrr-tui-tmux-')), 'run.hvrr');
     const rec = await runCli(['record', 'selftest', '-o', trace]);
     expect(rec.code, rec.err).toBe(0);
-    tmux('new-session', '-d', '-s', session, '-x', '80', '-y', '24', `${process.execPath} ${bin} tui ${trace}; echo "hvrr exit status $?"; sleep 600`);
+    // CI=true as on the CI machine: Ink must still draw every frame on a terminal.
+    tmux('new-session', '-d', '-s', session, '-x', '80', '-y', '24', '-e', 'CI=true', `${process.execPath} ${bin} tui ${trace}; echo "hvrr exit status $?"; sleep 600`);
     await until(/^> +#0 +0 c0/m);
     keys('f');
     await until('filter: ');

@@ -41,9 +41,19 @@ Exit status:
     const warning = recoveryWarning(reader, file);
     // React's production build: its development build checks every element (twice the frame time).
     process.env.NODE_ENV ??= 'production';
-    const [{ createElement }, { render }, { App }, { TraceModel }, { makeRunner }] = await Promise.all([
-      import('react'), import('ink'), import('../../tui/app.js'), import('../../tui/model.js'), import('../../tui/runner.js'),
-    ]);
+    // Ink renders only the last frame when it thinks it runs under CI (is-in-ci
+    // reads CI and CONTINUOUS_INTEGRATION once, at import). Both ends are a
+    // terminal here, so a person is watching: hide the CI variables while Ink loads.
+    const ciVars = hideCiVariables();
+    let loaded;
+    try {
+      loaded = await Promise.all([
+        import('react'), import('ink'), import('../../tui/app.js'), import('../../tui/model.js'), import('../../tui/runner.js'),
+      ]);
+    } finally {
+      restoreVariables(ciVars);
+    }
+    const [{ createElement }, { render }, { App }, { TraceModel }, { makeRunner }] = loaded;
     const model = new TraceModel(reader, file);
     const runner = makeRunner(reader, file);
     const color = !('NO_COLOR' in io.env) || io.env.NO_COLOR === '';
@@ -61,3 +71,19 @@ Exit status:
     return 0;
   },
 };
+
+const CI_VARIABLES = ['CI', 'CONTINUOUS_INTEGRATION'] as const;
+
+function hideCiVariables(): Map<string, string> {
+  const saved = new Map<string, string>();
+  for (const name of CI_VARIABLES) {
+    const value = process.env[name];
+    if (value !== undefined) saved.set(name, value);
+    delete process.env[name];
+  }
+  return saved;
+}
+
+function restoreVariables(saved: Map<string, string>): void {
+  for (const [name, value] of saved) process.env[name] = value;
+}
