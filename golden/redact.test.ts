@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TraceEvent } from '../core/trace/events.js';
 import { parseSelector, RedactionError, Redactor } from './redact.js';
-import { SAMPLE_EVENTS } from './samples.js';
+import { SAMPLE_EVENTS } from '../core/trace/sampleEvents.js';
 
 const ev = (i: number): TraceEvent => SAMPLE_EVENTS[i]!;
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { formatEvent, TRACE_KINDS } from '../core/trace/events.js';
 import { loadConfig } from './config.js';
 import { runScenario } from './scenario.js';
-import { SAMPLE_EVENTS } from './samples.js';
+import { SAMPLE_EVENTS } from '../core/trace/sampleEvents.js';
 import { checkTemplate, renderEvent } from './render.js';
 import { defaultGoldenDir } from '../cli/commands/golden.js';
 

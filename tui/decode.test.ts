@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SAMPLE_EVENTS } from '../golden/samples.js';
+import { SAMPLE_EVENTS } from '../core/trace/sampleEvents.js';
 import { decodeEsr, describeEvent, ffaIds, ffaName, intidName, isFfaFid, psciName, psciResult, summary } from './decode.js';
 
 describe('decoding events', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SAMPLE_EVENTS } from '../golden/samples.js';
+import { SAMPLE_EVENTS } from '../core/trace/sampleEvents.js';
 import { FilterError, matches, needsSched, parseFilter } from './filter.js';
 
 const ev = (i: number) => SAMPLE_EVENTS[i]!;

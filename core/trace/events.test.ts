@@ -1,26 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { suiteSeed } from '../../property-tests/seed.js';
-import {
-  EXCEPTION_LINE_MAX_BYTES, formatEvent, hex64, NO_CPU, parseHex64, TRACE_KINDS, worldField, writeExceptionLine, type ExceptionEvent, type TraceEvent,
-} from './events.js';
-
-const samples: TraceEvent[] = [
-  { seq: 0, tick: 10, cpu: 0, kind: 'exception', n: 1, type: 'sync', fromEl: 1, toEl: 2, ec: 0x16, esr: '0x5a000000', elr: '0xffff800010000000', far: '0x0' },
-  { seq: 1, tick: 11, cpu: NO_CPU, kind: 'irq-raise', intid: 33, target: 0 },
-  { seq: 2, tick: 12, cpu: 1, kind: 'irq-ack', intid: 27, target: 1 },
-  { seq: 3, tick: 13, cpu: 1, kind: 'irq-eoi', intid: 27, target: 1 },
-  { seq: 4, tick: 14, cpu: 0, kind: 'timer-program', timer: 'virt', ctl: 1, cval: '0x1234' },
-  { seq: 5, tick: 15, cpu: 0, kind: 'timer-fire', timer: 'phys', cval: '0xffffffffffffffff' },
-  { seq: 6, tick: 16, cpu: 0, kind: 'uart-out', byte: 0x41 },
-  { seq: 7, tick: 17, cpu: NO_CPU, kind: 'uart-in', byte: 0x0a },
-  { seq: 8, tick: 18, cpu: 0, kind: 'psci', fn: 0xc4000003, args: ['0x1', '0x40080000', '0x0'], result: '0x0' },
-  { seq: 9, tick: 19, cpu: 0, kind: 'halt', reason: 'SYSTEM_OFF "x"' },
-  { seq: 10, tick: 20, cpu: 2, kind: 'undef', insn: 0xdeadbeef, pc: '0x40000000' },
-  { seq: 11, tick: 21, cpu: 0, kind: 'sched', vm: 1, vcpu: 0, dir: 'in' },
-  { seq: 12, tick: 22, cpu: 0, kind: 'ffa', fid: 0x84000071, src: 0x8001, dst: 0x1, args: ['0x0'] },
-  { seq: 13, tick: 23, cpu: 0, kind: 'mmio', pa: '0x9000000', size: 4, write: true, value: '0x41' },
-];
+import { EventLineBytes, formatEvent, hex64, NO_CPU, parseHex64, TRACE_KINDS, worldField, type TraceEvent } from './events.js';
+import { SAMPLE_EVENTS as samples } from './sampleEvents.js';
 
 describe('trace events', () => {
   it('hex64 is canonical and round-trips', () => {
@@ -39,9 +21,9 @@ describe('trace events', () => {
     expect(new Set(samples.map((s) => s.kind))).toEqual(new Set(TRACE_KINDS));
     expect(samples.map(formatEvent)).toEqual([
       '#0 @10 cpu0 exception n=1 sync el1->el2 ec=0x16 esr=0x5a000000 elr=0xffff800010000000 far=0x0',
-      '#1 @11 cpu- irq-raise intid=33 target=0',
-      '#2 @12 cpu1 irq-ack intid=27 target=1',
-      '#3 @13 cpu1 irq-eoi intid=27 target=1',
+      '#1 @11 cpu- irq-raise intid=33 target=-1',
+      '#2 @12 cpu1 irq-ack intid=27 target=1 virt',
+      '#3 @13 cpu1 irq-eoi intid=27 target=1 virt dir',
       '#4 @14 cpu0 timer-program virt ctl=0x1 cval=0x1234',
       '#5 @15 cpu0 timer-fire phys cval=0xffffffffffffffff',
       "#6 @16 cpu0 uart-out byte=0x41 'A'",
@@ -52,6 +34,11 @@ describe('trace events', () => {
       '#11 @21 cpu0 sched vm=1 vcpu=0 in',
       '#12 @22 cpu0 ffa fid=0x84000071 src=0x8001 dst=0x1 args=[0x0]',
       '#13 @23 cpu0 mmio W4 pa=0x9000000 value=0x41',
+      '#14 @24 cpu3 mmio R1 pa=0x8000000 value=0x0',
+      '#15 @25 cpu0 uart-out byte=0x27',
+      '#16 @26 cpu0 psci fn=0x84000000 args=[] result=0x10000',
+      '#17 @27 cpu1 exception n=2 sync el1->el3 ec=0x17 esr=0x5e000000 elr=0x6000 far=0x0 world=s',
+      "#18 @28 cpu1 uart-out byte=0x42 'B'",
     ]);
   });
 
@@ -100,44 +87,64 @@ describe('the world of an event (event format 2)', () => {
   });
 });
 
-describe('writeExceptionLine (the sink digest path of exception events)', () => {
-  const render = (e: ExceptionEvent): string => {
-    const out = new Uint8Array(EXCEPTION_LINE_MAX_BYTES + 8);
-    const end = writeExceptionLine(e, out, 4);
-    return end < 0 ? formatEvent(e) + '\n' : Buffer.from(out.subarray(4, end)).toString('latin1');
+describe('EventLineBytes (the sink digest path: each line written as bytes)', () => {
+  const render = (events: readonly TraceEvent[], initialBytes = 64): { text: string; units: number } => {
+    const w = new EventLineBytes(initialBytes);
+    for (const e of events) w.line(e);
+    return { text: w.bytes.toString('utf8', 0, w.len), units: w.units };
   };
-  const SEED = suiteSeed('writeExceptionLine', 'HVRR_TRACE_SEED', 20261205);
+  const expected = (events: readonly TraceEvent[]): { text: string; units: number } => {
+    const text = events.map((e) => formatEvent(e) + '\n').join('');
+    return { text, units: text.length };
+  };
+  const SEED = suiteSeed('EventLineBytes', 'HVRR_TRACE_SEED', 20261205);
 
-  it('writes exactly formatEvent(e) + "\\n" (boundary values, then random events)', () => {
-    const base: ExceptionEvent = { seq: 0, tick: 0, cpu: 0, kind: 'exception', n: 1, type: 'sync', fromEl: 1, toEl: 2, ec: 0x16, esr: '0x5a000000', elr: '0xffff800010000000', far: '0x0' };
-    const edges: Partial<ExceptionEvent>[] = [
-      {}, { seq: Number.MAX_SAFE_INTEGER, tick: Number.MAX_SAFE_INTEGER, n: Number.MAX_SAFE_INTEGER },
-      { seq: 9, tick: 10, n: 99 }, { seq: 1e15, tick: 999_999_999_999 }, { cpu: 63 }, { cpu: 64 }, { cpu: 1000 },
-      { ec: 0 }, { ec: 0x3f }, { ec: 0xffff_ffff }, { type: 'serror', fromEl: 3, toEl: 3 }, { world: 's' }, { world: 'ns' },
-      { esr: '0xffffffffffffffff', elr: '0x0', far: '0x1' },
+  it('writes exactly formatEvent(e) + "\\n" and counts its UTF-16 units: samples and boundary values', () => {
+    expect(render(samples)).toEqual(expected(samples));
+    const base = samples[0]!;
+    const edges: Partial<TraceEvent>[] = [
+      { seq: Number.MAX_SAFE_INTEGER, tick: Number.MAX_SAFE_INTEGER }, { seq: 1e15, tick: 999_999_999_999 }, { seq: 100_000_000, tick: 100_000_001 },
+      { cpu: 63 }, { cpu: 64 }, { cpu: 1000 }, { cpu: NO_CPU }, { tick: -1 }, { seq: 1.5 }, { tick: 2 ** 60 }, { tick: NaN },
+      { world: 's' }, { world: 'ns' },
     ];
     for (const d of edges) {
-      const e = { ...base, ...d };
-      const out = new Uint8Array(EXCEPTION_LINE_MAX_BYTES);
-      expect(writeExceptionLine(e, out, 0), JSON.stringify(d)).toBeGreaterThan(0); // the fast path, not the fallback
-      expect(render(e)).toBe(formatEvent(e) + '\n');
+      const e = { ...base, ...d } as TraceEvent;
+      expect(render([e]), JSON.stringify(d)).toEqual(expected([e]));
     }
-    const hex = fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }).map((v) => hex64(v));
-    fc.assert(fc.property(fc.record({
-      seq: fc.nat(), tick: fc.oneof(fc.nat(), fc.maxSafeNat()), cpu: fc.integer({ min: 0, max: 511 }), n: fc.nat(),
-      type: fc.constantFrom('sync', 'irq', 'fiq', 'serror'), fromEl: fc.integer({ min: 0, max: 3 }), toEl: fc.integer({ min: 1, max: 3 }),
-      ec: fc.integer({ min: 0, max: 0x3f }), esr: hex, elr: hex, far: hex, secure: fc.boolean(),
-    }), ({ secure, ...r }) => {
-      const e: ExceptionEvent = { kind: 'exception', ...r, ...(secure ? { world: 's' as const } : {}) };
-      expect(render(e)).toBe(formatEvent(e) + '\n');
-    }), { seed: SEED, numRuns: 2000 });
+    const odd: TraceEvent[] = [
+      { ...samples[0]!, kind: 'exception', n: 2 ** 60, fromEl: -1, ec: 0.5, esr: '0x\u00e9', far: 'x'.repeat(40) } as TraceEvent,
+      { seq: 1, tick: 2, cpu: 0, kind: 'halt', reason: 'caf\u00e9 \u{1f600} ' + 'long '.repeat(50) },
+      { seq: 1, tick: 2, cpu: 0, kind: 'undef', insn: -1, pc: '0x0' },
+      { seq: 1, tick: 2, cpu: 0, kind: 'timer-program', timer: 'virt', ctl: 0xffff_ffff, cval: '0x0' },
+    ];
+    for (const e of odd) expect(render([e]), JSON.stringify(e)).toEqual(expected([e]));
+    // Growth from a tiny buffer keeps every byte.
+    expect(render([...samples, ...odd, ...samples], 1)).toEqual(expected([...samples, ...odd, ...samples]));
   });
 
-  it('declines what it cannot write, so the sink formats it', () => {
-    const e: ExceptionEvent = { seq: 1, tick: 2, cpu: 0, kind: 'exception', n: 1, type: 'sync', fromEl: 1, toEl: 2, ec: 0, esr: '0x0', elr: '0x0', far: '0x0' };
-    const out = new Uint8Array(EXCEPTION_LINE_MAX_BYTES);
-    for (const d of [{ cpu: NO_CPU }, { tick: -1 }, { seq: 1.5 }, { n: 2 ** 60 }, { fromEl: -1 }, { ec: 0.5 }, { esr: '0x\u00e9' }, { far: 'x'.repeat(40) }]) {
-      expect(writeExceptionLine({ ...e, ...d }, out, 0), JSON.stringify(d)).toBe(-1);
-    }
+  it('writes exactly formatEvent(e) + "\\n" for random events of every kind', () => {
+    const hex = fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }).map((v) => hex64(v));
+    const num = fc.oneof(fc.nat(), fc.maxSafeNat(), fc.integer({ min: -5, max: 5 }));
+    const small = fc.oneof(fc.nat({ max: 1100 }), fc.integer(), fc.constant(0xffff_ffff));
+    const text = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 40 }));
+    const head = fc.record({ seq: num, tick: num, cpu: fc.oneof(fc.integer({ min: 0, max: 70 }), fc.constant(NO_CPU)) });
+    const world = fc.constantFrom({}, { world: 's' as const }, { world: 'ns' as const });
+    const body = fc.oneof(
+      fc.record({ kind: fc.constant('exception'), n: num, type: fc.constantFrom('sync', 'irq', 'fiq', 'serror'), fromEl: fc.nat(3), toEl: fc.nat(3), ec: small, esr: hex, elr: hex, far: hex }),
+      fc.record({ kind: fc.constantFrom('irq-raise', 'irq-ack', 'irq-eoi'), intid: small, target: fc.integer({ min: -1, max: 70 }), virt: fc.boolean(), dir: fc.boolean() }),
+      fc.record({ kind: fc.constant('timer-program'), timer: fc.constantFrom('virt', 'phys', 'hyp'), ctl: small, cval: hex }),
+      fc.record({ kind: fc.constant('timer-fire'), timer: fc.constantFrom('virt', 'phys'), cval: hex }),
+      fc.record({ kind: fc.constantFrom('uart-out', 'uart-in'), byte: fc.nat(255) }),
+      fc.record({ kind: fc.constant('psci'), fn: small, args: fc.array(hex, { maxLength: 4 }), result: hex }),
+      fc.record({ kind: fc.constant('halt'), reason: text }),
+      fc.record({ kind: fc.constant('undef'), insn: small, pc: hex }),
+      fc.record({ kind: fc.constant('sched'), vm: small, vcpu: small, dir: fc.constantFrom('in', 'out') }),
+      fc.record({ kind: fc.constant('ffa'), fid: small, src: small, dst: small, args: fc.array(hex, { maxLength: 4 }) }),
+      fc.record({ kind: fc.constant('mmio'), pa: hex, size: fc.constantFrom(1, 2, 4, 8), write: fc.boolean(), value: hex }),
+    );
+    const event = fc.tuple(head, body, world).map(([h, b, w]) => ({ ...h, ...b, ...w }) as TraceEvent);
+    fc.assert(fc.property(fc.array(event, { minLength: 1, maxLength: 8 }), (events) => {
+      expect(render(events)).toEqual(expected(events));
+    }), { seed: SEED, numRuns: 3000 });
   });
 });

@@ -241,167 +241,204 @@ function cpuText(cpu: number): string {
   return cpu >= 0 && cpu < CPU_TEXT.length ? CPU_TEXT[cpu]! : ' cpu' + cpu + ' ';
 }
 
-function hexList(a: Hex64[]): string {
-  let s = '[';
-  for (let i = 0; i < a.length; i++) s += i === 0 ? a[i]! : ',' + a[i]!;
-  return s + ']';
+// One definition of each kind's canonical line (renderEvent below), written
+// through a LineWriter: as a string (formatEvent, formatEventBody) or as
+// UTF-8 bytes straight into the sink's digest buffer (EventLineBytes), which
+// is every event's path while recording (building each line as a string was
+// a measurable part of a trap's host time).
+
+/** Where a canonical line goes: `text` any string, `dec` String(n), `hex` '0x' + (n >>> 0).toString(16). */
+interface LineWriter {
+  text(s: string): void;
+  dec(n: number): void;
+  hex(n: number): void;
+}
+
+function renderHexList(a: Hex64[], w: LineWriter): void {
+  w.text('[');
+  for (let i = 0; i < a.length; i++) {
+    if (i !== 0) w.text(',');
+    w.text(a[i]!);
+  }
+  w.text(']');
+}
+
+/** The event's fields after seq/tick/cpu/kind, in canonical order. */
+function renderBody(e: TraceEvent, w: LineWriter): void {
+  switch (e.kind) {
+    case 'exception':
+      w.text('n='); w.dec(e.n); w.text(' '); w.text(e.type); w.text(' el'); w.dec(e.fromEl); w.text('->el'); w.dec(e.toEl);
+      w.text(' ec='); w.hex(e.ec); w.text(' esr='); w.text(e.esr); w.text(' elr='); w.text(e.elr); w.text(' far='); w.text(e.far);
+      return;
+    case 'irq-raise':
+    case 'irq-ack':
+    case 'irq-eoi':
+      w.text('intid='); w.dec(e.intid); w.text(' target='); w.dec(e.target);
+      if (e.virt === true) w.text(' virt');
+      if (e.dir === true) w.text(' dir');
+      return;
+    case 'timer-program':
+      w.text(e.timer); w.text(' ctl='); w.hex(e.ctl); w.text(' cval='); w.text(e.cval);
+      return;
+    case 'timer-fire':
+      w.text(e.timer); w.text(' cval='); w.text(e.cval);
+      return;
+    case 'uart-out':
+    case 'uart-in':
+      w.text('byte='); w.hex(e.byte); w.text(byteText(e.byte));
+      return;
+    case 'psci':
+      w.text('fn='); w.hex(e.fn); w.text(' args='); renderHexList(e.args, w); w.text(' result='); w.text(e.result);
+      return;
+    case 'halt':
+      w.text('reason='); w.text(JSON.stringify(e.reason));
+      return;
+    case 'undef':
+      w.text('insn='); w.hex(e.insn); w.text(' pc='); w.text(e.pc);
+      return;
+    case 'sched':
+      w.text('vm='); w.dec(e.vm); w.text(' vcpu='); w.dec(e.vcpu); w.text(' '); w.text(e.dir);
+      return;
+    case 'ffa':
+      w.text('fid='); w.hex(e.fid); w.text(' src='); w.hex(e.src); w.text(' dst='); w.hex(e.dst); w.text(' args='); renderHexList(e.args, w);
+      return;
+    case 'mmio':
+      w.text(e.write ? 'W' : 'R'); w.dec(e.size); w.text(' pa='); w.text(e.pa); w.text(' value='); w.text(e.value);
+      return;
+  }
+}
+
+/** The canonical line: `#<seq> @<tick> cpu<N> <kind> <fields>[ world=s]`. */
+function renderEvent(e: TraceEvent, w: LineWriter): void {
+  w.text('#'); w.dec(e.seq); w.text(' @'); w.dec(e.tick); w.text(cpuText(e.cpu)); w.text(e.kind); w.text(' ');
+  renderBody(e, w);
+  if (e.world === 's') w.text(' world=s');
+}
+
+class StringLine implements LineWriter {
+  s = '';
+  text(t: string): void {
+    this.s += t;
+  }
+  dec(n: number): void {
+    this.s += dec(n);
+  }
+  hex(n: number): void {
+    this.s += hex(n);
+  }
 }
 
 /** The event's fields after seq/tick/cpu/kind, in canonical order. */
 export function formatEventBody(e: TraceEvent): string {
-  switch (e.kind) {
-    case 'exception':
-      return 'n=' + e.n + ' ' + e.type + ' el' + dec(e.fromEl) + '->el' + dec(e.toEl) + ' ec=' + hex(e.ec) + ' esr=' + e.esr + ' elr=' + e.elr + ' far=' + e.far;
-    case 'irq-raise':
-    case 'irq-ack':
-    case 'irq-eoi': {
-      const s = 'intid=' + dec(e.intid) + ' target=' + (e.target === -1 ? '-1' : dec(e.target));
-      if (e.virt !== true && e.dir !== true) return s;
-      return s + (e.virt === true ? ' virt' : '') + (e.dir === true ? ' dir' : '');
-    }
-    case 'timer-program':
-      return e.timer + ' ctl=' + hex(e.ctl) + ' cval=' + e.cval;
-    case 'timer-fire':
-      return e.timer + ' cval=' + e.cval;
-    case 'uart-out':
-    case 'uart-in':
-      return 'byte=' + hex(e.byte) + byteText(e.byte);
-    case 'psci':
-      return 'fn=' + hex(e.fn) + ' args=' + hexList(e.args) + ' result=' + e.result;
-    case 'halt':
-      return 'reason=' + JSON.stringify(e.reason);
-    case 'undef':
-      return 'insn=' + hex(e.insn) + ' pc=' + e.pc;
-    case 'sched':
-      return 'vm=' + dec(e.vm) + ' vcpu=' + dec(e.vcpu) + ' ' + e.dir;
-    case 'ffa':
-      return 'fid=' + hex(e.fid) + ' src=' + hex(e.src) + ' dst=' + hex(e.dst) + ' args=' + hexList(e.args);
-    case 'mmio':
-      return (e.write ? 'W' : 'R') + dec(e.size) + ' pa=' + e.pa + ' value=' + e.value;
-  }
+  const w = new StringLine();
+  renderBody(e, w);
+  return w.s;
 }
 
-/** Canonical one-line rendering: `#<seq> @<tick> cpu<N> <kind> <fields>[ world=s]`.
- *  Plain concatenation, no regexes or intermediate arrays: the sink renders
- *  every event for its digest. */
+/** Canonical one-line rendering: `#<seq> @<tick> cpu<N> <kind> <fields>[ world=s]`. */
 export function formatEvent(e: TraceEvent): string {
-  const line = '#' + e.seq + ' @' + e.tick + cpuText(e.cpu) + e.kind + ' ' + formatEventBody(e);
-  return e.world === 's' ? line + ' world=s' : line;
+  const w = new StringLine();
+  renderEvent(e, w);
+  return w.s;
 }
 
-// formatEvent(e) + "\n" of an exception event written as bytes, for the
-// sink's digest: every trap emits one, and building its line as a string
-// (some twenty concatenations) was a measurable part of a trap's host time.
-// It writes exactly what formatEvent renders (events.test.ts compares them);
-// anything it cannot write as ASCII falls back to formatEvent.
+const HEX_DIGITS = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+/** Longest rendering of a number: String(n) of any double is at most 24 characters. */
+const NUMBER_ROOM_BYTES = 26;
 
-/** Room writeExceptionLine may need (numbers up to 2^53, text fields of up to 32 characters). */
-export const EXCEPTION_LINE_MAX_BYTES = 512;
-const ASCII = (text: string): Uint8Array => Uint8Array.from(text, (c) => c.charCodeAt(0));
-const T_CPU = ASCII(' cpu');
-const T_EXC_N = ASCII(' exception n=');
-const T_EL = ASCII(' el');
-const T_TO_EL = ASCII('->el');
-const T_EC = ASCII(' ec=0x');
-const T_ESR = ASCII(' esr=');
-const T_ELR = ASCII(' elr=');
-const T_FAR = ASCII(' far=');
-const T_WORLD_S = ASCII(' world=s');
+/** Canonical lines (formatEvent(e) + "\n") as UTF-8 in a growable buffer,
+ *  with the count of their UTF-16 code units (the digest's block rule counts
+ *  those). */
+export class EventLineBytes implements LineWriter {
+  bytes: Buffer;
+  len = 0;
+  /** UTF-16 code units of what the buffer holds. */
+  units = 0;
 
-function putText(out: Uint8Array, at: number, t: Uint8Array): number {
-  const n = t.length;
-  for (let i = 0; i < n; i++) out[at + i] = t[i]!; // a loop: TypedArray.set costs more for a few bytes
-  return at + n;
-}
-
-/** A field's string as ASCII bytes (at most 32), or -1. */
-function putAscii(out: Uint8Array, at: number, s: string): number {
-  const n = s.length;
-  if (n > 32) return -1;
-  for (let i = 0; i < n; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0x80) return -1;
-    out[at + i] = c;
+  constructor(initialBytes: number) {
+    this.bytes = Buffer.allocUnsafe(Math.max(initialBytes, 64));
   }
-  return at + n;
-}
 
-/** String(v) of a non-negative safe integer, or -1 for any other value. */
-function putDec(out: Uint8Array, at: number, v: number): number {
-  if (!Number.isSafeInteger(v) || v < 0) return -1;
-  if (v < 100_000_000) return putSmallDec(out, at, v, 0);
-  // Below 2^53: at most 8 digits above the last 8, each part an int32.
-  const hi = Math.floor(v / 100_000_000);
-  return putSmallDec(out, putSmallDec(out, at, hi, 0), v - hi * 100_000_000, 8);
-}
-
-/** An integer below 10^8 in decimal, zero-padded to `width` digits. */
-function putSmallDec(out: Uint8Array, at: number, v: number, width: number): number {
-  let u = v | 0;
-  let digits = 1;
-  for (let p = 10; p <= u; p *= 10) digits++;
-  if (digits < width) digits = width;
-  for (let i = at + digits - 1; i >= at; i--) {
-    const q = (u / 10) | 0;
-    out[i] = 0x30 + (u - q * 10);
-    u = q;
+  /** Append formatEvent(e) + "\n". */
+  line(e: TraceEvent): void {
+    renderEvent(e, this);
+    this.text('\n');
   }
-  return at + digits;
-}
 
-const HEX_DIGITS = ASCII('0123456789abcdef');
+  clear(): void {
+    this.len = 0;
+    this.units = 0;
+  }
 
-/** (v >>> 0).toString(16). */
-function putHex32(out: Uint8Array, at: number, v: number): number {
-  const u = v >>> 0;
-  let digits = 1;
-  while (digits < 8 && u >>> (4 * digits) !== 0) digits++;
-  for (let i = 0; i < digits; i++) out[at + i] = HEX_DIGITS[(u >>> (4 * (digits - 1 - i))) & 0xf]!;
-  return at + digits;
-}
+  text(s: string): void {
+    const n = s.length;
+    this.units += n;
+    if (this.len + 3 * n > this.bytes.length) this.grow(3 * n);
+    const out = this.bytes;
+    const at = this.len;
+    if (n > 32) {
+      this.len += out.write(s, at, 'utf8');
+      return;
+    }
+    // A loop for short ASCII: Buffer.write costs more for a few bytes.
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) {
+        this.len += out.write(s, at, 'utf8');
+        return;
+      }
+      out[at + i] = c;
+    }
+    this.len = at + n;
+  }
 
-/** Write formatEvent(e) + "\n" as UTF-8 at `at`; the end, or -1 when the
- *  event holds a value this fast path does not render (then use formatEvent). */
-export function writeExceptionLine(e: ExceptionEvent, out: Uint8Array, at: number): number {
-  if (e.cpu < 0) return -1; // ' cpu- '
-  let p = at;
-  out[p++] = 0x23; // '#'
-  p = putDec(out, p, e.seq);
-  if (p < 0) return -1;
-  out[p++] = 0x20;
-  out[p++] = 0x40; // ' @'
-  p = putDec(out, p, e.tick);
-  if (p < 0) return -1;
-  p = putText(out, p, T_CPU);
-  p = putDec(out, p, e.cpu);
-  if (p < 0) return -1;
-  p = putText(out, p, T_EXC_N);
-  p = putDec(out, p, e.n);
-  if (p < 0) return -1;
-  out[p++] = 0x20;
-  p = putAscii(out, p, e.type);
-  if (p < 0) return -1;
-  p = putText(out, p, T_EL);
-  p = putDec(out, p, e.fromEl);
-  if (p < 0) return -1;
-  p = putText(out, p, T_TO_EL);
-  p = putDec(out, p, e.toEl);
-  if (p < 0) return -1;
-  p = putText(out, p, T_EC);
-  if (!Number.isInteger(e.ec)) return -1;
-  p = putHex32(out, p, e.ec);
-  p = putText(out, p, T_ESR);
-  p = putAscii(out, p, e.esr);
-  if (p < 0) return -1;
-  p = putText(out, p, T_ELR);
-  p = putAscii(out, p, e.elr);
-  if (p < 0) return -1;
-  p = putText(out, p, T_FAR);
-  p = putAscii(out, p, e.far);
-  if (p < 0) return -1;
-  if (e.world === 's') p = putText(out, p, T_WORLD_S);
-  out[p++] = 0x0a;
-  return p;
+  dec(v: number): void {
+    if (!Number.isSafeInteger(v) || v < 0) {
+      this.text(String(v));
+      return;
+    }
+    if (this.len + NUMBER_ROOM_BYTES > this.bytes.length) this.grow(NUMBER_ROOM_BYTES);
+    const at = this.len;
+    // Below 2^53: at most 8 digits above the last 8, each part an int32.
+    const end = v < 100_000_000 ? this.smallDec(at, v, 0) : this.smallDec(this.smallDec(at, Math.floor(v / 100_000_000), 0), v % 100_000_000, 8);
+    this.units += end - at;
+    this.len = end;
+  }
+
+  /** An integer below 10^8 in decimal, zero-padded to `width` digits. */
+  private smallDec(at: number, v: number, width: number): number {
+    const out = this.bytes;
+    let u = v | 0;
+    let digits = 1;
+    for (let p = 10; p <= u; p *= 10) digits++;
+    if (digits < width) digits = width;
+    for (let i = at + digits - 1; i >= at; i--) {
+      const q = (u / 10) | 0;
+      out[i] = 0x30 + (u - q * 10);
+      u = q;
+    }
+    return at + digits;
+  }
+
+  hex(v: number): void {
+    if (this.len + NUMBER_ROOM_BYTES > this.bytes.length) this.grow(NUMBER_ROOM_BYTES);
+    const out = this.bytes;
+    const u = v >>> 0;
+    let digits = 1;
+    while (digits < 8 && u >>> (4 * digits) !== 0) digits++;
+    let at = this.len;
+    out[at++] = 0x30; // '0x'
+    out[at++] = 0x78;
+    for (let i = 0; i < digits; i++) out[at + i] = HEX_DIGITS[(u >>> (4 * (digits - 1 - i))) & 0xf]!;
+    this.len = at + digits;
+    this.units += 2 + digits;
+  }
+
+  private grow(n: number): void {
+    const grown = Buffer.allocUnsafe(Math.max(2 * this.bytes.length, this.len + n));
+    this.bytes.copy(grown, 0, 0, this.len);
+    this.bytes = grown;
+  }
 }
 
 /** The `world` field for an event of a PE in the given state: only the Secure

@@ -8,7 +8,7 @@
 // to subscribers in subscription order.
 //
 // The running hash is a SHA-256 chain over *blocks* of canonical lines, so an
-// event costs one formatEvent and a string append, not a hash round:
+// event costs its canonical line written as bytes, not a hash round:
 //
 //   line(k)  = formatEvent(event k) + "\n"                     (UTF-8)
 //   pending  = line(j) || line(j+1) || ...   (lines not yet folded)
@@ -24,8 +24,8 @@
 // `traceDigest(events)` computes the same value for a list of events.
 
 import { createHash } from 'node:crypto';
-import { EXCEPTION_LINE_MAX_BYTES, formatEvent, kindVerbosity, TRACE_KINDS, VERBOSITY_NORMAL, writeExceptionLine } from './events.js';
-import type { ExceptionEvent, TraceEvent, TraceEventInput, TraceKind } from './events.js';
+import { EventLineBytes, kindVerbosity, TRACE_KINDS, VERBOSITY_NORMAL } from './events.js';
+import type { TraceEvent, TraceEventInput, TraceKind } from './events.js';
 import { upgradeRecord, type RecordSchema } from '../stateRecord.js';
 
 export type TraceListener = (e: TraceEvent) => void;
@@ -70,71 +70,43 @@ const INITIAL_CHAIN: Buffer = createHash('sha256').update(CHAIN_SEED, 'utf8').di
 
 /** The block-chained digest of a stream of canonical lines (see the header).
  *  The pending lines are kept as their UTF-8 bytes (what a fold hashes) with
- *  their count of UTF-16 code units (what the block rule counts), so the
- *  exception line of every trap is written straight into them
- *  (writeExceptionLine) without building strings. */
+ *  their count of UTF-16 code units (what the block rule counts); each
+ *  event's line is written straight into them, never built as a string. */
 class DigestStream {
   chain: Buffer = INITIAL_CHAIN;
-  private bytes: Buffer = Buffer.allocUnsafe(4 * DIGEST_BLOCK_CHARS);
-  private len = 0;
-  private units = 0;
+  private readonly lines = new EventLineBytes(4 * DIGEST_BLOCK_CHARS);
   private cached: string | null = null;
 
   /** The pending lines as text (a state record holds them so). */
   get pending(): string {
-    return this.bytes.toString('utf8', 0, this.len);
+    return this.lines.bytes.toString('utf8', 0, this.lines.len);
   }
 
-  push(line: string): void {
-    this.reserve(3 * line.length + 1);
-    this.len += this.bytes.write(line, this.len, 'utf8');
-    this.bytes[this.len++] = 0x0a;
-    this.lineAdded(line.length + 1);
+  /** formatEvent(e) + "\n". */
+  pushEvent(e: TraceEvent): void {
+    this.lines.line(e);
+    this.added();
   }
 
-  /** formatEvent(e) + "\n" of an exception event. */
-  pushException(e: ExceptionEvent): void {
-    this.reserve(EXCEPTION_LINE_MAX_BYTES);
-    const end = writeExceptionLine(e, this.bytes, this.len);
-    if (end < 0) {
-      this.push(formatEvent(e));
-      return;
-    }
-    const units = end - this.len; // ASCII: a byte per code unit
-    this.len = end;
-    this.lineAdded(units);
-  }
-
-  private lineAdded(units: number): void {
-    this.units += units;
+  private added(): void {
     this.cached = null;
-    if (this.units >= DIGEST_BLOCK_CHARS) {
-      this.chain = createHash('sha256').update(this.chain).update('B', 'latin1').update(this.bytes.subarray(0, this.len)).digest();
-      this.len = 0;
-      this.units = 0;
+    if (this.lines.units >= DIGEST_BLOCK_CHARS) {
+      this.chain = createHash('sha256').update(this.chain).update('B', 'latin1').update(this.lines.bytes.subarray(0, this.lines.len)).digest();
+      this.lines.clear();
     }
-  }
-
-  private reserve(n: number): void {
-    if (this.len + n <= this.bytes.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(2 * this.bytes.length, this.len + n));
-    this.bytes.copy(grown, 0, 0, this.len);
-    this.bytes = grown;
   }
 
   digest(): string {
     if (this.cached === null) {
-      this.cached = createHash('sha256').update(this.chain).update('F', 'latin1').update(this.bytes.subarray(0, this.len)).digest('hex');
+      this.cached = createHash('sha256').update(this.chain).update('F', 'latin1').update(this.lines.bytes.subarray(0, this.lines.len)).digest('hex');
     }
     return this.cached;
   }
 
   load(chainHex: string, pending: string): void {
     this.chain = Buffer.from(chainHex, 'hex');
-    this.len = 0;
-    this.reserve(3 * pending.length);
-    this.len = this.bytes.write(pending, 0, 'utf8');
-    this.units = pending.length;
+    this.lines.clear();
+    this.lines.text(pending); // shorter than a block (checked by the caller): no fold
     this.cached = null;
   }
 }
@@ -149,7 +121,7 @@ function zeroCounts(): Record<TraceKind, number> {
  *  (which must already carry their seq numbers). */
 export function traceDigest(events: Iterable<TraceEvent>): string {
   const d = new DigestStream();
-  for (const e of events) d.push(formatEvent(e));
+  for (const e of events) d.pushEvent(e);
   return d.digest();
 }
 
@@ -201,8 +173,7 @@ export class TraceSink {
 
   private numbered(e: TraceEvent): TraceEvent {
     e.seq = this.nextSeq++;
-    if (e.kind === 'exception') this.hash.pushException(e);
-    else this.hash.push(formatEvent(e));
+    this.hash.pushEvent(e);
     this.counts[e.kind]++;
     if (this.ringSize > 0) {
       if (this.ring.length < this.ringSize) {

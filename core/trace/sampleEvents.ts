@@ -1,6 +1,6 @@
 // One event of every kind, with the optional fields set and unset, for the
-// golden and TUI tests.
-import { NO_CPU, type TraceEvent } from '../core/trace/events.js';
+// trace, golden and TUI tests.
+import { NO_CPU, type TraceEvent } from './events.js';
 
 export const SAMPLE_EVENTS: readonly TraceEvent[] = [
   { seq: 0, tick: 10, cpu: 0, kind: 'exception', n: 1, type: 'sync', fromEl: 1, toEl: 2, ec: 0x16, esr: '0x5a000000', elr: '0xffff800010000000', far: '0x0' },
