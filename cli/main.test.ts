@@ -12,6 +12,7 @@ import { SELFTEST_PASS_LINE } from '../guests/selftest/index.js';
 import { DIAG_DONE_LINE } from '../guests/diag/index.js';
 import { runCli, Sink } from './testing.js';
 import { guestImage } from '../core/hypervisor/testGuest.js';
+import { xorshift32 } from '../core/clock/xorshift32.js';
 
 
 const cli = runCli;
@@ -280,12 +281,8 @@ describe('bad input: one line, exit 2, no stack trace', () => {
 
   it('a kernel file of random bytes runs as a raw binary with a one-line warning; real code gets none', async () => {
     // Seeded bytes (xorshift), so the test never depends on luck.
-    const b = new Uint8Array(4096);
-    let x = 0x2545f491;
-    for (let i = 0; i < b.length; i++) {
-      x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
-      b[i] = x & 0xff;
-    }
+    const next = xorshift32(0x2545f491);
+    const b = Uint8Array.from({ length: 4096 }, () => next() & 0xff);
     const r = await cli(['run', '--kernel', file('random.bin', b), '--max-insns', '1000']);
     const warn = errLines(r.err).filter((l) => l.includes('warning'));
     expect(warn).toHaveLength(1);

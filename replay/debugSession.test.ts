@@ -13,6 +13,7 @@ import { TraceReader } from './traceFile.js';
 import { DebugSession } from './debugSession.js';
 import { captureMachine } from '../core/snapshot.js';
 import { suiteSeed } from '../property-tests/seed.js';
+import { xorshift32 } from '../core/clock/xorshift32.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hvrr-debug-'));
 const trace = join(dir, 'selftest.hvrr');
@@ -42,11 +43,8 @@ function stateHash(m: Machine): string {
 
 /** A tiny deterministic PRNG for the property (seeded, printed). */
 function prng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
-    return s / 0x1_0000_0000;
-  };
+  const next = xorshift32(seed);
+  return () => next() / 0x1_0000_0000;
 }
 
 describe('debug session over a recording', () => {

@@ -2,19 +2,13 @@
 // interrupt life cycles, timer programming, console output, scheduling, PSCI,
 // FF-A) for throughput tests and the TUI's benchmark; no machine produced it,
 // so it cannot be replayed.
+import { xorshift32 } from '../core/clock/xorshift32.js';
 import { hex64, type TraceEvent } from '../core/trace/events.js';
 
-/** Deterministic xorshift32. */
+/** A uniform value in [0, 1) per call. */
 function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 0x1_0000_0000;
-  };
+  const next = xorshift32(seed);
+  return () => next() / 0x1_0000_0000;
 }
 
 export function realisticEvents(n: number, seed = 1): TraceEvent[] {

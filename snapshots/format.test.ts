@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Machine, type MachineConfig } from '../core/machine.js';
+import { xorshift32 } from '../core/clock/xorshift32.js';
 import { captureMachine } from '../core/snapshot.js';
 import { cborDecode, cborEncode } from './cbor.js';
 import { computeId, frame, unframe, TRAILER_BYTES, sha256, SECTION_ORDER, type SnapshotMeta } from './format.js';
@@ -14,15 +15,8 @@ const RAM = 0x40000000;
 
 /** Deterministic pseudo-random bytes (xorshift32). */
 function noise(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13; x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5; x >>>= 0;
-    out[i] = x & 0xff;
-  }
-  return out;
+  const next = xorshift32(seed);
+  return Uint8Array.from({ length: n }, () => next() & 0xff);
 }
 
 function machineWithPages(): Machine {

@@ -1,18 +1,10 @@
 /** Helpers shared by the core/asm tests. */
 import { ALL_FORMS } from "./table.js";
 
+import { xorshift32 } from "../clock/xorshift32.js";
+
 /** Deterministic xorshift32 stream. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s;
-  };
-}
+export const rng = xorshift32;
 
 /** `perForm` random encodings that match each disassemblable form's fixed bits. */
 export function formEncodings(perForm: number, seed: number): number[] {
