@@ -402,6 +402,87 @@ describe('interrupts and DAIF', () => {
   });
 });
 
+describe('physical interrupt routing at EL2 and under TGE (ARM ARM D1.3.6, R_VRSJX)', () => {
+  const SPI33 = { setup: (m: import('../machine.js').Machine) => m.gic.setSpiLevel(33, true) };
+  const GIC_AT_EL1 = `
+      ldr x1, =0x08000000
+      mov w2, #0x13
+      str w2, [x1]
+      mov w2, #2
+      str w2, [x1, #0x84]
+      mov w2, #0x80
+      strb w2, [x1, #0x421]
+      add x3, x1, #0x6000
+      str xzr, [x3, #0x108]
+      mov w2, #2
+      str w2, [x1, #0x104]
+      ldr x1, =0x080a0000
+      ldr w2, [x1, #0x14]
+      bic w2, w2, #2
+      str w2, [x1, #0x14]
+      mov x0, #7
+      msr icc_sre_el1, x0
+      mov x0, #0xff
+      msr icc_pmr_el1, x0
+      mov x0, #1
+      msr icc_igrpen1_el1, x0
+      isb
+  `;
+  const EL2H_UNMASKED = 0x9;
+  const setHcr = (bits: bigint) => (m: import('../machine.js').Machine) => {
+    m.core.setSysregSlot(0, L.SLOT_HCR_EL2, (m.core.sysreg(0, L.SLOT_HCR_EL2) & ~((1n << 4n) | (1n << 27n))) | bits);
+    m.gic.setSpiLevel(33, true);
+  };
+
+  it('at EL2 with HCR_EL2.IMO = 0 and TGE = 0 an IRQ targets EL1: not taken, whatever PSTATE.I', () => {
+    const r = run(`${GIC_AT_EL1}
+ nop
+ nop
+ mov x5, #5
+ ${END}
+ .ltorg`, { pstate: EL2H_UNMASKED, setup: setHcr(0n) });
+    expect(r.ended).toBe(true);
+    expect(r.x(5)).toBe(5n);
+    expect(r.events('exception').filter((e) => e.kind === 'exception' && e.type === 'irq')).toEqual([]);
+  });
+
+  it('at EL2 with HCR_EL2.IMO = 1 the IRQ is taken at EL2 once PSTATE.I is clear', () => {
+    const r = run(`${GIC_AT_EL1}
+ after_setup:
+ nop
+ ${END}
+ .ltorg`, { pstate: EL2H_UNMASKED, setup: setHcr(1n << 4n), onEl2: () => false });
+    expect(r.el2Exits.map((e) => e.kind)).toEqual([L.EXC_IRQ]);
+    expect(r.el2Exits[0]!.spsr & 0xfn).toBe(0x9n); // from EL2h
+  });
+
+  it('HCR_EL2.TGE = 1 routes a physical IRQ from EL0 to EL2 (IMO clear)', () => {
+    const r = run(`
+      ${GIC_AT_EL1}
+      hvc #1                         // EL2 sets TGE and returns to EL0 with IRQs unmasked
+    at_el0:
+      nop
+      nop
+      ${END}
+      .ltorg
+    `, {
+      setup: (m) => m.gic.setSpiLevel(33, true),
+      onEl2: (m, e) => {
+        if (e.kind !== L.EXC_SYNC) return false;
+        m.core.setSysregSlot(0, L.SLOT_HCR_EL2, m.core.sysreg(0, L.SLOT_HCR_EL2) | (1n << 27n));
+        m.core.setSysregSlot(0, L.SLOT_SPSR_EL2, 0n); // EL0t, DAIF clear
+        m.core.flushTlb(0);
+        m.core.eret(0);
+        return true;
+      },
+    });
+    expect(r.vector).toBeUndefined(); // not to EL1's vectors
+    expect(r.el2Exits.map((e) => e.kind)).toEqual([L.EXC_SYNC, L.EXC_IRQ]);
+    expect(r.el2Exits[1]!.elr).toBe(r.syms.get('at_el0')!);
+    expect(r.el2Exits[1]!.spsr & 0xfn).toBe(0n);
+  });
+});
+
 describe('virtual interrupts from HCR_EL2', () => {
   const hcrSet = (bits: bigint) => (m: import('../machine.js').Machine) =>
     m.core.setSysregSlot(0, L.SLOT_HCR_EL2, m.core.sysreg(0, L.SLOT_HCR_EL2) | bits);

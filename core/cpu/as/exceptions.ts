@@ -197,14 +197,14 @@ export function checkInterrupts(): bool {
   const d = daif();
   const s = hasEl3() ? scr() : 0;
   if ((lines & LINE_FIQ) != 0) {
-    const target = physTarget((s & 4) != 0, (h & 8) != 0);
+    const target = physTarget((s & 4) != 0, (h & (8 | TGE)) != 0);
     if (target > el || (target == el && (d & 0x40) == 0)) {
       takeException(target, EXC_FIQ, 0, 0, 0, false, pc);
       return true;
     }
   }
   if ((lines & LINE_IRQ) != 0) {
-    const target = physTarget((s & 2) != 0, (h & 16) != 0);
+    const target = physTarget((s & 2) != 0, (h & (16 | TGE)) != 0);
     if (target > el || (target == el && (d & 0x80) == 0)) {
       takeException(target, EXC_IRQ, 0, 0, 0, false, pc);
       return true;
@@ -229,12 +229,17 @@ export function checkInterrupts(): bool {
   return false;
 }
 
+/** HCR_EL2.TGE: physical IRQ/FIQ route to EL2 as if IMO/FMO were set. */
+const TGE: u64 = 1 << 27;
+
+/** The EL a physical interrupt targets, or 0 when it is not taken at the
+ *  current EL: one routed to a lower EL than the current one stays pending
+ *  whatever PSTATE's masks (ARM ARM D1.3.6; e.g. at EL2 with IMO = TGE = 0). */
 @inline function physTarget(toEl3: bool, toEl2: bool): u32 {
   if (toEl3) return 3;
-  // At EL3 an interrupt not routed to EL3 targets a lower EL: it is not taken (D1.3.6).
   if (el == 3) return 0;
-  if (toEl2 && el < 2) return 2;
-  return el > 1 ? el : 1;
+  if (toEl2) return 2;
+  return el == 2 ? 0 : 1;
 }
 
 /** The physical IRQ/FIQ lines as the PE sees them: a Group 1 interrupt
