@@ -303,8 +303,8 @@ describe('WFI', () => {
   });
 });
 
-describe('interrupts and DAIF', () => {
-  const GIC_SETUP = `
+/** SPI 33 enabled, Group 1, routed to CPU 0; the CPU interface's Group 1 on (at EL1 or EL2). */
+const GIC_SETUP = `
       ldr x1, =0x08000000
       mov w2, #0x13                  // GICD_CTLR: ARE | EnableGrp1 | EnableGrp0 (DS = 1)
       str w2, [x1]
@@ -327,7 +327,9 @@ describe('interrupts and DAIF', () => {
       mov x0, #1
       msr icc_igrpen1_el1, x0
       isb
-  `;
+`;
+
+describe('interrupts and DAIF', () => {
   const VECTORS = `
       .balign 0x800
     vec:
@@ -403,31 +405,6 @@ describe('interrupts and DAIF', () => {
 });
 
 describe('physical interrupt routing at EL2 and under TGE (ARM ARM D1.3.6, R_VRSJX)', () => {
-  const SPI33 = { setup: (m: import('../machine.js').Machine) => m.gic.setSpiLevel(33, true) };
-  const GIC_AT_EL1 = `
-      ldr x1, =0x08000000
-      mov w2, #0x13
-      str w2, [x1]
-      mov w2, #2
-      str w2, [x1, #0x84]
-      mov w2, #0x80
-      strb w2, [x1, #0x421]
-      add x3, x1, #0x6000
-      str xzr, [x3, #0x108]
-      mov w2, #2
-      str w2, [x1, #0x104]
-      ldr x1, =0x080a0000
-      ldr w2, [x1, #0x14]
-      bic w2, w2, #2
-      str w2, [x1, #0x14]
-      mov x0, #7
-      msr icc_sre_el1, x0
-      mov x0, #0xff
-      msr icc_pmr_el1, x0
-      mov x0, #1
-      msr icc_igrpen1_el1, x0
-      isb
-  `;
   const EL2H_UNMASKED = 0x9;
   const setHcr = (bits: bigint) => (m: import('../machine.js').Machine) => {
     m.core.setSysregSlot(0, L.SLOT_HCR_EL2, (m.core.sysreg(0, L.SLOT_HCR_EL2) & ~((1n << 4n) | (1n << 27n))) | bits);
@@ -435,7 +412,7 @@ describe('physical interrupt routing at EL2 and under TGE (ARM ARM D1.3.6, R_VRS
   };
 
   it('at EL2 with HCR_EL2.IMO = 0 and TGE = 0 an IRQ targets EL1: not taken, whatever PSTATE.I', () => {
-    const r = run(`${GIC_AT_EL1}
+    const r = run(`${GIC_SETUP}
  nop
  nop
  mov x5, #5
@@ -447,7 +424,7 @@ describe('physical interrupt routing at EL2 and under TGE (ARM ARM D1.3.6, R_VRS
   });
 
   it('at EL2 with HCR_EL2.IMO = 1 the IRQ is taken at EL2 once PSTATE.I is clear', () => {
-    const r = run(`${GIC_AT_EL1}
+    const r = run(`${GIC_SETUP}
  after_setup:
  nop
  ${END}
@@ -458,7 +435,7 @@ describe('physical interrupt routing at EL2 and under TGE (ARM ARM D1.3.6, R_VRS
 
   it('HCR_EL2.TGE = 1 routes a physical IRQ from EL0 to EL2 (IMO clear)', () => {
     const r = run(`
-      ${GIC_AT_EL1}
+      ${GIC_SETUP}
       hvc #1                         // EL2 sets TGE and returns to EL0 with IRQs unmasked
     at_el0:
       nop
