@@ -132,3 +132,19 @@ export function encodeTransaction(tx: MemoryTransaction): Uint8Array {
   }
   return out;
 }
+
+/** The same transaction arranged canonically in another layout (to answer a
+ *  caller of another version): v1.0 has no NS bit, only v1.2 keeps the
+ *  implementation-defined words. */
+export function relayout(tx: MemoryTransaction, layout: MemLayout): MemoryTransaction {
+  return buildTransaction({
+    layout,
+    sender: tx.sender,
+    attributes: layout === 'v1.0' ? { ...tx.attributes, security: 0 } : tx.attributes,
+    flags: tx.flags,
+    handle: tx.handle,
+    tag: tx.tag,
+    receivers: tx.receivers.map((r) => ({ receiver: r.receiver, permissions: r.permissions, flags: r.flags, impdef: r.impdef })),
+    constituents: tx.composite?.constituents,
+  });
+}
