@@ -4,6 +4,7 @@
 // and the retrieve response the Relayer writes back. Pure: the Relayer
 // looks the handle up and passes both descriptors.
 import { DENIED, INVALID_PARAMETERS } from '../errors.js';
+import { endpointText } from '../endpoints.js';
 import { accept, reject, type Checked } from '../result.js';
 import {
   FFA_DATA_ACCESS_RO, FFA_DATA_ACCESS_RW, FFA_INSTRUCTION_ACCESS_NOT_SPECIFIED, FFA_INSTRUCTION_ACCESS_NX,
@@ -16,8 +17,6 @@ import {
 import type { MemLayout } from './layout.js';
 import type { SendOp } from './rules.js';
 import { buildTransaction, type EndpointMemoryAccess, type MemoryTransaction } from './transaction.js';
-
-const id = (v: number): string => `0x${v.toString(16).padStart(4, '0')}`;
 
 /** The access a borrower gets: the data access it asked for, never more than sent (DENIED);
  *  the instruction access by the operation's rule (never executable when shared or lent to several). */
@@ -58,7 +57,7 @@ export interface RetrieveGrant {
  * (the stored transaction of operation `op`) for the endpoint `retriever`.
  */
 export function checkRetrieveAgainstSent(request: MemoryTransaction, sent: MemoryTransaction, op: SendOp, retriever: number): Checked<RetrieveGrant> {
-  if (request.sender !== sent.sender) return reject(DENIED, `retrieve request names sender ${id(request.sender)}, the transaction's is ${id(sent.sender)}`);
+  if (request.sender !== sent.sender) return reject(DENIED, `retrieve request names sender ${endpointText(request.sender)}, the transaction's is ${endpointText(sent.sender)}`);
   const type = transactionTypeOf(request.flags);
   if (type !== 'unspecified' && type !== op) return reject(INVALID_PARAMETERS, `retrieve request expects a ${type}, the handle names a ${op}`);
   if (request.tag !== sent.tag) return reject(INVALID_PARAMETERS, `tag 0x${request.tag.toString(16)} differs from the transaction's 0x${sent.tag.toString(16)}`);
@@ -66,7 +65,7 @@ export function checkRetrieveAgainstSent(request: MemoryTransaction, sent: Memor
   if (op === 'share' && clearFlags !== 0) return reject(INVALID_PARAMETERS, 'shared memory cannot be zeroed by a borrower');
   if ((request.flags & FFA_MEMORY_REGION_FLAG_CLEAR) !== 0 && (sent.flags & FFA_MEMORY_REGION_FLAG_CLEAR) === 0) return reject(DENIED, 'the borrower asks for zeroed memory but the sender did not zero it');
   const receiverIndex = sent.receivers.findIndex((r) => r.receiver === retriever);
-  if (receiverIndex < 0) return reject(INVALID_PARAMETERS, `${id(retriever)} is not a borrower of this transaction`);
+  if (receiverIndex < 0) return reject(INVALID_PARAMETERS, `${endpointText(retriever)} is not a borrower of this transaction`);
 
   const bypass = (request.flags & FFA_MEMORY_REGION_FLAG_BYPASS_BORROWERS_CHECK) !== 0;
   if (bypass) {
@@ -80,18 +79,18 @@ export function checkRetrieveAgainstSent(request: MemoryTransaction, sent: Memor
     const mine = asked.receiver === retriever;
     if (bypass && !mine) continue;
     const given = sent.receivers.find((r) => r.receiver === asked.receiver);
-    if (!given) return reject(DENIED, `${id(asked.receiver)} is not a borrower of this transaction`);
+    if (!given) return reject(DENIED, `${endpointText(asked.receiver)} is not a borrower of this transaction`);
     const p = grantedPermissions(op, given.permissions, asked.permissions, multiple);
     if (!p.ok) return p;
     if (request.layout === 'v1.2' && sent.layout === 'v1.2' && (asked.impdef[0] !== given.impdef[0] || asked.impdef[1] !== given.impdef[1])) {
-      return reject(INVALID_PARAMETERS, `${id(asked.receiver)}: implementation-defined value differs from the sender's`);
+      return reject(INVALID_PARAMETERS, `${endpointText(asked.receiver)}: implementation-defined value differs from the sender's`);
     }
     if (mine) {
       if (p.value.dataAccess === FFA_DATA_ACCESS_RO && clearFlags !== 0) return reject(DENIED, 'a read-only borrower cannot ask for the memory to be zeroed');
       grant = { receiverIndex, permissions: p.value, clearOnRelinquish: (request.flags & FFA_MEMORY_REGION_FLAG_CLEAR_RELINQUISH) !== 0 };
     }
   }
-  if (!grant) return reject(INVALID_PARAMETERS, `the retrieve request has no memory access descriptor for the caller ${id(retriever)}`);
+  if (!grant) return reject(INVALID_PARAMETERS, `the retrieve request has no memory access descriptor for the caller ${endpointText(retriever)}`);
   return accept(grant);
 }
 

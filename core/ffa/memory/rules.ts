@@ -9,6 +9,7 @@ import {
   FFA_MEM_DONATE_32, FFA_MEM_DONATE_64, FFA_MEM_LEND_32, FFA_MEM_LEND_64, FFA_MEM_SHARE_32, FFA_MEM_SHARE_64, FFA_VERSION_1_2,
 } from '../functionIds.js';
 import { DENIED, INVALID_PARAMETERS } from '../errors.js';
+import { endpointText } from '../endpoints.js';
 import { accept, reject, type Checked } from '../result.js';
 import {
   FFA_DATA_ACCESS_NOT_SPECIFIED, FFA_INSTRUCTION_ACCESS_NOT_SPECIFIED, FFA_MEMORY_CACHE_WRITE_BACK, FFA_MEMORY_DEV_NGNRNE, FFA_MEMORY_DEVICE_MEM,
@@ -34,8 +35,6 @@ export function sendOpOf(fid: number): SendOp | null {
   }
 }
 
-const id = (v: number): string => `0x${v.toString(16).padStart(4, '0')}`;
-
 /** Attributes the Relayer maps with: Normal write-back or Device nGnRnE, inner shareable; anything else is DENIED (Hafnium ffa_memory_attributes_validate). */
 export function checkMappableAttributes(a: MemoryRegionAttributes): Checked<MemoryRegionAttributes> {
   if (a.type === FFA_MEMORY_NORMAL_MEM && a.cacheability !== FFA_MEMORY_CACHE_WRITE_BACK) return reject(DENIED, `Normal memory with cacheability ${a.cacheability}: only write-back is mapped`);
@@ -56,7 +55,7 @@ export interface SendContext {
  * must leave it unspecified).
  */
 export function checkSend(tx: MemoryTransaction, op: SendOp, ctx: SendContext = {}): Checked<MemoryTransaction> {
-  if (ctx.callerId !== undefined && tx.sender !== ctx.callerId) return reject(DENIED, `sender ${id(tx.sender)} is not the caller ${id(ctx.callerId)}`);
+  if (ctx.callerId !== undefined && tx.sender !== ctx.callerId) return reject(DENIED, `sender ${endpointText(tx.sender)} is not the caller ${endpointText(ctx.callerId)}`);
   if (tx.handle !== 0n) return reject(INVALID_PARAMETERS, `handle 0x${tx.handle.toString(16)} must be zero in a ${op} (the Relayer allocates it)`);
   if ((tx.flags & ~SEND_FLAGS_MASK) !== 0) return reject(INVALID_PARAMETERS, `flags ${flagsText(tx.flags)}: only bits 1:0 are defined for a ${op}`);
   if ((tx.flags & FFA_MEMORY_REGION_FLAG_TIME_SLICE) !== 0) return reject(INVALID_PARAMETERS, 'time slicing is not supported');
@@ -66,7 +65,7 @@ export function checkSend(tx: MemoryTransaction, op: SendOp, ctx: SendContext = 
   if (tx.attributes.security !== 0) return reject(INVALID_PARAMETERS, `the NS bit must be zero in a ${op}`);
   for (const [i, r] of tx.receivers.entries()) {
     const p = r.permissions;
-    if (r.receiver === tx.sender) return reject(INVALID_PARAMETERS, `receiver ${i} is the sender ${id(tx.sender)}`);
+    if (r.receiver === tx.sender) return reject(INVALID_PARAMETERS, `receiver ${i} is the sender ${endpointText(tx.sender)}`);
     if ((r.flags & FFA_MEMORY_RECEIVER_FLAG_NON_RETRIEVAL_BORROWER) !== 0) return reject(INVALID_PARAMETERS, `receiver ${i}: the non-retrieval borrower flag belongs in retrieve requests`);
     if (p.instructionAccess !== FFA_INSTRUCTION_ACCESS_NOT_SPECIFIED) return reject(INVALID_PARAMETERS, `receiver ${i}: instruction access ${permissionsText(p)} must be left unspecified by the sender`);
     if (op !== 'donate' && p.dataAccess === FFA_DATA_ACCESS_NOT_SPECIFIED) return reject(INVALID_PARAMETERS, `receiver ${i}: a ${op} must specify data access`);
