@@ -23,7 +23,7 @@ import { fragmentLengths, splitFragments } from '../core/ffa/memory/fragments.js
 import { emadSize, headerSize, type MemLayout } from '../core/ffa/memory/layout.js';
 import { decodeRelinquish, encodeRelinquish } from '../core/ffa/memory/relinquish.js';
 import { checkRetrieveAgainstSent } from '../core/ffa/memory/retrieve.js';
-import { checkRetrieveRequest, checkSend, type SendOp } from '../core/ffa/memory/rules.js';
+import { checkRetrieveRequest, checkRetrieveResponse, checkSend, type SendOp } from '../core/ffa/memory/rules.js';
 import { buildTransaction, encodeTransaction, type Constituent, type MemoryTransaction } from '../core/ffa/memory/transaction.js';
 import { versionOfLayout } from '../core/ffa/memory/testing.js';
 import { suiteSeed } from './seed.js';
@@ -167,6 +167,7 @@ describe('FF-A descriptor codecs (property)', () => {
       wellFormedRefusal(sent);
       const req = checkRetrieveRequest(r.value.tx, versionOfLayout(tx.layout));
       wellFormedRefusal(req);
+      wellFormedRefusal(checkRetrieveResponse(r.value.tx));
       if (sent.ok) wellFormedRefusal(checkRetrieveAgainstSent({ ...r.value.tx, composite: null }, sent.value, op, r.value.tx.receivers[0]?.receiver ?? 0));
     }), params);
   });

@@ -4,7 +4,7 @@ import { FFA_MEM_DONATE_32, FFA_MEM_LEND_64, FFA_MEM_SHARE_64, FFA_VERSION, FFA_
 import { errorCodeOf, type Checked } from '../result.js';
 import { ATTRIBUTES_NOT_SPECIFIED, FFA_DATA_ACCESS_NOT_SPECIFIED, FFA_DATA_ACCESS_RO, FFA_INSTRUCTION_ACCESS_NX } from './attributes.js';
 import { transactionTypeFlags } from './flags.js';
-import { checkRetrieveRequest, checkSend, sendOpOf, type SendOp } from './rules.js';
+import { checkRetrieveRequest, checkRetrieveResponse, checkSend, sendOpOf, type SendOp } from './rules.js';
 import { buildTransaction, type MemoryTransaction } from './transaction.js';
 import { sampleShare } from './testing.js';
 
@@ -87,5 +87,24 @@ describe('retrieve request rules', () => {
     const nc = request(0);
     nc.attributes = { type: 2, cacheability: 1, shareability: 3, security: 0 };
     expect(code(checkRetrieveRequest(nc, FFA_VERSION_1_1))).toBe(DENIED);
+  });
+});
+
+describe('retrieve response rules', () => {
+  const response = (): MemoryTransaction => ({ ...sampleShare('v1.1'), handle: 3n, flags: transactionTypeFlags('share') });
+
+  it('accepts a response naming its type, mapping and access', () => {
+    expect(checkRetrieveResponse(response())).toEqual({ ok: true, value: 'share' });
+  });
+
+  it('refuses undefined flags, no type, no composite, no memory type, no data access', () => {
+    const cases: (() => MemoryTransaction)[] = [
+      () => ({ ...response(), flags: transactionTypeFlags('share') | (1 << 5) }),
+      () => ({ ...response(), flags: 0 }),
+      () => ({ ...response(), composite: null }),
+      () => ({ ...response(), attributes: { ...ATTRIBUTES_NOT_SPECIFIED } }),
+      () => { const t = response(); t.receivers[0]!.permissions.dataAccess = 0; return t; },
+    ];
+    for (const make of cases) expect(code(checkRetrieveResponse(make()))).toBe(INVALID_PARAMETERS);
   });
 });

@@ -19,7 +19,7 @@ import {
 import {
   FFA_MEMORY_REGION_ADDRESS_RANGE_HINT_MASK, FFA_MEMORY_REGION_ADDRESS_RANGE_HINT_VALID, FFA_MEMORY_REGION_FLAG_BYPASS_BORROWERS_CHECK,
   FFA_MEMORY_REGION_FLAG_CLEAR, FFA_MEMORY_REGION_FLAG_TIME_SLICE, RETRIEVE_REQUEST_FLAGS_MASK_V1_1, RETRIEVE_REQUEST_FLAGS_MASK_V1_2,
-  SEND_FLAGS_MASK, flagsText,
+  RETRIEVE_RESPONSE_FLAGS_MASK, SEND_FLAGS_MASK, flagsText, transactionTypeOf, type TransactionType,
 } from './flags.js';
 import type { MemoryTransaction } from './transaction.js';
 
@@ -98,4 +98,22 @@ export function checkRetrieveRequest(tx: MemoryTransaction, version: number): Ch
     if (!a.ok) return a;
   }
   return accept(tx);
+}
+
+/**
+ * A retrieve response as a borrower (or the proxy relaying one) reads it: it
+ * names the transaction (a handle, the transaction type in flags 4:3), says
+ * how the memory is mapped (a memory type) and grants each listed receiver
+ * its data access. Returns the transaction type.
+ */
+export function checkRetrieveResponse(tx: MemoryTransaction): Checked<Exclude<TransactionType, 'unspecified'>> {
+  if ((tx.flags & ~RETRIEVE_RESPONSE_FLAGS_MASK) !== 0) return reject(INVALID_PARAMETERS, `retrieve response flags ${flagsText(tx.flags)}: bits 31:5 must be zero`);
+  const type = transactionTypeOf(tx.flags);
+  if (type === 'unspecified') return reject(INVALID_PARAMETERS, 'a retrieve response must name the transaction type');
+  if (!tx.composite) return reject(INVALID_PARAMETERS, 'a retrieve response describes the memory: it needs a composite region');
+  if (tx.attributes.type === FFA_MEMORY_NOT_SPECIFIED_MEM) return reject(INVALID_PARAMETERS, 'a retrieve response must say how the memory is mapped (a memory type)');
+  for (const [i, r] of tx.receivers.entries()) {
+    if (r.permissions.dataAccess === FFA_DATA_ACCESS_NOT_SPECIFIED) return reject(INVALID_PARAMETERS, `receiver ${i}: a retrieve response grants a data access`);
+  }
+  return accept(type);
 }
