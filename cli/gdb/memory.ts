@@ -1,23 +1,24 @@
-// Guest memory as gdb addresses it: virtual addresses in the selected CPU's
-// current translation regime (EL0/EL1: the EL1&0 regime and, when HCR_EL2.VM
+// Guest memory as gdb addresses it: virtual addresses in the selected thread's
+// current translation regime (a CPU's, or a vCPU's own: threads.ts) (EL0/EL1: the EL1&0 regime and, when HCR_EL2.VM
 // is set, the hypervisor's Stage 2, the walk the TUI uses; EL2/EL3 run with
 // their MMU off in hvrr: addresses are physical), or physical addresses
 // (`monitor phys on`). Only RAM and secure RAM are reachable; a debugger's
 // access never touches device registers, access flags or TLBs.
 import type { Machine } from '../../core/machine.js';
-import { translateEl1 } from '../../tui/guestMemory.js';
+import { translateEl1With } from '../../tui/guestMemory.js';
+import type { ThreadView } from './threads.js';
 
-/** The physical address of `va` for `cpu`, or why there is none. */
-export function physicalOf(m: Machine, cpu: number, va: bigint, physical: boolean): number | string {
+/** The physical address of `va` for a thread, or why there is none. */
+export function physicalOf(m: Machine, t: ThreadView, va: bigint, physical: boolean): number | string {
   if (physical) return Number(va);
-  const el = m.core.el(cpu);
+  const el = t.el;
   if (el >= 2) {
-    const sctlr = m.core.regs(cpu).get(el === 2 ? 'SCTLR_EL2' : 'SCTLR_EL3');
+    const sctlr = t.get(el === 2 ? 'SCTLR_EL2' : 'SCTLR_EL3');
     if ((sctlr & 1n) !== 0n) return `EL${el} stage 1 translation is not modelled by the debugger`;
     return Number(va & 0x0000_ffff_ffff_ffffn);
   }
   try {
-    return translateEl1(m, cpu, va);
+    return translateEl1With(m, (name) => t.get(name), va);
   } catch (e) {
     return (e as Error).message;
   }
@@ -29,13 +30,13 @@ function isRam(m: Machine, pa: number, len: number): boolean {
 }
 
 /** The physical pieces of [va, va + len), page by page, or why one is unreachable. */
-export function physicalRanges(m: Machine, cpu: number, va: bigint, len: number, physical: boolean): { pa: number; len: number; va: bigint }[] | string {
+export function physicalRanges(m: Machine, t: ThreadView, va: bigint, len: number, physical: boolean): { pa: number; len: number; va: bigint }[] | string {
   const out: { pa: number; len: number; va: bigint }[] = [];
   let at = va;
   let left = len;
   while (left > 0) {
     const inPage = Math.min(left, 0x1000 - Number(at & 0xfffn));
-    const pa = physicalOf(m, cpu, at, physical);
+    const pa = physicalOf(m, t, at, physical);
     if (typeof pa === 'string') return `0x${at.toString(16)}: ${pa}`;
     if (!isRam(m, pa, inPage)) return `0x${at.toString(16)} (physical 0x${pa.toString(16)}) is not RAM`;
     out.push({ pa, len: inPage, va: at });
@@ -46,13 +47,13 @@ export function physicalRanges(m: Machine, cpu: number, va: bigint, len: number,
 }
 
 /** Read up to `len` bytes at `va`; stops at the first unreachable byte (gdb accepts a short read). */
-export function readMemory(m: Machine, cpu: number, va: bigint, len: number, physical: boolean): Uint8Array | string {
+export function readMemory(m: Machine, t: ThreadView, va: bigint, len: number, physical: boolean): Uint8Array | string {
   const chunks: Uint8Array[] = [];
   let at = va;
   let left = len;
   while (left > 0) {
     const inPage = Math.min(left, 0x1000 - Number(at & 0xfffn));
-    const r = physicalRanges(m, cpu, at, inPage, physical);
+    const r = physicalRanges(m, t, at, inPage, physical);
     if (typeof r === 'string') {
       if (chunks.length === 0) return r;
       break;
@@ -65,8 +66,8 @@ export function readMemory(m: Machine, cpu: number, va: bigint, len: number, phy
 }
 
 /** Write `data` at `va` (live runs only); an error string when any byte is unreachable. */
-export function writeMemory(m: Machine, cpu: number, va: bigint, data: Uint8Array, physical: boolean): string | null {
-  const r = physicalRanges(m, cpu, va, data.length, physical);
+export function writeMemory(m: Machine, t: ThreadView, va: bigint, data: Uint8Array, physical: boolean): string | null {
+  const r = physicalRanges(m, t, va, data.length, physical);
   if (typeof r === 'string') return r;
   let off = 0;
   for (const p of r) {

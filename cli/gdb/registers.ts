@@ -4,13 +4,14 @@
 // feature of its own. The target description XML is built from the same list.
 import type { Machine } from '../../core/machine.js';
 import { leHex, parseLeHex } from './packets.js';
+import type { ThreadView } from './threads.js';
 
 export interface GdbRegister {
   name: string;
   bits: number;
-  read(m: Machine, cpu: number): string;
+  read(t: ThreadView): string;
   /** Write from a little-endian hex image; false when it cannot be written. */
-  write(m: Machine, cpu: number, hex: string): boolean;
+  write(t: ThreadView, hex: string): boolean;
 }
 
 const FPU_TYPES = `
@@ -51,36 +52,36 @@ export function registerSet(m: Machine): RegisterSet {
   for (let n = 0; n < 31; n++) {
     add({
       name: `x${n}`, bits: 64,
-      read: (mm, c) => leHex(mm.core.getX(c, n), 8),
-      write: (mm, c, h) => (mm.core.setX(c, n, parseLeHex(h)), true),
+      read: (t) => leHex(t.x(n), 8),
+      write: (t, h) => t.setX(n, parseLeHex(h)),
     }, core, 'int');
   }
-  add({ name: 'sp', bits: 64, read: (mm, c) => leHex(mm.core.getSp(c), 8), write: (mm, c, h) => (mm.core.setSp(c, parseLeHex(h)), true) }, core, 'data_ptr');
-  add({ name: 'pc', bits: 64, read: (mm, c) => leHex(mm.core.getPc(c), 8), write: (mm, c, h) => (mm.core.setPc(c, parseLeHex(h)), true) }, core, 'code_ptr');
-  add({ name: 'cpsr', bits: 32, read: (mm, c) => leHex(BigInt(mm.core.pstate(c)), 4), write: (mm, c, h) => (mm.core.setPstate(c, Number(parseLeHex(h))), true) }, core, 'int');
+  add({ name: 'sp', bits: 64, read: (t) => leHex(t.sp(), 8), write: (t, h) => t.setSp(parseLeHex(h)) }, core, 'data_ptr');
+  add({ name: 'pc', bits: 64, read: (t) => leHex(t.pc(), 8), write: (t, h) => t.setPc(parseLeHex(h)) }, core, 'code_ptr');
+  add({ name: 'cpsr', bits: 32, read: (t) => leHex(BigInt(t.pstate()), 4), write: (t, h) => t.setPstate(Number(parseLeHex(h))) }, core, 'int');
   for (let n = 0; n < 32; n++) {
     add({
       name: `v${n}`, bits: 128,
-      read: (mm, c) => {
-        const [lo, hi] = mm.core.regs(c).v(n);
+      read: (t) => {
+        const [lo, hi] = t.v(n);
         return leHex(lo, 8) + leHex(hi, 8);
       },
-      write: (mm, c, h) => (mm.core.regs(c).setV(n, parseLeHex(h.slice(0, 16)), parseLeHex(h.slice(16, 32))), true),
+      write: (t, h) => t.setV(n, parseLeHex(h.slice(0, 16)), parseLeHex(h.slice(16, 32))),
     }, fpu, 'aarch64v');
   }
   for (const name of ['FPSR', 'FPCR']) {
     add({
       name: name.toLowerCase(), bits: 32,
-      read: (mm, c) => leHex(mm.core.regs(c).get(name), 4),
-      write: (mm, c, h) => (mm.core.regs(c).set(name, parseLeHex(h)), true),
+      read: (t) => leHex(t.get(name), 4),
+      write: (t, h) => t.set(name, parseLeHex(h)),
     }, fpu, 'int');
   }
   for (const name of m.core.registers.offsets.keys()) {
     if (name === 'FPSR' || name === 'FPCR') continue;
     add({
       name, bits: 64,
-      read: (mm, c) => leHex(mm.core.regs(c).get(name), 8),
-      write: (mm, c, h) => (mm.core.regs(c).set(name, parseLeHex(h)), true),
+      read: (t) => leHex(t.get(name), 8),
+      write: (t, h) => t.set(name, parseLeHex(h)),
     }, sys, 'uint64', 'system');
   }
   const xml = `<?xml version="1.0"?>

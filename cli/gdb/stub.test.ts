@@ -194,17 +194,61 @@ describe('gdb stub commands', () => {
 });
 
 describe('gdb stub under the hypervisor', () => {
-  it('a pCPU thread names the vCPU loaded on it', async () => {
+  /** A stub over a recording of the self-test as a VM of 2 vCPUs on 1 pCPU. */
+  async function hvStub(): Promise<{ session: DebugSession; ask: (p: string) => string }> {
     const t = join(dir, 'hv.hvrr');
-    const r = await runCli(['record', 'selftest', '-o', t, '--smp', '1', '--mem', '32M', '--seed', '3']);
+    const r = await runCli(['record', 'selftest', '-o', t, '--smp', '2', '--pcpus', '1', '--mem', '32M', '--seed', '3']);
     expect(r.code, r.err).toBe(0);
     const reader = TraceReader.open(t);
     const session = new DebugSession(machineForRecording(reader.header, t), { reader, snapshots: reader });
-    session.goTo(200_000);
     let out = '';
     const stub = new GdbStub(session, { write: (d) => { out += d; }, close: () => {} });
-    stub.receive(frame('qThreadExtraInfo,1'));
-    const reply = new PacketParser().push(out).find((x) => x.kind === 'packet') as { payload: string };
-    expect(fromHexText(reply.payload)).toMatch(/^cpu0 running EL[01] vm0 vcpu0$/);
-  }, 120_000);
+    const ask = (p: string): string => {
+      out = '';
+      stub.receive(frame(p));
+      return (new PacketParser().push(out).find((x) => x.kind === 'packet') as { payload: string }).payload;
+    };
+    return { session, ask };
+  }
+  type Hv = { pcpus: Array<{ loaded: [number, number] | null }>; vms: Array<{ vcpus: Array<{ run: string; ctx: { pc: string; x: string[] } | null }> }> };
+  const hvOf = (session: DebugSession): Hv => session.machine.component('hypervisor').getState() as Hv;
+
+  it('each vCPU is a thread: a saved one shows the context the hypervisor keeps, its memory read in its own regime', async () => {
+    const { session, ask } = await hvStub();
+    // Forward until vCPU 1, started, is saved (vCPU 0 on the pCPU at EL1).
+    let at = 200_000;
+    for (; at < 3_000_000; at += 50_000) {
+      session.goTo(at);
+      const hv = hvOf(session);
+      const v1 = hv.vms[0]!.vcpus[1]!;
+      if (hv.pcpus[0]!.loaded?.[1] === 0 && v1.ctx !== null && v1.run !== 'off' && session.machine.core.el(0) === 1) break;
+    }
+    expect(at).toBeLessThan(3_000_000);
+    expect(ask('qfThreadInfo')).toBe('m1,2,3');
+    expect(fromHexText(ask('qThreadExtraInfo,1'))).toMatch(/^cpu0 running EL1 vm0 vcpu0$/);
+    expect(fromHexText(ask('qThreadExtraInfo,2'))).toMatch(/^vm0 vcpu0 [\w-]+ running on cpu0$/);
+    expect(fromHexText(ask('qThreadExtraInfo,3'))).toMatch(/^vm0 vcpu1 [\w-]+ saved, on cpu0's run queue$/);
+    const ctx = hvOf(session).vms[0]!.vcpus[1]!.ctx!;
+    expect(ask('Hg3')).toBe('OK');
+    expect(parseLeHex(ask('p20'))).toBe(BigInt(ctx.pc)); // register 32: pc
+    expect(parseLeHex(ask('p1'))).toBe(BigInt(ctx.x[1]!));
+    expect(ask('g').length).toBeGreaterThan(33 * 16);
+    const pc = BigInt(ctx.pc);
+    const savedWord = ask(`m${pc.toString(16)},4`);
+    expect(savedWord).toMatch(/^[0-9a-f]{8}$/);
+    // The loaded vCPU's thread is its pCPU's registers.
+    expect(ask('Hg2')).toBe('OK');
+    const livePc = ask('p20');
+    expect(ask('Hg1')).toBe('OK');
+    expect(ask('p20')).toBe(livePc);
+    // vCPU 1's entry (its MMU off: an IPA) through the VM's Stage 2 is the word the pCPU,
+    // running vCPU 0 of the same VM, reads there.
+    expect(BigInt(hvOf(session).vms[0]!.vcpus[1]!.ctx!.pc)).toBe(pc);
+    expect(ask('Hg1')).toBe('OK');
+    expect(ask(`m${pc.toString(16)},4`)).toBe(savedWord);
+    // A saved vCPU's registers are the hypervisor's record: not writable (nor anything in a replay).
+    expect(ask('Hg3')).toBe('OK');
+    expect(ask('P1=0100000000000000')).toBe('E01');
+    expect(ask('Hg99')).toBe('E22');
+  }, 180_000);
 });

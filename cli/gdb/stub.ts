@@ -1,6 +1,7 @@
 // The gdb remote stub: GDB Remote Serial Protocol commands over a byte
 // transport, acting on a DebugSession (replay/debugSession.ts) between
-// packets. Each CPU is a gdb thread (thread id = CPU number + 1).
+// packets. Each CPU is a gdb thread (thread id = CPU number + 1), then each
+// vCPU of each VM under the hypervisor (threads.ts).
 // Breakpoints (Z0, Z1) are the core's PC breakpoints, watchpoints (Z2-Z4)
 // its data watches: nothing is written into guest memory or guest debug
 // registers. Forward runs go in slices (pump()), so a Ctrl-C (0x03) that
@@ -17,6 +18,7 @@ import { saveFull, writeSnapshotFile } from '../../snapshots/index.js';
 import { PacketParser, escapeBinary, frame, fromHexText, hexText, toHex, unescapeBinary } from './packets.js';
 import { registerSet, type RegisterSet } from './registers.js';
 import { physicalRanges, readMemory, writeMemory } from './memory.js';
+import { cpuOfThread, describeThread, threadList, threadView, type GdbThread, type ThreadView } from './threads.js';
 
 /** Where replies go. Strings are Latin-1 bytes. */
 export interface GdbTransport {
@@ -156,13 +158,23 @@ export class GdbStub {
     }
   }
 
-  private cpuOf(thread: number): number {
-    const t = thread <= 0 ? this.gThread : thread;
-    return Math.min(Math.max(t - 1, 0), this.m.numCpus - 1);
+  /** Thread `tid` (0 or -1: the register thread). */
+  private threadOf(tid: number): GdbThread {
+    const list = threadList(this.m);
+    return list[(tid <= 0 ? this.gThread : tid) - 1] ?? list[0]!;
+  }
+
+  private cpuOf(tid: number): number {
+    return cpuOfThread(this.threadOf(tid));
+  }
+
+  /** The registers and memory of the register thread (Hg). */
+  private view(): ThreadView {
+    return threadView(this.m, this.threadOf(this.gThread));
   }
 
   private validThread(t: number): boolean {
-    return t === 0 || t === -1 || (t >= 1 && t <= this.m.numCpus);
+    return t === 0 || t === -1 || (t >= 1 && t <= threadList(this.m).length);
   }
 
   private handle(p: string): void {
@@ -177,25 +189,25 @@ export class GdbStub {
       case '?':
         return this.lastReply;
       case 'g': {
-        const cpu = this.cpuOf(this.gThread);
-        return this.regs.list.map((r) => r.read(this.m, cpu)).join('');
+        const view = this.view();
+        return this.regs.list.map((r) => r.read(view)).join('');
       }
       case 'G':
         return replay ? this.refuse('register writes') : this.writeAllRegs(p.slice(1));
       case 'p': {
         const n = parseInt(p.slice(1), 16);
         const r = this.regs.list[n];
-        return r ? r.read(this.m, this.cpuOf(this.gThread)) : 'E45';
+        return r ? r.read(this.view()) : 'E45';
       }
       case 'P': {
         if (replay) return this.refuse('register writes');
         const [n, v] = p.slice(1).split('=');
         const r = this.regs.list[parseInt(n!, 16)];
-        return r && r.write(this.m, this.cpuOf(this.gThread), v!) ? 'OK' : 'E45';
+        return r && r.write(this.view(), v!) ? 'OK' : 'E45';
       }
       case 'm': {
         const [a, l] = p.slice(1).split(',');
-        const r = readMemory(this.m, this.cpuOf(this.gThread), BigInt('0x' + a), Math.min(parseInt(l!, 16), 0x2000), this.physical);
+        const r = readMemory(this.m, this.view(), BigInt('0x' + a), Math.min(parseInt(l!, 16), 0x2000), this.physical);
         return typeof r === 'string' ? 'E14' : toHex(r);
       }
       case 'M': {
@@ -260,20 +272,21 @@ export class GdbStub {
   }
 
   private writeAllRegs(hex: string): string {
-    const cpu = this.cpuOf(this.gThread);
+    const view = this.view();
     let off = 0;
+    let ok = true;
     for (const r of this.regs.list) {
       const n = r.bits / 4;
       if (off + n > hex.length) break;
       const part = hex.slice(off, off + n);
-      if (!/^x+$/i.test(part)) r.write(this.m, cpu, part);
+      if (!/^x+$/i.test(part)) ok = r.write(view, part) && ok;
       off += n;
     }
-    return 'OK';
+    return ok ? 'OK' : 'E45';
   }
 
   private writeMem(va: bigint, data: Uint8Array): string {
-    const err = writeMemory(this.m, this.cpuOf(this.gThread), va, data, this.physical);
+    const err = writeMemory(this.m, this.view(), va, data, this.physical);
     return err === null ? 'OK' : 'E14';
   }
 
@@ -297,7 +310,7 @@ export class GdbStub {
     if (type >= 2 && type <= 4) {
       if (insert) {
         const len = parseInt(kindS ?? '1', 16);
-        const pieces = physicalRanges(this.m, this.cpuOf(this.gThread), va, len, this.physical);
+        const pieces = physicalRanges(this.m, this.view(), va, len, this.physical);
         if (typeof pieces === 'string') {
           this.opts.log?.(`gdb: cannot watch ${pieces}`);
           return 'E14';
@@ -374,11 +387,10 @@ export class GdbStub {
       return (off + len >= this.regs.xml.length ? 'l' : 'm') + escapeBinary(part);
     }
     if (p === 'qC') return `QC${this.gThread.toString(16)}`;
-    if (p === 'qfThreadInfo') return 'm' + Array.from({ length: this.m.numCpus }, (_, i) => (i + 1).toString(16)).join(',');
+    if (p === 'qfThreadInfo') return 'm' + threadList(this.m).map((t) => t.tid.toString(16)).join(',');
     if (p === 'qsThreadInfo') return 'l';
     if (p.startsWith('qThreadExtraInfo,')) {
-      const cpu = this.cpuOf(parseInt(p.split(',')[1]!, 16));
-      return hexText(`cpu${cpu} ${this.m.cpuState(cpu)} EL${this.m.core.el(cpu)}${this.loadedVcpu(cpu)}`);
+      return hexText(describeThread(this.m, this.threadOf(parseInt(p.split(',')[1]!, 16))));
     }
     if (p === 'qAttached') return '1';
     if (p.startsWith('qSymbol')) return 'OK';
@@ -388,14 +400,6 @@ export class GdbStub {
       return 'OK';
     }
     return '';
-  }
-
-  /** Under the hypervisor: " vmV vcpuN" when a vCPU is loaded on this pCPU (its registers are the thread's). */
-  private loadedVcpu(cpu: number): string {
-    if (!this.m.componentNames().includes('hypervisor')) return '';
-    const st = this.m.component('hypervisor').getState() as { pcpus?: Array<{ loaded: [number, number] | null }> };
-    const loaded = st.pcpus?.[cpu]?.loaded;
-    return loaded ? ` vm${loaded[0]} vcpu${loaded[1]}` : '';
   }
 
   // ---- monitor commands ----
@@ -443,7 +447,10 @@ export class GdbStub {
     const m = this.m;
     const st = m.getMachineState();
     const lines = [`instructions ${m.instructions} (the debugger's position), tick ${m.clockTick}, events 0..${m.trace.count - 1}, exceptions ${st.exceptionCount}`];
-    for (let c = 0; c < m.numCpus; c++) lines.push(`  cpu${c} (thread ${c + 1}): ${m.cpuState(c)} EL${m.core.el(c)}${this.loadedVcpu(c)} pc=0x${m.core.getPc(c).toString(16)} clock ${m.cpuTick(c)}`);
+    for (const t of threadList(m)) {
+      const tail = t.kind === 'cpu' ? ` pc=0x${m.core.getPc(t.cpu).toString(16)} clock ${m.cpuTick(t.cpu)}` : ` pc=0x${threadView(m, t).pc().toString(16)}`;
+      lines.push(`  thread ${t.tid}: ${describeThread(m, t)}${tail}`);
+    }
     return lines;
   }
 
