@@ -30,6 +30,7 @@ import { TraceModel } from '../tui/model.js';
 import { indexJob } from '../tui/jobs.js';
 import { registersAt } from '../tui/registers.js';
 import { validateChromeTrace } from '../tui/export.js';
+import { exceptionCounts, haveGdb, openSession, pcs, positions, runGdb } from './gdb/gdbDriver.js';
 
 const check = checkLinuxArtifacts();
 const skip = !LINUX_TESTS_REQUIRED && check.artifacts === null;
@@ -146,6 +147,35 @@ describe.skipIf(skip)(`Linux tier (${skip ? check.reason : 'cached artifacts'})`
     expect((await runCli(['export', trace, '--format', 'perfetto', '-o', out])).code).toBe(0);
     expect(validateChromeTrace(JSON.parse(readFileSync(out, 'utf8')))).toEqual([]);
   }, TIMEOUT);
+
+  it.skipIf(!haveGdb)('gdb-multiarch on the boot-linux trace: break at the kernel\'s IRQ vector, continue twice, reverse-continue back over the exceptions between', async () => {
+    const trace = join(dir, 'boot1.hvrr');
+    // Expected stops, computed in-process by running forward only.
+    const START = 200_000_000;
+    const s = openSession(trace);
+    s.goTo(START);
+    for (let i = 0; i < 1_000_000 && s.machine.core.el(0) !== 1; i++) s.resume(0); // into the guest kernel
+    expect(s.machine.core.el(0)).toBe(1);
+    const bp = s.machine.core.regs(0).get('VBAR_EL1') + 0x280n; // IRQ, current EL with SP_ELx
+    s.goTo(START);
+    s.setBreakpoints([{ va: bp, cpuMask: 1, elMask: 0xf }]);
+    s.resume(null);
+    const h1 = { pos: s.position, exceptions: s.machine.getMachineState().exceptionCount };
+    s.resume(null);
+    const h2 = { pos: s.position, exceptions: s.machine.getMachineState().exceptionCount };
+    expect(h2.exceptions - h1.exceptions, 'exceptions between the two hits').toBeGreaterThan(1);
+    const out = await runGdb([
+      `monitor seek insn ${START}`, 'maint flush register-cache',
+      `break *0x${bp.toString(16)}`,
+      'continue', 'monitor when', 'p/x $pc',
+      'continue', 'monitor when',
+      'reverse-continue', 'monitor when', 'p/x $pc',
+    ], trace, dir, TIMEOUT);
+    expect(out).toContain('hit Breakpoint 1');
+    expect(positions(out), out).toEqual([START, h1.pos, h2.pos, h1.pos]);
+    expect(exceptionCounts(out).slice(1), out).toEqual([h1.exceptions, h2.exceptions, h1.exceptions]);
+    expect(pcs(out), out).toEqual([bp, bp]);
+  }, 2 * TIMEOUT);
 
   it('golden boot-linux: the boot milestones of golden/cases/boot-linux.checks hold, in order', async () => {
     const r = await runCli(['golden', 'check', 'boot-linux'], { env: { CI: 'true', HVRR_LINUX_TESTS: '1' } });

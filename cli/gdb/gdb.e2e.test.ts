@@ -7,56 +7,23 @@
 // checked against the instruction count and pc a DebugSession computes
 // in-process. Skipped, saying why, when gdb-multiarch is not installed
 // (.ci/run installs it).
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../testing.js';
-import { machineForRecording } from '../commands/record.js';
-import { TraceReader } from '../../replay/traceFile.js';
-import { DebugSession } from '../../replay/debugSession.js';
+import type { DebugSession } from '../../replay/debugSession.js';
 import type { Machine } from '../../core/machine.js';
-import { serveGdb } from './server.js';
+import { GDB, haveGdb, openSession, pcs, positions, runGdb } from './gdbDriver.js';
 
-const GDB = 'gdb-multiarch';
-const haveGdb = spawnSync(GDB, ['--version']).status === 0;
 if (!haveGdb) console.log(`gdb e2e: skipped: ${GDB} is not installed (apt-get install gdb-multiarch)`);
 
 const dir = mkdtempSync(join(tmpdir(), 'hvrr-gdb-e2e-'));
 const trace = join(dir, 'selftest.hvrr');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function open(): DebugSession {
-  const reader = TraceReader.open(trace);
-  return new DebugSession(machineForRecording(reader.header, trace), { reader, snapshots: reader });
-}
-
-/** Run a gdb script against a fresh session served on a free port; gdb's output. */
-async function gdb(lines: string[], file = trace): Promise<string> {
-  const reader = TraceReader.open(file);
-  const session = new DebugSession(machineForRecording(reader.header, file), { reader, snapshots: reader });
-  let port = 0;
-  const listening = new Promise<void>((resolve) => {
-    void serveGdb(session, { listen: 0, recording: { reader, snapshots: reader }, onListening: (w) => { port = w.port!; resolve(); } });
-  });
-  await listening;
-  const script = join(dir, `s${port}.gdb`);
-  writeFileSync(script, ['set pagination off', 'set confirm off', 'set architecture aarch64', `target remote localhost:${port}`, ...lines, 'detach', ''].join('\n'));
-  return await new Promise((resolve, reject) => {
-    const p = spawn(GDB, ['-nx', '-batch', '-x', script], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    p.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    p.stderr.on('data', (d: Buffer) => { out += d.toString(); });
-    const timer = setTimeout(() => { p.kill(); reject(new Error(`gdb timed out:\n${out}`)); }, 120_000);
-    p.on('close', () => { clearTimeout(timer); resolve(out); });
-  });
-}
-
-/** Every `monitor when` position, in order. */
-const positions = (out: string): number[] => [...out.matchAll(/^instructions (\d+) /gm)].map((x) => Number(x[1]));
-/** Every `p/x $pc` value ("$N = 0x..."), in order. */
-const pcs = (out: string): bigint[] => [...out.matchAll(/^\$\d+ = (0x[0-9a-f]+)$/gm)].map((x) => BigInt(x[1]!));
+const open = (): DebugSession => openSession(trace);
+const gdb = (lines: string[], file = trace): Promise<string> => runGdb(lines, file, dir);
 
 describe.skipIf(!haveGdb)('gdb-multiarch drives hvrr replay --gdb', () => {
   beforeAll(async () => {
@@ -140,8 +107,7 @@ describe.skipIf(!haveGdb)('gdb-multiarch drives hvrr replay --gdb', () => {
     const hv = join(dir, 'hv.hvrr');
     const r = await runCli(['record', 'selftest', '-o', hv, '--smp', '4', '--mem', '64M', '--seed', '2', '--snapshot-every', '300000']);
     expect(r.code, r.err).toBe(0);
-    const reader = TraceReader.open(hv);
-    const s = new DebugSession(machineForRecording(reader.header, hv), { reader, snapshots: reader });
+    const s = openSession(hv);
     s.goTo(400_000);
     const cpu = [0, 1, 2, 3].find((c) => s.machine.core.el(c) === 1) ?? 0;
     s.resume(cpu);
