@@ -16,6 +16,9 @@ import { describe, expect, it } from 'vitest';
 import { FFA_ERROR_CODES, INVALID_PARAMETERS } from '../core/ffa/errors.js';
 import { FFA_ERROR, FFA_VERSION_1_0, FFA_VERSION_1_1, FFA_VERSION_1_2 } from '../core/ffa/functionIds.js';
 import { decodePartitionInfo, encodePartitionInfo, partitionInfoSize, type PartitionInfo } from '../core/ffa/partitionInfo.js';
+import { decodePartitionMessage } from '../core/ffa/partitionMessage.js';
+import { decodeConsoleLog } from '../core/ffa/consoleLog.js';
+import { decodeDirectMessage } from '../core/ffa/directMessage.js';
 import { errorCodeOf, resultFid, type Checked } from '../core/ffa/result.js';
 import { checkConstituentSet, decodeConstituentFragment } from '../core/ffa/memory/constituents.js';
 import { decodeTransaction, type DescriptorKind } from '../core/ffa/memory/decode.js';
@@ -149,6 +152,16 @@ describe('FF-A descriptor codecs (property)', () => {
       wellFormedRefusal(decodeRelinquish(bytes));
       wellFormedRefusal(decodeConstituentFragment(bytes, 8));
       wellFormedRefusal(decodePartitionInfo(bytes, bytes[0] ?? 0, 24));
+      wellFormedRefusal(decodePartitionMessage(bytes, v));
+    }), params);
+  });
+
+  it('arbitrary registers never throw in the register decoders', () => {
+    const fid = fc.oneof(fc.constantFrom(0x8400_006f, 0xc400_006f, 0x8400_0070, 0xc400_0070, 0xc400_008d, 0xc400_008e, 0x8400_008a, 0xc400_008a), fc.integer({ min: 0, max: 0xffff_ffff }));
+    fc.assert(fc.property(fid, fc.array(u64, { minLength: 0, maxLength: 18 }), fc.constantFrom(FFA_VERSION_1_0, FFA_VERSION_1_1, FFA_VERSION_1_2), (f, rest, v) => {
+      const x = [BigInt(f), ...rest];
+      wellFormedRefusal(decodeDirectMessage(x));
+      wellFormedRefusal(decodeConsoleLog(x, v));
     }), params);
   });
 
