@@ -23,12 +23,16 @@ import { decodePartitionInfo, encodePartitionInfo, partitionInfoSize, type Parti
 import { decodePartitionMessage } from '../core/ffa/partitionMessage.js';
 import { decodeConsoleLog } from '../core/ffa/consoleLog.js';
 import { decodeDirectMessage } from '../core/ffa/directMessage.js';
+import { decodeFeaturesArgs } from '../core/ffa/features.js';
+import { decodeMemPermSetArgs } from '../core/ffa/memPerm.js';
+import { decodeRxtxMapArgs } from '../core/ffa/rxtx.js';
+import { decodeMemTransmitArgs } from '../core/ffa/memory/abi.js';
 import { errorCodeOf, resultFid, type Checked } from '../core/ffa/result.js';
 import { checkConstituentSet, decodeConstituentFragment } from '../core/ffa/memory/constituents.js';
 import { decodeTransaction, type DescriptorKind } from '../core/ffa/memory/decode.js';
 import { fragmentLengths, splitFragments } from '../core/ffa/memory/fragments.js';
 import { emadSize, headerSize, type MemLayout } from '../core/ffa/memory/layout.js';
-import { decodeRelinquish, encodeRelinquish } from '../core/ffa/memory/relinquish.js';
+import { decodeReclaimFlags, decodeRelinquish, encodeRelinquish } from '../core/ffa/memory/relinquish.js';
 import { checkRetrieveAgainstSent } from '../core/ffa/memory/retrieve.js';
 import { checkRetrieveRequest, checkRetrieveResponse, checkSend, type SendOp } from '../core/ffa/memory/rules.js';
 import { buildTransaction, encodeTransaction, type Constituent, type EndpointMemoryAccess, type MemoryTransaction } from '../core/ffa/memory/transaction.js';
@@ -166,6 +170,11 @@ describe('FF-A descriptor codecs (property)', () => {
       const x = [BigInt(f), ...rest];
       wellFormedRefusal(decodeDirectMessage(x));
       wellFormedRefusal(decodeConsoleLog(x, v));
+      wellFormedRefusal(decodeFeaturesArgs(x));
+      wellFormedRefusal(decodeMemPermSetArgs(x));
+      wellFormedRefusal(decodeRxtxMapArgs(x, 64));
+      wellFormedRefusal(decodeMemTransmitArgs(x, 4096));
+      wellFormedRefusal(decodeReclaimFlags(Number((x[3] ?? 0n) & 0xffff_ffffn)));
     }), params);
   });
 
