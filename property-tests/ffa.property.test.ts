@@ -24,6 +24,7 @@ import { decodePartitionMessage } from '../core/ffa/partitionMessage.js';
 import { decodeConsoleLog } from '../core/ffa/consoleLog.js';
 import { decodeDirectMessage } from '../core/ffa/directMessage.js';
 import { decodeFeaturesArgs } from '../core/ffa/features.js';
+import { decodeNotificationBindArgs, decodeNotificationGetArgs, decodeNotificationInfo, decodeNotificationSetArgs } from '../core/ffa/notifications.js';
 import { decodeMemPermSetArgs } from '../core/ffa/memPerm.js';
 import { decodeRxtxMapArgs } from '../core/ffa/rxtx.js';
 import { decodeMemTransmitArgs } from '../core/ffa/memory/abi.js';
@@ -171,6 +172,10 @@ describe('FF-A descriptor codecs (property)', () => {
       wellFormedRefusal(decodeDirectMessage(x));
       wellFormedRefusal(decodeConsoleLog(x, v));
       wellFormedRefusal(decodeFeaturesArgs(x));
+      wellFormedRefusal(decodeNotificationBindArgs(x, (rest.length & 1) === 0));
+      wellFormedRefusal(decodeNotificationSetArgs(x));
+      wellFormedRefusal(decodeNotificationGetArgs(x));
+      expect(decodeNotificationInfo(x).lists.length).toBeLessThanOrEqual(20);
       wellFormedRefusal(decodeMemPermSetArgs(x));
       wellFormedRefusal(decodeRxtxMapArgs(x, 64));
       wellFormedRefusal(decodeMemTransmitArgs(x, 4096));
