@@ -2,7 +2,8 @@
 // v1.1; v1.2 appended a reserved word and a protocol UUID). The sender
 // writes header and payload to its TX buffer; the Relayer copies them to
 // the receiver's RX buffer (Hafnium api_ffa_msg_send2_copy_data).
-//   flags u32 @0 (MBZ), reserved u32 @4, payload offset u32 @8,
+//   flags u32 @0, reserved u32 @4 (both SBZ: written as zero, ignored on read,
+//   as Hafnium does), payload offset u32 @8,
 //   receiver u16 @12, sender u16 @14 (w: sender << 16 | receiver), payload size u32 @16,
 //   v1.2: reserved u32 @20, UUID @24 (16 B)
 // The whole message occupies at most one 4 KiB page, whatever the buffer size.
@@ -43,15 +44,13 @@ export function encodePartitionMessage(m: PartitionMessage, version: number): Ui
 }
 
 /** A message read from the sender's (copied) TX buffer: no v1.0 (indirect
- *  messages arrived in v1.1), reserved fields zero, the payload after the
- *  header, inside one page and inside the buffer. */
+ *  messages arrived in v1.1), the payload after the header, inside one page
+ *  and inside the buffer. */
 export function decodePartitionMessage(buffer: Uint8Array, version: number): Checked<PartitionMessage> {
   if (version <= FFA_VERSION_1_0) return reject(NOT_SUPPORTED, 'indirect messaging is not part of FF-A v1.0');
   const headerSize = partitionMessageHeaderSize(version);
   if (buffer.length < headerSize) return reject(INVALID_PARAMETERS, `buffer of ${buffer.length} bytes cannot hold the ${headerSize}-byte header`);
   const dv = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-  if (dv.getUint32(0, true) !== 0) return reject(INVALID_PARAMETERS, 'partition message flags must be zero');
-  if (dv.getUint32(4, true) !== 0 || (headerSize === PARTITION_MESSAGE_HEADER_SIZE_V1_2 && dv.getUint32(20, true) !== 0)) return reject(INVALID_PARAMETERS, 'partition message reserved fields must be zero');
   const offset = dv.getUint32(8, true);
   const size = dv.getUint32(16, true);
   if (offset < headerSize) return reject(INVALID_PARAMETERS, `payload offset ${offset} overlaps the ${headerSize}-byte header`);
