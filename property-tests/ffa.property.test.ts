@@ -8,7 +8,11 @@
 // - each single-field mutation of a valid descriptor from a catalogue
 //   (reserved fields, reserved values, sizes, offsets, alignment, overlap,
 //   page counts, lengths) is refused with INVALID_PARAMETERS;
-// - the per-operation rules never throw on whatever the decoder accepts.
+// - the per-operation rules never throw on whatever the decoder accepts;
+//   valid DONATE/LEND/SHARE descriptors pass them after a round trip, and
+//   each rule mutation (sender, handle, flags, NS bit, receivers,
+//   permissions, attributes) is refused with the rule's code;
+// - a borrower is granted what it asks within what was sent and DENIED more.
 // The seed and run count print first; a failure replays with
 // HVRR_FFA_SEED=<seed> HVRR_PROP_RUNS=<n> npx vitest run property-tests/ffa.property.test.ts
 import fc from 'fast-check';
@@ -16,15 +20,23 @@ import { describe, expect, it } from 'vitest';
 import { FFA_ERROR_CODES, INVALID_PARAMETERS } from '../core/ffa/errors.js';
 import { FFA_ERROR, FFA_VERSION_1_0, FFA_VERSION_1_1, FFA_VERSION_1_2 } from '../core/ffa/functionIds.js';
 import { decodePartitionInfo, encodePartitionInfo, partitionInfoSize, type PartitionInfo } from '../core/ffa/partitionInfo.js';
+import { decodePartitionMessage } from '../core/ffa/partitionMessage.js';
+import { decodeConsoleLog } from '../core/ffa/consoleLog.js';
+import { decodeDirectMessage } from '../core/ffa/directMessage.js';
+import { decodeFeaturesArgs } from '../core/ffa/features.js';
+import { decodeNotificationBindArgs, decodeNotificationGetArgs, decodeNotificationInfo, decodeNotificationSetArgs } from '../core/ffa/notifications.js';
+import { decodeMemPermSetArgs } from '../core/ffa/memPerm.js';
+import { decodeRxtxMapArgs } from '../core/ffa/rxtx.js';
+import { decodeMemTransmitArgs } from '../core/ffa/memory/abi.js';
 import { errorCodeOf, resultFid, type Checked } from '../core/ffa/result.js';
 import { checkConstituentSet, decodeConstituentFragment } from '../core/ffa/memory/constituents.js';
 import { decodeTransaction, type DescriptorKind } from '../core/ffa/memory/decode.js';
 import { fragmentLengths, splitFragments } from '../core/ffa/memory/fragments.js';
 import { emadSize, headerSize, type MemLayout } from '../core/ffa/memory/layout.js';
-import { decodeRelinquish, encodeRelinquish } from '../core/ffa/memory/relinquish.js';
+import { decodeReclaimFlags, decodeRelinquish, encodeRelinquish } from '../core/ffa/memory/relinquish.js';
 import { checkRetrieveAgainstSent } from '../core/ffa/memory/retrieve.js';
 import { checkRetrieveRequest, checkRetrieveResponse, checkSend, type SendOp } from '../core/ffa/memory/rules.js';
-import { buildTransaction, encodeTransaction, type Constituent, type MemoryTransaction } from '../core/ffa/memory/transaction.js';
+import { buildTransaction, encodeTransaction, type Constituent, type EndpointMemoryAccess, type MemoryTransaction } from '../core/ffa/memory/transaction.js';
 import { versionOfLayout } from '../core/ffa/memory/testing.js';
 import { suiteSeed } from './seed.js';
 
@@ -149,6 +161,25 @@ describe('FF-A descriptor codecs (property)', () => {
       wellFormedRefusal(decodeRelinquish(bytes));
       wellFormedRefusal(decodeConstituentFragment(bytes, 8));
       wellFormedRefusal(decodePartitionInfo(bytes, bytes[0] ?? 0, 24));
+      wellFormedRefusal(decodePartitionMessage(bytes, v));
+    }), params);
+  });
+
+  it('arbitrary registers never throw in the register decoders', () => {
+    const fid = fc.oneof(fc.constantFrom(0x8400_006f, 0xc400_006f, 0x8400_0070, 0xc400_0070, 0xc400_008d, 0xc400_008e, 0x8400_008a, 0xc400_008a), fc.integer({ min: 0, max: 0xffff_ffff }));
+    fc.assert(fc.property(fid, fc.array(u64, { minLength: 0, maxLength: 18 }), fc.constantFrom(FFA_VERSION_1_0, FFA_VERSION_1_1, FFA_VERSION_1_2), (f, rest, v) => {
+      const x = [BigInt(f), ...rest];
+      wellFormedRefusal(decodeDirectMessage(x));
+      wellFormedRefusal(decodeConsoleLog(x, v));
+      wellFormedRefusal(decodeFeaturesArgs(x));
+      wellFormedRefusal(decodeNotificationBindArgs(x, (rest.length & 1) === 0));
+      wellFormedRefusal(decodeNotificationSetArgs(x));
+      wellFormedRefusal(decodeNotificationGetArgs(x));
+      expect(decodeNotificationInfo(x).lists.length).toBeLessThanOrEqual(20);
+      wellFormedRefusal(decodeMemPermSetArgs(x));
+      wellFormedRefusal(decodeRxtxMapArgs(x, 64));
+      wellFormedRefusal(decodeMemTransmitArgs(x, 4096));
+      wellFormedRefusal(decodeReclaimFlags(Number((x[3] ?? 0n) & 0xffff_ffffn)));
     }), params);
   });
 
@@ -172,6 +203,51 @@ describe('FF-A descriptor codecs (property)', () => {
     }), params);
   });
 
+  it('valid sends pass the rules after a round trip; each rule mutation is refused with its code', () => {
+    fc.assert(fc.property(sendArb, fc.integer({ min: 0, max: SEND_MUTATIONS.length - 1 }), fc.nat(), ({ op, tx }, which, r) => {
+      const bytes = encodeTransaction(tx);
+      const d = decodeKind(bytes, tx.layout, 'send');
+      if (!d.ok) throw new Error(d.error.reason);
+      const ok = checkSend(d.value.tx, op, { callerId: tx.sender });
+      if (!ok.ok) throw new Error(ok.error.reason);
+      const [name, want, mutate] = SEND_MUTATIONS[which] as (typeof SEND_MUTATIONS)[number];
+      const bad = structuredClone(d.value.tx);
+      mutate(bad, op, r);
+      const refused = checkSend(bad, op, { callerId: tx.sender });
+      expect(refused.ok, name).toBe(false);
+      const exclusive = op === 'donate' || (op === 'lend' && tx.receivers.length === 1);
+      const expected = want !== 0 ? want : exclusive ? INVALID_PARAMETERS : -6;
+      if (!refused.ok) expect(errorCodeOf(refused.error), `${name}: ${refused.error.reason}`).toBe(expected);
+    }), params);
+  });
+
+  it('a borrower gets what it asks within what was sent, and is DENIED more', () => {
+    fc.assert(fc.property(sendArb, fc.nat(), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 }), ({ op, tx }, pick, data, instr) => {
+      const sent = checkSend(tx, op);
+      if (!sent.ok) throw new Error(sent.error.reason);
+      const me = tx.receivers[pick % tx.receivers.length] as EndpointMemoryAccess;
+      const request = buildTransaction({
+        layout: tx.layout, sender: tx.sender, attributes: { shareability: 0, cacheability: 0, type: 0, security: 0 }, tag: tx.tag,
+        receivers: tx.receivers.map((r) => ({ receiver: r.receiver, permissions: r.receiver === me.receiver ? { dataAccess: data, instructionAccess: instr } : { dataAccess: 0, instructionAccess: op === 'share' || tx.receivers.length > 1 ? 0 : 1 } })),
+      });
+      const g = checkRetrieveAgainstSent(request, sent.value, op, me.receiver);
+      wellFormedRefusal(g);
+      const exclusive = op === 'donate' || (op === 'lend' && tx.receivers.length === 1);
+      const instrOk = exclusive ? instr !== 0 : instr === 0;
+      const dataOk = !(me.permissions.dataAccess === 1 && data === 2);
+      // Data access is judged first (Hafnium ffa_memory_retrieve_is_memory_access_valid).
+      if (!dataOk) expect(g.ok ? 'ok' : errorCodeOf(g.error)).toBe(-6);
+      else if (!instrOk) expect(g.ok ? 'ok' : errorCodeOf(g.error)).toBe(INVALID_PARAMETERS);
+      else {
+        if (!g.ok) throw new Error(g.error.reason);
+        const granted = g.value.permissions;
+        if (me.permissions.dataAccess === 1 || data === 1) expect(granted.dataAccess).toBe(1);
+        else expect(granted.dataAccess).toBe(2);
+        expect(granted.instructionAccess).toBe(instr === 2 ? 2 : 1);
+      }
+    }), params);
+  });
+
   it('every single-field mutation in the catalogue is refused with INVALID_PARAMETERS', () => {
     fc.assert(fc.property(transactionArb(true), fc.integer({ min: 0, max: MUTATIONS.length - 1 }), fc.nat(), (tx, which, r) => {
       const [name, mutate] = MUTATIONS[which] as Mutation;
@@ -184,6 +260,49 @@ describe('FF-A descriptor codecs (property)', () => {
     }), params);
   });
 });
+
+/** A valid DONATE/LEND/SHARE from endpoint `sender` as Linux or an SP writes it. */
+const sendArb: fc.Arbitrary<{ op: SendOp; tx: MemoryTransaction }> = fc.record({
+  op: fc.constantFrom<SendOp>('share', 'lend', 'donate'),
+  layout: layoutArb,
+  sender: fc.integer({ min: 1, max: 0x7fff }),
+  receivers: fc.uniqueArray(fc.integer({ min: 0x8000, max: 0xffff }), { minLength: 1, maxLength: 3 }),
+  ro: fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }),
+  clear: fc.boolean(),
+  tag: u64,
+  constituents: constituentsArb,
+}).map(({ op, layout, sender, receivers, ro, clear, tag, constituents }) => {
+  const ids = op === 'donate' ? receivers.slice(0, 1) : receivers;
+  const exclusive = op === 'donate' || (op === 'lend' && ids.length === 1);
+  return {
+    op,
+    tx: buildTransaction({
+      layout, sender, tag, constituents,
+      flags: clear && op !== 'share' ? 1 : 0,
+      attributes: exclusive ? { shareability: 0, cacheability: 0, type: 0, security: 0 } : { shareability: 3, cacheability: 3, type: 2, security: 0 },
+      receivers: ids.map((receiver, i) => ({ receiver, permissions: { dataAccess: op === 'donate' ? 0 : ro[i] ? 1 : 2, instructionAccess: 0 } })),
+    }),
+  };
+});
+
+/** Changes one field of a valid send so that checkSend must refuse it with the code given. */
+const SEND_MUTATIONS: readonly (readonly [string, number, (tx: MemoryTransaction, op: SendOp, r: number) => void])[] = [
+  ['sender is not the caller', -6, (tx) => { tx.sender ^= 1; }],
+  ['non-zero handle', -2, (tx, _op, r) => { tx.handle = BigInt(1 + (r % 1000)); }],
+  ['undefined flag bit', -2, (tx, _op, r) => { tx.flags |= 1 << (2 + (r % 30)); }],
+  ['time slicing', -2, (tx) => { tx.flags |= 2; }],
+  ['NS bit', -2, (tx) => { tx.attributes.security = 1; }],
+  ['receiver is the sender', -2, (tx, _op, r) => { (tx.receivers[r % tx.receivers.length] as EndpointMemoryAccess).receiver = tx.sender; }],
+  ['non-retrieval borrower flag', -2, (tx, _op, r) => { (tx.receivers[r % tx.receivers.length] as EndpointMemoryAccess).flags = 1; }],
+  ['instruction access from the sender', -2, (tx, _op, r) => { (tx.receivers[r % tx.receivers.length] as EndpointMemoryAccess).permissions.instructionAccess = 1 + (r % 2); }],
+  ['data access against the operation', -2, (tx, op, r) => { (tx.receivers[r % tx.receivers.length] as EndpointMemoryAccess).permissions.dataAccess = op === 'donate' ? 1 + (r % 2) : 0; }],
+  ['memory type or attributes against the operation', 0, (tx, op, r) => {
+    const exclusive = op === 'donate' || (op === 'lend' && tx.receivers.length === 1);
+    if (exclusive) tx.attributes = { shareability: 3, cacheability: 3, type: 1 + (r % 2), security: 0 };
+    else if (r % 2) tx.attributes.cacheability = [0, 1, 2][r % 3] as number;
+    else tx.attributes.shareability = [0, 1, 2][r % 3] as number;
+  }],
+];
 
 /** Changes one field of an encoded valid transaction so that it must be refused; returns other bytes or another total length when that is the change. */
 type Mutation = readonly [string, (dv: DataView, b: Uint8Array, tx: MemoryTransaction, r: number) => { bytes?: Uint8Array; total?: number } | void];

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ABORTED, DENIED, FFA_ERROR_CODES, INVALID_PARAMETERS, NOT_READY, NOT_SUPPORTED, ffaErrorName } from './errors.js';
 import { FFA_ERROR, FFA_MEM_FRAG_RX, FFA_SUCCESS_32, FFA_SUCCESS_64 } from './functionIds.js';
 import {
-  describeRefusal, errorCodeOf, ffaError, ffaMemFragRx, ffaMemRetrieveResp, ffaMemSuccess, ffaSuccess32, ffaSuccess64, ffaValue,
+  describeRefusal, errorCodeOf, resultText, ffaError, ffaMemFragRx, ffaMemRetrieveResp, ffaMemSuccess, ffaSuccess32, ffaSuccess64, ffaValue,
   ffaVersionAnswer, ffaVersionNotSupported, isFfaError, resultFid, resultRegisters, wView,
 } from './result.js';
 
@@ -55,6 +55,14 @@ describe('FfaResult', () => {
     expect(resultFid(f)).toBe(FFA_MEM_FRAG_RX);
     expect([f.x[1], f.x[2], f.x[3], f.x[4]]).toEqual([7n, 0x8000_0000n, 4096n, 0x8003_0000n]);
     expect(ffaMemRetrieveResp(100, 48).x.slice(1, 3)).toEqual([100n, 48n]);
+  });
+
+  it('reads as one trace line', () => {
+    expect(resultText(ffaSuccess32(0, 3, 24))).toBe('FFA_SUCCESS_32(0, 3, 0x18)');
+    expect(resultText(ffaError(DENIED, 'not the owner'))).toBe('FFA_ERROR(DENIED: not the owner)');
+    expect(resultText(ffaVersionNotSupported('major 2'))).toBe('FFA_VERSION(NOT_SUPPORTED: major 2)');
+    expect(resultText(ffaVersionAnswer(0x10001))).toBe('0x10001');
+    expect(resultText(ffaMemSuccess(0x8000_0000_0000_0001n))).toBe('FFA_SUCCESS_32(0, 1, 0x80000000)');
   });
 
   it('a value never carries more than x17 or more than 64 bits', () => {

@@ -2,7 +2,7 @@
 // FF-A return results in x0-x17) and, for a refusal, the reason it was
 // refused, for the trace. Hafnium's `struct ffa_value` plus the dlog line
 // it prints before `ffa_error()` is the model. Results are plain data.
-import { FFA_ERROR, FFA_MEM_FRAG_RX, FFA_MEM_RETRIEVE_RESP, FFA_SUCCESS_32, FFA_SUCCESS_64, FFA_VERSION_NOT_SUPPORTED_X0, isFfaSmc64 } from './functionIds.js';
+import { FFA_ERROR, FFA_MEM_FRAG_RX, FFA_MEM_RETRIEVE_RESP, FFA_SUCCESS_32, FFA_SUCCESS_64, FFA_VERSION_NOT_SUPPORTED_X0, ffaFunctionName, isFfaSmc64 } from './functionIds.js';
 import { ffaErrorCodeOfW2, ffaErrorName, type FfaErrorCode } from './errors.js';
 
 /** Registers an FF-A answer may set (x0-x17). */
@@ -124,4 +124,16 @@ export function wView(r: FfaResult, n: number): number {
 /** The registers to write back, x0..x17; every value already within 64 bits. */
 export function resultRegisters(r: FfaResult): bigint[] {
   return Array.from({ length: FFA_RESULT_REGS }, (_, i) => (r.x[i] ?? 0n) & MASK64);
+}
+
+/** One line for traces: "FFA_SUCCESS_32(0, 0x3, 0x18)", "FFA_ERROR(DENIED: reason)", or the
+ *  bare version word FFA_VERSION answers with ("0x10001"). Arguments up to the last non-zero of x1-x7. */
+export function resultText(r: FfaResult): string {
+  if (isFfaError(r)) return resultFid(r) === FFA_ERROR ? `FFA_ERROR(${describeRefusal(r)})` : `FFA_VERSION(${describeRefusal(r)})`;
+  const name = ffaFunctionName(resultFid(r));
+  if (!name) return `0x${(r.x[0] ?? 0n).toString(16)}`;
+  const args = r.x.slice(1, 8);
+  let last = args.length;
+  while (last > 0 && args[last - 1] === 0n) last--;
+  return `${name}(${args.slice(0, last).map((v) => (v < 10n ? v.toString() : `0x${v.toString(16)}`)).join(', ')})`;
 }

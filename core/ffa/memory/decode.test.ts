@@ -139,6 +139,15 @@ describe.each(MEM_LAYOUTS)('%s descriptors', (layout) => {
     expect(refusal(longer, layout, 'retrieve-request')).toMatch(/header alone/);
     expect(refusal(header, layout, 'send')).toMatch(/no receivers|descriptor size 0/);
   });
+
+  it("the hypervisor's retrieve request as our proxy builds it round-trips", () => {
+    const tx = buildTransaction({ layout, sender: 0, attributes: ATTRIBUTES_NOT_SPECIFIED, handle: 0x7n, receivers: [] });
+    const bytes = encodeTransaction(tx);
+    expect(bytes.length).toBe(layout === 'v1.0' ? 32 : 48);
+    const r = decode(bytes, layout, 'retrieve-request');
+    expect(r.ok && r.value.hypervisorRetrieveRequest).toBe(true);
+    expect(r.ok && r.value.tx.handle).toBe(7n);
+  });
 });
 
 describe('versions and layouts', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FFA_VERSION_1_1 } from '../functionIds.js';
 import { checkConstituentSet, decodeConstituentFragment } from './constituents.js';
 import { decodeTransaction } from './decode.js';
-import { checkFragmentOffset, fragmentLengths, splitFragments } from './fragments.js';
+import { checkFragmentOffset, fragmentAt, fragmentLengths, splitFragments } from './fragments.js';
 import { handleAllocator, handleFromWords, handleIndex, makeHandle, FFA_MEMORY_HANDLE_INVALID } from './handle.js';
 import { encodeTransaction } from './transaction.js';
 import { sampleShare } from './testing.js';
@@ -39,6 +39,16 @@ describe('fragments', () => {
     const dup = [...ranges.slice(0, 299), { address: 0x4000_0000n, pageCount: 1 }];
     const r = checkConstituentSet(300, dup);
     expect(!r.ok && r.error.reason).toMatch(/constituents 0 and 299 overlap/);
+  });
+
+  it('FRAG_RX serves the fragment at an offset where one ended, nothing else', () => {
+    const lengths = fragmentLengths(tx, bytes.length, 4096);
+    const l = lengths.ok ? lengths.value : [];
+    expect(fragmentAt(bytes, l, 0).ok && (fragmentAt(bytes, l, 0) as { value: Uint8Array }).value.length).toBe(4096);
+    const second = fragmentAt(bytes, l, 4096);
+    expect(second.ok && second.value.length).toBe(bytes.length - 4096);
+    expect(fragmentAt(bytes, l, 4080).ok).toBe(false);
+    expect(fragmentAt(bytes, l, bytes.length).ok).toBe(false);
   });
 
   it('offsets must continue where the last fragment ended; tiny buffers are refused', () => {

@@ -38,3 +38,15 @@ export function splitFragments(bytes: Uint8Array, lengths: readonly number[]): U
 export function checkFragmentOffset(offset: number, delivered: number): Checked<number> {
   return offset === delivered ? accept(offset) : reject(INVALID_PARAMETERS, `fragment offset ${offset}: ${delivered} bytes were delivered so far`);
 }
+
+/** The fragment that starts at `offset` (FFA_MEM_FRAG_RX: the bytes the
+ *  receiver has read so far). `offset` must be where a fragment ends and
+ *  before the end of the descriptor. */
+export function fragmentAt(bytes: Uint8Array, lengths: readonly number[], offset: number): Checked<Uint8Array> {
+  let at = 0;
+  for (const n of lengths) {
+    if (at === offset) return at < bytes.length ? accept(bytes.subarray(at, at + n)) : reject(INVALID_PARAMETERS, `offset ${offset} is the end of the descriptor`);
+    at += n;
+  }
+  return reject(INVALID_PARAMETERS, `offset ${offset} is not where a fragment ends (descriptor of ${bytes.length} bytes)`);
+}

@@ -4,10 +4,16 @@
 // ffa_mem_relinquish), inc/vmapi/hf/ffa_v1_0.h (ffa_memory_region_v1_0,
 // ffa_memory_access_v1_0) and Linux include/linux/arm_ffa.h (ffa_mem_region,
 // ffa_mem_region_attributes, ffa_composite_mem_region, ffa_mem_region_addr_range).
-// Each test encodes a descriptor and reads the field back at the C offset.
+// The same offsets, sizes and bit-field positions were confirmed with gcc's
+// offsetof/sizeof on the structs retyped with <stdint.h> types (Hafnium's
+// ffa_memory_attributes_t with shareability 3, cacheability 3, type 2,
+// security 1 reads 0x6f; ffa_memory_access_permissions_t with data access 2,
+// instruction access 1 reads 0x06). Each test encodes a descriptor and reads
+// the field back at the C offset.
 import { describe, expect, it } from 'vitest';
 import * as L from './layout.js';
 import { encodeTransaction } from './transaction.js';
+import { encodeAttributes, encodePermissions } from './attributes.js';
 import { sampleShare } from './testing.js';
 
 /** [field, offset, size] of each C struct, as the headers declare them. */
@@ -88,6 +94,11 @@ describe('descriptor layouts match the C structs', () => {
     expect(dv.getUint32(24, true)).toBe(32);
     expect([dv.getBigUint64(48 + 8, true), dv.getBigUint64(48 + 16, true), dv.getBigUint64(80 + 8, true)]).toEqual([0x11n, 0x22n, 0x22n]);
     expect(dv.getUint32(52, true)).toBe(112);
+  });
+
+  it('bit fields sit where the C bit-fields put them', () => {
+    expect(encodeAttributes({ shareability: 3, cacheability: 3, type: 2, security: 1 })).toBe(0x6f);
+    expect(encodePermissions({ dataAccess: 2, instructionAccess: 1 })).toBe(0x06);
   });
 
   it('layoutFor: the EMAD size must suit the version', () => {

@@ -75,6 +75,12 @@ describe('a retrieve request against the sent transaction', () => {
     expect(code(run())).toBe(want);
   });
 
+  it('Non-secure memory is never executable for a partition', () => {
+    const req = request([{ id: 0x8001, data: 2, instr: FFA_INSTRUCTION_ACCESS_X }]);
+    expect(code(checkRetrieveAgainstSent(req, stored('lend'), 'lend', 0x8001))).toBe('ok');
+    expect(code(checkRetrieveAgainstSent(req, stored('lend'), 'lend', 0x8001, { nonSecureMemoryToPartition: true }))).toBe(INVALID_PARAMETERS);
+  });
+
   it('with the bypass flag, one descriptor for the caller is enough', () => {
     const g = checkRetrieveAgainstSent(request([{ id: 0x8002, data: 2 }], FFA_MEMORY_REGION_FLAG_BYPASS_BORROWERS_CHECK), stored('share', 2), 'share', 0x8002);
     expect(g.ok && g.value.receiverIndex).toBe(1);
@@ -103,8 +109,10 @@ describe('retrieve responses', () => {
 
   it("the hypervisor's request gets every receiver", () => {
     const sent = stored('share', 2);
-    const resp = buildRetrieveResponse({ sent, op: 'share', handle: 1n, layout: 'v1.0', receivers: sentReceivers(sent) });
+    const resp = buildRetrieveResponse({ sent, op: 'share', handle: 1n, layout: 'v1.0', receivers: sentReceivers(sent), nonSecure: true });
     expect(resp.receivers.map((r) => r.receiver)).toEqual([0x8001, 0x8002]);
+    expect(resp.attributes.security).toBe(0); // v1.0 has no NS bit
+    expect(buildRetrieveResponse({ sent, op: 'share', handle: 1n, layout: 'v1.1', receivers: sentReceivers(sent), nonSecure: true }).attributes.security).toBe(1);
     expect(resp.composite?.pageCount).toBe(7);
   });
 });

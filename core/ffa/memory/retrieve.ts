@@ -56,7 +56,13 @@ export interface RetrieveGrant {
  * `request` (decoded and checked by checkRetrieveRequest) against `sent`
  * (the stored transaction of operation `op`) for the endpoint `retriever`.
  */
-export function checkRetrieveAgainstSent(request: MemoryTransaction, sent: MemoryTransaction, op: SendOp, retriever: number): Checked<RetrieveGrant> {
+export interface RetrieveContext {
+  /** The memory is Non-secure and the retriever a partition: it may not be
+   *  made executable there (Hafnium, when the Relayer cannot move the pages to the Secure PAS). */
+  nonSecureMemoryToPartition?: boolean;
+}
+
+export function checkRetrieveAgainstSent(request: MemoryTransaction, sent: MemoryTransaction, op: SendOp, retriever: number, ctx: RetrieveContext = {}): Checked<RetrieveGrant> {
   if (request.sender !== sent.sender) return reject(DENIED, `retrieve request names sender ${endpointText(request.sender)}, the transaction's is ${endpointText(sent.sender)}`);
   const type = transactionTypeOf(request.flags);
   if (type !== 'unspecified' && type !== op) return reject(INVALID_PARAMETERS, `retrieve request expects a ${type}, the handle names a ${op}`);
@@ -86,6 +92,7 @@ export function checkRetrieveAgainstSent(request: MemoryTransaction, sent: Memor
       return reject(INVALID_PARAMETERS, `${endpointText(asked.receiver)}: implementation-defined value differs from the sender's`);
     }
     if (mine) {
+      if (ctx.nonSecureMemoryToPartition && p.value.instructionAccess === FFA_INSTRUCTION_ACCESS_X) return reject(INVALID_PARAMETERS, 'Non-secure memory cannot be executable for a partition');
       if (p.value.dataAccess === FFA_DATA_ACCESS_RO && clearFlags !== 0) return reject(DENIED, 'a read-only borrower cannot ask for the memory to be zeroed');
       grant = { receiverIndex, permissions: p.value, clearOnRelinquish: (request.flags & FFA_MEMORY_REGION_FLAG_CLEAR_RELINQUISH) !== 0 };
     }
@@ -103,6 +110,8 @@ export interface RetrieveResponseParams {
   /** Receivers to describe: the retriever with its granted access, or every
    *  receiver as sent for the hypervisor's retrieve request. */
   receivers: readonly EndpointMemoryAccess[];
+  /** Set the NS bit (v1.1+): Non-secure memory retrieved by a partition. */
+  nonSecure?: boolean;
 }
 
 /** The retrieve response: the transaction as the retriever may map it. A
@@ -110,7 +119,8 @@ export interface RetrieveResponseParams {
  *  Normal write-back inner shareable memory and says so. */
 export function buildRetrieveResponse(p: RetrieveResponseParams): MemoryTransaction {
   const { sent } = p;
-  const attributes = sent.attributes.type === 0 ? NORMAL_WRITE_BACK_INNER : sent.attributes;
+  const mapped = sent.attributes.type === 0 ? NORMAL_WRITE_BACK_INNER : sent.attributes;
+  const attributes = { ...mapped, security: p.nonSecure && p.layout !== 'v1.0' ? 1 : 0 };
   return buildTransaction({
     layout: p.layout,
     sender: sent.sender,

@@ -12,7 +12,7 @@ import { DENIED, INVALID_PARAMETERS } from '../errors.js';
 import { endpointText } from '../endpoints.js';
 import { accept, reject, type Checked } from '../result.js';
 import {
-  FFA_DATA_ACCESS_NOT_SPECIFIED, FFA_INSTRUCTION_ACCESS_NOT_SPECIFIED, FFA_MEMORY_CACHE_WRITE_BACK, FFA_MEMORY_DEV_NGNRNE, FFA_MEMORY_DEVICE_MEM,
+  FFA_DATA_ACCESS_NOT_SPECIFIED, FFA_INSTRUCTION_ACCESS_NOT_SPECIFIED, FFA_INSTRUCTION_ACCESS_NX, FFA_MEMORY_CACHE_WRITE_BACK, FFA_MEMORY_DEV_NGNRNE, FFA_MEMORY_DEVICE_MEM,
   FFA_MEMORY_INNER_SHAREABLE, FFA_MEMORY_NORMAL_MEM, FFA_MEMORY_NOT_SPECIFIED_MEM, FFA_MEMORY_RECEIVER_FLAG_NON_RETRIEVAL_BORROWER,
   permissionsText, type MemoryRegionAttributes,
 } from './attributes.js';
@@ -80,7 +80,7 @@ export function checkSend(tx: MemoryTransaction, op: SendOp, ctx: SendContext = 
   }
   const stored: MemoryTransaction = {
     ...tx,
-    receivers: tx.receivers.map((r) => (op === 'share' ? { ...r, permissions: { ...r.permissions, instructionAccess: 1 } } : { ...r, permissions: { ...r.permissions } })),
+    receivers: tx.receivers.map((r) => (op === 'share' ? { ...r, permissions: { ...r.permissions, instructionAccess: FFA_INSTRUCTION_ACCESS_NX } } : { ...r, permissions: { ...r.permissions } })),
   };
   return accept(stored);
 }
