@@ -18,6 +18,7 @@ import { el3Service } from './el3Services.js';
 import { fidOf, SMCCC_REGS, type SmcccAnswer, type SmcccCall } from './smccc.js';
 import { PSCI_CPU_OFF, PSCI_CPU_ON_32, PSCI_CPU_ON_64 } from './psci.js';
 import { Spmd } from './spmd.js';
+import { takeGroup0 } from './el3Interrupts.js';
 
 /** ESR_EL3.EC of an SMC executed in AArch64 state. */
 const EC_SMC64 = 0x17;
@@ -39,7 +40,13 @@ export class El3Firmware implements ExceptionSoftware {
       this.smc(m, cpu);
       return;
     }
-    if (toEl === 3 && kind === EXC_FIQ && this.spmd.secureInterrupt(m, cpu)) return;
+    if (toEl === 3 && kind === EXC_FIQ) {
+      if (takeGroup0(m, cpu)) {
+        m.core.eret(cpu);
+        return;
+      }
+      if (this.spmd.secureInterrupt(m, cpu)) return;
+    }
     m.stop({ kind: 'halt', message: `cpu${cpu}: exception to EL3 (EC 0x${ec.toString(16)}, ESR 0x${esr.toString(16)}) that the EL3 firmware does not handle` });
   }
 

@@ -20,7 +20,7 @@
 //
 // The partition's requests: w3 = 0: x4 += 0x1000; w3 = 1: x4 = the
 // 64-bit word at IPA x4; w3 = 2: store x8-x30, V0-V31 and its EL1 thread
-// and context registers at PARTITION_DUMP (x4 = 0). At init it loads those
+// and context registers at PARTITION_DUMP (x4 = 0); w3 = 3: spin x4 times. At init it loads those
 // registers from PARTITION_SEED_VALUES, so a test sees whether they survive.
 import { assemble } from '../asm/assembler.js';
 import { EXC_FIQ, EXC_IRQ, EXC_SYNC } from '../cpu/cpu.js';
@@ -95,7 +95,13 @@ loop:
   b.eq cmd_read
   cmp x3, #2
   b.eq cmd_dump
+  cmp x3, #3
+  b.eq cmd_spin
   add x4, x4, #0x1000
+  b respond
+cmd_spin:
+  subs x4, x4, #1
+  b.ne cmd_spin
   b respond
 cmd_read:
   ldr x4, [x4]

@@ -6,7 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { Machine } from '../machine.js';
 import { formatEvent } from '../trace/events.js';
-import { el3FirmwareOf } from './secureBoot.js';
+import { assemble } from '../asm/assembler.js';
+import { bootKernel } from './boot.js';
+import { el3FirmwareOf, secureColdBoot } from './secureBoot.js';
 import { bootSecureTestMachine, PARTITION_ID } from './sel2TestPlugin.js';
 
 const RES = 0x4040_0000;
@@ -40,6 +42,10 @@ function results(m: Machine, i: number): bigint[] {
   return Array.from({ length: 18 }, (_, n) => readU64(m, RES + i * CALL_BYTES + 8 * n));
 }
 
+function bootKernelProgram(m: Machine, program: string): void {
+  bootKernel(m, { kernel: assemble(program, { baseAddress: 0x4008_0000n }).bytes });
+}
+
 const secureMachine = (program: string, numCpus = 1) => bootSecureTestMachine(program, { numCpus });
 
 const u64 = (v: number): bigint => BigInt.asUintN(64, BigInt(v));
@@ -71,5 +77,80 @@ describe('SPMD: boot chain and relay', () => {
       expect.stringMatching(/^cpu0 ffa fid=0xc400006f src=0x0 dst=0x8001 /),
       expect.stringMatching(/^cpu0 ffa fid=0xc4000070 src=0x8001 dst=0x0 .* world=s$/),
     ]);
+  });
+});
+
+const FFA_ERROR = 0x8400_0060n;
+const NOT_SUPPORTED = 0xffff_ffffn; // w2 of FFA_ERROR
+const INVALID_PARAMETERS = 0xffff_fffen;
+const ABORTED = 0xffff_fff8n;
+
+describe('SPMD: its own answers and FF-A errors (x8-x17 always come back unchanged)', () => {
+  it('FFA_VERSION, FFA_ID_GET, FFA_SPM_ID_GET at EL3; secure-only and unknown calls rejected; a bad destination rejected by the SPMC', () => {
+    const calls: Array<[Smc, bigint[]]> = [
+      [{ fid: 0x8400_0063, args: [0x1_0001n] }, [0x1_0001n, 0n, 0n]], // FFA_VERSION: the SPMC's (1.1)
+      [{ fid: 0x8400_0063, args: [0x8000_0000n] }, [u64(-1), 0n, 0n]], // bit 31 set: NOT_SUPPORTED
+      [{ fid: 0x8400_0069 }, [0x8400_0061n, 0n, 0n]], // FFA_ID_GET: the NS endpoint, 0
+      [{ fid: 0x8400_0085 }, [0x8400_0061n, 0n, 0x8000n]], // FFA_SPM_ID_GET: the SPMC's ID
+      [{ fid: 0x8400_006b }, [FFA_ERROR, 0n, NOT_SUPPORTED]], // FFA_MSG_WAIT from the Normal world
+      [{ fid: 0xc400_0087, args: [0x4008_0000n] }, [FFA_ERROR, 0n, NOT_SUPPORTED]], // SECONDARY_EP_REGISTER from the Normal world
+      [{ fid: 0x8400_00ff }, [FFA_ERROR, 0n, NOT_SUPPORTED]], // no such FF-A function
+      [{ fid: DIRECT_REQ_32, args: [0x8007n, 0n, 0n, 1n] }, [FFA_ERROR, 0n, INVALID_PARAMETERS]], // no partition 0x8007
+    ];
+    const { m } = secureMachine(nsProgram(calls.map(([c]) => c)));
+    expect(m.run(1_000_000)).toEqual({ kind: 'system-off' });
+    calls.forEach(([c, want], i) => {
+      const x = results(m, i);
+      expect(x.slice(0, 3), `call ${i} 0x${c.fid.toString(16)}`).toEqual(want);
+      for (let n = 8; n <= 17; n++) expect(x[n], `call ${i} x${n}`).toBe(marker(n));
+    });
+  });
+
+  it('without S-EL2 software FF-A is unknown (64-bit -1), as before', () => {
+    const m = new Machine({ numCpus: 1, ramBytes: 32 << 20, seed: 7n, secure: true });
+    bootKernelProgram(m, nsProgram([{ fid: 0x8400_0063, args: [0x1_0001n] }, { fid: DIRECT_REQ_32, args: [BigInt(PARTITION_ID)] }]));
+    secureColdBoot(m);
+    expect(m.run(1_000_000)).toEqual({ kind: 'system-off' });
+    expect(results(m, 0)[0]).toBe(u64(-1));
+    expect(results(m, 1)[0]).toBe(u64(-1));
+  });
+});
+
+describe('isolation', () => {
+  it('an S-EL1 access outside its secure stage 2 faults to S-EL2 (EC 0x24, level 2 translation fault, HPFAR_EL2 = IPA[47:12] << 4); the caller gets FFA_ERROR(ABORTED)', () => {
+    const { m, plugin } = secureMachine(nsProgram([
+      { fid: DIRECT_REQ_32, args: [BigInt(PARTITION_ID), 0n, 1n, BigInt(0x0e40_0000)] }, // inside: its own first instruction word
+      { fid: DIRECT_REQ_32, args: [BigInt(PARTITION_ID), 0n, 1n, 0x0e00_0008n] }, // secure RAM outside its stage 2
+      { fid: DIRECT_REQ_32, args: [BigInt(PARTITION_ID), 0n, 0n, 0n] }, // the partition is gone
+    ]));
+    expect(m.run(1_000_000)).toEqual({ kind: 'system-off' });
+    const code = new DataView(m.core.readPhys(0x0e40_0000, 8).slice().buffer).getBigUint64(0, true);
+    expect(results(m, 0).slice(0, 5)).toEqual([0x8400_0070n, BigInt(PARTITION_ID) << 16n, 0n, 1n, code]);
+    expect(results(m, 1).slice(0, 3)).toEqual([FFA_ERROR, 0n, ABORTED]);
+    expect(results(m, 2).slice(0, 3)).toEqual([FFA_ERROR, 0n, ABORTED]);
+    const esr = BigInt(plugin.s.abort!.esr);
+    expect(Number(esr >> 26n)).toBe(0x24); // data abort from a lower EL
+    expect(Number(esr & 0x3fn)).toBe(0x06); // translation fault, level 2
+    expect(BigInt(plugin.s.abort!.far)).toBe(0x0e00_0008n);
+    expect(BigInt(plugin.s.abort!.hpfar)).toBe((0x0e00_0008n >> 12n) << 4n);
+  });
+
+  it('the Normal world cannot read secure RAM: a synchronous external abort at NS-EL1', () => {
+    const vector = '.balign 0x80\n  mrs x19, esr_el1\n  mrs x18, far_el1\n  ldr x0, =0x84000008\n  smc #0';
+    const { m } = secureMachine(`
+  ldr x0, =ns_vectors
+  msr vbar_el1, x0
+  ldr x1, =0x0e400000
+  ldr x2, [x1]
+  b .
+.balign 0x800
+ns_vectors:
+${Array.from({ length: 16 }, () => vector).join('\n')}
+`);
+    expect(m.run(1_000_000)).toEqual({ kind: 'system-off' });
+    const esr = m.core.getX(0, 19);
+    expect(Number(esr >> 26n)).toBe(0x25); // data abort, same EL
+    expect(Number(esr & 0x3fn)).toBe(0x10); // synchronous external abort
+    expect(m.core.getX(0, 18)).toBe(0x0e40_0000n);
   });
 });
