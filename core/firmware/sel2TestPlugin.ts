@@ -197,7 +197,7 @@ export class Sel2TestPlugin implements ExceptionSoftware {
       if ((regs.x(2) & BigInt(F.FFA_FWK_MSG_BIT)) !== 0n) {
         // A power-management message from the SPMD: nothing to quiesce here; success.
         this.s.pmMessages.push(Number(regs.x(3) & 0xffff_ffffn));
-        smcFromEl2(m, cpu, [resp, swapped, BigInt(F.FFA_FWK_MSG_BIT | F.FFA_FWK_MSG_PSCI_RESP), 0n, 0n, 0n, 0n, 0n]);
+        smcFromEl2(m, cpu, [resp, swapped, BigInt((F.FFA_FWK_MSG_BIT | F.FFA_FWK_MSG_PSCI_RESP) >>> 0), 0n, 0n, 0n, 0n, 0n]);
         return;
       }
       if (Number(x1 & 0xffffn) !== PARTITION_ID) return this.error(m, cpu, F.FFA_ERROR_INVALID_PARAMETERS);

@@ -154,3 +154,55 @@ ${Array.from({ length: 16 }, () => vector).join('\n')}
     expect(m.core.getX(0, 18)).toBe(0x0e40_0000n);
   });
 });
+
+describe('secondary PEs and power management', () => {
+  it('CPU_ON enters the SPMC at its registered secondary entry first; CPU_OFF is told to the SPMC as a framework message before the PE goes off', () => {
+    const FLAG = 0x4030_0000;
+    const { m, plugin } = secureMachine(`
+  ldr x0, =0xc4000003
+  mov x1, #1
+  ldr x2, =secondary
+  mov x3, #0
+  smc #0
+  ldr x21, =${FLAG}
+wait_flag:
+  ldr x22, [x21]
+  cbz x22, wait_flag
+wait_off:
+  ldr x0, =0xc4000004
+  mov x1, #1
+  mov x2, #0
+  smc #0
+  cmp x0, #1
+  b.ne wait_off
+  ldr x0, =0x84000008
+  smc #0
+  b .
+secondary:
+  ldr x0, =0x84000069
+  smc #0
+  ldr x21, =${FLAG}
+  stp x0, x2, [x21, #8]
+  mov x22, #1
+  str x22, [x21]
+  ldr x0, =0x84000002
+  smc #0
+  b .
+`, 2);
+    expect(m.run(2_000_000)).toEqual({ kind: 'system-off' });
+    expect(readU64(m, FLAG + 8)).toBe(0x8400_0061n); // FFA_ID_GET on the secondary: success, ID 0
+    expect(readU64(m, FLAG + 16)).toBe(0n);
+    expect(plugin.s.cpus[1]!.phase).toBe('secondary');
+    expect(plugin.s.pmMessages).toEqual([0x8400_0002]);
+    expect(m.cpuState(1)).toBe('off');
+    expect(el3FirmwareOf(m).spmd.spmcState(1)).toBe('off');
+    const cpu1 = m.trace.last(10_000).filter((e) => e.cpu === 1 && e.kind === 'ffa').map((e) => formatEvent(e).replace(/^#\d+ @\d+ /, ''));
+    expect(cpu1).toEqual([
+      'cpu1 ffa fid=0x0 src=0xffff dst=0x8000 args=[0x0] world=s', // EL3 enters the SPMC's secondary entry
+      'cpu1 ffa fid=0x8400006b src=0x0 dst=0x0 args=[] world=s', // its FFA_MSG_WAIT: the Normal world starts
+      'cpu1 ffa fid=0x84000069 src=0x0 dst=0x0 args=[0x84000061,0x0,0x0]', // FFA_ID_GET answered at EL3
+      expect.stringMatching(/^cpu1 ffa fid=0x8400006f src=0xffff dst=0x8000 args=\[0xffff8000,0x80000000,0x84000002,/), // the PM message
+      expect.stringMatching(/^cpu1 ffa fid=0x84000070 src=0x8000 dst=0xffff .* world=s$/), // the SPMC's answer: the PE goes off
+    ]);
+  });
+});

@@ -283,8 +283,8 @@ export class Spmd {
     if (r.spmc !== 'waiting') return false;
     r.spmc = 'cpu-off';
     const msg: bigint[] = [
-      u64(F.FFA_MSG_SEND_DIRECT_REQ_32), BigInt((F.SPMD_DIRECT_MSG_ENDPOINT_ID << 16) | this.s.spmcId),
-      BigInt(F.FFA_FWK_MSG_BIT | F.FFA_FWK_MSG_PSCI), BigInt(PSCI_CPU_OFF), 0n, 0n, 0n, 0n,
+      u64(F.FFA_MSG_SEND_DIRECT_REQ_32), BigInt(((F.SPMD_DIRECT_MSG_ENDPOINT_ID << 16) | this.s.spmcId) >>> 0),
+      BigInt((F.FFA_FWK_MSG_BIT | F.FFA_FWK_MSG_PSCI) >>> 0), BigInt(PSCI_CPU_OFF), 0n, 0n, 0n, 0n,
     ];
     this.switchTo(m, cpu, 's', { ...call, x: msg }, F.FFA_MSG_SEND_DIRECT_REQ_32, F.SPMD_DIRECT_MSG_ENDPOINT_ID);
     return true;
