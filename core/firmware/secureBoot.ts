@@ -11,7 +11,8 @@
 // declares secure (here the secure physical timer, PPI 29, and the secure
 // UART, SPI 8 = INTID 40, as Secure Group 1 at the highest Secure priority,
 // enabled, SPIs routed to the primary PE), Group 0 and Secure Group 1
-// enabled. The Normal world then enables its own Group 1 (GICD_CTLR's
+// enabled in the distributor and every PE's CPU interface, priority masks
+// open. The Normal world then enables its own Group 1 (GICD_CTLR's
 // Non-secure view, ICC_IGRPEN1_EL1), so Non-secure software written for a
 // GIC with one Security state runs unchanged (GIC spec IHI 0069 §4.8,
 // §12.9.4: a Non-secure access sees the Non-secure view).
@@ -19,7 +20,8 @@ import { GICD_BASE, GICR_BASE, SECURE_UART_INTID, type Machine } from '../machin
 import {
   GICD_CTLR, GICD_CTLR_ARE_NS, GICD_CTLR_ARE_S, GICD_CTLR_EnableGrp0, GICD_CTLR_EnableGrp1S, GICD_IGROUPR, GICD_IGRPMODR,
   GICD_IPRIORITYR, GICD_IROUTER, GICD_ISENABLER, GICD_TYPER, GICR_IGROUPR0, GICR_IGRPMODR0, GICR_IPRIORITYR,
-  GICR_ISENABLER0, GICR_SGI_BASE_OFFSET, GICR_STRIDE, GICR_WAKER, GICR_WAKER_ChildrenAsleep,
+  GICR_ISENABLER0, GICR_SGI_BASE_OFFSET, GICR_STRIDE, GICR_WAKER, GICR_WAKER_ChildrenAsleep, ICC_IGRPEN0_EL1,
+  ICC_IGRPEN1_EL3, ICC_IGRPEN1_EL3_EnableGrp1S, ICC_PMR_EL1,
 } from '../devices/gicv3/registers.js';
 import type { El3Firmware } from './el3Firmware.js';
 import type { SpmcBootInfo } from './spmd.js';
@@ -92,6 +94,26 @@ export function configureGicForTwoWorlds(m: Machine, cpu: number, secureIntids: 
   }
   w32(m, cpu, GICD_BASE + GICD_CTLR, GICD_CTLR_ARE_S | GICD_CTLR_ARE_NS | GICD_CTLR_EnableGrp0 | GICD_CTLR_EnableGrp1S);
   m.core.setPstate(cpu, pstate);
+  for (let pe = 0; pe < m.numCpus; pe++) enableCpuInterface(m, pe);
+}
+
+/**
+ * TF-A gicv3_cpuif_enable on PE `pe` (run at EL3 there): Group 0 and Secure
+ * Group 1 enabled at the CPU interface, the priority mask at its idle value
+ * (0xff: every priority passes; a Non-secure write could not raise a mask
+ * left in the Secure range, §4.8.6). The Normal world enables its own Group 1.
+ * The CPU interface keeps this across the PE's power cycles (CPU_ON resets
+ * the PE, not the GIC), so cold boot does it for every PE.
+ */
+function enableCpuInterface(m: Machine, pe: number): void {
+  const pstate = m.core.pstate(pe);
+  m.core.setPstate(pe, PSTATE_EL3H);
+  const out = { value: 0n };
+  m.gic.read(pe, ICC_IGRPEN1_EL3, out);
+  m.gic.write(pe, ICC_IGRPEN1_EL3, out.value | BigInt(ICC_IGRPEN1_EL3_EnableGrp1S));
+  m.gic.write(pe, ICC_IGRPEN0_EL1, 1n);
+  m.gic.write(pe, ICC_PMR_EL1, 0xffn);
+  m.core.setPstate(pe, pstate);
 }
 
 /** The EL3 firmware plugged in at EL3 of `m` (the default one). */

@@ -4,7 +4,10 @@
 // under its secure stage 2. The boot chain EL3 -> S-EL2 -> NS, the relay of
 // direct messages both ways, the SPMD's own answers and its FF-A errors.
 import { describe, expect, it } from 'vitest';
-import { Machine } from '../machine.js';
+import { GICR_BASE, Machine } from '../machine.js';
+import { HOST_OK } from '../cpu/cpu.js';
+import { GICR_IGROUPR0, GICR_IGRPMODR0, GICR_SGI_BASE_OFFSET } from '../devices/gicv3/registers.js';
+import { KEY_CNTPS_CTL_EL1, KEY_CNTPS_CVAL_EL1 } from '../devices/timer/genericTimer.js';
 import { formatEvent } from '../trace/events.js';
 import { assemble } from '../asm/assembler.js';
 import { bootKernel } from './boot.js';
@@ -204,5 +207,64 @@ secondary:
       expect.stringMatching(/^cpu1 ffa fid=0x8400006f src=0xffff dst=0x8000 args=\[0xffff8000,0x80000000,0x84000002,/), // the PM message
       expect.stringMatching(/^cpu1 ffa fid=0x84000070 src=0x8000 dst=0xffff .* world=s$/), // the SPMC's answer: the PE goes off
     ]);
+  });
+});
+
+describe('Secure and Group 0 interrupts', () => {
+  const SPIN = (n: number): string => `  ldr x5, =${n}\n1:\n  subs x5, x5, #1\n  b.ne 1b`;
+  const OFF = '  ldr x0, =0x84000008\n  smc #0\n  b .';
+
+  /** Program the secure physical timer (CNTPS) of PE 0 from EL3 to fire at counter `cval`. */
+  function armSecureTimer(m: Machine, cval: bigint): void {
+    const pstate = m.core.pstate(0);
+    m.core.setPstate(0, 0x3cd);
+    expect(m.timer.write(0, KEY_CNTPS_CVAL_EL1, cval)).toBe(HOST_OK);
+    expect(m.timer.write(0, KEY_CNTPS_CTL_EL1, 1n)).toBe(HOST_OK);
+    m.core.setPstate(0, pstate);
+  }
+  const fiqs = (m: Machine): string[] => m.trace.last(10_000).flatMap((e) => (e.kind === 'exception' && e.type !== 'sync' ? [`${e.type} EL${e.fromEl}->EL${e.toEl} ${e.world ?? 'ns'}`] : []));
+
+  it('the secure timer (Secure Group 1) fires while the Normal world runs: FIQ to EL3, the SPMC takes it through FFA_INTERRUPT, the Normal world resumes', () => {
+    const { m, plugin } = secureMachine(`${SPIN(100_000)}\n  mov x6, #7\n${OFF}`);
+    armSecureTimer(m, 3000n);
+    expect(m.run(2_000_000)).toEqual({ kind: 'system-off' });
+    expect(plugin.s.interrupts).toEqual([{ intid: 29, via: 'ffa-interrupt' }]);
+    expect(fiqs(m)).toEqual(['fiq EL1->EL3 ns']);
+    expect(m.core.getX(0, 6)).toBe(7n); // the interrupted loop finished
+    const ffa = m.trace.last(10_000).filter((e) => e.kind === 'ffa').map((e) => formatEvent(e).replace(/^#\d+ @\d+ /, ''));
+    expect(ffa.slice(3)).toEqual([
+      'cpu0 ffa fid=0x84000062 src=0xffff dst=0x8000 args=[0x0,0x0,0x0,0x0,0x0,0x0,0x0]',
+      'cpu0 ffa fid=0x8400007c src=0x0 dst=0x0 args=[] world=s',
+    ]);
+  });
+
+  it('Secure Group 1 while the S-EL1 partition runs: IRQ to S-EL2 (HCR_EL2.IMO), then the request completes', () => {
+    const { m, plugin } = secureMachine(nsProgram([{ fid: DIRECT_REQ_32, args: [BigInt(PARTITION_ID), 0n, 3n, 100_000n] }]));
+    armSecureTimer(m, 3000n);
+    expect(m.run(2_000_000)).toEqual({ kind: 'system-off' });
+    expect(plugin.s.interrupts).toEqual([{ intid: 29, via: 'irq' }]);
+    expect(fiqs(m)).toEqual(['irq EL1->EL2 s']);
+    expect(results(m, 0).slice(0, 2)).toEqual([0x8400_0070n, BigInt(PARTITION_ID) << 16n]);
+  });
+
+  it('Group 0 while the Normal world runs: FIQ to EL3, taken there (the SPMC never sees it)', () => {
+    const { m, plugin } = secureMachine(`${SPIN(100_000)}\n${OFF}`);
+    // PPI 29 made Group 0 from EL3 (GICR_IGROUPR0/IGRPMODR0 bit 29 clear).
+    const pstate = m.core.pstate(0);
+    m.core.setPstate(0, 0x3cd);
+    const sgi = GICR_BASE + GICR_SGI_BASE_OFFSET;
+    for (const off of [GICR_IGROUPR0, GICR_IGRPMODR0]) {
+      const v = m.bus.read(sgi + off, 4, 0, true)!;
+      m.bus.write(sgi + off, 4, v & ~(1n << 29n), 0, true);
+    }
+    m.core.setPstate(0, pstate);
+    armSecureTimer(m, 3000n);
+    const diagnostics: string[] = [];
+    m.onDiagnostic = (d) => diagnostics.push(d);
+    expect(m.run(2_000_000)).toEqual({ kind: 'system-off' });
+    expect(fiqs(m)).toEqual(['fiq EL1->EL3 ns']);
+    expect(plugin.s.interrupts).toEqual([]);
+    expect(diagnostics).toEqual(['cpu0: Group 0 interrupt 29 at EL3 with no platform handler: disabled']);
+    expect(m.trace.last(10_000).some((e) => e.kind === 'irq-ack' && e.intid === 29)).toBe(true);
   });
 });
