@@ -92,6 +92,47 @@ export class RegisterFile {
     this.mem.u64[i + 1] = BigInt.asUintN(64, hi);
   }
 
+  // Bulk copies for context switches (the EL3 firmware's world switch): raw
+  // 64-bit values as pairs of 32-bit words (low first), no BigInt per register.
+
+  /** x0-x30 into out[at .. at + 62). */
+  readGprWords(out: Uint32Array, at: number): void {
+    const i = (this.base + L.ST_X) / 4;
+    out.set(this.mem.u32.subarray(i, i + 62), at);
+  }
+  writeGprWords(from: Uint32Array, at: number): void {
+    const i = (this.base + L.ST_X) / 4;
+    this.mem.u32.set(from.subarray(at, at + 62), i);
+  }
+  /** V0-V31 (128 bits each) into out[at .. at + 128). */
+  readVectorWords(out: Uint32Array, at: number): void {
+    const i = (this.base + L.ST_V) / 4;
+    out.set(this.mem.u32.subarray(i, i + 128), at);
+  }
+  writeVectorWords(from: Uint32Array, at: number): void {
+    const i = (this.base + L.ST_V) / 4;
+    this.mem.u32.set(from.subarray(at, at + 128), i);
+  }
+  /** The named registers into out[at + 2k], out[at + 2k + 1]; a name the CPU lacks reads as 0. */
+  readNamedWords(names: readonly string[], out: Uint32Array, at: number): void {
+    const u32 = this.mem.u32;
+    for (let k = 0; k < names.length; k++) {
+      const i = this.has(names[k]!) ? this.index(names[k]!) * 2 : -1;
+      out[at + 2 * k] = i < 0 ? 0 : u32[i]!;
+      out[at + 2 * k + 1] = i < 0 ? 0 : u32[i + 1]!;
+    }
+  }
+  /** The named registers from from[at + 2k..]; names the CPU lacks are skipped. */
+  writeNamedWords(names: readonly string[], from: Uint32Array, at: number): void {
+    const u32 = this.mem.u32;
+    for (let k = 0; k < names.length; k++) {
+      if (!this.has(names[k]!)) continue;
+      const i = this.index(names[k]!) * 2;
+      u32[i] = from[at + 2 * k]!;
+      u32[i + 1] = from[at + 2 * k + 1]!;
+    }
+  }
+
   /** CLREX: drop the local exclusive monitor (a context switch must not carry one across). */
   clearExclusive(): void {
     this.mem.u32[(this.base + L.ST_EXCL_VALID) / 4] = 0;

@@ -133,8 +133,8 @@ type Phase = 'init' | 'ready' | 'running' | 'aborted' | 'secondary';
 
 export interface Sel2TestCpu {
   phase: Phase;
-  /** The partition's x0-x30, ELR_EL2 (where it resumes) and SPSR_EL2 when it is not running (hex). */
-  x: string[];
+  /** The partition's x0-x30 (64-bit little-endian words), ELR_EL2 (where it resumes) and SPSR_EL2 (hex) when it is not running. */
+  x: Uint8Array;
   elr: string;
   spsr: string;
 }
@@ -159,7 +159,7 @@ export class Sel2TestPlugin implements ExceptionSoftware {
   constructor(numCpus: number) {
     this.s = {
       version: 1,
-      cpus: Array.from({ length: numCpus }, () => ({ phase: 'init' as Phase, x: [], elr: '0x0', spsr: '0x0' })),
+      cpus: Array.from({ length: numCpus }, () => ({ phase: 'init' as Phase, x: new Uint8Array(31 * 8), elr: '0x0', spsr: '0x0' })),
       abort: null,
       interrupts: [],
       pmMessages: [],
@@ -171,6 +171,7 @@ export class Sel2TestPlugin implements ExceptionSoftware {
   }
   loadState(st: unknown): void {
     this.s = structuredClone(st as Sel2TestState);
+    for (const c of this.s.cpus) c.x = new Uint8Array(c.x); // aligned, for the 32-bit word copies
   }
 
   /** Entered from EL3 (cold boot, secondary boot, or an FF-A message in x0-x7). */
@@ -204,7 +205,10 @@ export class Sel2TestPlugin implements ExceptionSoftware {
       if (c.phase === 'aborted') return this.error(m, cpu, FFA_ERROR_ABORTED);
       if (c.phase !== 'ready') return this.error(m, cpu, F.FFA_ERROR_DENIED);
       // The message is in x0-x7; the partition's other registers as it left them.
-      for (let n = 8; n < 31; n++) regs.setX(n, BigInt(c.x[n]!));
+      const all = new Uint32Array(62);
+      regs.readGprWords(all, 0);
+      all.set(new Uint32Array(c.x.buffer, c.x.byteOffset, 62).subarray(16), 16); // x8-x30 saved, x0-x7 the message
+      regs.writeGprWords(all, 0);
       regs.set('ELR_EL2', BigInt(c.elr));
       regs.set('SPSR_EL2', BigInt(c.spsr));
       c.phase = 'running';
@@ -243,7 +247,7 @@ export class Sel2TestPlugin implements ExceptionSoftware {
       }
       if ((fid === F.FFA_MSG_SEND_DIRECT_RESP_32 || fid === F.FFA_MSG_SEND_DIRECT_RESP_64) && c.phase === 'running') {
         c.phase = 'ready';
-        smcFromEl2(m, cpu, Array.from({ length: 8 }, (_, i) => BigInt(c.x[i]!)));
+        smcFromEl2(m, cpu, Array.from({ length: 8 }, (_, i) => regs.x(i)));
         return;
       }
       // Anything else the partition asks: not supported, back to it.
@@ -264,7 +268,7 @@ export class Sel2TestPlugin implements ExceptionSoftware {
   private savePartition(m: Machine, cpu: number, elr: bigint): void {
     const c = this.s.cpus[cpu]!;
     const regs = m.core.regs(cpu);
-    c.x = Array.from({ length: 31 }, (_, n) => hex(regs.x(n)));
+    regs.readGprWords(new Uint32Array(c.x.buffer, c.x.byteOffset, 62), 0);
     c.elr = hex(elr);
     c.spsr = hex(regs.get('SPSR_EL2'));
   }

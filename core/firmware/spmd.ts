@@ -135,7 +135,13 @@ export class Spmd {
     return structuredClone(this.s);
   }
   loadState(st: unknown): void {
-    this.s = upgradeRecord<SpmdState>(SPMD_SCHEMA, st, initialState(this.numCpus));
+    const s = upgradeRecord<SpmdState>(SPMD_SCHEMA, st, initialState(this.numCpus));
+    // Fresh buffers: a decoded record's bytes may sit at any offset; contexts are read as 32-bit words.
+    for (const c of s.cpus) {
+      c.ns = new Uint8Array(c.ns);
+      c.s = new Uint8Array(c.s);
+    }
+    this.s = s;
   }
   /** A snapshot made before the firmware kept a record: the state of a machine whose SPMC never ran. */
   resetState(): void {

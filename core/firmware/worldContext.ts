@@ -88,20 +88,19 @@ export function resetContext(m: Machine, cpu: number): Uint8Array {
   return ctx;
 }
 
+/** The context's 32-bit words (a context is always a fresh, aligned buffer: see the SPMD's loadState). */
+function words(ctx: Uint8Array): Uint32Array {
+  return new Uint32Array(ctx.buffer, ctx.byteOffset, ctx.byteLength / 4);
+}
+
 /** Save the world that just trapped to EL3 on `cpu` into `ctx` (the PE is at EL3). */
 export function saveWorld(m: Machine, cpu: number, ctx: Uint8Array): void {
-  const dv = view(ctx);
+  const w = words(ctx);
   const regs = m.core.regs(cpu);
-  for (let n = 0; n < 31; n++) dv.setBigUint64((X_AT + n) * 8, regs.x(n), true);
-  for (let i = 0; i < WORLD_SYSREGS.length; i++) {
-    const name = WORLD_SYSREGS[i]!;
-    if (regs.has(name)) dv.setBigUint64((SYS_AT + i) * 8, regs.get(name), true);
-  }
-  for (let n = 0; n < 32; n++) {
-    const [lo, hi] = regs.v(n);
-    dv.setBigUint64((V_AT + 2 * n) * 8, lo, true);
-    dv.setBigUint64((V_AT + 2 * n + 1) * 8, hi, true);
-  }
+  regs.readGprWords(w, X_AT * 2);
+  regs.readNamedWords(WORLD_SYSREGS, w, SYS_AT * 2);
+  regs.readVectorWords(w, V_AT * 2);
+  const dv = view(ctx);
   const out = { value: 0n };
   for (let i = 0; i < WORLD_GIC_REGS.length; i++) {
     out.value = 0n;
@@ -112,14 +111,12 @@ export function saveWorld(m: Machine, cpu: number, ctx: Uint8Array): void {
 
 /** Load `ctx` into `cpu` (at EL3): the next ERET enters that world where it left off. */
 export function restoreWorld(m: Machine, cpu: number, ctx: Uint8Array): void {
-  const dv = view(ctx);
+  const w = words(ctx);
   const regs = m.core.regs(cpu);
-  for (let n = 0; n < 31; n++) regs.setX(n, dv.getBigUint64((X_AT + n) * 8, true));
-  for (let i = 0; i < WORLD_SYSREGS.length; i++) {
-    const name = WORLD_SYSREGS[i]!;
-    if (regs.has(name)) regs.set(name, dv.getBigUint64((SYS_AT + i) * 8, true));
-  }
-  for (let n = 0; n < 32; n++) regs.setV(n, dv.getBigUint64((V_AT + 2 * n) * 8, true), dv.getBigUint64((V_AT + 2 * n + 1) * 8, true));
+  regs.writeGprWords(w, X_AT * 2);
+  regs.writeNamedWords(WORLD_SYSREGS, w, SYS_AT * 2);
+  regs.writeVectorWords(w, V_AT * 2);
+  const dv = view(ctx);
   for (let i = 0; i < WORLD_GIC_REGS.length; i++) m.gic.write(cpu, WORLD_GIC_REGS[i]!, dv.getBigUint64((GIC_AT + i) * 8, true));
   // No exclusive monitor survives a change of world (ARM ARM B2.9.5: an exception return may clear it; TF-A's el3_exit does).
   regs.clearExclusive();
