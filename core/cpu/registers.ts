@@ -117,7 +117,8 @@ export class RegisterFile {
   readNamedWords(names: readonly string[], out: Uint32Array, at: number): void {
     const u32 = this.mem.u32;
     for (let k = 0; k < names.length; k++) {
-      const i = this.has(names[k]!) ? this.index(names[k]!) * 2 : -1;
+      const off = this.map.offsets.get(names[k]!);
+      const i = off === undefined ? -1 : this.indexOf(off) * 2;
       out[at + 2 * k] = i < 0 ? 0 : u32[i]!;
       out[at + 2 * k + 1] = i < 0 ? 0 : u32[i + 1]!;
     }
@@ -126,8 +127,9 @@ export class RegisterFile {
   writeNamedWords(names: readonly string[], from: Uint32Array, at: number): void {
     const u32 = this.mem.u32;
     for (let k = 0; k < names.length; k++) {
-      if (!this.has(names[k]!)) continue;
-      const i = this.index(names[k]!) * 2;
+      const off = this.map.offsets.get(names[k]!);
+      if (off === undefined) continue;
+      const i = this.indexOf(off) * 2;
       u32[i] = from[at + 2 * k]!;
       u32[i + 1] = from[at + 2 * k + 1]!;
     }
@@ -141,6 +143,11 @@ export class RegisterFile {
   private index(name: string): number {
     const off = this.map.offsets.get(name);
     if (off === undefined) throw new Error(`no register ${name}`);
+    return this.indexOf(off);
+  }
+
+  /** The u64 index of the register at state-block offset `off`. */
+  private indexOf(off: number): number {
     if (off >= L.ST_SP_EL0 && off <= L.ST_SP_EL3) {
       // The live SP is slot 31 while PSTATE selects the bank (SPSel = 1 at EL n, or SP_EL0).
       const el = this.mem.u32[(this.base + L.ST_EL) / 4]!;
