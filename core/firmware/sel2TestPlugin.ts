@@ -15,6 +15,8 @@
 //   the partition and relaying its FFA_MSG_SEND_DIRECT_RESP; answers
 //   power-management framework messages (success); takes FFA_INTERRUPT
 //   (acknowledge, disable, end the Secure interrupt, FFA_NORMAL_WORLD_RESUME);
+//   a Non-secure interrupt while the partition runs preempts it: the Normal
+//   world gets FFA_INTERRUPT and resumes it with FFA_RUN;
 // - an abort of the partition (e.g. outside its stage 2) is recorded with
 //   its ESR_EL2/FAR_EL2/HPFAR_EL2 and answered FFA_ERROR(ABORTED).
 //
@@ -129,7 +131,7 @@ ${Array.from({ length: 16 }, () => '.balign 0x80\n  b .').join('\n')}
   return assemble(src, { baseAddress: BigInt(PARTITION_BASE) }).bytes;
 }
 
-type Phase = 'init' | 'ready' | 'running' | 'aborted' | 'secondary';
+type Phase = 'init' | 'ready' | 'running' | 'preempted' | 'aborted' | 'secondary';
 
 export interface Sel2TestCpu {
   phase: Phase;
@@ -220,6 +222,17 @@ export class Sel2TestPlugin implements ExceptionSoftware {
       smcFromEl2(m, cpu, [u64(F.FFA_NORMAL_WORLD_RESUME)]);
       return;
     }
+    if (fid === F.FFA_RUN) {
+      // Resume the partition a Non-secure interrupt preempted (w1 = its ID << 16 | vCPU 0).
+      if (Number((regs.x(1) >> 16n) & 0xffffn) !== PARTITION_ID) return this.error(m, cpu, F.FFA_ERROR_INVALID_PARAMETERS);
+      if (c.phase !== 'preempted') return this.error(m, cpu, F.FFA_ERROR_DENIED);
+      regs.writeGprWords(new Uint32Array(c.x.buffer, c.x.byteOffset, 62), 0);
+      regs.set('ELR_EL2', BigInt(c.elr));
+      regs.set('SPSR_EL2', BigInt(c.spsr));
+      c.phase = 'running';
+      m.core.eret(cpu);
+      return;
+    }
     this.error(m, cpu, F.FFA_ERROR_NOT_SUPPORTED);
   }
 
@@ -229,7 +242,15 @@ export class Sel2TestPlugin implements ExceptionSoftware {
     const regs = m.core.regs(cpu);
     const kind = m.core.excKind(cpu);
     if (toEl === 2 && (kind === EXC_IRQ || kind === EXC_FIQ)) {
-      this.takeInterrupts(m, cpu, kind === EXC_IRQ ? 'irq' : 'fiq');
+      if (this.takeInterrupts(m, cpu, kind === EXC_IRQ ? 'irq' : 'fiq') === 0 && c.phase === 'running') {
+        // Not a Secure one: a Non-secure interrupt (Group 1 NS is an FIQ in
+        // Secure state) preempts the partition; the Normal world gets
+        // FFA_INTERRUPT and resumes it later with FFA_RUN (FF-A v1.1 §8.3).
+        this.savePartition(m, cpu, regs.get('ELR_EL2'));
+        c.phase = 'preempted';
+        smcFromEl2(m, cpu, [u64(F.FFA_INTERRUPT), BigInt(PARTITION_ID) << 16n, 0n, 0n, 0n, 0n, 0n, 0n]);
+        return;
+      }
       m.core.eret(cpu);
       return;
     }
@@ -279,12 +300,12 @@ export class Sel2TestPlugin implements ExceptionSoftware {
   }
 
   /** Acknowledge every pending Secure Group 1 interrupt, disable it (its source stays asserted) and end it. */
-  private takeInterrupts(m: Machine, cpu: number, via: 'ffa-interrupt' | 'irq' | 'fiq'): void {
+  private takeInterrupts(m: Machine, cpu: number, via: 'ffa-interrupt' | 'irq' | 'fiq'): number {
     const out = { value: 0n };
-    for (;;) {
+    for (let taken = 0; ; taken++) {
       m.gic.read(cpu, ICC_IAR1_EL1, out);
       const intid = Number(out.value & 0xff_ffffn);
-      if (intid >= 1020) break;
+      if (intid >= 1020) return taken;
       this.s.interrupts.push({ intid, via });
       if (intid < 32) m.bus.write(GICR_BASE + cpu * GICR_STRIDE + GICR_SGI_BASE_OFFSET + GICR_ICENABLER0, 4, BigInt(1 << intid) & 0xffff_ffffn, cpu, true);
       else m.bus.write(GICD_BASE + GICD_ICENABLER + (intid >> 5) * 4, 4, BigInt(1 << (intid & 31)) & 0xffff_ffffn, cpu, true);

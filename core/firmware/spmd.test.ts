@@ -268,3 +268,55 @@ describe('Secure and Group 0 interrupts', () => {
     expect(m.trace.last(10_000).some((e) => e.kind === 'irq-ack' && e.intid === 29)).toBe(true);
   });
 });
+
+describe('Non-secure interrupts while the Secure world runs', () => {
+  it('preempt the partition: the caller gets FFA_INTERRUPT, takes care of its interrupt, and resumes it with FFA_RUN, which returns the direct response', () => {
+    const RES2 = RES + 0x100;
+    const { m, plugin } = secureMachine(`
+  mov x2, #7
+  msr icc_sre_el1, x2
+  isb
+  ldr x1, =0x08000000
+  mov w2, #0x12
+  str w2, [x1]
+  ldr x1, =0x080b0100
+  mov w2, #0x40000000
+  str w2, [x1]
+  mov x2, #1
+  msr icc_igrpen1_el1, x2
+  mrs x1, cntpct_el0
+  add x1, x1, #200
+  msr cntp_cval_el0, x1
+  mov x1, #1
+  msr cntp_ctl_el0, x1
+  ldr x0, =0x8400006f
+  ldr x1, =${PARTITION_ID}
+  mov x2, #0
+  mov x3, #3
+  ldr x4, =100000
+  smc #0
+  ldr x20, =${RES}
+  stp x0, x1, [x20]
+  stp x2, x3, [x20, #16]
+  str x4, [x20, #32]
+  msr cntp_ctl_el0, xzr
+  ldr x0, =0x8400006d
+  ldr x1, =0x80010000
+  smc #0
+  ldr x20, =${RES2}
+  stp x0, x1, [x20]
+  stp x2, x3, [x20, #16]
+  str x4, [x20, #32]
+  ldr x0, =0x84000008
+  smc #0
+  b .
+`);
+    expect(m.run(2_000_000)).toEqual({ kind: 'system-off' });
+    const first = Array.from({ length: 5 }, (_, n) => readU64(m, RES + 8 * n));
+    const second = Array.from({ length: 5 }, (_, n) => readU64(m, RES2 + 8 * n));
+    expect(first.slice(0, 2)).toEqual([0x8400_0062n, BigInt(PARTITION_ID) << 16n]); // FFA_INTERRUPT
+    expect(second).toEqual([0x8400_0070n, BigInt(PARTITION_ID) << 16n, 0n, 3n, 0n]); // the response: the spin ran to the end
+    expect(plugin.s.cpus[0]!.phase).toBe('ready');
+    expect(plugin.s.interrupts).toEqual([]);
+  });
+});
