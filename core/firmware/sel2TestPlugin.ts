@@ -352,13 +352,13 @@ export const NS_CODE_BASE = 0x4008_0000n;
  * test plug-in at S-EL2 with the partition in secure RAM, the EL3
  * firmware's cold boot done (the SPMC's init runs first when the machine runs).
  */
-export function bootSecureTestMachine(nsProgram: string, opts: { numCpus?: number; partitionSeeds?: readonly bigint[] } = {}): { m: Machine; plugin: Sel2TestPlugin } {
+export function bootSecureTestMachine(nsProgram: string, opts: { numCpus?: number; partitionSeeds?: readonly bigint[]; spmcVersion?: number } = {}): { m: Machine; plugin: Sel2TestPlugin } {
   const numCpus = opts.numCpus ?? 1;
   const m = new Machine({ numCpus, ramBytes: 32 << 20, seed: 7n, secure: true });
   bootKernel(m, { kernel: assemble(nsProgram, { baseAddress: NS_CODE_BASE }).bytes });
   const plugin = new Sel2TestPlugin(numCpus);
   m.software.install('el2-s', plugin);
   loadPartition(m, opts.partitionSeeds);
-  secureColdBoot(m, { entry: TEST_SPMC_ENTRY, manifestAddress: 0x0e00_2000n });
+  secureColdBoot(m, { entry: TEST_SPMC_ENTRY, manifestAddress: 0x0e00_2000n, ...(opts.spmcVersion ? { spmcVersion: opts.spmcVersion } : {}) });
   return { m, plugin };
 }

@@ -320,3 +320,20 @@ describe('Non-secure interrupts while the Secure world runs', () => {
     expect(plugin.s.interrupts).toEqual([]);
   });
 });
+
+describe('FF-A v1.2: x8-x17 travel with SMC64 calls', () => {
+  it('with an SPMC declaring v1.2, an SMC64 direct response carries x8-x17 back (the partition\'s, zero); SMC32 leaves the caller\'s', () => {
+    const { m } = bootSecureTestMachine(nsProgram([
+      { fid: DIRECT_REQ_32, args: [BigInt(PARTITION_ID), 0n, 0n, 5n] },
+      { fid: DIRECT_REQ_64, args: [BigInt(PARTITION_ID), 0n, 0n, 6n] },
+      { fid: 0x8400_0063, args: [0x1_0002n] },
+    ]), { spmcVersion: 0x1_0002 });
+    expect(m.run(1_000_000)).toEqual({ kind: 'system-off' });
+    const a = results(m, 0);
+    for (let n = 8; n <= 17; n++) expect(a[n], `x${n}`).toBe(marker(n));
+    const b = results(m, 1);
+    expect(b[4]).toBe(0x1006n);
+    for (let n = 8; n <= 17; n++) expect(b[n], `x${n}`).toBe(0n);
+    expect(results(m, 2)[0]).toBe(0x1_0002n);
+  });
+});
