@@ -58,7 +58,7 @@ export class El3Firmware implements ExceptionSoftware {
       // The caller's EL from SPSR_EL3.M[3:2] (CPU_ON starts the target there).
       callerEl: Number((regs.get('SPSR_EL3') >> 2n) & 3n) || 1,
       world: nonSecure ? 'ns' : 's',
-      x: Array.from({ length: SMCCC_REGS }, (_, i) => regs.x(i)),
+      x: readArgs(regs),
     };
     const fn = fidOf(call);
     const secureEl2 = m.software.get('el2-s') !== undefined;
@@ -80,6 +80,13 @@ export class El3Firmware implements ExceptionSoftware {
       if (target >= 0) this.spmd.cpuOnFinish(m, target);
     }
   }
+}
+
+/** x0-x17 of an SMC (a plain loop: this is on every SMC's path). */
+function readArgs(regs: ReturnType<Machine['core']['regs']>): bigint[] {
+  const x = new Array<bigint>(SMCCC_REGS);
+  for (let i = 0; i < SMCCC_REGS; i++) x[i] = regs.x(i);
+  return x;
 }
 
 /** The PE whose MPIDR affinity fields (Aff3, Aff2:Aff0) match `mpidr`, or -1. */
