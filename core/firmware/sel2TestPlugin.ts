@@ -16,13 +16,17 @@
 //   power-management framework messages (success); takes FFA_INTERRUPT
 //   (acknowledge, disable, end the Secure interrupt, FFA_NORMAL_WORLD_RESUME);
 //   a Non-secure interrupt while the partition runs preempts it: the Normal
-//   world gets FFA_INTERRUPT and resumes it with FFA_RUN;
+//   world gets FFA_INTERRUPT and resumes it with FFA_RUN; a Secure one is
+//   injected into it as a virtual IRQ (Hafnium's way: HCR_EL2.VI, then the
+//   partition's HF_INTERRUPT_GET over HVC);
 // - an abort of the partition (e.g. outside its stage 2) is recorded with
 //   its ESR_EL2/FAR_EL2/HPFAR_EL2 and answered FFA_ERROR(ABORTED).
 //
 // The partition's requests: w3 = 0: x4 += 0x1000; w3 = 1: x4 = the
 // 64-bit word at IPA x4; w3 = 2: store x8-x30, V0-V31 and its EL1 thread
-// and context registers at PARTITION_DUMP (x4 = 0); w3 = 3: spin x4 times. At init it loads those
+// and context registers at PARTITION_DUMP (x4 = 0); w3 = 3: spin x4 times;
+// w3 = 4: wait with IRQs unmasked until its interrupt arrives (x4 = the
+// INTID, from HF_INTERRUPT_GET in its IRQ vector). At init it loads those
 // registers from PARTITION_SEED_VALUES, so a test sees whether they survive.
 import { assemble } from '../asm/assembler.js';
 import { EXC_FIQ, EXC_IRQ, EXC_SYNC } from '../cpu/cpu.js';
@@ -53,6 +57,18 @@ export const PARTITION_SYSREGS = ['TPIDR_EL1', 'TPIDR_EL0', 'TPIDRRO_EL0', 'CONT
 
 const EC_SMC64 = 0x17;
 const EC_DABT_LOWER = 0x24;
+const EC_HVC64 = 0x16;
+/** The partition's paravirtualised interrupt query (Hafnium's HF_INTERRUPT_GET, over HVC): x0 = the INTID. */
+export const HF_INTERRUPT_GET = 0xff04;
+const HCR_VI = 1n << 7n;
+/** The partition's IRQ vector (current EL, SP_ELx): ask S-EL2 which interrupt it is, leave it in x4. */
+const IRQ_VECTOR = `.balign 0x80
+  mov x5, x0
+  ldr x0, =${HF_INTERRUPT_GET}
+  hvc #0
+  mov x4, x0
+  mov x0, x5
+  eret`;
 const FFA_ERROR_ABORTED = -8;
 const HCR_VM = 1n;
 const HCR_FMO = 1n << 3n;
@@ -99,7 +115,17 @@ loop:
   b.eq cmd_dump
   cmp x3, #3
   b.eq cmd_spin
+  cmp x3, #4
+  b.eq cmd_wait_irq
   add x4, x4, #0x1000
+  b respond
+cmd_wait_irq:
+  mov x4, #0
+  msr daifclr, #2
+wait_irq:
+  wfi
+  cbz x4, wait_irq
+  msr daifset, #2
   b respond
 cmd_spin:
   subs x4, x4, #1
@@ -126,7 +152,7 @@ respond:
   b loop
 .balign 0x800
 vectors:
-${Array.from({ length: 16 }, () => '.balign 0x80\n  b .').join('\n')}
+${Array.from({ length: 16 }, (_, i) => (i === 5 ? IRQ_VECTOR : '.balign 0x80\n  b .')).join('\n')}
 `;
   return assemble(src, { baseAddress: BigInt(PARTITION_BASE) }).bytes;
 }
@@ -139,6 +165,8 @@ export interface Sel2TestCpu {
   x: Uint8Array;
   elr: string;
   spsr: string;
+  /** The virtual interrupt injected into the partition (HCR_EL2.VI), 0 when none. */
+  vIntid: number;
 }
 
 export interface Sel2TestState {
@@ -161,7 +189,7 @@ export class Sel2TestPlugin implements ExceptionSoftware {
   constructor(numCpus: number) {
     this.s = {
       version: 1,
-      cpus: Array.from({ length: numCpus }, () => ({ phase: 'init' as Phase, x: new Uint8Array(31 * 8), elr: '0x0', spsr: '0x0' })),
+      cpus: Array.from({ length: numCpus }, () => ({ phase: 'init' as Phase, x: new Uint8Array(31 * 8), elr: '0x0', spsr: '0x0', vIntid: 0 })),
       abort: null,
       interrupts: [],
       pmMessages: [],
@@ -242,7 +270,15 @@ export class Sel2TestPlugin implements ExceptionSoftware {
     const regs = m.core.regs(cpu);
     const kind = m.core.excKind(cpu);
     if (toEl === 2 && (kind === EXC_IRQ || kind === EXC_FIQ)) {
-      if (this.takeInterrupts(m, cpu, kind === EXC_IRQ ? 'irq' : 'fiq') === 0 && c.phase === 'running') {
+      const before = this.s.interrupts.length;
+      const taken = this.takeInterrupts(m, cpu, kind === EXC_IRQ ? 'irq' : 'fiq');
+      if (taken > 0 && c.phase === 'running') {
+        // A Secure interrupt while the partition runs is its: injected as a
+        // virtual IRQ (HCR_EL2.VI), which it asks about with HF_INTERRUPT_GET.
+        c.vIntid = this.s.interrupts[before]!.intid;
+        regs.set('HCR_EL2', regs.get('HCR_EL2') | HCR_VI);
+      }
+      if (taken === 0 && c.phase === 'running') {
         // Not a Secure one: a Non-secure interrupt (Group 1 NS is an FIQ in
         // Secure state) preempts the partition; the Normal world gets
         // FFA_INTERRUPT and resumes it later with FFA_RUN (FF-A v1.1 §8.3).
@@ -274,6 +310,14 @@ export class Sel2TestPlugin implements ExceptionSoftware {
       // Anything else the partition asks: not supported, back to it.
       regs.setX(0, u64(F.FFA_ERROR));
       regs.setX(2, u64(F.FFA_ERROR_NOT_SUPPORTED) & 0xffff_ffffn);
+      m.core.eret(cpu);
+      return;
+    }
+    if (toEl === 2 && kind === EXC_SYNC && ec === EC_HVC64 && (regs.x(0) & 0xffff_ffffn) === BigInt(HF_INTERRUPT_GET)) {
+      // The pending virtual interrupt, acknowledged (ELR_EL2 is already past the HVC).
+      regs.setX(0, BigInt(c.vIntid));
+      c.vIntid = 0;
+      regs.set('HCR_EL2', regs.get('HCR_EL2') & ~HCR_VI);
       m.core.eret(cpu);
       return;
     }

@@ -247,6 +247,18 @@ describe('Secure and Group 0 interrupts', () => {
     expect(results(m, 0).slice(0, 2)).toEqual([0x8400_0070n, BigInt(PARTITION_ID) << 16n]);
   });
 
+  it('the secure timer is routed to the S-EL1 partition waiting for it: IRQ to S-EL2, injected as a virtual IRQ, its INTID from HF_INTERRUPT_GET', () => {
+    const { m, plugin } = secureMachine(nsProgram([{ fid: DIRECT_REQ_32, args: [BigInt(PARTITION_ID), 0n, 4n] }]));
+    armSecureTimer(m, 3000n);
+    expect(m.run(2_000_000)).toEqual({ kind: 'system-off' });
+    expect(plugin.s.interrupts).toEqual([{ intid: 29, via: 'irq' }]);
+    expect(fiqs(m)).toEqual(['irq EL1->EL2 s', 'irq EL1->EL1 s']);
+    expect(results(m, 0).slice(0, 5)).toEqual([0x8400_0070n, BigInt(PARTITION_ID) << 16n, 0n, 4n, 29n]);
+    // The interrupt fired at its deadline: the partition waited in WFI until then.
+    const fire = m.trace.last(10_000).find((e) => e.kind === 'timer-fire');
+    expect(fire && fire.tick).toBeGreaterThanOrEqual(3000 * 16);
+  });
+
   it('Group 0 while the Normal world runs: FIQ to EL3, taken there (the SPMC never sees it)', () => {
     const { m, plugin } = secureMachine(`${SPIN(100_000)}\n${OFF}`);
     // PPI 29 made Group 0 from EL3 (GICR_IGROUPR0/IGRPMODR0 bit 29 clear).
