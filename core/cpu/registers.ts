@@ -46,6 +46,8 @@ export interface RegisterMemory {
 
 export class RegisterFile {
   private readonly base: number;
+  /** Bulk-copy plans: each name's state-block offset (-1: not implemented). Derived, not state. */
+  private readonly plans = new Map<readonly string[], Int32Array>();
 
   constructor(private readonly mem: RegisterMemory, private readonly map: RegisterMap, readonly cpu: number) {
     this.base = mem.base(cpu);
@@ -116,9 +118,10 @@ export class RegisterFile {
   /** The named registers into out[at + 2k], out[at + 2k + 1]; a name the CPU lacks reads as 0. */
   readNamedWords(names: readonly string[], out: Uint32Array, at: number): void {
     const u32 = this.mem.u32;
-    for (let k = 0; k < names.length; k++) {
-      const off = this.map.offsets.get(names[k]!);
-      const i = off === undefined ? -1 : this.indexOf(off) * 2;
+    const plan = this.plan(names);
+    for (let k = 0; k < plan.length; k++) {
+      const off = plan[k]!;
+      const i = off < 0 ? -1 : this.indexOf(off) * 2;
       out[at + 2 * k] = i < 0 ? 0 : u32[i]!;
       out[at + 2 * k + 1] = i < 0 ? 0 : u32[i + 1]!;
     }
@@ -126,13 +129,23 @@ export class RegisterFile {
   /** The named registers from from[at + 2k..]; names the CPU lacks are skipped. */
   writeNamedWords(names: readonly string[], from: Uint32Array, at: number): void {
     const u32 = this.mem.u32;
-    for (let k = 0; k < names.length; k++) {
-      const off = this.map.offsets.get(names[k]!);
-      if (off === undefined) continue;
+    const plan = this.plan(names);
+    for (let k = 0; k < plan.length; k++) {
+      const off = plan[k]!;
+      if (off < 0) continue;
       const i = this.indexOf(off) * 2;
       u32[i] = from[at + 2 * k]!;
       u32[i + 1] = from[at + 2 * k + 1]!;
     }
+  }
+
+  private plan(names: readonly string[]): Int32Array {
+    let p = this.plans.get(names);
+    if (!p) {
+      p = Int32Array.from(names, (n) => this.map.offsets.get(n) ?? -1);
+      this.plans.set(names, p);
+    }
+    return p;
   }
 
   /** CLREX: drop the local exclusive monitor (a context switch must not carry one across). */

@@ -31,7 +31,7 @@
 // is one versioned record (state is data).
 import type { Machine } from '../machine.js';
 import { upgradeRecord, type RecordSchema } from '../stateRecord.js';
-import { hex64, worldField } from '../trace/events.js';
+import { hex64, type FfaEvent } from '../trace/events.js';
 import { PSCI_CPU_OFF } from './psci.js';
 import * as F from './ffaIds.js';
 import { resetContext, restoreWorld, saveWorld, setContextWord, sysWord, WORLD_CONTEXT_BYTES } from './worldContext.js';
@@ -356,6 +356,10 @@ export class Spmd {
   }
 
   private event(m: Machine, cpu: number, nonSecure: boolean, fid: number, src: number, dst: number, args: readonly bigint[]): void {
-    m.trace.emit({ kind: 'ffa', tick: m.core.nowTick(cpu), cpu, fid: fid >>> 0, src, dst, args: args.map(hex64), ...worldField(nonSecure) });
+    if (!m.trace.wants('ffa')) return;
+    // Built whole with seq first and numbered in place (one per world switch: on the relay's hot path).
+    const e: FfaEvent = { seq: 0, kind: 'ffa', tick: m.core.nowTick(cpu), cpu, fid: fid >>> 0, src, dst, args: args.map(hex64) };
+    if (!nonSecure) e.world = 's';
+    m.trace.emitNumbered(e);
   }
 }
