@@ -40,7 +40,7 @@ export class El3Firmware implements ExceptionSoftware {
       this.smc(m, cpu);
       return;
     }
-    if (toEl === 3 && kind === EXC_FIQ) {
+    if (toEl === 3 && kind === EXC_FIQ && m.config.secure) {
       if (takeGroup0(m, cpu)) {
         m.core.eret(cpu);
         return;
