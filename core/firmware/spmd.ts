@@ -30,7 +30,7 @@
 // world. The state (each PE's two saved contexts and where its SPMC stands)
 // is one versioned record (state is data).
 import type { Machine } from '../machine.js';
-import { upgradeRecord, type RecordSchema } from '../stateRecord.js';
+import { StateRecordError, upgradeRecord, type RecordSchema } from '../stateRecord.js';
 import { hex64, type FfaEvent } from '../trace/events.js';
 import { PSCI_CPU_OFF } from './psci.js';
 import * as F from './ffaIds.js';
@@ -137,7 +137,13 @@ export class Spmd {
   loadState(st: unknown): void {
     const s = upgradeRecord<SpmdState>(SPMD_SCHEMA, st, initialState(this.numCpus));
     // Fresh buffers: a decoded record's bytes may sit at any offset; contexts are read as 32-bit words.
+    if (s.cpus.length !== this.numCpus) throw new StateRecordError(`${SPMD_SCHEMA.name} has ${s.cpus.length} PEs, the machine ${this.numCpus}`);
     for (const c of s.cpus) {
+      for (const ctx of [c.ns, c.s]) {
+        if (!(ctx instanceof Uint8Array) || (ctx.length !== 0 && ctx.length !== WORLD_CONTEXT_BYTES)) {
+          throw new StateRecordError(`${SPMD_SCHEMA.name} has a world context of the wrong size (a context is ${WORLD_CONTEXT_BYTES} bytes)`);
+        }
+      }
       c.ns = new Uint8Array(c.ns);
       c.s = new Uint8Array(c.s);
     }

@@ -59,3 +59,16 @@ describe('EL3 firmware state in snapshots', () => {
     expect(b.trace.digest()).toBe(whole.trace.digest());
   });
 });
+
+describe('EL3 firmware record: refusals', () => {
+  it('a record with a damaged world context or another PE count is refused in one line', () => {
+    const { m } = bootSecureTestMachine(PROGRAM);
+    const spmd = m.component('el3-firmware');
+    const good = spmd.getState() as { cpus: Array<{ ns: Uint8Array }> };
+    const bad = structuredClone(good);
+    bad.cpus[0]!.ns = new Uint8Array(12);
+    expect(() => spmd.loadState(bad)).toThrow(/^EL3 firmware \(SPMD\) state has a world context of the wrong size/);
+    expect(() => spmd.loadState({ ...good, cpus: [] })).toThrow(/has 0 PEs, the machine 1$/);
+    spmd.loadState(good);
+  });
+});
