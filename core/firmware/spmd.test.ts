@@ -98,6 +98,8 @@ describe('SPMD: its own answers and FF-A errors (x8-x17 always come back unchang
       [{ fid: 0x8400_006b }, [FFA_ERROR, 0n, NOT_SUPPORTED]], // FFA_MSG_WAIT from the Normal world
       [{ fid: 0xc400_0087, args: [0x4008_0000n] }, [FFA_ERROR, 0n, NOT_SUPPORTED]], // SECONDARY_EP_REGISTER from the Normal world
       [{ fid: 0x8400_00ff }, [FFA_ERROR, 0n, NOT_SUPPORTED]], // no such FF-A function
+      [{ fid: 0xc400_0063, args: [0x1_0001n] }, [FFA_ERROR, 0n, NOT_SUPPORTED]], // FFA_VERSION has no SMC64 form (found by the relay property)
+      [{ fid: 0x8400_0088 }, [FFA_ERROR, 0n, NOT_SUPPORTED]], // FFA_MEM_PERM_GET: a partition's call to its SPMC, never EL3's
       [{ fid: DIRECT_REQ_32, args: [0x8007n, 0n, 0n, 1n] }, [FFA_ERROR, 0n, INVALID_PARAMETERS]], // no partition 0x8007
     ];
     const { m } = secureMachine(nsProgram(calls.map(([c]) => c)));

@@ -96,12 +96,22 @@ const SECURE_ONLY: ReadonlySet<number> = new Set([
   F.FFA_MSG_WAIT, F.FFA_MSG_YIELD, F.FFA_NORMAL_WORLD_RESUME, F.FFA_SECONDARY_EP_REGISTER_64, F.FFA_INTERRUPT,
 ]);
 
-/** Calls relayed to the other world (FF-A function numbers 0x60-0x8e that are neither SPMD's own nor secure-only). */
+/** Calls relayed to the other world as they are (TF-A spmd_smc_handler's
+ *  forwarded cases): exact function IDs, so an SMC64 variant a function does
+ *  not have, or a function only partitions call (FFA_MEM_PERM_*,
+ *  FFA_CONSOLE_LOG), is NOT_SUPPORTED at EL3. */
+const RELAYED: ReadonlySet<number> = new Set([
+  F.FFA_ERROR, F.FFA_SUCCESS_32, F.FFA_SUCCESS_64, F.FFA_FEATURES, F.FFA_RX_RELEASE, F.FFA_RXTX_MAP_32,
+  F.FFA_RXTX_MAP_64, F.FFA_RXTX_UNMAP, F.FFA_PARTITION_INFO_GET, F.FFA_RUN, F.FFA_MSG_SEND_DIRECT_REQ_32,
+  F.FFA_MSG_SEND_DIRECT_REQ_64, F.FFA_MSG_SEND_DIRECT_RESP_32, F.FFA_MSG_SEND_DIRECT_RESP_64,
+  0x8400_0071, 0xc400_0071, 0x8400_0072, 0xc400_0072, 0x8400_0073, 0xc400_0073, 0x8400_0074, 0xc400_0074, // MEM_DONATE/LEND/SHARE/RETRIEVE_REQ
+  0x8400_0075, 0x8400_0076, 0x8400_0077, 0x8400_007a, 0x8400_007b, // MEM_RETRIEVE_RESP, RELINQUISH, RECLAIM, FRAG_RX, FRAG_TX
+  0x8400_007d, 0x8400_007e, 0x8400_007f, 0x8400_0080, 0x8400_0081, 0x8400_0082, 0x8400_0083, 0xc400_0083, // NOTIFICATION_*
+  0x8400_0086, 0xc400_008b, F.FFA_MSG_SEND_DIRECT_REQ2, F.FFA_MSG_SEND_DIRECT_RESP2, // MSG_SEND2, PARTITION_INFO_GET_REGS
+]);
 function relayed(fid: number): boolean {
-  const num = fid & 0xffff;
-  return num >= 0x60 && num <= 0x8e && !SPMD_OWN.has(fid >>> 0) && !SECURE_ONLY.has(fid >>> 0);
+  return RELAYED.has(fid >>> 0);
 }
-const SPMD_OWN: ReadonlySet<number> = new Set([F.FFA_VERSION, F.FFA_ID_GET, F.FFA_SPM_ID_GET]);
 
 /** What the SPMD itself implements, for FFA_FEATURES from the Secure world. */
 const SPMD_FEATURES: ReadonlySet<number> = new Set([
@@ -222,7 +232,7 @@ export class Spmd {
       case F.FFA_SPM_ID_GET:
         return this.answer(m, cpu, call, ffaSuccess(BigInt(this.s.spmcId)));
     }
-    if (SECURE_ONLY.has(fid) || !relayed(fid)) return this.answer(m, cpu, call, ffaError(F.FFA_ERROR_NOT_SUPPORTED));
+    if (!relayed(fid)) return this.answer(m, cpu, call, ffaError(F.FFA_ERROR_NOT_SUPPORTED));
     if (!up) return this.answer(m, cpu, call, ffaError(F.FFA_ERROR_NOT_SUPPORTED));
     r.spmc = 'call';
     this.switchTo(m, cpu, 's', call, fid);
@@ -266,7 +276,7 @@ export class Spmd {
         if (r.spmc === 'cpu-off') return this.cpuOffDone(m, cpu, call);
         break;
     }
-    if (!relayed(fid) && fid !== F.FFA_MSG_WAIT && fid !== F.FFA_ERROR && fid !== F.FFA_INTERRUPT && fid !== F.FFA_MSG_YIELD) {
+    if (!relayed(fid) && !SECURE_ONLY.has(fid)) {
       return this.answer(m, cpu, call, ffaError(F.FFA_ERROR_NOT_SUPPORTED));
     }
     // An answer (or a call) for the Normal world: only when it waits for one on this PE.
