@@ -12,6 +12,7 @@ import { formatEvent } from '../trace/events.js';
 import { assemble } from '../asm/assembler.js';
 import { bootKernel } from './boot.js';
 import { el3FirmwareOf, secureColdBoot } from './secureBoot.js';
+import { smcFromEl2 } from '../software/smcConduit.js';
 import { bootSecureTestMachine, PARTITION_ID } from './sel2TestPlugin.js';
 
 const RES = 0x4040_0000;
@@ -349,5 +350,45 @@ describe('FF-A v1.2: x8-x17 travel with SMC64 calls', () => {
     expect(b[4]).toBe(0x1006n);
     for (let n = 8; n <= 17; n++) expect(b[n], `x${n}`).toBe(0n);
     expect(results(m, 2)[0]).toBe(0x1_0002n);
+  });
+});
+
+describe('calls from the Secure world the SPMD answers', () => {
+  it('FFA_VERSION (its own, 1.1), FFA_ID_GET (the SPMC\'s ID), FFA_SPM_ID_GET (the SPMD\'s), FFA_FEATURES, FFA_SECONDARY_EP_REGISTER_64 (entry checked); a relayed call with nobody waiting: DENIED', () => {
+    const m = new Machine({ numCpus: 1, ramBytes: 32 << 20, seed: 7n, secure: true });
+    bootKernelProgram(m, '  ldr x0, =0x84000008\n  smc #0\n  b .');
+    const answers: bigint[][] = [];
+    const ask = (mm: Machine, args: bigint[]): void => {
+      expect(smcFromEl2(mm, 0, args)).toBe(true); // answered at EL3: back at S-EL2
+      answers.push(Array.from({ length: 4 }, (_, i) => mm.core.regs(0).x(i)));
+    };
+    m.software.install('el2-s', {
+      handle: (mm) => mm.stop({ kind: 'halt', message: 'unexpected' }),
+      resume(mm) {
+        ask(mm, [0x8400_0063n, 0x1_0002n]);
+        ask(mm, [0x8400_0069n]);
+        ask(mm, [0x8400_0085n]);
+        ask(mm, [0x8400_0064n, 0xc400_0087n]); // FFA_FEATURES(SECONDARY_EP_REGISTER_64)
+        ask(mm, [0x8400_0064n, 0x8400_0068n]); // FFA_FEATURES(PARTITION_INFO_GET): the SPMC's, not the SPMD's
+        ask(mm, [0xc400_0087n, 0x4000_0002n]); // misaligned entry
+        ask(mm, [0xc400_0087n, 0x0e10_0800n]);
+        ask(mm, [0x8400_0070n, 0x8000_0000n]); // a direct response nobody waits for
+        smcFromEl2(mm, 0, [0x8400_006bn]); // init done
+      },
+    });
+    secureColdBoot(m, { entry: 0x0e10_0000n, manifestAddress: 0x0e00_2000n, spmcId: 0x8123 });
+    expect(m.run(100_000)).toEqual({ kind: 'system-off' });
+    const E = 0x8400_0060n;
+    const S = 0x8400_0061n;
+    expect(answers).toEqual([
+      [0x1_0001n, 0n, 0n, 0n],
+      [S, 0n, 0x8123n, 0n],
+      [S, 0n, 0xffffn, 0n],
+      [S, 0n, 0n, 0n],
+      [E, 0n, NOT_SUPPORTED, 0n],
+      [E, 0n, INVALID_PARAMETERS, 0n],
+      [S, 0n, 0n, 0n],
+      [E, 0n, 0xffff_fffan, 0n], // DENIED
+    ]);
   });
 });
