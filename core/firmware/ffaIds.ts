@@ -50,3 +50,10 @@ export const FFA_FWK_MSG_BIT = 0x8000_0000;
 export const FFA_FWK_MSG_PSCI = 0;
 /** Its answer (a direct response framework message). */
 export const FFA_FWK_MSG_PSCI_RESP = 2;
+/** The SPMD's own framework messages (TF-A spmd_private.h): the Normal
+ *  world's FFA_VERSION passed on to the SPMC (w3 = the version asked for),
+ *  and the SPMC's answer (w3 = the version it gives). */
+export const SPMD_FWK_MSG_FFA_VERSION_REQ = 8;
+export const SPMD_FWK_MSG_FFA_VERSION_RESP = 9;
+/** FFA_VERSION 1.0: an SPMC of that version does not take the version message. */
+export const FFA_VERSION_1_0 = 0x0001_0000;

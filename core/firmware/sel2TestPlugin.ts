@@ -186,7 +186,8 @@ const u64 = (v: number): bigint => BigInt.asUintN(64, BigInt(v));
 export class Sel2TestPlugin implements ExceptionSoftware {
   s: Sel2TestState;
 
-  constructor(numCpus: number) {
+  /** @param version the FF-A version this SPMC implements (FFA_VERSION's answer). */
+  constructor(numCpus: number, private readonly version = F.FFA_VERSION_1_1) {
     this.s = {
       version: 1,
       cpus: Array.from({ length: numCpus }, () => ({ phase: 'init' as Phase, x: new Uint8Array(31 * 8), elr: '0x0', spsr: '0x0', vIntid: 0 })),
@@ -225,6 +226,13 @@ export class Sel2TestPlugin implements ExceptionSoftware {
       const x1 = regs.x(1) & 0xffff_ffffn;
       const resp = u64(fid === F.FFA_MSG_SEND_DIRECT_REQ_32 ? F.FFA_MSG_SEND_DIRECT_RESP_32 : F.FFA_MSG_SEND_DIRECT_RESP_64);
       const swapped = ((x1 & 0xffffn) << 16n) | (x1 >> 16n);
+      if ((regs.x(2) & BigInt(F.FFA_FWK_MSG_BIT)) !== 0n && (regs.x(2) & 0xffn) === BigInt(F.SPMD_FWK_MSG_FFA_VERSION_REQ)) {
+        // The Normal world's FFA_VERSION: this SPMC's version (major 1 asked; else NOT_SUPPORTED).
+        const asked = regs.x(3) & 0xffff_ffffn;
+        const version = asked >> 16n === 1n ? BigInt(this.version) : u64(F.FFA_ERROR_NOT_SUPPORTED) & 0xffff_ffffn;
+        smcFromEl2(m, cpu, [resp, swapped, BigInt((F.FFA_FWK_MSG_BIT | F.SPMD_FWK_MSG_FFA_VERSION_RESP) >>> 0), version, 0n, 0n, 0n, 0n]);
+        return;
+      }
       if ((regs.x(2) & BigInt(F.FFA_FWK_MSG_BIT)) !== 0n) {
         // A power-management message from the SPMD: nothing to quiesce here; success.
         this.s.pmMessages.push(Number(regs.x(3) & 0xffff_ffffn));
@@ -400,7 +408,7 @@ export function bootSecureTestMachine(nsProgram: string, opts: { numCpus?: numbe
   const numCpus = opts.numCpus ?? 1;
   const m = new Machine({ numCpus, ramBytes: 32 << 20, seed: 7n, secure: true });
   bootKernel(m, { kernel: assemble(nsProgram, { baseAddress: NS_CODE_BASE }).bytes });
-  const plugin = new Sel2TestPlugin(numCpus);
+  const plugin = new Sel2TestPlugin(numCpus, opts.spmcVersion);
   m.software.install('el2-s', plugin);
   loadPartition(m, opts.partitionSeeds);
   secureColdBoot(m, { entry: TEST_SPMC_ENTRY, manifestAddress: 0x0e00_2000n, ...(opts.spmcVersion ? { spmcVersion: opts.spmcVersion } : {}) });

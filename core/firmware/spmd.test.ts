@@ -94,6 +94,7 @@ describe('SPMD: its own answers and FF-A errors (x8-x17 always come back unchang
     const calls: Array<[Smc, bigint[]]> = [
       [{ fid: 0x8400_0063, args: [0x1_0001n] }, [0x1_0001n, 0n, 0n]], // FFA_VERSION: the SPMC's (1.1)
       [{ fid: 0x8400_0063, args: [0x8000_0000n] }, [u64(-1), 0n, 0n]], // bit 31 set: NOT_SUPPORTED
+      [{ fid: 0x8400_0063, args: [0x2_0000n] }, [u64(-1), 0n, 0n]], // major 2: the SPMC says NOT_SUPPORTED
       [{ fid: 0x8400_0069 }, [0x8400_0061n, 0n, 0n]], // FFA_ID_GET: the NS endpoint, 0
       [{ fid: 0x8400_0085 }, [0x8400_0061n, 0n, 0x8000n]], // FFA_SPM_ID_GET: the SPMC's ID
       [{ fid: 0x8400_006b }, [FFA_ERROR, 0n, NOT_SUPPORTED]], // FFA_MSG_WAIT from the Normal world
@@ -390,5 +391,22 @@ describe('calls from the Secure world the SPMD answers', () => {
       [S, 0n, 0n, 0n],
       [E, 0n, 0xffff_fffan, 0n], // DENIED
     ]);
+  });
+});
+
+describe('FFA_VERSION from the Normal world', () => {
+  it('reaches the SPMC as an SPMD framework message (w2 = bit 31 | 8, w3 = the version asked) and its answer (w2 = bit 31 | 9, w3) comes back; a 1.0 SPMC is answered for at EL3', () => {
+    const events: string[] = [];
+    const { m } = bootSecureTestMachine(nsProgram([{ fid: 0x8400_0063, args: [0x1_0002n] }]));
+    m.trace.subscribe((e) => { if (e.kind === 'ffa') events.push(formatEvent(e).replace(/^#\d+ @\d+ /, '')); });
+    expect(m.run(1_000_000)).toEqual({ kind: 'system-off' });
+    expect(results(m, 0).slice(0, 3)).toEqual([0x1_0001n, 0n, 0n]);
+    expect(events.slice(-2)).toEqual([
+      'cpu0 ffa fid=0x8400006f src=0xffff dst=0x8000 args=[0xffff8000,0x80000008,0x10002,0x0,0x0,0x0,0x0]',
+      'cpu0 ffa fid=0x84000063 src=0x8000 dst=0x0 args=[0x0,0x0,0x0,0x0,0x0,0x0,0x0] world=s',
+    ]);
+    const old = bootSecureTestMachine(nsProgram([{ fid: 0x8400_0063, args: [0x1_0001n] }]), { spmcVersion: 0x1_0000 }).m;
+    expect(old.run(1_000_000)).toEqual({ kind: 'system-off' });
+    expect(results(old, 0)[0]).toBe(0x1_0000n);
   });
 });

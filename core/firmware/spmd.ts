@@ -12,8 +12,9 @@
 //   response, FFA_SUCCESS, FFA_ERROR, FFA_INTERRUPT, FFA_MSG_WAIT, ...)
 //   goes back to the caller the same way. Registers a call does not carry
 //   keep the receiving world's own values.
-// - The SPMD answers itself: FFA_VERSION (the SPMC's version to the Normal
-//   world, its own to the Secure world), FFA_ID_GET, FFA_SPM_ID_GET,
+// - The SPMD answers itself: FFA_VERSION (to the Normal world the SPMC's
+//   answer to an SPMD framework message, or its manifest version for a 1.0
+//   SPMC; its own to the Secure world), FFA_ID_GET, FFA_SPM_ID_GET,
 //   FFA_FEATURES from the Secure world, FFA_SECONDARY_EP_REGISTER_64.
 //   Secure-only calls from the Normal world and unknown FF-A functions are
 //   answered FFA_ERROR(NOT_SUPPORTED); a call the SPMC makes when nothing
@@ -44,7 +45,8 @@ export type SpmcCpuState =
   | 'waiting' // in FFA_MSG_WAIT: the Normal world runs
   | 'call' // running an FF-A call of the Normal world, which waits for the answer
   | 'interrupt' // handling a Secure interrupt that preempted the Normal world
-  | 'cpu-off'; // handling the CPU_OFF power-management message
+  | 'cpu-off' // handling the CPU_OFF power-management message
+  | 'version'; // answering the Normal world's FFA_VERSION (an SPMD framework message)
 
 export interface SpmdCpuRecord {
   spmc: SpmcCpuState;
@@ -225,8 +227,7 @@ export class Spmd {
     const up = r.spmc === 'waiting';
     switch (fid) {
       case F.FFA_VERSION:
-        // Bit 31 of the requested version must be zero (DEN0077A §13.2.1); the version is the SPMC's.
-        return this.answer(m, cpu, call, [(call.x[1]! & 0x8000_0000n) !== 0n || !up ? u64(F.FFA_ERROR_NOT_SUPPORTED) : BigInt(this.s.spmcVersion), 0n, 0n, 0n, 0n, 0n, 0n, 0n]);
+        return this.normalWorldVersion(m, cpu, call, up);
       case F.FFA_ID_GET:
         return this.answer(m, cpu, call, ffaSuccess(BigInt(F.FFA_NS_ENDPOINT_ID)));
       case F.FFA_SPM_ID_GET:
@@ -274,6 +275,15 @@ export class Spmd {
       case F.FFA_MSG_SEND_DIRECT_RESP_32:
       case F.FFA_MSG_SEND_DIRECT_RESP_64:
         if (r.spmc === 'cpu-off') return this.cpuOffDone(m, cpu, call);
+        if (r.spmc === 'version') {
+          // The SPMC's version for the Normal world, if it answered the message as one (TF-A: NOT_SUPPORTED otherwise).
+          const ok = fid === F.FFA_MSG_SEND_DIRECT_RESP_32 && (call.x[2]! & 0xffff_ffffn) === BigInt((F.FFA_FWK_MSG_BIT | F.SPMD_FWK_MSG_FFA_VERSION_RESP) >>> 0);
+          r.spmc = 'waiting';
+          // NOT_SUPPORTED (bit 31 set) as the 64-bit -1 callers compare with (Linux's ffa_version_check).
+          const version = ok && (call.x[3]! & 0x8000_0000n) === 0n ? call.x[3]! & 0xffff_ffffn : u64(F.FFA_ERROR_NOT_SUPPORTED);
+          this.switchTo(m, cpu, 'ns', { ...call, x: [version, 0n, 0n, 0n, 0n, 0n, 0n, 0n] }, F.FFA_VERSION, this.s.spmcId);
+          return;
+        }
         break;
     }
     if (!relayed(fid) && !SECURE_ONLY.has(fid)) {
@@ -283,6 +293,24 @@ export class Spmd {
     if (r.spmc !== 'call') return this.answer(m, cpu, call, ffaError(F.FFA_ERROR_DENIED));
     r.spmc = 'waiting';
     this.switchTo(m, cpu, 'ns', call, fid);
+  }
+
+  /**
+   * FFA_VERSION from the Normal world (DEN0077A §13.2; TF-A spmd_smc_handler):
+   * bit 31 of the version asked for must be zero; an SPMC of version 1.0
+   * is answered for from its manifest; a later one gets the version as an
+   * SPMD framework message and answers it (so it learns the Normal world's).
+   */
+  private normalWorldVersion(m: Machine, cpu: number, call: SmcccCall, up: boolean): void {
+    const asked = call.x[1]! & 0xffff_ffffn;
+    if ((asked & 0x8000_0000n) !== 0n || !up) return this.answer(m, cpu, call, [u64(F.FFA_ERROR_NOT_SUPPORTED), 0n, 0n, 0n, 0n, 0n, 0n, 0n]);
+    if (this.s.spmcVersion === F.FFA_VERSION_1_0) return this.answer(m, cpu, call, [BigInt(F.FFA_VERSION_1_0), 0n, 0n, 0n, 0n, 0n, 0n, 0n]);
+    this.s.cpus[cpu]!.spmc = 'version';
+    const msg: bigint[] = [
+      u64(F.FFA_MSG_SEND_DIRECT_REQ_32), BigInt(((F.SPMD_DIRECT_MSG_ENDPOINT_ID << 16) | this.s.spmcId) >>> 0),
+      BigInt((F.FFA_FWK_MSG_BIT | F.SPMD_FWK_MSG_FFA_VERSION_REQ) >>> 0), asked, 0n, 0n, 0n, 0n,
+    ];
+    this.switchTo(m, cpu, 's', { ...call, x: msg }, F.FFA_MSG_SEND_DIRECT_REQ_32, F.SPMD_DIRECT_MSG_ENDPOINT_ID);
   }
 
   /** FFA_SECONDARY_EP_REGISTER_64: an entry in RAM the SPMC can run from (TF-A checks it lies in the SPMC's image). */
