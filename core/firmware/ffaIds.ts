@@ -25,6 +25,8 @@ export const FFA_MSG_SEND_DIRECT_RESP_64 = 0xc400_0070;
 export const FFA_NORMAL_WORLD_RESUME = 0x8400_007c;
 export const FFA_SPM_ID_GET = 0x8400_0085;
 export const FFA_SECONDARY_EP_REGISTER_64 = 0xc400_0087;
+/** The SPMC hands a Group 0 interrupt that arrived in the Secure world to EL3 (FF-A v1.2; TF-A spmd_handle_group0_intr_swd). */
+export const FFA_EL3_INTR_HANDLE = 0x8400_008c;
 export const FFA_MSG_SEND_DIRECT_REQ2 = 0xc400_008d;
 export const FFA_MSG_SEND_DIRECT_RESP2 = 0xc400_008e;
 

@@ -33,7 +33,7 @@ import { EXC_FIQ, EXC_IRQ, EXC_SYNC } from '../cpu/cpu.js';
 import { GICD_BASE, GICR_BASE, Machine } from '../machine.js';
 import { bootKernel } from './boot.js';
 import { secureColdBoot } from './secureBoot.js';
-import { GICD_ICENABLER, GICR_ICENABLER0, GICR_SGI_BASE_OFFSET, GICR_STRIDE, ICC_EOIR1_EL1, ICC_IAR1_EL1 } from '../devices/gicv3/registers.js';
+import { GICD_ICENABLER, GICR_ICENABLER0, GICR_SGI_BASE_OFFSET, GICR_STRIDE, ICC_EOIR1_EL1, ICC_HPPIR0_EL1, ICC_IAR1_EL1 } from '../devices/gicv3/registers.js';
 import type { ExceptionSoftware } from '../software/software.js';
 import { smcFromEl2 } from '../software/smcConduit.js';
 import * as F from './ffaIds.js';
@@ -286,6 +286,15 @@ export class Sel2TestPlugin implements ExceptionSoftware {
         c.vIntid = this.s.interrupts[before]!.intid;
         regs.set('HCR_EL2', regs.get('HCR_EL2') | HCR_VI);
       }
+      if (taken === 0 && this.group0Pending(m, cpu)) {
+        // Group 0 is EL3's: handed over with FFA_EL3_INTR_HANDLE, then the
+        // partition goes on with its registers as they were.
+        const kept = Array.from({ length: 8 }, (_, i) => regs.x(i));
+        if (!smcFromEl2(m, cpu, [u64(F.FFA_EL3_INTR_HANDLE)])) return;
+        kept.forEach((v, i) => regs.setX(i, v));
+        m.core.eret(cpu);
+        return;
+      }
       if (taken === 0 && c.phase === 'running') {
         // Not a Secure one: a Non-secure interrupt (Group 1 NS is an FIQ in
         // Secure state) preempts the partition; the Normal world gets
@@ -349,6 +358,12 @@ export class Sel2TestPlugin implements ExceptionSoftware {
   /** FFA_ERROR to whoever waits in the Normal world. */
   private error(m: Machine, cpu: number, code: number): void {
     smcFromEl2(m, cpu, [u64(F.FFA_ERROR), 0n, u64(code) & 0xffff_ffffn, 0n, 0n, 0n, 0n, 0n]);
+  }
+
+  private group0Pending(m: Machine, cpu: number): boolean {
+    const out = { value: 0n };
+    m.gic.read(cpu, ICC_HPPIR0_EL1, out);
+    return Number(out.value & 0xff_ffffn) < 1020;
   }
 
   /** Acknowledge every pending Secure Group 1 interrupt, disable it (its source stays asserted) and end it. */

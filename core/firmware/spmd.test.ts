@@ -226,6 +226,17 @@ describe('Secure and Group 0 interrupts', () => {
     expect(m.timer.write(0, KEY_CNTPS_CTL_EL1, 1n)).toBe(HOST_OK);
     m.core.setPstate(0, pstate);
   }
+  /** PPI 29 made Group 0 from EL3 (GICR_IGROUPR0/IGRPMODR0 bit 29 clear). */
+  function makePpi29Group0(m: Machine): void {
+    const pstate = m.core.pstate(0);
+    m.core.setPstate(0, 0x3cd);
+    const sgi = GICR_BASE + GICR_SGI_BASE_OFFSET;
+    for (const off of [GICR_IGROUPR0, GICR_IGRPMODR0]) {
+      const v = m.bus.read(sgi + off, 4, 0, true)!;
+      m.bus.write(sgi + off, 4, v & ~(1n << 29n), 0, true);
+    }
+    m.core.setPstate(0, pstate);
+  }
   const fiqs = (m: Machine): string[] => m.trace.last(10_000).flatMap((e) => (e.kind === 'exception' && e.type !== 'sync' ? [`${e.type} EL${e.fromEl}->EL${e.toEl} ${e.world ?? 'ns'}`] : []));
 
   it('the secure timer (Secure Group 1) fires while the Normal world runs: FIQ to EL3, the SPMC takes it through FFA_INTERRUPT, the Normal world resumes', () => {
@@ -263,17 +274,22 @@ describe('Secure and Group 0 interrupts', () => {
     expect(fire && fire.tick).toBeGreaterThanOrEqual(3000 * 16);
   });
 
+  it('Group 0 while the S-EL1 partition runs: FIQ to S-EL2, handed to EL3 with FFA_EL3_INTR_HANDLE, then the request completes', () => {
+    const { m, plugin } = secureMachine(nsProgram([{ fid: DIRECT_REQ_32, args: [BigInt(PARTITION_ID), 0n, 3n, 100_000n] }]));
+    makePpi29Group0(m);
+    armSecureTimer(m, 3000n);
+    const diagnostics: string[] = [];
+    m.onDiagnostic = (d) => diagnostics.push(d);
+    expect(m.run(2_000_000)).toEqual({ kind: 'system-off' });
+    expect(fiqs(m)).toEqual(['fiq EL1->EL2 s']);
+    expect(plugin.s.interrupts).toEqual([]);
+    expect(diagnostics).toEqual(['cpu0: Group 0 interrupt 29 at EL3 with no platform handler: disabled']);
+    expect(results(m, 0).slice(0, 5)).toEqual([0x8400_0070n, BigInt(PARTITION_ID) << 16n, 0n, 3n, 0n]);
+  });
+
   it('Group 0 while the Normal world runs: FIQ to EL3, taken there (the SPMC never sees it)', () => {
     const { m, plugin } = secureMachine(`${SPIN(100_000)}\n${OFF}`);
-    // PPI 29 made Group 0 from EL3 (GICR_IGROUPR0/IGRPMODR0 bit 29 clear).
-    const pstate = m.core.pstate(0);
-    m.core.setPstate(0, 0x3cd);
-    const sgi = GICR_BASE + GICR_SGI_BASE_OFFSET;
-    for (const off of [GICR_IGROUPR0, GICR_IGRPMODR0]) {
-      const v = m.bus.read(sgi + off, 4, 0, true)!;
-      m.bus.write(sgi + off, 4, v & ~(1n << 29n), 0, true);
-    }
-    m.core.setPstate(0, pstate);
+    makePpi29Group0(m);
     armSecureTimer(m, 3000n);
     const diagnostics: string[] = [];
     m.onDiagnostic = (d) => diagnostics.push(d);

@@ -15,7 +15,8 @@
 // - The SPMD answers itself: FFA_VERSION (to the Normal world the SPMC's
 //   answer to an SPMD framework message, or its manifest version for a 1.0
 //   SPMC; its own to the Secure world), FFA_ID_GET, FFA_SPM_ID_GET,
-//   FFA_FEATURES from the Secure world, FFA_SECONDARY_EP_REGISTER_64.
+//   FFA_FEATURES from the Secure world, FFA_SECONDARY_EP_REGISTER_64,
+//   FFA_EL3_INTR_HANDLE (a Group 0 interrupt the Secure world took).
 //   Secure-only calls from the Normal world and unknown FF-A functions are
 //   answered FFA_ERROR(NOT_SUPPORTED); a call the SPMC makes when nothing
 //   in the Normal world waits for it gets FFA_ERROR(DENIED).
@@ -34,6 +35,7 @@ import type { Machine } from '../machine.js';
 import { StateRecordError, upgradeRecord, type RecordSchema } from '../stateRecord.js';
 import { hex64, type FfaEvent } from '../trace/events.js';
 import { PSCI_CPU_OFF } from './psci.js';
+import { takeGroup0 } from './el3Interrupts.js';
 import * as F from './ffaIds.js';
 import { resetContext, restoreWorld, saveWorld, setContextWord, sysWord, WORLD_CONTEXT_BYTES } from './worldContext.js';
 import { SMCCC_REGS, isSmc64, type SmcccCall } from './smccc.js';
@@ -119,7 +121,7 @@ function relayed(fid: number): boolean {
 const SPMD_FEATURES: ReadonlySet<number> = new Set([
   F.FFA_ERROR, F.FFA_SUCCESS_32, F.FFA_SUCCESS_64, F.FFA_INTERRUPT, F.FFA_VERSION, F.FFA_FEATURES, F.FFA_ID_GET,
   F.FFA_SPM_ID_GET, F.FFA_MSG_WAIT, F.FFA_MSG_SEND_DIRECT_RESP_32, F.FFA_MSG_SEND_DIRECT_RESP_64,
-  F.FFA_NORMAL_WORLD_RESUME, F.FFA_SECONDARY_EP_REGISTER_64,
+  F.FFA_NORMAL_WORLD_RESUME, F.FFA_SECONDARY_EP_REGISTER_64, F.FFA_EL3_INTR_HANDLE,
 ]);
 
 const u64 = (v: number): bigint => BigInt.asUintN(64, BigInt(v));
@@ -252,6 +254,9 @@ export class Spmd {
         return this.answer(m, cpu, call, SPMD_FEATURES.has(Number(call.x[1]! & 0xffff_ffffn) >>> 0) ? ffaSuccess() : ffaError(F.FFA_ERROR_NOT_SUPPORTED));
       case F.FFA_SECONDARY_EP_REGISTER_64:
         return this.answer(m, cpu, call, this.registerSecondary(m, call.x[1]!));
+      case F.FFA_EL3_INTR_HANDLE:
+        // A Group 0 interrupt the Secure world took (it is EL3's): handled here, then back (TF-A spmd_handle_group0_intr_swd).
+        return this.answer(m, cpu, call, takeGroup0(m, cpu) ? ffaSuccess() : ffaError(F.FFA_ERROR_DENIED));
       case F.FFA_ERROR:
         if (r.spmc === 'booting') {
           m.stop({ kind: 'halt', message: `cpu${cpu}: the SPMC failed its initialisation (FFA_ERROR ${Number(BigInt.asIntN(32, call.x[2]! & 0xffff_ffffn))})` });
