@@ -106,6 +106,10 @@ export interface MachineState {
 export interface StatefulComponent {
   getState(): unknown;
   loadState(state: unknown): void;
+  /** Optional: reset to the state it has before anything ran, for a
+   *  snapshot made before the component existed (restored with defaults
+   *  instead of refused). */
+  resetState?(): void;
 }
 
 const MACHINE_STATE_SCHEMA: RecordSchema = { name: 'machine state', version: 1 };
@@ -227,7 +231,12 @@ export class Machine implements PsciPlatform {
     // EL3: the firmware (SMCCC 1.2, PSCI 1.1 over SMC); Non-secure EL2 on a
     // machine without a hypervisor: the PSCI stand-in (over HVC, as QEMU's
     // built-in PSCI or KVM). The hypervisor replaces the latter.
-    this.software.install('el3', new El3Firmware());
+    const firmware = new El3Firmware(cfg.numCpus);
+    this.software.install('el3', firmware);
+    // The firmware's record (the SPMD's world contexts) exists on a machine
+    // with two Security states only: every other machine's snapshots and
+    // state hashes are as before.
+    if (this.config.secure) this.registerComponent('el3-firmware', firmware.spmd);
     this.software.install('el2-ns', new PsciStandIn());
   }
 
@@ -473,7 +482,8 @@ export class Machine implements PsciPlatform {
             el2.resume(this, cpu);
             if (this.pauseRequested && !this.s.stopped) return this.pauseAfterStep(w, cpu);
             if (states[cpu] !== 'running' || this.s.stopped) break;
-            if (this.core.el(cpu) === 2) {
+            // Still at EL2 of the same software (an SMC may have switched the PE to the other world's EL2).
+            if (this.core.el(cpu) === 2 && this.software.at(this, cpu, 2) === el2) {
               this.stop({ kind: 'halt', message: `cpu${cpu}: EL2 software left the CPU at EL2 without sleeping` });
               break;
             }

@@ -97,7 +97,8 @@ export function restoreMachine(m: Machine, s: MachineSnapshot): void {
   if (s.ram.length !== m.config.ramBytes) throw new Error(`snapshot RAM is ${s.ram.length} bytes, machine has ${m.config.ramBytes}`);
   if (s.secureRam.length !== SECURE_RAM_BYTES) throw new Error('snapshot secure RAM has the wrong size');
   const names = m.componentNames();
-  const missing = names.filter((n) => !(n in s.components));
+  // A component that can start from its reset state (one added after the snapshot was made) does.
+  const missing = names.filter((n) => !(n in s.components) && !m.component(n).resetState);
   if (missing.length) throw new Error(`snapshot lacks component state: ${missing.join(', ')}`);
   const extra = Object.keys(s.components).filter((n) => !names.includes(n)).sort();
   if (extra.length) throw new Error(`snapshot carries component state this machine lacks: ${extra.join(', ')}`);
@@ -116,7 +117,11 @@ export function restoreMachine(m: Machine, s: MachineSnapshot): void {
     m.secureUart.loadState(s.secureUart);
   }
   m.rtc.loadState(s.rtc);
-  for (const n of names) m.component(n).loadState(s.components[n]);
+  for (const n of names) {
+    const c = m.component(n);
+    if (n in s.components) c.loadState(s.components[n]);
+    else c.resetState!();
+  }
   m.loadMachineState(s.machine);
   // CPU lines follow the restored GIC (the records carry them too; this keeps both consistent).
   m.gic.resyncPins();

@@ -509,6 +509,11 @@ export class CpuCore implements CpuView {
   excKind(cpu: number): number {
     return this.u32[(this.base(cpu) + L.ST_EXC_KIND) / 4]!;
   }
+  /** Record the kind of an exception TypeScript software takes on the PE's
+   *  behalf (an SMC executed by the TypeScript software at EL2). */
+  setExcKind(cpu: number, kind: number): void {
+    this.u32[(this.base(cpu) + L.ST_EXC_KIND) / 4] = kind;
+  }
   undefCount(cpu: number): number {
     return Number(this.u64[(this.base(cpu) + L.ST_UNDEF_COUNT) / 8]!);
   }

@@ -57,4 +57,35 @@ describe('RegisterFile', () => {
     expect(r.v(3)).toEqual([1n, 2n]);
     expect(c.getV(0, 3)).toEqual([1n, 2n]);
   });
+
+  it('copies registers in bulk as 32-bit word pairs (a context switch): x0-x30, V0-V31, named ones with the live SP bank and names the CPU lacks', () => {
+    const c = core();
+    const r = c.regs(0);
+    c.setPstate(0, 0x3c9); // EL2h: SP_EL2 is the live SP
+    for (let n = 0; n < 31; n++) r.setX(n, 0x1111_0000_0000_0000n + BigInt(n));
+    for (let n = 0; n < 32; n++) r.setV(n, BigInt(n), 0xffff_0000_0000_0000n + BigInt(n));
+    r.set('TPIDR_EL1', 0x1234_5678_9abc_def0n);
+    r.set('SP_EL1', 0x4000n);
+    c.setSp(0, 0x5000n);
+    const names = ['TPIDR_EL1', 'SP_EL1', 'SP_EL2', 'NO_SUCH_EL2'];
+    const w = new Uint32Array(62 + 128 + 2 * names.length);
+    r.readGprWords(w, 0);
+    r.readVectorWords(w, 62);
+    r.readNamedWords(names, w, 190);
+    const at = (k: number): bigint => (BigInt(w[k + 1]!) << 32n) | BigInt(w[k]!);
+    expect(at(2 * 30)).toBe(0x1111_0000_0000_001en);
+    expect(at(62 + 4 * 3 + 2)).toBe(0xffff_0000_0000_0003n); // V3, high half
+    expect([at(190), at(192), at(194), at(196)]).toEqual([0x1234_5678_9abc_def0n, 0x4000n, 0x5000n, 0n]);
+    // Written into the other PE, the same values read back by name.
+    const r1 = c.regs(1);
+    c.setPstate(1, 0x3c9);
+    r1.writeGprWords(w, 0);
+    r1.writeVectorWords(w, 62);
+    r1.writeNamedWords(names, w, 190);
+    expect(r1.x(17)).toBe(0x1111_0000_0000_0011n);
+    expect(r1.v(31)).toEqual([31n, 0xffff_0000_0000_001fn]);
+    expect(r1.get('TPIDR_EL1')).toBe(0x1234_5678_9abc_def0n);
+    expect(r1.get('SP_EL1')).toBe(0x4000n);
+    expect(c.getSp(1)).toBe(0x5000n); // SP_EL2, the live one
+  });
 });

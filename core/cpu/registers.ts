@@ -46,6 +46,8 @@ export interface RegisterMemory {
 
 export class RegisterFile {
   private readonly base: number;
+  /** Bulk-copy plans: each name's state-block offset (-1: not implemented). Derived, not state. */
+  private readonly plans = new Map<readonly string[], Int32Array>();
 
   constructor(private readonly mem: RegisterMemory, private readonly map: RegisterMap, readonly cpu: number) {
     this.base = mem.base(cpu);
@@ -92,6 +94,60 @@ export class RegisterFile {
     this.mem.u64[i + 1] = BigInt.asUintN(64, hi);
   }
 
+  // Bulk copies for context switches (the EL3 firmware's world switch): raw
+  // 64-bit values as pairs of 32-bit words (low first), no BigInt per register.
+
+  /** x0-x30 into out[at .. at + 62). */
+  readGprWords(out: Uint32Array, at: number): void {
+    const i = (this.base + L.ST_X) / 4;
+    out.set(this.mem.u32.subarray(i, i + 62), at);
+  }
+  writeGprWords(from: Uint32Array, at: number): void {
+    const i = (this.base + L.ST_X) / 4;
+    this.mem.u32.set(from.subarray(at, at + 62), i);
+  }
+  /** V0-V31 (128 bits each) into out[at .. at + 128). */
+  readVectorWords(out: Uint32Array, at: number): void {
+    const i = (this.base + L.ST_V) / 4;
+    out.set(this.mem.u32.subarray(i, i + 128), at);
+  }
+  writeVectorWords(from: Uint32Array, at: number): void {
+    const i = (this.base + L.ST_V) / 4;
+    this.mem.u32.set(from.subarray(at, at + 128), i);
+  }
+  /** The named registers into out[at + 2k], out[at + 2k + 1]; a name the CPU lacks reads as 0. */
+  readNamedWords(names: readonly string[], out: Uint32Array, at: number): void {
+    const u32 = this.mem.u32;
+    const plan = this.plan(names);
+    for (let k = 0; k < plan.length; k++) {
+      const off = plan[k]!;
+      const i = off < 0 ? -1 : this.indexOf(off) * 2;
+      out[at + 2 * k] = i < 0 ? 0 : u32[i]!;
+      out[at + 2 * k + 1] = i < 0 ? 0 : u32[i + 1]!;
+    }
+  }
+  /** The named registers from from[at + 2k..]; names the CPU lacks are skipped. */
+  writeNamedWords(names: readonly string[], from: Uint32Array, at: number): void {
+    const u32 = this.mem.u32;
+    const plan = this.plan(names);
+    for (let k = 0; k < plan.length; k++) {
+      const off = plan[k]!;
+      if (off < 0) continue;
+      const i = this.indexOf(off) * 2;
+      u32[i] = from[at + 2 * k]!;
+      u32[i + 1] = from[at + 2 * k + 1]!;
+    }
+  }
+
+  private plan(names: readonly string[]): Int32Array {
+    let p = this.plans.get(names);
+    if (!p) {
+      p = Int32Array.from(names, (n) => this.map.offsets.get(n) ?? -1);
+      this.plans.set(names, p);
+    }
+    return p;
+  }
+
   /** CLREX: drop the local exclusive monitor (a context switch must not carry one across). */
   clearExclusive(): void {
     this.mem.u32[(this.base + L.ST_EXCL_VALID) / 4] = 0;
@@ -100,6 +156,11 @@ export class RegisterFile {
   private index(name: string): number {
     const off = this.map.offsets.get(name);
     if (off === undefined) throw new Error(`no register ${name}`);
+    return this.indexOf(off);
+  }
+
+  /** The u64 index of the register at state-block offset `off`. */
+  private indexOf(off: number): number {
     if (off >= L.ST_SP_EL0 && off <= L.ST_SP_EL3) {
       // The live SP is slot 31 while PSTATE selects the bank (SPSel = 1 at EL n, or SP_EL0).
       const el = this.mem.u32[(this.base + L.ST_EL) / 4]!;

@@ -6,27 +6,46 @@
 // the caller with ERET. Any other exception taken to EL3 stops the run: no
 // EL3 software could handle it.
 //
-// It holds no state of its own today (PSCI power states are the machine's);
-// the world switch and the SPMD relay to Secure EL2 (answers of kind
-// 'to-secure') come with the secure CPU and its state record.
-import { EXC_SYNC } from '../cpu/cpu.js';
+// FF-A calls with S-EL2 software present (answers of kind 'to-secure'), the
+// Secure world's boot and power-management messages and Secure interrupts
+// taken to EL3 go to its SPM Dispatcher (spmd.ts), which owns the per-PE
+// world switch and the firmware's state record.
+import { EXC_FIQ, EXC_SYNC } from '../cpu/cpu.js';
 import type { Machine } from '../machine.js';
 import type { ExceptionSoftware } from '../software/software.js';
 import { hex64, worldField } from '../trace/events.js';
 import { el3Service } from './el3Services.js';
 import { fidOf, SMCCC_REGS, type SmcccAnswer, type SmcccCall } from './smccc.js';
+import { PSCI_CPU_OFF, PSCI_CPU_ON_32, PSCI_CPU_ON_64 } from './psci.js';
+import { Spmd } from './spmd.js';
+import { takeGroup0 } from './el3Interrupts.js';
 
 /** ESR_EL3.EC of an SMC executed in AArch64 state. */
 const EC_SMC64 = 0x17;
 
 export class El3Firmware implements ExceptionSoftware {
+  /** The SPM Dispatcher: world switch and FF-A relay (its state is the firmware's record). */
+  readonly spmd: Spmd;
+
+  constructor(numCpus: number) {
+    this.spmd = new Spmd(numCpus);
+  }
+
   handle(m: Machine, cpu: number, toEl: number): void {
     const regs = m.core.regs(cpu);
     const esr = regs.get('ESR_EL3');
     const ec = Number((esr >> 26n) & 0x3fn);
-    if (toEl === 3 && m.core.excKind(cpu) === EXC_SYNC && ec === EC_SMC64) {
+    const kind = m.core.excKind(cpu);
+    if (toEl === 3 && kind === EXC_SYNC && ec === EC_SMC64) {
       this.smc(m, cpu);
       return;
+    }
+    if (toEl === 3 && kind === EXC_FIQ && m.config.secure) {
+      if (takeGroup0(m, cpu)) {
+        m.core.eret(cpu);
+        return;
+      }
+      if (this.spmd.secureInterrupt(m, cpu)) return;
     }
     m.stop({ kind: 'halt', message: `cpu${cpu}: exception to EL3 (EC 0x${ec.toString(16)}, ESR 0x${esr.toString(16)}) that the EL3 firmware does not handle` });
   }
@@ -39,12 +58,14 @@ export class El3Firmware implements ExceptionSoftware {
       // The caller's EL from SPSR_EL3.M[3:2] (CPU_ON starts the target there).
       callerEl: Number((regs.get('SPSR_EL3') >> 2n) & 3n) || 1,
       world: nonSecure ? 'ns' : 's',
-      x: Array.from({ length: SMCCC_REGS }, (_, i) => regs.x(i)),
+      x: readArgs(regs),
     };
     const fn = fidOf(call);
-    const a: SmcccAnswer = el3Service(fn)(call, { psci: m, secureEl2: m.software.get('el2-s') !== undefined });
+    const secureEl2 = m.software.get('el2-s') !== undefined;
+    if (fn === PSCI_CPU_OFF && secureEl2 && nonSecure && this.spmd.cpuOff(m, cpu, call)) return;
+    const a: SmcccAnswer = el3Service(fn)(call, { psci: m, secureEl2 });
     if (a.kind === 'to-secure') {
-      m.stop({ kind: 'halt', message: `cpu${cpu}: FF-A call 0x${fn.toString(16)} for the Secure EL2 software: the SPMD relay is not built yet` });
+      this.spmd.smc(m, cpu, call);
       return;
     }
     if (a.kind === 'return') a.results.forEach((v, i) => regs.setX(i, v));
@@ -53,5 +74,24 @@ export class El3Firmware implements ExceptionSoftware {
       result: hex64(a.kind === 'return' ? a.results[0] ?? call.x[0]! : 0n), ...worldField(nonSecure),
     });
     if (m.cpuState(cpu) !== 'off' && !m.stopped) m.core.eret(cpu);
+    // CPU_ON done: with S-EL2 software the target enters the SPMC's secondary entry first.
+    if (secureEl2 && (fn === PSCI_CPU_ON_32 || fn === PSCI_CPU_ON_64) && a.kind === 'return' && a.results[0] === 0n) {
+      const target = cpuOfMpidr(m, call.x[1]!);
+      if (target >= 0) this.spmd.cpuOnFinish(m, target);
+    }
   }
+}
+
+/** x0-x17 of an SMC (a plain loop: this is on every SMC's path). */
+function readArgs(regs: ReturnType<Machine['core']['regs']>): bigint[] {
+  const x = new Array<bigint>(SMCCC_REGS);
+  for (let i = 0; i < SMCCC_REGS; i++) x[i] = regs.x(i);
+  return x;
+}
+
+/** The PE whose MPIDR affinity fields (Aff3, Aff2:Aff0) match `mpidr`, or -1. */
+function cpuOfMpidr(m: Machine, mpidr: bigint): number {
+  const aff = (v: bigint): bigint => v & 0xff_00ff_ffffn;
+  for (let c = 0; c < m.numCpus; c++) if (aff(m.mpidr(c)) === aff(mpidr)) return c;
+  return -1;
 }

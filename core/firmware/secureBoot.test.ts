@@ -1,0 +1,75 @@
+// The EL3 firmware's cold boot on a machine with two Security states: the
+// GIC as TF-A's gicv3 driver leaves it, and Non-secure software written for
+// a GIC with one Security state (the hypervisor and its self-test guest)
+// running unchanged on it, with and without the SPMC booted first.
+import { describe, expect, it } from 'vitest';
+import { GICD_BASE, GICR_BASE, Machine } from '../machine.js';
+import { Hypervisor, machineRamFor, type HypervisorConfig } from '../hypervisor/hypervisor.js';
+import { selftestImage, SELFTEST_PASS_LINE } from '../../guests/selftest/index.js';
+import { GICD_CTLR, GICD_IGROUPR, GICD_IGRPMODR, GICR_IGROUPR0, GICR_IGRPMODR0, GICR_SGI_BASE_OFFSET, GICR_STRIDE, GICR_WAKER } from '../devices/gicv3/registers.js';
+import { secureColdBoot, el3FirmwareOf } from './secureBoot.js';
+import { loadPartition, Sel2TestPlugin, TEST_SPMC_ENTRY } from './sel2TestPlugin.js';
+
+/** A 32-bit Secure read from EL3 on PE 0. */
+function secureRead(m: Machine, pa: number): number {
+  const pstate = m.core.pstate(0);
+  m.core.setPstate(0, 0x3cd);
+  const v = Number(m.bus.read(pa, 4, 0, true)!);
+  m.core.setPstate(0, pstate);
+  return v;
+}
+
+function hvOnSecureMachine(numCpus: number, withSpmc: boolean): { m: Machine; out: () => string; ffa: number[] } {
+  const cfg: HypervisorConfig = { vms: [{ numVcpus: numCpus, ramBytes: 64 << 20, kernel: selftestImage() }] };
+  const m = new Machine({ numCpus, ramBytes: machineRamFor(cfg), seed: 7n, secure: true });
+  const bytes: number[] = [];
+  m.onConsole = (b) => bytes.push(b);
+  const ffa: number[] = [];
+  m.trace.subscribe((e) => { if (e.kind === 'ffa') ffa.push(e.fid); });
+  new Hypervisor(m, cfg);
+  if (withSpmc) {
+    m.software.install('el2-s', new Sel2TestPlugin(numCpus));
+    loadPartition(m);
+  }
+  secureColdBoot(m, { entry: TEST_SPMC_ENTRY, manifestAddress: 0x0e00_2000n });
+  return { m, out: () => Buffer.from(bytes).toString('latin1'), ffa };
+}
+
+describe('secure cold boot', () => {
+  it('leaves the GIC as TF-A does: affinity routing, Group 0 and Secure Group 1 on, redistributors awake, all Non-secure Group 1 but PPI 29 and SPI 8', () => {
+    const m = new Machine({ numCpus: 2, ramBytes: 32 << 20, seed: 1n, secure: true });
+    expect(secureRead(m, GICR_BASE + GICR_WAKER) & 2).toBe(2); // asleep at reset
+    secureColdBoot(m);
+    expect(secureRead(m, GICD_BASE + GICD_CTLR) & 0x37).toBe(0x35); // ARE_S, ARE_NS, EnableGrp1S, EnableGrp0
+    expect(secureRead(m, GICD_BASE + GICD_IGROUPR + 4) >>> 0).toBe(0xffff_feff); // INTID 40 (SPI 8): Secure
+    expect(secureRead(m, GICD_BASE + GICD_IGRPMODR + 4)).toBe(0x100);
+    expect(secureRead(m, GICD_BASE + GICD_IGROUPR + 8) >>> 0).toBe(0xffff_ffff);
+    for (let pe = 0; pe < 2; pe++) {
+      const rd = GICR_BASE + pe * GICR_STRIDE;
+      expect(secureRead(m, rd + GICR_WAKER) & 6, `PE ${pe}`).toBe(0);
+      expect(secureRead(m, rd + GICR_SGI_BASE_OFFSET + GICR_IGROUPR0) >>> 0).toBe(0xdfff_ffff); // PPI 29: Secure
+      expect(secureRead(m, rd + GICR_SGI_BASE_OFFSET + GICR_IGRPMODR0) >>> 0).toBe(0x2000_0000);
+    }
+    // The PE is where the boot loader left it (no S-EL2 software: no SPMC to run first).
+    expect(m.core.el(0)).toBe(1);
+    expect(m.core.isNonSecure(0)).toBe(true);
+  });
+
+  it('the hypervisor and its self-test run unchanged on a machine with two Security states (4 pCPUs)', () => {
+    const { m, out } = hvOnSecureMachine(4, false);
+    m.run(200_000_000);
+    expect(m.stopped).toEqual({ kind: 'system-off' });
+    expect(out()).not.toContain('FAIL');
+    expect(out().trimEnd().split('\n').at(-1)).toBe(SELFTEST_PASS_LINE);
+  });
+
+  it('EL3 -> S-EL2 (SPMC init, partition) -> NS-EL2 hypervisor: the self-test passes after the SPMC booted first', () => {
+    const { m, out, ffa } = hvOnSecureMachine(1, true);
+    m.run(200_000_000);
+    expect(m.stopped).toEqual({ kind: 'system-off' });
+    expect(out()).not.toContain('FAIL');
+    expect(out().trimEnd().split('\n').at(-1)).toBe(SELFTEST_PASS_LINE);
+    expect(el3FirmwareOf(m).spmd.spmcState(0)).toBe('waiting');
+    expect(ffa).toEqual([0, 0xc400_0087, 0x8400_006b]); // entry, SECONDARY_EP_REGISTER, MSG_WAIT: then the hypervisor
+  });
+});
