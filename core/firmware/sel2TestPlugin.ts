@@ -36,6 +36,7 @@ import { secureColdBoot } from './secureBoot.js';
 import { GICD_ICENABLER, GICR_ICENABLER0, GICR_SGI_BASE_OFFSET, GICR_STRIDE, ICC_EOIR1_EL1, ICC_HPPIR0_EL1, ICC_IAR1_EL1 } from '../devices/gicv3/registers.js';
 import type { ExceptionSoftware } from '../software/software.js';
 import { smcFromEl2 } from '../software/smcConduit.js';
+import * as E from '../ffa/errors.js';
 import * as F from './ffaIds.js';
 
 export const PARTITION_ID = 0x8001;
@@ -69,7 +70,6 @@ const IRQ_VECTOR = `.balign 0x80
   mov x4, x0
   mov x0, x5
   eret`;
-const FFA_ERROR_ABORTED = -8;
 const HCR_VM = 1n;
 const HCR_FMO = 1n << 3n;
 const HCR_IMO = 1n << 4n;
@@ -229,7 +229,7 @@ export class Sel2TestPlugin implements ExceptionSoftware {
       if ((regs.x(2) & BigInt(F.FFA_FWK_MSG_BIT)) !== 0n && (regs.x(2) & 0xffn) === BigInt(F.SPMD_FWK_MSG_FFA_VERSION_REQ)) {
         // The Normal world's FFA_VERSION: this SPMC's version (major 1 asked; else NOT_SUPPORTED).
         const asked = regs.x(3) & 0xffff_ffffn;
-        const version = asked >> 16n === 1n ? BigInt(this.version) : u64(F.FFA_ERROR_NOT_SUPPORTED) & 0xffff_ffffn;
+        const version = asked >> 16n === 1n ? BigInt(this.version) : u64(E.NOT_SUPPORTED) & 0xffff_ffffn;
         smcFromEl2(m, cpu, [resp, swapped, BigInt((F.FFA_FWK_MSG_BIT | F.SPMD_FWK_MSG_FFA_VERSION_RESP) >>> 0), version, 0n, 0n, 0n, 0n]);
         return;
       }
@@ -239,9 +239,9 @@ export class Sel2TestPlugin implements ExceptionSoftware {
         smcFromEl2(m, cpu, [resp, swapped, BigInt((F.FFA_FWK_MSG_BIT | F.FFA_FWK_MSG_PSCI_RESP) >>> 0), 0n, 0n, 0n, 0n, 0n]);
         return;
       }
-      if (Number(x1 & 0xffffn) !== PARTITION_ID) return this.error(m, cpu, F.FFA_ERROR_INVALID_PARAMETERS);
-      if (c.phase === 'aborted') return this.error(m, cpu, FFA_ERROR_ABORTED);
-      if (c.phase !== 'ready') return this.error(m, cpu, F.FFA_ERROR_DENIED);
+      if (Number(x1 & 0xffffn) !== PARTITION_ID) return this.error(m, cpu, E.INVALID_PARAMETERS);
+      if (c.phase === 'aborted') return this.error(m, cpu, E.ABORTED);
+      if (c.phase !== 'ready') return this.error(m, cpu, E.DENIED);
       // The message is in x0-x7; the partition's other registers as it left them.
       const all = new Uint32Array(62);
       regs.readGprWords(all, 0);
@@ -260,8 +260,8 @@ export class Sel2TestPlugin implements ExceptionSoftware {
     }
     if (fid === F.FFA_RUN) {
       // Resume the partition a Non-secure interrupt preempted (w1 = its ID << 16 | vCPU 0).
-      if (Number((regs.x(1) >> 16n) & 0xffffn) !== PARTITION_ID) return this.error(m, cpu, F.FFA_ERROR_INVALID_PARAMETERS);
-      if (c.phase !== 'preempted') return this.error(m, cpu, F.FFA_ERROR_DENIED);
+      if (Number((regs.x(1) >> 16n) & 0xffffn) !== PARTITION_ID) return this.error(m, cpu, E.INVALID_PARAMETERS);
+      if (c.phase !== 'preempted') return this.error(m, cpu, E.DENIED);
       regs.writeGprWords(new Uint32Array(c.x.buffer, c.x.byteOffset, 62), 0);
       regs.set('ELR_EL2', BigInt(c.elr));
       regs.set('SPSR_EL2', BigInt(c.spsr));
@@ -269,7 +269,7 @@ export class Sel2TestPlugin implements ExceptionSoftware {
       m.core.eret(cpu);
       return;
     }
-    this.error(m, cpu, F.FFA_ERROR_NOT_SUPPORTED);
+    this.error(m, cpu, E.NOT_SUPPORTED);
   }
 
   /** An exception from the partition (Secure EL1) to S-EL2. */
@@ -326,7 +326,7 @@ export class Sel2TestPlugin implements ExceptionSoftware {
       }
       // Anything else the partition asks: not supported, back to it.
       regs.setX(0, u64(F.FFA_ERROR));
-      regs.setX(2, u64(F.FFA_ERROR_NOT_SUPPORTED) & 0xffff_ffffn);
+      regs.setX(2, u64(E.NOT_SUPPORTED) & 0xffff_ffffn);
       m.core.eret(cpu);
       return;
     }
@@ -341,7 +341,7 @@ export class Sel2TestPlugin implements ExceptionSoftware {
     if (toEl === 2 && kind === EXC_SYNC && ec === EC_DABT_LOWER && c.phase === 'running') {
       this.s.abort = { esr: hex(esr), far: hex(regs.get('FAR_EL2')), hpfar: hex(regs.get('HPFAR_EL2')) };
       c.phase = 'aborted';
-      this.error(m, cpu, FFA_ERROR_ABORTED);
+      this.error(m, cpu, E.ABORTED);
       return;
     }
     m.stop({ kind: 'halt', message: `cpu${cpu}: S-EL2 test plug-in: unexpected exception (kind ${kind}, EC 0x${ec.toString(16)})` });

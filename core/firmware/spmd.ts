@@ -36,6 +36,7 @@ import { StateRecordError, upgradeRecord, type RecordSchema } from '../stateReco
 import { hex64, type FfaEvent } from '../trace/events.js';
 import { PSCI_CPU_OFF } from './psci.js';
 import { takeGroup0 } from './el3Interrupts.js';
+import * as E from '../ffa/errors.js';
 import * as F from './ffaIds.js';
 import { resetContext, restoreWorld, saveWorld, setContextWord, sysWord, WORLD_CONTEXT_BYTES } from './worldContext.js';
 import { SMCCC_REGS, isSmc64, type SmcccCall } from './smccc.js';
@@ -97,7 +98,7 @@ const PSTATE_EL3H = 0x3cd;
 
 /** Calls the Secure world may make and the Normal world may not (TF-A rejects them from the Normal world). */
 const SECURE_ONLY: ReadonlySet<number> = new Set([
-  F.FFA_MSG_WAIT, F.FFA_MSG_YIELD, F.FFA_NORMAL_WORLD_RESUME, F.FFA_SECONDARY_EP_REGISTER_64, F.FFA_INTERRUPT,
+  F.FFA_MSG_WAIT, F.FFA_YIELD, F.FFA_NORMAL_WORLD_RESUME, F.FFA_SECONDARY_EP_REGISTER_64, F.FFA_INTERRUPT,
 ]);
 
 /** Calls relayed to the other world as they are (TF-A spmd_smc_handler's
@@ -235,8 +236,8 @@ export class Spmd {
       case F.FFA_SPM_ID_GET:
         return this.answer(m, cpu, call, ffaSuccess(BigInt(this.s.spmcId)));
     }
-    if (!relayed(fid)) return this.answer(m, cpu, call, ffaError(F.FFA_ERROR_NOT_SUPPORTED));
-    if (!up) return this.answer(m, cpu, call, ffaError(F.FFA_ERROR_NOT_SUPPORTED));
+    if (!relayed(fid)) return this.answer(m, cpu, call, ffaError(E.NOT_SUPPORTED));
+    if (!up) return this.answer(m, cpu, call, ffaError(E.NOT_SUPPORTED));
     r.spmc = 'call';
     this.switchTo(m, cpu, 's', call, fid);
   }
@@ -245,18 +246,18 @@ export class Spmd {
     const r = this.s.cpus[cpu]!;
     switch (fid) {
       case F.FFA_VERSION:
-        return this.answer(m, cpu, call, [(call.x[1]! & 0x8000_0000n) !== 0n ? u64(F.FFA_ERROR_NOT_SUPPORTED) : BigInt(F.SPMD_FFA_VERSION), 0n, 0n, 0n, 0n, 0n, 0n, 0n]);
+        return this.answer(m, cpu, call, [(call.x[1]! & 0x8000_0000n) !== 0n ? u64(E.NOT_SUPPORTED) : BigInt(F.SPMD_FFA_VERSION), 0n, 0n, 0n, 0n, 0n, 0n, 0n]);
       case F.FFA_ID_GET:
         return this.answer(m, cpu, call, ffaSuccess(BigInt(this.s.spmcId)));
       case F.FFA_SPM_ID_GET:
         return this.answer(m, cpu, call, ffaSuccess(BigInt(F.SPMD_DIRECT_MSG_ENDPOINT_ID)));
       case F.FFA_FEATURES:
-        return this.answer(m, cpu, call, SPMD_FEATURES.has(Number(call.x[1]! & 0xffff_ffffn) >>> 0) ? ffaSuccess() : ffaError(F.FFA_ERROR_NOT_SUPPORTED));
+        return this.answer(m, cpu, call, SPMD_FEATURES.has(Number(call.x[1]! & 0xffff_ffffn) >>> 0) ? ffaSuccess() : ffaError(E.NOT_SUPPORTED));
       case F.FFA_SECONDARY_EP_REGISTER_64:
         return this.answer(m, cpu, call, this.registerSecondary(m, call.x[1]!));
       case F.FFA_EL3_INTR_HANDLE:
         // A Group 0 interrupt the Secure world took (it is EL3's): handled here, then back (TF-A spmd_handle_group0_intr_swd).
-        return this.answer(m, cpu, call, takeGroup0(m, cpu) ? ffaSuccess() : ffaError(F.FFA_ERROR_DENIED));
+        return this.answer(m, cpu, call, takeGroup0(m, cpu) ? ffaSuccess() : ffaError(E.DENIED));
       case F.FFA_ERROR:
         if (r.spmc === 'booting') {
           m.stop({ kind: 'halt', message: `cpu${cpu}: the SPMC failed its initialisation (FFA_ERROR ${Number(BigInt.asIntN(32, call.x[2]! & 0xffff_ffffn))})` });
@@ -272,7 +273,7 @@ export class Spmd {
         }
         break;
       case F.FFA_NORMAL_WORLD_RESUME:
-        if (r.spmc !== 'interrupt') return this.answer(m, cpu, call, ffaError(F.FFA_ERROR_DENIED));
+        if (r.spmc !== 'interrupt') return this.answer(m, cpu, call, ffaError(E.DENIED));
         // The preempted Normal world continues where the interrupt stopped it.
         r.spmc = 'waiting';
         this.switchTo(m, cpu, 'ns', null, fid);
@@ -285,17 +286,17 @@ export class Spmd {
           const ok = fid === F.FFA_MSG_SEND_DIRECT_RESP_32 && (call.x[2]! & 0xffff_ffffn) === BigInt((F.FFA_FWK_MSG_BIT | F.SPMD_FWK_MSG_FFA_VERSION_RESP) >>> 0);
           r.spmc = 'waiting';
           // NOT_SUPPORTED (bit 31 set) as the 64-bit -1 callers compare with (Linux's ffa_version_check).
-          const version = ok && (call.x[3]! & 0x8000_0000n) === 0n ? call.x[3]! & 0xffff_ffffn : u64(F.FFA_ERROR_NOT_SUPPORTED);
+          const version = ok && (call.x[3]! & 0x8000_0000n) === 0n ? call.x[3]! & 0xffff_ffffn : u64(E.NOT_SUPPORTED);
           this.switchTo(m, cpu, 'ns', { ...call, x: [version, 0n, 0n, 0n, 0n, 0n, 0n, 0n] }, F.FFA_VERSION, this.s.spmcId);
           return;
         }
         break;
     }
     if (!relayed(fid) && !SECURE_ONLY.has(fid)) {
-      return this.answer(m, cpu, call, ffaError(F.FFA_ERROR_NOT_SUPPORTED));
+      return this.answer(m, cpu, call, ffaError(E.NOT_SUPPORTED));
     }
     // An answer (or a call) for the Normal world: only when it waits for one on this PE.
-    if (r.spmc !== 'call') return this.answer(m, cpu, call, ffaError(F.FFA_ERROR_DENIED));
+    if (r.spmc !== 'call') return this.answer(m, cpu, call, ffaError(E.DENIED));
     r.spmc = 'waiting';
     this.switchTo(m, cpu, 'ns', call, fid);
   }
@@ -308,7 +309,7 @@ export class Spmd {
    */
   private normalWorldVersion(m: Machine, cpu: number, call: SmcccCall, up: boolean): void {
     const asked = call.x[1]! & 0xffff_ffffn;
-    if ((asked & 0x8000_0000n) !== 0n || !up) return this.answer(m, cpu, call, [u64(F.FFA_ERROR_NOT_SUPPORTED), 0n, 0n, 0n, 0n, 0n, 0n, 0n]);
+    if ((asked & 0x8000_0000n) !== 0n || !up) return this.answer(m, cpu, call, [u64(E.NOT_SUPPORTED), 0n, 0n, 0n, 0n, 0n, 0n, 0n]);
     if (this.s.spmcVersion === F.FFA_VERSION_1_0) return this.answer(m, cpu, call, [BigInt(F.FFA_VERSION_1_0), 0n, 0n, 0n, 0n, 0n, 0n, 0n]);
     this.s.cpus[cpu]!.spmc = 'version';
     const msg: bigint[] = [
@@ -322,7 +323,7 @@ export class Spmd {
   private registerSecondary(m: Machine, entry: bigint): bigint[] {
     const pa = Number(entry & 0xffff_ffff_ffffn);
     const inRam = entry % 4n === 0n && entry < 1n << 48n && (m.core.secureRamOffset(pa, 4) >= 0 || m.core.ramOffset(pa, 4) >= 0);
-    if (!inRam) return ffaError(F.FFA_ERROR_INVALID_PARAMETERS);
+    if (!inRam) return ffaError(E.INVALID_PARAMETERS);
     this.s.secondaryEntry = hex64(entry);
     return ffaSuccess();
   }
