@@ -311,6 +311,27 @@ describe('software step', () => {
     expect(off.x(1)).toBe(7n);
   });
 
+  it('at EL1 with KDE and PSTATE.D clear: EC 0x33; a stepped WFI completes at once (the step exception, no sleep)', () => {
+    const r = runDbg(`
+      ${PRELUDE}
+      mov x9, #${1 | (1 << 13)}
+      msr mdscr_el1, x9
+      adr x9, el1_code
+      msr elr_el1, x9
+      ldr x9, =${0x5 | (1 << 21)}
+      msr spsr_el1, x9
+      isb
+      eret
+    el1_code:
+      wfi
+      mov x1, #7
+      svc #0
+    ${VECTORS}`);
+    expect(r.x(21)).toBe(ESR(0x33, 0x22 | (1 << 24)));
+    expect(r.x(22)).toBe(r.syms.get('el1_code')! + 4n);
+    expect(r.x(1)).toBe(0n);
+  });
+
   it('the OS lock blocks software step', () => {
     const r = runDbg(STEP(true, 'mov x1, #7\n svc #6').replace('msr oslar_el1, xzr', 'nop'), { regs: { 20: 1n << 21n } });
     expect(r.x(21)).toBe(ESR(0x15, 6));

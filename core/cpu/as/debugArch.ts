@@ -12,12 +12,12 @@
 // TLB entries of the pages they cover (mmu.ts), so only accesses to those
 // pages leave the fast path of every engine.
 import {
-  ST_DBG_GATE, ST_DBG_WSIG, ST_PSTATE_MISC, ST_DAIF, ST_NS, EXC_SYNC,
+  ST_DBG_GATE, ST_DBG_WSIG, ST_PSTATE_MISC, ST_DAIF, ST_NS, EXC_SYNC, EXIT_WFI, EXIT_WFE,
   SLOT_MDSCR_EL1, SLOT_MDCR_EL2, SLOT_OSLSR_EL1, SLOT_OSDLR_EL1, SLOT_DBGPRCR_EL1, SLOT_CONTEXTIDR_EL1,
   SLOT_DBGBVR0_EL1, SLOT_DBGBCR0_EL1, SLOT_DBGWVR0_EL1, SLOT_DBGWCR0_EL1, ST_SYSREG,
   DBG_BRPS, DBG_WRPS, DBG_CTX_CMPS,
 } from "../layout";
-import { S, el, pc, ipc, cpuIndex, sysreg, hcr, intrCheck } from "./cpu";
+import { S, el, pc, ipc, cpuIndex, sysreg, hcr, intrCheck, blockStop, exitReason } from "./cpu";
 import { takeException, el2Enabled } from "./exceptions";
 import { guestWatchesChanged } from "./mmu";
 
@@ -99,6 +99,7 @@ export function debugConfigFor(st: usize, cpu: i32): void {
 export function debugConfigChanged(): void {
   debugConfigFor(S, cpuIndex);
   intrCheck = true;
+  blockStop = true; // the rest of a block may be under a new breakpoint
 }
 
 @inline export function debugGate(): u32 {
@@ -196,6 +197,8 @@ export function debugBefore(at: u64): i32 {
  *  and the software step exception (ISV = 1, EX = it was a load-exclusive),
  *  returning to the next instruction. */
 export function debugAfterStep(insn: u32): void {
+  // A stepped WFI/WFE completes at once (as QEMU's): the step exception, not a sleep.
+  if (exitReason == EXIT_WFI || exitReason == EXIT_WFE) exitReason = -1;
   store<u32>(S + ST_PSTATE_MISC, load<u32>(S + ST_PSTATE_MISC) & ~PSTATE_SS);
   const ex: u32 = (insn & 0x3fc0_0000) == 0x0840_0000 ? 1 : 0; // LDXR, LDAXR, LDXP, LDAXP
   debugException(EC_SOFTWARE_STEP_LOWER, (1 << 24) | (ex << 6) | DEBUG_FSC, 0, false, pc);
