@@ -8,8 +8,9 @@
 // The image: the MMU is off (PA = VA). Per case the EL1 "kernel" clears
 // every debug register, programs the case's, and ERETs into the block
 // (SPSR from the case: EL0t or EL1h, PSTATE.D, PSTATE.SS). The block ends
-// with SVC. The EL1 handler prints `X esr elr far` for each debug exception
-// and returns: past a breakpoint or watchpoint hit (ELR + 4), and with
+// with SVC. The EL1 handler prints `X esr elr far` for each exception (debug ones,
+// and the BRK and UDF a block may hold) and returns: past a breakpoint,
+// watchpoint, BRK or UDF (ELR + 4), and with
 // SPSR.SS = 1 after a step (so stepping goes on, as a debugger does); the
 // SVC, or the 8th exception, ends the case. The OS lock is cleared once at
 // the start: QEMU does not let OSLSR_EL1.OSLK block debug exceptions (the
@@ -78,7 +79,8 @@ export function generateCase(rnd: () => number): DebugCase {
       bas &= 0xf;
       if (bas === 0) bas = 1;
     }
-    const wcr = (chance(0.9) ? 1 : 0) | ((1 + int(3)) << 1) | (int(4) << 3) | ((mask ? 0 : bas) << 5) | (int(3) << 14) | (mask << 24);
+    const linked = ctx && chance(0.5); // WT: only while the context breakpoint 4 matches
+    const wcr = (chance(0.9) ? 1 : 0) | ((1 + int(3)) << 1) | (int(4) << 3) | ((mask ? 0 : bas) << 5) | (int(3) << 14) | (mask << 24) | (linked ? (1 << 20) | (4 << 16) : 0);
     wps.push({ n, wvrOffset, wcr });
   }
   return { el, dClear: chance(0.6), spsrSs: chance(0.6), mdscr, contextidr: chance(0.5) ? 0x42 : 0x43, bps, wps, block };
@@ -90,7 +92,8 @@ function instruction(rnd: () => number): string {
   const int = (n: number): number => Math.floor(rnd() * n);
   const r = 3 + int(8);
   const base = rnd() < 0.8 ? 'x1' : 'x2';
-  switch (int(8)) {
+  switch (int(9)) {
+    case 8: return pick3(rnd, [`brk #${int(0x10000)}`, 'udf #0', `ldxr x${r}, [x1]`]); // also stepped: EC 0x3C, EC 0, EX
     case 0: return 'nop';
     case 1: return `add x${r}, x${r}, #${int(4096)}`;
     case 2: return `ldrb w${r}, [${base}, #${int(64)}]`;
@@ -100,6 +103,10 @@ function instruction(rnd: () => number): string {
     case 6: return `strb w${r}, [${base}, #${int(64)}]`;
     default: return rnd() < 0.5 ? `stp x3, x4, [${base}, #${8 * int(7)}]` : `ldp x5, x6, [${base}, #${8 * int(7)}]`;
   }
+}
+
+function pick3(rnd: () => number, xs: readonly [string, string, string]): string {
+  return xs[Math.floor(rnd() * 3)]!;
 }
 
 const hex = (v: bigint | number): string => '0x' + BigInt(v).toString(16);
@@ -162,6 +169,8 @@ debug_handler:
   mov x0, #0
   cmp x21, #0x34
   b.lo 3f
+  cmp x21, #0x35
+  b.hi 3f
   mrs x0, far_el1           // watchpoints: FAR is the watched address
 ${[0, 1, 2, 3].map((n) => `  mrs x24, dbgwcr${n}_el1\n  msr dbgwcr${n}_el1, x24`).join('\n')}
 3: bl print_hex

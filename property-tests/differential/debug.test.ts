@@ -2,7 +2,8 @@
 // breakpoints, watchpoints and software step (debug-generator.ts) on QEMU
 // TCG (-cpu cortex-a57: 6 breakpoints, 4 watchpoints, as hvrr advertises)
 // and on hvrr under every engine: the same debug exceptions, ESR, ELR and
-// FAR, in the same order (docs/differential.md).
+// FAR, in the same order (docs/differential.md); and the engines the same
+// instruction count and trace.
 //   HVRR_DEBUG_DIFF_CASES  number of generated cases (default 300)
 //   HVRR_DEBUG_DIFF_SEED   seed (default: from the commit, else 20261205)
 import { describe, expect, it } from 'vitest';
@@ -19,7 +20,7 @@ if (!qemu) console.log('debug differential: qemu-system-aarch64 not found; skipp
 const count = Number(process.env.HVRR_DEBUG_DIFF_CASES ?? 300);
 const QEMU_DEBUG_CPU = 'cortex-a57';
 
-function runHvrr(image: Uint8Array, engine: CpuEngine): { output: string; stop: string } {
+function runHvrr(image: Uint8Array, engine: CpuEngine): { output: string; stop: string; instructions: number; digest: string } {
   const m = new Machine({ numCpus: 1, ramBytes: 256 << 20, seed: 1n });
   m.core.setEngine(engine);
   m.core.setJitThreshold(1);
@@ -27,7 +28,7 @@ function runHvrr(image: Uint8Array, engine: CpuEngine): { output: string; stop: 
   m.onConsole = (b) => out.push(b);
   bootKernel(m, { kernel: image });
   const r = m.run(100_000 + count * 2_000);
-  return { output: Buffer.from(out).toString('latin1'), stop: r.kind };
+  return { output: Buffer.from(out).toString('latin1'), stop: r.kind, instructions: m.instructions, digest: m.trace.digest() };
 }
 
 /** The first line where two logs differ, with the case it belongs to. */
@@ -62,7 +63,7 @@ describe.skipIf(!qemu)('differential: guest breakpoints, watchpoints, software s
     const ref = await q;
     expect(ref.stop).toBe('system-off');
     const exceptions = ref.output.split('\n').filter((l) => l.startsWith('X')).length;
-    console.log(`debug differential: ${count} cases, ${exceptions} debug exceptions on QEMU`);
+    console.log(`debug differential: ${count} cases, ${exceptions} exceptions logged by QEMU`);
     expect(exceptions).toBeGreaterThan(count / 4); // the generator reaches the exceptions
     for (const h of hvrr) {
       expect(h.stop, h.engine).toBe('system-off');
@@ -74,5 +75,7 @@ describe.skipIf(!qemu)('differential: guest breakpoints, watchpoints, software s
       }
       expect(diff, h.engine).toBe('');
     }
+    // The engines agree with each other exactly: counts and every event.
+    for (const h of hvrr) expect({ engine: h.engine, n: h.instructions, digest: h.digest }).toEqual({ engine: h.engine, n: hvrr[0]!.instructions, digest: hvrr[0]!.digest });
   }, 300_000);
 });

@@ -7,25 +7,28 @@
 // What it costs when unused: nothing per instruction. The debug registers
 // are summarised in ST_DBG_GATE whenever they may have changed (a write of
 // one, and every run() entry, since the TypeScript software may have written
-// them). Breakpoints and software step make run() use the interpreter with
-// the per-instruction checks below (index.ts); watchpoints only poison the
-// TLB entries of the pages they cover (mmu.ts), so only accesses to those
-// pages leave the fast path of every engine.
+// them). Software step makes run() use the interpreter with a check before
+// each instruction (index.ts). Breakpoints are checked where a fetch is
+// translated (mmu.ts fetchTranslate), and a page holding one is never
+// cached for fetches, so every engine runs it one instruction at a time,
+// each checked (the stub's breakpoints work the same way); watchpoints only
+// poison the TLB entries of the pages they cover (mmu.ts). Other pages keep
+// the fast path of every engine.
 import {
   ST_DBG_GATE, ST_DBG_WSIG, ST_PSTATE_MISC, ST_DAIF, ST_NS, EXC_SYNC, EXIT_WFI, EXIT_WFE,
   SLOT_MDSCR_EL1, SLOT_MDCR_EL2, SLOT_OSLSR_EL1, SLOT_OSDLR_EL1, SLOT_DBGPRCR_EL1, SLOT_CONTEXTIDR_EL1,
   SLOT_DBGBVR0_EL1, SLOT_DBGBCR0_EL1, SLOT_DBGWVR0_EL1, SLOT_DBGWCR0_EL1, ST_SYSREG,
   DBG_BRPS, DBG_WRPS, DBG_CTX_CMPS,
 } from "../layout";
-import { S, el, pc, ipc, cpuIndex, sysreg, hcr, intrCheck, blockStop, exitReason } from "./cpu";
+import { S, el, pc, ipc, cpuIndex, sysreg, hcr, intrCheck, blockStop, exitReason, fetchPage } from "./cpu";
 import { takeException, el2Enabled } from "./exceptions";
 import { guestWatchesChanged } from "./mmu";
 
 export const DG_BP: u32 = 1; // MDSCR_EL1.MDE and an enabled breakpoint
 export const DG_SS: u32 = 2; // MDSCR_EL1.SS
 export const DG_WP: u32 = 4; // MDSCR_EL1.MDE and an enabled watchpoint
-/** Breakpoints or step armed: run() must use the checking interpreter. */
-export const DG_STEP: u32 = DG_BP | DG_SS;
+/** Software step armed: run() must use the checking interpreter. */
+export const DG_STEP: u32 = DG_SS;
 
 export const EC_BREAKPOINT_LOWER: u32 = 0x30;
 export const EC_SOFTWARE_STEP_LOWER: u32 = 0x32;
@@ -100,6 +103,7 @@ export function debugConfigChanged(): void {
   debugConfigFor(S, cpuIndex);
   intrCheck = true;
   blockStop = true; // the rest of a block may be under a new breakpoint
+  fetchPage = 1; // and the cached fetch page may now hold one
 }
 
 @inline export function debugGate(): u32 {
@@ -169,28 +173,46 @@ export const DBG_NONE: i32 = 0;
 export const DBG_TAKEN: i32 = 1; // an exception was taken instead of the instruction
 export const DBG_STEP: i32 = 2; // the instruction is stepped: debugAfterStep once it completes
 
-/** Before the instruction at `at` (ipc = at): a software step exception of
- *  the active-pending state (PSTATE.SS = 0: the step completed, reported
- *  now, ISV = 0), then a breakpoint exception (D2.9; not while step is
- *  active-pending, which has priority); or DBG_STEP when this instruction
- *  is stepped (active-not-pending). */
+/** Before the instruction at `at` (ipc = at), software step armed: the
+ *  step exception of the active-pending state (PSTATE.SS = 0: the step
+ *  completed, reported now, ISV = 0; it has priority over a breakpoint,
+ *  which the fetch checks next), or DBG_STEP when this instruction is
+ *  stepped (active-not-pending). */
 export function debugBefore(at: u64): i32 {
-  if (!debugExceptionsEnabled()) return DBG_NONE;
-  const mdscr = sysreg(SLOT_MDSCR_EL1);
-  let stepping = false;
-  if ((mdscr & MDSCR_SS) != 0) {
-    if ((load<u32>(S + ST_PSTATE_MISC) & PSTATE_SS) == 0) {
-      debugException(EC_SOFTWARE_STEP_LOWER, DEBUG_FSC, 0, false, at);
-      return DBG_TAKEN;
-    }
-    stepping = true;
-  }
-  if ((mdscr & MDSCR_MDE) != 0 && (debugGate() & DG_BP) != 0 && (at & 3) == 0 && breakpointHit(at)) {
-    // FAR is UNKNOWN; QEMU writes 0 (so as not to expose an address).
-    debugException(EC_BREAKPOINT_LOWER, DEBUG_FSC, 0, true, at);
+  if ((sysreg(SLOT_MDSCR_EL1) & MDSCR_SS) == 0 || !debugExceptionsEnabled()) return DBG_NONE;
+  if ((load<u32>(S + ST_PSTATE_MISC) & PSTATE_SS) == 0) {
+    debugException(EC_SOFTWARE_STEP_LOWER, DEBUG_FSC, 0, false, at);
     return DBG_TAKEN;
   }
-  return stepping ? DBG_STEP : DBG_NONE;
+  return DBG_STEP;
+}
+
+export const GBP_NONE: i32 = 0; // no enabled breakpoint can match on this page
+export const GBP_PAGE: i32 = 1; // one may: fetch, do not cache the page
+export const GBP_HIT: i32 = 2; // the breakpoint exception was taken
+
+/** A fetch from `va` (4-aligned; breakpoints armed): the breakpoint
+ *  exception when an enabled breakpoint matches (D2.9; FAR is UNKNOWN,
+ *  QEMU writes 0, so as not to expose an address), else whether the page
+ *  may hold a match. */
+export function guestBreakpointFetch(va: u64): i32 {
+  let onPage = false;
+  for (let n = 0; n < DBG_BRPS; n++) {
+    const bcr = sysreg(SLOT_DBGBCR0_EL1 + n);
+    if ((bcr & 1) == 0) continue;
+    const bt = <u32>(bcr >> 20) & 15;
+    if (bt == 2) onPage = true; // context ID: any address
+    else if ((bt == 0 || bt == 1) && ((breakpointAddress(n) ^ va) & ~(<u64>0xfff)) == 0) onPage = true;
+  }
+  if (!onPage) return GBP_NONE;
+  if ((sysreg(SLOT_MDSCR_EL1) & MDSCR_MDE) == 0 || !debugExceptionsEnabled() || !breakpointHit(va)) return GBP_PAGE;
+  debugException(EC_BREAKPOINT_LOWER, DEBUG_FSC, 0, true, va);
+  return GBP_HIT;
+}
+
+/** DBGBVR<n>[48:2] sign-extended. */
+@inline function breakpointAddress(n: i32): u64 {
+  return <u64>((<i64>(sysreg(SLOT_DBGBVR0_EL1 + n) << 15)) >> 15) & ~(<u64>3);
 }
 
 /** The stepped instruction completed without an exception: PSTATE.SS = 0
@@ -243,9 +265,7 @@ function breakpointHit(at: u64): bool {
       // Address match: DBGBVR[48:2] sign-extended; BAS 0 matches nothing,
       // 0b1100 only the upper halfword (never an A64 instruction).
       const bas = <u32>(bcr >> 5) & 15;
-      if (bas == 0 || bas == 0xc) continue;
-      const addr = <u64>((<i64>(sysreg(SLOT_DBGBVR0_EL1 + n) << 15)) >> 15) & ~(<u64>3);
-      if (addr != at) continue;
+      if (bas == 0 || bas == 0xc || breakpointAddress(n) != at) continue;
     } else if (bt == 2) {
       // Unlinked context ID match (context-aware breakpoints only): every
       // instruction at EL0/EL1 while CONTEXTIDR_EL1 matches.

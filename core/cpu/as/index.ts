@@ -91,9 +91,9 @@ export function run(cpu: i32, budget: i32, startLo: i32, startHi: i32): i32 {
 // an instruction that also ends its block, so both check at the same points.
 
 /** One instruction at a time: fetch, decode memo, dispatch. With `debug`
- *  (guest breakpoints or software step armed, debugArch.ts: every engine
- *  switches to this at the next boundary where intrCheck is set, which a
- *  write of a debug register sets) each instruction is checked for them. */
+ *  (guest software step armed, debugArch.ts: every engine switches to this
+ *  at the next boundary where intrCheck is set, which a write of a debug
+ *  register sets) each instruction is checked for it. */
 function runInterp(n0: i32, budget: i32, debug: bool): i32 {
   let n: i32 = n0;
   while (n < budget) {

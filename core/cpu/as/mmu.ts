@@ -26,7 +26,7 @@ import { hostMmioRead, hostMmioWrite } from "./host";
 import { isCodePage, codeWrite } from "./codecache";
 import { breakpointsArmed, breakpointCheck, BP_HIT, BP_NONE, dataWatchesArmed, watchedPage, dataWatchCheck, WATCH_POISON, DW_READ, DW_WRITE } from "./debugStops";
 import { dataAbortIss } from "./syndrome";
-import { guestWatchedPage, guestWatchCheck, DG_WP } from "./debugArch";
+import { guestWatchedPage, guestWatchCheck, guestBreakpointFetch, DG_WP, DG_BP, GBP_HIT, GBP_PAGE } from "./debugArch";
 
 export const ACC_READ: u32 = 0;
 export const ACC_WRITE: u32 = 1;
@@ -812,6 +812,12 @@ export function fetchTranslate(va: u64): i32 {
   if ((va & 3) != 0) {
     takeException(syncTargetEl(), EXC_SYNC, EC_PC_ALIGN, 0, va, true, va);
     return FETCH_FAULT;
+  }
+  if ((load<u32>(S + ST_DBG_GATE) & DG_BP) != 0) {
+    // The guest's breakpoints (debugArch.ts): after the stub's, which stop before them.
+    const g = guestBreakpointFetch(va);
+    if (g == GBP_HIT) return FETCH_FAULT;
+    if (g == GBP_PAGE) cachePage = false;
   }
   const e = entryFor(tlbCur, va);
   let host: usize;
