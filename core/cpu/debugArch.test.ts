@@ -157,9 +157,11 @@ describe('hardware breakpoints', () => {
     ${VECTORS}`;
     const masked = runDbg(src('nop')); // the harness starts with DAIF all set
     expect(masked.x(21)).toBe(ESR(0x15, 0));
-    const open = runDbg(src('msr daifclr, #8'));
-    expect(open.x(21)).toBe(ESR(0x31, 0x22));
-    expect(open.x(22)).toBe(open.syms.get('target')!);
+    // The breakpoint is programmed in the block that reaches it: every engine ends the block at the write.
+    for (const engine of CPU_ENGINES) {
+      const open = runDbg(src('msr daifclr, #8'), { setup: (m) => { m.core.setEngine(engine); m.core.setJitThreshold(1); } });
+      expect({ engine, esr: open.x(21), elr: open.x(22) }).toEqual({ engine, esr: ESR(0x31, 0x22), elr: open.syms.get('target')! });
+    }
   });
 
   it('a linked address breakpoint fires only while its context breakpoint matches CONTEXTIDR_EL1', () => {
@@ -330,6 +332,13 @@ describe('software step', () => {
     expect(r.x(21)).toBe(ESR(0x33, 0x22 | (1 << 24)));
     expect(r.x(22)).toBe(r.syms.get('el1_code')! + 4n);
     expect(r.x(1)).toBe(0n);
+  });
+
+  it('the OS double lock (OSDLR_EL1.DLK, DBGPRCR_EL1.CORENPDRQ clear) blocks it too', () => {
+    const r = runDbg(STEP(true, 'mov x1, #7\n svc #6').replace('msr oslar_el1, xzr', 'msr oslar_el1, xzr\n mov x9, #1\n msr osdlr_el1, x9'), { regs: { 20: 1n << 21n } });
+    expect(r.x(21)).toBe(ESR(0x15, 6));
+    const corenpdrq = runDbg(STEP(true, 'mov x1, #7\n svc #6').replace('msr oslar_el1, xzr', 'msr oslar_el1, xzr\n mov x9, #1\n msr osdlr_el1, x9\n msr dbgprcr_el1, x9'), { regs: { 20: 1n << 21n } });
+    expect(corenpdrq.x(21)).toBe(ESR(0x32, 0x22 | (1 << 24)));
   });
 
   it('the OS lock blocks software step', () => {
