@@ -212,6 +212,36 @@ describe('hardware breakpoints', () => {
   });
 });
 
+describe('routing to EL2 by MDCR_EL2.TDE', () => {
+  // TDE also traps the debug registers: the EL2 software (here the test) programs them.
+  const tde = (extra: Record<string, bigint>) => (m: Parameters<NonNullable<RunOptions['setup']>>[0]): void => {
+    const regs = m.core.regs(0);
+    regs.set('MDCR_EL2', 1n << 8n);
+    regs.set('OSLSR_EL1', 0x8n);
+    for (const [n, v] of Object.entries(extra)) regs.set(n, v);
+  };
+
+  it('a watchpoint hit at EL1: EC 0x34 to EL2 with FAR_EL2, the store not done', () => {
+    const r = runDbg(`
+      ldr x1, =${DATA}
+      mov x3, #0x55
+    st: str x3, [x1, #16]
+      ${END}`, { setup: tde({ DBGWVR1_EL1: DATA + 16n, DBGWCR1_EL1: BigInt(WCR(2, 0xff, 1)), MDSCR_EL1: 1n << 15n }) });
+    expect(r.el2Exits).toHaveLength(1);
+    expect(r.el2Exits[0]).toMatchObject({ esr: ESR(0x34, 0x22 | (1 << 6)), far: DATA + 16n, elr: r.syms.get('st')! });
+    expect(r.u64(DATA + 16n)).toBe(0n);
+  });
+
+  it('software step of EL1 without KDE: active-pending at once (EC 0x32 to EL2)', () => {
+    const r = runDbg(`
+    first: mov x1, #1
+      ${END}`, { setup: tde({ MDSCR_EL1: 1n }) });
+    expect(r.el2Exits).toHaveLength(1);
+    expect(r.el2Exits[0]).toMatchObject({ esr: ESR(0x32, 0x22), elr: r.syms.get('first')! });
+    expect(r.x(1)).toBe(0n);
+  });
+});
+
 describe('watchpoints', () => {
   const EL0_WP = (wvr: bigint, wcr: number, body: string) => `
       ${PRELUDE}
