@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import * as L from './layout.js';
 import { CPU_ENGINES } from './cpu.js';
-import { run, END, DATA, type RunOptions } from './testing.js';
+import { run, newMachine, END, DATA, type RunOptions } from './testing.js';
+import { captureMachine, restoreMachine } from '../snapshot.js';
 
 const ESR = (ec: number, iss: number): bigint => (BigInt(ec) << 26n) | (1n << 25n) | BigInt(iss);
 const BCR_EL0 = (1 << 0) | (2 << 1) | (0xf << 5); // E, PMC = EL0 only, BAS = 0b1111
@@ -378,6 +379,47 @@ describe('software step', () => {
 });
 
 describe('state', () => {
+  it('a snapshot taken with a watchpoint armed restores into a machine that continues identically (every engine)', () => {
+    const src = `
+      ${PRELUDE}
+      ldr x9, =${DATA + 8n}
+      msr dbgwvr0_el1, x9
+      ldr x9, =${WCR(2)}
+      msr dbgwcr0_el1, x9
+      ldr x9, =${1 << 15}
+      msr mdscr_el1, x9
+      ldr x1, =${DATA}
+      ${TO_EL0}
+    el0_code:
+      add x3, x3, #1
+      str x3, [x1, #8]
+      str x3, [x1, #0x800]
+      b el0_code
+      .balign 0x800
+    vec:
+      .skip 0x400
+      add x5, x5, #1            // lower EL sync: count the hit, skip the store
+      mrs x9, elr_el1
+      add x9, x9, #4
+      msr elr_el1, x9
+      eret`;
+    for (const engine of CPU_ENGINES) {
+      const r = runDbg(src, { maxInstructions: 5_000, setup: (m) => { m.core.setEngine(engine); m.core.setJitThreshold(1); } });
+      expect(r.stop.kind).toBe('instruction-limit');
+      const copy = newMachine();
+      copy.core.setEngine(engine);
+      copy.core.setJitThreshold(1);
+      restoreMachine(copy, captureMachine(r.m));
+      const state = (m: typeof copy) => ({ x3: m.core.getX(0, 3), x5: m.core.getX(0, 5), pc: m.core.getPc(0), n: m.instructions, digest: m.trace.digest() });
+      r.m.run(20_000);
+      copy.run(20_000);
+      expect(state(copy)).toEqual(state(r.m));
+      expect(r.x(5) > 1000n).toBe(true); // every iteration hit the watchpoint
+      expect(r.u64(DATA + 8n)).toBe(0n);
+      expect(r.x(3) - r.u64(DATA + 0x800n)).toBeLessThanOrEqual(1n); // the unwatched store is done (or just about to be)
+    }
+  });
+
   it('the debug registers are in the CPU record; a record without them loads their reset values', async () => {
     const { saveCpu, loadCpu } = await import('./cpuState.js');
     const r = runDbg(`
