@@ -136,7 +136,7 @@ function defs(f: CpuFeatures): Def[] {
     d('DBGPRCR_EL1', [2, 0, 1, 4, 4], 'rw', 1, { slot: L.SLOT_DBGPRCR_EL1, flags: L.SR_FLAG_TDOSA | L.SR_FLAG_DEBUG }),
     d('DBGCLAIMSET_EL1', [2, 0, 7, 8, 6], 'rw', 1, { reset: 0xffn, flags: L.SR_FLAG_TDA }),
     d('DBGCLAIMCLR_EL1', [2, 0, 7, 9, 6], 'rw', 1, { flags: L.SR_FLAG_TDA }),
-    d('MDCCSR_EL0', [2, 3, 0, 1, 0], 'ro', 0),
+    d('MDCCSR_EL0', [2, 3, 0, 1, 0], 'ro', 0, { flags: L.SR_FLAG_TDA }),
     // --- GICv3 CPU interface (EL1), implemented by the GIC model ---
     ...gicEl1(),
     // --- EL2 (accessed by the TypeScript hypervisor; UNDEFINED below EL2) ---
