@@ -78,6 +78,8 @@ function expectBootConsole(r: { code: number; out: string; err: string }): void 
   expect(r.err).toContain(`hvrr: boot-linux: ${LINUX_MARKER} after `);
   expect(text, ctx(r)).toContain(LINUX_MARKER);
   expect(text, ctx(r)).toMatch(/^CPUS=4$/m);
+  // ID_AA64DFR0_EL1's comparators, as Linux's hw_breakpoint counts them.
+  expect(text, ctx(r)).toMatch(/hw-breakpoint: found 6 breakpoint and 4 watchpoint registers\./);
   expect(text, ctx(r)).toMatch(/^hvrr-disk-ok$/m);
   expect(text, ctx(r)).toMatch(/\bvirtio0\b/);
   expect(text, ctx(r)).toMatch(/\bvirtio1\b/);

@@ -30,11 +30,9 @@ function open(): DebugSession {
   return new DebugSession(m, { reader, snapshots: reader });
 }
 
-/** Architectural state: every CPU's registers (the SP banks as the CPU
- *  record reports them: the core keeps the live SP in slot 31 and leaves the
- *  live bank's copy stale, so machineStateHash's raw bytes would also hash
- *  how the machine got there), every device and component record, RAM.
- *  Not the TLB image, whose write tags follow the dirty-page map. */
+/** Architectural state: every CPU's registers, every device and component
+ *  record, and RAM (which machineStateHash leaves out). Not the TLB image,
+ *  whose write tags follow the dirty-page map. */
 function stateHash(m: Machine): string {
   const { ram, secureRam, cpus, ...rest } = captureMachine(m);
   const json = JSON.stringify({ ...rest, cpus: cpus.map(({ tlb: _t, ...c }) => c) }, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v));

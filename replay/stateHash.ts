@@ -11,10 +11,17 @@
 // the hash proper (32): a replay compares only hashes whose fingerprints
 // agree, and counts the others as not comparable (every hash of a trace
 // written before the fingerprint existed, whose hashes are 32 digits).
+// The fingerprint also names the hash algorithm (HASH_ALGORITHM), so a fix to
+// what is hashed makes older traces' hashes not comparable rather than wrong.
 import { createHash } from 'node:crypto';
 import type { Machine } from '../core/machine.js';
 
 const SHAPE_DIGITS = 16;
+/** What the hash proper is computed from, in the fingerprint: 2 hashes the
+ *  live SP in place of its stale bank copy (1 hashed the copy, so one state
+ *  reached two ways could hash two ways); a hash of another algorithm is not
+ *  comparable, never a divergence. */
+const HASH_ALGORITHM = 2;
 const HASH_DIGITS = 32;
 
 export function machineStateHash(m: Machine): string {
@@ -49,7 +56,7 @@ function stateRecords(m: Machine): unknown[] {
 function stateShape(m: Machine, records: unknown[]): string {
   const regs = [...m.core.registers.offsets].map(([n, off]) => `${n}@${off}`).join(',');
   const shapes = m.componentNames().join(',') + '|' + records.map(shapeOf).join('|');
-  return createHash('sha256').update(regs).update('|').update(shapes).digest('hex').slice(0, SHAPE_DIGITS);
+  return createHash('sha256').update(`algorithm ${HASH_ALGORITHM}|`).update(regs).update('|').update(shapes).digest('hex').slice(0, SHAPE_DIGITS);
 }
 
 /** A record's field names and value types (and `version` values), not its other values; an array by its first element. */

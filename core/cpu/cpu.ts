@@ -430,8 +430,15 @@ export class CpuCore implements CpuView {
    *  on how the run was observed. */
   hashableState(cpu: number): Uint8Array[] {
     const b = this.base(cpu);
+    // The bank PSTATE selects is stale while its SP is live in slot 31 (it is
+    // written back only on an EL or SPSel change): hash the live value there,
+    // so a state reached another way (a restore banks the live SP) hashes the same.
+    const regs = this.bytes.slice(b, b + L.ST_EXIT_REASON);
+    const el = this.u32[(b + L.ST_EL) / 4]!;
+    const live = L.ST_SP_EL0 + (this.u32[(b + L.ST_SPSEL) / 4]! !== 0 ? el * 8 : 0);
+    regs.copyWithin(live, L.ST_X + 31 * 8, L.ST_X + 32 * 8);
     return [
-      this.bytes.subarray(b, b + L.ST_EXIT_REASON), // X, PC, PSTATE, SP banks, exclusive values
+      regs, // X, PC, PSTATE, SP banks (the live one as slot 31), exclusive values
       this.bytes.subarray(b + L.ST_IRQ_LINES, b + L.ST_EXCL_ADDR + 8), // lines, event register, monitor
       this.bytes.subarray(b + L.ST_V, b + L.ST_FPSR + 8), // V0-V31, FPCR, FPSR
       this.bytes.subarray(b + L.ST_SYSREG, b + L.ST_SYSREG + L.SYSREG_SLOTS * 8),

@@ -147,6 +147,10 @@ export const ST_JIT_STATUS = 0x1008; // u32, JIT_STATUS_* of the last slow-path 
 export const ST_JIT_TLB = 0x100c; // u32, address of the TLB array for the current privilege
 export const ST_JIT_CTXA = 0x1010; // u64, VMID:ASID of the current context
 export const ST_JIT_CTXG = 0x1018; // u64, VMID:global
+// Derived from the debug registers (debugArch.ts), recomputed whenever they
+// may have changed; outside snapshots and hashes like the fields above.
+export const ST_DBG_GATE = 0x1020; // u32, DG_* bits: what the guest's debug configuration arms
+export const ST_DBG_WSIG = 0x1028; // u64, signature of the watchpoint configuration the TLB's poisoning follows
 
 // FP/SIMD registers: V0..V31, 16 bytes each, little-endian.
 export const ST_V = 0x200;
@@ -217,6 +221,19 @@ export const SLOT_ID_AA64MMFR0_EL1 = 54;
 export const SLOT_DCZID_EL0 = 55;
 export const SLOT_CTR_EL0 = 56;
 export const SLOT_FIRST_FREE = 64;
+// The self-hosted debug registers (ARM ARM D2, D13.3): fixed slots above the
+// ones the table assigns (sysregs.ts checks they never meet).
+export const DBG_BRPS = 6; // breakpoints, as ID_AA64DFR0_EL1.BRPs advertises (Cortex-A57)
+export const DBG_WRPS = 4; // watchpoints (WRPs)
+export const DBG_CTX_CMPS = 2; // the last two breakpoints are context-aware (CTX_CMPs)
+export const SLOT_FIXED_FIRST = 224;
+export const SLOT_DBGBVR0_EL1 = 224; // .. + DBG_BRPS - 1
+export const SLOT_DBGBCR0_EL1 = 230;
+export const SLOT_DBGWVR0_EL1 = 236; // .. + DBG_WRPS - 1
+export const SLOT_DBGWCR0_EL1 = 240;
+export const SLOT_OSLSR_EL1 = 244;
+export const SLOT_OSDLR_EL1 = 245;
+export const SLOT_DBGPRCR_EL1 = 246;
 
 // ---- sysreg table descriptors (u32 per key; key = insn bits [20:5] of MRS/MSR:
 // op0[15:14] op1[13:11] CRn[10:7] CRm[6:3] op2[2:0]) ----
@@ -239,6 +256,9 @@ export const SR_FLAG_EL0_DZE = 0x400000; // DCZID_EL0 / DC ZVA at EL0: SCTLR_EL1
 export const SR_FLAG_CTX = 0x800000; // a write changes the ASID/VMID context only (TTBRn): no flush needed
 export const SR_FLAG_EL0_UMA = 0x1000000; // DAIF at EL0: SCTLR_EL1.UMA
 export const SR_FLAG_EL0_TIMER = 0x2000000; // accessible at EL0 (timer/counter: further checks in the device)
+export const SR_FLAG_TDA = 0x4000000; // debug register: EL0/EL1 access trapped to EL2 by MDCR_EL2.TDA (or TDE, HCR_EL2.TGE)
+export const SR_FLAG_TDOSA = 0x8000000; // OS lock / power register: trapped by MDCR_EL2.TDOSA (or TDE, TGE)
+export const SR_FLAG_DEBUG = 0x10000000; // a write changes the debug configuration (debugArch.ts)
 
 // Special sysreg ids (SR_KIND_SPECIAL).
 export const SPEC_NZCV = 1;

@@ -42,8 +42,9 @@ const d = (name: string, enc: Def['enc'], kind: SysregKind, minEl: number, extra
 const ID_AA64PFR0 = 0x0100_1111n;
 /** PARange 40 bits, 16-bit ASIDs, SNSMem, 4 KB granule only (TGran64 = 0xF, TGran16 = 0). */
 const ID_AA64MMFR0 = 0x0f00_1022n;
-/** Debug v8.0, 2 breakpoints, 2 watchpoints, 1 context comparator, no PMU. */
-const ID_AA64DFR0 = 0x1010_1006n;
+/** Debug v8.0, 6 breakpoints (2 context-aware), 4 watchpoints, as QEMU's
+ *  cortex-a57 (0x10305106) but without its PMU (PMUVer 0: none modelled). */
+const ID_AA64DFR0 = (BigInt(L.DBG_CTX_CMPS - 1) << 28n) | (BigInt(L.DBG_WRPS - 1) << 20n) | (BigInt(L.DBG_BRPS - 1) << 12n) | 6n;
 
 function defs(f: CpuFeatures): Def[] {
   const isar0 = (f.crc32 ? 1n << 16n : 0n) | (f.lse ? 2n << 20n : 0n);
@@ -122,16 +123,20 @@ function defs(f: CpuFeatures): Def[] {
     d('CNTHP_CVAL_EL2', [3, 4, 14, 2, 2], 'host', 2),
     d('CNTHCTL_EL2', [3, 4, 14, 1, 0], 'rw', 2, { slot: L.SLOT_CNTHCTL_EL2, reset: 3n }),
     d('CNTVOFF_EL2', [3, 4, 14, 0, 3], 'rw', 2, { slot: L.SLOT_CNTVOFF_EL2 }),
-    // --- debug (storage only: no debug events are generated) ---
-    d('MDSCR_EL1', [2, 0, 0, 2, 2], 'rw', 1, { slot: L.SLOT_MDSCR_EL1 }),
-    d('MDCCINT_EL1', [2, 0, 0, 2, 0], 'rw', 1),
-    d('OSLAR_EL1', [2, 0, 1, 0, 4], 'special', 1, { slot: L.SPEC_OSLAR }),
-    d('OSLSR_EL1', [2, 0, 1, 1, 4], 'ro', 1, { reset: 0x8n }),
-    d('OSDLR_EL1', [2, 0, 1, 3, 4], 'rw', 1),
-    d('DBGPRCR_EL1', [2, 0, 1, 4, 4], 'rw', 1),
-    d('DBGCLAIMSET_EL1', [2, 0, 7, 8, 6], 'rw', 1, { reset: 0xffn }),
-    d('DBGCLAIMCLR_EL1', [2, 0, 7, 9, 6], 'rw', 1),
-    d('MDCCSR_EL0', [2, 3, 0, 1, 0], 'ro', 0),
+    // --- self-hosted debug (ARM ARM D2; core/cpu/as/debugArch.ts) ---
+    // MDCR_EL2.TDA traps the debug registers, TDOSA the OS lock and power
+    // registers (D13.3); a write of a DEBUG one re-arms the core's checks.
+    d('MDSCR_EL1', [2, 0, 0, 2, 2], 'rw', 1, { slot: L.SLOT_MDSCR_EL1, flags: L.SR_FLAG_TDA | L.SR_FLAG_DEBUG }),
+    d('MDCCINT_EL1', [2, 0, 0, 2, 0], 'rw', 1, { flags: L.SR_FLAG_TDA }),
+    d('OSLAR_EL1', [2, 0, 1, 0, 4], 'special', 1, { slot: L.SPEC_OSLAR, flags: L.SR_FLAG_TDOSA }),
+    // OSLSR_EL1: OSLM = 0b10 (OS lock implemented), OSLK = 1: locked from
+    // cold reset until software clears it through OSLAR_EL1 (as QEMU: 10).
+    d('OSLSR_EL1', [2, 0, 1, 1, 4], 'ro', 1, { slot: L.SLOT_OSLSR_EL1, reset: 0xan, flags: L.SR_FLAG_TDOSA }),
+    d('OSDLR_EL1', [2, 0, 1, 3, 4], 'rw', 1, { slot: L.SLOT_OSDLR_EL1, flags: L.SR_FLAG_TDOSA | L.SR_FLAG_DEBUG }),
+    d('DBGPRCR_EL1', [2, 0, 1, 4, 4], 'rw', 1, { slot: L.SLOT_DBGPRCR_EL1, flags: L.SR_FLAG_TDOSA | L.SR_FLAG_DEBUG }),
+    d('DBGCLAIMSET_EL1', [2, 0, 7, 8, 6], 'rw', 1, { reset: 0xffn, flags: L.SR_FLAG_TDA }),
+    d('DBGCLAIMCLR_EL1', [2, 0, 7, 9, 6], 'rw', 1, { flags: L.SR_FLAG_TDA }),
+    d('MDCCSR_EL0', [2, 3, 0, 1, 0], 'ro', 0, { flags: L.SR_FLAG_TDA }),
     // --- GICv3 CPU interface (EL1), implemented by the GIC model ---
     ...gicEl1(),
     // --- EL2 (accessed by the TypeScript hypervisor; UNDEFINED below EL2) ---
@@ -179,9 +184,14 @@ function defs(f: CpuFeatures): Def[] {
       if (!taken.has(key)) list.push(d(`ID_RAZ_c0_c${crm}_${op2}`, [3, 0, 0, crm, op2], 'ro', 1, { flags: L.SR_FLAG_TID3 }));
     }
   }
-  for (let n = 0; n < 2; n++) {
-    list.push(d(`DBGBVR${n}_EL1`, [2, 0, 0, n, 4], 'rw', 1), d(`DBGBCR${n}_EL1`, [2, 0, 0, n, 5], 'rw', 1));
-    list.push(d(`DBGWVR${n}_EL1`, [2, 0, 0, n, 6], 'rw', 1), d(`DBGWCR${n}_EL1`, [2, 0, 0, n, 7], 'rw', 1));
+  const dbg = { flags: L.SR_FLAG_TDA | L.SR_FLAG_DEBUG };
+  for (let n = 0; n < L.DBG_BRPS; n++) {
+    list.push(d(`DBGBVR${n}_EL1`, [2, 0, 0, n, 4], 'rw', 1, { slot: L.SLOT_DBGBVR0_EL1 + n, ...dbg }));
+    list.push(d(`DBGBCR${n}_EL1`, [2, 0, 0, n, 5], 'rw', 1, { slot: L.SLOT_DBGBCR0_EL1 + n, ...dbg }));
+  }
+  for (let n = 0; n < L.DBG_WRPS; n++) {
+    list.push(d(`DBGWVR${n}_EL1`, [2, 0, 0, n, 6], 'rw', 1, { slot: L.SLOT_DBGWVR0_EL1 + n, ...dbg }));
+    list.push(d(`DBGWCR${n}_EL1`, [2, 0, 0, n, 7], 'rw', 1, { slot: L.SLOT_DBGWCR0_EL1 + n, ...dbg }));
   }
   return list;
 }
@@ -222,6 +232,7 @@ export function sysregTable(features: CpuFeatures): SysregInfo[] {
   for (const x of defs(features)) {
     let slot = x.slot ?? 0;
     if (x.slot === undefined && (x.kind === 'rw' || x.kind === 'ro' || x.kind === 'wo')) slot = next++;
+    if (next > L.SLOT_FIXED_FIRST) throw new Error(`sysreg slots assigned up to the fixed ones at ${x.name}`);
     if (slot >= L.SYSREG_SLOTS && x.kind !== 'special') throw new Error(`sysreg slots exhausted at ${x.name}`);
     out.push({ name: x.name, key: sysregKey(...x.enc), kind: x.kind, minEl: x.minEl, slot, flags: x.flags ?? 0, reset: x.reset ?? 0n });
   }

@@ -13,7 +13,11 @@ export const CONTEXT_SYSREGS = [
   'SCTLR_EL1', 'TTBR0_EL1', 'TTBR1_EL1', 'TCR_EL1', 'MAIR_EL1', 'AMAIR_EL1', 'VBAR_EL1', 'ESR_EL1', 'FAR_EL1',
   'ELR_EL1', 'SPSR_EL1', 'PAR_EL1', 'AFSR0_EL1', 'AFSR1_EL1', 'CPACR_EL1', 'CONTEXTIDR_EL1', 'TPIDR_EL0',
   'TPIDRRO_EL0', 'TPIDR_EL1', 'CNTKCTL_EL1', 'MDSCR_EL1', 'VMPIDR_EL2',
-] as const;
+  // The guest's self-hosted debug state (each vCPU its own breakpoints, watchpoints, OS lock).
+  'OSLSR_EL1', 'OSDLR_EL1', 'DBGPRCR_EL1',
+  ...[0, 1, 2, 3, 4, 5].flatMap((n) => [`DBGBVR${n}_EL1`, `DBGBCR${n}_EL1`]),
+  ...[0, 1, 2, 3].flatMap((n) => [`DBGWVR${n}_EL1`, `DBGWCR${n}_EL1`]),
+];
 
 /** Physical system-register access of the pCPU at EL2 (GIC and timer). */
 export interface SysAccess {
@@ -78,8 +82,8 @@ export function loadContext(core: CpuCore, h: SysAccess, cpu: number, c: VcpuCon
   regs.set('SP_EL0', BigInt(c.spEl0));
   regs.set('SP_EL1', BigInt(c.spEl1));
   for (const n of CONTEXT_SYSREGS) {
-    const v = c.sys[n];
-    if (v !== undefined && regs.has(n)) regs.set(n, BigInt(v));
+    // A context saved before a register joined the list: its reset value.
+    if (regs.has(n)) regs.set(n, c.sys[n] !== undefined ? BigInt(c.sys[n]) : regs.resetValue(n));
   }
   for (let i = 0; i < 32; i++) regs.setV(i, BigInt(c.v[2 * i]!), BigInt(c.v[2 * i + 1]!));
   regs.set('FPCR', BigInt(c.fpcr));

@@ -17,6 +17,7 @@ import {
   isNonSecure, publishNow, secureEl2Enabled,
 } from "./cpu";
 import { hostUndef, hostException } from "./host";
+import { debugAfterEret, steppedInsn } from "./debugArch";
 
 export const EC_UNKNOWN: u32 = 0x00;
 export const EC_WFX: u32 = 0x01;
@@ -60,7 +61,10 @@ export const EC_BRK: u32 = 0x3c;
  * `far` is written only when `farValid`.
  */
 export function takeException(target: u32, kind: u32, ec: u32, iss: u32, far: u64, farValid: bool, retAddr: u64): void {
-  const spsr = packPstate();
+  let spsr = packPstate();
+  // An SVC/HVC/SMC (returning after itself) completes a stepped instruction:
+  // SPSR.SS = 0, so the step is reported on return (active-pending, D2.12).
+  if (steppedInsn && retAddr != ipc) spsr &= ~(<u32>1 << 21);
   const from = el;
   let off: u64 = <u64>kind * 0x80;
   if (target == from) {
@@ -178,6 +182,7 @@ export function exceptionReturn(): void {
     return;
   }
   setPstate(spsr);
+  debugAfterEret();
   pc = elr;
 }
 

@@ -20,6 +20,7 @@ import {
 } from "./mmu";
 import { execMrsMsr, execMsrImm, execSys, fpEnabled } from "./sysregs";
 import { execSimdFp, vAddr, ldstMultiple } from "./simd";
+import { brkException } from "./debugArch";
 
 // ---- helpers ----
 
@@ -584,7 +585,7 @@ function bitfield(insn: u32): void {
       takeException(3, EXC_SYNC, EC_SMC, (insn >> 5) & 0xffff, 0, false, pc);
       return;
     }
-    case O.OP_BRK: syncException(EC_BRK, (insn >> 5) & 0xffff, ipc); return;
+    case O.OP_BRK: brkException((insn >> 5) & 0xffff); return;
     case O.OP_HLT: undefinedInsn(false); return; // halting debug disabled: UNDEFINED
     case O.OP_UDF: undefinedInsn(false); return; // architecturally UNDEFINED: not logged as a gap
     case O.OP_HINT:

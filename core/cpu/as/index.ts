@@ -23,6 +23,7 @@ export { jitInterp, jitLoad, jitStore } from "./jitabi";
 import { decode } from "./decode";
 import { exec, initTables } from "./exec";
 import { clearBreakSkips, clearDataWatchSkips } from "./debugStops";
+import { debugConfigFor, debugBefore, debugAfterStep, debugGate, setSteppedInsn, DG_STEP, DBG_TAKEN, DBG_STEP } from "./debugArch";
 
 export { clearBreakSkips, clearDataWatchSkips, dataWatchesChanged };
 
@@ -67,9 +68,11 @@ export function setJitThreshold(n: i32): void {
  */
 export function run(cpu: i32, budget: i32, startLo: i32, startHi: i32): i32 {
   enter(cpu);
+  // The TypeScript software may have written debug registers since the last run.
+  debugConfigFor(S, cpu);
   sliceStart = (<u64><u32>startHi << 32) | <u64><u32>startLo;
   store<u64>(S + ST_SLICE_START_TICK, sliceStart);
-  let n = engine == ENGINE_INTERP ? runInterp(budget) : runBlocks(budget);
+  let n = engine == ENGINE_INTERP ? runInterp(0, budget, false) : runBlocks(budget);
   if (exitReason == EXIT_DATA_WATCH) {
     // Stopped inside the instruction at ipc before its watched access: every
     // engine counted it and moved on; it has not executed.
@@ -87,12 +90,16 @@ export function run(cpu: i32, budget: i32, startLo: i32, startHi: i32): i32 {
 // Interrupts are checked where intrCheck is set, which only happens inside
 // an instruction that also ends its block, so both check at the same points.
 
-/** One instruction at a time: fetch, decode memo, dispatch. */
-function runInterp(budget: i32): i32 {
-  let n: i32 = 0;
+/** One instruction at a time: fetch, decode memo, dispatch. With `debug`
+ *  (guest software step armed, debugArch.ts: every engine switches to this
+ *  at the next boundary where intrCheck is set, which a write of a debug
+ *  register sets) each instruction is checked for it. */
+function runInterp(n0: i32, budget: i32, debug: bool): i32 {
+  let n: i32 = n0;
   while (n < budget) {
     if (intrCheck) {
       boundaryAt(n);
+      if (!debug && (debugGate() & DG_STEP) != 0) return runInterp(n, budget, true);
       if (checkInterrupts()) {
         fault = false;
         if (exitReason >= 0) break;
@@ -102,6 +109,18 @@ function runInterp(budget: i32): i32 {
     const at = pc;
     ipc = at;
     execOrigin = <u64><i64>n - (at >> 2);
+    let stepped = false;
+    if (debug) {
+      const d = debugBefore(at);
+      if (d == DBG_TAKEN) {
+        // A breakpoint or pending step exception is taken instead: not an instruction.
+        fault = false;
+        if (exitReason >= 0) break;
+        continue;
+      }
+      stepped = d == DBG_STEP;
+      setSteppedInsn(stepped);
+    }
     n++;
     const insn = fetch(at);
     if (fault) {
@@ -126,12 +145,17 @@ function runInterp(budget: i32): i32 {
       store<u64>(slot, (<u64>opaux << 32) | <u64>insn);
     }
     exec(opaux & 0xffff, opaux >> 16, insn);
+    if (stepped) {
+      setSteppedInsn(false);
+      if (!fault) debugAfterStep(insn);
+    }
     if (fault | (exitReason >= 0)) {
       fault = false;
       if (exitReason >= 0) break;
     }
   }
   blockStop = false;
+  setSteppedInsn(false);
   return n;
 }
 
@@ -143,6 +167,7 @@ function runBlocks(budget: i32): i32 {
   while (n < budget) {
     if (intrCheck) {
       boundaryAt(n);
+      if ((debugGate() & DG_STEP) != 0) return runInterp(n, budget, true);
       if (checkInterrupts()) {
         fault = false;
         blockStop = false;

@@ -12,7 +12,7 @@ import {
   SLOT_SCTLR_EL1, SLOT_TCR_EL1, SLOT_TTBR0_EL1, SLOT_TTBR1_EL1, SLOT_MAIR_EL1,
   SLOT_VTCR_EL2, SLOT_VTTBR_EL2, SLOT_HPFAR_EL2, SLOT_HCR_EL2, SLOT_VSTCR_EL2, SLOT_VSTTBR_EL2,
   RAM_HOST_BASE, SECURE_RAM_HOST_BASE, SECURE_RAM_PA, SECURE_RAM_BYTES, TLB_ENTRIES, TLB_ENTRY_BYTES,
-  ST_HOST_VALUE, ST_TLB_GEN, ST_TLB_MISSES, HOST_OK, HOST_ABORT, HOST_END_BATCH, EXIT_HOST, EXC_SYNC, DIRTY_MAP_BASE, DIRTY_MAP_BYTES,
+  ST_HOST_VALUE, ST_DBG_GATE, ST_TLB_GEN, ST_TLB_MISSES, HOST_OK, HOST_ABORT, HOST_END_BATCH, EXIT_HOST, EXC_SYNC, DIRTY_MAP_BASE, DIRTY_MAP_BYTES,
   MAX_CPUS, ROMD_PA, ROMD_BYTES, ROMD_UNIT_BYTES,
 } from "../layout";
 import {
@@ -26,6 +26,7 @@ import { hostMmioRead, hostMmioWrite } from "./host";
 import { isCodePage, codeWrite } from "./codecache";
 import { breakpointsArmed, breakpointCheck, BP_HIT, BP_NONE, dataWatchesArmed, watchedPage, dataWatchCheck, WATCH_POISON, DW_READ, DW_WRITE } from "./debugStops";
 import { dataAbortIss } from "./syndrome";
+import { guestWatchedPage, guestWatchCheck, guestBreakpointFetch, DG_WP, DG_BP, GBP_HIT, GBP_PAGE } from "./debugArch";
 
 export const ACC_READ: u32 = 0;
 export const ACC_WRITE: u32 = 1;
@@ -412,14 +413,20 @@ export function abortTo(va: u64, acc: u32, status: u32): void {
   markDirty(host);
   codeWrite(host, size);
 }
-/** May a TLB entry for this page carry a write tag? */
-@inline function writeTagAllowed(host: usize): bool {
-  return isDirty(host) && !isCodePage(host) && !(dataWatchesArmed() && watchedPage(host));
+/** Is the page (VA `page`, at `host`) watched, by a debugger's data watch
+ *  (physical) or by a guest watchpoint of the CPU with state block `st` (virtual)? */
+@inline function pageWatched(st: usize, page: u64, host: usize): bool {
+  return (dataWatchesArmed() && watchedPage(host)) || ((load<u32>(st + ST_DBG_GATE) & DG_WP) != 0 && guestWatchedPage(st, page));
 }
 
-/** The read tag a fill gives a readable page: poisoned while a data watch covers it. */
+/** May a TLB entry for this page carry a write tag? */
+@inline function writeTagAllowed(page: u64, host: usize): bool {
+  return isDirty(host) && !isCodePage(host) && !pageWatched(S, page, host);
+}
+
+/** The read tag a fill gives a readable page: poisoned while a watch covers it. */
 @inline function readTag(page: u64, host: usize): u64 {
-  return dataWatchesArmed() && watchedPage(host) ? page | WATCH_POISON : page;
+  return pageWatched(S, page, host) ? page | WATCH_POISON : page;
 }
 
 /**
@@ -432,13 +439,16 @@ export function abortTo(va: u64, acc: u32, status: u32): void {
   const page = va & PAGE_MASK;
   if (load<u64>(e, 0) != (page | WATCH_POISON) || !ctxOk(e)) return 0;
   const host = <usize>(va + load<u64>(e, 24));
-  if (!(dataWatchesArmed() && watchedPage(host))) store<u64>(e, page, 0);
+  if (!pageWatched(S, page, host)) store<u64>(e, page, 0);
   return host;
 }
 
-/** Stop before this instruction if the access touches a watched range. */
-@inline function watchStop(host: usize, size: u32, kinds: u32): bool {
-  return dataWatchesArmed() && dataWatchCheck(host, size, kinds);
+/** Stop before this instruction if the access touches a debugger's watched
+ *  range, or take the watchpoint exception of a guest watchpoint covering
+ *  it (an access at `accessEl`: 0 for LDTR/STTR). */
+@inline function watchStop(va: u64, host: usize, size: u32, kinds: u32, accessEl: u32): bool {
+  if (dataWatchesArmed() && dataWatchCheck(host, size, kinds)) return true;
+  return (load<u32>(S + ST_DBG_GATE) & DG_WP) != 0 && guestWatchCheck(va, size, (kinds & DW_READ) != 0, (kinds & DW_WRITE) != 0, accessEl);
 }
 
 // TLB entry attribute bits (offset 48).
@@ -457,7 +467,7 @@ const ATTR_WRITABLE: u64 = 2;
   if (load<u64>(e, 56) != page || !ctxOk(e) || (load<u64>(e, 48) & ATTR_WRITABLE) == 0) return 0;
   const host = <usize>(va + load<u64>(e, 24));
   noteWrite(host, size);
-  if (!isCodePage(host) && !(dataWatchesArmed() && watchedPage(host))) store<u64>(e, page, 8);
+  if (!isCodePage(host) && !pageWatched(S, page, host)) store<u64>(e, page, 8);
   return host;
 }
 
@@ -475,7 +485,7 @@ function fill(tlb: usize, va: u64, host: usize): void {
   // A ROM device's writes are command cycles: they never reach its contents directly.
   const writable = (tPerm & PERM_W) != 0 && !isRomdHost(host);
   store<u64>(e, (tPerm & PERM_R) != 0 ? readTag(page, host) : TAG_INVALID, 0);
-  store<u64>(e, writable && writeTagAllowed(host) ? page : TAG_INVALID, 8);
+  store<u64>(e, writable && writeTagAllowed(page, host) ? page : TAG_INVALID, 8);
   store<u64>(e, (tPerm & PERM_X) != 0 ? page : TAG_INVALID, 16);
   store<u64>(e, <u64>(host & ~(<usize>0xfff)) - page, 24);
   store<u64>(e, tGlobal ? ctxG : ctxA, 32);
@@ -600,7 +610,7 @@ function accessSlow(va: u64, size: u32, acc: u32, value: u64, priv: bool, tlb: u
     fill(tlb, va, h);
     host = h;
   }
-  if (watchStop(host, size, acc == ACC_WRITE ? DW_WRITE : DW_READ)) return 0;
+  if (watchStop(va, host, size, acc == ACC_WRITE ? DW_WRITE : DW_READ, priv ? el : 0)) return 0;
   if (acc == ACC_WRITE) {
     noteWrite(host, size);
     if (size == 8) store<u64>(host, value);
@@ -730,7 +740,7 @@ export function rmwHost(va: u64, size: u32, acc: u32): usize {
   const e = entryFor(tlbCur, va);
   if ((va & PAGE_MASK) == tagFor(e, acc) && ctxOk(e)) return <usize>(va + load<u64>(e, 24));
   const r = acc == ACC_WRITE ? writeRefill(e, va, size) : readRefill(e, va);
-  if (r != 0) return watchStop(r, size, acc == ACC_WRITE ? DW_WRITE : DW_READ) ? 0 : r;
+  if (r != 0) return watchStop(va, r, size, acc == ACC_WRITE ? DW_WRITE : DW_READ, el) ? 0 : r;
   if (!translate(va, acc, el != 0)) {
     raiseFault(va, acc);
     return 0;
@@ -740,7 +750,7 @@ export function rmwHost(va: u64, size: u32, acc: u32): usize {
     abortTo(va, acc, 0x10);
     return 0;
   }
-  if (watchStop(h, size, acc == ACC_WRITE ? DW_WRITE : DW_READ)) return 0;
+  if (watchStop(va, h, size, acc == ACC_WRITE ? DW_WRITE : DW_READ, el)) return 0;
   if (acc == ACC_WRITE) noteWrite(h, size);
   fill(tlbCur, va, h);
   return h;
@@ -759,7 +769,7 @@ export function atomicHost(va: u64, size: u32): usize {
   const e = entryFor(tlbCur, va);
   if ((va & PAGE_MASK) == tagFor(e, ACC_WRITE) && ctxOk(e)) return <usize>(va + load<u64>(e, 24));
   const r = writeRefill(e, va, size);
-  if (r != 0) return watchStop(r, size, DW_WRITE | DW_READ) ? 0 : r;
+  if (r != 0) return watchStop(va, r, size, DW_WRITE | DW_READ, el) ? 0 : r;
   if (!translate(va, ACC_READ, el != 0)) {
     raiseFault(va, ACC_READ);
     return 0;
@@ -802,6 +812,12 @@ export function fetchTranslate(va: u64): i32 {
   if ((va & 3) != 0) {
     takeException(syncTargetEl(), EXC_SYNC, EC_PC_ALIGN, 0, va, true, va);
     return FETCH_FAULT;
+  }
+  if ((load<u32>(S + ST_DBG_GATE) & DG_BP) != 0) {
+    // The guest's breakpoints (debugArch.ts): after the stub's, which stop before them.
+    const g = guestBreakpointFetch(va);
+    if (g == GBP_HIT) return FETCH_FAULT;
+    if (g == GBP_PAGE) cachePage = false;
   }
   const e = entryFor(tlbCur, va);
   let host: usize;
@@ -862,7 +878,7 @@ export function dcZva(va: u64): void {
     }
     return;
   }
-  if (watchStop(h, 64, DW_WRITE)) return;
+  if (watchStop(base, h, 64, DW_WRITE, el)) return;
   noteWrite(h, 64);
   memory.fill(h, 0, 64);
 }
@@ -872,20 +888,24 @@ export function dcZva(va: u64): void {
  *  of pages no longer watched (never walks or refills: the TLB image stays
  *  the one a run without watches has). */
 export function dataWatchesChanged(): void {
-  for (let cpu = 0; cpu < numCpus; cpu++) {
-    const base = tlbArray(cpu, 0);
-    for (let i: usize = 0; i < <usize>(TLB_ENTRIES * 2); i++) {
-      const e = base + i * TLB_ENTRY_BYTES;
-      const page = load<u64>(e, 56);
-      if (page == TAG_INVALID) continue;
-      const host = <usize>(page + load<u64>(e, 24));
-      const tagR = load<u64>(e, 0);
-      if (dataWatchesArmed() && watchedPage(host)) {
-        if (tagR == page) store<u64>(e, page | WATCH_POISON, 0);
-        store<u64>(e, TAG_INVALID, 8);
-      } else if (tagR == (page | WATCH_POISON)) {
-        store<u64>(e, page, 0);
-      }
+  for (let cpu = 0; cpu < numCpus; cpu++) guestWatchesChanged(cpu);
+}
+
+/** The same for one CPU's TLB (its guest watchpoints changed: debugArch.ts). */
+export function guestWatchesChanged(cpu: i32): void {
+  const st = stateOf(cpu);
+  const base = tlbArray(cpu, 0);
+  for (let i: usize = 0; i < <usize>(TLB_ENTRIES * 2); i++) {
+    const e = base + i * TLB_ENTRY_BYTES;
+    const page = load<u64>(e, 56);
+    if (page == TAG_INVALID) continue;
+    const host = <usize>(page + load<u64>(e, 24));
+    const tagR = load<u64>(e, 0);
+    if (pageWatched(st, page, host)) {
+      if (tagR == page) store<u64>(e, page | WATCH_POISON, 0);
+      store<u64>(e, TAG_INVALID, 8);
+    } else if (tagR == (page | WATCH_POISON)) {
+      store<u64>(e, page, 0);
     }
   }
 }

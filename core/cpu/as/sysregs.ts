@@ -6,7 +6,8 @@
 import {
   SYSREG_TABLE_BASE, SR_SLOT_MASK, SR_MINEL_SHIFT, SR_KIND_SHIFT, SR_KIND_UNDEF, SR_KIND_RW, SR_KIND_RO,
   SR_KIND_WO, SR_KIND_SPECIAL, SR_KIND_HOST, SR_FLAG_MMU, SR_FLAG_TVM, SR_FLAG_TID3, SR_FLAG_FP,
-  SR_FLAG_EL0_UCT, SR_FLAG_EL0_UCI, SR_FLAG_EL0_DZE, SR_FLAG_CTX, SR_FLAG_EL0_UMA,
+  SR_FLAG_EL0_UCT, SR_FLAG_EL0_UCI, SR_FLAG_EL0_DZE, SR_FLAG_CTX, SR_FLAG_EL0_UMA, SR_FLAG_TDA, SR_FLAG_TDOSA, SR_FLAG_DEBUG,
+  SLOT_MDCR_EL2,
   SPEC_NZCV, SPEC_DAIF, SPEC_CURRENTEL, SPEC_SPSEL, SPEC_SP_EL0, SPEC_SP_EL1, SPEC_FPCR, SPEC_FPSR,
   SPEC_CNTPCT, SPEC_CNTVCT, SPEC_CNTFRQ, SPEC_ISR, SPEC_OSLAR, SPEC_SP_EL2,
   ST_DAIF, ST_FPCR, ST_FPSR, ST_HOST_VALUE, ST_IRQ_LINES, ST_SP_EL0, ST_SP_EL1, ST_SP_EL2,
@@ -23,6 +24,7 @@ import {
 } from "./exceptions";
 import { hostSysreg } from "./host";
 import { watchCheck } from "./debugStops";
+import { debugConfigChanged, debugRegValue, oslarWrite } from "./debugArch";
 import {
   tlbFlushCpu, tlbInvalidate, dcZva, translate, raiseFault, addressTranslate, ACC_READ, ACC_WRITE, faultCm,
 } from "./mmu";
@@ -102,6 +104,16 @@ function mrsMsr(insn: u32): void {
       trapToEl2(EC_SYSREG, sysregIss(key, rt, isRead), ipc);
       return;
     }
+    // MDCR_EL2.TDA (bit 9) / TDOSA (bit 10), both implied by TDE (bit 8),
+    // which HCR_EL2.TGE implies (D13.3: the debug register traps).
+    if ((d & (SR_FLAG_TDA | SR_FLAG_TDOSA)) != 0) {
+      const mdcr = sysreg(SLOT_MDCR_EL2);
+      const all = (mdcr & (1 << 8)) != 0 || (h & (1 << 27)) != 0;
+      if (all || (mdcr & ((d & SR_FLAG_TDA) != 0 ? (1 << 9) : (1 << 10))) != 0) {
+        trapToEl2(EC_SYSREG, sysregIss(key, rt, isRead), ipc);
+        return;
+      }
+    }
   }
   if ((d & SR_FLAG_FP) != 0 && !fpEnabled()) return;
   const slot = <i32>(d & SR_SLOT_MASK);
@@ -121,6 +133,11 @@ function mrsMsr(insn: u32): void {
     } else {
       if (kind == SR_KIND_RO) {
         undefinedInsn(false);
+        return;
+      }
+      if ((d & SR_FLAG_DEBUG) != 0) {
+        setSysreg(slot, debugRegValue(slot, rX(rt)));
+        debugConfigChanged();
         return;
       }
       setSysreg(slot, rX(rt));
@@ -255,7 +272,9 @@ function special(id: i32, isRead: u32, rt: u32, key: u32): void {
       return;
     }
     case SPEC_OSLAR:
-      // OS Lock: accepted and ignored (no external debugger in this model).
+      // OS lock (OSLSR_EL1.OSLK): while set, no debug exceptions (debugArch.ts).
+      if (isRead != 0) undefinedInsn(false);
+      else oslarWrite(rX(rt));
       return;
   }
   undefinedInsn(true);
