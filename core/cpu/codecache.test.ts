@@ -229,3 +229,21 @@ describe('cross-modifying code: another CPU rewrites code this CPU runs', () => 
     for (const o of outcomes) expect({ ...o, engine: '' }).toEqual({ ...outcomes[0]!, engine: '' });
   });
 });
+
+describe('the default engine', () => {
+  it('is the one the core reports, and translates hot code', () => {
+    // 40,000 iterations of a one-block loop: past the default threshold (32,000).
+    const r = run(`
+      mov x0, #0
+      ldr x1, =40000
+    loop:
+      add x0, x0, #1
+      cmp x0, x1
+      b.ne loop
+      hvc #0xfff
+    `, { maxInstructions: 2_000_000 });
+    expect(r.ended).toBe(true);
+    expect(r.m.core.engine).toBe('jit');
+    expect(r.m.core.jit.stats.translations).toBeGreaterThan(0);
+  });
+});
