@@ -214,7 +214,11 @@ export function parseRunOptionsFrom(o: Map<string, unknown>): RunOptions {
 /** Read an input file, turning I/O errors into one-line messages. */
 export function readInputFile(what: string, path: string): Uint8Array {
   try {
-    return new Uint8Array(readFileSync(path));
+    // The memory Node read into, not a copy (a 44 MB kernel image would be
+    // copied and its pages touched twice before the boot); a small file can
+    // sit in Node's shared pool, and is copied out of it.
+    const b = readFileSync(path);
+    return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? new Uint8Array(b.buffer) : new Uint8Array(b);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why =

@@ -226,6 +226,8 @@ export class CpuCore implements CpuView {
     const table = new Uint32Array(this.memory.buffer, L.SYSREG_TABLE_BASE, L.SYSREG_TABLE_ENTRIES);
     for (const r of this.sysregs) table[r.key] = descriptorOf(r);
     for (let c = 0; c < this.numCpus; c++) this.reset(c);
+    // The instance starts in its own default engine: make it the one `engine` reports.
+    this.setEngine(this.engineName);
   }
 
   private endBatchFlag(cpu: number): number {
