@@ -15,11 +15,15 @@ import type { ExceptionSoftware } from '../software/software.js';
 import { hex64, worldField } from '../trace/events.js';
 import { el3Service } from './el3Services.js';
 import { fidOf, SMCCC_REGS, type SmcccAnswer, type SmcccCall } from './smccc.js';
+import type { SecurePayload } from './securePayload.js';
 
 /** ESR_EL3.EC of an SMC executed in AArch64 state. */
 const EC_SMC64 = 0x17;
 
 export class El3Firmware implements ExceptionSoftware {
+  /** The secure payload dispatcher (securePayload.ts), when a payload runs at Secure EL1. */
+  securePayload: SecurePayload | undefined = undefined;
+
   handle(m: Machine, cpu: number, toEl: number): void {
     const regs = m.core.regs(cpu);
     const esr = regs.get('ESR_EL3');
@@ -42,6 +46,10 @@ export class El3Firmware implements ExceptionSoftware {
       x: Array.from({ length: SMCCC_REGS }, (_, i) => regs.x(i)),
     };
     const fn = fidOf(call);
+    if (this.securePayload?.smc(m, cpu, call)) {
+      m.trace.emit({ kind: 'psci', tick: m.core.nowTick(cpu), cpu, fn, args: call.x.slice(1, 4).map(hex64), result: '0x0', ...worldField(nonSecure) });
+      return;
+    }
     const a: SmcccAnswer = el3Service(fn)(call, { psci: m, secureEl2: m.software.get('el2-s') !== undefined });
     if (a.kind === 'to-secure') {
       m.stop({ kind: 'halt', message: `cpu${cpu}: FF-A call 0x${fn.toString(16)} for the Secure EL2 software: the SPMD relay is not built yet` });

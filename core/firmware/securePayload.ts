@@ -1,0 +1,175 @@
+// A secure payload at Secure EL1 entered by the EL3 firmware when no Secure
+// EL2 software is installed: what TF-A's BL31 does with a BL32 and an S-EL1
+// SPD (the TSP and its dispatcher, services/spd/tspd, are the model). At cold
+// boot EL3 keeps CPU 0's Non-secure boot state (what the loader or the
+// hypervisor set up), enters the payload at Secure EL1 with SCR_EL3.NS = 0
+// and the EL1 system registers at their reset values; the payload ends its
+// initialisation with SMC TSP_ENTRY_DONE, and EL3 saves the payload's EL1
+// context, puts the Non-secure one back and ERETs into the Non-secure boot.
+// The secure world then stays asleep: calls into it from the Non-secure
+// world (TSP fast/yielding SMCs) and secure interrupts routed to it are not
+// modelled yet (its context is kept so they can come).
+//
+// The world switch is the EL1 part of TF-A's cpu_context (el1_sysregs plus
+// the general-purpose, SIMD and FP registers, PC and PSTATE): EL1 system
+// registers are not banked by Security state, so EL3 swaps them.
+import type { Machine } from '../machine.js';
+import { SECURE_RAM_BYTES, SECURE_RAM_PA } from '../cpu/cpu.js';
+import { readableVersion, type RecordSchema } from '../stateRecord.js';
+import type { SmcccCall } from './smccc.js';
+
+/** TF-A tsp.h: the payload's "initialisation done" SMC (x1: its vector table). */
+export const TSP_ENTRY_DONE = 0xf200_0000;
+/** Where a raw payload image is loaded and entered: TF-A plat/qemu's BL32 base
+ *  (SEC_DRAM_BASE), 1 MiB into secure RAM. */
+export const SECURE_PAYLOAD_BASE = SECURE_RAM_PA + 0x10_0000;
+export const SECURE_PAYLOAD_MAX_BYTES = SECURE_RAM_PA + SECURE_RAM_BYTES - SECURE_PAYLOAD_BASE;
+export const SECURE_PAYLOAD_COMPONENT = 'secure-payload';
+
+/** TF-A el1_sysregs_t, by the names this CPU implements. */
+export const EL1_CONTEXT_REGS: readonly string[] = [
+  'SPSR_EL1', 'ELR_EL1', 'SCTLR_EL1', 'ACTLR_EL1', 'CPACR_EL1', 'CSSELR_EL1', 'SP_EL1', 'ESR_EL1', 'TTBR0_EL1', 'TTBR1_EL1',
+  'MAIR_EL1', 'AMAIR_EL1', 'TCR_EL1', 'TPIDR_EL1', 'TPIDR_EL0', 'TPIDRRO_EL0', 'PAR_EL1', 'FAR_EL1', 'AFSR0_EL1', 'AFSR1_EL1',
+  'CONTEXTIDR_EL1', 'VBAR_EL1', 'CNTKCTL_EL1', 'MDCCINT_EL1', 'MDSCR_EL1', 'SP_EL0', 'FPCR', 'FPSR',
+];
+
+/** One world's EL1 context on one CPU (values as hex strings: plain data). */
+export interface El1Context {
+  pc: string;
+  pstate: number;
+  scr: string;
+  x: string[];
+  /** V0..V31 as [lo, hi]. */
+  v: Array<[string, string]>;
+  sysregs: Record<string, string>;
+}
+
+export interface SecurePayloadState {
+  version: 1;
+  /** 'init': the payload runs its initialisation; 'ready': it has returned
+   *  TSP_ENTRY_DONE and its context is saved in `secure`. */
+  phase: 'init' | 'ready';
+  entry: string;
+  /** The Non-secure boot context, kept while the payload initialises. */
+  nonSecure: El1Context | null;
+  /** The payload's context after its initialisation. */
+  secure: El1Context | null;
+  /** TSP_ENTRY_DONE's x1: the payload's vector table for later entries. */
+  vectors: string;
+}
+
+const SCHEMA: RecordSchema = { name: 'secure payload', version: 1 };
+
+/** EL3h, DAIF masked; EL1h, DAIF masked. */
+const PSTATE_EL3H = 0x3cd;
+const PSTATE_EL1H = 0x3c5;
+/** SCR_EL3 for the Secure world below EL3: RW (EL1 is AArch64), NS = 0. */
+const SCR_RW = 1n << 10n;
+const SCR_NS = 1n;
+
+const hex = (v: bigint): string => `0x${v.toString(16)}`;
+
+function saveContext(m: Machine, cpu: number, pc: bigint, pstate: number): El1Context {
+  const r = m.core.regs(cpu);
+  return {
+    pc: hex(pc),
+    pstate,
+    scr: hex(r.get('SCR_EL3')),
+    x: Array.from({ length: 31 }, (_, i) => hex(r.x(i))),
+    v: Array.from({ length: 32 }, (_, i) => r.v(i).map(hex) as [string, string]),
+    sysregs: Object.fromEntries(EL1_CONTEXT_REGS.map((n) => [n, hex(r.get(n))])),
+  };
+}
+
+/** Load `c` into the EL1 registers and return there from EL3 (ERET). */
+function enterContext(m: Machine, cpu: number, c: El1Context): void {
+  const r = m.core.regs(cpu);
+  m.core.setPstate(cpu, PSTATE_EL3H);
+  c.x.forEach((v, i) => r.setX(i, BigInt(v)));
+  c.v.forEach(([lo, hi], i) => r.setV(i, BigInt(lo), BigInt(hi)));
+  for (const n of EL1_CONTEXT_REGS) r.set(n, BigInt(c.sysregs[n]!));
+  r.set('SCR_EL3', BigInt(c.scr));
+  r.set('ELR_EL3', BigInt(c.pc));
+  r.set('SPSR_EL3', BigInt(c.pstate));
+  r.clearExclusive();
+  // EL1 translation state changed under the TLB's feet: TF-A relies on the
+  // TLB tags (Security state, VMID/ASID); flush to be independent of them.
+  m.core.flushTlb(cpu);
+  m.core.eret(cpu);
+}
+
+/** The EL1 context a payload starts with: registers at their reset values. */
+function resetContext(m: Machine, cpu: number, entry: bigint, scr: bigint): El1Context {
+  const r = m.core.regs(cpu);
+  return {
+    pc: hex(entry),
+    pstate: PSTATE_EL1H,
+    scr: hex(scr),
+    x: Array.from({ length: 31 }, () => '0x0'),
+    v: Array.from({ length: 32 }, () => ['0x0', '0x0'] as [string, string]),
+    sysregs: Object.fromEntries(EL1_CONTEXT_REGS.map((n) => [n, hex(r.resetValue(n))])),
+  };
+}
+
+/** The EL3 firmware's secure payload dispatcher (plugged in with installSecurePayload). */
+export class SecurePayload {
+  s: SecurePayloadState;
+
+  constructor(m: Machine, entry: bigint) {
+    this.s = { version: 1, phase: 'init', entry: hex(entry), nonSecure: null, secure: null, vectors: '0x0' };
+    m.registerComponent(SECURE_PAYLOAD_COMPONENT, {
+      getState: () => structuredClone(this.s),
+      loadState: (st: unknown) => {
+        readableVersion(SCHEMA, st);
+        this.s = structuredClone(st as SecurePayloadState);
+      },
+    });
+  }
+
+  /** Cold boot on CPU 0: keep its Non-secure boot state, enter the payload at Secure EL1. */
+  coldBoot(m: Machine): void {
+    const cpu = 0;
+    const r = m.core.regs(cpu);
+    const scr = r.get('SCR_EL3');
+    this.s.nonSecure = saveContext(m, cpu, m.core.getPc(cpu), m.core.pstate(cpu));
+    enterContext(m, cpu, resetContext(m, cpu, BigInt(this.s.entry), (scr | SCR_RW) & ~SCR_NS));
+  }
+
+  /** An SMC the payload dispatcher takes (TSP_ENTRY_DONE from Secure EL1
+   *  during initialisation); false: not one of its calls. On true the CPU
+   *  has been switched to the Non-secure world. */
+  smc(m: Machine, cpu: number, call: SmcccCall): boolean {
+    if (call.world !== 's' || (Number(call.x[0]! & 0xffff_ffffn) >>> 0) !== TSP_ENTRY_DONE || this.s.phase !== 'init' || !this.s.nonSecure) return false;
+    const r = m.core.regs(cpu);
+    this.s.secure = saveContext(m, cpu, r.get('ELR_EL3'), Number(r.get('SPSR_EL3')));
+    this.s.vectors = hex(call.x[1]!);
+    this.s.phase = 'ready';
+    const ns = this.s.nonSecure;
+    this.s.nonSecure = null;
+    enterContext(m, cpu, ns);
+    return true;
+  }
+}
+
+export class SecurePayloadError extends Error {}
+
+/** Load `image` (raw, entered at its first byte) at SECURE_PAYLOAD_BASE and
+ *  plug the dispatcher into the machine's EL3 firmware; call after the
+ *  Non-secure boot is set up, then coldBoot(). */
+export function installSecurePayload(m: Machine, image: Uint8Array): SecurePayload {
+  if (!m.config.secure) throw new SecurePayloadError('a secure payload needs a machine with two Security states');
+  if (image.length === 0) throw new SecurePayloadError('the secure payload is empty');
+  if (image.length > SECURE_PAYLOAD_MAX_BYTES) throw new SecurePayloadError(`the secure payload has ${image.length} bytes, more than the ${SECURE_PAYLOAD_MAX_BYTES} of secure RAM from 0x${SECURE_PAYLOAD_BASE.toString(16)}`);
+  m.core.secureRamView().set(image, SECURE_PAYLOAD_BASE - SECURE_RAM_PA);
+  m.core.memoryWritten();
+  const p = new SecurePayload(m, BigInt(SECURE_PAYLOAD_BASE));
+  attachSecurePayload(m, p);
+  return p;
+}
+
+/** Plug a dispatcher into the EL3 firmware (also after a snapshot restore). */
+export function attachSecurePayload(m: Machine, p: SecurePayload): void {
+  const fw = m.software.get('el3') as { securePayload?: SecurePayload } | undefined;
+  if (!fw || !('securePayload' in fw)) throw new SecurePayloadError('the EL3 software is not the EL3 firmware');
+  fw.securePayload = p;
+}
