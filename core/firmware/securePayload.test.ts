@@ -11,6 +11,8 @@ import { gicColdBootSetup } from './gicSetup.js';
 import { installSecurePayload, attachSecurePayload, SecurePayload, SECURE_PAYLOAD_BASE, SECURE_PAYLOAD_COMPONENT, SecurePayloadError } from './securePayload.js';
 import { restoreInto, saveFull } from '../../snapshots/index.js';
 import type { TraceEvent } from '../trace/events.js';
+import { readFdt } from '../fdt/reader.js';
+import { findNode } from '../fdt/tree.js';
 
 /** Prints `text` on the UART at `base` (x1, w2 clobbered). */
 function print(base: number, text: string): string {
@@ -78,6 +80,10 @@ describe('secure payload at Secure EL1 (TF-A BL32 with an S-EL1 SPD)', () => {
     expect(secureOut.length).toBeGreaterThan(0);
     const done = events.find((e) => e.kind === 'psci' && e.fn === 0xf2000000);
     expect(done?.world).toBe('s');
+    // The device tree the Non-secure kernel got describes the Secure world's devices, disabled for it.
+    const dt = readFdt(b.m.core.readPhys(Number(b.dtb), 0x10000)).root;
+    expect(findNode(dt, '/pl011@9040000')).toBeDefined();
+    expect(findNode(dt, '/secure-chosen')).toBeDefined();
     const p = b.m.component(SECURE_PAYLOAD_COMPONENT).getState() as SecurePayload['s'];
     expect(p.phase).toBe('ready');
     expect(p.secure?.sysregs['TPIDR_EL1']).toBe('0x1234');
