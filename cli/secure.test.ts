@@ -117,6 +117,11 @@ describe('hvrr record --secure, replay, dump', () => {
     expect(ns.out).toMatch(/^cpu0: running @\d+ EL1h ns pc=/m);
   });
 
+  it('verify --replay: every snapshot of the secure recording restores and it replays from each', async () => {
+    const v = await runCli(['verify', trace, '--replay']);
+    expect(v.code, v.out + v.err).toBe(0);
+  });
+
   it('a snapshot taken inside the secure payload records secure; run --restore rebuilds the secure machine and finishes the boot', async () => {
     const snap = join(dir, 'secure.snap');
     const p = await runCli(['replay', trace, '--until', 'uart', 'second', '--print', 'uart', '--snapshot', snap]);

@@ -752,7 +752,10 @@ Without --kernel, runs a built-in guest (--guest; default: the diagnostic
 guest, which exercises every hypercall of the hypervisor, takes and reports
 its own exceptions and triggers the traps; 'selftest' checks the machine).
 By default the guest runs as a VM under the hvrr hypervisor; --bare runs it
-directly at EL1. The guest's UART is stdout; stdin feeds its UART input (a
+directly at EL1. --secure gives the machine a Secure world (QEMU
+virt,secure=on,virtualization=on); --secure-payload runs an image at Secure
+EL1 first, whose secure UART lines go to stderr as '[secure] ...'.
+The guest's UART is stdout; stdin feeds its UART input (a
 terminal is put in raw mode: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A,
 Ctrl-A m enters the EL2 monitor under the hypervisor). A summary line goes
 to stderr at the end.
