@@ -40,10 +40,17 @@ describe.skipIf(!qemu)('differential: Secure EL1, hvrr vs QEMU virt,secure=on', 
       const prog = buildSecureProgram(seqs, ids);
       const q = runSecureQemu(prog.bytes);
       const h = runSecureHvrr(prog.bytes, ids.length);
+      // The first program also under the interpreter alone: the same output as the translator's.
+      if (start === 0) {
+        const i = runSecureHvrr(prog.bytes, ids.length, 'interp');
+        if (i.output !== h.output || i.secureOutput !== h.secureOutput) failures.push('hvrr: the interpreter and the translator print different results');
+      }
       const qr = await q;
       qemuOutput += qr.output;
       if (h.stop !== 'system-off') failures.push(`hvrr stopped with ${h.stop}`);
       if (qr.stop !== 'system-off') failures.push(`qemu stopped with ${qr.stop}`);
+      if (h.secureOutput !== qr.secureOutput) failures.push(`secure UART: hvrr ${JSON.stringify(h.secureOutput)}, qemu ${JSON.stringify(qr.secureOutput)}`);
+      if (!qr.secureOutput.startsWith('secure differential program at S-EL1: ')) failures.push(`secure UART: qemu printed ${JSON.stringify(qr.secureOutput)}`);
       for (const m of compareSecure(ids, h.output, qr.output)) {
         mismatches++;
         if (reports.length < 6) {

@@ -1,5 +1,7 @@
 // Harness of the Secure EL1 differential tier: one S-EL1 program (a secure
-// payload linked at SECURE_PAYLOAD_BASE) runs many generated sequences
+// payload linked at SECURE_PAYLOAD_BASE) first identifies itself on the
+// secure UART (its bytes, UARTPeriphID0 and UARTFR, compared too), then
+// runs many generated sequences
 // (secure-generator.ts) and prints, per sequence, its registers, NZCV, the
 // digests of the secure and the Non-secure scratch areas and its exceptions
 // on the PL011 (reached from Secure state through the Secure physical space,
@@ -31,6 +33,7 @@ export const SECURE_SCRATCH = 0x0e40_0000;
 export const NS_SCRATCH = 0x4060_0000;
 export const NS_TABLE = 0x4080_0000;
 export const MAX_EXC_RECORDS = 4;
+const VIRT_SECURE_UART = 0x0904_0000;
 /** cortex-a76, as the integer tier: EL2 and EL3, no SEL2 (EEL2 stays 0 here). */
 export const SECURE_QEMU_CPU = 'cortex-a76';
 
@@ -72,6 +75,21 @@ function tables(): { secure: string; nsTableWords: bigint[] } {
 
 const PROLOGUE = (nsTable: readonly bigint[]): string => `
 _start:
+  // Identify on the secure UART (Secure-only): its bytes, and what its
+  // flag and ID registers read, must be the same on both.
+  ldr x4, =${VIRT_SECURE_UART}
+  ldr x5, =secure_hello
+0:ldrb w1, [x5], #1
+  cbz w1, 0f
+  strb w1, [x4]
+  b 0b
+0:ldr w0, [x4, #0xfe0]      // UARTPeriphID0
+  strb w0, [x4]
+  ldr w0, [x4, #0x18]       // UARTFR
+  and w0, w0, #0xff
+  strb w0, [x4]
+  mov w0, #10
+  strb w0, [x4]
   ldr x0, =vectors
   msr vbar_el1, x0
   ldr x0, =stack_top
@@ -231,6 +249,9 @@ sync_handler:
   ldp x0, x1, [sp], #32
   eret
 
+secure_hello:
+  .asciz "secure differential program at S-EL1: "
+  .balign 4
 fatal_handler:
   mov x4, #0x09000000
   mov w1, #0x46
@@ -332,7 +353,7 @@ const HVRR_INSNS_PER_SEQ = 20_000;
 const NS_KERNEL = assemble('ldr x0, =0x84000008\n  smc #0\n  b .\n  .ltorg', { baseAddress: 0x4008_0000n }).bytes;
 
 /** Run the program as hvrr's secure payload; its UART output and how the run stopped. */
-export function runSecureHvrr(program: Uint8Array, numSeqs: number, engine: 'jit' | 'interp' = 'jit'): { output: string; stop: string } {
+export function runSecureHvrr(program: Uint8Array, numSeqs: number, engine: 'jit' | 'interp' = 'jit'): { output: string; stop: string; secureOutput: string } {
   const m = new Machine({ numCpus: 1, ramBytes: 64 << 20, seed: 1n, secure: true });
   m.core.setEngine(engine);
   if (engine === 'jit') m.core.setJitThreshold(1);
@@ -340,13 +361,16 @@ export function runSecureHvrr(program: Uint8Array, numSeqs: number, engine: 'jit
   gicColdBootSetup(m);
   installSecurePayload(m, program).coldBoot(m);
   const out: number[] = [];
+  const secure: number[] = [];
   m.onConsole = (b) => out.push(b);
+  m.onSecureConsole = (b) => secure.push(b);
   const r = m.run(100_000 + numSeqs * HVRR_INSNS_PER_SEQ);
-  return { output: Buffer.from(out).toString('latin1'), stop: r.kind === 'halt' ? `halt: ${r.message}` : r.kind };
+  return { output: Buffer.from(out).toString('latin1'), stop: r.kind === 'halt' ? `halt: ${r.message}` : r.kind, secureOutput: Buffer.from(secure).toString('latin1') };
 }
 
-export function runSecureQemu(program: Uint8Array, timeoutMs = 120_000): Promise<{ output: string; stop: string }> {
-  return runQemuImage(el3Stub(program), { cpu: SECURE_QEMU_CPU, secure: true, memMiB: 64, timeoutMs });
+export async function runSecureQemu(program: Uint8Array, timeoutMs = 120_000): Promise<{ output: string; stop: string; secureOutput: string }> {
+  const r = await runQemuImage(el3Stub(program), { cpu: SECURE_QEMU_CPU, secure: true, secureSerial: true, memMiB: 64, timeoutMs });
+  return { ...r, secureOutput: r.secureOutput ?? '' };
 }
 
 export function lineName(i: number): string {
