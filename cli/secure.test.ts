@@ -113,6 +113,10 @@ describe('hvrr record --secure, replay, dump', () => {
     const until = await runCli(['replay', trace, '--until', 'uart', 'second']);
     expect(until.code).toBe(0);
     expect(until.out).toMatch(/^cpu0: running @\d+ EL1h s pc=/m);
+    // The two consoles are separate streams: text across them is nowhere.
+    const across = await runCli(['replay', trace, '--until', 'uart', 'line\nnon-secure']);
+    expect(across.code).toBe(2);
+    expect(across.err).toContain('nowhere');
     const ns = await runCli(['replay', trace, '--until', 'uart', 'non-secure']);
     expect(ns.out).toMatch(/^cpu0: running @\d+ EL1h ns pc=/m);
   });
