@@ -53,6 +53,11 @@ describe('hvrr run --secure', () => {
     const r = await runCli(['run', '--secure', '--mem', '64M']);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/SUMMARY: \d+ tests, 0 failures/);
+    // The payload first, then the hypervisor's boot (pCPU 0 resumed at EL2 from EL3).
+    const withPayload = await runCli(['run', '--secure', '--secure-payload', payload, '--mem', '64M']);
+    expect(withPayload.code).toBe(0);
+    expect(withPayload.out).toBe(r.out);
+    expect(withPayload.err).toMatch(/^\[secure\] hello from S-EL1\n\[secure\] second line\n/);
     const bare = await runCli(['run', '--secure', '--bare', '--mem', '64M']);
     expect(bare.code).toBe(0);
     expect(bare.out).toMatch(/SUMMARY: \d+ tests, 0 failures/);
