@@ -106,6 +106,21 @@ describe('secure payload at Secure EL1 (TF-A BL32 with an S-EL1 SPD)', () => {
     expect(b.trace.digest()).toBe(a.m.trace.digest());
   });
 
+  it('a damaged record in a snapshot is refused with what is wrong, not a host exception later', () => {
+    const b = new Machine({ numCpus: 1, ramBytes: 64 << 20, seed: 1n, secure: true });
+    const p = new SecurePayload(b, 0n);
+    const c = b.component(SECURE_PAYLOAD_COMPONENT);
+    expect(() => c.loadState({ ...p.s, phase: 'running' })).toThrow(/phase 'running'/);
+    expect(() => c.loadState({ ...p.s, secure: { pc: '0x0', pstate: 0, scr: '0x0', x: [], v: [], sysregs: {} } })).toThrow(/secure context: x0-x30/);
+    c.loadState(p.s);
+  });
+
+  it('is refused with Secure EL2 software installed', () => {
+    const s = new Machine({ numCpus: 1, ramBytes: 16 << 20, seed: 1n, secure: true });
+    s.software.install('el2-s', { handle: () => {} });
+    expect(() => installSecurePayload(s, new Uint8Array(4))).toThrow(/Secure EL2 software/);
+  });
+
   it('is refused on a machine with one Security state, and when empty', () => {
     const m = new Machine({ numCpus: 1, ramBytes: 16 << 20, seed: 1n });
     expect(() => installSecurePayload(m, new Uint8Array(4))).toThrow(SecurePayloadError);

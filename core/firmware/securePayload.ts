@@ -111,6 +111,26 @@ function resetContext(m: Machine, cpu: number, entry: bigint, scr: bigint): El1C
   };
 }
 
+const HEX = /^0x[0-9a-f]{1,16}$/;
+
+/** What is wrong with an EL1 context record, or null. */
+function contextProblem(c: El1Context | null, what: string): string | null {
+  if (c === null) return null;
+  if (typeof c !== 'object') return `${what} is not a context`;
+  if (!HEX.test(c.pc) || !HEX.test(c.scr) || !Number.isInteger(c.pstate)) return `${what}: bad pc, scr or pstate`;
+  if (!Array.isArray(c.x) || c.x.length !== 31 || !c.x.every((v) => HEX.test(v))) return `${what}: x0-x30 malformed`;
+  if (!Array.isArray(c.v) || c.v.length !== 32 || !c.v.every((p) => Array.isArray(p) && p.length === 2 && p.every((v) => HEX.test(v)))) return `${what}: V0-V31 malformed`;
+  if (typeof c.sysregs !== 'object' || c.sysregs === null || !EL1_CONTEXT_REGS.every((n) => HEX.test(c.sysregs[n] ?? ''))) return `${what}: EL1 system registers malformed`;
+  return null;
+}
+
+/** What is wrong with a record (from a snapshot: outside input), or null. */
+function stateProblem(s: SecurePayloadState): string | null {
+  if (s.phase !== 'init' && s.phase !== 'ready') return `phase '${String(s.phase)}' is neither init nor ready`;
+  if (!HEX.test(s.entry) || !HEX.test(s.vectors)) return 'bad entry or vectors address';
+  return contextProblem(s.nonSecure, 'the Non-secure context') ?? contextProblem(s.secure, 'the secure context');
+}
+
 /** The EL3 firmware's secure payload dispatcher (plugged in with installSecurePayload). */
 export class SecurePayload {
   s: SecurePayloadState;
@@ -121,6 +141,8 @@ export class SecurePayload {
       getState: () => structuredClone(this.s),
       loadState: (st: unknown) => {
         readableVersion(SCHEMA, st);
+        const problem = stateProblem(st as SecurePayloadState);
+        if (problem) throw new Error(`secure payload record: ${problem}`);
         this.s = structuredClone(st as SecurePayloadState);
       },
     });
@@ -158,6 +180,8 @@ export class SecurePayloadError extends Error {}
  *  Non-secure boot is set up, then coldBoot(). */
 export function installSecurePayload(m: Machine, image: Uint8Array): SecurePayload {
   if (!m.config.secure) throw new SecurePayloadError('a secure payload needs a machine with two Security states');
+  // With Secure EL2 software (an SPMC) the partitions are its business, not EL3's.
+  if (m.software.get('el2-s') !== undefined) throw new SecurePayloadError('Secure EL2 software is installed: EL3 enters a Secure EL1 payload only without it');
   if (image.length === 0) throw new SecurePayloadError('the secure payload is empty');
   if (image.length > SECURE_PAYLOAD_MAX_BYTES) throw new SecurePayloadError(`the secure payload has ${image.length} bytes, more than the ${SECURE_PAYLOAD_MAX_BYTES} of secure RAM from 0x${SECURE_PAYLOAD_BASE.toString(16)}`);
   m.core.secureRamView().set(image, SECURE_PAYLOAD_BASE - SECURE_RAM_PA);
