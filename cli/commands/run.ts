@@ -144,7 +144,7 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   { name: 'pflash', value: 'FILE', help: '64 MiB image of flash bank 1 (at 0x04000000; guest writes go to\na copy-on-write overlay in the machine state)', parse: parseString },
   { name: 'pflash-writeback', help: 'with --pflash: write flash bank 1 into the file at the end\n(atomically, through a temporary file)' },
   { name: 'secure', help: 'two Security states, as QEMU virt,secure=on,virtualization=on:\nSecure EL2, secure RAM (0x0e000000), the secure UART (0x09040000;\nits lines go to stderr prefixed \'[secure] \'), a GIC with Group 0 and\nSecure Group 1, the EL3 firmware setting it up (docs/ARCHITECTURE.md)' },
-  { name: 'secure-payload', value: 'FILE', help: `with --secure: raw image the EL3 firmware loads at 0x${SECURE_PAYLOAD_BASE.toString(16).padStart(8, '0')} (secure RAM)\nand runs at Secure EL1 before the Non-secure boot; it returns\nwith SMC 0xf2000000 (TF-A's TSP_ENTRY_DONE)`, parse: parseString },
+  { name: 'secure-payload', value: 'FILE', help: `with --secure: an image the EL3 firmware runs at Secure EL1 before\nthe Non-secure boot (an AArch64 ELF at its physical addresses in secure\nRAM, or raw at 0x${SECURE_PAYLOAD_BASE.toString(16).padStart(8, '0')}); it returns with SMC 0xf2000000\n(TF-A's TSP_ENTRY_DONE)`, parse: parseString },
   { name: 'restore', value: 'SNAP', help: 'continue from a full snapshot file (hvrr replay --snapshot);\nthe snapshot fixes CPUs, RAM, seed, quantum and --secure', parse: parseString },
 ];
 

@@ -12,6 +12,7 @@ import { installSecurePayload, attachSecurePayload, SecurePayload, SECURE_PAYLOA
 import { restoreInto, saveFull } from '../../snapshots/index.js';
 import type { TraceEvent } from '../trace/events.js';
 import { readFdt } from '../fdt/reader.js';
+import { elfExecutable } from '../../scripts/linux-mini-init.js';
 import { findNode } from '../fdt/tree.js';
 
 /** Prints `text` on the UART at `base` (x1, w2 clobbered). */
@@ -113,6 +114,21 @@ describe('secure payload at Secure EL1 (TF-A BL32 with an S-EL1 SPD)', () => {
     expect(() => c.loadState({ ...p.s, phase: 'running' })).toThrow(/phase 'running'/);
     expect(() => c.loadState({ ...p.s, secure: { pc: '0x0', pstate: 0, scr: '0x0', x: [], v: [], sysregs: {} } })).toThrow(/secure context: x0-x30/);
     c.loadState(p.s);
+  });
+
+  it('an ELF payload goes to its segments\' physical addresses in secure RAM and is entered at e_entry; one outside secure RAM is refused', () => {
+    const base = 0x0e20_0000n;
+    const elf = elfExecutable(assemble(PAYLOAD_SOURCE, { baseAddress: base + 120n }).bytes, base);
+    const m = new Machine({ numCpus: 1, ramBytes: 64 << 20, seed: 1n, secure: true });
+    bootKernel(m, { kernel: assemble(KERNEL_SOURCE, { baseAddress: 0x4008_0000n }).bytes });
+    installSecurePayload(m, elf).coldBoot(m);
+    expect(m.core.getPc(0)).toBe(base + 120n);
+    let s = '';
+    m.onSecureConsole = (b) => (s += String.fromCharCode(b));
+    expect(m.run(100_000).kind).toBe('system-off');
+    expect(s).toBe('secure payload at S-EL1\n');
+    const outside = elfExecutable(new Uint8Array(16), 0x4010_0000n);
+    expect(() => installSecurePayload(new Machine({ numCpus: 1, ramBytes: 16 << 20, seed: 1n, secure: true }), outside)).toThrow(/outside secure RAM/);
   });
 
   it('is refused with Secure EL2 software installed', () => {

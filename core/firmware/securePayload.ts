@@ -17,6 +17,7 @@ import type { Machine } from '../machine.js';
 import { SECURE_RAM_BYTES, SECURE_RAM_PA } from '../cpu/cpu.js';
 import { readableVersion, type RecordSchema } from '../stateRecord.js';
 import type { SmcccCall } from './smccc.js';
+import { identifyImage, ImageError, type ImageInfo } from './loader.js';
 
 /** TF-A tsp.h: the payload's "initialisation done" SMC (x1: its vector table). */
 export const TSP_ENTRY_DONE = 0xf200_0000;
@@ -175,18 +176,50 @@ export class SecurePayload {
 
 export class SecurePayloadError extends Error {}
 
-/** Load `image` (raw, entered at its first byte) at SECURE_PAYLOAD_BASE and
- *  plug the dispatcher into the machine's EL3 firmware; call after the
- *  Non-secure boot is set up, then coldBoot(). */
+/** Write `image` into secure RAM: an AArch64 ELF at its segments' physical
+ *  addresses (each inside secure RAM), entered at e_entry; anything else raw
+ *  at SECURE_PAYLOAD_BASE, entered at its first byte. Returns the entry. */
+function loadPayload(m: Machine, image: Uint8Array): bigint {
+  const ram = m.core.secureRamView();
+  let info: ImageInfo;
+  try {
+    info = identifyImage(image);
+  } catch (e) {
+    if (e instanceof ImageError) throw new SecurePayloadError(e.message);
+    throw e;
+  }
+  const end = BigInt(SECURE_RAM_PA + SECURE_RAM_BYTES);
+  if (info.kind === 'elf') {
+    for (const seg of info.segments) {
+      if (seg.paddr < BigInt(SECURE_RAM_PA) || seg.paddr + seg.memSize > end) {
+        throw new SecurePayloadError(`ELF segment at 0x${seg.paddr.toString(16)} (0x${seg.memSize.toString(16)} bytes) is outside secure RAM (0x${SECURE_RAM_PA.toString(16)}..0x${end.toString(16)})`);
+      }
+    }
+    const inside = info.segments.some((seg) => info.entry >= seg.paddr && info.entry < seg.paddr + seg.memSize);
+    if (!inside) throw new SecurePayloadError(`ELF entry 0x${info.entry.toString(16)} is in none of its segments`);
+    for (const seg of info.segments) {
+      const off = Number(seg.paddr) - SECURE_RAM_PA;
+      ram.fill(0, off, off + Number(seg.memSize));
+      ram.set(seg.fileBytes, off);
+    }
+    return info.entry;
+  }
+  if (image.length > SECURE_PAYLOAD_MAX_BYTES) throw new SecurePayloadError(`the secure payload has ${image.length} bytes, more than the ${SECURE_PAYLOAD_MAX_BYTES} of secure RAM from 0x${SECURE_PAYLOAD_BASE.toString(16)}`);
+  ram.set(image, SECURE_PAYLOAD_BASE - SECURE_RAM_PA);
+  return BigInt(SECURE_PAYLOAD_BASE);
+}
+
+/** Load `image` into secure RAM (loadPayload) and plug the dispatcher into
+ *  the machine's EL3 firmware; call after the Non-secure boot is set up,
+ *  then coldBoot(). */
 export function installSecurePayload(m: Machine, image: Uint8Array): SecurePayload {
   if (!m.config.secure) throw new SecurePayloadError('a secure payload needs a machine with two Security states');
   // With Secure EL2 software (an SPMC) the partitions are its business, not EL3's.
   if (m.software.get('el2-s') !== undefined) throw new SecurePayloadError('Secure EL2 software is installed: EL3 enters a Secure EL1 payload only without it');
   if (image.length === 0) throw new SecurePayloadError('the secure payload is empty');
-  if (image.length > SECURE_PAYLOAD_MAX_BYTES) throw new SecurePayloadError(`the secure payload has ${image.length} bytes, more than the ${SECURE_PAYLOAD_MAX_BYTES} of secure RAM from 0x${SECURE_PAYLOAD_BASE.toString(16)}`);
-  m.core.secureRamView().set(image, SECURE_PAYLOAD_BASE - SECURE_RAM_PA);
+  const entry = loadPayload(m, image);
   m.core.memoryWritten();
-  const p = new SecurePayload(m, BigInt(SECURE_PAYLOAD_BASE));
+  const p = new SecurePayload(m, entry);
   attachSecurePayload(m, p);
   return p;
 }
