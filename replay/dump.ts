@@ -37,6 +37,8 @@ export function dumpHeaderLines(r: TraceReader, path: string): string[] {
   out.push(`# format: ${h.formatVersion} (events ${h.traceFormatVersion}), written by hvrr ${h.hvrrVersion}`);
   out.push(`# seed: ${h.seed}`);
   out.push(`# machine: ${jsonText(h.machine)}`);
+  // A machine with two Security states: say how to read the events' worlds.
+  if ((h.machine as Record<string, unknown>)['secure'] === true) out.push('# worlds: Secure and Non-secure; events of the Secure world end in \'world=s\', the others are Non-secure');
   for (const i of h.images) out.push(`# image: ${i.name} sha256=${i.sha256} size=${i.size}`);
   out.push(`# state-hash interval: ${h.stateHashInterval === 0 ? 'none' : `${h.stateHashInterval} events`}`);
   out.push(`# snapshot interval: ${h.snapshotInterval === 0 ? 'none' : `${h.snapshotInterval} ticks`}`);

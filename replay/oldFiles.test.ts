@@ -59,6 +59,15 @@ describe('trace from main 23c807b (event format 1)', () => {
     expect(lines).toEqual([...reader.eventsInRange(reader.firstSeq, Number.MAX_SAFE_INTEGER)].map(formatEvent));
   });
 
+  it('has no `secure` in its machine: it rebuilds a machine with one Security state, and dump says nothing of worlds', async () => {
+    reader = TraceReader.open(TRACE);
+    expect((reader.header.machine as Record<string, unknown>)['secure']).toBeUndefined();
+    expect(machineForRecording(here(reader.header), TRACE).config.secure).toBe(false);
+    const stdout = new Out();
+    expect(await main(['dump', TRACE, '--kind', 'halt'], { stdout, stderr: new Out(), stdin: null, env: {}, handleSignals: false })).toBe(0);
+    expect(stdout.text).not.toContain('# worlds');
+  });
+
   it.each([true, false])('replays to the end with every event matching (snapshots: %s)', (useSnapshots) => {
     reader = TraceReader.open(TRACE);
     const m = machineForRecording(here(reader.header), TRACE);

@@ -141,14 +141,17 @@ export function resolveTarget(reader: TraceReader, t: ReplayTarget): Resolution 
       return { kind: 'missing', why: `the recording's events end at tick ${lastTick.toLocaleString('en-US')}` };
     }
     case 'uart': {
-      // The byte that completes the text: a rolling match over the console stream.
+      // The byte that completes the text: a rolling match over each console
+      // stream (the Non-secure UART's, the secure UART's: world=s), so bytes
+      // of the two never combine into a match.
       const want = Buffer.from(t.text, 'latin1');
-      let tail = '';
+      const tails = { ns: '', s: '' };
       const text = want.toString('latin1');
       const r = nthEvent(reader, ['uart-out'], t.count, (e) => {
         if (e.kind !== 'uart-out') return false;
-        tail = (tail + String.fromCharCode(e.byte)).slice(-text.length);
-        return tail === text;
+        const w = e.world ?? 'ns';
+        tails[w] = (tails[w] + String.fromCharCode(e.byte)).slice(-text.length);
+        return tails[w] === text;
       });
       return r.seq !== null ? { kind: 'seq', seq: r.seq } : { kind: 'missing', why: `the console output holds it ${r.seen === 0 ? 'nowhere' : times(r.seen)}` };
     }

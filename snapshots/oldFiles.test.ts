@@ -17,6 +17,7 @@ describe('snapshot from main 23c807b', () => {
     const meta = readMeta(readFileSync(join(DIR, 'selftest-hv-smp2-exc400.snap')));
     expect(meta.kind).toBe('full');
     expect(meta.config.numCpus).toBe(2);
+    expect(meta.config.secure).toBeUndefined(); // from before --secure: a one-world machine
   });
 
   it('restores and continues to the digest of a fresh run', () => {
@@ -26,6 +27,7 @@ describe('snapshot from main 23c807b', () => {
 
     const m = machineFromSnapshot(join(DIR, 'selftest-hv-smp2-exc400.snap'));
     expect(m.getMachineState().exceptionCount).toBe(400);
+    expect(m.config.secure).toBe(false);
     expect(m.run(100_000_000).kind).toBe('system-off');
     expect(m.trace.digest()).toBe(DIGEST);
     expect(m.trace.count).toBe(fresh.trace.count);

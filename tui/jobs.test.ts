@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { filterJob, indexJob, searchJob, type Progress } from './jobs.js';
 import { parseFilter } from './filter.js';
 import { Lanes } from './lanes.js';
-import { JOB_EVENTS, writeTrace } from './testing.js';
+import { JOB_EVENTS, numbered, uartText, writeTrace } from './testing.js';
 
 function run<T>(g: Generator<Progress, T>): { result: T; progress: Progress[] } {
   const progress: Progress[] = [];
@@ -31,6 +31,17 @@ describe('TUI jobs', () => {
     expect(lanes.at(6)).toEqual([{ vm: 0, vcpu: 0 }, null]);
     expect(lanes.at(8)).toEqual([{ vm: 0, vcpu: 0 }, { vm: 1, vcpu: 0 }]);
     expect(lanes.at(19)).toEqual([null, { vm: 1, vcpu: 0 }]);
+  });
+
+  it('index: the secure UART (world=s) is a console of its own, its lines marked [secure] even when the two interleave', () => {
+    const secure = uartText('sec\n', 0, 100).map((e) => ({ ...e, world: 's' as const }));
+    const ns = uartText('ns\n', 0, 100);
+    const mixed = numbered([ns[0]!, secure[0]!, ns[1]!, secure[1]!, secure[2]!, ns[2]!, secure[3]!]);
+    const { result } = run(indexJob(writeTrace(mixed, 4).reader));
+    expect(result.console).toEqual([
+      { first: 0, last: 5, cpu: 0, text: 'ns' },
+      { first: 1, last: 6, cpu: 0, text: '[secure] sec' },
+    ]);
   });
 
   it('filter: matches per chunk; vm and vcpu follow the sched events', () => {

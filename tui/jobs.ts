@@ -50,11 +50,16 @@ export function* indexJob(r: JobReader): Generator<Progress, IndexResult> {
   const console: ConsoleLine[] = [];
   const ffa: FfaEvent[] = [];
   let cpus = 0;
-  let open: { first: number; last: number; cpu: number; bytes: number[] } | null = null;
-  const close = (): void => {
+  // One line in progress per console: the Non-secure UART's and the secure
+  // UART's (world=s, shown with the '[secure] ' prefix `hvrr run` uses).
+  type Open = { first: number; last: number; cpu: number; bytes: number[] };
+  const opened: { ns: Open | null; s: Open | null } = { ns: null, s: null };
+  const close = (w: 'ns' | 's'): void => {
+    const open = opened[w];
     if (!open) return;
-    console.push({ first: open.first, last: open.last, cpu: open.cpu, text: Buffer.from(open.bytes).toString('latin1').replace(/\r/g, '') });
-    open = null;
+    const text = Buffer.from(open.bytes).toString('latin1').replace(/\r/g, '');
+    console.push({ first: open.first, last: open.last, cpu: open.cpu, text: w === 's' ? `[secure] ${text}` : text });
+    opened[w] = null;
   };
   const kinds: TraceKind[] = ['uart-out', 'sched', 'ffa'];
   for (const [k, [from, to]] of ranges.entries()) {
@@ -63,18 +68,21 @@ export function* indexJob(r: JobReader): Generator<Progress, IndexResult> {
       if (e.kind === 'sched') lanes.add(e);
       else if (e.kind === 'ffa') ffa.push(e);
       else if (e.kind === 'uart-out') {
-        if (!open) open = { first: e.seq, last: e.seq, cpu: e.cpu, bytes: [] };
+        const w = e.world ?? 'ns';
+        const open = (opened[w] ??= { first: e.seq, last: e.seq, cpu: e.cpu, bytes: [] });
         open.last = e.seq;
-        if (e.byte === 0x0a) close();
+        if (e.byte === 0x0a) close(w);
         else {
           open.bytes.push(e.byte);
-          if (open.bytes.length >= MAX_LINE) close();
+          if (open.bytes.length >= MAX_LINE) close(w);
         }
       }
     }
     yield { done: k + 1, total: ranges.length };
   }
-  close();
+  close('ns');
+  close('s');
+  console.sort((a, b) => a.first - b.first);
   return { console, lanes: lanes.toJSON(), ffa, cpus };
 }
 

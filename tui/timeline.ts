@@ -141,7 +141,7 @@ export class Timeline {
 
   /** Does the element after `prev` continue `prev`'s console row? */
   private continues(prev: TraceEvent, e: TraceEvent): boolean {
-    return e.kind === 'uart-out' && prev.kind === 'uart-out' && prev.cpu === e.cpu && prev.byte !== 0x0a;
+    return e.kind === 'uart-out' && prev.kind === 'uart-out' && prev.cpu === e.cpu && (prev.world ?? 'ns') === (e.world ?? 'ns') && prev.byte !== 0x0a;
   }
 
   /** The row that starts at element `start`. */

@@ -8,6 +8,7 @@ import { parseArgs, parseCount, parseIntRange, type OptionSpec } from '../args.j
 import { CliError, UsageError } from '../errors.js';
 import { helpFor } from '../help.js';
 import type { Command } from './command.js';
+import { secureConsoleText } from './secureConsole.js';
 
 function parseKinds(raw: string, option: string): TraceKind[] {
   const kinds = raw.split(',').map((k) => k.trim()).filter((k) => k !== '');
@@ -22,6 +23,7 @@ const OPTIONS: readonly OptionSpec[] = [
   { name: 'kind', value: 'K1,K2', help: `only events of these kinds:\n${TRACE_KINDS.join(', ')}`, parse: parseKinds },
   { name: 'inputs', help: "also print input records ('input @TICK uart-rx byte=...')" },
   { name: 'hashes', help: "also print state-hash records ('state-hash @TICK after=#SEQ HEX')" },
+  { name: 'console', help: "print the consoles rebuilt from the uart-out events instead of\nthe events: the Non-secure UART's bytes as the guest wrote them,\nthen (--secure machines) the secure UART's as '[secure] ' lines" },
   { name: 'json', help: 'one JSON object per line: the header, then each event (and input,\nstate hash) with stable field names (docs/trace-format.md "JSON")' },
 ];
 
@@ -75,6 +77,18 @@ Exit status:
       const last = reader.firstSeq + reader.eventCount - 1;
       if (from !== undefined && from > last) {
         throw new CliError(reader.eventCount === 0 ? `--from ${from}: the trace has no events` : `--from ${from}: the trace's events are #${reader.firstSeq}..#${last}`);
+      }
+      if (o.get('console') === true) {
+        const other = ['kind', 'count', 'inputs', 'hashes', 'json'].find((k) => o.has(k));
+        if (other) throw new UsageError(`--console prints the consoles, not events: drop --${other}`);
+        const ns: number[] = [];
+        const secure: number[] = [];
+        for (const e of reader.eventsInRange(from ?? reader.firstSeq, Number.MAX_SAFE_INTEGER, ['uart-out'])) {
+          if (e.kind === 'uart-out') (e.world === 's' ? secure : ns).push(e.byte);
+        }
+        write(Buffer.from(ns).toString('latin1'));
+        if (secure.length > 0) write(secureConsoleText(secure));
+        return 0;
       }
       dumpTrace(
         reader,

@@ -23,7 +23,7 @@ export function imageDigests(opts: RunOptions): ImageDigest[] {
     const g = opts.guest ?? DEFAULT_GUEST;
     out.push(digest(`kernel:${EMBEDDED}${g}`, builtinImage(g)));
   }
-  for (const [role, path] of [['kernel', opts.kernel], ['initrd', opts.initrd], ['dtb', opts.dtb], ['disk', opts.disk], ['bios', opts.bios], ['pflash', opts.pflash]] as const) {
+  for (const [role, path] of [['kernel', opts.kernel], ['initrd', opts.initrd], ['dtb', opts.dtb], ['disk', opts.disk], ['bios', opts.bios], ['pflash', opts.pflash], ['secure-payload', opts.securePayload]] as const) {
     if (path !== undefined) out.push(digest(`${role}:${path}`, readInputFile(role, path)));
   }
   return out;

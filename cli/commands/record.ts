@@ -51,11 +51,23 @@ const OPTIONS: readonly OptionSpec[] = [
 export interface RecordedRun {
   scenario: string | null;
   argv: string[];
+  /** Two Security states (--secure). Written only when true; a trace
+   *  without it (every trace before --secure) is a one-world machine. */
+  secure?: boolean;
+}
+
+/** Whether a recording's machine has a Secure world (from its header's `machine`). */
+export function recordedSecure(machine: Record<string, unknown>): boolean {
+  return machine['secure'] === true;
 }
 
 /** RunOptions of a recorded run. */
 export function runOptionsOf(r: RecordedRun): RunOptions {
-  return parseRunOptions(r.argv);
+  const opts = parseRunOptions(r.argv);
+  if (opts.secure !== (r.secure === true)) {
+    throw new CliError(`the trace's header is inconsistent: secure is ${r.secure === true} but its options ${opts.secure ? 'have' : 'lack'} --secure`);
+  }
+  return opts;
 }
 
 /** A new machine as the trace `file` (header `header`) recorded it, after
@@ -63,7 +75,8 @@ export function runOptionsOf(r: RecordedRun): RunOptions {
  *  first that is not). */
 export function machineForRecording(header: TraceHeader, file: string): Machine {
   const recorded = header.machine as unknown as RecordedRun;
-  if (!recorded || typeof recorded !== 'object' || !Array.isArray(recorded.argv) || !recorded.argv.every((x) => typeof x === 'string')) {
+  if (!recorded || typeof recorded !== 'object' || !Array.isArray(recorded.argv) || !recorded.argv.every((x) => typeof x === 'string') ||
+    (recorded.secure !== undefined && typeof recorded.secure !== 'boolean')) {
     throw new CliError(`trace '${file}': its header does not describe a machine hvrr can rebuild`);
   }
   checkImages(header.images);
@@ -82,7 +95,7 @@ function runArgvOf(parsed: Map<string, unknown>): string[] {
       continue;
     }
     let text = typeof v === 'bigint' || typeof v === 'number' ? v.toString() : String(v);
-    if (spec.name === 'kernel' || spec.name === 'initrd' || spec.name === 'dtb' || spec.name === 'disk' || spec.name === 'restore' || spec.name === 'bios' || spec.name === 'pflash') text = resolve(text);
+    if (['kernel', 'initrd', 'dtb', 'disk', 'restore', 'bios', 'pflash', 'secure-payload'].includes(spec.name)) text = resolve(text);
     out.push(`--${spec.name}=${text}`);
   }
   return out;
@@ -146,7 +159,7 @@ Exit status as for 'hvrr run'.`,
     }
     const images = imageDigests(a.opts);
     const m = prepareMachine(a.opts, (line) => io.stderr.write(line + '\n'));
-    const recorded: RecordedRun = { scenario: a.scenario, argv: a.runArgv };
+    const recorded: RecordedRun = { scenario: a.scenario, argv: a.runArgv, ...(a.opts.secure ? { secure: true } : {}) };
     const header = {
       hvrrVersion: HVRR_VERSION,
       machine: recorded as unknown as Record<string, unknown>,

@@ -3,7 +3,7 @@
 // stop exactly at the target and print where it is. On a divergence it stops
 // at the first differing event, prints both sides and exits non-zero.
 import { performance } from 'node:perf_hooks';
-import { eventJson, formatEvent, hex64 } from '../../core/trace/events.js';
+import { eventJson, formatEvent, hex64, type World } from '../../core/trace/events.js';
 import { parseSysreg } from '../../core/asm/sysreg-names.js';
 import { describeTarget, PSCI_FUNCTIONS } from '../../replay/targets.js';
 import type { Machine } from '../../core/machine.js';
@@ -20,6 +20,7 @@ import { writeHoldingSignals } from '../signals.js';
 import type { Command } from './command.js';
 import { machineForRecording, snapshotFileFor } from './record.js';
 import { EXIT_OK, NO_JIT_OPTION, applyEngine } from './run.js';
+import { secureConsoleText } from './secureConsole.js';
 import { DebugSession } from '../../replay/debugSession.js';
 import { debugWithGdb, extractGdbOption } from '../gdb/cli.js';
 
@@ -177,7 +178,9 @@ function printRegs(m: Machine, io: CliIO): void {
   for (let c = 0; c < m.numCpus; c++) {
     const ps = m.core.pstate(c);
     const el = (ps >> 2) & 3;
-    io.stdout.write(`cpu${c}: ${m.cpuState(c)} @${m.cpuTick(c)} EL${el}${ps & 1 ? 'h' : 't'} pc=${hex(m.core.getPc(c))} sp=${hex(m.core.getSp(c))} pstate=${hex(BigInt(ps), 8)} nzcv=${['N', 'Z', 'C', 'V'].map((f, i) => ((ps >>> (31 - i)) & 1 ? f : f.toLowerCase())).join('')}\n`);
+    // On a machine with two Security states, the state the PE is in.
+    const world = m.config.secure ? (m.core.isNonSecure(c) && el < 3 ? ' ns' : ' s') : '';
+    io.stdout.write(`cpu${c}: ${m.cpuState(c)} @${m.cpuTick(c)} EL${el}${ps & 1 ? 'h' : 't'}${world} pc=${hex(m.core.getPc(c))} sp=${hex(m.core.getSp(c))} pstate=${hex(BigInt(ps), 8)} nzcv=${['N', 'Z', 'C', 'V'].map((f, i) => ((ps >>> (31 - i)) & 1 ? f : f.toLowerCase())).join('')}\n`);
     for (let r = 0; r < 31; r += 4) {
       const cols: string[] = [];
       for (let k = r; k < Math.min(r + 4, 31); k++) cols.push(`x${k}`.padStart(3) + '=' + hex(m.core.getX(c, k)));
@@ -193,11 +196,12 @@ function printRegs(m: Machine, io: CliIO): void {
   }
 }
 
-/** UART output of the events before `endSeq`, rebuilt from the recorded uart-out events. */
-function uartOutput(reader: TraceReader, endSeq: number): string {
+/** Console output of the events before `endSeq`, rebuilt from the recorded
+ *  uart-out events: the Non-secure UART's, or with `world` 's' the secure UART's. */
+function uartOutput(reader: TraceReader, endSeq: number, world: World = 'ns'): string {
   const bytes: number[] = [];
   if (endSeq <= reader.firstSeq) return '';
-  for (const e of reader.eventsInRange(reader.firstSeq, endSeq, ['uart-out'])) if (e.kind === 'uart-out') bytes.push(e.byte);
+  for (const e of reader.eventsInRange(reader.firstSeq, endSeq, ['uart-out'])) if (e.kind === 'uart-out' && (e.world ?? 'ns') === world) bytes.push(e.byte);
   return Buffer.from(bytes).toString('latin1');
 }
 
@@ -224,7 +228,8 @@ function cpuJson(m: Machine, c: number): Record<string, unknown> {
   const sysregs: Record<string, string> = {};
   for (const n of PRINTED_SYSREGS) if (regs.has(n)) sysregs[n] = hex64(regs.get(n));
   return {
-    record: 'cpu', cpu: c, state: m.cpuState(c), tick: m.cpuTick(c), el: (ps >> 2) & 3, pc: hex64(m.core.getPc(c)), sp: hex64(m.core.getSp(c)),
+    record: 'cpu', cpu: c, state: m.cpuState(c), tick: m.cpuTick(c), el: (ps >> 2) & 3,
+    ...(m.config.secure ? { world: m.core.isNonSecure(c) && ((ps >> 2) & 3) < 3 ? 'ns' : 's' } : {}), pc: hex64(m.core.getPc(c)), sp: hex64(m.core.getSp(c)),
     pstate: hex64(ps >>> 0), x: Array.from({ length: 31 }, (_, k) => hex64(m.core.getX(c, k))), sysregs,
   };
 }
@@ -369,6 +374,7 @@ Exit status:
         for (const e of recent) out({ record: 'event', ...eventJson(e) });
         for (const e of sameStep) out({ record: 'event', sameStep: true, ...eventJson(e) });
         out({ record: 'uart', text: uartOutput(reader, lastSeq + 1) });
+        if (m.config.secure) out({ record: 'uart', world: 's', text: uartOutput(reader, lastSeq + 1, 's') });
       } else {
         io.stdout.write(`hvrr replay: ${describe(result, target)} (${wall.toFixed(2)} s)\n`);
         if (result.status === 'diverged') {
@@ -390,6 +396,10 @@ Exit status:
         if (print.has('uart')) {
           const text = uartOutput(reader, lastSeq + 1);
           io.stdout.write(`uart output so far (${text.length} bytes):\n${text}${text.endsWith('\n') || text === '' ? '' : '\n'}`);
+          if (m.config.secure) {
+            const secure = uartOutput(reader, lastSeq + 1, 's');
+            io.stdout.write(`secure uart output so far (${secure.length} bytes):\n${secureConsoleText([...Buffer.from(secure, 'latin1')])}`);
+          }
         }
       }
       const out = o.get('snapshot') as string | undefined;

@@ -1,5 +1,6 @@
 // Build a machine from a snapshot file for `hvrr run --restore SNAP`: the
-// snapshot fixes the configuration (CPUs, RAM, seed, quantum) and holds all
+// snapshot fixes the configuration (CPUs, RAM, seed, quantum, whether it has
+// a Secure world: `secure`, false when absent) and holds all
 // memory and device state, so no images are needed (but the base images of
 // a disk or of the machine's flash banks, which are inputs: --disk, --bios,
 // --pflash).
@@ -9,6 +10,7 @@ import { attachMonitor, MONITOR_COMPONENT } from '../../core/hypervisor/monitor/
 import { readMeta, readSnapshotFile, restoreInto, snapshotComponents, SnapshotError } from '../../snapshots/index.js';
 import { CliError } from '../errors.js';
 import { attachMachineFlash, FLASH_COMPONENT } from '../../core/devices/flashBanks.js';
+import { attachSecurePayload, SecurePayload, SECURE_PAYLOAD_COMPONENT } from '../../core/firmware/securePayload.js';
 
 export function machineFromSnapshot(path: string): Machine {
   try {
@@ -20,7 +22,7 @@ export function machineFromSnapshot(path: string): Machine {
     const c = meta.config;
     // Build the machine with exactly the components the snapshot carries.
     const components = snapshotComponents(bytes);
-    const known = [HYPERVISOR_COMPONENT, MONITOR_COMPONENT, FLASH_COMPONENT];
+    const known = [HYPERVISOR_COMPONENT, MONITOR_COMPONENT, FLASH_COMPONENT, SECURE_PAYLOAD_COMPONENT];
     const unknown = components.filter((n) => !known.includes(n));
     if (unknown.length) throw new CliError(`snapshot '${path}' carries component state this hvrr cannot rebuild: ${unknown.join(', ')}`);
     if (components.includes(MONITOR_COMPONENT) && !components.includes(HYPERVISOR_COMPONENT)) {
@@ -32,6 +34,11 @@ export function machineFromSnapshot(path: string): Machine {
     });
     // The flash banks' base images are inputs (attachRestoredFlash gives them back).
     if (components.includes(FLASH_COMPONENT)) attachMachineFlash(m);
+    // The secure payload's dispatcher state (its image is in the snapshot's secure RAM).
+    if (components.includes(SECURE_PAYLOAD_COMPONENT)) {
+      if (c.secure !== true) throw new CliError(`snapshot '${path}' carries secure payload state on a machine without a Secure world`);
+      attachSecurePayload(m, new SecurePayload(m, 0n));
+    }
     if (components.includes(HYPERVISOR_COMPONENT)) {
       const hv = new Hypervisor(m, null);
       if (components.includes(MONITOR_COMPONENT)) attachMonitor(hv);

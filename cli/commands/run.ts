@@ -28,6 +28,9 @@ import { machineFromSnapshot } from './restore.js';
 import { attachRestoredDisk, writeBackDisk } from './disk.js';
 import { applyBootLinux, BOOT_LINUX, MarkerWatch } from './linux.js';
 import { DebugSession } from '../../replay/debugSession.js';
+import { secureColdBoot } from '../../core/firmware/secureBoot.js';
+import { installSecurePayload, SECURE_PAYLOAD_BASE, SecurePayloadError } from '../../core/firmware/securePayload.js';
+import { SecureConsole } from './secureConsole.js';
 import { debugWithGdb, extractGdbOption } from '../gdb/cli.js';
 
 export const EXIT_OK = 0;
@@ -97,6 +100,10 @@ export interface RunOptions {
   pflashWriteback?: boolean;
   /** --nic none: VMs without their virtio-net device. */
   noNic?: boolean;
+  /** Two Security states (QEMU virt,secure=on,virtualization=on) with the EL3 firmware. */
+  secure?: boolean;
+  /** With --secure: an image the EL3 firmware runs at Secure EL1 before the Non-secure boot. */
+  securePayload?: string;
 }
 
 export const NO_JIT_OPTION: OptionSpec = {
@@ -136,7 +143,9 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   { name: 'bios', value: 'FILE', help: 'firmware in flash bank 0 (at 0x0), run from address 0 with the\ndevice tree at the start of RAM, as QEMU\'s -bios (U-Boot, UEFI);\ninstead of --kernel/--guest', parse: parseString },
   { name: 'pflash', value: 'FILE', help: '64 MiB image of flash bank 1 (at 0x04000000; guest writes go to\na copy-on-write overlay in the machine state)', parse: parseString },
   { name: 'pflash-writeback', help: 'with --pflash: write flash bank 1 into the file at the end\n(atomically, through a temporary file)' },
-  { name: 'restore', value: 'SNAP', help: 'continue from a full snapshot file (hvrr replay --snapshot);\nthe snapshot fixes CPUs, RAM, seed and quantum', parse: parseString },
+  { name: 'secure', help: 'two Security states, as QEMU virt,secure=on,virtualization=on:\nSecure EL2, secure RAM (0x0e000000), the secure UART (0x09040000;\nits lines go to stderr prefixed \'[secure] \'), a GIC with Group 0 and\nSecure Group 1, the EL3 firmware setting it up (docs/ARCHITECTURE.md)' },
+  { name: 'secure-payload', value: 'FILE', help: `with --secure: an image the EL3 firmware runs at Secure EL1 before\nthe Non-secure boot (an AArch64 ELF at its physical addresses in secure\nRAM, or raw at 0x${SECURE_PAYLOAD_BASE.toString(16).padStart(8, '0')}); it returns with SMC 0xf2000000\n(TF-A's TSP_ENTRY_DONE)`, parse: parseString },
+  { name: 'restore', value: 'SNAP', help: 'continue from a full snapshot file (hvrr replay --snapshot);\nthe snapshot fixes CPUs, RAM, seed, quantum and --secure', parse: parseString },
 ];
 
 /** Virtual seconds, decimals allowed (0.5, 2, 1e-3), as ticks (1 ns each). */
@@ -208,6 +217,8 @@ export function parseRunOptionsFrom(o: Map<string, unknown>): RunOptions {
     pflash: o.get('pflash') as string | undefined,
     pflashWriteback: o.get('pflash-writeback') === true,
     noNic: o.get('nic') === 'none',
+    secure: o.get('secure') === true,
+    securePayload: o.get('secure-payload') as string | undefined,
   };
 }
 
@@ -237,7 +248,9 @@ export function prepareMachine(opts: RunOptions, warn: (line: string) => void = 
   if (opts.kernel !== undefined && opts.guest !== undefined) throw new UsageError('give either --kernel or --guest, not both');
   if (opts.bare && opts.vms !== undefined) throw new UsageError('--vms needs the hypervisor; drop --bare');
   if (opts.bare && opts.pcpus !== undefined) throw new UsageError('--pcpus needs the hypervisor (bare, --smp sets the CPUs); drop --bare');
+  if (opts.securePayload !== undefined && !opts.secure) throw new UsageError('--secure-payload needs --secure (a machine with a Secure world)');
   const flash = readFlashImages(opts);
+  const payload = opts.securePayload !== undefined ? readInputFile('secure payload', opts.securePayload) : undefined;
   const kernel = opts.bios !== undefined ? undefined : opts.kernel !== undefined ? readInputFile('kernel', opts.kernel) : builtinImage(opts.guest ?? DEFAULT_GUEST);
   if (opts.kernel !== undefined) {
     let raw = false;
@@ -284,7 +297,7 @@ export function prepareMachine(opts: RunOptions, warn: (line: string) => void = 
   }
   let m: Machine;
   try {
-    m = new Machine({ numCpus, ramBytes, seed: opts.seed, ...(opts.quantum !== undefined ? { quantumTicks: opts.quantum } : {}) });
+    m = new Machine({ numCpus, ramBytes, seed: opts.seed, ...(opts.quantum !== undefined ? { quantumTicks: opts.quantum } : {}), ...(opts.secure ? { secure: true } : {}) });
   } catch (e) {
     const msg = (e as Error).message;
     if (e instanceof RangeError) throw new CliError(`cannot allocate ${ramBytes / MiB} MiB of RAM (${msg}); try a smaller --mem`, EXIT_INTERNAL);
@@ -300,7 +313,12 @@ export function prepareMachine(opts: RunOptions, warn: (line: string) => void = 
       if (flash.bios) bootFirmware(m, dtb ? { dtb } : {});
       else bootKernel(m, { kernel: kernel!, ...(initrd ? { initrd } : {}), ...(dtb ? { dtb } : {}), ...(bootargs !== undefined ? { bootargs } : {}) }, { flash: flash.pflash !== undefined });
     }
+    // The EL3 firmware's cold boot: the GIC for two Security states, then the
+    // secure payload at Secure EL1, which hands over to the Non-secure boot.
+    if (opts.secure) secureColdBoot(m); // GIC for two worlds (no SPMC yet: issue 11)
+    if (payload) installSecurePayload(m, payload).coldBoot(m);
   } catch (e) {
+    if (e instanceof SecurePayloadError) throw new CliError(`secure payload '${opts.securePayload}': ${e.message}`);
     if (e instanceof ImageError || e instanceof FdtError) {
       throw new CliError(opts.kernel !== undefined ? `kernel '${opts.kernel}': ${e.message}` : e.message);
     }
@@ -615,6 +633,12 @@ export async function runMachine(m: Machine, opts: { maxInsns?: number } & RunLo
     quiet.output();
   };
   m.onDiagnostic = (msg) => diags.report(msg);
+  const secureOut = new SecureConsole(io.stderr);
+  m.onSecureConsole = (b) => {
+    out.flush();
+    secureOut.push(b);
+    quiet.output();
+  };
   const raw = io.stdin?.isTTY === true && typeof io.stdin.setRawMode === 'function';
   const input = new ConsoleInput(io.stdin, raw);
   const pace = opts.pace ?? raw;
@@ -713,6 +737,7 @@ export async function runMachine(m: Machine, opts: { maxInsns?: number } & RunLo
   } finally {
     if (!opts.feed) m.inputHook = undefined;
     out.flush(true);
+    secureOut.flush();
     input.close();
     if (io.handleSignals) for (const sig of INTERRUPT_SIGNALS) process.off(sig, onSignal);
   }
@@ -731,7 +756,10 @@ Without --kernel, runs a built-in guest (--guest; default: the diagnostic
 guest, which exercises every hypercall of the hypervisor, takes and reports
 its own exceptions and triggers the traps; 'selftest' checks the machine).
 By default the guest runs as a VM under the hvrr hypervisor; --bare runs it
-directly at EL1. The guest's UART is stdout; stdin feeds its UART input (a
+directly at EL1. --secure gives the machine a Secure world (QEMU
+virt,secure=on,virtualization=on); --secure-payload runs an image at Secure
+EL1 first, whose secure UART lines go to stderr as '[secure] ...'.
+The guest's UART is stdout; stdin feeds its UART input (a
 terminal is put in raw mode: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A,
 Ctrl-A m enters the EL2 monitor under the hypervisor). A summary line goes
 to stderr at the end.
@@ -759,8 +787,9 @@ Exit status:
     }
     let m: Machine;
     if (opts.restore !== undefined) {
-      const fixed = (['kernel', 'initrd', 'dtb', 'append', 'quantum'] as const).filter((k) => opts[k] !== undefined);
-      if (fixed.length > 0) throw new UsageError(`--${fixed[0]} cannot be combined with --restore: the snapshot fixes the machine`);
+      const fixed = (['kernel', 'initrd', 'dtb', 'append', 'quantum', 'securePayload'] as const).filter((k) => opts[k] !== undefined);
+      if (opts.secure) throw new UsageError('--secure cannot be combined with --restore: the snapshot fixes the machine (and records whether it has a Secure world)');
+      if (fixed.length > 0) throw new UsageError(`--${fixed[0] === 'securePayload' ? 'secure-payload' : fixed[0]} cannot be combined with --restore: the snapshot fixes the machine`);
       if (argv.some((a) => /^--(smp|mem|seed)(=|$)/.test(a))) throw new UsageError('--smp/--mem/--seed cannot be combined with --restore: the snapshot fixes the machine');
       m = machineFromSnapshot(opts.restore);
       applyEngine(m, opts.noJit);

@@ -137,6 +137,31 @@ describe('virt device tree vs the QEMU 7.2 reference', () => {
   });
 });
 
+describe('secure virt device tree vs the QEMU 7.2 virt,secure=on reference', () => {
+  const secureRef = parseDecompiledDts(readFileSync(join(import.meta.dirname, 'testdata/qemu-virt-secure-el2-gicv3-smp4.dts'), 'utf8'));
+  const ours = buildVirtDeviceTree({ ...refCfg, secure: true });
+  const SECURE_NODES = ['/pl011@9040000', '/secram@e000000', '/secure-chosen'];
+
+  it('has the secure PL011, secure RAM (status disabled, secure-status okay) and /secure-chosen, property by property', () => {
+    for (const path of SECURE_NODES) {
+      const n = findNode(ours, path);
+      const ref = findNode(secureRef, path);
+      expect(n, path).toBeDefined();
+      expect(ref, path).toBeDefined();
+      // /secure-chosen: stdout-path only (no rng-seed / kaslr-seed: documented in virtDtb.ts).
+      const refProps = ref!.props.filter((p) => !(path === '/secure-chosen' && p.name !== 'stdout-path'));
+      expect(n!.props.map((p) => p.name), path).toEqual(refProps.map((p) => p.name));
+      for (const p of n!.props) expect(hexBytes(p.value), `${path}:${p.name}`).toBe(hexBytes(getProp(ref!, p.name)!));
+    }
+  });
+
+  it('places them where QEMU does (after pl031, before the Non-secure pl011; /secure-chosen before /chosen), and nowhere without secure', () => {
+    const order = (root: FdtNode): string[] => paths(root).filter((p) => ['/pl031@9010000', '/pl011@9000000', '/chosen', ...SECURE_NODES].includes(p));
+    expect(order(ours)).toEqual(order(secureRef));
+    expect(paths(buildVirtDeviceTree(refCfg)).filter((p) => SECURE_NODES.includes(p))).toEqual([]);
+  });
+});
+
 describe('virt device tree configuration', () => {
   it('is a pure function of its configuration', () => {
     expect(buildVirtDeviceTreeBlob(refCfg)).toEqual(buildVirtDeviceTreeBlob({ ...refCfg }));
@@ -246,6 +271,7 @@ describe.skipIf(!hasDtc)('virt device tree through dtc', () => {
     ['reference config', refCfg],
     ['1 cpu, smc, initrd, bootargs', { ...refCfg, numCpus: 1, psciMethod: 'smc', bootargs: 'console=ttyAMA0', initrd: { start: 0x48000000n, end: 0x48100000n } }],
     ['8 cpus, no virtio, pmu, maintenance irq', { ...refCfg, numCpus: 8, virtio: false, pmu: true, gicMaintenanceIrq: true }],
+    ['secure, flash', { ...refCfg, secure: true, flash: true }],
   ] as [string, VirtDtConfig][])('%s: dtc decompiles without warnings and re-emits identical bytes', (_label, cfg) => {
     const dir = mkdtempSync(join(tmpdir(), 'hvrr-virt-'));
     try {

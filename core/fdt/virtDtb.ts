@@ -10,12 +10,18 @@
 //
 // Included: psci, memory, 32 virtio-mmio transports (optional), pl031, pl011,
 // pmu (optional, off by default), intc (GICv3), cpus (+ cpu-map), timer,
-// apb-pclk, chosen.
+// apb-pclk, chosen; on a secure machine the secure PL011, secure RAM and
+// /secure-chosen (as virt,secure=on: qemu-virt-secure-el2-gicv3-smp4.dts).
 // Deliberately left out because hvrr does not emulate the devices behind them:
 // platform-bus@c000000 (dynamic sysbus devices), fw-cfg@9020000, pl061@9030000
 // and gpio-keys (which points at the pl061), pcie@10000000 (ECAM host bridge),
 // its@8080000 (the GICv3 ITS; no MSIs without PCIe). flash@0 (the CFI pflash
 // banks) is there when the machine or VM has flash (--bios, --pflash).
+// Secure machines, unlike QEMU's: the psci node stays (the EL3 firmware
+// answers PSCI; QEMU drops it when firmware is loaded), flash stays one
+// Non-secure node (hvrr's bank 0 is not secure-only: no secflash@0), no
+// rng-seed/kaslr-seed in /secure-chosen, and no secure PL061 with its
+// gpio-poweroff/gpio-restart (not emulated).
 //
 // Phandles are allocated like QEMU: apb-pclk 0x8000, then the CPUs in reverse
 // order (cpu@N-1 = 0x8001 ... cpu@0 = 0x8000+N), then the GIC (0x8000+N+1).
@@ -61,6 +67,10 @@ export interface VirtDtConfig {
   /** The two CFI flash banks at 0 and 0x04000000 (QEMU always has them; hvrr
    *  only when a machine or VM is given flash). Default false. */
   flash?: boolean;
+  /** The Secure world of `virt,secure=on` (virt.c with vms->secure): the
+   *  secure PL011 and secure RAM as `status = "disabled"; secure-status =
+   *  "okay"` nodes, and /secure-chosen naming the secure UART. Default false. */
+  secure?: boolean;
 }
 
 // ---- the virt memory map (QEMU hw/arm/virt.c base_memmap / a15irqmap) ----
@@ -70,6 +80,10 @@ export const VIRT_GIC_DIST_SIZE = 0x10000;
 export const VIRT_GIC_REDIST_BASE = 0x080a0000;
 export const VIRT_GIC_REDIST_STRIDE = 0x20000; // RD_base + SGI_base frames per CPU
 export const VIRT_UART_BASE = 0x09000000;
+export const VIRT_SECURE_UART_BASE = 0x09040000;
+export const VIRT_SECURE_UART_SPI = 8;
+export const VIRT_SECURE_MEM_BASE = 0x0e000000;
+export const VIRT_SECURE_MEM_SIZE = 0x01000000;
 export const VIRT_RTC_BASE = 0x09010000;
 export const VIRT_MMIO_DEV_SIZE = 0x1000;
 export const VIRT_FLASH_BASE = 0;
@@ -187,6 +201,27 @@ export function buildVirtDeviceTree(cfg: VirtDtConfig): FdtNode {
     ]),
   );
 
+  if (cfg.secure ?? false) {
+    // Devices only the Secure world may use: disabled for the Non-secure OS,
+    // enabled for secure software (devicetree "secure-status" binding).
+    const secureOnly = [prop('secure-status', str('okay')), prop('status', str('disabled'))];
+    children.push(
+      node(`pl011@${hex(VIRT_SECURE_UART_BASE)}`, [
+        ...secureOnly,
+        prop('clock-names', strList('uartclk', 'apb_pclk')),
+        prop('clocks', cells(PHANDLE_CLOCK, PHANDLE_CLOCK)),
+        prop('interrupts', cells(...irq(GIC_FDT_IRQ_TYPE_SPI, VIRT_SECURE_UART_SPI, GIC_FDT_IRQ_FLAGS_LEVEL_HI))),
+        prop('reg', reg2(VIRT_SECURE_UART_BASE, VIRT_MMIO_DEV_SIZE)),
+        prop('compatible', strList('arm,pl011', 'arm,primecell')),
+      ]),
+      node(`secram@${hex(VIRT_SECURE_MEM_BASE)}`, [
+        ...secureOnly,
+        prop('reg', reg2(VIRT_SECURE_MEM_BASE, VIRT_SECURE_MEM_SIZE)),
+        prop('device_type', str('memory')),
+      ]),
+    );
+  }
+
   children.push(
     node(`pl011@${hex(VIRT_UART_BASE)}`, [
       prop('clock-names', strList('uartclk', 'apb_pclk')),
@@ -300,6 +335,7 @@ export function buildVirtDeviceTree(cfg: VirtDtConfig): FdtNode {
     prop('rng-seed', virtRngSeed(cfg.seed)),
     prop('kaslr-seed', u64(virtKaslrSeed(cfg.seed))),
   );
+  if (cfg.secure ?? false) children.push(node('secure-chosen', [prop('stdout-path', str(`/pl011@${hex(VIRT_SECURE_UART_BASE)}`))]));
   children.push(node('chosen', chosen));
 
   return node(

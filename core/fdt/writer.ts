@@ -4,8 +4,9 @@
 // Layout, as dtc lays it out: 40-byte header, memory reservation block at
 // 0x28 (8-byte aligned, terminated by a zero entry), structure block, strings
 // block. Property names are de-duplicated in the strings block (each distinct
-// name stored once, in order of first use), so a given tree always produces the
-// same bytes.
+// name stored once, in order of first use; a name that ends an earlier one,
+// as "status" ends "secure-status", points into it, as dtc's find_string
+// does), so a given tree always produces the same bytes, dtc's.
 
 import { FdtError, type FdtNode, type FdtReserveEntry } from './tree.js';
 
@@ -101,6 +102,14 @@ export function writeFdt(root: FdtNode, opts: FdtWriteOptions = {}): Uint8Array 
   const nameOffset = (name: string): number => {
     let off = stringOffsets.get(name);
     if (off === undefined) {
+      // The first earlier name it is a suffix of (dtc: memmem over the block).
+      for (const [earlier, at] of stringOffsets) {
+        if (earlier.endsWith(name)) {
+          off = at + encoder.encode(earlier).length - encoder.encode(name).length;
+          stringOffsets.set(name, off);
+          return off;
+        }
+      }
       off = strings.length;
       strings.bytes(encoder.encode(name));
       strings.bytes(new Uint8Array(1));

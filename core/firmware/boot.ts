@@ -31,6 +31,8 @@ export interface BootTarget {
   flash?: boolean;
   /** The PSCI conduit the device tree names (default 'hvc'). */
   psciMethod?: 'hvc' | 'smc';
+  /** Describe the Secure world's devices (virt,secure=on). */
+  secure?: boolean;
 }
 
 /** What QEMU's -bios boot puts in RAM: only the device tree. */
@@ -59,6 +61,7 @@ export function placeBootImages(t: BootTarget, images: BootImages): BootPlan {
     psciMethod: t.psciMethod ?? 'hvc',
     virtio: t.virtio,
     flash: t.flash ?? false,
+    secure: t.secure ?? false,
   });
   if (dtb.length > DTB_PLANNING_BYTES && !images.dtb) throw new ImageError(`generated device tree is ${dtb.length} bytes, over the ${DTB_PLANNING_BYTES}-byte plan`);
   for (const region of plan.loads) {
@@ -84,6 +87,7 @@ export function placeFirmwareDtb(t: BootTarget, images: FirmwareImages): bigint 
     psciMethod: t.psciMethod ?? 'hvc',
     virtio: t.virtio,
     flash: t.flash ?? false,
+    secure: t.secure ?? false,
   });
   if (BigInt(dtb.length) > t.ramBytes) throw new ImageError(`the device tree (${dtb.length} bytes) does not fit in RAM`);
   t.core.writePhys(t.pa(VIRT_RAM_BASE), dtb);
@@ -92,7 +96,7 @@ export function placeFirmwareDtb(t: BootTarget, images: FirmwareImages): bigint 
 
 /** The bare machine as a boot target (device tree with flash when it has some). */
 function machineTarget(m: Machine, flash: boolean): BootTarget {
-  return { core: m.core, ramBytes: BigInt(m.config.ramBytes), pa: (addr) => Number(addr), numCpus: m.numCpus, seed: m.config.seed, virtio: false, flash };
+  return { core: m.core, ramBytes: BigInt(m.config.ramBytes), pa: (addr) => Number(addr), numCpus: m.numCpus, seed: m.config.seed, virtio: false, flash, secure: m.config.secure };
 }
 
 /** QEMU's -bios on the bare machine: CPU 0 starts at address 0 (flash bank

@@ -19,6 +19,7 @@ import { fidOf, SMCCC_REGS, type SmcccAnswer, type SmcccCall } from './smccc.js'
 import { PSCI_CPU_OFF, PSCI_CPU_ON_32, PSCI_CPU_ON_64 } from './psci.js';
 import { Spmd } from './spmd.js';
 import { takeGroup0 } from './el3Interrupts.js';
+import type { SecurePayload } from './securePayload.js';
 
 /** ESR_EL3.EC of an SMC executed in AArch64 state. */
 const EC_SMC64 = 0x17;
@@ -26,6 +27,8 @@ const EC_SMC64 = 0x17;
 export class El3Firmware implements ExceptionSoftware {
   /** The SPM Dispatcher: world switch and FF-A relay (its state is the firmware's record). */
   readonly spmd: Spmd;
+  /** The secure payload dispatcher (securePayload.ts), when a payload runs at Secure EL1 (no S-EL2 software). */
+  securePayload: SecurePayload | undefined = undefined;
 
   constructor(numCpus: number) {
     this.spmd = new Spmd(numCpus);
@@ -61,6 +64,10 @@ export class El3Firmware implements ExceptionSoftware {
       x: readArgs(regs),
     };
     const fn = fidOf(call);
+    if (this.securePayload?.smc(m, cpu, call)) {
+      m.trace.emit({ kind: 'psci', tick: m.core.nowTick(cpu), cpu, fn, args: call.x.slice(1, 4).map(hex64), result: '0x0', ...worldField(nonSecure) });
+      return;
+    }
     const secureEl2 = m.software.get('el2-s') !== undefined;
     if (fn === PSCI_CPU_OFF && secureEl2 && nonSecure && this.spmd.cpuOff(m, cpu, call)) return;
     const a: SmcccAnswer = el3Service(fn)(call, { psci: m, secureEl2 });

@@ -1,0 +1,145 @@
+// `--secure` on hvrr run / record, and the Secure world in replay and dump:
+// a tiny secure payload (real machine code at Secure EL1, entered by the EL3
+// firmware) prints on the secure UART; its lines go to stderr as
+// `[secure] ...`, stdout stays exactly the Non-secure console.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { assemble } from '../core/asm/assembler.js';
+import { SECURE_PAYLOAD_BASE } from '../core/firmware/securePayload.js';
+import { runCli } from './testing.js';
+import { readMeta, readSnapshotFile } from '../snapshots/index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'hvrr-secure-cli-'));
+
+/** Prints `text` on the UART at `base` (x1, w2 clobbered). */
+function print(base: number, text: string): string {
+  return [`ldr x1, =${base}`, ...[...text].map((c) => `mov w2, #${c.charCodeAt(0)}\n  strb w2, [x1]`)].join('\n  ');
+}
+
+// Two lines on the secure UART (0x09040000, Secure-only), then TSP_ENTRY_DONE.
+const PAYLOAD = assemble(`
+  ${print(0x0904_0000, 'hello from S-EL1\nsecond line\n')}
+  ldr x0, =0xf2000000
+  mov x1, #0
+  smc #0
+  b .
+`, { baseAddress: BigInt(SECURE_PAYLOAD_BASE) }).bytes;
+
+// The Non-secure kernel: prints, then PSCI SYSTEM_OFF over SMC.
+const KERNEL = assemble(`
+  ${print(0x0900_0000, 'non-secure kernel\n')}
+  ldr x0, =0x84000008
+  smc #0
+  b .
+`, { baseAddress: 0x4008_0000n }).bytes;
+
+const payload = join(dir, 'payload.bin');
+const kernel = join(dir, 'kernel.bin');
+writeFileSync(payload, PAYLOAD);
+writeFileSync(kernel, KERNEL);
+
+describe('hvrr run --secure', () => {
+  it('runs the secure payload at Secure EL1 before the kernel: stdout is the Non-secure console, the secure one is on stderr as [secure] lines', async () => {
+    const r = await runCli(['run', '--secure', '--bare', '--kernel', kernel, '--secure-payload', payload, '--mem', '64M']);
+    expect(r.code).toBe(0);
+    expect(r.out).toBe('non-secure kernel\n');
+    expect(r.err).toContain('[secure] hello from S-EL1\n[secure] second line\n');
+    expect(r.err).toMatch(/^\[secure\] hello from S-EL1\n\[secure\] second line\nhvrr: .* after \d+ instructions/);
+  });
+
+  it('the diagnostic guest passes every check under the hypervisor on a secure machine (the EL3 firmware set the GIC up for the Non-secure world)', async () => {
+    const r = await runCli(['run', '--secure', '--mem', '64M']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/SUMMARY: \d+ tests, 0 failures/);
+    // The payload first, then the hypervisor's boot (pCPU 0 resumed at EL2 from EL3).
+    const withPayload = await runCli(['run', '--secure', '--secure-payload', payload, '--mem', '64M']);
+    expect(withPayload.code).toBe(0);
+    expect(withPayload.out).toBe(r.out);
+    expect(withPayload.err).toMatch(/^\[secure\] hello from S-EL1\n\[secure\] second line\n/);
+    const bare = await runCli(['run', '--secure', '--bare', '--mem', '64M']);
+    expect(bare.code).toBe(0);
+    expect(bare.out).toMatch(/SUMMARY: \d+ tests, 0 failures/);
+  });
+
+  it('bad combinations: one line, exit 2', async () => {
+    for (const [argv, msg] of [
+      [['run', '--secure-payload', payload], /--secure-payload needs --secure/],
+      [['run', '--restore', join(dir, 'none.snap'), '--secure'], /--secure cannot be combined with --restore/],
+      [['run', '--restore', join(dir, 'none.snap'), '--secure-payload', payload], /--secure-payload cannot be combined with --restore/],
+      [['record', '--secure-payload', payload, '-o', join(dir, 'x.hvrr')], /--secure-payload needs --secure/],
+    ] as const) {
+      const r = await runCli([...argv]);
+      expect(r.code, argv.join(' ')).toBe(2);
+      expect(r.err.trim().split('\n')).toHaveLength(1);
+      expect(r.err).toMatch(msg);
+    }
+    const empty = join(dir, 'empty.bin');
+    writeFileSync(empty, new Uint8Array(0));
+    const r = await runCli(['run', '--secure', '--bare', '--kernel', kernel, '--secure-payload', empty]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^hvrr: secure payload '.*empty.bin': the secure payload is empty\n$/);
+  });
+});
+
+describe('hvrr record --secure, replay, dump', () => {
+  const trace = join(dir, 'secure.hvrr');
+
+  it('records: the header carries secure, the secure UART bytes are uart-out events with world=s', async () => {
+    const r = await runCli(['record', '--secure', '--bare', '--kernel', kernel, '--secure-payload', payload, '--mem', '64M', '-o', trace]);
+    expect(r.code).toBe(0);
+    expect(r.out).toBe('non-secure kernel\n');
+    expect(r.err).toContain('[secure] hello from S-EL1\n');
+    const d = await runCli(['dump', trace]);
+    expect(d.code).toBe(0);
+    expect(d.out).toMatch(/^# machine: .*"secure":true/m);
+    expect(d.out).toContain("# worlds: Secure and Non-secure; events of the Secure world end in 'world=s'");
+    expect(d.out).toMatch(/^#\d+ @\d+ cpu0 uart-out byte=0x68 .*world=s$/m);
+    expect(d.out).toMatch(/^#\d+ @\d+ cpu0 psci fn=0xf2000000 .*world=s$/m);
+    expect(d.out).toMatch(/^#\d+ @\d+ cpu0 uart-out byte=0x6e(?! .*world=s).*$/m);
+  });
+
+  it('dump --console: the Non-secure console, then the secure one as [secure] lines', async () => {
+    const d = await runCli(['dump', trace, '--console']);
+    expect(d.code).toBe(0);
+    expect(d.out).toBe('non-secure kernel\n[secure] hello from S-EL1\n[secure] second line\n');
+    const bad = await runCli(['dump', trace, '--console', '--json']);
+    expect(bad.code).toBe(2);
+  });
+
+  it('replays exactly (the machine rebuilt from the trace is secure) and shows both consoles and each CPU\'s world', async () => {
+    const p = await runCli(['replay', trace]);
+    expect(p.code).toBe(0);
+    expect(p.out).toContain('replayed to the end of the recording');
+    expect(p.out).toMatch(/^cpu0: running @\d+ EL3h s pc=/m); // SYSTEM_OFF's SMC left it at EL3
+    expect(p.out).toContain('uart output so far (18 bytes):\nnon-secure kernel\n');
+    expect(p.out).toContain('secure uart output so far (29 bytes):\n[secure] hello from S-EL1\n[secure] second line\n');
+    const until = await runCli(['replay', trace, '--until', 'uart', 'second']);
+    expect(until.code).toBe(0);
+    expect(until.out).toMatch(/^cpu0: running @\d+ EL1h s pc=/m);
+    // The two consoles are separate streams: text across them is nowhere.
+    const across = await runCli(['replay', trace, '--until', 'uart', 'line\nnon-secure']);
+    expect(across.code).toBe(2);
+    expect(across.err).toContain('nowhere');
+    const ns = await runCli(['replay', trace, '--until', 'uart', 'non-secure']);
+    expect(ns.out).toMatch(/^cpu0: running @\d+ EL1h ns pc=/m);
+  });
+
+  it('verify --replay: every snapshot of the secure recording restores and it replays from each', async () => {
+    const v = await runCli(['verify', trace, '--replay']);
+    expect(v.code, v.out + v.err).toBe(0);
+  });
+
+  it('a snapshot taken inside the secure payload records secure; run --restore rebuilds the secure machine and finishes the boot', async () => {
+    const snap = join(dir, 'secure.snap');
+    const p = await runCli(['replay', trace, '--until', 'uart', 'second', '--print', 'uart', '--snapshot', snap]);
+    expect(p.code).toBe(0);
+    const meta = readMeta(readSnapshotFile(snap));
+    expect(meta.config.secure).toBe(true);
+    const r = await runCli(['run', '--restore', snap]);
+    expect(r.code).toBe(0);
+    expect(r.out).toBe('non-secure kernel\n');
+    expect(r.err).toMatch(/^\[secure\]  line\n/); // the rest of the secure line 'second line'
+  });
+});
