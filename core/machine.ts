@@ -18,7 +18,7 @@ import { Pl031, PL031_EVENT_KIND } from './devices/pl031.js';
 import { PhysicalBus } from './memory/bus.js';
 import { type PowerState, type PsciPlatform } from './firmware/psci.js';
 import { PsciStandIn } from './firmware/standIn.js';
-import { El3Firmware } from './firmware/el3Firmware.js';
+import { El3Firmware, EL3_FIRMWARE_COMPONENT } from './firmware/el3Firmware.js';
 import { SoftwareRouter } from './software/router.js';
 import { upgradeRecord, type RecordSchema } from './stateRecord.js';
 
@@ -236,7 +236,7 @@ export class Machine implements PsciPlatform {
     // The firmware's record (the SPMD's world contexts) exists on a machine
     // with two Security states only: every other machine's snapshots and
     // state hashes are as before.
-    if (this.config.secure) this.registerComponent('el3-firmware', firmware.spmd);
+    if (this.config.secure) this.registerComponent(EL3_FIRMWARE_COMPONENT, firmware.spmd);
     this.software.install('el2-ns', new PsciStandIn());
   }
 

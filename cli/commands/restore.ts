@@ -11,6 +11,7 @@ import { readMeta, readSnapshotFile, restoreInto, snapshotComponents, SnapshotEr
 import { CliError } from '../errors.js';
 import { attachMachineFlash, FLASH_COMPONENT } from '../../core/devices/flashBanks.js';
 import { attachSecurePayload, SecurePayload, SECURE_PAYLOAD_COMPONENT } from '../../core/firmware/securePayload.js';
+import { EL3_FIRMWARE_COMPONENT } from '../../core/firmware/el3Firmware.js';
 
 export function machineFromSnapshot(path: string): Machine {
   try {
@@ -22,9 +23,13 @@ export function machineFromSnapshot(path: string): Machine {
     const c = meta.config;
     // Build the machine with exactly the components the snapshot carries.
     const components = snapshotComponents(bytes);
-    const known = [HYPERVISOR_COMPONENT, MONITOR_COMPONENT, FLASH_COMPONENT, SECURE_PAYLOAD_COMPONENT];
+    // The EL3 firmware's record: the machine registers it itself when it has a Secure world.
+    const known = [HYPERVISOR_COMPONENT, MONITOR_COMPONENT, FLASH_COMPONENT, SECURE_PAYLOAD_COMPONENT, EL3_FIRMWARE_COMPONENT];
     const unknown = components.filter((n) => !known.includes(n));
     if (unknown.length) throw new CliError(`snapshot '${path}' carries component state this hvrr cannot rebuild: ${unknown.join(', ')}`);
+    if (components.includes(EL3_FIRMWARE_COMPONENT) && c.secure !== true) {
+      throw new CliError(`snapshot '${path}' carries EL3 firmware world-switch state on a machine without a Secure world`);
+    }
     if (components.includes(MONITOR_COMPONENT) && !components.includes(HYPERVISOR_COMPONENT)) {
       throw new CliError(`snapshot '${path}' carries monitor state without a hypervisor`);
     }

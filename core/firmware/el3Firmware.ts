@@ -21,6 +21,9 @@ import { Spmd } from './spmd.js';
 import { takeGroup0 } from './el3Interrupts.js';
 import type { SecurePayload } from './securePayload.js';
 
+/** The component name of the firmware's record (a machine with two Security states registers it itself). */
+export const EL3_FIRMWARE_COMPONENT = 'el3-firmware';
+
 /** ESR_EL3.EC of an SMC executed in AArch64 state. */
 const EC_SMC64 = 0x17;
 
