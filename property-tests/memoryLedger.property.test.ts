@@ -1,7 +1,8 @@
 // The SPMC's memory-sharing ledger (core/spmc/memoryLedger.ts) against a
 // small independent model, under fast-check's model-based testing
 // (fc.commands + fc.modelRun): random SHARE/LEND/DONATE (whole or in
-// fragments), FFA_MEM_FRAG_TX, retrieves (asking read-only or read-write),
+// fragments), FFA_MEM_FRAG_TX, retrieves (asking read-only or read-write,
+// the response in one to three fragments) and FFA_MEM_FRAG_RX,
 // the hypervisor's retrieve request, RELINQUISH and RECLAIM by random
 // callers with random (sometimes stale or bogus) handles, and save/restore
 // of the ledger's record through JSON. After every command the ledger's
@@ -10,7 +11,9 @@
 // The model knows only FF-A's rules as the ledger documents them: pages
 // owned by regions; a send needs pages its sender owns exclusively; a share
 // leaves the owner access, a lend or donate removes it; a donate moves
-// ownership at retrieve; a reclaim needs every borrower to have relinquished.
+// ownership at retrieve and frees its handle once the response is complete;
+// a relinquish needs the whole response fetched; a reclaim needs every
+// borrower to have relinquished.
 // The seed and run count print first; a failure replays with
 // HVRR_LEDGER_SEED=<seed> HVRR_PROP_RUNS=<n> npx vitest run property-tests/memoryLedger.property.test.ts
 import fc from 'fast-check';
@@ -44,7 +47,8 @@ interface ModelTransaction {
   /** Constituents as page lists (received so far). */
   constituents: number[][];
   missing: number;
-  retrieved: Map<number, DataAccess>;
+  /** Borrowers that retrieved: the access asked, response fragments in all and delivered. */
+  retrieved: Map<number, { access: DataAccess; total: number; delivered: number }>;
 }
 
 interface Model {
@@ -79,8 +83,9 @@ function modelAccess(m: Model, endpoint: number, page: number): PageAccess {
   const owner = m.owner[page];
   const h = m.holder[page];
   const t = h === null || h === undefined ? undefined : m.transactions.get(h);
-  if (owner === endpoint) return !t || t.op === 'share' ? 'rw' : 'none';
-  return t?.retrieved.get(endpoint) ?? 'none';
+  const b = t?.retrieved.get(endpoint);
+  if (b) return b.access;
+  return owner === endpoint && (!t || t.op === 'share') ? 'rw' : 'none';
 }
 
 /** The ledger's answer: null for success, else the error code. */
@@ -213,7 +218,7 @@ class FragTxCommand implements fc.Command<Model, Real> {
 }
 
 class RetrieveCommand implements fc.Command<Model, Real> {
-  constructor(readonly handleIndex: number, readonly callerIndex: number, readonly access: DataAccess) {}
+  constructor(readonly handleIndex: number, readonly callerIndex: number, readonly access: DataAccess, readonly responseFragments: number) {}
   check(): boolean {
     return true;
   }
@@ -223,18 +228,45 @@ class RetrieveCommand implements fc.Command<Model, Real> {
     const t = m.transactions.get(handle);
     // A request in the shape the borrower would write (a stranger copies the real receiver list).
     const request = retrieveTx(t?.op ?? 'share', t?.sender ?? 1, t?.receivers ?? [caller], handle, this.access);
-    const result = r.ledger.retrieve(caller, request, TEST_VERSION);
+    const result = r.ledger.retrieve(caller, request, TEST_VERSION, this.responseFragments);
     let expected: number | null = null;
     if (!t || t.missing > 0 || !t.receivers.includes(caller)) expected = INVALID_PARAMETERS;
     else if (t.op !== 'donate' && t.access === 'ro' && this.access === 'rw') expected = DENIED;
     else if (t.retrieved.has(caller)) expected = DENIED;
     expect(codeOf(result), result.ok ? 'accepted' : result.error.reason).toBe(expected);
     if (!result.ok || !t) return;
-    if (t.op === 'donate') release(m, t, caller);
-    else t.retrieved.set(caller, this.access);
+    t.retrieved.set(caller, { access: this.access, total: this.responseFragments, delivered: 1 });
+    if (t.op === 'donate') {
+      for (const p of t.constituents.flat()) m.owner[p] = caller;
+      if (this.responseFragments === 1) release(m, t, caller);
+    }
   }
   toString(): string {
-    return `retrieve(${this.handleIndex}, by ${this.callerIndex}, ${this.access})`;
+    return `retrieve(${this.handleIndex}, by ${this.callerIndex}, ${this.access}, ${this.responseFragments} fragments)`;
+  }
+}
+
+class FragRxCommand implements fc.Command<Model, Real> {
+  constructor(readonly handleIndex: number, readonly callerIndex: number) {}
+  check(): boolean {
+    return true;
+  }
+  run(m: Model, r: Real): void {
+    const handle = pickHandle(m, this.handleIndex);
+    const caller = ENDPOINTS[this.callerIndex]!;
+    const t = m.transactions.get(handle);
+    const b = t?.retrieved.get(caller);
+    const result = r.ledger.fragRx(caller, handle);
+    const expected = !t || t.missing > 0 || !b || b.delivered >= b.total ? INVALID_PARAMETERS : null;
+    expect(codeOf(result), result.ok ? 'accepted' : result.error.reason).toBe(expected);
+    if (!result.ok) return;
+    expect(result.value.fragmentIndex).toBe(b!.delivered);
+    b!.delivered++;
+    expect(result.value.complete).toBe(b!.delivered === b!.total);
+    if (t!.op === 'donate' && b!.delivered === b!.total) release(m, t!, caller);
+  }
+  toString(): string {
+    return `fragRx(${this.handleIndex}, by ${this.callerIndex})`;
   }
 }
 
@@ -248,7 +280,8 @@ class RelinquishCommand implements fc.Command<Model, Real> {
     const caller = ENDPOINTS[this.callerIndex]!;
     const t = m.transactions.get(handle);
     const result = r.ledger.relinquish(caller, handle);
-    const expected = !t || t.missing > 0 || !t.retrieved.has(caller) ? INVALID_PARAMETERS : null;
+    const b = t?.retrieved.get(caller);
+    const expected = !t || t.missing > 0 || !b || b.delivered !== b.total ? INVALID_PARAMETERS : null;
     expect(codeOf(result), result.ok ? 'accepted' : result.error.reason).toBe(expected);
     if (result.ok) t!.retrieved.delete(caller);
   }
@@ -334,7 +367,9 @@ const commands = [
     fc.array(range, { minLength: 1, maxLength: 3 }), fc.integer({ min: 1, max: 4 }))
     .map(([op, s, offsets, a, ranges, first]) => new SendCommand(op, s, (op === 'donate' && offsets.length > 1 && offsets[0] !== 0 ? offsets.slice(0, 1) : offsets).map((o) => (s + o) % ENDPOINTS.length), a, ranges, first)),
   fc.tuple(handleIndex, fc.integer({ min: 1, max: 2 }), fc.boolean()).map(([h, c, w]) => new FragTxCommand(h, c, w)),
-  fc.tuple(handleIndex, endpointIndex, access).map(([h, c, a]) => new RetrieveCommand(h, c, a)),
+  fc.tuple(handleIndex, endpointIndex, access, fc.oneof({ weight: 3, arbitrary: fc.constant(1) }, { weight: 1, arbitrary: fc.integer({ min: 2, max: 3 }) }))
+    .map(([h, c, a, f]) => new RetrieveCommand(h, c, a, f)),
+  fc.tuple(handleIndex, endpointIndex).map(([h, c]) => new FragRxCommand(h, c)),
   fc.tuple(handleIndex, endpointIndex).map(([h, c]) => new RelinquishCommand(h, c)),
   fc.tuple(handleIndex, fc.integer({ min: 0, max: ENDPOINTS.length + 2 })).map(([h, c]) => new ReclaimCommand(h, c)),
   handleIndex.map((h) => new HypervisorRetrieveCommand(h)),

@@ -153,6 +153,45 @@ describe('memory ledger', () => {
     expect(l.accessOf(SP1, NS + 5n * P)).toBe('rw');
   });
 
+  it('FFA_MEM_FRAG_TX answers carry the bytes received so far', () => {
+    const l = ledger();
+    const tx = sendTx('share', VM1, [SP1], [pages(NS, 1), pages(NS + 2n * P, 1)]);
+    const bytes = encodeTransaction(tx);
+    const first = { ...tx, composite: { pageCount: 2, constituents: tx.composite!.constituents.slice(0, 1) } };
+    const sent = ok(l.send('share', VM1, first, 1));
+    expect(sent.receivedLength).toBe(bytes.length - CONSTITUENT_SIZE);
+    expect(ok(l.fragTx(VM1, sent.handle, bytes.subarray(bytes.length - CONSTITUENT_SIZE))).receivedLength).toBe(bytes.length);
+  });
+
+  it('a retrieve response in fragments: FRAG_RX in order, relinquish only once all are fetched', () => {
+    const l = ledger();
+    const { handle } = ok(l.send('lend', VM1, sendTx('lend', VM1, [SP1], [pages(NS, 1)])));
+    expect(refused(l.fragRx(SP1, handle)).code).toBe(INVALID_PARAMETERS); // nothing retrieved yet
+    ok(l.retrieve(SP1, retrieveTx('lend', VM1, [SP1], handle), TEST_VERSION, 3));
+    expect(l.accessOf(SP1, NS)).toBe('rw'); // mapped at the retrieve, as Hafnium
+    expect(refused(l.relinquish(SP1, handle)).reason).toContain('1 of 3 fragments');
+    expect(refused(l.reclaim(VM1, handle)).code).toBe(DENIED);
+    expect(refused(l.fragRx(SP2, handle)).code).toBe(INVALID_PARAMETERS);
+    expect(ok(l.fragRx(SP1, handle))).toEqual({ fragmentIndex: 1, complete: false });
+    expect(ok(l.fragRx(SP1, handle))).toEqual({ fragmentIndex: 2, complete: true });
+    expect(refused(l.fragRx(SP1, handle)).code).toBe(INVALID_PARAMETERS);
+    ok(l.relinquish(SP1, handle));
+    ok(l.reclaim(VM1, handle));
+  });
+
+  it('a donate whose response is fragmented keeps its handle until the last fragment', () => {
+    const l = ledger();
+    const { handle } = ok(l.send('donate', VM1, sendTx('donate', VM1, [SP1], [pages(NS, 1)])));
+    ok(l.retrieve(SP1, retrieveTx('donate', VM1, [SP1], handle), TEST_VERSION, 2));
+    expect(l.ownerOf(NS)).toBe(SP1);
+    expect(l.handles()).toEqual([handle]);
+    expect(refused(l.reclaim(VM1, handle)).code).toBe(DENIED);
+    ok(l.fragRx(SP1, handle));
+    expect(l.handles()).toEqual([]);
+    expect(l.accessOf(SP1, NS)).toBe('rw');
+    expect(l.getState().pages).toEqual({ [`0x${NS.toString(16)}`]: { owner: SP1, handle: null } });
+  });
+
   it('a refused fragment abandons the transaction', () => {
     const l = ledger();
     const tx = sendTx('lend', VM1, [SP1], [pages(NS, 1), pages(NS, 1)]); // the duplicate arrives in the second fragment

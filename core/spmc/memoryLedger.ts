@@ -32,7 +32,7 @@ import { handleAllocator, handleText, makeHandle } from '../ffa/memory/handle.js
 import { FFA_PAGE_SIZE } from '../ffa/memory/layout.js';
 import { checkRetrieveAgainstSent } from '../ffa/memory/retrieve.js';
 import { checkRetrieveRequest, checkSend, type SendOp } from '../ffa/memory/rules.js';
-import type { Constituent, MemoryTransaction } from '../ffa/memory/transaction.js';
+import { transactionLength, type Constituent, type MemoryTransaction } from '../ffa/memory/transaction.js';
 import { upgradeRecord, type RecordSchema } from '../stateRecord.js';
 import { hex64, transactionFromRecord, transactionToRecord, type TransactionRecord } from './transactionRecord.js';
 
@@ -60,6 +60,10 @@ export interface BorrowerRecord {
   /** Encoded permissions granted at retrieve; null while not retrieved. */
   granted: number | null;
   clearOnRelinquish: boolean;
+  /** Fragments of the retrieve response: how many, and how many delivered
+   *  (FFA_MEM_RETRIEVE_RESP, then FFA_MEM_FRAG_RX); both 0 while not retrieved. */
+  responseFragments: number;
+  deliveredFragments: number;
 }
 
 export interface LedgerTransactionRecord {
@@ -87,6 +91,15 @@ export type PageAccess = 'none' | 'ro' | 'rw';
 export interface SendOutcome {
   handle: bigint;
   /** False while fragments are outstanding (answer FFA_MEM_FRAG_RX). */
+  complete: boolean;
+  /** Descriptor bytes received so far (FFA_MEM_FRAG_RX's fragment offset). */
+  receivedLength: number;
+}
+
+export interface FragRxOutcome {
+  /** The response fragment to deliver now (1 for the second). */
+  fragmentIndex: number;
+  /** The last fragment: the retrieve is complete. */
   complete: boolean;
 }
 
@@ -147,10 +160,10 @@ export class MemoryLedger {
     const page = this.st.pages[key] ?? (this.regionOwner(address) === null ? null : { owner: this.regionOwner(address)!, handle: null });
     if (!page) return 'none';
     const t = page.handle === null ? undefined : this.find(page.handle);
-    if (page.owner === endpoint) return !t || t.op === 'share' ? 'rw' : 'none';
     const b = t?.borrowers.find((x) => x.id === endpoint);
-    if (!b || b.granted === null) return 'none';
-    return decodePermissions(b.granted).dataAccess === FFA_DATA_ACCESS_RO ? 'ro' : 'rw';
+    if (b && b.granted !== null) return decodePermissions(b.granted).dataAccess === FFA_DATA_ACCESS_RO ? 'ro' : 'rw';
+    // The owner keeps its access to memory it shares, not to memory it lends or donates.
+    return page.owner === endpoint && (!t || t.op === 'share') ? 'rw' : 'none';
   }
 
   /** Live handles, in allocation order. */
@@ -182,7 +195,7 @@ export class MemoryLedger {
     const handle = makeHandle(this.st.nextHandleIndex, 'spmc');
     const record: LedgerTransactionRecord = {
       handle: hex64(handle), op, tx: transactionToRecord({ ...stored, handle }), missingConstituents, fragments: 1,
-      borrowers: stored.receivers.map((r) => ({ id: r.receiver, granted: null, clearOnRelinquish: false })),
+      borrowers: stored.receivers.map((r) => ({ id: r.receiver, granted: null, clearOnRelinquish: false, responseFragments: 0, deliveredFragments: 0 })),
     };
     if (missingConstituents === 0) {
       // Check the transition, then commit.
@@ -191,11 +204,11 @@ export class MemoryLedger {
       this.st.nextHandleIndex++;
       this.st.transactions.push(record);
       this.markPages(stored.sender, constituents, record.handle);
-      return accept({ handle, complete: true });
+      return accept({ handle, complete: true, receivedLength: transactionLength(stored) });
     }
     this.st.nextHandleIndex++;
     this.st.transactions.push(record);
-    return accept({ handle, complete: false });
+    return accept({ handle, complete: false, receivedLength: transactionLength(stored) });
   }
 
   /** FFA_MEM_FRAG_TX: the next fragment (whole constituents) of a send in progress. */
@@ -222,14 +235,18 @@ export class MemoryLedger {
       if (!transition.ok) return abandon(transition);
       this.markPages(sent.sender, constituents, t.handle);
     }
-    t.tx = transactionToRecord({ ...sent, composite: { pageCount: sent.composite!.pageCount, constituents } });
+    const now = { ...sent, composite: { pageCount: sent.composite!.pageCount, constituents } };
+    t.tx = transactionToRecord(now);
     t.missingConstituents = missing;
     t.fragments++;
-    return accept({ handle, complete: missing === 0 });
+    return accept({ handle, complete: missing === 0, receivedLength: transactionLength(now) });
   }
 
-  /** FFA_MEM_RETRIEVE_REQ from a borrower; `request` decoded with the caller's `version`. */
-  retrieve(caller: number, request: MemoryTransaction, version: number): Checked<RetrieveOutcome> {
+  /** FFA_MEM_RETRIEVE_REQ from a borrower; `request` decoded with the caller's
+   *  `version`. The access is granted now; a response too large for the
+   *  borrower's RX buffer goes out in `responseFragments` fragments, the rest
+   *  fetched with FFA_MEM_FRAG_RX (fragRx). */
+  retrieve(caller: number, request: MemoryTransaction, version: number, responseFragments = 1): Checked<RetrieveOutcome> {
     const own = checkRetrieveRequest(request, version);
     if (!own.ok) return own;
     const t = this.lookupComplete(request.handle, 'retrieve');
@@ -239,18 +256,31 @@ export class MemoryLedger {
     if (!grant.ok) return grant;
     const borrower = t.value.borrowers[grant.value.receiverIndex];
     if (!borrower) return reject(INVALID_PARAMETERS, `${endpointText(caller)} is not a borrower of ${handleText(request.handle)}`);
+    // Hafnium finds the pages already mapped for this borrower: DENIED.
     if (borrower.granted !== null) return reject(DENIED, `${endpointText(caller)} already retrieved ${handleText(request.handle)}`);
+    if (!Number.isInteger(responseFragments) || responseFragments < 1) throw new Error(`retrieve: ${responseFragments} response fragments`);
     // Commit.
-    const constituents = sent.composite!.constituents;
     if (t.value.op === 'donate') {
-      // Ownership moves to the borrower and the handle is gone (irrevocable).
-      this.st.transactions = this.st.transactions.filter((x) => x !== t.value);
-      for (const p of pagesOf(constituents)) this.setPage(p, caller, null);
-    } else {
-      borrower.granted = encodePermissions(grant.value.permissions);
-      borrower.clearOnRelinquish = grant.value.clearOnRelinquish;
+      // Ownership moves to the borrower now; the handle goes when the response is complete (irrevocable).
+      for (const p of pagesOf(sent.composite!.constituents)) this.st.pages[pageKey(p)] = { owner: caller, handle: t.value.handle };
     }
+    borrower.granted = encodePermissions(grant.value.permissions);
+    borrower.clearOnRelinquish = grant.value.clearOnRelinquish;
+    borrower.responseFragments = responseFragments;
+    borrower.deliveredFragments = 1;
+    this.completeRetrieve(t.value, borrower);
     return accept({ handle: request.handle, op: t.value.op, sent, permissions: grant.value.permissions });
+  }
+
+  /** FFA_MEM_FRAG_RX from a borrower: the next fragment of its retrieve response. */
+  fragRx(caller: number, handle: bigint): Checked<FragRxOutcome> {
+    const t = this.lookupComplete(handle, 'FRAG_RX');
+    if (!t.ok) return t;
+    const b = t.value.borrowers.find((x) => x.id === caller);
+    if (!b || b.granted === null || b.deliveredFragments >= b.responseFragments) return reject(INVALID_PARAMETERS, `FRAG_RX: ${endpointText(caller)} has no retrieve response of ${handleText(handle)} in progress`);
+    const fragmentIndex = b.deliveredFragments++;
+    this.completeRetrieve(t.value, b);
+    return accept({ fragmentIndex, complete: b.deliveredFragments === b.responseFragments });
   }
 
   /** The hypervisor's retrieve request (no receivers; pKVM before a reclaim): the transaction as sent. */
@@ -269,9 +299,9 @@ export class MemoryLedger {
     const b = t.value.borrowers.find((x) => x.id === caller);
     if (!b) return reject(INVALID_PARAMETERS, `${endpointText(caller)} is not a borrower of ${handleText(handle)}`);
     if (b.granted === null) return reject(INVALID_PARAMETERS, `${endpointText(caller)} has not retrieved ${handleText(handle)}`);
+    if (b.deliveredFragments !== b.responseFragments) return reject(INVALID_PARAMETERS, `${endpointText(caller)} has not fetched all of ${handleText(handle)}'s retrieve response (${b.deliveredFragments} of ${b.responseFragments} fragments)`);
     const clear = b.clearOnRelinquish;
-    b.granted = null;
-    b.clearOnRelinquish = false;
+    Object.assign(b, { granted: null, clearOnRelinquish: false, responseFragments: 0, deliveredFragments: 0 });
     return accept({ constituents: transactionFromRecord(t.value.tx).composite!.constituents, clear });
   }
 
@@ -288,6 +318,13 @@ export class MemoryLedger {
     this.st.transactions = this.st.transactions.filter((x) => x !== t.value);
     for (const p of pagesOf(constituents)) this.setPage(p, sent.sender, null);
     return accept({ constituents, clear });
+  }
+
+  /** A donate whose borrower has the whole response is finished: the handle is freed. */
+  private completeRetrieve(t: LedgerTransactionRecord, b: BorrowerRecord): void {
+    if (t.op !== 'donate' || b.deliveredFragments !== b.responseFragments) return;
+    this.st.transactions = this.st.transactions.filter((x) => x !== t);
+    for (const p of pagesOf(transactionFromRecord(t.tx).composite!.constituents)) this.setPage(p, b.id, null);
   }
 
   private find(handle: string): LedgerTransactionRecord | undefined {
