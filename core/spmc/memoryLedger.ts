@@ -13,13 +13,19 @@
 //
 // Choices where the spec leaves room, Hafnium's unless said otherwise:
 // - handles are SPMC-allocated (bit 63 clear), from a counter never reused;
-// - a borrower retrieves once (a second retrieve is DENIED) and must have
-//   retrieved to relinquish (INVALID_PARAMETERS);
+// - a borrower retrieves once (a second retrieve is DENIED: Hafnium finds
+//   the pages already mapped) and must have fetched its whole retrieve
+//   response (FFA_MEM_FRAG_RX) to relinquish (INVALID_PARAMETERS); access
+//   is granted at the retrieve, as Hafnium maps every fragment then;
 // - a refused FFA_MEM_FRAG_TX, or a completed fragmented send whose pages
 //   fail the transition check, abandons the whole transaction (its handle is
 //   freed), as Hafnium frees the share state;
-// - a donate is irrevocable (seeds 001/003): once retrieved the pages belong
-//   to the borrower and the handle is gone; before that, RECLAIM is DENIED;
+// - a donate is irrevocable (seeds 001/003): at the retrieve the pages
+//   become the borrower's, and the handle is freed with the response's last
+//   fragment; RECLAIM of a donate is DENIED (Hafnium would let the donor
+//   reclaim one nobody retrieved yet; we follow the seeds);
+// - the hypervisor's retrieve request is only for memory a VM sent
+//   (INVALID_PARAMETERS for a partition's): the hypervisor owns no other;
 // - limits (NO_MEMORY when exhausted): LEDGER_MAX_TRANSACTIONS live
 //   handles, LEDGER_MAX_RECEIVERS borrowers per transaction,
 //   LEDGER_MAX_FRAGMENTS fragments per send.
