@@ -145,6 +145,14 @@ describe('FF-A partition manifest', () => {
     expect(parseManifest(writeManifest(v12)).messagingMethods).toEqual(v12.messagingMethods);
   });
 
+  it('refuses a region node name the device-tree writer would refuse (found by the property test)', () => {
+    const dtb = writeManifest(SAMPLE);
+    const at = Buffer.from(dtb).indexOf('timer');
+    const bad = dtb.slice();
+    bad[at + 1] = 0xe9;
+    expect(refusal(bad)).toMatch(/^FF-A manifest \/device-regions\/"t.*r": not a valid node name$/);
+  });
+
   it('refuses bytes that are not a device tree', () => {
     expect(refusal(new Uint8Array(64))).toMatch(/^FF-A manifest \/: not a device tree: /);
   });

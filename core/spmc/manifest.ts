@@ -20,7 +20,7 @@
 // ManifestError naming the property's path.
 import { FdtError, cells, empty, getProp, node, prop, readString, readStringList, readU32, readU32Cells, readU64, str, u64, type FdtNode } from '../fdt/tree.js';
 import { readFdt } from '../fdt/reader.js';
-import { writeFdt } from '../fdt/writer.js';
+import { isValidNodeName, writeFdt } from '../fdt/writer.js';
 import { FFA_VERSION_1_2 } from '../ffa/functionIds.js';
 import { uuidFromWords, uuidIsNull, uuidToText, uuidToWords, type FfaUuid } from '../ffa/uuid.js';
 
@@ -195,7 +195,11 @@ function childrenOf(root: FdtNode, name: string, compatible: string): { node: Fd
   const parent = root.children.find((c) => c.name === name);
   if (!parent) return [];
   checkCompatible(parent, `/${name}/`, compatible);
-  return parent.children.map((c) => ({ node: c, path: `/${name}/${c.name}/` }));
+  return parent.children.map((c) => {
+    // Region names are labels, but a manifest we accept must write back.
+    if (!isValidNodeName(c.name)) throw new ManifestError(`/${name}/${JSON.stringify(c.name)}`, 'not a valid node name');
+    return { node: c, path: `/${name}/${c.name}/` };
+  });
 }
 
 /** Parses a manifest from its DTB. */
