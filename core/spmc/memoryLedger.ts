@@ -40,6 +40,7 @@ import { checkRetrieveAgainstSent } from '../ffa/memory/retrieve.js';
 import { checkRetrieveRequest, checkSend, type SendOp } from '../ffa/memory/rules.js';
 import { transactionLength, type Constituent, type MemoryTransaction } from '../ffa/memory/transaction.js';
 import { upgradeRecord, type RecordSchema } from '../stateRecord.js';
+import { checkLedgerRecord } from './ledgerRecord.js';
 import { hex64, transactionFromRecord, transactionToRecord, type TransactionRecord } from './transactionRecord.js';
 
 export const LEDGER_MAX_TRANSACTIONS = 64;
@@ -140,7 +141,9 @@ export class MemoryLedger {
   }
 
   setState(record: MemoryLedgerState): void {
-    this.st = structuredClone(upgradeRecord<MemoryLedgerState>(SCHEMA, record));
+    const upgraded = upgradeRecord<MemoryLedgerState>(SCHEMA, record);
+    checkLedgerRecord(upgraded);
+    this.st = structuredClone(upgraded);
   }
 
   /** Boot configuration: `owner` owns `pageCount` pages at `base`. Overlaps are a configuration error. */
