@@ -2,8 +2,8 @@
 // small independent model, under fast-check's model-based testing
 // (fc.commands + fc.modelRun): random SHARE/LEND/DONATE (whole or in
 // fragments), FFA_MEM_FRAG_TX, retrieves (asking read-only or read-write,
-// the response in one to three fragments) and FFA_MEM_FRAG_RX,
-// the hypervisor's retrieve request, RELINQUISH and RECLAIM by random
+// the response in one to three fragments) and FFA_MEM_FRAG_RX (by
+// borrowers and by the hypervisor), the hypervisor's retrieve request, RELINQUISH and RECLAIM by random
 // callers with random (sometimes stale or bogus) handles, and save/restore
 // of the ledger's record through JSON. After every command the ledger's
 // answer (success, or the FF-A error code) matches the model's, and so do
@@ -20,6 +20,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DENIED, INVALID_PARAMETERS } from '../core/ffa/errors.js';
 import { errorCodeOf, type Checked } from '../core/ffa/result.js';
+import { FFA_HYPERVISOR_ID } from '../core/ffa/endpoints.js';
 import { CONSTITUENT_SIZE } from '../core/ffa/memory/layout.js';
 import { encodeTransaction, type Constituent } from '../core/ffa/memory/transaction.js';
 import type { SendOp } from '../core/ffa/memory/rules.js';
@@ -49,6 +50,8 @@ interface ModelTransaction {
   missing: number;
   /** Borrowers that retrieved: the access asked, response fragments in all and delivered. */
   retrieved: Map<number, { access: DataAccess; total: number; delivered: number }>;
+  /** The hypervisor's retrieve response being fetched. */
+  hypervisor: { total: number; delivered: number } | null;
 }
 
 interface Model {
@@ -154,7 +157,7 @@ class SendCommand implements fc.Command<Model, Real> {
 
     let expected: number | null = null;
     if (receivers.includes(sender) || (this.op === 'donate' && receivers.length > 1) || overlaps(lists.slice(0, first))) expected = INVALID_PARAMETERS;
-    const t: ModelTransaction = { handle: 0n, op: this.op, sender, receivers, access: this.access, constituents: lists.slice(0, first), missing: lists.length - first, retrieved: new Map() };
+    const t: ModelTransaction = { handle: 0n, op: this.op, sender, receivers, access: this.access, constituents: lists.slice(0, first), missing: lists.length - first, retrieved: new Map(), hypervisor: null };
     if (expected === null && !fragmented) {
       const pages = lists.flat();
       if (!pages.every((p) => m.owner[p] === sender && m.holder[p] === null)) expected = DENIED;
@@ -253,8 +256,20 @@ class FragRxCommand implements fc.Command<Model, Real> {
   }
   run(m: Model, r: Real): void {
     const handle = pickHandle(m, this.handleIndex);
-    const caller = ENDPOINTS[this.callerIndex]!;
     const t = m.transactions.get(handle);
+    if (this.callerIndex === ENDPOINTS.length) {
+      // The hypervisor (ID 0) fetching its own retrieve response.
+      const h = t?.hypervisor;
+      const result = r.ledger.fragRx(FFA_HYPERVISOR_ID, handle);
+      expect(codeOf(result), result.ok ? 'accepted' : result.error.reason).toBe(!t || t.missing > 0 || !h ? INVALID_PARAMETERS : null);
+      if (!result.ok) return;
+      expect(result.value.fragmentIndex).toBe(h!.delivered);
+      h!.delivered++;
+      expect(result.value.complete).toBe(h!.delivered === h!.total);
+      if (h!.delivered === h!.total) t!.hypervisor = null;
+      return;
+    }
+    const caller = ENDPOINTS[this.callerIndex]!;
     const b = t?.retrieved.get(caller);
     const result = r.ledger.fragRx(caller, handle);
     const expected = !t || t.missing > 0 || !b || b.delivered >= b.total ? INVALID_PARAMETERS : null;
@@ -313,23 +328,26 @@ class ReclaimCommand implements fc.Command<Model, Real> {
 }
 
 class HypervisorRetrieveCommand implements fc.Command<Model, Real> {
-  constructor(readonly handleIndex: number) {}
+  constructor(readonly handleIndex: number, readonly responseFragments: number) {}
   check(): boolean {
     return true;
   }
   run(m: Model, r: Real): void {
     const handle = pickHandle(m, this.handleIndex);
     const t = m.transactions.get(handle);
-    const result = r.ledger.hypervisorRetrieve(handle);
-    const expected = !t || t.missing > 0 || (t.sender & 0x8000) !== 0 ? INVALID_PARAMETERS : null;
+    const result = r.ledger.hypervisorRetrieve(handle, this.responseFragments);
+    let expected: number | null = null;
+    if (!t || t.missing > 0 || (t.sender & 0x8000) !== 0) expected = INVALID_PARAMETERS;
+    else if (t.hypervisor) expected = DENIED;
     expect(codeOf(result), result.ok ? 'accepted' : result.error.reason).toBe(expected);
     if (result.ok) {
+      if (this.responseFragments > 1) t!.hypervisor = { total: this.responseFragments, delivered: 1 };
       expect(result.value.op).toBe(t!.op);
       expect(result.value.sent.composite!.constituents).toEqual(t!.constituents.map(constituentOf));
     }
   }
   toString(): string {
-    return `hypervisorRetrieve(${this.handleIndex})`;
+    return `hypervisorRetrieve(${this.handleIndex}, ${this.responseFragments} fragments)`;
   }
 }
 
@@ -361,18 +379,20 @@ const receiverOffsets = fc.oneof(
   { weight: 1, arbitrary: fc.uniqueArray(fc.integer({ min: 0, max: ENDPOINTS.length - 1 }), { minLength: 1, maxLength: 3 }) },
 );
 const handleIndex = fc.nat(64);
+// Retrieve responses mostly in one fragment.
+const fragmentCount = fc.oneof({ weight: 3, arbitrary: fc.constant(1) }, { weight: 1, arbitrary: fc.integer({ min: 2, max: 3 }) });
 
 const commands = [
   fc.tuple(fc.constantFrom<SendOp>('share', 'lend', 'donate'), endpointIndex, receiverOffsets, access,
     fc.array(range, { minLength: 1, maxLength: 3 }), fc.integer({ min: 1, max: 4 }))
     .map(([op, s, offsets, a, ranges, first]) => new SendCommand(op, s, (op === 'donate' && offsets.length > 1 && offsets[0] !== 0 ? offsets.slice(0, 1) : offsets).map((o) => (s + o) % ENDPOINTS.length), a, ranges, first)),
   fc.tuple(handleIndex, fc.integer({ min: 1, max: 2 }), fc.boolean()).map(([h, c, w]) => new FragTxCommand(h, c, w)),
-  fc.tuple(handleIndex, endpointIndex, access, fc.oneof({ weight: 3, arbitrary: fc.constant(1) }, { weight: 1, arbitrary: fc.integer({ min: 2, max: 3 }) }))
-    .map(([h, c, a, f]) => new RetrieveCommand(h, c, a, f)),
-  fc.tuple(handleIndex, endpointIndex).map(([h, c]) => new FragRxCommand(h, c)),
+  fc.tuple(handleIndex, endpointIndex, access, fragmentCount).map(([h, c, a, f]) => new RetrieveCommand(h, c, a, f)),
+  // Index ENDPOINTS.length is the hypervisor.
+  fc.tuple(handleIndex, fc.integer({ min: 0, max: ENDPOINTS.length })).map(([h, c]) => new FragRxCommand(h, c)),
   fc.tuple(handleIndex, endpointIndex).map(([h, c]) => new RelinquishCommand(h, c)),
   fc.tuple(handleIndex, fc.integer({ min: 0, max: ENDPOINTS.length + 2 })).map(([h, c]) => new ReclaimCommand(h, c)),
-  handleIndex.map((h) => new HypervisorRetrieveCommand(h)),
+  fc.tuple(handleIndex, fragmentCount).map(([h, f]) => new HypervisorRetrieveCommand(h, f)),
   fc.constant(new SaveRestoreCommand()),
 ];
 

@@ -70,6 +70,7 @@ const ledger = record({
     missingConstituents: U32,
     fragments: int(1, 0xffff),
     borrowers: list(record({ id: U16, granted: nullable(U8), clearOnRelinquish: bool, responseFragments: U32, deliveredFragments: U32 })),
+    hypervisorResponse: record({ responseFragments: U32, deliveredFragments: U32 }),
   })),
 });
 

@@ -133,6 +133,18 @@ describe('memory ledger', () => {
     expect(refused(l.hypervisorRetrieve(sp.handle)).code).toBe(INVALID_PARAMETERS);
   });
 
+  it('the hypervisor fetches a fragmented retrieve response one request at a time', () => {
+    const l = ledger();
+    const { handle } = ok(l.send('lend', VM1, sendTx('lend', VM1, [SP1], [pages(NS, 1)])));
+    expect(refused(l.fragRx(0, handle)).code).toBe(INVALID_PARAMETERS);
+    ok(l.hypervisorRetrieve(handle, 2));
+    expect(refused(l.hypervisorRetrieve(handle)).code).toBe(DENIED);
+    expect(ok(l.fragRx(0, handle))).toEqual({ fragmentIndex: 1, complete: true });
+    ok(l.hypervisorRetrieve(handle));
+    ok(l.hypervisorRetrieve(handle));
+    ok(l.reclaim(VM1, handle));
+  });
+
   it('fragmented sends: pages checked when complete, no retrieve or reclaim before', () => {
     const l = ledger();
     const tx = sendTx('share', VM1, [SP1], [pages(NS, 1), pages(NS + 2n * P, 1), pages(NS + 4n * P, 2)]);

@@ -30,7 +30,7 @@
 //   handles, LEDGER_MAX_RECEIVERS borrowers per transaction,
 //   LEDGER_MAX_FRAGMENTS fragments per send.
 import { DENIED, INVALID_PARAMETERS, NO_MEMORY } from '../ffa/errors.js';
-import { endpointText, isSecureEndpoint } from '../ffa/endpoints.js';
+import { FFA_HYPERVISOR_ID, endpointText, isSecureEndpoint } from '../ffa/endpoints.js';
 import { accept, reject, type Checked } from '../ffa/result.js';
 import { FFA_DATA_ACCESS_RO, decodePermissions, encodePermissions, type MemoryAccessPermissions } from '../ffa/memory/attributes.js';
 import { checkConstituentSet, decodeConstituentFragment } from '../ffa/memory/constituents.js';
@@ -81,6 +81,8 @@ export interface LedgerTransactionRecord {
   missingConstituents: number;
   fragments: number;
   borrowers: BorrowerRecord[];
+  /** The hypervisor's retrieve response being fetched (both 0 when none). */
+  hypervisorResponse: { responseFragments: number; deliveredFragments: number };
 }
 
 export interface MemoryLedgerState {
@@ -205,6 +207,7 @@ export class MemoryLedger {
     const record: LedgerTransactionRecord = {
       handle: hex64(handle), op, tx: transactionToRecord({ ...stored, handle }), missingConstituents, fragments: 1,
       borrowers: stored.receivers.map((r) => ({ id: r.receiver, granted: null, clearOnRelinquish: false, responseFragments: 0, deliveredFragments: 0 })),
+      hypervisorResponse: { responseFragments: 0, deliveredFragments: 0 },
     };
     if (missingConstituents === 0) {
       // Check the transition, then commit.
@@ -285,6 +288,14 @@ export class MemoryLedger {
   fragRx(caller: number, handle: bigint): Checked<FragRxOutcome> {
     const t = this.lookupComplete(handle, 'FRAG_RX');
     if (!t.ok) return t;
+    if (caller === FFA_HYPERVISOR_ID) {
+      const h = t.value.hypervisorResponse;
+      if (h.deliveredFragments >= h.responseFragments) return reject(INVALID_PARAMETERS, `FRAG_RX: the hypervisor has no retrieve response of ${handleText(handle)} in progress`);
+      const fragmentIndex = h.deliveredFragments++;
+      const complete = h.deliveredFragments === h.responseFragments;
+      if (complete) Object.assign(h, { responseFragments: 0, deliveredFragments: 0 });
+      return accept({ fragmentIndex, complete });
+    }
     const b = t.value.borrowers.find((x) => x.id === caller);
     if (!b || b.granted === null || b.deliveredFragments >= b.responseFragments) return reject(INVALID_PARAMETERS, `FRAG_RX: ${endpointText(caller)} has no retrieve response of ${handleText(handle)} in progress`);
     const fragmentIndex = b.deliveredFragments++;
@@ -292,12 +303,19 @@ export class MemoryLedger {
     return accept({ fragmentIndex, complete: b.deliveredFragments === b.responseFragments });
   }
 
-  /** The hypervisor's retrieve request (no receivers; pKVM before a reclaim): the transaction as sent. */
-  hypervisorRetrieve(handle: bigint): Checked<SentTransaction> {
+  /** The hypervisor's retrieve request (no receivers; pKVM before a reclaim):
+   *  the transaction as sent, in `responseFragments` fragments (the rest by
+   *  fragRx with the hypervisor's ID). One at a time: another request while
+   *  fragments are outstanding is DENIED, as Hafnium. */
+  hypervisorRetrieve(handle: bigint, responseFragments = 1): Checked<SentTransaction> {
     const t = this.lookupComplete(handle, 'retrieve');
     if (!t.ok) return t;
     const sent = transactionFromRecord(t.value.tx);
     if (isSecureEndpoint(sent.sender)) return reject(INVALID_PARAMETERS, `${handleText(handle)} was sent by partition ${endpointText(sent.sender)}, not by a VM`);
+    const h = t.value.hypervisorResponse;
+    if (h.responseFragments !== 0) return reject(DENIED, `the hypervisor is still fetching ${handleText(handle)}'s retrieve response (${h.deliveredFragments} of ${h.responseFragments} fragments)`);
+    if (!Number.isInteger(responseFragments) || responseFragments < 1) throw new Error(`hypervisorRetrieve: ${responseFragments} response fragments`);
+    if (responseFragments > 1) Object.assign(h, { responseFragments, deliveredFragments: 1 });
     return accept({ handle, op: t.value.op, sent });
   }
 
