@@ -4,6 +4,8 @@ import { errorCodeOf, type Checked } from '../ffa/result.js';
 import { encodeTransaction } from '../ffa/memory/transaction.js';
 import { CONSTITUENT_SIZE } from '../ffa/memory/layout.js';
 import { makeHandle } from '../ffa/memory/handle.js';
+import { FFA_MEMORY_REGION_FLAG_CLEAR_RELINQUISH } from '../ffa/memory/flags.js';
+import { FFA_VERSION_1_2 } from '../ffa/functionIds.js';
 import { LEDGER_MAX_FRAGMENTS, LEDGER_MAX_RECEIVERS, LEDGER_MAX_TRANSACTIONS, MemoryLedger } from './memoryLedger.js';
 import { TEST_VERSION, pages, retrieveTx, sendTx } from './ledgerTesting.js';
 
@@ -101,6 +103,25 @@ describe('memory ledger', () => {
     expect(again.reason).toContain('already in transaction');
     expect(snapshot(l)).toBe(before); // nothing half-done
     expect(refused(l.send('share', VM2, sendTx('share', VM1, [SP1], [pages(NS, 1)]))).code).toBe(DENIED); // sender is not the caller
+  });
+
+  it('refuses a borrower named twice', () => {
+    expect(refused(ledger().send('share', VM1, sendTx('share', VM1, [SP1, SP1], [pages(NS, 1)]))).reason).toContain('named twice');
+  });
+
+  it('matches retrieve requests written in another layout than the send', () => {
+    const l = ledger();
+    const { handle } = ok(l.send('share', VM1, { ...sendTx('share', VM1, [SP1], [pages(NS, 1)]), layout: 'v1.0', receiversOffset: 32 }));
+    ok(l.retrieve(SP1, { ...retrieveTx('share', VM1, [SP1], handle), layout: 'v1.2' }, FFA_VERSION_1_2));
+    expect(l.accessOf(SP1, NS)).toBe('rw');
+  });
+
+  it('a borrower that asked for zeroing on relinquish gets clear: true back', () => {
+    const l = ledger();
+    const { handle } = ok(l.send('lend', VM1, sendTx('lend', VM1, [SP1], [pages(NS, 1)])));
+    ok(l.retrieve(SP1, { ...retrieveTx('lend', VM1, [SP1], handle), flags: FFA_MEMORY_REGION_FLAG_CLEAR_RELINQUISH }, TEST_VERSION));
+    expect(ok(l.relinquish(SP1, handle)).clear).toBe(true);
+    expect(ok(l.reclaim(VM1, handle, true))).toEqual({ constituents: [pages(NS, 1)], clear: true });
   });
 
   it('refuses overlapping and duplicate ranges', () => {

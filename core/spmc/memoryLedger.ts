@@ -197,6 +197,9 @@ export class MemoryLedger {
     const checked = checkSend(tx, op, { callerId: caller });
     if (!checked.ok) return checked;
     const stored = checked.value;
+    // The decoder refuses a borrower named twice; a transaction built in code must not slip one past.
+    const twice = stored.receivers.find((r, i) => stored.receivers.findIndex((x) => x.receiver === r.receiver) !== i);
+    if (twice) return reject(INVALID_PARAMETERS, `${endpointText(twice.receiver)} is named twice as a borrower`);
     if (stored.receivers.length > LEDGER_MAX_RECEIVERS) return reject(NO_MEMORY, `${stored.receivers.length} borrowers: at most ${LEDGER_MAX_RECEIVERS} per transaction`);
     const constituents = stored.composite?.constituents ?? [];
     const set = missingConstituents === 0 ? checkConstituentSet(stored.composite?.pageCount ?? 0, constituents) : this.checkPartialSet(constituents);
