@@ -83,6 +83,11 @@ function checkNodeName(name: string, path: string): void {
   if (nodeNameLength(name) > 31) throw new FdtError(`node name ${JSON.stringify(name)} at ${path} is longer than 31 characters`);
 }
 
+/** A node name the writer accepts (the reader takes any bytes): characters of §2.2.1, at most 31 before the unit address. */
+export function isValidNodeName(name: string): boolean {
+  return NODE_NAME_RE.test(name) && nodeNameLength(name) <= 31;
+}
+
 function nodeNameLength(name: string): number {
   const at = name.indexOf('@');
   return at < 0 ? name.length : at;

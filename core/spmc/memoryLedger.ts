@@ -1,0 +1,408 @@
+// The SPMC's memory-sharing ledger (DEN0077 v1.1 chapter 10): who owns each
+// page, which pages are in which transaction, which borrowers retrieved
+// them, and the transactions still being sent in fragments. Every operation
+// runs in Hafnium's phases (src/ffa_memory.c): validate the request, check
+// the transition of every page it names, prepare (reserve the transaction
+// slot), then commit, a step with no failure path, so a refused call leaves
+// the ledger exactly as it was.
+//
+// Pages are 4 KiB. Memory is owned by the regions declared at boot (a
+// partition's memory, the Normal world's RAM); a page whose state differs
+// from its region's (in a transaction, or donated away) has an entry in
+// `pages`. The state is one plain, versioned record (getState/setState).
+//
+// Choices where the spec leaves room, Hafnium's unless said otherwise:
+// - handles are SPMC-allocated (bit 63 clear), from a counter never reused;
+// - a borrower retrieves once (a second retrieve is DENIED: Hafnium finds
+//   the pages already mapped) and must have fetched its whole retrieve
+//   response (FFA_MEM_FRAG_RX) to relinquish (INVALID_PARAMETERS); access
+//   is granted at the retrieve, as Hafnium maps every fragment then;
+// - a refused FFA_MEM_FRAG_TX, or a completed fragmented send whose pages
+//   fail the transition check, abandons the whole transaction (its handle is
+//   freed), as Hafnium frees the share state;
+// - a donate is irrevocable (seeds 001/003): at the retrieve the pages
+//   become the borrower's, and the handle is freed with the response's last
+//   fragment; RECLAIM of a donate is DENIED (Hafnium would let the donor
+//   reclaim one nobody retrieved yet; we follow the seeds);
+// - the hypervisor's retrieve request is only for memory a VM sent
+//   (INVALID_PARAMETERS for a partition's): the hypervisor owns no other;
+// - limits (NO_MEMORY when exhausted): LEDGER_MAX_TRANSACTIONS live
+//   handles, LEDGER_MAX_RECEIVERS borrowers per transaction,
+//   LEDGER_MAX_FRAGMENTS fragments per send.
+import { DENIED, INVALID_PARAMETERS, NO_MEMORY } from '../ffa/errors.js';
+import { FFA_HYPERVISOR_ID, endpointText, isSecureEndpoint } from '../ffa/endpoints.js';
+import { accept, reject, type Checked } from '../ffa/result.js';
+import { FFA_DATA_ACCESS_RO, decodePermissions, encodePermissions, type MemoryAccessPermissions } from '../ffa/memory/attributes.js';
+import { checkConstituentSet, decodeConstituentFragment } from '../ffa/memory/constituents.js';
+import { handleAllocator, handleText, makeHandle } from '../ffa/memory/handle.js';
+import { FFA_PAGE_SIZE } from '../ffa/memory/layout.js';
+import { checkRetrieveAgainstSent } from '../ffa/memory/retrieve.js';
+import { checkRetrieveRequest, checkSend, type SendOp } from '../ffa/memory/rules.js';
+import { transactionLength, type Constituent, type MemoryTransaction } from '../ffa/memory/transaction.js';
+import { upgradeRecord, type RecordSchema } from '../stateRecord.js';
+import { checkLedgerRecord } from './ledgerRecord.js';
+import { hex64, transactionFromRecord, transactionToRecord, type TransactionRecord } from './transactionRecord.js';
+
+export const LEDGER_MAX_TRANSACTIONS = 64;
+export const LEDGER_MAX_RECEIVERS = 4;
+export const LEDGER_MAX_FRAGMENTS = 20;
+
+const PAGE = BigInt(FFA_PAGE_SIZE);
+
+export interface OwnedRegionRecord {
+  base: string;
+  pageCount: number;
+  owner: number;
+}
+
+/** A page whose state differs from its region's. */
+export interface PageRecord {
+  owner: number;
+  /** The transaction holding the page, or null (owned exclusively). */
+  handle: string | null;
+}
+
+export interface BorrowerRecord {
+  id: number;
+  /** Encoded permissions granted at retrieve; null while not retrieved. */
+  granted: number | null;
+  clearOnRelinquish: boolean;
+  /** Fragments of the retrieve response: how many, and how many delivered
+   *  (FFA_MEM_RETRIEVE_RESP, then FFA_MEM_FRAG_RX); both 0 while not retrieved. */
+  responseFragments: number;
+  deliveredFragments: number;
+}
+
+export interface LedgerTransactionRecord {
+  handle: string;
+  op: SendOp;
+  /** The descriptor as sent (constituents received so far). */
+  tx: TransactionRecord;
+  missingConstituents: number;
+  fragments: number;
+  borrowers: BorrowerRecord[];
+  /** The hypervisor's retrieve response being fetched (both 0 when none). */
+  hypervisorResponse: { responseFragments: number; deliveredFragments: number };
+}
+
+export interface MemoryLedgerState {
+  version: 1;
+  nextHandleIndex: number;
+  regions: OwnedRegionRecord[];
+  pages: Record<string, PageRecord>;
+  transactions: LedgerTransactionRecord[];
+}
+
+const SCHEMA: RecordSchema = { name: 'memory ledger state', version: 1 };
+
+export type PageAccess = 'none' | 'ro' | 'rw';
+
+export interface SendOutcome {
+  handle: bigint;
+  /** False while fragments are outstanding (answer FFA_MEM_FRAG_RX). */
+  complete: boolean;
+  /** Descriptor bytes received so far (FFA_MEM_FRAG_RX's fragment offset). */
+  receivedLength: number;
+}
+
+export interface FragRxOutcome {
+  /** The response fragment to deliver now (1 for the second). */
+  fragmentIndex: number;
+  /** The last fragment: the retrieve is complete. */
+  complete: boolean;
+}
+
+export interface SentTransaction {
+  handle: bigint;
+  op: SendOp;
+  sent: MemoryTransaction;
+}
+
+export interface RetrieveOutcome extends SentTransaction {
+  /** What the borrower was granted. */
+  permissions: MemoryAccessPermissions;
+}
+
+export interface ReleaseOutcome {
+  constituents: Constituent[];
+  /** The memory must be zeroed (a borrower asked at retrieve, or the reclaimer asks). */
+  clear: boolean;
+}
+
+const pageKey = (address: bigint): string => hex64(address);
+
+function* pagesOf(constituents: readonly Constituent[]): Generator<bigint> {
+  for (const c of constituents) for (let i = 0; i < c.pageCount; i++) yield c.address + BigInt(i) * PAGE;
+}
+
+export class MemoryLedger {
+  private st: MemoryLedgerState = { version: 1, nextHandleIndex: 1, regions: [], pages: {}, transactions: [] };
+
+  getState(): MemoryLedgerState {
+    return structuredClone(this.st);
+  }
+
+  setState(record: MemoryLedgerState): void {
+    const upgraded = upgradeRecord<MemoryLedgerState>(SCHEMA, record);
+    checkLedgerRecord(upgraded);
+    this.st = structuredClone(upgraded);
+  }
+
+  /** Boot configuration: `owner` owns `pageCount` pages at `base`. Overlaps are a configuration error. */
+  declareRegion(owner: number, base: bigint, pageCount: number): void {
+    if (base % PAGE !== 0n || !Number.isInteger(pageCount) || pageCount < 1) throw new Error(`memory region ${hex64(base)} x ${pageCount} pages: want an aligned, non-empty region`);
+    const end = base + BigInt(pageCount) * PAGE;
+    for (const r of this.st.regions) {
+      const b = BigInt(r.base);
+      if (base < b + BigInt(r.pageCount) * PAGE && b < end) throw new Error(`memory region ${hex64(base)} overlaps ${r.base} (owner ${endpointText(r.owner)})`);
+    }
+    this.st.regions.push({ base: hex64(base), pageCount, owner });
+  }
+
+  /** The page's owner, or null for memory no region declares. */
+  ownerOf(address: bigint): number | null {
+    const page = this.st.pages[pageKey(address - (address % PAGE))];
+    return page ? page.owner : this.regionOwner(address);
+  }
+
+  /** What `endpoint` may do with the page at `address`, by the ledger. */
+  accessOf(endpoint: number, address: bigint): PageAccess {
+    const key = pageKey(address - (address % PAGE));
+    const page = this.st.pages[key] ?? (this.regionOwner(address) === null ? null : { owner: this.regionOwner(address)!, handle: null });
+    if (!page) return 'none';
+    const t = page.handle === null ? undefined : this.find(page.handle);
+    const b = t?.borrowers.find((x) => x.id === endpoint);
+    if (b && b.granted !== null) return decodePermissions(b.granted).dataAccess === FFA_DATA_ACCESS_RO ? 'ro' : 'rw';
+    // The owner keeps its access to memory it shares, not to memory it lends or donates.
+    return page.owner === endpoint && (!t || t.op === 'share') ? 'rw' : 'none';
+  }
+
+  /** Live handles, in allocation order. */
+  handles(): bigint[] {
+    return this.st.transactions.map((t) => BigInt(t.handle));
+  }
+
+  /** Constituents a fragmented send still expects (0 once complete), or null for an unknown handle. */
+  missingConstituents(handle: bigint): number | null {
+    return this.find(hex64(handle))?.missingConstituents ?? null;
+  }
+
+  /**
+   * FFA_MEM_SHARE/LEND/DONATE from `caller`: `tx` is the decoded first
+   * fragment (core/ffa decodeTransaction), `missingConstituents` what the
+   * decoder says is still to come.
+   */
+  send(op: SendOp, caller: number, tx: MemoryTransaction, missingConstituents = 0): Checked<SendOutcome> {
+    // Validate.
+    const checked = checkSend(tx, op, { callerId: caller });
+    if (!checked.ok) return checked;
+    const stored = checked.value;
+    // The decoder refuses a borrower named twice; a transaction built in code must not slip one past.
+    const twice = stored.receivers.find((r, i) => stored.receivers.findIndex((x) => x.receiver === r.receiver) !== i);
+    if (twice) return reject(INVALID_PARAMETERS, `${endpointText(twice.receiver)} is named twice as a borrower`);
+    if (stored.receivers.length > LEDGER_MAX_RECEIVERS) return reject(NO_MEMORY, `${stored.receivers.length} borrowers: at most ${LEDGER_MAX_RECEIVERS} per transaction`);
+    const constituents = stored.composite?.constituents ?? [];
+    const set = missingConstituents === 0 ? checkConstituentSet(stored.composite?.pageCount ?? 0, constituents) : this.checkPartialSet(constituents);
+    if (!set.ok) return set;
+    // Prepare.
+    if (this.st.transactions.length >= LEDGER_MAX_TRANSACTIONS) return reject(NO_MEMORY, `the share table is full (${LEDGER_MAX_TRANSACTIONS} transactions)`);
+    const handle = makeHandle(this.st.nextHandleIndex, 'spmc');
+    const record: LedgerTransactionRecord = {
+      handle: hex64(handle), op, tx: transactionToRecord({ ...stored, handle }), missingConstituents, fragments: 1,
+      borrowers: stored.receivers.map((r) => ({ id: r.receiver, granted: null, clearOnRelinquish: false, responseFragments: 0, deliveredFragments: 0 })),
+      hypervisorResponse: { responseFragments: 0, deliveredFragments: 0 },
+    };
+    if (missingConstituents === 0) {
+      // Check the transition, then commit.
+      const transition = this.checkSendTransition(stored.sender, constituents);
+      if (!transition.ok) return transition;
+      this.st.nextHandleIndex++;
+      this.st.transactions.push(record);
+      this.markPages(stored.sender, constituents, record.handle);
+      return accept({ handle, complete: true, receivedLength: transactionLength(stored) });
+    }
+    this.st.nextHandleIndex++;
+    this.st.transactions.push(record);
+    return accept({ handle, complete: false, receivedLength: transactionLength(stored) });
+  }
+
+  /** FFA_MEM_FRAG_TX: the next fragment (whole constituents) of a send in progress. */
+  fragTx(caller: number, handle: bigint, fragment: Uint8Array): Checked<SendOutcome> {
+    const t = this.find(hex64(handle));
+    if (!t) return reject(INVALID_PARAMETERS, `FRAG_TX: no transaction with handle ${handleText(handle)}`);
+    if (t.missingConstituents === 0) return reject(INVALID_PARAMETERS, `FRAG_TX: ${handleText(handle)} is already complete`);
+    if (t.tx.sender !== caller) return reject(INVALID_PARAMETERS, `FRAG_TX: ${endpointText(caller)} is not the sender of ${handleText(handle)}`);
+    const sent = transactionFromRecord(t.tx);
+    const before = sent.composite!.constituents;
+    const abandon = <T>(r: Checked<T>): Checked<T> => {
+      this.st.transactions = this.st.transactions.filter((x) => x !== t);
+      return r;
+    };
+    if (t.fragments >= LEDGER_MAX_FRAGMENTS) return abandon(reject(NO_MEMORY, `${handleText(handle)}: more than ${LEDGER_MAX_FRAGMENTS} fragments`));
+    const decoded = decodeConstituentFragment(fragment, t.missingConstituents, before.length);
+    if (!decoded.ok) return abandon(decoded);
+    const constituents = [...before, ...decoded.value];
+    const missing = t.missingConstituents - decoded.value.length;
+    const set = missing === 0 ? checkConstituentSet(sent.composite!.pageCount, constituents) : this.checkPartialSet(constituents);
+    if (!set.ok) return abandon(set);
+    if (missing === 0) {
+      const transition = this.checkSendTransition(sent.sender, constituents);
+      if (!transition.ok) return abandon(transition);
+      this.markPages(sent.sender, constituents, t.handle);
+    }
+    const now = { ...sent, composite: { pageCount: sent.composite!.pageCount, constituents } };
+    t.tx = transactionToRecord(now);
+    t.missingConstituents = missing;
+    t.fragments++;
+    return accept({ handle, complete: missing === 0, receivedLength: transactionLength(now) });
+  }
+
+  /** FFA_MEM_RETRIEVE_REQ from a borrower; `request` decoded with the caller's
+   *  `version`. The access is granted now; a response too large for the
+   *  borrower's RX buffer goes out in `responseFragments` fragments, the rest
+   *  fetched with FFA_MEM_FRAG_RX (fragRx). */
+  retrieve(caller: number, request: MemoryTransaction, version: number, responseFragments = 1): Checked<RetrieveOutcome> {
+    const own = checkRetrieveRequest(request, version);
+    if (!own.ok) return own;
+    const t = this.lookupComplete(request.handle, 'retrieve');
+    if (!t.ok) return t;
+    const sent = transactionFromRecord(t.value.tx);
+    const grant = checkRetrieveAgainstSent(request, sent, t.value.op, caller);
+    if (!grant.ok) return grant;
+    const borrower = t.value.borrowers[grant.value.receiverIndex];
+    if (!borrower) return reject(INVALID_PARAMETERS, `${endpointText(caller)} is not a borrower of ${handleText(request.handle)}`);
+    // Hafnium finds the pages already mapped for this borrower: DENIED.
+    if (borrower.granted !== null) return reject(DENIED, `${endpointText(caller)} already retrieved ${handleText(request.handle)}`);
+    if (!Number.isInteger(responseFragments) || responseFragments < 1) throw new Error(`retrieve: ${responseFragments} response fragments`);
+    // Commit.
+    if (t.value.op === 'donate') {
+      // Ownership moves to the borrower now; the handle goes when the response is complete (irrevocable).
+      for (const p of pagesOf(sent.composite!.constituents)) this.st.pages[pageKey(p)] = { owner: caller, handle: t.value.handle };
+    }
+    borrower.granted = encodePermissions(grant.value.permissions);
+    borrower.clearOnRelinquish = grant.value.clearOnRelinquish;
+    borrower.responseFragments = responseFragments;
+    borrower.deliveredFragments = 1;
+    this.completeRetrieve(t.value, borrower);
+    return accept({ handle: request.handle, op: t.value.op, sent, permissions: grant.value.permissions });
+  }
+
+  /** FFA_MEM_FRAG_RX from a borrower: the next fragment of its retrieve response. */
+  fragRx(caller: number, handle: bigint): Checked<FragRxOutcome> {
+    const t = this.lookupComplete(handle, 'FRAG_RX');
+    if (!t.ok) return t;
+    if (caller === FFA_HYPERVISOR_ID) {
+      const h = t.value.hypervisorResponse;
+      if (h.deliveredFragments >= h.responseFragments) return reject(INVALID_PARAMETERS, `FRAG_RX: the hypervisor has no retrieve response of ${handleText(handle)} in progress`);
+      const fragmentIndex = h.deliveredFragments++;
+      const complete = h.deliveredFragments === h.responseFragments;
+      if (complete) Object.assign(h, { responseFragments: 0, deliveredFragments: 0 });
+      return accept({ fragmentIndex, complete });
+    }
+    const b = t.value.borrowers.find((x) => x.id === caller);
+    if (!b || b.granted === null || b.deliveredFragments >= b.responseFragments) return reject(INVALID_PARAMETERS, `FRAG_RX: ${endpointText(caller)} has no retrieve response of ${handleText(handle)} in progress`);
+    const fragmentIndex = b.deliveredFragments++;
+    this.completeRetrieve(t.value, b);
+    return accept({ fragmentIndex, complete: b.deliveredFragments === b.responseFragments });
+  }
+
+  /** The hypervisor's retrieve request (no receivers; pKVM before a reclaim):
+   *  the transaction as sent, in `responseFragments` fragments (the rest by
+   *  fragRx with the hypervisor's ID). One at a time: another request while
+   *  fragments are outstanding is DENIED, as Hafnium. */
+  hypervisorRetrieve(handle: bigint, responseFragments = 1): Checked<SentTransaction> {
+    const t = this.lookupComplete(handle, 'retrieve');
+    if (!t.ok) return t;
+    const sent = transactionFromRecord(t.value.tx);
+    if (isSecureEndpoint(sent.sender)) return reject(INVALID_PARAMETERS, `${handleText(handle)} was sent by partition ${endpointText(sent.sender)}, not by a VM`);
+    const h = t.value.hypervisorResponse;
+    if (h.responseFragments !== 0) return reject(DENIED, `the hypervisor is still fetching ${handleText(handle)}'s retrieve response (${h.deliveredFragments} of ${h.responseFragments} fragments)`);
+    if (!Number.isInteger(responseFragments) || responseFragments < 1) throw new Error(`hypervisorRetrieve: ${responseFragments} response fragments`);
+    if (responseFragments > 1) Object.assign(h, { responseFragments, deliveredFragments: 1 });
+    return accept({ handle, op: t.value.op, sent });
+  }
+
+  /** FFA_MEM_RELINQUISH by `caller` (the relinquish descriptor's one endpoint). */
+  relinquish(caller: number, handle: bigint): Checked<ReleaseOutcome> {
+    const t = this.lookupComplete(handle, 'relinquish');
+    if (!t.ok) return t;
+    const b = t.value.borrowers.find((x) => x.id === caller);
+    if (!b) return reject(INVALID_PARAMETERS, `${endpointText(caller)} is not a borrower of ${handleText(handle)}`);
+    if (b.granted === null) return reject(INVALID_PARAMETERS, `${endpointText(caller)} has not retrieved ${handleText(handle)}`);
+    if (b.deliveredFragments !== b.responseFragments) return reject(INVALID_PARAMETERS, `${endpointText(caller)} has not fetched all of ${handleText(handle)}'s retrieve response (${b.deliveredFragments} of ${b.responseFragments} fragments)`);
+    const clear = b.clearOnRelinquish;
+    Object.assign(b, { granted: null, clearOnRelinquish: false, responseFragments: 0, deliveredFragments: 0 });
+    return accept({ constituents: transactionFromRecord(t.value.tx).composite!.constituents, clear });
+  }
+
+  /** FFA_MEM_RECLAIM by `caller`: only the sender, only when no borrower holds the memory. */
+  reclaim(caller: number, handle: bigint, clear = false): Checked<ReleaseOutcome> {
+    const t = this.lookupComplete(handle, 'reclaim');
+    if (!t.ok) return t;
+    const sent = transactionFromRecord(t.value.tx);
+    if (sent.sender !== caller) return reject(INVALID_PARAMETERS, `${endpointText(caller)} did not send ${handleText(handle)} (${endpointText(sent.sender)} did)`);
+    if (t.value.op === 'donate') return reject(DENIED, `${handleText(handle)} is a donate: irrevocable`);
+    const holding = t.value.borrowers.filter((b) => b.granted !== null).map((b) => endpointText(b.id));
+    if (holding.length > 0) return reject(DENIED, `${handleText(handle)} is still retrieved by ${holding.join(', ')}`);
+    const constituents = sent.composite!.constituents;
+    this.st.transactions = this.st.transactions.filter((x) => x !== t.value);
+    for (const p of pagesOf(constituents)) this.setPage(p, sent.sender, null);
+    return accept({ constituents, clear });
+  }
+
+  /** A donate whose borrower has the whole response is finished: the handle is freed. */
+  private completeRetrieve(t: LedgerTransactionRecord, b: BorrowerRecord): void {
+    if (t.op !== 'donate' || b.deliveredFragments !== b.responseFragments) return;
+    this.st.transactions = this.st.transactions.filter((x) => x !== t);
+    for (const p of pagesOf(transactionFromRecord(t.tx).composite!.constituents)) this.setPage(p, b.id, null);
+  }
+
+  private find(handle: string): LedgerTransactionRecord | undefined {
+    return this.st.transactions.find((t) => t.handle === handle);
+  }
+
+  private lookupComplete(handle: bigint, what: string): Checked<LedgerTransactionRecord> {
+    if (handleAllocator(handle) !== 'spmc') return reject(INVALID_PARAMETERS, `${what}: ${handleText(handle)} was allocated by the hypervisor`);
+    const t = this.find(hex64(handle));
+    if (!t) return reject(INVALID_PARAMETERS, `${what}: no transaction with handle ${handleText(handle)}`);
+    if (t.missingConstituents !== 0) return reject(INVALID_PARAMETERS, `${what}: ${handleText(handle)} is still being sent (${t.missingConstituents} constituents missing)`);
+    return accept(t);
+  }
+
+  private regionOwner(address: bigint): number | null {
+    for (const r of this.st.regions) {
+      const b = BigInt(r.base);
+      if (address >= b && address < b + BigInt(r.pageCount) * PAGE) return r.owner;
+    }
+    return null;
+  }
+
+  /** Constituents of an incomplete send: each valid and no two overlapping (the page total is checked at the end). */
+  private checkPartialSet(constituents: readonly Constituent[]): Checked<void> {
+    const pages = constituents.reduce((n, c) => n + c.pageCount, 0);
+    return checkConstituentSet(pages, constituents);
+  }
+
+  /** Every page owned by the sender and in no other transaction (Hafnium ffa_send_check_transition). */
+  private checkSendTransition(sender: number, constituents: readonly Constituent[]): Checked<void> {
+    for (const p of pagesOf(constituents)) {
+      const key = pageKey(p);
+      const page = this.st.pages[key];
+      const owner = page ? page.owner : this.regionOwner(p);
+      if (owner !== sender) return reject(DENIED, `page ${key} is ${owner === null ? 'not memory any endpoint owns' : `owned by ${endpointText(owner)}`}, not the sender ${endpointText(sender)}`);
+      if (page?.handle) return reject(DENIED, `page ${key} is already in transaction ${page.handle}`);
+    }
+    return accept(undefined);
+  }
+
+  private markPages(owner: number, constituents: readonly Constituent[], handle: string): void {
+    for (const p of pagesOf(constituents)) this.setPage(p, owner, handle);
+  }
+
+  /** Records a page's state; a page back in its region's default state loses its entry. */
+  private setPage(address: bigint, owner: number, handle: string | null): void {
+    const key = pageKey(address);
+    if (handle === null && this.regionOwner(address) === owner) delete this.st.pages[key];
+    else this.st.pages[key] = { owner, handle };
+  }
+}
