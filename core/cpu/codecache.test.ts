@@ -247,29 +247,3 @@ describe('the default engine', () => {
     expect(r.m.core.jit.stats.translations).toBeGreaterThan(0);
   });
 });
-
-describe('translations of a page', () => {
-  it('a new hot block gets a translation of its own: no block is translated twice', () => {
-    // At threshold 1 each block is translated when it first runs, so each
-    // translation holds exactly the one new block; translating the page
-    // again would put the blocks before it in every later translation.
-    const r = run(`
-      mov x0, #0
-      b 1f
-    1:
-      add x0, x0, #1
-      b 2f
-    2:
-      add x0, x0, #2
-      b 3f
-    3:
-      add x0, x0, #3
-      hvc #0xfff
-    `, { setup: fast('jit'), maxInstructions: 1000 });
-    expect(r.ended).toBe(true);
-    expect(r.x(0)).toBe(6n);
-    const s = r.m.core.jit.stats;
-    expect(s.translations).toBeGreaterThanOrEqual(4);
-    expect(s.blocks).toBe(s.translations);
-  });
-});
