@@ -61,8 +61,6 @@ export interface JitStats {
   wasmBytes: number;
   /** Translations whose module came from the process-wide cache. */
   cachedModules: number;
-  /** Requests answered by a translation of the same block another record of it already had. */
-  shared: number;
   /** Requests declined (page translated too often). */
   declined: number;
   /** Times the table filled up and the block cache was flushed. */
@@ -73,7 +71,7 @@ export interface JitStats {
 
 export class Jit {
   readonly table: WebAssembly.Table;
-  readonly stats: JitStats = { translations: 0, blocks: 0, instructions: 0, wasmBytes: 0, cachedModules: 0, shared: 0, declined: 0, tableFlushes: 0, live: 0 };
+  readonly stats: JitStats = { translations: 0, blocks: 0, instructions: 0, wasmBytes: 0, cachedModules: 0, declined: 0, tableFlushes: 0, live: 0 };
   private core: CoreSide | undefined;
   private nextSlot = 1;
   private seenFlushes = -1;
@@ -101,49 +99,30 @@ export class Jit {
       this.nextSlot = 1;
       this.stats.live = 0;
     }
-    const u32 = c.u32;
-    const host = u32[(block + L.B_HOST) / 4]!;
-    const page = c.pageRec(host);
-    // The page's live block records by start offset (a block can have more
-    // than one record: one dropped from the lookup table is built again).
-    const records = new Map<number, number[]>();
-    for (let b = u32[(page + L.P_HEAD) / 4]!; b !== 0; b = u32[(b + L.B_NEXT) / 4]!) {
-      const h = u32[(b + L.B_HOST) / 4]!;
-      if (h === 0) continue;
-      const list = records.get(h & 0xfff);
-      if (list) list.push(b);
-      else records.set(h & 0xfff, [b]);
-    }
-    // Blocks already translated keep their translation (its code may be
-    // optimised by now): records of them without one get it, and the new
-    // translation holds only blocks without one, the hot block and its
-    // lukewarm neighbours. Translating the whole page again would compile its
-    // hottest code again and run it unoptimised until V8 tiers it up.
-    const byOffset = new Map<number, number[]>();
-    const minHits = Math.max(1, Math.floor(this.threshold / MIN_HITS_DIVISOR));
-    for (const [off, list] of records) {
-      const done = list.find((b) => u32[(b + L.B_FN) / 4]! !== 0);
-      if (done !== undefined) {
-        for (const b of list) {
-          u32[(b + L.B_FN) / 4] = u32[(done + L.B_FN) / 4]!;
-          u32[(b + L.B_ENTRY) / 4] = u32[(done + L.B_ENTRY) / 4]!;
-        }
-        continue;
-      }
-      if (list.some((b) => b === block || u32[(b + L.B_HITS) / 4]! >= minHits)) byOffset.set(off, list);
-    }
-    if (byOffset.size === 0) {
-      this.stats.shared++;
-      return L.JIT_COMPILED;
-    }
     if (this.nextSlot >= JIT_TABLE_SLOTS) {
       this.stats.tableFlushes++;
       return L.JIT_FLUSH;
     }
+    const u32 = c.u32;
+    const host = u32[(block + L.B_HOST) / 4]!;
+    const page = c.pageRec(host);
     const tries = u32[(page + L.P_TRANSLATIONS) / 4]!;
     if (tries >= MAX_TRANSLATIONS_PER_PAGE) {
       this.stats.declined++;
       return L.JIT_DECLINED;
+    }
+    // The page's blocks, one per start offset.
+    const byOffset = new Map<number, number[]>();
+    const minHits = Math.max(1, Math.floor(this.threshold / MIN_HITS_DIVISOR));
+    for (let b = u32[(page + L.P_HEAD) / 4]!; b !== 0; b = u32[(b + L.B_NEXT) / 4]!) {
+      const h = u32[(b + L.B_HOST) / 4]!;
+      if (h === 0) continue;
+      const wanted = b === block || u32[(b + L.B_FN) / 4]! !== 0 || u32[(b + L.B_HITS) / 4]! >= minHits;
+      if (!wanted) continue;
+      const off = h & 0xfff;
+      const list = byOffset.get(off);
+      if (list) list.push(b);
+      else byOffset.set(off, [b]);
     }
     const offsets = [...byOffset.keys()].sort((a, b) => a - b);
     const blocks: PageBlock[] = offsets.map((off) => {
