@@ -11,13 +11,14 @@
 //   npm run bench [-- --rounds N] [--iterations N] [--no-qemu] [--engine NAME]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Machine } from '../core/machine.js';
 import { CPU_ENGINES, type CpuEngine } from '../core/cpu/cpu.js';
 import { bootKernel } from '../core/firmware/boot.js';
 import { cpuBenchBinary } from '../guests/bench/cpuBench.js';
 import { QEMU_BIN, qemuVirtArgs } from './qemu.js';
+import { loadText, median } from './benchStats.js';
 
 function argValue(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -77,13 +78,8 @@ function runQemu(bin: string): Timed & { output: string } {
   return { seconds, cpuSeconds, output: r.stdout.trim() };
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const k = Math.floor(s.length / 2);
-  return s.length % 2 ? s[k]! : (s[k - 1]! + s[k]!) / 2;
-};
 const fmt = (n: number): string => n.toLocaleString('en-US');
-const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ');
+const load = loadText;
 
 // Instruction count is exactly linear in the iteration count: a + b * N.
 const c1 = runHvrr(1).instructions;

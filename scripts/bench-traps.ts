@@ -14,7 +14,6 @@
 // asserted. Wall time is fine here: this is a benchmark.
 //
 //   npm run bench:traps [-- --rounds N] [--engine jit|blocks|interp]...
-import { loadavg } from 'node:os';
 import { Machine } from '../core/machine.js';
 import { CPU_ENGINES, TICKS_PER_COUNTER, type CpuEngine } from '../core/cpu/cpu.js';
 import { PsciStandIn } from '../core/firmware/standIn.js';
@@ -22,6 +21,7 @@ import { assemble } from '../core/asm/assembler.js';
 import { bootKernel } from '../core/firmware/boot.js';
 import { Hypervisor, machineRamFor, type HypervisorConfig } from '../core/hypervisor/hypervisor.js';
 import { guestSource, LOAD_IPA } from '../core/hypervisor/testGuest.js';
+import { loadText, median } from './benchStats.js';
 
 const arg = (name: string): string[] => process.argv.flatMap((a, i) => (a === `--${name}` ? [process.argv[i + 1] ?? ''] : a.startsWith(`--${name}=`) ? [a.slice(name.length + 3)] : []));
 const ROUNDS = Number(arg('rounds')[0] ?? 5);
@@ -161,12 +161,7 @@ function runBareHvc(engine: CpuEngine, hvcs: number): Result {
   return { instructions: m.instructions, cpu: (c.user + c.system) / 1e6, wall, traps, irqs: 0 };
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const k = Math.floor(s.length / 2);
-  return s.length % 2 ? s[k]! : (s[k - 1]! + s[k]!) / 2;
-};
-const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ');
+const load = loadText;
 
 const loadStart = load();
 const names = Object.keys(GUESTS);

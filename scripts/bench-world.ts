@@ -14,9 +14,9 @@
 // code, not something QEMU does).
 //
 //   npm run bench:world [-- --rounds N] [--engine jit|blocks|interp]...
-import { loadavg } from 'node:os';
 import { CPU_ENGINES, type CpuEngine } from '../core/cpu/cpu.js';
 import { bootSecureTestMachine, PARTITION_ID } from '../core/firmware/sel2TestPlugin.js';
+import { loadText, median } from './benchStats.js';
 
 const arg = (name: string): string[] => process.argv.flatMap((a, i) => (a === `--${name}` ? [process.argv[i + 1] ?? ''] : a.startsWith(`--${name}=`) ? [a.slice(name.length + 3)] : []));
 const ROUNDS = Number(arg('rounds')[0] ?? 5);
@@ -47,12 +47,7 @@ function run(kind: string, engine: CpuEngine): Result {
   return { instructions: m.instructions, cpu: (c.user + c.system) / 1e6, wall };
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const k = Math.floor(s.length / 2);
-  return s.length % 2 ? s[k]! : (s[k - 1]! + s[k]!) / 2;
-};
-const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ');
+const load = loadText;
 
 const loadStart = load();
 const kinds = Object.keys(CALL);

@@ -343,8 +343,8 @@ export interface Mismatch {
   qemu: string;
 }
 
-/** Compare per-sequence blocks; returns the first mismatch per sequence. */
-export function compareOutputs(ids: readonly number[], hvrr: string, qemu: string): Mismatch[] {
+/** Compare per-sequence blocks; returns the first mismatch per sequence, named by `name` (line index -> what it holds). */
+export function compareOutputs(ids: readonly number[], hvrr: string, qemu: string, name: (i: number) => string = lineName): Mismatch[] {
   const h = parseOutput(hvrr);
   const q = parseOutput(qemu);
   const out: Mismatch[] = [];
@@ -358,7 +358,7 @@ export function compareOutputs(ids: readonly number[], hvrr: string, qemu: strin
     const n = Math.max(hb.length, qb.length);
     for (let i = 0; i < n; i++) {
       if (hb[i] !== qb[i]) {
-        out.push({ id, what: lineName(i), hvrr: hb[i] ?? '(none)', qemu: qb[i] ?? '(none)' });
+        out.push({ id, what: name(i), hvrr: hb[i] ?? '(none)', qemu: qb[i] ?? '(none)' });
         break;
       }
     }

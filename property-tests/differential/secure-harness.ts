@@ -28,6 +28,7 @@ import { secureColdBoot } from '../../core/firmware/secureBoot.js';
 import { installSecurePayload, SECURE_PAYLOAD_BASE, TSP_ENTRY_DONE } from '../../core/firmware/securePayload.js';
 import { runQemuImage } from '../../scripts/qemu.js';
 import { DATA_REGS, SCRATCH_BYTES, type SecureSequence } from './secure-generator.js';
+import { compareOutputs, type Mismatch } from './harness.js';
 
 export const SECURE_SCRATCH = 0x0e40_0000;
 export const NS_SCRATCH = 0x4060_0000;
@@ -381,38 +382,7 @@ export function lineName(i: number): string {
   return `exception[${Math.floor(k / 3)}].${['esr', 'far', 'elr'][k % 3]}`;
 }
 
-/** Per-sequence blocks of output lines, by id. */
-function blocks(output: string): Map<number, string[]> {
-  const out = new Map<number, string[]>();
-  let cur: string[] | null = null;
-  for (const line of output.split('\n')) {
-    if (line.startsWith('S')) out.set(parseInt(line.slice(1), 16), (cur = []));
-    else if (cur && line !== '') cur.push(line);
-  }
-  return out;
-}
-
-export interface SecureMismatch {
-  id: number;
-  what: string;
-  hvrr: string;
-  qemu: string;
-}
-
-/** The first differing line of each sequence between hvrr's and QEMU's output. */
-export function compareSecure(ids: readonly number[], hvrr: string, qemuOut: string): SecureMismatch[] {
-  const h = blocks(hvrr);
-  const q = blocks(qemuOut);
-  const out: SecureMismatch[] = [];
-  for (const id of ids) {
-    const hb = h.get(id);
-    const qb = q.get(id);
-    if (!hb || !qb) {
-      out.push({ id, what: 'missing output', hvrr: hb ? 'present' : 'missing', qemu: qb ? 'present' : 'missing' });
-      continue;
-    }
-    const i = Array.from({ length: Math.max(hb.length, qb.length) }, (_, k) => k).find((k) => hb[k] !== qb[k]);
-    if (i !== undefined) out.push({ id, what: lineName(i), hvrr: hb[i] ?? '(none)', qemu: qb[i] ?? '(none)' });
-  }
-  return out;
+/** The first differing line of each sequence between hvrr's and QEMU's output (the integer tier's comparison, this tier's line names). */
+export function compareSecure(ids: readonly number[], hvrr: string, qemuOut: string): Mismatch[] {
+  return compareOutputs(ids, hvrr, qemuOut, lineName);
 }
