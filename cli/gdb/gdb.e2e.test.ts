@@ -25,6 +25,58 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const open = (): DebugSession => openSession(trace);
 const gdb = (lines: string[], file = trace): Promise<string> => runGdb(lines, file, dir);
 
+/**
+ * gdb watches an 8-byte word of guest RAM (physical addresses) that a guest
+ * store changes between positions `from` and `to`: forward from `from` it
+ * stops after the first write, in reverse from `to` at the write that set
+ * the value; positions and the store's pc as a DebugSession finds them.
+ * Words written by TypeScript software (the hypervisor) are skipped: data
+ * watches see CPU stores only (docs/gdb.md).
+ */
+async function watchScenario(file: string, from: number, to: number, ram?: { pa: number; bytes: number }): Promise<void> {
+  const s = openSession(file);
+  const snapshotOf = (m: Machine): Uint8Array => m.core.ramView().slice();
+  s.goTo(from);
+  const a = snapshotOf(s.machine);
+  s.goTo(to);
+  const b = snapshotOf(s.machine);
+  const base = s.machine.core.ramPa;
+  const lo = ram ? ram.pa - base : 0;
+  const hi = ram ? lo + ram.bytes : a.length;
+  let found: { pa: number; after: number; writer: number } | null = null;
+  for (let i = lo; i < hi && !found; i += 8) {
+    if (!a.subarray(i, i + 8).some((x, j) => x !== b[i + j])) continue;
+    s.goTo(to);
+    s.setWatches([{ pa: base + i, len: 8, read: false, write: true }]);
+    const back = s.reverseContinue(); // right after the last write before `to`
+    if (back.kind === 'watch') found = { pa: base + i, after: s.position, writer: back.cpu };
+  }
+  expect(found, 'a word a guest store changed').not.toBeNull();
+  const { pa, after, writer } = found!;
+  s.setWatches([]);
+  s.goTo(after - 1);
+  const storePc = s.machine.core.getPc(writer);
+  s.goTo(from);
+  s.setWatches([{ pa, len: 8, read: false, write: true }]);
+  s.resume(null); // before the first write after `from`
+  const first = s.position;
+
+  const out = await gdb([
+    `monitor seek insn ${from}`, 'maint flush register-cache', 'monitor phys on',
+    `watch *(long *)0x${pa.toString(16)}`,
+    'continue', 'monitor when',
+    'delete',
+    `monitor seek insn ${to}`, 'maint flush register-cache',
+    `watch *(long *)0x${pa.toString(16)}`,
+    'reverse-continue', 'monitor when', 'p/x $pc',
+  ], file);
+  expect(out).toMatch(/Hardware watchpoint \d+: \*\(long \*\)0x[0-9a-f]+\s+Old value = /);
+  // Forward: gdb steps over the write itself, so it shows the state right after it;
+  // in reverse it steps back over it: the state right before the write that set the value.
+  expect(positions(out), out).toEqual([from, first + 1, to, after - 1]); // seeks print where they land too
+  expect(pcs(out).at(-1), out).toBe(storePc);
+}
+
 describe.skipIf(!haveGdb)('gdb-multiarch drives hvrr replay --gdb', () => {
   beforeAll(async () => {
     const r = await runCli(['record', 'selftest', '--bare', '-o', trace, '--smp', '2', '--mem', '32M', '--seed', '7', '--snapshot-every', '200000']);
@@ -64,43 +116,7 @@ describe.skipIf(!haveGdb)('gdb-multiarch drives hvrr replay --gdb', () => {
   }, 180_000);
 
   it('a watchpoint stops after the write forward, and in reverse at the write that set the value', async () => {
-    const s = open();
-    const ram = (m: Machine): Uint8Array => m.core.ramView().slice();
-    s.goTo(20_000);
-    const a = ram(s.machine);
-    s.goTo(60_000);
-    const b = ram(s.machine);
-    let off = -1;
-    for (let i = 0; i < a.length && off < 0; i += 8) if (a.subarray(i, i + 8).some((x, j) => x !== b[i + j])) off = i;
-    expect(off).toBeGreaterThanOrEqual(0);
-    const pa = s.machine.core.ramPa + off;
-    s.setWatches([{ pa, len: 8, read: false, write: true }]);
-    const back = s.reverseContinue(); // right after the last write before 60,000
-    expect(back.kind).toBe('watch');
-    const after = s.position;
-    const writer = (back as { cpu: number }).cpu;
-    s.setWatches([]);
-    s.goTo(after - 1);
-    const storePc = s.machine.core.getPc(writer);
-    s.goTo(20_000);
-    s.setWatches([{ pa, len: 8, read: false, write: true }]);
-    s.resume(null); // before the first write after 20,000
-    const first = s.position;
-
-    const out = await gdb([
-      'monitor seek insn 20000', 'maint flush register-cache', 'monitor phys on',
-      `watch *(long *)0x${pa.toString(16)}`,
-      'continue', 'monitor when',
-      'delete',
-      'monitor seek insn 60000', 'maint flush register-cache',
-      `watch *(long *)0x${pa.toString(16)}`,
-      'reverse-continue', 'monitor when', 'p/x $pc',
-    ]);
-    expect(out).toMatch(/Hardware watchpoint \d+: \*\(long \*\)0x[0-9a-f]+\s+Old value = /);
-    // Forward: gdb steps over the write itself, so it shows the state right after it;
-    // in reverse it steps back over it: the state right before the write that set the value.
-    expect(positions(out), out).toEqual([20_000, first + 1, 60_000, after - 1]); // seeks print where they land too
-    expect(pcs(out).at(-1), out).toBe(storePc);
+    await watchScenario(trace, 20_000, 60_000);
   }, 180_000);
 
   it('under the hypervisor (4 vCPUs): a guest breakpoint, its code read through Stage 2, reverse-stepi', async () => {
@@ -126,5 +142,14 @@ describe.skipIf(!haveGdb)('gdb-multiarch drives hvrr replay --gdb', () => {
     expect(positions(out), out).toEqual([hit.pos, back]);
     expect(out).toMatch(new RegExp(`Thread ${hit.cpu + 1} \\(cpu${hit.cpu} running EL1 vm0 vcpu${hit.cpu}\\)`));
     expect(out).toMatch(new RegExp(`0x0*${bp.toString(16)}:\\s+0x[0-9a-f]{8}`));
+  }, 240_000);
+
+  it('under the hypervisor (4 vCPUs): a watchpoint on a word of the VM\'s RAM, forward and in reverse to the guest store that set it', async () => {
+    const hv = join(dir, 'hv-watch.hvrr');
+    const r = await runCli(['record', 'selftest', '-o', hv, '--smp', '4', '--mem', '64M', '--seed', '2', '--snapshot-every', '300000']);
+    expect(r.code, r.err).toBe(0);
+    const s = openSession(hv);
+    const vm = (s.machine.component('hypervisor').getState() as { vms: Array<{ backingPa: number; ramBytes: number }> }).vms[0]!;
+    await watchScenario(hv, 200_000, 600_000, { pa: vm.backingPa, bytes: vm.ramBytes });
   }, 240_000);
 });
