@@ -26,6 +26,26 @@ import { bootKernel } from '../../core/firmware/boot.js';
 import type { Sequence } from './generator.js';
 import { renderSequence } from './generator.js';
 
+
+/** `print_hex`: x0 as 16 hex digits and a newline to the UART data register
+ *  at x4; clobbers x1..x3 (the output line format of the differential tiers). */
+export const PRINT_HEX_LINE_ASM = `
+print_hex:
+  mov x2, #60
+print_nibble:
+  lsr x1, x0, x2
+  and x1, x1, #15
+  add x3, x1, #0x30
+  add x1, x1, #0x57
+  cmp x3, #0x39
+  csel x1, x3, x1, ls
+  strb w1, [x4]
+  subs x2, x2, #4
+  b.ge print_nibble
+  mov w1, #10
+  strb w1, [x4]
+  ret
+`;
 export const LOAD_ADDRESS = 0x4008_0000n;
 export const SCRATCH_BYTES = 1024;
 export const MAX_EXC_RECORDS = 4;
@@ -165,22 +185,7 @@ dump_done:
   add sp, sp, #256
   ret
 
-// x0 = value, x4 = UART data register; clobbers x1..x3
-print_hex:
-  mov x2, #60
-print_nibble:
-  lsr x1, x0, x2
-  and x1, x1, #15
-  add x3, x1, #0x30
-  add x1, x1, #0x57
-  cmp x3, #0x39
-  csel x1, x3, x1, ls
-  strb w1, [x4]
-  subs x2, x2, #4
-  b.ge print_nibble
-  mov w1, #10
-  strb w1, [x4]
-  ret
+${PRINT_HEX_LINE_ASM}
 
 sync_handler:
   stp x0, x1, [sp, #-32]!

@@ -28,7 +28,7 @@ import { secureColdBoot } from '../../core/firmware/secureBoot.js';
 import { installSecurePayload, SECURE_PAYLOAD_BASE, TSP_ENTRY_DONE } from '../../core/firmware/securePayload.js';
 import { runQemuImage } from '../../scripts/qemu.js';
 import { DATA_REGS, SCRATCH_BYTES, type SecureSequence } from './secure-generator.js';
-import { compareOutputs, type Mismatch } from './harness.js';
+import { compareOutputs, PRINT_HEX_LINE_ASM, type Mismatch } from './harness.js';
 
 export const SECURE_SCRATCH = 0x0e40_0000;
 export const NS_SCRATCH = 0x4060_0000;
@@ -209,21 +209,7 @@ digest:
   bl print_hex
   ret x9
 
-// x0 = value, x4 = UART; clobbers x1..x3
-print_hex:
-  mov x2, #60
-7:lsr x1, x0, x2
-  and x1, x1, #15
-  add x3, x1, #0x30
-  add x1, x1, #0x57
-  cmp x3, #0x39
-  csel x1, x3, x1, ls
-  strb w1, [x4]
-  subs x2, x2, #4
-  b.ge 7b
-  mov w1, #10
-  strb w1, [x4]
-  ret
+${PRINT_HEX_LINE_ASM}
 
 // Synchronous exception at EL1: log ESR, FAR (aborts), ELR; return past it.
 sync_handler:
