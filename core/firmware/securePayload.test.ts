@@ -14,6 +14,7 @@ import type { TraceEvent } from '../trace/events.js';
 import { readFdt } from '../fdt/reader.js';
 import { elfExecutable } from '../../scripts/linux-mini-init.js';
 import { findNode } from '../fdt/tree.js';
+import { contextWord, sysWord, xWord } from './worldContext.js';
 
 /** Prints `text` on the UART at `base` (x1, w2 clobbered). */
 function print(base: number, text: string): string {
@@ -87,9 +88,9 @@ describe('secure payload at Secure EL1 (TF-A BL32 with an S-EL1 SPD)', () => {
     expect(findNode(dt, '/secure-chosen')).toBeDefined();
     const p = b.m.component(SECURE_PAYLOAD_COMPONENT).getState() as SecurePayload['s'];
     expect(p.phase).toBe('ready');
-    expect(p.secure?.sysregs['TPIDR_EL1']).toBe('0x1234');
-    expect(p.secure?.x[20]).toBe('0x77');
-    expect(BigInt(p.vectors)).toBe(BigInt(p.secure!.sysregs['VBAR_EL1']!));
+    expect(contextWord(p.secure!, sysWord('TPIDR_EL1'))).toBe(0x1234n);
+    expect(contextWord(p.secure!, xWord(20))).toBe(0x77n);
+    expect(BigInt(p.vectors)).toBe(contextWord(p.secure!, sysWord('VBAR_EL1')));
   });
 
   it('a snapshot taken while the payload initialises restores and continues identically', () => {
@@ -112,7 +113,7 @@ describe('secure payload at Secure EL1 (TF-A BL32 with an S-EL1 SPD)', () => {
     const p = new SecurePayload(b, 0n);
     const c = b.component(SECURE_PAYLOAD_COMPONENT);
     expect(() => c.loadState({ ...p.s, phase: 'running' })).toThrow(/phase 'running'/);
-    expect(() => c.loadState({ ...p.s, secure: { pc: '0x0', pstate: 0, scr: '0x0', x: [], v: [], sysregs: {} } })).toThrow(/secure context: x0-x30/);
+    expect(() => c.loadState({ ...p.s, secure: new Uint8Array(8) })).toThrow(/the secure context is not a world context/);
     c.loadState(p.s);
   });
 

@@ -10,14 +10,14 @@
 // world (TSP fast/yielding SMCs) and secure interrupts routed to it are not
 // modelled yet (its context is kept so they can come).
 //
-// The world switch is the EL1 part of TF-A's cpu_context (el1_sysregs plus
-// the general-purpose, SIMD and FP registers, PC and PSTATE): EL1 system
-// registers are not banked by Security state, so EL3 swaps them.
+// The world switch is the SPMD's (worldContext.ts: TF-A's cpu_context):
+// system registers are not banked by Security state, so EL3 swaps them.
 import type { Machine } from '../machine.js';
 import { SECURE_RAM_BYTES, SECURE_RAM_PA } from '../cpu/cpu.js';
 import { readableVersion, type RecordSchema } from '../stateRecord.js';
 import type { SmcccCall } from './smccc.js';
 import { identifyImage, ImageError, type ImageInfo } from './loader.js';
+import { resetContext, restoreWorld, saveWorld, setContextWord, sysWord, WORLD_CONTEXT_BYTES } from './worldContext.js';
 
 /** TF-A tsp.h: the payload's "initialisation done" SMC (x1: its vector table). */
 export const TSP_ENTRY_DONE = 0xf200_0000;
@@ -27,34 +27,16 @@ export const SECURE_PAYLOAD_BASE = SECURE_RAM_PA + 0x10_0000;
 export const SECURE_PAYLOAD_MAX_BYTES = SECURE_RAM_PA + SECURE_RAM_BYTES - SECURE_PAYLOAD_BASE;
 export const SECURE_PAYLOAD_COMPONENT = 'secure-payload';
 
-/** TF-A el1_sysregs_t, by the names this CPU implements. */
-export const EL1_CONTEXT_REGS: readonly string[] = [
-  'SPSR_EL1', 'ELR_EL1', 'SCTLR_EL1', 'ACTLR_EL1', 'CPACR_EL1', 'CSSELR_EL1', 'SP_EL1', 'ESR_EL1', 'TTBR0_EL1', 'TTBR1_EL1',
-  'MAIR_EL1', 'AMAIR_EL1', 'TCR_EL1', 'TPIDR_EL1', 'TPIDR_EL0', 'TPIDRRO_EL0', 'PAR_EL1', 'FAR_EL1', 'AFSR0_EL1', 'AFSR1_EL1',
-  'CONTEXTIDR_EL1', 'VBAR_EL1', 'CNTKCTL_EL1', 'MDCCINT_EL1', 'MDSCR_EL1', 'SP_EL0', 'FPCR', 'FPSR',
-];
-
-/** One world's EL1 context on one CPU (values as hex strings: plain data). */
-export interface El1Context {
-  pc: string;
-  pstate: number;
-  scr: string;
-  x: string[];
-  /** V0..V31 as [lo, hi]. */
-  v: Array<[string, string]>;
-  sysregs: Record<string, string>;
-}
-
 export interface SecurePayloadState {
   version: 1;
   /** 'init': the payload runs its initialisation; 'ready': it has returned
    *  TSP_ENTRY_DONE and its context is saved in `secure`. */
   phase: 'init' | 'ready';
   entry: string;
-  /** The Non-secure boot context, kept while the payload initialises. */
-  nonSecure: El1Context | null;
+  /** The Non-secure boot context (a world context, worldContext.ts), kept while the payload initialises. */
+  nonSecure: Uint8Array | null;
   /** The payload's context after its initialisation. */
-  secure: El1Context | null;
+  secure: Uint8Array | null;
   /** TSP_ENTRY_DONE's x1: the payload's vector table for later entries. */
   vectors: string;
 }
@@ -63,73 +45,31 @@ const SCHEMA: RecordSchema = { name: 'secure payload', version: 1 };
 
 /** EL3h, DAIF masked; EL1h, DAIF masked. */
 const PSTATE_EL3H = 0x3cd;
-const PSTATE_EL1H = 0x3c5;
+const PSTATE_EL1H = 0x3c5n;
 /** SCR_EL3 for the Secure world below EL3: RW (EL1 is AArch64), NS = 0. */
 const SCR_RW = 1n << 10n;
 const SCR_NS = 1n;
 
 const hex = (v: bigint): string => `0x${v.toString(16)}`;
+const HEX = /^0x[0-9a-f]{1,16}$/;
 
-function saveContext(m: Machine, cpu: number, pc: bigint, pstate: number): El1Context {
-  const r = m.core.regs(cpu);
-  return {
-    pc: hex(pc),
-    pstate,
-    scr: hex(r.get('SCR_EL3')),
-    x: Array.from({ length: 31 }, (_, i) => hex(r.x(i))),
-    v: Array.from({ length: 32 }, (_, i) => r.v(i).map(hex) as [string, string]),
-    sysregs: Object.fromEntries(EL1_CONTEXT_REGS.map((n) => [n, hex(r.get(n))])),
-  };
-}
-
-/** Load `c` into the EL1 registers and return there from EL3 (ERET). */
-function enterContext(m: Machine, cpu: number, c: El1Context): void {
-  const r = m.core.regs(cpu);
-  m.core.setPstate(cpu, PSTATE_EL3H);
-  c.x.forEach((v, i) => r.setX(i, BigInt(v)));
-  c.v.forEach(([lo, hi], i) => r.setV(i, BigInt(lo), BigInt(hi)));
-  for (const n of EL1_CONTEXT_REGS) r.set(n, BigInt(c.sysregs[n]!));
-  r.set('SCR_EL3', BigInt(c.scr));
-  r.set('ELR_EL3', BigInt(c.pc));
-  r.set('SPSR_EL3', BigInt(c.pstate));
-  r.clearExclusive();
+/** Load `ctx` at EL3 and return into its world (ERET). */
+function enterWorld(m: Machine, cpu: number, ctx: Uint8Array): void {
+  restoreWorld(m, cpu, ctx);
   // EL1 translation state changed under the TLB's feet: TF-A relies on the
   // TLB tags (Security state, VMID/ASID); flush to be independent of them.
   m.core.flushTlb(cpu);
   m.core.eret(cpu);
 }
 
-/** The EL1 context a payload starts with: registers at their reset values. */
-function resetContext(m: Machine, cpu: number, entry: bigint, scr: bigint): El1Context {
-  const r = m.core.regs(cpu);
-  return {
-    pc: hex(entry),
-    pstate: PSTATE_EL1H,
-    scr: hex(scr),
-    x: Array.from({ length: 31 }, () => '0x0'),
-    v: Array.from({ length: 32 }, () => ['0x0', '0x0'] as [string, string]),
-    sysregs: Object.fromEntries(EL1_CONTEXT_REGS.map((n) => [n, hex(r.resetValue(n))])),
-  };
-}
-
-const HEX = /^0x[0-9a-f]{1,16}$/;
-
-/** What is wrong with an EL1 context record, or null. */
-function contextProblem(c: El1Context | null, what: string): string | null {
-  if (c === null) return null;
-  if (typeof c !== 'object') return `${what} is not a context`;
-  if (!HEX.test(c.pc) || !HEX.test(c.scr) || !Number.isInteger(c.pstate)) return `${what}: bad pc, scr or pstate`;
-  if (!Array.isArray(c.x) || c.x.length !== 31 || !c.x.every((v) => HEX.test(v))) return `${what}: x0-x30 malformed`;
-  if (!Array.isArray(c.v) || c.v.length !== 32 || !c.v.every((p) => Array.isArray(p) && p.length === 2 && p.every((v) => HEX.test(v)))) return `${what}: V0-V31 malformed`;
-  if (typeof c.sysregs !== 'object' || c.sysregs === null || !EL1_CONTEXT_REGS.every((n) => HEX.test(c.sysregs[n] ?? ''))) return `${what}: EL1 system registers malformed`;
-  return null;
-}
-
 /** What is wrong with a record (from a snapshot: outside input), or null. */
 function stateProblem(s: SecurePayloadState): string | null {
   if (s.phase !== 'init' && s.phase !== 'ready') return `phase '${String(s.phase)}' is neither init nor ready`;
   if (!HEX.test(s.entry) || !HEX.test(s.vectors)) return 'bad entry or vectors address';
-  return contextProblem(s.nonSecure, 'the Non-secure context') ?? contextProblem(s.secure, 'the secure context');
+  for (const [ctx, what] of [[s.nonSecure, 'the Non-secure context'], [s.secure, 'the secure context']] as const) {
+    if (ctx !== null && !(ctx instanceof Uint8Array && ctx.length === WORLD_CONTEXT_BYTES)) return `${what} is not a world context of ${WORLD_CONTEXT_BYTES} bytes`;
+  }
+  return null;
 }
 
 /** The EL3 firmware's secure payload dispatcher (plugged in with installSecurePayload). */
@@ -153,9 +93,17 @@ export class SecurePayload {
   coldBoot(m: Machine): void {
     const cpu = 0;
     const r = m.core.regs(cpu);
-    const scr = r.get('SCR_EL3');
-    this.s.nonSecure = saveContext(m, cpu, m.core.getPc(cpu), m.core.pstate(cpu));
-    enterContext(m, cpu, resetContext(m, cpu, BigInt(this.s.entry), (scr | SCR_RW) & ~SCR_NS));
+    // The PE at its Non-secure entry becomes the saved Non-secure world: it resumes there (ELR_EL3/SPSR_EL3).
+    r.set('ELR_EL3', m.core.getPc(cpu));
+    r.set('SPSR_EL3', BigInt(m.core.pstate(cpu)));
+    m.core.setPstate(cpu, PSTATE_EL3H);
+    this.s.nonSecure = new Uint8Array(WORLD_CONTEXT_BYTES);
+    saveWorld(m, cpu, this.s.nonSecure);
+    const payload = resetContext(m, cpu);
+    setContextWord(payload, sysWord('SCR_EL3'), (r.get('SCR_EL3') | SCR_RW) & ~SCR_NS);
+    setContextWord(payload, sysWord('ELR_EL3'), BigInt(this.s.entry));
+    setContextWord(payload, sysWord('SPSR_EL3'), PSTATE_EL1H);
+    enterWorld(m, cpu, payload);
   }
 
   /** An SMC the payload dispatcher takes (TSP_ENTRY_DONE from Secure EL1
@@ -163,13 +111,13 @@ export class SecurePayload {
    *  has been switched to the Non-secure world. */
   smc(m: Machine, cpu: number, call: SmcccCall): boolean {
     if (call.world !== 's' || (Number(call.x[0]! & 0xffff_ffffn) >>> 0) !== TSP_ENTRY_DONE || this.s.phase !== 'init' || !this.s.nonSecure) return false;
-    const r = m.core.regs(cpu);
-    this.s.secure = saveContext(m, cpu, r.get('ELR_EL3'), Number(r.get('SPSR_EL3')));
+    this.s.secure = new Uint8Array(WORLD_CONTEXT_BYTES);
+    saveWorld(m, cpu, this.s.secure);
     this.s.vectors = hex(call.x[1]!);
     this.s.phase = 'ready';
     const ns = this.s.nonSecure;
     this.s.nonSecure = null;
-    enterContext(m, cpu, ns);
+    enterWorld(m, cpu, ns);
     return true;
   }
 }
