@@ -68,7 +68,7 @@ export class El3Firmware implements ExceptionSoftware {
     };
     const fn = fidOf(call);
     if (this.securePayload?.smc(m, cpu, call)) {
-      m.trace.emit({ kind: 'psci', tick: m.core.nowTick(cpu), cpu, fn, args: call.x.slice(1, 4).map(hex64), result: '0x0', ...worldField(nonSecure) });
+      callEvent(m, call, fn, 0n);
       return;
     }
     const secureEl2 = m.software.get('el2-s') !== undefined;
@@ -79,10 +79,7 @@ export class El3Firmware implements ExceptionSoftware {
       return;
     }
     if (a.kind === 'return') a.results.forEach((v, i) => regs.setX(i, v));
-    m.trace.emit({
-      kind: 'psci', tick: m.core.nowTick(cpu), cpu, fn, args: call.x.slice(1, 4).map(hex64),
-      result: hex64(a.kind === 'return' ? a.results[0] ?? call.x[0]! : 0n), ...worldField(nonSecure),
-    });
+    callEvent(m, call, fn, a.kind === 'return' ? a.results[0] ?? call.x[0]! : 0n);
     if (m.cpuState(cpu) !== 'off' && !m.stopped) m.core.eret(cpu);
     // CPU_ON done: with S-EL2 software the target enters the SPMC's secondary entry first.
     if (secureEl2 && (fn === PSCI_CPU_ON_32 || fn === PSCI_CPU_ON_64) && a.kind === 'return' && a.results[0] === 0n) {
@@ -90,6 +87,14 @@ export class El3Firmware implements ExceptionSoftware {
       if (target >= 0) this.spmd.cpuOnFinish(m, target);
     }
   }
+}
+
+/** The trace event of an SMC the firmware answered: its function, x1-x3, and x0 of the answer. */
+function callEvent(m: Machine, call: SmcccCall, fn: number, result: bigint): void {
+  m.trace.emit({
+    kind: 'psci', tick: m.core.nowTick(call.cpu), cpu: call.cpu, fn, args: call.x.slice(1, 4).map(hex64),
+    result: hex64(result), ...worldField(call.world === 'ns'),
+  });
 }
 
 /** x0-x17 of an SMC (a plain loop: this is on every SMC's path). */
