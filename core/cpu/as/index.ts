@@ -72,7 +72,12 @@ export function run(cpu: i32, budget: i32, startLo: i32, startHi: i32): i32 {
   debugConfigFor(S, cpu);
   sliceStart = (<u64><u32>startHi << 32) | <u64><u32>startLo;
   store<u64>(S + ST_SLICE_START_TICK, sliceStart);
-  let n = engine == ENGINE_INTERP ? runInterp(0, budget, false) : runBlocks(budget);
+  let n = engine == ENGINE_INTERP ? runInterp(0, budget) : runBlocks(budget);
+  if (stepArmed) {
+    // Guest software step armed at a boundary: the rest of the slice instruction by instruction.
+    stepArmed = false;
+    n = runInterpStepping(n, budget);
+  }
   if (exitReason == EXIT_DATA_WATCH) {
     // Stopped inside the instruction at ipc before its watched access: every
     // engine counted it and moved on; it has not executed.
@@ -94,12 +99,29 @@ export function run(cpu: i32, budget: i32, startLo: i32, startHi: i32): i32 {
  *  (guest software step armed, debugArch.ts: every engine switches to this
  *  at the next boundary where intrCheck is set, which a write of a debug
  *  register sets) each instruction is checked for it. */
-function runInterp(n0: i32, budget: i32, debug: bool): i32 {
+function runInterp(n0: i32, budget: i32): i32 {
+  return interpLoop(n0, budget, false);
+}
+
+/** runInterp with every instruction checked for guest software step. */
+function runInterpStepping(n0: i32, budget: i32): i32 {
+  return interpLoop(n0, budget, true);
+}
+
+/** Set by a loop that stops at a boundary where guest software step is armed (run() goes on stepping). */
+let stepArmed = false;
+
+// Inlined into both with `debug` a constant, so the plain loop carries no
+// per-instruction debug test.
+@inline function interpLoop(n0: i32, budget: i32, debug: bool): i32 {
   let n: i32 = n0;
   while (n < budget) {
     if (intrCheck) {
       boundaryAt(n);
-      if (!debug && (debugGate() & DG_STEP) != 0) return runInterp(n, budget, true);
+      if (!debug && (debugGate() & DG_STEP) != 0) {
+        stepArmed = true;
+        return n;
+      }
       if (checkInterrupts()) {
         fault = false;
         if (exitReason >= 0) break;
@@ -167,7 +189,10 @@ function runBlocks(budget: i32): i32 {
   while (n < budget) {
     if (intrCheck) {
       boundaryAt(n);
-      if ((debugGate() & DG_STEP) != 0) return runInterp(n, budget, true);
+      if ((debugGate() & DG_STEP) != 0) {
+        stepArmed = true;
+        return n;
+      }
       if (checkInterrupts()) {
         fault = false;
         blockStop = false;
