@@ -333,3 +333,33 @@ msg:
     expect(p.out).toContain('from flash!\n');
   });
 });
+
+describe('hvrr record --chaos', () => {
+  it('prints the seed and derived options first, records the level, and replays exactly (also from a snapshot, also --restore)', async () => {
+    const t = join(dir, 'chaos.hvrr');
+    const r = await cli(['record', 'selftest', '-o', t, '--smp', '4', '--mem', '64M', '--seed', '11', '--chaos', '3', '--snapshot-every', '200000']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain('all checks PASS');
+    expect(r.err.split('\n')[0]).toBe('hvrr: seed 11, chaos: level 3 (window length 10-100% of the quantum, PE order rotated per window, simultaneous events shuffled, timer interrupt latency 0-100000 ticks, vCPU pick random)');
+    const v = await cli(['verify', t]);
+    expect(v.code, v.out + v.err).toBe(0);
+    const a = await cli(['replay', t, '--until', 'exception', '40', '--print', 'regs,events']);
+    const b = await cli(['replay', t, '--until', 'exception', '40', '--print', 'regs,events', '--no-snapshots']);
+    expect(a.code).toBe(0);
+    const state = (s: string): string => s.split('\n').slice(1).join('\n');
+    expect(state(b.out)).toBe(state(a.out));
+    const snap = join(dir, 'chaos.hvsnap');
+    expect((await cli(['replay', t, '--until', 'exception', '40', '--snapshot', snap])).code).toBe(0);
+    expect((await cli(['run', '--restore', snap, '--chaos', '1'])).err).toMatch(/--chaos cannot be combined with --restore/);
+    const rest = await cli(['run', '--restore', snap]);
+    expect(rest.code, rest.err).toBe(0);
+    expect(rest.out).toContain('all checks PASS');
+  });
+
+  it('refuses a level outside 0..3 in one line', async () => {
+    const r = await cli(['run', '--chaos', '4']);
+    expect(r.code).toBe(2);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+    expect(r.err).toMatch(/--chaos/);
+  });
+});

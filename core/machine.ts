@@ -9,6 +9,7 @@ import {
 } from './cpu/cpu.js';
 import { EventQueue, type ScheduledEvent } from './clock/eventQueue.js';
 import { Prng } from './clock/prng.js';
+import { chaosOptions, chaosRotation, chaosShuffle, chaosTimerLatency, chaosWindowTicks, type ChaosOptions } from './clock/chaos.js';
 import { TraceSink } from './trace/sink.js';
 import { hex64, worldField, type ExceptionEvent } from './trace/events.js';
 import { Gicv3 } from './devices/gicv3/gicv3.js';
@@ -50,6 +51,8 @@ export interface MachineConfig {
    *  Secure and Non-secure Group 1, FIQ/IRQ by group and Security state).
    *  Off: one Security state in use (DS = 1), exactly the machine before it. */
   secure?: boolean;
+  /** Seeded chaos level, 0 (off, the default) .. 3: core/clock/chaos.ts. */
+  chaos?: number;
 }
 
 export type CpuRunState = 'off' | 'on-pending' | 'running' | 'wfi' | 'wfe';
@@ -97,8 +100,10 @@ export interface MachineState {
   /** The round-robin window in progress (null between windows): CPUs before
    *  `cpu` have run [start, end); CPU `cpu` has run `used` ticks of it.
    *  `pendingEl` (2 or 3, else 0): CPU `cpu` has taken an exception to that
-   *  level whose TypeScript handler has not run yet (a pause landed there). */
-  window: { start: number; end: number; cpu: number; used: number; pendingEl: number } | null;
+   *  level whose TypeScript handler has not run yet (a pause landed there).
+   *  `cpu` counts positions in the window's order: with chaos the order
+   *  starts at PE `rot` (absent: 0) and wraps. */
+  window: { start: number; end: number; cpu: number; used: number; pendingEl: number; rot?: number } | null;
 }
 
 /** A component outside the board (hypervisor, SPMC, virtio...) whose state
@@ -141,6 +146,8 @@ export class Machine implements PsciPlatform {
   readonly core: CpuCore;
   readonly queue = new EventQueue();
   readonly prng: Prng;
+  /** What the chaos level varies (level 0: nothing). */
+  readonly chaos: ChaosOptions;
   readonly trace: TraceSink;
   readonly bus = new PhysicalBus();
   readonly gic: Gicv3;
@@ -179,7 +186,9 @@ export class Machine implements PsciPlatform {
       lse: cfg.lse ?? true,
       traceVerbosity: cfg.traceVerbosity ?? 0,
       secure: cfg.secure ?? false,
+      chaos: cfg.chaos ?? 0,
     };
+    this.chaos = chaosOptions(this.config.chaos);
     if (!Number.isSafeInteger(this.config.quantumTicks) || this.config.quantumTicks < 1) {
       throw new Error(`quantum must be a positive number of ticks, got ${this.config.quantumTicks}`);
     }
@@ -213,9 +222,12 @@ export class Machine implements PsciPlatform {
       // Interrupt events; device-line events take the running CPU's tick
       // inside a window and the machine clock between windows.
       trace: this.trace,
-      now: () => (this.s.window ? this.core.nowTick(this.s.window.cpu) : this.s.nowTick),
+      now: () => (this.s.window ? this.core.nowTick(this.windowCpu(this.s.window)) : this.s.nowTick),
     });
-    this.timer = new GenericTimer({ cpus, irq: this.gic, queue: this.queue, trace: this.trace, hasEl2: true, hasEl3: true });
+    this.timer = new GenericTimer({
+      cpus, irq: this.gic, queue: this.queue, trace: this.trace, hasEl2: true, hasEl3: true,
+      ...(this.chaos.timerLatencyTicks > 0 ? { latency: { maxTicks: this.chaos.timerLatencyTicks, draw: () => chaosTimerLatency(this.prng, this.chaos) } } : {}),
+    });
     this.uart = new Pl011({ irq: this.gic, trace: this.trace, cpus, onTx: (b) => this.onConsole(b) });
     this.rtc = new Pl031({ irq: this.gic, queue: this.queue, cpus, baseEpochSeconds: this.config.rtcEpochSeconds });
     this.bus.map(GICD_BASE, this.gic.distributorSize, this.gic.distributor);
@@ -387,7 +399,24 @@ export class Machine implements PsciPlatform {
   }
 
   private fireDue(): void {
-    for (let ev = this.queue.popDue(this.s.nowTick); ev; ev = this.queue.popDue(this.s.nowTick)) this.fire(ev);
+    if (!this.chaos.shuffleEvents) {
+      for (let ev = this.queue.popDue(this.s.nowTick); ev; ev = this.queue.popDue(this.s.nowTick)) this.fire(ev);
+      return;
+    }
+    // Chaos: the events due at this boundary are simultaneous; fire them in a drawn order.
+    for (;;) {
+      const due: ScheduledEvent[] = [];
+      for (let ev = this.queue.popDue(this.s.nowTick); ev; ev = this.queue.popDue(this.s.nowTick)) due.push(ev);
+      if (due.length === 0) return;
+      chaosShuffle(this.prng, due);
+      for (const ev of due) this.fire(ev);
+    }
+  }
+
+  /** The PE at the window's current position. */
+  private windowCpu(w: NonNullable<MachineState['window']>): number {
+    const n = this.config.numCpus;
+    return w.cpu >= n ? w.cpu : (w.cpu + (w.rot ?? 0)) % n;
   }
 
   /** Is an interrupt pending for `cpu` (the WFI wake-up condition), counting
@@ -442,13 +471,18 @@ export class Machine implements PsciPlatform {
         // The window never depends on the caller's limits: a run split into
         // several calls executes exactly as one call (untilTick stops at the
         // first window boundary at or after it).
-        const end = Math.min(now + this.config.quantumTicks, nextEvent);
-        this.s.window = { start: now, end, cpu: 0, used: 0, pendingEl: 0 };
+        if (this.chaos.level === 0) {
+          this.s.window = { start: now, end: Math.min(now + this.config.quantumTicks, nextEvent), cpu: 0, used: 0, pendingEl: 0 };
+        } else {
+          const span = chaosWindowTicks(this.prng, this.chaos, this.config.quantumTicks);
+          const rot = chaosRotation(this.prng, this.chaos, n);
+          this.s.window = { start: now, end: Math.min(now + span, nextEvent), cpu: 0, used: 0, pendingEl: 0, ...(rot ? { rot } : {}) };
+        }
       }
       const w = this.s.window;
       const budget = w.end - w.start;
       for (; w.cpu < n; w.cpu++, w.used = 0) {
-        const cpu = w.cpu;
+        const cpu = this.windowCpu(w);
         if (this.s.stopped) break;
         let st = states[cpu]!;
         if (st === 'off') continue;
@@ -557,8 +591,10 @@ export class Machine implements PsciPlatform {
   cpuTick(cpu: number): number {
     const w = this.s.window;
     if (!w) return this.s.nowTick;
-    if (cpu < w.cpu) return w.end;
-    if (cpu === w.cpu) return w.start + w.used;
+    const n = this.config.numCpus;
+    const pos = (cpu - (w.rot ?? 0) + n) % n;
+    if (pos < w.cpu) return w.end;
+    if (pos === w.cpu) return w.start + w.used;
     return w.start;
   }
 

@@ -31,6 +31,8 @@ export interface SnapshotConfig {
   /** Present (true) only on a machine with two Security states, so the
    *  records of every other machine are as before. */
   secure?: boolean;
+  /** Present only with seeded chaos (level 1-3). */
+  chaos?: number;
 }
 
 export interface MachineSnapshot {
@@ -61,6 +63,7 @@ export function snapshotConfig(m: Machine): SnapshotConfig {
     numCpus: c.numCpus, ramBytes: c.ramBytes, seed: c.seed.toString(), quantumTicks: c.quantumTicks,
     rtcEpochSeconds: c.rtcEpochSeconds, lse: c.lse, traceVerbosity: c.traceVerbosity,
     ...(c.secure ? { secure: true } : {}),
+    ...(c.chaos ? { chaos: c.chaos } : {}),
   };
 }
 
@@ -90,7 +93,7 @@ export function captureMachine(m: Machine): MachineSnapshot {
 export function restoreMachine(m: Machine, s: MachineSnapshot): void {
   readableVersion(MACHINE_SNAPSHOT_SCHEMA, s); // its parts are upgraded by their components
   const want = snapshotConfig(m);
-  for (const k of new Set([...Object.keys(want), 'secure']) as Set<keyof SnapshotConfig>) {
+  for (const k of new Set([...Object.keys(want), 'secure', 'chaos']) as Set<keyof SnapshotConfig>) {
     if ((want[k] ?? false) !== (s.config[k] ?? false)) throw new Error(`snapshot was taken with ${k} = ${String(s.config[k] ?? false)}, this machine has ${String(want[k] ?? false)}`);
   }
   if (s.cpus.length !== m.numCpus) throw new Error(`snapshot has ${s.cpus.length} CPUs, machine has ${m.numCpus}`);

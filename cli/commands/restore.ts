@@ -4,6 +4,7 @@
 // memory and device state, so no images are needed (but the base images of
 // a disk or of the machine's flash banks, which are inputs: --disk, --bios,
 // --pflash).
+import { CHAOS_MAX_LEVEL } from '../../core/clock/chaos.js';
 import { Machine } from '../../core/machine.js';
 import { Hypervisor, HYPERVISOR_COMPONENT } from '../../core/hypervisor/hypervisor.js';
 import { attachMonitor, MONITOR_COMPONENT } from '../../core/hypervisor/monitor/attach.js';
@@ -33,9 +34,13 @@ export function machineFromSnapshot(path: string): Machine {
     if (components.includes(MONITOR_COMPONENT) && !components.includes(HYPERVISOR_COMPONENT)) {
       throw new CliError(`snapshot '${path}' carries monitor state without a hypervisor`);
     }
+    if (c.chaos !== undefined && !(Number.isInteger(c.chaos) && c.chaos >= 0 && c.chaos <= CHAOS_MAX_LEVEL)) {
+      throw new CliError(`snapshot '${path}': its chaos level ${JSON.stringify(c.chaos)} is not 0..${CHAOS_MAX_LEVEL}`);
+    }
     const m = new Machine({
       numCpus: c.numCpus, ramBytes: c.ramBytes, seed: BigInt(c.seed), quantumTicks: c.quantumTicks,
       rtcEpochSeconds: c.rtcEpochSeconds, lse: c.lse, traceVerbosity: c.traceVerbosity, secure: c.secure ?? false,
+      ...(c.chaos ? { chaos: c.chaos } : {}),
     });
     // The flash banks' base images are inputs (attachRestoredFlash gives them back).
     if (components.includes(FLASH_COMPONENT)) attachMachineFlash(m);

@@ -5,6 +5,7 @@
 // Wall time is read here (progress summary) and stdin timing decides when
 // input bytes enter the machine: both are outside the simulation, and an
 // interactive run is not reproducible (recording comes with `hvrr record`).
+import { CHAOS_MAX_LEVEL, describeChaos } from '../../core/clock/chaos.js';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { Machine, type StopReason } from '../../core/machine.js';
@@ -67,6 +68,8 @@ export interface RunOptions {
   seed: bigint;
   maxInsns?: number;
   quantum?: number;
+  /** Seeded chaos level 0..3 (core/clock/chaos.ts); 0 or absent: off. */
+  chaos?: number;
   digest: boolean;
   restore?: string;
   /** Built-in guest to boot when no kernel file is given. */
@@ -127,6 +130,7 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   { name: 'seed', value: 'N', help: 'machine PRNG seed, decimal or 0x hex, 0..2^64-1 (default 0)', parse: parseSeed },
   { name: 'max-insns', value: 'N', help: 'stop after N instructions; K/M/G are powers of 1000\n(2G = 2,000,000,000); default: no limit', parse: (r, o) => parseCount(r, o) },
   { name: 'quantum', value: 'N', help: 'instructions per CPU per round-robin window (default 10000)', parse: (r, o) => parseCount(r, o, 1_000_000_000) },
+  { name: 'chaos', value: 'LEVEL', help: `seeded chaos 0..${CHAOS_MAX_LEVEL} (default 0, off): window lengths, PE order,\nsimultaneous events, timer interrupt latency and (3) the hypervisor's\nvCPU pick drawn from the --seed PRNG; the derived options print first`, parse: (r, o) => parseIntRange(r, o, 0, CHAOS_MAX_LEVEL) },
   { name: 'digest', help: 'also print the trace digest and event count to stderr' },
   { name: 'bare', help: 'run the kernel bare-metal at EL1 (firmware stand-in at EL2/EL3)\ninstead of as a VM under the hvrr hypervisor' },
   { name: 'vms', value: 'N', help: 'under the hypervisor: run N VMs of the same kernel, 1..4 (default 1)', parse: (r, o) => parseIntRange(r, o, 1, 4) },
@@ -199,6 +203,7 @@ export function parseRunOptionsFrom(o: Map<string, unknown>): RunOptions {
     seed: (o.get('seed') as bigint | undefined) ?? 0n,
     maxInsns: o.get('max-insns') as number | undefined,
     quantum: o.get('quantum') as number | undefined,
+    chaos: o.get('chaos') as number | undefined,
     digest: o.get('digest') === true,
     restore: o.get('restore') as string | undefined,
     guest: o.get('guest') as BuiltinGuest | undefined,
@@ -297,7 +302,11 @@ export function prepareMachine(opts: RunOptions, warn: (line: string) => void = 
   }
   let m: Machine;
   try {
-    m = new Machine({ numCpus, ramBytes, seed: opts.seed, ...(opts.quantum !== undefined ? { quantumTicks: opts.quantum } : {}), ...(opts.secure ? { secure: true } : {}) });
+    m = new Machine({
+      numCpus, ramBytes, seed: opts.seed, ...(opts.quantum !== undefined ? { quantumTicks: opts.quantum } : {}), ...(opts.secure ? { secure: true } : {}),
+      ...(opts.chaos ? { chaos: opts.chaos } : {}),
+    });
+    if (opts.chaos) warn(`hvrr: seed ${opts.seed}, ${describeChaos(m.chaos)}`);
   } catch (e) {
     const msg = (e as Error).message;
     if (e instanceof RangeError) throw new CliError(`cannot allocate ${ramBytes / MiB} MiB of RAM (${msg}); try a smaller --mem`, EXIT_INTERNAL);
@@ -787,7 +796,7 @@ Exit status:
     }
     let m: Machine;
     if (opts.restore !== undefined) {
-      const fixed = (['kernel', 'initrd', 'dtb', 'append', 'quantum', 'securePayload'] as const).filter((k) => opts[k] !== undefined);
+      const fixed = (['kernel', 'initrd', 'dtb', 'append', 'quantum', 'chaos', 'securePayload'] as const).filter((k) => opts[k] !== undefined);
       if (opts.secure) throw new UsageError('--secure cannot be combined with --restore: the snapshot fixes the machine (and records whether it has a Secure world)');
       if (fixed.length > 0) throw new UsageError(`--${fixed[0] === 'securePayload' ? 'secure-payload' : fixed[0]} cannot be combined with --restore: the snapshot fixes the machine`);
       if (argv.some((a) => /^--(smp|mem|seed)(=|$)/.test(a))) throw new UsageError('--smp/--mem/--seed cannot be combined with --restore: the snapshot fixes the machine');

@@ -13,8 +13,11 @@ export interface HvRun {
   decisions: SchedDecision[];
 }
 
-export function hvMachine(cfg: HypervisorConfig, opts: { numCpus?: number; seed?: bigint; quantum?: number } = {}): HvRun {
-  const m = new Machine({ numCpus: opts.numCpus ?? 1, ramBytes: machineRamFor(cfg), seed: opts.seed ?? 7n, ...(opts.quantum ? { quantumTicks: opts.quantum } : {}) });
+export function hvMachine(cfg: HypervisorConfig, opts: { numCpus?: number; seed?: bigint; quantum?: number; chaos?: number } = {}): HvRun {
+  const m = new Machine({
+    numCpus: opts.numCpus ?? 1, ramBytes: machineRamFor(cfg), seed: opts.seed ?? 7n, ...(opts.quantum ? { quantumTicks: opts.quantum } : {}),
+    ...(opts.chaos ? { chaos: opts.chaos } : {}),
+  });
   const bytes: number[] = [];
   const diagnostics: string[] = [];
   m.onConsole = (b) => bytes.push(b);

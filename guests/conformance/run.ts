@@ -17,13 +17,15 @@ export interface RunResult {
 export interface HvrrRunOptions {
   seed?: bigint;
   quantum?: number;
+  /** Seeded chaos level (core/clock/chaos.ts). */
+  chaos?: number;
   maxInstructions?: number;
   bootargs?: string;
 }
 
 /** Run an image on hvrr in bare mode (no hypervisor: the EL2/EL3 firmware stand-in answers PSCI). */
 export function runOnHvrr(image: Uint8Array, numCpus: number, opts: HvrrRunOptions = {}): RunResult & { machine: Machine; reason: StopReason } {
-  const m = new Machine({ numCpus, ramBytes: 256 << 20, seed: opts.seed ?? 1n, ...(opts.quantum ? { quantumTicks: opts.quantum } : {}) });
+  const m = new Machine({ numCpus, ramBytes: 256 << 20, seed: opts.seed ?? 1n, ...(opts.quantum ? { quantumTicks: opts.quantum } : {}), ...(opts.chaos ? { chaos: opts.chaos } : {}) });
   const bytes: number[] = [];
   m.onConsole = (b) => bytes.push(b);
   bootKernel(m, { kernel: image, bootargs: opts.bootargs ?? '' });

@@ -108,6 +108,10 @@ export interface GenericTimerOptions {
   hasEl2: boolean;
   /** EL3 implemented: CNTPS_* exist. */
   hasEl3: boolean;
+  /** Seeded chaos (core/clock/chaos.ts): the line rises `draw()` ticks
+   *  (0..maxTicks) after the condition is met; ISTATUS stays exact, and an
+   *  access after the condition is met raises the line at once. */
+  latency?: { maxTicks: number; draw: () => number };
 }
 
 export interface TimerRecord {
@@ -143,6 +147,7 @@ export class GenericTimer implements SysregDevice {
   private readonly trace: TraceSink;
   private readonly hasEl2: boolean;
   private readonly hasEl3: boolean;
+  private readonly latency: GenericTimerOptions['latency'];
   private readonly keys = new Map<number, { timer: number; reg: Reg }>();
   /** timers[cpu][timerIndex] */
   private timers: Timer[][];
@@ -154,6 +159,7 @@ export class GenericTimer implements SysregDevice {
     this.trace = opts.trace;
     this.hasEl2 = opts.hasEl2;
     this.hasEl3 = opts.hasEl3;
+    this.latency = opts.latency;
     const blocks: Array<[number, number, number, boolean]> = [
       [TIMER_PHYS, 3, 2, true],
       [TIMER_VIRT, 3, 3, true],
@@ -320,13 +326,15 @@ export class GenericTimer implements SysregDevice {
     if ((tm.ctl & (CTL_ENABLE | CTL_IMASK)) === CTL_ENABLE && !met) {
       fireTick = firstTickMet(now, tm.cval, this.offset(cpu, t));
     }
+    const lag = this.latency?.maxTicks ?? 0;
     if (tm.eventId >= 0) {
       const pending = this.queue.get(tm.eventId);
-      if (pending !== undefined && pending.tick === fireTick) return;
+      // With chaos latency an event already drawn for this deadline stands.
+      if (pending !== undefined && pending.tick >= fireTick && pending.tick <= fireTick + lag) return;
       this.queue.cancel(tm.eventId);
       tm.eventId = -1;
     }
-    if (fireTick !== Infinity) tm.eventId = this.queue.schedule(fireTick, GTIMER_EVENT_KIND, cpu, t);
+    if (fireTick !== Infinity) tm.eventId = this.queue.schedule(lag > 0 ? fireTick + this.latency!.draw() : fireTick, GTIMER_EVENT_KIND, cpu, t);
   }
 
   /** Access checks (Arm ARM register descriptions, HCR_EL2.E2H = 0). The core
