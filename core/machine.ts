@@ -9,6 +9,7 @@ import {
 } from './cpu/cpu.js';
 import { EventQueue, type ScheduledEvent } from './clock/eventQueue.js';
 import { Prng } from './clock/prng.js';
+import { isMutation } from './mutations.js';
 import { chaosOptions, chaosRotation, chaosShuffle, chaosTimerLatency, chaosWindowTicks, type ChaosOptions } from './clock/chaos.js';
 import { TraceSink } from './trace/sink.js';
 import { hex64, worldField, type ExceptionEvent } from './trace/events.js';
@@ -53,6 +54,8 @@ export interface MachineConfig {
   secure?: boolean;
   /** Seeded chaos level, 0 (off, the default) .. 3: core/clock/chaos.ts. */
   chaos?: number;
+  /** Test only: a planted defect for the fuzzers' mutation suite (core/mutations.ts); '' for none. */
+  mutation?: string;
 }
 
 export type CpuRunState = 'off' | 'on-pending' | 'running' | 'wfi' | 'wfe';
@@ -187,7 +190,9 @@ export class Machine implements PsciPlatform {
       traceVerbosity: cfg.traceVerbosity ?? 0,
       secure: cfg.secure ?? false,
       chaos: cfg.chaos ?? 0,
+      mutation: cfg.mutation ?? '',
     };
+    if (this.config.mutation !== '' && !isMutation(this.config.mutation)) throw new Error(`unknown mutation '${this.config.mutation}'`);
     this.chaos = chaosOptions(this.config.chaos);
     if (!Number.isSafeInteger(this.config.quantumTicks) || this.config.quantumTicks < 1) {
       throw new Error(`quantum must be a positive number of ticks, got ${this.config.quantumTicks}`);

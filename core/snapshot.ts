@@ -33,6 +33,8 @@ export interface SnapshotConfig {
   secure?: boolean;
   /** Present only with seeded chaos (level 1-3). */
   chaos?: number;
+  /** Present only with a planted defect (test only, core/mutations.ts). */
+  mutation?: string;
 }
 
 export interface MachineSnapshot {
@@ -64,6 +66,7 @@ export function snapshotConfig(m: Machine): SnapshotConfig {
     rtcEpochSeconds: c.rtcEpochSeconds, lse: c.lse, traceVerbosity: c.traceVerbosity,
     ...(c.secure ? { secure: true } : {}),
     ...(c.chaos ? { chaos: c.chaos } : {}),
+    ...(c.mutation ? { mutation: c.mutation } : {}),
   };
 }
 
@@ -93,7 +96,7 @@ export function captureMachine(m: Machine): MachineSnapshot {
 export function restoreMachine(m: Machine, s: MachineSnapshot): void {
   readableVersion(MACHINE_SNAPSHOT_SCHEMA, s); // its parts are upgraded by their components
   const want = snapshotConfig(m);
-  for (const k of new Set([...Object.keys(want), 'secure', 'chaos']) as Set<keyof SnapshotConfig>) {
+  for (const k of new Set([...Object.keys(want), 'secure', 'chaos', 'mutation']) as Set<keyof SnapshotConfig>) {
     if ((want[k] ?? false) !== (s.config[k] ?? false)) throw new Error(`snapshot was taken with ${k} = ${String(s.config[k] ?? false)}, this machine has ${String(want[k] ?? false)}`);
   }
   if (s.cpus.length !== m.numCpus) throw new Error(`snapshot has ${s.cpus.length} CPUs, machine has ${m.numCpus}`);

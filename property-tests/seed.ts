@@ -3,38 +3,10 @@
 // (so every commit tries new cases and a failure reproduces from the commit
 // or from the printed seed). The seed and every derived option are printed
 // first, with the command that reproduces the run.
-import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { dirname, isAbsolute, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { headCommit } from '../cli/gitCommit.js';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-
-/** The checked-out commit's hash read from .git (no git binary needed), or null. */
-export function headCommit(root = ROOT): string | null {
-  const read = (p: string): string | null => {
-    try {
-      return readFileSync(p, 'utf8').trim();
-    } catch {
-      return null;
-    }
-  };
-  // A worktree's .git is a file naming its git directory; refs live in the common one.
-  let gitDir = join(root, '.git');
-  const pointer = /^gitdir: (.+)$/.exec(read(gitDir) ?? '')?.[1];
-  if (pointer) gitDir = isAbsolute(pointer) ? pointer : join(root, pointer);
-  const common = read(join(gitDir, 'commondir'));
-  const refDir = common ? (isAbsolute(common) ? common : join(gitDir, common)) : gitDir;
-  const head = read(join(gitDir, 'HEAD'));
-  if (!head) return null;
-  if (/^[0-9a-f]{40}$/.test(head)) return head;
-  const ref = /^ref: (.+)$/.exec(head)?.[1];
-  if (!ref) return null;
-  const loose = read(join(refDir, ref));
-  if (loose && /^[0-9a-f]{40}$/.test(loose)) return loose;
-  const line = (read(join(refDir, 'packed-refs')) ?? '').split('\n').find((l) => l.endsWith(` ${ref}`));
-  return line ? line.slice(0, 40) : null;
-}
+export { headCommit };
 
 /** A 31-bit seed from a commit hash (fast-check wants a 32-bit integer). */
 export function seedOfCommit(commit: string): number {

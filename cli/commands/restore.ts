@@ -41,6 +41,7 @@ export function machineFromSnapshot(path: string): Machine {
       numCpus: c.numCpus, ramBytes: c.ramBytes, seed: BigInt(c.seed), quantumTicks: c.quantumTicks,
       rtcEpochSeconds: c.rtcEpochSeconds, lse: c.lse, traceVerbosity: c.traceVerbosity, secure: c.secure ?? false,
       ...(c.chaos ? { chaos: c.chaos } : {}),
+      ...(typeof c.mutation === 'string' && c.mutation !== '' ? { mutation: c.mutation } : {}),
     });
     // The flash banks' base images are inputs (attachRestoredFlash gives them back).
     if (components.includes(FLASH_COMPONENT)) attachMachineFlash(m);

@@ -6,6 +6,7 @@
 // input bytes enter the machine: both are outside the simulation, and an
 // interactive run is not reproducible (recording comes with `hvrr record`).
 import { CHAOS_MAX_LEVEL, describeChaos } from '../../core/clock/chaos.js';
+import { isMutation, MUTATIONS } from '../../core/mutations.js';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { Machine, type StopReason } from '../../core/machine.js';
@@ -70,6 +71,8 @@ export interface RunOptions {
   quantum?: number;
   /** Seeded chaos level 0..3 (core/clock/chaos.ts); 0 or absent: off. */
   chaos?: number;
+  /** Test only: a planted defect (core/mutations.ts). */
+  mutate?: string;
   digest: boolean;
   restore?: string;
   /** Built-in guest to boot when no kernel file is given. */
@@ -131,6 +134,7 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   { name: 'max-insns', value: 'N', help: 'stop after N instructions; K/M/G are powers of 1000\n(2G = 2,000,000,000); default: no limit', parse: (r, o) => parseCount(r, o) },
   { name: 'quantum', value: 'N', help: 'instructions per CPU per round-robin window (default 10000)', parse: (r, o) => parseCount(r, o, 1_000_000_000) },
   { name: 'chaos', value: 'LEVEL', help: `seeded chaos 0..${CHAOS_MAX_LEVEL} (default 0, off): window lengths, PE order,\nsimultaneous events, timer interrupt latency and (3) the hypervisor's\nvCPU pick drawn from the --seed PRNG; the derived options print first`, parse: (r, o) => parseIntRange(r, o, 0, CHAOS_MAX_LEVEL) },
+  { name: 'mutate', value: 'NAME', help: `test only: plant a known defect for the fuzzers' mutation suite\n(${Object.keys(MUTATIONS).join(', ')}; docs/fuzzing.md)`, parse: (r, o) => { if (!isMutation(r)) throw new UsageError(`${o}: unknown mutation '${r}' (mutations: ${Object.keys(MUTATIONS).join(', ')})`); return r; } },
   { name: 'digest', help: 'also print the trace digest and event count to stderr' },
   { name: 'bare', help: 'run the kernel bare-metal at EL1 (firmware stand-in at EL2/EL3)\ninstead of as a VM under the hvrr hypervisor' },
   { name: 'vms', value: 'N', help: 'under the hypervisor: run N VMs of the same kernel, 1..4 (default 1)', parse: (r, o) => parseIntRange(r, o, 1, 4) },
@@ -204,6 +208,7 @@ export function parseRunOptionsFrom(o: Map<string, unknown>): RunOptions {
     maxInsns: o.get('max-insns') as number | undefined,
     quantum: o.get('quantum') as number | undefined,
     chaos: o.get('chaos') as number | undefined,
+    mutate: o.get('mutate') as string | undefined,
     digest: o.get('digest') === true,
     restore: o.get('restore') as string | undefined,
     guest: o.get('guest') as BuiltinGuest | undefined,
@@ -305,8 +310,10 @@ export function prepareMachine(opts: RunOptions, warn: (line: string) => void = 
     m = new Machine({
       numCpus, ramBytes, seed: opts.seed, ...(opts.quantum !== undefined ? { quantumTicks: opts.quantum } : {}), ...(opts.secure ? { secure: true } : {}),
       ...(opts.chaos ? { chaos: opts.chaos } : {}),
+      ...(opts.mutate ? { mutation: opts.mutate } : {}),
     });
     if (opts.chaos) warn(`hvrr: seed ${opts.seed}, ${describeChaos(m.chaos)}`);
+    if (opts.mutate) warn(`hvrr: test mutation '${opts.mutate}' planted: ${MUTATIONS[opts.mutate as keyof typeof MUTATIONS]}`);
   } catch (e) {
     const msg = (e as Error).message;
     if (e instanceof RangeError) throw new CliError(`cannot allocate ${ramBytes / MiB} MiB of RAM (${msg}); try a smaller --mem`, EXIT_INTERNAL);
@@ -796,7 +803,7 @@ Exit status:
     }
     let m: Machine;
     if (opts.restore !== undefined) {
-      const fixed = (['kernel', 'initrd', 'dtb', 'append', 'quantum', 'chaos', 'securePayload'] as const).filter((k) => opts[k] !== undefined);
+      const fixed = (['kernel', 'initrd', 'dtb', 'append', 'quantum', 'chaos', 'mutate', 'securePayload'] as const).filter((k) => opts[k] !== undefined);
       if (opts.secure) throw new UsageError('--secure cannot be combined with --restore: the snapshot fixes the machine (and records whether it has a Secure world)');
       if (fixed.length > 0) throw new UsageError(`--${fixed[0] === 'securePayload' ? 'secure-payload' : fixed[0]} cannot be combined with --restore: the snapshot fixes the machine`);
       if (argv.some((a) => /^--(smp|mem|seed)(=|$)/.test(a))) throw new UsageError('--smp/--mem/--seed cannot be combined with --restore: the snapshot fixes the machine');

@@ -82,6 +82,9 @@ export function schedule(hv: Hv, cpu: number): void {
   if (pick < 0) {
     // Idle: keep the last vCPU's context loaded (its timers keep running and wake us).
     if (cur && wasRunning) emitSched(hv, cpu, cur[0].id, cur[1].id, 'out');
+    // Planted defect (core/mutations.ts): the idle pCPU decides to run a vCPU running on another pCPU.
+    const stolen = hv.m.config.mutation === 'double-run' ? hv.s.pcpus.find((q, i) => i !== cpu && q.running && q.loaded)?.loaded : undefined;
+    if (stolen) emitSched(hv, cpu, hv.s.vms[stolen[0]]!.id, stolen[1], 'in');
     p.running = false;
     vgicClear(hv, cpu, p.lrUsed);
     p.lrUsed = 0;

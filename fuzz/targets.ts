@@ -1,0 +1,20 @@
+// The fuzzers `hvrr fuzz` knows, by name.
+import type { FuzzTarget } from './campaign.js';
+import { schedTarget } from './sched/target.js';
+
+export const FUZZ_KINDS = ['sched'] as const;
+export type FuzzKind = (typeof FUZZ_KINDS)[number];
+
+export interface FuzzerOptions {
+  /** A scratch directory for the cases' guest images. */
+  dir: string;
+  chaos?: number;
+  mutate?: string;
+}
+
+export function fuzzerFor(kind: FuzzKind, o: FuzzerOptions): FuzzTarget<unknown> {
+  switch (kind) {
+    case 'sched':
+      return schedTarget(o) as FuzzTarget<unknown>;
+  }
+}
