@@ -2,10 +2,14 @@
 // binary: printed with every fuzz failure and used to rotate property-test
 // seeds.
 import { readFileSync } from 'node:fs';
-import { dirname, isAbsolute, join } from 'node:path';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** The checkout hvrr runs from: this file is cli/gitCommit.ts in the source
+ *  tree, or dist/cli/gitCommit.js when built. */
+const HERE = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const REPO_ROOT = basename(HERE) === 'dist' ? join(HERE, '..') : HERE;
+const ROOT = REPO_ROOT;
 
 /** The checked-out commit's hash read from .git (no git binary needed), or null. */
 export function headCommit(root = ROOT): string | null {

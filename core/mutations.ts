@@ -3,7 +3,7 @@
 // with one records, replays and snapshots like any other; without one the
 // code paths below are never taken. Each names the invariant that must catch it.
 export const MUTATIONS = {
-  'lost-sgi': 'the hypervisor drops every 5th virtual SGI a vCPU sends to another vCPU (caught: an SGI not taken exactly once)',
+  'lost-sgi': 'the hypervisor drops every 3rd virtual SGI a vCPU sends to another vCPU (caught: an SGI not taken exactly once)',
   'double-run': 'an idle pCPU runs a vCPU that is running on another pCPU (caught: a vCPU in on two pCPUs)',
 } as const;
 

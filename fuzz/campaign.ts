@@ -35,6 +35,9 @@ export interface CampaignOptions {
   shard: { index: number; count: number };
   /** Replay one case exactly (with runs = 1). */
   path?: string;
+  /** Cases run while shrinking a failure (default SHRINK_BUDGET): past it,
+   *  the smallest failing case found so far is the finding. */
+  shrinkBudget?: number;
   /** Called about once a second with progress. */
   progress?: (p: CampaignProgress) => void;
   /** Wall clock in ms (performance.now): injected so tests stay exact. */
@@ -53,10 +56,15 @@ export interface CampaignFinding<T> {
   caseSeed: number;
   path: string;
   shrinks: number;
+  /** Shrinking stopped at the budget (the case may shrink further). */
+  budgetReached: boolean;
   value: T;
   message: string;
   event?: number;
 }
+
+/** Machine runs cost up to seconds each; fast-check would try hundreds while shrinking. */
+export const SHRINK_BUDGET = 40;
 
 export interface CampaignResult<T> {
   runs: number;
@@ -80,14 +88,24 @@ export function runCampaign<T>(target: FuzzTarget<T>, o: CampaignOptions): Campa
     if (o.timeSeconds !== undefined && (o.now() - t0) / 1000 >= o.timeSeconds) break;
     const seed = caseSeed(o.seed, o.shard, k);
     let failure: { message: string; event?: number } | null = null;
+    let failed = false;
+    let shrinkRuns = 0;
+    let budgetReached = false;
+    const budget = o.shrinkBudget ?? SHRINK_BUDGET;
     const details = fc.check(
       fc.property(target.arbitrary, (v) => {
+        if (failed && o.path === undefined && ++shrinkRuns > budget) {
+          budgetReached = true;
+          return true; // not run: the budget is spent, the last failure stands
+        }
         const r = target.run(v);
+        if (r.violation !== null) failed = true;
         for (const c of r.covered) covered.set(c, (covered.get(c) ?? 0) + 1);
         failure = r.violation;
         return r.violation === null;
       }),
-      { seed, numRuns: 1, ...(o.path !== undefined ? { path: o.path } : {}) },
+      // A path names the shrunk case itself: run it, do not shrink on from it.
+      { seed, numRuns: 1, ...(o.path !== undefined ? { path: o.path, endOnFailure: true } : {}) },
     );
     runs++;
     if (details.failed && details.counterexample) {
@@ -97,7 +115,7 @@ export function runCampaign<T>(target: FuzzTarget<T>, o: CampaignOptions): Campa
       const v = again.violation ?? failure ?? { message: details.errorInstance ? String(details.errorInstance) : 'the property failed' };
       return {
         runs, seconds: (o.now() - t0) / 1000, covered,
-        finding: { run: k, caseSeed: seed, path: details.counterexamplePath ?? '0', shrinks: details.numShrinks, value, message: v.message, ...(v.event !== undefined ? { event: v.event } : {}) },
+        finding: { run: k, caseSeed: seed, path: details.counterexamplePath ?? '0', shrinks: details.numShrinks, budgetReached, value, message: v.message, ...(v.event !== undefined ? { event: v.event } : {}) },
       };
     }
     const now = o.now();

@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { CHAOS_MAX_LEVEL } from '../../core/clock/chaos.js';
 import { runCampaign, type CampaignResult, type FuzzTarget } from '../../fuzz/campaign.js';
 import { FUZZ_KINDS, fuzzerFor, type FuzzKind } from '../../fuzz/targets.js';
-import { headCommit } from '../gitCommit.js';
+import { headCommit, REPO_ROOT } from '../gitCommit.js';
 import { parseArgs, parseCount, parseIntRange, parseString, type OptionSpec } from '../args.js';
 import { UsageError } from '../errors.js';
 import { helpFor } from '../help.js';
@@ -112,7 +112,7 @@ Exit status:
     }
     const repro = `hvrr fuzz ${kind} --seed ${f.caseSeed} --runs 1 --path ${f.path}${chaos !== undefined ? ` --chaos ${chaos}` : ''}${mutate ? ` --mutate ${mutate}` : ''}`;
     say(`hvrr fuzz ${kind}: FAILED: ${f.message}`);
-    say(`  case ${f.run} of shard ${shard.index}/${shard.count}: case seed ${f.caseSeed}, path ${f.path}, shrunk in ${f.shrinks} step(s), commit ${commit ?? 'unknown'}`);
+    say(`  found in run ${f.run + 1} of shard ${shard.index}/${shard.count}: case seed ${f.caseSeed}, path ${f.path}, shrunk in ${f.shrinks} step(s)${f.budgetReached ? ' (shrink budget reached)' : ''}, commit ${commit ?? 'unknown'}`);
     say(`  case: ${target.describe(f.value)}`);
     say(`  reproduce: ${repro}`);
     const trace = await recordFinding(target, f.value, kind, f.caseSeed, outDir, io);
@@ -155,7 +155,7 @@ async function recordFinding<T>(target: FuzzTarget<T>, value: T, kind: string, s
 
 /** property-tests/regressions/KIND-SEED.json: what the regression test replays. */
 function saveRegression(kind: string, caseSeed: number, path: string, message: string, described: string, chaos: number | undefined, mutate: string | undefined): string {
-  const dir = resolve('property-tests', 'regressions');
+  const dir = join(REPO_ROOT, 'property-tests', 'regressions');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${kind}-${caseSeed}.json`);
   writeFileSync(file, JSON.stringify({ fuzzer: kind, caseSeed, path, ...(chaos !== undefined ? { chaos } : {}), ...(mutate ? { mutate } : {}), found: message, case: described }, null, 2) + '\n');

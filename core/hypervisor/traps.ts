@@ -181,8 +181,8 @@ function sgi(hv: Hv, vm: VmState, self: number, value: bigint): void {
     }
   }
   for (const v of targets) {
-    // Planted defect (core/mutations.ts): every 5th SGI to another vCPU is lost.
-    if (hv.m.config.mutation === 'lost-sgi' && v !== self && (hv.s.counters['mutation-sgi'] = (hv.s.counters['mutation-sgi'] ?? 0) + 1) % 5 === 0) continue;
+    // Planted defect (core/mutations.ts): every 3rd SGI to another vCPU is lost.
+    if (hv.m.config.mutation === 'lost-sgi' && v !== self && (hv.s.counters['mutation-sgi'] = (hv.s.counters['mutation-sgi'] ?? 0) + 1) % 3 === 0) continue;
     vm.gic.pending[v * 32 + intid] = 1;
     notify(hv, vm, v);
   }

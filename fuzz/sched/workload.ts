@@ -32,35 +32,51 @@ export interface SchedWorkload {
 
 export const SCHED_OP_KINDS = ['spin', 'lock', 'timer', 'suspend', 'sgi', 'cpu-on-again'] as const;
 
-function opArb(vcpus: number, self: number): fc.Arbitrary<SchedOp> {
-  const ops: fc.Arbitrary<SchedOp>[] = [
-    fc.integer({ min: 1, max: 20_000 }).map((iterations) => ({ op: 'spin' as const, iterations })),
-    fc.integer({ min: 1, max: 300 }).map((increments) => ({ op: 'lock' as const, increments })),
-    fc.integer({ min: 1, max: 50_000 }).map((ticks) => ({ op: 'timer' as const, ticks })),
-    fc.integer({ min: 1, max: 50_000 }).map((ticks) => ({ op: 'suspend' as const, ticks })),
-    fc.integer({ min: 0, max: vcpus - 1 }).map((to) => ({ op: 'sgi' as const, to })),
-  ];
-  if (self === 0 && vcpus > 1) ops.push(fc.integer({ min: 1, max: vcpus - 1 }).map((cpu) => ({ op: 'cpu-on-again' as const, cpu })));
-  return fc.oneof(...ops);
+/** The most vCPUs a workload has; operations are drawn for all of them and trimmed to the VM's count. */
+const MAX_VCPUS = 8;
+
+const opArb: fc.Arbitrary<SchedOp> = fc.oneof(
+  fc.integer({ min: 1, max: 20_000 }).map((iterations) => ({ op: 'spin' as const, iterations })),
+  fc.integer({ min: 1, max: 300 }).map((increments) => ({ op: 'lock' as const, increments })),
+  fc.integer({ min: 1, max: 50_000 }).map((ticks) => ({ op: 'timer' as const, ticks })),
+  fc.integer({ min: 1, max: 50_000 }).map((ticks) => ({ op: 'suspend' as const, ticks })),
+  fc.integer({ min: 0, max: MAX_VCPUS - 1 }).map((to) => ({ op: 'sgi' as const, to })),
+  fc.integer({ min: 1, max: MAX_VCPUS - 1 }).map((cpu) => ({ op: 'cpu-on-again' as const, cpu })),
+);
+
+const roundArb = fc.record({
+  ops: fc.tuple(...Array.from({ length: MAX_VCPUS }, () => fc.array(opArb, { maxLength: 6 }))),
+  cycle: fc.option(fc.integer({ min: 1, max: MAX_VCPUS - 1 }), { nil: undefined }),
+});
+
+/** Fit an operation drawn for MAX_VCPUS to a VM of `vcpus` (vCPU `self`); null drops it. */
+function fitOp(o: SchedOp, vcpus: number, self: number): SchedOp | null {
+  if (o.op === 'sgi') return { op: 'sgi', to: o.to % vcpus };
+  if (o.op === 'cpu-on-again') return self === 0 && vcpus > 1 ? { op: 'cpu-on-again', cpu: 1 + ((o.cpu - 1) % (vcpus - 1)) } : null;
+  return o;
 }
 
-function roundArb(vcpus: number): fc.Arbitrary<SchedRound> {
-  const ops = fc.tuple(...Array.from({ length: vcpus }, (_, k) => fc.array(opArb(vcpus, k), { maxLength: 6 })));
-  const cycle = vcpus > 1 ? fc.option(fc.integer({ min: 1, max: vcpus - 1 }), { nil: undefined }) : fc.constant(undefined);
-  return fc.tuple(ops, cycle).map(([o, c]) => (c === undefined ? { ops: o } : { ops: o, cycle: c }));
-}
-
-/** pCPUs 1, 2 or 4; 1-8 vCPUs; 1-2 VMs; chaos 1..3 (or `chaos` fixed). */
+/**
+ * pCPUs 1, 2 or 4; 1-8 vCPUs; 1-2 VMs; chaos 1..3 (or `chaos` fixed).
+ * Drawn as a flat record and fitted to the vCPU count afterwards (no
+ * fc.chain), so fast-check shrinks each part on its own.
+ */
 export function workloadArb(opts: { chaos?: number } = {}): fc.Arbitrary<SchedWorkload> {
   return fc.record({
     pcpus: fc.constantFrom(1, 2, 4),
-    vcpus: fc.integer({ min: 1, max: 8 }),
+    vcpus: fc.integer({ min: 1, max: MAX_VCPUS }),
     vms: fc.integer({ min: 1, max: 2 }),
     chaos: opts.chaos !== undefined ? fc.constant(opts.chaos) : fc.integer({ min: 1, max: CHAOS_MAX_LEVEL }),
     machineSeed: fc.bigInt({ min: 0n, max: (1n << 32n) - 1n }),
-  }).chain((base) =>
-    fc.array(roundArb(base.vcpus), { minLength: 1, maxLength: 4 }).map((rounds) => ({ ...base, rounds })),
-  );
+    rounds: fc.array(roundArb, { minLength: 1, maxLength: 4 }),
+  }).map((w) => ({
+    ...w,
+    rounds: w.rounds.map((r) => {
+      const ops = r.ops.slice(0, w.vcpus).map((list, k) => list.map((o) => fitOp(o, w.vcpus, k)).filter((o): o is SchedOp => o !== null));
+      const cycle = r.cycle !== undefined && w.vcpus > 1 ? 1 + ((r.cycle - 1) % (w.vcpus - 1)) : undefined;
+      return cycle === undefined ? { ops } : { ops, cycle };
+    }),
+  }));
 }
 
 /** The lock increments the workload makes in one VM (the guest checks its counter against it). */
