@@ -1,8 +1,9 @@
 // The fuzzers `hvrr fuzz` knows, by name.
 import type { FuzzTarget } from './campaign.js';
+import { abiTarget } from './abi/target.js';
 import { schedTarget } from './sched/target.js';
 
-export const FUZZ_KINDS = ['sched'] as const;
+export const FUZZ_KINDS = ['sched', 'abi'] as const;
 export type FuzzKind = (typeof FUZZ_KINDS)[number];
 
 export interface FuzzerOptions {
@@ -16,5 +17,7 @@ export function fuzzerFor(kind: FuzzKind, o: FuzzerOptions): FuzzTarget<unknown>
   switch (kind) {
     case 'sched':
       return schedTarget(o) as FuzzTarget<unknown>;
+    case 'abi':
+      return abiTarget(o) as FuzzTarget<unknown>;
   }
 }

@@ -93,7 +93,7 @@ Exit status:
     mkdirSync(workDir, { recursive: true });
     const target = fuzzerFor(kind as FuzzKind, { dir: workDir, ...(chaos !== undefined ? { chaos } : {}), ...(mutate !== undefined ? { mutate } : {}) });
     say(`hvrr fuzz ${kind}: seed ${seed}, runs ${runs ?? 'unbounded'}${o.has('time') ? `, time ${String(o.get('time'))} s` : ''}, shard ${shard.index}/${shard.count}, ` +
-      `chaos ${chaos ?? `drawn per case (1..${CHAOS_MAX_LEVEL})`}${mutate ? `, planted defect ${mutate}` : ''}${path ? `, path ${path}` : ''}, commit ${commit?.slice(0, 12) ?? 'unknown'}`);
+      `chaos ${chaos ?? 'drawn per case'}${mutate ? `, planted defect ${mutate}` : ''}${path ? `, path ${path}` : ''}, commit ${commit?.slice(0, 12) ?? 'unknown'}`);
     let result: CampaignResult<unknown>;
     try {
       result = runCampaign(target, {

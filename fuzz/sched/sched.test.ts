@@ -19,7 +19,7 @@ describe('hvrr fuzz sched', () => {
   it(`a clean campaign (${RUNS} runs from the rotating seed) breaks no invariant, and the same seed prints the same`, async () => {
     const a = await runCli(['fuzz', 'sched', '--seed', String(SEED), '--runs', String(RUNS), '--out', out]);
     expect(a.code, a.out + a.err).toBe(0);
-    expect(a.out.split('\n')[0]).toMatch(new RegExp(`^hvrr fuzz sched: seed ${SEED}, runs ${RUNS}, shard 0/1, chaos drawn per case \\(1\\.\\.3\\), commit `));
+    expect(a.out.split('\n')[0]).toMatch(new RegExp(`^hvrr fuzz sched: seed ${SEED}, runs ${RUNS}, shard 0/1, chaos drawn per case, commit `));
     expect(a.out).toMatch(new RegExp(`${RUNS} runs .*no invariant broken; covered `));
     const b = await runCli(['fuzz', 'sched', '--seed', String(SEED), '--runs', String(RUNS), '--out', out]);
     expect(stable(b.out)).toBe(stable(a.out));
