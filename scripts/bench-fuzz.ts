@@ -1,0 +1,29 @@
+// `npm run bench:fuzz`: how fast the fuzzers run, in cases per second of
+// host CPU time (and of wall time, with the load average beside it): the
+// scheduler fuzzer (hypervisor, 1-8 vCPUs, chaos) and the hostile-guest
+// fuzzer, each from a fixed seed so rounds compare. Printed, never asserted.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { runCampaign, type FuzzTarget } from '../fuzz/campaign.js';
+import { fuzzerFor, type FuzzKind } from '../fuzz/targets.js';
+
+const RUNS: Record<FuzzKind, number> = { sched: 20, abi: 40 };
+const dir = mkdtempSync(join(tmpdir(), 'hvrr-bench-fuzz-'));
+
+function bench(kind: FuzzKind): { runs: number; cpuPerSecond: number; wallPerSecond: number } {
+  const target: FuzzTarget<unknown> = fuzzerFor(kind, { dir });
+  const c0 = process.cpuUsage();
+  const r = runCampaign(target, { seed: 20261205, runs: RUNS[kind], shard: { index: 0, count: 1 }, now: () => performance.now() });
+  const c = process.cpuUsage(c0);
+  if (r.finding) throw new Error(`bench:fuzz ${kind} found a failure: ${r.finding.message} (case seed ${r.finding.caseSeed})`);
+  return { runs: r.runs, cpuPerSecond: r.runs / ((c.user + c.system) / 1e6), wallPerSecond: r.runs / r.seconds };
+}
+
+console.log(`bench:fuzz: seed 20261205, load average ${loadavg()[0]!.toFixed(2)} at start (2-core machine)`);
+for (const kind of ['sched', 'abi'] as const) {
+  const r = bench(kind);
+  console.log(`  fuzz ${kind}: ${r.runs} cases, ${r.cpuPerSecond.toFixed(2)} cases/s by CPU time, ${r.wallPerSecond.toFixed(2)} by wall time (load ${loadavg()[0]!.toFixed(2)})`);
+}
+rmSync(dir, { recursive: true, force: true });
