@@ -580,9 +580,14 @@ export class Spmc implements ExceptionSoftware {
     if (p.contexts > 1 && v !== cpu) return ffaError(INVALID_PARAMETERS, `context ${v} of an MP partition runs on PE ${v} only`);
     const vc = p.vcpus[v]!;
     if (p.aborted || vc.state === 'aborted') return ffaError(ABORTED, `partition 0x${id.toString(16)} has aborted`);
-    if (vc.state === 'preempted' || (vc.state === 'blocked' && vc.yielded)) {
-      vc.yielded = false;
+    if (vc.state === 'preempted') {
       this.enter(m, cpu, q, v, null);
+      return null;
+    }
+    if (vc.state === 'blocked' && vc.yielded) {
+      // Its FFA_YIELD returns (Hafnium: FFA_SUCCESS).
+      vc.yielded = false;
+      this.enter(m, cpu, q, v, [u64(F.FFA_SUCCESS_32)]);
       return null;
     }
     if (vc.state === 'waiting') {

@@ -3,8 +3,9 @@
 // `init` (assembly, results stored with `store`), then FFA_MSG_WAIT; each
 // direct request's w3 is a command:
 //   0  echo: x4 + 0x1000
-//   1  relay: a 32-bit direct request to partition x5 with command x6 and
-//      argument x4; answers x3 = the answer's x0, x4 = its x4, x5 = its w2
+//   1  relay: a 32-bit direct request to partition x5 with command x6,
+//      argument x4 and x5 = x7 (the next hop's target); answers x3 = the
+//      answer's x0, x4 = its x4, x5 = its w2, x6 = its w3, x7 = its w5
 //   2  read the 64-bit word at x4 (an address outside its memory aborts it)
 //   3  wait with IRQs unmasked until a virtual interrupt arrives; x4 = INTID
 //   4  spin x4 times
@@ -13,7 +14,8 @@
 //   7  any FF-A call: x0 = x4, x1-x3 = x5-x7; answers x3-x7 = its x0-x4
 // Answers are direct responses of the request's width. A Secure interrupt
 // while waiting (FFA_INTERRUPT from FFA_MSG_WAIT) is taken with IRQs
-// unmasked, counted, and the partition waits again. The IRQ vector asks
+// unmasked, counted, and the partition waits again; so does FFA_RUN.
+// x8-x17 are left as they came (REQ2 payload). The IRQ vector asks
 // HF_INTERRUPT_GET for the INTID (x4, and at DATA + 0x10; DATA + 0x18 counts).
 import { assemble } from '../asm/assembler.js';
 import * as F from '../ffa/functionIds.js';
@@ -75,8 +77,11 @@ wait:
   ldr x0, =0x${F.FFA_MSG_WAIT.toString(16)}
   smc #0
 loop:
-  ldr x9, =0x${F.FFA_INTERRUPT.toString(16)}
-  cmp x0, x9
+  ldr x21, =0x${F.FFA_RUN.toString(16)}
+  cmp x0, x21
+  b.eq wait
+  ldr x21, =0x${F.FFA_INTERRUPT.toString(16)}
+  cmp x0, x21
   b.ne request
   msr daifclr, #2
   isb
@@ -105,10 +110,13 @@ cmd_relay:
   lsl x1, x28, #16
   orr x1, x1, x5
   mov x3, x6
+  mov x5, x7
   mov x2, #0
   ldr x0, =0x${F.FFA_MSG_SEND_DIRECT_REQ_32.toString(16)}
   smc #0
+  mov x6, x3
   mov x3, x0
+  mov x7, x5
   mov x5, x2
   b respond
 cmd_read:
@@ -156,10 +164,10 @@ cmd_call:
   mov x3, x0
   b respond
 respond:
-  lsr x6, x19, #16
-  and x6, x6, #0xffff
-  and x7, x19, #0xffff
-  orr x1, x6, x7, lsl #16
+  lsr x21, x19, #16
+  and x21, x21, #0xffff
+  and x22, x19, #0xffff
+  orr x1, x21, x22, lsl #16
   mov x2, #0
   add x0, x20, #1
   smc #0
