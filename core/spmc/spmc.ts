@@ -51,6 +51,9 @@ export const SPMC_COMPONENT = 'spmc';
 export const SPMC_ID = 0x8000;
 /** Hafnium's paravirtualised interrupt ABI over HVC: the pending virtual interrupt's INTID in x0. */
 export const HF_INTERRUPT_GET = 0xff04;
+/** Hafnium's HF_INTERRUPT_ENABLE (x1 INTID, x2 enable, x3 type) and HF_INTERRUPT_DEACTIVATE (x1 = x2 = INTID): 0 or -1 in x0. */
+export const HF_INTERRUPT_ENABLE = 0xff03;
+export const HF_INTERRUPT_DEACTIVATE = 0xff08;
 /** HF_INTERRUPT_GET's answer when nothing is pending (Hafnium HF_INVALID_INTID). */
 export const HF_INVALID_INTID = 0xffff_ffffn;
 
@@ -503,7 +506,6 @@ export class Spmc implements ExceptionSoftware {
     vc.requester = null;
     vc.requestKind = null;
     vc.model = 'none';
-    this.endHandling(m, cpu, p, vc);
     this.stopCurrent(m, cpu, 'waiting');
     this.deliver(m, cpu, to, x.slice(0, kind === 'req2' ? 18 : 8));
     return null;
@@ -532,7 +534,6 @@ export class Spmc implements ExceptionSoftware {
     if (!t.ok) return t.error;
     const model = vc.model;
     vc.model = 'none';
-    this.endHandling(m, cpu, p, vc);
     this.stopCurrent(m, cpu, 'waiting');
     if (model === 'init') this.bootNext(m, cpu);
     else if (model === 'interrupt') this.resumeNwd(m, cpu);
@@ -717,7 +718,7 @@ export class Spmc implements ExceptionSoftware {
     const out: Array<{ p: number; v: number }> = [];
     for (let intid = acknowledgeSecure(m, cpu); intid !== null; intid = acknowledgeSecure(m, cpu)) {
       const p = this.s.partitions.findIndex((q) => q.interrupts.includes(intid));
-      // Disabled while its owner handles it (re-enabled when the owner waits again), then ended.
+      // Disabled while its owner handles it (until HF_INTERRUPT_DEACTIVATE), then ended.
       setInterruptEnabled(m, cpu, cpu, intid, false);
       endOfInterrupt(m, cpu, intid);
       const part = this.s.partitions[p];
@@ -764,21 +765,35 @@ export class Spmc implements ExceptionSoftware {
     m.core.eret(cpu);
   }
 
-  /** Re-enable the physical interrupts a context handled (it waits or answers again). */
-  private endHandling(m: Machine, cpu: number, p: PartitionRecord, vc: VcpuRecord): void {
-    for (const intid of vc.handling) setInterruptEnabled(m, cpu, vc.cpu, intid, true);
-    vc.handling = [];
-    void p;
-  }
-
+  /**
+   * Hafnium's interrupt hypercalls (inc/vmapi/hf/abi.h), over HVC (ELR_EL2
+   * is already past it). A physical interrupt the SPMC took for a partition
+   * stays disabled at the GIC until its owner says it is done with
+   * HF_INTERRUPT_DEACTIVATE (or enables it again with HF_INTERRUPT_ENABLE):
+   * its device may still assert a level-sensitive line, and an S-EL1
+   * partition may not reach every source (CNTPS_* is UNDEFINED at S-EL1
+   * with Secure EL2 enabled), so re-enabling on its own would loop.
+   */
   private hypercall(m: Machine, cpu: number, p: number, v: number): void {
     const regs = m.core.regs(cpu);
-    const vc = this.s.partitions[p]!.vcpus[v]!;
-    if ((regs.x(0) & 0xffff_ffffn) === BigInt(HF_INTERRUPT_GET)) {
-      // The pending virtual interrupt, acknowledged (ELR_EL2 is already past the HVC).
-      const intid = vc.pendingVirqs.shift();
-      regs.setX(0, intid === undefined ? HF_INVALID_INTID : BigInt(intid));
+    const part = this.s.partitions[p]!;
+    const vc = part.vcpus[v]!;
+    const fid = Number(regs.x(0) & 0xffff_ffffn);
+    const intid = Number(regs.x(1) & 0xffff_ffffn);
+    if (fid === HF_INTERRUPT_GET) {
+      const next = vc.pendingVirqs.shift();
+      regs.setX(0, next === undefined ? HF_INVALID_INTID : BigInt(next));
       if (vc.pendingVirqs.length === 0) regs.set('HCR_EL2', regs.get('HCR_EL2') & ~HCR_VI);
+    } else if (fid === HF_INTERRUPT_ENABLE || fid === HF_INTERRUPT_DEACTIVATE) {
+      const enable = fid === HF_INTERRUPT_DEACTIVATE || (regs.x(2) & 1n) !== 0n;
+      if (!part.interrupts.includes(intid) || (fid === HF_INTERRUPT_DEACTIVATE && !vc.handling.includes(intid))) {
+        this.log(`${fid === HF_INTERRUPT_ENABLE ? 'HF_INTERRUPT_ENABLE' : 'HF_INTERRUPT_DEACTIVATE'} of interrupt ${intid} by partition 0x${part.id.toString(16)}: ${part.interrupts.includes(intid) ? 'not being handled' : 'not its interrupt'}`);
+        regs.setX(0, 0xffff_ffff_ffff_ffffn);
+      } else {
+        setInterruptEnabled(m, cpu, cpu, intid, enable);
+        vc.handling = vc.handling.filter((i) => i !== intid);
+        regs.setX(0, 0n);
+      }
     } else {
       regs.setX(0, 0xffff_ffff_ffff_ffffn); // SMCCC NOT_SUPPORTED
     }

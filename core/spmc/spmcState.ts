@@ -26,7 +26,7 @@ export interface VcpuRecord {
   cpu: number;
   /** Virtual interrupts waiting for HF_INTERRUPT_GET, oldest first. */
   pendingVirqs: number[];
-  /** Physical interrupts disabled while this context handles them (re-enabled when it waits again). */
+  /** Physical interrupts disabled while this context handles them (until its HF_INTERRUPT_DEACTIVATE). */
   handling: number[];
 }
 
