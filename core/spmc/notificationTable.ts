@@ -181,6 +181,17 @@ export class NotificationTable {
     return true;
   }
 
+  /** Framework notifications pending for `receiver` (0 when it has none). */
+  frameworkPending(receiver: number): bigint {
+    const r = this.find(receiver);
+    return r ? pendingOf(r.framework) : 0n;
+  }
+
+  /** The schedule receiver interrupt waits for `cpu`'s return to the Normal world (a delay-SRI flag). */
+  delaySri(cpu: number): void {
+    if (!this.st.delayedSriCpus.includes(cpu)) this.st.delayedSriCpus.push(cpu);
+  }
+
   /** Was the schedule receiver interrupt delayed on `cpu`? Clears the flag (the SPMC calls this on the way back to the Normal world). */
   takeDelayedSri(cpu: number): boolean {
     const had = this.st.delayedSriCpus.includes(cpu);
@@ -271,7 +282,7 @@ export class NotificationTable {
     if (perVcpu && vcpu >= r.vcpuCount) return reject(INVALID_PARAMETERS, `vCPU ${vcpu}: ${endpointText(receiver)} has ${r.vcpuCount}`);
     const state = perVcpu ? set.perVcpu[vcpu]! : set.global;
     state.pending = hex(pendingOf(state) | bitmap);
-    if (delaySri && !this.st.delayedSriCpus.includes(caller.cpu)) this.st.delayedSriCpus.push(caller.cpu);
+    if (delaySri) this.delaySri(caller.cpu);
     const npi = r.kind === 'partition' ? { partition: receiver, vcpu: perVcpu ? vcpu : null } : null;
     return accept({ result: ffaSuccess32(), signals: { sri: !delaySri, npi } });
   }

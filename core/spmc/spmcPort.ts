@@ -39,8 +39,8 @@ export interface SpmcBufferPort {
    *  `length` exceeds it; ABORTED when the copy faults. */
   readTx(id: number, length: number): Checked<Uint8Array>;
   rxState(id: number): RxState;
-  /** Writes `bytes` at the start of `id`'s RX buffer and marks it full: the
-   *  receiver owns it until FFA_RX_RELEASE. Called only when rxState(id) is
+  /** Writes `bytes` at the start of `id`'s RX buffer, zeroes the rest of it,
+   *  and marks it full: the receiver owns it until FFA_RX_RELEASE. Called only when rxState(id) is
    *  'empty' and bytes.length <= bufferBytes(id). */
   writeRx(id: number, bytes: Uint8Array): void;
   /** An RX state change of FFA_RX_RELEASE or FFA_RX_ACQUIRE (never to or from 'unmapped'). */
