@@ -75,6 +75,23 @@ ${first}
   mov x28, x2
 ${init}
 wait:
+  mov x1, #0
+  mov x2, #0
+  mov x3, #0
+  mov x4, #0
+  mov x5, #0
+  mov x6, #0
+  mov x7, #0
+  mov x8, #0
+  mov x9, #0
+  mov x10, #0
+  mov x11, #0
+  mov x12, #0
+  mov x13, #0
+  mov x14, #0
+  mov x15, #0
+  mov x16, #0
+  mov x17, #0
   ldr x0, =0x${F.FFA_MSG_WAIT.toString(16)}
   smc #0
 loop:
