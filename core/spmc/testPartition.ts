@@ -38,6 +38,7 @@ export interface TestPartitionOptions {
   contexts?: number;
   ffaVersion?: number;
   bootOrder?: number | null;
+  notificationSupport?: boolean;
   /** Assembly run at init before FFA_MSG_WAIT; `STORE n` stores x0-x3 (use the macro text `store(n)`). */
   init?: string;
   /** Assembly run first, before the partition's FFA_ID_GET (which fixes its FF-A version). */
@@ -246,7 +247,7 @@ export function testPartitionManifest(o: TestPartitionOptions): PartitionManifes
     entrypointOffset: 0n,
     xlatGranule: 0x1000,
     bootOrder: o.bootOrder ?? null,
-    notificationSupport: false,
+    notificationSupport: o.notificationSupport ?? false,
     nsInterruptsAction: 'signaled',
     managedExitVirq: false,
     memoryRegions: o.memoryRegions ?? [],
