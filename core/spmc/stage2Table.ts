@@ -122,3 +122,21 @@ export function prepareTables(mem: TableMemory, heap: PageHeap, root: number, ip
   }
   return true;
 }
+
+/** Every page mapping under `root` as [IPA, mapping], in IPA order (for isolation checks). */
+export function* walkMappings(mem: TableMemory, root: number): Generator<[number, S2Mapping]> {
+  for (let i1 = 0; i1 < 512; i1++) {
+    const d1 = mem.read64(root + i1 * 8);
+    if ((d1 & 3n) !== VALID_TABLE) continue;
+    const l2 = Number(d1 & OA_MASK);
+    for (let i2 = 0; i2 < 512; i2++) {
+      const d2 = mem.read64(l2 + i2 * 8);
+      if ((d2 & 3n) !== VALID_TABLE) continue;
+      const l3 = Number(d2 & OA_MASK);
+      for (let i3 = 0; i3 < 512; i3++) {
+        const leaf = decodeLeaf(mem.read64(l3 + i3 * 8));
+        if (leaf) yield [i1 * 2 ** 30 + i2 * 2 ** 21 + i3 * 2 ** 12, leaf];
+      }
+    }
+  }
+}
