@@ -41,4 +41,26 @@ describe('SPMC boot', () => {
     expect(errorOf(nsResult(m, 0))).toBe(-2);
     expect(errorOf(nsResult(m, 1))).toBe(-2);
   });
+
+  it('places a position-independent partition and a region without an address itself, after every fixed one', () => {
+    const pie = testPartitionPackage({
+      id: SP2, loadAddress: null,
+      memoryRegions: [{ name: 'heap', description: null, base: { kind: 'any' }, pageCount: 2, attributes: 0x3 }],
+    }, 0x0e41_0000n); // linked where the SPMC will put it: after SP1's 64 KiB image
+    const { m, spmc } = bootSpmcMachine(nsProgram([req(SP2, 0, 5), req(SP1, 0, 6)]), [testPartitionPackage({ id: SP1 }), pie]);
+    expect(m.run(2_000_000)).toEqual({ kind: 'system-off' });
+    expect(nsResult(m, 0)[4]).toBe(0x1005n);
+    expect(nsResult(m, 1)[4]).toBe(0x1006n);
+    expect(spmc.partition(SP2)!.imageBase).toBe('0xe410000');
+    expect(spmc.partition(SP2)!.ownedSecure).toEqual([{ base: '0xe410000', bytes: 0x10000 }, { base: '0xe420000', bytes: 0x2000 }]);
+  });
+
+  it('a package damaged in secure RAM after it was checked: the SPMC fails its initialisation and the firmware stops the machine', () => {
+    const { m, spmc } = bootSpmcMachine(nsProgram([req(SP1, 0, 1)]), [testPartitionPackage({ id: SP1 })]);
+    m.core.writePhys(0x0ec0_0000, new Uint8Array(4)); // the first package's magic
+    const stop = m.run(2_000_000);
+    expect(stop.kind).toBe('halt');
+    expect(JSON.stringify(stop)).toContain('the SPMC failed its initialisation (FFA_ERROR -2)');
+    expect(spmc.s.log).toEqual([expect.stringMatching(/^boot: SPMC: package 0: SP package magic/)]);
+  });
 });
