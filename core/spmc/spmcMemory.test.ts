@@ -18,6 +18,7 @@ import { tableMemory } from './partitionLoader.js';
 import { PageHeap } from './pageHeap.js';
 import type { Spmc } from './spmc.js';
 import type { Machine } from '../machine.js';
+import { restoreInto, saveFull } from '../../snapshots/index.js';
 
 const SP1 = 0x8001;
 const BASE = 0x0e40_0000;
@@ -83,5 +84,28 @@ describe('SPMC memory sharing (whole machine)', () => {
     expect(errorOf(nsResult(m, 9))).toBe(-2); // the handle is gone
     expect(nsMapping(m, spmc, PAGE)).toBe(null);
     expect(spmc.ledger.handles()).toEqual([]);
+  });
+
+  it('a snapshot anywhere in the share/retrieve/relinquish/reclaim life cycle restores and continues to the same digest', () => {
+    const calls: NsCall[] = [
+      ...setup,
+      spCall(F.FFA_RX_RELEASE),
+      spCall(F.FFA_RXTX_UNMAP),
+      spCall(F.FFA_RXTX_MAP_64, BASE + 0xd000, BASE + 0xb000, 1),
+      spCall(F.FFA_MEM_RELINQUISH),
+      { fid: F.FFA_MEM_RECLAIM, args: [LO, HI, 0] },
+    ];
+    const whole = machine(calls).m;
+    expect(whole.run(3_000_000)).toEqual({ kind: 'system-off' });
+    expect(nsResult(whole, 7)[0]).toBe(BigInt(F.FFA_SUCCESS_32));
+    const total = whole.instructions;
+    for (const at of [Math.floor(total / 4), Math.floor(total / 2), Math.floor((3 * total) / 4)]) {
+      const a = machine(calls).m;
+      expect(a.run(at).kind).toBe('instruction-limit');
+      const b = machine(calls).m;
+      restoreInto(b, saveFull(a).bytes);
+      expect(b.run(3_000_000)).toEqual({ kind: 'system-off' });
+      expect(b.trace.digest(), `snapshot at ${at}`).toBe(whole.trace.digest());
+    }
   });
 });
