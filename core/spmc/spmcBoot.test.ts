@@ -63,4 +63,19 @@ describe('SPMC boot', () => {
     expect(JSON.stringify(stop)).toContain('the SPMC failed its initialisation (FFA_ERROR -2)');
     expect(spmc.s.log).toEqual([expect.stringMatching(/^boot: SPMC: package 0: SP package magic/)]);
   });
+
+  it('at init: FFA_SECONDARY_EP_REGISTER inside the image only; a partition ending its init with FFA_ERROR is marked failed, the others boot, requests to it are ABORTED', () => {
+    const base = 0x0e40_0000;
+    const { m, spmc } = bootSpmcMachine(nsProgram([req(SP2, 0, 1), req(SP1, 0, 2)]), [
+      testPartitionPackage({ id: SP1, init: [ffaCall(F.FFA_SECONDARY_EP_REGISTER_64, [base - 0x1000]), store(0), ffaCall(F.FFA_SECONDARY_EP_REGISTER_64, [base + 0x40]), store(1)].join('\n') }),
+      testPartitionPackage({ id: SP2, init: ffaCall(F.FFA_ERROR, [0, 0xffff_fffe]) }),
+    ]);
+    expect(m.run(2_000_000)).toEqual({ kind: 'system-off' });
+    expect(readU64(m, base + TP_DATA + 0x100 + 16)).toBe(0xffff_fffen);
+    expect(readU64(m, base + TP_DATA + 0x120)).toBe(BigInt(F.FFA_SUCCESS_32));
+    expect(spmc.partition(SP1)!.secondaryEntry).toBe('0xe400040');
+    expect(spmc.partition(SP2)!.aborted!.reason).toBe('its initialisation failed (FFA_ERROR -2)');
+    expect(errorOf(nsResult(m, 0))).toBe(-8);
+    expect(nsResult(m, 1)[4]).toBe(0x1002n);
+  });
 });
