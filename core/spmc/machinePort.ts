@@ -24,11 +24,16 @@ import { PAGE_BYTES, S2_HEAP_BASE, S2_HEAP_PAGES, SECURE_RAM_BYTES, SECURE_RAM_P
 /** The Normal world's endpoint whose RX/TX pair the SPMC keeps (the hypervisor's, or a bare kernel's): ID 0. */
 export const NWD_ENDPOINT = 0;
 
+/** The stage-2 table page heap over the record's count (a view: its state is `heapUsed`). */
+export function partitionHeap(m: Machine, s: { heapUsed: number }): PageHeap {
+  return new PageHeap(S2_HEAP_BASE, S2_HEAP_PAGES, s, (pa) => m.core.writePhys(pa, new Uint8Array(PAGE_BYTES)));
+}
+
 export class MachinePort implements SpmcMemoryPort {
   constructor(private readonly m: Machine, private readonly s: SpmcState) {}
 
   private heap(): PageHeap {
-    return new PageHeap(S2_HEAP_BASE, S2_HEAP_PAGES, this.s, (pa) => this.m.core.writePhys(pa, new Uint8Array(PAGE_BYTES)));
+    return partitionHeap(this.m, this.s);
   }
 
   private partition(id: number) {

@@ -10,46 +10,42 @@
 // It answers the caller, runs another partition context (a direct request
 // or response, FFA_RUN), or gives the PE back to the Normal world through
 // the SPMD (smcFromEl2). The ABIs are one flat switch (`dispatch`); the
-// runtime rules live in runtimeModel.ts, the RX/TX rules in rxtxRegistry.ts,
-// the boot-time loading in partitionLoader.ts. State: one record
+// setup and discovery ABIs live in setupAbi.ts, the runtime rules in
+// runtimeModel.ts, the RX/TX rules in rxtxRegistry.ts, the boot-time
+// loading in partitionLoader.ts. State: one record
 // (spmcState.ts), registered as the component 'spmc'.
 import { EXC_FIQ, EXC_IRQ, EXC_SYNC } from '../cpu/cpu.js';
-import { SECURE_UART_BASE, type Machine } from '../machine.js';
+import { GICR_BASE, RAM_BASE, type Machine } from '../machine.js';
 import type { ExceptionSoftware } from '../software/software.js';
 import { smcFromEl2 } from '../software/smcConduit.js';
 import { hex64, type FfaEvent } from '../trace/events.js';
 import { PSCI_CPU_OFF } from '../firmware/psci.js';
 import { FFA_FWK_MSG_BIT, FFA_FWK_MSG_PSCI, FFA_FWK_MSG_PSCI_RESP, SPMD_DIRECT_MSG_ENDPOINT_ID, SPMD_FWK_MSG_FFA_VERSION_REQ, SPMD_FWK_MSG_FFA_VERSION_RESP } from '../firmware/ffaIds.js';
 import * as F from '../ffa/functionIds.js';
-import { ABORTED, BUSY, DENIED, INVALID_PARAMETERS, NOT_SUPPORTED, NO_MEMORY } from '../ffa/errors.js';
+import { ABORTED, BUSY, DENIED, INVALID_PARAMETERS, NOT_SUPPORTED } from '../ffa/errors.js';
 import { ffaError, ffaSuccess32, isFfaError, resultFid, resultRegisters, resultText, type FfaResult } from '../ffa/result.js';
 import { decodeDirectMessage } from '../ffa/directMessage.js';
 import { negotiateFfaVersion } from '../ffa/versionNegotiation.js';
-import { decodeFeaturesArgs } from '../ffa/features.js';
-import { decodeRxtxMapArgs } from '../ffa/rxtx.js';
-import { decodeConsoleLog } from '../ffa/consoleLog.js';
-import { decodeMemPermSetArgs } from '../ffa/memPerm.js';
 import { isSecureEndpoint } from '../ffa/endpoints.js';
-import { uuidEqual, uuidFromText, uuidFromWords, uuidIsNull, uuidFromX2, type FfaUuid } from '../ffa/uuid.js';
-import {
-  decodePartitionInfoGetFlags, encodePartitionInfo, partitionInfoGetSuccess, partitionInfoRegsAnswer, partitionInfoSize,
-  FFA_PARTITION_AARCH64_EXEC, FFA_PARTITION_NOTIFICATION, type PartitionInfo,
-} from '../ffa/partitionInfo.js';
+import { uuidEqual, uuidFromText, uuidIsNull, type FfaUuid } from '../ffa/uuid.js';
 import { MESSAGING_DIRECT_REQ2_RECV, MESSAGING_DIRECT_REQ2_SEND, MESSAGING_DIRECT_REQ_RECV, MESSAGING_DIRECT_REQ_SEND } from './manifest.js';
 import { freshContext, loadContext, saveContext, setContextVirq } from './partitionContext.js';
 import { checkTransition, isDirectRequest } from './runtimeModel.js';
-import { registerPair, rxWritable, unregisterPair, RXTX_MAX_PAGES, type RxtxPair } from './rxtxRegistry.js';
 import { initialSpmcState, loadSpmcRecord, SPMC_LOG_LINES, type PartitionRecord, type RequestKind, type SpmcRecord, type SpmcState, type VcpuRecord } from './spmcState.js';
-import { LoadError, loadPartitions, readBootDirectory, tableMemory } from './partitionLoader.js';
-import { PageHeap } from './pageHeap.js';
-import { PARTITION_AREA_BASE, PAGE_BYTES, S2_HEAP_BASE, S2_HEAP_PAGES, SPMC_SECONDARY_ENTRY } from './secureLayout.js';
-import { lookup, mapPages, S2_TCR, type S2Access } from './stage2Table.js';
+import { LoadError, loadPartitions, readBootDirectory } from './partitionLoader.js';
+import { PARTITION_AREA_BASE, PAGE_BYTES, SPMC_SECONDARY_ENTRY } from './secureLayout.js';
+import { S2_TCR } from './stage2Table.js';
 import { MemoryLedger } from './memoryLedger.js';
 import { handleMemoryCall } from './memoryAbi.js';
-import { handleNotificationCall, notificationFeature, NotificationTable, NOTIFICATION_CALLS, NOTIFICATION_PENDING_INTID, SCHEDULE_RECEIVER_INTID, type NotificationSignals } from './notificationTable.js';
+import { handleNotificationCall, NotificationTable, NOTIFICATION_PENDING_INTID, SCHEDULE_RECEIVER_INTID, type NotificationSignals } from './notificationTable.js';
 import { Mailbox, msgWaitWakeUp } from './mailbox.js';
-import { MachinePort, NWD_ENDPOINT } from './machinePort.js';
-import { RAM_BASE, GICR_BASE } from '../machine.js';
+import { MachinePort, NWD_ENDPOINT, partitionHeap } from './machinePort.js';
+import {
+  callerText, callerVersion, consoleLog, endpointOf, featuresCall, fixVersion, memPermGet, memPermSet, partitionInfoGet, partitionInfoGetRegs,
+  rxtxMap, rxtxUnmap, secondaryEpRegister, versionCall, MANAGED_EXIT_INTID, type Caller,
+} from './setupAbi.js';
+
+export { MANAGED_EXIT_INTID };
 import { GICR_ISPENDR0, GICR_SGI_BASE_OFFSET, GICR_STRIDE } from '../devices/gicv3/registers.js';
 import { acknowledgeSecure, configureSecureInterrupt, endOfInterrupt, group0Pending, PMR_MASK_NON_SECURE, readPmr, setInterruptEnabled, writePmr } from './gicAccess.js';
 
@@ -61,8 +57,6 @@ export const HF_INTERRUPT_GET = 0xff04;
 /** Hafnium's HF_INTERRUPT_ENABLE (x1 INTID, x2 enable, x3 type) and HF_INTERRUPT_DEACTIVATE (x1 = x2 = INTID): 0 or -1 in x0. */
 export const HF_INTERRUPT_ENABLE = 0xff03;
 export const HF_INTERRUPT_DEACTIVATE = 0xff08;
-/** The managed exit virtual interrupt (Hafnium HF_MANAGED_EXIT_INTID), FFA_FEATURES' answer for the MEI feature ID. */
-export const MANAGED_EXIT_INTID = 4;
 /** HF_INTERRUPT_GET's answer when nothing is pending (Hafnium HF_INVALID_INTID). */
 export const HF_INVALID_INTID = 0xffff_ffffn;
 
@@ -80,33 +74,10 @@ const HCR_TSC = 1n << 19n;
 const HCR_RW = 1n << 31n;
 const VTCR_NSA = 1n << 30n;
 
-/** Who made a call: the Normal world (through the SPMD) or partition `p`'s context `v`. */
-type Caller = { kind: 'nwd' } | { kind: 'sp'; p: number; v: number };
 
 const hex = (v: number | bigint): string => '0x' + v.toString(16);
 const u64 = (v: number): bigint => BigInt.asUintN(64, BigInt(v));
 const w = (x: readonly bigint[], n: number): number => Number((x[n] ?? 0n) & 0xffff_ffffn) >>> 0;
-
-/** Calls each side may make of the SPMC (FFA_FEATURES answers from these). */
-const NWD_CALLS: ReadonlySet<number> = new Set([
-  F.FFA_FEATURES, F.FFA_RXTX_MAP_32, F.FFA_RXTX_MAP_64, F.FFA_RXTX_UNMAP, F.FFA_RX_RELEASE, F.FFA_RX_ACQUIRE,
-  F.FFA_PARTITION_INFO_GET, F.FFA_PARTITION_INFO_GET_REGS, F.FFA_MSG_SEND_DIRECT_REQ_32, F.FFA_MSG_SEND_DIRECT_REQ_64,
-  F.FFA_MSG_SEND_DIRECT_REQ2, F.FFA_RUN, F.FFA_VERSION, F.FFA_ID_GET, F.FFA_SPM_ID_GET, F.FFA_MSG_SEND2,
-  F.FFA_MEM_DONATE_32, F.FFA_MEM_DONATE_64, F.FFA_MEM_LEND_32, F.FFA_MEM_LEND_64, F.FFA_MEM_SHARE_32, F.FFA_MEM_SHARE_64,
-  F.FFA_MEM_RETRIEVE_REQ_32, F.FFA_MEM_RETRIEVE_REQ_64, F.FFA_MEM_RELINQUISH, F.FFA_MEM_RECLAIM, F.FFA_MEM_FRAG_RX, F.FFA_MEM_FRAG_TX,
-  ...NOTIFICATION_CALLS,
-]);
-const SP_CALLS: ReadonlySet<number> = new Set([
-  F.FFA_ERROR, F.FFA_SUCCESS_32, F.FFA_SUCCESS_64, F.FFA_VERSION, F.FFA_FEATURES, F.FFA_ID_GET, F.FFA_SPM_ID_GET,
-  F.FFA_RXTX_MAP_32, F.FFA_RXTX_MAP_64, F.FFA_RXTX_UNMAP, F.FFA_RX_RELEASE, F.FFA_PARTITION_INFO_GET,
-  F.FFA_PARTITION_INFO_GET_REGS, F.FFA_MSG_SEND_DIRECT_REQ_32, F.FFA_MSG_SEND_DIRECT_REQ_64, F.FFA_MSG_SEND_DIRECT_REQ2,
-  F.FFA_MSG_SEND_DIRECT_RESP_32, F.FFA_MSG_SEND_DIRECT_RESP_64, F.FFA_MSG_SEND_DIRECT_RESP2, F.FFA_MSG_WAIT, F.FFA_YIELD,
-  F.FFA_SECONDARY_EP_REGISTER_32, F.FFA_SECONDARY_EP_REGISTER_64, F.FFA_CONSOLE_LOG_32, F.FFA_CONSOLE_LOG_64,
-  F.FFA_MEM_PERM_GET_32, F.FFA_MEM_PERM_GET_64, F.FFA_MEM_PERM_SET_32, F.FFA_MEM_PERM_SET_64, F.FFA_MSG_SEND2,
-  F.FFA_MEM_DONATE_32, F.FFA_MEM_DONATE_64, F.FFA_MEM_LEND_32, F.FFA_MEM_LEND_64, F.FFA_MEM_SHARE_32, F.FFA_MEM_SHARE_64,
-  F.FFA_MEM_RETRIEVE_REQ_32, F.FFA_MEM_RETRIEVE_REQ_64, F.FFA_MEM_RELINQUISH, F.FFA_MEM_RECLAIM, F.FFA_MEM_FRAG_RX, F.FFA_MEM_FRAG_TX,
-  F.FFA_NOTIFICATION_BIND, F.FFA_NOTIFICATION_UNBIND, F.FFA_NOTIFICATION_SET, F.FFA_NOTIFICATION_GET,
-]);
 
 export interface SpmcOptions {
   /** The FF-A version it implements (FFA_VERSION's answer); 1.2 by default. */
@@ -206,7 +177,7 @@ export class Spmc implements ExceptionSoftware {
     if (cold) {
       const directory = Number(m.core.regs(cpu).x(0) & 0xffff_ffffn);
       try {
-        const loaded = loadPartitions(m, this.heap(m), readBootDirectory(m, directory), Number(this.s.areaNext));
+        const loaded = loadPartitions(m, partitionHeap(m, this.s), readBootDirectory(m, directory), Number(this.s.areaNext));
         this.s.partitions = loaded.partitions;
         this.s.areaNext = hex(loaded.areaNext);
       } catch (e) {
@@ -267,40 +238,40 @@ export class Spmc implements ExceptionSoftware {
   private dispatch(m: Machine, cpu: number, caller: Caller, x: bigint[]): FfaResult | null {
     const fid = w(x, 0);
     if (caller.kind === 'sp' && this.s.partitions[caller.p]!.aborted) return ffaError(ABORTED, 'the partition has aborted');
-    if (fid !== F.FFA_VERSION) this.fixVersion(caller);
+    if (fid !== F.FFA_VERSION) fixVersion(this.s, caller);
     const r = this.dispatchCall(m, cpu, caller, x, fid);
-    if (r && isFfaError(r)) this.log(`${F.ffaFunctionName(fid) ?? hex(fid)} from ${this.callerText(caller)}: ${resultText(r)}`);
+    if (r && isFfaError(r)) this.log(`${F.ffaFunctionName(fid) ?? hex(fid)} from ${callerText(this.s, caller)}: ${resultText(r)}`);
     return r;
   }
 
   private dispatchCall(m: Machine, cpu: number, caller: Caller, x: bigint[], fid: number): FfaResult | null {
     switch (fid) {
       case F.FFA_VERSION:
-        return this.version(caller, x);
+        return versionCall(this.s, caller, x);
       case F.FFA_FEATURES:
-        return this.features(caller, x);
+        return featuresCall(this.s, caller, x);
       case F.FFA_ID_GET:
         return caller.kind === 'sp' ? ffaSuccess32(0, this.s.partitions[caller.p]!.id) : notSupported('FFA_ID_GET of the Normal world is the SPMD\'s');
       case F.FFA_SPM_ID_GET:
         return ffaSuccess32(0, this.s.spmcId);
       case F.FFA_RXTX_MAP_32:
       case F.FFA_RXTX_MAP_64:
-        return this.rxtxMap(m, caller, x);
+        return rxtxMap(m, this.s, caller, x);
       case F.FFA_RXTX_UNMAP:
-        return this.rxtxUnmap(caller, x);
+        return rxtxUnmap(this.s, caller, x);
       case F.FFA_RX_RELEASE:
-        return this.mailbox.rxRelease(this.port(m), this.notifications, this.endpointOf(caller), x);
+        return this.mailbox.rxRelease(this.port(m), this.notifications, endpointOf(this.s, caller), x);
       case F.FFA_RX_ACQUIRE:
-        return this.mailbox.rxAcquire(this.port(m), this.endpointOf(caller), x);
+        return this.mailbox.rxAcquire(this.port(m), endpointOf(this.s, caller), x);
       case F.FFA_MSG_SEND2: {
         const a = this.mailbox.send2(this.port(m), this.notifications, this.notificationCaller(caller, cpu), x);
         this.signal(m, cpu, a.signals);
         return a.result;
       }
       case F.FFA_PARTITION_INFO_GET:
-        return this.partitionInfoGet(m, caller, x);
+        return partitionInfoGet(m, this.s, caller, x);
       case F.FFA_PARTITION_INFO_GET_REGS:
-        return this.partitionInfoGetRegs(caller, x);
+        return partitionInfoGetRegs(this.s, caller, x);
       case F.FFA_MSG_SEND_DIRECT_REQ_32:
       case F.FFA_MSG_SEND_DIRECT_REQ_64:
       case F.FFA_MSG_SEND_DIRECT_REQ2:
@@ -319,21 +290,21 @@ export class Spmc implements ExceptionSoftware {
         return this.run(m, cpu, caller, x);
       case F.FFA_SECONDARY_EP_REGISTER_32:
       case F.FFA_SECONDARY_EP_REGISTER_64:
-        return this.secondaryEpRegister(caller, x, fid);
+        return secondaryEpRegister(this.s, caller, x, fid);
       case F.FFA_CONSOLE_LOG_32:
       case F.FFA_CONSOLE_LOG_64:
-        return this.consoleLog(m, cpu, caller, x);
+        return consoleLog(m, cpu, this.s, caller, x, this.consoleLines);
       case F.FFA_MEM_PERM_GET_32:
       case F.FFA_MEM_PERM_GET_64:
-        return this.memPermGet(m, caller, x);
+        return memPermGet(m, this.s, caller, x);
       case F.FFA_MEM_PERM_SET_32:
       case F.FFA_MEM_PERM_SET_64:
-        return this.memPermSet(m, caller, x);
+        return memPermSet(m, this.s, caller, x);
       // ---- helper B's modules: memory sharing (memoryAbi.ts over the ledger), notifications (notificationTable.ts) ----
       case F.FFA_MEM_DONATE_32: case F.FFA_MEM_DONATE_64: case F.FFA_MEM_LEND_32: case F.FFA_MEM_LEND_64:
       case F.FFA_MEM_SHARE_32: case F.FFA_MEM_SHARE_64: case F.FFA_MEM_RETRIEVE_REQ_32: case F.FFA_MEM_RETRIEVE_REQ_64:
       case F.FFA_MEM_RELINQUISH: case F.FFA_MEM_RECLAIM: case F.FFA_MEM_FRAG_RX: case F.FFA_MEM_FRAG_TX:
-        return handleMemoryCall(this.ledger, this.port(m), this.endpointOf(caller), x);
+        return handleMemoryCall(this.ledger, this.port(m), endpointOf(this.s, caller), x);
       case F.FFA_NOTIFICATION_BITMAP_CREATE: case F.FFA_NOTIFICATION_BITMAP_DESTROY: case F.FFA_NOTIFICATION_BIND:
       case F.FFA_NOTIFICATION_UNBIND: case F.FFA_NOTIFICATION_SET: case F.FFA_NOTIFICATION_GET:
       case F.FFA_NOTIFICATION_INFO_GET_32: case F.FFA_NOTIFICATION_INFO_GET_64: {
@@ -346,95 +317,10 @@ export class Spmc implements ExceptionSoftware {
     }
   }
 
-  // ---- setup and discovery ----
-
-  private callerVersion(caller: Caller): number {
-    if (caller.kind === 'sp') return this.s.partitions[caller.p]!.version ?? this.s.implemented;
-    return this.s.nwdVersion ?? F.FFA_VERSION_1_1;
-  }
-
-  private fixVersion(caller: Caller): void {
-    if (caller.kind === 'sp') this.s.partitions[caller.p]!.versionFixed = true;
-    else if (this.s.nwdVersion !== null) this.s.nwdVersionFixed = true;
-  }
-
-  private version(caller: Caller, x: bigint[]): FfaResult {
-    if (caller.kind === 'nwd') return notSupported('the Normal world\'s FFA_VERSION comes as an SPMD framework message');
-    const p = this.s.partitions[caller.p]!;
-    const out = negotiateFfaVersion(w(x, 1), this.s.implemented, p.versionFixed ? p.version : null);
-    if (out.callerVersion !== null) p.version = out.callerVersion;
-    return out.answer;
-  }
-
-  private features(caller: Caller, x: bigint[]): FfaResult {
-    const q = decodeFeaturesArgs(x);
-    if (!q.ok) return q.error;
-    if (q.value.kind === 'feature') {
-      if (q.value.id === F.FFA_FEATURE_MEI) return caller.kind === 'sp' ? ffaSuccess32(0, MANAGED_EXIT_INTID) : notSupported('the managed exit interrupt is for partitions');
-      return notificationFeature(q.value.id, caller.kind === 'sp') ?? notSupported(`feature ID ${q.value.id} is not defined`);
-    }
-    const known = caller.kind === 'sp' ? SP_CALLS : NWD_CALLS;
-    if (!known.has(q.value.fid)) return notSupported(`0x${q.value.fid.toString(16)} is not implemented for ${this.callerText(caller)}`);
-    if ((q.value.fid === F.FFA_RXTX_MAP_32 || q.value.fid === F.FFA_RXTX_MAP_64)) return ffaSuccess32(0, 0); // 4 KiB minimum buffer and alignment
-    return ffaSuccess32(0, 0);
-  }
-
-  private partitionInfoList(uuid: FfaUuid, version: number): PartitionInfo[] {
-    const out: PartitionInfo[] = [];
-    for (const p of this.s.partitions) {
-      const uuids = p.uuids.map((t) => uuidFromText(t)!);
-      const props = (i: number): number =>
-        (p.messaging[i]! & (MESSAGING_DIRECT_REQ_RECV | MESSAGING_DIRECT_REQ_SEND | 0x4 | MESSAGING_DIRECT_REQ2_RECV | MESSAGING_DIRECT_REQ2_SEND)) |
-        (p.notificationSupport ? FFA_PARTITION_NOTIFICATION : 0) | (p.aarch64 ? FFA_PARTITION_AARCH64_EXEC : 0);
-      if (uuidIsNull(uuid)) {
-        // One descriptor per UUID for v1.1+ callers (Hafnium), one per partition for v1.0.
-        const n = version <= F.FFA_VERSION_1_0 ? 1 : uuids.length;
-        for (let i = 0; i < n; i++) out.push({ id: p.id, executionContexts: p.contexts, properties: props(i), uuid: uuids[i]! });
-      } else {
-        const i = uuids.findIndex((u) => uuidEqual(u, uuid));
-        if (i >= 0) out.push({ id: p.id, executionContexts: p.contexts, properties: props(i), uuid: uuids[i]! });
-      }
-    }
-    return out;
-  }
-
-  private partitionInfoGet(m: Machine, caller: Caller, x: bigint[]): FfaResult {
-    const version = this.callerVersion(caller);
-    const flags = decodePartitionInfoGetFlags(w(x, 5), version);
-    if (!flags.ok) return flags.error;
-    const uuid = uuidFromWords([w(x, 1), w(x, 2), w(x, 3), w(x, 4)]);
-    const list = this.partitionInfoList(uuid, version);
-    if (list.length === 0) return ffaError(INVALID_PARAMETERS, 'no partition has that UUID');
-    if (flags.value.countOnly) return partitionInfoGetSuccess(list.length, version, true);
-    const pair = rxWritable(this.s.rxtx, this.endpointOf(caller));
-    if (pair === 'no-buffer') return ffaError(BUSY, 'the caller has no RX buffer mapped');
-    if (pair === 'busy') return ffaError(BUSY, 'the caller\'s RX buffer is not free (FFA_RX_RELEASE it first)');
-    const bytes = encodePartitionInfo(list, version);
-    if (bytes.length > pair.pageCount * PAGE_BYTES) return ffaError(NO_MEMORY, `${list.length} descriptors of ${partitionInfoSize(version)} bytes do not fit the RX buffer`);
-    m.core.writePhys(Number(pair.rxPa), bytes);
-    pair.rx = 'full';
-    return partitionInfoGetSuccess(list.length, version, false);
-  }
-
-  private partitionInfoGetRegs(caller: Caller, x: bigint[]): FfaResult {
-    if (this.callerVersion(caller) < F.FFA_VERSION_1_2) return notSupported('FFA_PARTITION_INFO_GET_REGS needs FF-A v1.2');
-    const uuid = uuidFromX2(x[1] ?? 0n, x[2] ?? 0n);
-    const start = w(x, 3) & 0xffff;
-    const tag = (w(x, 3) >>> 16) & 0xffff;
-    if (tag !== 0) return ffaError(INVALID_PARAMETERS, `tag ${tag}: this SPMC's partition list never changes, so it issues no tags`);
-    const list = this.partitionInfoList(uuid, F.FFA_VERSION_1_2);
-    if (list.length === 0) return ffaError(INVALID_PARAMETERS, 'no partition has that UUID');
-    return partitionInfoRegsAnswer(list, start, 0);
-  }
-
   // ---- RX/TX ----
 
-  private endpointOf(caller: Caller): number {
-    return caller.kind === 'sp' ? this.s.partitions[caller.p]!.id : NWD_ENDPOINT;
-  }
-
   private notificationCaller(caller: Caller, cpu: number): { id: number; vcpu: number; cpu: number } {
-    return { id: this.endpointOf(caller), vcpu: caller.kind === 'sp' ? caller.v : 0, cpu };
+    return { id: endpointOf(this.s, caller), vcpu: caller.kind === 'sp' ? caller.v : 0, cpu };
   }
 
   /**
@@ -463,54 +349,6 @@ export class Spmc implements ExceptionSoftware {
     m.bus.write(GICR_BASE + cpu * GICR_STRIDE + GICR_SGI_BASE_OFFSET + GICR_ISPENDR0, 4, BigInt(1 << SCHEDULE_RECEIVER_INTID), cpu, true);
   }
 
-  private rxtxMap(m: Machine, caller: Caller, x: bigint[]): FfaResult {
-    const a = decodeRxtxMapArgs(x, RXTX_MAX_PAGES);
-    if (!a.ok) return a.error;
-    const { tx, rx, pageCount } = a.value;
-    const bytes = pageCount * PAGE_BYTES;
-    let txPa: number;
-    let rxPa: number;
-    if (caller.kind === 'nwd') {
-      txPa = Number(tx);
-      rxPa = Number(rx);
-      for (const pa of [txPa, rxPa]) if (!Number.isSafeInteger(pa) || m.core.ramOffset(pa, bytes) < 0) return ffaError(INVALID_PARAMETERS, `buffer ${hex(pa)} is not Normal-world RAM`);
-    } else {
-      const p = this.s.partitions[caller.p]!;
-      const t = this.ownedRange(m, p, Number(tx), pageCount, { write: false });
-      const r = this.ownedRange(m, p, Number(rx), pageCount, { write: true });
-      if (t === null || r === null) return ffaError(INVALID_PARAMETERS, 'a buffer is not memory the partition owns and has mapped (TX readable, RX writable)');
-      txPa = t;
-      rxPa = r;
-    }
-    const pair: RxtxPair = { endpoint: this.endpointOf(caller), txPa: hex(txPa), rxPa: hex(rxPa), txIpa: hex(tx), rxIpa: hex(rx), pageCount, nonSecure: caller.kind === 'nwd', rx: 'empty' };
-    const out = registerPair(this.s.rxtx, pair);
-    return out.ok ? ffaSuccess32() : out.error;
-  }
-
-  private rxtxUnmap(caller: Caller, x: bigint[]): FfaResult {
-    const id = (w(x, 1) >>> 16) & 0xffff;
-    if (caller.kind === 'sp' && id !== 0) return ffaError(INVALID_PARAMETERS, 'w1 must be zero at a partition\'s FF-A instance');
-    if (caller.kind === 'nwd' && isSecureEndpoint(id)) return ffaError(INVALID_PARAMETERS, `0x${id.toString(16)} is not a Normal-world endpoint`);
-    const out = unregisterPair(this.s.rxtx, caller.kind === 'sp' ? this.endpointOf(caller) : id);
-    return out.ok ? ffaSuccess32() : out.error;
-  }
-
-  /** The PA of `pages` pages at IPA `ipa` the partition owns and has mapped (writable when asked), contiguous; else null. */
-  private ownedRange(m: Machine, p: PartitionRecord, ipa: number, pages: number, want: { write: boolean }): number | null {
-    if (!Number.isSafeInteger(ipa)) return null;
-    const end = ipa + pages * PAGE_BYTES;
-    if (!p.ownedSecure.some((r) => ipa >= Number(r.base) && end <= Number(r.base) + r.bytes)) return null;
-    const mem = tableMemory(m);
-    let first: number | null = null;
-    for (let i = 0; i < pages; i++) {
-      const e = lookup(mem, this.heap(m), Number(p.s2Secure), ipa + i * PAGE_BYTES);
-      if (e === null || !e.read || (want.write && !e.write) || e.device) return null;
-      if (first === null) first = e.pa;
-      else if (e.pa !== first + i * PAGE_BYTES) return null;
-    }
-    return first;
-  }
-
   // ---- messaging ----
 
   private directRequest(m: Machine, cpu: number, caller: Caller, x: bigint[], fid: number): FfaResult | null {
@@ -519,7 +357,7 @@ export class Spmc implements ExceptionSoftware {
     const { sender, receiver } = d.value;
     if (d.value.frameworkType !== null) return ffaError(INVALID_PARAMETERS, 'framework messages come from the SPMD only');
     const req2 = fid === F.FFA_MSG_SEND_DIRECT_REQ2;
-    if (req2 && this.callerVersion(caller) < F.FFA_VERSION_1_2) return notSupported('FFA_MSG_SEND_DIRECT_REQ2 needs FF-A v1.2');
+    if (req2 && callerVersion(this.s, caller) < F.FFA_VERSION_1_2) return notSupported('FFA_MSG_SEND_DIRECT_REQ2 needs FF-A v1.2');
     if (caller.kind === 'sp') {
       if (sender !== this.s.partitions[caller.p]!.id) return ffaError(INVALID_PARAMETERS, `sender 0x${sender.toString(16)} is not the caller`);
     } else if (isSecureEndpoint(sender)) {
@@ -673,72 +511,6 @@ export class Spmc implements ExceptionSoftware {
       return null;
     }
     return ffaError(BUSY, `partition 0x${id.toString(16)} context ${v} is ${vc.state}`);
-  }
-
-  private secondaryEpRegister(caller: Caller, x: bigint[], fid: number): FfaResult {
-    if (caller.kind === 'nwd') return notSupported('FFA_SECONDARY_EP_REGISTER is a partition\'s call here');
-    const p = this.s.partitions[caller.p]!;
-    if (p.vcpus[caller.v]!.model !== 'init') return ffaError(DENIED, 'FFA_SECONDARY_EP_REGISTER is allowed during initialisation only');
-    const entry = fid === F.FFA_SECONDARY_EP_REGISTER_32 ? x[1]! & 0xffff_ffffn : x[1]!;
-    const base = BigInt(p.imageBase);
-    if (entry % 4n !== 0n || entry < base || entry >= base + BigInt(p.imageBytes)) return ffaError(INVALID_PARAMETERS, `entry ${hex(entry)} is not inside the partition's image`);
-    p.secondaryEntry = hex(entry);
-    return ffaSuccess32();
-  }
-
-  // ---- console ----
-
-  private consoleLog(m: Machine, cpu: number, caller: Caller, x: bigint[]): FfaResult {
-    if (caller.kind === 'nwd') return notSupported('FFA_CONSOLE_LOG is a partition\'s call');
-    const p = this.s.partitions[caller.p]!;
-    const d = decodeConsoleLog(x, this.callerVersion(caller));
-    if (!d.ok) return d.error;
-    for (const b of d.value) {
-      if (b === 0x0a || p.consoleLine.length >= 256) {
-        this.consoleWrite(m, cpu, `[${hex(p.id)}] ${p.consoleLine}`);
-        p.consoleLine = '';
-        if (b === 0x0a) continue;
-      }
-      if (b !== 0x0d) p.consoleLine += String.fromCharCode(b);
-    }
-    return ffaSuccess32();
-  }
-
-  private consoleWrite(m: Machine, cpu: number, line: string): void {
-    this.consoleLines.push(line);
-    for (const ch of line + '\n') m.bus.write(SECURE_UART_BASE, 1, BigInt(ch.charCodeAt(0) & 0xff), cpu, true);
-  }
-
-  // ---- FFA_MEM_PERM_GET/SET (during initialisation, on the partition's Secure stage 2) ----
-
-  private memPermGet(m: Machine, caller: Caller, x: bigint[]): FfaResult {
-    if (caller.kind === 'nwd') return notSupported('FFA_MEM_PERM_GET is a partition\'s call');
-    const p = this.s.partitions[caller.p]!;
-    if (p.vcpus[caller.v]!.model !== 'init') return ffaError(DENIED, 'FFA_MEM_PERM_GET is allowed during initialisation only');
-    const base = x[1]!;
-    if (base % 4096n !== 0n || base > BigInt(Number.MAX_SAFE_INTEGER)) return ffaError(INVALID_PARAMETERS, `base ${hex(base)} is not 4 KiB aligned`);
-    if (this.ownedRange(m, p, Number(base), 1, { write: false }) === null) return ffaError(INVALID_PARAMETERS, `${hex(base)} is not memory the partition owns`);
-    const e = lookup(tableMemory(m), this.heap(m), Number(p.s2Secure), Number(base))!;
-    return ffaSuccess32(0, (e.write ? 1 : 3) | (e.execute ? 0 : 4));
-  }
-
-  private memPermSet(m: Machine, caller: Caller, x: bigint[]): FfaResult {
-    if (caller.kind === 'nwd') return notSupported('FFA_MEM_PERM_SET is a partition\'s call');
-    const p = this.s.partitions[caller.p]!;
-    if (p.vcpus[caller.v]!.model !== 'init') return ffaError(DENIED, 'FFA_MEM_PERM_SET is allowed during initialisation only');
-    const a = decodeMemPermSetArgs(x);
-    if (!a.ok) return a.error;
-    const { base, pageCount, permission } = a.value;
-    if (base > BigInt(Number.MAX_SAFE_INTEGER) || this.ownedRange(m, p, Number(base), pageCount, { write: false }) === null) return ffaError(INVALID_PARAMETERS, `[${hex(base)}, +${pageCount} pages) is not memory the partition owns`);
-    const acc: S2Access = { read: true, write: permission === 'RW', execute: permission === 'RX', device: false };
-    const mem = tableMemory(m);
-    for (let i = 0; i < pageCount; i++) {
-      const ipa = Number(base) + i * PAGE_BYTES;
-      const e = lookup(mem, this.heap(m), Number(p.s2Secure), ipa)!;
-      mapPages(mem, this.heap(m), Number(p.s2Secure), ipa, e.pa, 1, acc);
-    }
-    this.invalidateStage2(m);
-    return ffaSuccess32();
   }
 
   // ---- SPMD framework messages ----
@@ -1059,19 +831,6 @@ export class Spmc implements ExceptionSoftware {
 
   // ---- helpers ----
 
-  /** The page heap over the record's count (a view: its state is `heapUsed`). */
-  private heap(m: Machine): PageHeap {
-    return new PageHeap(S2_HEAP_BASE, S2_HEAP_PAGES, this.s, (pa) => m.core.writePhys(pa, new Uint8Array(PAGE_BYTES)));
-  }
-
-  /** TLBI of every partition's stage 2 on every PE after a table changed. */
-  private invalidateStage2(m: Machine): void {
-    m.core.invalidateVmid((1 << m.numCpus) - 1, -1, true);
-  }
-
-  private callerText(caller: Caller): string {
-    return caller.kind === 'nwd' ? 'the Normal world' : `partition 0x${this.s.partitions[caller.p]!.id.toString(16)}`;
-  }
 
   private log(line: string): void {
     this.s.log.push(line);
