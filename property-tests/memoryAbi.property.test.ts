@@ -31,7 +31,7 @@ import { HEADER_HANDLE, headerSize } from '../core/ffa/memory/layout.js';
 import { encodeRelinquish } from '../core/ffa/memory/relinquish.js';
 import type { SendOp } from '../core/ffa/memory/rules.js';
 import { encodeTransaction, type Constituent } from '../core/ffa/memory/transaction.js';
-import { MemoryLedger } from '../core/spmc/memoryLedger.js';
+import { MemoryLedger, NORMAL_WORLD_OWNER } from '../core/spmc/memoryLedger.js';
 import { handleMemoryCall } from '../core/spmc/memoryAbi.js';
 import { retrieveTx, sendTx } from '../core/spmc/ledgerTesting.js';
 import { FakePort, handleRegs, regs } from '../core/spmc/portTesting.js';
@@ -45,7 +45,8 @@ const NWD = 0;
 const VMS = [1, 2, 3];
 const SPS = [0x8001, 0x8002, 0x8003];
 const P = 0x1000n;
-// Pages 0-5 VM1's, 6-11 VM2's (Non-secure), 12-15 SP1's, 16-19 SP2's (Secure); SP3 owns none.
+// Pages 0-5 VM1's, 6-11 the Normal world's as a whole (any VM may send them; coherent calls have VM2 do it),
+// 12-15 SP1's, 16-19 SP2's (Secure); SP3 owns none.
 const NS_BASE = 0x4000_0000n;
 const SEC_BASE = 0x0e00_0000n;
 const PAGES = 20;
@@ -109,7 +110,7 @@ class World {
 
   constructor() {
     this.ledger.declareRegion(VMS[0]!, address(0), 6);
-    this.ledger.declareRegion(VMS[1]!, address(6), 6);
+    this.ledger.declareRegion(NORMAL_WORLD_OWNER, address(6), 6);
     this.ledger.declareRegion(VM3, BIG_BASE, BIG_PAGES);
     this.ledger.declareRegion(SPS[0]!, address(12), 4);
     this.ledger.declareRegion(SPS[1]!, address(16), 4);
@@ -283,7 +284,7 @@ function brokenInvariant(w: World, owners0: (number | null)[]): string {
     const a = pages[p] as bigint;
     const owner = w.ledger.ownerOf(a);
     // Ownership conserved: owned pages stay owned, by an endpoint.
-    if ((owner === null) !== (owners0[p] === null) || (owner !== null && !ENDPOINTS.includes(owner))) return `page ${p}: owner ${owner} (was ${owners0[p]})`;
+    if ((owner === null) !== (owners0[p] === null) || (owner !== null && owner !== NORMAL_WORLD_OWNER && !ENDPOINTS.includes(owner))) return `page ${p}: owner ${owner} (was ${owners0[p]})`;
     for (const sp of SPS) {
       const mapped = w.port.page(sp, a);
       const ledger = w.ledger.accessOf(sp, a);
