@@ -233,6 +233,13 @@ describe('memory ABIs over the ledger', () => {
     expect(snapshot(w)).toBe(again);
   });
 
+  it('never prepares tables for a range the sender does not own (a lend of 2^31 pages is DENIED at once)', () => {
+    const w = world();
+    const huge = { address: 0x1_0000_0000n, pageCount: 0x7fff_0000 };
+    expect(code(w.send(SP1, FFA_MEM_LEND_32, sendTx('lend', SP1, [SP2], [pages(SEC1, 1), huge])))).toBe(DENIED);
+    expect(w.port.preparedPages).toBe(0);
+  });
+
   it('NO_MEMORY when the share table is full', () => {
     const w = world();
     for (let i = 0; i < LEDGER_MAX_TRANSACTIONS; i++) shareToSp(w, 'share', VM1, [SP1], [pages(NS + BigInt(i) * P, 1)]);

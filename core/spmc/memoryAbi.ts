@@ -203,7 +203,8 @@ function memSend(c: MemCall, op: SendOp): Answer {
   const reach = checkNormalWorldReach(c, sent, ranges);
   if (!reach.ok) return reach;
   const complete = decoded.value.missingConstituents === 0;
-  if (complete && op !== 'share') {
+  // Prepare only ranges the sender owns (the ledger refuses the rest itself): never tables for a hostile range.
+  if (complete && op !== 'share' && c.ledger.checkSendTransition(sender, ranges).ok) {
     const prepared = prepare(c, sender, ranges);
     if (!prepared.ok) return prepared;
   }
@@ -242,7 +243,7 @@ function fragTx(c: MemCall): Answer {
       const reach = checkNormalWorldReach(c, info.sent, more.value);
       if (!reach.ok) return reach;
       const pageTotal = all.reduce((n, k) => n + k.pageCount, 0);
-      if (info.op !== 'share' && pageTotal === info.sent.composite?.pageCount) {
+      if (info.op !== 'share' && pageTotal === info.sent.composite?.pageCount && c.ledger.checkSendTransition(sender, all).ok) {
         const prepared = prepare(c, sender, all);
         if (!prepared.ok) return prepared;
       }

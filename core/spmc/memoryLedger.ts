@@ -416,8 +416,10 @@ export class MemoryLedger {
     return checkConstituentSet(pages, constituents);
   }
 
-  /** Every page owned by the sender and in no other transaction (Hafnium ffa_send_check_transition). */
-  private checkSendTransition(sender: number, constituents: readonly Constituent[]): Checked<void> {
+  /** Every page owned by the sender and in no other transaction (Hafnium ffa_send_check_transition).
+   *  Public so the ABI layer can check before it prepares page tables for a range: a refusal
+   *  costs one page, an acceptance is bounded by the memory the sender owns. */
+  checkSendTransition(sender: number, constituents: readonly Constituent[]): Checked<void> {
     for (const p of pagesOf(constituents)) {
       const key = pageKey(p);
       const page = this.st.pages[key];
