@@ -296,6 +296,42 @@ describe('memory ABIs over the ledger', () => {
     expect(resultFid(w.reclaim(NWD, handle))).toBe(FFA_SUCCESS_32);
   });
 
+  it('a Normal-world borrower with ID 0 (no hypervisor) fetches a fragmented response with FRAG_RX', () => {
+    const w = world();
+    const ranges = Array.from({ length: 260 }, (_, i) => pages(NS + 2n * BigInt(i) * P, 1));
+    /** A send in two fragments (the first as long as a page allows), answered with the handle. */
+    const sendInTwo = (caller: number, op: SendOp, tx: MemoryTransaction): bigint => {
+      const bytes = encodeTransaction(tx);
+      const first = 80 + 251 * 16;
+      w.port.writeTx(caller, bytes.subarray(0, first));
+      const r1 = w.call(caller, regs(fidFor[op], bytes.length, first));
+      expect(resultFid(r1), r1.reason).toBe(FFA_MEM_FRAG_RX);
+      const h = (BigInt(wView(r1, 2)) << 32n) | BigInt(wView(r1, 1));
+      w.port.writeTx(caller, bytes.subarray(first));
+      return handleOf(w.call(caller, regs(FFA_MEM_FRAG_TX, ...handleRegs(h), bytes.length - first, 0)));
+    };
+    /** A retrieve whose response comes in two fragments, both fetched. */
+    const retrieveInTwo = (caller: number, req: MemoryTransaction, handle: bigint): void => {
+      const r = w.retrieve(caller, req);
+      expect(resultFid(r), r.reason).toBe(FFA_MEM_RETRIEVE_RESP);
+      w.port.release(caller);
+      const f = w.call(caller, regs(FFA_MEM_FRAG_RX, ...handleRegs(handle), wView(r, 2), 0));
+      expect(resultFid(f), f.reason).toBe(FFA_MEM_FRAG_TX);
+      expect(wView(r, 2) + wView(f, 3)).toBe(wView(r, 1));
+      w.port.release(caller);
+    };
+    const donated = sendInTwo(NWD, 'donate', sendTx('donate', VM1, [SP1], ranges));
+    retrieveInTwo(SP1, retrieveTx('donate', VM1, [SP1], donated), donated);
+    expect(w.ledger.ownerOf(NS)).toBe(SP1);
+    expect(w.port.access(SP1, NS + 2n * 259n * P)).toBe('rw');
+    const lent = sendInTwo(SP1, 'lend', sendTx('lend', SP1, [NWD], ranges));
+    expect(w.port.access(SP1, NS)).toBe('none');
+    retrieveInTwo(NWD, retrieveTx('lend', SP1, [NWD], lent), lent);
+    expect(resultFid(w.relinquish(NWD, lent, [NWD]))).toBe(FFA_SUCCESS_32);
+    expect(resultFid(w.reclaim(SP1, lent))).toBe(FFA_SUCCESS_32);
+    expect(w.port.access(SP1, NS)).toBe('rw');
+  });
+
   it('answers the hypervisor retrieve request with the whole transaction, only from the Normal world', () => {
     const w = world();
     const handle = shareToSp(w, 'lend', VM1, [SP1, SP2], [pages(NS, 3)]);

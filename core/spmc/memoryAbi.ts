@@ -374,7 +374,7 @@ function fragRx(c: MemCall): Answer {
     const prepared = prepare(c, who.id, ranges);
     if (!prepared.ok) return prepared;
   }
-  const out = c.ledger.fragRx(who.hypervisor ? 0 : who.id, args.handle);
+  const out = c.ledger.fragRx(who.hypervisor ? 0 : who.id, args.handle, who.hypervisor);
   if (!out.ok) return out;
   if (donateEnds) applyLedgerAccess(c, who.id, ranges, isExecutable(who.granted));
   const fragment = deliver(c, r, out.value.fragmentIndex);

@@ -320,11 +320,13 @@ export class MemoryLedger {
     return accept({ handle: request.handle, op: t.value.op, sent, permissions: grant.value.permissions });
   }
 
-  /** FFA_MEM_FRAG_RX from a borrower: the next fragment of its retrieve response. */
-  fragRx(caller: number, handle: bigint): Checked<FragRxOutcome> {
+  /** FFA_MEM_FRAG_RX from a borrower, or (`hypervisor`, by default for the
+   *  hypervisor's ID) the next fragment of the hypervisor's retrieve response.
+   *  A Normal-world borrower with ID 0 (a kernel with no hypervisor) passes false. */
+  fragRx(caller: number, handle: bigint, hypervisor = caller === FFA_HYPERVISOR_ID): Checked<FragRxOutcome> {
     const t = this.lookupComplete(handle, 'FRAG_RX');
     if (!t.ok) return t;
-    if (caller === FFA_HYPERVISOR_ID) {
+    if (hypervisor) {
       const h = t.value.hypervisorResponse;
       if (h.deliveredFragments >= h.responseFragments) return reject(INVALID_PARAMETERS, `FRAG_RX: the hypervisor has no retrieve response of ${handleText(handle)} in progress`);
       const fragmentIndex = h.deliveredFragments++;
