@@ -379,7 +379,8 @@ function fragRx(c: MemCall): Answer {
   if (donateEnds) applyLedgerAccess(c, who.id, ranges, isExecutable(who.granted));
   const fragment = deliver(c, r, out.value.fragmentIndex);
   const [lo, hi] = handleWords(args.handle);
-  return answer(ffaValue(FFA_MEM_FRAG_TX, [lo, hi, fragment.length, c.nwd ? (info.sent.sender & 0xffff) << 16 : 0]));
+  // FFA_MEM_FRAG_TX: handle, this fragment's length (w4 zero, as Hafnium answers).
+  return answer(ffaValue(FFA_MEM_FRAG_TX, [lo, hi, fragment.length]));
 }
 
 // FFA_MEM_RELINQUISH: the descriptor in the TX buffer names the one endpoint giving the memory back.
