@@ -13,7 +13,7 @@
 //   ledger's accessOf, in the right address space (so no partition maps a
 //   page it does not hold, and ledger and tables never disagree);
 // - ownership is conserved: the same pages are owned, each by an endpoint;
-// - a refused call changed neither the tables nor the ledger (a refused
+// - a refused call changed no table, RX buffer, memory or ledger state (a refused
 //   FFA_MEM_FRAG_TX may abandon its incomplete send, as Hafnium frees it,
 //   leaving every page as it was).
 // HVRR_MEMABI_REASONS=1 prints how often each refusal reason came up.
@@ -128,7 +128,11 @@ class World {
     return this.handles[i % this.handles.length] as bigint;
   }
 
+  /** Tables, RX states and zeroing just before a command's first call (the harness may release an RX buffer first). */
+  baseline: string | null = null;
+
   invoke(caller: number, r: bigint[]): FfaResult {
+    this.baseline ??= this.tables();
     return handleMemoryCall(this.ledger, this.port, caller, r);
   }
 
@@ -270,8 +274,10 @@ class World {
     }
   }
 
+  /** Page tables, RX states and memory zeroed: what a refused call must leave alone. */
   tables(): string {
-    return JSON.stringify([...this.port.stage2].map(([id, m]) => [id, [...m].sort()]));
+    const rx = [...this.port.endpoints].map(([id, e]) => [id, e.rxState]);
+    return JSON.stringify([[...this.port.stage2].map(([id, m]) => [id, [...m].sort()]), rx, this.port.zeroed.length]);
   }
 }
 
@@ -307,15 +313,16 @@ describe('memory ABIs (property)', () => {
         expect(brokenInvariant(w, owners0)).toBe('');
         for (const c of calls) {
           const ledgerBefore = JSON.stringify(w.ledger.getState());
-          const tablesBefore = w.tables();
+          w.baseline = null;
           const r = w.run(c);
+          const tablesBefore = w.baseline ?? w.tables();
           if (c.k === 'release' || c.k === 'tables') continue;
           w.port.tablesExhausted = false;
           if (resultFid(r) === FFA_ERROR) {
             tally.refused++;
             if (process.env.HVRR_MEMABI_REASONS) reasons.set(`${c.k}: ${r.reason.replace(/0x[0-9a-f]+/g, 'N').replace(/[0-9]+/g, 'N')}`, (reasons.get(`${c.k}: ${r.reason.replace(/0x[0-9a-f]+/g, 'N').replace(/[0-9]+/g, 'N')}`) ?? 0) + 1);
             if (!DEFINED.has(errorCodeOf(r)!) || r.reason === '') expect.fail(`${c.k}: undefined error ${errorCodeOf(r)} or no reason`);
-            if (w.tables() !== tablesBefore) expect.fail(`${c.k} refused (${r.reason}) but changed a table`);
+            if (w.tables() !== tablesBefore) expect.fail(`${c.k} refused (${r.reason}) but changed a table, an RX buffer or memory`);
             const after = w.ledger.getState();
             const same = c.k === 'fragTx' || c.k === 'bigSend' || (c.k === 'raw' && c.fid === FFA_MEM_FRAG_TX)
               ? JSON.stringify(after.pages) === JSON.stringify((JSON.parse(ledgerBefore) as typeof after).pages)
