@@ -52,16 +52,18 @@ type Call =
   | { k: 'raw'; caller: number; fid: number; args: bigint[] };
 
 const pick = <T>(xs: readonly T[]): fc.Arbitrary<T> => fc.constantFrom(...xs);
-const bit = fc.oneof(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 63 }));
+const bit = fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 0, max: 1 }) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 63 }) });
+/** Mostly the two partitions with notifications and VM 1, so calls meet each other's bindings. */
+const endpoint = fc.oneof({ weight: 4, arbitrary: fc.constantFrom(0x8001, 0x8002, 1) }, { weight: 1, arbitrary: pick(IDS) });
 const small = fc.oneof({ weight: 4, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.nat(0xffff_ffff) });
 
 const call: fc.Arbitrary<Call> = fc.oneof(
   fc.record({ k: pick(['create', 'destroy'] as const), caller: pick(CALLERS), vm: pick([...VMS, 0x8001]), vcpus: fc.integer({ min: 0, max: 3 }) }),
-  { weight: 3, arbitrary: fc.record({ k: pick(['bind', 'unbind'] as const), caller: pick(CALLERS), sender: pick(IDS), receiver: pick(IDS), flags: fc.constantFrom(0, 0, 1, 2), bit }) },
-  { weight: 3, arbitrary: fc.record({ k: fc.constant('set' as const), caller: pick(CALLERS), sender: pick(IDS), receiver: pick(IDS), flags: fc.constantFrom(0, 0, 1, 2, 1 | (1 << 16), 1 << 16, 4), bit }) },
-  { weight: 2, arbitrary: fc.record({ k: fc.constant('get' as const), caller: pick(CALLERS), receiver: pick(IDS), vcpu: fc.integer({ min: 0, max: 2 }), which: fc.integer({ min: 0, max: 0x1f }) }) },
+  { weight: 3, arbitrary: fc.record({ k: pick(['bind', 'unbind'] as const), caller: pick(CALLERS), sender: endpoint, receiver: endpoint, flags: fc.constantFrom(0, 0, 0, 1, 2), bit }) },
+  { weight: 3, arbitrary: fc.record({ k: fc.constant('set' as const), caller: pick(CALLERS), sender: endpoint, receiver: endpoint, flags: fc.constantFrom(0, 0, 0, 1, 2, 1 | (1 << 16), 1 << 16, 4), bit }) },
+  { weight: 2, arbitrary: fc.record({ k: fc.constant('get' as const), caller: pick(CALLERS), receiver: endpoint, vcpu: fc.integer({ min: 0, max: 2 }), which: fc.integer({ min: 0, max: 0x1f }) }) },
   fc.record({ k: fc.constant('info' as const), caller: pick(CALLERS) }),
-  { weight: 3, arbitrary: fc.record({ k: fc.constant('send2' as const), caller: pick(CALLERS), sender: pick(IDS), receiver: pick(IDS), w1: fc.constantFrom(0, 0, 1 << 16, 0x8001 << 16), flags: fc.constantFrom(0, 0, 2, 1), size: fc.oneof(fc.nat(64), fc.constant(5000)) }) },
+  { weight: 3, arbitrary: fc.record({ k: fc.constant('send2' as const), caller: pick(CALLERS), sender: endpoint, receiver: endpoint, w1: fc.constantFrom(0, 0, 1 << 16, 0x8001 << 16), flags: fc.constantFrom(0, 0, 2, 1), size: fc.oneof(fc.nat(64), fc.constant(5000)) }) },
   { weight: 2, arbitrary: fc.record({ k: pick(['release', 'acquire'] as const), caller: pick(CALLERS), id: pick([0, ...VMS, 0x8001]) }) },
   fc.record({ k: fc.constant('wait' as const), caller: pick(SPS), w2: fc.constantFrom(0, 0, 1, 2) }),
   fc.record({ k: fc.constant('raw' as const), caller: pick(CALLERS), fid: pick([FFA_NOTIFICATION_BIND, FFA_NOTIFICATION_SET, FFA_NOTIFICATION_GET, FFA_MSG_SEND2, FFA_RX_RELEASE, FFA_MSG_WAIT, FFA_NOTIFICATION_BITMAP_CREATE]), args: fc.array(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), { minLength: 7, maxLength: 7 }) }),
@@ -93,8 +95,22 @@ class World {
     this.mailbox.allowIndirect(SPS[1]!);
   }
 
+  /** A live binding (receiver, sender, bit, per-vCPU), picked by `i`, if any. */
+  binding(i: number): { receiver: number; sender: number; bit: number; perVcpu: boolean } | null {
+    const all = this.table.getState().receivers.flatMap((r) => [...r.fromPartitions.bindings, ...r.fromVms.bindings].map((b) => ({ receiver: r.id, ...b })));
+    return all.length > 0 ? all[i % all.length]! : null;
+  }
+
+  /** Coherent SET/UNBIND name a live binding half the time. */
+  private onBinding(c: Call): Call {
+    if ((c.k !== 'set' && c.k !== 'unbind') || c.bit % 2 !== 0) return c;
+    const b = this.binding(c.caller + c.bit);
+    if (!b) return c;
+    return c.k === 'set' ? { ...c, sender: b.sender, receiver: b.receiver, bit: b.bit, flags: (b.perVcpu ? 1 : 0) | (c.flags & 2) } : { ...c, sender: b.sender, receiver: b.receiver, bit: b.bit, flags: 0 };
+  }
+
   run(c0: Call, coherent: boolean): FfaResult {
-    const c = coherent ? cohere(c0) : c0;
+    const c = coherent ? cohere(this.onBinding(c0)) : c0;
     const caller = { id: c.caller, vcpu: 0, cpu: 0 };
     const note = (x: bigint[]): FfaResult => handleNotificationCall(this.table, this.port, caller, x).result;
     const bitmap = (b: number): [bigint, bigint] => [(1n << BigInt(b)) & 0xffff_ffffn, (1n << BigInt(b)) >> 32n];
