@@ -3,8 +3,8 @@
 // of its own secure memory to SP2. The page leaves SP1's Secure stage-2
 // table at the lend, enters SP2's (read-write, never executable) at its
 // retrieve, a reclaim while SP2 holds it is DENIED, SP2 relinquishes
-// (unmapped), SP1 reclaims (mapped again read-write). The tables are
-// checked by walking them in secure RAM.
+// (unmapped), SP1 reclaims (mapped again read-write); a donate moves the page
+// for good. The tables are checked by walking them in secure RAM.
 import { describe, expect, it } from 'vitest';
 import * as F from '../ffa/functionIds.js';
 import { encodeTransaction } from '../ffa/memory/transaction.js';
@@ -82,5 +82,25 @@ describe('SPMC partition-to-partition lend (whole machine)', () => {
     expect(secureMapping(m, spmc, SP1, PAGE)).toBe(null);
     expect(secureMapping(m, spmc, SP2, PAGE)).toEqual({ pa: Number(PAGE), read: true, write: true, execute: false, device: false });
     expect(spmc.ledger.accessOf(SP2, PAGE)).toBe('rw');
+  });
+
+  it('a donate is irrevocable: the page is SP2\'s once retrieved, the handle gone, SP1\'s reclaim refused', () => {
+    const donate = encodeTransaction(sendTx('donate', SP1, [SP2], [pages(PAGE, 1)]));
+    const take = encodeTransaction(retrieveTx('donate', SP1, [SP2], HANDLE));
+    const sp1 = testPartitionPackage({ id: SP1, init: ffaCall(F.FFA_RXTX_MAP_64, [BASE1 + 0xa000, BASE1 + 0xb000, 1]), data: [{ offset: 0xa000, bytes: donate }] });
+    const sp2 = testPartitionPackage({ id: SP2, init: ffaCall(F.FFA_RXTX_MAP_64, [BASE2 + 0xa000, BASE2 + 0xb000, 1]), data: [{ offset: 0xa000, bytes: take }] });
+    const { m, spmc } = bootSpmcMachine(nsProgram([
+      call(SP1, F.FFA_MEM_DONATE_32, donate.length, donate.length),
+      call(SP2, F.FFA_MEM_RETRIEVE_REQ_32, take.length, take.length),
+      call(SP1, F.FFA_MEM_RECLAIM, LO, HI, 0),
+    ]), [sp1, sp2]);
+    expect(m.run(5_000_000)).toEqual({ kind: 'system-off' });
+    const log = spmc.s.log.join(' / ');
+    expect(answer(m, 0)[0], log).toBe(BigInt(F.FFA_SUCCESS_32));
+    expect(answer(m, 1)[0], log).toBe(BigInt(F.FFA_MEM_RETRIEVE_RESP));
+    expect(errorOf(answer(m, 2))).toBe(-2); // the handle went with the donate
+    expect(spmc.ledger.ownerOf(PAGE)).toBe(SP2);
+    expect(secureMapping(m, spmc, SP1, PAGE)).toBe(null);
+    expect(secureMapping(m, spmc, SP2, PAGE)).toEqual({ pa: Number(PAGE), read: true, write: true, execute: false, device: false });
   });
 });
