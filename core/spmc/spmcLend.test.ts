@@ -4,7 +4,8 @@
 // table at the lend, enters SP2's (read-write, never executable) at its
 // retrieve, a reclaim while SP2 holds it is DENIED, SP2 relinquishes
 // (unmapped), SP1 reclaims (mapped again read-write); a donate moves the page
-// for good. The tables are checked by walking them in secure RAM.
+// for good; a partition lends the Normal world memory it was donated. The
+// tables are checked by walking them in secure RAM.
 import { describe, expect, it } from 'vitest';
 import * as F from '../ffa/functionIds.js';
 import { encodeTransaction } from '../ffa/memory/transaction.js';
@@ -102,5 +103,62 @@ describe('SPMC partition-to-partition lend (whole machine)', () => {
     expect(spmc.ledger.ownerOf(PAGE)).toBe(SP2);
     expect(secureMapping(m, spmc, SP1, PAGE)).toBe(null);
     expect(secureMapping(m, spmc, SP2, PAGE)).toEqual({ pa: Number(PAGE), read: true, write: true, execute: false, device: false });
+  });
+
+  it('SP to the Normal world: memory donated to SP1 is lent back, retrieved, relinquished and reclaimed', () => {
+    const NS_PAGE = 0x4060_0000n;
+    const TX = 0x4050_0000;
+    const RX = 0x4050_1000;
+    const STAGING = 0x4052_0000; // descriptors the Normal world copies into its TX buffer when it needs them
+    const DONATED = makeHandle(1n, 'spmc');
+    const LENT = makeHandle(2n, 'spmc');
+    const [dLo, dHi] = handleWords(DONATED);
+    const [lLo, lHi] = handleWords(LENT);
+    const donate = encodeTransaction(sendTx('donate', 0, [SP1], [pages(NS_PAGE, 1)]));
+    const take = encodeTransaction(retrieveTx('donate', 0, [SP1], DONATED));
+    const lendBack = encodeTransaction(sendTx('lend', SP1, [0], [pages(NS_PAGE, 1)]));
+    const borrow = encodeTransaction(retrieveTx('lend', SP1, [0], LENT));
+    const giveBack = encodeRelinquish({ handle: LENT, flags: 0, endpoints: [0] });
+    const copy = (from: number, bytes: number): string => `
+  ldr x1, =0x${from.toString(16)}
+  ldr x2, =0x${TX.toString(16)}
+  mov x3, #${Math.ceil(bytes / 16)}
+1:
+  ldp x4, x5, [x1], #16
+  stp x4, x5, [x2], #16
+  subs x3, x3, #1
+  b.ne 1b`;
+    const sp1 = testPartitionPackage({
+      id: SP1,
+      init: ffaCall(F.FFA_RXTX_MAP_64, [BASE1 + 0xa000, BASE1 + 0xb000, 1]),
+      data: [{ offset: 0xa000, bytes: take }, { offset: 0xd000, bytes: lendBack }],
+    });
+    const { m, spmc } = bootSpmcMachine(nsProgram([
+      { fid: F.FFA_RXTX_MAP_64, args: [TX, RX, 1] }, // 0
+      { fid: F.FFA_MEM_DONATE_32, args: [donate.length, donate.length] }, // 1
+      call(SP1, F.FFA_MEM_RETRIEVE_REQ_32, take.length, take.length), // 2: SP1 owns the page now
+      call(SP1, F.FFA_RXTX_UNMAP), // 3
+      call(SP1, F.FFA_RXTX_MAP_64, BASE1 + 0xd000, BASE1 + 0xe000, 1), // 4
+      call(SP1, F.FFA_MEM_LEND_32, lendBack.length, lendBack.length), // 5: to the Normal world
+      { fid: F.FFA_MEM_RETRIEVE_REQ_32, args: [borrow.length, borrow.length], before: copy(STAGING, borrow.length) }, // 6
+      { fid: F.FFA_RX_RELEASE }, // 7
+      { fid: F.FFA_MEM_RELINQUISH, before: copy(STAGING + 0x100, giveBack.length) }, // 8
+      call(SP1, F.FFA_MEM_RECLAIM, lLo, lHi, 0), // 9
+    ]), [sp1]);
+    m.core.writePhys(TX, donate);
+    m.core.writePhys(STAGING, borrow);
+    m.core.writePhys(STAGING + 0x100, giveBack);
+    expect(m.run(5_000_000)).toEqual({ kind: 'system-off' });
+    const log = spmc.s.log.join(' / ');
+    expect(nsResult(m, 1).slice(0, 4), log).toEqual([BigInt(F.FFA_SUCCESS_32), 0n, dLo, dHi]);
+    expect(answer(m, 2)[0], log).toBe(BigInt(F.FFA_MEM_RETRIEVE_RESP));
+    expect(answer(m, 5).slice(0, 4), log).toEqual([BigInt(F.FFA_SUCCESS_32), 0n, lLo, lHi]);
+    expect(nsResult(m, 6)[0], log).toBe(BigInt(F.FFA_MEM_RETRIEVE_RESP));
+    for (const i of [7, 8]) expect(nsResult(m, i)[0], `call ${i}: ${log}`).toBe(BigInt(F.FFA_SUCCESS_32));
+    expect(answer(m, 9)[0], log).toBe(BigInt(F.FFA_SUCCESS_32));
+    // SP1 owns the page and maps it read-write again, in its Non-secure IPA space.
+    expect(spmc.ledger.ownerOf(NS_PAGE)).toBe(SP1);
+    const ns = lookup(tableMemory(m), new PageHeap(0, 0, { heapUsed: 0 }, () => {}), Number(spmc.partition(SP1)!.s2NonSecure), Number(NS_PAGE));
+    expect(ns).toEqual({ pa: Number(NS_PAGE), read: true, write: true, execute: false, device: false });
   });
 });
