@@ -3,7 +3,7 @@
 // Hafnium's `struct arch_regs`: x0-x30, where it resumes (ELR_EL2) and in
 // which mode (SPSR_EL2), its EL1/EL0 system registers (the EL1 part of the
 // EL3 firmware's world context, worldContext.ts), FP/SIMD V0-V31, FPCR,
-// FPSR, and its virtual-interrupt line (HCR_EL2.VI). Plain bytes, one
+// FPSR, and its virtual-interrupt lines (HCR_EL2.VI, VF). Plain bytes, one
 // little-endian 64-bit word per register, so a context sits in the SPMC's
 // record as data.
 import type { Machine } from '../machine.js';
@@ -20,6 +20,7 @@ const WORDS = VI_AT + 1;
 export const PARTITION_CONTEXT_BYTES = WORDS * 8;
 
 const HCR_VI = 1n << 7n;
+const HCR_VF = 1n << 6n;
 
 function words(ctx: Uint8Array): Uint32Array {
   return new Uint32Array(ctx.buffer, ctx.byteOffset, ctx.byteLength / 4);
@@ -72,7 +73,8 @@ export function saveContext(m: Machine, cpu: number, ctx: Uint8Array, elr: bigin
   regs.readNamedWords(PARTITION_SYSREGS, w, SYS_AT * 2);
   regs.readVectorWords(w, V_AT * 2);
   setContextReg(ctx, 'ELR_EL2', elr);
-  view(ctx).setBigUint64(VI_AT * 8, (regs.get('HCR_EL2') & HCR_VI) !== 0n ? 1n : 0n, true);
+  const hcr = regs.get('HCR_EL2');
+  view(ctx).setBigUint64(VI_AT * 8, ((hcr & HCR_VI) !== 0n ? 1n : 0n) | ((hcr & HCR_VF) !== 0n ? 2n : 0n), true);
 }
 
 /** Load `ctx` into `cpu` (at S-EL2); the next ERET resumes it. HCR_EL2.VI as the context had it. */
@@ -82,13 +84,14 @@ export function loadContext(m: Machine, cpu: number, ctx: Uint8Array): void {
   regs.writeGprWords(w, X_AT * 2);
   regs.writeNamedWords(PARTITION_SYSREGS, w, SYS_AT * 2);
   regs.writeVectorWords(w, V_AT * 2);
-  const vi = view(ctx).getBigUint64(VI_AT * 8, true) !== 0n;
-  const hcr = regs.get('HCR_EL2');
-  regs.set('HCR_EL2', vi ? hcr | HCR_VI : hcr & ~HCR_VI);
+  const lines = view(ctx).getBigUint64(VI_AT * 8, true);
+  const hcr = regs.get('HCR_EL2') & ~(HCR_VI | HCR_VF);
+  regs.set('HCR_EL2', hcr | ((lines & 1n) !== 0n ? HCR_VI : 0n) | ((lines & 2n) !== 0n ? HCR_VF : 0n));
   regs.clearExclusive();
 }
 
-/** The context's virtual IRQ line. */
+/** The context's virtual IRQ line (its virtual FIQ line kept). */
 export function setContextVirq(ctx: Uint8Array, on: boolean): void {
-  view(ctx).setBigUint64(VI_AT * 8, on ? 1n : 0n, true);
+  const lines = view(ctx).getBigUint64(VI_AT * 8, true);
+  view(ctx).setBigUint64(VI_AT * 8, (lines & 2n) | (on ? 1n : 0n), true);
 }

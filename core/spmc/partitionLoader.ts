@@ -173,6 +173,7 @@ export function loadPartitions(m: Machine, heap: PageHeap, packages: Array<[numb
       versionFixed: false,
       interrupts,
       nsAction: mf.nsInterruptsAction,
+      managedExitVirq: mf.managedExitVirq,
       aborted: null,
       consoleLine: '',
       vcpus: Array.from({ length: mf.executionContextCount }, (_, v) => ({

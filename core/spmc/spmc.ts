@@ -61,6 +61,8 @@ export const HF_INTERRUPT_GET = 0xff04;
 /** Hafnium's HF_INTERRUPT_ENABLE (x1 INTID, x2 enable, x3 type) and HF_INTERRUPT_DEACTIVATE (x1 = x2 = INTID): 0 or -1 in x0. */
 export const HF_INTERRUPT_ENABLE = 0xff03;
 export const HF_INTERRUPT_DEACTIVATE = 0xff08;
+/** The managed exit virtual interrupt (Hafnium HF_MANAGED_EXIT_INTID), FFA_FEATURES' answer for the MEI feature ID. */
+export const MANAGED_EXIT_INTID = 4;
 /** HF_INTERRUPT_GET's answer when nothing is pending (Hafnium HF_INVALID_INTID). */
 export const HF_INVALID_INTID = 0xffff_ffffn;
 
@@ -73,6 +75,7 @@ const HCR_VM = 1n;
 const HCR_FMO = 1n << 3n;
 const HCR_IMO = 1n << 4n;
 const HCR_VI = 1n << 7n;
+const HCR_VF = 1n << 6n;
 const HCR_TSC = 1n << 19n;
 const HCR_RW = 1n << 31n;
 const VTCR_NSA = 1n << 30n;
@@ -366,7 +369,10 @@ export class Spmc implements ExceptionSoftware {
   private features(caller: Caller, x: bigint[]): FfaResult {
     const q = decodeFeaturesArgs(x);
     if (!q.ok) return q.error;
-    if (q.value.kind === 'feature') return notificationFeature(q.value.id, caller.kind === 'sp') ?? notSupported(`feature ID ${q.value.id}: managed exit is not implemented`);
+    if (q.value.kind === 'feature') {
+      if (q.value.id === F.FFA_FEATURE_MEI) return caller.kind === 'sp' ? ffaSuccess32(0, MANAGED_EXIT_INTID) : notSupported('the managed exit interrupt is for partitions');
+      return notificationFeature(q.value.id, caller.kind === 'sp') ?? notSupported(`feature ID ${q.value.id} is not defined`);
+    }
     const known = caller.kind === 'sp' ? SP_CALLS : NWD_CALLS;
     if (!known.has(q.value.fid)) return notSupported(`0x${q.value.fid.toString(16)} is not implemented for ${this.callerText(caller)}`);
     if ((q.value.fid === F.FFA_RXTX_MAP_32 || q.value.fid === F.FFA_RXTX_MAP_64)) return ffaSuccess32(0, 0); // 4 KiB minimum buffer and alignment
@@ -565,6 +571,12 @@ export class Spmc implements ExceptionSoftware {
     vc.requester = null;
     vc.requestKind = null;
     vc.model = 'none';
+    if (vc.pendingVirqs.includes(MANAGED_EXIT_INTID)) {
+      // Its answer ends the managed exit, whether or not it asked for the interrupt.
+      vc.pendingVirqs = vc.pendingVirqs.filter((i) => i !== MANAGED_EXIT_INTID);
+      const regs = m.core.regs(cpu);
+      regs.set('HCR_EL2', regs.get('HCR_EL2') & ~(HCR_VF | (vc.pendingVirqs.length === 0 ? HCR_VI : 0n)));
+    }
     this.stopCurrent(m, cpu, 'waiting');
     this.deliver(m, cpu, to, x.slice(0, kind === 'req2' ? 18 : 8));
     return null;
@@ -846,16 +858,40 @@ export class Spmc implements ExceptionSoftware {
       kept.forEach((val, i) => regs.setX(i, val));
       return m.core.eret(cpu);
     }
-    if (c.nwd === 'call') {
+    const part = this.s.partitions[p]!;
+    const vc = part.vcpus[v]!;
+    // A Non-secure interrupt that still arrives once masked has a priority
+    // the mask cannot hold back (Non-secure software left it in the Secure
+    // range, below 0x80): it cannot be queued.
+    const unmaskable = c.savedPmr !== null && readPmr(m, cpu) === PMR_MASK_NON_SECURE;
+    if (c.nwd === 'call' && !unmaskable && part.nsAction === 'managed-exit' && vc.model === 'direct') {
+      // Managed exit (FF-A v1.1 §8.3.2): the partition is told with the
+      // managed exit virtual interrupt (IRQ or FIQ as its manifest says),
+      // Non-secure interrupts masked until it answers its request.
+      if (!vc.pendingVirqs.includes(MANAGED_EXIT_INTID)) vc.pendingVirqs.push(MANAGED_EXIT_INTID);
+      regs.set('HCR_EL2', regs.get('HCR_EL2') | (part.managedExitVirq ? HCR_VI : HCR_VF));
+      this.maskNonSecure(m, cpu);
+      return m.core.eret(cpu);
+    }
+    if (c.nwd === 'call' && (part.nsAction === 'signaled' || unmaskable || vc.model !== 'direct')) {
       // A Non-secure interrupt preempts the partition (FF-A v1.1 §8.3.1,
       // ns-interrupts-action signaled): the Normal world gets FFA_INTERRUPT
       // and resumes it with FFA_RUN.
-      const part = this.s.partitions[p]!;
+      if (unmaskable) this.log(`a Non-secure interrupt below priority 0x80 preempts partition 0x${part.id.toString(16)} (it cannot be masked)`);
       this.stopCurrent(m, cpu, 'preempted');
       this.answerNwdRegs(m, cpu, [u64(F.FFA_INTERRUPT), BigInt(part.id) << 16n | BigInt(v)]);
       return;
     }
-    // No Normal-world caller to preempt for (initialisation, a Secure interrupt's handling): masked until the Normal world runs.
+    if (unmaskable) {
+      // Nobody to hand the PE to: stop routing FIQs to S-EL2 until this
+      // context next enters (the partition runs with PSTATE.F masked).
+      this.log(`a Non-secure interrupt below priority 0x80 cannot be masked while partition 0x${part.id.toString(16)} runs: FIQs not routed to S-EL2 until it stops`);
+      regs.set('HCR_EL2', regs.get('HCR_EL2') & ~HCR_FMO);
+      return m.core.eret(cpu);
+    }
+    // No Normal-world caller to preempt for (initialisation, a Secure
+    // interrupt's handling), or the partition asks for Non-secure interrupts
+    // to be queued: masked until the Normal world runs.
     this.maskNonSecure(m, cpu);
     m.core.eret(cpu);
   }
@@ -878,7 +914,7 @@ export class Spmc implements ExceptionSoftware {
     if (fid === HF_INTERRUPT_GET) {
       const next = vc.pendingVirqs.shift();
       regs.setX(0, next === undefined ? HF_INVALID_INTID : BigInt(next));
-      if (vc.pendingVirqs.length === 0) regs.set('HCR_EL2', regs.get('HCR_EL2') & ~HCR_VI);
+      if (vc.pendingVirqs.length === 0) regs.set('HCR_EL2', regs.get('HCR_EL2') & ~(HCR_VI | HCR_VF));
     } else if (fid === HF_INTERRUPT_ENABLE || fid === HF_INTERRUPT_DEACTIVATE) {
       const enable = fid === HF_INTERRUPT_DEACTIVATE || (regs.x(2) & 1n) !== 0n;
       if (!part.interrupts.includes(intid) || (fid === HF_INTERRUPT_DEACTIVATE && !vc.handling.includes(intid))) {
@@ -969,10 +1005,10 @@ export class Spmc implements ExceptionSoftware {
       regs.set('VSTCR_EL2', S2_TCR);
       regs.set('VTTBR_EL2', BigInt(part.s2NonSecure) | (BigInt(part.vmid) << 48n));
       regs.set('VTCR_EL2', S2_TCR | VTCR_NSA);
-      regs.set('HCR_EL2', HCR_VM | HCR_FMO | HCR_IMO | HCR_TSC | HCR_RW);
       regs.set('CPTR_EL2', regs.resetValue('CPTR_EL2') & ~(1n << 10n)); // FP/SIMD not trapped (TFP = 0)
       m.core.invalidateVmid(1 << cpu, -1, true);
     }
+    regs.set('HCR_EL2', HCR_VM | HCR_FMO | HCR_IMO | HCR_TSC | HCR_RW); // VI/VF from its context below
     regs.set('VMPIDR_EL2', (1n << 31n) | BigInt(v));
     if (vc.ctx.length === 0) vc.ctx = freshContext(m, cpu, BigInt(part.entry));
     setContextVirq(vc.ctx, vc.pendingVirqs.length > 0);

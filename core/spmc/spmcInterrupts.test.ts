@@ -118,4 +118,47 @@ ${nsProgram([req(SP1, 0, 1), { fid: F.FFA_RUN, args: [SP1 << 16] }, { fid: F.FFA
     expect(errorOf(nsResult(m, 4))).toBe(-2); // no such partition
     expect(spmc.partition(SP1)!.vcpus[0]!.state).toBe('waiting');
   });
+
+  /** The Non-secure timer (PPI 30, priority 0xa0 as Linux sets it) armed `ticks` ahead. */
+  const nsTimer = (ticks: number): string => `  mov x2, #7
+  msr icc_sre_el1, x2
+  isb
+  ldr x1, =0x08000000
+  mov w2, #0x12
+  str w2, [x1]
+  ldr x1, =0x080b0100
+  mov w2, #0x40000000
+  str w2, [x1]
+  ldr x1, =0x080b041c
+  mov w2, #0xa0000000
+  str w2, [x1]
+  mov x2, #1
+  msr icc_igrpen1_el1, x2
+  mrs x1, cntpct_el0
+  add x1, x1, #${ticks}
+  msr cntp_cval_el0, x1
+  mov x1, #1
+  msr cntp_ctl_el0, x1`;
+
+  it('managed exit (ns-interrupts-action 1): the partition gets the managed exit virtual interrupt (INTID 4) and answers its request; FEATURES(MEI) says 4', () => {
+    const { m, spmc } = bootSpmcMachine(nsProgram([
+      { ...req(SP1, 3), before: nsTimer(300) },
+      { ...req(SP1, 7, F.FFA_FEATURES, F.FFA_FEATURE_MEI), before: '  msr cntp_ctl_el0, xzr' },
+    ]), [testPartitionPackage({ id: SP1, nsInterruptsAction: 'managed-exit', managedExitVirq: true })]);
+    expect(m.run(3_000_000)).toEqual({ kind: 'system-off' });
+    expect(nsResult(m, 0).slice(0, 5)).toEqual([RESP32, BigInt(SP1) << 16n, 0n, 3n, 4n]);
+    expect(nsResult(m, 1).slice(3, 6)).toEqual([BigInt(F.FFA_SUCCESS_32), 0n, 4n]);
+    expect(spmc.partition(SP1)!.vcpus[0]!.pendingVirqs).toEqual([]);
+    expect(spmc.s.cpus[0]!.savedPmr).toBe(null);
+  });
+
+  it('queued (ns-interrupts-action 0): the Non-secure interrupt waits until the partition answers; one left at its reset priority 0 (a Non-secure write could not put it there) cannot wait and preempts', () => {
+    const { m } = bootSpmcMachine(nsProgram([{ ...req(SP1, 4, 100_000), before: nsTimer(300) }]), [testPartitionPackage({ id: SP1, nsInterruptsAction: 'queued' })]);
+    expect(m.run(3_000_000)).toEqual({ kind: 'system-off' });
+    expect(nsResult(m, 0).slice(0, 5)).toEqual([RESP32, BigInt(SP1) << 16n, 0n, 4n, 0n]);
+    const low = bootSpmcMachine(nsProgram([{ ...req(SP1, 4, 100_000), before: nsTimer(300).replace(/ {2}ldr x1, =0x080b041c\n {2}mov w2, #0xa0000000\n {2}str w2, \[x1\]\n/, '') }]), [testPartitionPackage({ id: SP1, nsInterruptsAction: 'queued' })]);
+    expect(low.m.run(3_000_000)).toEqual({ kind: 'system-off' });
+    expect(nsResult(low.m, 0).slice(0, 2)).toEqual([BigInt(F.FFA_INTERRUPT), BigInt(SP1) << 16n]);
+    expect(low.spmc.s.log).toContainEqual(expect.stringContaining('cannot be masked'));
+  });
 });

@@ -57,6 +57,8 @@ export interface PartitionRecord {
   versionFixed: boolean;
   interrupts: number[];
   nsAction: NsInterruptsAction;
+  /** Managed exit signalled as a virtual IRQ (else a virtual FIQ). */
+  managedExitVirq: boolean;
   aborted: { esr: string; far: string; hpfar: string; reason: string } | null;
   /** FFA_CONSOLE_LOG characters not yet ended by a newline. */
   consoleLine: string;

@@ -39,6 +39,8 @@ export interface TestPartitionOptions {
   ffaVersion?: number;
   bootOrder?: number | null;
   notificationSupport?: boolean;
+  nsInterruptsAction?: 'queued' | 'managed-exit' | 'signaled';
+  managedExitVirq?: boolean;
   /** Assembly run at init before FFA_MSG_WAIT; `STORE n` stores x0-x3 (use the macro text `store(n)`). */
   init?: string;
   /** Assembly run first, before the partition's FFA_ID_GET (which fixes its FF-A version). */
@@ -248,8 +250,8 @@ export function testPartitionManifest(o: TestPartitionOptions): PartitionManifes
     xlatGranule: 0x1000,
     bootOrder: o.bootOrder ?? null,
     notificationSupport: o.notificationSupport ?? false,
-    nsInterruptsAction: 'signaled',
-    managedExitVirq: false,
+    nsInterruptsAction: o.nsInterruptsAction ?? 'signaled',
+    managedExitVirq: o.managedExitVirq ?? false,
     memoryRegions: o.memoryRegions ?? [],
     deviceRegions: o.deviceRegions ?? [],
   };
