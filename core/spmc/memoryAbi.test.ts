@@ -74,7 +74,7 @@ function shareToSp(w: ReturnType<typeof world>, op: SendOp, sender: number, rece
 function snapshot(w: ReturnType<typeof world>): string {
   const tables = [...w.port.stage2].map(([id, m]) => [id, [...m].sort()]);
   const rx = [...w.port.endpoints].map(([id, e]) => [id, e.rxState]);
-  return JSON.stringify({ ledger: w.ledger.getState(), tables, rx, zeroed: w.port.zeroed });
+  return JSON.stringify({ ledger: w.ledger.getState(), tables, rx, zeroed: w.port.zeroed.length });
 }
 
 describe('memory ABIs over the ledger', () => {
@@ -363,6 +363,24 @@ describe('memory ABIs over the ledger', () => {
     expect(code(w.relinquish(SP1, handle, [SP1], FFA_MEMORY_REGION_FLAG_CLEAR))).toBe(INVALID_PARAMETERS);
     expect(code(w.relinquish(SP1, handle, [SP1], 1 << 5))).toBe(INVALID_PARAMETERS);
     expect(code(w.relinquish(SP2, handle, [SP2]))).toBe(INVALID_PARAMETERS); // never retrieved
+    expect(snapshot(w)).toBe(before);
+  });
+
+  it('relinquish with the clear flag: only the last holder zeroes; read-only memory cannot be zeroed', () => {
+    const w = world();
+    const both = shareToSp(w, 'lend', SP1, [SP2, SP3], [pages(SEC1, 1)]);
+    for (const sp of [SP2, SP3]) {
+      expect(resultFid(w.retrieve(sp, retrieveTx('lend', SP1, [SP2, SP3], both)))).toBe(FFA_MEM_RETRIEVE_RESP);
+      w.port.release(sp);
+    }
+    expect(resultFid(w.relinquish(SP2, both, [SP2], FFA_MEMORY_REGION_FLAG_CLEAR))).toBe(FFA_SUCCESS_32);
+    expect(w.port.zeroed).toEqual([]); // SP3 still holds it
+    expect(resultFid(w.relinquish(SP3, both, [SP3], FFA_MEMORY_REGION_FLAG_CLEAR))).toBe(FFA_SUCCESS_32);
+    expect(w.port.zeroed).toEqual([pages(SEC1, 1)]);
+    const ro = shareToSp(w, 'lend', SP1, [SP2], [pages(SEC1 + P, 1)], 'ro');
+    expect(resultFid(w.retrieve(SP2, retrieveTx('lend', SP1, [SP2], ro, 'ro')))).toBe(FFA_MEM_RETRIEVE_RESP);
+    const before = snapshot(w);
+    expect(code(w.relinquish(SP2, ro, [SP2], FFA_MEMORY_REGION_FLAG_CLEAR))).toBe(DENIED);
     expect(snapshot(w)).toBe(before);
   });
 
