@@ -393,6 +393,9 @@ describe('memory ABIs over the ledger', () => {
     expect(resultFid(w.reclaim(SP1, handle, FFA_MEMORY_REGION_FLAG_CLEAR))).toBe(FFA_SUCCESS_32);
     expect(w.port.zeroed).toEqual([pages(SEC1, 2)]);
     expect(w.port.access(SP1, SEC1)).toBe('rw');
+    const shared = shareToSp(w, 'share', SP1, [SP2], [pages(SEC1 + 4n * P, 1)]);
+    expect(resultFid(w.reclaim(SP1, shared, FFA_MEMORY_REGION_FLAG_CLEAR))).toBe(FFA_SUCCESS_32); // a share too, as Hafnium
+    expect(w.port.zeroed).toEqual([pages(SEC1, 2), pages(SEC1 + 4n * P, 1)]);
   });
 
   it('a lend with the clear flag zeroes the pages at the send', () => {

@@ -35,7 +35,7 @@
 //   memory (DENIED) — a range's first and last pages are checked, regions
 //   of different security never touching;
 // - the clear flags: a send's zeroes at commit, a reclaim's before the
-//   lender maps the pages again (refused for a share); a relinquish's (or
+//   lender maps the pages again (also for a share, as Hafnium); a relinquish's (or
 //   the borrower's retrieve-time request) after the pages are unmapped, and
 //   only once no other borrower holds them, refused then for a share
 //   (INVALID_PARAMETERS) and for memory lent read-only (DENIED).
@@ -425,7 +425,6 @@ function reclaim(c: MemCall): Answer {
   if (!flags.ok) return flags;
   const info = c.ledger.transactionInfo(args.handle);
   const sender = nwdSenderOf(c, info);
-  if (flags.value.clear && info?.op === 'share') return reject(INVALID_PARAMETERS, 'shared memory cannot be zeroed on reclaim');
   if (info && info.sent.sender === sender) {
     const prepared = prepare(c, sender, info.sent.composite?.constituents ?? []);
     if (!prepared.ok) return prepared;
