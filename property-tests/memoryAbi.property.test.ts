@@ -13,7 +13,7 @@
 //   ledger's accessOf, in the right address space (so no partition maps a
 //   page it does not hold, and ledger and tables never disagree);
 // - ownership is conserved: the same pages are owned, each by an endpoint;
-// - a refused call changed neither the tables nor the ledger (a refused
+// - a refused call changed no table, RX buffer, memory or ledger state (a refused
 //   FFA_MEM_FRAG_TX may abandon its incomplete send, as Hafnium frees it,
 //   leaving every page as it was).
 // HVRR_MEMABI_REASONS=1 prints how often each refusal reason came up.
@@ -31,7 +31,7 @@ import { HEADER_HANDLE, headerSize } from '../core/ffa/memory/layout.js';
 import { encodeRelinquish } from '../core/ffa/memory/relinquish.js';
 import type { SendOp } from '../core/ffa/memory/rules.js';
 import { encodeTransaction, type Constituent } from '../core/ffa/memory/transaction.js';
-import { MemoryLedger } from '../core/spmc/memoryLedger.js';
+import { MemoryLedger, NORMAL_WORLD_OWNER } from '../core/spmc/memoryLedger.js';
 import { handleMemoryCall } from '../core/spmc/memoryAbi.js';
 import { retrieveTx, sendTx } from '../core/spmc/ledgerTesting.js';
 import { FakePort, handleRegs, regs } from '../core/spmc/portTesting.js';
@@ -45,7 +45,8 @@ const NWD = 0;
 const VMS = [1, 2, 3];
 const SPS = [0x8001, 0x8002, 0x8003];
 const P = 0x1000n;
-// Pages 0-5 VM1's, 6-11 VM2's (Non-secure), 12-15 SP1's, 16-19 SP2's (Secure); SP3 owns none.
+// Pages 0-5 VM1's, 6-11 the Normal world's as a whole (any VM may send them; coherent calls have VM2 do it),
+// 12-15 SP1's, 16-19 SP2's (Secure); SP3 owns none.
 const NS_BASE = 0x4000_0000n;
 const SEC_BASE = 0x0e00_0000n;
 const PAGES = 20;
@@ -109,7 +110,7 @@ class World {
 
   constructor() {
     this.ledger.declareRegion(VMS[0]!, address(0), 6);
-    this.ledger.declareRegion(VMS[1]!, address(6), 6);
+    this.ledger.declareRegion(NORMAL_WORLD_OWNER, address(6), 6);
     this.ledger.declareRegion(VM3, BIG_BASE, BIG_PAGES);
     this.ledger.declareRegion(SPS[0]!, address(12), 4);
     this.ledger.declareRegion(SPS[1]!, address(16), 4);
@@ -127,7 +128,11 @@ class World {
     return this.handles[i % this.handles.length] as bigint;
   }
 
+  /** Tables, RX states and zeroing just before a command's first call (the harness may release an RX buffer first). */
+  baseline: string | null = null;
+
   invoke(caller: number, r: bigint[]): FfaResult {
+    this.baseline ??= this.tables();
     return handleMemoryCall(this.ledger, this.port, caller, r);
   }
 
@@ -269,8 +274,10 @@ class World {
     }
   }
 
+  /** Page tables, RX states and memory zeroed: what a refused call must leave alone. */
   tables(): string {
-    return JSON.stringify([...this.port.stage2].map(([id, m]) => [id, [...m].sort()]));
+    const rx = [...this.port.endpoints].map(([id, e]) => [id, e.rxState]);
+    return JSON.stringify([[...this.port.stage2].map(([id, m]) => [id, [...m].sort()]), rx, this.port.zeroed.length]);
   }
 }
 
@@ -283,7 +290,7 @@ function brokenInvariant(w: World, owners0: (number | null)[]): string {
     const a = pages[p] as bigint;
     const owner = w.ledger.ownerOf(a);
     // Ownership conserved: owned pages stay owned, by an endpoint.
-    if ((owner === null) !== (owners0[p] === null) || (owner !== null && !ENDPOINTS.includes(owner))) return `page ${p}: owner ${owner} (was ${owners0[p]})`;
+    if ((owner === null) !== (owners0[p] === null) || (owner !== null && owner !== NORMAL_WORLD_OWNER && !ENDPOINTS.includes(owner))) return `page ${p}: owner ${owner} (was ${owners0[p]})`;
     for (const sp of SPS) {
       const mapped = w.port.page(sp, a);
       const ledger = w.ledger.accessOf(sp, a);
@@ -306,15 +313,16 @@ describe('memory ABIs (property)', () => {
         expect(brokenInvariant(w, owners0)).toBe('');
         for (const c of calls) {
           const ledgerBefore = JSON.stringify(w.ledger.getState());
-          const tablesBefore = w.tables();
+          w.baseline = null;
           const r = w.run(c);
+          const tablesBefore = w.baseline ?? w.tables();
           if (c.k === 'release' || c.k === 'tables') continue;
           w.port.tablesExhausted = false;
           if (resultFid(r) === FFA_ERROR) {
             tally.refused++;
             if (process.env.HVRR_MEMABI_REASONS) reasons.set(`${c.k}: ${r.reason.replace(/0x[0-9a-f]+/g, 'N').replace(/[0-9]+/g, 'N')}`, (reasons.get(`${c.k}: ${r.reason.replace(/0x[0-9a-f]+/g, 'N').replace(/[0-9]+/g, 'N')}`) ?? 0) + 1);
             if (!DEFINED.has(errorCodeOf(r)!) || r.reason === '') expect.fail(`${c.k}: undefined error ${errorCodeOf(r)} or no reason`);
-            if (w.tables() !== tablesBefore) expect.fail(`${c.k} refused (${r.reason}) but changed a table`);
+            if (w.tables() !== tablesBefore) expect.fail(`${c.k} refused (${r.reason}) but changed a table, an RX buffer or memory`);
             const after = w.ledger.getState();
             const same = c.k === 'fragTx' || c.k === 'bigSend' || (c.k === 'raw' && c.fid === FFA_MEM_FRAG_TX)
               ? JSON.stringify(after.pages) === JSON.stringify((JSON.parse(ledgerBefore) as typeof after).pages)

@@ -74,7 +74,7 @@ function shareToSp(w: ReturnType<typeof world>, op: SendOp, sender: number, rece
 function snapshot(w: ReturnType<typeof world>): string {
   const tables = [...w.port.stage2].map(([id, m]) => [id, [...m].sort()]);
   const rx = [...w.port.endpoints].map(([id, e]) => [id, e.rxState]);
-  return JSON.stringify({ ledger: w.ledger.getState(), tables, rx, zeroed: w.port.zeroed });
+  return JSON.stringify({ ledger: w.ledger.getState(), tables, rx, zeroed: w.port.zeroed.length });
 }
 
 describe('memory ABIs over the ledger', () => {
@@ -233,6 +233,13 @@ describe('memory ABIs over the ledger', () => {
     expect(snapshot(w)).toBe(again);
   });
 
+  it('never prepares tables for a range the sender does not own (a lend of 2^31 pages is DENIED at once)', () => {
+    const w = world();
+    const huge = { address: 0x1_0000_0000n, pageCount: 0x7fff_0000 };
+    expect(code(w.send(SP1, FFA_MEM_LEND_32, sendTx('lend', SP1, [SP2], [pages(SEC1, 1), huge])))).toBe(DENIED);
+    expect(w.port.preparedPages).toBe(0);
+  });
+
   it('NO_MEMORY when the share table is full', () => {
     const w = world();
     for (let i = 0; i < LEDGER_MAX_TRANSACTIONS; i++) shareToSp(w, 'share', VM1, [SP1], [pages(NS + BigInt(i) * P, 1)]);
@@ -289,6 +296,42 @@ describe('memory ABIs over the ledger', () => {
     expect(resultFid(w.reclaim(NWD, handle))).toBe(FFA_SUCCESS_32);
   });
 
+  it('a Normal-world borrower with ID 0 (no hypervisor) fetches a fragmented response with FRAG_RX', () => {
+    const w = world();
+    const ranges = Array.from({ length: 260 }, (_, i) => pages(NS + 2n * BigInt(i) * P, 1));
+    /** A send in two fragments (the first as long as a page allows), answered with the handle. */
+    const sendInTwo = (caller: number, op: SendOp, tx: MemoryTransaction): bigint => {
+      const bytes = encodeTransaction(tx);
+      const first = 80 + 251 * 16;
+      w.port.writeTx(caller, bytes.subarray(0, first));
+      const r1 = w.call(caller, regs(fidFor[op], bytes.length, first));
+      expect(resultFid(r1), r1.reason).toBe(FFA_MEM_FRAG_RX);
+      const h = (BigInt(wView(r1, 2)) << 32n) | BigInt(wView(r1, 1));
+      w.port.writeTx(caller, bytes.subarray(first));
+      return handleOf(w.call(caller, regs(FFA_MEM_FRAG_TX, ...handleRegs(h), bytes.length - first, 0)));
+    };
+    /** A retrieve whose response comes in two fragments, both fetched. */
+    const retrieveInTwo = (caller: number, req: MemoryTransaction, handle: bigint): void => {
+      const r = w.retrieve(caller, req);
+      expect(resultFid(r), r.reason).toBe(FFA_MEM_RETRIEVE_RESP);
+      w.port.release(caller);
+      const f = w.call(caller, regs(FFA_MEM_FRAG_RX, ...handleRegs(handle), wView(r, 2), 0));
+      expect(resultFid(f), f.reason).toBe(FFA_MEM_FRAG_TX);
+      expect(wView(r, 2) + wView(f, 3)).toBe(wView(r, 1));
+      w.port.release(caller);
+    };
+    const donated = sendInTwo(NWD, 'donate', sendTx('donate', VM1, [SP1], ranges));
+    retrieveInTwo(SP1, retrieveTx('donate', VM1, [SP1], donated), donated);
+    expect(w.ledger.ownerOf(NS)).toBe(SP1);
+    expect(w.port.access(SP1, NS + 2n * 259n * P)).toBe('rw');
+    const lent = sendInTwo(SP1, 'lend', sendTx('lend', SP1, [NWD], ranges));
+    expect(w.port.access(SP1, NS)).toBe('none');
+    retrieveInTwo(NWD, retrieveTx('lend', SP1, [NWD], lent), lent);
+    expect(resultFid(w.relinquish(NWD, lent, [NWD]))).toBe(FFA_SUCCESS_32);
+    expect(resultFid(w.reclaim(SP1, lent))).toBe(FFA_SUCCESS_32);
+    expect(w.port.access(SP1, NS)).toBe('rw');
+  });
+
   it('answers the hypervisor retrieve request with the whole transaction, only from the Normal world', () => {
     const w = world();
     const handle = shareToSp(w, 'lend', VM1, [SP1, SP2], [pages(NS, 3)]);
@@ -323,6 +366,24 @@ describe('memory ABIs over the ledger', () => {
     expect(snapshot(w)).toBe(before);
   });
 
+  it('relinquish with the clear flag: only the last holder zeroes; read-only memory cannot be zeroed', () => {
+    const w = world();
+    const both = shareToSp(w, 'lend', SP1, [SP2, SP3], [pages(SEC1, 1)]);
+    for (const sp of [SP2, SP3]) {
+      expect(resultFid(w.retrieve(sp, retrieveTx('lend', SP1, [SP2, SP3], both)))).toBe(FFA_MEM_RETRIEVE_RESP);
+      w.port.release(sp);
+    }
+    expect(resultFid(w.relinquish(SP2, both, [SP2], FFA_MEMORY_REGION_FLAG_CLEAR))).toBe(FFA_SUCCESS_32);
+    expect(w.port.zeroed).toEqual([]); // SP3 still holds it
+    expect(resultFid(w.relinquish(SP3, both, [SP3], FFA_MEMORY_REGION_FLAG_CLEAR))).toBe(FFA_SUCCESS_32);
+    expect(w.port.zeroed).toEqual([pages(SEC1, 1)]);
+    const ro = shareToSp(w, 'lend', SP1, [SP2], [pages(SEC1 + P, 1)], 'ro');
+    expect(resultFid(w.retrieve(SP2, retrieveTx('lend', SP1, [SP2], ro, 'ro')))).toBe(FFA_MEM_RETRIEVE_RESP);
+    const before = snapshot(w);
+    expect(code(w.relinquish(SP2, ro, [SP2], FFA_MEMORY_REGION_FLAG_CLEAR))).toBe(DENIED);
+    expect(snapshot(w)).toBe(before);
+  });
+
   it('reclaim: flags checked, only the sender, memory zeroed when asked', () => {
     const w = world();
     const handle = shareToSp(w, 'lend', SP1, [SP2], [pages(SEC1, 2)]);
@@ -332,6 +393,9 @@ describe('memory ABIs over the ledger', () => {
     expect(resultFid(w.reclaim(SP1, handle, FFA_MEMORY_REGION_FLAG_CLEAR))).toBe(FFA_SUCCESS_32);
     expect(w.port.zeroed).toEqual([pages(SEC1, 2)]);
     expect(w.port.access(SP1, SEC1)).toBe('rw');
+    const shared = shareToSp(w, 'share', SP1, [SP2], [pages(SEC1 + 4n * P, 1)]);
+    expect(resultFid(w.reclaim(SP1, shared, FFA_MEMORY_REGION_FLAG_CLEAR))).toBe(FFA_SUCCESS_32); // a share too, as Hafnium
+    expect(w.port.zeroed).toEqual([pages(SEC1, 2), pages(SEC1 + 4n * P, 1)]);
   });
 
   it('a lend with the clear flag zeroes the pages at the send', () => {

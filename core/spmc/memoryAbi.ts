@@ -34,8 +34,11 @@
 //   may also send to the Normal world (seeds: SP-to-NWd), only Non-secure
 //   memory (DENIED) — a range's first and last pages are checked, regions
 //   of different security never touching;
-// - the clear flags: a send's zeroes at commit, a relinquish's or reclaim's
-//   after the pages are unmapped; both are refused for a share.
+// - the clear flags: a send's zeroes at commit, a reclaim's before the
+//   lender maps the pages again (also for a share, as Hafnium); a relinquish's (or
+//   the borrower's retrieve-time request) after the pages are unmapped, and
+//   only once no other borrower holds them, refused then for a share
+//   (INVALID_PARAMETERS) and for memory lent read-only (DENIED).
 import { DENIED, INVALID_PARAMETERS, NOT_SUPPORTED, BUSY } from '../ffa/errors.js';
 import { endpointText, isSecureEndpoint } from '../ffa/endpoints.js';
 import {
@@ -46,7 +49,7 @@ import {
   type Checked, type FfaResult,
 } from '../ffa/result.js';
 import { checkFragArgsReserved, decodeFragArgs, decodeMemTransmitArgs, decodeReclaimArgs } from '../ffa/memory/abi.js';
-import { FFA_INSTRUCTION_ACCESS_X, encodeAttributes, type MemoryAccessPermissions } from '../ffa/memory/attributes.js';
+import { FFA_DATA_ACCESS_RO, FFA_INSTRUCTION_ACCESS_X, encodeAttributes, type MemoryAccessPermissions } from '../ffa/memory/attributes.js';
 import { CONSTITUENT_SIZE, FFA_PAGE_SIZE, layoutOfVersion } from '../ffa/memory/layout.js';
 import { decodeConstituentFragment } from '../ffa/memory/constituents.js';
 import { decodeTransaction } from '../ffa/memory/decode.js';
@@ -203,7 +206,8 @@ function memSend(c: MemCall, op: SendOp): Answer {
   const reach = checkNormalWorldReach(c, sent, ranges);
   if (!reach.ok) return reach;
   const complete = decoded.value.missingConstituents === 0;
-  if (complete && op !== 'share') {
+  // Prepare only ranges the sender owns (the ledger refuses the rest itself): never tables for a hostile range.
+  if (complete && op !== 'share' && c.ledger.checkSendTransition(sender, ranges).ok) {
     const prepared = prepare(c, sender, ranges);
     if (!prepared.ok) return prepared;
   }
@@ -242,7 +246,7 @@ function fragTx(c: MemCall): Answer {
       const reach = checkNormalWorldReach(c, info.sent, more.value);
       if (!reach.ok) return reach;
       const pageTotal = all.reduce((n, k) => n + k.pageCount, 0);
-      if (info.op !== 'share' && pageTotal === info.sent.composite?.pageCount) {
+      if (info.op !== 'share' && pageTotal === info.sent.composite?.pageCount && c.ledger.checkSendTransition(sender, all).ok) {
         const prepared = prepare(c, sender, all);
         if (!prepared.ok) return prepared;
       }
@@ -373,12 +377,13 @@ function fragRx(c: MemCall): Answer {
     const prepared = prepare(c, who.id, ranges);
     if (!prepared.ok) return prepared;
   }
-  const out = c.ledger.fragRx(who.hypervisor ? 0 : who.id, args.handle);
+  const out = c.ledger.fragRx(who.hypervisor ? 0 : who.id, args.handle, who.hypervisor);
   if (!out.ok) return out;
   if (donateEnds) applyLedgerAccess(c, who.id, ranges, isExecutable(who.granted));
   const fragment = deliver(c, r, out.value.fragmentIndex);
   const [lo, hi] = handleWords(args.handle);
-  return answer(ffaValue(FFA_MEM_FRAG_TX, [lo, hi, fragment.length, c.nwd ? (info.sent.sender & 0xffff) << 16 : 0]));
+  // FFA_MEM_FRAG_TX: handle, this fragment's length (w4 zero, as Hafnium answers).
+  return answer(ffaValue(FFA_MEM_FRAG_TX, [lo, hi, fragment.length]));
 }
 
 // FFA_MEM_RELINQUISH: the descriptor in the TX buffer names the one endpoint giving the memory back.
@@ -393,8 +398,14 @@ function relinquish(c: MemCall): Answer {
   const endpoint = d.value.endpoints[0] as number;
   if (c.nwd ? isSecureEndpoint(endpoint) : endpoint !== c.caller) return reject(INVALID_PARAMETERS, `relinquish names ${endpointText(endpoint)}, not the caller ${endpointText(c.caller)}`);
   const info = c.ledger.transactionInfo(d.value.handle);
-  const clear = (d.value.flags & FFA_MEMORY_REGION_FLAG_CLEAR) !== 0;
-  if (clear && info?.op === 'share') return reject(INVALID_PARAMETERS, 'shared memory cannot be zeroed on relinquish');
+  // Zeroing applies once no other borrower holds the memory (Hafnium); the ledger's own refusals come first.
+  const me = info?.borrowers.find((b) => b.id === endpoint);
+  const others = info?.borrowers.some((b) => b.id !== endpoint && b.granted !== null) ?? false;
+  const clear = (d.value.flags & FFA_MEMORY_REGION_FLAG_CLEAR) !== 0 && !others;
+  if (clear && info?.complete && me?.granted && me.deliveredFragments === me.responseFragments) {
+    if (info.op === 'share') return reject(INVALID_PARAMETERS, 'shared memory cannot be zeroed on relinquish: its owner still has it');
+    if (info.sent.receivers.find((r) => r.receiver === endpoint)?.permissions.dataAccess === FFA_DATA_ACCESS_RO) return reject(DENIED, 'memory lent read-only cannot be zeroed on relinquish');
+  }
   const ranges = info?.sent.composite?.constituents ?? [];
   if (info?.borrowers.some((b) => b.id === endpoint && b.granted !== null)) {
     const prepared = prepare(c, endpoint, ranges);
@@ -403,7 +414,7 @@ function relinquish(c: MemCall): Answer {
   const out = c.ledger.relinquish(endpoint, d.value.handle);
   if (!out.ok) return out;
   applyLedgerAccess(c, endpoint, out.value.constituents, false);
-  if (clear || out.value.clear) zeroAll(c, out.value.constituents);
+  if (clear || (out.value.clear && !others)) zeroAll(c, out.value.constituents);
   return answer(ffaSuccess32());
 }
 
@@ -414,7 +425,6 @@ function reclaim(c: MemCall): Answer {
   if (!flags.ok) return flags;
   const info = c.ledger.transactionInfo(args.handle);
   const sender = nwdSenderOf(c, info);
-  if (flags.value.clear && info?.op === 'share') return reject(INVALID_PARAMETERS, 'shared memory cannot be zeroed on reclaim');
   if (info && info.sent.sender === sender) {
     const prepared = prepare(c, sender, info.sent.composite?.constituents ?? []);
     if (!prepared.ok) return prepared;

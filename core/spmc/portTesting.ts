@@ -29,6 +29,8 @@ export class FakePort implements SpmcMemoryPort {
   readonly zeroed: Constituent[] = [];
   /** prepareStage2 answers NO_MEMORY while set. */
   tablesExhausted = false;
+  /** Pages prepareStage2 was asked for, in all. */
+  preparedPages = 0;
 
   constructor(readonly partitions: readonly number[], normalWorld: readonly number[], bufferPages = 1) {
     for (const id of [...partitions, ...normalWorld]) this.map(id, bufferPages);
@@ -105,7 +107,7 @@ export class FakePort implements SpmcMemoryPort {
 
   prepareStage2(partition: number, ranges: readonly Constituent[]): Checked<void> {
     if (!this.partitions.includes(partition)) throw new Error(`prepareStage2 for ${partition}, not a partition`);
-    void ranges;
+    this.preparedPages += ranges.reduce((n, r) => n + r.pageCount, 0);
     return this.tablesExhausted ? reject(NO_MEMORY, 'no page-table memory') : accept(undefined);
   }
 
