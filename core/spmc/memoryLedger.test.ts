@@ -6,7 +6,7 @@ import { CONSTITUENT_SIZE } from '../ffa/memory/layout.js';
 import { makeHandle } from '../ffa/memory/handle.js';
 import { FFA_MEMORY_REGION_FLAG_CLEAR_RELINQUISH } from '../ffa/memory/flags.js';
 import { FFA_VERSION_1_2 } from '../ffa/functionIds.js';
-import { LEDGER_MAX_FRAGMENTS, LEDGER_MAX_RECEIVERS, LEDGER_MAX_TRANSACTIONS, MemoryLedger } from './memoryLedger.js';
+import { LEDGER_MAX_FRAGMENTS, LEDGER_MAX_RECEIVERS, LEDGER_MAX_TRANSACTIONS, MemoryLedger, NORMAL_WORLD_OWNER } from './memoryLedger.js';
 import { TEST_VERSION, pages, retrieveTx, sendTx } from './ledgerTesting.js';
 
 const VM1 = 1;
@@ -42,6 +42,24 @@ function snapshot(l: MemoryLedger): string {
 }
 
 describe('memory ledger', () => {
+  it('Normal-world memory as a whole: any VM may send it, it stays the Normal world\'s', () => {
+    const l = new MemoryLedger();
+    l.declareRegion(NORMAL_WORLD_OWNER, NS, 4);
+    l.declareRegion(SP1, SEC, 4);
+    const { handle } = ok(l.send('lend', VM1, sendTx('lend', VM1, [SP1], [pages(NS, 1)])));
+    expect(l.ownerOf(NS)).toBe(NORMAL_WORLD_OWNER);
+    expect(refused(l.send('share', VM2, sendTx('share', VM2, [SP1], [pages(NS, 1)]))).code).toBe(DENIED); // in a transaction
+    expect(refused(l.send('share', SP1, sendTx('share', SP1, [SP2], [pages(NS + P, 1)]))).code).toBe(DENIED); // a partition does not own it
+    expect(refused(l.reclaim(VM2, handle)).code).toBe(INVALID_PARAMETERS);
+    ok(l.reclaim(VM1, handle));
+    expect(l.getState().pages).toEqual({});
+    ok(l.send('share', VM2, sendTx('share', VM2, [SP1], [pages(NS, 1)])));
+    // A donate to a partition makes it the partition's.
+    const d = ok(l.send('donate', VM1, sendTx('donate', VM1, [SP1], [pages(NS + P, 1)])));
+    ok(l.retrieve(SP1, retrieveTx('donate', VM1, [SP1], d.handle), TEST_VERSION));
+    expect(l.ownerOf(NS + P)).toBe(SP1);
+  });
+
   it('shares VM memory with a partition: retrieve, relinquish, reclaim', () => {
     const l = ledger();
     const { handle, complete } = ok(l.send('share', VM1, sendTx('share', VM1, [SP1], [pages(NS, 2)])));

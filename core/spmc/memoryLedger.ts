@@ -26,6 +26,8 @@
 //   reclaim one nobody retrieved yet; we follow the seeds);
 // - the hypervisor's retrieve request is only for memory a VM sent
 //   (INVALID_PARAMETERS for a partition's): the hypervisor owns no other;
+// - memory declared as the Normal world's (NORMAL_WORLD_OWNER) may be sent
+//   by any Normal-world endpoint and stays the Normal world's;
 // - limits (NO_MEMORY when exhausted): LEDGER_MAX_TRANSACTIONS live
 //   handles, LEDGER_MAX_RECEIVERS borrowers per transaction,
 //   LEDGER_MAX_FRAGMENTS fragments per send.
@@ -36,7 +38,7 @@ import { FFA_DATA_ACCESS_RO, decodePermissions, encodePermissions, type MemoryAc
 import { checkConstituentSet, decodeConstituentFragment } from '../ffa/memory/constituents.js';
 import { handleAllocator, handleText, makeHandle } from '../ffa/memory/handle.js';
 import { FFA_PAGE_SIZE } from '../ffa/memory/layout.js';
-import { checkRetrieveAgainstSent } from '../ffa/memory/retrieve.js';
+import { checkRetrieveAgainstSent, type RetrieveContext } from '../ffa/memory/retrieve.js';
 import { checkRetrieveRequest, checkSend, type SendOp } from '../ffa/memory/rules.js';
 import { transactionLength, type Constituent, type MemoryTransaction } from '../ffa/memory/transaction.js';
 import { upgradeRecord, type RecordSchema } from '../stateRecord.js';
@@ -44,6 +46,11 @@ import { checkLedgerRecord } from './ledgerRecord.js';
 import { hex64, transactionFromRecord, transactionToRecord, type TransactionRecord } from './transactionRecord.js';
 
 export const LEDGER_MAX_TRANSACTIONS = 64;
+/** The owner of Normal-world memory as a whole (the hypervisor's ID): any
+ *  Normal-world endpoint may send it, since the SPMC cannot tell VMs' memory
+ *  apart and the hypervisor checks its VMs' (Hafnium's SPMC: the other world
+ *  owns all Non-secure memory). It returns to the Normal world on reclaim. */
+export const NORMAL_WORLD_OWNER = FFA_HYPERVISOR_ID;
 export const LEDGER_MAX_RECEIVERS = 4;
 export const LEDGER_MAX_FRAGMENTS = 20;
 
@@ -123,6 +130,21 @@ export interface RetrieveOutcome extends SentTransaction {
   permissions: MemoryAccessPermissions;
 }
 
+/** A transaction as the ABI layer reads it (memoryAbi.ts): to build retrieve
+ *  responses, find whom a Normal-world call acts for, and prepare Stage-2 changes. */
+export interface TransactionInfo extends SentTransaction {
+  /** All fragments sent (FFA_MEM_FRAG_TX done). */
+  complete: boolean;
+  borrowers: readonly {
+    id: number;
+    /** Null while not retrieved. */
+    granted: MemoryAccessPermissions | null;
+    responseFragments: number;
+    deliveredFragments: number;
+  }[];
+  hypervisorResponse: { responseFragments: number; deliveredFragments: number };
+}
+
 export interface ReleaseOutcome {
   constituents: Constituent[];
   /** The memory must be zeroed (a borrower asked at retrieve, or the reclaimer asks). */
@@ -182,6 +204,17 @@ export class MemoryLedger {
     return this.st.transactions.map((t) => BigInt(t.handle));
   }
 
+  /** A live transaction's state (a copy), or null for an unknown handle. */
+  transactionInfo(handle: bigint): TransactionInfo | null {
+    const t = this.find(hex64(handle));
+    if (!t) return null;
+    return {
+      handle, op: t.op, sent: transactionFromRecord(t.tx), complete: t.missingConstituents === 0,
+      borrowers: t.borrowers.map((b) => ({ id: b.id, granted: b.granted === null ? null : decodePermissions(b.granted), responseFragments: b.responseFragments, deliveredFragments: b.deliveredFragments })),
+      hypervisorResponse: { ...t.hypervisorResponse },
+    };
+  }
+
   /** Constituents a fragmented send still expects (0 once complete), or null for an unknown handle. */
   missingConstituents(handle: bigint): number | null {
     return this.find(hex64(handle))?.missingConstituents ?? null;
@@ -218,7 +251,7 @@ export class MemoryLedger {
       if (!transition.ok) return transition;
       this.st.nextHandleIndex++;
       this.st.transactions.push(record);
-      this.markPages(stored.sender, constituents, record.handle);
+      this.markPages(constituents, record.handle);
       return accept({ handle, complete: true, receivedLength: transactionLength(stored) });
     }
     this.st.nextHandleIndex++;
@@ -248,7 +281,7 @@ export class MemoryLedger {
     if (missing === 0) {
       const transition = this.checkSendTransition(sent.sender, constituents);
       if (!transition.ok) return abandon(transition);
-      this.markPages(sent.sender, constituents, t.handle);
+      this.markPages(constituents, t.handle);
     }
     const now = { ...sent, composite: { pageCount: sent.composite!.pageCount, constituents } };
     t.tx = transactionToRecord(now);
@@ -261,13 +294,13 @@ export class MemoryLedger {
    *  `version`. The access is granted now; a response too large for the
    *  borrower's RX buffer goes out in `responseFragments` fragments, the rest
    *  fetched with FFA_MEM_FRAG_RX (fragRx). */
-  retrieve(caller: number, request: MemoryTransaction, version: number, responseFragments = 1): Checked<RetrieveOutcome> {
+  retrieve(caller: number, request: MemoryTransaction, version: number, responseFragments = 1, ctx: RetrieveContext = {}): Checked<RetrieveOutcome> {
     const own = checkRetrieveRequest(request, version);
     if (!own.ok) return own;
     const t = this.lookupComplete(request.handle, 'retrieve');
     if (!t.ok) return t;
     const sent = transactionFromRecord(t.value.tx);
-    const grant = checkRetrieveAgainstSent(request, sent, t.value.op, caller);
+    const grant = checkRetrieveAgainstSent(request, sent, t.value.op, caller, ctx);
     if (!grant.ok) return grant;
     const borrower = t.value.borrowers[grant.value.receiverIndex];
     if (!borrower) return reject(INVALID_PARAMETERS, `${endpointText(caller)} is not a borrower of ${handleText(request.handle)}`);
@@ -287,11 +320,13 @@ export class MemoryLedger {
     return accept({ handle: request.handle, op: t.value.op, sent, permissions: grant.value.permissions });
   }
 
-  /** FFA_MEM_FRAG_RX from a borrower: the next fragment of its retrieve response. */
-  fragRx(caller: number, handle: bigint): Checked<FragRxOutcome> {
+  /** FFA_MEM_FRAG_RX from a borrower, or (`hypervisor`, by default for the
+   *  hypervisor's ID) the next fragment of the hypervisor's retrieve response.
+   *  A Normal-world borrower with ID 0 (a kernel with no hypervisor) passes false. */
+  fragRx(caller: number, handle: bigint, hypervisor = caller === FFA_HYPERVISOR_ID): Checked<FragRxOutcome> {
     const t = this.lookupComplete(handle, 'FRAG_RX');
     if (!t.ok) return t;
-    if (caller === FFA_HYPERVISOR_ID) {
+    if (hypervisor) {
       const h = t.value.hypervisorResponse;
       if (h.deliveredFragments >= h.responseFragments) return reject(INVALID_PARAMETERS, `FRAG_RX: the hypervisor has no retrieve response of ${handleText(handle)} in progress`);
       const fragmentIndex = h.deliveredFragments++;
@@ -346,7 +381,7 @@ export class MemoryLedger {
     if (holding.length > 0) return reject(DENIED, `${handleText(handle)} is still retrieved by ${holding.join(', ')}`);
     const constituents = sent.composite!.constituents;
     this.st.transactions = this.st.transactions.filter((x) => x !== t.value);
-    for (const p of pagesOf(constituents)) this.setPage(p, sent.sender, null);
+    for (const p of pagesOf(constituents)) this.setPage(p, this.ownerOf(p)!, null);
     return accept({ constituents, clear });
   }
 
@@ -383,20 +418,23 @@ export class MemoryLedger {
     return checkConstituentSet(pages, constituents);
   }
 
-  /** Every page owned by the sender and in no other transaction (Hafnium ffa_send_check_transition). */
-  private checkSendTransition(sender: number, constituents: readonly Constituent[]): Checked<void> {
+  /** Every page owned by the sender and in no other transaction (Hafnium ffa_send_check_transition).
+   *  Public so the ABI layer can check before it prepares page tables for a range: a refusal
+   *  costs one page, an acceptance is bounded by the memory the sender owns. */
+  checkSendTransition(sender: number, constituents: readonly Constituent[]): Checked<void> {
     for (const p of pagesOf(constituents)) {
       const key = pageKey(p);
       const page = this.st.pages[key];
       const owner = page ? page.owner : this.regionOwner(p);
-      if (owner !== sender) return reject(DENIED, `page ${key} is ${owner === null ? 'not memory any endpoint owns' : `owned by ${endpointText(owner)}`}, not the sender ${endpointText(sender)}`);
+      if (owner !== sender && !(owner === NORMAL_WORLD_OWNER && !isSecureEndpoint(sender))) return reject(DENIED, `page ${key} is ${owner === null ? 'not memory any endpoint owns' : `owned by ${endpointText(owner)}`}, not the sender ${endpointText(sender)}`);
       if (page?.handle) return reject(DENIED, `page ${key} is already in transaction ${page.handle}`);
     }
     return accept(undefined);
   }
 
-  private markPages(owner: number, constituents: readonly Constituent[], handle: string): void {
-    for (const p of pagesOf(constituents)) this.setPage(p, owner, handle);
+  /** The pages join transaction `handle`; each keeps its owner (the sender, or the Normal world for memory it sends). */
+  private markPages(constituents: readonly Constituent[], handle: string): void {
+    for (const p of pagesOf(constituents)) this.setPage(p, this.ownerOf(p)!, handle);
   }
 
   /** Records a page's state; a page back in its region's default state loses its entry. */
