@@ -7,7 +7,7 @@ import { FFA_VERSION_1_1 } from '../../core/ffa/functionIds.js';
 import { uuidFromText } from '../../core/ffa/uuid.js';
 import { SECURE_UART_BASE, SECURE_UART_INTID } from '../../core/machine.js';
 import {
-  MESSAGING_DIRECT_REQ_RECV, MESSAGING_DIRECT_REQ_SEND, REGION_READ, REGION_WRITE, writeManifest, type DeviceRegion, type PartitionManifest,
+  MESSAGING_DIRECT_REQ_RECV, MESSAGING_DIRECT_REQ_SEND, MESSAGING_INDIRECT, REGION_READ, REGION_WRITE, writeManifest, type DeviceRegion, type PartitionManifest,
 } from '../../core/spmc/manifest.js';
 import { buildSpPackage } from '../../core/spmc/spPackage.js';
 import { SECURE_TIMER_INTID } from '../../core/firmware/secureBoot.js';
@@ -69,7 +69,7 @@ function manifestOf(p: PartitionProgram, o: { uuid: string; loadAddress: bigint;
 export function bundledPartitions(): BundledPartition[] {
   const both = MESSAGING_DIRECT_REQ_RECV | MESSAGING_DIRECT_REQ_SEND;
   const specs = [
-    { program: sp1Program(), uuid: SP1_UUID, loadAddress: SP1_LOAD_ADDRESS, bootOrder: 1, description: 'SP1 hello: echo, memory test, partition-to-partition sharing, notifications', messaging: both, notifications: true, devices: [] },
+    { program: sp1Program(), uuid: SP1_UUID, loadAddress: SP1_LOAD_ADDRESS, bootOrder: 1, description: 'SP1 hello: echo, memory test, partition-to-partition sharing, notifications, indirect messages', messaging: both | MESSAGING_INDIRECT, notifications: true, devices: [] },
     { program: sp2Program(), uuid: SP2_UUID, loadAddress: SP2_LOAD_ADDRESS, bootOrder: 2, description: 'SP2 irq: owns the secure timer and secure UART interrupts', messaging: MESSAGING_DIRECT_REQ_RECV, notifications: false, devices: SP2_DEVICES },
     { program: sp3Program(), uuid: SP3_UUID, loadAddress: SP3_LOAD_ADDRESS, bootOrder: 3, description: 'SP3 relay: forwards direct requests', messaging: both, notifications: false, devices: [] },
   ];

@@ -57,3 +57,5 @@ export const PARTITION_UNEXPECTED = 3;
 export const SP1_LOAD_ADDRESS = 0x0e40_0000n;
 export const SP2_LOAD_ADDRESS = 0x0e50_0000n;
 export const SP3_LOAD_ADDRESS = 0x0e60_0000n;
+/** Every partition: spin x4 iterations (a long request a Non-secure interrupt can preempt); x4 = 0, x5 = iterations done. */
+export const CMD_SPIN = 11;

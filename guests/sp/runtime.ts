@@ -27,7 +27,7 @@ import { restoreGprs, saveGprs, vectorEntries } from '../lib/vectors.js';
 import {
   DESC_EMAD_PERMISSIONS, DESC_HANDLE, DESC_SENDER, RELINQUISH_DESC_HANDLE, asmData, copyBytes, relinquishTemplate, retrieveRequestTemplate,
 } from './descriptors.js';
-import { CMD_ADD, CMD_ECHO, CMD_MEM_CHECK, PARTITION_PATTERN_MISMATCH } from './protocol.js';
+import { CMD_ADD, CMD_ECHO, CMD_MEM_CHECK, CMD_SPIN, PARTITION_PATTERN_MISMATCH } from './protocol.js';
 import { FFA_MEMORY_REGION_TRANSACTION_TYPE_SHIFT } from '../../core/ffa/memory/flags.js';
 import { COMPOSITE_SIZE, CONSTITUENT_SIZE, EMAD_COMPOSITE_OFFSET, EMAD_PERMISSIONS, HEADER_FLAGS, HEADER_RECEIVERS_OFFSET } from '../../core/ffa/memory/layout.js';
 
@@ -48,6 +48,8 @@ export interface PartitionProgram {
   init?: string;
   /** Body of the IRQ vector (registers saved, x0 = the INTID from HF_INTERRUPT_GET). */
   irq?: string;
+  /** Echo indirect messages (FFA_MSG_SEND2) found in RX when run (FFA_RUN) back to their sender. */
+  indirect?: boolean;
 }
 
 /** Hafnium's paravirtualised "which virtual interrupt" call, over HVC. */
@@ -55,6 +57,10 @@ export const HF_INTERRUPT_GET = 0xff04;
 const REPLICATE = '0x0101010101010101';
 const GPR_FRAME = 256;
 const TRANSACTION_TYPE_DONATE = 3;
+/** Partition message header fields (core/ffa/partitionMessage.ts). */
+const PARTITION_MESSAGE_OFFSET = 8;
+const PARTITION_MESSAGE_ENDPOINTS = 12;
+const PARTITION_MESSAGE_SIZE = 16;
 
 const hex = (v: number | bigint): string => `0x${v.toString(16)}`;
 
@@ -130,6 +136,46 @@ log_done:
     ldp x21, x22, [sp, #16]
     ldp x29, x30, [sp], #32
     ret
+`;
+
+/** An indirect message in RX (FF-A v1.1 partition message header: offset
+ *  @8, sender << 16 | receiver @12, size @16) goes back to its sender with
+ *  FFA_MSG_SEND2, the same payload; RX is released first. */
+const INDIRECT_ECHO = `
+indirect_echo:
+    stp x29, x30, [sp, #-16]!
+    adr x0, rx_buffer
+    ldr w1, [x0, #${PARTITION_MESSAGE_SIZE}]
+    cbz w1, 2f
+    ldr w2, [x0, #${PARTITION_MESSAGE_OFFSET}]
+    ldr w3, [x0, #${PARTITION_MESSAGE_ENDPOINTS}]
+    adr x4, tx_buffer
+    stp xzr, xzr, [x4]
+    str w2, [x4, #${PARTITION_MESSAGE_OFFSET}]
+    ror w5, w3, #16                         // sender and receiver swapped
+    str w5, [x4, #${PARTITION_MESSAGE_ENDPOINTS}]
+    str w1, [x4, #${PARTITION_MESSAGE_SIZE}]
+    add x6, x0, x2
+    add x7, x4, x2
+    mov x8, x1
+1:  ldrb w9, [x6], #1
+    strb w9, [x7], #1
+    subs x8, x8, #1
+    b.ne 1b
+    str wzr, [x0, #${PARTITION_MESSAGE_SIZE}]
+${li('x0', F.FFA_RX_RELEASE)}
+    smc #0
+${li('x0', F.FFA_MSG_SEND2)}
+    mov x1, #0
+    mov x2, #0
+    smc #0
+    adr x0, msg_indirect
+    bl log
+2:  ldp x29, x30, [sp], #16
+    ret
+msg_indirect:
+    .asciz "indirect message echoed"
+    .balign 4
 `;
 
 /** MEM_CHECK: retrieve (instruction access unspecified, as a share needs; on
@@ -303,6 +349,7 @@ export function partitionSource(p: PartitionProgram): string {
     { code: CMD_ECHO, label: 'cmd_echo' },
     { code: CMD_ADD, label: 'cmd_add' },
     { code: CMD_MEM_CHECK, label: 'cmd_mem_check' },
+    { code: CMD_SPIN, label: 'cmd_spin' },
     ...p.commands,
   ];
   return `
@@ -358,11 +405,11 @@ ${li('x9', F.FFA_MSG_SEND_DIRECT_REQ_64)}
     cmp x0, x9
     b.eq request
     // Anything else (FFA_RUN, FFA_INTERRUPT): take a pending virtual
-    // interrupt, then wait again.
+    // interrupt${p.indirect ? ', answer an indirect message' : ''}, then wait again.
     msr daifclr, #2
     isb
     msr daifset, #2
-    b msg_wait
+${p.indirect ? '    bl indirect_echo\n' : ''}    b msg_wait
 request:
     mov x19, x0
     mov x20, x1
@@ -376,6 +423,13 @@ cmd_echo:
 cmd_add:
     add x4, x4, #0x1000
     mov x3, #0
+    b respond
+cmd_spin:
+    mov x5, x4
+    cbz x4, 2f
+1:  subs x4, x4, #1
+    b.ne 1b
+2:  mov x3, #0
     b respond
 respond:
     add x0, x19, #1                         // DIRECT_RESP_32/64 follows its REQ
@@ -405,6 +459,7 @@ log_error:
 ${COPY}
 ${LOG}
 ${memCheck(p.id)}
+${p.indirect ? INDIRECT_ECHO : ''}
 ${p.handlers}
 
 el1_irq:

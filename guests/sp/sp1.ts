@@ -216,5 +216,6 @@ donate_pages:
       { code: CMD_NOTIF_UNBIND, label: 'cmd_notif_unbind' },
     ],
     handlers,
+    indirect: true,
   };
 }
