@@ -174,7 +174,7 @@ ${li('x0', F.FFA_MSG_SEND2)}
 2:  ldp x29, x30, [sp], #16
     ret
 msg_indirect:
-    .asciz "indirect message echoed"
+    .asciz "indirect message echoed\\n"
     .balign 4
 `;
 
@@ -488,17 +488,17 @@ bad_vector:
     b msg_wait
 
 msg_hello:
-    .asciz "${p.name}: up, waiting for requests"
+    .asciz "${p.name}: up, waiting for requests\\n"
 msg_rxtx_failed:
-    .asciz "${p.name}: FFA_RXTX_MAP failed"
+    .asciz "${p.name}: FFA_RXTX_MAP failed\\n"
 msg_retrieve_failed:
-    .asciz "${p.name}: FFA_MEM_RETRIEVE_REQ refused"
+    .asciz "${p.name}: FFA_MEM_RETRIEVE_REQ refused\\n"
 msg_frag_failed:
-    .asciz "${p.name}: FFA_MEM_FRAG_RX refused"
+    .asciz "${p.name}: FFA_MEM_FRAG_RX refused\\n"
 msg_relinquish_failed:
-    .asciz "${p.name}: FFA_MEM_RELINQUISH refused"
+    .asciz "${p.name}: FFA_MEM_RELINQUISH refused\\n"
 msg_exception:
-    .asciz "${p.name}: unexpected exception"
+    .asciz "${p.name}: unexpected exception\\n"
     .balign 8
 log_scratch:
     .space 48

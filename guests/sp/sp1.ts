@@ -189,11 +189,11 @@ ${li('x9', F.FFA_SUCCESS_32)}
     b respond
 
 msg_send_failed:
-    .asciz "sp1: memory send refused"
+    .asciz "sp1: memory send refused\\n"
 msg_request_failed:
-    .asciz "sp1: direct request to the borrower refused"
+    .asciz "sp1: direct request to the borrower refused\\n"
 msg_reclaim_failed:
-    .asciz "sp1: FFA_MEM_RECLAIM refused"
+    .asciz "sp1: FFA_MEM_RECLAIM refused\\n"
 ${asmData('share_template', share)}
 ${asmData('lend_template', lend)}
 ${asmData('donate_template', donate)}

@@ -45,7 +45,7 @@ ${li('x9', F.FFA_ERROR)}
     mov x7, #0
     b respond
 msg_relay_refused:
-    .asciz "sp3: relayed request refused"
+    .asciz "sp3: relayed request refused\\n"
     .balign 4
 `;
   return { name: 'sp3', id: SP3_ID, commands: [{ code: CMD_RELAY, label: 'cmd_relay' }], handlers };
