@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { bootSpmcMachine } from '../../core/spmc/spmcTesting.js';
+import { Machine } from '../../core/machine.js';
+import { Hypervisor, machineRamFor, type HypervisorConfig } from '../../core/hypervisor/hypervisor.js';
+import { installSpmc, SPMC_BOOT_INFO } from '../../core/spmc/installSpmc.js';
+import { secureColdBoot } from '../../core/firmware/secureBoot.js';
 import { bundledPartitions } from '../sp/index.js';
 import { CLIENT_SUMMARY_PREFIX, clientChecks, clientSource, ffaClientImage } from './index.js';
 
@@ -10,12 +14,47 @@ const PENDING = new Set([
   'frag-tx-and-rx', 'frag-tx-unknown-handle', 'notifications', 'notification-set-unbound-denied', 'indirect-message',
 ]);
 
+/** Under the hypervisor: the proxy does not forward FFA_PARTITION_INFO_GET yet, nor the memory, notification and indirect ABIs. */
+const PENDING_HV = new Set([
+  'partition-info', 'partition-info-uuid', 'partition-info-count-only', 'partition-info-unknown-uuid',
+  ...[...PENDING].filter((n) => !['features', 'mem-share-other-sender-denied', 'mem-share-no-constituents'].includes(n)),
+]);
+/** Left out under the hypervisor: a direct request to a partition that does not exist resumes the VM at IPA 0x400
+ *  (ESR_EL1 EC 0) instead of answering INVALID_PARAMETERS (found with this client; reported to the proxy's author). */
+const SKIP_HV = ['direct-unknown-partition'];
+
 function runClient(numCpus: number): { lines: string[]; secure: string[]; stop: unknown } {
   const { m, spmc } = bootSpmcMachine(clientSource(), bundledPartitions().map((p) => p.package), { numCpus, ramBytes: 64 << 20 });
+  return finish(m, spmc.consoleLines);
+}
+
+function runClientInVm(numVcpus: number, conduit: 'smc' | 'hvc'): { lines: string[]; secure: string[]; stop: unknown } {
+  const cfg: HypervisorConfig = { vms: [{ numVcpus, ramBytes: 64 << 20, kernel: ffaClientImage({ conduit, skip: SKIP_HV }) }] };
+  const m = new Machine({ numCpus: numVcpus, ramBytes: machineRamFor(cfg), seed: 7n, secure: true });
+  new Hypervisor(m, cfg);
+  const spmc = installSpmc(m, bundledPartitions().map((p) => p.package));
+  secureColdBoot(m, SPMC_BOOT_INFO);
+  return finish(m, spmc.consoleLines);
+}
+
+function finish(m: Machine, secure: string[]): { lines: string[]; secure: string[]; stop: unknown } {
   const out: number[] = [];
   m.onConsole = (b) => out.push(b);
   const stop = m.run(100_000_000);
-  return { lines: Buffer.from(out).toString('latin1').split('\n').filter((l) => l !== ''), secure: spmc.consoleLines, stop };
+  return { lines: Buffer.from(out).toString('latin1').split('\n').filter((l) => l !== ''), secure, stop };
+}
+
+/** One line per check in order, no failure outside `pending`, the summary line, the partitions' console lines. */
+function expectReport(r: { lines: string[]; secure: string[]; stop: unknown }, names: string[], pending: Set<string>): void {
+  expect(r.stop).toEqual({ kind: 'system-off' });
+  const results = r.lines.filter((l) => /^(PASS|FAIL) /.test(l));
+  expect(results.map((l) => l.split(/[ :]/)[1])).toEqual(names);
+  expect(results.filter((l) => l.startsWith('FAIL') && !pending.has(l.split(/[ :]/)[1]!))).toEqual([]);
+  const passed = results.filter((l) => l.startsWith('PASS')).length;
+  expect(r.lines.at(-1)).toBe(`${CLIENT_SUMMARY_PREFIX} pass=${passed} fail=${names.length - passed}`);
+  expect(passed).toBeGreaterThanOrEqual(names.length - pending.size);
+  // Every partition logged its start through FFA_CONSOLE_LOG.
+  for (const [id, name] of [['0x8001', 'sp1'], ['0x8002', 'sp2'], ['0x8003', 'sp3']]) expect(r.secure).toContain(`[${id}] ${name}: up, waiting for requests`);
 }
 
 describe('the Normal-world FF-A test client', () => {
@@ -29,18 +68,12 @@ describe('the Normal-world FF-A test client', () => {
 
   for (const numCpus of [1, 4]) {
     it(`runs bare at NS-EL1 against the SPMC and the bundled partitions (${numCpus} CPU${numCpus > 1 ? 's' : ''}): one line per check, every available check passes`, () => {
-      const r = runClient(numCpus);
-      expect(r.stop).toEqual({ kind: 'system-off' });
-      const names = clientChecks().map((c) => c.name);
-      const results = r.lines.filter((l) => /^(PASS|FAIL) /.test(l));
-      expect(results.map((l) => l.split(/[ :]/)[1])).toEqual(names);
-      const failed = results.filter((l) => l.startsWith('FAIL') && !PENDING.has(l.split(/[ :]/)[1]!));
-      expect(failed).toEqual([]);
-      const passed = results.filter((l) => l.startsWith('PASS')).length;
-      expect(r.lines.at(-1)).toBe(`${CLIENT_SUMMARY_PREFIX} pass=${passed} fail=${names.length - passed}`);
-      expect(passed).toBeGreaterThanOrEqual(names.length - PENDING.size);
-      // Every partition logged its start through FFA_CONSOLE_LOG.
-      for (const [id, name] of [['0x8001', 'sp1'], ['0x8002', 'sp2'], ['0x8003', 'sp3']]) expect(r.secure).toContain(`[${id}] ${name}: up, waiting for requests`);
+      expectReport(runClient(numCpus), clientChecks().map((c) => c.name), PENDING);
+    });
+  }
+  for (const [numVcpus, conduit] of [[1, 'smc'], [1, 'hvc'], [4, 'smc']] as const) {
+    it(`runs as a VM under the hypervisor's FF-A proxy (${numVcpus} vCPU${numVcpus > 1 ? 's' : ''}, ${conduit}): every available check passes`, () => {
+      expectReport(runClientInVm(numVcpus, conduit), clientChecks().map((c) => c.name).filter((n) => !SKIP_HV.includes(n)), PENDING_HV);
     });
   }
 });

@@ -31,6 +31,8 @@ export interface ClientOptions {
   conduit?: 'smc' | 'hvc';
   /** Run only these checks (by name), in the list's order; all by default. */
   only?: readonly string[];
+  /** Leave these checks out. */
+  skip?: readonly string[];
 }
 
 /** L1: 0-1 GiB Device-nGnRnE (MMIO), 1-4 GiB Normal write-back (RAM). */
@@ -290,7 +292,7 @@ function renderChecks(checks: readonly ClientCheck[]): { calls: string; code: st
 export function clientSource(opts: ClientOptions = {}): string {
   const conduit = opts.conduit ?? 'smc';
   const all = clientChecks();
-  const checks = opts.only ? all.filter((c) => opts.only!.includes(c.name)) : all;
+  const checks = all.filter((c) => (!opts.only || opts.only.includes(c.name)) && !opts.skip?.includes(c.name));
   const r = renderChecks(checks);
   const head = (op: 'share' | 'lend' | 'donate'): string => asmData(`${op}_template`, sendTemplate(0, op).subarray(0, SEND_HEAD_BYTES));
   return `
