@@ -215,13 +215,13 @@ ${li('x0', F.FFA_MEM_RETRIEVE_REQ_64)}
 ${li('x9', F.FFA_MEM_RETRIEVE_RESP)}
     cmp w0, w9
     b.eq mc_retrieved
-    adr x0, msg_retrieve_failed
-    bl log_error
     cmn w2, #${-INVALID_PARAMETERS}
-    b.ne mc_error
-    cbnz x26, mc_error
+    b.ne 1f
+    cbnz x26, 1f
     mov x26, #1
     b mc_retrieve
+1:  adr x0, msg_retrieve_failed
+    bl log_error
 mc_error:
     sxtw x3, w2
     mov x4, #0

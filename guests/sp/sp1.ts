@@ -100,13 +100,13 @@ ${li('x9', F.FFA_MSG_SEND_DIRECT_RESP_64)}
 ${li('x9', F.FFA_MSG_SEND_DIRECT_RESP_32)}
     cmp w0, w9
     b.eq 7f
-    adr x0, msg_request_failed
-    bl log_error
     sxtw x27, w2                            // the request itself was refused
-    ${li('x9', F.FFA_ERROR).trim()}
+${li('x9', F.FFA_ERROR)}
     cmp w0, w9
-    b.eq 8f
+    b.eq 12f
     mov x27, #${PARTITION_UNEXPECTED}
+12: adr x0, msg_request_failed
+    bl log
     b 8f
 7:  sxtw x27, w3
     mov x28, x4
