@@ -10,6 +10,7 @@
 import * as F from '../../core/ffa/functionIds.js';
 import { DENIED, INVALID_PARAMETERS, NOT_SUPPORTED } from '../../core/ffa/errors.js';
 import { uuidFromText, uuidToWords } from '../../core/ffa/uuid.js';
+import { FFA_NOTIFICATION_FLAG_BITMAP_SPM } from '../../core/ffa/notifications.js';
 import { FFA_PARTITION_COUNT_FLAG, PARTITION_INFO_SIZE_V1_1 } from '../../core/ffa/partitionInfo.js';
 import {
   CMD_ADD, CMD_ECHO, CMD_IRQ, CMD_LAST_IRQ, CMD_MEM_CHECK, CMD_NOTIF_BIND, CMD_NOTIF_GET, CMD_NOTIF_UNBIND, CMD_RELAY, CMD_SHARE_TO, CMD_SPIN,
@@ -241,6 +242,8 @@ export function clientChecks(): ClientCheck[] {
       c.expectError(DENIED, 'a notification nobody bound');
     } },
     { name: 'indirect-message', body: (c) => {
+      // The Normal world's notification bitmap (the SPMC pends the RX-buffer-full notification there); already there is fine.
+      c.call(F.FFA_NOTIFICATION_BITMAP_CREATE, 'x28', 1);
       c.asm(`    ldr x0, =0x${SP1_ID.toString(16)}\n    bl send_indirect`);
       c.expectSuccess('FFA_MSG_SEND2 refused');
       c.asm(`    ldr x9, =0x${SP1_ID.toString(16)}\n    lsl x19, x9, #16`);
@@ -249,6 +252,8 @@ export function clientChecks(): ClientCheck[] {
       c.asm('    bl check_indirect_reply');
       c.asm('    cmp x0, #0');
       c.failUnless('eq', 'no echoed indirect message in RX', 'x0');
+      // RX is ours until released; first fetch the RX-buffer-full notification a partition's message pended.
+      c.call(F.FFA_NOTIFICATION_GET, 'x28', FFA_NOTIFICATION_FLAG_BITMAP_SPM);
       c.call(F.FFA_RX_RELEASE);
       c.expectSuccess('FFA_RX_RELEASE refused');
     } },

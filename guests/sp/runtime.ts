@@ -29,6 +29,7 @@ import {
 } from './descriptors.js';
 import { CMD_ADD, CMD_ECHO, CMD_MEM_CHECK, CMD_SPIN, PARTITION_PATTERN_MISMATCH } from './protocol.js';
 import { FFA_MEMORY_REGION_TRANSACTION_TYPE_SHIFT } from '../../core/ffa/memory/flags.js';
+import { FFA_NOTIFICATION_FLAG_BITMAP_HYP, FFA_NOTIFICATION_FLAG_BITMAP_SPM } from '../../core/ffa/notifications.js';
 import { COMPOSITE_SIZE, CONSTITUENT_SIZE, EMAD_COMPOSITE_OFFSET, EMAD_PERMISSIONS, HEADER_FLAGS, HEADER_RECEIVERS_OFFSET } from '../../core/ffa/memory/layout.js';
 
 export interface PartitionCommand {
@@ -141,9 +142,11 @@ log_done:
 /** An indirect message in RX (FF-A v1.1 partition message header: offset
  *  @8, sender << 16 | receiver @12, size @16) goes back to its sender with
  *  FFA_MSG_SEND2, the same payload; RX is released first. */
-const INDIRECT_ECHO = `
+const indirectEcho = (id: number): string => `
 indirect_echo:
-    stp x29, x30, [sp, #-16]!
+    stp x29, x30, [sp, #-32]!
+    str x21, [sp, #16]
+    mov x21, #${hex(id)}
     adr x0, rx_buffer
     ldr w1, [x0, #${PARTITION_MESSAGE_SIZE}]
     cbz w1, 2f
@@ -163,7 +166,15 @@ indirect_echo:
     subs x8, x8, #1
     b.ne 1b
     str wzr, [x0, #${PARTITION_MESSAGE_SIZE}]
+    // RX may be released once the RX-buffer-full framework notification is
+    // fetched (Hafnium): the SPM's (a partition sent) or the hypervisor's (a VM).
+${li('x0', F.FFA_NOTIFICATION_GET)}
+    mov x1, x21                             // vCPU 0 << 16 | this partition
+    mov x2, #${FFA_NOTIFICATION_FLAG_BITMAP_SPM | FFA_NOTIFICATION_FLAG_BITMAP_HYP}
+    mov x3, #0
+    smc #0
 ${li('x0', F.FFA_RX_RELEASE)}
+    mov x1, #0
     smc #0
 ${li('x0', F.FFA_MSG_SEND2)}
     mov x1, #0
@@ -171,7 +182,8 @@ ${li('x0', F.FFA_MSG_SEND2)}
     smc #0
     adr x0, msg_indirect
     bl log
-2:  ldp x29, x30, [sp], #16
+2:  ldr x21, [sp, #16]
+    ldp x29, x30, [sp], #32
     ret
 msg_indirect:
     .asciz "indirect message echoed\\n"
@@ -396,6 +408,13 @@ ${li('x9', F.FFA_SUCCESS_32)}
 ${p.init ?? ''}
 msg_wait:
 ${li('x0', F.FFA_MSG_WAIT)}
+    mov x1, #0                              // w1-w7 MBZ (and w2: no flags before v1.2)
+    mov x2, #0
+    mov x3, #0
+    mov x4, #0
+    mov x5, #0
+    mov x6, #0
+    mov x7, #0
     smc #0
 dispatch:
 ${li('x9', F.FFA_MSG_SEND_DIRECT_REQ_32)}
@@ -459,7 +478,7 @@ log_error:
 ${COPY}
 ${LOG}
 ${memCheck(p.id)}
-${p.indirect ? INDIRECT_ECHO : ''}
+${p.indirect ? indirectEcho(p.id) : ''}
 ${p.handlers}
 
 el1_irq:
