@@ -142,7 +142,7 @@ log_done:
 /** An indirect message in RX (FF-A v1.1 partition message header: offset
  *  @8, sender << 16 | receiver @12, size @16) goes back to its sender with
  *  FFA_MSG_SEND2, the same payload; RX is released first. */
-const indirectEcho = (id: number): string => `
+const indirectEcho = (id: number, name: string): string => `
 indirect_echo:
     stp x29, x30, [sp, #-32]!
     str x21, [sp, #16]
@@ -186,7 +186,7 @@ ${li('x0', F.FFA_MSG_SEND2)}
     ldp x29, x30, [sp], #32
     ret
 msg_indirect:
-    .asciz "indirect message echoed\\n"
+    .asciz "${name}: indirect message echoed\\n"
     .balign 4
 `;
 
@@ -478,7 +478,7 @@ log_error:
 ${COPY}
 ${LOG}
 ${memCheck(p.id)}
-${p.indirect ? indirectEcho(p.id) : ''}
+${p.indirect ? indirectEcho(p.id, p.name) : ''}
 ${p.handlers}
 
 el1_irq:
