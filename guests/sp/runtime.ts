@@ -1,5 +1,5 @@
 // What every bundled Secure Partition shares, as A64 source: the start-up at
-// Secure EL1 (stack, vectors, a stage 1 MMU, RX/TX mapped with
+// Secure EL1 (stack, vectors, a stage 1 MMU, FFA_VERSION 1.1, RX/TX mapped with
 // FFA_RXTX_MAP, a hello through FFA_CONSOLE_LOG), the message loop
 // (FFA_MSG_WAIT, then a direct response for every direct request, the next
 // request arriving as its return), the common commands (ECHO, ADD,
@@ -21,6 +21,7 @@
 // status in x3 and results in x4-x7.
 import { assemble } from '../../core/asm/assembler.js';
 import * as F from '../../core/ffa/functionIds.js';
+import { FFA_VERSION_1_1 } from '../../core/ffa/functionIds.js';
 import { INVALID_PARAMETERS, NOT_SUPPORTED, ABORTED } from '../../core/ffa/errors.js';
 import { MAIR, TCR } from '../lib/mmu.js';
 import { restoreGprs, saveGprs, vectorEntries } from '../lib/vectors.js';
@@ -393,6 +394,9 @@ ${li('x0', TCR)}
     orr x0, x0, #0x1000                     // I
     msr sctlr_el1, x0
     isb
+${li('x0', F.FFA_VERSION)}
+${li('x1', FFA_VERSION_1_1)}                            // the version its manifest states: descriptors in v1.1 layouts
+    smc #0
 ${li('x0', F.FFA_RXTX_MAP_64)}
     adr x1, tx_buffer
     adr x2, rx_buffer
