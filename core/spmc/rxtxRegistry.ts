@@ -8,7 +8,8 @@
 //   'other-world-owned' the hypervisor took it with FFA_RX_ACQUIRE (Hafnium
 //                      MAILBOX_STATE_OTHER_WORLD_OWNED) until it releases it
 // Pure data and rules; the SPMC checks the addresses against the caller's
-// translation before it registers a pair.
+// translation before it registers a pair. FFA_RX_RELEASE and FFA_RX_ACQUIRE
+// change the RX state through mailbox.ts (helper B's rules) and the port.
 import { DENIED, INVALID_PARAMETERS } from '../ffa/errors.js';
 import { ffaError, type FfaResult } from '../ffa/result.js';
 
@@ -57,24 +58,6 @@ export function unregisterPair(pairs: RxtxPair[], endpoint: number): RegistryAns
   const i = pairs.findIndex((p) => p.endpoint === endpoint);
   if (i < 0) return refuse(INVALID_PARAMETERS, `no RX/TX pair is registered for endpoint 0x${endpoint.toString(16)}`);
   pairs.splice(i, 1);
-  return { ok: true };
-}
-
-/** FFA_RX_RELEASE: the receiver gives its RX buffer back; DENIED when it does not own it (Hafnium api_release_mailbox). */
-export function releaseRx(pairs: RxtxPair[], endpoint: number): RegistryAnswer {
-  const p = findPair(pairs, endpoint);
-  if (!p) return refuse(INVALID_PARAMETERS, `no RX/TX pair is registered for endpoint 0x${endpoint.toString(16)}`);
-  if (p.rx === 'empty') return refuse(DENIED, 'the RX buffer is not owned by its receiver (nothing to release)');
-  p.rx = 'empty';
-  return { ok: true };
-}
-
-/** FFA_RX_ACQUIRE (the hypervisor, for a VM's buffer): DENIED unless the SPMC owns it empty. */
-export function acquireRx(pairs: RxtxPair[], endpoint: number): RegistryAnswer {
-  const p = findPair(pairs, endpoint);
-  if (!p) return refuse(INVALID_PARAMETERS, `no RX buffer is mapped for endpoint 0x${endpoint.toString(16)}`);
-  if (p.rx !== 'empty') return refuse(DENIED, `the RX buffer of 0x${endpoint.toString(16)} is busy (${p.rx})`);
-  p.rx = 'other-world-owned';
   return { ok: true };
 }
 

@@ -38,12 +38,19 @@ import {
 import { MESSAGING_DIRECT_REQ2_RECV, MESSAGING_DIRECT_REQ2_SEND, MESSAGING_DIRECT_REQ_RECV, MESSAGING_DIRECT_REQ_SEND } from './manifest.js';
 import { freshContext, loadContext, saveContext, setContextVirq } from './partitionContext.js';
 import { checkTransition, isDirectRequest } from './runtimeModel.js';
-import { acquireRx, findPair, registerPair, releaseRx, rxWritable, unregisterPair, RXTX_MAX_PAGES, type RxtxPair } from './rxtxRegistry.js';
-import { initialSpmcState, loadSpmcRecord, SPMC_LOG_LINES, type PartitionRecord, type RequestKind, type SpmcState, type VcpuRecord } from './spmcState.js';
+import { registerPair, rxWritable, unregisterPair, RXTX_MAX_PAGES, type RxtxPair } from './rxtxRegistry.js';
+import { initialSpmcState, loadSpmcRecord, SPMC_LOG_LINES, type PartitionRecord, type RequestKind, type SpmcRecord, type SpmcState, type VcpuRecord } from './spmcState.js';
 import { LoadError, loadPartitions, readBootDirectory, tableMemory } from './partitionLoader.js';
 import { PageHeap } from './pageHeap.js';
 import { PARTITION_AREA_BASE, PAGE_BYTES, S2_HEAP_BASE, S2_HEAP_PAGES, SPMC_SECONDARY_ENTRY } from './secureLayout.js';
 import { lookup, mapPages, S2_TCR, type S2Access } from './stage2Table.js';
+import { MemoryLedger } from './memoryLedger.js';
+import { handleMemoryCall } from './memoryAbi.js';
+import { handleNotificationCall, notificationFeature, NotificationTable, NOTIFICATION_CALLS, NOTIFICATION_PENDING_INTID, SCHEDULE_RECEIVER_INTID, type NotificationSignals } from './notificationTable.js';
+import { Mailbox, msgWaitWakeUp } from './mailbox.js';
+import { MachinePort, NWD_ENDPOINT } from './machinePort.js';
+import { RAM_BASE, GICR_BASE } from '../machine.js';
+import { GICR_ISPENDR0, GICR_SGI_BASE_OFFSET, GICR_STRIDE } from '../devices/gicv3/registers.js';
 import { acknowledgeSecure, configureSecureInterrupt, endOfInterrupt, group0Pending, PMR_MASK_NON_SECURE, readPmr, setInterruptEnabled, writePmr } from './gicAccess.js';
 
 export const SPMC_COMPONENT = 'spmc';
@@ -51,6 +58,9 @@ export const SPMC_COMPONENT = 'spmc';
 export const SPMC_ID = 0x8000;
 /** Hafnium's paravirtualised interrupt ABI over HVC: the pending virtual interrupt's INTID in x0. */
 export const HF_INTERRUPT_GET = 0xff04;
+/** Hafnium's HF_INTERRUPT_ENABLE (x1 INTID, x2 enable, x3 type) and HF_INTERRUPT_DEACTIVATE (x1 = x2 = INTID): 0 or -1 in x0. */
+export const HF_INTERRUPT_ENABLE = 0xff03;
+export const HF_INTERRUPT_DEACTIVATE = 0xff08;
 /** HF_INTERRUPT_GET's answer when nothing is pending (Hafnium HF_INVALID_INTID). */
 export const HF_INVALID_INTID = 0xffff_ffffn;
 
@@ -78,7 +88,10 @@ const w = (x: readonly bigint[], n: number): number => Number((x[n] ?? 0n) & 0xf
 const NWD_CALLS: ReadonlySet<number> = new Set([
   F.FFA_FEATURES, F.FFA_RXTX_MAP_32, F.FFA_RXTX_MAP_64, F.FFA_RXTX_UNMAP, F.FFA_RX_RELEASE, F.FFA_RX_ACQUIRE,
   F.FFA_PARTITION_INFO_GET, F.FFA_PARTITION_INFO_GET_REGS, F.FFA_MSG_SEND_DIRECT_REQ_32, F.FFA_MSG_SEND_DIRECT_REQ_64,
-  F.FFA_MSG_SEND_DIRECT_REQ2, F.FFA_RUN, F.FFA_VERSION, F.FFA_ID_GET, F.FFA_SPM_ID_GET,
+  F.FFA_MSG_SEND_DIRECT_REQ2, F.FFA_RUN, F.FFA_VERSION, F.FFA_ID_GET, F.FFA_SPM_ID_GET, F.FFA_MSG_SEND2,
+  F.FFA_MEM_DONATE_32, F.FFA_MEM_DONATE_64, F.FFA_MEM_LEND_32, F.FFA_MEM_LEND_64, F.FFA_MEM_SHARE_32, F.FFA_MEM_SHARE_64,
+  F.FFA_MEM_RETRIEVE_REQ_32, F.FFA_MEM_RETRIEVE_REQ_64, F.FFA_MEM_RELINQUISH, F.FFA_MEM_RECLAIM, F.FFA_MEM_FRAG_RX, F.FFA_MEM_FRAG_TX,
+  ...NOTIFICATION_CALLS,
 ]);
 const SP_CALLS: ReadonlySet<number> = new Set([
   F.FFA_ERROR, F.FFA_SUCCESS_32, F.FFA_SUCCESS_64, F.FFA_VERSION, F.FFA_FEATURES, F.FFA_ID_GET, F.FFA_SPM_ID_GET,
@@ -86,7 +99,10 @@ const SP_CALLS: ReadonlySet<number> = new Set([
   F.FFA_PARTITION_INFO_GET_REGS, F.FFA_MSG_SEND_DIRECT_REQ_32, F.FFA_MSG_SEND_DIRECT_REQ_64, F.FFA_MSG_SEND_DIRECT_REQ2,
   F.FFA_MSG_SEND_DIRECT_RESP_32, F.FFA_MSG_SEND_DIRECT_RESP_64, F.FFA_MSG_SEND_DIRECT_RESP2, F.FFA_MSG_WAIT, F.FFA_YIELD,
   F.FFA_SECONDARY_EP_REGISTER_32, F.FFA_SECONDARY_EP_REGISTER_64, F.FFA_CONSOLE_LOG_32, F.FFA_CONSOLE_LOG_64,
-  F.FFA_MEM_PERM_GET_32, F.FFA_MEM_PERM_GET_64, F.FFA_MEM_PERM_SET_32, F.FFA_MEM_PERM_SET_64,
+  F.FFA_MEM_PERM_GET_32, F.FFA_MEM_PERM_GET_64, F.FFA_MEM_PERM_SET_32, F.FFA_MEM_PERM_SET_64, F.FFA_MSG_SEND2,
+  F.FFA_MEM_DONATE_32, F.FFA_MEM_DONATE_64, F.FFA_MEM_LEND_32, F.FFA_MEM_LEND_64, F.FFA_MEM_SHARE_32, F.FFA_MEM_SHARE_64,
+  F.FFA_MEM_RETRIEVE_REQ_32, F.FFA_MEM_RETRIEVE_REQ_64, F.FFA_MEM_RELINQUISH, F.FFA_MEM_RECLAIM, F.FFA_MEM_FRAG_RX, F.FFA_MEM_FRAG_TX,
+  F.FFA_NOTIFICATION_BIND, F.FFA_NOTIFICATION_UNBIND, F.FFA_NOTIFICATION_SET, F.FFA_NOTIFICATION_GET,
 ]);
 
 export interface SpmcOptions {
@@ -96,6 +112,10 @@ export interface SpmcOptions {
 
 export class Spmc implements ExceptionSoftware {
   s: SpmcState;
+  /** Helper B's modules, each with its own record (saved inside this SPMC's). */
+  readonly ledger = new MemoryLedger();
+  readonly notifications = new NotificationTable();
+  readonly mailbox = new Mailbox();
   /** Secure console lines written by FFA_CONSOLE_LOG (also sent to the secure UART). Not state: derived output. */
   readonly consoleLines: string[] = [];
 
@@ -103,11 +123,23 @@ export class Spmc implements ExceptionSoftware {
     this.s = initialSpmcState(numCpus, SPMC_ID, opts.version ?? F.FFA_VERSION_1_2, PARTITION_AREA_BASE);
   }
 
-  getState(): SpmcState {
-    return structuredClone(this.s);
+  getState(): SpmcRecord {
+    return { ...structuredClone(this.s), ledger: this.ledger.getState(), notifications: this.notifications.getState(), mailbox: this.mailbox.getState() };
   }
   loadState(st: unknown): void {
-    this.s = loadSpmcRecord(st, this.numCpus, initialSpmcState(this.numCpus, SPMC_ID, this.s.implemented, PARTITION_AREA_BASE));
+    const fresh: SpmcRecord = {
+      ...initialSpmcState(this.numCpus, SPMC_ID, this.s.implemented, PARTITION_AREA_BASE),
+      ledger: new MemoryLedger().getState(), notifications: new NotificationTable().getState(), mailbox: new Mailbox().getState(),
+    };
+    const { ledger, notifications, mailbox, ...own } = loadSpmcRecord(st, this.numCpus, fresh);
+    this.ledger.setState(ledger);
+    this.notifications.setState(notifications);
+    this.mailbox.setState(mailbox);
+    this.s = own;
+  }
+
+  private port(m: Machine): MachinePort {
+    return new MachinePort(m, this.s);
   }
 
   /** The partition record with endpoint `id` (tests, the TUI). */
@@ -180,7 +212,14 @@ export class Spmc implements ExceptionSoftware {
         smcFromEl2(m, cpu, [u64(F.FFA_ERROR), 0n, u64(INVALID_PARAMETERS) & 0xffff_ffffn]);
         return;
       }
-      for (const p of this.s.partitions) for (const intid of p.interrupts) configureSecureInterrupt(m, cpu, intid, 0x00);
+      for (const p of this.s.partitions) {
+        for (const intid of p.interrupts) configureSecureInterrupt(m, cpu, intid, 0x00);
+        for (const r of p.ownedSecure) this.ledger.declareRegion(p.id, BigInt(r.base), r.bytes / PAGE_BYTES);
+        this.notifications.registerPartition(p.id, p.contexts, p.notificationSupport);
+        if (p.messaging.some((mm) => (mm & 0x4) !== 0)) this.mailbox.allowIndirect(p.id);
+      }
+      // The Normal world's RAM belongs to the Normal world (one endpoint to the SPMC, as Hafnium's "other world").
+      this.ledger.declareRegion(NWD_ENDPOINT, BigInt(RAM_BASE), m.core.ramView().length / PAGE_BYTES);
       this.s.booted = true;
       c.bootQueue = this.s.partitions.map((_, i) => i);
     } else {
@@ -246,9 +285,14 @@ export class Spmc implements ExceptionSoftware {
       case F.FFA_RXTX_UNMAP:
         return this.rxtxUnmap(caller, x);
       case F.FFA_RX_RELEASE:
-        return this.rxRelease(caller, x);
+        return this.mailbox.rxRelease(this.port(m), this.notifications, this.endpointOf(caller), x);
       case F.FFA_RX_ACQUIRE:
-        return this.rxAcquire(caller, x);
+        return this.mailbox.rxAcquire(this.port(m), this.endpointOf(caller), x);
+      case F.FFA_MSG_SEND2: {
+        const a = this.mailbox.send2(this.port(m), this.notifications, this.notificationCaller(caller, cpu), x);
+        this.signal(m, cpu, a.signals);
+        return a.result;
+      }
       case F.FFA_PARTITION_INFO_GET:
         return this.partitionInfoGet(m, caller, x);
       case F.FFA_PARTITION_INFO_GET_REGS:
@@ -262,7 +306,7 @@ export class Spmc implements ExceptionSoftware {
       case F.FFA_MSG_SEND_DIRECT_RESP2:
         return this.directResponse(m, cpu, caller, x, fid);
       case F.FFA_MSG_WAIT:
-        return this.msgWait(m, cpu, caller, fid);
+        return this.msgWait(m, cpu, caller, x, fid);
       case F.FFA_ERROR:
         return this.partitionError(m, cpu, caller, x);
       case F.FFA_YIELD:
@@ -281,15 +325,18 @@ export class Spmc implements ExceptionSoftware {
       case F.FFA_MEM_PERM_SET_32:
       case F.FFA_MEM_PERM_SET_64:
         return this.memPermSet(m, caller, x);
-      // ---- helper B's modules: memory sharing (memoryAbi.ts), notifications
-      // (notificationTable.ts), indirect messaging (mailbox.ts). Not wired yet. ----
+      // ---- helper B's modules: memory sharing (memoryAbi.ts over the ledger), notifications (notificationTable.ts) ----
       case F.FFA_MEM_DONATE_32: case F.FFA_MEM_DONATE_64: case F.FFA_MEM_LEND_32: case F.FFA_MEM_LEND_64:
       case F.FFA_MEM_SHARE_32: case F.FFA_MEM_SHARE_64: case F.FFA_MEM_RETRIEVE_REQ_32: case F.FFA_MEM_RETRIEVE_REQ_64:
       case F.FFA_MEM_RELINQUISH: case F.FFA_MEM_RECLAIM: case F.FFA_MEM_FRAG_RX: case F.FFA_MEM_FRAG_TX:
+        return handleMemoryCall(this.ledger, this.port(m), this.endpointOf(caller), x);
       case F.FFA_NOTIFICATION_BITMAP_CREATE: case F.FFA_NOTIFICATION_BITMAP_DESTROY: case F.FFA_NOTIFICATION_BIND:
       case F.FFA_NOTIFICATION_UNBIND: case F.FFA_NOTIFICATION_SET: case F.FFA_NOTIFICATION_GET:
-      case F.FFA_NOTIFICATION_INFO_GET_32: case F.FFA_NOTIFICATION_INFO_GET_64: case F.FFA_MSG_SEND2:
-        return notSupported('memory sharing, notifications and indirect messaging are not wired into this SPMC yet');
+      case F.FFA_NOTIFICATION_INFO_GET_32: case F.FFA_NOTIFICATION_INFO_GET_64: {
+        const a = handleNotificationCall(this.notifications, this.port(m), this.notificationCaller(caller, cpu), x);
+        this.signal(m, cpu, a.signals);
+        return a.result;
+      }
       default:
         return notSupported(`function 0x${fid.toString(16)} is not implemented by the SPMC`);
     }
@@ -318,7 +365,7 @@ export class Spmc implements ExceptionSoftware {
   private features(caller: Caller, x: bigint[]): FfaResult {
     const q = decodeFeaturesArgs(x);
     if (!q.ok) return q.error;
-    if (q.value.kind === 'feature') return notSupported(`feature ID ${q.value.id}: notifications and managed exit are not wired into this SPMC yet`);
+    if (q.value.kind === 'feature') return notificationFeature(q.value.id, caller.kind === 'sp') ?? notSupported(`feature ID ${q.value.id}: managed exit is not implemented`);
     const known = caller.kind === 'sp' ? SP_CALLS : NWD_CALLS;
     if (!known.has(q.value.fid)) return notSupported(`0x${q.value.fid.toString(16)} is not implemented for ${this.callerText(caller)}`);
     if ((q.value.fid === F.FFA_RXTX_MAP_32 || q.value.fid === F.FFA_RXTX_MAP_64)) return ffaSuccess32(0, 0); // 4 KiB minimum buffer and alignment
@@ -376,7 +423,37 @@ export class Spmc implements ExceptionSoftware {
   // ---- RX/TX ----
 
   private endpointOf(caller: Caller): number {
-    return caller.kind === 'sp' ? this.s.partitions[caller.p]!.id : 0;
+    return caller.kind === 'sp' ? this.s.partitions[caller.p]!.id : NWD_ENDPOINT;
+  }
+
+  private notificationCaller(caller: Caller, cpu: number): { id: number; vcpu: number; cpu: number } {
+    return { id: this.endpointOf(caller), vcpu: caller.kind === 'sp' ? caller.v : 0, cpu };
+  }
+
+  /**
+   * The interrupts a notification or message asks for: the schedule
+   * receiver interrupt (Non-secure SGI 8) pended to the Normal world on
+   * this PE, the notification pending interrupt (virtual 5) queued for the
+   * partition's context (its vCPU, or the one that runs next: context 0 of
+   * a UP partition, this PE's of an MP one).
+   */
+  private signal(m: Machine, cpu: number, sig: NotificationSignals): void {
+    if (sig.sri) this.pendSri(m, cpu);
+    if (sig.npi) {
+      const p = this.s.partitions.find((q) => q.id === sig.npi!.partition);
+      const v = p ? (sig.npi.vcpu ?? this.vcpuIndex(p, cpu)) : null;
+      const vc = p && v !== null ? p.vcpus[v] : undefined;
+      if (vc && !vc.pendingVirqs.includes(NOTIFICATION_PENDING_INTID)) {
+        vc.pendingVirqs.push(NOTIFICATION_PENDING_INTID);
+        const c = this.s.cpus[cpu]!;
+        if (c.current && this.s.partitions[c.current[0]] === p && c.current[1] === v) m.core.regs(cpu).set('HCR_EL2', m.core.regs(cpu).get('HCR_EL2') | HCR_VI);
+      }
+    }
+  }
+
+  /** SGI 8 pending for the Normal world at this PE's redistributor (a Secure write sets a Non-secure SGI pending, GICv3 §12.11). */
+  private pendSri(m: Machine, cpu: number): void {
+    m.bus.write(GICR_BASE + cpu * GICR_STRIDE + GICR_SGI_BASE_OFFSET + GICR_ISPENDR0, 4, BigInt(1 << SCHEDULE_RECEIVER_INTID), cpu, true);
   }
 
   private rxtxMap(m: Machine, caller: Caller, x: bigint[]): FfaResult {
@@ -408,22 +485,6 @@ export class Spmc implements ExceptionSoftware {
     if (caller.kind === 'sp' && id !== 0) return ffaError(INVALID_PARAMETERS, 'w1 must be zero at a partition\'s FF-A instance');
     if (caller.kind === 'nwd' && isSecureEndpoint(id)) return ffaError(INVALID_PARAMETERS, `0x${id.toString(16)} is not a Normal-world endpoint`);
     const out = unregisterPair(this.s.rxtx, caller.kind === 'sp' ? this.endpointOf(caller) : id);
-    return out.ok ? ffaSuccess32() : out.error;
-  }
-
-  private rxRelease(caller: Caller, x: bigint[]): FfaResult {
-    const id = w(x, 1) & 0xffff;
-    if (caller.kind === 'sp' && w(x, 1) !== 0) return ffaError(INVALID_PARAMETERS, 'w1 must be zero at a partition\'s FF-A instance');
-    if (caller.kind === 'nwd' && isSecureEndpoint(id)) return ffaError(INVALID_PARAMETERS, `0x${id.toString(16)} is not a Normal-world endpoint`);
-    const out = releaseRx(this.s.rxtx, caller.kind === 'sp' ? this.endpointOf(caller) : id);
-    return out.ok ? ffaSuccess32() : out.error;
-  }
-
-  private rxAcquire(caller: Caller, x: bigint[]): FfaResult {
-    if (caller.kind === 'sp') return notSupported('FFA_RX_ACQUIRE is the hypervisor\'s');
-    const id = w(x, 1) & 0xffff;
-    if (isSecureEndpoint(id)) return notSupported(`0x${id.toString(16)} is not a VM`);
-    const out = acquireRx(this.s.rxtx, id);
     return out.ok ? ffaSuccess32() : out.error;
   }
 
@@ -503,7 +564,6 @@ export class Spmc implements ExceptionSoftware {
     vc.requester = null;
     vc.requestKind = null;
     vc.model = 'none';
-    this.endHandling(m, cpu, p, vc);
     this.stopCurrent(m, cpu, 'waiting');
     this.deliver(m, cpu, to, x.slice(0, kind === 'req2' ? 18 : 8));
     return null;
@@ -524,15 +584,16 @@ export class Spmc implements ExceptionSoftware {
     this.enter(m, cpu, q, v, regs);
   }
 
-  private msgWait(m: Machine, cpu: number, caller: Caller, fid: number): FfaResult | null {
+  private msgWait(m: Machine, cpu: number, caller: Caller, x: bigint[], fid: number): FfaResult | null {
     if (caller.kind === 'nwd') return notSupported('FFA_MSG_WAIT is a partition\'s call');
     const p = this.s.partitions[caller.p]!;
     const vc = p.vcpus[caller.v]!;
     const t = checkTransition({ model: vc.model, fid });
     if (!t.ok) return t.error;
+    const args = this.mailbox.msgWait(this.port(m), this.notifications, p.id, x);
+    if (!args.ok) return args.error;
     const model = vc.model;
     vc.model = 'none';
-    this.endHandling(m, cpu, p, vc);
     this.stopCurrent(m, cpu, 'waiting');
     if (model === 'init') this.bootNext(m, cpu);
     else if (model === 'interrupt') this.resumeNwd(m, cpu);
@@ -594,7 +655,7 @@ export class Spmc implements ExceptionSoftware {
       // CPU cycles for a waiting partition (FF-A v1.1 §8.2): it resumes from its FFA_MSG_WAIT with FFA_RUN.
       vc.model = 'run';
       vc.requester = null;
-      this.enter(m, cpu, q, v, [u64(F.FFA_RUN), BigInt(w(x, 1))]);
+      this.enter(m, cpu, q, v, resultRegisters(msgWaitWakeUp(p.id, v)).slice(0, 8));
       return null;
     }
     return ffaError(BUSY, `partition 0x${id.toString(16)} context ${v} is ${vc.state}`);
@@ -717,7 +778,7 @@ export class Spmc implements ExceptionSoftware {
     const out: Array<{ p: number; v: number }> = [];
     for (let intid = acknowledgeSecure(m, cpu); intid !== null; intid = acknowledgeSecure(m, cpu)) {
       const p = this.s.partitions.findIndex((q) => q.interrupts.includes(intid));
-      // Disabled while its owner handles it (re-enabled when the owner waits again), then ended.
+      // Disabled while its owner handles it (until HF_INTERRUPT_DEACTIVATE), then ended.
       setInterruptEnabled(m, cpu, cpu, intid, false);
       endOfInterrupt(m, cpu, intid);
       const part = this.s.partitions[p];
@@ -764,21 +825,35 @@ export class Spmc implements ExceptionSoftware {
     m.core.eret(cpu);
   }
 
-  /** Re-enable the physical interrupts a context handled (it waits or answers again). */
-  private endHandling(m: Machine, cpu: number, p: PartitionRecord, vc: VcpuRecord): void {
-    for (const intid of vc.handling) setInterruptEnabled(m, cpu, vc.cpu, intid, true);
-    vc.handling = [];
-    void p;
-  }
-
+  /**
+   * Hafnium's interrupt hypercalls (inc/vmapi/hf/abi.h), over HVC (ELR_EL2
+   * is already past it). A physical interrupt the SPMC took for a partition
+   * stays disabled at the GIC until its owner says it is done with
+   * HF_INTERRUPT_DEACTIVATE (or enables it again with HF_INTERRUPT_ENABLE):
+   * its device may still assert a level-sensitive line, and an S-EL1
+   * partition may not reach every source (CNTPS_* is UNDEFINED at S-EL1
+   * with Secure EL2 enabled), so re-enabling on its own would loop.
+   */
   private hypercall(m: Machine, cpu: number, p: number, v: number): void {
     const regs = m.core.regs(cpu);
-    const vc = this.s.partitions[p]!.vcpus[v]!;
-    if ((regs.x(0) & 0xffff_ffffn) === BigInt(HF_INTERRUPT_GET)) {
-      // The pending virtual interrupt, acknowledged (ELR_EL2 is already past the HVC).
-      const intid = vc.pendingVirqs.shift();
-      regs.setX(0, intid === undefined ? HF_INVALID_INTID : BigInt(intid));
+    const part = this.s.partitions[p]!;
+    const vc = part.vcpus[v]!;
+    const fid = Number(regs.x(0) & 0xffff_ffffn);
+    const intid = Number(regs.x(1) & 0xffff_ffffn);
+    if (fid === HF_INTERRUPT_GET) {
+      const next = vc.pendingVirqs.shift();
+      regs.setX(0, next === undefined ? HF_INVALID_INTID : BigInt(next));
       if (vc.pendingVirqs.length === 0) regs.set('HCR_EL2', regs.get('HCR_EL2') & ~HCR_VI);
+    } else if (fid === HF_INTERRUPT_ENABLE || fid === HF_INTERRUPT_DEACTIVATE) {
+      const enable = fid === HF_INTERRUPT_DEACTIVATE || (regs.x(2) & 1n) !== 0n;
+      if (!part.interrupts.includes(intid) || (fid === HF_INTERRUPT_DEACTIVATE && !vc.handling.includes(intid))) {
+        this.log(`${fid === HF_INTERRUPT_ENABLE ? 'HF_INTERRUPT_ENABLE' : 'HF_INTERRUPT_DEACTIVATE'} of interrupt ${intid} by partition 0x${part.id.toString(16)}: ${part.interrupts.includes(intid) ? 'not being handled' : 'not its interrupt'}`);
+        regs.setX(0, 0xffff_ffff_ffff_ffffn);
+      } else {
+        setInterruptEnabled(m, cpu, cpu, intid, enable);
+        vc.handling = vc.handling.filter((i) => i !== intid);
+        regs.setX(0, 0n);
+      }
     } else {
       regs.setX(0, 0xffff_ffff_ffff_ffffn); // SMCCC NOT_SUPPORTED
     }
@@ -897,6 +972,7 @@ export class Spmc implements ExceptionSoftware {
     const c = this.s.cpus[cpu]!;
     if (c.nwd === 'interrupt') return this.resumeNwd(m, cpu);
     c.nwd = null;
+    if (this.notifications.takeDelayedSri(cpu)) this.pendSri(m, cpu);
     const all = Array.from({ length: 18 }, (_, i) => regs[i] ?? 0n);
     smcFromEl2(m, cpu, all);
   }
@@ -909,6 +985,7 @@ export class Spmc implements ExceptionSoftware {
       c.savedPmr = null;
     }
     c.nwd = null;
+    if (this.notifications.takeDelayedSri(cpu)) this.pendSri(m, cpu);
     smcFromEl2(m, cpu, [u64(F.FFA_NORMAL_WORLD_RESUME)]);
   }
 

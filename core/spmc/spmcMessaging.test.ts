@@ -122,7 +122,7 @@ describe('SPMC direct messaging', () => {
       const r = nsResult(m, i);
       return r[3] === ERR ? Number(BigInt.asIntN(32, r[5]!)) : `0x${r[3]!.toString(16)}:${r[5]!.toString(16)}`;
     });
-    expect(got).toEqual([-6, -6, -6, -6, -1, -1, -2, -2, '0x84000061:8001', '0x84000061:8000', -1, -1]);
+    expect(got).toEqual([-6, -6, -6, -6, -1, -1, -2, -2, '0x84000061:8001', '0x84000061:8000', -2, -1]); // MEM_SHARE with no TX buffer: INVALID_PARAMETERS
     expect(spmc.partition(SP1)!.vcpus[0]!.state).toBe('waiting');
   });
 

@@ -8,6 +8,9 @@ import type { NsInterruptsAction } from './manifest.js';
 import { PARTITION_CONTEXT_BYTES } from './partitionContext.js';
 import type { RxtxPair } from './rxtxRegistry.js';
 import type { RuntimeModel, VcpuState } from './runtimeModel.js';
+import type { MemoryLedgerState } from './memoryLedger.js';
+import type { NotificationTableState } from './notificationTable.js';
+import type { MailboxState } from './mailbox.js';
 
 /** What a direct request the context handles was (the response must match it, Hafnium direct_request_origin). */
 export type RequestKind = 'req' | 'req2' | 'framework';
@@ -26,7 +29,7 @@ export interface VcpuRecord {
   cpu: number;
   /** Virtual interrupts waiting for HF_INTERRUPT_GET, oldest first. */
   pendingVirqs: number[];
-  /** Physical interrupts disabled while this context handles them (re-enabled when it waits again). */
+  /** Physical interrupts disabled while this context handles them (until its HF_INTERRUPT_DEACTIVATE). */
   handling: number[];
 }
 
@@ -97,6 +100,13 @@ export interface SpmcState {
   log: string[];
 }
 
+/** The saved record: the SPMC's own state with its memory ledger, notification table and mailbox (their own versioned records) inside. */
+export interface SpmcRecord extends SpmcState {
+  ledger: MemoryLedgerState;
+  notifications: NotificationTableState;
+  mailbox: MailboxState;
+}
+
 export const SPMC_SCHEMA: RecordSchema = { name: 'SPMC state', version: 1 };
 export const SPMC_LOG_LINES = 64;
 
@@ -119,8 +129,8 @@ export function initialSpmcState(numCpus: number, spmcId: number, implemented: n
 }
 
 /** A record from a snapshot (outside input): upgraded, checked, its contexts in fresh aligned buffers. */
-export function loadSpmcRecord(st: unknown, numCpus: number, defaults: SpmcState): SpmcState {
-  const s = upgradeRecord<SpmcState>(SPMC_SCHEMA, st, defaults);
+export function loadSpmcRecord(st: unknown, numCpus: number, defaults: SpmcRecord): SpmcRecord {
+  const s = upgradeRecord<SpmcRecord>(SPMC_SCHEMA, st, defaults);
   if (!Array.isArray(s.cpus) || s.cpus.length !== numCpus) throw new StateRecordError(`${SPMC_SCHEMA.name} has ${Array.isArray(s.cpus) ? s.cpus.length : '?'} PEs, the machine ${numCpus}`);
   if (!Array.isArray(s.partitions)) throw new StateRecordError(`${SPMC_SCHEMA.name}: partitions is not a list`);
   const out = structuredClone(s);

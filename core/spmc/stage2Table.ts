@@ -112,3 +112,13 @@ export function lookup(mem: TableMemory, heap: PageHeap, root: number, ipa: numb
   const slot = leafSlot(mem, heap, root, ipa - (ipa % 0x1000), false);
   return slot === null ? null : decodeLeaf(mem.read64(slot));
 }
+
+/** Create the tables `pages` pages at `ipa` need, changing no mapping; false when the heap runs out or the range is out of the IPA space. */
+export function prepareTables(mem: TableMemory, heap: PageHeap, root: number, ipa: number, pages: number): boolean {
+  if (!ipaInRange(ipa, pages)) return false;
+  // One leaf slot per 2 MiB is enough to create every table the range needs.
+  for (let a = ipa; a < ipa + pages * 0x1000; a = Math.floor(a / 0x20_0000) * 0x20_0000 + 0x20_0000) {
+    if (leafSlot(mem, heap, root, a, true) === null) return false;
+  }
+  return true;
+}

@@ -12,6 +12,7 @@
 //   5  FFA_YIELD, then answer x4 = what the yield returned in x0
 //   6  FFA_CONSOLE_LOG_64 of "hi <x4 as one char>\n" (3 + 1 + 1 characters)
 //   7  any FF-A call: x0 = x4, x1-x3 = x5-x7; answers x3-x7 = its x0-x4
+//   8  the same over HVC (Hafnium's HF_INTERRUPT_* calls)
 // Answers are direct responses of the request's width. A Secure interrupt
 // while waiting (FFA_INTERRUPT from FFA_MSG_WAIT) is taken with IRQs
 // unmasked, counted, and the partition waits again; so does FFA_RUN.
@@ -74,6 +75,23 @@ ${first}
   mov x28, x2
 ${init}
 wait:
+  mov x1, #0
+  mov x2, #0
+  mov x3, #0
+  mov x4, #0
+  mov x5, #0
+  mov x6, #0
+  mov x7, #0
+  mov x8, #0
+  mov x9, #0
+  mov x10, #0
+  mov x11, #0
+  mov x12, #0
+  mov x13, #0
+  mov x14, #0
+  mov x15, #0
+  mov x16, #0
+  mov x17, #0
   ldr x0, =0x${F.FFA_MSG_WAIT.toString(16)}
   smc #0
 loop:
@@ -104,6 +122,8 @@ request:
   b.eq cmd_log
   cmp x3, #7
   b.eq cmd_call
+  cmp x3, #8
+  b.eq cmd_hvc
   add x4, x4, #0x1000
   b respond
 cmd_relay:
@@ -126,8 +146,10 @@ cmd_wait_irq:
   mov x4, #0
   msr daifclr, #2
 wait_irq:
+  cbnz x4, got_irq
   wfi
-  cbz x4, wait_irq
+  b wait_irq
+got_irq:
   msr daifset, #2
   b respond
 cmd_spin:
@@ -151,12 +173,20 @@ cmd_log:
   smc #0
   mov x4, x2
   b respond
+cmd_hvc:
+  mov x0, x4
+  mov x1, x5
+  mov x2, x6
+  mov x3, x7
+  hvc #0
+  b called
 cmd_call:
   mov x0, x4
   mov x1, x5
   mov x2, x6
   mov x3, x7
   smc #0
+called:
   mov x7, x4
   mov x6, x3
   mov x5, x2
