@@ -8,12 +8,12 @@
 // (CLIENT_SHARE_AREA + a page offset), so checks do not depend on each other
 // beyond the set-up ones at the start (version, ID, RX/TX).
 import * as F from '../../core/ffa/functionIds.js';
-import { DENIED, INVALID_PARAMETERS, NOT_SUPPORTED } from '../../core/ffa/errors.js';
+import { BUSY, DENIED, INVALID_PARAMETERS, NOT_SUPPORTED } from '../../core/ffa/errors.js';
 import { uuidFromText, uuidToWords } from '../../core/ffa/uuid.js';
 import { FFA_NOTIFICATION_FLAG_BITMAP_SPM } from '../../core/ffa/notifications.js';
 import { FFA_PARTITION_COUNT_FLAG, PARTITION_INFO_SIZE_V1_1 } from '../../core/ffa/partitionInfo.js';
 import {
-  CMD_ADD, CMD_ECHO, CMD_IRQ, CMD_LAST_IRQ, CMD_MEM_CHECK, CMD_NOTIF_BIND, CMD_NOTIF_GET, CMD_NOTIF_UNBIND, CMD_RELAY, CMD_SHARE_TO, CMD_SPIN,
+  CMD_ADD, CMD_ECHO, CMD_IRQ, CMD_RELINQUISH, MEM_CHECK_KEEP, CMD_LAST_IRQ, CMD_MEM_CHECK, CMD_NOTIF_BIND, CMD_NOTIF_GET, CMD_NOTIF_UNBIND, CMD_RELAY, CMD_SHARE_TO, CMD_SPIN,
   SHARE_OP_DONATE, SHARE_OP_LEND, SHARE_OP_SHARE, SP1_ID, SP2_ID, SP2_UUID, SP3_ID,
 } from '../sp/protocol.js';
 import { SECURE_UART_INTID } from '../../core/machine.js';
@@ -32,6 +32,17 @@ export const FRAG_PAGES = 300;
 export const PREEMPT_SPIN = 400_000;
 const VERSION_1_1 = 0x1_0001;
 const page = (n: number): bigint => CLIENT_SHARE_AREA + BigInt(n) * 0x1000n;
+
+/** A send by mem_send: `fid` of `pages` at `at` to `to` with `template`; `perFragment` constituents a fragment (0: fill),
+ *  `sender` (a register), `stopAfterFirst` returns FFA_MEM_FRAG_RX unanswered. */
+function send(c: CheckAsm, fid: number, to: number, at: bigint, pages: number, template: string, o: { perFragment?: number; sender?: string; stopAfterFirst?: boolean } = {}): void {
+  c.asm(`    ldr x0, =0x${fid.toString(16)}\n    ldr x1, =0x${to.toString(16)}\n    ldr x2, =0x${at.toString(16)}\n    mov x3, #${pages}\n    adr x4, ${template}\n    mov x5, #${o.perFragment ?? 0}\n    ${o.sender ? `mov x6, ${o.sender}` : 'mov x6, x28'}\n    mov x7, #${o.stopAfterFirst ? 1 : 0}\n    bl mem_send`);
+}
+
+/** x19 = the handle of the FFA_SUCCESS in x2/x3; x21/x20 its words for FFA_MEM_RECLAIM. */
+function keepHandle(c: CheckAsm): void {
+  c.asm('    mov w19, w2\n    orr x19, x19, x3, lsl #32\n    mov w21, w19\n    lsr x20, x19, #32');
+}
 
 /** Share/lend/donate `pages` at `at` to `to` filled with `pattern`, have it MEM_CHECK them, then reclaim and
  *  find pattern + 1 at every page's start (a donate cannot be reclaimed: the reclaim must fail). */
@@ -208,6 +219,52 @@ export function clientChecks(): ClientCheck[] {
       c.asm(`    ldr x0, =0x${F.FFA_MEM_SHARE_64.toString(16)}\n    ldr x1, =0x${SP1_ID.toString(16)}\n    ldr x2, =0x${page(13).toString(16)}\n    mov x3, #0\n    adr x4, share_template\n    mov x5, #0\n    mov x6, x28\n    bl mem_send`);
       c.expectError(INVALID_PARAMETERS, 'a share of no memory');
     } },
+    { name: 'mem-reclaim-while-held-denied', body: (c) => {
+      c.asm(`    ldr x0, =0x${page(14).toString(16)}\n    mov x1, #1\n    mov x2, #0x66\n    bl fill_pages`);
+      send(c, F.FFA_MEM_SHARE_64, SP1_ID, page(14), 1, 'share_template');
+      c.expectSuccess('FFA_MEM_SHARE_64 refused');
+      keepHandle(c);
+      c.directOk(64, SP1_ID, CMD_MEM_CHECK, 'x19', 0x66, 1, MEM_CHECK_KEEP);
+      c.call(F.FFA_MEM_RECLAIM, 'x21', 'x20', 0);
+      c.expectError(DENIED, 'a reclaim while SP1 holds the memory');
+      c.directOk(64, SP1_ID, CMD_RELINQUISH, 'x19');
+      c.call(F.FFA_MEM_RECLAIM, 'x21', 'x20', 0);
+      c.expectSuccess('the reclaim after SP1 relinquished');
+    } },
+    { name: 'mem-retrieve-more-access-denied', body: (c) => {
+      send(c, F.FFA_MEM_SHARE_64, SP1_ID, page(15), 1, 'share_ro_template');
+      c.expectSuccess('a read-only FFA_MEM_SHARE_64 refused');
+      keepHandle(c);
+      c.direct(64, SP1_ID, CMD_MEM_CHECK, 'x19', 0, 1);
+      c.asm('    sxtw x9, w3');
+      c.expectReg('x9', BigInt(DENIED), 'SP1 asking read-write of a read-only share');
+      c.call(F.FFA_MEM_RECLAIM, 'x21', 'x20', 0);
+      c.expectSuccess('FFA_MEM_RECLAIM refused');
+    } },
+    { name: 'mem-fragmented-incomplete-refused', body: (c) => {
+      // The first of three fragments only: the transaction cannot be retrieved or reclaimed (its pages stay pinned).
+      send(c, F.FFA_MEM_SHARE_64, SP1_ID, page(20), 3, 'share_template', { perFragment: 1, stopAfterFirst: true });
+      c.expectFid([F.FFA_MEM_FRAG_RX], 'no FFA_MEM_FRAG_RX for the rest');
+      c.asm('    mov w21, w1\n    mov w20, w2\n    orr x19, x21, x20, lsl #32');
+      c.call(F.FFA_MEM_RECLAIM, 'x21', 'x20', 0);
+      c.expectError(INVALID_PARAMETERS, 'a reclaim of an incomplete transaction');
+      c.direct(64, SP1_ID, CMD_MEM_CHECK, 'x19', 0, 3);
+      c.asm('    sxtw x9, w3');
+      c.expectReg('x9', BigInt(INVALID_PARAMETERS), 'SP1 retrieving an incomplete transaction');
+    } },
+    { name: 'mem-share-not-owned-denied', body: (c) => {
+      send(c, F.FFA_MEM_SHARE_64, SP2_ID, 0x0e40_0000n, 1, 'share_template');
+      c.expectError(DENIED, 'a share of SP1\'s Secure memory from the Normal world');
+    } },
+    { name: 'mem-share-twice-denied', body: (c) => {
+      send(c, F.FFA_MEM_SHARE_64, SP1_ID, page(23), 1, 'share_template');
+      c.expectSuccess('FFA_MEM_SHARE_64 refused');
+      keepHandle(c);
+      send(c, F.FFA_MEM_SHARE_64, SP2_ID, page(23), 1, 'share_template');
+      c.expectError(DENIED, 'a second share of a page already shared');
+      c.call(F.FFA_MEM_RECLAIM, 'x21', 'x20', 0);
+      c.expectSuccess('FFA_MEM_RECLAIM refused');
+    } },
     { name: 'sp-to-sp-share', body: (c) => {
       c.directOk(64, SP1_ID, CMD_SHARE_TO, SP2_ID, SHARE_OP_SHARE, 0x77);
       c.expectReg('x5', 1, 'pages SP2 checked');
@@ -256,6 +313,22 @@ export function clientChecks(): ClientCheck[] {
       c.call(F.FFA_NOTIFICATION_GET, 'x28', FFA_NOTIFICATION_FLAG_BITMAP_SPM);
       c.call(F.FFA_RX_RELEASE);
       c.expectSuccess('FFA_RX_RELEASE refused');
+    } },
+    { name: 'msg-send2-no-indirect-denied', body: (c) => {
+      c.asm(`    ldr x0, =0x${SP2_ID.toString(16)}\n    bl send_indirect`);
+      c.expectError(DENIED, 'an indirect message to SP2, whose manifest has no indirect messaging');
+    } },
+    { name: 'partition-info-rx-busy', body: (c) => {
+      c.call(F.FFA_PARTITION_INFO_GET, 0, 0, 0, 0, 0);
+      c.expectSuccess('FFA_PARTITION_INFO_GET refused');
+      c.call(F.FFA_PARTITION_INFO_GET, 0, 0, 0, 0, 0);
+      c.expectError(BUSY, 'FFA_PARTITION_INFO_GET with RX still full');
+      c.call(F.FFA_RX_RELEASE);
+      c.expectSuccess('FFA_RX_RELEASE refused');
+    } },
+    { name: 'run-unknown-partition', body: (c) => {
+      c.call(F.FFA_RUN, 0x8009_0000);
+      c.expectError(INVALID_PARAMETERS, 'FFA_RUN of no partition');
     } },
     { name: 'ns-interrupt-preempts-and-resumes', body: (c) => {
       c.asm('    bl arm_ns_timer');

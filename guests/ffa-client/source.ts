@@ -9,7 +9,8 @@ import * as F from '../../core/ffa/functionIds.js';
 import { mmuOnAsm } from '../lib/mmu.js';
 import { PRINT_NUMBERS_ASM } from '../lib/print.js';
 import { vectorEntries } from '../lib/vectors.js';
-import { asmData, sendTemplate } from '../sp/descriptors.js';
+import { DESC_EMAD_PERMISSIONS, asmData, sendTemplate } from '../sp/descriptors.js';
+import { FFA_DATA_ACCESS_RO } from '../../core/ffa/memory/attributes.js';
 import { clientChecks, type ClientCheck } from './checks.js';
 import { CheckAsm } from './kit.js';
 
@@ -26,6 +27,13 @@ export const PREEMPT_TIMER_TICKS = 200;
 export const INDIRECT_PAYLOAD = 'hvrr-msg';
 /** Bytes of a send descriptor before its constituents: header, one EMAD, the composite region. */
 const SEND_HEAD_BYTES = 80;
+
+/** A share template granting read-only access. */
+function readOnly(head: Uint8Array): Uint8Array {
+  const out = head.slice();
+  out[DESC_EMAD_PERMISSIONS] = FFA_DATA_ACCESS_RO;
+  return out;
+}
 
 export interface ClientOptions {
   conduit?: 'smc' | 'hvc';
@@ -97,9 +105,10 @@ count_marks:
 
 // A DONATE/LEND/SHARE of x3 pages from x2, one constituent per page, to x1:
 // x0 = fid, x4 = template (header, EMAD, composite), x5 = constituents per
-// fragment (0: as many as the TX buffer holds), x6 = the sender named.
-// Sends the first fragment, then FFA_MEM_FRAG_TX while the answer is
-// FFA_MEM_FRAG_RX. Returns the last answer in x0-x7.
+// fragment (0: as many as the TX buffer holds), x6 = the sender named,
+// x7 bit 0: stop after the first fragment. Sends the first fragment, then
+// FFA_MEM_FRAG_TX while the answer is FFA_MEM_FRAG_RX. Returns the last
+// answer in x0-x7.
 mem_send:
     stp x29, x30, [sp, #-96]!
     stp x19, x20, [sp, #16]
@@ -110,6 +119,7 @@ mem_send:
     mov x20, x1
     mov x21, x2
     mov x22, x3
+    mov x23, x7
     mov x24, x5
     cbnz x24, 1f
     mov x24, #4096
@@ -140,6 +150,7 @@ mem_send:
 3:  ldr x9, =${F.FFA_MEM_FRAG_RX}
     cmp w0, w9
     b.ne 4f
+    tbnz x23, #0, 4f
     adr x9, send_handle
     stp x1, x2, [x9]
     mov x26, #0
@@ -411,6 +422,7 @@ indirect_payload:
     .ascii "${INDIRECT_PAYLOAD}"
 ${r.data}
 ${head('share')}
+${asmData('share_ro_template', readOnly(sendTemplate(0, 'share').subarray(0, SEND_HEAD_BYTES)))}
 ${head('lend')}
 ${head('donate')}
     .balign 8

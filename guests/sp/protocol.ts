@@ -15,11 +15,13 @@ export const SP3_UUID = '7241638b-5200-4f8a-a340-d5d1f5aa11ef';
 
 /** Every partition: status 0, x4-x7 as sent. */
 export const CMD_ECHO = 1;
-/** Every partition: x4 handle, x5 byte pattern, x6 page count. Retrieves the
+/** Every partition: x4 handle, x5 byte pattern, x6 page count, x7 flags (MEM_CHECK_KEEP). Retrieves the
  *  handle from the request's sender, checks every byte of every page, writes
  *  pattern + 1 at each page's start when granted write access, relinquishes
  *  (not a donate). Status 0 and x4 = pages checked. */
 export const CMD_MEM_CHECK = 2;
+/** MEM_CHECK flag: keep the memory retrieved (no relinquish) until RELINQUISH. */
+export const MEM_CHECK_KEEP = 1;
 /** SP3: x4 target partition, x5 command (0: ECHO), x6/x7 the target's x4/x5.
  *  Answers the target's response, or the error of the forwarded request. */
 export const CMD_RELAY = 3;
@@ -59,3 +61,5 @@ export const SP2_LOAD_ADDRESS = 0x0e50_0000n;
 export const SP3_LOAD_ADDRESS = 0x0e60_0000n;
 /** Every partition: spin x4 iterations (a long request a Non-secure interrupt can preempt); x4 = 0, x5 = iterations done. */
 export const CMD_SPIN = 11;
+/** Every partition: FFA_MEM_RELINQUISH of handle x4 (memory a MEM_CHECK kept); status. */
+export const CMD_RELINQUISH = 12;

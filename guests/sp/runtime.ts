@@ -28,7 +28,7 @@ import { restoreGprs, saveGprs, vectorEntries } from '../lib/vectors.js';
 import {
   DESC_EMAD_PERMISSIONS, DESC_HANDLE, DESC_SENDER, RELINQUISH_DESC_HANDLE, asmData, copyBytes, relinquishTemplate, retrieveRequestTemplate,
 } from './descriptors.js';
-import { CMD_ADD, CMD_ECHO, CMD_MEM_CHECK, CMD_SPIN, PARTITION_PATTERN_MISMATCH } from './protocol.js';
+import { CMD_ADD, CMD_ECHO, CMD_MEM_CHECK, CMD_RELINQUISH, CMD_SPIN, PARTITION_PATTERN_MISMATCH } from './protocol.js';
 import { FFA_MEMORY_REGION_TRANSACTION_TYPE_SHIFT } from '../../core/ffa/memory/flags.js';
 import { FFA_NOTIFICATION_FLAG_BITMAP_HYP, FFA_NOTIFICATION_FLAG_BITMAP_SPM } from '../../core/ffa/notifications.js';
 import { COMPOSITE_SIZE, CONSTITUENT_SIZE, EMAD_COMPOSITE_OFFSET, EMAD_PERMISSIONS, HEADER_FLAGS, HEADER_RECEIVERS_OFFSET } from '../../core/ffa/memory/layout.js';
@@ -208,6 +208,7 @@ cmd_mem_check:
     mov x26, #0                             // instruction access asked: 0 unspecified, then 1 NX
     adr x21, mc_vars
     stp xzr, xzr, [x21, #16]                // pages checked, first bad address
+    str x7, [x21, #48]                      // flags: bit 0 keep the memory (no relinquish)
 mc_retrieve:
     adr x0, tx_buffer
     adr x1, retrieve_template
@@ -265,6 +266,7 @@ mc_next:
     b.lo mc_have
     // The constituent is in the next fragment: release RX, ask for it.
 ${li('x0', F.FFA_RX_RELEASE)}
+    mov x1, #0                              // a partition releases its own RX: w1 MBZ
     smc #0
 ${li('x0', F.FFA_MEM_FRAG_RX)}
     mov w1, w22
@@ -295,10 +297,24 @@ mc_have:
     b mc_next
 mc_walked:
 ${li('x0', F.FFA_RX_RELEASE)}
+    mov x1, #0                              // a partition releases its own RX: w1 MBZ
     smc #0
     ldr x9, [x21, #32]
     cmp x9, #${TRANSACTION_TYPE_DONATE}
     b.eq mc_done                            // donated: ours now, nothing to give back
+    ldr x9, [x21, #48]
+    tbnz x9, #0, mc_done                    // kept: RELINQUISH gives it back later
+    bl relinquish_x22
+    cbz x3, mc_done
+    ldr x4, [x21, #16]
+    b respond
+cmd_relinquish:
+    mov x22, x4
+    bl relinquish_x22
+    b respond
+// FFA_MEM_RELINQUISH of handle x22 (descriptor in TX): x3 = 0 or the error.
+relinquish_x22:
+    stp x29, x30, [sp, #-16]!
     adr x0, tx_buffer
     adr x1, relinquish_template
     mov x2, #${copyBytes(relinquish)}
@@ -307,14 +323,15 @@ ${li('x0', F.FFA_RX_RELEASE)}
     str x22, [x0, #${RELINQUISH_DESC_HANDLE}]
 ${li('x0', F.FFA_MEM_RELINQUISH)}
     smc #0
+    mov x3, #0
 ${li('x9', F.FFA_SUCCESS_32)}
     cmp w0, w9
-    b.eq mc_done
+    b.eq 1f
     adr x0, msg_relinquish_failed
     bl log_error
     sxtw x3, w2
-    ldr x4, [x21, #16]
-    b respond
+1:  ldp x29, x30, [sp], #16
+    ret
 mc_done:
     ldp x4, x5, [x21, #16]
     mov x3, #0
@@ -352,7 +369,7 @@ ${asmData('retrieve_template', retrieve)}
 ${asmData('relinquish_template', relinquish)}
     .balign 8
 mc_vars:
-    .space 48                               // fragment start, position, pages, bad address, type, writable
+    .space 56                               // fragment start, position, pages, bad address, type, writable, flags
 `;
 }
 
@@ -363,6 +380,7 @@ export function partitionSource(p: PartitionProgram): string {
     { code: CMD_ADD, label: 'cmd_add' },
     { code: CMD_MEM_CHECK, label: 'cmd_mem_check' },
     { code: CMD_SPIN, label: 'cmd_spin' },
+    { code: CMD_RELINQUISH, label: 'cmd_relinquish' },
     ...p.commands,
   ];
   return `
