@@ -41,6 +41,8 @@ export interface ClientOptions {
   only?: readonly string[];
   /** Leave these checks out. */
   skip?: readonly string[];
+  /** Checks run after the list's (tests that set up the machine around them). */
+  extra?: readonly ClientCheck[];
 }
 
 /** L1: 0-1 GiB Device-nGnRnE (MMIO), 1-4 GiB Normal write-back (RAM). */
@@ -303,7 +305,7 @@ function renderChecks(checks: readonly ClientCheck[]): { calls: string; code: st
 export function clientSource(opts: ClientOptions = {}): string {
   const conduit = opts.conduit ?? 'smc';
   const all = clientChecks();
-  const checks = all.filter((c) => (!opts.only || opts.only.includes(c.name)) && !opts.skip?.includes(c.name));
+  const checks = [...all.filter((c) => (!opts.only || opts.only.includes(c.name)) && !opts.skip?.includes(c.name)), ...(opts.extra ?? [])];
   const r = renderChecks(checks);
   const head = (op: 'share' | 'lend' | 'donate'): string => asmData(`${op}_template`, sendTemplate(0, op).subarray(0, SEND_HEAD_BYTES));
   return `

@@ -567,3 +567,10 @@ export function assemblePartition(p: PartitionProgram, base: bigint): Uint8Array
   return assemble(partitionSource(p), { baseAddress: base }).bytes;
 }
 
+/** Where `label` lands when the partition runs at `base` (for tests that look into a partition's memory). */
+export function partitionSymbol(p: PartitionProgram, base: bigint, label: string): bigint {
+  const at = assemble(partitionSource(p), { baseAddress: base }).symbols.get(label);
+  if (at === undefined) throw new Error(`${p.name} has no label ${label}`);
+  return at;
+}
+
