@@ -18,6 +18,7 @@ import {
 } from '../sp/protocol.js';
 import { SECURE_UART_INTID } from '../../core/machine.js';
 import { CheckAsm } from './kit.js';
+import { CLIENT_MAX_CPUS, PSCI_CPU_ON_64 } from './source.js';
 
 export interface ClientCheck {
   name: string;
@@ -329,6 +330,43 @@ export function clientChecks(): ClientCheck[] {
     { name: 'run-unknown-partition', body: (c) => {
       c.call(F.FFA_RUN, 0x8009_0000);
       c.expectError(INVALID_PARAMETERS, 'FFA_RUN of no partition');
+    } },
+    { name: 'direct-from-every-cpu', body: (c) => {
+      // Each secondary CPU in turn (CPU_ON until one is missing) sends SP1, a UP partition, an ADD from its PE.
+      c.asm(`    adr x9, own_id
+    str x28, [x9]
+    mov x19, #1
+every_cpu_next:
+    cmp x19, #${CLIENT_MAX_CPUS}
+    b.hs every_cpu_done
+    adr x9, sec_done
+    str xzr, [x9]
+    ldr x0, =0x${PSCI_CPU_ON_64.toString(16)}
+    mov x1, x19
+    adr x2, secondary_entry
+    mov x3, x19
+    bl ffa
+    cbnz x0, every_cpu_done                  // no such CPU
+    ldr x21, =2000000
+every_cpu_wait:
+    adr x9, sec_done
+    ldr x10, [x9]
+    cbnz x10, every_cpu_answered
+    subs x21, x21, #1
+    b.ne every_cpu_wait`);
+      c.fail('a secondary CPU did not finish its request', 'x19');
+      c.asm(`every_cpu_answered:
+    adr x9, sec_result
+    ldp x22, x23, [x9]
+    ldr x25, [x9, #16]
+    ldr x11, =0x${F.FFA_MSG_SEND_DIRECT_RESP_64.toString(16)}
+    cmp x22, x11`);
+      c.failUnless('eq', 'no direct response on a secondary CPU (value: its w2)', 'x25');
+      c.asm('    add x24, x19, #0x2000');
+      c.expectReg('x23', 'x24', 'SP1\'s ADD answer on a secondary CPU');
+      c.asm(`    add x19, x19, #1
+    b every_cpu_next
+every_cpu_done:`);
     } },
     { name: 'ns-interrupt-preempts-and-resumes', body: (c) => {
       c.asm('    bl arm_ns_timer');

@@ -12,6 +12,7 @@ import { vectorEntries } from '../lib/vectors.js';
 import { DESC_EMAD_PERMISSIONS, asmData, sendTemplate } from '../sp/descriptors.js';
 import { FFA_DATA_ACCESS_RO } from '../../core/ffa/memory/attributes.js';
 import { clientChecks, type ClientCheck } from './checks.js';
+import { CMD_ADD, SP1_ID } from '../sp/protocol.js';
 import { CheckAsm } from './kit.js';
 
 /** Where the raw image is loaded (RAM base + 0x80000, QEMU's -kernel rule). */
@@ -21,6 +22,10 @@ const UART = 0x0900_0000;
 const GICD = 0x0800_0000;
 const GICR = 0x080a_0000;
 const PSCI_SYSTEM_OFF = 0x8400_0008;
+const PSCI_CPU_OFF = 0x8400_0002;
+export const PSCI_CPU_ON_64 = 0xc400_0003;
+/** CPUs the every-CPU check tries (CPU_ON of a missing one ends it). */
+export const CLIENT_MAX_CPUS = 8;
 /** Counter ticks before the preemption check's Non-secure timer interrupt. */
 export const PREEMPT_TIMER_TICKS = 200;
 /** The indirect message's payload. */
@@ -254,6 +259,40 @@ check_indirect_reply:
 3:  mov x0, #1
     ret
 
+// A secondary CPU (PSCI CPU_ON, x0 = its index): its own stack and MMU,
+// one ADD request to SP1 (x4 = 0x1000 + index), the answer's x0 and x4 in
+// sec_result, sec_done set, then CPU_OFF.
+secondary_entry:
+    mov x19, x0
+    adr x1, sec_stacks
+    add x2, x19, #1
+    lsl x2, x2, #12
+    add x1, x1, x2
+    mov sp, x1
+${mmuOnAsm('x1')}
+    adr x9, own_id
+    ldr x28, [x9]
+    ldr x0, =${F.FFA_MSG_SEND_DIRECT_REQ_64}
+    ldr x9, =${SP1_ID}
+    orr x1, x9, x28, lsl #16
+    mov x2, #0
+    mov x3, #${CMD_ADD}
+    add x4, x19, #0x1000
+    mov x5, #0
+    mov x6, #0
+    mov x7, #0
+    bl ffa
+    adr x9, sec_result
+    stp x0, x4, [x9]
+    str x2, [x9, #16]
+    adr x9, sec_done
+    mov x10, #1
+    str x10, [x9]
+    dsb sy
+    ldr x0, =${PSCI_CPU_OFF}
+    CONDUIT #0
+    b .
+
 // The EL1 virtual timer (PPI 27, Non-secure Group 1) armed to fire in
 // ${PREEMPT_TIMER_TICKS} ticks, IRQs staying masked here (the SPMC sees it).
 arm_ns_timer:
@@ -380,7 +419,7 @@ run_check:
 ffa:
     ${conduit} #0
     ret
-${ROUTINES}
+${ROUTINES.replaceAll('CONDUIT', conduit)}
 ${r.code}
 
 el1_sync:
@@ -434,6 +473,12 @@ fail_regs:
     .quad 0, 0
 send_handle:
     .quad 0, 0
+own_id:
+    .quad 0
+sec_done:
+    .quad 0
+sec_result:
+    .quad 0, 0, 0
     .balign 0x800
 vectors:
 ${vectorEntries()}
@@ -446,6 +491,8 @@ rx_buffer:
     .space 4096
     .space 16384
 stack_top:
+sec_stacks:
+    .space ${CLIENT_MAX_CPUS * 4096}
     .ltorg
 `;
 }
