@@ -15,7 +15,9 @@ const PENDING_HV = new Set([
   'frag-tx', 'frag-tx-and-rx', 'frag-tx-unknown-handle', 'notifications', 'notification-set-unbound-denied', 'indirect-message',
   'mem-reclaim-while-held-denied', 'mem-retrieve-more-access-denied', 'mem-fragmented-incomplete-refused', 'mem-share-not-owned-denied',
   'mem-share-twice-denied', 'msg-send2-no-indirect-denied', 'partition-info-rx-busy',
-  // With 4 vCPUs a direct request from vCPU 1 is answered FFA_ERROR(NOT_SUPPORTED) (bare, every PE's passes; reported).
+  // With 4 vCPUs a direct request from vCPU 1 is answered FFA_ERROR(NOT_SUPPORTED): the hypervisor starts pCPUs 1-3
+  // with a host PSCI call (pcpu.ts startSecondaries -> psciCall), not an SMC, so the SPMD never starts the SPMC on
+  // them (spmd.cpuOnFinish runs on the SMC path only). Bare, every PE is served. Reported.
   'direct-from-every-cpu',
 ]);
 /** Left out under the hypervisor: a direct request to, or FFA_RUN of, a partition that does not exist resumes the VM
