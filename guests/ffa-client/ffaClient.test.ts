@@ -85,6 +85,14 @@ describe('the Normal-world FF-A test client', () => {
       expect(r.cpusCalling).toEqual(Array.from({ length: numCpus }, (_, i) => i));
     });
   }
+  it('is deterministic: two runs bare on 4 CPUs give the same trace digest and instruction count', () => {
+    const run = (): [string, number] => {
+      const { m } = bootSpmcMachine(clientSource(), bundledPartitions().map((p) => p.package), { numCpus: 4, ramBytes: 64 << 20 });
+      expect(m.run(100_000_000)).toEqual({ kind: 'system-off' });
+      return [m.trace.digest(), m.instructions];
+    };
+    expect(run()).toEqual(run());
+  });
   for (const [numVcpus, conduit] of [[1, 'smc'], [1, 'hvc'], [4, 'smc']] as const) {
     it(`runs as a VM under the hypervisor's FF-A proxy (${numVcpus} vCPU${numVcpus > 1 ? 's' : ''}, ${conduit}): every available check passes`, () => {
       expectReport(runClientInVm(numVcpus, conduit), clientChecks().map((c) => c.name).filter((n) => !SKIP_HV.includes(n)), PENDING_HV);
