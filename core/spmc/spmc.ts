@@ -249,6 +249,7 @@ export class Spmc implements ExceptionSoftware {
     }
     c.phase = 'up';
     c.current = null;
+    this.restorePmr(m, cpu);
     if (!this.s.secondaryEpRegistered) {
       // The SPMD enters this entry on every other PE's CPU_ON (TF-A spmd_cpu_on_finish_handler).
       this.s.secondaryEpRegistered = true;
@@ -596,7 +597,7 @@ export class Spmc implements ExceptionSoftware {
     vc.model = 'none';
     this.stopCurrent(m, cpu, 'waiting');
     if (model === 'init') this.bootNext(m, cpu);
-    else if (model === 'interrupt') this.resumeNwd(m, cpu);
+    else if (model === 'interrupt') this.endInterruptModel(m, cpu);
     else this.answerNwdRegs(m, cpu, [u64(F.FFA_MSG_WAIT), BigInt(p.id) << 16n | BigInt(caller.v)]);
     return null;
   }
@@ -642,6 +643,7 @@ export class Spmc implements ExceptionSoftware {
     const vc = p.vcpus[v]!;
     if (p.aborted || vc.state === 'aborted') return ffaError(ABORTED, `partition 0x${id.toString(16)} has aborted`);
     if (vc.state === 'preempted') {
+      if (this.s.cpus.some((cc) => cc.interrupted !== null && cc.interrupted[0] === q && cc.interrupted[1] === v)) return ffaError(BUSY, `partition 0x${id.toString(16)} context ${v} waits for a Secure interrupt's handling to end`);
       this.enter(m, cpu, q, v, null);
       return null;
     }
@@ -761,16 +763,41 @@ export class Spmc implements ExceptionSoftware {
     for (const { p, v } of taken) {
       const vc = this.s.partitions[p]!.vcpus[v]!;
       if (vc.state !== 'waiting') continue; // stays pending for its next run
-      // Secure interrupt runtime model (FF-A v1.1 §8.4): Non-secure interrupts masked while it is handled.
-      const c = this.s.cpus[cpu]!;
-      c.savedPmr = hex(readPmr(m, cpu));
-      writePmr(m, cpu, PMR_MASK_NON_SECURE);
-      vc.model = 'interrupt';
-      vc.requester = null;
-      this.enter(m, cpu, p, v, [u64(F.FFA_INTERRUPT), 0n, BigInt(vc.pendingVirqs[0] ?? 0)]);
-      return;
+      return this.runInterruptHandler(m, cpu, p, v);
     }
     this.resumeNwd(m, cpu);
+  }
+
+  /** Run a waiting owner in the Secure interrupt runtime model (FF-A v1.1 §8.4): Non-secure interrupts masked meanwhile. */
+  private runInterruptHandler(m: Machine, cpu: number, p: number, v: number): void {
+    const vc = this.s.partitions[p]!.vcpus[v]!;
+    this.maskNonSecure(m, cpu);
+    vc.model = 'interrupt';
+    vc.requester = null;
+    this.enter(m, cpu, p, v, [u64(F.FFA_INTERRUPT), 0n, BigInt(vc.pendingVirqs[0] ?? 0)]);
+  }
+
+  /** A Secure interrupt's handling is over: the context it preempted resumes, or the Normal world (FFA_NORMAL_WORLD_RESUME). */
+  private endInterruptModel(m: Machine, cpu: number): void {
+    const c = this.s.cpus[cpu]!;
+    if (c.interrupted === null) return this.resumeNwd(m, cpu);
+    const [p, v] = c.interrupted;
+    c.interrupted = null;
+    this.restorePmr(m, cpu);
+    this.enter(m, cpu, p, v, null);
+  }
+
+  private maskNonSecure(m: Machine, cpu: number): void {
+    const c = this.s.cpus[cpu]!;
+    if (c.savedPmr === null) c.savedPmr = hex(readPmr(m, cpu));
+    writePmr(m, cpu, PMR_MASK_NON_SECURE);
+  }
+
+  private restorePmr(m: Machine, cpu: number): void {
+    const c = this.s.cpus[cpu]!;
+    if (c.savedPmr === null) return;
+    writePmr(m, cpu, BigInt(c.savedPmr));
+    c.savedPmr = null;
   }
 
   /** Acknowledge and end every pending Secure interrupt, queue each as its owner's virtual interrupt; the owners' contexts. */
@@ -802,6 +829,15 @@ export class Spmc implements ExceptionSoftware {
     const regs = m.core.regs(cpu);
     const taken = this.takeSecureInterrupts(m, cpu);
     if (taken.some((t) => t.p === p && t.v === v)) regs.set('HCR_EL2', regs.get('HCR_EL2') | HCR_VI);
+    const other = taken.find((t) => (t.p !== p || t.v !== v) && this.s.partitions[t.p]!.vcpus[t.v]!.state === 'waiting');
+    if (other && c.interrupted === null && this.s.partitions[p]!.vcpus[v]!.model !== 'interrupt') {
+      // Cross-partition preemption (Hafnium's): the running context is
+      // preempted, the owner handles its interrupt, then the preempted one
+      // resumes where it was.
+      this.stopCurrent(m, cpu, 'preempted');
+      c.interrupted = [p, v];
+      return this.runInterruptHandler(m, cpu, other.p, other.v);
+    }
     if (taken.length > 0) return m.core.eret(cpu);
     if (group0Pending(m, cpu)) {
       // EL3's interrupt: handed over with FFA_EL3_INTR_HANDLE; the partition goes on as it was.
@@ -819,9 +855,8 @@ export class Spmc implements ExceptionSoftware {
       this.answerNwdRegs(m, cpu, [u64(F.FFA_INTERRUPT), BigInt(part.id) << 16n | BigInt(v)]);
       return;
     }
-    // No Normal-world caller to preempt for (initialisation, a Secure interrupt's handling): mask it until the Normal world runs.
-    if (c.savedPmr === null) c.savedPmr = hex(readPmr(m, cpu));
-    writePmr(m, cpu, PMR_MASK_NON_SECURE);
+    // No Normal-world caller to preempt for (initialisation, a Secure interrupt's handling): masked until the Normal world runs.
+    this.maskNonSecure(m, cpu);
     m.core.eret(cpu);
   }
 
@@ -877,10 +912,9 @@ export class Spmc implements ExceptionSoftware {
     vc.requester = null;
     this.stopCurrent(m, cpu, 'aborted');
     for (const other of part.vcpus) if (other.state !== 'running') other.state = 'aborted';
-    if (c.savedPmr !== null && model === 'interrupt') return this.resumeNwd(m, cpu);
     if (model === 'init') return this.bootNext(m, cpu);
     if (model === 'direct' && requester !== null) return this.deliver(m, cpu, requester, resultRegisters(ffaError(ABORTED, 'the partition aborted')));
-    if (model === 'interrupt') return this.resumeNwd(m, cpu);
+    if (model === 'interrupt') return this.endInterruptModel(m, cpu);
     this.answerNwdRegs(m, cpu, resultRegisters(ffaError(ABORTED, 'the partition aborted')));
   }
 
@@ -971,6 +1005,7 @@ export class Spmc implements ExceptionSoftware {
   private answerNwdRegs(m: Machine, cpu: number, regs: bigint[]): void {
     const c = this.s.cpus[cpu]!;
     if (c.nwd === 'interrupt') return this.resumeNwd(m, cpu);
+    this.restorePmr(m, cpu);
     c.nwd = null;
     if (this.notifications.takeDelayedSri(cpu)) this.pendSri(m, cpu);
     const all = Array.from({ length: 18 }, (_, i) => regs[i] ?? 0n);
@@ -980,10 +1015,7 @@ export class Spmc implements ExceptionSoftware {
   /** The Secure interrupt's handling is over: unmask Non-secure interrupts, the Normal world resumes (FFA_NORMAL_WORLD_RESUME). */
   private resumeNwd(m: Machine, cpu: number): void {
     const c = this.s.cpus[cpu]!;
-    if (c.savedPmr !== null) {
-      writePmr(m, cpu, BigInt(c.savedPmr));
-      c.savedPmr = null;
-    }
+    this.restorePmr(m, cpu);
     c.nwd = null;
     if (this.notifications.takeDelayedSri(cpu)) this.pendSri(m, cpu);
     smcFromEl2(m, cpu, [u64(F.FFA_NORMAL_WORLD_RESUME)]);

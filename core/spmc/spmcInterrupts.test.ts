@@ -51,11 +51,25 @@ describe('SPMC interrupts', () => {
     expect(irqs.slice(0, 2)).toEqual(['EL1->EL2', 'EL1->EL1']); // physical to S-EL2, then the virtual one at S-EL1
   });
 
-  it('the secure timer fires while another partition runs: queued for its owner, delivered when the owner next runs', () => {
-    const { m, spmc } = bootSpmcMachine(nsProgram([req(SP1, 4, 200_000), req(SP2, 3)]), pair());
+  it('the secure timer fires while another partition runs and its owner waits: cross-partition preemption, the owner handles it, the preempted one resumes', () => {
+    const { m, spmc } = bootSpmcMachine(nsProgram([req(SP1, 4, 200_000), req(SP2, 8, HF_INTERRUPT_DEACTIVATE, 29, 29)]), pair());
     armSecureTimer(m, 3000n);
     expect(m.run(5_000_000)).toEqual({ kind: 'system-off' });
-    expect(nsResult(m, 0).slice(0, 4)).toEqual([RESP32, BigInt(SP1) << 16n, 0n, 4n]);
+    expect(nsResult(m, 0).slice(0, 5)).toEqual([RESP32, BigInt(SP1) << 16n, 0n, 4n, 0n]); // the spin ran to its end
+    expect(readU64(m, SP2_BASE + TP_DATA + 0x10)).toBe(29n);
+    expect(readU64(m, SP2_BASE + TP_DATA + 0x18)).toBe(1n);
+    expect(nsResult(m, 1)[3]).toBe(0n); // then it re-enables the interrupt
+    expect(spmc.s.cpus[0]!.interrupted).toBe(null);
+    const ffa = m.trace.last(10_000).flatMap((e) => (e.kind === 'ffa' && e.world === 's' ? [`${e.fid.toString(16)}:${e.src.toString(16)}`] : []));
+    expect(ffa).toContain('8400006b:8002'); // the owner's FFA_MSG_WAIT ends its handling
+  });
+
+  it('the secure timer fires while its owner is blocked in a call chain: queued, delivered when it next unmasks', () => {
+    const { m, spmc } = bootSpmcMachine(nsProgram([req(SP2, 1, 200_000, SP1, 4), req(SP2, 3)]), pair());
+    armSecureTimer(m, 3000n);
+    expect(m.run(5_000_000)).toEqual({ kind: 'system-off' });
+    const relay = nsResult(m, 0);
+    expect([relay[3], relay[4]]).toEqual([RESP32, 0n]); // SP1's spin answered through SP2
     expect(nsResult(m, 1).slice(0, 5)).toEqual([RESP32, BigInt(SP2) << 16n, 0n, 3n, 29n]);
     expect(spmc.partition(SP2)!.vcpus[0]!.pendingVirqs).toEqual([]);
   });

@@ -69,14 +69,14 @@ export interface SpmcCpuRecord {
   phase: 'off' | 'booting' | 'up';
   /** Partitions (indices) still to initialise on this PE, in boot order. */
   bootQueue: number[];
-  /** Endpoints in the call chain on this PE, the first the one that started it. */
-  chain: number[];
   /** What the Normal world waits for on this PE. */
   nwd: NwdWait;
   /** The partition context loaded on this PE: [partition index, context index], or null. */
   current: [number, number] | null;
   /** ICC_PMR_EL1 to restore when a Secure interrupt's handling ends (hex), or null when not masked. */
   savedPmr: string | null;
+  /** The context preempted on this PE so another partition could handle its Secure interrupt; it resumes after. */
+  interrupted: [number, number] | null;
 }
 
 export interface SpmcState {
@@ -117,7 +117,7 @@ export function initialSpmcState(numCpus: number, spmcId: number, implemented: n
     implemented,
     booted: false,
     secondaryEpRegistered: false,
-    cpus: Array.from({ length: numCpus }, () => ({ phase: 'off' as const, bootQueue: [], chain: [], nwd: null, current: null, savedPmr: null })),
+    cpus: Array.from({ length: numCpus }, () => ({ phase: 'off' as const, bootQueue: [], nwd: null, current: null, savedPmr: null, interrupted: null })),
     partitions: [],
     rxtx: [],
     heapUsed: 0,
@@ -144,8 +144,10 @@ export function loadSpmcRecord(st: unknown, numCpus: number, defaults: SpmcRecor
     }
   });
   for (const c of out.cpus) {
-    if (c.current !== null && (!Array.isArray(c.current) || out.partitions[c.current[0]]?.vcpus[c.current[1]] === undefined)) {
-      throw new StateRecordError(`${SPMC_SCHEMA.name}: a PE's current context names no partition context`);
+    for (const ref of [c.current, c.interrupted]) {
+      if (ref !== null && (!Array.isArray(ref) || out.partitions[ref[0]]?.vcpus[ref[1]] === undefined)) {
+        throw new StateRecordError(`${SPMC_SCHEMA.name}: a PE's current or interrupted context names no partition context`);
+      }
     }
   }
   return out;

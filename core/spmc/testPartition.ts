@@ -11,7 +11,7 @@
 //   4  spin x4 times
 //   5  FFA_YIELD, then answer x4 = what the yield returned in x0
 //   6  FFA_CONSOLE_LOG_64 of "hi <x4 as one char>\n" (3 + 1 + 1 characters)
-//   7  any FF-A call: x0 = x4, x1-x3 = x5-x7; answers x3-x7 = its x0-x4
+//   7  any FF-A call: x0 = x4, x1-x3 = x5-x7, x4-x7 zero; answers x3-x7 = its x0-x4
 //   8  the same over HVC (Hafnium's HF_INTERRUPT_* calls)
 // Answers are direct responses of the request's width. A Secure interrupt
 // while waiting (FFA_INTERRUPT from FFA_MSG_WAIT) is taken with IRQs
@@ -38,12 +38,15 @@ export interface TestPartitionOptions {
   contexts?: number;
   ffaVersion?: number;
   bootOrder?: number | null;
+  notificationSupport?: boolean;
   /** Assembly run at init before FFA_MSG_WAIT; `STORE n` stores x0-x3 (use the macro text `store(n)`). */
   init?: string;
   /** Assembly run first, before the partition's FFA_ID_GET (which fixes its FF-A version). */
   first?: string;
   memoryRegions?: MemoryRegion[];
   deviceRegions?: DeviceRegion[];
+  /** Bytes placed in the image at these offsets (descriptors for its TX buffer; below TP_IMAGE_BYTES, above the code). */
+  data?: Array<{ offset: number; bytes: Uint8Array }>;
 }
 
 /** Assembly: store x0-x3 at DATA + 0x100 + 32 n. */
@@ -185,6 +188,10 @@ cmd_call:
   mov x1, x5
   mov x2, x6
   mov x3, x7
+  mov x4, #0
+  mov x5, #0
+  mov x6, #0
+  mov x7, #0
   smc #0
 called:
   mov x7, x4
@@ -240,7 +247,7 @@ export function testPartitionManifest(o: TestPartitionOptions): PartitionManifes
     entrypointOffset: 0n,
     xlatGranule: 0x1000,
     bootOrder: o.bootOrder ?? null,
-    notificationSupport: false,
+    notificationSupport: o.notificationSupport ?? false,
     nsInterruptsAction: 'signaled',
     managedExitVirq: false,
     memoryRegions: o.memoryRegions ?? [],
@@ -252,7 +259,9 @@ export function testPartitionManifest(o: TestPartitionOptions): PartitionManifes
 export function testPartitionPackage(o: TestPartitionOptions, linkAt?: bigint): Uint8Array {
   const mf = testPartitionManifest(o);
   const base = mf.loadAddress ?? linkAt ?? 0n;
-  return buildSpPackage({ manifest: writeManifest(mf), image: testPartitionImage(base, o.init ?? '', o.first ?? '') });
+  const image = testPartitionImage(base, o.init ?? '', o.first ?? '');
+  for (const d of o.data ?? []) image.set(d.bytes, d.offset);
+  return buildSpPackage({ manifest: writeManifest(mf), image });
 }
 
 /** A device region owning `intids` (for interrupt ownership), on the secure UART's page. */
