@@ -1,51 +1,7 @@
-// Checks a saved memory-ledger record before the ledger adopts it, so a
-// damaged or hand-edited snapshot is refused with one line naming the field
-// instead of failing later inside an FF-A call. Types and ranges only; the
-// ledger's invariants are its own operations' business.
+// Checks a saved memory-ledger record before the ledger adopts it
+// (recordChecks.ts): one line naming the first bad field.
 import { MEM_LAYOUTS } from '../ffa/memory/layout.js';
-
-const HEX64 = /^0x[0-9a-f]{1,16}$/;
-
-type Check = (v: unknown, path: string) => void;
-
-const fail = (path: string, want: string, v: unknown): never => {
-  throw new Error(`memory ledger state ${path}: want ${want}, got ${JSON.stringify(v) ?? String(v)}`);
-};
-const int = (min: number, max: number): Check => (v, path) => {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) fail(path, `an integer ${min}..${max}`, v);
-};
-const hex64: Check = (v, path) => {
-  if (typeof v !== 'string' || !HEX64.test(v)) fail(path, 'a 64-bit hex string', v);
-};
-const oneOf = (values: readonly unknown[]): Check => (v, path) => {
-  if (!values.includes(v)) fail(path, `one of ${values.join(', ')}`, v);
-};
-const bool: Check = (v, path) => {
-  if (typeof v !== 'boolean') fail(path, 'a boolean', v);
-};
-const nullable = (c: Check): Check => (v, path) => {
-  if (v !== null) c(v, path);
-};
-const list = (c: Check): Check => (v, path) => {
-  if (!Array.isArray(v)) return fail(path, 'an array', v);
-  v.forEach((x, i) => c(x, `${path}[${i}]`));
-};
-const record = (fields: Record<string, Check>): Check => (v, path) => {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return fail(path, 'an object', v);
-  const o = v as Record<string, unknown>;
-  for (const [k, c] of Object.entries(fields)) c(o[k], `${path}.${k}`);
-};
-const dictionary = (key: Check, c: Check): Check => (v, path) => {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return fail(path, 'an object', v);
-  for (const [k, x] of Object.entries(v)) {
-    key(k, `${path} key`);
-    c(x, `${path}[${k}]`);
-  }
-};
-
-const U8 = int(0, 0xff);
-const U16 = int(0, 0xffff);
-const U32 = int(0, 0xffff_ffff);
+import { U16, U32, U8, bool, checkRecord, dictionary, hex64, int, list, nullable, oneOf, record } from './recordChecks.js';
 
 const transaction = record({
   layout: oneOf(MEM_LAYOUTS),
@@ -76,5 +32,5 @@ const ledger = record({
 
 /** Throws one line naming the first field of `v` that is not what a ledger record holds. */
 export function checkLedgerRecord(v: unknown): void {
-  ledger(v, '');
+  checkRecord('memory ledger state', ledger, v);
 }

@@ -36,7 +36,7 @@ import { FFA_DATA_ACCESS_RO, decodePermissions, encodePermissions, type MemoryAc
 import { checkConstituentSet, decodeConstituentFragment } from '../ffa/memory/constituents.js';
 import { handleAllocator, handleText, makeHandle, type HandleAllocator } from '../ffa/memory/handle.js';
 import { FFA_PAGE_SIZE } from '../ffa/memory/layout.js';
-import { checkRetrieveAgainstSent } from '../ffa/memory/retrieve.js';
+import { checkRetrieveAgainstSent, type RetrieveContext } from '../ffa/memory/retrieve.js';
 import { checkRetrieveRequest, checkSend, type SendOp } from '../ffa/memory/rules.js';
 import { transactionLength, type Constituent, type MemoryTransaction } from '../ffa/memory/transaction.js';
 import { upgradeRecord, type RecordSchema } from '../stateRecord.js';
@@ -123,6 +123,21 @@ export interface RetrieveOutcome extends SentTransaction {
   permissions: MemoryAccessPermissions;
 }
 
+/** A transaction as the ABI layer reads it (memoryAbi.ts): to build retrieve
+ *  responses, find whom a Normal-world call acts for, and prepare Stage-2 changes. */
+export interface TransactionInfo extends SentTransaction {
+  /** All fragments sent (FFA_MEM_FRAG_TX done). */
+  complete: boolean;
+  borrowers: readonly {
+    id: number;
+    /** Null while not retrieved. */
+    granted: MemoryAccessPermissions | null;
+    responseFragments: number;
+    deliveredFragments: number;
+  }[];
+  hypervisorResponse: { responseFragments: number; deliveredFragments: number };
+}
+
 export interface ReleaseOutcome {
   constituents: Constituent[];
   /** The memory must be zeroed (a borrower asked at retrieve, or the reclaimer asks). */
@@ -184,6 +199,17 @@ export class MemoryLedger {
   /** Live handles, in allocation order. */
   handles(): bigint[] {
     return this.st.transactions.map((t) => BigInt(t.handle));
+  }
+
+  /** A live transaction's state (a copy), or null for an unknown handle. */
+  transactionInfo(handle: bigint): TransactionInfo | null {
+    const t = this.find(hex64(handle));
+    if (!t) return null;
+    return {
+      handle, op: t.op, sent: transactionFromRecord(t.tx), complete: t.missingConstituents === 0,
+      borrowers: t.borrowers.map((b) => ({ id: b.id, granted: b.granted === null ? null : decodePermissions(b.granted), responseFragments: b.responseFragments, deliveredFragments: b.deliveredFragments })),
+      hypervisorResponse: { ...t.hypervisorResponse },
+    };
   }
 
   /** Constituents a fragmented send still expects (0 once complete), or null for an unknown handle. */
@@ -265,13 +291,13 @@ export class MemoryLedger {
    *  `version`. The access is granted now; a response too large for the
    *  borrower's RX buffer goes out in `responseFragments` fragments, the rest
    *  fetched with FFA_MEM_FRAG_RX (fragRx). */
-  retrieve(caller: number, request: MemoryTransaction, version: number, responseFragments = 1): Checked<RetrieveOutcome> {
+  retrieve(caller: number, request: MemoryTransaction, version: number, responseFragments = 1, ctx: RetrieveContext = {}): Checked<RetrieveOutcome> {
     const own = checkRetrieveRequest(request, version);
     if (!own.ok) return own;
     const t = this.lookupComplete(request.handle, 'retrieve');
     if (!t.ok) return t;
     const sent = transactionFromRecord(t.value.tx);
-    const grant = checkRetrieveAgainstSent(request, sent, t.value.op, caller);
+    const grant = checkRetrieveAgainstSent(request, sent, t.value.op, caller, ctx);
     if (!grant.ok) return grant;
     const borrower = t.value.borrowers[grant.value.receiverIndex];
     if (!borrower) return reject(INVALID_PARAMETERS, `${endpointText(caller)} is not a borrower of ${handleText(request.handle)}`);
