@@ -289,6 +289,11 @@ export function clientChecks(): ClientCheck[] {
       c.asm(`    ldr x9, =0x${SP1_ID.toString(16)}\n    orr x19, x9, x28, lsl #16`);
       c.call(F.FFA_NOTIFICATION_SET, 'x19', 0, 1 << 5, 0);
       c.expectSuccess('FFA_NOTIFICATION_SET refused');
+      // The Normal world's scheduler asks who has notifications pending: SP1 heads the first list.
+      c.call(F.FFA_NOTIFICATION_INFO_GET_64);
+      c.expectFid([F.FFA_SUCCESS_64], 'FFA_NOTIFICATION_INFO_GET_64 refused');
+      c.asm('    and x9, x3, #0xffff');
+      c.expectReg('x9', SP1_ID, 'the first ID FFA_NOTIFICATION_INFO_GET_64 lists');
       c.directOk(64, SP1_ID, CMD_NOTIF_GET);
       c.asm('    and x9, x5, #0x20\n    cmp x9, #0');
       c.failUnless('ne', 'the notification did not reach SP1', 'x5');
