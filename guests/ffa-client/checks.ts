@@ -373,6 +373,36 @@ every_cpu_wait:
     b every_cpu_next
 every_cpu_done:`);
     } },
+    { name: 'direct-to-preempted-busy', body: (c) => {
+      // SP1 preempted by the client's Non-secure interrupt is not waiting: a new request to it is BUSY; FFA_RUN finishes it.
+      c.asm('    bl arm_ns_timer');
+      c.call(F.FFA_MSG_SEND_DIRECT_REQ_64, `endpoints:0x${SP1_ID.toString(16)}`, 0, CMD_SPIN, PREEMPT_SPIN);
+      c.asm(`    msr cntv_ctl_el0, xzr\n    ldr x9, =0x${F.FFA_INTERRUPT.toString(16)}\n    cmp w0, w9`);
+      c.failUnless('eq', 'SP1 was not preempted', 'x0');
+      c.call(F.FFA_MSG_SEND_DIRECT_REQ_64, `endpoints:0x${SP1_ID.toString(16)}`, 0, CMD_ECHO);
+      c.expectError(BUSY, 'a request to a preempted partition');
+      c.asm(`    mov x19, #0
+${c.id}_run:
+    ldr x9, =0x${SP1_ID.toString(16)}
+    lsl x1, x9, #16
+    ldr x0, =0x${F.FFA_RUN.toString(16)}
+    mov x2, #0
+    mov x3, #0
+    mov x4, #0
+    mov x5, #0
+    mov x6, #0
+    mov x7, #0
+    bl ffa
+    add x19, x19, #1
+    ldr x9, =0x${F.FFA_INTERRUPT.toString(16)}
+    cmp w0, w9
+    b.ne ${c.id}_done
+    cmp x19, #64
+    b.lo ${c.id}_run
+${c.id}_done:`);
+      c.expectFid([F.FFA_MSG_SEND_DIRECT_RESP_64], 'the preempted request did not complete');
+      c.expectReg('x5', PREEMPT_SPIN, 'iterations SP1 did');
+    } },
     { name: 'ns-interrupt-preempts-and-resumes', body: (c) => {
       c.asm('    bl arm_ns_timer');
       c.call(F.FFA_MSG_SEND_DIRECT_REQ_64, `endpoints:0x${SP1_ID.toString(16)}`, 0, CMD_SPIN, PREEMPT_SPIN);
