@@ -3,8 +3,8 @@
 // the conduit routine `ffa` (x0-x7 in and out), asserts on the answers, and
 // either falls through (PASS) or branches to its fail path with a detail
 // string and a value (FAIL). Bodies may use x19-x26 (saved around each
-// check); x28 holds the client's own endpoint ID (from FFA_ID_GET), x27 is
-// the driver's.
+// check) and x0-x18 (the routines clobber them); x28 holds the client's own
+// endpoint ID (from FFA_ID_GET); x27 is not saved, so bodies leave it alone.
 import * as F from '../../core/ffa/functionIds.js';
 
 export type Arg = number | bigint | string;
