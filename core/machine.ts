@@ -526,6 +526,9 @@ export class Machine implements PsciPlatform {
               this.stop({ kind: 'halt', message: `cpu${cpu}: EL2 software left the CPU at EL2 without sleeping` });
               break;
             }
+            // Switched to the other world's EL2 (its software answered with an SMC that
+            // the EL3 firmware passed on): that software resumes next, before any instruction.
+            if (this.core.el(cpu) === 2) continue;
           }
           const reason = this.core.run(cpu, Math.min(budget - w.used, left, toTick, cpu === stepCpu ? stepLeft : Infinity), w.start + w.used);
           const did = this.core.executed(cpu);

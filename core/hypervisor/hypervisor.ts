@@ -22,6 +22,7 @@ import { hwDeactivated, hwDrop, hwLevel, physIrqs } from './physIrq.js';
 import { enter, notify, schedule, unload } from './scheduler.js';
 import { upgradeHvState, type HvState, type VcpuState, type VmState } from './state.js';
 import { syncTrap } from './traps.js';
+import { ffaResume } from './ffa/proxy.js';
 import { vgicSync } from './vgic/vgic.js';
 import { blkImage } from './virtio/blk.js';
 import { vflashImage } from './vflash.js';
@@ -90,6 +91,8 @@ export class Hypervisor implements Hv, ExceptionSoftware {
     vgicSync(this, cpu, vm, vc.id);
     const resched = m.core.excKind(cpu) === EXC_SYNC ? syncTrap(this, cpu, vm, vc) : physIrqs(this, cpu);
     if (m.stopped) return;
+    // An FF-A call forwarded to the SPMC: the pCPU is in the Secure world; resume() completes it.
+    if (this.s.ffa.pending[cpu]) return;
     if (vc.run === 'off') unload(this, cpu, vm, vc);
     if (resched || vc.run !== 'running' || vm.power !== 'running') schedule(this, cpu);
     else enter(this, cpu, vm, vc);
@@ -102,6 +105,8 @@ export class Hypervisor implements Hv, ExceptionSoftware {
       pcpuInit(this, cpu);
       if (cpu === 0) startSecondaries(this);
     }
+    // Back from the Secure world with the answer to a forwarded FF-A call (the vCPU is still loaded).
+    ffaResume(this, cpu);
     physIrqs(this, cpu);
     if (m.stopped) return;
     schedule(this, cpu);

@@ -58,13 +58,14 @@ describe('hypervisor state versions', () => {
     delete hv['consoleOwner'];
     delete hv['consoleVm'];
     delete hv['consoleEscape'];
+    delete hv['ffa'];
     hv['version'] = 1;
     a.m.run(300_000_000);
 
     const b = new Machine({ numCpus: 1, ramBytes: a.m.config.ramBytes, seed: a.m.config.seed });
     const bhv = new Hypervisor(b, null);
     restoreMachine(b, snap);
-    expect(bhv.s.version).toBe(3);
+    expect(bhv.s.version).toBe(4);
     expect(bhv.s.consoleEscape).toBe(false);
     expect(bhv.s.vms.map((vm) => vm.virtio)).toEqual([[], []]);
     expect(bhv.s.vswitch.ports).toHaveLength(2);
@@ -75,9 +76,33 @@ describe('hypervisor state versions', () => {
     expect(b.getMachineState().exceptionCount).toBe(a.m.getMachineState().exceptionCount);
   });
 
+  it('a version 3 record (before the FF-A proxy) loads with every VM owning its RAM and no FF-A state, and continues identically', () => {
+    const cfg = { vms: [0, 1].map(() => ({ numVcpus: 1, ramBytes: 32 * MiB, kernel: selftestImage() })) };
+    const a = hvMachine(cfg, { numCpus: 1 });
+    a.m.run(1_700_000);
+    const snap = detach(captureMachine(a.m));
+    const hv = snap.components['hypervisor'] as Record<string, unknown>;
+    const fresh = structuredClone(hv['ffa']);
+    delete hv['ffa'];
+    hv['version'] = 3;
+    a.m.run(300_000_000);
+
+    const b = new Machine({ numCpus: 1, ramBytes: a.m.config.ramBytes, seed: a.m.config.seed });
+    const bhv = new Hypervisor(b, null);
+    restoreMachine(b, snap);
+    expect(bhv.s.version).toBe(4);
+    expect(bhv.s.ffa).toEqual(fresh); // the selftest guest makes no FF-A call: the record it had
+    expect(bhv.s.ffa.ledger.regions.map((r) => r.owner)).toEqual([1, 2]);
+    expect(bhv.s.ffa.pending).toEqual([null]);
+    b.run(300_000_000);
+    expect(b.stopped).toEqual({ kind: 'system-off' });
+    expect(b.instructions).toBe(a.m.instructions);
+    expect(b.trace.digest()).toBe(a.m.trace.digest());
+  });
+
   it('an unknown version is refused by name', () => {
     const m = new Machine({ numCpus: 1, ramBytes: 64 * MiB, seed: 1n });
     new Hypervisor(m, null);
-    expect(() => m.component('hypervisor').loadState({ version: 7 })).toThrow(/hypervisor state version 7 is newer than this hvrr reads \(1 to 3\)/);
+    expect(() => m.component('hypervisor').loadState({ version: 7 })).toThrow(/hypervisor state version 7 is newer than this hvrr reads \(1 to 4\)/);
   });
 });

@@ -116,3 +116,44 @@ export function s2Translate(core: CpuCore, root: number, ipa: number): number {
   }
   return -1;
 }
+
+/** The level-3 entry for the 4 KiB page at `ipa`, creating the tables above it
+ *  (or splitting the block that maps it) as needed: its PA in the reserve. */
+export function s2PageEntry(core: CpuCore, s: HvState, root: number, ipa: number): number {
+  const l2 = nextTable(core, s, root + Math.floor(ipa / 0x4000_0000) * 8, 1);
+  const l3 = nextTable(core, s, l2 + (Math.floor(ipa / BLOCK) % 512) * 8, 2);
+  return l3 + (Math.floor(ipa / PAGE) % 512) * 8;
+}
+
+/** The descriptor at `entryPa` (a table entry in the reserve). */
+export function s2ReadEntry(core: CpuCore, entryPa: number): bigint {
+  return readDesc(core, entryPa);
+}
+
+/** Write the descriptor at `entryPa`. The caller invalidates TLBs. */
+export function s2WriteEntry(core: CpuCore, entryPa: number, desc: bigint): void {
+  writeDesc(core, entryPa, desc);
+}
+
+/** The leaf descriptor that maps `ipa` (block or page), or 0n when unmapped. Reads only. */
+export function s2Leaf(core: CpuCore, root: number, ipa: number): bigint {
+  if (ipa < 0 || ipa >= 2 ** 32) return 0n;
+  let table = root;
+  let shift = 30;
+  for (let level = 1; level <= 3; level++, shift -= 9) {
+    const idx = level === 1 ? Math.floor(ipa / 2 ** 30) : Math.floor(ipa / 2 ** shift) % 512;
+    const d = readDesc(core, table + idx * 8);
+    if ((d & 1n) === 0n) return 0n;
+    if (level < 3 && (d & 2n) !== 0n) {
+      table = Number(d & OA_MASK);
+      continue;
+    }
+    return level === 3 && (d & 2n) === 0n ? 0n : d;
+  }
+  return 0n;
+}
+
+/** Lower attributes of a Normal page with S2AP `s2ap` (0 none, 1 RO, 3 RW) and software bits `sw` [58:55]. */
+export function s2PageDescriptor(pa: number, s2ap: number, sw: number): bigint {
+  return BigInt(pa) | (0xfn << 2n) | (BigInt(s2ap & 3) << 6n) | (3n << 8n) | (1n << 10n) | (BigInt(sw & 0xf) << 55n) | TABLE;
+}

@@ -7,9 +7,11 @@ import { createVswitch } from './virtio/vswitch.js';
 import { createVirtioBlk, createVirtioNet } from './virtio/transport.js';
 import { upgradeRecord, type RecordSchema } from '../stateRecord.js';
 import type { PflashState } from '../devices/pflash.js';
+import type { FfaProxyState } from './ffa/state.js';
+import { initialFfaState } from './ffa/setup.js';
 
-/** 2: virtio-mmio devices per VM and the vswitch; 3: the console escape. */
-export const HV_STATE_VERSION = 3;
+/** 2: virtio-mmio devices per VM and the vswitch; 3: the console escape; 4: the FF-A proxy. */
+export const HV_STATE_VERSION = 4;
 
 /** 'paused': stopped by the EL2 monitor (never scheduled until it resumes them). */
 export type VcpuRunState = 'off' | 'on-pending' | 'runnable' | 'running' | 'blocked' | 'paused';
@@ -166,9 +168,11 @@ export interface HvState {
   consoleVm: number;
   /** The last console input byte was the escape (Ctrl-A): the next one is a console command. */
   consoleEscape: boolean;
+  /** The FF-A proxy (ffa/state.ts). */
+  ffa: FfaProxyState;
 }
 
-/** Versions read (core/stateRecord.ts): 1 -> 2 adds virtio, 2 -> 3 the console escape. */
+/** Versions read (core/stateRecord.ts): 1 -> 2 adds virtio, 2 -> 3 the console escape, 3 -> 4 the FF-A proxy. */
 export const HV_STATE_SCHEMA: RecordSchema = {
   name: 'hypervisor state',
   version: HV_STATE_VERSION,
@@ -191,6 +195,13 @@ export const HV_STATE_SCHEMA: RecordSchema = {
     // The console escape (Ctrl-A) moved from the monitor into the console: no escape pending.
     2: (x) => {
       x['consoleEscape'] = false;
+    },
+    // Before the FF-A proxy: no VM has called FF-A; each owns its RAM.
+    3: (x) => {
+      const vms = x['vms'] as Array<{ id: number; backingPa: number; ramBytes: number }>;
+      const pcpus = x['pcpus'] as unknown[] | undefined;
+      if (!Array.isArray(pcpus)) return new Error('it has no pcpus');
+      x['ffa'] = initialFfaState(pcpus.length, vms);
     },
   },
 };

@@ -13,6 +13,7 @@ import { consoleOut, physOut } from './console.js';
 import { deviceRead, deviceWrite } from './devices.js';
 import * as H from './hypercalls.js';
 import { injectAbort, injectUndef } from './inject.js';
+import { ffaCall, isFfaFunction } from './ffa/proxy.js';
 import { decodeDataAbort, type MmioAccess } from './mmio.js';
 import { guestPsciPlatform } from './psci.js';
 import { notify } from './scheduler.js';
@@ -47,8 +48,9 @@ export function syncTrap(hv: Hv, cpu: number, vm: VmState, vc: VcpuState): boole
     case A.EC_SMC64: {
       advance(hv, cpu); // a trapped SMC's preferred return address is the SMC itself
       const fn = Number(regs.x(0) & 0xffff_ffffn);
-      const oen = (fn >>> 24) & 0x3f; // SMCCC owning entity: 0 Arm architecture, 4 standard (PSCI)
-      if (oen === 0 || oen === 4) guestPsci(hv, cpu, vm, vc, fn);
+      const oen = (fn >>> 24) & 0x3f; // SMCCC owning entity: 0 Arm architecture, 4 standard (PSCI, FF-A)
+      if (isFfaFunction(fn)) ffaCall(hv, cpu, vm, vc);
+      else if (oen === 0 || oen === 4) guestPsci(hv, cpu, vm, vc, fn);
       else regs.setX(0, BigInt.asUintN(64, -1n)); // NOT_SUPPORTED
       return false;
     }
@@ -82,7 +84,9 @@ function hvc(hv: Hv, cpu: number, vm: VmState, vc: VcpuState): void {
   const regs = core.regs(cpu);
   const x0 = regs.x(0);
   if (x0 > 5n) {
-    guestPsci(hv, cpu, vm, vc, Number(x0 & 0xffff_ffffn));
+    const fn = Number(x0 & 0xffff_ffffn);
+    if (isFfaFunction(fn)) ffaCall(hv, cpu, vm, vc);
+    else guestPsci(hv, cpu, vm, vc, fn);
     return;
   }
   const x1 = regs.x(1);

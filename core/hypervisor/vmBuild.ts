@@ -15,6 +15,7 @@ import type { Hv } from './context.js';
 import { allocTablePage, s2MapRam } from './stage2.js';
 import { HV_STATE_VERSION, type HvState, type VmState } from './state.js';
 import { freshContext } from './vcpu.js';
+import { initialFfaState } from './ffa/setup.js';
 import { createVgic } from './vgic/vgic.js';
 import { createVuart } from './vuart.js';
 import { createVrtc } from './vrtc.js';
@@ -81,6 +82,7 @@ export function initialHvState(numCpus: number, numVms: number): HvState {
     consoleOwner: -1,
     consoleVm: 0,
     consoleEscape: false,
+    ffa: initialFfaState(numCpus, []),
   };
 }
 
@@ -121,6 +123,7 @@ export function buildVms(hv: Hv, cfg: HypervisorConfig): void {
     hv.s.vms.push(vm);
     loadGuest(hv, vm, vc);
   });
+  hv.s.ffa = initialFfaState(m.numCpus, hv.s.vms);
 }
 
 /** QEMU -kernel placement into the VM's RAM (written at the IPA's backing PA); vCPU 0 starts at the boot PC.

@@ -36,7 +36,7 @@ import { FFA_HYPERVISOR_ID, endpointText, isSecureEndpoint } from '../ffa/endpoi
 import { accept, reject, type Checked } from '../ffa/result.js';
 import { FFA_DATA_ACCESS_RO, decodePermissions, encodePermissions, type MemoryAccessPermissions } from '../ffa/memory/attributes.js';
 import { checkConstituentSet, decodeConstituentFragment } from '../ffa/memory/constituents.js';
-import { handleAllocator, handleText, makeHandle } from '../ffa/memory/handle.js';
+import { handleAllocator, handleText, makeHandle, type HandleAllocator } from '../ffa/memory/handle.js';
 import { FFA_PAGE_SIZE } from '../ffa/memory/layout.js';
 import { checkRetrieveAgainstSent, type RetrieveContext } from '../ffa/memory/retrieve.js';
 import { checkRetrieveRequest, checkSend, type SendOp } from '../ffa/memory/rules.js';
@@ -160,6 +160,10 @@ function* pagesOf(constituents: readonly Constituent[]): Generator<bigint> {
 export class MemoryLedger {
   private st: MemoryLedgerState = { version: 1, nextHandleIndex: 1, regions: [], pages: {}, transactions: [] };
 
+  /** @param allocator who allocates its handles: the SPMC (bit 63 clear), or the
+   *  NS hypervisor keeping its own ledger of VM-to-VM transactions (bit 63 set). */
+  constructor(private readonly allocator: HandleAllocator = 'spmc') {}
+
   getState(): MemoryLedgerState {
     return structuredClone(this.st);
   }
@@ -239,7 +243,7 @@ export class MemoryLedger {
     if (!set.ok) return set;
     // Prepare.
     if (this.st.transactions.length >= LEDGER_MAX_TRANSACTIONS) return reject(NO_MEMORY, `the share table is full (${LEDGER_MAX_TRANSACTIONS} transactions)`);
-    const handle = makeHandle(this.st.nextHandleIndex, 'spmc');
+    const handle = makeHandle(this.st.nextHandleIndex, this.allocator);
     const record: LedgerTransactionRecord = {
       handle: hex64(handle), op, tx: transactionToRecord({ ...stored, handle }), missingConstituents, fragments: 1,
       borrowers: stored.receivers.map((r) => ({ id: r.receiver, granted: null, clearOnRelinquish: false, responseFragments: 0, deliveredFragments: 0 })),
@@ -397,7 +401,7 @@ export class MemoryLedger {
   }
 
   private lookupComplete(handle: bigint, what: string): Checked<LedgerTransactionRecord> {
-    if (handleAllocator(handle) !== 'spmc') return reject(INVALID_PARAMETERS, `${what}: ${handleText(handle)} was allocated by the hypervisor`);
+    if (handleAllocator(handle) !== this.allocator) return reject(INVALID_PARAMETERS, `${what}: ${handleText(handle)} was allocated by the ${handleAllocator(handle) === 'spmc' ? 'SPMC' : 'hypervisor'}`);
     const t = this.find(hex64(handle));
     if (!t) return reject(INVALID_PARAMETERS, `${what}: no transaction with handle ${handleText(handle)}`);
     if (t.missingConstituents !== 0) return reject(INVALID_PARAMETERS, `${what}: ${handleText(handle)} is still being sent (${t.missingConstituents} constituents missing)`);

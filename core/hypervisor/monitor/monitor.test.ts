@@ -1,5 +1,6 @@
 // The monitor without a machine: a hand-built hypervisor state view, a fake
 // physical memory holding Stage-2 tables in the architectural format.
+import { initialFfaState } from '../ffa/setup.js';
 import { describe, expect, it } from 'vitest';
 import type { HvState, VmState } from '../state.js';
 import { createVswitch, vswitchSend } from '../virtio/vswitch.js';
@@ -44,7 +45,7 @@ function fakeMemory(): Map<number, bigint> {
 function view(): MonitorView {
   const mem = fakeMemory();
   const hv: HvState = {
-    version: 3, reserveBase: 0x4000_0000, reserveBytes: 16 << 20, reserveNext: 0x4000_8000,
+    version: 4, reserveBase: 0x4000_0000, reserveBytes: 16 << 20, reserveNext: 0x4000_8000,
     vms: [vm(0), vm(1, { power: 'off' })],
     pcpus: [
       { started: true, loaded: [0, 0], running: true, runq: [[0, 0], [1, 0]], rr: 0, sliceEnd: '0x0', lrUsed: 0 },
@@ -56,6 +57,7 @@ function view(): MonitorView {
     consoleOwner: -1,
     consoleVm: 0,
     consoleEscape: false,
+    ffa: initialFfaState(2, []),
   };
   const regs: MonitorRegs = {
     x: Array.from({ length: 31 }, (_, i) => `0x${(i * 0x1111).toString(16)}`),

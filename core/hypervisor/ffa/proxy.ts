@@ -1,0 +1,162 @@
+// The FF-A proxy's entry points: a VM's FF-A call (an SMC the hypervisor
+// traps with HCR_EL2.TSC, or an HVC: the VM uses the conduit its device
+// tree's PSCI node names, as Linux's driver does) is answered here, or
+// forwarded to the SPMC (forward.ts) and completed when the pCPU comes back
+// from the Secure world (`ffaResume`).
+//
+// What the proxy answers itself (FF-A v1.2, DEN0077; Hafnium's api.c is the
+// model): FFA_VERSION per VM (versionNegotiation.ts), FFA_ID_GET (VM k is
+// k + 1), FFA_FEATURES, the VM's RX/TX buffers (rxtx.ts), VM-to-VM memory
+// sharing (vmMemory.ts). Forwarded: direct requests (32, 64, REQ2) to a
+// partition with the sender checked to be the VM, FFA_RUN of a partition,
+// FFA_SPM_ID_GET. Calls only the Secure world makes, and calls this proxy
+// does not serve, are NOT_SUPPORTED. Every call and its answer is an `ffa`
+// trace event (caller's world).
+import * as F from '../../ffa/functionIds.js';
+import { DENIED, INVALID_PARAMETERS, NOT_SUPPORTED } from '../../ffa/errors.js';
+import { endpointText, isSecureEndpoint } from '../../ffa/endpoints.js';
+import { decodeDirectMessage } from '../../ffa/directMessage.js';
+import { decodeFeaturesArgs } from '../../ffa/features.js';
+import { sendOpOf } from '../../ffa/memory/rules.js';
+import { ffaError, ffaSuccess32, resultFid, type FfaResult } from '../../ffa/result.js';
+import { negotiateFfaVersion } from '../../ffa/versionNegotiation.js';
+import { hex64, type FfaEvent } from '../../trace/events.js';
+import type { Hv } from '../context.js';
+import type { VcpuState, VmState } from '../state.js';
+import { answerInRegisters, forwardToSpmc, setAnswer } from './forward.js';
+import { rxRelease, rxtxMap, rxtxUnmap } from './rxtx.js';
+import { ffaIdOfVm } from './setup.js';
+import type { VmFfaState } from './state.js';
+import { memFragRx, memFragTx, memReclaim, memRelinquish, memRetrieve, memSend } from './vmMemory.js';
+
+/** The FF-A version the proxy implements (what FFA_VERSION answers a VM). */
+export const PROXY_FFA_VERSION = F.FFA_VERSION_1_2;
+
+/** An FF-A function ID (SMC32 or SMC64): owning entity 4, function numbers 0x60-0xFF. */
+export function isFfaFunction(fid: number): boolean {
+  const base = ((fid >>> 0) & ~0x4000_0000) >>> 0;
+  return base >= 0x8400_0060 && base <= 0x8400_00ff;
+}
+
+/** Functions the proxy serves, for FFA_FEATURES. */
+const SERVED: ReadonlySet<number> = new Set([
+  F.FFA_ERROR, F.FFA_SUCCESS_32, F.FFA_SUCCESS_64, F.FFA_INTERRUPT, F.FFA_VERSION, F.FFA_FEATURES, F.FFA_ID_GET, F.FFA_SPM_ID_GET,
+  F.FFA_RXTX_MAP_32, F.FFA_RXTX_MAP_64, F.FFA_RXTX_UNMAP, F.FFA_RX_RELEASE, F.FFA_RUN,
+  F.FFA_MSG_SEND_DIRECT_REQ_32, F.FFA_MSG_SEND_DIRECT_REQ_64, F.FFA_MSG_SEND_DIRECT_REQ2,
+  F.FFA_MEM_SHARE_32, F.FFA_MEM_SHARE_64, F.FFA_MEM_LEND_32, F.FFA_MEM_LEND_64, F.FFA_MEM_DONATE_32, F.FFA_MEM_DONATE_64,
+  F.FFA_MEM_RETRIEVE_REQ_32, F.FFA_MEM_RETRIEVE_REQ_64, F.FFA_MEM_RELINQUISH, F.FFA_MEM_RECLAIM, F.FFA_MEM_FRAG_RX, F.FFA_MEM_FRAG_TX,
+]);
+
+function event(hv: Hv, cpu: number, fid: number, src: number, dst: number, args: readonly bigint[]): void {
+  const m = hv.m;
+  if (!m.trace.wants('ffa')) return;
+  const e: FfaEvent = { seq: 0, kind: 'ffa', tick: m.core.nowTick(cpu), cpu, fid: fid >>> 0, src, dst, args: args.map((v) => hex64(v)) };
+  m.trace.emitNumbered(e);
+}
+
+/** The answer event (from the hypervisor, or the partition that answered, to the VM). */
+function answered(hv: Hv, cpu: number, vmId: number, r: FfaResult): void {
+  const fid = resultFid(r);
+  const direct = fid === F.FFA_MSG_SEND_DIRECT_RESP_32 || fid === F.FFA_MSG_SEND_DIRECT_RESP_64 || fid === F.FFA_MSG_SEND_DIRECT_RESP2;
+  const src = direct ? Number((r.x[1]! >> 16n) & 0xffffn) : 0;
+  event(hv, cpu, Number(r.x[0]! & 0xffff_ffffn), src, vmId, r.x.slice(1, 8));
+}
+
+/** A VM's FF-A call on `cpu` (x0-x17 in the registers; ELR_EL2 already past the SMC/HVC). */
+export function ffaCall(hv: Hv, cpu: number, vm: VmState, vc: VcpuState): void {
+  const regs = hv.m.core.regs(cpu);
+  const x = Array.from({ length: 18 }, (_, i) => regs.x(i));
+  const fid = Number(x[0]! & 0xffff_ffffn) >>> 0;
+  const me = ffaIdOfVm(vm.id);
+  const f = hv.s.ffa.vms[vm.id]!;
+  const dst = fid === F.FFA_MSG_SEND_DIRECT_REQ_32 || fid === F.FFA_MSG_SEND_DIRECT_REQ_64 || fid === F.FFA_MSG_SEND_DIRECT_REQ2 ? Number(x[1]! & 0xffffn) : 0;
+  event(hv, cpu, fid, me, dst, x.slice(1, 8));
+  const r = serve(hv, cpu, vm, vc, f, x, fid);
+  if (r === null) return; // in the Secure world: ffaResume completes it
+  setAnswer(hv, cpu, r, false);
+  answered(hv, cpu, me, r);
+}
+
+/** The pCPU is back from the Secure world with the answer to the call it forwarded. */
+export function ffaResume(hv: Hv, cpu: number): void {
+  const p = hv.s.ffa.pending[cpu];
+  if (!p) return;
+  hv.s.ffa.pending[cpu] = null;
+  answered(hv, cpu, ffaIdOfVm(p.vm), answerInRegisters(hv, cpu));
+}
+
+function serve(hv: Hv, cpu: number, vm: VmState, vc: VcpuState, f: VmFfaState, x: bigint[], fid: number): FfaResult | null {
+  const me = ffaIdOfVm(vm.id);
+  if (fid === F.FFA_VERSION) {
+    const v = negotiateFfaVersion(Number(x[1]! & 0xffff_ffffn), PROXY_FFA_VERSION, f.fixed ? f.version : null);
+    if (v.callerVersion !== null) f.version = v.callerVersion;
+    return v.answer;
+  }
+  // Any other call fixes the version (a VM that never asked works at the proxy's).
+  if (f.version === 0) f.version = PROXY_FFA_VERSION;
+  f.fixed = true;
+  switch (fid) {
+    case F.FFA_ID_GET:
+      return ffaSuccess32(0, me);
+    case F.FFA_FEATURES:
+      return features(x);
+    case F.FFA_SPM_ID_GET:
+      if (f.version < F.FFA_VERSION_1_1) return ffaError(NOT_SUPPORTED, 'FFA_SPM_ID_GET is FF-A v1.1');
+      return forwardToSpmc(hv, cpu, vm, vc, [x[0]!, 0n, 0n, 0n, 0n, 0n, 0n, 0n]);
+    case F.FFA_RXTX_MAP_32:
+    case F.FFA_RXTX_MAP_64:
+      return rxtxMap(hv, vm, f, x);
+    case F.FFA_RXTX_UNMAP:
+      return rxtxUnmap(f, me, x);
+    case F.FFA_RX_RELEASE:
+      return rxRelease(f);
+    case F.FFA_MSG_SEND_DIRECT_REQ_32:
+    case F.FFA_MSG_SEND_DIRECT_REQ_64:
+    case F.FFA_MSG_SEND_DIRECT_REQ2:
+      return directRequest(hv, cpu, vm, vc, f, x, fid);
+    case F.FFA_RUN: {
+      const target = Number((x[1]! >> 16n) & 0xffffn);
+      if (!isSecureEndpoint(target)) return ffaError(INVALID_PARAMETERS, `FFA_RUN of ${endpointText(target)}: only partitions are run through the proxy`);
+      return forwardToSpmc(hv, cpu, vm, vc, x.slice(0, 8));
+    }
+    case F.FFA_MEM_SHARE_32: case F.FFA_MEM_SHARE_64: case F.FFA_MEM_LEND_32: case F.FFA_MEM_LEND_64:
+    case F.FFA_MEM_DONATE_32: case F.FFA_MEM_DONATE_64:
+      return memSend(hv, vm, f, x, sendOpOf(fid)!);
+    case F.FFA_MEM_FRAG_TX:
+      return memFragTx(hv, vm, f, x);
+    case F.FFA_MEM_RETRIEVE_REQ_32:
+    case F.FFA_MEM_RETRIEVE_REQ_64:
+      return memRetrieve(hv, vm, f, x);
+    case F.FFA_MEM_FRAG_RX:
+      return memFragRx(hv, vm, f, x);
+    case F.FFA_MEM_RELINQUISH:
+      return memRelinquish(hv, vm, f);
+    case F.FFA_MEM_RECLAIM:
+      return memReclaim(hv, vm, x);
+  }
+  return ffaError(NOT_SUPPORTED, `${F.ffaFunctionName(fid) ?? `function 0x${fid.toString(16)}`} is not served to a VM`);
+}
+
+function features(x: readonly bigint[]): FfaResult {
+  const q = decodeFeaturesArgs(x);
+  if (!q.ok) return q.error;
+  if (q.value.kind === 'feature') return ffaError(NOT_SUPPORTED, `feature ID ${q.value.id}: notifications are not served to VMs`);
+  const fid = q.value.fid >>> 0;
+  if (!SERVED.has(fid)) return ffaError(NOT_SUPPORTED, `${F.ffaFunctionName(fid) ?? `0x${fid.toString(16)}`} is not served`);
+  // FFA_RXTX_MAP: w2 bits 1:0 = 0, the minimum buffer size is 4 KiB.
+  return ffaSuccess32(0, 0);
+}
+
+/** A direct request from the VM: the sender must be the VM, the receiver a partition; forwarded as it is. */
+function directRequest(hv: Hv, cpu: number, vm: VmState, vc: VcpuState, f: VmFfaState, x: bigint[], fid: number): FfaResult | null {
+  if (fid === F.FFA_MSG_SEND_DIRECT_REQ2 && f.version < F.FFA_VERSION_1_2) return ffaError(NOT_SUPPORTED, 'FFA_MSG_SEND_DIRECT_REQ2 is FF-A v1.2');
+  const msg = decodeDirectMessage(x);
+  if (!msg.ok) return msg.error;
+  const me = ffaIdOfVm(vm.id);
+  if (msg.value.sender !== me) return ffaError(INVALID_PARAMETERS, `the sender ${endpointText(msg.value.sender)} is not the caller ${endpointText(me)}`);
+  if (msg.value.frameworkType !== null) return ffaError(INVALID_PARAMETERS, 'a VM cannot send framework messages');
+  if (!isSecureEndpoint(msg.value.receiver)) return ffaError(INVALID_PARAMETERS, `receiver ${endpointText(msg.value.receiver)}: direct messages between VMs are not served`);
+  if (msg.value.receiver === 0xffff || msg.value.receiver === 0x8000) return ffaError(DENIED, `receiver ${endpointText(msg.value.receiver)} is the SPMD or SPMC, not a partition`);
+  const wide = F.isFfaSmc64(fid);
+  return forwardToSpmc(hv, cpu, vm, vc, wide ? x : x.slice(0, 8).map((v) => v & 0xffff_ffffn));
+}

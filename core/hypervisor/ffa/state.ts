@@ -1,0 +1,57 @@
+// The FF-A proxy's part of the hypervisor's state record (state.ts holds it
+// as `ffa`): per VM its negotiated version and RX/TX buffers, per pCPU the
+// call it has forwarded to the SPMC and waits for, the hypervisor's own RX/TX
+// buffers, and the ledger of VM-to-VM memory transactions (core/spmc's
+// MemoryLedger with hypervisor-allocated handles, over physical addresses).
+// Plain data: numbers, strings, arrays, plain objects.
+import type { MemoryLedgerState } from '../../spmc/memoryLedger.js';
+
+/** A VM's RX/TX buffer pair (FFA_RXTX_MAP): IPAs as the VM gave them, PAs behind them. */
+export interface VmRxtx {
+  txIpa: number;
+  rxIpa: number;
+  txPa: number;
+  rxPa: number;
+  pageCount: number;
+}
+
+/** A retrieve response being delivered to a VM in fragments (rebuilt on each FFA_MEM_FRAG_RX). */
+export interface VmRetrieveResponse {
+  handle: string;
+  /** The permissions granted (encoded, core/ffa/memory/attributes.ts). */
+  permissions: number;
+  /** Bytes delivered so far. */
+  delivered: number;
+}
+
+export interface VmFfaState {
+  /** The version the VM works at (0: it never called FFA_VERSION; it is served the proxy's). */
+  version: number;
+  /** Another FF-A call fixed the version (a later FFA_VERSION asking another is refused). */
+  fixed: boolean;
+  rxtx: VmRxtx | null;
+  /** The RX buffer holds a message for the VM until it calls FFA_RX_RELEASE. */
+  rxFull: boolean;
+  retrieve: VmRetrieveResponse | null;
+}
+
+/** An FF-A call a vCPU made that the proxy forwarded to the SPMC; the pCPU is
+ *  in the Secure world until the answer comes back (resume). */
+export interface FfaPendingCall {
+  vm: number;
+  vcpu: number;
+  fid: number;
+}
+
+export interface FfaProxyState {
+  version: 1;
+  vms: VmFfaState[];
+  /** Per pCPU: the forwarded call it waits for, or null. */
+  pending: Array<FfaPendingCall | null>;
+  /** VM-to-VM memory transactions, by physical address (owners are VM IDs). */
+  ledger: MemoryLedgerState;
+}
+
+export function initialVmFfa(): VmFfaState {
+  return { version: 0, fixed: false, rxtx: null, rxFull: false, retrieve: null };
+}

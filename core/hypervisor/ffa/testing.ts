@@ -1,0 +1,19 @@
+// Helpers for the proxy's whole-machine tests: FF-A calls in guest
+// assembly, results stored in the guest's results area (testGuest.ts).
+const hex = (v: number | bigint): string => '0x' + v.toString(16);
+
+/** x0 = fid, x1.. = args (numbers, or register names), then the conduit instruction. */
+export function ffaAsm(insn: 'smc' | 'hvc', fid: number, ...args: Array<number | bigint | string>): string {
+  return `    ldr x0, =${hex(fid >>> 0)}\n` +
+    args.map((a, i) => (typeof a === 'string' ? `    mov x${i + 1}, ${a}\n` : `    ldr x${i + 1}, =${hex(typeof a === 'bigint' ? BigInt.asUintN(64, a) : a >>> 0)}\n`)).join('') +
+    `    ${insn} #0\n`;
+}
+
+/** Store registers `regs` at result words n, n + 1, ... (clobbers x9). */
+export function storeAsm(n: number, ...regs: string[]): string {
+  return `    ldr x9, =RES\n` + regs.map((r, i) => `    str ${r}, [x9, #${(n + i) * 8}]\n`).join('');
+}
+
+export const neg = (v: number): bigint => BigInt.asUintN(64, BigInt(v));
+/** FFA_ERROR's w2 for `code` (zero-extended). */
+export const errW2 = (code: number): bigint => BigInt(code >>> 0);
