@@ -8,6 +8,7 @@ import { Hypervisor, machineRamFor, type HypervisorConfig } from '../hypervisor/
 import { selftestImage, SELFTEST_PASS_LINE } from '../../guests/selftest/index.js';
 import { GICD_CTLR, GICD_IGROUPR, GICD_IGRPMODR, GICR_IGROUPR0, GICR_IGRPMODR0, GICR_SGI_BASE_OFFSET, GICR_STRIDE, GICR_WAKER } from '../devices/gicv3/registers.js';
 import { secureColdBoot, el3FirmwareOf } from './secureBoot.js';
+import { smcFromEl2 } from '../software/smcConduit.js';
 import { loadPartition, Sel2TestPlugin, TEST_SPMC_ENTRY } from './sel2TestPlugin.js';
 
 /** A 32-bit Secure read from EL3 on PE 0. */
@@ -105,5 +106,31 @@ describe('secure cold boot', () => {
       expect(first, `PE ${c}`).toBeGreaterThan(0);
       expect(calls.findIndex((e) => e.cpu === c && e.world === 'ns'), `PE ${c}`).toBeGreaterThan(first);
     }
+  });
+
+  it('FF-A from the hypervisor at NS-EL2 on every pCPU reaches the SPMC: FFA_VERSION before each pCPU\'s init is answered by the SPMC (1.1), not NOT_SUPPORTED by the SPMD', () => {
+    const { m, out } = hvOnSecureMachine(4, true);
+    const hv = m.software.get('el2-ns') as Hypervisor;
+    // The hypervisor with a probe in front: at each pCPU's first resume, FFA_VERSION by SMC
+    // (the answer comes back at NS-EL2 after the SPMC ran, through the machine's hand-over).
+    const asked = new Set<number>();
+    const answers = new Map<number, bigint>();
+    m.software.install('el2-ns', {
+      handle: (mm, cpu, toEl) => hv.handle(mm, cpu, toEl),
+      resume(mm, cpu) {
+        if (!hv.s.pcpus[cpu]!.started && !answers.has(cpu)) {
+          if (!asked.has(cpu)) {
+            asked.add(cpu);
+            if (!smcFromEl2(mm, cpu, [0x8400_0063n, 0x1_0001n])) return; // to the SPMC: resumed with its answer
+          }
+          answers.set(cpu, mm.core.regs(cpu).x(0));
+        }
+        hv.resume(mm, cpu);
+      },
+    });
+    m.run(400_000_000);
+    expect(m.stopped).toEqual({ kind: 'system-off' });
+    expect(out().trimEnd().split('\n').at(-1)).toBe(SELFTEST_PASS_LINE);
+    expect([...answers.entries()].sort((a, b) => a[0] - b[0])).toEqual([[0, 0x1_0001n], [1, 0x1_0001n], [2, 0x1_0001n], [3, 0x1_0001n]]);
   });
 });
