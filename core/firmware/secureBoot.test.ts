@@ -106,6 +106,10 @@ describe('secure cold boot', () => {
       expect(first, `PE ${c}`).toBeGreaterThan(0);
       expect(calls.findIndex((e) => e.cpu === c && e.world === 'ns'), `PE ${c}`).toBeGreaterThan(first);
     }
+    // Same machine, same events.
+    const again = hvOnSecureMachine(4, true).m;
+    again.run(400_000_000);
+    expect(again.trace.digest()).toBe(m.trace.digest());
   });
 
   it('FF-A from the hypervisor at NS-EL2 on every pCPU reaches the SPMC: FFA_VERSION before each pCPU\'s init is answered by the SPMC (1.1), not NOT_SUPPORTED by the SPMD', () => {
