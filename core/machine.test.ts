@@ -69,3 +69,52 @@ v: .skip 0x200
     expect(m.trace.kindCounts()['undef'] ?? 0).toBe(0);
   });
 });
+
+describe('a CPU at EL2 handed to its EL2 software', () => {
+  /** ERET from EL3 to EL2h of PE 0 in the given Security state (what a world switch at EL3 does). */
+  function eretToEl2(m: Machine, nonSecure: boolean): void {
+    const regs = m.core.regs(0);
+    regs.set('SCR_EL3', (1n << 10n) | (1n << 8n) | (1n << 18n) | (nonSecure ? 1n : 0n));
+    regs.set('ELR_EL3', m.core.getPc(0));
+    regs.set('SPSR_EL3', 0x3c9n);
+    m.core.setPstate(0, 0x3cd);
+    m.core.eret(0);
+  }
+  /** A machine with two Security states whose PE 0 sits at Secure EL2. */
+  function atSecureEl2(): Machine {
+    const m = new Machine({ numCpus: 1, ramBytes: 16 << 20, seed: 1n, secure: true });
+    eretToEl2(m, false);
+    return m;
+  }
+  const toNonSecure = (m: Machine): void => eretToEl2(m, true);
+
+  it('goes on to the other world\'s EL2 software when a world switch left it there (the SPMC\'s secondary init, then the hypervisor)', () => {
+    const m = atSecureEl2();
+    const seen: string[] = [];
+    // No code runs at EL2 in between: an exception there would reach handle().
+    const handle = (mm: Machine): void => mm.stop({ kind: 'halt', message: 'an exception to EL2' });
+    m.software.install('el2-s', { handle, resume: (mm) => { seen.push('s'); toNonSecure(mm); } });
+    m.software.install('el2-ns', { handle, resume: (mm) => { seen.push('ns'); mm.stop({ kind: 'system-off' }); } });
+    expect(m.run(1000)).toEqual({ kind: 'system-off' });
+    expect(seen).toEqual(['s', 'ns']);
+  });
+
+  it('halts when one software leaves it at EL2 without sleeping, or the two pass it back and forth without running it', () => {
+    const m = atSecureEl2();
+    m.software.install('el2-s', { handle: () => {}, resume: () => {} });
+    expect(m.run(1000)).toEqual({ kind: 'halt', message: 'cpu0: EL2 software left the CPU at EL2 without sleeping' });
+
+    const p = atSecureEl2();
+    let resumes = 0;
+    p.software.install('el2-s', { handle: () => {}, resume: (mm) => { resumes++; toNonSecure(mm); } });
+    p.software.install('el2-ns', {
+      handle: () => {},
+      resume: (mm) => {
+        resumes++;
+        eretToEl2(mm, false);
+      },
+    });
+    expect(p.run(1000)).toEqual({ kind: 'halt', message: 'cpu0: the two worlds\' EL2 software handed the CPU back and forth 64 times without running it' });
+    expect(resumes).toBe(64);
+  });
+});

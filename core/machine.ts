@@ -22,6 +22,7 @@ import { type PowerState, type PsciPlatform } from './firmware/psci.js';
 import { PsciStandIn } from './firmware/standIn.js';
 import { El3Firmware, EL3_FIRMWARE_COMPONENT } from './firmware/el3Firmware.js';
 import { SoftwareRouter } from './software/router.js';
+import type { ExceptionSoftware } from './software/software.js';
 import { upgradeRecord, type RecordSchema } from './stateRecord.js';
 
 export const GICD_BASE = 0x0800_0000;
@@ -119,6 +120,11 @@ export interface StatefulComponent {
    *  instead of refused). */
   resetState?(): void;
 }
+
+/** Hand-overs of one CPU between the two worlds' EL2 software in one step
+ *  before the run halts (each legitimately runs guest code or sleeps within
+ *  a few; more means they pass the PE back and forth forever). */
+const EL2_HANDOFFS_MAX = 64;
 
 const MACHINE_STATE_SCHEMA: RecordSchema = { name: 'machine state', version: 1 };
 
@@ -515,20 +521,10 @@ export class Machine implements PsciPlatform {
           if (left <= 0) return { kind: 'instruction-limit' }; // mid-window: the window state resumes it exactly
           const toTick = stopAtTick - (w.start + w.used);
           if (toTick <= 0) return { kind: 'tick-limit' };
-          const el2 = this.core.el(cpu) === 2 ? this.software.at(this, cpu, 2) : undefined;
-          if (el2?.resume) {
-            this.core.setNowTick(cpu, w.start + w.used);
-            el2.resume(this, cpu);
-            if (this.pauseRequested && !this.s.stopped) return this.pauseAfterStep(w, cpu);
-            if (states[cpu] !== 'running' || this.s.stopped) break;
-            // Still at EL2 of the same software (an SMC may have switched the PE to the other world's EL2).
-            if (this.core.el(cpu) === 2 && this.software.at(this, cpu, 2) === el2) {
-              this.stop({ kind: 'halt', message: `cpu${cpu}: EL2 software left the CPU at EL2 without sleeping` });
-              break;
-            }
-            // Switched to the other world's EL2 (its software answered with an SMC that
-            // the EL3 firmware passed on): that software resumes next, before any instruction.
-            if (this.core.el(cpu) === 2) continue;
+          if (this.core.el(cpu) === 2) {
+            const r = this.resumeAtEl2(cpu, w.start + w.used);
+            if (r === 'paused') return this.pauseAfterStep(w, cpu);
+            if (r === 'left') break;
           }
           const reason = this.core.run(cpu, Math.min(budget - w.used, left, toTick, cpu === stepCpu ? stepLeft : Infinity), w.start + w.used);
           const did = this.core.executed(cpu);
@@ -572,6 +568,37 @@ export class Machine implements PsciPlatform {
       this.s.window = null;
     }
     return this.s.stopped!;
+  }
+
+  /**
+   * Give `cpu`, which sits at EL2, to its EL2 software's resume(); when that
+   * leaves it at the other Security state's EL2 (a world switch at EL3: the
+   * SPMC's secondary init after CPU_ON ends in FFA_MSG_WAIT and the SPMD
+   * returns the PE to the Normal world's EL2, where the hypervisor starts
+   * it), hand it on to that software's resume() in turn. 'run': the PE is at
+   * a lower EL (or at EL2 code of no TypeScript software) and executes;
+   * 'left': it stopped running (slept, off, machine stopped); 'paused': a
+   * pause was requested.
+   */
+  private resumeAtEl2(cpu: number, tick: number): 'run' | 'left' | 'paused' {
+    let prev: ExceptionSoftware | undefined;
+    for (let handoffs = 0; ; handoffs++) {
+      const sw = this.core.el(cpu) === 2 ? this.software.at(this, cpu, 2) : undefined;
+      if (!sw?.resume) return 'run';
+      if (sw === prev) {
+        this.stop({ kind: 'halt', message: `cpu${cpu}: EL2 software left the CPU at EL2 without sleeping` });
+        return 'left';
+      }
+      if (handoffs === EL2_HANDOFFS_MAX) {
+        this.stop({ kind: 'halt', message: `cpu${cpu}: the two worlds' EL2 software handed the CPU back and forth ${EL2_HANDOFFS_MAX} times without running it` });
+        return 'left';
+      }
+      this.core.setNowTick(cpu, tick);
+      sw.resume(this, cpu);
+      if (this.pauseRequested && !this.s.stopped) return 'paused';
+      if (this.s.cpuStates[cpu] !== 'running' || this.s.stopped) return 'left';
+      prev = sw;
+    }
   }
 
   /** Return 'paused' at the boundary after the step that requested it; a CPU

@@ -69,7 +69,8 @@ export class Hypervisor implements Hv, ExceptionSoftware {
     });
     m.software.install('el2-ns', this);
     // pCPU 0 enters the hypervisor at EL2h; the others are started by PSCI
-    // CPU_ON to the EL3 firmware (SMC from EL2) when they have vCPUs to run.
+    // CPU_ON when they have vCPUs to run (pcpu.ts: an SMC to the EL3
+    // firmware on a machine with two Security states).
     // Nothing is traced here: the run starts at pCPU 0's first resume().
     if (cfg) m.core.setPstate(0, 0x3c9);
   }

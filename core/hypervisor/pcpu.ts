@@ -5,6 +5,7 @@
 import { GICD_BASE, GICR_BASE, RAM_BASE, UART_BASE } from '../machine.js';
 import { psciCall, PSCI_CPU_ON_64 } from '../firmware/psci.js';
 import { ICC_CTLR_EL1, ICC_IGRPEN1_EL1, ICC_PMR_EL1 } from '../devices/gicv3/registers.js';
+import { smcFromEl2 } from '../software/smcConduit.js';
 import { worldField } from '../trace/events.js';
 import * as A from './arch.js';
 import { mmio32, type Hv } from './context.js';
@@ -39,12 +40,30 @@ export function pcpuInit(hv: Hv, cpu: number): void {
   hv.s.pcpus[cpu]!.started = true;
 }
 
-/** pCPU 0's boot path: start the other pCPUs that have vCPUs (SMC CPU_ON to the EL3 firmware, entry in the reserve). */
+/**
+ * pCPU 0's boot path: start the other pCPUs that have vCPUs with PSCI
+ * CPU_ON, entry in the reserve (the PE arrives at EL2 and the machine hands
+ * it to resume(), which runs pcpuInit). On a machine with two Security
+ * states the call is an SMC to the EL3 firmware, as on QEMU virt with
+ * secure=on and virtualization=on: its SPMD runs the SPMC's secondary
+ * entry on the PE first (TF-A spmd_cpu_on_finish_handler), so the SPMC has
+ * a context on every pCPU the hypervisor uses. With one Security state
+ * PSCI is the machine's own, answered directly (QEMU's built-in PSCI over
+ * the SMC conduit, with no EL3 software; the trace event is the same).
+ */
 export function startSecondaries(hv: Hv): void {
   const m = hv.m;
   for (let c = 1; c < m.numCpus; c++) {
     if (hv.s.pcpus[c]!.runq.length === 0) continue;
     const args = [m.mpidr(c), BigInt(RAM_BASE), 0n];
+    if (m.config.secure) {
+      // The EL3 firmware traces the call; x0 is its answer when it returns here.
+      const returned = smcFromEl2(m, 0, [BigInt(PSCI_CPU_ON_64), ...args]);
+      const r = m.core.regs(0).x(0);
+      if (!returned || r !== 0n) hv.log(`pCPU ${c}: PSCI CPU_ON failed (${returned ? A.hex(r) : 'no return'})`);
+      if (!returned) return;
+      continue;
+    }
     const r = psciCall(m, { cpu: 0, callerEl: 2, fn: PSCI_CPU_ON_64, args });
     m.trace.emit({ kind: 'psci', tick: m.core.nowTick(0), cpu: 0, fn: PSCI_CPU_ON_64, args: args.map(A.hex), result: A.hex(r ?? 0n), ...worldField(m.core.isNonSecure(0)) });
   }

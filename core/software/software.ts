@@ -17,7 +17,9 @@ export interface ExceptionSoftware {
    * Optional: called instead of running the core when a CPU that is at EL2
    * is scheduled (an EL2 hypervisor's pCPU just started by PSCI CPU_ON at
    * EL2, or woken from sleepCpu()). It must either return the CPU to a lower
-   * EL (usually via eret) or put it back to sleep with sleepCpu().
+   * EL (usually via eret), put it back to sleep with sleepCpu(), or leave it
+   * at the other Security state's EL2 through an SMC (a world switch at
+   * EL3): the machine then hands it to that software's resume().
    */
   resume?(m: Machine, cpu: number): void;
 }
