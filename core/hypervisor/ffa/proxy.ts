@@ -24,6 +24,7 @@ import { hex64, type FfaEvent } from '../../trace/events.js';
 import type { Hv } from '../context.js';
 import type { VcpuState, VmState } from '../state.js';
 import { answerInRegisters, forwardToSpmc, setAnswer } from './forward.js';
+import { partitionInfoGet, partitionInfoStep } from './partitionInfo.js';
 import { rxRelease, rxtxMap, rxtxUnmap } from './rxtx.js';
 import { ffaIdOfVm } from './setup.js';
 import type { VmFfaState } from './state.js';
@@ -41,7 +42,7 @@ export function isFfaFunction(fid: number): boolean {
 /** Functions the proxy serves, for FFA_FEATURES. */
 const SERVED: ReadonlySet<number> = new Set([
   F.FFA_ERROR, F.FFA_SUCCESS_32, F.FFA_SUCCESS_64, F.FFA_INTERRUPT, F.FFA_VERSION, F.FFA_FEATURES, F.FFA_ID_GET, F.FFA_SPM_ID_GET,
-  F.FFA_RXTX_MAP_32, F.FFA_RXTX_MAP_64, F.FFA_RXTX_UNMAP, F.FFA_RX_RELEASE, F.FFA_RUN,
+  F.FFA_RXTX_MAP_32, F.FFA_RXTX_MAP_64, F.FFA_RXTX_UNMAP, F.FFA_RX_RELEASE, F.FFA_RUN, F.FFA_PARTITION_INFO_GET,
   F.FFA_MSG_SEND_DIRECT_REQ_32, F.FFA_MSG_SEND_DIRECT_REQ_64, F.FFA_MSG_SEND_DIRECT_REQ2,
   F.FFA_MEM_SHARE_32, F.FFA_MEM_SHARE_64, F.FFA_MEM_LEND_32, F.FFA_MEM_LEND_64, F.FFA_MEM_DONATE_32, F.FFA_MEM_DONATE_64,
   F.FFA_MEM_RETRIEVE_REQ_32, F.FFA_MEM_RETRIEVE_REQ_64, F.FFA_MEM_RELINQUISH, F.FFA_MEM_RECLAIM, F.FFA_MEM_FRAG_RX, F.FFA_MEM_FRAG_TX,
@@ -82,7 +83,15 @@ export function ffaResume(hv: Hv, cpu: number): void {
   const p = hv.s.ffa.pending[cpu];
   if (!p) return;
   hv.s.ffa.pending[cpu] = null;
-  answered(hv, cpu, ffaIdOfVm(p.vm), answerInRegisters(hv, cpu));
+  if (p.step === undefined) {
+    // Forwarded as it was: the answer is in the registers already.
+    answered(hv, cpu, ffaIdOfVm(p.vm), answerInRegisters(hv, cpu));
+    return;
+  }
+  const r = partitionInfoStep(hv, cpu, p, answerInRegisters(hv, cpu));
+  if (r === null) return; // the next step is in the Secure world
+  setAnswer(hv, cpu, r, false);
+  answered(hv, cpu, ffaIdOfVm(p.vm), r);
 }
 
 function serve(hv: Hv, cpu: number, vm: VmState, vc: VcpuState, f: VmFfaState, x: bigint[], fid: number): FfaResult | null {
@@ -110,6 +119,8 @@ function serve(hv: Hv, cpu: number, vm: VmState, vc: VcpuState, f: VmFfaState, x
       return rxtxUnmap(f, me, x);
     case F.FFA_RX_RELEASE:
       return rxRelease(f);
+    case F.FFA_PARTITION_INFO_GET:
+      return partitionInfoGet(hv, cpu, vm, vc, f, x);
     case F.FFA_MSG_SEND_DIRECT_REQ_32:
     case F.FFA_MSG_SEND_DIRECT_REQ_64:
     case F.FFA_MSG_SEND_DIRECT_REQ2:

@@ -30,5 +30,6 @@ export function initialFfaState(numCpus: number, vms: readonly VmRamShape[]): Ff
     vms: vms.map(() => initialVmFfa()),
     pending: Array.from({ length: numCpus }, () => null),
     ledger: ledger.getState(),
+    hvRxtx: null,
   };
 }

@@ -41,6 +41,17 @@ export interface FfaPendingCall {
   vm: number;
   vcpu: number;
   fid: number;
+  /** A call the proxy serves in several SPMC calls of its own (partitionInfo.ts): the step
+   *  whose answer comes back, and the VM's arguments (hex); absent for a call forwarded as it is. */
+  step?: 'map' | 'get' | 'release';
+  args?: string[];
+}
+
+/** The hypervisor's own RX/TX buffers (two pages of its reserve), registered with the SPMC once. */
+export interface HvRxtx {
+  txPa: number;
+  rxPa: number;
+  mapped: boolean;
 }
 
 export interface FfaProxyState {
@@ -50,6 +61,8 @@ export interface FfaProxyState {
   pending: Array<FfaPendingCall | null>;
   /** VM-to-VM memory transactions, by physical address (owners are VM IDs). */
   ledger: MemoryLedgerState;
+  /** The hypervisor's RX/TX buffers, null until first needed. */
+  hvRxtx: HvRxtx | null;
 }
 
 export function initialVmFfa(): VmFfaState {
