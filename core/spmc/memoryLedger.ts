@@ -376,7 +376,7 @@ export class MemoryLedger {
     if (holding.length > 0) return reject(DENIED, `${handleText(handle)} is still retrieved by ${holding.join(', ')}`);
     const constituents = sent.composite!.constituents;
     this.st.transactions = this.st.transactions.filter((x) => x !== t.value);
-    for (const p of pagesOf(constituents)) this.setPage(p, sent.sender, null);
+    for (const p of pagesOf(constituents)) this.setPage(p, this.normalWorldRegion(p) && !isSecureEndpoint(sent.sender) ? FFA_HYPERVISOR_ID : sent.sender, null);
     return accept({ constituents, clear });
   }
 
@@ -413,13 +413,25 @@ export class MemoryLedger {
     return checkConstituentSet(pages, constituents);
   }
 
+  /** A page of a region declared the Normal world's as a whole (owner ID 0) while no transaction holds it. */
+  private normalWorldRegion(address: bigint): boolean {
+    return this.regionOwner(address) === FFA_HYPERVISOR_ID;
+  }
+
+  /** The Normal world's RAM (a region owned by ID 0) may be sent by any Normal-world endpoint: behind a
+   *  hypervisor the VM sending it (its ID in the descriptor, the hypervisor vouching for it, as Hafnium's
+   *  SPMC takes memory from the Normal world); the page returns to the region at reclaim. */
+  private sendsForNormalWorld(sender: number, address: bigint, page: PageRecord | undefined): boolean {
+    return page === undefined && !isSecureEndpoint(sender) && this.normalWorldRegion(address);
+  }
+
   /** Every page owned by the sender and in no other transaction (Hafnium ffa_send_check_transition). */
   private checkSendTransition(sender: number, constituents: readonly Constituent[]): Checked<void> {
     for (const p of pagesOf(constituents)) {
       const key = pageKey(p);
       const page = this.st.pages[key];
       const owner = page ? page.owner : this.regionOwner(p);
-      if (owner !== sender) return reject(DENIED, `page ${key} is ${owner === null ? 'not memory any endpoint owns' : `owned by ${endpointText(owner)}`}, not the sender ${endpointText(sender)}`);
+      if (owner !== sender && !this.sendsForNormalWorld(sender, p, page)) return reject(DENIED, `page ${key} is ${owner === null ? 'not memory any endpoint owns' : `owned by ${endpointText(owner)}`}, not the sender ${endpointText(sender)}`);
       if (page?.handle) return reject(DENIED, `page ${key} is already in transaction ${page.handle}`);
     }
     return accept(undefined);

@@ -25,6 +25,8 @@ import type { Hv } from '../context.js';
 import type { VcpuState, VmState } from '../state.js';
 import { answerInRegisters, forwardToSpmc, setAnswer } from './forward.js';
 import { partitionInfoGet, partitionInfoStep } from './partitionInfo.js';
+import { spReclaim, spStep } from './spMemory.js';
+import { handleAllocator, handleFromWords } from '../../ffa/memory/handle.js';
 import { rxRelease, rxtxMap, rxtxUnmap } from './rxtx.js';
 import { ffaIdOfVm } from './setup.js';
 import type { VmFfaState } from './state.js';
@@ -88,7 +90,7 @@ export function ffaResume(hv: Hv, cpu: number): void {
     answered(hv, cpu, ffaIdOfVm(p.vm), answerInRegisters(hv, cpu));
     return;
   }
-  const r = partitionInfoStep(hv, cpu, p, answerInRegisters(hv, cpu));
+  const r = p.step.startsWith('sp-') ? spStep(hv, cpu, p, answerInRegisters(hv, cpu)) : partitionInfoStep(hv, cpu, p, answerInRegisters(hv, cpu));
   if (r === null) return; // the next step is in the Secure world
   setAnswer(hv, cpu, r, false);
   answered(hv, cpu, ffaIdOfVm(p.vm), r);
@@ -132,7 +134,7 @@ function serve(hv: Hv, cpu: number, vm: VmState, vc: VcpuState, f: VmFfaState, x
     }
     case F.FFA_MEM_SHARE_32: case F.FFA_MEM_SHARE_64: case F.FFA_MEM_LEND_32: case F.FFA_MEM_LEND_64:
     case F.FFA_MEM_DONATE_32: case F.FFA_MEM_DONATE_64:
-      return memSend(hv, vm, f, x, sendOpOf(fid)!);
+      return memSend(hv, cpu, vm, vc, f, x, sendOpOf(fid)!);
     case F.FFA_MEM_FRAG_TX:
       return memFragTx(hv, vm, f, x);
     case F.FFA_MEM_RETRIEVE_REQ_32:
@@ -143,7 +145,7 @@ function serve(hv: Hv, cpu: number, vm: VmState, vc: VcpuState, f: VmFfaState, x
     case F.FFA_MEM_RELINQUISH:
       return memRelinquish(hv, vm, f);
     case F.FFA_MEM_RECLAIM:
-      return memReclaim(hv, vm, x);
+      return handleAllocator(handleFromWords(x[1]! & 0xffff_ffffn, x[2]! & 0xffff_ffffn)) === 'spmc' ? spReclaim(hv, cpu, vm, vc, f, x) : memReclaim(hv, vm, x);
   }
   return ffaError(NOT_SUPPORTED, `${F.ffaFunctionName(fid) ?? `function 0x${fid.toString(16)}`} is not served to a VM`);
 }

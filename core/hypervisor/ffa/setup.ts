@@ -31,5 +31,6 @@ export function initialFfaState(numCpus: number, vms: readonly VmRamShape[]): Ff
     pending: Array.from({ length: numCpus }, () => null),
     ledger: ledger.getState(),
     hvRxtx: null,
+    spShares: [],
   };
 }

@@ -12,6 +12,10 @@ import { testPartitionPackage } from '../../spmc/testPartition.js';
 import { Hypervisor, machineRamFor, type HypervisorConfig } from '../hypervisor.js';
 import { guestImage, readGuest64, res } from '../testGuest.js';
 import { errW2, ffaAsm, storeAsm } from './testing.js';
+import { encodeTransaction } from '../../ffa/memory/transaction.js';
+import { pages, sendTx } from '../../spmc/ledgerTesting.js';
+import { INVALID_PARAMETERS } from '../../ffa/errors.js';
+import { pageAt, PAGE_OWNED, PAGE_SHARED_OWNED } from './ownership.js';
 
 const MiB = 1 << 20;
 const TX = 0x4030_0000;
@@ -53,5 +57,73 @@ ${ffaAsm('smc', F.FFA_MSG_SEND_DIRECT_REQ_32, 'x12', 0, 0, 5)}${storeAsm(13, 'x0
     expect([res(hv, 11), res(hv, 12)]).toEqual([BigInt(F.FFA_SUCCESS_32), 3n]);
     expect([res(hv, 13), res(hv, 14), res(hv, 15)]).toEqual([BigInt(F.FFA_MSG_SEND_DIRECT_RESP_32), BigInt(((SP1 << 16) | 1) >>> 0), 0x1005n]);
     expect(hv.s.ffa.hvRxtx?.mapped).toBe(true);
+  });
+
+  it('VM-to-SP SHARE and LEND: the lender\'s pages marked, the descriptor forwarded (in FRAG_TX fragments when larger than the hypervisor\'s TX page), SPMC handles; RECLAIM after a hypervisor retrieve request restores the pages', () => {
+    const P = 0x4050_0000;
+    const share = encodeTransaction(sendTx('share', 1, [SP1], [pages(BigInt(P), 1)]));
+    const lend = encodeTransaction(sendTx('lend', 1, [SP1], [pages(BigInt(P + 0x1000), 2)]));
+    // 300 separate pages: a descriptor of 4,864 bytes, more than one page.
+    const big = encodeTransaction(sendTx('share', 1, [SP1], Array.from({ length: 300 }, (_, k) => pages(BigInt(0x4060_0000 + 2 * k * 0x1000), 1))));
+    const data = (label: string, b: Uint8Array): string => `    .balign 8\n${label}:\n    .byte ${[...b].join(', ')}\n`;
+    const toTx = (label: string, len: number): string => `
+    ldr x10, =${label}
+    ldr x11, =${TX}
+    ldr x12, =${len}
+1:  ldrb w13, [x10], #1
+    strb w13, [x11], #1
+    subs x12, x12, #1
+    b.ne 1b
+`;
+    const image = guestImage({
+      main: `
+${ffaAsm('smc', F.FFA_VERSION, F.FFA_VERSION_1_1)}
+${ffaAsm('smc', F.FFA_RXTX_MAP_64, TX, RX + 0x1000, 2)}${storeAsm(0, 'x0')}
+${toTx('share', share.length)}${ffaAsm('smc', F.FFA_MEM_SHARE_32, share.length, share.length, 0, 0)}${storeAsm(1, 'x0', 'x2', 'x3')}
+    mov x19, x2
+    mov x20, x3
+${toTx('lend', lend.length)}${ffaAsm('smc', F.FFA_MEM_LEND_32, lend.length, lend.length, 0, 0)}${storeAsm(4, 'x0', 'x2', 'x3')}
+    mov x21, x2
+    mov x22, x3
+    mov x23, #7
+    ldr x9, =${P + 0x1000}
+    ldr x23, [x9]
+${storeAsm(7, 'x23')}
+${toTx('big', big.length)}${ffaAsm('smc', F.FFA_MEM_SHARE_32, big.length, big.length, 0, 0)}${storeAsm(8, 'x0', 'x2', 'x3')}
+    mov x24, x2
+    mov x25, x3
+${ffaAsm('smc', F.FFA_MEM_RECLAIM, 'x21', 'x22', 0)}${storeAsm(11, 'x0')}
+${ffaAsm('smc', F.FFA_MEM_RECLAIM, 'x19', 'x20', 0)}${storeAsm(12, 'x0')}
+${ffaAsm('smc', F.FFA_MEM_RECLAIM, 'x24', 'x25', 0)}${storeAsm(13, 'x0')}
+${ffaAsm('smc', F.FFA_MEM_RECLAIM, 'x19', 'x20', 0)}${storeAsm(14, 'x0', 'x2')}
+    ldr x9, =${P + 0x1000}
+    ldr x23, [x9]
+${storeAsm(16, 'x23')}
+`,
+      extra: data('share', share) + data('lend', lend) + data('big', big) + '    .balign 8\n',
+    });
+    const cfg: HypervisorConfig = { vms: [{ numVcpus: 1, ramBytes: 32 * MiB, kernel: image }] };
+    const m = new Machine({ numCpus: 1, ramBytes: machineRamFor(cfg), seed: 7n, secure: true });
+    const hv = new Hypervisor(m, cfg);
+    installSpmc(m, [testPartitionPackage({ id: SP1 })]);
+    secureColdBoot(m, SPMC_BOOT_INFO);
+    const vm = hv.s.vms[0]!;
+    // Stop after the lend (the reclaims follow): the lender's Stage 2.
+    while (res(hv, 7) === 0n && !m.stopped) m.run(m.instructions + 2_000);
+    expect(pageAt(hv, vm, P)).toMatchObject({ state: PAGE_SHARED_OWNED, s2ap: 3 });
+    expect(pageAt(hv, vm, P + 0x1000)).toMatchObject({ state: PAGE_SHARED_OWNED, s2ap: 0 });
+    expect(m.run(m.instructions + 50_000_000)).toEqual({ kind: 'system-off' });
+    expect(res(hv, 0)).toBe(BigInt(F.FFA_SUCCESS_32));
+    expect(res(hv, 1)).toBe(BigInt(F.FFA_SUCCESS_32));
+    expect(res(hv, 3) >> 31n).toBe(0n); // the SPMC's handle: bit 63 clear
+    expect(res(hv, 4)).toBe(BigInt(F.FFA_SUCCESS_32));
+    expect(res(hv, 7)).toBe(7n); // the lent page aborted
+    expect(res(hv, 8)).toBe(BigInt(F.FFA_SUCCESS_32)); // forwarded in two fragments
+    expect([res(hv, 11), res(hv, 12), res(hv, 13)]).toEqual([BigInt(F.FFA_SUCCESS_32), BigInt(F.FFA_SUCCESS_32), BigInt(F.FFA_SUCCESS_32)]);
+    expect([res(hv, 14), res(hv, 15)]).toEqual([BigInt(F.FFA_ERROR), errW2(INVALID_PARAMETERS)]); // reclaimed already
+    expect(res(hv, 16)).toBe(0n); // the lend's page is the VM's again
+    expect(pageAt(hv, vm, P)).toMatchObject({ state: PAGE_OWNED, s2ap: 3 });
+    expect(pageAt(hv, vm, P + 0x2000)).toMatchObject({ state: PAGE_OWNED, s2ap: 3 });
+    expect(hv.s.ffa.spShares).toEqual([]);
   });
 });

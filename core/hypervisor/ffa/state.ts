@@ -43,8 +43,19 @@ export interface FfaPendingCall {
   fid: number;
   /** A call the proxy serves in several SPMC calls of its own (partitionInfo.ts): the step
    *  whose answer comes back, and the VM's arguments (hex); absent for a call forwarded as it is. */
-  step?: 'map' | 'get' | 'release';
+  step?: 'map' | 'get' | 'release' | SpStep;
   args?: string[];
+}
+
+/** The steps of VM-to-SP memory sharing (spMemory.ts). */
+export type SpStep = 'sp-map' | 'sp-send' | 'sp-frag' | 'sp-retrieve' | 'sp-release' | 'sp-fragrx' | 'sp-reclaim';
+
+/** Memory a VM sent to partitions: the SPMC's handle (null while the send is in flight), its pages (PAs). */
+export interface SpShare {
+  handle: string | null;
+  vm: number;
+  op: 'share' | 'lend' | 'donate';
+  pages: number[];
 }
 
 /** The hypervisor's own RX/TX buffers (two pages of its reserve), registered with the SPMC once. */
@@ -63,6 +74,8 @@ export interface FfaProxyState {
   ledger: MemoryLedgerState;
   /** The hypervisor's RX/TX buffers, null until first needed. */
   hvRxtx: HvRxtx | null;
+  /** VM memory sent to partitions through the SPMC. */
+  spShares: SpShare[];
 }
 
 export function initialVmFfa(): VmFfaState {
