@@ -23,7 +23,7 @@ import { negotiateFfaVersion } from '../../ffa/versionNegotiation.js';
 import { hex64, type FfaEvent } from '../../trace/events.js';
 import type { Hv } from '../context.js';
 import type { VcpuState, VmState } from '../state.js';
-import { answerInRegisters, forwardToSpmc, setAnswer } from './forward.js';
+import { answerInRegisters, forwardToSpmc, setAnswer, smcStep } from './forward.js';
 import { partitionInfoGet, partitionInfoStep } from './partitionInfo.js';
 import { spReclaim, spStep } from './spMemory.js';
 import { handleAllocator, handleFromWords } from '../../ffa/memory/handle.js';
@@ -74,10 +74,31 @@ export function ffaCall(hv: Hv, cpu: number, vm: VmState, vc: VcpuState): void {
   const f = hv.s.ffa.vms[vm.id]!;
   const dst = fid === F.FFA_MSG_SEND_DIRECT_REQ_32 || fid === F.FFA_MSG_SEND_DIRECT_REQ_64 || fid === F.FFA_MSG_SEND_DIRECT_REQ2 ? Number(x[1]! & 0xffffn) : 0;
   event(hv, cpu, fid, me, dst, x.slice(1, 8));
+  if (hv.s.ffa.spmcVersion === 0 && MAY_NEED_SPMC.has(fid)) {
+    // The hypervisor's own FFA_VERSION with the SPMC first (once): the VM's call is served when it is answered.
+    const v = smcStep(hv, cpu, vm, vc, fid, [BigInt(F.FFA_VERSION), BigInt(PROXY_FFA_VERSION)], 'version', x.map((v) => '0x' + v.toString(16)));
+    if (v === null) return;
+    spmcVersionAnswer(hv, v);
+  }
+  serveAndAnswer(hv, cpu, vm, vc, f, x, fid);
+}
+
+/** Calls that may go to the SPMC (a memory call only when partitions are involved, known after decoding). */
+const MAY_NEED_SPMC: ReadonlySet<number> = new Set([
+  F.FFA_SPM_ID_GET, F.FFA_PARTITION_INFO_GET, F.FFA_MSG_SEND_DIRECT_REQ_32, F.FFA_MSG_SEND_DIRECT_REQ_64, F.FFA_MSG_SEND_DIRECT_REQ2, F.FFA_RUN,
+  F.FFA_MEM_SHARE_32, F.FFA_MEM_SHARE_64, F.FFA_MEM_LEND_32, F.FFA_MEM_LEND_64, F.FFA_MEM_DONATE_32, F.FFA_MEM_DONATE_64, F.FFA_MEM_RECLAIM,
+]);
+
+function spmcVersionAnswer(hv: Hv, r: FfaResult): void {
+  const w0 = r.x[0]!;
+  hv.s.ffa.spmcVersion = (w0 & 0xffff_ffff_8000_0000n) === 0n ? Number(w0) : -1;
+}
+
+function serveAndAnswer(hv: Hv, cpu: number, vm: VmState, vc: VcpuState, f: VmFfaState, x: bigint[], fid: number): void {
   const r = serve(hv, cpu, vm, vc, f, x, fid);
   if (r === null) return; // in the Secure world: ffaResume completes it
   setAnswer(hv, cpu, r, false);
-  answered(hv, cpu, me, r);
+  answered(hv, cpu, ffaIdOfVm(vm.id), r);
 }
 
 /** The pCPU is back from the Secure world with the answer to the call it forwarded. */
@@ -85,6 +106,16 @@ export function ffaResume(hv: Hv, cpu: number): void {
   const p = hv.s.ffa.pending[cpu];
   if (!p) return;
   hv.s.ffa.pending[cpu] = null;
+  if (p.step === 'version') {
+    // The SPMC's version is known: serve the VM's call from its registers as they were.
+    spmcVersionAnswer(hv, answerInRegisters(hv, cpu));
+    const x = (p.args ?? []).map((v) => BigInt(v));
+    const regs = hv.m.core.regs(cpu);
+    x.forEach((v, i) => regs.setX(i, v));
+    const vm = hv.s.vms[p.vm]!;
+    serveAndAnswer(hv, cpu, vm, vm.vcpus[p.vcpu]!, hv.s.ffa.vms[p.vm]!, x, p.fid);
+    return;
+  }
   if (p.step === undefined) {
     // Forwarded as it was: the answer is in the registers already.
     answered(hv, cpu, ffaIdOfVm(p.vm), answerInRegisters(hv, cpu));

@@ -32,5 +32,6 @@ export function initialFfaState(numCpus: number, vms: readonly VmRamShape[]): Ff
     ledger: ledger.getState(),
     hvRxtx: null,
     spShares: [],
+    spmcVersion: 0,
   };
 }

@@ -16,6 +16,7 @@ import { encodeTransaction } from '../../ffa/memory/transaction.js';
 import { pages, sendTx } from '../../spmc/ledgerTesting.js';
 import { INVALID_PARAMETERS } from '../../ffa/errors.js';
 import { pageAt, PAGE_OWNED, PAGE_SHARED_OWNED } from './ownership.js';
+import { uuidFromText, uuidToX2 } from '../../ffa/uuid.js';
 
 const MiB = 1 << 20;
 const TX = 0x4030_0000;
@@ -125,5 +126,22 @@ ${storeAsm(16, 'x23')}
     expect(pageAt(hv, vm, P)).toMatchObject({ state: PAGE_OWNED, s2ap: 3 });
     expect(pageAt(hv, vm, P + 0x2000)).toMatchObject({ state: PAGE_OWNED, s2ap: 3 });
     expect(hv.s.ffa.spShares).toEqual([]);
+  });
+
+  it('the hypervisor negotiates v1.2 with the SPMC first; FFA_MSG_SEND_DIRECT_REQ2 by UUID from a v1.2 VM carries x4-x17 both ways', () => {
+    const [lo, hi] = uuidToX2(uuidFromText('5e5e0000-0000-4000-8000-000000008001')!);
+    const payload = Array.from({ length: 14 }, (_, i) => BigInt(0x100 + i));
+    const { m, hv } = spmcHvMachine(`
+${ffaAsm('smc', F.FFA_VERSION, F.FFA_VERSION_1_2)}
+${ffaAsm('smc', F.FFA_MSG_SEND_DIRECT_REQ2, (1 << 16) | SP1, lo, hi, ...payload)}
+${storeAsm(0, 'x0', 'x1', 'x4', 'x8', 'x9', 'x10', 'x11', 'x12', 'x13', 'x14', 'x15', 'x16', 'x17')}
+${ffaAsm('smc', F.FFA_MSG_SEND_DIRECT_REQ2, (1 << 16) | SP1, lo + 1n, hi, ...payload)}${storeAsm(13, 'x0', 'x2')}
+`);
+    expect(m.run(30_000_000)).toEqual({ kind: 'system-off' });
+    expect(hv.s.ffa.spmcVersion).toBe(F.FFA_VERSION_1_2);
+    expect([res(hv, 0), res(hv, 1), res(hv, 2)]).toEqual([BigInt(F.FFA_MSG_SEND_DIRECT_RESP2), BigInt(((SP1 << 16) | 1) >>> 0), 0x1100n]);
+    // x8 is stored after x9 was used as the results pointer: compare x10-x17 (payload words 6-13).
+    expect(Array.from({ length: 8 }, (_, i) => res(hv, 5 + i))).toEqual(payload.slice(6));
+    expect([res(hv, 13), res(hv, 14)]).toEqual([BigInt(F.FFA_ERROR), errW2(-2)]); // no partition with that UUID
   });
 });

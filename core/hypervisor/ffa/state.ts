@@ -43,7 +43,7 @@ export interface FfaPendingCall {
   fid: number;
   /** A call the proxy serves in several SPMC calls of its own (partitionInfo.ts): the step
    *  whose answer comes back, and the VM's arguments (hex); absent for a call forwarded as it is. */
-  step?: 'map' | 'get' | 'release' | SpStep;
+  step?: 'version' | 'map' | 'get' | 'release' | SpStep;
   args?: string[];
 }
 
@@ -76,6 +76,9 @@ export interface FfaProxyState {
   hvRxtx: HvRxtx | null;
   /** VM memory sent to partitions through the SPMC. */
   spShares: SpShare[];
+  /** The FF-A version the hypervisor negotiated with the SPMC (through the SPMD) before its first call there:
+   *  0 not yet asked, -1 refused (no SPMC; asked once). */
+  spmcVersion: number;
 }
 
 export function initialVmFfa(): VmFfaState {
