@@ -108,6 +108,7 @@ export class Hypervisor implements Hv, ExceptionSoftware {
     }
     // Back from the Secure world with the answer to a forwarded FF-A call (the vCPU is still loaded).
     ffaResume(this, cpu);
+    if (this.s.ffa.pending[cpu] || m.stopped) return; // its next step took the pCPU to the Secure world again
     physIrqs(this, cpu);
     if (m.stopped) return;
     schedule(this, cpu);

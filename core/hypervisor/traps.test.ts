@@ -83,7 +83,7 @@ ${call('smc', 0x8000_0000)}${store(6)}
     expect(res(r.hv, 3)).toBe(0n); // FEATURES(CPU_ON)
     expect(res(r.hv, 4)).toBe(2n); // MIGRATE_INFO_TYPE: no migration needed
     expect(res(r.hv, 5)).toBe(neg(-1));
-    expect(res(r.hv, 6)).toBe(0x1_0001n); // SMCCC 1.1
+    expect(res(r.hv, 6)).toBe(0x1_0002n); // SMCCC 1.2 (x0-x17, as the FF-A proxy serves them)
   });
 });
 

@@ -4,7 +4,8 @@
 // (the SGI registers), a Stage-2 data abort on an emulated device page
 // (devices.ts), an instruction abort outside guest RAM; anything else is
 // UNDEFINED at EL1.
-import { psciCall } from '../firmware/psci.js';
+import { psciCall, SMCCC_VERSION } from '../firmware/psci.js';
+import { SMCCC_VERSION_1_2 } from '../firmware/smccc.js';
 import { sysregKey } from '../cpu/ports.js';
 import { worldField } from '../trace/events.js';
 import * as A from './arch.js';
@@ -20,6 +21,8 @@ import { notify } from './scheduler.js';
 import { s2Translate } from './stage2.js';
 import type { VcpuState, VmState } from './state.js';
 import { hasPendingFor } from './vgic/vgic.js';
+
+const SMCCC_VERSION_1_2_ANSWER = BigInt(SMCCC_VERSION_1_2);
 
 /** Step the guest past the trapped instruction (ELR_EL2 += 4). */
 function advance(hv: Hv, cpu: number): void {
@@ -73,7 +76,8 @@ export function syncTrap(hv: Hv, cpu: number, vm: VmState, vc: VcpuState): boole
 function guestPsci(hv: Hv, cpu: number, vm: VmState, vc: VcpuState, fn: number): void {
   const regs = hv.m.core.regs(cpu);
   const args = [regs.x(1), regs.x(2), regs.x(3)];
-  const r = psciCall(guestPsciPlatform(hv, vm), { cpu: vc.id, callerEl: 1, fn, args });
+  // SMCCC 1.2 (x0-x17 carry arguments and results, as the FF-A proxy serves them; Linux's FF-A driver needs it).
+  const r = fn === SMCCC_VERSION ? SMCCC_VERSION_1_2_ANSWER : psciCall(guestPsciPlatform(hv, vm), { cpu: vc.id, callerEl: 1, fn, args });
   if (r !== null) regs.setX(0, r);
   hv.m.trace.emit({ kind: 'psci', tick: hv.m.core.nowTick(cpu), cpu, fn, args: args.map(A.hex), result: A.hex(r ?? 0n), ...worldField(hv.m.core.isNonSecure(cpu)) });
 }

@@ -306,3 +306,24 @@ describe('memory ledger', () => {
     expect(() => ledger().declareRegion(SP2, NS + 15n * P, 2)).toThrow('overlaps');
   });
 });
+
+describe('memory ledger: the Normal world\'s RAM as one region (owner 0)', () => {
+  it('any Normal-world endpoint (a VM behind the hypervisor) may send it, a partition may not; reclaim gives it back to the region', () => {
+    const l = new MemoryLedger();
+    l.declareRegion(0, NS, 16);
+    l.declareRegion(SP1, SEC, 16);
+    const share = l.send('share', VM2, sendTx('share', VM2, [SP1], [pages(NS, 2)]));
+    expect(share.ok).toBe(true);
+    if (!share.ok) return;
+    expect(l.ownerOf(NS)).toBe(VM2);
+    // Held by VM2's transaction: nobody else may send it meanwhile.
+    const again = l.send('share', VM1, sendTx('share', VM1, [SP1], [pages(NS, 1)]));
+    expect(again.ok ? null : errorCodeOf(again.error)).toBe(DENIED);
+    const sp = l.send('lend', SP1, sendTx('lend', SP1, [SP2], [pages(NS + 4n * P, 1)]));
+    expect(sp.ok ? null : errorCodeOf(sp.error)).toBe(DENIED);
+    expect(l.reclaim(VM2, share.value.handle).ok).toBe(true);
+    expect(l.ownerOf(NS)).toBe(0);
+    expect(l.getState().pages).toEqual({});
+    expect(l.send('lend', VM1, sendTx('lend', VM1, [SP1], [pages(NS, 1)])).ok).toBe(true);
+  });
+});

@@ -56,7 +56,7 @@ ${ffaAsm('smc', F.FFA_MSG_SEND_DIRECT_REQ_32, 'x12', 0, 0, 5)}${storeAsm(9, 'x0'
     expect(hv.s.ffa.pending).toEqual([null]);
   });
 
-  it('a Non-secure interrupt preempts the partition: the VM gets FFA_INTERRUPT, takes its interrupt, and resumes the partition with FFA_RUN; a snapshot while preempted continues identically', () => {
+  it('a Non-secure interrupt preempts the partition: the VM gets FFA_INTERRUPT, takes its interrupt, and resumes the partition with FFA_RUN; snapshots while preempted and while the request is in the Secure world continue identically', () => {
     const main = `
     mov x1, #0
     bl gic_init
@@ -91,6 +91,19 @@ ${storeAsm(0, 'x0', 'x1', 'x4', 'x20')}
     expect(b.m.instructions).toBe(m.instructions);
     expect(b.m.trace.digest()).toBe(m.trace.digest());
     expect(b.hv.s).toEqual(hv.s);
+
+    // Again, with the snapshot taken while the forwarded request is in the Secure world (pending).
+    const c = secureHvMachine(main);
+    while (c.hv.s.ffa.pending[0] === null && !c.m.stopped) c.m.run(c.m.instructions + 20);
+    expect(c.hv.s.ffa.pending[0]).toMatchObject({ vm: 0, vcpu: 0, fid: F.FFA_MSG_SEND_DIRECT_REQ_32 });
+    const s1 = captureMachine(c.m);
+    const snap1 = { ...structuredClone({ ...s1, ram: new Uint8Array(0), secureRam: new Uint8Array(0) }), ram: s1.ram.slice(), secureRam: s1.secureRam.slice() };
+    expect(c.m.run(60_000_000)).toEqual({ kind: 'system-off' });
+    const d = secureHvMachine(main);
+    restoreMachine(d.m, snap1);
+    expect(d.m.run(60_000_000)).toEqual({ kind: 'system-off' });
+    expect(d.m.trace.digest()).toBe(c.m.trace.digest());
+    expect(res(d.hv, 0)).toBe(BigInt(F.FFA_MSG_SEND_DIRECT_RESP_32));
     expect([res(hv, 0), res(hv, 1), res(hv, 2)]).toEqual([BigInt(F.FFA_MSG_SEND_DIRECT_RESP_32), BigInt(((PARTITION_ID << 16) | 1) >>> 0), 0n]);
     expect(res(hv, 3)).toBeGreaterThanOrEqual(1n); // preempted at least once
     expect(irqCount(hv, 0, 27)).toBe(1); // the VM took its virtual timer interrupt

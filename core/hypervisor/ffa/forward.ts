@@ -13,6 +13,7 @@ import { resultRegisters, type FfaResult } from '../../ffa/result.js';
 import { smcFromEl2 } from '../../software/smcConduit.js';
 import type { Hv } from '../context.js';
 import type { VcpuState, VmState } from '../state.js';
+import type { FfaPendingCall } from './state.js';
 
 /** SMCCC 1.2: x0-x17 carry an FF-A call and its answer. */
 const REGS = 18;
@@ -23,6 +24,15 @@ export function forwardToSpmc(hv: Hv, cpu: number, vm: VmState, vc: VcpuState, c
   if (smcFromEl2(hv.m, cpu, call.slice(0, REGS))) return answerInRegisters(hv, cpu);
   if (hv.m.stopped) return null;
   hv.s.ffa.pending[cpu] = { vm: vm.id, vcpu: vc.id, fid };
+  return null;
+}
+
+/** One SMC of the proxy's own (x0-x7 = `call`, the VM's x8-x17 untouched) for a multi-step call;
+ *  its answer, or null when the pCPU went to the Secure world (`pending` records `step`). */
+export function smcStep(hv: Hv, cpu: number, vm: VmState, vc: VcpuState, fid: number, call: readonly bigint[], step: FfaPendingCall['step'], args: string[]): FfaResult | null {
+  if (smcFromEl2(hv.m, cpu, call.slice(0, 8))) return answerInRegisters(hv, cpu);
+  if (hv.m.stopped) return null;
+  hv.s.ffa.pending[cpu] = { vm: vm.id, vcpu: vc.id, fid, step, args };
   return null;
 }
 

@@ -23,7 +23,10 @@ import { negotiateFfaVersion } from '../../ffa/versionNegotiation.js';
 import { hex64, type FfaEvent } from '../../trace/events.js';
 import type { Hv } from '../context.js';
 import type { VcpuState, VmState } from '../state.js';
-import { answerInRegisters, forwardToSpmc, setAnswer } from './forward.js';
+import { answerInRegisters, forwardToSpmc, setAnswer, smcStep } from './forward.js';
+import { partitionInfoGet, partitionInfoStep } from './partitionInfo.js';
+import { spReclaim, spStep } from './spMemory.js';
+import { handleAllocator, handleFromWords } from '../../ffa/memory/handle.js';
 import { rxRelease, rxtxMap, rxtxUnmap } from './rxtx.js';
 import { ffaIdOfVm } from './setup.js';
 import type { VmFfaState } from './state.js';
@@ -41,7 +44,7 @@ export function isFfaFunction(fid: number): boolean {
 /** Functions the proxy serves, for FFA_FEATURES. */
 const SERVED: ReadonlySet<number> = new Set([
   F.FFA_ERROR, F.FFA_SUCCESS_32, F.FFA_SUCCESS_64, F.FFA_INTERRUPT, F.FFA_VERSION, F.FFA_FEATURES, F.FFA_ID_GET, F.FFA_SPM_ID_GET,
-  F.FFA_RXTX_MAP_32, F.FFA_RXTX_MAP_64, F.FFA_RXTX_UNMAP, F.FFA_RX_RELEASE, F.FFA_RUN,
+  F.FFA_RXTX_MAP_32, F.FFA_RXTX_MAP_64, F.FFA_RXTX_UNMAP, F.FFA_RX_RELEASE, F.FFA_RUN, F.FFA_PARTITION_INFO_GET,
   F.FFA_MSG_SEND_DIRECT_REQ_32, F.FFA_MSG_SEND_DIRECT_REQ_64, F.FFA_MSG_SEND_DIRECT_REQ2,
   F.FFA_MEM_SHARE_32, F.FFA_MEM_SHARE_64, F.FFA_MEM_LEND_32, F.FFA_MEM_LEND_64, F.FFA_MEM_DONATE_32, F.FFA_MEM_DONATE_64,
   F.FFA_MEM_RETRIEVE_REQ_32, F.FFA_MEM_RETRIEVE_REQ_64, F.FFA_MEM_RELINQUISH, F.FFA_MEM_RECLAIM, F.FFA_MEM_FRAG_RX, F.FFA_MEM_FRAG_TX,
@@ -71,10 +74,31 @@ export function ffaCall(hv: Hv, cpu: number, vm: VmState, vc: VcpuState): void {
   const f = hv.s.ffa.vms[vm.id]!;
   const dst = fid === F.FFA_MSG_SEND_DIRECT_REQ_32 || fid === F.FFA_MSG_SEND_DIRECT_REQ_64 || fid === F.FFA_MSG_SEND_DIRECT_REQ2 ? Number(x[1]! & 0xffffn) : 0;
   event(hv, cpu, fid, me, dst, x.slice(1, 8));
+  if (hv.s.ffa.spmcVersion === 0 && MAY_NEED_SPMC.has(fid)) {
+    // The hypervisor's own FFA_VERSION with the SPMC first (once): the VM's call is served when it is answered.
+    const v = smcStep(hv, cpu, vm, vc, fid, [BigInt(F.FFA_VERSION), BigInt(PROXY_FFA_VERSION)], 'version', x.map((v) => '0x' + v.toString(16)));
+    if (v === null) return;
+    spmcVersionAnswer(hv, v);
+  }
+  serveAndAnswer(hv, cpu, vm, vc, f, x, fid);
+}
+
+/** Calls that may go to the SPMC (a memory call only when partitions are involved, known after decoding). */
+const MAY_NEED_SPMC: ReadonlySet<number> = new Set([
+  F.FFA_SPM_ID_GET, F.FFA_PARTITION_INFO_GET, F.FFA_MSG_SEND_DIRECT_REQ_32, F.FFA_MSG_SEND_DIRECT_REQ_64, F.FFA_MSG_SEND_DIRECT_REQ2, F.FFA_RUN,
+  F.FFA_MEM_SHARE_32, F.FFA_MEM_SHARE_64, F.FFA_MEM_LEND_32, F.FFA_MEM_LEND_64, F.FFA_MEM_DONATE_32, F.FFA_MEM_DONATE_64, F.FFA_MEM_RECLAIM,
+]);
+
+function spmcVersionAnswer(hv: Hv, r: FfaResult): void {
+  const w0 = r.x[0]!;
+  hv.s.ffa.spmcVersion = (w0 & 0xffff_ffff_8000_0000n) === 0n ? Number(w0) : -1;
+}
+
+function serveAndAnswer(hv: Hv, cpu: number, vm: VmState, vc: VcpuState, f: VmFfaState, x: bigint[], fid: number): void {
   const r = serve(hv, cpu, vm, vc, f, x, fid);
   if (r === null) return; // in the Secure world: ffaResume completes it
   setAnswer(hv, cpu, r, false);
-  answered(hv, cpu, me, r);
+  answered(hv, cpu, ffaIdOfVm(vm.id), r);
 }
 
 /** The pCPU is back from the Secure world with the answer to the call it forwarded. */
@@ -82,7 +106,25 @@ export function ffaResume(hv: Hv, cpu: number): void {
   const p = hv.s.ffa.pending[cpu];
   if (!p) return;
   hv.s.ffa.pending[cpu] = null;
-  answered(hv, cpu, ffaIdOfVm(p.vm), answerInRegisters(hv, cpu));
+  if (p.step === 'version') {
+    // The SPMC's version is known: serve the VM's call from its registers as they were.
+    spmcVersionAnswer(hv, answerInRegisters(hv, cpu));
+    const x = (p.args ?? []).map((v) => BigInt(v));
+    const regs = hv.m.core.regs(cpu);
+    x.forEach((v, i) => regs.setX(i, v));
+    const vm = hv.s.vms[p.vm]!;
+    serveAndAnswer(hv, cpu, vm, vm.vcpus[p.vcpu]!, hv.s.ffa.vms[p.vm]!, x, p.fid);
+    return;
+  }
+  if (p.step === undefined) {
+    // Forwarded as it was: the answer is in the registers already.
+    answered(hv, cpu, ffaIdOfVm(p.vm), answerInRegisters(hv, cpu));
+    return;
+  }
+  const r = p.step.startsWith('sp-') ? spStep(hv, cpu, p, answerInRegisters(hv, cpu)) : partitionInfoStep(hv, cpu, p, answerInRegisters(hv, cpu));
+  if (r === null) return; // the next step is in the Secure world
+  setAnswer(hv, cpu, r, false);
+  answered(hv, cpu, ffaIdOfVm(p.vm), r);
 }
 
 function serve(hv: Hv, cpu: number, vm: VmState, vc: VcpuState, f: VmFfaState, x: bigint[], fid: number): FfaResult | null {
@@ -110,6 +152,8 @@ function serve(hv: Hv, cpu: number, vm: VmState, vc: VcpuState, f: VmFfaState, x
       return rxtxUnmap(f, me, x);
     case F.FFA_RX_RELEASE:
       return rxRelease(f);
+    case F.FFA_PARTITION_INFO_GET:
+      return partitionInfoGet(hv, cpu, vm, vc, f, x);
     case F.FFA_MSG_SEND_DIRECT_REQ_32:
     case F.FFA_MSG_SEND_DIRECT_REQ_64:
     case F.FFA_MSG_SEND_DIRECT_REQ2:
@@ -121,7 +165,7 @@ function serve(hv: Hv, cpu: number, vm: VmState, vc: VcpuState, f: VmFfaState, x
     }
     case F.FFA_MEM_SHARE_32: case F.FFA_MEM_SHARE_64: case F.FFA_MEM_LEND_32: case F.FFA_MEM_LEND_64:
     case F.FFA_MEM_DONATE_32: case F.FFA_MEM_DONATE_64:
-      return memSend(hv, vm, f, x, sendOpOf(fid)!);
+      return memSend(hv, cpu, vm, vc, f, x, sendOpOf(fid)!);
     case F.FFA_MEM_FRAG_TX:
       return memFragTx(hv, vm, f, x);
     case F.FFA_MEM_RETRIEVE_REQ_32:
@@ -132,7 +176,7 @@ function serve(hv: Hv, cpu: number, vm: VmState, vc: VcpuState, f: VmFfaState, x
     case F.FFA_MEM_RELINQUISH:
       return memRelinquish(hv, vm, f);
     case F.FFA_MEM_RECLAIM:
-      return memReclaim(hv, vm, x);
+      return handleAllocator(handleFromWords(x[1]! & 0xffff_ffffn, x[2]! & 0xffff_ffffn)) === 'spmc' ? spReclaim(hv, cpu, vm, vc, f, x) : memReclaim(hv, vm, x);
   }
   return ffaError(NOT_SUPPORTED, `${F.ffaFunctionName(fid) ?? `function 0x${fid.toString(16)}`} is not served to a VM`);
 }

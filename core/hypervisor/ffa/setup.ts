@@ -30,5 +30,8 @@ export function initialFfaState(numCpus: number, vms: readonly VmRamShape[]): Ff
     vms: vms.map(() => initialVmFfa()),
     pending: Array.from({ length: numCpus }, () => null),
     ledger: ledger.getState(),
+    hvRxtx: null,
+    spShares: [],
+    spmcVersion: 0,
   };
 }

@@ -41,6 +41,28 @@ export interface FfaPendingCall {
   vm: number;
   vcpu: number;
   fid: number;
+  /** A call the proxy serves in several SPMC calls of its own (partitionInfo.ts): the step
+   *  whose answer comes back, and the VM's arguments (hex); absent for a call forwarded as it is. */
+  step?: 'version' | 'map' | 'get' | 'release' | SpStep;
+  args?: string[];
+}
+
+/** The steps of VM-to-SP memory sharing (spMemory.ts). */
+export type SpStep = 'sp-map' | 'sp-send' | 'sp-frag' | 'sp-retrieve' | 'sp-release' | 'sp-fragrx' | 'sp-reclaim';
+
+/** Memory a VM sent to partitions: the SPMC's handle (null while the send is in flight), its pages (PAs). */
+export interface SpShare {
+  handle: string | null;
+  vm: number;
+  op: 'share' | 'lend' | 'donate';
+  pages: number[];
+}
+
+/** The hypervisor's own RX/TX buffers (two pages of its reserve), registered with the SPMC once. */
+export interface HvRxtx {
+  txPa: number;
+  rxPa: number;
+  mapped: boolean;
 }
 
 export interface FfaProxyState {
@@ -50,6 +72,13 @@ export interface FfaProxyState {
   pending: Array<FfaPendingCall | null>;
   /** VM-to-VM memory transactions, by physical address (owners are VM IDs). */
   ledger: MemoryLedgerState;
+  /** The hypervisor's RX/TX buffers, null until first needed. */
+  hvRxtx: HvRxtx | null;
+  /** VM memory sent to partitions through the SPMC. */
+  spShares: SpShare[];
+  /** The FF-A version the hypervisor negotiated with the SPMC (through the SPMD) before its first call there:
+   *  0 not yet asked, -1 refused (no SPMC; asked once). */
+  spmcVersion: number;
 }
 
 export function initialVmFfa(): VmFfaState {

@@ -42,7 +42,8 @@ import { MemoryLedger } from '../../spmc/memoryLedger.js';
 import { transactionFromRecord } from '../../spmc/transactionRecord.js';
 import { hex64 } from '../../trace/events.js';
 import type { Hv } from '../context.js';
-import type { VmState } from '../state.js';
+import type { VcpuState, VmState } from '../state.js';
+import { spSend } from './spMemory.js';
 import { ipaOfPage, pagesOfRanges, paOfIpa, projectPages } from './ownership.js';
 import { bufferBytes, copyFromTx, writeRx } from './rxtx.js';
 import { ffaIdOfVm, vmOfFfaId } from './setup.js';
@@ -60,7 +61,7 @@ function saveLedger(hv: Hv, l: MemoryLedger): void {
 }
 
 /** The sender's IPA ranges as physical ranges: each page mapped in its Stage 2, a range linear in PA, none an RX/TX page. */
-function toPhysical(hv: Hv, vm: VmState, f: VmFfaState, ranges: readonly Constituent[]): Checked<Constituent[]> {
+export function toPhysical(hv: Hv, vm: VmState, f: VmFfaState, ranges: readonly Constituent[]): Checked<Constituent[]> {
   const out: Constituent[] = [];
   const b = f.rxtx;
   for (const c of ranges) {
@@ -70,6 +71,7 @@ function toPhysical(hv: Hv, vm: VmState, f: VmFfaState, ranges: readonly Constit
     for (let i = 0; i < c.pageCount; i++) {
       const pa = paOfIpa(hv, vm, ipa + i * PAGE);
       if (pa < 0 || pa !== pa0 + i * PAGE) return reject(DENIED, `IPA ${hex64(ipa + i * PAGE)} is not memory of the sender`);
+      if (hv.s.ffa.spShares.some((x) => x.pages.includes(pa))) return reject(DENIED, `IPA ${hex64(ipa + i * PAGE)} is in a transaction with the Secure world`);
       if (b && ((pa >= b.txPa && pa < b.txPa + bufferBytes(b)) || (pa >= b.rxPa && pa < b.rxPa + bufferBytes(b)))) return reject(DENIED, `IPA ${hex64(ipa + i * PAGE)} is the VM's RX/TX buffer`);
     }
     out.push({ address: BigInt(pa0), pageCount: c.pageCount });
@@ -96,9 +98,9 @@ function zeroPages(hv: Hv, ranges: readonly Constituent[]): void {
 }
 
 /** Receivers must be other VMs; a Secure receiver is the SPMC's business. */
-function checkVmReceivers(hv: Hv, tx: MemoryTransaction, sender: number): Checked<void> {
+export function checkVmReceivers(hv: Hv, tx: MemoryTransaction, sender: number): Checked<void> {
   for (const r of tx.receivers) {
-    if (isSecureEndpoint(r.receiver)) return reject(NOT_SUPPORTED, `receiver ${endpointText(r.receiver)} is a partition: memory sharing with the Secure world is not served by the proxy yet`);
+    if (isSecureEndpoint(r.receiver)) return reject(INVALID_PARAMETERS, `receiver ${endpointText(r.receiver)} is a partition: a send to partitions names partitions only`);
     if (vmOfFfaId(r.receiver, hv.s.vms.length) < 0) return reject(INVALID_PARAMETERS, `receiver ${endpointText(r.receiver)} is no endpoint`);
     if (r.receiver === sender) return reject(INVALID_PARAMETERS, 'the sender cannot be a receiver');
   }
@@ -119,7 +121,7 @@ function committed(hv: Hv, l: MemoryLedger, handle: bigint): void {
 }
 
 /** FFA_MEM_SHARE/LEND/DONATE (32 and 64) from `vm`. */
-export function memSend(hv: Hv, vm: VmState, f: VmFfaState, x: readonly bigint[], op: SendOp): FfaResult {
+export function memSend(hv: Hv, cpu: number, vm: VmState, vc: VcpuState, f: VmFfaState, x: readonly bigint[], op: SendOp): FfaResult | null {
   if (!f.rxtx) return ffaError(INVALID_PARAMETERS, 'the VM has no TX buffer');
   const args = decodeMemTransmitArgs(x, bufferBytes(f.rxtx));
   if (!args.ok) return args.error;
@@ -129,10 +131,17 @@ export function memSend(hv: Hv, vm: VmState, f: VmFfaState, x: readonly bigint[]
   const me = ffaIdOfVm(vm.id);
   const tx = d.value.tx;
   if (tx.sender !== me) return ffaError(DENIED, `the descriptor's sender ${endpointText(tx.sender)} is not the caller ${endpointText(me)}`);
-  const recv = checkVmReceivers(hv, tx, me);
-  if (!recv.ok) return recv.error;
+  const toPartitions = tx.receivers.every((r) => isSecureEndpoint(r.receiver));
+  if (!toPartitions) {
+    const recv = checkVmReceivers(hv, tx, me);
+    if (!recv.ok) return recv.error;
+  }
   const phys = toPhysical(hv, vm, f, tx.composite!.constituents);
   if (!phys.ok) return phys.error;
+  if (toPartitions) {
+    if (d.value.missingConstituents !== 0) return ffaError(NOT_SUPPORTED, 'a send to partitions in fragments from the VM is not forwarded: send it whole (the proxy fragments it for the SPMC)');
+    return spSend(hv, cpu, vm, vc, tx, { pageCount: tx.composite!.pageCount, constituents: phys.value }, op, Number(x[0]! & 0xffff_ffffn));
+  }
   const l = loadLedger(hv);
   const r = l.send(op, me, { ...tx, composite: { pageCount: tx.composite!.pageCount, constituents: phys.value } }, d.value.missingConstituents);
   if (!r.ok) return r.error;
