@@ -10,6 +10,8 @@ export interface OptionSpec<T = unknown> {
   help: string;
   /** Parse and validate the value (flags get no parser). */
   parse?: (raw: string, option: string) => T;
+  /** May be given more than once: the value is the array of every value, in order. */
+  repeatable?: boolean;
 }
 
 export interface ParsedArgs {
@@ -20,7 +22,8 @@ export interface ParsedArgs {
 
 /**
  * Parse `--name value`, `--name=value`, flags, `-h`/`--help` and `--` (end of
- * options). Positionals are returned as-is; a repeated option keeps its last value.
+ * options). Positionals are returned as-is; a repeated option keeps its last
+ * value, or every value (an array) when its spec is `repeatable`.
  */
 export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[]): ParsedArgs {
   const byName = new Map(specs.map((s) => [s.name, s]));
@@ -61,7 +64,9 @@ export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[])
       raw = next;
       i++;
     }
-    options.set(name, spec.parse(raw, option));
+    const value = spec.parse(raw, option);
+    if (spec.repeatable) options.set(name, [...((options.get(name) as unknown[] | undefined) ?? []), value]);
+    else options.set(name, value);
   }
   return { options, positionals, help };
 }

@@ -1,10 +1,12 @@
 // The guests built into hvrr (no download needed), by name.
 import { diagImage } from '../../guests/diag/index.js';
 import { selftestImage } from '../../guests/selftest/index.js';
+import { ffaClientImage } from '../../guests/ffa-client/index.js';
 
 export const BUILTIN_GUESTS = {
   diag: { summary: 'the diagnostic guest: every hypercall, its own exceptions, the traps (default)', image: () => diagImage() },
   selftest: { summary: 'the machine self-test: MMU, exceptions, GICv3 + timer, PSCI SMP, exclusives', image: () => selftestImage() },
+  'ffa-client': { summary: 'the FF-A test client (with --secure): discovery, direct and indirect messages, memory sharing, notifications with the bundled partitions; a PASS/FAIL line per check', image: () => ffaClientImage({ conduit: 'smc' }) },
 } as const;
 
 export type BuiltinGuest = keyof typeof BUILTIN_GUESTS;

@@ -26,6 +26,7 @@ export function imageDigests(opts: RunOptions): ImageDigest[] {
   for (const [role, path] of [['kernel', opts.kernel], ['initrd', opts.initrd], ['dtb', opts.dtb], ['disk', opts.disk], ['bios', opts.bios], ['pflash', opts.pflash], ['secure-payload', opts.securePayload]] as const) {
     if (path !== undefined) out.push(digest(`${role}:${path}`, readInputFile(role, path)));
   }
+  for (const path of opts.sp ?? []) out.push(digest(`sp:${path}`, readInputFile('SP package', path)));
   return out;
 }
 

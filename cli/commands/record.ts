@@ -15,7 +15,7 @@ import { helpFor } from '../help.js';
 import type { Command } from './command.js';
 import { applyBootLinux, BOOT_LINUX, LINUX_DEFAULT_PCPUS, LINUX_DEFAULT_VCPUS, LINUX_MARKER, MarkerWatch } from './linux.js';
 import {
-  RUN_OPTIONS, describeEnd, exitCodeFor, parseRunOptions, parseRunOptionsFrom, prepareMachine, runLoopOptions, runMachine, type RunEnd,
+  RUN_OPTIONS, FFA_DEMO, applyFfaDemo, describeEnd, exitCodeFor, parseRunOptions, parseRunOptionsFrom, prepareMachine, runLoopOptions, runMachine, type RunEnd,
   type RunOptions, EXIT_OK,
 } from './run.js';
 
@@ -24,6 +24,9 @@ export const SCENARIOS: Record<string, { summary: string }> = {
   ...Object.fromEntries(
     [DEFAULT_GUEST, ...Object.keys(BUILTIN_GUESTS).filter((g) => g !== DEFAULT_GUEST)].map((g) => [g, { summary: BUILTIN_GUESTS[g as keyof typeof BUILTIN_GUESTS].summary }]),
   ),
+  [FFA_DEMO]: {
+    summary: 'the FF-A test client as a VM under the hypervisor, with the SPMC and the three bundled Secure Partitions (--secure): a PASS/FAIL line per check',
+  },
   [BOOT_LINUX]: {
     summary: `Debian's arm64 Linux 6.12 to a BusyBox shell as a VM of ${LINUX_DEFAULT_VCPUS} vCPUs on ${LINUX_DEFAULT_PCPUS} pCPU ` +
       '(--smp, --pcpus) with virtio-blk and virtio-net; --vms 2 boots two VMs that ping each other over the vswitch; ' +
@@ -94,9 +97,11 @@ function runArgvOf(parsed: Map<string, unknown>): string[] {
       out.push(`--${spec.name}`);
       continue;
     }
-    let text = typeof v === 'bigint' || typeof v === 'number' ? v.toString() : String(v);
-    if (['kernel', 'initrd', 'dtb', 'disk', 'restore', 'bios', 'pflash', 'secure-payload'].includes(spec.name)) text = resolve(text);
-    out.push(`--${spec.name}=${text}`);
+    for (const one of Array.isArray(v) ? v : [v]) {
+      let text = typeof one === 'bigint' || typeof one === 'number' ? one.toString() : String(one);
+      if (['kernel', 'initrd', 'dtb', 'disk', 'restore', 'bios', 'pflash', 'secure-payload', 'sp'].includes(spec.name)) text = resolve(text);
+      out.push(`--${spec.name}=${text}`);
+    }
   }
   return out;
 }
@@ -113,6 +118,8 @@ export function parseRecordArgs(argv: readonly string[], log: (line: string) => 
   }
   if (scenario === BOOT_LINUX) {
     if (!parsed.help) applyBootLinux(parsed.options, log);
+  } else if (scenario === FFA_DEMO) {
+    if (!parsed.help) applyFfaDemo(parsed.options);
   } else {
     if (scenario !== null && parsed.options.has('kernel')) throw new UsageError(`give either a scenario or --kernel, not both`);
     if (scenario !== null && parsed.options.has('guest')) throw new UsageError(`give either a scenario or --guest, not both`);

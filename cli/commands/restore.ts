@@ -13,6 +13,8 @@ import { CliError } from '../errors.js';
 import { attachMachineFlash, FLASH_COMPONENT } from '../../core/devices/flashBanks.js';
 import { attachSecurePayload, SecurePayload, SECURE_PAYLOAD_COMPONENT } from '../../core/firmware/securePayload.js';
 import { EL3_FIRMWARE_COMPONENT } from '../../core/firmware/el3Firmware.js';
+import { attachSpmc } from '../../core/spmc/installSpmc.js';
+import { SPMC_COMPONENT } from '../../core/spmc/spmc.js';
 
 export function machineFromSnapshot(path: string): Machine {
   try {
@@ -25,7 +27,7 @@ export function machineFromSnapshot(path: string): Machine {
     // Build the machine with exactly the components the snapshot carries.
     const components = snapshotComponents(bytes);
     // The EL3 firmware's record: the machine registers it itself when it has a Secure world.
-    const known = [HYPERVISOR_COMPONENT, MONITOR_COMPONENT, FLASH_COMPONENT, SECURE_PAYLOAD_COMPONENT, EL3_FIRMWARE_COMPONENT];
+    const known = [HYPERVISOR_COMPONENT, MONITOR_COMPONENT, FLASH_COMPONENT, SECURE_PAYLOAD_COMPONENT, EL3_FIRMWARE_COMPONENT, SPMC_COMPONENT];
     const unknown = components.filter((n) => !known.includes(n));
     if (unknown.length) throw new CliError(`snapshot '${path}' carries component state this hvrr cannot rebuild: ${unknown.join(', ')}`);
     if (components.includes(EL3_FIRMWARE_COMPONENT) && c.secure !== true) {
@@ -49,6 +51,11 @@ export function machineFromSnapshot(path: string): Machine {
     if (components.includes(SECURE_PAYLOAD_COMPONENT)) {
       if (c.secure !== true) throw new CliError(`snapshot '${path}' carries secure payload state on a machine without a Secure world`);
       attachSecurePayload(m, new SecurePayload(m, 0n));
+    }
+    // The SPMC at Secure EL2 (its partitions' packages and images are in the snapshot's secure RAM).
+    if (components.includes(SPMC_COMPONENT)) {
+      if (c.secure !== true) throw new CliError(`snapshot '${path}' carries SPMC state on a machine without a Secure world`);
+      attachSpmc(m);
     }
     if (components.includes(HYPERVISOR_COMPONENT)) {
       const hv = new Hypervisor(m, null);

@@ -33,6 +33,8 @@ import { DebugSession } from '../../replay/debugSession.js';
 import { secureColdBoot } from '../../core/firmware/secureBoot.js';
 import { installSecurePayload, SECURE_PAYLOAD_BASE, SecurePayloadError } from '../../core/firmware/securePayload.js';
 import { SecureConsole } from './secureConsole.js';
+import { installSpmc, SPMC_BOOT_INFO, SpmcInstallError } from '../../core/spmc/installSpmc.js';
+import { bundledPartitions } from '../../guests/sp/index.js';
 import { debugWithGdb, extractGdbOption } from '../gdb/cli.js';
 
 export const EXIT_OK = 0;
@@ -110,6 +112,8 @@ export interface RunOptions {
   secure?: boolean;
   /** With --secure: an image the EL3 firmware runs at Secure EL1 before the Non-secure boot. */
   securePayload?: string;
+  /** With --secure: SP packages booted by the SPMC after the bundled partitions. */
+  sp?: string[];
 }
 
 export const NO_JIT_OPTION: OptionSpec = {
@@ -153,6 +157,7 @@ export const RUN_OPTIONS: readonly OptionSpec[] = [
   { name: 'pflash-writeback', help: 'with --pflash: write flash bank 1 into the file at the end\n(atomically, through a temporary file)' },
   { name: 'secure', help: 'two Security states, as QEMU virt,secure=on,virtualization=on:\nSecure EL2, secure RAM (0x0e000000), the secure UART (0x09040000;\nits lines go to stderr prefixed \'[secure] \'), a GIC with Group 0 and\nSecure Group 1, the EL3 firmware setting it up (docs/ARCHITECTURE.md)' },
   { name: 'secure-payload', value: 'FILE', help: `with --secure: an image the EL3 firmware runs at Secure EL1 before\nthe Non-secure boot (an AArch64 ELF at its physical addresses in secure\nRAM, or raw at 0x${SECURE_PAYLOAD_BASE.toString(16).padStart(8, '0')}); it returns with SMC 0xf2000000\n(TF-A's TSP_ENTRY_DONE)`, parse: parseString },
+  { name: 'sp', value: 'FILE', repeatable: true, help: 'with --secure: an SP package (TF-A sp_pkg: "SPKG" header, FF-A manifest\nDTB, image) the SPMC boots after the bundled partitions; repeatable\n(docs/ffa.md)', parse: parseString },
   { name: 'restore', value: 'SNAP', help: 'continue from a full snapshot file (hvrr replay --snapshot);\nthe snapshot fixes CPUs, RAM, seed, quantum and --secure', parse: parseString },
 ];
 
@@ -182,15 +187,29 @@ function parseMem(raw: string, option: string): number {
   return v;
 }
 
-/** `run [boot-linux] [options]`: the boot-linux scenario fills in its defaults (see linux.ts). */
+/** The FF-A demo: the FF-A test client as a VM under the hypervisor, on a
+ *  machine with the Secure world (the SPMC and the bundled partitions). */
+export const FFA_DEMO = 'ffa-demo';
+
+/** ffa-demo's options: the built-in client guest, --secure. */
+export function applyFfaDemo(o: Map<string, unknown>): void {
+  if (o.has('kernel') || o.has('guest')) throw new UsageError(`${FFA_DEMO} runs the built-in FF-A client: drop --kernel/--guest`);
+  if (o.has('secure-payload')) throw new UsageError(`${FFA_DEMO} needs the SPMC, not a secure payload: drop --secure-payload`);
+  if (o.has('bare')) throw new UsageError(`${FFA_DEMO} runs the client under the hypervisor: drop --bare (or run --guest ffa-client --bare --secure)`);
+  o.set('guest', 'ffa-client');
+  o.set('secure', true);
+}
+
+/** `run [boot-linux | ffa-demo] [options]`: a scenario fills in its defaults (see linux.ts, applyFfaDemo). */
 export function parseRunOptions(argv: readonly string[], log: (line: string) => void = () => {}): RunOptions & { help: boolean } {
   const { options: o, positionals, help } = parseArgs(argv, RUN_OPTIONS);
-  if (positionals[0] === BOOT_LINUX && positionals.length === 1) {
+  if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}' after ${positionals[0]}`);
+  if (positionals[0] === BOOT_LINUX) {
     if (!help) applyBootLinux(o, log);
-  } else if (positionals[0] === BOOT_LINUX) {
-    throw new UsageError(`unexpected argument '${positionals[1]}' after ${BOOT_LINUX}`);
+  } else if (positionals[0] === FFA_DEMO) {
+    applyFfaDemo(o);
   } else if (positionals.length > 0) {
-    throw new UsageError(`unexpected argument '${positionals[0]}' (the only scenario is ${BOOT_LINUX}; did you mean --kernel ${positionals[0]}?)`);
+    throw new UsageError(`unexpected argument '${positionals[0]}' (scenarios: ${BOOT_LINUX}, ${FFA_DEMO}; did you mean --kernel ${positionals[0]}?)`);
   }
   return { help, ...parseRunOptionsFrom(o) };
 }
@@ -229,6 +248,7 @@ export function parseRunOptionsFrom(o: Map<string, unknown>): RunOptions {
     noNic: o.get('nic') === 'none',
     secure: o.get('secure') === true,
     securePayload: o.get('secure-payload') as string | undefined,
+    sp: o.get('sp') as string[] | undefined,
   };
 }
 
@@ -259,6 +279,9 @@ export function prepareMachine(opts: RunOptions, warn: (line: string) => void = 
   if (opts.bare && opts.vms !== undefined) throw new UsageError('--vms needs the hypervisor; drop --bare');
   if (opts.bare && opts.pcpus !== undefined) throw new UsageError('--pcpus needs the hypervisor (bare, --smp sets the CPUs); drop --bare');
   if (opts.securePayload !== undefined && !opts.secure) throw new UsageError('--secure-payload needs --secure (a machine with a Secure world)');
+  if (opts.sp !== undefined && !opts.secure) throw new UsageError('--sp needs --secure (a machine with a Secure world)');
+  if (opts.sp !== undefined && opts.securePayload !== undefined) throw new UsageError('--sp and --secure-payload exclude each other: the EL3 firmware dispatches either an SPMC at Secure EL2 or a payload at Secure EL1');
+  const spPackages = (opts.sp ?? []).map((f) => readInputFile('SP package', f));
   const flash = readFlashImages(opts);
   const payload = opts.securePayload !== undefined ? readInputFile('secure payload', opts.securePayload) : undefined;
   const kernel = opts.bios !== undefined ? undefined : opts.kernel !== undefined ? readInputFile('kernel', opts.kernel) : builtinImage(opts.guest ?? DEFAULT_GUEST);
@@ -331,10 +354,22 @@ export function prepareMachine(opts: RunOptions, warn: (line: string) => void = 
     }
     // The EL3 firmware's cold boot: the GIC for two Security states, then the
     // secure payload at Secure EL1, which hands over to the Non-secure boot.
-    if (opts.secure) secureColdBoot(m); // GIC for two worlds (no SPMC yet: issue 11)
-    if (payload) installSecurePayload(m, payload).coldBoot(m);
+    // With a secure payload the firmware dispatches it at Secure EL1 (TF-A's
+    // TSPD); otherwise the SPMC at Secure EL2 boots the bundled partitions and
+    // every --sp package, then the Normal world starts (TF-A's SPMD).
+    if (opts.secure && payload) {
+      secureColdBoot(m);
+      installSecurePayload(m, payload).coldBoot(m);
+    } else if (opts.secure) {
+      installSpmc(m, [...bundledPartitions().map((p) => p.package), ...spPackages]);
+      secureColdBoot(m, SPMC_BOOT_INFO);
+    }
   } catch (e) {
     if (e instanceof SecurePayloadError) throw new CliError(`secure payload '${opts.securePayload}': ${e.message}`);
+    if (e instanceof SpmcInstallError) throw new CliError(e.message.replace(/^SP package (\d+)/, (_, i: string) => {
+      const k = Number(i) - bundledPartitions().length;
+      return k >= 0 ? `SP package '${opts.sp![k]}'` : `bundled SP package ${i}`;
+    }));
     if (e instanceof ImageError || e instanceof FdtError) {
       throw new CliError(opts.kernel !== undefined ? `kernel '${opts.kernel}': ${e.message}` : e.message);
     }
@@ -803,7 +838,7 @@ Exit status:
     }
     let m: Machine;
     if (opts.restore !== undefined) {
-      const fixed = (['kernel', 'initrd', 'dtb', 'append', 'quantum', 'chaos', 'mutate', 'securePayload'] as const).filter((k) => opts[k] !== undefined);
+      const fixed = (['kernel', 'initrd', 'dtb', 'append', 'quantum', 'chaos', 'mutate', 'securePayload', 'sp'] as const).filter((k) => opts[k] !== undefined);
       if (opts.secure) throw new UsageError('--secure cannot be combined with --restore: the snapshot fixes the machine (and records whether it has a Secure world)');
       if (fixed.length > 0) throw new UsageError(`--${fixed[0] === 'securePayload' ? 'secure-payload' : fixed[0]} cannot be combined with --restore: the snapshot fixes the machine`);
       if (argv.some((a) => /^--(smp|mem|seed)(=|$)/.test(a))) throw new UsageError('--smp/--mem/--seed cannot be combined with --restore: the snapshot fixes the machine');

@@ -16,13 +16,8 @@ const PENDING_HV = new Set([
 ]);
 const SKIP_HV: string[] = [];
 
-/** Left out bare: with no hypervisor the SPMC serves the Normal world as one endpoint (ID 0) and takes the
- *  Normal-world sender a descriptor names (Hafnium's SPMC does the same for the other world); that a VM names
- *  itself is the proxy's check, made under the hypervisor. */
-const SKIP_BARE = ['mem-share-other-sender-denied'];
-
 function runClient(numCpus: number): Report {
-  const { m, spmc } = bootSpmcMachine(clientSource({ skip: SKIP_BARE }), bundledPartitions().map((p) => p.package), { numCpus, ramBytes: 64 << 20 });
+  const { m, spmc } = bootSpmcMachine(clientSource(), bundledPartitions().map((p) => p.package), { numCpus, ramBytes: 64 << 20 });
   return finish(m, spmc.consoleLines);
 }
 
@@ -77,7 +72,7 @@ describe('the Normal-world FF-A test client', () => {
   for (const numCpus of [1, 4]) {
     it(`runs bare at NS-EL1 against the SPMC and the bundled partitions (${numCpus} CPU${numCpus > 1 ? 's' : ''}): one line per check, every check passes`, () => {
       const r = runClient(numCpus);
-      expectReport(r, clientChecks().map((c) => c.name).filter((n) => !SKIP_BARE.includes(n)), new Set());
+      expectReport(r, clientChecks().map((c) => c.name), new Set());
       // direct-from-every-cpu ran SP1 on every secondary PE too.
       expect(r.cpusCalling).toEqual(Array.from({ length: numCpus }, (_, i) => i));
     });
