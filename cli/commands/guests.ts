@@ -1,10 +1,10 @@
 // The guests built into hvrr (no download needed), by name.
-import { diagImage } from '../../guests/diag/index.js';
-import { selftestImage } from '../../guests/selftest/index.js';
+import { diagElf, diagImage } from '../../guests/diag/index.js';
+import { selftestElf, selftestImage } from '../../guests/selftest/index.js';
 
 export const BUILTIN_GUESTS = {
-  diag: { summary: 'the diagnostic guest: every hypercall, its own exceptions, the traps (default)', image: () => diagImage() },
-  selftest: { summary: 'the machine self-test: MMU, exceptions, GICv3 + timer, PSCI SMP, exclusives', image: () => selftestImage() },
+  diag: { summary: 'the diagnostic guest: every hypercall, its own exceptions, the traps (default)', image: () => diagImage(), elf: () => diagElf() },
+  selftest: { summary: 'the machine self-test: MMU, exceptions, GICv3 + timer, PSCI SMP, exclusives', image: () => selftestImage(), elf: () => selftestElf() },
 } as const;
 
 export type BuiltinGuest = keyof typeof BUILTIN_GUESTS;
@@ -16,4 +16,9 @@ export function isBuiltinGuest(name: string): name is BuiltinGuest {
 
 export function builtinImage(name: BuiltinGuest): Uint8Array {
   return BUILTIN_GUESTS[name].image();
+}
+
+/** The guest as an ELF file with its labels as symbols (`hvrr elf`). */
+export function builtinElf(name: BuiltinGuest): Uint8Array {
+  return BUILTIN_GUESTS[name].elf();
 }

@@ -9,8 +9,9 @@ import { verifyCommand } from './verify.js';
 import { goldenCommand } from './golden.js';
 import { tuiCommand } from './tui.js';
 import { exportCommand } from './export.js';
+import { elfCommand } from './elf.js';
 
-export const COMMANDS: readonly Command[] = [runCommand, recordCommand, replayCommand, dumpCommand, verifyCommand, goldenCommand, tuiCommand, exportCommand];
+export const COMMANDS: readonly Command[] = [runCommand, recordCommand, replayCommand, dumpCommand, verifyCommand, goldenCommand, tuiCommand, exportCommand, elfCommand];
 
 export function findCommand(name: string): Command | undefined {
   return COMMANDS.find((c) => c.name === name);
