@@ -16,7 +16,7 @@
 // watchpoints are non-steppable, then steps back over it itself).
 import type { Machine, StopReason } from '../core/machine.js';
 import type { Breakpoint, DataWatch } from '../core/cpu/cpu.js';
-import { restoreInto, saveFull } from '../snapshots/index.js';
+import { decodeSnapshotState, restoreInto, saveFull, type PreviousPages } from '../snapshots/index.js';
 import { captureMachine, restoreMachine, type MachineSnapshot } from '../core/snapshot.js';
 import type { InputRecord, SnapshotEntry, TraceReader } from './traceFile.js';
 import type { SnapshotSource } from './replayer.js';
@@ -62,6 +62,9 @@ interface Image {
   secure: Map<number, Uint8Array>;
   /** A checkpoint the session took (no recorded snapshot behind it): its position. */
   checkpoint?: number;
+  /** Derived from the image of the increment based on it (`derive`): that
+   *  image's key and the pages where the two differ. */
+  parent?: { key: string; ram: number[]; secure: number[] };
 }
 
 const PAGE = 4096;
@@ -75,6 +78,9 @@ const CHECKPOINT_DISTANCE = 2_000_000;
 const CHECKPOINT_BACK = 200_000;
 
 const imageBytes = (i: Image): number => (i.ram.size + i.secure.size) * PAGE;
+/** Pages of the snapshots before the newest increments of a chain, kept
+ *  when it is decoded, so going back one snapshot more decodes nothing. */
+const PREVIOUS_BUDGET_BYTES = 128 << 20;
 
 function nonZeroPages(mem: Uint8Array): Map<number, Uint8Array> {
   const out = new Map<number, Uint8Array>();
@@ -84,6 +90,14 @@ function nonZeroPages(mem: Uint8Array): Map<number, Uint8Array> {
     if (!page.equals(ZERO_PAGE)) out.set(p, Uint8Array.from(page));
   }
   return out;
+}
+
+/** Pages whose content may differ between two images. */
+function imagesDiffer(a: Image, b: Image): { ram: Iterable<number>; secure: Iterable<number> } {
+  if (a === b) return { ram: [], secure: [] };
+  if (b.parent?.key === a.key) return b.parent;
+  if (a.parent?.key === b.key) return a.parent;
+  return { ram: [...a.ram.keys(), ...b.ram.keys()], secure: [...a.secure.keys(), ...b.secure.keys()] };
 }
 
 /** What a forward run that is not finished yet reports (call resume again). */
@@ -107,13 +121,15 @@ export class DebugSession {
   private readonly lastSeq: number;
   private readonly bases: Base[] = [];
   private images: Image[] = [];
+  /** From the last chain decoded: the memory of the snapshots its newest increments are based on, by id. */
+  private previous = new Map<string, PreviousPages>();
   /** The image the machine's memory equals but for the pages written since (the core's dirty map). */
   private lastImage: Image | null = null;
   private endOfRecording = false;
   /** Instructions the stepping CPU still has to execute in the current forward step. */
   private stepLeft = 0;
-  /** Snapshot restores and instructions replayed by reverse execution (statistics). */
-  readonly stats = { restores: 0, replayedInstructions: 0, checkpoints: 0 };
+  /** Snapshot restores, instructions replayed by reverse execution, images taken and derived (statistics). */
+  readonly stats = { restores: 0, replayedInstructions: 0, checkpoints: 0, derivedImages: 0 };
 
   /** `history` null: a live machine, forward only. Call before the machine
    *  has run (a replay) so the session can always come back to power-on. */
@@ -129,7 +145,10 @@ export class DebugSession {
     if (!history) return;
     const snaps = history.snapshots;
     for (const s of snaps.snapshots()) {
-      this.bases.push({ key: s.id, instructions: s.instructions, restore: (mm) => restoreInto(mm, snaps.snapshotBlob(s), (id) => this.blobById(id)) });
+      this.bases.push({ key: s.id, instructions: s.instructions, restore: (mm) => {
+        this.previous = new Map();
+        restoreInto(mm, snaps.snapshotBlob(s), (id) => this.blobById(id), { keepPrevious: { maxBytes: PREVIOUS_BUDGET_BYTES, take: (p) => this.previous.set(p.id, p) } });
+      } });
     }
     // Power-on must be reachable: a recording without a root snapshot gets one
     // of the machine as built (it must not have run yet).
@@ -325,7 +344,7 @@ export class DebugSession {
   }
 
   private restore(b: Base): void {
-    const img = this.images.find((i) => i.key === b.key);
+    const img = this.images.find((i) => i.key === b.key) ?? this.derive(b.key);
     if (img && this.lastImage) this.restoreImage(img, this.lastImage);
     else if (img?.checkpoint !== undefined) this.restoreImage(img, null);
     else {
@@ -438,6 +457,31 @@ export class DebugSession {
     return img;
   }
 
+  /** The image of recorded snapshot `key` made from the image of the
+   *  increment based on it and the pages that increment changed (kept when
+   *  its chain was decoded): no decompression; undefined when not known. */
+  private derive(key: string): Image | undefined {
+    const prev = this.previous.get(key);
+    if (!prev) return undefined;
+    const next = this.images.find((i) => i.key === prev.increment) ?? this.derive(prev.increment);
+    if (!next) return undefined;
+    const overlay = (pages: Map<number, Uint8Array>, changed: Map<number, Uint8Array | null>): Map<number, Uint8Array> => {
+      const out = new Map(pages); // pages are never written in place: sharing them is safe
+      for (const [p, d] of changed) if (d) out.set(p, d); else out.delete(p);
+      return out;
+    };
+    const img: Image = {
+      key,
+      state: decodeSnapshotState(this.blobById(key)),
+      ram: overlay(next.ram, prev.ram),
+      secure: overlay(next.secure, prev.secure),
+      parent: { key: next.key, ram: [...prev.ram.keys()], secure: [...prev.secure.keys()] },
+    };
+    this.keep(img);
+    this.stats.derivedImages++;
+    return img;
+  }
+
   /** Most recently used first, within the byte budget. */
   private keep(img: Image): void {
     const list = [img, ...this.images.filter((i) => i !== img && i.key !== img.key)];
@@ -451,10 +495,11 @@ export class DebugSession {
     const core = this.m.core;
     const ram = core.ramView();
     const secure = core.secureRamView();
-    // Back to the same image: only the pages written since differ.
-    const same = from === img;
-    const ramPages = from ? new Set([...core.dirtyRamPages(), ...(same ? [] : [...from.ram.keys(), ...img.ram.keys()])]) : null;
-    const securePages = from ? new Set([...core.dirtySecureRamPages(), ...(same ? [] : [...from.secure.keys(), ...img.secure.keys()])]) : null;
+    // Back to the same image: only the pages written since differ; to one
+    // derived from the other: those and the pages the derivation changed.
+    const differ = from ? imagesDiffer(from, img) : null;
+    const ramPages = differ ? new Set([...core.dirtyRamPages(), ...differ.ram]) : null;
+    const securePages = differ ? new Set([...core.dirtySecureRamPages(), ...differ.secure]) : null;
     restoreMachine(this.m, { ...structuredClone(img.state), ram, secureRam: secure });
     if (ramPages && securePages) {
       for (const p of ramPages) ram.set(img.ram.get(p) ?? ZERO_PAGE, p * PAGE);
