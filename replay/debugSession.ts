@@ -76,6 +76,10 @@ const IMAGE_BUDGET_BYTES = 768 << 20;
  *  near there replay little. */
 const CHECKPOINT_DISTANCE = 2_000_000;
 const CHECKPOINT_BACK = 200_000;
+/** reverse-continue's scan keeps the machine at a hit (state and the pages
+ *  written since the scan's base: a few ms) when the hit is this far past
+ *  the last one kept, so reaching the last hit replays less than this. */
+const HIT_SPACING = 2_000_000;
 
 const imageBytes = (i: Image): number => (i.ram.size + i.secure.size) * PAGE;
 /** Pages of the snapshots before the newest increments of a chain, kept
@@ -109,6 +113,25 @@ interface Hit {
   k: number;
 }
 
+/** The machine as a scan stopped at a hit: its non-RAM state and the pages
+ *  written since the scan restored `baseKey`'s image (the machine's memory
+ *  is that image but for them). */
+interface KeptHit {
+  hit: Hit;
+  baseKey: string;
+  state: Image['state'];
+  ram: Map<number, Uint8Array | null>;
+  secure: Map<number, Uint8Array | null>;
+}
+
+/** `pages` with `changed` over them (null: a zero page, not kept). Pages are
+ *  never written in place, so images share them. */
+function overlay(pages: Map<number, Uint8Array>, changed: Map<number, Uint8Array | null>): Map<number, Uint8Array> {
+  const out = new Map(pages);
+  for (const [p, d] of changed) if (d) out.set(p, d); else out.delete(p);
+  return out;
+}
+
 export class DebugSession {
   private breakpoints: Breakpoint[] = [];
   private watches: DataWatch[] = [];
@@ -135,10 +158,14 @@ export class DebugSession {
    *  has run (a replay) so the session can always come back to power-on. */
   private readonly checkpointDistance: number;
   private readonly checkpointBack: number;
+  private readonly hitSpacing: number;
+  /** The last hit the last scan kept (see HIT_SPACING). */
+  private keptHit: KeptHit | null = null;
 
-  constructor(private readonly m: Machine, private readonly history: History | null, opts: { checkpointDistance?: number; checkpointBack?: number } = {}) {
+  constructor(private readonly m: Machine, private readonly history: History | null, opts: { checkpointDistance?: number; checkpointBack?: number; hitSpacing?: number } = {}) {
     this.checkpointDistance = opts.checkpointDistance ?? CHECKPOINT_DISTANCE;
     this.checkpointBack = opts.checkpointBack ?? CHECKPOINT_BACK;
+    this.hitSpacing = opts.hitSpacing ?? HIT_SPACING;
     this.stopPos = m.instructions;
     this.inputs = history ? history.reader.inputs() : [];
     this.lastSeq = history ? lastSeqOf(history.reader) : Number.MAX_SAFE_INTEGER;
@@ -294,6 +321,18 @@ export class DebugSession {
   }
 
   private reach(h: Hit): DebugStop {
+    const kept = this.keptHit;
+    this.keptHit = null;
+    if (kept && kept.hit.k <= h.k) {
+      // The scan kept the machine at this hit or one shortly before: restore
+      // that, as a base for what follows it (a stop is later in its step than
+      // its count, as a recorded snapshot is).
+      const img = this.imageOfHit(kept);
+      if (img && kept.hit === h && h.stop.kind === 'breakpoint') {
+        this.restore({ key: img.key, instructions: h.k, restore: () => {} });
+        return this.setStop(h.stop);
+      }
+    }
     if (h.stop.kind === 'watch') {
       this.goTo(h.k + 1);
       return this.setStop({ ...h.stop, reverse: true });
@@ -310,11 +349,18 @@ export class DebugSession {
   private scan(base: Base, to: number): Hit[] {
     this.restore(base);
     const from = this.position;
+    const baseImage = this.lastImage;
     const hits: Hit[] = [];
-    for (;;) {
+    this.keptHit = null;
+    for (let keptAt = from; ;) {
       const r = this.advance({ max: to, stepCpu: null });
       if (r === 'limit' || (r.kind !== 'breakpoint' && r.kind !== 'watch')) break;
-      hits.push({ stop: r, k: this.position });
+      const hit = { stop: r, k: this.position };
+      hits.push(hit);
+      if (baseImage && hit.k - keptAt >= this.hitSpacing) {
+        this.keptHit = this.keepHit(hit, baseImage);
+        keptAt = hit.k;
+      }
     }
     this.stats.replayedInstructions += this.position - from;
     return hits;
@@ -335,6 +381,38 @@ export class DebugSession {
     const img = this.capture(`checkpoint ${this.position}`);
     img.checkpoint = this.position;
     this.stats.checkpoints++;
+  }
+
+  /** The machine now, stopped at `hit`, relative to `base` (the image its memory came from). */
+  private keepHit(hit: Hit, base: Image): KeptHit {
+    const core = this.m.core;
+    const { ram: _r, secureRam: _s, ...state } = captureMachine(this.m);
+    const copy = (mem: Uint8Array, pages: readonly number[]): Map<number, Uint8Array | null> => {
+      const buf = Buffer.from(mem.buffer, mem.byteOffset, mem.length);
+      return new Map(pages.map((p) => {
+        const page = buf.subarray(p * PAGE, (p + 1) * PAGE);
+        return [p, page.equals(ZERO_PAGE) ? null : Uint8Array.from(page)];
+      }));
+    };
+    return { hit, baseKey: base.key, state: structuredClone(state), ram: copy(core.ramView(), core.dirtyRamPages()), secure: copy(core.secureRamView(), core.dirtySecureRamPages()) };
+  }
+
+  /** A kept hit as an image (a checkpoint at its count), derived from its
+   *  base's image; undefined when that image is gone. */
+  private imageOfHit(kept: KeptHit): Image | undefined {
+    const base = this.images.find((i) => i.key === kept.baseKey);
+    if (!base) return undefined;
+    const img: Image = {
+      key: `hit ${kept.hit.k} ${kept.hit.stop.kind}`,
+      state: kept.state,
+      ram: overlay(base.ram, kept.ram),
+      secure: overlay(base.secure, kept.secure),
+      checkpoint: kept.hit.k,
+      parent: { key: base.key, ram: [...kept.ram.keys()], secure: [...kept.secure.keys()] },
+    };
+    this.keep(img);
+    this.stats.checkpoints++;
+    return img;
   }
 
   /** Forget which image the machine's memory came from (something else
@@ -465,11 +543,6 @@ export class DebugSession {
     if (!prev) return undefined;
     const next = this.images.find((i) => i.key === prev.increment) ?? this.derive(prev.increment);
     if (!next) return undefined;
-    const overlay = (pages: Map<number, Uint8Array>, changed: Map<number, Uint8Array | null>): Map<number, Uint8Array> => {
-      const out = new Map(pages); // pages are never written in place: sharing them is safe
-      for (const [p, d] of changed) if (d) out.set(p, d); else out.delete(p);
-      return out;
-    };
     const img: Image = {
       key,
       state: decodeSnapshotState(this.blobById(key)),
