@@ -84,7 +84,7 @@ const HIT_SPACING = 2_000_000;
 const imageBytes = (i: Image): number => (i.ram.size + i.secure.size) * PAGE;
 /** Pages of the snapshots before the newest increments of a chain, kept
  *  when it is decoded, so going back one snapshot more decodes nothing. */
-const PREVIOUS_BUDGET_BYTES = 128 << 20;
+const PREVIOUS_BUDGET_BYTES = 32 << 20;
 
 function nonZeroPages(mem: Uint8Array): Map<number, Uint8Array> {
   const out = new Map<number, Uint8Array>();
