@@ -13,10 +13,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../testing.js';
+import { runCli, Sink } from '../testing.js';
 import type { DebugSession } from '../../replay/debugSession.js';
 import type { Machine } from '../../core/machine.js';
-import { GDB, haveGdb, openSession, pcs, positions, runGdb } from './gdbDriver.js';
+import { GDB, gdbOnPort, haveGdb, openSession, pcs, positions, runGdb } from './gdbDriver.js';
 import { selftestSymbol } from '../../guests/selftest/index.js';
 import { physicalOf } from './memory.js';
 import { cpuView } from './threads.js';
@@ -195,6 +195,27 @@ describe.skipIf(!haveGdb)('gdb-multiarch drives hvrr replay --gdb', () => {
 
   it('by symbol (hvrr elf selftest): break atomic_work, stepi, watch shared_counter, reverse-continue to the write that set it, reverse-stepi', async () => {
     await symbolScenario(trace);
+  }, 180_000);
+
+  it('hvrr replay --gdb names the command for the built-in guest\'s symbols; gdb with them breaks at a label', async () => {
+    const elf = join(dir, 'cli-selftest.elf');
+    expect((await runCli(['elf', 'selftest', '-o', elf])).code).toBe(0);
+    let listening: (port: number) => void = () => {};
+    const port = new Promise<number>((resolve) => (listening = resolve));
+    const err = new (class extends Sink {
+      override write(c: string | Uint8Array): boolean {
+        super.write(c);
+        const m = /waiting for gdb on 127\.0\.0\.1:(\d+)/.exec(this.text);
+        if (m) listening(Number(m[1]));
+        return true;
+      }
+    })();
+    const cli = runCli(['replay', trace, '--gdb', '0'], { stderr: err });
+    const out = await gdbOnPort(await port, ['break atomic_work', 'continue', 'info symbol $pc'], dir, 120_000, elf);
+    expect((await cli).code).toBe(0);
+    expect(err.text).toContain("hvrr: symbols of the built-in guest 'selftest': hvrr elf selftest -o selftest.elf, then in gdb: file selftest.elf");
+    expect(out).toMatch(/hit Breakpoint 1, 0x0*[0-9a-f]+ in atomic_work \(\)/);
+    expect(out).toMatch(/^atomic_work in section \.text$/m);
   }, 180_000);
 
   it('a watchpoint stops after the write forward, and in reverse at the write that set the value', async () => {

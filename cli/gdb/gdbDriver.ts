@@ -34,6 +34,11 @@ export async function runGdb(lines: string[], file: string, scratchDir: string, 
   await new Promise<void>((resolve) => {
     void serveGdb(session, { listen: 0, recording: r, onListening: (w) => { port = w.port!; resolve(); } });
   });
+  return gdbOnPort(port, lines, scratchDir, timeoutMs, symbols);
+}
+
+/** Run a gdb script against a stub already listening on `port`; gdb's output. */
+export async function gdbOnPort(port: number, lines: string[], scratchDir: string, timeoutMs = 120_000, symbols?: string): Promise<string> {
   const script = join(scratchDir, `s${port}.gdb`);
   writeFileSync(script, ['set pagination off', 'set confirm off', ...(symbols ? [`file ${symbols}`] : ['set architecture aarch64']), `target remote localhost:${port}`, ...lines, 'detach', ''].join('\n'));
   return await new Promise((resolve, reject) => {
