@@ -86,12 +86,16 @@ const imageBytes = (i: Image): number => (i.ram.size + i.secure.size) * PAGE;
  *  when it is decoded, so going back one snapshot more decodes nothing. */
 const PREVIOUS_BUDGET_BYTES = 32 << 20;
 
+const ZERO_CHUNK = Buffer.alloc(16 * PAGE);
+
+/** Copies of the non-zero pages of `mem` (compared in place: no view per page). */
 function nonZeroPages(mem: Uint8Array): Map<number, Uint8Array> {
   const out = new Map<number, Uint8Array>();
   const buf = Buffer.from(mem.buffer, mem.byteOffset, mem.byteLength);
-  for (let p = 0; p * PAGE < mem.length; p++) {
-    const page = buf.subarray(p * PAGE, (p + 1) * PAGE);
-    if (!page.equals(ZERO_PAGE)) out.set(p, Uint8Array.from(page));
+  for (let off = 0; off < mem.length; off += ZERO_CHUNK.length) {
+    const end = Math.min(off + ZERO_CHUNK.length, mem.length);
+    if (ZERO_CHUNK.compare(buf, off, end, 0, end - off) === 0) continue;
+    for (let o = off; o < end; o += PAGE) if (ZERO_PAGE.compare(buf, o, o + PAGE) !== 0) out.set(o / PAGE, mem.slice(o, o + PAGE));
   }
   return out;
 }
@@ -389,10 +393,7 @@ export class DebugSession {
     const { ram: _r, secureRam: _s, ...state } = captureMachine(this.m);
     const copy = (mem: Uint8Array, pages: readonly number[]): Map<number, Uint8Array | null> => {
       const buf = Buffer.from(mem.buffer, mem.byteOffset, mem.length);
-      return new Map(pages.map((p) => {
-        const page = buf.subarray(p * PAGE, (p + 1) * PAGE);
-        return [p, page.equals(ZERO_PAGE) ? null : Uint8Array.from(page)];
-      }));
+      return new Map(pages.map((p) => [p, ZERO_PAGE.compare(buf, p * PAGE, (p + 1) * PAGE) === 0 ? null : mem.slice(p * PAGE, (p + 1) * PAGE)]));
     };
     return { hit, baseKey: base.key, state: structuredClone(state), ram: copy(core.ramView(), core.dirtyRamPages()), secure: copy(core.secureRamView(), core.dirtySecureRamPages()) };
   }

@@ -187,8 +187,8 @@ function previousOf(sec: PageSection, mem: Uint8Array): Map<number, Uint8Array |
   const out = new Map<number, Uint8Array | null>();
   const buf = Buffer.from(mem.buffer, mem.byteOffset, mem.length);
   for (const p of changedPages(sec)) {
-    const page = buf.subarray(p * PAGE_BYTES, (p + 1) * PAGE_BYTES);
-    out.set(p, page.equals(ZERO_PAGE) ? null : Uint8Array.from(page));
+    const at = p * PAGE_BYTES;
+    out.set(p, ZERO_PAGE.compare(buf, at, at + PAGE_BYTES) === 0 ? null : mem.slice(at, at + PAGE_BYTES));
   }
   return out;
 }
