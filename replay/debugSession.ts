@@ -282,9 +282,10 @@ export class DebugSession {
   reverseContinue(): DebugStop {
     const cur = this.position;
     const here = this.stopAt;
+    const herePos = this.stopPos; // before a scan's restore moves it
     let to = cur;
     for (const base of this.basesBefore(cur)) {
-      const hits = this.scan(base, to).filter((h) => !(here.kind === h.stop.kind && this.stopPos === this.reversePosition(h)));
+      const hits = this.scan(base, to).filter((h) => !(here.kind === h.stop.kind && herePos === this.reversePosition(h)));
       if (hits.length > 0) {
         let best = hits[0]!;
         for (const h of hits) if (this.reversePosition(h) >= this.reversePosition(best)) best = h;
