@@ -282,7 +282,9 @@ export class DebugSession {
   reverseContinue(): DebugStop {
     const cur = this.position;
     const here = this.stopAt;
-    const herePos = this.stopPos; // before a scan's restore moves it
+    // The stop the session is at (read before a scan's restore moves it; none
+    // when a forward run went on past it): not a hit to go back to.
+    const herePos = this.position === this.stopPos ? this.stopPos : -1;
     let to = cur;
     for (const base of this.basesBefore(cur)) {
       const hits = this.scan(base, to).filter((h) => !(here.kind === h.stop.kind && herePos === this.reversePosition(h)));
