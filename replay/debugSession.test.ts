@@ -24,11 +24,14 @@ beforeAll(async () => {
   expect(r.code, r.err).toBe(0);
 }, 120_000);
 
-function open(): DebugSession {
+function open(opts: { hitSpacing?: number } = {}): DebugSession {
   const reader = TraceReader.open(trace);
   const m = machineForRecording(reader.header, trace);
-  return new DebugSession(m, { reader, snapshots: reader });
+  return new DebugSession(m, { reader, snapshots: reader }, opts);
 }
+
+/** Sessions as shipped, and keeping the machine at every hit reverse-continue's scans meet. */
+const HIT_KEEPING = [{ name: 'default', opts: {} }, { name: 'every hit kept', opts: { hitSpacing: 1 } }];
 
 /** Architectural state: every CPU's registers, every device and component
  *  record, and RAM (which machineStateHash leaves out). Not the TLB image,
@@ -57,6 +60,29 @@ describe('debug session over a recording', () => {
     expect(s.position).toBe(1000);
     expect(s.machine.core.getPc(0)).toBe(pc0);
     expect(stateHash(s.machine)).toBe(before);
+  });
+
+  it('going back snapshot by snapshot: each restored from the image derived from the next one (no decoding) is the state a cold restore gives', () => {
+    const reader = TraceReader.open(trace);
+    const snaps = reader.snapshots().map((x) => x.instructions).filter((k) => k > 0).sort((a, b) => b - a);
+    expect(snaps.length, 'the recording has incremental snapshots').toBeGreaterThan(3);
+    const s = open();
+    for (const k of snaps) {
+      // The first runs forward from power-on, the second restores its snapshot
+      // (decoding its chain); every later one is derived from the one after it.
+      s.goTo(k + 100);
+      const cold = open();
+      cold.goTo(k + 100);
+      expect(stateHash(s.machine), `at ${k + 100}`).toBe(stateHash(cold.machine));
+    }
+    expect(s.stats.derivedImages).toBe(snaps.length - 2);
+    // And forwards again, from the derived images to the image they came from.
+    for (const k of [snaps.at(-1)!, snaps[1]!]) {
+      s.goTo(k + 50);
+      const cold = open();
+      cold.goTo(k + 50);
+      expect(stateHash(s.machine), `at ${k + 50}`).toBe(stateHash(cold.machine));
+    }
   });
 
   it('property: at random points, stepi then reverse-stepi then stepi returns to the identical state', () => {
@@ -88,8 +114,8 @@ describe('debug session over a recording', () => {
     expect(s.stats.checkpoints).toBeGreaterThan(0);
   });
 
-  it('continue stops at breakpoints; reverse-continue returns to the previous hit exactly, then to the start', () => {
-    const s = open();
+  it.each(HIT_KEEPING)('continue stops at breakpoints; reverse-continue returns to the previous hit exactly, then to the start ($name)', ({ opts }) => {
+    const s = open(opts);
     s.goTo(5000);
     const pc = s.machine.core.getPc(0);
     s.setBreakpoints([{ va: pc, cpuMask: 3, elMask: 0xf }]);
@@ -113,8 +139,39 @@ describe('debug session over a recording', () => {
     expect(s.position).toBe(0);
   });
 
-  it('a watchpoint stops forward before the write and backward right after the write that set the value', () => {
-    const s = open();
+  it.each([1, 3_000, 10_000, 30_000])('reverse-continue over many hits, keeping the machine at hits %i instructions apart: every stop is the forward one, back to the start', (hitSpacing) => {
+    // Kept hits become bases: a scan from one must count the hit at its own position.
+    const s = open({ hitSpacing });
+    s.goTo(300_000);
+    const cpu = s.machine.core.el(0) === 1 ? 0 : 1;
+    const pc = s.machine.core.getPc(cpu);
+    s.goTo(0);
+    s.setBreakpoints([{ va: pc, cpuMask: 3, elMask: 0xf }]);
+    const hits: { pos: number; hash: string }[] = [];
+    for (let i = 0; i < 12; i++) {
+      if (s.resume(null)?.kind !== 'breakpoint') break;
+      hits.push({ pos: s.position, hash: stateHash(s.machine) });
+    }
+    expect(hits.length, `pc 0x${pc.toString(16)}`).toBeGreaterThanOrEqual(3);
+    expect(s.resume(null, 1), 'a slice of a continue, not at a hit').toBeNull(); // the last hit is behind, not the stop we are at
+    const before = s.stats.checkpoints;
+    for (let i = hits.length - 1; i >= 0; i--) {
+      expect(s.reverseContinue().kind, `hit ${i}`).toBe('breakpoint');
+      expect({ pos: s.position, hash: stateHash(s.machine) }, `hit ${i}`).toEqual(hits[i]);
+    }
+    if (hitSpacing === 1) expect(s.stats.checkpoints, 'stops restored from kept hits').toBeGreaterThan(before);
+    // From the first hit the breakpoint was last met before it, if ever: nothing else lies between.
+    s.setBreakpoints([]);
+    expect(s.reverseContinue()).toEqual({ kind: 'begin' });
+    // And forwards from a kept hit: the same machine as the forward run.
+    s.setBreakpoints([{ va: pc, cpuMask: 3, elMask: 0xf }]);
+    s.resume(null);
+    s.resume(null);
+    expect({ pos: s.position, hash: stateHash(s.machine) }).toEqual(hits[1]);
+  });
+
+  it.each(HIT_KEEPING)('a watchpoint stops forward before the write and backward right after the write that set the value ($name)', ({ opts }) => {
+    const s = open(opts);
     const ram = (m: Machine) => m.core.ramView().slice();
     s.goTo(20_000);
     const a = ram(s.machine);

@@ -16,7 +16,7 @@
 // watchpoints are non-steppable, then steps back over it itself).
 import type { Machine, StopReason } from '../core/machine.js';
 import type { Breakpoint, DataWatch } from '../core/cpu/cpu.js';
-import { restoreInto, saveFull } from '../snapshots/index.js';
+import { decodeSnapshotState, restoreInto, saveFull, type PreviousPages } from '../snapshots/index.js';
 import { captureMachine, restoreMachine, type MachineSnapshot } from '../core/snapshot.js';
 import type { InputRecord, SnapshotEntry, TraceReader } from './traceFile.js';
 import type { SnapshotSource } from './replayer.js';
@@ -62,6 +62,9 @@ interface Image {
   secure: Map<number, Uint8Array>;
   /** A checkpoint the session took (no recorded snapshot behind it): its position. */
   checkpoint?: number;
+  /** Derived from the image of the increment based on it (`derive`): that
+   *  image's key and the pages where the two differ. */
+  parent?: { key: string; ram: number[]; secure: number[] };
 }
 
 const PAGE = 4096;
@@ -73,17 +76,36 @@ const IMAGE_BUDGET_BYTES = 768 << 20;
  *  near there replay little. */
 const CHECKPOINT_DISTANCE = 2_000_000;
 const CHECKPOINT_BACK = 200_000;
+/** reverse-continue's scan keeps the machine at a hit (state and the pages
+ *  written since the scan's base: a few ms) when the hit is this far past
+ *  the last one kept, so reaching the last hit replays less than this. */
+const HIT_SPACING = 2_000_000;
 
 const imageBytes = (i: Image): number => (i.ram.size + i.secure.size) * PAGE;
+/** Pages of the snapshots before the newest increments of a chain, kept
+ *  when it is decoded, so going back one snapshot more decodes nothing. */
+const PREVIOUS_BUDGET_BYTES = 32 << 20;
 
+const ZERO_CHUNK = Buffer.alloc(16 * PAGE);
+
+/** Copies of the non-zero pages of `mem` (compared in place: no view per page). */
 function nonZeroPages(mem: Uint8Array): Map<number, Uint8Array> {
   const out = new Map<number, Uint8Array>();
   const buf = Buffer.from(mem.buffer, mem.byteOffset, mem.byteLength);
-  for (let p = 0; p * PAGE < mem.length; p++) {
-    const page = buf.subarray(p * PAGE, (p + 1) * PAGE);
-    if (!page.equals(ZERO_PAGE)) out.set(p, Uint8Array.from(page));
+  for (let off = 0; off < mem.length; off += ZERO_CHUNK.length) {
+    const end = Math.min(off + ZERO_CHUNK.length, mem.length);
+    if (ZERO_CHUNK.compare(buf, off, end, 0, end - off) === 0) continue;
+    for (let o = off; o < end; o += PAGE) if (ZERO_PAGE.compare(buf, o, o + PAGE) !== 0) out.set(o / PAGE, mem.slice(o, o + PAGE));
   }
   return out;
+}
+
+/** Pages whose content may differ between two images. */
+function imagesDiffer(a: Image, b: Image): { ram: Iterable<number>; secure: Iterable<number> } {
+  if (a === b) return { ram: [], secure: [] };
+  if (b.parent?.key === a.key) return b.parent;
+  if (a.parent?.key === b.key) return a.parent;
+  return { ram: [...a.ram.keys(), ...b.ram.keys()], secure: [...a.secure.keys(), ...b.secure.keys()] };
 }
 
 /** What a forward run that is not finished yet reports (call resume again). */
@@ -93,6 +115,25 @@ interface Hit {
   stop: DebugStop & { kind: 'breakpoint' | 'watch' };
   /** Instruction index the hit is before (breakpoint) or the accessing instruction (watch). */
   k: number;
+}
+
+/** The machine as a scan stopped at a hit: its non-RAM state and the pages
+ *  written since the scan restored `baseKey`'s image (the machine's memory
+ *  is that image but for them). */
+interface KeptHit {
+  hit: Hit;
+  baseKey: string;
+  state: Image['state'];
+  ram: Map<number, Uint8Array | null>;
+  secure: Map<number, Uint8Array | null>;
+}
+
+/** `pages` with `changed` over them (null: a zero page, not kept). Pages are
+ *  never written in place, so images share them. */
+function overlay(pages: Map<number, Uint8Array>, changed: Map<number, Uint8Array | null>): Map<number, Uint8Array> {
+  const out = new Map(pages);
+  for (const [p, d] of changed) if (d) out.set(p, d); else out.delete(p);
+  return out;
 }
 
 export class DebugSession {
@@ -107,29 +148,38 @@ export class DebugSession {
   private readonly lastSeq: number;
   private readonly bases: Base[] = [];
   private images: Image[] = [];
+  /** From the last chain decoded: the memory of the snapshots its newest increments are based on, by id. */
+  private previous = new Map<string, PreviousPages>();
   /** The image the machine's memory equals but for the pages written since (the core's dirty map). */
   private lastImage: Image | null = null;
   private endOfRecording = false;
   /** Instructions the stepping CPU still has to execute in the current forward step. */
   private stepLeft = 0;
-  /** Snapshot restores and instructions replayed by reverse execution (statistics). */
-  readonly stats = { restores: 0, replayedInstructions: 0, checkpoints: 0 };
+  /** Snapshot restores, instructions replayed by reverse execution, images taken and derived (statistics). */
+  readonly stats = { restores: 0, replayedInstructions: 0, checkpoints: 0, derivedImages: 0 };
 
   /** `history` null: a live machine, forward only. Call before the machine
    *  has run (a replay) so the session can always come back to power-on. */
   private readonly checkpointDistance: number;
   private readonly checkpointBack: number;
+  private readonly hitSpacing: number;
+  /** The last hit the last scan kept (see HIT_SPACING). */
+  private keptHit: KeptHit | null = null;
 
-  constructor(private readonly m: Machine, private readonly history: History | null, opts: { checkpointDistance?: number; checkpointBack?: number } = {}) {
+  constructor(private readonly m: Machine, private readonly history: History | null, opts: { checkpointDistance?: number; checkpointBack?: number; hitSpacing?: number } = {}) {
     this.checkpointDistance = opts.checkpointDistance ?? CHECKPOINT_DISTANCE;
     this.checkpointBack = opts.checkpointBack ?? CHECKPOINT_BACK;
+    this.hitSpacing = opts.hitSpacing ?? HIT_SPACING;
     this.stopPos = m.instructions;
     this.inputs = history ? history.reader.inputs() : [];
     this.lastSeq = history ? lastSeqOf(history.reader) : Number.MAX_SAFE_INTEGER;
     if (!history) return;
     const snaps = history.snapshots;
     for (const s of snaps.snapshots()) {
-      this.bases.push({ key: s.id, instructions: s.instructions, restore: (mm) => restoreInto(mm, snaps.snapshotBlob(s), (id) => this.blobById(id)) });
+      this.bases.push({ key: s.id, instructions: s.instructions, restore: (mm) => {
+        this.previous = new Map();
+        restoreInto(mm, snaps.snapshotBlob(s), (id) => this.blobById(id), { keepPrevious: { maxBytes: PREVIOUS_BUDGET_BYTES, take: (p) => this.previous.set(p.id, p) } });
+      } });
     }
     // Power-on must be reachable: a recording without a root snapshot gets one
     // of the machine as built (it must not have run yet).
@@ -232,9 +282,12 @@ export class DebugSession {
   reverseContinue(): DebugStop {
     const cur = this.position;
     const here = this.stopAt;
+    // The stop the session is at (read before a scan's restore moves it; none
+    // when a forward run went on past it): not a hit to go back to.
+    const herePos = this.position === this.stopPos ? this.stopPos : -1;
     let to = cur;
     for (const base of this.basesBefore(cur)) {
-      const hits = this.scan(base, to).filter((h) => !(here.kind === h.stop.kind && this.stopPos === this.reversePosition(h)));
+      const hits = this.scan(base, to).filter((h) => !(here.kind === h.stop.kind && herePos === this.reversePosition(h)));
       if (hits.length > 0) {
         let best = hits[0]!;
         for (const h of hits) if (this.reversePosition(h) >= this.reversePosition(best)) best = h;
@@ -275,6 +328,18 @@ export class DebugSession {
   }
 
   private reach(h: Hit): DebugStop {
+    const kept = this.keptHit;
+    this.keptHit = null;
+    if (kept && kept.hit.k <= h.k) {
+      // The scan kept the machine at this hit or one shortly before: restore
+      // that, as a base for what follows it (a stop is later in its step than
+      // its count, as a recorded snapshot is).
+      const img = this.imageOfHit(kept);
+      if (img && kept.hit === h && h.stop.kind === 'breakpoint') {
+        this.restore({ key: img.key, instructions: h.k, restore: () => {} });
+        return this.setStop(h.stop);
+      }
+    }
     if (h.stop.kind === 'watch') {
       this.goTo(h.k + 1);
       return this.setStop({ ...h.stop, reverse: true });
@@ -291,11 +356,18 @@ export class DebugSession {
   private scan(base: Base, to: number): Hit[] {
     this.restore(base);
     const from = this.position;
+    const baseImage = this.lastImage;
     const hits: Hit[] = [];
-    for (;;) {
+    this.keptHit = null;
+    for (let keptAt = from; ;) {
       const r = this.advance({ max: to, stepCpu: null });
       if (r === 'limit' || (r.kind !== 'breakpoint' && r.kind !== 'watch')) break;
-      hits.push({ stop: r, k: this.position });
+      const hit = { stop: r, k: this.position };
+      hits.push(hit);
+      if (baseImage && hit.k - keptAt >= this.hitSpacing) {
+        this.keptHit = this.keepHit(hit, baseImage);
+        keptAt = hit.k;
+      }
     }
     this.stats.replayedInstructions += this.position - from;
     return hits;
@@ -318,6 +390,35 @@ export class DebugSession {
     this.stats.checkpoints++;
   }
 
+  /** The machine now, stopped at `hit`, relative to `base` (the image its memory came from). */
+  private keepHit(hit: Hit, base: Image): KeptHit {
+    const core = this.m.core;
+    const { ram: _r, secureRam: _s, ...state } = captureMachine(this.m);
+    const copy = (mem: Uint8Array, pages: readonly number[]): Map<number, Uint8Array | null> => {
+      const buf = Buffer.from(mem.buffer, mem.byteOffset, mem.length);
+      return new Map(pages.map((p) => [p, ZERO_PAGE.compare(buf, p * PAGE, (p + 1) * PAGE) === 0 ? null : mem.slice(p * PAGE, (p + 1) * PAGE)]));
+    };
+    return { hit, baseKey: base.key, state: structuredClone(state), ram: copy(core.ramView(), core.dirtyRamPages()), secure: copy(core.secureRamView(), core.dirtySecureRamPages()) };
+  }
+
+  /** A kept hit as an image (a checkpoint at its count), derived from its
+   *  base's image; undefined when that image is gone. */
+  private imageOfHit(kept: KeptHit): Image | undefined {
+    const base = this.images.find((i) => i.key === kept.baseKey);
+    if (!base) return undefined;
+    const img: Image = {
+      key: `hit ${kept.hit.k} ${kept.hit.stop.kind}`,
+      state: kept.state,
+      ram: overlay(base.ram, kept.ram),
+      secure: overlay(base.secure, kept.secure),
+      checkpoint: kept.hit.k,
+      parent: { key: base.key, ram: [...kept.ram.keys()], secure: [...kept.secure.keys()] },
+    };
+    this.keep(img);
+    this.stats.checkpoints++;
+    return img;
+  }
+
   /** Forget which image the machine's memory came from (something else
    *  restored or saved the machine, resetting its dirty-page map). */
   invalidateImages(): void {
@@ -325,7 +426,7 @@ export class DebugSession {
   }
 
   private restore(b: Base): void {
-    const img = this.images.find((i) => i.key === b.key);
+    const img = this.images.find((i) => i.key === b.key) ?? this.derive(b.key);
     if (img && this.lastImage) this.restoreImage(img, this.lastImage);
     else if (img?.checkpoint !== undefined) this.restoreImage(img, null);
     else {
@@ -438,6 +539,26 @@ export class DebugSession {
     return img;
   }
 
+  /** The image of recorded snapshot `key` made from the image of the
+   *  increment based on it and the pages that increment changed (kept when
+   *  its chain was decoded): no decompression; undefined when not known. */
+  private derive(key: string): Image | undefined {
+    const prev = this.previous.get(key);
+    if (!prev) return undefined;
+    const next = this.images.find((i) => i.key === prev.increment) ?? this.derive(prev.increment);
+    if (!next) return undefined;
+    const img: Image = {
+      key,
+      state: decodeSnapshotState(this.blobById(key)),
+      ram: overlay(next.ram, prev.ram),
+      secure: overlay(next.secure, prev.secure),
+      parent: { key: next.key, ram: [...prev.ram.keys()], secure: [...prev.secure.keys()] },
+    };
+    this.keep(img);
+    this.stats.derivedImages++;
+    return img;
+  }
+
   /** Most recently used first, within the byte budget. */
   private keep(img: Image): void {
     const list = [img, ...this.images.filter((i) => i !== img && i.key !== img.key)];
@@ -451,10 +572,11 @@ export class DebugSession {
     const core = this.m.core;
     const ram = core.ramView();
     const secure = core.secureRamView();
-    // Back to the same image: only the pages written since differ.
-    const same = from === img;
-    const ramPages = from ? new Set([...core.dirtyRamPages(), ...(same ? [] : [...from.ram.keys(), ...img.ram.keys()])]) : null;
-    const securePages = from ? new Set([...core.dirtySecureRamPages(), ...(same ? [] : [...from.secure.keys(), ...img.secure.keys()])]) : null;
+    // Back to the same image: only the pages written since differ; to one
+    // derived from the other: those and the pages the derivation changed.
+    const differ = from ? imagesDiffer(from, img) : null;
+    const ramPages = differ ? new Set([...core.dirtyRamPages(), ...differ.ram]) : null;
+    const securePages = differ ? new Set([...core.dirtySecureRamPages(), ...differ.secure]) : null;
     restoreMachine(this.m, { ...structuredClone(img.state), ram, secureRam: secure });
     if (ramPages && securePages) {
       for (const p of ramPages) ram.set(img.ram.get(p) ?? ZERO_PAGE, p * PAGE);

@@ -72,10 +72,12 @@ session.goTo(end);
 session.setBreakpoints([{ va: pc, cpuMask: (1 << session.machine.numCpus) - 1, elMask: 0xf }]);
 const before = { ...session.stats };
 t0 = performance.now();
+const cpu0 = process.cpuUsage();
 const stop = session.reverseContinue();
 const took = secs(t0);
-console.log(`reverse-continue from the end to the last hit of 0x${pc.toString(16)}: ${took.toFixed(2)} s, landed at ${fmt(session.position)} (${stop.kind}); ` +
-  `${session.stats.restores - before.restores} restores, ${fmt(session.stats.replayedInstructions - before.replayedInstructions)} instructions replayed`);
+const cpu = process.cpuUsage(cpu0);
+console.log(`reverse-continue from the end to the last hit of 0x${pc.toString(16)}: ${took.toFixed(2)} s (CPU time ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s, load ${loadavg()[0]!.toFixed(1)}), landed at ${fmt(session.position)} (${stop.kind}); ` +
+  `${session.stats.restores - before.restores} restores (${session.stats.derivedImages - before.derivedImages} from derived images), ${fmt(session.stats.replayedInstructions - before.replayedInstructions)} instructions replayed`);
 
 // A live watchpoint on hot pages: the benchmark's 16 source pages (read by every
 // copy, written only at the start) under a write watch of 8 bytes each.

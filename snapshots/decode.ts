@@ -3,7 +3,7 @@ import type { MachineSnapshot, SnapshotConfig } from '../core/snapshot.js';
 import { cborDecode } from './cbor.js';
 import { SnapshotError } from './errors.js';
 import { computeId, unframe, PAGE_BYTES, TRAILER_BYTES, type Container, type SnapshotMeta } from './format.js';
-import { applyPages, parsePages, ENTRY_UNCHANGED, ENTRY_ZERO, REGION_RAM, REGION_SECURE, type PageSection } from './pages.js';
+import { applyPages, changedPages, parsePages, ENTRY_UNCHANGED, ENTRY_ZERO, REGION_RAM, REGION_SECURE, type PageSection } from './pages.js';
 import { STATE_CODEC_CBOR_ZSTD, STATE_HEADER_BYTES } from './encode.js';
 import { zstdDecompressExact } from './zstd.js';
 
@@ -60,6 +60,14 @@ function parse(bytes: Uint8Array, verifyChecksum = true): Parsed {
  *  or state decompression. */
 export function readMeta(bytes: Uint8Array): SnapshotMeta {
   return parse(bytes).meta;
+}
+
+/** The non-memory state of a snapshot (checksum and id verified; its pages
+ *  and its bases are not read). */
+export function decodeSnapshotState(bytes: Uint8Array): State {
+  const p = parse(bytes);
+  verifyId(p);
+  return decodeState(p);
 }
 
 /** Names of the registered components (hypervisor, monitor...) whose state
@@ -146,6 +154,24 @@ function sections(p: Parsed): { ram: PageSection; secure: PageSection } {
   return { ram, secure };
 }
 
+/** The memory of the snapshot `id` an increment is based on, for the pages
+ *  that increment changes (null: a zero page): with the increment's own
+ *  memory, all of `id`'s memory, without decoding `id`'s chain again. */
+export interface PreviousPages {
+  id: string;
+  /** The increment based on `id`. */
+  increment: string;
+  ram: Map<number, Uint8Array | null>;
+  secure: Map<number, Uint8Array | null>;
+}
+
+/** Keep PreviousPages of the newest increments of a chain as it is written,
+ *  newest first, while their pages fit `maxBytes`. */
+export interface KeepPrevious {
+  maxBytes: number;
+  take(p: PreviousPages): void;
+}
+
 export interface DecodedChain {
   meta: SnapshotMeta;
   state: State;
@@ -153,8 +179,21 @@ export interface DecodedChain {
   full: boolean;
   /** Write RAM and secure RAM into the given regions, oldest snapshot first.
    *  `fresh`: the regions are known to be all zero. */
-  writeMemory(ram: Uint8Array, secureRam: Uint8Array, fresh: boolean): void;
+  writeMemory(ram: Uint8Array, secureRam: Uint8Array, fresh: boolean, keep?: KeepPrevious): void;
 }
+
+/** Copies of the pages of `mem` that `sec` (an increment) changes. */
+function previousOf(sec: PageSection, mem: Uint8Array): Map<number, Uint8Array | null> {
+  const out = new Map<number, Uint8Array | null>();
+  const buf = Buffer.from(mem.buffer, mem.byteOffset, mem.length);
+  for (const p of changedPages(sec)) {
+    const at = p * PAGE_BYTES;
+    out.set(p, ZERO_PAGE.compare(buf, at, at + PAGE_BYTES) === 0 ? null : mem.slice(at, at + PAGE_BYTES));
+  }
+  return out;
+}
+
+const ZERO_PAGE = Buffer.alloc(PAGE_BYTES);
 
 /** Verify everything (checksums, ids, chain links, state) without touching memory yet. */
 /** `baseInMachine`: the id of a snapshot in the chain whose memory the target
@@ -170,9 +209,16 @@ export function decodeChain(bytes: Uint8Array, resolveBase?: ResolveBase, baseIn
     meta: newest.meta,
     state,
     full: chain[chain.length - 1]!.meta.kind === 'full',
-    writeMemory(ram, secureRam, fresh) {
+    writeMemory(ram, secureRam, fresh, keep) {
+      // The newest increments whose base memory is kept (chain[i]'s base is chain[i + 1]).
+      let kept = 0;
+      for (let bytes = 0; keep && kept < secs.length && chain[kept]!.meta.kind === 'incremental'; kept++) {
+        bytes += (changedPages(secs[kept]!.ram).length + changedPages(secs[kept]!.secure).length) * PAGE_BYTES;
+        if (bytes > keep.maxBytes) break;
+      }
       for (let i = secs.length - 1; i >= 0; i--) {
         const s = secs[i]!;
+        if (keep && i < kept) keep.take({ id: chain[i]!.meta.baseId!, increment: chain[i]!.meta.id, ram: previousOf(s.ram, ram), secure: previousOf(s.secure, secureRam) });
         const mode = fresh && i === secs.length - 1 && chain[i]!.meta.kind === 'full' ? 'fresh' : 'overwrite';
         applyPages(s.ram, ram, mode);
         applyPages(s.secure, secureRam, mode);

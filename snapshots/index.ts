@@ -6,7 +6,7 @@ export {
   type SnapshotKind, type SnapshotMeta, type SnapshotRef,
 } from './format.js';
 export { encodeFull, encodeFullWithStats, encodeIncremental, encodeIncrementalWithStats, type EncodeOptions, type EncodeResult } from './encode.js';
-export { decodeSnapshot, describeSnapshot, readMeta, snapshotComponents, type ResolveBase, type SnapshotInfo, type RegionInfo } from './decode.js';
+export { decodeSnapshot, decodeSnapshotState, describeSnapshot, readMeta, snapshotComponents, type KeepPrevious, type PreviousPages, type ResolveBase, type SnapshotInfo, type RegionInfo } from './decode.js';
 export { readSnapshotFile, writeSnapshotFile, type FileOps } from './file.js';
 export { dirtySecurePages, restoreInto, saveFull, saveIncremental } from './restore.js';
 export { initZstd } from './zstd.js';

@@ -257,6 +257,13 @@ export function parsePages(payload: Uint8Array, region: number, allowUnchanged: 
   return { region, pageCount, blobCount, pagesPerBlock, table, blocks, tableBytes: tableLen, blobBytes: p - lensAt - blockCount * 4 };
 }
 
+/** The pages a section sets (a blob or zero; not 'unchanged from base'). */
+export function changedPages(sec: PageSection): number[] {
+  const out: number[] = [];
+  for (let p = 0; p < sec.pageCount; p++) if (sec.table[p] !== ENTRY_UNCHANGED) out.push(p);
+  return out;
+}
+
 /**
  * Write a parsed page section into `target` (the region's bytes).
  * `mode`: 'fresh' - target is known all-zero (zero pages are skipped);

@@ -2,7 +2,7 @@
 // map, and restore by decoding straight into the machine's memory.
 import type { Machine } from '../core/machine.js';
 import { captureMachine, restoreMachine } from '../core/snapshot.js';
-import { decodeChain, type ResolveBase } from './decode.js';
+import { decodeChain, type KeepPrevious, type ResolveBase } from './decode.js';
 import { encodeFullWithStats, encodeIncrementalWithStats, type EncodeOptions, type EncodeResult } from './encode.js';
 import { SnapshotError } from './errors.js';
 import { PAGE_BYTES, type SnapshotMeta, type SnapshotRef } from './format.js';
@@ -39,8 +39,11 @@ export function saveIncremental(m: Machine, base: SnapshotRef, opts: EncodeOptio
  * `restoreMachine(m, decodeSnapshot(...))` on a machine whose memory was never
  * touched. The dirty map is reset, so the next incremental is relative to this point.
  * `opts.baseInMachine`: see decodeChain (the machine's memory already equals that base's).
+ * `opts.keepPrevious`: hands over the memory of the snapshots the newest
+ * increments are based on, for the pages they change (a debugger going back
+ * one snapshot more restores that without decoding its chain again).
  */
-export function restoreInto(m: Machine, bytes: Uint8Array, resolveBase?: ResolveBase, opts: { baseInMachine?: string } = {}): SnapshotMeta {
+export function restoreInto(m: Machine, bytes: Uint8Array, resolveBase?: ResolveBase, opts: { baseInMachine?: string; keepPrevious?: KeepPrevious } = {}): SnapshotMeta {
   const d = decodeChain(bytes, resolveBase, opts.baseInMachine);
   const core = m.core;
   const ram = core.ramView();
@@ -65,7 +68,7 @@ export function restoreInto(m: Machine, bytes: Uint8Array, resolveBase?: Resolve
     for (const p of written.secure) secureRam.fill(0, p * PAGE_BYTES, (p + 1) * PAGE_BYTES);
     fresh = true;
   }
-  d.writeMemory(ram, secureRam, fresh);
+  d.writeMemory(ram, secureRam, fresh, opts.keepPrevious);
   core.memoryWritten();
   core.resetDirty();
   return d.meta;

@@ -10,8 +10,9 @@ import { goldenCommand } from './golden.js';
 import { tuiCommand } from './tui.js';
 import { exportCommand } from './export.js';
 import { fuzzCommand } from './fuzz.js';
+import { elfCommand } from './elf.js';
 
-export const COMMANDS: readonly Command[] = [runCommand, recordCommand, replayCommand, dumpCommand, verifyCommand, goldenCommand, tuiCommand, exportCommand, fuzzCommand];
+export const COMMANDS: readonly Command[] = [runCommand, recordCommand, replayCommand, dumpCommand, verifyCommand, goldenCommand, tuiCommand, exportCommand, elfCommand, fuzzCommand];
 
 export function findCommand(name: string): Command | undefined {
   return COMMANDS.find((c) => c.name === name);

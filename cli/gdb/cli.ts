@@ -9,6 +9,7 @@ import type { TraceReader } from '../../replay/traceFile.js';
 import { UsageError } from '../errors.js';
 import type { CliIO } from '../io.js';
 import { gdbCommand, serveGdb } from './server.js';
+import { isBuiltinGuest } from '../commands/guests.js';
 
 export const DEFAULT_GDB_PORT = 1234;
 
@@ -46,6 +47,13 @@ export function extractGdbOption(argv: readonly string[]): { argv: string[]; lis
   return { argv: out, listen };
 }
 
+/** The built-in guest a recording ran (its kernel image is hvrr's own), or null. */
+function builtinGuestOf(reader: TraceReader): string | null {
+  const kernel = reader.header.images.find((i) => i.name.startsWith('kernel:embedded:'));
+  const name = kernel?.name.slice('kernel:embedded:'.length) ?? '';
+  return isBuiltinGuest(name) ? name : null;
+}
+
 /** Serve gdb on `listen` until it goes away. */
 export async function debugWithGdb(session: DebugSession, listen: number | string, io: CliIO, recording?: { reader: TraceReader; snapshots: SnapshotSource }): Promise<void> {
   const m: Machine = session.machine;
@@ -67,6 +75,8 @@ export async function debugWithGdb(session: DebugSession, listen: number | strin
       log(`stopped at ${m.instructions.toLocaleString('en-US')} instructions (tick ${m.clockTick.toLocaleString('en-US')}); waiting for gdb on ${at}`);
       log(`connect with: ${gdbCommand(where)}`);
       log(`(in a running gdb: target remote ${where.port !== undefined ? `:${where.port}` : where.path})`);
+      const guest = recording ? builtinGuestOf(recording.reader) : null;
+      if (guest) log(`symbols of the built-in guest '${guest}': hvrr elf ${guest} -o ${guest}.elf, then in gdb: file ${guest}.elf`);
     },
   });
 }

@@ -25,16 +25,22 @@ export function openSession(file: string): DebugSession {
   return new DebugSession(machineForRecording(r.reader.header, file), r);
 }
 
-/** Run a gdb script (written into `scratchDir`) against a fresh session on `file`; gdb's output. */
-export async function runGdb(lines: string[], file: string, scratchDir: string, timeoutMs = 120_000): Promise<string> {
+/** Run a gdb script (written into `scratchDir`) against a fresh session on `file`; gdb's output.
+ *  `symbols`: an ELF file gdb loads first (`file`), e.g. from `hvrr elf`. */
+export async function runGdb(lines: string[], file: string, scratchDir: string, timeoutMs = 120_000, symbols?: string): Promise<string> {
   const r = recording(file);
   const session = new DebugSession(machineForRecording(r.reader.header, file), r);
   let port = 0;
   await new Promise<void>((resolve) => {
     void serveGdb(session, { listen: 0, recording: r, onListening: (w) => { port = w.port!; resolve(); } });
   });
+  return gdbOnPort(port, lines, scratchDir, timeoutMs, symbols);
+}
+
+/** Run a gdb script against a stub already listening on `port`; gdb's output. */
+export async function gdbOnPort(port: number, lines: string[], scratchDir: string, timeoutMs = 120_000, symbols?: string): Promise<string> {
   const script = join(scratchDir, `s${port}.gdb`);
-  writeFileSync(script, ['set pagination off', 'set confirm off', 'set architecture aarch64', `target remote localhost:${port}`, ...lines, 'detach', ''].join('\n'));
+  writeFileSync(script, ['set pagination off', 'set confirm off', ...(symbols ? [`file ${symbols}`] : ['set architecture aarch64']), `target remote localhost:${port}`, ...lines, 'detach', ''].join('\n'));
   return await new Promise((resolve, reject) => {
     const p = spawn(GDB, ['-nx', '-batch', '-x', script], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';

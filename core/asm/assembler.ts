@@ -15,6 +15,20 @@ export { AsmError } from "./errors.js";
 export interface AssembleResult {
   bytes: Uint8Array;
   symbols: Map<string, bigint>;
+  /** The named labels (not numeric locals, not .equ), by address, for symbol tables (elf.ts). */
+  labels: AsmLabel[];
+}
+
+/**
+ * A label: `data` when the first statement after it that lays out bytes is a
+ * data directive (.quad, .space, .asciz...), else `code`; its size runs to
+ * the next label of its section or the section's end.
+ */
+export interface AsmLabel {
+  name: string;
+  address: bigint;
+  kind: "code" | "data";
+  size: number;
 }
 
 export interface AssembleOptions {
@@ -166,6 +180,10 @@ const IGNORED = new Set([
   ".arch_extension", ".p2alignw", ".end", ".protected", ".loc", ".previous",
 ]);
 
+/** Directives that lay out nothing of their own: a label before them names what follows. */
+const TRANSPARENT = new Set([...IGNORED, ".align", ".p2align", ".balign", ".equ", ".set", ".equiv", ".text", ".data", ".bss", ".rodata", ".section"]);
+const DATA_OPS = new Set([...Object.keys(DATA_SIZES), ".ascii", ".asciz", ".string", ".skip", ".space", ".zero", ".ltorg", ".pool"]);
+
 interface PassState {
   readonly pass: 1 | 2;
   sec: SectionName;
@@ -182,6 +200,8 @@ export function assemble(source: string, opts: AssembleOptions = {}): AssembleRe
   const labelPlace = new Map<string, Place>();
   const poolPlace = new Map<number, Place>();
   const equs = new Map<string, bigint>();
+  /** Section offset where each named label's content ends (before any alignment padding after it). */
+  const contentEnd = new Map<string, number>();
   let sectionBase: Record<SectionName, bigint> = { text: base, data: base };
 
   const addrOf = (p: Place): bigint => sectionBase[p.sec] + BigInt(p.off);
@@ -201,10 +221,16 @@ export function assemble(source: string, opts: AssembleOptions = {}): AssembleRe
       poolCounter: 0,
     };
     if (pass === 2) equs.clear();
+    let open: string[] = []; // named labels whose content the statements so far lay out
     for (const s of stmts) {
       for (const l of s.labels) defineLabel(st, s.line, l);
+      const named = s.labels.filter((l) => !/^\d+$/.test(l));
+      if (named.length > 0) open = named;
       if (s.op === "") continue;
       statement(st, s);
+      if (pass === 2 && !TRANSPARENT.has(s.op) && !s.op.startsWith(".cfi_")) {
+        for (const l of open) if (labelPlace.get(l)?.sec === st.sec) contentEnd.set(l, st.sections[st.sec].bytes.length);
+      }
     }
     for (const name of ["text", "data"] as const) flushPool(st, name);
     return st;
@@ -509,7 +535,25 @@ export function assemble(source: string, opts: AssembleOptions = {}): AssembleRe
   const symbols = new Map<string, bigint>();
   for (const [name, p] of labelPlace) if (!name.startsWith("\u0001")) symbols.set(name, addrOf(p));
   for (const [name, v] of equs) symbols.set(name, v);
-  return { bytes, symbols };
+  return { bytes, symbols, labels: labelList(stmts, labelPlace, addrOf, contentEnd) };
+}
+
+
+function labelList(stmts: readonly Statement[], places: ReadonlyMap<string, Place>, addrOf: (p: Place) => bigint, contentEnd: ReadonlyMap<string, number>): AsmLabel[] {
+  const kinds = new Map<string, AsmLabel["kind"]>();
+  let pending: string[] = [];
+  for (const s of stmts) {
+    pending.push(...s.labels.filter((l) => !/^\d+$/.test(l)));
+    if (s.op === "" || TRANSPARENT.has(s.op) || s.op.startsWith(".cfi_")) continue;
+    for (const l of pending) kinds.set(l, DATA_OPS.has(s.op) ? "data" : "code");
+    pending = [];
+  }
+  const out: AsmLabel[] = [];
+  for (const [name, p] of places) {
+    if (name.startsWith("\u0001")) continue;
+    out.push({ name, address: addrOf(p), kind: kinds.get(name) ?? "data", size: Math.max(0, (contentEnd.get(name) ?? p.off) - p.off) });
+  }
+  return out.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
 }
 
 function tryForm(

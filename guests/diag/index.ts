@@ -1,5 +1,6 @@
 // The bundled diagnostic guest, assembled by core/asm on first use and cached.
-import { assemble } from '../../core/asm/assembler.js';
+import { assemble, type AssembleResult } from '../../core/asm/assembler.js';
+import { elfExecutable } from '../../core/asm/elf.js';
 import { LOAD_ADDRESS } from '../conformance/runtime.js';
 import { diagSource, type DiagOptions } from './source.js';
 
@@ -20,15 +21,25 @@ export {
 /** Where the raw image is loaded (RAM/IPA base + 0x80000, QEMU -kernel rules). */
 export const DIAG_LOAD_ADDRESS = LOAD_ADDRESS;
 
-const cache = new Map<string, Uint8Array>();
+const cache = new Map<string, AssembleResult>();
+
+function assembled(opts: DiagOptions): AssembleResult {
+  const key = opts.pause ? 'pause' : 'plain';
+  let a = cache.get(key);
+  if (!a) {
+    a = assemble(diagSource(opts), { baseAddress: LOAD_ADDRESS });
+    cache.set(key, a);
+  }
+  return a;
+}
 
 /** The diagnostic guest as a raw image for `bootKernel` / a VM (entry at DIAG_LOAD_ADDRESS, x0 = DTB). */
 export function diagImage(opts: DiagOptions = {}): Uint8Array {
-  const key = opts.pause ? 'pause' : 'plain';
-  let img = cache.get(key);
-  if (!img) {
-    img = assemble(diagSource(opts), { baseAddress: LOAD_ADDRESS }).bytes;
-    cache.set(key, img);
-  }
-  return img.slice();
+  return assembled(opts).bytes.slice();
+}
+
+/** The same image as an ELF file with its labels as symbols, for gdb (`hvrr elf diag`). */
+export function diagElf(opts: DiagOptions = {}): Uint8Array {
+  const a = assembled(opts);
+  return elfExecutable({ bytes: a.bytes, base: LOAD_ADDRESS, entry: LOAD_ADDRESS, labels: a.labels });
 }

@@ -1,15 +1,33 @@
 // The embedded default guest, assembled on first use and cached.
-import { assemble } from '../../core/asm/assembler.js';
+import { assemble, type AssembleResult } from '../../core/asm/assembler.js';
+import { elfExecutable } from '../../core/asm/elf.js';
 import { SELFTEST_LOAD_ADDRESS, selftestSource } from './source.js';
 
 export { SELFTEST_LOAD_ADDRESS, SELFTEST_PARAMS, expectedChecksum, selftestSource, type SelftestSourceOptions } from './source.js';
 
-let cached: Uint8Array | undefined;
+let cached: AssembleResult | undefined;
+
+function assembled(): AssembleResult {
+  cached ??= assemble(selftestSource(), { baseAddress: SELFTEST_LOAD_ADDRESS });
+  return cached;
+}
 
 /** The self-test as a raw image for `bootKernel` (loaded at SELFTEST_LOAD_ADDRESS). */
 export function selftestImage(): Uint8Array {
-  if (!cached) cached = assemble(selftestSource(), { baseAddress: SELFTEST_LOAD_ADDRESS }).bytes;
-  return cached.slice();
+  return assembled().bytes.slice();
+}
+
+/** The address of a label of the self-test (for tests that break or watch by symbol). */
+export function selftestSymbol(name: string): bigint {
+  const l = assembled().labels.find((x) => x.name === name);
+  if (!l) throw new Error(`the self-test has no label '${name}'`);
+  return l.address;
+}
+
+/** The same image as an ELF file with its labels as symbols, for gdb (`hvrr elf selftest`). */
+export function selftestElf(): Uint8Array {
+  const a = assembled();
+  return elfExecutable({ bytes: a.bytes, base: SELFTEST_LOAD_ADDRESS, entry: SELFTEST_LOAD_ADDRESS, labels: a.labels });
 }
 
 /** Marker lines of the report. */

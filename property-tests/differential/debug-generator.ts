@@ -19,11 +19,37 @@
 // own value (architecturally nothing): QEMU keeps a watchpoint's "hit by a
 // write" flag until the watchpoint is re-inserted, so a later load hitting
 // it would report WnR = 1 (ESR.ISS.WnR is 0 for a load, D2.11.5).
+//
+// With `mmu`, the same cases run with the stage 1 MMU on and every address
+// a case uses virtual and not physical: the blocks execute from an alias of
+// the image (VA CODE_ALIAS -> the image's 2 MiB, read-only at EL1 and EL0),
+// their data is at VA DATA_VA (-> PA DATA_PA, read/write at EL0, never
+// executable), and the breakpoint and watchpoint values are those VAs
+// (D2.8.2, D2.9.2: they compare virtual addresses); FAR is a VA too. The
+// set-up code and the handler run from the identity map of the image.
 import { assemble } from '../../core/asm/assembler.js';
+import { MAIR, TCR } from '../../guests/lib/mmu.js';
 
 export const DEBUG_LOAD_ADDRESS = 0x4008_0000n;
 export const MAX_EXCEPTIONS = 8;
 const DATA_BYTES = 0x2000;
+/** MMU on: where the blocks run (an alias of the image's 2 MiB at 0x4000_0000) and their data (VA -> PA). */
+const CODE_ALIAS = 0xc000_0000n;
+const IMAGE_BLOCK = 0x4000_0000n;
+const DATA_VA = 0x8000_0000n;
+const DATA_PA = 0x4100_0000n;
+/** Stage 1 descriptors (VMSAv8-64, D8.3): block = 0b01, table = 0b11,
+ *  AttrIndx[4:2] (MAIR attr0 Device, attr1 Normal), AP[7:6], SH[9:8], AF[10], PXN[53], UXN[54]. */
+const BLOCK = 1n;
+const NORMAL = (1n << 2n) | (3n << 8n) | (1n << 10n);
+const DEVICE_BLOCK = BLOCK | (1n << 10n) | (1n << 53n) | (1n << 54n); // EL1 read/write only
+const CODE_BLOCK = IMAGE_BLOCK | BLOCK | NORMAL | (3n << 6n); // read-only at EL1 and EL0, executable at both
+const DATA_BLOCK = DATA_PA | BLOCK | NORMAL | (1n << 6n) | (1n << 53n) | (1n << 54n); // read/write at EL1 and EL0
+
+export interface DebugProgramOptions {
+  /** Run the cases with the MMU on, at virtual addresses that are not their physical ones. */
+  mmu?: boolean;
+}
 
 /** xorshift32: the tier's only randomness, from the printed seed. */
 export function prng(seed: number): () => number {
@@ -112,7 +138,7 @@ function pick3(rnd: () => number, xs: readonly [string, string, string]): string
 const hex = (v: bigint | number): string => '0x' + BigInt(v).toString(16);
 
 /** The image of `cases`: prints `C<i>` per case, `X esr elr far` per debug exception, `D` at its end. */
-export function debugProgram(cases: readonly DebugCase[]): Uint8Array {
+export function debugProgram(cases: readonly DebugCase[], opts: DebugProgramOptions = {}): Uint8Array {
   const out: string[] = [`
 .text
 _start:
@@ -124,8 +150,8 @@ _start:
   msr oslar_el1, xzr
   isb
   mov x27, #0x09000000
-`];
-  cases.forEach((c, i) => out.push(caseCode(c, i)));
+${opts.mmu ? mmuOn() : ''}`];
+  cases.forEach((c, i) => out.push(caseCode(c, i, opts.mmu ? { code: CODE_ALIAS - IMAGE_BLOCK, data: hex(DATA_VA) } : { code: 0n, data: 'data' })));
   out.push(`
   ldr x0, =0x84000008       // PSCI SYSTEM_OFF
   hvc #0
@@ -212,11 +238,54 @@ data:
 .balign 16
   .space 4096
 stack_top:
-`);
+${opts.mmu ? tables() : ''}`);
   return assemble(out.join('\n') + '\n', { baseAddress: DEBUG_LOAD_ADDRESS }).bytes;
 }
 
-function caseCode(c: DebugCase, i: number): string {
+/** Tables for a 39-bit VA (level 1: 1 GiB per entry): devices at 0, the
+ *  image's 2 MiB identity-mapped and at CODE_ALIAS, the data at DATA_VA. */
+function tables(): string {
+  const l1 = (i: number): number => i * 8;
+  return `
+.balign 4096
+l1_table:
+  .quad ${hex(DEVICE_BLOCK)}
+  .quad l2_code + 3
+  .quad l2_data + 3
+  .quad l2_code + 3
+  .space 4096 - ${l1(4)}
+l2_code:
+  .quad ${hex(CODE_BLOCK)}
+  .space 4096 - 8
+l2_data:
+  .quad ${hex(DATA_BLOCK)}
+  .space 4096 - 8
+`;
+}
+
+function mmuOn(): string {
+  return `  ldr x0, =${hex(MAIR)}
+  msr mair_el1, x0
+  ldr x0, =${hex(TCR)}
+  msr tcr_el1, x0
+  ldr x0, =l1_table
+  msr ttbr0_el1, x0
+  isb
+  tlbi vmalle1
+  dsb nsh
+  isb
+  mrs x0, sctlr_el1
+  orr x0, x0, #1            // M
+  orr x0, x0, #4            // C
+  orr x0, x0, #0x1000       // I
+  msr sctlr_el1, x0
+  isb
+`;
+}
+
+/** `at.code`: added to the blocks' labels (where they run); `at.data`: the blocks' data address. */
+function caseCode(c: DebugCase, i: number, at: { code: bigint; data: string }): string {
+  const code = (label: string): string => (at.code === 0n ? label : `${label} + ${hex(at.code)}`);
   const lines: string[] = [`
 // ---- case ${i}
   msr mdscr_el1, xzr
@@ -231,16 +300,16 @@ ${[0, 1, 2, 3].map((n) => `  msr dbgwcr${n}_el1, xzr`).join('\n')}
   mov x0, #${c.contextidr}
   msr contextidr_el1, x0`];
   for (const b of c.bps) {
-    lines.push(b.at === null ? `  ldr x0, =${hex(b.bvr)}` : `  ldr x0, =c${i}_${b.at}`);
+    lines.push(b.at === null ? `  ldr x0, =${hex(b.bvr)}` : `  ldr x0, =${code(`c${i}_${b.at}`)}`);
     lines.push(`  msr dbgbvr${b.n}_el1, x0`, `  ldr x0, =${hex(b.bcr)}`, `  msr dbgbcr${b.n}_el1, x0`);
   }
   for (const w of c.wps) {
-    lines.push(`  ldr x0, =data + ${w.wvrOffset}`, `  msr dbgwvr${w.n}_el1, x0`, `  ldr x0, =${hex(w.wcr)}`, `  msr dbgwcr${w.n}_el1, x0`);
+    lines.push(`  ldr x0, =${at.data} + ${w.wvrOffset}`, `  msr dbgwvr${w.n}_el1, x0`, `  ldr x0, =${hex(w.wcr)}`, `  msr dbgwcr${w.n}_el1, x0`);
   }
   const spsr = (c.el === 0 ? 0 : 0x1c5 | (c.dClear ? 0 : 0x200)) | (c.spsrSs ? 1 << 21 : 0);
   lines.push(`  ldr x0, =${hex(c.mdscr)}`, '  msr mdscr_el1, x0', '  isb',
-    '  ldr x1, =data', '  add x2, x1, #0x1000', `  ldr x19, =c${i}_done`, '  mov x22, #0',
-    `  ldr x0, =c${i}_0`, '  msr elr_el1, x0', `  ldr x0, =${hex(spsr)}`, '  msr spsr_el1, x0', '  eret');
+    `  ldr x1, =${at.data}`, '  add x2, x1, #0x1000', `  ldr x19, =c${i}_done`, '  mov x22, #0',
+    `  ldr x0, =${code(`c${i}_0`)}`, '  msr elr_el1, x0', `  ldr x0, =${hex(spsr)}`, '  msr spsr_el1, x0', '  eret');
   c.block.forEach((insn, k) => lines.push(`c${i}_${k}: ${insn}`));
   lines.push(`c${i}_${c.block.length}: svc #0`, `c${i}_done:`);
   return lines.join('\n');

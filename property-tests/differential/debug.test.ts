@@ -3,7 +3,9 @@
 // TCG (-cpu cortex-a57: 6 breakpoints, 4 watchpoints, as hvrr advertises)
 // and on hvrr under every engine: the same debug exceptions, ESR, ELR and
 // FAR, in the same order (docs/differential.md); and the engines the same
-// instruction count and trace.
+// instruction count and trace. Twice: with the MMU off, and with it on and
+// every address the cases use virtual (an alias of the code, a data page
+// mapped elsewhere), so breakpoints and watchpoints must match on VAs.
 //   HVRR_DEBUG_DIFF_CASES  number of generated cases (default 300)
 //   HVRR_DEBUG_DIFF_SEED   seed (default: from the commit, else 20261205)
 import { describe, expect, it } from 'vitest';
@@ -53,18 +55,26 @@ function blockOf(log: string, id: number): string {
 }
 
 describe.skipIf(!qemu)('differential: guest breakpoints, watchpoints, software step, hvrr vs QEMU', () => {
-  it(`${count} generated cases: the same debug exceptions, ESR, ELR and FAR`, async () => {
-    const seed = suiteSeed('debug differential', 'HVRR_DEBUG_DIFF_SEED', 20261205, { cases: count, cpu: QEMU_DEBUG_CPU });
+  it.each([
+    { mmu: false, where: 'MMU off' },
+    { mmu: true, where: 'MMU on, blocks and data at virtual addresses that are not their physical ones' },
+  ])(`${count} generated cases ($where): the same debug exceptions, ESR, ELR and FAR`, async ({ mmu }) => {
+    const seed = suiteSeed(`debug differential${mmu ? ' (MMU on)' : ''}`, 'HVRR_DEBUG_DIFF_SEED', 20261205, { cases: count, cpu: QEMU_DEBUG_CPU, mmu });
     const rnd = prng(seed);
     const cases = Array.from({ length: count }, () => generateCase(rnd));
-    const image = debugProgram(cases);
+    const image = debugProgram(cases, { mmu });
     const q = runQemuImage(image, { cpu: QEMU_DEBUG_CPU, timeoutMs: 120_000 });
     const hvrr = CPU_ENGINES.map((engine) => ({ engine, ...runHvrr(image, engine) }));
     const ref = await q;
     expect(ref.stop).toBe('system-off');
     const exceptions = ref.output.split('\n').filter((l) => l.startsWith('X')).length;
-    console.log(`debug differential: ${count} cases, ${exceptions} exceptions logged by QEMU`);
+    console.log(`debug differential${mmu ? ' (MMU on)' : ''}: ${count} cases, ${exceptions} exceptions logged by QEMU`);
     expect(exceptions).toBeGreaterThan(count / 4); // the generator reaches the exceptions
+    if (mmu) {
+      // `X esr elr far`: the blocks ran at their alias and watchpoints hit the data's VA.
+      expect(ref.output).toMatch(/^X [0-9a-f]{16} 00000000c0[0-9a-f]{6} /m);
+      expect(ref.output).toMatch(/^X [0-9a-f]{16} 00000000c0[0-9a-f]{6} 00000000800[0-9a-f]{5}$/m);
+    }
     for (const h of hvrr) {
       expect(h.stop, h.engine).toBe('system-off');
       const diff = firstDifference(h.output, ref.output);
