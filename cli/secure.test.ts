@@ -143,3 +143,48 @@ describe('hvrr record --secure, replay, dump', () => {
     expect(r.err).toMatch(/^\[secure\]  line\n/); // the rest of the secure line 'second line'
   });
 });
+
+describe('hvrr with the SPMC: --secure, --sp, ffa-demo', () => {
+  const trace = join(dir, 'ffa-demo.hvrr');
+
+  it('record ffa-demo: the FF-A client under the hypervisor against the SPMC and the bundled partitions, their console on stderr', async () => {
+    const r = await runCli(['record', 'ffa-demo', '--smp', '2', '-o', trace, '--snapshot-every', '500000']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/^PASS ffa-version$/m);
+    expect(r.out).toMatch(/^FFA-CLIENT pass=\d+ fail=\d+$/m);
+    expect(r.err).toContain('[secure] [0x8001] sp1: up, waiting for requests');
+    expect(r.err).toContain('[secure] [0x8003] sp3: up, waiting for requests');
+  });
+
+  it('replays it event for event, stops at an FF-A call (--until smc), and a snapshot there restores with its SPMC and finishes the same', async () => {
+    const v = await runCli(['verify', trace, '--replay']);
+    expect(v.code, v.out + v.err).toBe(0);
+    const u = await runCli(['replay', trace, '--until', 'smc', '0xc400006f', '--count', '3', '--print', 'events']);
+    expect(u.code, u.err).toBe(0);
+    expect(u.out).toMatch(/reached smc 0xc400006f \(occurrence 3\)/);
+    expect(u.out.trim().split('\n').at(-1)).toMatch(/ exception n=\d+ sync el1->el2 ec=0x17 /); // the trapped SMC of the direct request
+    const snap = join(dir, 'ffa.snap');
+    expect((await runCli(['replay', trace, '--until', 'smc', '0xc400006f', '--count', '3', '--snapshot', snap])).code).toBe(0);
+    const whole = await runCli(['replay', trace, '--print', 'uart']);
+    const rest = await runCli(['run', '--restore', snap]);
+    expect(rest.code, rest.err).toBe(0);
+    const summary = /FFA-CLIENT pass=\d+ fail=\d+/.exec(whole.out)![0];
+    expect(rest.out).toContain(summary);
+  });
+
+  it('--sp: a package of the user\'s own is checked in one line; --sp needs --secure and excludes --secure-payload', async () => {
+    const bad = join(dir, 'bad.pkg');
+    writeFileSync(bad, new Uint8Array(64));
+    for (const [argv, msg] of [
+      [['run', '--secure', '--sp', bad], /SP package '.*bad\.pkg': /],
+      [['run', '--sp', bad], /--sp needs --secure/],
+      [['run', '--secure', '--sp', bad, '--secure-payload', payload], /--sp and --secure-payload exclude each other/],
+      [['run', 'ffa-demo', '--bare'], /ffa-demo runs the client under the hypervisor/],
+    ] as const) {
+      const r = await runCli([...argv]);
+      expect(r.code).toBe(2);
+      expect(r.err.trim().split('\n')).toHaveLength(1);
+      expect(r.err).toMatch(msg);
+    }
+  });
+});

@@ -46,6 +46,13 @@ export class Recorder {
     this.hashEvery = opts.stateHashEvery ?? 10_000;
     this.snapshotEvery = opts.snapshotEveryTicks ?? 0;
     this.nextSnapshotTick = this.snapshotEvery > 0 ? m.nowTick : Infinity;
+    // Events the machine emitted while it was built (the EL3 firmware's cold
+    // boot entering the SPMC) are the recording's first.
+    if (m.trace.count > 0) {
+      const early = m.trace.last(m.trace.count);
+      if (early.length !== m.trace.count || early[0]!.seq !== 0) throw new Error(`the machine emitted ${m.trace.count} events before recording started, more than its ring keeps`);
+      for (const e of early) this.onEvent(e);
+    }
     this.unsubscribe = m.trace.subscribe((e) => this.onEvent(e));
     m.inputHook = () => this.atBoundary();
   }

@@ -116,6 +116,23 @@ export class Replayer {
     let hashesChecked = 0;
     let hashesNotComparable = 0;
     let divergence: Divergence | undefined;
+    // A machine just built has emitted its build's events (the EL3 firmware's
+    // cold boot entering the SPMC): they are checked too.
+    if (!startedFrom && m.trace.count > 0 && m.instructions === 0) {
+      const early = m.trace.last(m.trace.count);
+      const fromRecording = this.eventsFrom(0);
+      for (const e of early) {
+        const rec = fromRecording.next();
+        const recordedLine = rec.done ? '(end of recording)' : formatEvent(rec.value);
+        const replayedLine = formatEvent(e);
+        if (recordedLine !== replayedLine) {
+          divergence = { seq: e.seq, recorded: recordedLine, replayed: replayedLine, context: context.slice() };
+          break;
+        }
+        checked++;
+        context.push(recordedLine);
+      }
+    }
     let reached = stopSeq !== null && stopSeq < m.trace.count;
     let endOfRecording = false;
     let hits = 0;
