@@ -8,7 +8,7 @@
 // failing operation leaves its code in the function's return value
 // (index << 8 | kind, OP_ERRORS), which CPU 0 checks after the round.
 import { assemble } from '../../core/asm/assembler.js';
-import { Asm, LOAD_ADDRESS, PC, PSCI, buildProgram } from '../../guests/conformance/runtime.js';
+import { Asm, LOAD_ADDRESS, PC, PSCI, buildProgram, irqCountAsm } from '../../guests/conformance/runtime.js';
 import { expectedLockTotal, type SchedOp, type SchedWorkload } from './workload.js';
 
 /** Failure kinds in a round function's return value (bits 7:0). */
@@ -170,52 +170,13 @@ lockctr: .quad 0
   // 10 ms slice, and virtual time still advances between the traps (a
   // bare WFE poll made millions of switches per virtual millisecond).
   let relax = 0;
-  return buildProgram({ name: 'sched-fuzz', main, code: code + waitIrqCountAsm(), data, asm: a })
+  return buildProgram({ name: 'sched-fuzz', main, code: code + irqCountAsm(2000), data, asm: a })
     // Every wait gives up after 1/256 s of virtual time (the runtime's is one
     // second): far more than any operation needs (the longest timer is 0.8 ms,
     // nothing keeps a pCPU longer than 40 us without a trap), and a planted
     // lost interrupt costs milliseconds of virtual time instead of seconds.
     .replace(/^deadline:\n(\s*ldr x0, =cntfrq\n\s*ldr x0, \[x0\]\n)/m, '$&    lsr x0, x0, #8\n')
     .replace(/^\s*yield$/gm, () => `    mov x16, #${WAIT_SPIN_ITERATIONS}\nsf_relax${relax}: subs x16, x16, #1\n    b.ne sf_relax${relax++}\n    wfe`);
-}
-
-/** irq_count_of / wait_irq_count (as the gic-ipi suite has them). */
-function waitIrqCountAsm(): string {
-  return `
-// x0 = CPU, x1 = INTID -> x0 = that CPU's count
-irq_count_of:
-    ldr x2, =percpu
-    add x2, x2, x0, lsl #10
-    add x2, x2, #${PC.irqCount}
-    ldr x0, [x2, x1, lsl #3]
-    ret
-
-// x0 = CPU, x1 = INTID, x2 = count: wait until the count equals it, then
-// make sure it stays -> x0 = 1, 0 on timeout or overshoot
-wait_irq_count:
-    stp x29, x30, [sp, #-48]!
-    stp x19, x20, [sp, #16]
-    str x21, [sp, #32]
-    ldr x19, =percpu
-    add x19, x19, x0, lsl #10
-    add x19, x19, #${PC.irqCount}
-    add x19, x19, x1, lsl #3
-    mov x20, x2
-    mov x0, x19
-    mov x1, x20
-    bl wait_eq
-    mov x21, x0
-    mov x0, #2000
-    bl delay
-    ldr x1, [x19]
-    cmp x1, x20
-    cset x0, eq
-    and x0, x0, x21
-    ldr x21, [sp, #32]
-    ldp x19, x20, [sp, #16]
-    ldp x29, x30, [sp], #48
-    ret
-`;
 }
 
 /** The raw image (load at LOAD_ADDRESS). */

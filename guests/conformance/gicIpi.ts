@@ -15,7 +15,7 @@
 //     the EOI (EOImode = 0: EOIR drops priority and deactivates);
 //   - EOImode = 1: EOIR only drops priority, SGI 7 stays active and a second
 //     SGI 7 pending until ICC_DIR_EL1 deactivates it.
-import { Asm, MAX_CONFORMANCE_CPUS, PC, buildProgram } from './runtime.js';
+import { Asm, MAX_CONFORMANCE_CPUS, PC, buildProgram, irqCountAsm } from './runtime.js';
 
 const IRQ_COUNT = (intid: number): number => PC.irqCount + 8 * intid;
 
@@ -255,40 +255,7 @@ send_sgi:
     isb
     ret
 
-// x0 = CPU, x1 = INTID -> x0 = that CPU's count
-irq_count_of:
-    ldr x2, =percpu
-    add x2, x2, x0, lsl #10
-    add x2, x2, #${PC.irqCount}
-    ldr x0, [x2, x1, lsl #3]
-    ret
-
-// x0 = CPU, x1 = INTID, x2 = count: wait until the count equals it, then
-// make sure it stays -> x0 = 1, 0 on timeout or overshoot
-wait_irq_count:
-    stp x29, x30, [sp, #-48]!
-    stp x19, x20, [sp, #16]
-    str x21, [sp, #32]
-    ldr x19, =percpu
-    add x19, x19, x0, lsl #10
-    add x19, x19, #${PC.irqCount}
-    add x19, x19, x1, lsl #3
-    mov x20, x2
-    mov x0, x19
-    mov x1, x20
-    bl wait_eq
-    mov x21, x0
-    mov x0, #5000
-    bl delay
-    ldr x1, [x19]
-    cmp x1, x20
-    cset x0, eq
-    and x0, x0, x21
-    ldr x21, [sp, #32]
-    ldp x19, x20, [sp, #16]
-    ldp x29, x30, [sp], #48
-    ret
-
+${irqCountAsm(5000)}
 // x0 = INTID: copy every CPU's count of it to sgi_before[], remember the INTID
 snapshot_counts:
     ldr x1, =snap_intid

@@ -237,6 +237,48 @@ ${Asm.percpu('x2', 'x1')}
 `;
 
 /** Builds a complete program around a suite. */
+/** irq_count_of (x0 = CPU, x1 = INTID -> that CPU's count of it) and
+ *  wait_irq_count (x0 = CPU, x1 = INTID, x2 = count: wait until the count
+ *  equals it, then `settleTicks` more counter ticks, and check it stayed:
+ *  x0 = 1, 0 on timeout or overshoot), for suites that count interrupts. */
+export function irqCountAsm(settleTicks: number): string {
+  return `
+// x0 = CPU, x1 = INTID -> x0 = that CPU's count
+irq_count_of:
+    ldr x2, =percpu
+    add x2, x2, x0, lsl #10
+    add x2, x2, #${PC.irqCount}
+    ldr x0, [x2, x1, lsl #3]
+    ret
+
+// x0 = CPU, x1 = INTID, x2 = count: wait until the count equals it, then
+// make sure it stays -> x0 = 1, 0 on timeout or overshoot
+wait_irq_count:
+    stp x29, x30, [sp, #-48]!
+    stp x19, x20, [sp, #16]
+    str x21, [sp, #32]
+    ldr x19, =percpu
+    add x19, x19, x0, lsl #10
+    add x19, x19, #${PC.irqCount}
+    add x19, x19, x1, lsl #3
+    mov x20, x2
+    mov x0, x19
+    mov x1, x20
+    bl wait_eq
+    mov x21, x0
+    mov x0, #${settleTicks}
+    bl delay
+    ldr x1, [x19]
+    cmp x1, x20
+    cset x0, eq
+    and x0, x0, x21
+    ldr x21, [sp, #32]
+    ldp x19, x20, [sp, #16]
+    ldp x29, x30, [sp], #48
+    ret
+`;
+}
+
 export function buildProgram(spec: SuiteSpec): string {
   const rt = new Asm('rt_');
   const saveRegs = saveGprs(272);
