@@ -41,8 +41,8 @@ describe('hvrr golden', () => {
     const before = readdirSync(defaultGoldenDir()).sort();
     const r = await runCli(['golden', 'check', '--tier', 'default'], { env: { CI: 'true' } });
     expect(r.code, r.out + r.err).toBe(0);
-    for (const name of ['selftest-bare', 'selftest-hv', 'selftest-hv-smp4', 'diag', 'diag-two-vms', 'selftest-secure-bare']) expect(r.out).toMatch(new RegExp(`^golden ${name}: ok \\(`, 'm'));
-    expect(r.out).toMatch(/^hvrr golden check: 6 passed, 0 failed\n$/m);
+    for (const name of ['selftest-bare', 'selftest-hv', 'selftest-hv-smp4', 'diag', 'diag-two-vms', 'selftest-secure-bare', 'ffa-demo']) expect(r.out).toMatch(new RegExp(`^golden ${name}: ok \\(`, 'm'));
+    expect(r.out).toMatch(/^hvrr golden check: 7 passed, 0 failed\n$/m);
     expect(readdirSync(defaultGoldenDir()).sort()).toEqual(before);
   });
 
