@@ -20,7 +20,7 @@ describe('hvrr elf', () => {
   });
 
   it.each([
-    [['elf', 'nosuch', '-o', 'x.elf'], /^hvrr: unknown built-in guest 'nosuch' \(guests: diag, selftest\)/],
+    [['elf', 'nosuch', '-o', 'x.elf'], /^hvrr: unknown built-in guest 'nosuch' \(guests: diag, selftest, ffa-client\)/],
     [['elf', 'selftest'], /^hvrr: -o OUT\.elf is required/],
     [['elf'], /^hvrr: missing GUEST/],
   ])('%j: one line, exit 2', async (argv, msg) => {

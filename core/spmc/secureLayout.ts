@@ -7,7 +7,7 @@
 //   0x0e20_0000  stage-2 translation tables (2 MiB page heap)
 //   0x0e40_0000  partitions: images at their load addresses, memory regions
 //   0x0ec0_0000  SP packages as the loader placed them (4 MiB)
-import { SECURE_RAM_BYTES, SECURE_RAM_PA } from '../cpu/layout.js';
+import { SECURE_RAM_BYTES, SECURE_RAM_PA } from '../cpu/cpu.js';
 
 export { SECURE_RAM_PA, SECURE_RAM_BYTES };
 export const SPMC_BOOT_DIRECTORY = 0x0e00_2000;

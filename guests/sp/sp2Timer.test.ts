@@ -10,7 +10,7 @@ import { bootSpmcMachine } from '../../core/spmc/spmcTesting.js';
 import { KEY_CNTPS_CTL_EL1, KEY_CNTPS_CVAL_EL1 } from '../../core/devices/timer/genericTimer.js';
 import { SECURE_TIMER_INTID } from '../../core/firmware/secureBoot.js';
 import type { Machine } from '../../core/machine.js';
-import { HOST_OK } from '../../core/cpu/layout.js';
+import { HOST_OK } from '../../core/cpu/cpu.js';
 import { clientSource, CLIENT_SUMMARY_PREFIX } from '../ffa-client/index.js';
 import { bundledPartitions, CMD_LAST_IRQ, SP2_ID, SP2_LOAD_ADDRESS } from './index.js';
 import { partitionSymbol } from './runtime.js';
