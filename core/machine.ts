@@ -482,13 +482,10 @@ export class Machine implements PsciPlatform {
         // The window never depends on the caller's limits: a run split into
         // several calls executes exactly as one call (untilTick stops at the
         // first window boundary at or after it).
-        if (this.chaos.level === 0) {
-          this.s.window = { start: now, end: Math.min(now + this.config.quantumTicks, nextEvent), cpu: 0, used: 0, pendingEl: 0 };
-        } else {
-          const span = chaosWindowTicks(this.prng, this.chaos, this.config.quantumTicks);
-          const rot = chaosRotation(this.prng, this.chaos, n);
-          this.s.window = { start: now, end: Math.min(now + span, nextEvent), cpu: 0, used: 0, pendingEl: 0, ...(rot ? { rot } : {}) };
-        }
+        // Without chaos these draw nothing: the quantum, PE 0 first.
+        const span = chaosWindowTicks(this.prng, this.chaos, this.config.quantumTicks);
+        const rot = chaosRotation(this.prng, this.chaos, n);
+        this.s.window = { start: now, end: Math.min(now + span, nextEvent), cpu: 0, used: 0, pendingEl: 0, ...(rot ? { rot } : {}) };
       }
       const w = this.s.window;
       const budget = w.end - w.start;

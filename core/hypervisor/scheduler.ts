@@ -64,7 +64,8 @@ export function schedule(hv: Hv, cpu: number): void {
   if (cur && cur[1].run === 'running') cur[1].run = 'runnable';
   const n = p.runq.length;
   let pick = -1;
-  const eligible: number[] = [];
+  // Seeded chaos (core/clock/chaos.ts): any eligible vCPU, not the next in turn.
+  const eligible: number[] | null = hv.m.chaos.randomVcpuPick ? [] : null;
   for (let k = 1; k <= n; k++) {
     const idx = (((p.rr + k) % n) + n) % n;
     const [vi, ci] = p.runq[idx]!;
@@ -72,12 +73,11 @@ export function schedule(hv: Hv, cpu: number): void {
     const r = vm.vcpus[ci]!.run;
     if (vm.power === 'running' && (r === 'runnable' || r === 'on-pending')) {
       if (pick < 0) pick = idx;
-      if (!hv.m.chaos.randomVcpuPick) break;
+      if (!eligible) break;
       eligible.push(idx);
     }
   }
-  // Seeded chaos (core/clock/chaos.ts): any eligible vCPU, not the next in turn.
-  if (eligible.length > 1) pick = eligible[hv.m.prng.nextBelow(eligible.length)]!;
+  if (eligible && eligible.length > 1) pick = eligible[hv.m.prng.nextBelow(eligible.length)]!;
   const wasRunning = p.running;
   if (pick < 0) {
     // Idle: keep the last vCPU's context loaded (its timers keep running and wake us).
