@@ -8,11 +8,10 @@
 //   other VM and secure memory are out of reach);
 // - the victim's secret page is intact and the secret appears nowhere in
 //   the hostile VM's RAM (it logs every register it read into its RAM).
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Hypervisor } from '../../core/hypervisor/hypervisor.js';
+import type { Hypervisor } from '../../core/hypervisor/hypervisor.js';
 import type { Machine, StopReason } from '../../core/machine.js';
-import { parseRunOptions, prepareMachine } from '../../cli/commands/run.js';
+import { fuzzMachine, lastEvent, runFuzzMachine } from '../machineRun.js';
 import { GUEST_RAM_IPA } from '../../core/hypervisor/hypervisor.js';
 import { ABI_SECRET, abiGuestImage } from './guest.js';
 import type { AbiCase } from './actions.js';
@@ -90,25 +89,13 @@ export function checkIsolation(m: Machine, hv: Hypervisor, secretIpa: bigint): s
 export function runAbiCase(c: AbiCase, dir: string, opts: { maxInstructions?: number } = {}): AbiCaseResult {
   const kernelPath = join(dir, 'abi-case.bin');
   const img = abiGuestImage(c);
-  writeFileSync(kernelPath, img.bytes);
-  const m = prepareMachine(parseRunOptions(abiArgv(c, kernelPath)));
-  const bytes: number[] = [];
-  m.onConsole = (b) => bytes.push(b);
-  const hv = m.software.get('el2-ns');
-  if (!(hv instanceof Hypervisor)) throw new Error('abi fuzz: the machine has no hypervisor');
-  let stop: StopReason;
-  let violation: AbiCaseResult['violation'] = null;
-  const at = (): number => Math.max(0, m.trace.count - 1);
-  try {
-    stop = m.run(opts.maxInstructions ?? ABI_CASE_MAX_INSTRUCTIONS);
-  } catch (e) {
-    stop = { kind: 'halt', message: `host exception: ${(e as Error).message}` };
-    violation = { message: `host exception: ${(e as Error).message}`, event: at() };
-  }
-  if (!violation && stop.kind === 'halt') violation = { message: `the machine halted: ${stop.message}`, event: at() };
+  const { m, hv, console: out } = fuzzMachine(img.bytes, kernelPath, abiArgv(c, kernelPath));
+  const { stop, thrown } = runFuzzMachine(m, opts.maxInstructions ?? ABI_CASE_MAX_INSTRUCTIONS);
+  let violation: AbiCaseResult['violation'] = thrown !== null ? { message: `host exception: ${thrown}`, event: lastEvent(m) } : null;
+  if (!violation && stop.kind === 'halt') violation = { message: `the machine halted: ${stop.message}`, event: lastEvent(m) };
   if (!violation) {
     const broken = checkIsolation(m, hv, img.secretIpa);
-    if (broken) violation = { message: broken, event: at() };
+    if (broken) violation = { message: broken, event: lastEvent(m) };
   }
-  return { violation, stop, instructions: m.instructions, console: Buffer.from(bytes).toString('latin1') };
+  return { violation, stop, instructions: m.instructions, console: out() };
 }

@@ -2,11 +2,9 @@
 // machine built from `hvrr run` options (the same options `hvrr record`
 // takes, so a failing case's recording is the same run by construction),
 // run to the end under the invariant monitor.
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Hypervisor } from '../../core/hypervisor/hypervisor.js';
 import type { StopReason } from '../../core/machine.js';
-import { parseRunOptions, prepareMachine } from '../../cli/commands/run.js';
+import { fuzzMachine, lastEvent, runFuzzMachine } from '../machineRun.js';
 import { OP_ERRORS, schedGuestImage } from './guest.js';
 import { SchedMonitor, type SchedViolation } from './invariants.js';
 import type { SchedWorkload } from './workload.js';
@@ -36,28 +34,15 @@ export function schedArgv(w: SchedWorkload, kernelPath: string, mutate?: string)
 /** Run one case; its guest image goes to `dir`/sched-case.bin. */
 export function runSchedCase(w: SchedWorkload, dir: string, opts: { mutate?: string; maxInstructions?: number } = {}): SchedCaseResult {
   const kernelPath = join(dir, 'sched-case.bin');
-  writeFileSync(kernelPath, schedGuestImage(w));
   const argv = schedArgv(w, kernelPath, opts.mutate);
-  const m = prepareMachine(parseRunOptions(argv));
-  const bytes: number[] = [];
-  m.onConsole = (b) => bytes.push(b);
-  const hv = m.software.get('el2-ns');
-  if (!(hv instanceof Hypervisor)) throw new Error('sched fuzz: the machine has no hypervisor');
+  const { m, hv, console: out } = fuzzMachine(schedGuestImage(w), kernelPath, argv);
   const monitor = new SchedMonitor(hv);
   monitor.attach();
-  let stop: StopReason;
-  let thrown: string | null = null;
-  try {
-    stop = m.run(opts.maxInstructions ?? SCHED_CASE_MAX_INSTRUCTIONS);
-  } catch (e) {
-    // Never acceptable: the guest gets architectural answers, the host never throws.
-    thrown = (e as Error).message;
-    stop = { kind: 'halt', message: `host exception: ${thrown}` };
-  }
-  const console = Buffer.from(bytes).toString('latin1');
-  let violation = monitor.violations[0] ?? (thrown !== null ? { message: `host exception: ${thrown}`, tick: m.nowTick, event: Math.max(0, m.trace.count - 1) } : null);
+  const { stop, thrown } = runFuzzMachine(m, opts.maxInstructions ?? SCHED_CASE_MAX_INSTRUCTIONS);
+  const console = out();
+  let violation = monitor.violations[0] ?? (thrown !== null ? { message: `host exception: ${thrown}`, tick: m.nowTick, event: lastEvent(m) } : null);
   if (!violation) {
-    const at = { tick: m.nowTick, event: Math.max(0, m.trace.count - 1) };
+    const at = { tick: m.nowTick, event: lastEvent(m) };
     const fail = opFailure(console) ?? /^(?:\[vm\d+\] )?FAIL: .*$/m.exec(console)?.[0];
     const summaries = console.match(/^(?:\[vm\d+\] )?SUMMARY: \d+ tests, 0 failures$/gm)?.length ?? 0;
     if (fail) violation = { message: `the guest reports ${fail}`, ...at };
