@@ -24,6 +24,7 @@ import { hex64, type FfaEvent } from '../../trace/events.js';
 import type { Hv } from '../context.js';
 import type { VcpuState, VmState } from '../state.js';
 import { answerInRegisters, forwardToSpmc, setAnswer, smcStep } from './forward.js';
+import { notificationCall, notificationStep, VM_NOTIFICATION_CALLS } from './notifications.js';
 import { partitionInfoGet, partitionInfoStep } from './partitionInfo.js';
 import { spFragTx, spReclaim, spStep } from './spMemory.js';
 import { handleAllocator, handleFromWords } from '../../ffa/memory/handle.js';
@@ -48,6 +49,7 @@ const SERVED: ReadonlySet<number> = new Set([
   F.FFA_MSG_SEND_DIRECT_REQ_32, F.FFA_MSG_SEND_DIRECT_REQ_64, F.FFA_MSG_SEND_DIRECT_REQ2,
   F.FFA_MEM_SHARE_32, F.FFA_MEM_SHARE_64, F.FFA_MEM_LEND_32, F.FFA_MEM_LEND_64, F.FFA_MEM_DONATE_32, F.FFA_MEM_DONATE_64,
   F.FFA_MEM_RETRIEVE_REQ_32, F.FFA_MEM_RETRIEVE_REQ_64, F.FFA_MEM_RELINQUISH, F.FFA_MEM_RECLAIM, F.FFA_MEM_FRAG_RX, F.FFA_MEM_FRAG_TX,
+  ...VM_NOTIFICATION_CALLS,
 ]);
 
 function event(hv: Hv, cpu: number, fid: number, src: number, dst: number, args: readonly bigint[]): void {
@@ -87,6 +89,7 @@ export function ffaCall(hv: Hv, cpu: number, vm: VmState, vc: VcpuState): void {
 const MAY_NEED_SPMC: ReadonlySet<number> = new Set([
   F.FFA_SPM_ID_GET, F.FFA_PARTITION_INFO_GET, F.FFA_MSG_SEND_DIRECT_REQ_32, F.FFA_MSG_SEND_DIRECT_REQ_64, F.FFA_MSG_SEND_DIRECT_REQ2, F.FFA_RUN,
   F.FFA_MEM_SHARE_32, F.FFA_MEM_SHARE_64, F.FFA_MEM_LEND_32, F.FFA_MEM_LEND_64, F.FFA_MEM_DONATE_32, F.FFA_MEM_DONATE_64, F.FFA_MEM_RECLAIM,
+  ...VM_NOTIFICATION_CALLS,
 ]);
 
 function spmcVersionAnswer(hv: Hv, r: FfaResult): void {
@@ -121,7 +124,8 @@ export function ffaResume(hv: Hv, cpu: number): void {
     answered(hv, cpu, ffaIdOfVm(p.vm), answerInRegisters(hv, cpu));
     return;
   }
-  const r = p.step.startsWith('sp-') ? spStep(hv, cpu, p, answerInRegisters(hv, cpu)) : partitionInfoStep(hv, cpu, p, answerInRegisters(hv, cpu));
+  const answer = answerInRegisters(hv, cpu);
+  const r = p.step.startsWith('sp-') ? spStep(hv, cpu, p, answer) : p.step === 'notif-create' ? notificationStep(hv, cpu, p, answer) : partitionInfoStep(hv, cpu, p, answer);
   if (r === null) return; // the next step is in the Secure world
   setAnswer(hv, cpu, r, false);
   answered(hv, cpu, ffaIdOfVm(p.vm), r);
@@ -175,6 +179,9 @@ function serve(hv: Hv, cpu: number, vm: VmState, vc: VcpuState, f: VmFfaState, x
       return memFragRx(hv, vm, f, x);
     case F.FFA_MEM_RELINQUISH:
       return memRelinquish(hv, vm, f);
+    case F.FFA_NOTIFICATION_BITMAP_CREATE: case F.FFA_NOTIFICATION_BITMAP_DESTROY: case F.FFA_NOTIFICATION_BIND: case F.FFA_NOTIFICATION_UNBIND:
+    case F.FFA_NOTIFICATION_SET: case F.FFA_NOTIFICATION_GET: case F.FFA_NOTIFICATION_INFO_GET_64:
+      return notificationCall(hv, cpu, vm, vc, f, x, fid);
     case F.FFA_MEM_RECLAIM:
       return handleAllocator(handleFromWords(x[1]! & 0xffff_ffffn, x[2]! & 0xffff_ffffn)) === 'spmc' ? spReclaim(hv, cpu, vm, vc, f, x) : memReclaim(hv, vm, x);
   }

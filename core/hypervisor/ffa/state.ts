@@ -33,6 +33,8 @@ export interface VmFfaState {
   /** The RX buffer holds a message for the VM until it calls FFA_RX_RELEASE. */
   rxFull: boolean;
   retrieve: VmRetrieveResponse | null;
+  /** The SPMC holds the VM's notification bitmap (the hypervisor created it on the VM's behalf: notifications.ts). */
+  spmcBitmap: boolean;
 }
 
 /** An FF-A call a vCPU made that the proxy forwarded to the SPMC; the pCPU is
@@ -43,7 +45,7 @@ export interface FfaPendingCall {
   fid: number;
   /** A call the proxy serves in several SPMC calls of its own (partitionInfo.ts): the step
    *  whose answer comes back, and the VM's arguments (hex); absent for a call forwarded as it is. */
-  step?: 'version' | 'map' | 'get' | 'release' | SpStep;
+  step?: 'version' | 'map' | 'get' | 'release' | 'notif-create' | SpStep;
   args?: string[];
 }
 
@@ -86,5 +88,5 @@ export interface FfaProxyState {
 }
 
 export function initialVmFfa(): VmFfaState {
-  return { version: 0, fixed: false, rxtx: null, rxFull: false, retrieve: null };
+  return { version: 0, fixed: false, rxtx: null, rxFull: false, retrieve: null, spmcBitmap: false };
 }
