@@ -107,7 +107,7 @@ describe('hypervisor state versions', () => {
     const snap = detach(captureMachine(a.m));
     const hv = snap.components['hypervisor'] as Record<string, unknown> & { ffa: { vms: Array<Record<string, unknown>> } };
     const fresh = structuredClone(hv.ffa);
-    for (const v of hv.ffa.vms) delete v['spmcBitmap'];
+    for (const v of hv.ffa.vms) for (const k of ['spmcBitmap', 'spmcRxtx', 'rxAcquired']) delete v[k];
     hv['version'] = 4;
     a.m.run(300_000_000);
 

@@ -173,7 +173,7 @@ export interface HvState {
 }
 
 /** Versions read (core/stateRecord.ts): 1 -> 2 adds virtio, 2 -> 3 the console escape, 3 -> 4 the FF-A proxy,
- *  4 -> 5 the proxy's notification bitmaps per VM. */
+ *  4 -> 5 the proxy's notification bitmaps and RX/TX pairs at the SPMC per VM. */
 export const HV_STATE_SCHEMA: RecordSchema = {
   name: 'hypervisor state',
   version: HV_STATE_VERSION,
@@ -204,11 +204,11 @@ export const HV_STATE_SCHEMA: RecordSchema = {
       if (!Array.isArray(pcpus)) return new Error('it has no pcpus');
       x['ffa'] = initialFfaState(pcpus.length, vms);
     },
-    // Before notifications for VMs: the hypervisor created no VM's bitmap at the SPMC.
+    // Before notifications and indirect messages for VMs: no VM's bitmap or RX/TX pair at the SPMC.
     4: (x) => {
       const ffa = x['ffa'] as { vms?: Array<Record<string, unknown>> } | undefined;
       if (!ffa || !Array.isArray(ffa.vms)) return new Error('it has no ffa.vms');
-      for (const v of ffa.vms) v['spmcBitmap'] = false;
+      for (const v of ffa.vms) Object.assign(v, { spmcBitmap: false, spmcRxtx: false, rxAcquired: false });
     },
   },
 };

@@ -28,7 +28,7 @@ import * as F from '../../ffa/functionIds.js';
 import { DENIED, INVALID_PARAMETERS, NOT_SUPPORTED } from '../../ffa/errors.js';
 import { endpointText, isSecureEndpoint } from '../../ffa/endpoints.js';
 import { FFA_NOTIFICATION_FLAG_BITMAP_HYP, FFA_NOTIFICATION_FLAG_BITMAP_VM, decodeNotificationBindArgs, decodeNotificationGetArgs, decodeNotificationSetArgs, notificationGetSuccess } from '../../ffa/notifications.js';
-import { ffaError, isFfaError, resultFid, type FfaResult } from '../../ffa/result.js';
+import { ffaError, ffaSuccess32, isFfaError, resultFid, type FfaResult } from '../../ffa/result.js';
 import type { Hv } from '../context.js';
 import type { VcpuState, VmState } from '../state.js';
 import { forwardToSpmc, smcStep } from './forward.js';
@@ -105,9 +105,11 @@ export function bitmapCreated(hv: Hv, vmId: number, r: FfaResult): FfaResult | n
   return null;
 }
 
-/** The SPMC answered the bitmap's creation: forward the VM's call, or its error. */
+/** The SPMC answered the bitmap's creation: forward the VM's call, or its error. With no call (after the VM's
+ *  FFA_RXTX_MAP, spmcRxtx.ts) the map's success, whatever the creation's answer: the map is done. */
 export function notificationStep(hv: Hv, cpu: number, p: FfaPendingCall, r: FfaResult): FfaResult | null {
   const refused = bitmapCreated(hv, p.vm, r);
+  if ((p.args ?? []).length === 0) return ffaSuccess32();
   if (refused) return refused;
   const vm = hv.s.vms[p.vm]!;
   return forwardToSpmc(hv, cpu, vm, vm.vcpus[p.vcpu]!, (p.args ?? []).map((v) => BigInt(v)));
