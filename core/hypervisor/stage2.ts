@@ -40,6 +40,29 @@ export function allocTablePage(core: CpuCore, s: HvState): number {
   return pa;
 }
 
+/** Pages of the reserve not allocated yet. */
+export function reservePagesLeft(s: HvState): number {
+  return Math.floor((s.reserveBase + s.reserveBytes - s.reserveNext) / PAGE);
+}
+
+/** How many table pages s2PageEntry would allocate to reach every IPA of `ipas` under `root` (missing or block entries at levels 1 and 2). Reads only. */
+export function s2TablePagesNeeded(core: CpuCore, root: number, ipas: readonly number[]): number {
+  const l1 = new Set<number>();
+  const l2 = new Set<number>();
+  for (const ipa of ipas) {
+    const gib = Math.floor(ipa / 0x4000_0000);
+    const d1 = readDesc(core, root + gib * 8);
+    if ((d1 & 3n) !== TABLE) {
+      l1.add(gib);
+      l2.add(Math.floor(ipa / BLOCK));
+      continue;
+    }
+    const d2 = readDesc(core, Number(d1 & OA_MASK) + (Math.floor(ipa / BLOCK) % 512) * 8);
+    if ((d2 & 3n) !== TABLE) l2.add(Math.floor(ipa / BLOCK));
+  }
+  return l1.size + l2.size;
+}
+
 /** The table a level-(n) entry points to, creating (or splitting a block into) it. */
 function nextTable(core: CpuCore, s: HvState, entryPa: number, level: number): number {
   const d = readDesc(core, entryPa);

@@ -14,9 +14,9 @@ import { BUSY, INVALID_PARAMETERS } from '../../ffa/errors.js';
 import { decodePartitionInfo, decodePartitionInfoGetFlags, encodePartitionInfo, partitionInfoGetSuccess, PARTITION_INFO_SIZE_V1_0 } from '../../ffa/partitionInfo.js';
 import { ffaError, isFfaError, wView, type FfaResult } from '../../ffa/result.js';
 import type { Hv } from '../context.js';
-import { allocTablePage } from '../stage2.js';
 import type { VcpuState, VmState } from '../state.js';
 import { smcStep } from './forward.js';
+import { hvBuffers, hvBuffersRefusal } from './spMemory.js';
 import { bufferBytes, writeRx } from './rxtx.js';
 import type { FfaPendingCall, VmFfaState } from './state.js';
 
@@ -33,11 +33,9 @@ export function partitionInfoGet(hv: Hv, cpu: number, vm: VmState, vc: VcpuState
   }
   const s = hv.s.ffa;
   if (!flags.value.countOnly && !s.hvRxtx?.mapped) {
-    if (!s.hvRxtx) {
-      const txPa = allocTablePage(hv.m.core, hv.s);
-      s.hvRxtx = { txPa, rxPa: allocTablePage(hv.m.core, hv.s), mapped: false };
-    }
-    const b = s.hvRxtx;
+    const noBuffers = hvBuffersRefusal(hv);
+    if (noBuffers) return noBuffers;
+    const b = hvBuffers(hv);
     return continueWith(hv, cpu, vm, vc, 'map', args, [BigInt(F.FFA_RXTX_MAP_64), BigInt(b.txPa), BigInt(b.rxPa), 1n]);
   }
   return continueWith(hv, cpu, vm, vc, 'get', args, getCall(args));

@@ -12,7 +12,7 @@
 // `spShares` with no handle yet) before the first SMC, so no other vCPU can
 // send them meanwhile; a refused send releases them.
 import * as F from '../../ffa/functionIds.js';
-import { INVALID_PARAMETERS, NOT_SUPPORTED } from '../../ffa/errors.js';
+import { INVALID_PARAMETERS, NO_MEMORY, NOT_SUPPORTED } from '../../ffa/errors.js';
 import { ATTRIBUTES_NOT_SPECIFIED } from '../../ffa/memory/attributes.js';
 import { checkFragArgsReserved, decodeFragArgs } from '../../ffa/memory/abi.js';
 import { decodeConstituentFragment } from '../../ffa/memory/constituents.js';
@@ -25,7 +25,7 @@ import { accept, ffaError, ffaMemFragRx, ffaMemSuccess, handleWords, isFfaError,
 import { MemoryLedger } from '../../spmc/memoryLedger.js';
 import { hex64 } from '../../trace/events.js';
 import type { Hv } from '../context.js';
-import { allocTablePage } from '../stage2.js';
+import { allocTablePage, reservePagesLeft } from '../stage2.js';
 import type { VcpuState, VmState } from '../state.js';
 import { smcStep } from './forward.js';
 import { pagesOfRanges, projectPages } from './ownership.js';
@@ -51,6 +51,11 @@ export function hvBuffers(hv: Hv): NonNullable<Hv['s']['ffa']['hvRxtx']> {
   return s.hvRxtx;
 }
 
+/** NO_MEMORY when the hypervisor's buffers do not exist yet and its reserve cannot give their two pages; else null. */
+export function hvBuffersRefusal(hv: Hv): FfaResult | null {
+  return !hv.s.ffa.hvRxtx && reservePagesLeft(hv.s) < 2 ? ffaError(NO_MEMORY, 'the hypervisor reserve has no pages left for its RX/TX buffers') : null;
+}
+
 /**
  * A VM's DONATE/LEND/SHARE to partitions: `tx` decoded from its TX buffer,
  * `phys` the ranges of its first fragment as physical addresses, checked to
@@ -61,6 +66,8 @@ export function spSend(hv: Hv, cpu: number, vm: VmState, vc: VcpuState, tx: Memo
   const pages = pagesOfRanges(phys!.constituents);
   const mine = vmPagesCheck(hv, vm, pages);
   if (!mine.ok) return mine.error;
+  const noBuffers = hvBuffersRefusal(hv);
+  if (noBuffers) return noBuffers;
   const share: SpShare = { handle: null, vm: vm.id, op, pages, missing, vmOffset: vmLength };
   // The SPMC reads the v1.1 layout from the hypervisor (its Normal-world version). Constituents still to come are
   // counted in the composite and the total length; the bytes sent now end with the first fragment's.

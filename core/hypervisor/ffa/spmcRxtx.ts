@@ -41,7 +41,7 @@ import { forwardToSpmc, smcStep } from './forward.js';
 import { createBitmap, notificationStep } from './notifications.js';
 import { bufferBytes, copyFromTx } from './rxtx.js';
 import { ffaIdOfVm } from './setup.js';
-import { hvBuffers } from './spMemory.js';
+import { hvBuffers, hvBuffersRefusal } from './spMemory.js';
 import type { FfaPendingCall, RxtxStep, VmFfaState } from './state.js';
 
 const hexArgs = (x: readonly bigint[]): string[] => x.map((v) => '0x' + v.toString(16));
@@ -58,6 +58,11 @@ function step(hv: Hv, cpu: number, vm: VmState, vc: VcpuState, s: RxtxStep, args
 /** After the proxy mapped the VM's pair: map it at the SPMC too (when there is one). */
 export function mapAtSpmc(hv: Hv, cpu: number, vm: VmState, vc: VcpuState): FfaResult | null {
   if (hv.s.ffa.spmcVersion <= 0) return ffaSuccess32();
+  const noBuffers = hvBuffersRefusal(hv);
+  if (noBuffers) {
+    hv.s.ffa.vms[vm.id]!.rxtx = null; // the map is refused as a whole
+    return noBuffers;
+  }
   const b = hvBuffers(hv);
   if (!b.mapped) return step(hv, cpu, vm, vc, 'rx-hvmap', [], [BigInt(F.FFA_RXTX_MAP_64), BigInt(b.txPa), BigInt(b.rxPa), 1n]);
   return sendDescriptor(hv, cpu, vm, vc);

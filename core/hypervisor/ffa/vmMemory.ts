@@ -42,6 +42,7 @@ import { MemoryLedger } from '../../spmc/memoryLedger.js';
 import { transactionFromRecord } from '../../spmc/transactionRecord.js';
 import { hex64 } from '../../trace/events.js';
 import type { Hv } from '../context.js';
+import { reservePagesLeft, s2TablePagesNeeded } from '../stage2.js';
 import type { VcpuState, VmState } from '../state.js';
 import { spSend } from './spMemory.js';
 import { ipaOfPage, pagesOfRanges, paOfIpa, projectPages } from './ownership.js';
@@ -219,6 +220,11 @@ export function memRetrieve(hv: Hv, vm: VmState, f: VmFfaState, x: readonly bigi
     const lengths = fragmentLengths(probe, transactionLength(probe), bufferBytes(f.rxtx));
     if (!lengths.ok) return lengths.error;
     fragments = lengths.value.length;
+  }
+  // The borrow window may need Stage-2 table pages: refuse before the ledger commits if the reserve cannot give them.
+  if (probe) {
+    const need = s2TablePagesNeeded(hv.m.core, vm.s2Root, pagesOfRanges(t.sent.composite!.constituents).map((pa) => ipaOfPage(vm, pa)));
+    if (need > reservePagesLeft(hv.s)) return ffaError(NO_MEMORY, `the borrow window needs ${need} Stage-2 table pages; the hypervisor reserve has ${reservePagesLeft(hv.s)}`);
   }
   const r = l.retrieve(me, d.value.tx, f.version, fragments);
   if (!r.ok) return r.error;
