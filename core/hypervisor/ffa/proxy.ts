@@ -50,7 +50,7 @@ const SERVED: ReadonlySet<number> = new Set([
   F.FFA_MSG_SEND_DIRECT_REQ_32, F.FFA_MSG_SEND_DIRECT_REQ_64, F.FFA_MSG_SEND_DIRECT_REQ2,
   F.FFA_MEM_SHARE_32, F.FFA_MEM_SHARE_64, F.FFA_MEM_LEND_32, F.FFA_MEM_LEND_64, F.FFA_MEM_DONATE_32, F.FFA_MEM_DONATE_64,
   F.FFA_MEM_RETRIEVE_REQ_32, F.FFA_MEM_RETRIEVE_REQ_64, F.FFA_MEM_RELINQUISH, F.FFA_MEM_RECLAIM, F.FFA_MEM_FRAG_RX, F.FFA_MEM_FRAG_TX,
-  ...VM_NOTIFICATION_CALLS, F.FFA_MSG_SEND2,
+  ...VM_NOTIFICATION_CALLS, F.FFA_MSG_SEND2, F.FFA_PARTITION_INFO_GET_REGS,
 ]);
 
 function event(hv: Hv, cpu: number, fid: number, src: number, dst: number, args: readonly bigint[]): void {
@@ -90,7 +90,7 @@ export function ffaCall(hv: Hv, cpu: number, vm: VmState, vc: VcpuState): void {
 const MAY_NEED_SPMC: ReadonlySet<number> = new Set([
   F.FFA_SPM_ID_GET, F.FFA_PARTITION_INFO_GET, F.FFA_MSG_SEND_DIRECT_REQ_32, F.FFA_MSG_SEND_DIRECT_REQ_64, F.FFA_MSG_SEND_DIRECT_REQ2, F.FFA_RUN,
   F.FFA_MEM_SHARE_32, F.FFA_MEM_SHARE_64, F.FFA_MEM_LEND_32, F.FFA_MEM_LEND_64, F.FFA_MEM_DONATE_32, F.FFA_MEM_DONATE_64, F.FFA_MEM_RECLAIM,
-  ...VM_NOTIFICATION_CALLS, F.FFA_RXTX_MAP_32, F.FFA_RXTX_MAP_64, F.FFA_MSG_SEND2,
+  ...VM_NOTIFICATION_CALLS, F.FFA_RXTX_MAP_32, F.FFA_RXTX_MAP_64, F.FFA_MSG_SEND2, F.FFA_PARTITION_INFO_GET_REGS,
 ]);
 
 function spmcVersionAnswer(hv: Hv, r: FfaResult): void {
@@ -177,6 +177,10 @@ function serve(hv: Hv, cpu: number, vm: VmState, vc: VcpuState, f: VmFfaState, x
       return f.spmcRxtx ? releaseAtSpmc(hv, cpu, vm, vc) : rxRelease(f);
     case F.FFA_MSG_SEND2:
       return msgSend2(hv, cpu, vm, vc, f, x);
+    case F.FFA_PARTITION_INFO_GET_REGS:
+      // The partitions are the SPMC's; the answer is in registers (x0-x17), so it is forwarded as it is.
+      if (f.version < F.FFA_VERSION_1_2) return ffaError(NOT_SUPPORTED, 'FFA_PARTITION_INFO_GET_REGS is FF-A v1.2');
+      return forwardToSpmc(hv, cpu, vm, vc, x);
     case F.FFA_PARTITION_INFO_GET:
       return partitionInfoGet(hv, cpu, vm, vc, f, x);
     case F.FFA_MSG_SEND_DIRECT_REQ_32:

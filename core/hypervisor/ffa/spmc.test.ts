@@ -144,4 +144,24 @@ ${ffaAsm('smc', F.FFA_MSG_SEND_DIRECT_REQ2, (1 << 16) | SP1, lo + 1n, hi, ...pay
     expect(Array.from({ length: 8 }, (_, i) => res(hv, 5 + i))).toEqual(payload.slice(6));
     expect([res(hv, 13), res(hv, 14)]).toEqual([BigInt(F.FFA_ERROR), errW2(-2)]); // no partition with that UUID
   });
+
+  it('FFA_PARTITION_INFO_GET_REGS forwarded for a v1.2 VM (the answer in x0-x17); NOT_SUPPORTED below v1.2', () => {
+    const { m, hv } = spmcHvMachine(`
+${ffaAsm('smc', F.FFA_VERSION, F.FFA_VERSION_1_2)}
+${ffaAsm('smc', F.FFA_PARTITION_INFO_GET_REGS, 0, 0, 0)}    mov x23, x9
+${storeAsm(0, 'x0', 'x2', 'x3', 'x6', 'x23')}
+${ffaAsm('smc', F.FFA_PARTITION_INFO_GET_REGS, 0, 0, 1 << 16)}${storeAsm(5, 'x0', 'x2')}
+`);
+    expect(m.run(30_000_000)).toEqual({ kind: 'system-off' });
+    expect(res(hv, 0)).toBe(BigInt(F.FFA_SUCCESS_64));
+    expect(res(hv, 1) & 0xffff_ffffn).toBe((2n << 16n) | 2n); // current and last index: three partitions
+    expect([res(hv, 2), res(hv, 3), res(hv, 4)].map((v) => Number(v & 0xffffn))).toEqual([SP1, 0x8002, 0x8003]);
+    expect([res(hv, 5), res(hv, 6)]).toEqual([BigInt(F.FFA_ERROR), errW2(INVALID_PARAMETERS)]); // a tag: the SPMC issues none
+    const { m: m1, hv: hv1 } = spmcHvMachine(`
+${ffaAsm('smc', F.FFA_VERSION, F.FFA_VERSION_1_1)}
+${ffaAsm('smc', F.FFA_PARTITION_INFO_GET_REGS, 0, 0, 0)}${storeAsm(0, 'x0', 'x2')}
+`);
+    expect(m1.run(30_000_000)).toEqual({ kind: 'system-off' });
+    expect([res(hv1, 0), res(hv1, 1)]).toEqual([BigInt(F.FFA_ERROR), errW2(-1)]);
+  });
 });
