@@ -158,7 +158,7 @@ export function memFragTx(hv: Hv, vm: VmState, f: VmFfaState, x: readonly bigint
   const reserved = checkFragArgsReserved(x);
   if (!reserved.ok) return reserved.error;
   if (a.endpoint !== 0) return ffaError(INVALID_PARAMETERS, 'w4[31:16] is for the hypervisor to name a VM; a VM passes 0');
-  if (handleAllocator(a.handle) !== 'hypervisor') return ffaError(NOT_SUPPORTED, `${handleText(a.handle)} is the SPMC's: memory sharing with the Secure world is not served by the proxy yet`);
+  if (handleAllocator(a.handle) !== 'hypervisor') return ffaError(INVALID_PARAMETERS, `${handleText(a.handle)} is the SPMC's: its fragments go to spMemory.ts`);
   if (!f.rxtx) return ffaError(INVALID_PARAMETERS, 'the VM has no TX buffer');
   if (a.value > bufferBytes(f.rxtx)) return ffaError(INVALID_PARAMETERS, `fragment length ${a.value} exceeds the TX buffer`);
   const l = loadLedger(hv);
@@ -206,7 +206,7 @@ export function memRetrieve(hv: Hv, vm: VmState, f: VmFfaState, x: readonly bigi
   if (!d.ok) return d.error;
   if (d.value.hypervisorRetrieveRequest) return ffaError(INVALID_PARAMETERS, 'a retrieve request with no receivers is the hypervisor\'s');
   const handle = d.value.tx.handle;
-  if (handleAllocator(handle) !== 'hypervisor') return ffaError(NOT_SUPPORTED, `${handleText(handle)} is the SPMC's: memory sharing with the Secure world is not served by the proxy yet`);
+  if (handleAllocator(handle) !== 'hypervisor') return ffaError(NOT_SUPPORTED, `${handleText(handle)} is the SPMC's: memory a partition sends to a VM is not served by the proxy yet`);
   if (f.rxFull || f.retrieve) return ffaError(BUSY, 'the RX buffer is not free');
   const l = loadLedger(hv);
   const t = sentOf(l, handle);
@@ -276,7 +276,7 @@ export function memRelinquish(hv: Hv, vm: VmState, f: VmFfaState): FfaResult {
   if (!rel.ok) return rel.error;
   const me = ffaIdOfVm(vm.id);
   if (rel.value.endpoints.length !== 1 || rel.value.endpoints[0] !== me) return ffaError(INVALID_PARAMETERS, 'a VM relinquishes for itself only: the descriptor must name the caller alone');
-  if (handleAllocator(rel.value.handle) !== 'hypervisor') return ffaError(NOT_SUPPORTED, `${handleText(rel.value.handle)} is the SPMC's: memory sharing with the Secure world is not served by the proxy yet`);
+  if (handleAllocator(rel.value.handle) !== 'hypervisor') return ffaError(NOT_SUPPORTED, `${handleText(rel.value.handle)} is the SPMC's: memory a partition sends to a VM is not served by the proxy yet`);
   const l = loadLedger(hv);
   const r = l.relinquish(me, rel.value.handle);
   if (!r.ok) return r.error;
@@ -291,7 +291,7 @@ export function memReclaim(hv: Hv, vm: VmState, x: readonly bigint[]): FfaResult
   const a = decodeReclaimArgs(x);
   const flags = decodeReclaimFlags(a.flags);
   if (!flags.ok) return flags.error;
-  if (handleAllocator(a.handle) !== 'hypervisor') return ffaError(NOT_SUPPORTED, `${handleText(a.handle)} is the SPMC's: memory sharing with the Secure world is not served by the proxy yet`);
+  if (handleAllocator(a.handle) !== 'hypervisor') return ffaError(INVALID_PARAMETERS, `${handleText(a.handle)} is the SPMC's: its reclaim goes to spMemory.ts`);
   const l = loadLedger(hv);
   const r = l.reclaim(ffaIdOfVm(vm.id), a.handle, flags.value.clear);
   if (!r.ok) return r.error;
