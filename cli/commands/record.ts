@@ -104,7 +104,9 @@ function runArgvOf(parsed: Map<string, unknown>): string[] {
       continue;
     }
     for (const one of Array.isArray(v) ? v : [v]) {
-      let text = typeof one === 'bigint' || typeof one === 'number' ? one.toString() : String(one);
+      // --max-seconds/--quiet-seconds are parsed into ticks: rendered back as seconds.
+      const seconds = spec.name === 'max-seconds' || spec.name === 'quiet-seconds';
+      let text = seconds ? String((one as number) / 1e9) : typeof one === 'bigint' || typeof one === 'number' ? one.toString() : String(one);
       if (['kernel', 'initrd', 'dtb', 'disk', 'restore', 'bios', 'pflash', 'secure-payload', 'sp'].includes(spec.name)) text = resolve(text);
       out.push(`--${spec.name}=${text}`);
     }
