@@ -7,11 +7,10 @@ import { secureColdBoot } from '../../core/firmware/secureBoot.js';
 import { bundledPartitions } from '../sp/index.js';
 import { CLIENT_SUMMARY_PREFIX, clientChecks, clientSource, ffaClientImage } from './index.js';
 
-/** Under the hypervisor, the checks waiting for the FF-A proxy to forward a VM's FFA_MEM_FRAG_TX to the
- *  SPMC, notifications and indirect messaging (NOT_SUPPORTED today: core/hypervisor/ffa/README.md). Every
- *  other check passes there, on 1 and 4 vCPUs (the hypervisor starts its pCPUs through the SPMD). */
+/** Under the hypervisor, the checks waiting for the FF-A proxy to serve notifications and indirect messaging
+ *  (NOT_SUPPORTED today: core/hypervisor/ffa/README.md). Every other check passes there, on 1 and 4 vCPUs
+ *  (the hypervisor starts its pCPUs through the SPMD). */
 const PENDING_HV = new Set([
-  'mem-fragmented-incomplete-refused', 'frag-tx', 'frag-tx-and-rx', 'frag-tx-unknown-handle',
   'notifications', 'notification-set-unbound-denied', 'indirect-message', 'msg-send2-no-indirect-denied',
 ]);
 const SKIP_HV: string[] = [];

@@ -25,7 +25,7 @@ import type { Hv } from '../context.js';
 import type { VcpuState, VmState } from '../state.js';
 import { answerInRegisters, forwardToSpmc, setAnswer, smcStep } from './forward.js';
 import { partitionInfoGet, partitionInfoStep } from './partitionInfo.js';
-import { spReclaim, spStep } from './spMemory.js';
+import { spFragTx, spReclaim, spStep } from './spMemory.js';
 import { handleAllocator, handleFromWords } from '../../ffa/memory/handle.js';
 import { rxRelease, rxtxMap, rxtxUnmap } from './rxtx.js';
 import { ffaIdOfVm } from './setup.js';
@@ -167,7 +167,7 @@ function serve(hv: Hv, cpu: number, vm: VmState, vc: VcpuState, f: VmFfaState, x
     case F.FFA_MEM_DONATE_32: case F.FFA_MEM_DONATE_64:
       return memSend(hv, cpu, vm, vc, f, x, sendOpOf(fid)!);
     case F.FFA_MEM_FRAG_TX:
-      return memFragTx(hv, vm, f, x);
+      return handleAllocator(handleFromWords(x[1]! & 0xffff_ffffn, x[2]! & 0xffff_ffffn)) === 'spmc' ? spFragTx(hv, cpu, vm, vc, f, x) : memFragTx(hv, vm, f, x);
     case F.FFA_MEM_RETRIEVE_REQ_32:
     case F.FFA_MEM_RETRIEVE_REQ_64:
       return memRetrieve(hv, vm, f, x);

@@ -48,7 +48,7 @@ export interface FfaPendingCall {
 }
 
 /** The steps of VM-to-SP memory sharing (spMemory.ts). */
-export type SpStep = 'sp-map' | 'sp-send' | 'sp-frag' | 'sp-retrieve' | 'sp-release' | 'sp-fragrx' | 'sp-reclaim';
+export type SpStep = 'sp-map' | 'sp-send' | 'sp-frag' | 'sp-abort' | 'sp-retrieve' | 'sp-release' | 'sp-fragrx' | 'sp-reclaim';
 
 /** Memory a VM sent to partitions: the SPMC's handle (null while the send is in flight), its pages (PAs). */
 export interface SpShare {
@@ -56,6 +56,10 @@ export interface SpShare {
   vm: number;
   op: 'share' | 'lend' | 'donate';
   pages: number[];
+  /** A send the VM makes in fragments: constituents still to come in its FFA_MEM_FRAG_TX (absent once complete). */
+  missing?: number;
+  /** Bytes of the VM's descriptor received so far (its FFA_MEM_FRAG_RX offset), while `missing`. */
+  vmOffset?: number;
 }
 
 /** The hypervisor's own RX/TX buffers (two pages of its reserve), registered with the SPMC once. */

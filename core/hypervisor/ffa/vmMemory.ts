@@ -139,8 +139,7 @@ export function memSend(hv: Hv, cpu: number, vm: VmState, vc: VcpuState, f: VmFf
   const phys = toPhysical(hv, vm, f, tx.composite!.constituents);
   if (!phys.ok) return phys.error;
   if (toPartitions) {
-    if (d.value.missingConstituents !== 0) return ffaError(NOT_SUPPORTED, 'a send to partitions in fragments from the VM is not forwarded: send it whole (the proxy fragments it for the SPMC)');
-    return spSend(hv, cpu, vm, vc, tx, { pageCount: tx.composite!.pageCount, constituents: phys.value }, op, Number(x[0]! & 0xffff_ffffn));
+    return spSend(hv, cpu, vm, vc, tx, { pageCount: tx.composite!.pageCount, constituents: phys.value }, op, Number(x[0]! & 0xffff_ffffn), d.value.missingConstituents, args.value.fragmentLength);
   }
   const l = loadLedger(hv);
   const r = l.send(op, me, { ...tx, composite: { pageCount: tx.composite!.pageCount, constituents: phys.value } }, d.value.missingConstituents);
