@@ -3,7 +3,8 @@
 # kernel of the Linux tier, and an initramfs that loads them
 # (guests/ffa-linux/README.md says why and what the client checks).
 #
-#   scripts/ffa-artifacts.sh          fetch/build (idempotent), print the paths
+#   scripts/ffa-artifacts.sh          fetch/build (idempotent; nothing is rebuilt when
+#                                     the inputs are those of the cache), print the paths
 #   scripts/ffa-artifacts.sh --check  only verify an existing cache, print the paths
 #
 # Needs the Linux artifacts first (scripts/linux-artifacts.sh). Cached outside
@@ -97,6 +98,16 @@ if [ "$(cat "$ROOT/.from" 2>/dev/null)" != "$stamp" ]; then
 fi
 KDIR="$ROOT/usr/src/linux-headers-$KVER"
 
+# Nothing to do when the cache was built from these very inputs (the packages,
+# the client's source, this script, the Linux tier's initramfs).
+key=$( { echo "$stamp"; cat "$HERE/guests/ffa-linux/Kbuild" "$HERE/guests/ffa-linux/hvrr_ffa_client.c" "$0";
+  (cd "$LINUX_CACHE/initramfs" && find . -type f | LC_ALL=C sort | xargs sha256sum); } | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$CACHE/.built" 2>/dev/null)" = "$key" ] && bash "$0" --check >/dev/null 2>&1; then
+  log "cache up to date: $CACHE"
+  print_paths
+  exit 0
+fi
+
 build() { # $1 = directory with a Kbuild; extra make arguments follow
   local dir="$1"; shift
   # No pahole here: no BTF for the modules.
@@ -135,5 +146,6 @@ sed -i 's|^exec setsid cttyhack sh$|grep -qw hvrr.poweroff /proc/cmdline \&\& ex
 (cd "$STAGE" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --owner 0:0 --quiet) | gzip -9n > "$INITRD.tmp"
 mv "$INITRD.tmp" "$INITRD"
 echo "$FORMAT" > "$CACHE/initrd.format"
+echo "$key" > "$CACHE/.built"
 log "built $INITRD"
 print_paths
