@@ -1,8 +1,8 @@
 // The Linux tier's FF-A part: `hvrr record ffa-linux` boots Debian's Linux 6.12
 // under the hypervisor with the SPMC and its three partitions, loads Linux's
 // own FF-A driver and hvrr's client module (scripts/ffa-artifacts.sh), and
-// ends with a verdict; the recording replays exactly and `--until ffa` lands
-// on an FF-A event. Guest instruction counts are deterministic; wall time is
+// ends with a verdict; the recording replays exactly, `--until ffa` lands on
+// an FF-A event, and the golden's milestones hold. Guest instruction counts are deterministic; wall time is
 // never asserted.
 //
 // Gate: with HVRR_FFA_TESTS=1 (CI, after `bash scripts/ffa-artifacts.sh`) the
@@ -65,5 +65,11 @@ describe.skipIf(skip)(`Linux tier, FF-A (${skip ? reason : 'cached artifacts'})`
     expect(u.code, u.err).toBe(0);
     expect(u.out).toMatch(/reached ffa FFA_MEM_FRAG_TX \(event \d+\)/);
     expect(u.out).toMatch(/\n {2}#\d+ @\d+ cpu0 ffa fid=0x8400007b src=0x1 dst=0x0 /);
+  }, TIMEOUT);
+
+  it('golden ffa-linux: the FF-A driver probe and the client\'s milestones of golden/cases/ffa-linux.checks hold, in order', async () => {
+    const r = await runCli(['golden', 'check', 'ffa-linux'], { env: { CI: 'true', HVRR_LINUX_TESTS: '1', HVRR_FFA_TESTS: '1' } });
+    expect(r.code, r.out + r.err).toBe(0);
+    expect(r.out).toMatch(/^golden ffa-linux: ok \([\d,]+ events, checks hold; /m);
   }, TIMEOUT);
 });
