@@ -73,3 +73,16 @@ describe.skipIf(skip)(`Linux tier, FF-A (${skip ? reason : 'cached artifacts'})`
     expect(r.out).toMatch(/^golden ffa-linux: ok \([\d,]+ events, checks hold; /m);
   }, TIMEOUT);
 });
+
+// The full tier (HVRR_LINUX_FULL=1, `npm run test:linux-full`; not in CI): the
+// driver and the client with 4 vCPUs, on 1 pCPU and on 4 (the SPMC on every PE).
+describe.skipIf(skip || process.env['HVRR_LINUX_FULL'] !== '1')('Linux full tier, FF-A (HVRR_LINUX_FULL=1)', () => {
+  for (const pcpus of ['1', '4']) {
+    it(`run ffa-linux --smp 4 --pcpus ${pcpus}: the verdict passes`, async () => {
+      const r = await runCli(['run', 'ffa-linux', '--smp', '4', '--pcpus', pcpus]);
+      expect(r.err, ctx(r)).toMatch(/^hvrr: ffa-linux: PASS: /m);
+      expect(r.code, ctx(r)).toBe(0);
+      expect(consoleLines(r.out)).toMatch(/hvrr-init: kernel \S+, 4 cpu\(s\)/);
+    }, TIMEOUT);
+  }
+});
