@@ -11,7 +11,7 @@ import type { FfaProxyState } from './ffa/state.js';
 import { initialFfaState } from './ffa/setup.js';
 
 /** 2: virtio-mmio devices per VM and the vswitch; 3: the console escape; 4: the FF-A proxy. */
-export const HV_STATE_VERSION = 4;
+export const HV_STATE_VERSION = 5;
 
 /** 'paused': stopped by the EL2 monitor (never scheduled until it resumes them). */
 export type VcpuRunState = 'off' | 'on-pending' | 'runnable' | 'running' | 'blocked' | 'paused';
@@ -172,7 +172,8 @@ export interface HvState {
   ffa: FfaProxyState;
 }
 
-/** Versions read (core/stateRecord.ts): 1 -> 2 adds virtio, 2 -> 3 the console escape, 3 -> 4 the FF-A proxy. */
+/** Versions read (core/stateRecord.ts): 1 -> 2 adds virtio, 2 -> 3 the console escape, 3 -> 4 the FF-A proxy,
+ *  4 -> 5 the proxy's notification bitmaps and RX/TX pairs at the SPMC per VM. */
 export const HV_STATE_SCHEMA: RecordSchema = {
   name: 'hypervisor state',
   version: HV_STATE_VERSION,
@@ -202,6 +203,12 @@ export const HV_STATE_SCHEMA: RecordSchema = {
       const pcpus = x['pcpus'] as unknown[] | undefined;
       if (!Array.isArray(pcpus)) return new Error('it has no pcpus');
       x['ffa'] = initialFfaState(pcpus.length, vms);
+    },
+    // Before notifications and indirect messages for VMs: no VM's bitmap or RX/TX pair at the SPMC.
+    4: (x) => {
+      const ffa = x['ffa'] as { vms?: Array<Record<string, unknown>> } | undefined;
+      if (!ffa || !Array.isArray(ffa.vms)) return new Error('it has no ffa.vms');
+      for (const v of ffa.vms) Object.assign(v, { spmcBitmap: false, spmcRxtx: false, rxAcquired: false });
     },
   },
 };

@@ -3,7 +3,7 @@ import { ABORTED, BUSY, DENIED, INVALID_PARAMETERS, NOT_SUPPORTED } from '../ffa
 import { packEndpoints } from '../ffa/endpoints.js';
 import {
   FFA_MSG_SEND2, FFA_MSG_WAIT, FFA_NOTIFICATION_BITMAP_CREATE, FFA_NOTIFICATION_GET, FFA_RUN, FFA_RX_ACQUIRE, FFA_RX_RELEASE, FFA_SUCCESS_32,
-  FFA_VERSION_1_0, FFA_VERSION_1_2,
+  FFA_VERSION_1_0, FFA_VERSION_1_1, FFA_VERSION_1_2,
 } from '../ffa/functionIds.js';
 import { decodePartitionMessage, encodePartitionMessage } from '../ffa/partitionMessage.js';
 import { errorCodeOf, resultFid, wView, type FfaResult } from '../ffa/result.js';
@@ -113,6 +113,19 @@ describe('mailbox', () => {
     w.port.map(SP2, 1, FFA_VERSION_1_2);
     expect(resultFid(w.send(SP1, SP1, SP2, [7, 7]).result)).toBe(FFA_SUCCESS_32);
     expect(w.mailbox.messageFor(SP2)?.bytes).toBe(42);
+  });
+
+  it('a VM\'s message relayed by the hypervisor may carry the v1.1 header when the Normal world negotiated v1.2; a partition\'s may not', () => {
+    const w = world();
+    w.port.map(VM1, 1, FFA_VERSION_1_2);
+    w.port.map(SP1, 1, FFA_VERSION_1_2);
+    const a = w.send(NWD, VM1, SP1, [5], VM1 << 16, 0, FFA_VERSION_1_1);
+    expect(resultFid(a.result), a.result.reason).toBe(FFA_SUCCESS_32);
+    expect(w.mailbox.messageFor(SP1)?.bytes).toBe(21);
+    expect(resultFid(w.send(NWD, VM1, SP2, [5], VM1 << 16, 0, FFA_VERSION_1_2).result)).toBe(FFA_SUCCESS_32);
+    w.port.map(SP3, 1, FFA_VERSION_1_2);
+    w.mailbox.allowIndirect(SP3);
+    expect(code(w.send(SP1, SP1, SP3, [5], 0, 0, FFA_VERSION_1_1).result)).toBe(INVALID_PARAMETERS); // overlaps SP1's v1.2 header
   });
 
   it('RX_RELEASE and RX_ACQUIRE rules', () => {

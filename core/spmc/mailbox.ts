@@ -13,7 +13,9 @@
 //   relays for a VM (INVALID_PARAMETERS from a partition); the sender must
 //   have a TX buffer (DENIED); the header is read from it
 //   (core/ffa/partitionMessage.ts: v1.0 NOT_SUPPORTED, payload after the
-//   header, within one page and the buffer); the header's sender must be the
+//   header, within one page and the buffer; a VM's message relayed by the
+//   hypervisor may use the v1.1 header, as the VM's version is its
+//   hypervisor's business); the header's sender must be the
 //   sender, its receiver another endpoint (INVALID_PARAMETERS); flags other
 //   than delay-SRI (bit 1), or any flag from a VM (INVALID_PARAMETERS);
 //   sender or receiver at FF-A v1.0, or a partition whose manifest does not
@@ -38,7 +40,7 @@ import { ABORTED, BUSY, DENIED, INVALID_PARAMETERS, NOT_SUPPORTED } from '../ffa
 import { endpointText, isSecureEndpoint } from '../ffa/endpoints.js';
 import { FFA_MSG_SEND2, FFA_MSG_WAIT, FFA_RUN, FFA_RX_ACQUIRE, FFA_RX_RELEASE, FFA_VERSION_1_1, FFA_VERSION_1_2 } from '../ffa/functionIds.js';
 import { FFA_NOTIFICATIONS_FLAG_DELAY_SRI } from '../ffa/notifications.js';
-import { PARTITION_MESSAGE_MAX_BYTES, decodePartitionMessage } from '../ffa/partitionMessage.js';
+import { PARTITION_MESSAGE_HEADER_SIZE_V1_2, PARTITION_MESSAGE_MAX_BYTES, decodePartitionMessage } from '../ffa/partitionMessage.js';
 import { accept, ffaError, ffaSuccess32, ffaValue, reject, type Checked, type FfaResult } from '../ffa/result.js';
 import { upgradeRecord, type RecordSchema } from '../stateRecord.js';
 import { FRAMEWORK_HYP_RX_BUFFER_FULL, FRAMEWORK_SPM_RX_BUFFER_FULL, type NotificationCaller, type NotificationSignals, type NotificationTable } from './notificationTable.js';
@@ -114,9 +116,12 @@ export class Mailbox {
     if (fromNwd && isSecureEndpoint(sender)) return reject(INVALID_PARAMETERS, `the Normal world cannot send as ${endpointText(sender)}`);
     const txBytes = port.bufferBytes(sender);
     if (txBytes === 0) return reject(DENIED, `${endpointText(sender)} has no TX buffer`);
-    const version = port.ffaVersion(sender);
     const tx = port.readTx(sender, Math.min(txBytes, PARTITION_MESSAGE_MAX_BYTES));
     if (!tx.ok) return tx;
+    // A VM's message the hypervisor relays may have the v1.1 header whatever version the Normal world negotiated
+    // here: the SPMC does not know the version each VM negotiated with its hypervisor (the header's offset tells).
+    const relayed = named !== 0 && tx.value.length >= 12 && readOffset(tx.value) < PARTITION_MESSAGE_HEADER_SIZE_V1_2;
+    const version = relayed ? Math.min(FFA_VERSION_1_1, port.ffaVersion(sender)) : port.ffaVersion(sender);
     const message = decodePartitionMessage(tx.value, version);
     if (!message.ok) return message;
     const { receiver } = message.value;

@@ -12,6 +12,7 @@ import { ffaError, ffaSuccess32, type FfaResult } from '../ffa/result.js';
 import { negotiateFfaVersion } from '../ffa/versionNegotiation.js';
 import { decodeFeaturesArgs } from '../ffa/features.js';
 import { decodeRxtxMapArgs } from '../ffa/rxtx.js';
+import { decodeEndpointRxtx } from '../ffa/endpointRxtxDescriptor.js';
 import { decodeConsoleLog } from '../ffa/consoleLog.js';
 import { decodeMemPermSetArgs } from '../ffa/memPerm.js';
 import { isSecureEndpoint } from '../ffa/endpoints.js';
@@ -140,6 +141,7 @@ export function partitionInfoGetRegs(s: SpmcState, caller: Caller, x: bigint[]):
 }
 
 export function rxtxMap(m: Machine, s: SpmcState, caller: Caller, x: bigint[]): FfaResult {
+  if (caller.kind === 'nwd' && (x[1] ?? 0n) === 0n && (x[2] ?? 0n) === 0n) return rxtxMapForVm(m, s, x);
   const a = decodeRxtxMapArgs(x, RXTX_MAX_PAGES);
   if (!a.ok) return a.error;
   const { tx, rx, pageCount } = a.value;
@@ -159,6 +161,31 @@ export function rxtxMap(m: Machine, s: SpmcState, caller: Caller, x: bigint[]): 
     rxPa = r;
   }
   const pair: RxtxPair = { endpoint: endpointOf(s, caller), txPa: hex(txPa), rxPa: hex(rxPa), txIpa: hex(tx), rxIpa: hex(rx), pageCount, nonSecure: caller.kind === 'nwd', rx: 'empty' };
+  const out = registerPair(s.rxtx, pair);
+  return out.ok ? ffaSuccess32() : out.error;
+}
+
+/**
+ * FFA_RXTX_MAP from the hypervisor for a VM (DEN0077 v1.1 §7.2: addresses and
+ * page count zero, the endpoint RX/TX descriptor in the hypervisor's TX
+ * buffer; Hafnium ffa_setup_rxtx_map_forward): the VM's pair registered
+ * under its ID, so indirect messages reach it and its RX buffer has an
+ * owner (rxtxRegistry.ts). No hypervisor pair, a bad descriptor, an ID that
+ * is not a VM's: INVALID_PARAMETERS.
+ */
+function rxtxMapForVm(m: Machine, s: SpmcState, x: bigint[]): FfaResult {
+  const hvPair = s.rxtx.find((p) => p.endpoint === NWD_ENDPOINT);
+  if (!hvPair) return ffaError(INVALID_PARAMETERS, 'a VM\'s buffers are mapped through the hypervisor\'s TX buffer: the hypervisor has none mapped');
+  if (w(x, 3) !== 0) return ffaError(INVALID_PARAMETERS, 'the page count is in the endpoint RX/TX descriptor: w3 must be zero');
+  const d = decodeEndpointRxtx(m.core.readPhys(Number(hvPair.txPa), hvPair.pageCount * PAGE_BYTES).slice());
+  if (!d.ok) return d.error;
+  const { endpoint, tx, rx, pageCount } = d.value;
+  if (endpoint === NWD_ENDPOINT || isSecureEndpoint(endpoint)) return ffaError(INVALID_PARAMETERS, `endpoint 0x${endpoint.toString(16)} is not a VM`);
+  const a = decodeRxtxMapArgs([BigInt(F.FFA_RXTX_MAP_64), tx, rx, BigInt(pageCount)], RXTX_MAX_PAGES);
+  if (!a.ok) return a.error;
+  const bytes = pageCount * PAGE_BYTES;
+  for (const pa of [tx, rx]) if (pa > BigInt(Number.MAX_SAFE_INTEGER) || m.core.ramOffset(Number(pa), bytes) < 0) return ffaError(INVALID_PARAMETERS, `buffer ${hex(pa)} is not Normal-world RAM`);
+  const pair: RxtxPair = { endpoint, txPa: hex(tx), rxPa: hex(rx), txIpa: hex(tx), rxIpa: hex(rx), pageCount, nonSecure: true, rx: 'empty' };
   const out = registerPair(s.rxtx, pair);
   return out.ok ? ffaSuccess32() : out.error;
 }

@@ -7,12 +7,9 @@ import { secureColdBoot } from '../../core/firmware/secureBoot.js';
 import { bundledPartitions } from '../sp/index.js';
 import { CLIENT_SUMMARY_PREFIX, clientChecks, clientSource, ffaClientImage } from './index.js';
 
-/** Under the hypervisor, the checks waiting for the FF-A proxy to serve notifications and indirect messaging
- *  (NOT_SUPPORTED today: core/hypervisor/ffa/README.md). Every other check passes there, on 1 and 4 vCPUs
- *  (the hypervisor starts its pCPUs through the SPMD). */
-const PENDING_HV = new Set([
-  'notifications', 'notification-set-unbound-denied', 'indirect-message', 'msg-send2-no-indirect-denied',
-]);
+/** Under the hypervisor, checks still waiting for the FF-A proxy: none (every check passes there too, on 1 and 4
+ *  vCPUs; the hypervisor starts its pCPUs through the SPMD). */
+const PENDING_HV = new Set<string>();
 const SKIP_HV: string[] = [];
 
 function runClient(numCpus: number): Report {

@@ -18,16 +18,18 @@ import { endpointText, isSecureEndpoint } from '../../ffa/endpoints.js';
 import { decodeDirectMessage } from '../../ffa/directMessage.js';
 import { decodeFeaturesArgs } from '../../ffa/features.js';
 import { sendOpOf } from '../../ffa/memory/rules.js';
-import { ffaError, ffaSuccess32, resultFid, type FfaResult } from '../../ffa/result.js';
+import { ffaError, ffaSuccess32, isFfaError, resultFid, type FfaResult } from '../../ffa/result.js';
 import { negotiateFfaVersion } from '../../ffa/versionNegotiation.js';
 import { hex64, type FfaEvent } from '../../trace/events.js';
 import type { Hv } from '../context.js';
 import type { VcpuState, VmState } from '../state.js';
 import { answerInRegisters, forwardToSpmc, setAnswer, smcStep } from './forward.js';
+import { notificationCall, notificationStep, VM_NOTIFICATION_CALLS } from './notifications.js';
 import { partitionInfoGet, partitionInfoStep } from './partitionInfo.js';
 import { spFragTx, spReclaim, spStep } from './spMemory.js';
 import { handleAllocator, handleFromWords } from '../../ffa/memory/handle.js';
-import { rxRelease, rxtxMap, rxtxUnmap } from './rxtx.js';
+import { rxRelease, rxtxMap, rxtxUnmap, rxtxUnmapRefusal } from './rxtx.js';
+import { acquireThen, giveBack, mapAtSpmc, msgSend2, releaseAtSpmc, rxtxStep, unmapAtSpmc, writesRx } from './spmcRxtx.js';
 import { ffaIdOfVm } from './setup.js';
 import type { VmFfaState } from './state.js';
 import { memFragRx, memFragTx, memReclaim, memRelinquish, memRetrieve, memSend } from './vmMemory.js';
@@ -48,6 +50,7 @@ const SERVED: ReadonlySet<number> = new Set([
   F.FFA_MSG_SEND_DIRECT_REQ_32, F.FFA_MSG_SEND_DIRECT_REQ_64, F.FFA_MSG_SEND_DIRECT_REQ2,
   F.FFA_MEM_SHARE_32, F.FFA_MEM_SHARE_64, F.FFA_MEM_LEND_32, F.FFA_MEM_LEND_64, F.FFA_MEM_DONATE_32, F.FFA_MEM_DONATE_64,
   F.FFA_MEM_RETRIEVE_REQ_32, F.FFA_MEM_RETRIEVE_REQ_64, F.FFA_MEM_RELINQUISH, F.FFA_MEM_RECLAIM, F.FFA_MEM_FRAG_RX, F.FFA_MEM_FRAG_TX,
+  ...VM_NOTIFICATION_CALLS, F.FFA_MSG_SEND2,
 ]);
 
 function event(hv: Hv, cpu: number, fid: number, src: number, dst: number, args: readonly bigint[]): void {
@@ -87,6 +90,7 @@ export function ffaCall(hv: Hv, cpu: number, vm: VmState, vc: VcpuState): void {
 const MAY_NEED_SPMC: ReadonlySet<number> = new Set([
   F.FFA_SPM_ID_GET, F.FFA_PARTITION_INFO_GET, F.FFA_MSG_SEND_DIRECT_REQ_32, F.FFA_MSG_SEND_DIRECT_REQ_64, F.FFA_MSG_SEND_DIRECT_REQ2, F.FFA_RUN,
   F.FFA_MEM_SHARE_32, F.FFA_MEM_SHARE_64, F.FFA_MEM_LEND_32, F.FFA_MEM_LEND_64, F.FFA_MEM_DONATE_32, F.FFA_MEM_DONATE_64, F.FFA_MEM_RECLAIM,
+  ...VM_NOTIFICATION_CALLS, F.FFA_RXTX_MAP_32, F.FFA_RXTX_MAP_64, F.FFA_MSG_SEND2,
 ]);
 
 function spmcVersionAnswer(hv: Hv, r: FfaResult): void {
@@ -97,6 +101,16 @@ function spmcVersionAnswer(hv: Hv, r: FfaResult): void {
 function serveAndAnswer(hv: Hv, cpu: number, vm: VmState, vc: VcpuState, f: VmFfaState, x: bigint[], fid: number): void {
   const r = serve(hv, cpu, vm, vc, f, x, fid);
   if (r === null) return; // in the Secure world: ffaResume completes it
+  deliver(hv, cpu, vm, vc, f, r);
+}
+
+/** The VM's answer; an RX buffer the proxy took for a call that wrote nothing into it goes back to the SPMC first. */
+function deliver(hv: Hv, cpu: number, vm: VmState, vc: VcpuState, f: VmFfaState, r: FfaResult): void {
+  if (f.spmcRxtx && f.rxAcquired && !f.rxFull) {
+    const back = giveBack(hv, cpu, vm, vc, r);
+    if (back === null) return;
+    r = back;
+  }
   setAnswer(hv, cpu, r, false);
   answered(hv, cpu, ffaIdOfVm(vm.id), r);
 }
@@ -121,10 +135,14 @@ export function ffaResume(hv: Hv, cpu: number): void {
     answered(hv, cpu, ffaIdOfVm(p.vm), answerInRegisters(hv, cpu));
     return;
   }
-  const r = p.step.startsWith('sp-') ? spStep(hv, cpu, p, answerInRegisters(hv, cpu)) : partitionInfoStep(hv, cpu, p, answerInRegisters(hv, cpu));
+  const answer = answerInRegisters(hv, cpu);
+  const vm = hv.s.vms[p.vm]!;
+  const reserve = (x: bigint[]): FfaResult | null => serve(hv, cpu, vm, vm.vcpus[p.vcpu]!, hv.s.ffa.vms[p.vm]!, x, Number(x[0]! & 0xffff_ffffn));
+  const r = p.step.startsWith('sp-') ? spStep(hv, cpu, p, answer)
+    : p.step.startsWith('rx-') ? rxtxStep(hv, cpu, p, answer, reserve)
+      : p.step === 'notif-create' ? notificationStep(hv, cpu, p, answer) : partitionInfoStep(hv, cpu, p, answer);
   if (r === null) return; // the next step is in the Secure world
-  setAnswer(hv, cpu, r, false);
-  answered(hv, cpu, ffaIdOfVm(p.vm), r);
+  deliver(hv, cpu, vm, vm.vcpus[p.vcpu]!, hv.s.ffa.vms[p.vm]!, r);
 }
 
 function serve(hv: Hv, cpu: number, vm: VmState, vc: VcpuState, f: VmFfaState, x: bigint[], fid: number): FfaResult | null {
@@ -137,6 +155,8 @@ function serve(hv: Hv, cpu: number, vm: VmState, vc: VcpuState, f: VmFfaState, x
   // Any other call fixes the version (a VM that never asked works at the proxy's).
   if (f.version === 0) f.version = PROXY_FFA_VERSION;
   f.fixed = true;
+  // The proxy is about to write the VM's RX buffer, which the SPMC owns while empty: take it first.
+  if (writesRx(f, x, fid)) return acquireThen(hv, cpu, vm, vc, x, (again) => serve(hv, cpu, vm, vc, f, again, fid));
   switch (fid) {
     case F.FFA_ID_GET:
       return ffaSuccess32(0, me);
@@ -146,12 +166,17 @@ function serve(hv: Hv, cpu: number, vm: VmState, vc: VcpuState, f: VmFfaState, x
       if (f.version < F.FFA_VERSION_1_1) return ffaError(NOT_SUPPORTED, 'FFA_SPM_ID_GET is FF-A v1.1');
       return forwardToSpmc(hv, cpu, vm, vc, [x[0]!, 0n, 0n, 0n, 0n, 0n, 0n, 0n]);
     case F.FFA_RXTX_MAP_32:
-    case F.FFA_RXTX_MAP_64:
-      return rxtxMap(hv, vm, f, x);
+    case F.FFA_RXTX_MAP_64: {
+      const r = rxtxMap(hv, vm, f, x);
+      return isFfaError(r) ? r : mapAtSpmc(hv, cpu, vm, vc);
+    }
     case F.FFA_RXTX_UNMAP:
-      return rxtxUnmap(f, me, x);
+      if (!f.spmcRxtx) return rxtxUnmap(f, me, x);
+      return rxtxUnmapRefusal(f, me, x) ?? unmapAtSpmc(hv, cpu, vm, vc);
     case F.FFA_RX_RELEASE:
-      return rxRelease(f);
+      return f.spmcRxtx ? releaseAtSpmc(hv, cpu, vm, vc) : rxRelease(f);
+    case F.FFA_MSG_SEND2:
+      return msgSend2(hv, cpu, vm, vc, f, x);
     case F.FFA_PARTITION_INFO_GET:
       return partitionInfoGet(hv, cpu, vm, vc, f, x);
     case F.FFA_MSG_SEND_DIRECT_REQ_32:
@@ -175,6 +200,9 @@ function serve(hv: Hv, cpu: number, vm: VmState, vc: VcpuState, f: VmFfaState, x
       return memFragRx(hv, vm, f, x);
     case F.FFA_MEM_RELINQUISH:
       return memRelinquish(hv, vm, f);
+    case F.FFA_NOTIFICATION_BITMAP_CREATE: case F.FFA_NOTIFICATION_BITMAP_DESTROY: case F.FFA_NOTIFICATION_BIND: case F.FFA_NOTIFICATION_UNBIND:
+    case F.FFA_NOTIFICATION_SET: case F.FFA_NOTIFICATION_GET: case F.FFA_NOTIFICATION_INFO_GET_64:
+      return notificationCall(hv, cpu, vm, vc, f, x, fid);
     case F.FFA_MEM_RECLAIM:
       return handleAllocator(handleFromWords(x[1]! & 0xffff_ffffn, x[2]! & 0xffff_ffffn)) === 'spmc' ? spReclaim(hv, cpu, vm, vc, f, x) : memReclaim(hv, vm, x);
   }

@@ -43,13 +43,20 @@ export function rxtxMap(hv: Hv, vm: VmState, f: VmFfaState, x: readonly bigint[]
 
 /** FFA_RXTX_UNMAP: w1[31:16] names the endpoint only when the hypervisor calls for a VM; from a VM it is zero or its own ID. */
 export function rxtxUnmap(f: VmFfaState, vmFfaId: number, x: readonly bigint[]): FfaResult {
+  const refused = rxtxUnmapRefusal(f, vmFfaId, x);
+  if (refused) return refused;
+  f.rxtx = null;
+  f.rxFull = false;
+  return ffaSuccess32();
+}
+
+/** FFA_RXTX_UNMAP's checks: the refusal, or null. */
+export function rxtxUnmapRefusal(f: VmFfaState, vmFfaId: number, x: readonly bigint[]): FfaResult | null {
   const id = Number((x[1] ?? 0n) >> 16n) & 0xffff;
   if (id !== 0 && id !== vmFfaId) return ffaError(INVALID_PARAMETERS, `w1 names endpoint 0x${id.toString(16)}, not the caller`);
   if (!f.rxtx) return ffaError(INVALID_PARAMETERS, 'the VM has no RX/TX buffers mapped');
   if (f.retrieve) return ffaError(DENIED, 'a retrieve response is being delivered in the RX buffer');
-  f.rxtx = null;
-  f.rxFull = false;
-  return ffaSuccess32();
+  return null;
 }
 
 export function rxRelease(f: VmFfaState): FfaResult {

@@ -44,7 +44,8 @@ function project(hv: Hv, pages: readonly number[]): void {
   projectPages(hv, l, pages);
 }
 
-function hvBuffers(hv: Hv): NonNullable<Hv['s']['ffa']['hvRxtx']> {
+/** The hypervisor's own RX/TX pages (allocated from its reserve the first time; registered with the SPMC by the caller). */
+export function hvBuffers(hv: Hv): NonNullable<Hv['s']['ffa']['hvRxtx']> {
   const s = hv.s.ffa;
   if (!s.hvRxtx) s.hvRxtx = { txPa: allocTablePage(hv.m.core, hv.s), rxPa: allocTablePage(hv.m.core, hv.s), mapped: false };
   return s.hvRxtx;

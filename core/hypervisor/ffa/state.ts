@@ -33,6 +33,12 @@ export interface VmFfaState {
   /** The RX buffer holds a message for the VM until it calls FFA_RX_RELEASE. */
   rxFull: boolean;
   retrieve: VmRetrieveResponse | null;
+  /** The SPMC holds the VM's notification bitmap (the hypervisor created it on the VM's behalf: notifications.ts). */
+  spmcBitmap: boolean;
+  /** The SPMC has the VM's RX/TX pair too (spmcRxtx.ts): it may write partitions' messages into the RX buffer. */
+  spmcRxtx: boolean;
+  /** The hypervisor holds the VM's RX buffer at the SPMC (FFA_RX_ACQUIRE) until the VM releases it. */
+  rxAcquired: boolean;
 }
 
 /** An FF-A call a vCPU made that the proxy forwarded to the SPMC; the pCPU is
@@ -43,9 +49,12 @@ export interface FfaPendingCall {
   fid: number;
   /** A call the proxy serves in several SPMC calls of its own (partitionInfo.ts): the step
    *  whose answer comes back, and the VM's arguments (hex); absent for a call forwarded as it is. */
-  step?: 'version' | 'map' | 'get' | 'release' | SpStep;
+  step?: 'version' | 'map' | 'get' | 'release' | 'notif-create' | RxtxStep | SpStep;
   args?: string[];
 }
+
+/** The steps of the VM's buffers at the SPMC (spmcRxtx.ts). */
+export type RxtxStep = 'rx-hvmap' | 'rx-map' | 'rx-unmap' | 'rx-release' | 'rx-acquire' | 'rx-giveback';
 
 /** The steps of VM-to-SP memory sharing (spMemory.ts). */
 export type SpStep = 'sp-map' | 'sp-send' | 'sp-frag' | 'sp-abort' | 'sp-retrieve' | 'sp-release' | 'sp-fragrx' | 'sp-reclaim';
@@ -86,5 +95,5 @@ export interface FfaProxyState {
 }
 
 export function initialVmFfa(): VmFfaState {
-  return { version: 0, fixed: false, rxtx: null, rxFull: false, retrieve: null };
+  return { version: 0, fixed: false, rxtx: null, rxFull: false, retrieve: null, spmcBitmap: false, spmcRxtx: false, rxAcquired: false };
 }
