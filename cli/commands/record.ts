@@ -20,7 +20,7 @@ import {
   type RunOptions, EXIT_OK,
 } from './run.js';
 
-/** Scenarios `hvrr record` knows by name: the built-in guests (default first), then boot-linux. */
+/** Scenarios `hvrr record` knows by name: the built-in guests (default first), then ffa-demo, ffa-linux and boot-linux. */
 export const SCENARIOS: Record<string, { summary: string }> = {
   ...Object.fromEntries(
     [DEFAULT_GUEST, ...Object.keys(BUILTIN_GUESTS).filter((g) => g !== DEFAULT_GUEST)].map((g) => [g, { summary: BUILTIN_GUESTS[g as keyof typeof BUILTIN_GUESTS].summary }]),
