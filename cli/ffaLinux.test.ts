@@ -32,8 +32,9 @@ function ctx(r: { out: string; err: string }): string {
   return `console tail:\n${tail(r.out)}\nstderr tail:\n${tail(r.err, 10)}`;
 }
 
+const trace = join(dir, 'ffa-linux.hvrr');
+
 describe.skipIf(skip)(`Linux tier, FF-A (${skip ? reason : 'cached artifacts'})`, () => {
-  const trace = join(dir, 'ffa-linux.hvrr');
   let events = 0;
 
   it("record ffa-linux: Linux's FF-A driver finds firmware 1.2 and the three partitions, the client passes every check on each, the guest powers off", async () => {
@@ -74,9 +75,17 @@ describe.skipIf(skip)(`Linux tier, FF-A (${skip ? reason : 'cached artifacts'})`
   }, TIMEOUT);
 });
 
-// The full tier (HVRR_LINUX_FULL=1, `npm run test:linux-full`; not in CI): the
-// driver and the client with 4 vCPUs, on 1 pCPU and on 4 (the SPMC on every PE).
+// The full tier (HVRR_LINUX_FULL=1, `npm run test:linux-full`; not in CI): every
+// snapshot of the recording above restores (SPMC, partitions, proxy) and replays
+// the same; the driver and the client with 4 vCPUs, on 1 pCPU and on 4 (the
+// SPMC on every PE).
 describe.skipIf(skip || process.env['HVRR_LINUX_FULL'] !== '1')('Linux full tier, FF-A (HVRR_LINUX_FULL=1)', () => {
+  it('verify --replay: each of the recording\'s snapshots restores and replays to the same events', async () => {
+    const v = await runCli(['verify', trace, '--replay']);
+    expect(v.code, v.out + v.err).toBe(0);
+    expect(v.out).toMatch(/hvrr verify: no problems: .*\.snap \([\d,]+ bytes, .*?([1-9]\d*) snapshots \(\1 restored\)\); \d+ replays matched/);
+  }, TIMEOUT);
+
   for (const pcpus of ['1', '4']) {
     it(`run ffa-linux --smp 4 --pcpus ${pcpus}: the verdict passes`, async () => {
       const r = await runCli(['run', 'ffa-linux', '--smp', '4', '--pcpus', pcpus]);
