@@ -188,7 +188,7 @@ describe('hvrr run', () => {
   it('prints help for the command and for hvrr itself', async () => {
     const r = await cli(['run', '--help']);
     expect(r.code).toBe(0);
-    expect(r.out).toContain('Usage: hvrr run [boot-linux] [options]');
+    expect(r.out).toContain('Usage: hvrr run [boot-linux | ffa-demo | ffa-linux] [options]');
     for (const o of ['--kernel', '--initrd', '--append', '--dtb', '--smp', '--mem', '--seed', '--max-insns', '--quantum']) expect(r.out).toContain(o);
     expect(r.out).toMatch(/Exit status:[\s\S]*130/);
     const h = await cli(['--help']);

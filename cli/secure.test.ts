@@ -163,6 +163,18 @@ describe('hvrr with the SPMC: --secure, --sp, ffa-demo', () => {
     expect(u.code, u.err).toBe(0);
     expect(u.out).toMatch(/reached smc 0xc400006f \(occurrence 3\)/);
     expect(u.out.trim().split('\n').at(-1)).toMatch(/ exception n=\d+ sync el1->el2 ec=0x17 /); // the trapped SMC of the direct request
+    // --until ffa: the first FF-A event, and the 2nd FFA_MEM_SHARE (either width) by name.
+    const any = await runCli(['replay', trace, '--until', 'ffa', '--print', 'events']);
+    expect(any.code, any.err).toBe(0);
+    expect(any.out).toMatch(/reached ffa \(event \d+\)/);
+    expect(any.out.trim().split('\n').at(-1)).toMatch(/ ffa fid=0x[0-9a-f]+ src=/);
+    const share = await runCli(['replay', trace, '--until', 'ffa', 'mem_share', '--count', '2', '--print', 'events']);
+    expect(share.code, share.err).toBe(0);
+    expect(share.out).toMatch(/reached ffa FFA_MEM_SHARE \(occurrence 2\) \(event \d+\)/);
+    expect(share.out.trim().split('\n').at(-1)).toMatch(/ ffa fid=0x[8c]4000073 /);
+    const none = await runCli(['replay', trace, '--until', 'ffa', 'MEM_PERM_SET']);
+    expect(none.code).toBe(2);
+    expect(none.err).toMatch(/^hvrr: ffa FFA_MEM_PERM_SET is not in the recording: the recording has no such FF-A events\n$/);
     const snap = join(dir, 'ffa.snap');
     expect((await runCli(['replay', trace, '--until', 'smc', '0xc400006f', '--count', '3', '--snapshot', snap])).code).toBe(0);
     const whole = await runCli(['replay', trace, '--print', 'uart']);

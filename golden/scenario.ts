@@ -4,6 +4,7 @@
 import { Readable } from 'node:stream';
 import type { TraceEvent } from '../core/trace/events.js';
 import { cachedLinuxArtifacts, MarkerWatch } from '../cli/commands/linux.js';
+import { cachedFfaInitrd, FFA_LINUX } from '../cli/commands/ffaLinux.js';
 import { parseRecordArgs } from '../cli/commands/record.js';
 import { prepareMachine, runMachine, type RunEnd } from '../cli/commands/run.js';
 import type { CliIO, InStream } from '../cli/io.js';
@@ -22,10 +23,18 @@ const discard = { write: (): boolean => true };
 export function scenarioUnavailable(cfg: GoldenConfig, env: Readonly<Record<string, string | undefined>>): string | null {
   if (cfg.tier !== 'linux') return null;
   const r = cachedLinuxArtifacts();
-  if (r.artifacts) return null;
-  const why = `Linux guest artifacts not cached (${r.reason}); run 'bash scripts/linux-artifacts.sh'`;
-  // CI requires the Linux tier: then a missing cache is a failure, not a skip.
-  if (env.HVRR_LINUX_TESTS === '1') throw new Error(`HVRR_LINUX_TESTS=1 but ${why}`);
+  if (!r.artifacts) {
+    const why = `Linux guest artifacts not cached (${r.reason}); run 'bash scripts/linux-artifacts.sh'`;
+    // CI requires the Linux tier: then a missing cache is a failure, not a skip.
+    if (env.HVRR_LINUX_TESTS === '1') throw new Error(`HVRR_LINUX_TESTS=1 but ${why}`);
+    return why;
+  }
+  if (cfg.record[0] !== FFA_LINUX) return null;
+  // ffa-linux also needs the FF-A initramfs (required in CI with HVRR_FFA_TESTS=1).
+  const ffa = cachedFfaInitrd();
+  if (ffa.initrd) return null;
+  const why = `FF-A artifacts not cached (${ffa.reason}); run 'bash scripts/ffa-artifacts.sh'`;
+  if (env.HVRR_FFA_TESTS === '1') throw new Error(`HVRR_FFA_TESTS=1 but ${why}`);
   return why;
 }
 

@@ -28,6 +28,9 @@ export type ReplayTarget =
   | { kind: 'psci'; fns: number[]; name: string; count: number }
   /** At the entry of the `count`th HVC / SMC exception, optionally only those with w0 = fid. */
   | { kind: 'hvc' | 'smc'; fid?: number; count: number }
+  /** After the step that logged the `count`th FF-A event (a call or its answer, any
+   *  world), optionally only those whose function id is in `fids` (`name` for messages). */
+  | { kind: 'ffa'; fids?: number[]; name?: string; count: number }
   /** After the `count`th MRS/MSR of a system register (key: op0:op1:CRn:CRm:op2). */
   | { kind: 'sysreg'; key: number; count: number }
   | { kind: 'end' };
@@ -80,6 +83,7 @@ export function describeTarget(t: ReplayTarget): string {
     case 'hvc':
     case 'smc': return `${t.kind}${t.fid === undefined ? '' : ` 0x${t.fid.toString(16)}`}${nth(t.count)}`;
     case 'sysreg': return `sysreg ${sysregName(t.key)}${nth(t.count)}`;
+    case 'ffa': return `ffa${t.name === undefined ? '' : ` ${t.name}`}${nth(t.count)}`;
     case 'end': return 'the end of the recording';
   }
 }
@@ -166,6 +170,11 @@ export function resolveTarget(reader: TraceReader, t: ReplayTarget): Resolution 
       const ec = t.kind === 'hvc' ? EC_HVC64 : EC_SMC64;
       const r = nthEvent(reader, ['exception'], t.count, (e) => e.kind === 'exception' && e.type === 'sync' && e.ec === ec);
       return r.seq !== null ? { kind: 'seq', seq: r.seq } : { kind: 'missing', why: `the recording takes ${r.seen === 0 ? 'no' : times(r.seen)} ${t.kind.toUpperCase()} exception${r.seen === 1 ? '' : 's'}` };
+    }
+    case 'ffa': {
+      const fids = t.fids === undefined ? null : new Set(t.fids.map((f) => f >>> 0));
+      const r = nthEvent(reader, ['ffa'], t.count, (e) => e.kind === 'ffa' && (fids === null || fids.has(e.fid >>> 0)));
+      return r.seq !== null ? { kind: 'seq', seq: r.seq } : { kind: 'missing', why: `the recording has ${r.seen === 0 ? 'no' : `only ${r.seen.toLocaleString('en-US')}`} such FF-A event${r.seen === 1 ? '' : 's'}` };
     }
     case 'pc':
     case 'sysreg':

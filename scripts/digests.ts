@@ -8,8 +8,8 @@
 // Scenarios: the diagnostic guest and the self-test under the hypervisor and
 // bare on 1/2/4 CPUs, multi-VM and overcommitted forms, every conformance
 // suite bare and under the hypervisor, a recorded run (its dumped events and
-// state hashes), and boot-linux (--smp 1, and --vms 2) when the Linux
-// artifacts are cached (`--no-linux` skips them). Long runs are bounded by
+// state hashes), and boot-linux (--smp 1, and --vms 2) and ffa-linux when the
+// Linux and FF-A artifacts are cached (`--no-linux` skips them). Long runs are bounded by
 // --max-insns. Options: --only SUBSTR (scenarios whose name contains it),
 // --compare FILE, --no-linux.
 import { spawnSync } from 'node:child_process';
@@ -20,6 +20,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CONFORMANCE_SUITE_NAMES, conformanceImage } from '../guests/conformance/index.js';
 import { cachedLinuxArtifacts } from '../cli/commands/linux.js';
+import { cachedFfaInitrd } from '../cli/commands/ffaLinux.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const hvrrBin = [join(here, '../bin/hvrr.js'), join(here, '../../bin/hvrr.js')].find((p) => existsSync(p))!;
@@ -76,8 +77,12 @@ function scenarios(tmp: string, linux: boolean): Scenario[] {
     if (cached.artifacts) {
       out.push({ name: 'boot-linux --smp 1 (800M insns)', run: ['boot-linux', '--smp', '1', '--max-insns', '800M'] });
       out.push({ name: 'boot-linux --vms 2 (1.5G insns)', run: ['boot-linux', '--vms', '2', '--max-insns', '1500M'] });
+      // The FF-A initramfs embeds the modules it was built with: compare digests from one build of it.
+      const ffa = cachedFfaInitrd();
+      if (ffa.initrd) out.push({ name: 'ffa-linux (to power-off)', run: ['ffa-linux'] });
+      else process.stderr.write(`digests: ffa-linux skipped (${ffa.reason})\n`);
     } else {
-      process.stderr.write(`digests: boot-linux skipped (${cached.reason})\n`);
+      process.stderr.write(`digests: boot-linux and ffa-linux skipped (${cached.reason})\n`);
     }
   }
   return out;

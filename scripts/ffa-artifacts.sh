@@ -3,7 +3,8 @@
 # kernel of the Linux tier, and an initramfs that loads them
 # (guests/ffa-linux/README.md says why and what the client checks).
 #
-#   scripts/ffa-artifacts.sh          fetch/build (idempotent), print the paths
+#   scripts/ffa-artifacts.sh          fetch/build (idempotent; nothing is rebuilt when
+#                                     the inputs are those of the cache), print the paths
 #   scripts/ffa-artifacts.sh --check  only verify an existing cache, print the paths
 #
 # Needs the Linux artifacts first (scripts/linux-artifacts.sh). Cached outside
@@ -30,6 +31,9 @@ ROOT="$CACHE/root"
 MODDIR="$CACHE/modules"
 INITRD="$CACHE/initrd-ffa.cpio.gz"
 MODS=(ffa-core.ko ffa-module.ko hvrr_ffa_client.ko)
+# Bumped when the initramfs changes shape; --check refuses an older cache.
+# 2: /init powers off after the marker when the command line has hvrr.poweroff.
+FORMAT=2
 
 log() { echo "ffa-artifacts: $*" >&2; }
 die() { echo "ffa-artifacts: error: $*" >&2; exit 1; }
@@ -43,6 +47,7 @@ if [ "$MODE" = "--check" ]; then
   [ -s "$INITRD" ] || die "missing $INITRD (run scripts/ffa-artifacts.sh)"
   for m in "${MODS[@]}"; do [ -s "$MODDIR/$m" ] || die "missing $MODDIR/$m (run scripts/ffa-artifacts.sh)"; done
   gzip -t "$INITRD" || die "$INITRD is not a valid gzip file"
+  [ "$(cat "$CACHE/initrd.format" 2>/dev/null)" = "$FORMAT" ] || die "$INITRD is of an older format (run scripts/ffa-artifacts.sh)"
   log "cache OK: $CACHE"
   print_paths
   exit 0
@@ -93,6 +98,16 @@ if [ "$(cat "$ROOT/.from" 2>/dev/null)" != "$stamp" ]; then
 fi
 KDIR="$ROOT/usr/src/linux-headers-$KVER"
 
+# Nothing to do when the cache was built from these very inputs (the packages,
+# the client's source, this script, the Linux tier's initramfs).
+key=$( { echo "$stamp"; cat "$HERE/guests/ffa-linux/Kbuild" "$HERE/guests/ffa-linux/hvrr_ffa_client.c" "$0";
+  (cd "$LINUX_CACHE/initramfs" && find . -type f | LC_ALL=C sort | xargs sha256sum); } | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$CACHE/.built" 2>/dev/null)" = "$key" ] && bash "$0" --check >/dev/null 2>&1; then
+  log "cache up to date: $CACHE"
+  print_paths
+  exit 0
+fi
+
 build() { # $1 = directory with a Kbuild; extra make arguments follow
   local dir="$1"; shift
   # No pahole here: no BTF for the modules.
@@ -123,7 +138,14 @@ STAGE="$CACHE/initramfs"
 rm -rf "$STAGE"; cp -a "$LINUX_CACHE/initramfs" "$STAGE"
 cp "$MODDIR"/*.ko "$STAGE/lib/modules/"
 printf '%s\n' "${MODS[@]}" >> "$STAGE/lib/modules/load-order"
+# hvrr.poweroff (the ffa-linux scenario's command line): power off after the
+# marker instead of starting the shell, so the run ends by itself (the client
+# has run by then: insmod returns after its probes).
+grep -q '^exec setsid cttyhack sh$' "$STAGE/init" || die "$STAGE/init has no 'exec setsid cttyhack sh' line to precede"
+sed -i 's|^exec setsid cttyhack sh$|grep -qw hvrr.poweroff /proc/cmdline \&\& exec poweroff -f\n&|' "$STAGE/init"
 (cd "$STAGE" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --owner 0:0 --quiet) | gzip -9n > "$INITRD.tmp"
 mv "$INITRD.tmp" "$INITRD"
+echo "$FORMAT" > "$CACHE/initrd.format"
+echo "$key" > "$CACHE/.built"
 log "built $INITRD"
 print_paths

@@ -31,10 +31,10 @@ export function linuxCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return env['HVRR_LINUX_CACHE'] ?? join(env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'hvrr', 'linux');
 }
 
-/** scripts/linux-artifacts.sh of this installation: the package root is two levels up
- *  from cli/commands in the sources, three from dist/cli/commands. */
-function artifactScript(): string {
-  const candidates = ['../../scripts/linux-artifacts.sh', '../../../scripts/linux-artifacts.sh'].map((p) => fileURLToPath(new URL(p, import.meta.url)));
+/** scripts/NAME (default linux-artifacts.sh) of this installation: the package root is
+ *  two levels up from cli/commands in the sources, three from dist/cli/commands. */
+export function artifactScript(name = 'linux-artifacts.sh'): string {
+  const candidates = [`../../scripts/${name}`, `../../../scripts/${name}`].map((p) => fileURLToPath(new URL(p, import.meta.url)));
   return candidates.find((p) => existsSync(p)) ?? candidates[1]!;
 }
 

@@ -14,18 +14,24 @@ import { CliError, UsageError } from '../errors.js';
 import { helpFor } from '../help.js';
 import type { Command } from './command.js';
 import { applyBootLinux, BOOT_LINUX, LINUX_DEFAULT_PCPUS, LINUX_DEFAULT_VCPUS, LINUX_MARKER, MarkerWatch } from './linux.js';
+import { applyFfaLinux, FFA_LINUX, scenarioChecks } from './ffaLinux.js';
 import {
   RUN_OPTIONS, FFA_DEMO, applyFfaDemo, describeEnd, exitCodeFor, parseRunOptions, parseRunOptionsFrom, prepareMachine, runLoopOptions, runMachine, type RunEnd,
   type RunOptions, EXIT_OK,
 } from './run.js';
 
-/** Scenarios `hvrr record` knows by name: the built-in guests (default first), then boot-linux. */
+/** Scenarios `hvrr record` knows by name: the built-in guests (default first), then ffa-demo, ffa-linux and boot-linux. */
 export const SCENARIOS: Record<string, { summary: string }> = {
   ...Object.fromEntries(
     [DEFAULT_GUEST, ...Object.keys(BUILTIN_GUESTS).filter((g) => g !== DEFAULT_GUEST)].map((g) => [g, { summary: BUILTIN_GUESTS[g as keyof typeof BUILTIN_GUESTS].summary }]),
   ),
   [FFA_DEMO]: {
     summary: 'the FF-A test client as a VM under the hypervisor, with the SPMC and the three bundled Secure Partitions (--secure): a PASS/FAIL line per check',
+  },
+  [FFA_LINUX]: {
+    summary: "Linux's own FF-A driver (built by scripts/ffa-artifacts.sh) and hvrr's client module in Linux 6.12 under the hypervisor, " +
+      'with the SPMC and the three bundled partitions (--secure): direct messages, memory share/lend/reclaim and a fragmented share ' +
+      'with each partition; the guest powers off and the run ends with a verdict (exit status 7 when a check fails)',
   },
   [BOOT_LINUX]: {
     summary: `Debian's arm64 Linux 6.12 to a BusyBox shell as a VM of ${LINUX_DEFAULT_VCPUS} vCPUs on ${LINUX_DEFAULT_PCPUS} pCPU ` +
@@ -98,7 +104,9 @@ function runArgvOf(parsed: Map<string, unknown>): string[] {
       continue;
     }
     for (const one of Array.isArray(v) ? v : [v]) {
-      let text = typeof one === 'bigint' || typeof one === 'number' ? one.toString() : String(one);
+      // --max-seconds/--quiet-seconds are parsed into ticks: rendered back as seconds.
+      const seconds = spec.name === 'max-seconds' || spec.name === 'quiet-seconds';
+      let text = seconds ? String((one as number) / 1e9) : typeof one === 'bigint' || typeof one === 'number' ? one.toString() : String(one);
       if (['kernel', 'initrd', 'dtb', 'disk', 'restore', 'bios', 'pflash', 'secure-payload', 'sp'].includes(spec.name)) text = resolve(text);
       out.push(`--${spec.name}=${text}`);
     }
@@ -120,6 +128,8 @@ export function parseRecordArgs(argv: readonly string[], log: (line: string) => 
     if (!parsed.help) applyBootLinux(parsed.options, log);
   } else if (scenario === FFA_DEMO) {
     if (!parsed.help) applyFfaDemo(parsed.options);
+  } else if (scenario === FFA_LINUX) {
+    if (!parsed.help) applyFfaLinux(parsed.options, log);
   } else {
     if (scenario !== null && parsed.options.has('kernel')) throw new UsageError(`give either a scenario or --kernel, not both`);
     if (scenario !== null && parsed.options.has('guest')) throw new UsageError(`give either a scenario or --guest, not both`);
@@ -128,9 +138,10 @@ export function parseRecordArgs(argv: readonly string[], log: (line: string) => 
   const opts = parseRunOptionsFrom(parsed.options);
   if (opts.restore !== undefined) throw new UsageError('--restore cannot be recorded: record from the start (replay can seek with snapshots)');
   const output = (parsed.options.get('output') as string | undefined) ?? 'run.hvrr';
-  const snapshotEvery = (parsed.options.get('snapshot-every') as number | undefined) ?? (scenario === BOOT_LINUX ? LINUX_SNAPSHOT_EVERY_TICKS : DEFAULT_SNAPSHOT_EVERY_TICKS);
+  const linux = scenario === BOOT_LINUX || scenario === FFA_LINUX;
+  const snapshotEvery = (parsed.options.get('snapshot-every') as number | undefined) ?? (linux ? LINUX_SNAPSHOT_EVERY_TICKS : DEFAULT_SNAPSHOT_EVERY_TICKS);
   // A Linux guest's memory makes snapshots MBs each: they go beside the trace, which stays small.
-  const snapshotFile = snapshotEvery === 0 ? null : (parsed.options.get('snapshot-file') as string | undefined) ?? (scenario === BOOT_LINUX ? snapshotFileFor(output) : null);
+  const snapshotFile = snapshotEvery === 0 ? null : (parsed.options.get('snapshot-file') as string | undefined) ?? (linux ? snapshotFileFor(output) : null);
   if (snapshotFile !== null && resolve(snapshotFile) === resolve(output)) throw new UsageError('--snapshot-file must differ from the trace file');
   return {
     opts,
@@ -203,9 +214,10 @@ Exit status as for 'hvrr run'.`,
     const rec = new Recorder(m, writer, { stateHashEvery: a.hashEvery, snapshotEveryTicks: a.snapshotEvery, ...(snapshotWriter ? { snapshotWriter } : {}) });
     const t0 = performance.now();
     let end: RunEnd;
-    const linux = a.scenario === BOOT_LINUX;
+    const linux = a.scenario === BOOT_LINUX || a.scenario === FFA_LINUX;
     // boot-linux: progress until the guest is up, then one line; the shell is left alone.
     const marker = linux ? new MarkerWatch(LINUX_MARKER) : null;
+    const checks = scenarioChecks(a.scenario, (line) => io.stderr.write(line + '\n'));
     let ready = false;
     const interactive = io.stdin?.isTTY === true;
     try {
@@ -214,18 +226,24 @@ Exit status as for 'hvrr run'.`,
         ...runLoopOptions(a.opts),
         feed: (bytes) => rec.queueInput(bytes),
         held: () => rec.pendingInput,
-        ...(marker ? { onConsoleByte: (b: number) => marker.push(b) } : {}),
+        ...(marker ? {
+          onConsoleByte: (b: number) => {
+            marker.push(b);
+            checks.onConsoleByte?.(b);
+          },
+        } : {}),
         afterSlice: () => {
           const now = performance.now();
           const vms = a.opts.vms ?? 1;
           if (marker && marker.count >= vms && !ready) {
             ready = true;
             const wallS = (now - t0) / 1000;
-            const then = interactive ? "the console is VM 0's shell (Ctrl-A x quits)" : 'console input is not a terminal: the run ends once it is used up and the machine is quiet (--quiet-seconds)';
-            io.stderr.write(`hvrr: boot-linux: ${LINUX_MARKER}${vms > 1 ? ` from all ${vms} VMs` : ''} after ${m.instructions.toLocaleString('en-US')} instructions, ${(m.nowTick / 1e9).toFixed(3)} s virtual, ${wallS.toFixed(2)} s wall (${(m.instructions / wallS / 1e6).toFixed(1)} MIPS); ${then}\n`);
+            const then = a.scenario === FFA_LINUX ? 'the guest powers off next' :
+              interactive ? "the console is VM 0's shell (Ctrl-A x quits)" : 'console input is not a terminal: the run ends once it is used up and the machine is quiet (--quiet-seconds)';
+            io.stderr.write(`hvrr: ${a.scenario}: ${LINUX_MARKER}${vms > 1 ? ` from all ${vms} VMs` : ''} after ${m.instructions.toLocaleString('en-US')} instructions, ${(m.nowTick / 1e9).toFixed(3)} s virtual, ${wallS.toFixed(2)} s wall (${(m.instructions / wallS / 1e6).toFixed(1)} MIPS); ${then}\n`);
           }
           // After the marker a terminal belongs to the shell; otherwise progress goes on.
-          if ((ready && interactive) || now - lastProgress < 1000) return;
+          if ((ready && interactive && a.scenario === BOOT_LINUX) || now - lastProgress < 1000) return;
           lastProgress = now;
           io.stderr.write(`hvrr record: ${(m.nowTick / 1e9).toFixed(3)} s virtual, ${m.instructions.toLocaleString('en-US')} instructions, ${rec.stats.events.toLocaleString('en-US')} events, ${(m.instructions / ((now - t0) / 1000) / 1e6).toFixed(1)} MIPS\n`);
         },
@@ -244,7 +262,7 @@ Exit status as for 'hvrr run'.`,
       `${fmtBytes(virtualSeconds > 0 ? size / virtualSeconds : 0)} per simulated second` +
       (a.snapshotFile !== null ? `; ${rec.stats.snapshots} snapshots in ${a.snapshotFile} (${fmtBytes(statSync(a.snapshotFile).size)}, for fast seeking; replay works without it)` : '') + '\n',
     );
-    return exitCodeFor(end);
+    return checks.finish(exitCodeFor(end));
   },
 };
 

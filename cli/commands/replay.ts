@@ -5,6 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import { eventJson, formatEvent, hex64, type World } from '../../core/trace/events.js';
 import { parseSysreg } from '../../core/asm/sysreg-names.js';
+import { FFA_FUNCTION_IDS, ffaFunctionName } from '../../core/ffa/functionIds.js';
 import { describeTarget, PSCI_FUNCTIONS } from '../../replay/targets.js';
 import type { Machine } from '../../core/machine.js';
 import { existsSync } from 'node:fs';
@@ -29,8 +30,21 @@ export const EXIT_DIVERGED = 6;
 const PRINTABLE = ['regs', 'events', 'uart', 'json'] as const;
 type Printable = (typeof PRINTABLE)[number];
 
-const UNTIL_KINDS = ['exception', 'event', 'tick', 'pc', 'uart', 'psci', 'hvc', 'smc', 'sysreg'] as const;
-const UNTIL_HELP = "'exception N', 'event N', 'tick T', 'pc ADDR[,cpu N][,el E]', 'uart TEXT', 'psci NAME', 'hvc [FID]', 'smc [FID]' or 'sysreg NAME'";
+const UNTIL_KINDS = ['exception', 'event', 'tick', 'pc', 'uart', 'psci', 'hvc', 'smc', 'sysreg', 'ffa'] as const;
+const UNTIL_HELP = "'exception N', 'event N', 'tick T', 'pc ADDR[,cpu N][,el E]', 'uart TEXT', 'psci NAME', 'hvc [FID]', 'smc [FID]', 'sysreg NAME' or 'ffa [NAME|FID]'";
+
+/** `--until ffa NAME`: the spec name with or without FFA_; without _32/_64 a call with both forms matches either. */
+function ffaTarget(arg: string, option: string, count: number): ReplayTarget {
+  if (/^(0x[0-9a-fA-F_]+|[0-9_]+)$/.test(arg)) {
+    const fid = Number(parseNumber(arg, option, 'the function id'));
+    if (fid > 0xffff_ffff) throw new UsageError(`${option}: function id ${arg} does not fit in 32 bits`);
+    return { kind: 'ffa', fids: [fid], name: ffaFunctionName(fid) ?? `0x${fid.toString(16)}`, count };
+  }
+  const want = arg.toUpperCase().replace(/^(FFA_)?/, 'FFA_');
+  const hits = FFA_FUNCTION_IDS.filter(([name]) => name === want || name === `${want}_32` || name === `${want}_64`);
+  if (hits.length === 0) throw new UsageError(`${option}: unknown FF-A function '${arg}' (a name from DEN0077 such as MEM_SHARE or FFA_MSG_SEND_DIRECT_REQ_64, or an id)`);
+  return { kind: 'ffa', fids: hits.map(([, fid]) => fid), name: want, count };
+}
 
 /** A count or address: decimal, or hex with 0x; underscores between digits. */
 function parseNumber(raw: string, option: string, what: string): bigint {
@@ -113,6 +127,8 @@ export function parseUntil(raw: string, option: string, count = 1): ReplayTarget
       if (fid > 0xffff_ffff) throw new UsageError(`${option}: function id ${arg} does not fit in 32 bits`);
       return { kind, fid, count };
     }
+    case 'ffa':
+      return arg === '' ? { kind: 'ffa', count } : ffaTarget(arg, option, count);
     case 'sysreg': {
       const key = parseSysreg(need('a register NAME'));
       if (key === undefined) throw new UsageError(`${option}: unknown system register '${arg}' (names as in the ARM ARM, or s<op0>_<op1>_c<n>_c<m>_<op2>)`);
@@ -136,7 +152,7 @@ function parseCount(raw: string, option: string): number {
 
 const OPTIONS: readonly OptionSpec[] = [
   { name: 'until', value: 'WHAT', help: `stop at ${UNTIL_HELP.replace(/, 'uart/, ",\n'uart")}\n(default: the end of the recording; see below)`, parse: (raw) => raw },
-  { name: 'count', value: 'N', help: 'with --until pc/uart/psci/hvc/smc/sysreg: the Nth time (default 1)', parse: parseCount },
+  { name: 'count', value: 'N', help: 'with --until pc/uart/psci/hvc/smc/sysreg/ffa: the Nth time (default 1)', parse: parseCount },
   { name: 'snapshot', value: 'OUT', help: 'write a snapshot of the machine where replay stopped', parse: parseString },
   { name: 'print', value: 'LIST', help: "what to print where it stops: regs,events,uart (default all),\nor json: all of it as JSON lines (docs/trace-format.md)", parse: parsePrint },
   { name: 'snapshot-file', value: 'FILE', help: 'snapshots recorded beside the trace (record --snapshot-file;\ndefault: FILE.snap when it exists)', parse: parseString },
@@ -153,8 +169,10 @@ function joinUntil(argv: readonly string[]): string[] {
     const kind = argv[i + 1] ?? '';
     if (a === '--until' && (UNTIL_KINDS as readonly string[]).includes(kind)) {
       const v = argv[i + 2];
-      const optionalArg = kind === 'hvc' || kind === 'smc';
-      if (v === undefined || (optionalArg && !/^(0x[0-9a-fA-F_]+|[0-9_]+)$/.test(v))) {
+      const optionalArg = kind === 'hvc' || kind === 'smc' || kind === 'ffa';
+      // ffa's optional argument is a function id or an FF-A name (never an option or the trace).
+      const isArg = kind === 'ffa' ? v !== undefined && !v.startsWith('-') && /^(0x[0-9a-fA-F_]+|[0-9_]+|(ffa_)?[a-z][a-z0-9_]*)$/i.test(v) && !/\.|\//.test(v) : v !== undefined && /^(0x[0-9a-fA-F_]+|[0-9_]+)$/.test(v);
+      if (v === undefined || (optionalArg && !isArg)) {
         out.push(`--until=${kind}`);
         i += 1;
       } else {
@@ -260,6 +278,9 @@ at the target (docs/replay.md "Where a run stops"):
   smc [FID]       at the entry of an SMC exception (with FID: whose w0 = FID)
   sysreg NAME     after the instruction that read or wrote NAME (MRS/MSR),
                   or at the entry of the exception a trapped access took
+  ffa [NAME|FID]  after the step that logged an FF-A event (a call or its
+                  answer, in either world); with NAME (MEM_SHARE, FFA_VERSION,
+                  MSG_SEND_DIRECT_REQ_64, ...) or FID: only that function
 pc, sysreg and hvc/smc FID are found while replaying from the start; the
 others are located in the recording first and reached from a snapshot.
 
@@ -285,7 +306,7 @@ Exit status:
     const count = o.get('count') as number | undefined;
     const untilRaw = o.get('until') as string | undefined;
     const target: ReplayTarget = untilRaw === undefined ? { kind: 'end' } : parseUntil(untilRaw, '--until', count ?? 1);
-    if (count !== undefined && !('count' in target)) throw new UsageError(`--count applies to --until pc, uart, psci, hvc, smc and sysreg, not to ${untilRaw === undefined ? 'the end of the recording' : `'${target.kind}'`}`);
+    if (count !== undefined && !('count' in target)) throw new UsageError(`--count applies to --until pc, uart, psci, hvc, smc, sysreg and ffa, not to ${untilRaw === undefined ? 'the end of the recording' : `'${target.kind}'`}`);
     const print = new Set<Printable>((o.get('print') as Printable[] | undefined) ?? ['regs', 'events', 'uart']);
     const json = print.has('json');
     let reader: TraceReader;

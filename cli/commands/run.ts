@@ -29,6 +29,7 @@ import { helpFor } from '../help.js';
 import { machineFromSnapshot } from './restore.js';
 import { attachRestoredDisk, writeBackDisk } from './disk.js';
 import { applyBootLinux, BOOT_LINUX, MarkerWatch } from './linux.js';
+import { applyFfaLinux, FFA_LINUX, scenarioChecks } from './ffaLinux.js';
 import { DebugSession } from '../../replay/debugSession.js';
 import { secureColdBoot } from '../../core/firmware/secureBoot.js';
 import { installSecurePayload, SECURE_PAYLOAD_BASE, SecurePayloadError } from '../../core/firmware/securePayload.js';
@@ -200,18 +201,20 @@ export function applyFfaDemo(o: Map<string, unknown>): void {
   o.set('secure', true);
 }
 
-/** `run [boot-linux | ffa-demo] [options]`: a scenario fills in its defaults (see linux.ts, applyFfaDemo). */
-export function parseRunOptions(argv: readonly string[], log: (line: string) => void = () => {}): RunOptions & { help: boolean } {
+/** `run [boot-linux | ffa-demo | ffa-linux] [options]`: a scenario fills in its defaults (see linux.ts, applyFfaDemo, ffaLinux.ts). */
+export function parseRunOptions(argv: readonly string[], log: (line: string) => void = () => {}): RunOptions & { help: boolean; scenario: string | null } {
   const { options: o, positionals, help } = parseArgs(argv, RUN_OPTIONS);
   if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}' after ${positionals[0]}`);
   if (positionals[0] === BOOT_LINUX) {
     if (!help) applyBootLinux(o, log);
   } else if (positionals[0] === FFA_DEMO) {
     applyFfaDemo(o);
+  } else if (positionals[0] === FFA_LINUX) {
+    if (!help) applyFfaLinux(o, log);
   } else if (positionals.length > 0) {
-    throw new UsageError(`unexpected argument '${positionals[0]}' (scenarios: ${BOOT_LINUX}, ${FFA_DEMO}; did you mean --kernel ${positionals[0]}?)`);
+    throw new UsageError(`unexpected argument '${positionals[0]}' (scenarios: ${BOOT_LINUX}, ${FFA_DEMO}, ${FFA_LINUX}; did you mean --kernel ${positionals[0]}?)`);
   }
-  return { help, ...parseRunOptionsFrom(o) };
+  return { help, scenario: positionals[0] ?? null, ...parseRunOptionsFrom(o) };
 }
 
 /** RunOptions from parsed options (shared with record). */
@@ -799,10 +802,12 @@ export async function runMachine(m: Machine, opts: { maxInsns?: number } & RunLo
 export const runCommand: Command = {
   name: 'run',
   summary: 'boot a kernel (or a built-in guest) with the console on stdin/stdout',
-  usage: 'run [boot-linux] [options]',
+  usage: 'run [boot-linux | ffa-demo | ffa-linux] [options]',
   options: RUN_OPTIONS,
   details: `'hvrr run boot-linux' boots Debian's arm64 Linux as 'hvrr record boot-linux'
-does (see 'hvrr record --help'), without recording.
+does (see 'hvrr record --help'), without recording; 'hvrr run ffa-linux'
+runs Linux's FF-A driver and hvrr's client against the SPMC's partitions
+and ends with a verdict line (docs/ffa.md).
 Without --kernel, runs a built-in guest (--guest; default: the diagnostic
 guest, which exercises every hypercall of the hypervisor, takes and reports
 its own exceptions and triggers the traps; 'selftest' checks the machine).
@@ -826,6 +831,8 @@ Exit status:
   3    guest asked for PSCI SYSTEM_RESET (the self-test does this on FAIL)
   4    machine halted (exception with no handler, core stop)
   5    idle: every CPU waits and nothing can wake it (no input left)
+  7    ffa-linux: the machine ended well but the scenario's checks failed
+       (the verdict line on stderr says which)
   130  interrupted (Ctrl-A x, SIGINT); 143 for SIGTERM, 129 for SIGHUP
        (a recording is closed properly in every case)`,
   async run(argvIn, io) {
@@ -856,7 +863,8 @@ Exit status:
     }
     const t0 = performance.now();
     const startInstructions = m.instructions;
-    const end = await runMachine(m, runLoopOptions(opts), io);
+    const checks = scenarioChecks(opts.scenario, (line) => io.stderr.write(line + '\n'));
+    const end = await runMachine(m, { ...runLoopOptions(opts), ...(checks.onConsoleByte ? { onConsoleByte: checks.onConsoleByte } : {}) }, io);
     const wall = (performance.now() - t0) / 1000;
     io.stderr.write(formatSummary(end, m.instructions, m.nowTick, wall, m.instructions - startInstructions) + '\n');
     if (opts.diskWriteback && opts.disk !== undefined) {
@@ -870,6 +878,6 @@ Exit status:
       io.stderr.write(n > 0 ? `hvrr: wrote flash bank 1 back into ${file}\n` : `hvrr: the guest wrote nothing to flash bank 1; ${file} is unchanged\n`);
     }
     if (opts.digest) io.stderr.write(`hvrr: trace digest ${m.trace.digest()} (${m.trace.count.toLocaleString('en-US')} events)\n`);
-    return exitCodeFor(end);
+    return checks.finish(exitCodeFor(end));
   },
 };

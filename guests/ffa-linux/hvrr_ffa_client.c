@@ -91,6 +91,7 @@ static void memory(struct tally *t, bool lend, unsigned int n, u8 pattern, const
 	struct ffa_mem_ops_args args = { .use_txbuf = true, .nattrs = 1, .attrs = &attr };
 	struct ffa_send_direct_data r;
 	struct sg_table sgt;
+	struct scatterlist *sg;
 	unsigned int i, good = 0;
 	bool allocated = false;
 	int rc;
@@ -108,10 +109,13 @@ static void memory(struct tally *t, bool lend, unsigned int n, u8 pattern, const
 	if (sg_alloc_table(&sgt, n, GFP_KERNEL))
 		goto out;
 	allocated = true;
-	/* One scatterlist entry per page: the driver sends one constituent each. */
+	/* One scatterlist entry per page: the driver sends one constituent each.
+	 * More entries than fit in one page make a chained table: walk it with
+	 * for_each_sg, never by index (sgt.sgl[i] past the first chunk is the
+	 * chain link). */
 	args.sg = sgt.sgl;
-	for (i = 0; i < n; i++)
-		sg_set_page(&sgt.sgl[i], pages[i], PAGE_SIZE, 0);
+	for_each_sg(sgt.sgl, sg, n, i)
+		sg_set_page(sg, pages[i], PAGE_SIZE, 0);
 	rc = lend ? t->dev->ops->mem_ops->memory_lend(&args)
 		  : t->dev->ops->mem_ops->memory_share(&args);
 	if (rc) {
