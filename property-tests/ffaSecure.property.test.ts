@@ -3,8 +3,8 @@
 // partitions under the real S-EL2 SPMC (core/spmc), all running real code.
 // Each VM runs a driver loop (load x0-x17 from its mailbox, SMC, store the
 // answer, come back to a breakpoint); a partition's call is a direct request
-// of a VM asking it (the test partition's command 7) to make any FF-A call
-// with x0-x3 as given. Calls are random: function IDs from the FF-A set,
+// of a VM asking it (the test partition's command 9) to make any FF-A call
+// with x0-x17 as the test stored them in its memory. Calls are random: function IDs from the FF-A set,
 // random registers, and random (valid, mutated or garbage) transaction,
 // retrieve and relinquish descriptors written into the caller's TX buffer,
 // memory sends between every pair of endpoints (VM-VM, VM-SP, SP-SP, SP-VM).
@@ -40,7 +40,7 @@ import { BORROW_IPA_BASE, pageAt, PAGE_DONATED, PAGE_OWNED, PAGE_SHARED_BORROWED
 import { installSpmc, SPMC_BOOT_INFO } from '../core/spmc/installSpmc.js';
 import { MemoryLedger, type MemoryLedgerState } from '../core/spmc/memoryLedger.js';
 import { retrieveTx, sendTx, type DataAccess } from '../core/spmc/ledgerTesting.js';
-import { ffaCall as spFfaCall, testPartitionPackage } from '../core/spmc/testPartition.js';
+import { ffaCall as spFfaCall, testPartitionPackage, TP_CALL_REGS } from '../core/spmc/testPartition.js';
 import { walkMappings } from '../core/spmc/stage2Table.js';
 import { tableMemory } from '../core/spmc/partitionLoader.js';
 import type { Spmc } from '../core/spmc/spmc.js';
@@ -273,9 +273,10 @@ function issue(r: Rig, vm: number, c: Call): void {
   const x = callRegisters(r, c, bytes);
   let regs = x;
   if (c.caller.kind === 'sp') {
-    // VM `vm` asks the partition (command 7) to call x0 = fid with x1-x3.
+    // VM `vm` asks the partition (command 9) to make the call with x0-x17 as stored in its memory.
     const sp = SPS[c.caller.sp]!;
-    regs = [BigInt(F.FFA_MSG_SEND_DIRECT_REQ_64), BigInt(VM_IDS[vm]! << 16 | sp), 0n, 7n, x[0]!, x[1]!, x[2]!, x[3]!, ...Array<bigint>(10).fill(0n)];
+    writeWords(r.m, spBase(sp) + TP_CALL_REGS, x);
+    regs = [BigInt(F.FFA_MSG_SEND_DIRECT_REQ_64), BigInt(VM_IDS[vm]! << 16 | sp), 0n, 9n, ...Array<bigint>(14).fill(0n)];
   }
   writeWords(r.m, vmPa(r, vm, MAILBOX), regs);
   writeWords(r.m, vmPa(r, vm, MAILBOX + YIELD_FLAG), [0n]);
