@@ -27,11 +27,11 @@ export type SendDefect = 'none' | 'reserved-header' | 'reserved-composite' | 're
 
 export type Cmd =
   | { k: 'send'; op: SendOp; fid64: boolean; sender: number; wrongCaller: boolean; coherent: boolean; receivers: number[]; access: 'ro' | 'rw'; ranges: { own: boolean; i: number; count: number }[]; hold: number; clear: boolean; defect: SendDefect; toctou: boolean }
-  | { k: 'huge'; op: 'share' | 'lend'; receivers: number[]; access: 'ro' | 'rw' }
+  | { k: 'huge'; op: 'share' | 'lend'; receivers: number[]; access: 'ro' | 'rw'; finish: boolean }
   | { k: 'fill'; count: number }
   | { k: 'fragTx'; h: number; count: number; variant: 'right' | 'bad-length' | 'wrong-sender' | 'overlap' | 'garbage'; toctou: boolean }
   | { k: 'retrieve'; h: number; b: number; coherent: boolean; access: 'ro' | 'rw'; variant: 'right' | 'wrong-sender' | 'wrong-tag' | 'fewer-receivers' | 'wrong-type' | 'exec'; fid64: boolean; toctou: boolean }
-  | { k: 'fragRx'; h: number; b: number; offsetDelta: number }
+  | { k: 'fragRx'; h: number; b: number; offsetDelta: number; release: boolean }
   | { k: 'relinquish'; h: number; b: number; coherent: boolean; other: boolean; clear: boolean; toctou: boolean }
   | { k: 'reclaim'; h: number; caller: number | null; flags: number }
   | { k: 'release'; c: number }
@@ -42,6 +42,8 @@ export type Cmd =
 export interface Real {
   w: RealWorld;
   covered: Set<string>;
+  /** Commands run (for the benchmark's commands per second). */
+  commands: number;
 }
 
 const SEND_FID: Record<SendOp, [number, number]> = { share: [FFA_MEM_SHARE_32, FFA_MEM_SHARE_64], lend: [FFA_MEM_LEND_32, FFA_MEM_LEND_64], donate: [FFA_MEM_DONATE_32, FFA_MEM_DONATE_64] };
@@ -167,7 +169,9 @@ function runHuge(m: FfaModel, real: Real, c: Extract<Cmd, { k: 'huge' }>): void 
   const room = FFA_PAGE_SIZE - headerSize(layout) - unique.length * emadSize(layout) - COMPOSITE_SIZE;
   const ranges = Array.from({ length: BIG_PAGES }, (_, i) => ({ address: bigPage(i), pageCount: 1 }));
   const s: SendSpec = { caller: SP2, op: c.op, sender: SP2, receivers: unique, access: c.access, ranges, firstCount: Math.floor(room / CONSTITUENT_SIZE), clear: false, nonZeroHandle: false, decodeDefect: null };
+  const handle = m.nextHandle();
   doSend(m, real, s, { fid64: false, defect: 'none', toctou: false });
+  if (c.finish && m.txs.get(handle)?.pending.length) runFragTx(m, real, { k: 'fragTx', h: 0, count: 0, variant: 'right', toctou: false }, handle);
 }
 
 /** SP2 shares `count` single pages of its large region with SP1, one send each (until the share table is full). */
@@ -192,9 +196,9 @@ function constituentBytes(ranges: readonly Constituent[]): Uint8Array {
   return bytes;
 }
 
-function runFragTx(m: FfaModel, real: Real, c: Extract<Cmd, { k: 'fragTx' }>): void {
+function runFragTx(m: FfaModel, real: Real, c: Extract<Cmd, { k: 'fragTx' }>, which?: bigint): void {
   const open = [...m.txs.values()].filter((t) => t.pending.length > 0).map((t) => t.handle);
-  const handle = pickHandle(m, c.h, open.length > 0 ? open : undefined);
+  const handle = which ?? pickHandle(m, c.h, open.length > 0 ? open : undefined);
   const t = m.txs.get(handle);
   const sender = t?.sender ?? SP1;
   let caller = callerOf(sender);
@@ -216,10 +220,14 @@ function runFragTx(m: FfaModel, real: Real, c: Extract<Cmd, { k: 'fragTx' }>): v
 }
 
 function runRetrieve(m: FfaModel, real: Real, c: Extract<Cmd, { k: 'retrieve' }>): bigint[] {
-  const handle = pickHandle(m, c.h);
+  // Coherent: a complete transaction with a borrower still to retrieve, its RX buffer released first.
+  const open = [...m.txs.values()].filter((t) => t.pending.length === 0 && t.borrowers.some((b) => b.granted === null));
+  const handle = pickHandle(m, c.h, c.coherent && open.length > 0 ? open.map((t) => t.handle) : undefined);
   const t = m.txs.get(handle);
-  const borrower = c.coherent && t ? t.receivers[c.b % t.receivers.length]! : ENDPOINTS[c.b % ENDPOINTS.length]!;
+  const waiting = t?.borrowers.filter((b) => b.granted === null) ?? [];
+  const borrower = c.coherent && t ? (waiting.length > 0 ? waiting[c.b % waiting.length]!.id : t.receivers[c.b % t.receivers.length]!) : ENDPOINTS[c.b % ENDPOINTS.length]!;
   const caller = callerOf(borrower);
+  if (c.coherent) releaseRx(m, real, caller);
   let receivers = t ? [...t.receivers] : [borrower];
   if (c.variant === 'fewer-receivers') receivers = receivers.filter((r) => r !== receivers[receivers.length - 1] || receivers.length === 1).slice(0, receivers.length - 1);
   // A Normal-world caller names its VM; with several VMs in the transaction it names them all (refused).
@@ -255,6 +263,7 @@ function runFragRx(m: FfaModel, real: Real, c: Extract<Cmd, { k: 'fragRx' }>): v
   const inProgress = t?.borrowers.filter((b) => b.granted !== null && b.fetched < b.total) ?? [];
   const borrower = inProgress.length > 0 ? inProgress[c.b % inProgress.length]!.id : ENDPOINTS[c.b % ENDPOINTS.length]!;
   const caller = callerOf(borrower);
+  if (c.release) releaseRx(m, real, caller);
   const fetched = t?.borrowers.find((b) => b.id === borrower)?.fetched ?? 0;
   const offset = Math.max(0, fetched + c.offsetDelta);
   const expect = m.predictFragRx(caller, handle, offset);
@@ -295,15 +304,19 @@ function runReclaim(m: FfaModel, real: Real, c: Extract<Cmd, { k: 'reclaim' }>):
   return t!.received.slice(0, 4).map((k) => k.address);
 }
 
+/** FFA_RX_RELEASE by `caller` when its RX buffer is full (the port's part of it: the SPMC marks it empty). */
+function releaseRx(m: FfaModel, real: Real, caller: number): void {
+  if (m.rx.get(caller) !== 'full') return;
+  real.w.port.release(caller);
+  m.rx.set(caller, 'empty');
+}
+
 function runBuffers(m: FfaModel, real: Real, c: Extract<Cmd, { k: 'release' | 'unmap' | 'remap' }>): void {
   const caller = CALLERS[c.c % CALLERS.length]!;
   const port = real.w.port;
   real.covered.add(c.k);
-  if (c.k === 'release') {
-    if (!m.mapped(caller)) return;
-    port.release(caller);
-    m.rx.set(caller, 'empty');
-  } else if (c.k === 'unmap') {
+  if (c.k === 'release') releaseRx(m, real, caller);
+  else if (c.k === 'unmap') {
     port.map(caller, 0, real.w.versions.get(caller)!);
     m.rx.set(caller, 'unmapped');
   } else if (!m.mapped(caller)) {
@@ -313,10 +326,11 @@ function runBuffers(m: FfaModel, real: Real, c: Extract<Cmd, { k: 'release' | 'u
 }
 
 export function runCmd(m: FfaModel, real: Real, c: Cmd): void {
+  real.commands++;
   let touched: bigint[] = [];
   switch (c.k) {
     case 'send': touched = runSend(m, real, c); break;
-    case 'huge': runHuge(m, real, c); break;
+    case 'huge': runHuge(m, real, c); touched = [bigPage(0), bigPage(BIG_PAGES - 1)]; break;
     case 'fill': runFill(m, real, c); break;
     case 'fragTx': runFragTx(m, real, c); break;
     case 'retrieve': touched = runRetrieve(m, real, c); break;
@@ -336,8 +350,17 @@ export function describeCmd(c: Cmd): string {
 
 export class FfaCommand implements fc.Command<FfaModel, Real> {
   constructor(readonly c: Cmd) {}
-  check(): boolean {
-    return true;
+  /** A coherent command needs something to act on; the others run whatever the state. */
+  check(m: Readonly<FfaModel>): boolean {
+    const c = this.c;
+    const txs = [...m.txs.values()];
+    switch (c.k) {
+      case 'retrieve': return !c.coherent || txs.some((t) => t.pending.length === 0 && t.borrowers.some((b) => b.granted === null));
+      case 'relinquish': return !c.coherent || txs.some((t) => t.borrowers.some((b) => b.granted !== null));
+      case 'fragRx': return !c.release || txs.some((t) => t.borrowers.some((b) => b.granted !== null && b.fetched < b.total));
+      case 'fragTx': return c.variant !== 'right' || txs.some((t) => t.pending.length > 0);
+      default: return true;
+    }
   }
   run(m: FfaModel, r: Real): void {
     runCmd(m, r, this.c);
@@ -365,11 +388,11 @@ const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
     hold: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 2 }) }), clear: rarely,
     defect: fc.oneof({ weight: 12, arbitrary: fc.constant('none' as const) }, { weight: 1, arbitrary: pick(defects) }), toctou: rarely,
   }) },
-  { weight: 1, arbitrary: fc.record({ k: fc.constant('huge' as const), op: pick(['share', 'lend'] as const), receivers: fc.array(fc.nat(1), { maxLength: 2 }), access: ro }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant('huge' as const), op: pick(['share', 'lend'] as const), receivers: fc.array(fc.nat(1), { maxLength: 2 }), access: ro, finish: likely }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('fill' as const), count: fc.integer({ min: 1, max: 70 }) }) },
   { weight: 3, arbitrary: fc.record({ k: fc.constant('fragTx' as const), h: handleIx, count: fc.nat(3), variant: fc.oneof({ weight: 4, arbitrary: fc.constant('right' as const) }, { weight: 1, arbitrary: pick(['bad-length', 'wrong-sender', 'overlap', 'garbage'] as const) }), toctou: rarely }) },
   { weight: 7, arbitrary: fc.record({ k: fc.constant('retrieve' as const), h: handleIx, b: fc.nat(7), coherent: likely, access: ro, variant: fc.oneof({ weight: 6, arbitrary: fc.constant('right' as const) }, { weight: 1, arbitrary: pick(['wrong-sender', 'wrong-tag', 'fewer-receivers', 'wrong-type', 'exec'] as const) }), fid64: fc.boolean(), toctou: rarely }) },
-  { weight: 3, arbitrary: fc.record({ k: fc.constant('fragRx' as const), h: handleIx, b: fc.nat(7), offsetDelta: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: -4096, max: 4096 }) }) }) },
+  { weight: 3, arbitrary: fc.record({ k: fc.constant('fragRx' as const), h: handleIx, b: fc.nat(7), offsetDelta: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: -4096, max: 4096 }) }), release: likely }) },
   { weight: 5, arbitrary: fc.record({ k: fc.constant('relinquish' as const), h: handleIx, b: fc.nat(7), coherent: likely, other: rarely, clear: rarely, toctou: rarely }) },
   { weight: 5, arbitrary: fc.record({ k: fc.constant('reclaim' as const), h: handleIx, caller: fc.oneof({ weight: 4, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.nat(3) }), flags: fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: pick([1, 2, 4]) }) }) },
   { weight: 4, arbitrary: fc.record({ k: fc.constant('release' as const), c: fc.nat(3) }) },

@@ -4,17 +4,20 @@
 //   still being sent as the model says;
 // - every borrower holds the access the model says and has fetched its
 //   retrieve response as far as the model says;
-// - every checked page has the model's owner, and every endpoint the model's
-//   access by the ledger (accessOf) and, for partitions, in its Stage-2
-//   table (the port's mappings), so no endpoint holds a page it should not;
+// - every page has the model's owner and transaction: the ledger's page
+//   records (the pages whose state differs from their region's) equal the
+//   model's, so every page is compared, not a sample;
+// - every partition's Stage-2 mapping of every page either side has ever
+//   touched is the model's access (so no partition maps a page it does not
+//   hold), and the ledger's own answers (ownerOf, accessOf for every
+//   endpoint) agree with the model on the pages the command named;
 // - every caller's RX buffer is in the model's state.
 // realSnapshot is what a refused call must leave unchanged (commands.ts call).
 import { endpointText } from '../../core/ffa/endpoints.js';
-import { FFA_DATA_ACCESS_RO } from '../../core/ffa/memory/attributes.js';
-import { handleText } from '../../core/ffa/memory/handle.js';
+import { decodePermissions, FFA_DATA_ACCESS_RO } from '../../core/ffa/memory/attributes.js';
 import { hex64 } from '../../core/spmc/transactionRecord.js';
 import type { FfaModel } from './model.js';
-import { CALLERS, CHECKED_PAGES, ENDPOINTS, PARTITIONS, type RealWorld } from './world.js';
+import { CALLERS, ENDPOINTS, PARTITIONS, type RealWorld } from './world.js';
 
 /** The ledger's state and the port's (RX states, tables written, memory zeroed) as text; with
  *  `drop`, as it is once that incomplete send is abandoned. */
@@ -24,39 +27,53 @@ export function realSnapshot(w: RealWorld, drop?: bigint): string {
   return JSON.stringify(st) + w.port.snapshot();
 }
 
+const who = (id: number | null): string => (id === null ? 'nobody' : endpointText(id));
+
 /** The first invariant broken, or null. */
 export function checkInvariants(m: FfaModel, w: RealWorld, touched: readonly bigint[]): string | null {
-  const live = w.ledger.handles();
-  const want = [...m.txs.keys()];
-  if (live.length !== want.length || live.some((h, i) => h !== want[i])) return `live handles ${live.map(handleText).join(' ') || 'none'}, the model's ${want.map(handleText).join(' ') || 'none'}`;
-  for (const t of m.txs.values()) {
-    const info = w.ledger.transactionInfo(t.handle)!;
-    if (info.complete !== (t.pending.length === 0)) return `${handleText(t.handle)} is ${info.complete ? 'complete' : 'incomplete'}, the model says ${t.pending.length} constituents are still to come`;
+  const st = w.ledger.getState();
+  const want = [...m.txs.values()];
+  if (st.transactions.length !== want.length || st.transactions.some((t, i) => t.handle !== hex64(want[i]!.handle))) {
+    return `live handles ${st.transactions.map((t) => t.handle).join(' ') || 'none'}, the model's ${want.map((t) => hex64(t.handle)).join(' ') || 'none'}`;
+  }
+  for (const [i, t] of want.entries()) {
+    const r = st.transactions[i]!;
+    if ((r.missingConstituents === 0) !== (t.pending.length === 0)) return `${r.handle} has ${r.missingConstituents} constituents missing, the model ${t.pending.length}`;
     for (const b of t.borrowers) {
-      const r = info.borrowers.find((x) => x.id === b.id);
-      const granted = r?.granted ? (r.granted.dataAccess === FFA_DATA_ACCESS_RO ? 'ro' : 'rw') : null;
-      if (granted !== b.granted) return `${endpointText(b.id)} holds ${granted ?? 'nothing'} of ${handleText(t.handle)}, the model says ${b.granted ?? 'nothing'}`;
-      if (r && b.granted && (r.deliveredFragments === r.responseFragments) !== (b.fetched === b.total)) return `${endpointText(b.id)}'s retrieve response of ${handleText(t.handle)}: ${r.deliveredFragments} of ${r.responseFragments} fragments, the model has ${b.fetched} of ${b.total} bytes`;
+      const rb = r.borrowers.find((x) => x.id === b.id);
+      const granted = rb && rb.granted !== null ? (decodePermissions(rb.granted).dataAccess === FFA_DATA_ACCESS_RO ? 'ro' : 'rw') : null;
+      if (granted !== b.granted) return `${endpointText(b.id)} holds ${granted ?? 'nothing'} of ${r.handle}, the model says ${b.granted ?? 'nothing'}`;
+      if (rb && b.granted && (rb.deliveredFragments === rb.responseFragments) !== (b.fetched === b.total)) return `${endpointText(b.id)}'s retrieve response of ${r.handle}: ${rb.deliveredFragments} of ${rb.responseFragments} fragments, the model has ${b.fetched} of ${b.total} bytes`;
     }
   }
-  for (const a of touched.length > 0 ? [...CHECKED_PAGES, ...touched] : CHECKED_PAGES) {
-    const owner = w.ledger.ownerOf(a);
-    const mine = m.page(a).owner;
-    if (owner !== mine) return `page ${hex64(a)} is owned by ${owner === null ? 'nobody' : endpointText(owner)}, the model says ${mine === null ? 'nobody' : endpointText(mine)}`;
-    for (const e of ENDPOINTS) {
-      const expect = m.access(e, a);
-      const got = w.ledger.accessOf(e, a);
-      if (got !== expect) return `${endpointText(e)} has ${got} access to page ${hex64(a)} by the ledger, the model says ${expect}`;
-    }
+  const records = Object.entries(st.pages);
+  if (records.length !== m.pages.size) return `the ledger has ${records.length} pages away from their region's state, the model ${m.pages.size}`;
+  for (const [a, p] of m.pages) {
+    const r = st.pages[hex64(a)];
+    const handle = p.handle === null ? null : hex64(p.handle);
+    if (!r || r.owner !== p.owner || r.handle !== handle) return `page ${hex64(a)}: ${r ? `${who(r.owner)}'s, in ${r.handle ?? 'no transaction'}` : 'in its region\'s state'}; the model says ${who(p.owner)}'s, in ${handle ?? 'no transaction'}`;
+  }
+  const stage2 = new Set<bigint>([...m.pages.keys(), ...touched]);
+  for (const pages of w.port.written.values()) for (const a of pages.keys()) stage2.add(a);
+  for (const a of stage2) {
     for (const p of PARTITIONS) {
       const expect = m.access(p, a);
       const got = w.port.access(p, a);
       if (got !== expect) return `${endpointText(p)}'s Stage-2 table maps page ${hex64(a)} ${got}, the model says ${expect}`;
     }
   }
+  for (const a of touched) {
+    const owner = w.ledger.ownerOf(a);
+    if (owner !== m.page(a).owner) return `ownerOf(${hex64(a)}) is ${who(owner)}, the model says ${who(m.page(a).owner)}`;
+    for (const e of ENDPOINTS) {
+      const expect = m.access(e, a);
+      const got = w.ledger.accessOf(e, a);
+      if (got !== expect) return `${endpointText(e)} has ${got} access to page ${hex64(a)} by the ledger, the model says ${expect}`;
+    }
+  }
   for (const c of CALLERS) {
-    const st = w.port.rxState(c);
-    if (st !== m.rx.get(c)) return `${endpointText(c)}'s RX buffer is ${st}, the model says ${m.rx.get(c)}`;
+    const rx = w.port.rxState(c);
+    if (rx !== m.rx.get(c)) return `${endpointText(c)}'s RX buffer is ${rx}, the model says ${m.rx.get(c)}`;
   }
   return null;
 }
