@@ -12,26 +12,42 @@
 //   hold), and the ledger's own answers (ownerOf, accessOf for every
 //   endpoint) agree with the model on the pages the command named;
 // - every caller's RX buffer is in the model's state.
-// realSnapshot is what a refused call must leave unchanged (commands.ts call).
+// unchanged() is how a refused call must leave the state (commands.ts call).
 import { endpointText } from '../../core/ffa/endpoints.js';
 import { decodePermissions, FFA_DATA_ACCESS_RO } from '../../core/ffa/memory/attributes.js';
+import type { MemoryLedgerState } from '../../core/spmc/memoryLedger.js';
 import { hex64 } from '../../core/spmc/transactionRecord.js';
 import type { FfaModel } from './model.js';
 import { CALLERS, ENDPOINTS, PARTITIONS, type RealWorld } from './world.js';
 
-/** The ledger's state and the port's (RX states, tables written, memory zeroed) as text; with
- *  `drop`, as it is once that incomplete send is abandoned. */
-export function realSnapshot(w: RealWorld, drop?: bigint): string {
-  const st = w.ledger.getState();
-  if (drop !== undefined) st.transactions = st.transactions.filter((t) => t.handle !== hex64(drop));
-  return JSON.stringify(st) + w.port.snapshot();
+/** Plain data (a state record) compared deeply. */
+function same(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  return ka.every((k) => same((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+/** The ledger's state record now: copied (getState) at most once between calls, shared by
+ *  the refused-call check and the invariants. */
+export function currentState(w: RealWorld): MemoryLedgerState {
+  return (w.state ??= w.ledger.getState());
+}
+
+/** Whether a refused call left the ledger as `before` (minus `drop`, the incomplete send a refused FRAG_TX abandons) and the port as `port`. */
+export function unchanged(w: RealWorld, before: MemoryLedgerState, port: string, drop?: bigint): boolean {
+  const expect = drop === undefined ? before : { ...before, transactions: before.transactions.filter((t) => t.handle !== hex64(drop)) };
+  w.state = null;
+  return same(currentState(w), expect) && w.port.snapshot() === port;
 }
 
 const who = (id: number | null): string => (id === null ? 'nobody' : endpointText(id));
 
 /** The first invariant broken, or null. */
 export function checkInvariants(m: FfaModel, w: RealWorld, touched: readonly bigint[]): string | null {
-  const st = w.ledger.getState();
+  const st = currentState(w);
   const want = [...m.txs.values()];
   if (st.transactions.length !== want.length || st.transactions.some((t, i) => t.handle !== hex64(want[i]!.handle))) {
     return `live handles ${st.transactions.map((t) => t.handle).join(' ') || 'none'}, the model's ${want.map((t) => hex64(t.handle)).join(' ') || 'none'}`;

@@ -16,7 +16,7 @@ import { FFA_VERSION_1_0, FFA_VERSION_1_1, FFA_VERSION_1_2 } from '../../core/ff
 import type { Checked } from '../../core/ffa/result.js';
 import type { Constituent } from '../../core/ffa/memory/transaction.js';
 import type { MutationName } from '../../core/mutations.js';
-import { MemoryLedger, NORMAL_WORLD_OWNER, type PageAccess } from '../../core/spmc/memoryLedger.js';
+import { MemoryLedger, NORMAL_WORLD_OWNER, type MemoryLedgerState, type PageAccess } from '../../core/spmc/memoryLedger.js';
 import { FakePort } from '../../core/spmc/portTesting.js';
 import type { MemorySecurity, Stage2Permissions } from '../../core/spmc/spmcPort.js';
 
@@ -127,6 +127,8 @@ export class FuzzPort extends FakePort {
 
 export interface RealWorld {
   ledger: MemoryLedger;
+  /** The ledger's state record, null when a call may have changed it since (invariants.ts currentState). */
+  state: MemoryLedgerState | null;
   port: FuzzPort;
   versions: ReadonlyMap<number, number>;
 }
@@ -142,5 +144,5 @@ export function createWorld(versions: readonly number[], mutation: MutationName 
     v.set(id, version);
     port.map(id, 1, version);
   });
-  return { ledger, port, versions: v };
+  return { ledger, port, versions: v, state: null };
 }
