@@ -12,7 +12,7 @@ import { suiteSeed } from '../../property-tests/seed.js';
 import { runCampaign } from '../campaign.js';
 import { ffaTarget } from './target.js';
 
-const RUNS = Number(process.env['HVRR_FUZZ_FFA_RUNS'] ?? 300);
+const RUNS = Number(process.env['HVRR_FUZZ_FFA_RUNS'] ?? 200);
 const SEED = suiteSeed('fuzz ffa (clean)', 'HVRR_FUZZ_FFA_SEED', 20261205, { runs: RUNS });
 const out = mkdtempSync(join(tmpdir(), 'hvrr-fuzz-ffa-'));
 let clock = 0;
@@ -65,6 +65,15 @@ describe('hvrr fuzz ffa', () => {
     const shrunk = (s: string): string => /case: .*/.exec(s)![0];
     expect(failed(again.out)).toBe(failed(r.out));
     expect(shrunk(again.out)).toBe(shrunk(r.out));
+  });
+
+  it('--shard and --json: a shard runs its share of the cases and prints one summary object', async () => {
+    const r = await runCli(['fuzz', 'ffa', '--seed', '5', '--runs', '21', '--shard', '1/2', '--json', '--out', out]);
+    expect(r.code, r.err).toBe(0);
+    const summary = JSON.parse(r.out) as { fuzzer: string; seed: number; shard: string; runs: number; failure: unknown; covered: Record<string, number> };
+    expect(summary).toMatchObject({ fuzzer: 'ffa', seed: 5, shard: '1/2', runs: 10, failure: null });
+    expect(Object.keys(summary.covered).length).toBeGreaterThan(5);
+    expect(r.err.split('\n')[0]).toMatch(/^hvrr fuzz ffa: seed 5, runs 21, shard 1\/2, module level/);
   });
 
   it('refuses --chaos (no machine) in one line', async () => {
