@@ -139,17 +139,19 @@ function doSend(m: FfaModel, real: Real, s: SendSpec, o: { fid64: boolean; defec
 
 function runSend(m: FfaModel, real: Real, c: Extract<Cmd, { k: 'send' }>): bigint[] {
   const sender = ENDPOINTS[c.sender % ENDPOINTS.length]!;
-  let caller = callerOf(sender);
-  if (c.wrongCaller) caller = CALLERS[(CALLERS.indexOf(caller as (typeof CALLERS)[number]) + 1 + (c.sender % 3)) % CALLERS.length]!;
+  const own = callerOf(sender);
+  // Another caller than the sender's own: a partition sending as someone else, or the Normal world as a partition.
+  const others = CALLERS.filter((x) => x !== own);
+  const caller = c.wrongCaller ? others[c.sender % others.length]! : own;
   let receivers = c.receivers.map((i) => (i >= ENDPOINTS.length ? UNKNOWN_SP : ENDPOINTS[i]!));
   if (c.coherent) {
     receivers = receivers.filter((r) => r !== sender && r !== UNKNOWN_SP && (isSecureEndpoint(r) || (c.op === 'share' && !isSecureEndpoint(sender))));
     if (!receivers.some(isSecureEndpoint)) receivers.push(sender === SP1 ? SP3 : SP1);
     if (c.op === 'donate') receivers = receivers.filter(isSecureEndpoint).slice(0, 1);
   }
-  const own = ownPages(sender);
+  const mine = ownPages(sender);
   const ranges: Constituent[] = c.ranges.map((g) => {
-    const pool = g.own ? own : SMALL_PAGES;
+    const pool = g.own ? mine : SMALL_PAGES;
     return { address: pool[g.i % pool.length]!, pageCount: g.count };
   });
   if (c.defect === 'huge-range') ranges[0] = { address: ranges[0]!.address, pageCount: 0x10_0000 };
@@ -230,7 +232,8 @@ function runRetrieve(m: FfaModel, real: Real, c: Extract<Cmd, { k: 'retrieve' }>
   const caller = callerOf(borrower);
   if (c.coherent) releaseRx(m, real, caller);
   let receivers = t ? [...t.receivers] : [borrower];
-  if (c.variant === 'fewer-receivers') receivers = receivers.filter((r) => r !== receivers[receivers.length - 1] || receivers.length === 1).slice(0, receivers.length - 1);
+  // Fewer receivers than sent; from one, none (a hypervisor's retrieve request, refused to anyone else).
+  if (c.variant === 'fewer-receivers') receivers = receivers.slice(0, -1);
   // A Normal-world caller names its VM; with several VMs in the transaction it names them all (refused).
   const op = t?.op ?? 'lend';
   const exclusive = op === 'donate' || (op === 'lend' && receivers.length === 1);
