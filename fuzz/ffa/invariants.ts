@@ -7,9 +7,10 @@
 // - every page has the model's owner and transaction: the ledger's page
 //   records (the pages whose state differs from their region's) equal the
 //   model's, so every page is compared, not a sample;
-// - every partition's Stage-2 mapping of every page either side has ever
-//   touched is the model's access (so no partition maps a page it does not
-//   hold), and the ledger's own answers (ownerOf, accessOf for every
+// - every partition's Stage-2 mapping of every page whose state or mapping
+//   may have changed (in a transaction, its record changed, its table
+//   entry written) is the model's access (so no partition maps a page it
+//   does not hold; the others were checked when they last changed), and the ledger's own answers (ownerOf, accessOf for every
 //   endpoint) agree with the model on the pages the command named;
 // - every caller's RX buffer is in the model's state.
 // unchanged() is how a refused call must leave the state (commands.ts call).
@@ -69,8 +70,11 @@ export function checkInvariants(m: FfaModel, w: RealWorld, touched: readonly big
     const handle = p.handle === null ? null : hex64(p.handle);
     if (!r || r.owner !== p.owner || r.handle !== handle) return `page ${hex64(a)}: ${r ? `${who(r.owner)}'s, in ${r.handle ?? 'no transaction'}` : 'in its region\'s state'}; the model says ${who(p.owner)}'s, in ${handle ?? 'no transaction'}`;
   }
-  const stage2 = new Set<bigint>([...m.pages.keys(), ...touched]);
-  for (const pages of w.port.written.values()) for (const a of pages.keys()) stage2.add(a);
+  // A page's Stage-2 access can differ from last time only if its model record changed, a table
+  // entry was written, or it is in a transaction (a borrower's grant changed): those are checked.
+  const stage2 = new Set<bigint>([...m.pages.keys(), ...m.dirty, ...w.port.dirty, ...touched]);
+  m.dirty.clear();
+  w.port.dirty.clear();
   for (const a of stage2) {
     for (const p of PARTITIONS) {
       const expect = m.access(p, a);

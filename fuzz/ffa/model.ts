@@ -79,6 +79,8 @@ export class FfaModel {
   /** Every handle answered so far, live or not (handle reuse after reclaim is tried with these). */
   readonly seen: bigint[] = [];
   nextIndex = 1;
+  /** Pages whose record changed since the invariants last looked. */
+  readonly dirty = new Set<bigint>();
 
   page(address: bigint): ModelPage {
     return this.pages.get(address) ?? { owner: regionOf(address)?.owner ?? null, handle: null };
@@ -95,6 +97,7 @@ export class FfaModel {
   }
 
   private setPage(address: bigint, owner: number | null, handle: bigint | null): void {
+    this.dirty.add(address);
     if (handle === null && regionOf(address)?.owner === owner) this.pages.delete(address);
     else this.pages.set(address, { owner, handle });
   }

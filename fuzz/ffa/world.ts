@@ -93,6 +93,8 @@ export class FuzzPort extends FakePort {
   scribbleAfterRead = false;
   /** TX copies made (a call copies its descriptor once). */
   txReads = 0;
+  /** Pages setStage2 wrote since the invariants last looked (invariants.ts). */
+  readonly dirty = new Set<bigint>();
 
   override readTx(id: number, length: number): Checked<Uint8Array> {
     const r = super.readTx(id, length);
@@ -108,7 +110,10 @@ export class FuzzPort extends FakePort {
     if (this.tablesExhausted) throw new Error('setStage2 without a successful prepareStage2');
     let pages = this.written.get(partition);
     if (!pages) this.written.set(partition, (pages = new Map()));
-    for (let i = 0; i < range.pageCount; i++) pages.set(range.address + BigInt(i) * PAGE, permissions.access);
+    for (let i = 0; i < range.pageCount; i++) {
+      pages.set(range.address + BigInt(i) * PAGE, permissions.access);
+      this.dirty.add(range.address + BigInt(i) * PAGE);
+    }
   }
 
   override access(partition: number, address: bigint): PageAccess {
