@@ -21,6 +21,11 @@ export interface FuzzTarget<T> {
   /** fast-check's replayPath of a case built by fc.commands (which commands ran
    *  while shrinking: the seed and path alone do not replay such a case), or absent. */
   replayPath?(value: T): string | null;
+  /** The case as plain data (JSON) for `--save`, so a kept regression survives changes to
+   *  the arbitrary (a seed and path replay only the generator they came from)... */
+  toData?(value: T): unknown;
+  /** ...and runs such data (throws on data that is not a case). */
+  runData?(data: unknown): FuzzOutcome;
   /** Cases run while shrinking (default SHRINK_BUDGET, sized for machine runs). */
   shrinkBudget?: number;
   /** Derived options to print first (e.g. "module level, at most 30 commands"). */

@@ -1,6 +1,8 @@
 // Replays every case `hvrr fuzz KIND --save` kept in property-tests/regressions/
 // (KIND-SEED.json: the case seed, fast-check path and replayPath, the chaos
-// level and planted defect it ran with, and what it found). A case found
+// level and planted defect it ran with, what it found, and for fuzzers that
+// can say it, the case itself as data, which is what is replayed then: a
+// seed and path replay only the generator they came from). A case found
 // without a planted defect was a real bug: it must now pass. A case kept
 // with one (--mutate) shows the fuzzer catching that defect: it must still
 // fail, with the same message.
@@ -21,6 +23,7 @@ interface SavedCase {
   mutate?: string;
   found: string;
   case: string;
+  data?: unknown;
 }
 
 const DIR = fileURLToPath(new URL('./regressions/', import.meta.url));
@@ -40,8 +43,10 @@ describe('saved fuzz cases (property-tests/regressions/)', () => {
       dir: work, ...(c.chaos !== undefined ? { chaos: c.chaos } : {}), ...(c.mutate ? { mutate: c.mutate } : {}), ...(c.replayPath ? { replayPath: c.replayPath } : {}),
     });
     let t = 0;
-    const r = runCampaign(target, { seed: c.caseSeed, runs: 1, path: c.path, shard: { index: 0, count: 1 }, now: () => (t += 1) });
-    if (c.mutate) expect(r.finding?.message, `${file}: the planted defect ${c.mutate} is no longer caught`).toBe(c.found);
-    else expect(r.finding?.message ?? null, `${file}: the bug it found is back (${c.case})`).toBeNull();
+    const message = c.data !== undefined && target.runData
+      ? (target.runData(c.data).violation?.message ?? null)
+      : (runCampaign(target, { seed: c.caseSeed, runs: 1, path: c.path, shard: { index: 0, count: 1 }, now: () => (t += 1) }).finding?.message ?? null);
+    if (c.mutate) expect(message, `${file}: the planted defect ${c.mutate} is no longer caught`).toBe(c.found);
+    else expect(message, `${file}: the bug it found is back (${c.case})`).toBeNull();
   }, 120_000);
 });

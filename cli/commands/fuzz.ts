@@ -129,7 +129,7 @@ Exit status:
     if (!target.recordArgs) say(`  trace: none (a module-level case runs no machine, so there is no recording; the reproduce line reruns it, printing every command)`);
     if (trace) say(`  trace: ${trace}  (hvrr replay ${trace}${f.event !== undefined ? ` --until event ${f.event}` : ''}; hvrr tui ${trace})`);
     if (o.get('save') === true) {
-      const file = saveRegression(kind, f.caseSeed, f.path, rp ?? null, f.message, target.describe(f.value), chaos, mutate);
+      const file = saveRegression(kind, f.caseSeed, f.path, rp ?? null, f.message, target.describe(f.value), target.toData?.(f.value), chaos, mutate);
       say(`  saved: ${file}`);
     }
     if (json) io.stdout.write(JSON.stringify(summaryJson(kind, seed, shard, result, { repro, trace })) + '\n');
@@ -165,10 +165,10 @@ async function recordFinding<T>(target: FuzzTarget<T>, value: T, kind: string, s
 }
 
 /** property-tests/regressions/KIND-SEED.json: what the regression test replays. */
-function saveRegression(kind: string, caseSeed: number, path: string, replayPath: string | null, message: string, described: string, chaos: number | undefined, mutate: string | undefined): string {
+function saveRegression(kind: string, caseSeed: number, path: string, replayPath: string | null, message: string, described: string, data: unknown, chaos: number | undefined, mutate: string | undefined): string {
   const dir = join(REPO_ROOT, 'property-tests', 'regressions');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${kind}-${caseSeed}.json`);
-  writeFileSync(file, JSON.stringify({ fuzzer: kind, caseSeed, path, ...(replayPath ? { replayPath } : {}), ...(chaos !== undefined ? { chaos } : {}), ...(mutate ? { mutate } : {}), found: message, case: described }, null, 2) + '\n');
+  writeFileSync(file, JSON.stringify({ fuzzer: kind, caseSeed, path, ...(replayPath ? { replayPath } : {}), ...(chaos !== undefined ? { chaos } : {}), ...(mutate ? { mutate } : {}), found: message, case: described, ...(data !== undefined ? { data } : {}) }, null, 2) + '\n');
   return file;
 }

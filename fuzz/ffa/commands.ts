@@ -36,7 +36,9 @@ export type Cmd =
   | { k: 'reclaim'; h: number; caller: number | null; flags: number }
   | { k: 'release'; c: number }
   | { k: 'unmap'; c: number }
-  | { k: 'remap'; c: number };
+  | { k: 'remap'; c: number }
+  /** The partitions' page-table memory runs out (or is back). */
+  | { k: 'tables'; exhausted: boolean };
 
 /** The model, the real world and what a sequence reached (coverage keys). */
 export interface Real {
@@ -341,6 +343,11 @@ export function runCmd(m: FfaModel, real: Real, c: Cmd): void {
     case 'fragRx': runFragRx(m, real, c); break;
     case 'relinquish': touched = runRelinquish(m, real, c); break;
     case 'reclaim': touched = runReclaim(m, real, c); break;
+    case 'tables':
+      m.tablesExhausted = c.exhausted;
+      real.w.port.tablesExhausted = c.exhausted;
+      real.covered.add(c.exhausted ? 'tables exhausted' : 'tables back');
+      break;
     default: runBuffers(m, real, c);
   }
   const broken = checkInvariants(m, real.w, touched);
@@ -401,6 +408,7 @@ const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
   { weight: 5, arbitrary: fc.record({ k: fc.constant('reclaim' as const), h: handleIx, caller: fc.oneof({ weight: 4, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.nat(3) }), flags: fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: pick([1, 2, 4]) }) }) },
   { weight: 4, arbitrary: fc.record({ k: fc.constant('release' as const), c: fc.nat(3) }) },
   { weight: 1, arbitrary: fc.record({ k: pick(['unmap', 'remap'] as const), c: fc.nat(3) }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant('tables' as const), exhausted: fc.boolean() }) },
 );
 
 /** Commands of one sequence. */

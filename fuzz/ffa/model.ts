@@ -13,6 +13,7 @@ import { isSecureEndpoint } from '../../core/ffa/endpoints.js';
 import { makeHandle } from '../../core/ffa/memory/handle.js';
 import { LEDGER_MAX_FRAGMENTS, LEDGER_MAX_RECEIVERS, LEDGER_MAX_TRANSACTIONS, NORMAL_WORLD_OWNER, type PageAccess } from '../../core/spmc/memoryLedger.js';
 import { SECURE_END } from '../../core/spmc/portTesting.js';
+import { FFA_PAGE_SIZE } from '../../core/ffa/memory/layout.js';
 import type { SendOp } from '../../core/ffa/memory/rules.js';
 import type { Constituent } from '../../core/ffa/memory/transaction.js';
 import { CALLERS, NWD, PAGE, regionOf, UNKNOWN_SP } from './world.js';
@@ -79,6 +80,9 @@ export class FfaModel {
   /** Every handle answered so far, live or not (handle reuse after reclaim is tried with these). */
   readonly seen: bigint[] = [];
   nextIndex = 1;
+  /** The partitions' page-table memory is exhausted: preparing a Stage-2 change gives NO_MEMORY
+   *  (checked before the ledger, so even a call the ledger would refuse gets NO_MEMORY). */
+  tablesExhausted = false;
   /** Pages whose record changed since the invariants last looked. */
   readonly dirty = new Set<bigint>();
 
@@ -132,6 +136,8 @@ export class FfaModel {
     if (nwd && partitions === 0) return fail(DENIED, 'a Normal-world send with no partition');
     const first = s.ranges.slice(0, s.firstCount);
     if (s.receivers.some((r) => !isSecureEndpoint(r)) && anySecure(first)) return fail(DENIED, 'Secure memory to a Normal-world endpoint');
+    const acting = nwd ? s.sender : s.caller;
+    if (this.tablesExhausted && complete && s.op !== 'share' && isSecureEndpoint(acting) && this.transitionOk(acting, s.ranges)) return fail(NO_MEMORY, 'no page-table memory for the lender\'s Stage-2 change');
     if (!nwd && s.sender !== s.caller) return fail(DENIED, 'the sender is not the caller');
     if (s.nonZeroHandle) return fail(INVALID_PARAMETERS, 'a send names a handle');
     if (s.op === 'share' && s.clear) return fail(INVALID_PARAMETERS, 'a share cannot be cleared');
@@ -174,7 +180,11 @@ export class FfaModel {
     const t = this.txs.get(handle);
     const sender = this.acting(caller, t);
     const open = t !== undefined && t.pending.length > 0;
-    if (open && t.sender === sender && !f.garbage && t.receivers.some((r) => !isSecureEndpoint(r)) && anySecure(more)) return fail(DENIED, 'Secure memory to a Normal-world endpoint');
+    if (open && t.sender === sender && !f.garbage) {
+      if (t.receivers.some((r) => !isSecureEndpoint(r)) && anySecure(more)) return fail(DENIED, 'Secure memory to a Normal-world endpoint');
+      const all = [...t.received, ...more];
+      if (this.tablesExhausted && t.op !== 'share' && isSecureEndpoint(t.sender) && total(all) === total([...t.received, ...t.pending]) && this.transitionOk(t.sender, all)) return fail(NO_MEMORY, 'no page-table memory for the lender\'s Stage-2 change');
+    }
     if (!t) return fail(INVALID_PARAMETERS, 'no such handle');
     if (!open) return fail(INVALID_PARAMETERS, 'already complete');
     if (t.sender !== sender) return fail(INVALID_PARAMETERS, 'not the sender');
@@ -210,6 +220,7 @@ export class FfaModel {
       borrower = vms[0]!;
     }
     const t = this.txs.get(r.handle);
+    if (this.tablesExhausted && t && t.pending.length === 0 && t.receivers.includes(borrower) && isSecureEndpoint(borrower)) return fail(NO_MEMORY, 'no page-table memory for the borrower\'s Stage-2 change');
     if (!t || t.pending.length > 0) return fail(INVALID_PARAMETERS, 'no complete transaction with this handle');
     if (r.sender !== t.sender) return fail(DENIED, 'the request names another sender');
     if (r.type !== null && r.type !== t.op) return fail(INVALID_PARAMETERS, 'the request names another transaction type');
@@ -254,6 +265,7 @@ export class FfaModel {
     if (mine.length !== 1) return fail(INVALID_PARAMETERS, `${mine.length} retrieve responses in progress for the caller`);
     const who = mine[0]!;
     if (offset !== who.fetched) return fail(INVALID_PARAMETERS, `offset ${offset}, ${who.fetched} bytes fetched`);
+    if (this.tablesExhausted && t.op === 'donate' && who.total - who.fetched <= FFA_PAGE_SIZE && isSecureEndpoint(who.id)) return fail(NO_MEMORY, 'no page-table memory for the donate\'s last fragment');
     return { ...ok('next fragment'), who };
   }
 
@@ -273,6 +285,7 @@ export class FfaModel {
       if (t.op === 'share') return fail(INVALID_PARAMETERS, 'shared memory cannot be zeroed on relinquish');
       if (t.access === 'ro') return fail(DENIED, 'memory lent read-only cannot be zeroed');
     }
+    if (this.tablesExhausted && me?.granted && isSecureEndpoint(endpoint)) return fail(NO_MEMORY, 'no page-table memory to unmap');
     if (!t || t.pending.length > 0) return fail(INVALID_PARAMETERS, 'no complete transaction with this handle');
     if (!me) return fail(INVALID_PARAMETERS, 'not a borrower');
     if (me.granted === null) return fail(INVALID_PARAMETERS, 'not retrieved');
@@ -288,8 +301,10 @@ export class FfaModel {
   predictReclaim(caller: number, handle: bigint, flags: number): Expect {
     if ((flags & ~3) !== 0 || (flags & 2) !== 0) return fail(INVALID_PARAMETERS, 'reclaim flags');
     const t = this.txs.get(handle);
+    const sender = this.acting(caller, t);
+    if (this.tablesExhausted && t && t.sender === sender && isSecureEndpoint(sender)) return fail(NO_MEMORY, 'no page-table memory to map the lender\'s pages back');
     if (!t || t.pending.length > 0) return fail(INVALID_PARAMETERS, 'no complete transaction with this handle');
-    if (t.sender !== this.acting(caller, t)) return fail(INVALID_PARAMETERS, 'not the sender');
+    if (t.sender !== sender) return fail(INVALID_PARAMETERS, 'not the sender');
     if (t.op === 'donate') return fail(DENIED, 'a donate is irrevocable');
     if (t.borrowers.some((b) => b.granted !== null)) return fail(DENIED, 'a borrower still holds the memory');
     return ok('reclaimed');

@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { isMutation, type MutationName } from '../../core/mutations.js';
 import type { FuzzTarget } from '../campaign.js';
-import { ffaCommandArb, versionsArb, Violation, type FfaCommand, type Real } from './commands.js';
+import { FfaCommand, ffaCommandArb, versionsArb, Violation, type Cmd, type Real } from './commands.js';
 import { FfaModel } from './model.js';
 import { createWorld } from './world.js';
 
@@ -48,9 +48,25 @@ export interface FfaStats {
   commands: number;
 }
 
+/** The commands of a case that ran (fast-check's wrappers know; a command whose check failed did not run). */
+function ranCommands(c: FfaCase): FfaCommand[] {
+  return [...c.commands].filter((x) => (x as { hasRan?: boolean }).hasRan !== false).map((x) => ((x as { cmd?: FfaCommand }).cmd ?? x) as FfaCommand);
+}
+
+/** A case as data: versions and the commands that ran. */
+export interface FfaCaseData {
+  versions: number[];
+  commands: Cmd[];
+}
+
+export function ffaCaseFromData(data: unknown): FfaCase {
+  const d = data as Partial<FfaCaseData> | null;
+  if (!d || !Array.isArray(d.versions) || !Array.isArray(d.commands) || d.commands.some((c) => typeof (c as { k?: unknown }).k !== 'string')) throw new Error('not an ffa case (want { versions, commands })');
+  return { versions: d.versions, commands: d.commands.map((c) => new FfaCommand(c)) };
+}
+
 export function describeFfaCase(c: FfaCase): string {
-  // The commands that ran (fast-check's wrappers know; a command whose check failed did not run).
-  const cmds = [...c.commands].filter((x) => (x as { hasRan?: boolean }).hasRan !== false).map((x) => (x as FfaCommand).toString());
+  const cmds = ranCommands(c).map((x) => x.toString());
   return `versions ${c.versions.map((v) => `${v >> 16}.${v & 0xffff}`).join('/')} (NWd/SP1/SP2/SP3), ${cmds.length} commands: ${cmds.join(', ')}`;
 }
 
@@ -67,6 +83,12 @@ export function ffaTarget(o: { mutate?: string; maxCommands?: number; replayPath
       return { violation: message === null ? null : { message }, covered: [...covered] };
     },
     describe: describeFfaCase,
+    toData: (c: FfaCase): FfaCaseData => ({ versions: [...c.versions], commands: ranCommands(c).map((x) => x.c) }),
+    runData(data: unknown) {
+      const covered = new Set<string>();
+      const message = runFfaCase(ffaCaseFromData(data), mutation, covered);
+      return { violation: message === null ? null : { message }, covered: [...covered] };
+    },
     replayPath: ffaReplayPath,
     // A case costs milliseconds: shrink much further than machine runs can.
     shrinkBudget: 5000,
