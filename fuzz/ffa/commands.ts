@@ -23,7 +23,7 @@ import { checkInvariants, currentState, unchanged } from './invariants.js';
 import { FfaModel, pagesOf, type Expect, type RetrieveSpec, type SendSpec } from './model.js';
 import { BIG_PAGES, bigPage, CALLERS, callerOf, ENDPOINTS, ownPages, SMALL_PAGES, SP1, SP2, SP3, UNKNOWN_SP, type RealWorld } from './world.js';
 
-export type SendDefect = 'none' | 'reserved-header' | 'reserved-composite' | 'reserved-constituent' | 'bad-layout' | 'duplicate-receiver' | 'wrapping-range' | 'address-in-x3' | 'fragment-too-long' | 'non-zero-handle' | 'huge-range' | 'overlapping-ranges';
+export type SendDefect = 'none' | 'older-layout' | 'reserved-header' | 'reserved-composite' | 'reserved-constituent' | 'bad-layout' | 'duplicate-receiver' | 'wrapping-range' | 'address-in-x3' | 'fragment-too-long' | 'non-zero-handle' | 'huge-range' | 'overlapping-ranges';
 
 export type Cmd =
   | { k: 'send'; op: SendOp; fid64: boolean; sender: number; wrongCaller: boolean; coherent: boolean; receivers: number[]; access: 'ro' | 'rw'; ranges: { own: boolean; i: number; count: number }[]; hold: number; clear: boolean; defect: SendDefect; toctou: boolean }
@@ -104,7 +104,8 @@ function sendBytes(s: SendSpec, layout: MemLayout, defect: SendDefect): Uint8Arr
   const typed = s.op === 'share' || (s.op === 'lend' && s.receivers.length > 1);
   const receivers = defect === 'duplicate-receiver' ? [s.receivers[0]!, ...s.receivers] : s.receivers;
   const tx = buildTransaction({
-    layout: defect === 'bad-layout' ? (layout === 'v1.0' ? 'v1.1' : 'v1.0') : layout,
+    // A v1.2 caller may still write v1.1's 16-byte EMADs (valid); any other layout than the caller's is not.
+    layout: defect === 'bad-layout' ? (layout === 'v1.0' ? 'v1.1' : 'v1.0') : defect === 'older-layout' && layout === 'v1.2' ? 'v1.1' : layout,
     sender: s.sender,
     attributes: typed ? NORMAL_WRITE_BACK_INNER : ATTRIBUTES_NOT_SPECIFIED,
     flags: s.clear ? 1 : 0,
@@ -160,7 +161,7 @@ function runSend(m: FfaModel, real: Real, c: Extract<Cmd, { k: 'send' }>): bigin
   if (c.defect === 'wrapping-range') ranges[0] = { address: 0xffff_ffff_ffff_f000n, pageCount: 2 };
   if (c.defect === 'overlapping-ranges') ranges.push({ address: ranges[0]!.address, pageCount: 1 });
   const decodeDefect = ['reserved-header', 'reserved-composite', 'reserved-constituent', 'bad-layout', 'duplicate-receiver', 'wrapping-range', 'address-in-x3', 'fragment-too-long'].includes(c.defect) ? c.defect : null;
-  const hold = c.defect === 'none' ? Math.min(c.hold, ranges.length - 1) : 0;
+  const hold = c.defect === 'none' || c.defect === 'older-layout' ? Math.min(c.hold, ranges.length - 1) : 0;
   const s: SendSpec = { caller, op: c.op, sender, receivers, access: c.access, ranges, firstCount: ranges.length - hold, clear: c.clear, nonZeroHandle: c.defect === 'non-zero-handle', decodeDefect };
   doSend(m, real, s, c);
   return ranges.flatMap((k) => [...pagesOf([{ address: k.address, pageCount: Math.min(k.pageCount, 4) }])]);
@@ -389,7 +390,7 @@ const rarely = fc.oneof({ weight: 6, arbitrary: fc.constant(false) }, { weight: 
 const ro = pick(['ro', 'rw'] as const);
 const handleIx = fc.nat(255);
 const ops = pick(['share', 'lend', 'donate'] as const);
-const defects: readonly SendDefect[] = ['reserved-header', 'reserved-composite', 'reserved-constituent', 'bad-layout', 'duplicate-receiver', 'wrapping-range', 'address-in-x3', 'fragment-too-long', 'non-zero-handle', 'huge-range', 'overlapping-ranges'];
+const defects: readonly SendDefect[] = ['older-layout', 'reserved-header', 'reserved-composite', 'reserved-constituent', 'bad-layout', 'duplicate-receiver', 'wrapping-range', 'address-in-x3', 'fragment-too-long', 'non-zero-handle', 'huge-range', 'overlapping-ranges'];
 
 const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
   { weight: 8, arbitrary: fc.record({
