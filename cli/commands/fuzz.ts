@@ -1,4 +1,4 @@
-// `hvrr fuzz sched|abi [options]`: seeded fuzz campaigns (fuzz/). The seed
+// `hvrr fuzz ffa|sched|abi [options]`: seeded fuzz campaigns (fuzz/). The seed
 // and every derived option print first; a failure prints its case seed,
 // fast-check path, the commit and one command that reproduces it, and writes
 // the failing case's recording (with its guest image beside it) so
