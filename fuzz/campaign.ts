@@ -18,6 +18,18 @@ export interface FuzzTarget<T> {
   /** The `hvrr record` options that rerun a case (its guest image written
    *  to `imagePath`), or absent when a case is not a machine run. */
   recordArgs?(value: T, imagePath: string): string[];
+  /** fast-check's replayPath of a case built by fc.commands (which commands ran
+   *  while shrinking: the seed and path alone do not replay such a case), or absent. */
+  replayPath?(value: T): string | null;
+  /** The case as plain data (JSON) for `--save`, so a kept regression survives changes to
+   *  the arbitrary (a seed and path replay only the generator they came from)... */
+  toData?(value: T): unknown;
+  /** ...and runs such data (throws on data that is not a case). */
+  runData?(data: unknown): FuzzOutcome;
+  /** Cases run while shrinking (default SHRINK_BUDGET, sized for machine runs). */
+  shrinkBudget?: number;
+  /** Derived options to print first (e.g. "module level, at most 30 commands"). */
+  options?: string;
 }
 
 export interface FuzzOutcome {
@@ -91,7 +103,7 @@ export function runCampaign<T>(target: FuzzTarget<T>, o: CampaignOptions): Campa
     let failed = false;
     let shrinkRuns = 0;
     let budgetReached = false;
-    const budget = o.shrinkBudget ?? SHRINK_BUDGET;
+    const budget = o.shrinkBudget ?? target.shrinkBudget ?? SHRINK_BUDGET;
     const details = fc.check(
       fc.property(target.arbitrary, (v) => {
         if (failed && o.path === undefined && ++shrinkRuns > budget) {

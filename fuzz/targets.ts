@@ -1,9 +1,10 @@
 // The fuzzers `hvrr fuzz` knows, by name.
 import type { FuzzTarget } from './campaign.js';
 import { abiTarget } from './abi/target.js';
+import { ffaTarget } from './ffa/target.js';
 import { schedTarget } from './sched/target.js';
 
-export const FUZZ_KINDS = ['sched', 'abi'] as const;
+export const FUZZ_KINDS = ['ffa', 'sched', 'abi'] as const;
 export type FuzzKind = (typeof FUZZ_KINDS)[number];
 
 export interface FuzzerOptions {
@@ -11,6 +12,8 @@ export interface FuzzerOptions {
   dir: string;
   chaos?: number;
   mutate?: string;
+  /** fast-check's replayPath of the case to replay (fuzz ffa: its command list). */
+  replayPath?: string;
 }
 
 export function fuzzerFor(kind: FuzzKind, o: FuzzerOptions): FuzzTarget<unknown> {
@@ -19,5 +22,7 @@ export function fuzzerFor(kind: FuzzKind, o: FuzzerOptions): FuzzTarget<unknown>
       return schedTarget(o) as FuzzTarget<unknown>;
     case 'abi':
       return abiTarget(o) as FuzzTarget<unknown>;
+    case 'ffa':
+      return ffaTarget(o) as FuzzTarget<unknown>;
   }
 }

@@ -1,5 +1,6 @@
 // `npm run bench:fuzz`: how fast the fuzzers run, in cases per second of
 // host CPU time (and of wall time, with the load average beside it): the
+// module-level FF-A fuzzer (command sequences and commands per second), the
 // scheduler fuzzer (hypervisor, 1-8 vCPUs, chaos) and the hostile-guest
 // fuzzer, each from a fixed seed so rounds compare. Printed, never asserted.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -8,12 +9,12 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { runCampaign, type FuzzTarget } from '../fuzz/campaign.js';
 import { fuzzerFor, type FuzzKind } from '../fuzz/targets.js';
+import { ffaTarget } from '../fuzz/ffa/target.js';
 
-const RUNS: Record<FuzzKind, number> = { sched: 20, abi: 40 };
+const RUNS: Record<FuzzKind, number> = { ffa: 3000, sched: 20, abi: 40 };
 const dir = mkdtempSync(join(tmpdir(), 'hvrr-bench-fuzz-'));
 
-function bench(kind: FuzzKind): { runs: number; cpuPerSecond: number; wallPerSecond: number } {
-  const target: FuzzTarget<unknown> = fuzzerFor(kind, { dir });
+function bench(kind: FuzzKind, target: FuzzTarget<unknown> = fuzzerFor(kind, { dir })): { runs: number; cpuPerSecond: number; wallPerSecond: number } {
   const c0 = process.cpuUsage();
   const r = runCampaign(target, { seed: 20261205, runs: RUNS[kind], shard: { index: 0, count: 1 }, now: () => performance.now() });
   const c = process.cpuUsage(c0);
@@ -22,6 +23,15 @@ function bench(kind: FuzzKind): { runs: number; cpuPerSecond: number; wallPerSec
 }
 
 console.log(`bench:fuzz: seed 20261205, load average ${loadavg()[0]!.toFixed(2)} at start (2-core machine)`);
+{
+  const ffa = ffaTarget({});
+  const c0 = process.cpuUsage();
+  const r = bench('ffa', ffa as FuzzTarget<unknown>);
+  const cpu = process.cpuUsage(c0);
+  const commandsPerSecond = ffa.stats.commands / ((cpu.user + cpu.system) / 1e6);
+  console.log(`  fuzz ffa (module level): ${r.runs} command sequences (${(ffa.stats.commands / ffa.stats.cases).toFixed(1)} commands each), ${r.cpuPerSecond.toFixed(0)} sequences/s by CPU time ` +
+    `(${commandsPerSecond.toFixed(0)} commands/s), ${r.wallPerSecond.toFixed(0)} by wall time (load ${loadavg()[0]!.toFixed(2)})`);
+}
 for (const kind of ['sched', 'abi'] as const) {
   const r = bench(kind);
   console.log(`  fuzz ${kind}: ${r.runs} cases, ${r.cpuPerSecond.toFixed(2)} cases/s by CPU time, ${r.wallPerSecond.toFixed(2)} by wall time (load ${loadavg()[0]!.toFixed(2)})`);

@@ -1,4 +1,4 @@
-// `hvrr fuzz sched|abi [options]`: seeded fuzz campaigns (fuzz/). The seed
+// `hvrr fuzz ffa|sched|abi [options]`: seeded fuzz campaigns (fuzz/). The seed
 // and every derived option print first; a failure prints its case seed,
 // fast-check path, the commit and one command that reproduces it, and writes
 // the failing case's recording (with its guest image beside it) so
@@ -34,6 +34,11 @@ function parsePath(raw: string, option: string): string {
   return raw.trim();
 }
 
+function parseReplayPath(raw: string, option: string): string {
+  if (!/^[A-Za-z0-9+/:]+$/.test(raw.trim())) throw new UsageError(`${option}: '${raw}' is not a fast-check replayPath (as a failure prints it)`);
+  return raw.trim();
+}
+
 function parseMutation(raw: string, option: string): string {
   if (!isMutation(raw)) throw new UsageError(`${option}: unknown mutation '${raw}' (mutations: ${Object.keys(MUTATIONS).join(', ')})`);
   return raw;
@@ -45,6 +50,7 @@ const OPTIONS: readonly OptionSpec[] = [
   { name: 'time', value: 'SECONDS', help: 'stop starting cases after SECONDS of wall time', parse: (r, o) => parseCount(r, o) },
   { name: 'shard', value: 'I/N', help: 'run shard I of N: case seeds SEED+I, SEED+I+N, ... (disjoint per shard)', parse: parseShard },
   { name: 'path', value: 'P', help: 'with --runs 1: replay the shrunk case a failure printed', parse: parsePath },
+  { name: 'replay-path', value: 'RP', help: 'with --path: fast-check\'s replayPath of a command list (fuzz ffa prints it in its reproduce line)', parse: parseReplayPath },
   { name: 'chaos', value: 'LEVEL', help: `fix the machine's chaos level 0..${CHAOS_MAX_LEVEL} (default: drawn per case, 1..${CHAOS_MAX_LEVEL})`, parse: (r, o) => parseIntRange(r, o, 0, CHAOS_MAX_LEVEL) },
   { name: 'out', value: 'DIR', help: 'where a failing case\'s trace and guest image go (default fuzz-out)', parse: parseString },
   { name: 'save', help: 'add the shrunk failing case to property-tests/regressions/ (a regression test runs it)' },
@@ -54,7 +60,7 @@ const OPTIONS: readonly OptionSpec[] = [
 
 export const fuzzCommand: Command = {
   name: 'fuzz',
-  summary: 'seeded fuzzing: scheduler invariants under chaos (sched), hostile guests (abi)',
+  summary: 'seeded fuzzing: FF-A memory sharing against a model (ffa), scheduler invariants under chaos (sched), hostile guests (abi)',
   usage: `fuzz ${FUZZ_KINDS.join('|')} [options]`,
   options: OPTIONS,
   details: `Each case is one fast-check run from its own seed (SEED + shard + k x shards);
@@ -77,9 +83,12 @@ Exit status:
     if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
     const kind = positionals[0]!;
     if (!(FUZZ_KINDS as readonly string[]).includes(kind)) throw new UsageError(`unknown fuzzer '${kind}' (fuzzers: ${FUZZ_KINDS.join(', ')})`);
+    if (kind === 'ffa' && o.has('chaos')) throw new UsageError('--chaos: fuzz ffa runs no machine (it has no chaos to set)');
     const path = o.get('path') as string | undefined;
     const runs = (o.get('runs') as number | undefined) ?? (o.has('time') ? undefined : DEFAULT_RUNS);
     if (path !== undefined && runs !== 1) throw new UsageError('--path replays one case: give --runs 1 and the case seed the failure printed');
+    const replayPath = o.get('replay-path') as string | undefined;
+    if (replayPath !== undefined && path === undefined) throw new UsageError('--replay-path goes with --path (both as a failure printed them)');
     const shard = (o.get('shard') as { index: number; count: number } | undefined) ?? { index: 0, count: 1 };
     const seed = (o.get('seed') as number | undefined) ?? randomInt(0, 0x7fff_ffff);
     const chaos = o.get('chaos') as number | undefined;
@@ -91,9 +100,9 @@ Exit status:
     const say = (line: string): void => void human.write(line + '\n');
     const workDir = join(outDir, `.work-${process.pid}`);
     mkdirSync(workDir, { recursive: true });
-    const target = fuzzerFor(kind as FuzzKind, { dir: workDir, ...(chaos !== undefined ? { chaos } : {}), ...(mutate !== undefined ? { mutate } : {}) });
+    const target = fuzzerFor(kind as FuzzKind, { dir: workDir, ...(chaos !== undefined ? { chaos } : {}), ...(mutate !== undefined ? { mutate } : {}), ...(replayPath !== undefined ? { replayPath } : {}) });
     say(`hvrr fuzz ${kind}: seed ${seed}, runs ${runs ?? 'unbounded'}${o.has('time') ? `, time ${String(o.get('time'))} s` : ''}, shard ${shard.index}/${shard.count}, ` +
-      `chaos ${chaos ?? 'drawn per case'}${mutate ? `, planted defect ${mutate}` : ''}${path ? `, path ${path}` : ''}, commit ${commit?.slice(0, 12) ?? 'unknown'}`);
+      `${target.options ?? `chaos ${chaos ?? 'drawn per case'}`}${mutate ? `, planted defect ${mutate}` : ''}${path ? `, path ${path}` : ''}, commit ${commit?.slice(0, 12) ?? 'unknown'}`);
     let result: CampaignResult<unknown>;
     try {
       result = runCampaign(target, {
@@ -110,15 +119,17 @@ Exit status:
       if (json) io.stdout.write(JSON.stringify(summaryJson(kind, seed, shard, result, null)) + '\n');
       return 0;
     }
-    const repro = `hvrr fuzz ${kind} --seed ${f.caseSeed} --runs 1 --path ${f.path}${chaos !== undefined ? ` --chaos ${chaos}` : ''}${mutate ? ` --mutate ${mutate}` : ''}`;
+    const rp = target.replayPath?.(f.value);
+    const repro = `hvrr fuzz ${kind} --seed ${f.caseSeed} --runs 1 --path ${f.path}${rp ? ` --replay-path ${rp}` : ''}${chaos !== undefined ? ` --chaos ${chaos}` : ''}${mutate ? ` --mutate ${mutate}` : ''}`;
     say(`hvrr fuzz ${kind}: FAILED: ${f.message}`);
     say(`  found in run ${f.run + 1} of shard ${shard.index}/${shard.count}: case seed ${f.caseSeed}, path ${f.path}, shrunk in ${f.shrinks} step(s)${f.budgetReached ? ' (shrink budget reached)' : ''}, commit ${commit ?? 'unknown'}`);
     say(`  case: ${target.describe(f.value)}`);
     say(`  reproduce: ${repro}`);
     const trace = await recordFinding(target, f.value, kind, f.caseSeed, outDir, io);
+    if (!target.recordArgs) say(`  trace: none (a module-level case runs no machine, so there is no recording; the reproduce line reruns it, printing every command)`);
     if (trace) say(`  trace: ${trace}  (hvrr replay ${trace}${f.event !== undefined ? ` --until event ${f.event}` : ''}; hvrr tui ${trace})`);
     if (o.get('save') === true) {
-      const file = saveRegression(kind, f.caseSeed, f.path, f.message, target.describe(f.value), chaos, mutate);
+      const file = saveRegression(kind, f.caseSeed, f.path, rp ?? null, f.message, target.describe(f.value), target.toData?.(f.value), chaos, mutate);
       say(`  saved: ${file}`);
     }
     if (json) io.stdout.write(JSON.stringify(summaryJson(kind, seed, shard, result, { repro, trace })) + '\n');
@@ -154,10 +165,10 @@ async function recordFinding<T>(target: FuzzTarget<T>, value: T, kind: string, s
 }
 
 /** property-tests/regressions/KIND-SEED.json: what the regression test replays. */
-function saveRegression(kind: string, caseSeed: number, path: string, message: string, described: string, chaos: number | undefined, mutate: string | undefined): string {
+function saveRegression(kind: string, caseSeed: number, path: string, replayPath: string | null, message: string, described: string, data: unknown, chaos: number | undefined, mutate: string | undefined): string {
   const dir = join(REPO_ROOT, 'property-tests', 'regressions');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${kind}-${caseSeed}.json`);
-  writeFileSync(file, JSON.stringify({ fuzzer: kind, caseSeed, path, ...(chaos !== undefined ? { chaos } : {}), ...(mutate ? { mutate } : {}), found: message, case: described }, null, 2) + '\n');
+  writeFileSync(file, JSON.stringify({ fuzzer: kind, caseSeed, path, ...(replayPath ? { replayPath } : {}), ...(chaos !== undefined ? { chaos } : {}), ...(mutate ? { mutate } : {}), found: message, case: described, ...(data !== undefined ? { data } : {}) }, null, 2) + '\n');
   return file;
 }

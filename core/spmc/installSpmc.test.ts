@@ -20,4 +20,11 @@ describe('installSpmc', () => {
     expect(m.componentNames()).toContain(SPMC_COMPONENT);
     expect(new DataView(m.core.readPhys(0x0e00_2000, 16).slice().buffer).getUint32(4, true)).toBe(1);
   });
+
+  it('hands the machine\'s planted defect (--mutate, core/mutations.ts) to the memory ledger, and none by default', () => {
+    const mutated = new Machine({ numCpus: 1, ramBytes: 32 << 20, seed: 1n, secure: true, mutation: 'reclaim-while-retrieved' });
+    expect(installSpmc(mutated, [testPartitionPackage({ id: 0x8001 })]).ledger.mutation).toBe('reclaim-while-retrieved');
+    const clean = new Machine({ numCpus: 1, ramBytes: 32 << 20, seed: 1n, secure: true });
+    expect(installSpmc(clean, [testPartitionPackage({ id: 0x8001 })]).ledger.mutation).toBe('');
+  });
 });

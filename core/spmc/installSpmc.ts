@@ -59,7 +59,7 @@ export function installSpmc(m: Machine, packages: readonly Uint8Array[]): Spmc {
 /** Install the SPMC at Secure EL2 and register its record, with no packages
  *  placed: for a snapshot restore, whose secure RAM and record bring them. */
 export function attachSpmc(m: Machine): Spmc {
-  const spmc = new Spmc(m.numCpus);
+  const spmc = new Spmc(m.numCpus, { mutation: m.config.mutation });
   m.software.install('el2-s', spmc);
   m.registerComponent(SPMC_COMPONENT, { getState: () => spmc.getState(), loadState: (st: unknown) => spmc.loadState(st) });
   return spmc;

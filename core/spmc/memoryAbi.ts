@@ -369,7 +369,9 @@ function fragRx(c: MemCall): Answer {
   }
   const who = candidates[0] as Who;
   const r = who.hypervisor ? responseOf(c, info, sentReceivers(info.sent), false) : borrowerResponse(c, info, who.id, who.granted!);
-  const offset = checkFragmentOffset(args.value, r.lengths.slice(0, who.delivered).reduce((n, l) => n + l, 0));
+  const delivered = r.lengths.slice(0, who.delivered).reduce((n, l) => n + l, 0);
+  // Planted defect (core/mutations.ts): the offset is not checked.
+  const offset = c.ledger.mutation === 'frag-rx-offset-unchecked' ? accept(delivered) : checkFragmentOffset(args.value, delivered);
   if (!offset.ok) return offset;
   const ranges = info.sent.composite?.constituents ?? [];
   const donateEnds = info.op === 'donate' && !who.hypervisor && who.delivered + 1 === r.lengths.length;

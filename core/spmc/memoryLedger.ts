@@ -42,6 +42,7 @@ import { checkRetrieveAgainstSent, type RetrieveContext } from '../ffa/memory/re
 import { checkRetrieveRequest, checkSend, type SendOp } from '../ffa/memory/rules.js';
 import { transactionLength, type Constituent, type MemoryTransaction } from '../ffa/memory/transaction.js';
 import { upgradeRecord, type RecordSchema } from '../stateRecord.js';
+import type { MutationName } from '../mutations.js';
 import { checkLedgerRecord } from './ledgerRecord.js';
 import { hex64, transactionFromRecord, transactionToRecord, type TransactionRecord } from './transactionRecord.js';
 
@@ -161,8 +162,9 @@ export class MemoryLedger {
   private st: MemoryLedgerState = { version: 1, nextHandleIndex: 1, regions: [], pages: {}, transactions: [] };
 
   /** @param allocator who allocates its handles: the SPMC (bit 63 clear), or the
-   *  NS hypervisor keeping its own ledger of VM-to-VM transactions (bit 63 set). */
-  constructor(private readonly allocator: HandleAllocator = 'spmc') {}
+   *  NS hypervisor keeping its own ledger of VM-to-VM transactions (bit 63 set).
+   *  @param mutation test only: a planted defect (core/mutations.ts) for `hvrr fuzz ffa`; '' for none. */
+  constructor(private readonly allocator: HandleAllocator = 'spmc', readonly mutation: MutationName | '' = '') {}
 
   getState(): MemoryLedgerState {
     return structuredClone(this.st);
@@ -252,7 +254,11 @@ export class MemoryLedger {
     if (missingConstituents === 0) {
       // Check the transition, then commit.
       const transition = this.checkSendTransition(stored.sender, constituents);
-      if (!transition.ok) return transition;
+      if (!transition.ok) {
+        // Planted defect (core/mutations.ts): the pages checked before the refusal stay marked.
+        if (this.mutation === 'ownership-not-restored-on-failed-share') this.markCheckedPrefix(stored.sender, constituents, record.handle);
+        return transition;
+      }
       this.st.nextHandleIndex++;
       this.st.transactions.push(record);
       this.markPages(constituents, record.handle);
@@ -366,6 +372,8 @@ export class MemoryLedger {
     const t = this.lookupComplete(handle, 'relinquish');
     if (!t.ok) return t;
     const b = t.value.borrowers.find((x) => x.id === caller);
+    // Planted defect (core/mutations.ts): a non-borrower's relinquish is accepted.
+    if (!b && this.mutation === 'relinquish-from-non-borrower') return accept({ constituents: transactionFromRecord(t.value.tx).composite!.constituents, clear: false });
     if (!b) return reject(INVALID_PARAMETERS, `${endpointText(caller)} is not a borrower of ${handleText(handle)}`);
     if (b.granted === null) return reject(INVALID_PARAMETERS, `${endpointText(caller)} has not retrieved ${handleText(handle)}`);
     if (b.deliveredFragments !== b.responseFragments) return reject(INVALID_PARAMETERS, `${endpointText(caller)} has not fetched all of ${handleText(handle)}'s retrieve response (${b.deliveredFragments} of ${b.responseFragments} fragments)`);
@@ -376,13 +384,15 @@ export class MemoryLedger {
 
   /** FFA_MEM_RECLAIM by `caller`: only the sender, only when no borrower holds the memory. */
   reclaim(caller: number, handle: bigint, clear = false): Checked<ReleaseOutcome> {
-    const t = this.lookupComplete(handle, 'reclaim');
+    // Planted defect (core/mutations.ts): a send still missing fragments may be reclaimed.
+    const t = this.mutation === 'reclaim-before-all-fragments' ? this.lookupLive(handle, 'reclaim') : this.lookupComplete(handle, 'reclaim');
     if (!t.ok) return t;
     const sent = transactionFromRecord(t.value.tx);
     if (sent.sender !== caller) return reject(INVALID_PARAMETERS, `${endpointText(caller)} did not send ${handleText(handle)} (${endpointText(sent.sender)} did)`);
     if (t.value.op === 'donate') return reject(DENIED, `${handleText(handle)} is a donate: irrevocable`);
     const holding = t.value.borrowers.filter((b) => b.granted !== null).map((b) => endpointText(b.id));
-    if (holding.length > 0) return reject(DENIED, `${handleText(handle)} is still retrieved by ${holding.join(', ')}`);
+    // Planted defect (core/mutations.ts): reclaim while borrowers hold the memory.
+    if (holding.length > 0 && this.mutation !== 'reclaim-while-retrieved') return reject(DENIED, `${handleText(handle)} is still retrieved by ${holding.join(', ')}`);
     const constituents = sent.composite!.constituents;
     this.st.transactions = this.st.transactions.filter((x) => x !== t.value);
     for (const p of pagesOf(constituents)) this.setPage(p, this.ownerOf(p)!, null);
@@ -400,10 +410,16 @@ export class MemoryLedger {
     return this.st.transactions.find((t) => t.handle === handle);
   }
 
-  private lookupComplete(handle: bigint, what: string): Checked<LedgerTransactionRecord> {
+  private lookupLive(handle: bigint, what: string): Checked<LedgerTransactionRecord> {
     if (handleAllocator(handle) !== this.allocator) return reject(INVALID_PARAMETERS, `${what}: ${handleText(handle)} was allocated by the ${handleAllocator(handle) === 'spmc' ? 'SPMC' : 'hypervisor'}`);
     const t = this.find(hex64(handle));
-    if (!t) return reject(INVALID_PARAMETERS, `${what}: no transaction with handle ${handleText(handle)}`);
+    return t ? accept(t) : reject(INVALID_PARAMETERS, `${what}: no transaction with handle ${handleText(handle)}`);
+  }
+
+  private lookupComplete(handle: bigint, what: string): Checked<LedgerTransactionRecord> {
+    const live = this.lookupLive(handle, what);
+    if (!live.ok) return live;
+    const t = live.value;
     if (t.missingConstituents !== 0) return reject(INVALID_PARAMETERS, `${what}: ${handleText(handle)} is still being sent (${t.missingConstituents} constituents missing)`);
     return accept(t);
   }
@@ -431,9 +447,18 @@ export class MemoryLedger {
       const page = this.st.pages[key];
       const owner = page ? page.owner : this.regionOwner(p);
       if (owner !== sender && !(owner === NORMAL_WORLD_OWNER && !isSecureEndpoint(sender))) return reject(DENIED, `page ${key} is ${owner === null ? 'not memory any endpoint owns' : `owned by ${endpointText(owner)}`}, not the sender ${endpointText(sender)}`);
-      if (page?.handle) return reject(DENIED, `page ${key} is already in transaction ${page.handle}`);
+      // Planted defect (core/mutations.ts): a page already in a transaction may join another.
+      if (page?.handle && this.mutation !== 'overlap-check-skipped') return reject(DENIED, `page ${key} is already in transaction ${page.handle}`);
     }
     return accept(undefined);
+  }
+
+  /** Planted defect only (ownership-not-restored-on-failed-share): marks the pages the transition check passed before refusing. */
+  private markCheckedPrefix(sender: number, constituents: readonly Constituent[], handle: string): void {
+    for (const p of pagesOf(constituents)) {
+      if (!this.checkSendTransition(sender, [{ address: p, pageCount: 1 }]).ok) return;
+      this.setPage(p, this.ownerOf(p)!, handle);
+    }
   }
 
   /** The pages join transaction `handle`; each keeps its owner (the sender, or the Normal world for memory it sends). */

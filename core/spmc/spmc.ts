@@ -14,6 +14,7 @@
 // runtimeModel.ts, the RX/TX rules in rxtxRegistry.ts, the boot-time
 // loading in partitionLoader.ts. State: one record
 // (spmcState.ts), registered as the component 'spmc'.
+import { isMutation } from '../mutations.js';
 import { EXC_FIQ, EXC_IRQ, EXC_SYNC } from '../cpu/cpu.js';
 import { GICR_BASE, RAM_BASE, type Machine } from '../machine.js';
 import type { ExceptionSoftware } from '../software/software.js';
@@ -82,18 +83,22 @@ const w = (x: readonly bigint[], n: number): number => Number((x[n] ?? 0n) & 0xf
 export interface SpmcOptions {
   /** The FF-A version it implements (FFA_VERSION's answer); 1.2 by default. */
   version?: number;
+  /** Test only: the machine's planted defect (core/mutations.ts), handed to the memory ledger. */
+  mutation?: string;
 }
 
 export class Spmc implements ExceptionSoftware {
   s: SpmcState;
   /** Helper B's modules, each with its own record (saved inside this SPMC's). */
-  readonly ledger = new MemoryLedger();
+  readonly ledger: MemoryLedger;
   readonly notifications = new NotificationTable();
   readonly mailbox = new Mailbox();
   /** Secure console lines written by FFA_CONSOLE_LOG (also sent to the secure UART). Not state: derived output. */
   readonly consoleLines: string[] = [];
 
   constructor(private readonly numCpus: number, opts: SpmcOptions = {}) {
+    // Planted defects (core/mutations.ts) reach the ledger through its constructor; none by default.
+    this.ledger = new MemoryLedger('spmc', opts.mutation !== undefined && isMutation(opts.mutation) ? opts.mutation : '');
     this.s = initialSpmcState(numCpus, SPMC_ID, opts.version ?? F.FFA_VERSION_1_2, PARTITION_AREA_BASE);
   }
 

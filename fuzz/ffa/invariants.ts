@@ -1,0 +1,99 @@
+// The invariants `hvrr fuzz ffa` checks after every command (commands.ts
+// checks the answers themselves, the RX tail and the one TX copy per call):
+// - live handles equal the model's, in allocation order, each complete or
+//   still being sent as the model says;
+// - every borrower holds the access the model says and has fetched its
+//   retrieve response as far as the model says;
+// - every page has the model's owner and transaction: the ledger's page
+//   records (the pages whose state differs from their region's) equal the
+//   model's, so every page is compared, not a sample;
+// - every partition's Stage-2 mapping of every page whose state or mapping
+//   may have changed (in a transaction, its record changed, its table
+//   entry written) is the model's access (so no partition maps a page it
+//   does not hold; the others were checked when they last changed), and the ledger's own answers (ownerOf, accessOf for every
+//   endpoint) agree with the model on the pages the command named;
+// - every caller's RX buffer is in the model's state.
+// unchanged() is how a refused call must leave the state (commands.ts call).
+import { endpointText } from '../../core/ffa/endpoints.js';
+import { decodePermissions, FFA_DATA_ACCESS_RO } from '../../core/ffa/memory/attributes.js';
+import type { MemoryLedgerState } from '../../core/spmc/memoryLedger.js';
+import { hex64 } from '../../core/spmc/transactionRecord.js';
+import type { FfaModel } from './model.js';
+import { CALLERS, ENDPOINTS, PARTITIONS, type RealWorld } from './world.js';
+
+/** Plain data (a state record) compared deeply. */
+function same(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  return ka.every((k) => same((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+/** The ledger's state record now: copied (getState) at most once between calls, shared by
+ *  the refused-call check and the invariants. */
+export function currentState(w: RealWorld): MemoryLedgerState {
+  return (w.state ??= w.ledger.getState());
+}
+
+/** Whether a refused call left the ledger as `before` (minus `drop`, the incomplete send a refused FRAG_TX abandons) and the port as `port`. */
+export function unchanged(w: RealWorld, before: MemoryLedgerState, port: string, drop?: bigint): boolean {
+  const expect = drop === undefined ? before : { ...before, transactions: before.transactions.filter((t) => t.handle !== hex64(drop)) };
+  w.state = null;
+  return same(currentState(w), expect) && w.port.snapshot() === port;
+}
+
+const who = (id: number | null): string => (id === null ? 'nobody' : endpointText(id));
+
+/** The first invariant broken, or null. */
+export function checkInvariants(m: FfaModel, w: RealWorld, touched: readonly bigint[]): string | null {
+  const st = currentState(w);
+  const want = [...m.txs.values()];
+  if (st.transactions.length !== want.length || st.transactions.some((t, i) => t.handle !== hex64(want[i]!.handle))) {
+    return `live handles ${st.transactions.map((t) => t.handle).join(' ') || 'none'}, the model's ${want.map((t) => hex64(t.handle)).join(' ') || 'none'}`;
+  }
+  for (const [i, t] of want.entries()) {
+    const r = st.transactions[i]!;
+    if ((r.missingConstituents === 0) !== (t.pending.length === 0)) return `${r.handle} has ${r.missingConstituents} constituents missing, the model ${t.pending.length}`;
+    for (const b of t.borrowers) {
+      const rb = r.borrowers.find((x) => x.id === b.id);
+      const granted = rb && rb.granted !== null ? (decodePermissions(rb.granted).dataAccess === FFA_DATA_ACCESS_RO ? 'ro' : 'rw') : null;
+      if (granted !== b.granted) return `${endpointText(b.id)} holds ${granted ?? 'nothing'} of ${r.handle}, the model says ${b.granted ?? 'nothing'}`;
+      if (rb && b.granted && (rb.deliveredFragments === rb.responseFragments) !== (b.fetched === b.total)) return `${endpointText(b.id)}'s retrieve response of ${r.handle}: ${rb.deliveredFragments} of ${rb.responseFragments} fragments, the model has ${b.fetched} of ${b.total} bytes`;
+    }
+  }
+  const records = Object.entries(st.pages);
+  if (records.length !== m.pages.size) return `the ledger has ${records.length} pages away from their region's state, the model ${m.pages.size}`;
+  for (const [a, p] of m.pages) {
+    const r = st.pages[hex64(a)];
+    const handle = p.handle === null ? null : hex64(p.handle);
+    if (!r || r.owner !== p.owner || r.handle !== handle) return `page ${hex64(a)}: ${r ? `${who(r.owner)}'s, in ${r.handle ?? 'no transaction'}` : 'in its region\'s state'}; the model says ${who(p.owner)}'s, in ${handle ?? 'no transaction'}`;
+  }
+  // A page's Stage-2 access can differ from last time only if its model record changed, a table
+  // entry was written, or it is in a transaction (a borrower's grant changed): those are checked.
+  const stage2 = new Set<bigint>([...m.pages.keys(), ...m.dirty, ...w.port.dirty, ...touched]);
+  m.dirty.clear();
+  w.port.dirty.clear();
+  for (const a of stage2) {
+    for (const p of PARTITIONS) {
+      const expect = m.access(p, a);
+      const got = w.port.access(p, a);
+      if (got !== expect) return `${endpointText(p)}'s Stage-2 table maps page ${hex64(a)} ${got}, the model says ${expect}`;
+    }
+  }
+  for (const a of touched) {
+    const owner = w.ledger.ownerOf(a);
+    if (owner !== m.page(a).owner) return `ownerOf(${hex64(a)}) is ${who(owner)}, the model says ${who(m.page(a).owner)}`;
+    for (const e of ENDPOINTS) {
+      const expect = m.access(e, a);
+      const got = w.ledger.accessOf(e, a);
+      if (got !== expect) return `${endpointText(e)} has ${got} access to page ${hex64(a)} by the ledger, the model says ${expect}`;
+    }
+  }
+  for (const c of CALLERS) {
+    const rx = w.port.rxState(c);
+    if (rx !== m.rx.get(c)) return `${endpointText(c)}'s RX buffer is ${rx}, the model says ${m.rx.get(c)}`;
+  }
+  return null;
+}
