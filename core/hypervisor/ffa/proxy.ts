@@ -20,14 +20,14 @@ import { decodeFeaturesArgs } from '../../ffa/features.js';
 import { sendOpOf } from '../../ffa/memory/rules.js';
 import { ffaError, ffaSuccess32, resultFid, type FfaResult } from '../../ffa/result.js';
 import { negotiateFfaVersion } from '../../ffa/versionNegotiation.js';
-import { hex64, type FfaEvent } from '../../trace/events.js';
+import { ffaEvent, type FfaEventDetails } from '../../trace/ffaEvent.js';
 import type { Hv } from '../context.js';
 import type { VcpuState, VmState } from '../state.js';
 import { answerInRegisters, forwardToSpmc, setAnswer, smcStep } from './forward.js';
 import { partitionInfoGet, partitionInfoStep } from './partitionInfo.js';
 import { spReclaim, spStep } from './spMemory.js';
 import { handleAllocator, handleFromWords } from '../../ffa/memory/handle.js';
-import { rxRelease, rxtxMap, rxtxUnmap } from './rxtx.js';
+import { bufferBytes, rxRelease, rxtxMap, rxtxUnmap } from './rxtx.js';
 import { ffaIdOfVm } from './setup.js';
 import type { VmFfaState } from './state.js';
 import { memFragRx, memFragTx, memReclaim, memRelinquish, memRetrieve, memSend } from './vmMemory.js';
@@ -50,19 +50,30 @@ const SERVED: ReadonlySet<number> = new Set([
   F.FFA_MEM_RETRIEVE_REQ_32, F.FFA_MEM_RETRIEVE_REQ_64, F.FFA_MEM_RELINQUISH, F.FFA_MEM_RECLAIM, F.FFA_MEM_FRAG_RX, F.FFA_MEM_FRAG_TX,
 ]);
 
-function event(hv: Hv, cpu: number, fid: number, src: number, dst: number, args: readonly bigint[]): void {
+function event(hv: Hv, cpu: number, fid: number, src: number, dst: number, args: readonly bigint[], d: FfaEventDetails): void {
   const m = hv.m;
   if (!m.trace.wants('ffa')) return;
-  const e: FfaEvent = { seq: 0, kind: 'ffa', tick: m.core.nowTick(cpu), cpu, fid: fid >>> 0, src, dst, args: args.map((v) => hex64(v)) };
-  m.trace.emitNumbered(e);
+  m.trace.emitNumbered(ffaEvent(m.core.nowTick(cpu), cpu, undefined, fid, src, dst, args, d));
 }
 
-/** The answer event (from the hypervisor, or the partition that answered, to the VM). */
-function answered(hv: Hv, cpu: number, vmId: number, r: FfaResult): void {
+/** The descriptor a memory call refers to, for its trace event: the VM's TX buffer (its RX buffer for a retrieve response). */
+function descriptorOf(hv: Hv, f: VmFfaState, fid: number, rx: boolean): FfaEventDetails {
+  if (!f.rxtx || !DESCRIBED.has(fid)) return {};
+  const b = f.rxtx;
+  return { descriptor: hv.m.core.readPhys(rx ? b.rxPa : b.txPa, bufferBytes(b)).slice(), version: f.version };
+}
+const DESCRIBED: ReadonlySet<number> = new Set([
+  F.FFA_MEM_SHARE_32, F.FFA_MEM_SHARE_64, F.FFA_MEM_LEND_32, F.FFA_MEM_LEND_64, F.FFA_MEM_DONATE_32, F.FFA_MEM_DONATE_64,
+  F.FFA_MEM_RETRIEVE_REQ_32, F.FFA_MEM_RETRIEVE_REQ_64, F.FFA_MEM_RETRIEVE_RESP, F.FFA_MEM_RELINQUISH,
+]);
+
+/** The answer event (from the hypervisor, or the partition that answered, to the VM) to the VM's call `of`. */
+function answered(hv: Hv, cpu: number, vm: number, r: FfaResult, of: number): void {
+  if (!hv.m.trace.wants('ffa')) return;
   const fid = resultFid(r);
   const direct = fid === F.FFA_MSG_SEND_DIRECT_RESP_32 || fid === F.FFA_MSG_SEND_DIRECT_RESP_64 || fid === F.FFA_MSG_SEND_DIRECT_RESP2;
   const src = direct ? Number((r.x[1]! >> 16n) & 0xffffn) : 0;
-  event(hv, cpu, Number(r.x[0]! & 0xffff_ffffn), src, vmId, r.x.slice(1, 8));
+  event(hv, cpu, Number(r.x[0]! & 0xffff_ffffn), src, ffaIdOfVm(vm), r.x.slice(1, 8), { dir: 'answer', of, ...descriptorOf(hv, hv.s.ffa.vms[vm]!, fid, true) });
 }
 
 /** A VM's FF-A call on `cpu` (x0-x17 in the registers; ELR_EL2 already past the SMC/HVC). */
@@ -73,7 +84,7 @@ export function ffaCall(hv: Hv, cpu: number, vm: VmState, vc: VcpuState): void {
   const me = ffaIdOfVm(vm.id);
   const f = hv.s.ffa.vms[vm.id]!;
   const dst = fid === F.FFA_MSG_SEND_DIRECT_REQ_32 || fid === F.FFA_MSG_SEND_DIRECT_REQ_64 || fid === F.FFA_MSG_SEND_DIRECT_REQ2 ? Number(x[1]! & 0xffffn) : 0;
-  event(hv, cpu, fid, me, dst, x.slice(1, 8));
+  if (hv.m.trace.wants('ffa')) event(hv, cpu, fid, me, dst, x.slice(1, 8), { dir: 'call', ...descriptorOf(hv, f, fid, false) });
   if (hv.s.ffa.spmcVersion === 0 && MAY_NEED_SPMC.has(fid)) {
     // The hypervisor's own FFA_VERSION with the SPMC first (once): the VM's call is served when it is answered.
     const v = smcStep(hv, cpu, vm, vc, fid, [BigInt(F.FFA_VERSION), BigInt(PROXY_FFA_VERSION)], 'version', x.map((v) => '0x' + v.toString(16)));
@@ -98,7 +109,7 @@ function serveAndAnswer(hv: Hv, cpu: number, vm: VmState, vc: VcpuState, f: VmFf
   const r = serve(hv, cpu, vm, vc, f, x, fid);
   if (r === null) return; // in the Secure world: ffaResume completes it
   setAnswer(hv, cpu, r, false);
-  answered(hv, cpu, ffaIdOfVm(vm.id), r);
+  answered(hv, cpu, vm.id, r, fid);
 }
 
 /** The pCPU is back from the Secure world with the answer to the call it forwarded. */
@@ -118,13 +129,13 @@ export function ffaResume(hv: Hv, cpu: number): void {
   }
   if (p.step === undefined) {
     // Forwarded as it was: the answer is in the registers already.
-    answered(hv, cpu, ffaIdOfVm(p.vm), answerInRegisters(hv, cpu));
+    answered(hv, cpu, p.vm, answerInRegisters(hv, cpu), p.fid);
     return;
   }
   const r = p.step.startsWith('sp-') ? spStep(hv, cpu, p, answerInRegisters(hv, cpu)) : partitionInfoStep(hv, cpu, p, answerInRegisters(hv, cpu));
   if (r === null) return; // the next step is in the Secure world
   setAnswer(hv, cpu, r, false);
-  answered(hv, cpu, ffaIdOfVm(p.vm), r);
+  answered(hv, cpu, p.vm, r, p.fid);
 }
 
 function serve(hv: Hv, cpu: number, vm: VmState, vc: VcpuState, f: VmFfaState, x: bigint[], fid: number): FfaResult | null {
