@@ -56,7 +56,14 @@ describe('decoding events', () => {
     expect(lines[7]).toBe("'\\n'");
     expect(lines[8]).toBe('CPU_ON(0x1, 0x40080000, 0x0) = SUCCESS');
     expect(lines[11]).toBe('-> vm1 vcpu0 in');
-    expect(lines[12]).toBe('FFA_MEM_DONATE_32 8001->1 0x0');
+    expect(lines[12]).toBe('FFA_MEM_DONATE_32 8001->1 0x0'); // event format 2
+    expect(lines[19]).toBe('FFA_MEM_SHARE_64 1->0 to 8001,8002 4 pages 0x50 0x50 0x0 0x0');
+    expect(lines[20]).toBe('FFA_SUCCESS_32 1<-0 handle=0x8000000000000002 (FFA_MEM_SHARE_64)');
+    expect(lines[21]).toBe('FFA_ERROR DENIED 8001<-8000 (FFA_MEM_RETRIEVE_REQ_64)');
+    expect(describeEvent(SAMPLE_EVENTS[19]!)).toEqual(expect.arrayContaining([['direction', 'call'], ['receivers', '0x8001, 0x8002'], ['pages', '4 (16 KiB)']]));
+    expect(describeEvent(SAMPLE_EVENTS[20]!)).toEqual(expect.arrayContaining([['direction', 'answer to FFA_MEM_SHARE_64'], ['handle', '0x8000000000000002']]));
+    expect(describeEvent(SAMPLE_EVENTS[21]!)).toContainEqual(['error', 'DENIED']);
+    expect(describeEvent(SAMPLE_EVENTS[12]!)).not.toContainEqual(expect.arrayContaining(['direction']));
     for (const e of SAMPLE_EVENTS) {
       const d = describeEvent(e);
       expect(d.slice(0, 4).map(([l]) => l)).toEqual(['event', 'tick', 'cpu', 'kind']);

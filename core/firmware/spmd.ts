@@ -402,7 +402,10 @@ export class Spmd {
     }
     const x1 = call ? Number(call.x[1]! & 0xffff_ffffn) : 0;
     const direct = call !== null && (fid & 0xffff) >= 0x6f && (fid & 0xffff) <= 0x70;
-    this.event(m, cpu, fromNs, fid, src ?? (direct ? x1 >>> 16 : 0), direct ? x1 & 0xffff : fromNs ? this.s.spmcId : 0, call ? call.x.slice(1, 8) : [], { dir: relayDirection(to, fid) });
+    // Endpoints: a direct message's own; else the Normal world (0) and the SPMC, or the SPMD for the SPMC's
+    // answers to the SPMD's own entries (its boot-time FFA_MSG_WAIT, FFA_NORMAL_WORLD_RESUME), so answers pair with calls.
+    const nwdSide = call === null ? F.SPMD_DIRECT_MSG_ENDPOINT_ID : 0;
+    this.event(m, cpu, fromNs, fid, src ?? (direct ? x1 >>> 16 : fromNs ? 0 : this.s.spmcId), direct ? x1 & 0xffff : fromNs ? this.s.spmcId : nwdSide, call ? call.x.slice(1, 8) : [], { dir: relayDirection(to, fid) });
     // The world's SCR_EL3 (restored) decides the Security state the ERET enters.
     m.core.eret(cpu);
   }

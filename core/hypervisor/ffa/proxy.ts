@@ -29,7 +29,7 @@ import { spReclaim, spStep } from './spMemory.js';
 import { handleAllocator, handleFromWords } from '../../ffa/memory/handle.js';
 import { bufferBytes, rxRelease, rxtxMap, rxtxUnmap } from './rxtx.js';
 import { ffaIdOfVm } from './setup.js';
-import type { VmFfaState } from './state.js';
+import type { FfaPendingCall, VmFfaState } from './state.js';
 import { memFragRx, memFragTx, memReclaim, memRelinquish, memRetrieve, memSend } from './vmMemory.js';
 
 /** The FF-A version the proxy implements (what FFA_VERSION answers a VM). */
@@ -67,8 +67,17 @@ const DESCRIBED: ReadonlySet<number> = new Set([
   F.FFA_MEM_RETRIEVE_REQ_32, F.FFA_MEM_RETRIEVE_REQ_64, F.FFA_MEM_RETRIEVE_RESP, F.FFA_MEM_RELINQUISH,
 ]);
 
+/** The VM's call a pending step serves, for its answer's event: a VM-to-SP memory step records the
+ *  proxy's own SMC; the VM's call follows from the step (a send keeps the VM's function in args[1], spMemory.ts). */
+function vmCallOf(p: FfaPendingCall): number {
+  if (p.step === 'sp-retrieve' || p.step === 'sp-release' || p.step === 'sp-reclaim') return F.FFA_MEM_RECLAIM;
+  if (p.step === 'sp-fragrx') return F.FFA_MEM_FRAG_RX;
+  if (p.step === 'sp-map' || p.step === 'sp-send' || p.step === 'sp-frag') return Number(p.args![1]);
+  return p.fid;
+}
+
 /** The answer event (from the hypervisor, or the partition that answered, to the VM) to the VM's call `of`. */
-function answered(hv: Hv, cpu: number, vm: number, r: FfaResult, of: number): void {
+function answered(hv: Hv, cpu: number, vm: number, r: FfaResult, of: number | undefined): void {
   if (!hv.m.trace.wants('ffa')) return;
   const fid = resultFid(r);
   const direct = fid === F.FFA_MSG_SEND_DIRECT_RESP_32 || fid === F.FFA_MSG_SEND_DIRECT_RESP_64 || fid === F.FFA_MSG_SEND_DIRECT_RESP2;
@@ -135,7 +144,7 @@ export function ffaResume(hv: Hv, cpu: number): void {
   const r = p.step.startsWith('sp-') ? spStep(hv, cpu, p, answerInRegisters(hv, cpu)) : partitionInfoStep(hv, cpu, p, answerInRegisters(hv, cpu));
   if (r === null) return; // the next step is in the Secure world
   setAnswer(hv, cpu, r, false);
-  answered(hv, cpu, p.vm, r, p.fid);
+  answered(hv, cpu, p.vm, r, vmCallOf(p));
 }
 
 function serve(hv: Hv, cpu: number, vm: VmState, vc: VcpuState, f: VmFfaState, x: bigint[], fid: number): FfaResult | null {
