@@ -220,7 +220,9 @@ function ffaSummary(e: Extract<TraceEvent, { kind: 'ffa' }>): string {
   const handle = e.handle !== undefined ? ` handle=${e.handle}` : '';
   if (e.dir === undefined) return `${name} ${hex(e.src)}->${hex(e.dst)} ${e.args.slice(0, 4).join(' ')}`;
   if (e.dir === 'answer') {
-    const result = e.error === undefined ? name : (e.fid & 0xff) === 0x60 ? `FFA_ERROR ${e.error}` : `${name} ${e.error}`;
+    // FFA_VERSION answers with the version itself in w0 (DEN0077 §13.2): "version 1.2".
+    const version = e.of === 'FFA_VERSION' && e.error === undefined && (e.fid & 0x8000_0000) === 0 ? `version ${e.fid >>> 16}.${e.fid & 0xffff}` : null;
+    const result = version ?? (e.error === undefined ? name : (e.fid & 0xff) === 0x60 ? `FFA_ERROR ${e.error}` : `${name} ${e.error}`);
     return `${result} ${hex(e.dst)}<-${hex(e.src)}${handle}${e.of ? ` (${e.of})` : ''}`;
   }
   const sent = e.receivers !== undefined ? ` to ${e.receivers.map(hex).join(',')}${e.pages !== undefined ? ` ${e.pages} page${e.pages === 1 ? '' : 's'}` : ''}` : '';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { suiteSeed } from '../../property-tests/seed.js';
-import { EventLineBytes, formatEvent, hex64, NO_CPU, parseHex64, TRACE_KINDS, worldField, type TraceEvent } from './events.js';
+import { EventLineBytes, eventJson, formatEvent, hex64, NO_CPU, parseHex64, TRACE_KINDS, worldField, type TraceEvent } from './events.js';
 import { SAMPLE_EVENTS as samples } from './sampleEvents.js';
 
 describe('trace events', () => {
@@ -43,6 +43,12 @@ describe('trace events', () => {
       '#20 @30 cpu0 ffa answer FFA_SUCCESS_32 fid=0x84000061 src=0x0 dst=0x1 args=[0x0,0x2,0x80000000] of=FFA_MEM_SHARE_64 handle=0x8000000000000002',
       '#21 @31 cpu1 ffa answer FFA_ERROR fid=0x84000060 src=0x8000 dst=0x8001 args=[0x0,0xfffffffa] of=FFA_MEM_RETRIEVE_REQ_64 error=DENIED world=s',
     ]);
+  });
+
+  it('eventJson keeps the FF-A fields in canonical order, only those set', () => {
+    expect(Object.keys(eventJson(samples[19]!))).toEqual(['seq', 'tick', 'cpu', 'kind', 'dir', 'name', 'fid', 'src', 'dst', 'args', 'receivers', 'pages']);
+    expect(Object.keys(eventJson(samples[21]!))).toEqual(['seq', 'tick', 'cpu', 'kind', 'dir', 'name', 'fid', 'src', 'dst', 'args', 'of', 'error']);
+    expect(Object.keys(eventJson(samples[12]!))).toEqual(['seq', 'tick', 'cpu', 'kind', 'fid', 'src', 'dst', 'args']);
   });
 
   it('rendering does not depend on object key order', () => {
