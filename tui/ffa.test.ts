@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../cli/testing.js';
 import type { FfaEvent } from '../core/trace/events.js';
 import { TraceReader } from '../replay/traceFile.js';
-import { ffaPaneLines, ffaViewAt, pairCalls, resultOf } from './ffa.js';
+import { ffaPaneLines, ffaViewAt, pairCalls, resultOf, spmcIdOf } from './ffa.js';
 
 let seq = 0;
 /** A message of event format 2 (fid/src/dst/args only). */
@@ -45,6 +45,16 @@ describe('the FF-A pane over event format 3 (decoded fields)', () => {
     expect(ffaViewAt(EVENTS, 110).shares).toEqual([]); // the SPMC reclaimed it (for the hypervisor, for the VM)
     expect(resultOf(EVENTS[5]!)).toBe('FFA_ERROR DENIED');
     expect(ffaPaneLines(EVENTS, 109)).toContain('    0x0000 -> 0x8000 FFA_MEM_RECLAIM 0x8000000000000001 at #109');
+  });
+
+  it('takes the SPMC\'s ID from the SPMD\'s entry (0x8000 without one); the SPMC and SPMD are no partitions', () => {
+    expect(spmcIdOf(EVENTS)).toBe(0x8000);
+    const entry = call(0, '0x0', 0xffff, 0x8100, { world: 's' });
+    const wait = answer(0x8400006b, 'FFA_MSG_WAIT', 0x8100, 0xffff, 'FFA_MSG_WAIT', { world: 's' });
+    const spWait = answer(0x8400006b, 'FFA_MSG_WAIT', 0x8101, 0x8100, 'FFA_MSG_WAIT', { world: 's' });
+    const trace = [entry, spWait, wait];
+    expect(spmcIdOf(trace)).toBe(0x8100);
+    expect(ffaViewAt(trace, spWait.seq).partitions.map((p) => p.id)).toEqual([0x8101]);
   });
 });
 

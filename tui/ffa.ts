@@ -9,7 +9,7 @@
 // memory send's handle from its FFA_SUCCESS (w2/w3), a reclaim's from w1/w2.
 import type { FfaEvent } from '../core/trace/events.js';
 import { isFfaAnswer } from '../core/trace/ffaEvent.js';
-import { SPMC_ID } from '../core/spmc/spmc.js';
+import { FFA_ID_SECURE_BIT } from '../core/ffa/endpoints.js';
 import { SPMD_DIRECT_MSG_ENDPOINT_ID } from '../core/firmware/ffaIds.js';
 import { ffaName } from './decode.js';
 
@@ -53,33 +53,39 @@ export interface FfaCall {
   answer: FfaEvent | null;
 }
 
+/** The SPMC's endpoint ID: where the SPMD's own calls go (its boot entry, framework messages); the
+ *  usual 0x8000 (FFA_ID_SECURE_BIT, hvrr's SPMC) in a trace without them. */
+export function spmcIdOf(events: readonly FfaEvent[]): number {
+  return events.find((e) => e.src === SPMD_DIRECT_MSG_ENDPOINT_ID && !isAnswer(e))?.dst ?? FFA_ID_SECURE_BIT;
+}
+
 /** Endpoints that answer on another's behalf: the hypervisor (0) for its VMs, the SPMC and the SPMD. */
-function isRelayer(id: number): boolean {
-  return id === 0 || id === SPMC_ID || id === SPMD_DIRECT_MSG_ENDPOINT_ID;
+function isRelayer(id: number, spmc: number): boolean {
+  return id === 0 || id === spmc || id === SPMD_DIRECT_MSG_ENDPOINT_ID;
 }
 
 /** Does answer `a` answer call `c`? It goes back to the caller, from the callee, or names the call (`of`),
  *  or is a relayer's result that is not a direct response (an SPMC's FFA_ERROR to a request it refused). */
-function answers(a: FfaEvent, c: FfaEvent): boolean {
+function answers(a: FfaEvent, c: FfaEvent, spmc: number): boolean {
   // The SPMD's own request to the SPMC (a framework message): the SPMD takes the answer and passes a result on.
   if (c.src === SPMD_DIRECT_MSG_ENDPOINT_ID && a.src === c.dst) return true;
   if (c.src !== a.dst) return false;
   if (a.of !== undefined) return nameOf(c) === a.of;
   if (c.dst === a.src) return true;
   const op = low(a.fid);
-  return isRelayer(a.src) && op !== FFA_DIRECT_RESP && op !== FFA_DIRECT_RESP2;
+  return isRelayer(a.src, spmc) && op !== FFA_DIRECT_RESP && op !== FFA_DIRECT_RESP2;
 }
 
 /** Call `b` passes on call `a` (the SPMD relaying a direct request the proxy forwards as it is, or the proxy
  *  forwarding a VM's call to the SPMC): same function, arguments and tick, from the same caller or from `a`'s callee. */
-function passesOn(a: FfaEvent, b: FfaEvent): boolean {
-  return a.fid === b.fid && a.tick === b.tick && (a.src === b.src ? a.dst === b.dst : b.src === a.dst && isRelayer(a.dst)) && a.args.join() === b.args.join();
+function passesOn(a: FfaEvent, b: FfaEvent, spmc: number): boolean {
+  return a.fid === b.fid && a.tick === b.tick && (a.src === b.src ? a.dst === b.dst : b.src === a.dst && isRelayer(a.dst, spmc)) && a.args.join() === b.args.join();
 }
 
 /** Pairs each call with its answer: per PE (an FF-A call is answered on the PE that made it), the latest
  *  open call the answer answers (nested calls answer first). A call passed on unchanged by a relayer shares
  *  the answer of the call it passes on. */
-export function pairCalls(events: readonly FfaEvent[]): FfaCall[] {
+export function pairCalls(events: readonly FfaEvent[], spmc = spmcIdOf(events)): FfaCall[] {
   const out: FfaCall[] = [];
   const open = new Map<number, FfaCall[]>();
   const relays: Array<[FfaCall, FfaCall]> = [];
@@ -90,13 +96,13 @@ export function pairCalls(events: readonly FfaEvent[]): FfaCall[] {
       const c: FfaCall = { call: e, answer: null };
       out.push(c);
       const top = stack[stack.length - 1];
-      if (top && passesOn(top.call, e)) relays.push([c, top]);
+      if (top && passesOn(top.call, e, spmc)) relays.push([c, top]);
       else stack.push(c);
       continue;
     }
     for (let i = stack.length - 1; i >= 0; i--) {
       const c = stack[i]!;
-      if (answers(e, c.call)) {
+      if (answers(e, c.call, spmc)) {
         c.answer = e;
         stack.splice(i, 1);
         break;
@@ -152,19 +158,20 @@ function namedHandle(call: FfaEvent, answer: FfaEvent | null): string | null {
   return call.dir === undefined && low(call.fid) === FFA_MEM_RECLAIM ? handleOf(call.args[0], call.args[1]) : null;
 }
 
-/** A partition: a Secure endpoint other than the SPMC and the SPMD (DEN0077 §2: IDs with bit 15 set are Secure). */
-function isPartition(id: number): boolean {
-  return (id & 0x8000) !== 0 && id !== SPMC_ID && id !== SPMD_DIRECT_MSG_ENDPOINT_ID;
+/** A partition: a Secure endpoint other than the SPMC and the SPMD (IDs with bit 15 set are Secure). */
+function isPartition(id: number, spmc: number): boolean {
+  return (id & FFA_ID_SECURE_BIT) !== 0 && id !== spmc && id !== SPMD_DIRECT_MSG_ENDPOINT_ID;
 }
 
 /** The FF-A state after the events up to and including `seq`. */
 export function ffaViewAt(events: readonly FfaEvent[], seq: number): FfaView {
   const upto = events.filter((e) => e.seq <= seq);
-  const calls = pairCalls(upto);
+  const spmc = spmcIdOf(events);
+  const calls = pairCalls(upto, spmc);
   const shares = new Map<string, Share>();
   const parts = new Map<number, PartitionState>();
   const touch = (id: number, state: PartitionState['state'], e: FfaEvent): void => {
-    if (isPartition(id)) parts.set(id, { id, state, last: `${nameOf(e)} at #${e.seq}` });
+    if (isPartition(id, spmc)) parts.set(id, { id, state, last: `${nameOf(e)} at #${e.seq}` });
   };
   for (const { call, answer } of calls) {
     const op = low(call.fid);
