@@ -2,6 +2,10 @@ import { describe, expect, it } from 'vitest';
 import type { TraceEvent } from '../core/trace/events.js';
 import { parseSelector, RedactionError, Redactor } from './redact.js';
 import { SAMPLE_EVENTS } from '../core/trace/sampleEvents.js';
+import type { FfaEvent } from '../core/trace/events.js';
+import { defaultGoldenDir } from '../cli/commands/golden.js';
+import { loadConfig } from './config.js';
+import { runScenario } from './scenario.js';
 
 const ev = (i: number): TraceEvent => SAMPLE_EVENTS[i]!;
 
@@ -76,5 +80,41 @@ describe('Redactor', () => {
     expect(r.line(ev(3))).toBe('#3 @13 cpu<cpu> irq-eoi intid=27 target=1 <virt> dir');
     expect(r.line(ev(13))).toBe('#13 @23 cpu<cpu> mmio <write>4 pa=0x9000000 value=0x41');
     expect(r.line(ev(0))).toBe('#0 @10 cpu<cpu> exception n=1 sync el<fromEl>->el2 ec=0x16 esr=0x5a000000 elr=0xffff800010000000 far=0x0');
+  });
+});
+
+describe('ffa.handle with aliases, on the FF-A demo\'s events', () => {
+  it('numbers each memory handle by first appearance; every event naming a handle names its alias, and only those', async () => {
+    const events: FfaEvent[] = [];
+    await runScenario(loadConfig(defaultGoldenDir(), 'ffa-demo'), (e) => {
+      if (e.kind === 'ffa') events.push(e);
+    });
+    const r = new Redactor([{ select: 'ffa.handle', alias: true }]);
+    const order: string[] = [];
+    for (const e of events) {
+      const line = r.line(e)!;
+      if (e.handle === undefined) {
+        expect(line).not.toContain('handle=');
+        continue;
+      }
+      if (!order.includes(e.handle)) order.push(e.handle);
+      expect(line).toContain(` handle=<handle#${order.indexOf(e.handle) + 1}>`);
+      expect(line).not.toContain(`handle=${e.handle}`);
+    }
+    // The demo shares, lends and donates several times: a handle from the send's answer to its reclaim.
+    expect(order.length).toBeGreaterThanOrEqual(4);
+    const send = events.find((e) => e.of?.startsWith('FFA_MEM_SHARE') && e.handle !== undefined)!;
+    const reclaim = events.find((e) => e.name === 'FFA_MEM_RECLAIM' && e.handle === send.handle)!;
+    const fresh = new Redactor([{ select: 'ffa.handle', alias: true }]);
+    expect(fresh.line(send)).toMatch(/ of=FFA_MEM_SHARE_(32|64) handle=<handle#1>/);
+    expect(fresh.line(reclaim)).toContain('ffa call FFA_MEM_RECLAIM ');
+    expect(fresh.line(reclaim)).toContain(' handle=<handle#1>');
+  });
+
+  it('redacts the other FF-A fields by name, receivers element by element', () => {
+    const r = new Redactor([{ select: 'ffa.receivers.1', as: 'sp' }, { select: 'ffa.error' }, { select: 'ffa.name', alias: true }]);
+    expect(r.line(ev(19))).toBe('#19 @29 cpu0 ffa call <name#1> fid=0xc4000073 src=0x1 dst=0x0 args=[0x50,0x50,0x0,0x0,0x0,0x0,0x0] receivers=[0x8001,<sp>] pages=4');
+    expect(r.line(ev(21))).toBe('#21 @31 cpu1 ffa answer <name#2> fid=0x84000060 src=0x8000 dst=0x8001 args=[0x0,0xfffffffa] of=FFA_MEM_RETRIEVE_REQ_64 error=<error> world=s');
+    expect(r.line(ev(12))).toBe('#12 @22 cpu0 ffa fid=0x84000071 src=0x8001 dst=0x1 args=[0x0]');
   });
 });

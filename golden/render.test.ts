@@ -26,6 +26,16 @@ describe('golden rendering', () => {
     expect(n).toBeGreaterThan(1000);
   });
 
+  it('renders every event of the FF-A demo (event format 3 FF-A fields) exactly as formatEvent', async () => {
+    let ffa = 0;
+    await runScenario(loadConfig(defaultGoldenDir(), 'ffa-demo'), (e) => {
+      if (e.kind === 'ffa') ffa++;
+      const p = checkTemplate(e);
+      if (p) throw new Error(p);
+    });
+    expect(ffa).toBeGreaterThan(400);
+  });
+
   it('passes each field, with its rendering, through the hook', () => {
     const seen: string[] = [];
     const line = renderEvent(SAMPLE_EVENTS[8]!, (f, i, _raw, text) => {

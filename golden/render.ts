@@ -20,7 +20,7 @@ type Put = (field: string, text: string) => string;
 /** A kind's body template: its fields in rendering order and how they print. */
 interface Template {
   fields: readonly string[];
-  render(get: Get, put: Put, list: (field: string) => string): string;
+  render(get: Get, put: Put, list: (field: string, text?: (v: unknown) => string) => string): string;
 }
 
 const num = (get: Get, f: string): number => get(f) as number;
@@ -79,8 +79,15 @@ const TEMPLATES: Record<TraceKind, Template> = {
     render: (g, p) => 'vm=' + p('vm', dec(num(g, 'vm'))) + ' vcpu=' + p('vcpu', dec(num(g, 'vcpu'))) + ' ' + p('dir', str(g, 'dir')),
   },
   ffa: {
-    fields: ['fid', 'src', 'dst', 'args'],
-    render: (g, p, l) => 'fid=' + p('fid', hex(num(g, 'fid'))) + ' src=' + p('src', hex(num(g, 'src'))) + ' dst=' + p('dst', hex(num(g, 'dst'))) + ' args=' + l('args'),
+    fields: ['dir', 'name', 'fid', 'src', 'dst', 'args', 'of', 'error', 'handle', 'receivers', 'pages'],
+    render: (g, p, l) => {
+      // Event format 3 fields are optional: a format-2 event renders without them.
+      const opt = (f: string, text: (v: unknown) => string): string => (g(f) === undefined ? '' : ' ' + f + '=' + text(g(f)));
+      return (g('dir') === undefined ? '' : p('dir', str(g, 'dir')) + ' ' + p('name', (g('name') as string | undefined) ?? hex(num(g, 'fid'))) + ' ') +
+        'fid=' + p('fid', hex(num(g, 'fid'))) + ' src=' + p('src', hex(num(g, 'src'))) + ' dst=' + p('dst', hex(num(g, 'dst'))) + ' args=' + l('args') +
+        opt('of', (v) => p('of', v as string)) + opt('error', (v) => p('error', v as string)) + opt('handle', (v) => p('handle', v as string)) +
+        opt('receivers', () => l('receivers', (v) => hex(v as number))) + opt('pages', (v) => p('pages', dec(v as number)));
+    },
   },
   mmio: {
     fields: ['write', 'size', 'pa', 'value'],
@@ -103,9 +110,9 @@ export function renderEvent(e: TraceEvent, hook: FieldHook = IDENTITY): string {
   const fields = e as unknown as Record<string, unknown>;
   const get: Get = (f) => fields[f];
   const put: Put = (f, text) => hook(f, undefined, fields[f], text);
-  const list = (f: string): string => {
-    const a = (fields[f] as string[] | undefined) ?? [];
-    return '[' + a.map((v, i) => hook(f, i, v, v)).join(',') + ']';
+  const list = (f: string, text: (v: unknown) => string = (v) => v as string): string => {
+    const a = (fields[f] as unknown[] | undefined) ?? [];
+    return '[' + a.map((v, i) => hook(f, i, v, text(v))).join(',') + ']';
   };
   const cpu = e.cpu === NO_CPU ? '-' : dec(e.cpu);
   const line = '#' + put('seq', dec(e.seq)) + ' @' + put('tick', dec(e.tick)) + ' cpu' + put('cpu', cpu) + ' ' + e.kind + ' ' + TEMPLATES[e.kind].render(get, put, list);

@@ -87,7 +87,7 @@ describe('hvrr dump', () => {
     const header = out.split('\n').filter((l) => l.startsWith('# '));
     expect(header).toEqual([
       `# trace: ${path}`,
-      '# format: 1 (events 2), written by hvrr 0.1.0',
+      '# format: 1 (events 3), written by hvrr 0.1.0',
       '# seed: 7',
       '# machine: {"numCpus":2,"ramBytes":268435456,"seed":"7","quantum":10000,"scenario":"dump-test"}',
       `# image: selftest sha256=${'0f'.repeat(32)} size=4096`,

@@ -264,7 +264,8 @@ export function decodeFileHeader(fixed: Uint8Array, body: Uint8Array): TraceHead
   if (m.formatVersion !== FILE_FORMAT_VERSION) return bad(`format version ${String(m.formatVersion)} does not match the file's ${FILE_FORMAT_VERSION}`);
   const tfv = m.traceFormatVersion;
   if (!isUint(tfv)) return bad("'traceFormatVersion' is not a non-negative integer");
-  // Version 1 events are version 2 events of the Non-secure world (no `world` field): read as they are.
+  // Version 1 events are version 2 events of the Non-secure world (no `world` field), version 2 'ffa'
+  // events version 3 ones without the decoded fields: read as they are.
   if (tfv < TRACE_FORMAT_OLDEST || tfv > TRACE_FORMAT_VERSION) throw new TraceFormatError(`unsupported trace event format version ${tfv} (this hvrr reads versions ${TRACE_FORMAT_OLDEST} to ${TRACE_FORMAT_VERSION})`);
   if (!isPlainObject(m.machine)) return bad("'machine' is not a map");
   if (!Array.isArray(m.images)) return bad("'images' is not an array");
@@ -443,6 +444,15 @@ const TIMERS = new Set(['phys', 'virt', 'hyp', 'sec']);
 const EXC_TYPES = new Set(['sync', 'irq', 'fiq', 'serror']);
 const KIND_SET = new Set<string>(TRACE_KINDS);
 
+const optional = (v: unknown, ok: (v: unknown) => boolean): boolean => v === undefined || ok(v);
+const isText = (v: unknown): boolean => typeof v === 'string' && v.length > 0;
+
+/** The 'ffa' fields of event format 3, each optional (formats 1 and 2 have none). */
+function ffaDetailsOk(r: Record<string, unknown>): boolean {
+  return optional(r.dir, (v) => v === 'call' || v === 'answer') && optional(r.name, isText) && optional(r.of, isText) && optional(r.error, isText) &&
+    optional(r.handle, isHex64) && optional(r.receivers, (v) => Array.isArray(v) && v.every(isUint)) && optional(r.pages, isUint);
+}
+
 /** Why `r` is not a well-formed trace event, or null when it is. Field
  *  rules follow core/trace/events.ts; unknown extra fields are allowed. */
 export function eventProblem(r: Record<string, unknown>): string | null {
@@ -485,7 +495,7 @@ export function eventProblem(r: Record<string, unknown>): string | null {
       ok = isInt(r.vm) && isInt(r.vcpu) && (r.dir === 'in' || r.dir === 'out');
       break;
     case 'ffa':
-      ok = isU32(r.fid) && isInt(r.src) && isInt(r.dst) && isHexList(r.args);
+      ok = isU32(r.fid) && isInt(r.src) && isInt(r.dst) && isHexList(r.args) && ffaDetailsOk(r);
       break;
     case 'mmio':
       ok = isHex64(r.pa) && isUint(r.size) && typeof r.write === 'boolean' && isHex64(r.value);

@@ -41,7 +41,7 @@ describe('trace from main 23c807b (event format 1)', () => {
   it('is read as it was: the events digest to what that hvrr computed', () => {
     reader = TraceReader.open(TRACE);
     expect(reader.header.traceFormatVersion).toBe(1);
-    expect(TRACE_FORMAT_VERSION).toBe(2);
+    expect(TRACE_FORMAT_VERSION).toBe(3);
     const events = [...reader.eventsInRange(reader.firstSeq, Number.MAX_SAFE_INTEGER)];
     expect(events).toHaveLength(3619);
     expect(events.some((e) => e.world !== undefined)).toBe(false); // version 1: every event Non-secure

@@ -57,6 +57,15 @@ const eventInputArb: fc.Arbitrary<TraceEventInput> = fc.oneof(
   fc.record({ ...base('undef'), insn: fc.nat({ max: 0xffffffff }), pc: hexArb }),
   fc.record({ ...base('sched'), vm: fc.nat({ max: 3 }), vcpu: fc.nat({ max: 7 }), dir: fc.constantFrom('in' as const, 'out' as const) }),
   fc.record({ ...base('ffa'), fid: fc.nat({ max: 0xffffffff }), src: fc.nat({ max: 0xffff }), dst: fc.nat({ max: 0xffff }), args: fc.array(hexArb, { maxLength: 8 }) }),
+  // Event format 3: the decoded FF-A fields, each optional.
+  fc.record(
+    {
+      ...base('ffa'), fid: fc.nat({ max: 0xffffffff }), src: fc.nat({ max: 0xffff }), dst: fc.nat({ max: 0xffff }), args: fc.array(hexArb, { maxLength: 7 }),
+      dir: fc.constantFrom('call' as const, 'answer' as const), name: fc.constantFrom('FFA_MEM_SHARE_64', 'FFA_SUCCESS_32', '0x0'), of: fc.constant('FFA_MEM_SHARE_64'),
+      error: fc.constantFrom('DENIED', 'code -20'), handle: hexArb, receivers: fc.array(fc.nat({ max: 0xffff }), { maxLength: 4 }), pages: fc.nat(),
+    },
+    { requiredKeys: ['kind', 'cpu', 'tick', 'fid', 'src', 'dst', 'args', 'dir', 'name'] },
+  ),
   fc.record({ ...base('mmio'), pa: hexArb, size: fc.constantFrom(1, 2, 4, 8), write: fc.boolean(), value: hexArb }),
 ) as fc.Arbitrary<TraceEventInput>;
 

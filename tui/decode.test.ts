@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SAMPLE_EVENTS } from '../core/trace/sampleEvents.js';
+import type { FfaEvent } from '../core/trace/events.js';
 import { decodeEsr, describeEvent, ffaIds, ffaName, intidName, isFfaFid, psciName, psciResult, summary } from './decode.js';
 
 describe('decoding events', () => {
@@ -56,7 +57,17 @@ describe('decoding events', () => {
     expect(lines[7]).toBe("'\\n'");
     expect(lines[8]).toBe('CPU_ON(0x1, 0x40080000, 0x0) = SUCCESS');
     expect(lines[11]).toBe('-> vm1 vcpu0 in');
-    expect(lines[12]).toBe('FFA_MEM_DONATE_32 8001->1 0x0');
+    expect(lines[12]).toBe('FFA_MEM_DONATE_32 8001->1 0x0'); // event format 2
+    expect(lines[19]).toBe('FFA_MEM_SHARE_64 1->0 to 8001,8002 4 pages 0x50 0x50 0x0 0x0');
+    expect(lines[20]).toBe('FFA_SUCCESS_32 1<-0 handle=0x8000000000000002 (FFA_MEM_SHARE_64)');
+    expect(lines[21]).toBe('FFA_ERROR DENIED 8001<-8000 (FFA_MEM_RETRIEVE_REQ_64)');
+    const version: FfaEvent = { seq: 1, tick: 1, cpu: 0, kind: 'ffa', fid: 0x10002, src: 0x8000, dst: 0x8001, args: [], dir: 'answer', name: '0x10002', of: 'FFA_VERSION' };
+    expect(summary(version)).toBe('version 1.2 8001<-8000 (FFA_VERSION)');
+    expect(summary({ ...version, fid: 0xffffffff, name: '0xffffffff', error: 'NOT_SUPPORTED' })).toBe('0xffffffff NOT_SUPPORTED 8001<-8000 (FFA_VERSION)');
+    expect(describeEvent(SAMPLE_EVENTS[19]!)).toEqual(expect.arrayContaining([['direction', 'call'], ['receivers', '0x8001, 0x8002'], ['pages', '4 (16 KiB)']]));
+    expect(describeEvent(SAMPLE_EVENTS[20]!)).toEqual(expect.arrayContaining([['direction', 'answer to FFA_MEM_SHARE_64'], ['handle', '0x8000000000000002']]));
+    expect(describeEvent(SAMPLE_EVENTS[21]!)).toContainEqual(['error', 'DENIED']);
+    expect(describeEvent(SAMPLE_EVENTS[12]!)).not.toContainEqual(expect.arrayContaining(['direction']));
     for (const e of SAMPLE_EVENTS) {
       const d = describeEvent(e);
       expect(d.slice(0, 4).map(([l]) => l)).toEqual(['event', 'tick', 'cpu', 'kind']);

@@ -206,9 +206,27 @@ export function summary(e: TraceEvent): string {
     case 'halt': return e.reason;
     case 'undef': return `undefined insn 0x${(e.insn >>> 0).toString(16).padStart(8, '0')} at ${e.pc}`;
     case 'sched': return `${e.dir === 'in' ? '->' : '<-'} vm${e.vm} vcpu${e.vcpu} ${e.dir}`;
-    case 'ffa': return `${ffaName(e.fid)} ${e.src.toString(16)}->${e.dst.toString(16)} ${e.args.slice(0, 4).join(' ')}`;
+    case 'ffa': return ffaSummary(e);
     case 'mmio': return `${e.write ? 'write' : 'read'}${e.size * 8} ${e.pa} = ${e.value}`;
   }
+}
+
+/** An FF-A message in a line: a call "FFA_MEM_SHARE_64 1->0 to 8001 4 pages 0x90 ...", an answer
+ *  "FFA_SUCCESS_32 1<-0 handle=0x2 (FFA_MEM_SHARE_64)" or "FFA_ERROR DENIED 8001<-8000 (FFA_MEM_RETRIEVE_REQ_64)";
+ *  an event of format 1/2: its function, endpoints and w1..w4. */
+function ffaSummary(e: Extract<TraceEvent, { kind: 'ffa' }>): string {
+  const name = e.name ?? ffaName(e.fid);
+  const hex = (n: number): string => n.toString(16);
+  const handle = e.handle !== undefined ? ` handle=${e.handle}` : '';
+  if (e.dir === undefined) return `${name} ${hex(e.src)}->${hex(e.dst)} ${e.args.slice(0, 4).join(' ')}`;
+  if (e.dir === 'answer') {
+    // FFA_VERSION answers with the version itself in w0 (DEN0077 §13.2): "version 1.2".
+    const version = e.of === 'FFA_VERSION' && e.error === undefined && (e.fid & 0x8000_0000) === 0 ? `version ${e.fid >>> 16}.${e.fid & 0xffff}` : null;
+    const result = version ?? (e.error === undefined ? name : (e.fid & 0xff) === 0x60 ? `FFA_ERROR ${e.error}` : `${name} ${e.error}`);
+    return `${result} ${hex(e.dst)}<-${hex(e.src)}${handle}${e.of ? ` (${e.of})` : ''}`;
+  }
+  const sent = e.receivers !== undefined ? ` to ${e.receivers.map(hex).join(',')}${e.pages !== undefined ? ` ${e.pages} page${e.pages === 1 ? '' : 's'}` : ''}` : '';
+  return `${name} ${hex(e.src)}->${hex(e.dst)}${handle}${sent} ${e.args.slice(0, 4).join(' ')}`;
 }
 
 /** Every field of `e`, decoded, as label/value pairs (the detail pane). */
@@ -253,11 +271,17 @@ export function describeEvent(e: TraceEvent): [string, string][] {
       out.push(['VM', String(e.vm)], ['vCPU', String(e.vcpu)], ['direction', e.dir === 'in' ? 'scheduled in' : 'scheduled out']);
       break;
     case 'ffa':
-      out.push(['function', `${ffaName(e.fid)} (0x${(e.fid >>> 0).toString(16)})`], ['source', `0x${e.src.toString(16)}`], ['destination', `0x${e.dst.toString(16)}`], ['arguments', e.args.join(', ') || '(none)']);
-      if ((e.fid & 0xff) === 0x60 && e.args[1] !== undefined) {
+      out.push(['function', `${e.name ?? ffaName(e.fid)} (0x${(e.fid >>> 0).toString(16)})`]);
+      if (e.dir) out.push(['direction', e.dir === 'call' ? 'call' : e.of ? `answer to ${e.of}` : 'answer']);
+      out.push(['source', `0x${e.src.toString(16)}`], ['destination', `0x${e.dst.toString(16)}`], ['arguments', e.args.join(', ') || '(none)']);
+      if (e.error !== undefined) out.push(['error', e.error]);
+      else if ((e.fid & 0xff) === 0x60 && e.args[1] !== undefined) {
         const code = Number(BigInt.asIntN(32, BigInt(e.args[1])));
         out.push(['error', FFA_ERRORS[code] ?? String(code)]);
       }
+      if (e.handle !== undefined) out.push(['handle', e.handle]);
+      if (e.receivers !== undefined) out.push(['receivers', e.receivers.map((r) => `0x${r.toString(16)}`).join(', ') || '(none)']);
+      if (e.pages !== undefined) out.push(['pages', `${e.pages} (${e.pages * 4} KiB)`]);
       break;
     case 'mmio':
       out.push(['access', `${e.write ? 'write' : 'read'} of ${e.size} byte${e.size === 1 ? '' : 's'}`], ['PA', e.pa], ['value', e.value]);

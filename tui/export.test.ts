@@ -82,4 +82,46 @@ describe('export to Chrome trace-event JSON', () => {
     expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
     expect(existsSync(join(dir, 'x.json'))).toBe(false);
   });
+
+  it('hvrr export of ffa-demo: a flow from each call to its answer, slices named by function and result, the decoded fields as args', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hvrr-export-ffa-'));
+    const trace = join(dir, 'ffa-demo.hvrr');
+    const rec = await runCli(['record', 'ffa-demo', '--smp', '2', '-o', trace]);
+    expect(rec.code, rec.err).toBe(0);
+    for (const format of ['perfetto', 'chrome'] as const) {
+      const out = join(dir, `${format}.json`);
+      const r = await runCli(['export', trace, '--format', format, '-o', out]);
+      expect(r.code, r.err).toBe(0);
+      const flows = Number(/(\d+) FF-A flows/.exec(r.err)![1]);
+      const doc = JSON.parse(readFileSync(out, 'utf8')) as { traceEvents: ChromeEvent[] };
+      expect(validateChromeTrace(doc)).toEqual([]);
+      const ffaSlices = doc.traceEvents.filter((e) => e.cat === 'ffa' && e.ph === 'X');
+      expect(ffaSlices.length).toBeGreaterThan(400);
+      // Every call is answered in this run; a call passed on unchanged (proxy -> SPMD) shares its answer's arrow.
+      const calls = ffaSlices.filter((e) => e.args!.dir === 'call');
+      expect(flows).toBeGreaterThan(calls.length / 2);
+      expect(flows).toBeLessThanOrEqual(calls.length);
+      if (format === 'perfetto') {
+        expect(ffaSlices.filter((e) => e.flow_out).every((e) => e.args!.dir === 'call')).toBe(true);
+        expect(ffaSlices.filter((e) => e.flow_in).every((e) => e.args!.dir === 'answer')).toBe(true);
+        expect(ffaSlices.filter((e) => e.flow_out).length).toBe(flows);
+      }
+      // The VM's first share: its call starts an arrow named by it, which ends at the FFA_SUCCESS naming the handle.
+      const share = ffaSlices.find((e) => e.name === 'FFA_MEM_SHARE_64' && e.args!.src === '0x1')!;
+      expect(share.args).toMatchObject({ dir: 'call', receivers: ['0x8001'], pages: 4 });
+      const answer = (id: number | undefined): ChromeEvent => {
+        if (format === 'perfetto') return ffaSlices.find((e) => e.bind_id === id && e.flow_in)!;
+        const f = doc.traceEvents.find((e) => e.ph === 'f' && e.id === id)!;
+        expect(f.name).toBe('FF-A FFA_MEM_SHARE_64');
+        return ffaSlices.find((e) => e.ts === f.ts && e.tid === f.tid && e.args!.of === 'FFA_MEM_SHARE_64')!;
+      };
+      const startId = format === 'perfetto' ? share.bind_id : doc.traceEvents.find((e) => e.ph === 's' && e.ts === share.ts && e.name === 'FF-A FFA_MEM_SHARE_64')!.id;
+      if (format === 'perfetto') expect(share.flow_out).toBe(true);
+      const ok = answer(startId as number);
+      expect(ok.name).toBe('FFA_SUCCESS_32');
+      expect(ok.args).toMatchObject({ dir: 'answer', of: 'FFA_MEM_SHARE_64', result: 'FFA_SUCCESS_32', dst: '0x1', handle: expect.stringMatching(/^0x[0-9a-f]+$/) });
+      // A refusal is named by its error.
+      expect(ffaSlices.some((e) => e.name === 'FFA_ERROR INVALID_PARAMETERS' && e.args!.result === 'FFA_ERROR INVALID_PARAMETERS')).toBe(true);
+    }
+  }, 120_000);
 });

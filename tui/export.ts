@@ -6,17 +6,20 @@
 //     there (from the sched events), named "vmV vcpuC";
 //   - instant events ("i") for exceptions, interrupts (raise, ack, EOI),
 //     PSCI calls and machine halts, with the decoded fields as args;
-//   - FF-A messages as 1-tick slices, and a flow arrow from each call to its
-//     answer (tui/ffa.ts pairs them): flow events "s"/"f" for chrome, flow
-//     ids on the slices (bind_id, flow_out/flow_in) for perfetto;
+//   - FF-A messages as 1-tick slices named by function (an answer by its
+//     result: FFA_SUCCESS_32, "FFA_ERROR DENIED"), with direction, the call
+//     answered, handle, receivers and pages as args, and a flow arrow named
+//     by the call from each call to its answer (tui/ffa.ts pairs them): flow
+//     events "s"/"f" for chrome, flow ids on the slices (bind_id,
+//     flow_out/flow_in) for perfetto;
 //   - a counter ("C") of instructions retired by the machine, from the
 //     recording's snapshots (each records the count at its tick).
 // Timestamps are virtual time: one tick is one nanosecond, `ts` is in
 // microseconds (fractions kept), displayTimeUnit "ns".
 import type { FfaEvent, TraceEvent } from '../core/trace/events.js';
 import type { SnapshotEntry } from '../replay/traceFile.js';
-import { decodeEsr, ffaName, intidName, psciName, psciResult, summary } from './decode.js';
-import { pairCalls } from './ffa.js';
+import { decodeEsr, intidName, psciName, psciResult, summary } from './decode.js';
+import { isAnswer, nameOf, pairCalls, resultOf } from './ffa.js';
 
 export type ExportFormat = 'perfetto' | 'chrome';
 
@@ -112,21 +115,28 @@ export function exportEvents(events: Iterable<TraceEvent>, opts: { format: Expor
   }
   for (const cpu of [...running.keys()]) close(cpu, lastTick);
 
-  // FF-A: a 1-tick slice per message, and an arrow from each call to its answer.
-  const flowOf = new Map<number, { id: number; dir: 'out' | 'in' }>();
+  // FF-A: a 1-tick slice per message named by its function (an answer's: its result), and an arrow
+  // from each call to its answer named by the call. A call passed on unchanged shares its answer:
+  // the arrow starts at the first.
+  const flowOf = new Map<number, { id: number; dir: 'out' | 'in'; call: string }>();
   let flows = 0;
   for (const c of pairCalls(ffa)) {
-    if (!c.answer) continue;
+    if (!c.answer || flowOf.has(c.answer.seq)) continue;
     flows++;
-    flowOf.set(c.call.seq, { id: flows, dir: 'out' });
-    flowOf.set(c.answer.seq, { id: flows, dir: 'in' });
+    const call = `FF-A ${nameOf(c.call)}`;
+    flowOf.set(c.call.seq, { id: flows, dir: 'out', call });
+    flowOf.set(c.answer.seq, { id: flows, dir: 'in', call });
   }
   for (const e of ffa) {
     const f = flowOf.get(e.seq);
-    const slice: ChromeEvent = {
-      name: ffaName(e.fid), cat: 'ffa', ph: 'X', ts: us(e.tick), dur: us(1), pid: MACHINE_PID, tid: tidOf(e.cpu),
-      args: { seq: e.seq, src: `0x${e.src.toString(16)}`, dst: `0x${e.dst.toString(16)}`, args: e.args, summary: summary(e) },
-    };
+    const args: Record<string, unknown> = { seq: e.seq, src: `0x${e.src.toString(16)}`, dst: `0x${e.dst.toString(16)}`, args: e.args, summary: summary(e) };
+    if (e.dir !== undefined) args.dir = e.dir;
+    if (e.of !== undefined) args.of = e.of;
+    if (isAnswer(e)) args.result = resultOf(e);
+    if (e.handle !== undefined) args.handle = e.handle;
+    if (e.receivers !== undefined) args.receivers = e.receivers.map((r) => `0x${r.toString(16)}`);
+    if (e.pages !== undefined) args.pages = e.pages;
+    const slice: ChromeEvent = { name: isAnswer(e) ? resultOf(e) : nameOf(e), cat: 'ffa', ph: 'X', ts: us(e.tick), dur: us(1), pid: MACHINE_PID, tid: tidOf(e.cpu), args };
     if (f && opts.format === 'perfetto') {
       slice.bind_id = f.id;
       if (f.dir === 'out') slice.flow_out = true;
@@ -135,7 +145,7 @@ export function exportEvents(events: Iterable<TraceEvent>, opts: { format: Expor
     emit(slice);
     slices++;
     if (f && opts.format === 'chrome') {
-      emit({ name: 'FF-A call', cat: 'ffa', ph: f.dir === 'out' ? 's' : 'f', id: f.id, ts: us(e.tick), pid: MACHINE_PID, tid: tidOf(e.cpu), ...(f.dir === 'in' ? { bp: 'e' as const } : {}) });
+      emit({ name: f.call, cat: 'ffa', ph: f.dir === 'out' ? 's' : 'f', id: f.id, ts: us(e.tick), pid: MACHINE_PID, tid: tidOf(e.cpu), ...(f.dir === 'in' ? { bp: 'e' as const } : {}) });
     }
   }
 

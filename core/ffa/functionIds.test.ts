@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { isFfaFid } from '../firmware/smccc.js';
 import {
   FFA_CONSOLE_LOG_64, FFA_ERROR, FFA_FUNCTION_IDS, FFA_MEM_LEND_64, FFA_MEM_RETRIEVE_RESP, FFA_MSG_SEND_DIRECT_REQ2, FFA_PARTITION_INFO_GET_REGS,
-  FFA_SECONDARY_EP_REGISTER_64, FFA_SUCCESS_64, FFA_VERSION, FFA_VERSION_1_0, FFA_VERSION_1_1, FFA_VERSION_1_2, ffaFunctionName, ffaVersion,
+  FFA_SECONDARY_EP_REGISTER_64, FFA_SUCCESS_64, FFA_VERSION, FFA_VERSION_1_0, FFA_VERSION_1_1, FFA_VERSION_1_2, ffaFunctionName, ffaFunctionSince, ffaVersion,
   ffaVersionIsValid, ffaVersionMajor, ffaVersionMinor, ffaVersionsCompatible, isFfaSmc64,
 } from './functionIds.js';
 
@@ -36,6 +36,12 @@ describe('FF-A function identifiers', () => {
     expect(ffaFunctionName(0x8400_0000)).toBeNull();
     expect(ffaFunctionName(0x8400_008f)).toBeNull();
     expect(ffaFunctionName(-1)).toBeNull();
+  });
+
+  it('give the version that introduced each function (FFA_FEATURES answers for the caller\'s version)', () => {
+    expect(ffaFunctionSince(FFA_MEM_LEND_64)).toBe(FFA_VERSION_1_0);
+    expect(ffaFunctionSince(FFA_SECONDARY_EP_REGISTER_64)).toBe(FFA_VERSION_1_1);
+    for (const f of [FFA_PARTITION_INFO_GET_REGS, FFA_MSG_SEND_DIRECT_REQ2, FFA_CONSOLE_LOG_64]) expect(ffaFunctionSince(f)).toBe(FFA_VERSION_1_2);
   });
 });
 

@@ -107,6 +107,14 @@ export function ffaFunctionName(fid: number): FfaFunctionName | null {
   return NAME_OF.get(fid >>> 0) ?? null;
 }
 
+/** The FF-A version that introduced a function, for FFA_FEATURES: a caller
+ *  working at an older version is told NOT_SUPPORTED (DEN0077 v1.2 §13.3: the
+ *  answer is for the version the caller negotiated). Linux's driver, for one,
+ *  uses FFA_PARTITION_INFO_GET_REGS whenever FFA_FEATURES reports it. */
+export function ffaFunctionSince(fid: number): number {
+  return SINCE.get(fid >>> 0) ?? FFA_VERSION_1_0;
+}
+
 /** True for the SMC64 form (SMCCC bit 30). */
 export function isFfaSmc64(fid: number): boolean {
   return ((fid >>> 0) & 0x4000_0000) !== 0;
@@ -152,3 +160,12 @@ export function ffaVersionText(version: number): string {
 export const FFA_FEATURE_NPI = 1; // notification pending interrupt
 export const FFA_FEATURE_SRI = 2; // schedule receiver interrupt
 export const FFA_FEATURE_MEI = 3; // managed exit interrupt
+
+const SINCE: ReadonlyMap<number, number> = new Map<number, number>([
+  ...[FFA_NOTIFICATION_BITMAP_CREATE, FFA_NOTIFICATION_BITMAP_DESTROY, FFA_NOTIFICATION_BIND, FFA_NOTIFICATION_UNBIND,
+    FFA_NOTIFICATION_SET, FFA_NOTIFICATION_GET, FFA_NOTIFICATION_INFO_GET_32, FFA_NOTIFICATION_INFO_GET_64, FFA_RX_ACQUIRE,
+    FFA_SPM_ID_GET, FFA_MSG_SEND2, FFA_SECONDARY_EP_REGISTER_32, FFA_SECONDARY_EP_REGISTER_64,
+    FFA_MEM_PERM_GET_32, FFA_MEM_PERM_GET_64, FFA_MEM_PERM_SET_32, FFA_MEM_PERM_SET_64].map((f) => [f, FFA_VERSION_1_1] as const),
+  ...[FFA_CONSOLE_LOG_32, FFA_CONSOLE_LOG_64, FFA_PARTITION_INFO_GET_REGS, FFA_EL3_INTR_HANDLE,
+    FFA_MSG_SEND_DIRECT_REQ2, FFA_MSG_SEND_DIRECT_RESP2].map((f) => [f, FFA_VERSION_1_2] as const),
+]);

@@ -73,13 +73,13 @@ describe('SPMD: boot chain and relay', () => {
     expect(el3FirmwareOf(m).spmd.spmcState(0)).toBe('waiting');
     const ffa = m.trace.last(10_000).filter((e) => e.kind === 'ffa').map(formatEvent);
     expect(ffa.map((l) => l.replace(/^#\d+ @\d+ /, ''))).toEqual([
-      'cpu0 ffa fid=0x0 src=0xffff dst=0x8000 args=[0xe002000] world=s', // EL3 enters the SPMC (boot)
-      'cpu0 ffa fid=0xc4000087 src=0x0 dst=0x0 args=[0x84000061,0x0,0x0] world=s', // SECONDARY_EP_REGISTER answered
-      'cpu0 ffa fid=0x8400006b src=0x0 dst=0x0 args=[] world=s', // its FFA_MSG_WAIT: the Normal world starts
-      expect.stringMatching(/^cpu0 ffa fid=0x8400006f src=0x0 dst=0x8001 args=\[0x8001,/), // NS -> S
-      expect.stringMatching(/^cpu0 ffa fid=0x84000070 src=0x8001 dst=0x0 args=\[0x80010000,0x0,0x0,0x2234,/), // S -> NS
-      expect.stringMatching(/^cpu0 ffa fid=0xc400006f src=0x0 dst=0x8001 /),
-      expect.stringMatching(/^cpu0 ffa fid=0xc4000070 src=0x8001 dst=0x0 .* world=s$/),
+      'cpu0 ffa call 0x0 fid=0x0 src=0xffff dst=0x8000 args=[0xe002000] world=s', // EL3 enters the SPMC (boot)
+      'cpu0 ffa answer FFA_SECONDARY_EP_REGISTER_64 fid=0xc4000087 src=0x0 dst=0x0 args=[0x84000061,0x0,0x0] of=FFA_SECONDARY_EP_REGISTER_64 world=s', // SECONDARY_EP_REGISTER answered
+      'cpu0 ffa answer FFA_MSG_WAIT fid=0x8400006b src=0x8000 dst=0xffff args=[] world=s', // its FFA_MSG_WAIT: the Normal world starts
+      expect.stringMatching(/^cpu0 ffa call FFA_MSG_SEND_DIRECT_REQ_32 fid=0x8400006f src=0x0 dst=0x8001 args=\[0x8001,/), // NS -> S
+      expect.stringMatching(/^cpu0 ffa answer FFA_MSG_SEND_DIRECT_RESP_32 fid=0x84000070 src=0x8001 dst=0x0 args=\[0x80010000,0x0,0x0,0x2234,/), // S -> NS
+      expect.stringMatching(/^cpu0 ffa call FFA_MSG_SEND_DIRECT_REQ_64 fid=0xc400006f src=0x0 dst=0x8001 /),
+      expect.stringMatching(/^cpu0 ffa answer FFA_MSG_SEND_DIRECT_RESP_64 fid=0xc4000070 src=0x8001 dst=0x0 .* world=s$/),
     ]);
   });
 });
@@ -205,11 +205,11 @@ secondary:
     expect(el3FirmwareOf(m).spmd.spmcState(1)).toBe('off');
     const cpu1 = m.trace.last(10_000).filter((e) => e.cpu === 1 && e.kind === 'ffa').map((e) => formatEvent(e).replace(/^#\d+ @\d+ /, ''));
     expect(cpu1).toEqual([
-      'cpu1 ffa fid=0x0 src=0xffff dst=0x8000 args=[0x0] world=s', // EL3 enters the SPMC's secondary entry
-      'cpu1 ffa fid=0x8400006b src=0x0 dst=0x0 args=[] world=s', // its FFA_MSG_WAIT: the Normal world starts
-      'cpu1 ffa fid=0x84000069 src=0x0 dst=0x0 args=[0x84000061,0x0,0x0]', // FFA_ID_GET answered at EL3
-      expect.stringMatching(/^cpu1 ffa fid=0x8400006f src=0xffff dst=0x8000 args=\[0xffff8000,0x80000000,0x84000002,/), // the PM message
-      expect.stringMatching(/^cpu1 ffa fid=0x84000070 src=0x8000 dst=0xffff .* world=s$/), // the SPMC's answer: the PE goes off
+      'cpu1 ffa call 0x0 fid=0x0 src=0xffff dst=0x8000 args=[0x0] world=s', // EL3 enters the SPMC's secondary entry
+      'cpu1 ffa answer FFA_MSG_WAIT fid=0x8400006b src=0x8000 dst=0xffff args=[] world=s', // its FFA_MSG_WAIT: the Normal world starts
+      'cpu1 ffa answer FFA_ID_GET fid=0x84000069 src=0x0 dst=0x0 args=[0x84000061,0x0,0x0] of=FFA_ID_GET', // FFA_ID_GET answered at EL3
+      expect.stringMatching(/^cpu1 ffa call FFA_MSG_SEND_DIRECT_REQ_32 fid=0x8400006f src=0xffff dst=0x8000 args=\[0xffff8000,0x80000000,0x84000002,/), // the PM message
+      expect.stringMatching(/^cpu1 ffa answer FFA_MSG_SEND_DIRECT_RESP_32 fid=0x84000070 src=0x8000 dst=0xffff .* world=s$/), // the SPMC's answer: the PE goes off
     ]);
   });
 });
@@ -248,8 +248,8 @@ describe('Secure and Group 0 interrupts', () => {
     expect(m.core.getX(0, 6)).toBe(7n); // the interrupted loop finished
     const ffa = m.trace.last(10_000).filter((e) => e.kind === 'ffa').map((e) => formatEvent(e).replace(/^#\d+ @\d+ /, ''));
     expect(ffa.slice(3)).toEqual([
-      'cpu0 ffa fid=0x84000062 src=0xffff dst=0x8000 args=[0x0,0x0,0x0,0x0,0x0,0x0,0x0]',
-      'cpu0 ffa fid=0x8400007c src=0x0 dst=0x0 args=[] world=s',
+      'cpu0 ffa call FFA_INTERRUPT fid=0x84000062 src=0xffff dst=0x8000 args=[0x0,0x0,0x0,0x0,0x0,0x0,0x0]',
+      'cpu0 ffa answer FFA_NORMAL_WORLD_RESUME fid=0x8400007c src=0x8000 dst=0xffff args=[] world=s',
     ]);
   });
 
@@ -418,8 +418,8 @@ describe('FFA_VERSION from the Normal world', () => {
     expect(m.run(1_000_000)).toEqual({ kind: 'system-off' });
     expect(results(m, 0).slice(0, 3)).toEqual([0x1_0001n, 0n, 0n]);
     expect(events.slice(-2)).toEqual([
-      'cpu0 ffa fid=0x8400006f src=0xffff dst=0x8000 args=[0xffff8000,0x80000008,0x10002,0x0,0x0,0x0,0x0]',
-      'cpu0 ffa fid=0x84000063 src=0x8000 dst=0x0 args=[0x0,0x0,0x0,0x0,0x0,0x0,0x0] world=s',
+      'cpu0 ffa call FFA_MSG_SEND_DIRECT_REQ_32 fid=0x8400006f src=0xffff dst=0x8000 args=[0xffff8000,0x80000008,0x10002,0x0,0x0,0x0,0x0]',
+      'cpu0 ffa answer FFA_VERSION fid=0x84000063 src=0x8000 dst=0x0 args=[0x0,0x0,0x0,0x0,0x0,0x0,0x0] world=s',
     ]);
     const old = bootSecureTestMachine(nsProgram([{ fid: 0x8400_0063, args: [0x1_0001n] }]), { spmcVersion: 0x1_0000 }).m;
     expect(old.run(1_000_000)).toEqual({ kind: 'system-off' });

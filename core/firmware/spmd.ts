@@ -33,7 +33,8 @@
 // is one versioned record (state is data).
 import type { Machine } from '../machine.js';
 import { StateRecordError, upgradeRecord, type RecordSchema } from '../stateRecord.js';
-import { hex64, type FfaEvent } from '../trace/events.js';
+import { hex64, type FfaDir } from '../trace/events.js';
+import { errorText, ffaEvent, isFfaAnswer, type FfaEventDetails } from '../trace/ffaEvent.js';
 import { PSCI_CPU_OFF } from './psci.js';
 import { takeGroup0 } from './el3Interrupts.js';
 import * as E from '../ffa/errors.js';
@@ -375,7 +376,8 @@ export class Spmd {
   private answer(m: Machine, cpu: number, call: SmcccCall, results: readonly bigint[]): void {
     const regs = m.core.regs(cpu);
     results.forEach((v, i) => regs.setX(i, v));
-    this.event(m, cpu, call.world === 'ns', Number(call.x[0]! & 0xffff_ffffn), 0, 0, results.slice(0, 3));
+    const fid = Number(call.x[0]! & 0xffff_ffffn) >>> 0;
+    this.event(m, cpu, call.world === 'ns', fid, 0, 0, results.slice(0, 3), { dir: 'answer', of: fid, ...refusal(fid, results) });
     m.core.eret(cpu);
   }
 
@@ -400,16 +402,33 @@ export class Spmd {
     }
     const x1 = call ? Number(call.x[1]! & 0xffff_ffffn) : 0;
     const direct = call !== null && (fid & 0xffff) >= 0x6f && (fid & 0xffff) <= 0x70;
-    this.event(m, cpu, fromNs, fid, src ?? (direct ? x1 >>> 16 : 0), direct ? x1 & 0xffff : fromNs ? this.s.spmcId : 0, call ? call.x.slice(1, 8) : []);
+    // Endpoints: a direct message's own; else the Normal world (0) and the SPMC, or the SPMD for the SPMC's
+    // answers to the SPMD's own entries (its boot-time FFA_MSG_WAIT, FFA_NORMAL_WORLD_RESUME), so answers pair with calls.
+    const nwdSide = call === null ? F.SPMD_DIRECT_MSG_ENDPOINT_ID : 0;
+    this.event(m, cpu, fromNs, fid, src ?? (direct ? x1 >>> 16 : fromNs ? 0 : this.s.spmcId), direct ? x1 & 0xffff : fromNs ? this.s.spmcId : nwdSide, call ? call.x.slice(1, 8) : [], { dir: relayDirection(to, fid) });
     // The world's SCR_EL3 (restored) decides the Security state the ERET enters.
     m.core.eret(cpu);
   }
 
-  private event(m: Machine, cpu: number, nonSecure: boolean, fid: number, src: number, dst: number, args: readonly bigint[]): void {
+  private event(m: Machine, cpu: number, nonSecure: boolean, fid: number, src: number, dst: number, args: readonly bigint[], d: FfaEventDetails = {}): void {
     if (!m.trace.wants('ffa')) return;
-    // Built whole with seq first and numbered in place (one per world switch: on the relay's hot path).
-    const e: FfaEvent = { seq: 0, kind: 'ffa', tick: m.core.nowTick(cpu), cpu, fid: fid >>> 0, src, dst, args: args.map(hex64) };
-    if (!nonSecure) e.world = 's';
-    m.trace.emitNumbered(e);
+    m.trace.emitNumbered(ffaEvent(m.core.nowTick(cpu), cpu, nonSecure ? undefined : 's', fid, src, dst, args, d));
   }
+}
+
+/** The error an answer of the SPMD's own carries: FFA_ERROR's code (w2), or FFA_VERSION's NOT_SUPPORTED in w0. */
+function refusal(fid: number, results: readonly bigint[]): { error?: string } {
+  const w0 = Number(results[0]! & 0xffff_ffffn) >>> 0;
+  if (w0 === F.FFA_ERROR) return { error: errorText(E.ffaErrorCodeOfW2(results[2] ?? 0n)) };
+  if (fid === F.FFA_VERSION && w0 === 0xffff_ffff) return { error: 'NOT_SUPPORTED' };
+  return {};
+}
+
+/** Whether a message the SPMD passes to world `to` calls or answers: what goes to the Normal world answers its
+ *  call (the SPMC's results, FFA_MSG_WAIT at boot, FFA_NORMAL_WORLD_RESUME) unless it is a direct request; what
+ *  goes to the SPMC is a call (FFA_INTERRUPT included: it signals an interrupt) unless it is an answer's function. */
+function relayDirection(to: 'ns' | 's', fid: number): FfaDir {
+  const request = fid === F.FFA_MSG_SEND_DIRECT_REQ_32 || fid === F.FFA_MSG_SEND_DIRECT_REQ_64 || fid === F.FFA_MSG_SEND_DIRECT_REQ2;
+  if (to === 'ns') return request ? 'call' : 'answer';
+  return fid !== F.FFA_INTERRUPT && isFfaAnswer(fid) ? 'answer' : 'call';
 }

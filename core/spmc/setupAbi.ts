@@ -88,6 +88,8 @@ export function featuresCall(s: SpmcState, caller: Caller, x: bigint[]): FfaResu
   }
   const known = caller.kind === 'sp' ? SP_CALLS : NWD_CALLS;
   if (!known.has(q.value.fid)) return notSupported(`0x${q.value.fid.toString(16)} is not implemented for ${callerText(s, caller)}`);
+  const since = F.ffaFunctionSince(q.value.fid);
+  if (callerVersion(s, caller) < since) return notSupported(`${F.ffaFunctionName(q.value.fid)} is FF-A ${F.ffaVersionText(since)}, ${callerText(s, caller)} works at ${F.ffaVersionText(callerVersion(s, caller))}`);
   if ((q.value.fid === F.FFA_RXTX_MAP_32 || q.value.fid === F.FFA_RXTX_MAP_64)) return ffaSuccess32(0, 0); // 4 KiB minimum buffer and alignment
   return ffaSuccess32(0, 0);
 }

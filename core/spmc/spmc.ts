@@ -19,7 +19,7 @@ import { EXC_FIQ, EXC_IRQ, EXC_SYNC } from '../cpu/cpu.js';
 import { GICR_BASE, RAM_BASE, type Machine } from '../machine.js';
 import type { ExceptionSoftware } from '../software/software.js';
 import { smcFromEl2 } from '../software/smcConduit.js';
-import { hex64, type FfaEvent } from '../trace/events.js';
+import { ffaEvent, isFfaMemSend, type FfaEventDetails } from '../trace/ffaEvent.js';
 import { PSCI_CPU_OFF } from '../firmware/psci.js';
 import { FFA_FWK_MSG_BIT, FFA_FWK_MSG_PSCI, FFA_FWK_MSG_PSCI_RESP, SPMD_DIRECT_MSG_ENDPOINT_ID, SPMD_FWK_MSG_FFA_VERSION_REQ, SPMD_FWK_MSG_FFA_VERSION_RESP } from '../firmware/ffaIds.js';
 import * as F from '../ffa/functionIds.js';
@@ -41,6 +41,7 @@ import { handleMemoryCall } from './memoryAbi.js';
 import { handleNotificationCall, NotificationTable, NOTIFICATION_PENDING_INTID, SCHEDULE_RECEIVER_INTID, type NotificationSignals } from './notificationTable.js';
 import { Mailbox, msgWaitWakeUp } from './mailbox.js';
 import { MachinePort, NWD_ENDPOINT, partitionHeap } from './machinePort.js';
+import { findPair } from './rxtxRegistry.js';
 import {
   callerText, callerVersion, consoleLog, endpointOf, featuresCall, fixVersion, memPermGet, memPermSet, partitionInfoGet, partitionInfoGetRegs,
   rxtxMap, rxtxUnmap, secondaryEpRegister, versionCall, MANAGED_EXIT_INTID, type Caller,
@@ -164,9 +165,9 @@ export class Spmc implements ExceptionSoftware {
       // A trapped SMC's preferred return address is the SMC itself: resume past it.
       regs.set('ELR_EL2', regs.get('ELR_EL2') + 4n);
       const x = readX(m, cpu);
-      this.event(m, cpu, w(x, 0), this.s.partitions[p]!.id, callee(x), x.slice(1, 8));
+      this.event(m, cpu, w(x, 0), this.s.partitions[p]!.id, callee(x), x.slice(1, 8), {});
       const r = this.dispatch(m, cpu, { kind: 'sp', p, v }, x);
-      if (r) this.answerSp(m, cpu, r);
+      if (r) this.answerSp(m, cpu, r, w(x, 0));
       return;
     }
     if (kind === EXC_SYNC && ec === EC_HVC64) return this.hypercall(m, cpu, p, v);
@@ -798,7 +799,7 @@ export class Spmc implements ExceptionSoftware {
   }
 
   /** Answer the partition running on `cpu` (x0-x7; x0-x17 for a 64-bit answer to a v1.2 caller) and resume it. */
-  private answerSp(m: Machine, cpu: number, r: FfaResult): void {
+  private answerSp(m: Machine, cpu: number, r: FfaResult, of: number): void {
     const c = this.s.cpus[cpu]!;
     const [p] = c.current!;
     const part = this.s.partitions[p]!;
@@ -806,7 +807,7 @@ export class Spmc implements ExceptionSoftware {
     const all = resultRegisters(r);
     const n = F.isFfaSmc64(resultFid(r)) && (part.version ?? 0) >= F.FFA_VERSION_1_2 ? 18 : 8;
     for (let i = 0; i < n; i++) regs.setX(i, all[i]!);
-    this.event(m, cpu, resultFid(r), this.s.spmcId, part.id, all.slice(1, 8));
+    this.event(m, cpu, resultFid(r), this.s.spmcId, part.id, all.slice(1, 8), { dir: 'answer', of });
     m.core.eret(cpu);
   }
 
@@ -842,13 +843,22 @@ export class Spmc implements ExceptionSoftware {
     if (this.s.log.length > SPMC_LOG_LINES) this.s.log.splice(0, this.s.log.length - SPMC_LOG_LINES);
   }
 
-  private event(m: Machine, cpu: number, fid: number, src: number, dst: number, args: readonly bigint[]): void {
+  /** The trace event of a message between a partition and the SPMC; a memory call's (or retrieve response's)
+   *  descriptor is read from the partition's TX (RX) buffer. */
+  private event(m: Machine, cpu: number, fid: number, src: number, dst: number, args: readonly bigint[], d: FfaEventDetails): void {
     if (!m.trace.wants('ffa')) return;
-    const e: FfaEvent = { seq: 0, kind: 'ffa', tick: m.core.nowTick(cpu), cpu, fid: fid >>> 0, src, dst, args: args.map(hex64) };
-    e.world = 's';
-    m.trace.emitNumbered(e);
+    const part = this.s.partitions.find((p) => p.id === (d.dir === 'answer' ? dst : src));
+    const pair = part && findPair(this.s.rxtx, part.id);
+    const rx = (fid >>> 0) === F.FFA_MEM_RETRIEVE_RESP;
+    if (pair && (rx || isFfaMemSend(fid) || MEM_DESCRIBED.has(fid >>> 0))) {
+      d = { ...d, descriptor: m.core.readPhys(Number(rx ? pair.rxPa : pair.txPa), pair.pageCount * PAGE_BYTES).slice(), version: part.version ?? this.s.implemented };
+    }
+    m.trace.emitNumbered(ffaEvent(m.core.nowTick(cpu), cpu, 's', fid, src, dst, args, d));
   }
 }
+
+/** Calls whose trace event names the handle of the descriptor in the caller's TX buffer. */
+const MEM_DESCRIBED: ReadonlySet<number> = new Set([F.FFA_MEM_RETRIEVE_REQ_32, F.FFA_MEM_RETRIEVE_REQ_64, F.FFA_MEM_RELINQUISH]);
 
 function readX(m: Machine, cpu: number): bigint[] {
   const regs = m.core.regs(cpu);

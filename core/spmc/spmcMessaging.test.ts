@@ -26,8 +26,8 @@ describe('SPMC direct messaging', () => {
     expect(r.slice(0, 6)).toEqual([RESP32, BigInt(SP3) << 16n, 0n, RESP32, 0x1010n, 0n]);
     expect(spmc.s.partitions.every((p) => p.vcpus[0]!.state === 'waiting')).toBe(true);
     const ffa = m.trace.last(10_000).filter((e) => e.kind === 'ffa').map((e) => formatEvent(e).replace(/^#\d+ @\d+ /, ''));
-    expect(ffa).toContainEqual(expect.stringMatching(/^cpu0 ffa fid=0x8400006f src=0x8003 dst=0x8001 args=\[0x80038001,0x0,0x0,0x10,/));
-    expect(ffa).toContainEqual(expect.stringMatching(/^cpu0 ffa fid=0x84000070 src=0x8001 dst=0x8003 args=\[0x80018003,0x0,0x0,0x1010,/));
+    expect(ffa).toContainEqual(expect.stringMatching(/^cpu0 ffa call FFA_MSG_SEND_DIRECT_REQ_32 fid=0x8400006f src=0x8003 dst=0x8001 args=\[0x80038001,0x0,0x0,0x10,/));
+    expect(ffa).toContainEqual(expect.stringMatching(/^cpu0 ffa answer FFA_MSG_SEND_DIRECT_RESP_32 fid=0x84000070 src=0x8001 dst=0x8003 args=\[0x80018003,0x0,0x0,0x1010,/));
   });
 
   it('a request that would close a cycle is DENIED (the target precedes the caller in the chain); a request to oneself INVALID_PARAMETERS', () => {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { suiteSeed } from '../../property-tests/seed.js';
-import { EventLineBytes, formatEvent, hex64, NO_CPU, parseHex64, TRACE_KINDS, worldField, type TraceEvent } from './events.js';
+import { EventLineBytes, eventJson, formatEvent, hex64, NO_CPU, parseHex64, TRACE_KINDS, worldField, type TraceEvent } from './events.js';
 import { SAMPLE_EVENTS as samples } from './sampleEvents.js';
 
 describe('trace events', () => {
@@ -39,7 +39,16 @@ describe('trace events', () => {
       '#16 @26 cpu0 psci fn=0x84000000 args=[] result=0x10000',
       '#17 @27 cpu1 exception n=2 sync el1->el3 ec=0x17 esr=0x5e000000 elr=0x6000 far=0x0 world=s',
       "#18 @28 cpu1 uart-out byte=0x42 'B'",
+      '#19 @29 cpu0 ffa call FFA_MEM_SHARE_64 fid=0xc4000073 src=0x1 dst=0x0 args=[0x50,0x50,0x0,0x0,0x0,0x0,0x0] receivers=[0x8001,0x8002] pages=4',
+      '#20 @30 cpu0 ffa answer FFA_SUCCESS_32 fid=0x84000061 src=0x0 dst=0x1 args=[0x0,0x2,0x80000000] of=FFA_MEM_SHARE_64 handle=0x8000000000000002',
+      '#21 @31 cpu1 ffa answer FFA_ERROR fid=0x84000060 src=0x8000 dst=0x8001 args=[0x0,0xfffffffa] of=FFA_MEM_RETRIEVE_REQ_64 error=DENIED world=s',
     ]);
+  });
+
+  it('eventJson keeps the FF-A fields in canonical order, only those set', () => {
+    expect(Object.keys(eventJson(samples[19]!))).toEqual(['seq', 'tick', 'cpu', 'kind', 'dir', 'name', 'fid', 'src', 'dst', 'args', 'receivers', 'pages']);
+    expect(Object.keys(eventJson(samples[21]!))).toEqual(['seq', 'tick', 'cpu', 'kind', 'dir', 'name', 'fid', 'src', 'dst', 'args', 'of', 'error']);
+    expect(Object.keys(eventJson(samples[12]!))).toEqual(['seq', 'tick', 'cpu', 'kind', 'fid', 'src', 'dst', 'args']);
   });
 
   it('rendering does not depend on object key order', () => {
@@ -140,6 +149,14 @@ describe('EventLineBytes (the sink digest path: each line written as bytes)', ()
       fc.record({ kind: fc.constant('undef'), insn: small, pc: hex }),
       fc.record({ kind: fc.constant('sched'), vm: small, vcpu: small, dir: fc.constantFrom('in', 'out') }),
       fc.record({ kind: fc.constant('ffa'), fid: small, src: small, dst: small, args: fc.array(hex, { maxLength: 4 }) }),
+      fc.record(
+        {
+          kind: fc.constant('ffa'), fid: small, src: small, dst: small, args: fc.array(hex, { maxLength: 7 }), dir: fc.constantFrom('call', 'answer'),
+          name: fc.constantFrom('FFA_MEM_SHARE_64', 'FFA_SUCCESS_32', '0x84000099'), of: fc.constantFrom('FFA_MEM_LEND_32', 'FFA_VERSION'),
+          error: fc.constantFrom('DENIED', 'code -99'), handle: hex, receivers: fc.array(small, { maxLength: 3 }), pages: num,
+        },
+        { requiredKeys: ['kind', 'fid', 'src', 'dst', 'args', 'dir', 'name'] },
+      ),
       fc.record({ kind: fc.constant('mmio'), pa: hex, size: fc.constantFrom(1, 2, 4, 8), write: fc.boolean(), value: hex }),
     );
     const event = fc.tuple(head, body, world).map(([h, b, w]) => ({ ...h, ...b, ...w }) as TraceEvent);

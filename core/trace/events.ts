@@ -16,8 +16,16 @@
 // without it is Non-secure, so a version 1 event (which never has it) reads
 // as what it was, and a run with one Security state renders and digests
 // exactly as under version 1.
+//
+// Version 3 completes the 'ffa' event (issue 11): besides fid/src/dst/args it
+// says whether the message calls or answers (`dir`), the function's spec name
+// (`name`), for an answer the call it answers where the emitter knows it
+// (`of`), the error name of a refusal (`error`), the memory handle it carries
+// (`handle`) and a memory send's `receivers` and `pages`. They render after
+// the kind (dir, name) and after args (the rest); an 'ffa' event of version
+// 1 or 2 has none of them and renders as it did.
 
-export const TRACE_FORMAT_VERSION = 2;
+export const TRACE_FORMAT_VERSION = 3;
 /** The oldest event format this hvrr reads. */
 export const TRACE_FORMAT_OLDEST = 1;
 
@@ -130,15 +138,36 @@ export interface SchedEvent extends EventBase {
   dir: 'in' | 'out';
 }
 
-/** FF-A call or return (fields provisional: filled in by the proxy/SPMC work). */
+/** An FF-A message: a call or its answer (core/trace/ffaEvent.ts builds them). */
+export type FfaDir = 'call' | 'answer';
+
+/** One FF-A message (DEN0077: w0 the function ID, w1..w7 its arguments), as
+ *  the hypervisor's proxy, the SPMD or the SPMC passed it on. The fields after
+ *  `args` are event format 3; a trace of format 1 or 2 has none of them. */
 export interface FfaEvent extends EventBase {
   kind: 'ffa';
-  /** FF-A function id. */
+  /** FF-A function ID (w0). */
   fid: number;
-  /** Calling / answering endpoint id. */
+  /** The endpoint that sent the message (calling or answering). */
   src: number;
+  /** The endpoint it goes to. */
   dst: number;
+  /** w1..w7. */
   args: Hex64[];
+  /** A call, or the answer to one (FFA_SUCCESS, FFA_ERROR, a direct response, FFA_MSG_WAIT, ...). */
+  dir?: FfaDir;
+  /** The function's spec name (FFA_MEM_SHARE_64); for an answer, its result. "0x…" for an unknown ID. */
+  name?: string;
+  /** An answer: the name of the call it answers, where the emitter knows it. */
+  of?: string;
+  /** A refusal: the error's spec name (INVALID_PARAMETERS), "code N" for a code outside the spec. */
+  error?: string;
+  /** The memory handle the message carries (in registers or its descriptor). */
+  handle?: Hex64;
+  /** A memory send: its receivers' endpoint IDs. */
+  receivers?: number[];
+  /** A memory send: the pages (4 KiB) it covers. */
+  pages?: number;
 }
 
 /** A device register access (only recorded at verbosity >= VERBOSITY_MMIO). */
@@ -300,7 +329,13 @@ function renderBody(e: TraceEvent, w: LineWriter): void {
       w.text('vm='); w.dec(e.vm); w.text(' vcpu='); w.dec(e.vcpu); w.text(' '); w.text(e.dir);
       return;
     case 'ffa':
+      if (e.dir !== undefined) { w.text(e.dir); w.text(' '); w.text(e.name ?? hex(e.fid)); w.text(' '); }
       w.text('fid='); w.hex(e.fid); w.text(' src='); w.hex(e.src); w.text(' dst='); w.hex(e.dst); w.text(' args='); renderHexList(e.args, w);
+      if (e.of !== undefined) { w.text(' of='); w.text(e.of); }
+      if (e.error !== undefined) { w.text(' error='); w.text(e.error); }
+      if (e.handle !== undefined) { w.text(' handle='); w.text(e.handle); }
+      if (e.receivers !== undefined) { w.text(' receivers=['); e.receivers.forEach((r, i) => { if (i !== 0) w.text(','); w.hex(r); }); w.text(']'); }
+      if (e.pages !== undefined) { w.text(' pages='); w.dec(e.pages); }
       return;
     case 'mmio':
       w.text(e.write ? 'W' : 'R'); w.dec(e.size); w.text(' pa='); w.text(e.pa); w.text(' value='); w.text(e.value);
@@ -464,7 +499,7 @@ const JSON_FIELDS: Record<TraceKind, readonly string[]> = {
   halt: ['reason'],
   undef: ['insn', 'pc'],
   sched: ['vm', 'vcpu', 'dir'],
-  ffa: ['fid', 'src', 'dst', 'args'],
+  ffa: ['dir', 'name', 'fid', 'src', 'dst', 'args', 'of', 'error', 'handle', 'receivers', 'pages'],
   mmio: ['pa', 'size', 'write', 'value'],
 };
 

@@ -22,4 +22,8 @@ export const SAMPLE_EVENTS: readonly TraceEvent[] = [
   { seq: 16, tick: 26, cpu: 0, kind: 'psci', fn: 0x84000000, args: [], result: '0x10000' },
   { seq: 17, tick: 27, cpu: 1, world: 's', kind: 'exception', n: 2, type: 'sync', fromEl: 1, toEl: 3, ec: 0x17, esr: '0x5e000000', elr: '0x6000', far: '0x0' },
   { seq: 18, tick: 28, cpu: 1, world: 'ns', kind: 'uart-out', byte: 0x42 },
+  // Event format 3: the decoded FF-A fields (seq 12 above is an 'ffa' event of format 2).
+  { seq: 19, tick: 29, cpu: 0, kind: 'ffa', fid: 0xc4000073, src: 0x1, dst: 0x0, args: ['0x50', '0x50', '0x0', '0x0', '0x0', '0x0', '0x0'], dir: 'call', name: 'FFA_MEM_SHARE_64', receivers: [0x8001, 0x8002], pages: 4 },
+  { seq: 20, tick: 30, cpu: 0, kind: 'ffa', fid: 0x84000061, src: 0x0, dst: 0x1, args: ['0x0', '0x2', '0x80000000'], dir: 'answer', name: 'FFA_SUCCESS_32', of: 'FFA_MEM_SHARE_64', handle: '0x8000000000000002' },
+  { seq: 21, tick: 31, cpu: 1, world: 's', kind: 'ffa', fid: 0x84000060, src: 0x8000, dst: 0x8001, args: ['0x0', '0xfffffffa'], dir: 'answer', name: 'FFA_ERROR', of: 'FFA_MEM_RETRIEVE_REQ_64', error: 'DENIED' },
 ];

@@ -41,6 +41,8 @@ ${ffaAsm('smc', F.FFA_RXTX_MAP_32, TX, RX, 1)}${storeAsm(19, 'x0')}
 ${ffaAsm('smc', F.FFA_MSG_WAIT)}${storeAsm(20, 'x2')}
 ${ffaAsm('smc', F.FFA_MSG_SEND_DIRECT_REQ_32, 0x2_8001)}${storeAsm(21, 'x2')}
 ${ffaAsm('smc', F.FFA_MSG_SEND_DIRECT_REQ_32, 0x1_0002)}${storeAsm(22, 'x2')}
+${ffaAsm('smc', F.FFA_FEATURES, F.FFA_PARTITION_INFO_GET_REGS)}${storeAsm(23, 'x0', 'x2')}
+${ffaAsm('smc', F.FFA_FEATURES, F.FFA_MSG_SEND2)}${storeAsm(25, 'x0')}
 `, 2);
     expect(r.stop).toEqual({ kind: 'system-off' });
     const hv = r.hv;
@@ -65,6 +67,9 @@ ${ffaAsm('smc', F.FFA_MSG_SEND_DIRECT_REQ_32, 0x1_0002)}${storeAsm(22, 'x2')}
       expect(res(hv, 20, vm)).toBe(errW2(NOT_SUPPORTED)); // Secure-world call
       expect(res(hv, 21, vm)).toBe(errW2(INVALID_PARAMETERS)); // sender is not the caller (for VM 0) ...
       expect(res(hv, 22, vm)).toBe(errW2(INVALID_PARAMETERS)); // ... receiver is a VM
+      // A v1.2 function is NOT_SUPPORTED to a VM at 1.1 (Linux's driver at 1.1 would otherwise use it); a v1.1 one is served.
+      expect([res(hv, 23, vm), res(hv, 24, vm)]).toEqual([BigInt(F.FFA_ERROR), errW2(NOT_SUPPORTED)]);
+      expect(res(hv, 25, vm)).toBe(BigInt(F.FFA_SUCCESS_32));
     }
     expect(hv.s.ffa.vms[0]!.rxtx).toMatchObject({ txIpa: TX, rxIpa: RX, pageCount: 1, txPa: hv.s.vms[0]!.backingPa + 0x30_0000 });
   });

@@ -20,7 +20,7 @@ import { decodeFeaturesArgs } from '../../ffa/features.js';
 import { sendOpOf } from '../../ffa/memory/rules.js';
 import { ffaError, ffaSuccess32, isFfaError, resultFid, type FfaResult } from '../../ffa/result.js';
 import { negotiateFfaVersion } from '../../ffa/versionNegotiation.js';
-import { hex64, type FfaEvent } from '../../trace/events.js';
+import { ffaEvent, type FfaEventDetails } from '../../trace/ffaEvent.js';
 import type { Hv } from '../context.js';
 import type { VcpuState, VmState } from '../state.js';
 import { answerInRegisters, forwardToSpmc, setAnswer, smcStep } from './forward.js';
@@ -28,10 +28,10 @@ import { notificationCall, notificationStep, VM_NOTIFICATION_CALLS } from './not
 import { partitionInfoGet, partitionInfoStep } from './partitionInfo.js';
 import { spFragTx, spReclaim, spStep } from './spMemory.js';
 import { handleAllocator, handleFromWords } from '../../ffa/memory/handle.js';
-import { rxRelease, rxtxMap, rxtxUnmap, rxtxUnmapRefusal } from './rxtx.js';
+import { bufferBytes, rxRelease, rxtxMap, rxtxUnmap, rxtxUnmapRefusal } from './rxtx.js';
 import { acquireThen, giveBack, mapAtSpmc, msgSend2, releaseAtSpmc, rxtxStep, unmapAtSpmc, writesRx } from './spmcRxtx.js';
 import { ffaIdOfVm } from './setup.js';
-import type { VmFfaState } from './state.js';
+import type { FfaPendingCall, VmFfaState } from './state.js';
 import { memFragRx, memFragTx, memReclaim, memRelinquish, memRetrieve, memSend } from './vmMemory.js';
 
 /** The FF-A version the proxy implements (what FFA_VERSION answers a VM). */
@@ -53,19 +53,40 @@ const SERVED: ReadonlySet<number> = new Set([
   ...VM_NOTIFICATION_CALLS, F.FFA_MSG_SEND2, F.FFA_PARTITION_INFO_GET_REGS,
 ]);
 
-function event(hv: Hv, cpu: number, fid: number, src: number, dst: number, args: readonly bigint[]): void {
+function event(hv: Hv, cpu: number, fid: number, src: number, dst: number, args: readonly bigint[], d: FfaEventDetails): void {
   const m = hv.m;
   if (!m.trace.wants('ffa')) return;
-  const e: FfaEvent = { seq: 0, kind: 'ffa', tick: m.core.nowTick(cpu), cpu, fid: fid >>> 0, src, dst, args: args.map((v) => hex64(v)) };
-  m.trace.emitNumbered(e);
+  m.trace.emitNumbered(ffaEvent(m.core.nowTick(cpu), cpu, undefined, fid, src, dst, args, d));
 }
 
-/** The answer event (from the hypervisor, or the partition that answered, to the VM). */
-function answered(hv: Hv, cpu: number, vmId: number, r: FfaResult): void {
+/** The descriptor a memory call refers to, for its trace event: the VM's TX buffer (its RX buffer for a retrieve response). */
+function descriptorOf(hv: Hv, f: VmFfaState, fid: number, rx: boolean): FfaEventDetails {
+  if (!f.rxtx || !DESCRIBED.has(fid)) return {};
+  const b = f.rxtx;
+  return { descriptor: hv.m.core.readPhys(rx ? b.rxPa : b.txPa, bufferBytes(b)).slice(), version: f.version };
+}
+const DESCRIBED: ReadonlySet<number> = new Set([
+  F.FFA_MEM_SHARE_32, F.FFA_MEM_SHARE_64, F.FFA_MEM_LEND_32, F.FFA_MEM_LEND_64, F.FFA_MEM_DONATE_32, F.FFA_MEM_DONATE_64,
+  F.FFA_MEM_RETRIEVE_REQ_32, F.FFA_MEM_RETRIEVE_REQ_64, F.FFA_MEM_RETRIEVE_RESP, F.FFA_MEM_RELINQUISH,
+]);
+
+/** The VM's call a pending step serves, for its answer's event: a VM-to-SP memory step records the
+ *  proxy's own SMC; the VM's call follows from the step (a send keeps the VM's function in args[1], spMemory.ts). */
+function vmCallOf(p: FfaPendingCall): number {
+  if (p.vmFid !== undefined) return p.vmFid;
+  if (p.step === 'sp-retrieve' || p.step === 'sp-release' || p.step === 'sp-reclaim') return F.FFA_MEM_RECLAIM;
+  if (p.step === 'sp-fragrx') return F.FFA_MEM_FRAG_RX;
+  if (p.step === 'sp-map' || p.step === 'sp-send' || p.step === 'sp-frag') return Number(p.args![1]);
+  return p.fid;
+}
+
+/** The answer event (from the hypervisor, or the partition that answered, to the VM) to the VM's call `of`. */
+function answered(hv: Hv, cpu: number, vm: number, r: FfaResult, of: number | undefined): void {
+  if (!hv.m.trace.wants('ffa')) return;
   const fid = resultFid(r);
   const direct = fid === F.FFA_MSG_SEND_DIRECT_RESP_32 || fid === F.FFA_MSG_SEND_DIRECT_RESP_64 || fid === F.FFA_MSG_SEND_DIRECT_RESP2;
   const src = direct ? Number((r.x[1]! >> 16n) & 0xffffn) : 0;
-  event(hv, cpu, Number(r.x[0]! & 0xffff_ffffn), src, vmId, r.x.slice(1, 8));
+  event(hv, cpu, Number(r.x[0]! & 0xffff_ffffn), src, ffaIdOfVm(vm), r.x.slice(1, 8), { dir: 'answer', of, ...descriptorOf(hv, hv.s.ffa.vms[vm]!, fid, true) });
 }
 
 /** A VM's FF-A call on `cpu` (x0-x17 in the registers; ELR_EL2 already past the SMC/HVC). */
@@ -76,7 +97,7 @@ export function ffaCall(hv: Hv, cpu: number, vm: VmState, vc: VcpuState): void {
   const me = ffaIdOfVm(vm.id);
   const f = hv.s.ffa.vms[vm.id]!;
   const dst = fid === F.FFA_MSG_SEND_DIRECT_REQ_32 || fid === F.FFA_MSG_SEND_DIRECT_REQ_64 || fid === F.FFA_MSG_SEND_DIRECT_REQ2 ? Number(x[1]! & 0xffffn) : 0;
-  event(hv, cpu, fid, me, dst, x.slice(1, 8));
+  if (hv.m.trace.wants('ffa')) event(hv, cpu, fid, me, dst, x.slice(1, 8), { dir: 'call', ...descriptorOf(hv, f, fid, false) });
   if (hv.s.ffa.spmcVersion === 0 && MAY_NEED_SPMC.has(fid)) {
     // The hypervisor's own FFA_VERSION with the SPMC first (once): the VM's call is served when it is answered.
     const v = smcStep(hv, cpu, vm, vc, fid, [BigInt(F.FFA_VERSION), BigInt(PROXY_FFA_VERSION)], 'version', x.map((v) => '0x' + v.toString(16)));
@@ -100,19 +121,25 @@ function spmcVersionAnswer(hv: Hv, r: FfaResult): void {
 
 function serveAndAnswer(hv: Hv, cpu: number, vm: VmState, vc: VcpuState, f: VmFfaState, x: bigint[], fid: number): void {
   const r = serve(hv, cpu, vm, vc, f, x, fid);
-  if (r === null) return; // in the Secure world: ffaResume completes it
-  deliver(hv, cpu, vm, vc, f, r);
+  if (r === null) return markVmCall(hv, cpu, fid); // in the Secure world: ffaResume completes it
+  deliver(hv, cpu, vm, vc, f, r, fid);
+}
+
+/** The pending step serves the VM's call `fid`: kept for its answer's trace event. */
+function markVmCall(hv: Hv, cpu: number, fid: number): void {
+  const next = hv.s.ffa.pending[cpu];
+  if (next && next.vmFid === undefined) next.vmFid = fid;
 }
 
 /** The VM's answer; an RX buffer the proxy took for a call that wrote nothing into it goes back to the SPMC first. */
-function deliver(hv: Hv, cpu: number, vm: VmState, vc: VcpuState, f: VmFfaState, r: FfaResult): void {
+function deliver(hv: Hv, cpu: number, vm: VmState, vc: VcpuState, f: VmFfaState, r: FfaResult, of: number): void {
   if (f.spmcRxtx && f.rxAcquired && !f.rxFull) {
     const back = giveBack(hv, cpu, vm, vc, r);
-    if (back === null) return;
+    if (back === null) return markVmCall(hv, cpu, of);
     r = back;
   }
   setAnswer(hv, cpu, r, false);
-  answered(hv, cpu, ffaIdOfVm(vm.id), r);
+  answered(hv, cpu, vm.id, r, of);
 }
 
 /** The pCPU is back from the Secure world with the answer to the call it forwarded. */
@@ -132,7 +159,7 @@ export function ffaResume(hv: Hv, cpu: number): void {
   }
   if (p.step === undefined) {
     // Forwarded as it was: the answer is in the registers already.
-    answered(hv, cpu, ffaIdOfVm(p.vm), answerInRegisters(hv, cpu));
+    answered(hv, cpu, p.vm, answerInRegisters(hv, cpu), p.fid);
     return;
   }
   const answer = answerInRegisters(hv, cpu);
@@ -141,8 +168,8 @@ export function ffaResume(hv: Hv, cpu: number): void {
   const r = p.step.startsWith('sp-') ? spStep(hv, cpu, p, answer)
     : p.step.startsWith('rx-') ? rxtxStep(hv, cpu, p, answer, reserve)
       : p.step === 'notif-create' ? notificationStep(hv, cpu, p, answer) : partitionInfoStep(hv, cpu, p, answer);
-  if (r === null) return; // the next step is in the Secure world
-  deliver(hv, cpu, vm, vm.vcpus[p.vcpu]!, hv.s.ffa.vms[p.vm]!, r);
+  if (r === null) return markVmCall(hv, cpu, vmCallOf(p)); // the next step is in the Secure world
+  deliver(hv, cpu, vm, vm.vcpus[p.vcpu]!, hv.s.ffa.vms[p.vm]!, r, vmCallOf(p));
 }
 
 function serve(hv: Hv, cpu: number, vm: VmState, vc: VcpuState, f: VmFfaState, x: bigint[], fid: number): FfaResult | null {
@@ -161,7 +188,7 @@ function serve(hv: Hv, cpu: number, vm: VmState, vc: VcpuState, f: VmFfaState, x
     case F.FFA_ID_GET:
       return ffaSuccess32(0, me);
     case F.FFA_FEATURES:
-      return features(x);
+      return features(x, f.version);
     case F.FFA_SPM_ID_GET:
       if (f.version < F.FFA_VERSION_1_1) return ffaError(NOT_SUPPORTED, 'FFA_SPM_ID_GET is FF-A v1.1');
       return forwardToSpmc(hv, cpu, vm, vc, [x[0]!, 0n, 0n, 0n, 0n, 0n, 0n, 0n]);
@@ -213,12 +240,13 @@ function serve(hv: Hv, cpu: number, vm: VmState, vc: VcpuState, f: VmFfaState, x
   return ffaError(NOT_SUPPORTED, `${F.ffaFunctionName(fid) ?? `function 0x${fid.toString(16)}`} is not served to a VM`);
 }
 
-function features(x: readonly bigint[]): FfaResult {
+function features(x: readonly bigint[], version: number): FfaResult {
   const q = decodeFeaturesArgs(x);
   if (!q.ok) return q.error;
   if (q.value.kind === 'feature') return ffaError(NOT_SUPPORTED, `feature ID ${q.value.id}: notifications are not served to VMs`);
   const fid = q.value.fid >>> 0;
   if (!SERVED.has(fid)) return ffaError(NOT_SUPPORTED, `${F.ffaFunctionName(fid) ?? `0x${fid.toString(16)}`} is not served`);
+  if (version < F.ffaFunctionSince(fid)) return ffaError(NOT_SUPPORTED, `${F.ffaFunctionName(fid)} is FF-A ${F.ffaVersionText(F.ffaFunctionSince(fid))}, the VM works at ${F.ffaVersionText(version)}`);
   // FFA_RXTX_MAP: w2 bits 1:0 = 0, the minimum buffer size is 4 KiB.
   return ffaSuccess32(0, 0);
 }

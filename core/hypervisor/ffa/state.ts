@@ -51,6 +51,8 @@ export interface FfaPendingCall {
    *  whose answer comes back, and the VM's arguments (hex); absent for a call forwarded as it is. */
   step?: 'version' | 'map' | 'get' | 'release' | 'notif-create' | RxtxStep | SpStep;
   args?: string[];
+  /** The VM's own call this step serves (for the answer's trace event); absent in older records. */
+  vmFid?: number;
 }
 
 /** The steps of the VM's buffers at the SPMC (spmcRxtx.ts). */
