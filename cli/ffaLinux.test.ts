@@ -65,7 +65,7 @@ describe.skipIf(skip)(`Linux tier, FF-A (${skip ? reason : 'cached artifacts'})`
     const u = await runCli(['replay', trace, '--until', 'ffa', 'MEM_FRAG_TX', '--print', 'events']);
     expect(u.code, u.err).toBe(0);
     expect(u.out).toMatch(/reached ffa FFA_MEM_FRAG_TX \(event \d+\)/);
-    expect(u.out).toMatch(/\n {2}#\d+ @\d+ cpu0 ffa fid=0x8400007b src=0x1 dst=0x0 /);
+    expect(u.out).toMatch(/\n {2}#\d+ @\d+ cpu0 ffa call FFA_MEM_FRAG_TX fid=0x8400007b src=0x1 dst=0x0 /);
   }, TIMEOUT);
 
   it('golden ffa-linux: the FF-A driver probe and the client\'s milestones of golden/cases/ffa-linux.checks hold, in order', async () => {

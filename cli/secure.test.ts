@@ -167,11 +167,11 @@ describe('hvrr with the SPMC: --secure, --sp, ffa-demo', () => {
     const any = await runCli(['replay', trace, '--until', 'ffa', '--print', 'events']);
     expect(any.code, any.err).toBe(0);
     expect(any.out).toMatch(/reached ffa \(event \d+\)/);
-    expect(any.out.trim().split('\n').at(-1)).toMatch(/ ffa fid=0x[0-9a-f]+ src=/);
+    expect(any.out.trim().split('\n').at(-1)).toMatch(/ ffa (call|answer) \S+ fid=0x[0-9a-f]+ src=/);
     const share = await runCli(['replay', trace, '--until', 'ffa', 'mem_share', '--count', '2', '--print', 'events']);
     expect(share.code, share.err).toBe(0);
     expect(share.out).toMatch(/reached ffa FFA_MEM_SHARE \(occurrence 2\) \(event \d+\)/);
-    expect(share.out.trim().split('\n').at(-1)).toMatch(/ ffa fid=0x[8c]4000073 /);
+    expect(share.out.trim().split('\n').at(-1)).toMatch(/ ffa call FFA_MEM_SHARE_(32|64) fid=0x[8c]4000073 /);
     const none = await runCli(['replay', trace, '--until', 'ffa', 'MEM_PERM_SET']);
     expect(none.code).toBe(2);
     expect(none.err).toMatch(/^hvrr: ffa FFA_MEM_PERM_SET is not in the recording: the recording has no such FF-A events\n$/);
