@@ -1,0 +1,150 @@
+// Memory a partition sends to a VM, through the proxy in front of the real
+// SPMC (whole machine, real guest and partition code): the VM donates a page
+// of its RAM to SP1, SP1 retrieves it and lends it back to the VM read-only;
+// the VM's retrieve naming another VM, asking for more access than was
+// granted, or naming a handle that is not for it is refused; the granted
+// retrieve maps the page in the VM's Stage 2 read-only (walked) with the
+// response's address rewritten to the VM's IPA; the VM reads it,
+// relinquishes (unmapped: a read faults), a second relinquish is refused,
+// and SP1 reclaims.
+import { describe, expect, it } from 'vitest';
+import * as F from '../../ffa/functionIds.js';
+import { DENIED, INVALID_PARAMETERS } from '../../ffa/errors.js';
+import { decodeTransaction } from '../../ffa/memory/decode.js';
+import { makeHandle } from '../../ffa/memory/handle.js';
+import { encodeRelinquish } from '../../ffa/memory/relinquish.js';
+import { encodeTransaction } from '../../ffa/memory/transaction.js';
+import { handleWords } from '../../ffa/result.js';
+import { Machine } from '../../machine.js';
+import { secureColdBoot } from '../../firmware/secureBoot.js';
+import { installSpmc, SPMC_BOOT_INFO } from '../../spmc/installSpmc.js';
+import { pages, retrieveTx, sendTx } from '../../spmc/ledgerTesting.js';
+import { ffaCall, testPartitionPackage } from '../../spmc/testPartition.js';
+import { Hypervisor, machineRamFor, type HypervisorConfig } from '../hypervisor.js';
+import { EXC_LOG, guestImage, readGuest64, res } from '../testGuest.js';
+import { pageAt, PAGE_DONATED, PAGE_SHARED_BORROWED } from './ownership.js';
+import { errW2, ffaAsm, storeAsm } from './testing.js';
+
+const MiB = 1 << 20;
+const TX = 0x4030_0000;
+const RX = 0x4030_1000;
+const SP1 = 0x8001;
+const BASE1 = 0x0e40_0000; // the test partition's default load address
+const P = 0x4050_0000; // the VM's page (IPA)
+const MARK = 0x1234_5678_9abc_def0n;
+const DONATED = makeHandle(1n, 'spmc');
+const LENT = makeHandle(2n, 'spmc');
+const [lLo, lHi] = handleWords(LENT);
+/** SP1's lend descriptor's length (whatever the page's address). */
+const LEND_BYTES = encodeTransaction(sendTx('lend', SP1, [1], [pages(0n, 1)], 'ro')).length;
+
+/** Copy `len` bytes at `label` into the TX buffer. */
+const toTx = (label: string, len: number): string => `
+    ldr x10, =${label}
+    ldr x11, =${TX}
+    ldr x12, =${len}
+1:  ldrb w13, [x10], #1
+    strb w13, [x11], #1
+    subs x12, x12, #1
+    b.ne 1b
+`;
+const data = (label: string, b: Uint8Array): string => `    .balign 8\n${label}:\n    .byte ${[...b].join(', ')}\n`;
+/** A direct request asking SP1 (command 7) to make FF-A call `fid` with x1-x3; it answers x3-x7 = the call's x0-x4. */
+const atSp1 = (fid: number, ...a: Array<number | bigint | string>): string => ffaAsm('smc', F.FFA_MSG_SEND_DIRECT_REQ_64, (1 << 16) | SP1, 0, 7, fid, ...a);
+
+describe('FF-A proxy: memory a partition sends to a VM', () => {
+  it('retrieved through the SPMC into the VM\'s Stage 2 with the granted access, relinquished (unmapped), reclaimed by the partition', () => {
+    const donate = encodeTransaction(sendTx('donate', 1, [SP1], [pages(BigInt(P), 1)]));
+    const take = encodeTransaction(retrieveTx('donate', 1, [SP1], DONATED));
+    const forVm2 = encodeTransaction(retrieveTx('lend', SP1, [2], LENT, 'ro'));
+    const asRw = encodeTransaction(retrieveTx('lend', SP1, [1], LENT, 'rw'));
+    const notMine = encodeTransaction(retrieveTx('donate', 1, [1], DONATED, 'rw'));
+    const asRo = encodeTransaction(retrieveTx('lend', SP1, [1], LENT, 'ro'));
+    const giveBack = encodeRelinquish({ handle: LENT, flags: 0, endpoints: [1] });
+    const image = guestImage({
+      main: `
+${ffaAsm('smc', F.FFA_VERSION, F.FFA_VERSION_1_1)}
+${ffaAsm('smc', F.FFA_RXTX_MAP_64, TX, RX, 1)}
+    ldr x10, =${P}
+    ldr x11, =0x${MARK.toString(16)}
+    str x11, [x10]
+${toTx('donate', donate.length)}${ffaAsm('smc', F.FFA_MEM_DONATE_32, donate.length, donate.length, 0, 0)}${storeAsm(0, 'x0', 'x2', 'x3')}
+${atSp1(F.FFA_MEM_RETRIEVE_REQ_32, take.length, take.length)}${storeAsm(3, 'x3')}
+${atSp1(F.FFA_RXTX_UNMAP)}${storeAsm(4, 'x3')}
+${atSp1(F.FFA_RXTX_MAP_64, BASE1 + 0xd000, BASE1 + 0xe000, 1)}${storeAsm(5, 'x3')}
+${atSp1(F.FFA_MEM_LEND_32, LEND_BYTES, LEND_BYTES)}${storeAsm(6, 'x3', 'x5', 'x6')}
+${toTx('forVm2', forVm2.length)}${ffaAsm('smc', F.FFA_MEM_RETRIEVE_REQ_32, forVm2.length, forVm2.length, 0, 0)}${storeAsm(9, 'x0', 'x2')}
+${toTx('asRw', asRw.length)}${ffaAsm('smc', F.FFA_MEM_RETRIEVE_REQ_32, asRw.length, asRw.length, 0, 0)}${storeAsm(11, 'x0', 'x2')}
+${toTx('notMine', notMine.length)}${ffaAsm('smc', F.FFA_MEM_RETRIEVE_REQ_32, notMine.length, notMine.length, 0, 0)}${storeAsm(23, 'x0', 'x2')}
+${toTx('asRo', asRo.length)}${ffaAsm('smc', F.FFA_MEM_RETRIEVE_REQ_32, asRo.length, asRo.length, 0, 0)}${storeAsm(13, 'x0', 'x1', 'x2')}
+    ldr x10, =${P}
+    ldr x11, [x10]
+${storeAsm(16, 'x11')}
+    mov x23, #1
+${storeAsm(17, 'x23')}
+    ldr x12, =20000
+2:  subs x12, x12, #1
+    b.ne 2b
+${ffaAsm('smc', F.FFA_RX_RELEASE)}${storeAsm(18, 'x0')}
+${toTx('giveBack', giveBack.length)}${ffaAsm('smc', F.FFA_MEM_RELINQUISH)}${storeAsm(19, 'x0')}
+${ffaAsm('smc', F.FFA_MEM_RELINQUISH)}${storeAsm(20, 'x0', 'x2')}
+    ldr x10, =${P}
+    ldr x11, [x10]
+${atSp1(F.FFA_MEM_RECLAIM, lLo, lHi, 0)}${storeAsm(22, 'x3')}
+    mov x23, #1
+${storeAsm(25, 'x23')}
+`,
+      extra: data('donate', donate) + data('forVm2', forVm2) + data('asRw', asRw) + data('notMine', notMine) + data('asRo', asRo)
+        + data('giveBack', giveBack) + '    .balign 8\n',
+    });
+    const cfg: HypervisorConfig = { vms: [{ numVcpus: 1, ramBytes: 32 * MiB, kernel: image }] };
+    const m = new Machine({ numCpus: 1, ramBytes: machineRamFor(cfg), seed: 7n, secure: true });
+    const hv = new Hypervisor(m, cfg);
+    const vm = hv.s.vms[0]!;
+    const pa = vm.backingPa + (P - vm.ramIpa);
+    // SP1 lends the page (a physical address: the partition's Non-secure IPA space is the PA space) read-only to VM 1.
+    const lend = encodeTransaction(sendTx('lend', SP1, [1], [pages(BigInt(pa), 1)], 'ro'));
+    const sp1 = testPartitionPackage({
+      id: SP1,
+      init: ffaCall(F.FFA_RXTX_MAP_64, [BASE1 + 0xa000, BASE1 + 0xb000, 1]),
+      data: [{ offset: 0xa000, bytes: take }, { offset: 0xd000, bytes: lend }],
+    });
+    const spmc = installSpmc(m, [sp1]);
+    secureColdBoot(m, SPMC_BOOT_INFO);
+    // While the VM holds the page: mapped read-only, borrowed, at its IPA.
+    while (res(hv, 17) === 0n && !m.stopped) m.run(m.instructions + 20);
+    expect(pageAt(hv, vm, P)).toEqual({ state: PAGE_SHARED_BORROWED, s2ap: 1, pa });
+    expect(hv.s.ffa.spBorrows).toEqual([{ handle: '0x' + LENT.toString(16), vm: 0, op: 'lend', access: 'ro', pages: [pa] }]);
+    const total = Number(res(hv, 14));
+    const response = decodeTransaction(m.core.readPhys(vm.backingPa + (RX - vm.ramIpa), total).slice(), { kind: 'retrieve-response', version: F.FFA_VERSION_1_1, totalLength: total });
+    expect(response.ok).toBe(true);
+    if (!response.ok) return;
+    expect(response.value.tx.composite!.constituents).toEqual([{ address: BigInt(P), pageCount: 1 }]);
+    expect(response.value.tx.receivers.map((r) => [r.receiver, r.permissions.dataAccess])).toEqual([[1, 1]]);
+    expect(m.run(m.instructions + 50_000_000)).toEqual({ kind: 'system-off' });
+    const log = spmc.s.log.join(' / ');
+    expect(res(hv, 0), log).toBe(BigInt(F.FFA_SUCCESS_32));
+    expect([res(hv, 1), res(hv, 2)]).toEqual(handleWords(DONATED));
+    expect(res(hv, 3), log).toBe(BigInt(F.FFA_MEM_RETRIEVE_RESP));
+    for (const i of [4, 5, 6]) expect(res(hv, i), `call ${i}: ${log}`).toBe(BigInt(F.FFA_SUCCESS_32));
+    expect([res(hv, 7), res(hv, 8)]).toEqual([lLo, lHi]);
+    expect([res(hv, 9), res(hv, 10)]).toEqual([BigInt(F.FFA_ERROR), errW2(INVALID_PARAMETERS)]); // names VM 2
+    expect([res(hv, 11), res(hv, 12)], log).toEqual([BigInt(F.FFA_ERROR), errW2(DENIED)]); // RW asked, RO granted
+    expect([res(hv, 23), res(hv, 24)], log).toEqual([BigInt(F.FFA_ERROR), errW2(INVALID_PARAMETERS)]); // SP1's donate
+    expect(res(hv, 13), log).toBe(BigInt(F.FFA_MEM_RETRIEVE_RESP));
+    expect(res(hv, 15)).toBe(res(hv, 14)); // one fragment
+    expect(res(hv, 16)).toBe(MARK);
+    for (const i of [18, 19]) expect(res(hv, i), `call ${i}: ${log}`).toBe(BigInt(F.FFA_SUCCESS_32));
+    expect([res(hv, 20), res(hv, 21)]).toEqual([BigInt(F.FFA_ERROR), errW2(INVALID_PARAMETERS)]); // not retrieved (any more)
+    expect(res(hv, 22), log).toBe(BigInt(F.FFA_SUCCESS_32));
+    expect(res(hv, 25)).toBe(1n);
+    // After the relinquish the page is out of the VM's reach again (donated to SP1): the read faulted.
+    expect(pageAt(hv, vm, P)).toMatchObject({ state: PAGE_DONATED, s2ap: 0 });
+    expect(readGuest64(hv, 0, EXC_LOG)).toBe(1n);
+    expect(readGuest64(hv, 0, EXC_LOG + 16)).toBe(BigInt(P));
+    expect(hv.s.ffa.spBorrows).toEqual([]);
+    expect(hv.s.ffa.vms[0]!.retrieve).toBe(null);
+    expect(spmc.ledger.ownerOf(BigInt(pa))).toBe(SP1);
+    expect(spmc.getState().ledger.transactions).toEqual([]);
+  });
+});
