@@ -32,7 +32,7 @@ import { fragmentLengths } from '../../ffa/memory/fragments.js';
 import { handleText } from '../../ffa/memory/handle.js';
 import { layoutOfVersion } from '../../ffa/memory/layout.js';
 import { encodeRelinquish, type Relinquish } from '../../ffa/memory/relinquish.js';
-import { encodeTransaction, relayout, type Constituent, type MemoryTransaction } from '../../ffa/memory/transaction.js';
+import { encodeTransaction, relayout, type MemoryTransaction } from '../../ffa/memory/transaction.js';
 import { ffaError, ffaMemRetrieveResp, ffaSuccess32, ffaValue, handleWords, isFfaError, resultFid, wView, type FfaResult } from '../../ffa/result.js';
 import { RAM_BASE } from '../../machine.js';
 import { MemoryLedger } from '../../spmc/memoryLedger.js';
@@ -44,6 +44,7 @@ import { smcStep } from './forward.js';
 import { ipaOfPage, pagesOfRanges, projectPages } from './ownership.js';
 import { bufferBytes, writeRx } from './rxtx.js';
 import { ffaIdOfVm } from './setup.js';
+import { toVmView } from './vmMemory.js';
 import { hvBuffers, hvBuffersRefusal } from './spMemory.js';
 import type { BorrowStep, FfaPendingCall, SpBorrow, VmFfaState } from './state.js';
 
@@ -137,19 +138,6 @@ function undo(hv: Hv, cpu: number, vm: VmState, vc: VcpuState, handle: string, w
   return step(hv, cpu, vm, vc, 'sb-undo', [handle, ...why.x.slice(0, 8).map((v) => hex64(v))], [BigInt(F.FFA_MEM_RELINQUISH), 0n, 0n, 0n, 0n]);
 }
 
-/** The VM's view of `ranges`: IPAs, split where the VM's IPAs of consecutive pages are not consecutive; null when a page has none. */
-function vmRanges(vm: VmState, ranges: readonly Constituent[]): Constituent[] | null {
-  const out: Constituent[] = [];
-  for (const pa of pagesOfRanges(ranges)) {
-    const ipa = ipaOfPage(vm, pa);
-    if (ipa < 0) return null;
-    const last = out[out.length - 1];
-    if (last && Number(last.address) + last.pageCount * PAGE === ipa) last.pageCount++;
-    else out.push({ address: BigInt(ipa), pageCount: 1 });
-  }
-  return out;
-}
-
 /** The whole response is in: check, map, and deliver its first fragment to the VM. */
 function granted(hv: Hv, cpu: number, vm: VmState, vc: VcpuState, handle: bigint, bytes: Uint8Array): FfaResult | null {
   const refuse = (why: FfaResult): FfaResult | null => undo(hv, cpu, vm, vc, hex64(handle), why);
@@ -163,7 +151,7 @@ function granted(hv: Hv, cpu: number, vm: VmState, vc: VcpuState, handle: bigint
   const ramEnd = RAM_BASE + hv.m.config.ramBytes;
   const outside = pages.find((pa) => pa < RAM_BASE || pa + PAGE > ramEnd || (pa >= hv.s.reserveBase && pa < hv.s.reserveBase + hv.s.reserveBytes));
   if (outside !== undefined) return refuse(ffaError(DENIED, `page ${hex64(outside)} is not Normal-world RAM a VM may be given`));
-  const view = vmRanges(vm, tx.composite.constituents);
+  const view = toVmView(vm, tx.composite.constituents);
   if (!view) return refuse(ffaError(NO_MEMORY, 'the memory does not fit in the VM\'s borrow window'));
   const need = s2TablePagesNeeded(hv.m.core, vm.s2Root, pages.map((pa) => ipaOfPage(vm, pa)));
   if (need > reservePagesLeft(hv.s)) return refuse(ffaError(NO_MEMORY, `the borrow window needs ${need} Stage-2 table pages; the hypervisor reserve has ${reservePagesLeft(hv.s)}`));
@@ -212,6 +200,7 @@ export function spRelinquish(hv: Hv, cpu: number, vm: VmState, vc: VcpuState, f:
   const b = hv.s.ffa.spBorrows.find((x) => x.handle === key && x.vm === vm.id);
   if (!b) return ffaError(INVALID_PARAMETERS, `relinquish: ${handleText(rel.handle)} is no memory this VM retrieved from a partition`);
   if (f.retrieve?.handle === key) return ffaError(DENIED, `relinquish: the retrieve response of ${handleText(rel.handle)} is still being delivered`);
+  if (b.op === 'donate') return ffaError(INVALID_PARAMETERS, `relinquish: ${handleText(rel.handle)} was a donate: the memory is the VM's`);
   // Out of the VM's Stage 2 first (TLBs invalidated), so it cannot touch the memory once the SPMC has it back.
   hv.s.ffa.spBorrows = hv.s.ffa.spBorrows.filter((x) => x !== b);
   project(hv, b.pages);

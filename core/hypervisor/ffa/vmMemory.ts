@@ -73,6 +73,7 @@ export function toPhysical(hv: Hv, vm: VmState, f: VmFfaState, ranges: readonly 
       const pa = paOfIpa(hv, vm, ipa + i * PAGE);
       if (pa < 0 || pa !== pa0 + i * PAGE) return reject(DENIED, `IPA ${hex64(ipa + i * PAGE)} is not memory of the sender`);
       if (hv.s.ffa.spShares.some((x) => x.pages.includes(pa))) return reject(DENIED, `IPA ${hex64(ipa + i * PAGE)} is in a transaction with the Secure world`);
+      if (hv.s.ffa.spBorrows.some((x) => x.pages.includes(pa))) return reject(DENIED, `IPA ${hex64(ipa + i * PAGE)} came from a partition: sending it on is not served`);
       if (b && ((pa >= b.txPa && pa < b.txPa + bufferBytes(b)) || (pa >= b.rxPa && pa < b.rxPa + bufferBytes(b)))) return reject(DENIED, `IPA ${hex64(ipa + i * PAGE)} is the VM's RX/TX buffer`);
     }
     out.push({ address: BigInt(pa0), pageCount: c.pageCount });
@@ -81,7 +82,7 @@ export function toPhysical(hv: Hv, vm: VmState, f: VmFfaState, ranges: readonly 
 }
 
 /** Physical ranges as `vm` sees them (split where its view is not linear); null when a page has no place in its IPA space. */
-function toVmView(vm: VmState, ranges: readonly Constituent[]): Constituent[] | null {
+export function toVmView(vm: VmState, ranges: readonly Constituent[]): Constituent[] | null {
   const out: Constituent[] = [];
   for (const p of pagesOfRanges(ranges)) {
     const ipa = ipaOfPage(vm, p);
