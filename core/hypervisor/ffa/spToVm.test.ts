@@ -6,7 +6,9 @@
 // retrieve maps the page in the VM's Stage 2 read-only (walked) with the
 // response's address rewritten to the VM's IPA; the VM reads it,
 // relinquishes (unmapped: a read faults), a second relinquish is refused,
-// and SP1 reclaims.
+// and SP1 reclaims. Then lent read-write to a second VM on another pCPU:
+// mapped in its borrow window, written there, SP1's reclaim refused until
+// the VM relinquished.
 import { describe, expect, it } from 'vitest';
 import * as F from '../../ffa/functionIds.js';
 import { DENIED, INVALID_PARAMETERS } from '../../ffa/errors.js';
@@ -15,14 +17,14 @@ import { makeHandle } from '../../ffa/memory/handle.js';
 import { encodeRelinquish } from '../../ffa/memory/relinquish.js';
 import { encodeTransaction } from '../../ffa/memory/transaction.js';
 import { handleWords } from '../../ffa/result.js';
-import { Machine } from '../../machine.js';
+import { Machine, RAM_BASE } from '../../machine.js';
 import { secureColdBoot } from '../../firmware/secureBoot.js';
 import { installSpmc, SPMC_BOOT_INFO } from '../../spmc/installSpmc.js';
 import { pages, retrieveTx, sendTx } from '../../spmc/ledgerTesting.js';
 import { ffaCall, testPartitionPackage } from '../../spmc/testPartition.js';
 import { Hypervisor, machineRamFor, type HypervisorConfig } from '../hypervisor.js';
 import { EXC_LOG, guestImage, readGuest64, res } from '../testGuest.js';
-import { pageAt, PAGE_DONATED, PAGE_SHARED_BORROWED } from './ownership.js';
+import { BORROW_IPA_BASE, pageAt, PAGE_DONATED, PAGE_SHARED_BORROWED } from './ownership.js';
 import { errW2, ffaAsm, storeAsm } from './testing.js';
 
 const MiB = 1 << 20;
@@ -144,6 +146,100 @@ ${storeAsm(25, 'x23')}
     expect(readGuest64(hv, 0, EXC_LOG + 16)).toBe(BigInt(P));
     expect(hv.s.ffa.spBorrows).toEqual([]);
     expect(hv.s.ffa.vms[0]!.retrieve).toBe(null);
+    expect(spmc.ledger.ownerOf(BigInt(pa))).toBe(SP1);
+    expect(spmc.getState().ledger.transactions).toEqual([]);
+  });
+
+  it('lent read-write to another VM: mapped in its borrow window, written there, relinquished; the partition reclaims (two VMs, two pCPUs)', () => {
+    const donate = encodeTransaction(sendTx('donate', 1, [SP1], [pages(BigInt(P), 1)]));
+    const take = encodeTransaction(retrieveTx('donate', 1, [SP1], DONATED));
+    const borrow = encodeTransaction(retrieveTx('lend', SP1, [2], LENT, 'rw'));
+    const giveBack = encodeRelinquish({ handle: LENT, flags: 0, endpoints: [2] });
+    const lendBytes = encodeTransaction(sendTx('lend', SP1, [2], [pages(0n, 1)], 'rw')).length;
+    /** Repeat `call` until x0 (or x3 for a call through SP1) is `fid`, at most 1000 times (x16 counts). */
+    const until = (call: string, reg: string, fid: number): string => `
+    mov x16, #1000
+1:
+${call}    ldr x15, =${fid}
+    cmp ${reg}, x15
+    b.eq 2f
+    ldr x12, =2000
+3:  subs x12, x12, #1
+    b.ne 3b
+    subs x16, x16, #1
+    b.ne 1b
+2:
+`;
+    const main = `
+${ffaAsm('smc', F.FFA_VERSION, F.FFA_VERSION_1_1)}
+${ffaAsm('smc', F.FFA_RXTX_MAP_64, TX, RX, 1)}
+    ldr x0, =2
+    hvc #0
+    cbnz x1, borrower_main
+    ldr x10, =${P}
+    ldr x11, =0x${MARK.toString(16)}
+    str x11, [x10]
+${toTx('donate', donate.length)}${ffaAsm('smc', F.FFA_MEM_DONATE_32, donate.length, donate.length, 0, 0)}${storeAsm(0, 'x0')}
+${atSp1(F.FFA_MEM_RETRIEVE_REQ_32, take.length, take.length)}${storeAsm(1, 'x3')}
+${atSp1(F.FFA_RXTX_UNMAP)}${storeAsm(2, 'x3')}
+${atSp1(F.FFA_RXTX_MAP_64, BASE1 + 0xd000, BASE1 + 0xe000, 1)}${storeAsm(3, 'x3')}
+${atSp1(F.FFA_MEM_LEND_32, lendBytes, lendBytes)}${storeAsm(4, 'x3')}
+    ldr x12, =300000
+4:  subs x12, x12, #1
+    b.ne 4b
+${until(atSp1(F.FFA_MEM_RECLAIM, lLo, lHi, 0), 'x3', F.FFA_SUCCESS_32)}${storeAsm(5, 'x3', 'x16')}
+    b done
+borrower_main:
+${until(toTx('borrow', borrow.length) + ffaAsm('smc', F.FFA_MEM_RETRIEVE_REQ_32, borrow.length, borrow.length, 0, 0), 'x0', F.FFA_MEM_RETRIEVE_RESP)}${storeAsm(0, 'x0')}
+    ldr x9, =${RX}
+    ldr x20, [x9, #80]
+${storeAsm(1, 'x20')}
+${ffaAsm('smc', F.FFA_RX_RELEASE)}
+    ldr x21, [x20]
+    ldr x22, =0x5a5a
+    str x22, [x20]
+    mov x23, #1
+${storeAsm(2, 'x21', 'x23')}
+    ldr x12, =20000
+2:  subs x12, x12, #1
+    b.ne 2b
+${toTx('giveBack', giveBack.length)}${ffaAsm('smc', F.FFA_MEM_RELINQUISH)}${storeAsm(4, 'x0')}
+`;
+    const image = guestImage({ main, extra: data('donate', donate) + data('borrow', borrow) + data('giveBack', giveBack) + '    .balign 8\n' });
+    const cfg: HypervisorConfig = { vms: [0, 1].map(() => ({ numVcpus: 1, ramBytes: 32 * MiB, kernel: image })) };
+    const m = new Machine({ numCpus: 2, ramBytes: machineRamFor(cfg), seed: 7n, secure: true });
+    const hv = new Hypervisor(m, cfg);
+    const vm0 = hv.s.vms[0]!;
+    const vm1 = hv.s.vms[1]!;
+    const pa = vm0.backingPa + (P - vm0.ramIpa);
+    const windowIpa = BORROW_IPA_BASE + (pa - RAM_BASE);
+    const lend = encodeTransaction(sendTx('lend', SP1, [2], [pages(BigInt(pa), 1)], 'rw'));
+    const sp1 = testPartitionPackage({
+      id: SP1,
+      init: ffaCall(F.FFA_RXTX_MAP_64, [BASE1 + 0xa000, BASE1 + 0xb000, 1]),
+      data: [{ offset: 0xa000, bytes: take }, { offset: 0xd000, bytes: lend }],
+    });
+    const spmc = installSpmc(m, [sp1]);
+    secureColdBoot(m, SPMC_BOOT_INFO);
+    const log = (): string => spmc.s.log.join(' / ');
+    for (let i = 0; i < 40_000 && res(hv, 3, 1) === 0n && !m.stopped; i++) m.run(m.instructions + 500);
+    expect(res(hv, 3, 1), log()).toBe(1n);
+    expect(m.stopped, log()).toBeFalsy();
+    // VM 2 holds the page: read-write in its borrow window; VM 1 has no access (donated).
+    expect(pageAt(hv, vm1, windowIpa)).toEqual({ state: PAGE_SHARED_BORROWED, s2ap: 3, pa });
+    expect(pageAt(hv, vm0, P)).toMatchObject({ state: PAGE_DONATED, s2ap: 0 });
+    expect(m.run(m.instructions + 100_000_000)).toEqual({ kind: 'system-off' });
+    for (const i of [0, 2, 3, 4]) expect(res(hv, i), `VM 1 call ${i}: ${log()}`).toBe(BigInt(F.FFA_SUCCESS_32));
+    expect(res(hv, 1), log()).toBe(BigInt(F.FFA_MEM_RETRIEVE_RESP));
+    expect(res(hv, 5), log()).toBe(BigInt(F.FFA_SUCCESS_32)); // reclaimed once VM 2 relinquished,
+    expect(res(hv, 6)).toBeLessThan(1000n); // refused (DENIED) while it held the page
+    expect(res(hv, 0, 1), log()).toBe(BigInt(F.FFA_MEM_RETRIEVE_RESP));
+    expect(res(hv, 1, 1)).toBe(BigInt(windowIpa)); // the response names the window's IPA
+    expect(res(hv, 2, 1)).toBe(MARK);
+    expect(res(hv, 4, 1), log()).toBe(BigInt(F.FFA_SUCCESS_32));
+    expect(readGuest64(hv, 0, P)).toBe(0x5a5an); // VM 2's write, in VM 1's (donated) page
+    expect(pageAt(hv, vm1, windowIpa)).toBe(null);
+    expect(hv.s.ffa.spBorrows).toEqual([]);
     expect(spmc.ledger.ownerOf(BigInt(pa))).toBe(SP1);
     expect(spmc.getState().ledger.transactions).toEqual([]);
   });
