@@ -7,11 +7,13 @@
 // response's address rewritten to the VM's IPA; the VM reads it,
 // relinquishes (unmapped: a read faults), a second relinquish is refused,
 // and SP1 reclaims. Then lent read-write to a second VM on another pCPU:
-// mapped in its borrow window, written there, SP1's reclaim refused until
-// the VM relinquished.
+// a retrieve the proxy cannot map once the SPMC granted it (the reserve
+// exhausted) is NO_MEMORY and relinquished at the SPMC, leaving nothing;
+// then mapped in its borrow window, written there, SP1's reclaim refused
+// until the VM relinquished.
 import { describe, expect, it } from 'vitest';
 import * as F from '../../ffa/functionIds.js';
-import { DENIED, INVALID_PARAMETERS } from '../../ffa/errors.js';
+import { DENIED, INVALID_PARAMETERS, NO_MEMORY } from '../../ffa/errors.js';
 import { decodeTransaction } from '../../ffa/memory/decode.js';
 import { makeHandle } from '../../ffa/memory/handle.js';
 import { encodeRelinquish } from '../../ffa/memory/relinquish.js';
@@ -156,19 +158,19 @@ ${storeAsm(25, 'x23')}
     const borrow = encodeTransaction(retrieveTx('lend', SP1, [2], LENT, 'rw'));
     const giveBack = encodeRelinquish({ handle: LENT, flags: 0, endpoints: [2] });
     const lendBytes = encodeTransaction(sendTx('lend', SP1, [2], [pages(0n, 1)], 'rw')).length;
-    /** Repeat `call` until x0 (or x3 for a call through SP1) is `fid`, at most 1000 times (x16 counts). */
+    /** Repeat `call` until x0 (or x3 for a call through SP1) is `fid`, at most 1000 times (x16 counts; labels 5, 6, 9: `call` may use others). */
     const until = (call: string, reg: string, fid: number): string => `
     mov x16, #1000
-1:
+5:
 ${call}    ldr x15, =${fid}
     cmp ${reg}, x15
-    b.eq 2f
+    b.eq 6f
     ldr x12, =2000
-3:  subs x12, x12, #1
-    b.ne 3b
+9:  subs x12, x12, #1
+    b.ne 9b
     subs x16, x16, #1
-    b.ne 1b
-2:
+    b.ne 5b
+6:
 `;
     const main = `
 ${ffaAsm('smc', F.FFA_VERSION, F.FFA_VERSION_1_1)}
@@ -184,13 +186,13 @@ ${atSp1(F.FFA_MEM_RETRIEVE_REQ_32, take.length, take.length)}${storeAsm(1, 'x3')
 ${atSp1(F.FFA_RXTX_UNMAP)}${storeAsm(2, 'x3')}
 ${atSp1(F.FFA_RXTX_MAP_64, BASE1 + 0xd000, BASE1 + 0xe000, 1)}${storeAsm(3, 'x3')}
 ${atSp1(F.FFA_MEM_LEND_32, lendBytes, lendBytes)}${storeAsm(4, 'x3')}
-    ldr x12, =300000
+    ldr x12, =1000000
 4:  subs x12, x12, #1
     b.ne 4b
 ${until(atSp1(F.FFA_MEM_RECLAIM, lLo, lHi, 0), 'x3', F.FFA_SUCCESS_32)}${storeAsm(5, 'x3', 'x16')}
     b done
 borrower_main:
-${until(toTx('borrow', borrow.length) + ffaAsm('smc', F.FFA_MEM_RETRIEVE_REQ_32, borrow.length, borrow.length, 0, 0), 'x0', F.FFA_MEM_RETRIEVE_RESP)}${storeAsm(0, 'x0')}
+${until(toTx('borrow', borrow.length) + ffaAsm('smc', F.FFA_MEM_RETRIEVE_REQ_32, borrow.length, borrow.length, 0, 0) + storeAsm(5, 'x16', 'x0', 'x2'), 'x0', F.FFA_MEM_RETRIEVE_RESP)}${storeAsm(0, 'x0')}
     ldr x9, =${RX}
     ldr x20, [x9, #80]
 ${storeAsm(1, 'x20')}
@@ -222,6 +224,20 @@ ${toTx('giveBack', giveBack.length)}${ffaAsm('smc', F.FFA_MEM_RELINQUISH)}${stor
     const spmc = installSpmc(m, [sp1]);
     secureColdBoot(m, SPMC_BOOT_INFO);
     const log = (): string => spmc.s.log.join(' / ');
+    // Once VM 1's donate made the hypervisor's buffers, the hypervisor reserve exhausted: VM 2's borrow window
+    // cannot get its Stage-2 table page after the SPMC granted the retrieve: NO_MEMORY, relinquished there for VM 2.
+    for (let i = 0; i < 40_000 && res(hv, 0) === 0n && !m.stopped; i++) m.run(m.instructions + 50);
+    expect(res(hv, 0), log()).toBe(BigInt(F.FFA_SUCCESS_32));
+    const saved = hv.s.reserveNext;
+    hv.s.reserveNext = hv.s.reserveBase + hv.s.reserveBytes;
+    for (let i = 0; i < 400_000 && !(res(hv, 7, 1) === errW2(NO_MEMORY) && hv.s.ffa.pending.every((p) => p === null)) && !m.stopped; i++) m.run(m.instructions + 50);
+    expect([res(hv, 6, 1), res(hv, 7, 1)], log()).toEqual([BigInt(F.FFA_ERROR), errW2(NO_MEMORY)]);
+    expect(hv.s.ffa.spBorrows).toEqual([]);
+    expect(hv.s.ffa.vms[1]!.retrieve).toBe(null);
+    expect(pageAt(hv, vm1, windowIpa)).toBe(null);
+    expect(spmc.ledger.handles()).toEqual([LENT]);
+    expect(spmc.ledger.transactionInfo(LENT)!.borrowers.map((b) => b.granted)).toEqual([null]); // nothing granted any more
+    hv.s.reserveNext = saved;
     for (let i = 0; i < 40_000 && res(hv, 3, 1) === 0n && !m.stopped; i++) m.run(m.instructions + 500);
     expect(res(hv, 3, 1), log()).toBe(1n);
     expect(m.stopped, log()).toBeFalsy();
