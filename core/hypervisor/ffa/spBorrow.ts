@@ -28,6 +28,7 @@ import { endpointText, isSecureEndpoint } from '../../ffa/endpoints.js';
 import { FFA_DATA_ACCESS_RW, encodePermissions } from '../../ffa/memory/attributes.js';
 import { checkFragArgsReserved, decodeFragArgs } from '../../ffa/memory/abi.js';
 import { decodeTransaction } from '../../ffa/memory/decode.js';
+import { transactionTypeOf } from '../../ffa/memory/flags.js';
 import { fragmentLengths } from '../../ffa/memory/fragments.js';
 import { handleText } from '../../ffa/memory/handle.js';
 import { layoutOfVersion } from '../../ffa/memory/layout.js';
@@ -156,9 +157,10 @@ function granted(hv: Hv, cpu: number, vm: VmState, vc: VcpuState, handle: bigint
   const need = s2TablePagesNeeded(hv.m.core, vm.s2Root, pages.map((pa) => ipaOfPage(vm, pa)));
   if (need > reservePagesLeft(hv.s)) return refuse(ffaError(NO_MEMORY, `the borrow window needs ${need} Stage-2 table pages; the hypervisor reserve has ${reservePagesLeft(hv.s)}`));
   const f = hv.s.ffa.vms[vm.id]!;
-  // The op from the response's flags (bits 4:3: 1 share, 2 lend, 3 donate), DEN0077 v1.1 Table 10.13.
-  const type = (tx.flags >>> 3) & 3;
-  const op = type === 3 ? 'donate' : type === 1 ? 'share' : 'lend';
+  // The op from the response's flags (the transaction type, DEN0077 v1.1 Table 10.13; the SPMC always sets it).
+  const type = transactionTypeOf(tx.flags);
+  if (type !== 'share' && type !== 'lend' && type !== 'donate') return refuse(ffaError(INVALID_PARAMETERS, 'the SPMC\'s retrieve response names no transaction type'));
+  const op = type;
   hv.s.ffa.spBorrows.push({ handle: hex64(handle), vm: vm.id, op, access: mine.permissions.dataAccess === FFA_DATA_ACCESS_RW || op === 'donate' ? 'rw' : 'ro', pages });
   project(hv, pages);
   const layout = layoutOfVersion(f.version);
