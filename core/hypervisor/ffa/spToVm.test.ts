@@ -6,7 +6,8 @@
 // retrieve maps the page in the VM's Stage 2 read-only (walked) with the
 // response's address rewritten to the VM's IPA; the VM reads it,
 // relinquishes (unmapped: a read faults), a second relinquish is refused,
-// and SP1 reclaims. Then lent read-write to a second VM on another pCPU:
+// and SP1 reclaims; SP1 then donates the page back: the VM retrieves it
+// (its own again, read-write), and its relinquish is refused. Then lent read-write to a second VM on another pCPU:
 // a retrieve the proxy cannot map once the SPMC granted it (the reserve
 // exhausted) is NO_MEMORY and relinquished at the SPMC, leaving nothing;
 // then mapped in its borrow window, written there, SP1's reclaim refused
@@ -26,7 +27,7 @@ import { pages, retrieveTx, sendTx } from '../../spmc/ledgerTesting.js';
 import { ffaCall, testPartitionPackage } from '../../spmc/testPartition.js';
 import { Hypervisor, machineRamFor, type HypervisorConfig } from '../hypervisor.js';
 import { EXC_LOG, guestImage, readGuest64, res } from '../testGuest.js';
-import { BORROW_IPA_BASE, pageAt, PAGE_DONATED, PAGE_SHARED_BORROWED } from './ownership.js';
+import { BORROW_IPA_BASE, pageAt, PAGE_DONATED, PAGE_OWNED, PAGE_SHARED_BORROWED } from './ownership.js';
 import { errW2, ffaAsm, storeAsm } from './testing.js';
 
 const MiB = 1 << 20;
@@ -39,6 +40,7 @@ const MARK = 0x1234_5678_9abc_def0n;
 const DONATED = makeHandle(1n, 'spmc');
 const LENT = makeHandle(2n, 'spmc');
 const [lLo, lHi] = handleWords(LENT);
+const BACK = makeHandle(3n, 'spmc');
 /** SP1's lend descriptor's length (whatever the page's address). */
 const LEND_BYTES = encodeTransaction(sendTx('lend', SP1, [1], [pages(0n, 1)], 'ro')).length;
 
@@ -65,6 +67,9 @@ describe('FF-A proxy: memory a partition sends to a VM', () => {
     const notMine = encodeTransaction(retrieveTx('donate', 1, [1], DONATED, 'rw'));
     const asRo = encodeTransaction(retrieveTx('lend', SP1, [1], LENT, 'ro'));
     const giveBack = encodeRelinquish({ handle: LENT, flags: 0, endpoints: [1] });
+    // Then SP1 donates the page back to VM 1 (handle 3): the VM's own again, and a donate cannot be relinquished.
+    const back = encodeTransaction(retrieveTx('donate', SP1, [1], BACK, 'rw'));
+    const giveBack2 = encodeRelinquish({ handle: BACK, flags: 0, endpoints: [1] });
     const image = guestImage({
       main: `
 ${ffaAsm('smc', F.FFA_VERSION, F.FFA_VERSION_1_1)}
@@ -97,9 +102,23 @@ ${ffaAsm('smc', F.FFA_MEM_RELINQUISH)}${storeAsm(20, 'x0', 'x2')}
 ${atSp1(F.FFA_MEM_RECLAIM, lLo, lHi, 0)}${storeAsm(22, 'x3')}
     mov x23, #1
 ${storeAsm(25, 'x23')}
+    ldr x12, =20000
+3:  subs x12, x12, #1
+    b.ne 3b
+${atSp1(F.FFA_RXTX_UNMAP)}${storeAsm(26, 'x3')}
+${atSp1(F.FFA_RXTX_MAP_64, BASE1 + 0xc000, BASE1 + 0xb000, 1)}${storeAsm(27, 'x3')}
+${atSp1(F.FFA_MEM_DONATE_32, LEND_BYTES, LEND_BYTES)}${storeAsm(28, 'x3', 'x5', 'x6')}
+${toTx('back', back.length)}${ffaAsm('smc', F.FFA_MEM_RETRIEVE_REQ_32, back.length, back.length, 0, 0)}${storeAsm(31, 'x0')}
+${ffaAsm('smc', F.FFA_RX_RELEASE)}
+    ldr x10, =${P}
+    ldr x11, =0x77
+    str x11, [x10]
+    ldr x11, [x10]
+${storeAsm(32, 'x11')}
+${toTx('giveBack2', giveBack2.length)}${ffaAsm('smc', F.FFA_MEM_RELINQUISH)}${storeAsm(33, 'x0', 'x2')}
 `,
       extra: data('donate', donate) + data('forVm2', forVm2) + data('asRw', asRw) + data('notMine', notMine) + data('asRo', asRo)
-        + data('giveBack', giveBack) + '    .balign 8\n',
+        + data('giveBack', giveBack) + data('back', back) + data('giveBack2', giveBack2) + '    .balign 8\n',
     });
     const cfg: HypervisorConfig = { vms: [{ numVcpus: 1, ramBytes: 32 * MiB, kernel: image }] };
     const m = new Machine({ numCpus: 1, ramBytes: machineRamFor(cfg), seed: 7n, secure: true });
@@ -111,7 +130,7 @@ ${storeAsm(25, 'x23')}
     const sp1 = testPartitionPackage({
       id: SP1,
       init: ffaCall(F.FFA_RXTX_MAP_64, [BASE1 + 0xa000, BASE1 + 0xb000, 1]),
-      data: [{ offset: 0xa000, bytes: take }, { offset: 0xd000, bytes: lend }],
+      data: [{ offset: 0xa000, bytes: take }, { offset: 0xd000, bytes: lend }, { offset: 0xc000, bytes: encodeTransaction(sendTx('donate', SP1, [1], [pages(BigInt(pa), 1)])) }],
     });
     const spmc = installSpmc(m, [sp1]);
     secureColdBoot(m, SPMC_BOOT_INFO);
@@ -125,6 +144,10 @@ ${storeAsm(25, 'x23')}
     if (!response.ok) return;
     expect(response.value.tx.composite!.constituents).toEqual([{ address: BigInt(P), pageCount: 1 }]);
     expect(response.value.tx.receivers.map((r) => [r.receiver, r.permissions.dataAccess])).toEqual([[1, 1]]);
+    // After the relinquish and SP1's reclaim the page is out of the VM's reach again (donated to SP1).
+    while (res(hv, 25) === 0n && !m.stopped) m.run(m.instructions + 20);
+    expect(pageAt(hv, vm, P)).toMatchObject({ state: PAGE_DONATED, s2ap: 0 });
+    expect(hv.s.ffa.spBorrows).toEqual([]);
     expect(m.run(m.instructions + 50_000_000)).toEqual({ kind: 'system-off' });
     const log = spmc.s.log.join(' / ');
     expect(res(hv, 0), log).toBe(BigInt(F.FFA_SUCCESS_32));
@@ -142,13 +165,19 @@ ${storeAsm(25, 'x23')}
     expect([res(hv, 20), res(hv, 21)]).toEqual([BigInt(F.FFA_ERROR), errW2(INVALID_PARAMETERS)]); // not retrieved (any more)
     expect(res(hv, 22), log).toBe(BigInt(F.FFA_SUCCESS_32));
     expect(res(hv, 25)).toBe(1n);
-    // After the relinquish the page is out of the VM's reach again (donated to SP1): the read faulted.
-    expect(pageAt(hv, vm, P)).toMatchObject({ state: PAGE_DONATED, s2ap: 0 });
-    expect(readGuest64(hv, 0, EXC_LOG)).toBe(1n);
+    // The read after the relinquish faulted.
+    expect(readGuest64(hv, 0, EXC_LOG)).toBe(1n); // and nothing else faulted
     expect(readGuest64(hv, 0, EXC_LOG + 16)).toBe(BigInt(P));
-    expect(hv.s.ffa.spBorrows).toEqual([]);
     expect(hv.s.ffa.vms[0]!.retrieve).toBe(null);
-    expect(spmc.ledger.ownerOf(BigInt(pa))).toBe(SP1);
+    // Donated back: the VM's page, read-write, for good (its relinquish refused).
+    for (const i of [26, 27, 28]) expect(res(hv, i), `call ${i}: ${log}`).toBe(BigInt(F.FFA_SUCCESS_32));
+    expect([res(hv, 29), res(hv, 30)]).toEqual(handleWords(BACK));
+    expect(res(hv, 31), log).toBe(BigInt(F.FFA_MEM_RETRIEVE_RESP));
+    expect(res(hv, 32)).toBe(0x77n);
+    expect([res(hv, 33), res(hv, 34)]).toEqual([BigInt(F.FFA_ERROR), errW2(INVALID_PARAMETERS)]);
+    expect(pageAt(hv, vm, P)).toEqual({ state: PAGE_OWNED, s2ap: 3, pa });
+    expect(hv.s.ffa.spBorrows).toEqual([{ handle: '0x' + BACK.toString(16), vm: 0, op: 'donate', access: 'rw', pages: [pa] }]);
+    expect(spmc.ledger.ownerOf(BigInt(pa))).toBe(1);
     expect(spmc.getState().ledger.transactions).toEqual([]);
   });
 
