@@ -65,7 +65,7 @@ describe('hypervisor state versions', () => {
     const b = new Machine({ numCpus: 1, ramBytes: a.m.config.ramBytes, seed: a.m.config.seed });
     const bhv = new Hypervisor(b, null);
     restoreMachine(b, snap);
-    expect(bhv.s.version).toBe(5);
+    expect(bhv.s.version).toBe(6);
     expect(bhv.s.consoleEscape).toBe(false);
     expect(bhv.s.vms.map((vm) => vm.virtio)).toEqual([[], []]);
     expect(bhv.s.vswitch.ports).toHaveLength(2);
@@ -90,7 +90,7 @@ describe('hypervisor state versions', () => {
     const b = new Machine({ numCpus: 1, ramBytes: a.m.config.ramBytes, seed: a.m.config.seed });
     const bhv = new Hypervisor(b, null);
     restoreMachine(b, snap);
-    expect(bhv.s.version).toBe(5);
+    expect(bhv.s.version).toBe(6);
     expect(bhv.s.ffa).toEqual(fresh); // the selftest guest makes no FF-A call: the record it had
     expect(bhv.s.ffa.ledger.regions.map((r) => r.owner)).toEqual([1, 2]);
     expect(bhv.s.ffa.pending).toEqual([null]);
@@ -114,9 +114,32 @@ describe('hypervisor state versions', () => {
     const b = new Machine({ numCpus: 1, ramBytes: a.m.config.ramBytes, seed: a.m.config.seed });
     const bhv = new Hypervisor(b, null);
     restoreMachine(b, snap);
-    expect(bhv.s.version).toBe(5);
+    expect(bhv.s.version).toBe(6);
     expect(bhv.s.ffa).toEqual(fresh);
     expect(bhv.s.ffa.vms.map((v) => v.spmcBitmap)).toEqual([false, false]);
+    b.run(300_000_000);
+    expect(b.stopped).toEqual({ kind: 'system-off' });
+    expect(b.instructions).toBe(a.m.instructions);
+    expect(b.trace.digest()).toBe(a.m.trace.digest());
+  });
+
+  it('a version 5 record (before memory partitions send to VMs) loads with no VM borrowing from a partition, and continues identically', () => {
+    const cfg = { vms: [0, 1].map(() => ({ numVcpus: 1, ramBytes: 32 * MiB, kernel: selftestImage() })) };
+    const a = hvMachine(cfg, { numCpus: 1 });
+    a.m.run(1_700_000);
+    const snap = detach(captureMachine(a.m));
+    const hv = snap.components['hypervisor'] as Record<string, unknown> & { ffa: Record<string, unknown> };
+    const fresh = structuredClone(hv.ffa);
+    delete hv.ffa['spBorrows'];
+    hv['version'] = 5;
+    a.m.run(300_000_000);
+
+    const b = new Machine({ numCpus: 1, ramBytes: a.m.config.ramBytes, seed: a.m.config.seed });
+    const bhv = new Hypervisor(b, null);
+    restoreMachine(b, snap);
+    expect(bhv.s.version).toBe(6);
+    expect(bhv.s.ffa).toEqual(fresh);
+    expect(bhv.s.ffa.spBorrows).toEqual([]);
     b.run(300_000_000);
     expect(b.stopped).toEqual({ kind: 'system-off' });
     expect(b.instructions).toBe(a.m.instructions);
@@ -126,6 +149,6 @@ describe('hypervisor state versions', () => {
   it('an unknown version is refused by name', () => {
     const m = new Machine({ numCpus: 1, ramBytes: 64 * MiB, seed: 1n });
     new Hypervisor(m, null);
-    expect(() => m.component('hypervisor').loadState({ version: 7 })).toThrow(/hypervisor state version 7 is newer than this hvrr reads \(1 to 5\)/);
+    expect(() => m.component('hypervisor').loadState({ version: 7 })).toThrow(/hypervisor state version 7 is newer than this hvrr reads \(1 to 6\)/);
   });
 });

@@ -11,7 +11,7 @@ import type { FfaProxyState } from './ffa/state.js';
 import { initialFfaState } from './ffa/setup.js';
 
 /** 2: virtio-mmio devices per VM and the vswitch; 3: the console escape; 4: the FF-A proxy. */
-export const HV_STATE_VERSION = 5;
+export const HV_STATE_VERSION = 6;
 
 /** 'paused': stopped by the EL2 monitor (never scheduled until it resumes them). */
 export type VcpuRunState = 'off' | 'on-pending' | 'runnable' | 'running' | 'blocked' | 'paused';
@@ -173,7 +173,7 @@ export interface HvState {
 }
 
 /** Versions read (core/stateRecord.ts): 1 -> 2 adds virtio, 2 -> 3 the console escape, 3 -> 4 the FF-A proxy,
- *  4 -> 5 the proxy's notification bitmaps and RX/TX pairs at the SPMC per VM. */
+ *  4 -> 5 the proxy's notification bitmaps and RX/TX pairs at the SPMC per VM, 5 -> 6 memory VMs retrieved from partitions. */
 export const HV_STATE_SCHEMA: RecordSchema = {
   name: 'hypervisor state',
   version: HV_STATE_VERSION,
@@ -209,6 +209,12 @@ export const HV_STATE_SCHEMA: RecordSchema = {
       const ffa = x['ffa'] as { vms?: Array<Record<string, unknown>> } | undefined;
       if (!ffa || !Array.isArray(ffa.vms)) return new Error('it has no ffa.vms');
       for (const v of ffa.vms) Object.assign(v, { spmcBitmap: false, spmcRxtx: false, rxAcquired: false });
+    },
+    // Before memory partitions send to VMs: no VM has retrieved any.
+    5: (x) => {
+      const ffa = x['ffa'] as Record<string, unknown> | undefined;
+      if (!ffa || typeof ffa !== 'object') return new Error('it has no ffa');
+      ffa['spBorrows'] = [];
     },
   },
 };

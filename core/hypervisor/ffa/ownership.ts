@@ -59,6 +59,9 @@ export function pageAt(hv: Hv, vm: VmState, ipa: number): { state: PageState; s2
 /** The page's descriptor for `vm` by the ledger: 0n when the VM has no business with it. */
 function wantedDescriptor(ledger: MemoryLedger, rec: FfaProxyState, vm: VmState, pa: number): bigint {
   const id = ffaIdOfVm(vm.id);
+  // Retrieved from a partition (spBorrow.ts): what was granted; a donate's pages are the VM's.
+  const borrowed = rec.spBorrows.find((x) => x.vm === vm.id && x.pages.includes(pa));
+  if (borrowed) return s2PageDescriptor(pa, borrowed.access === 'rw' ? S2AP_RW : S2AP_RO, borrowed.op === 'donate' ? PAGE_OWNED : PAGE_SHARED_BORROWED);
   // Sent to partitions: the lender keeps RW on a share, loses access on a lend or donate.
   const sp = rec.spShares.find((x) => x.vm === vm.id && x.pages.includes(pa));
   if (sp) return s2PageDescriptor(pa, sp.op === 'share' ? S2AP_RW : S2AP_NONE, sp.op === 'donate' ? PAGE_DONATED : PAGE_SHARED_OWNED);

@@ -32,7 +32,8 @@ import { bufferBytes, rxRelease, rxtxMap, rxtxUnmap, rxtxUnmapRefusal } from './
 import { acquireThen, giveBack, mapAtSpmc, msgSend2, releaseAtSpmc, rxtxStep, unmapAtSpmc, writesRx } from './spmcRxtx.js';
 import { ffaIdOfVm } from './setup.js';
 import type { FfaPendingCall, VmFfaState } from './state.js';
-import { memFragRx, memFragTx, memReclaim, memRelinquish, memRetrieve, memSend } from './vmMemory.js';
+import { memFragRx, memFragTx, memReclaim, memRelinquish, memRetrieve, memSend, readRelinquish, readRetrieveRequest } from './vmMemory.js';
+import { borrowStep, spBorrowFragRx, spRelinquish, spRetrieve } from './spBorrow.js';
 
 /** The FF-A version the proxy implements (what FFA_VERSION answers a VM). */
 export const PROXY_FFA_VERSION = F.FFA_VERSION_1_2;
@@ -111,6 +112,7 @@ export function ffaCall(hv: Hv, cpu: number, vm: VmState, vc: VcpuState): void {
 const MAY_NEED_SPMC: ReadonlySet<number> = new Set([
   F.FFA_SPM_ID_GET, F.FFA_PARTITION_INFO_GET, F.FFA_MSG_SEND_DIRECT_REQ_32, F.FFA_MSG_SEND_DIRECT_REQ_64, F.FFA_MSG_SEND_DIRECT_REQ2, F.FFA_RUN,
   F.FFA_MEM_SHARE_32, F.FFA_MEM_SHARE_64, F.FFA_MEM_LEND_32, F.FFA_MEM_LEND_64, F.FFA_MEM_DONATE_32, F.FFA_MEM_DONATE_64, F.FFA_MEM_RECLAIM,
+  F.FFA_MEM_RETRIEVE_REQ_32, F.FFA_MEM_RETRIEVE_REQ_64, F.FFA_MEM_RELINQUISH,
   ...VM_NOTIFICATION_CALLS, F.FFA_RXTX_MAP_32, F.FFA_RXTX_MAP_64, F.FFA_MSG_SEND2, F.FFA_PARTITION_INFO_GET_REGS,
 ]);
 
@@ -166,6 +168,7 @@ export function ffaResume(hv: Hv, cpu: number): void {
   const vm = hv.s.vms[p.vm]!;
   const reserve = (x: bigint[]): FfaResult | null => serve(hv, cpu, vm, vm.vcpus[p.vcpu]!, hv.s.ffa.vms[p.vm]!, x, Number(x[0]! & 0xffff_ffffn));
   const r = p.step.startsWith('sp-') ? spStep(hv, cpu, p, answer)
+    : p.step.startsWith('sb-') ? borrowStep(hv, cpu, p, answer)
     : p.step.startsWith('rx-') ? rxtxStep(hv, cpu, p, answer, reserve)
       : p.step === 'notif-create' ? notificationStep(hv, cpu, p, answer) : partitionInfoStep(hv, cpu, p, answer);
   if (r === null) return markVmCall(hv, cpu, vmCallOf(p)); // the next step is in the Secure world
@@ -225,12 +228,18 @@ function serve(hv: Hv, cpu: number, vm: VmState, vc: VcpuState, f: VmFfaState, x
     case F.FFA_MEM_FRAG_TX:
       return handleAllocator(handleFromWords(x[1]! & 0xffff_ffffn, x[2]! & 0xffff_ffffn)) === 'spmc' ? spFragTx(hv, cpu, vm, vc, f, x) : memFragTx(hv, vm, f, x);
     case F.FFA_MEM_RETRIEVE_REQ_32:
-    case F.FFA_MEM_RETRIEVE_REQ_64:
-      return memRetrieve(hv, vm, f, x);
+    case F.FFA_MEM_RETRIEVE_REQ_64: {
+      const request = readRetrieveRequest(hv, f, x);
+      if (!request.ok) return request.error;
+      return handleAllocator(request.value.handle) === 'spmc' ? spRetrieve(hv, cpu, vm, vc, f, request.value) : memRetrieve(hv, vm, f, request.value);
+    }
     case F.FFA_MEM_FRAG_RX:
-      return memFragRx(hv, vm, f, x);
-    case F.FFA_MEM_RELINQUISH:
-      return memRelinquish(hv, vm, f);
+      return handleAllocator(handleFromWords(x[1]! & 0xffff_ffffn, x[2]! & 0xffff_ffffn)) === 'spmc' ? spBorrowFragRx(hv, vm, f, x) : memFragRx(hv, vm, f, x);
+    case F.FFA_MEM_RELINQUISH: {
+      const rel = readRelinquish(hv, vm, f);
+      if (!rel.ok) return rel.error;
+      return handleAllocator(rel.value.handle) === 'spmc' ? spRelinquish(hv, cpu, vm, vc, f, rel.value) : memRelinquish(hv, vm, rel.value);
+    }
     case F.FFA_NOTIFICATION_BITMAP_CREATE: case F.FFA_NOTIFICATION_BITMAP_DESTROY: case F.FFA_NOTIFICATION_BIND: case F.FFA_NOTIFICATION_UNBIND:
     case F.FFA_NOTIFICATION_SET: case F.FFA_NOTIFICATION_GET: case F.FFA_NOTIFICATION_INFO_GET_64:
       return notificationCall(hv, cpu, vm, vc, f, x, fid);

@@ -32,6 +32,7 @@ export function initialFfaState(numCpus: number, vms: readonly VmRamShape[]): Ff
     ledger: ledger.getState(),
     hvRxtx: null,
     spShares: [],
+    spBorrows: [],
     spmcVersion: 0,
   };
 }

@@ -92,7 +92,8 @@ export function writesRx(f: VmFfaState, x: readonly bigint[], fid: number): bool
     return flags.ok && !flags.value.countOnly;
   }
   if (fid === F.FFA_MEM_RETRIEVE_REQ_32 || fid === F.FFA_MEM_RETRIEVE_REQ_64) return true;
-  return fid === F.FFA_MEM_FRAG_RX && handleAllocator(handleFromWords(x[1]! & 0xffff_ffffn, x[2]! & 0xffff_ffffn)) === 'hypervisor';
+  // FRAG_RX of a response being delivered (a VM-to-VM handle, or a partition's memory: spBorrow.ts).
+  return fid === F.FFA_MEM_FRAG_RX && (handleAllocator(handleFromWords(x[1]! & 0xffff_ffffn, x[2]! & 0xffff_ffffn)) === 'hypervisor' || f.retrieve?.response !== undefined);
 }
 
 /** FFA_RX_ACQUIRE of the VM's RX buffer, then the VM's call `x` is served again (`reserve`). */

@@ -22,6 +22,11 @@ export interface VmRetrieveResponse {
   permissions: number;
   /** Bytes delivered so far. */
   delivered: number;
+  /** Memory a partition sent (an SPMC handle): the whole response as the VM sees it (hex), fetched from the SPMC
+   *  and rewritten once; absent for a VM-to-VM handle (rebuilt from the ledger). */
+  response?: string;
+  /** Its fragments' lengths (with `response`). */
+  fragmentLengths?: number[];
 }
 
 export interface VmFfaState {
@@ -59,7 +64,21 @@ export interface FfaPendingCall {
 export type RxtxStep = 'rx-hvmap' | 'rx-map' | 'rx-unmap' | 'rx-release' | 'rx-acquire' | 'rx-giveback';
 
 /** The steps of VM-to-SP memory sharing (spMemory.ts). */
-export type SpStep = 'sp-map' | 'sp-send' | 'sp-frag' | 'sp-abort' | 'sp-retrieve' | 'sp-release' | 'sp-fragrx' | 'sp-reclaim';
+export type SpStep = 'sp-map' | 'sp-send' | 'sp-frag' | 'sp-abort' | 'sp-retrieve' | 'sp-release' | 'sp-fragrx' | 'sp-reclaim'
+  | BorrowStep;
+
+/** The steps of memory a partition sends to a VM (spBorrow.ts). */
+export type BorrowStep = 'sb-map' | 'sb-retrieve' | 'sb-release' | 'sb-fragrx' | 'sb-undo' | 'sb-relinquish';
+
+/** Memory a partition sent that a VM retrieved (an SPMC handle): its pages (PAs) in the VM's Stage 2 with `access`
+ *  (a donate's pages are the VM's: OWNED, RW). */
+export interface SpBorrow {
+  handle: string;
+  vm: number;
+  op: 'share' | 'lend' | 'donate';
+  access: 'ro' | 'rw';
+  pages: number[];
+}
 
 /** Memory a VM sent to partitions: the SPMC's handle (null while the send is in flight), its pages (PAs). */
 export interface SpShare {
@@ -91,6 +110,8 @@ export interface FfaProxyState {
   hvRxtx: HvRxtx | null;
   /** VM memory sent to partitions through the SPMC. */
   spShares: SpShare[];
+  /** Memory partitions sent that VMs retrieved (hypervisor record version 6; older records: none). */
+  spBorrows: SpBorrow[];
   /** The FF-A version the hypervisor negotiated with the SPMC (through the SPMD) before its first call there:
    *  0 not yet asked, -1 refused (no SPMC; asked once). */
   spmcVersion: number;

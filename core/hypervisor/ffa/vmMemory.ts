@@ -33,7 +33,7 @@ import { FFA_MEMORY_REGION_FLAG_CLEAR } from '../../ffa/memory/flags.js';
 import { fragmentLengths } from '../../ffa/memory/fragments.js';
 import { handleAllocator, handleText } from '../../ffa/memory/handle.js';
 import { CONSTITUENT_SIZE, layoutOfVersion } from '../../ffa/memory/layout.js';
-import { decodeReclaimFlags, decodeRelinquish } from '../../ffa/memory/relinquish.js';
+import { decodeReclaimFlags, decodeRelinquish, type Relinquish } from '../../ffa/memory/relinquish.js';
 import { buildRetrieveResponse } from '../../ffa/memory/retrieve.js';
 import type { SendOp } from '../../ffa/memory/rules.js';
 import { encodeTransaction, transactionLength, type Constituent, type MemoryTransaction } from '../../ffa/memory/transaction.js';
@@ -73,6 +73,7 @@ export function toPhysical(hv: Hv, vm: VmState, f: VmFfaState, ranges: readonly 
       const pa = paOfIpa(hv, vm, ipa + i * PAGE);
       if (pa < 0 || pa !== pa0 + i * PAGE) return reject(DENIED, `IPA ${hex64(ipa + i * PAGE)} is not memory of the sender`);
       if (hv.s.ffa.spShares.some((x) => x.pages.includes(pa))) return reject(DENIED, `IPA ${hex64(ipa + i * PAGE)} is in a transaction with the Secure world`);
+      if (hv.s.ffa.spBorrows.some((x) => x.pages.includes(pa))) return reject(DENIED, `IPA ${hex64(ipa + i * PAGE)} came from a partition: sending it on is not served`);
       if (b && ((pa >= b.txPa && pa < b.txPa + bufferBytes(b)) || (pa >= b.rxPa && pa < b.rxPa + bufferBytes(b)))) return reject(DENIED, `IPA ${hex64(ipa + i * PAGE)} is the VM's RX/TX buffer`);
     }
     out.push({ address: BigInt(pa0), pageCount: c.pageCount });
@@ -81,7 +82,7 @@ export function toPhysical(hv: Hv, vm: VmState, f: VmFfaState, ranges: readonly 
 }
 
 /** Physical ranges as `vm` sees them (split where its view is not linear); null when a page has no place in its IPA space. */
-function toVmView(vm: VmState, ranges: readonly Constituent[]): Constituent[] | null {
+export function toVmView(vm: VmState, ranges: readonly Constituent[]): Constituent[] | null {
   const out: Constituent[] = [];
   for (const p of pagesOfRanges(ranges)) {
     const ipa = ipaOfPage(vm, p);
@@ -196,17 +197,23 @@ function responseFor(vm: VmState, sent: MemoryTransaction, op: SendOp, handle: b
   return buildRetrieveResponse({ sent: asSeen, op, handle, layout, receivers: [{ ...mine, permissions: decodePermissions(permissions), impdef: layout === 'v1.2' ? mine.impdef : [0n, 0n] }] });
 }
 
-/** FFA_MEM_RETRIEVE_REQ (32 and 64) from `vm`. */
-export function memRetrieve(hv: Hv, vm: VmState, f: VmFfaState, x: readonly bigint[]): FfaResult {
-  if (!f.rxtx) return ffaError(INVALID_PARAMETERS, 'the VM has no RX/TX buffers');
+/** A VM's FFA_MEM_RETRIEVE_REQ (32 and 64): its request, decoded from a copy of its TX buffer. */
+export function readRetrieveRequest(hv: Hv, f: VmFfaState, x: readonly bigint[]): Checked<MemoryTransaction> {
+  if (!f.rxtx) return reject(INVALID_PARAMETERS, 'the VM has no RX/TX buffers');
   const args = decodeMemTransmitArgs(x, bufferBytes(f.rxtx));
-  if (!args.ok) return args.error;
+  if (!args.ok) return args;
   const bytes = copyFromTx(hv, f.rxtx, args.value.fragmentLength);
   const d = decodeTransaction(bytes, { kind: 'retrieve-request', version: f.version, totalLength: args.value.totalLength });
-  if (!d.ok) return d.error;
-  if (d.value.hypervisorRetrieveRequest) return ffaError(INVALID_PARAMETERS, 'a retrieve request with no receivers is the hypervisor\'s');
-  const handle = d.value.tx.handle;
-  if (handleAllocator(handle) !== 'hypervisor') return ffaError(NOT_SUPPORTED, `${handleText(handle)} is the SPMC's: memory a partition sends to a VM is not served by the proxy yet`);
+  if (!d.ok) return d;
+  if (d.value.hypervisorRetrieveRequest) return reject(INVALID_PARAMETERS, 'a retrieve request with no receivers is the hypervisor\'s');
+  return accept(d.value.tx);
+}
+
+/** FFA_MEM_RETRIEVE_REQ (32 and 64) from `vm` of a hypervisor handle (`request` from readRetrieveRequest). */
+export function memRetrieve(hv: Hv, vm: VmState, f: VmFfaState, request: MemoryTransaction): FfaResult {
+  const handle = request.handle;
+  if (handleAllocator(handle) !== 'hypervisor') return ffaError(INVALID_PARAMETERS, `${handleText(handle)} is the SPMC's: its retrieve goes to spBorrow.ts`);
+  if (!f.rxtx) return ffaError(INVALID_PARAMETERS, 'the VM has no RX/TX buffers');
   if (f.rxFull || f.retrieve) return ffaError(BUSY, 'the RX buffer is not free');
   const l = loadLedger(hv);
   const t = sentOf(l, handle);
@@ -226,7 +233,7 @@ export function memRetrieve(hv: Hv, vm: VmState, f: VmFfaState, x: readonly bigi
     const need = s2TablePagesNeeded(hv.m.core, vm.s2Root, pagesOfRanges(t.sent.composite!.constituents).map((pa) => ipaOfPage(vm, pa)));
     if (need > reservePagesLeft(hv.s)) return ffaError(NO_MEMORY, `the borrow window needs ${need} Stage-2 table pages; the hypervisor reserve has ${reservePagesLeft(hv.s)}`);
   }
-  const r = l.retrieve(me, d.value.tx, f.version, fragments);
+  const r = l.retrieve(me, request, f.version, fragments);
   if (!r.ok) return r.error;
   saveLedger(hv, l);
   const permissions = encodePermissions(r.value.permissions);
@@ -269,19 +276,25 @@ export function memFragRx(hv: Hv, vm: VmState, f: VmFfaState, x: readonly bigint
   return ffaValue(FFA_MEM_FRAG_TX, [lo, hi, n, 0]);
 }
 
-/** FFA_MEM_RELINQUISH from `vm` (the relinquish descriptor in its TX buffer). */
-export function memRelinquish(hv: Hv, vm: VmState, f: VmFfaState): FfaResult {
-  if (!f.rxtx) return ffaError(INVALID_PARAMETERS, 'the VM has no TX buffer');
+/** A VM's FFA_MEM_RELINQUISH: the relinquish descriptor from a copy of its TX buffer, naming the VM alone. */
+export function readRelinquish(hv: Hv, vm: VmState, f: VmFfaState): Checked<Relinquish> {
+  if (!f.rxtx) return reject(INVALID_PARAMETERS, 'the VM has no TX buffer');
   const rel = decodeRelinquish(copyFromTx(hv, f.rxtx, bufferBytes(f.rxtx)));
-  if (!rel.ok) return rel.error;
+  if (!rel.ok) return rel;
   const me = ffaIdOfVm(vm.id);
-  if (rel.value.endpoints.length !== 1 || rel.value.endpoints[0] !== me) return ffaError(INVALID_PARAMETERS, 'a VM relinquishes for itself only: the descriptor must name the caller alone');
-  if (handleAllocator(rel.value.handle) !== 'hypervisor') return ffaError(NOT_SUPPORTED, `${handleText(rel.value.handle)} is the SPMC's: memory a partition sends to a VM is not served by the proxy yet`);
+  if (rel.value.endpoints.length !== 1 || rel.value.endpoints[0] !== me) return reject(INVALID_PARAMETERS, 'a VM relinquishes for itself only: the descriptor must name the caller alone');
+  return rel;
+}
+
+/** FFA_MEM_RELINQUISH from `vm` of a hypervisor handle (`rel` from readRelinquish). */
+export function memRelinquish(hv: Hv, vm: VmState, rel: Relinquish): FfaResult {
+  const me = ffaIdOfVm(vm.id);
+  if (handleAllocator(rel.handle) !== 'hypervisor') return ffaError(INVALID_PARAMETERS, `${handleText(rel.handle)} is the SPMC's: its relinquish goes to spBorrow.ts`);
   const l = loadLedger(hv);
-  const r = l.relinquish(me, rel.value.handle);
+  const r = l.relinquish(me, rel.handle);
   if (!r.ok) return r.error;
   saveLedger(hv, l);
-  if (r.value.clear || (rel.value.flags & FFA_MEMORY_REGION_FLAG_CLEAR) !== 0) zeroPages(hv, r.value.constituents);
+  if (r.value.clear || (rel.flags & FFA_MEMORY_REGION_FLAG_CLEAR) !== 0) zeroPages(hv, r.value.constituents);
   projectPages(hv, l, pagesOfRanges(r.value.constituents));
   return ffaSuccess32();
 }

@@ -45,7 +45,7 @@ function fakeMemory(): Map<number, bigint> {
 function view(): MonitorView {
   const mem = fakeMemory();
   const hv: HvState = {
-    version: 5, reserveBase: 0x4000_0000, reserveBytes: 16 << 20, reserveNext: 0x4000_8000,
+    version: 6, reserveBase: 0x4000_0000, reserveBytes: 16 << 20, reserveNext: 0x4000_8000,
     vms: [vm(0), vm(1, { power: 'off' })],
     pcpus: [
       { started: true, loaded: [0, 0], running: true, runq: [[0, 0], [1, 0]], rr: 0, sliceEnd: '0x0', lrUsed: 0 },
