@@ -105,6 +105,9 @@ const SCHEMA: RecordSchema = { name: 'memory ledger state', version: 1 };
 
 export type PageAccess = 'none' | 'ro' | 'rw';
 
+/** A record type with every field, at every depth, read-only. */
+export type DeepReadonly<T> = T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
+
 export interface SendOutcome {
   handle: bigint;
   /** False while fragments are outstanding (answer FFA_MEM_FRAG_RX). */
@@ -160,6 +163,8 @@ function* pagesOf(constituents: readonly Constituent[]): Generator<bigint> {
 
 export class MemoryLedger {
   private st: MemoryLedgerState = { version: 1, nextHandleIndex: 1, regions: [], pages: {}, transactions: [] };
+  /** Writes to `st` so far (not state: the fuzzer's cheap test that a refused call wrote nothing). */
+  private writes = 0;
 
   /** @param allocator who allocates its handles: the SPMC (bit 63 clear), or the
    *  NS hypervisor keeping its own ledger of VM-to-VM transactions (bit 63 set).
@@ -170,10 +175,23 @@ export class MemoryLedger {
     return structuredClone(this.st);
   }
 
+  /** How many times the state was written since construction: every write counts, even of a value
+   *  already there, so a call that leaves it unchanged changed nothing (not saved with the state). */
+  changes(): number {
+    return this.writes;
+  }
+
+  /** The live state record, not a copy (a checker reading it after every call, where
+   *  getState's deep copy would cost more than the call): read it, never change or keep it. */
+  peekState(): DeepReadonly<MemoryLedgerState> {
+    return this.st;
+  }
+
   setState(record: MemoryLedgerState): void {
     const upgraded = upgradeRecord<MemoryLedgerState>(SCHEMA, record);
     checkLedgerRecord(upgraded);
     this.st = structuredClone(upgraded);
+    this.writes++;
   }
 
   /** Boot configuration: `owner` owns `pageCount` pages at `base`. Overlaps are a configuration error. */
@@ -185,6 +203,7 @@ export class MemoryLedger {
       if (base < b + BigInt(r.pageCount) * PAGE && b < end) throw new Error(`memory region ${hex64(base)} overlaps ${r.base} (owner ${endpointText(r.owner)})`);
     }
     this.st.regions.push({ base: hex64(base), pageCount, owner });
+    this.writes++;
   }
 
   /** The page's owner, or null for memory no region declares. */
@@ -261,11 +280,13 @@ export class MemoryLedger {
       }
       this.st.nextHandleIndex++;
       this.st.transactions.push(record);
+      this.writes++;
       this.markPages(constituents, record.handle);
       return accept({ handle, complete: true, receivedLength: transactionLength(stored) });
     }
     this.st.nextHandleIndex++;
     this.st.transactions.push(record);
+    this.writes++;
     return accept({ handle, complete: false, receivedLength: transactionLength(stored) });
   }
 
@@ -279,6 +300,7 @@ export class MemoryLedger {
     const before = sent.composite!.constituents;
     const abandon = <T>(r: Checked<T>): Checked<T> => {
       this.st.transactions = this.st.transactions.filter((x) => x !== t);
+      this.writes++;
       return r;
     };
     if (t.fragments >= LEDGER_MAX_FRAGMENTS) return abandon(reject(NO_MEMORY, `${handleText(handle)}: more than ${LEDGER_MAX_FRAGMENTS} fragments`));
@@ -297,6 +319,7 @@ export class MemoryLedger {
     t.tx = transactionToRecord(now);
     t.missingConstituents = missing;
     t.fragments++;
+    this.writes++;
     return accept({ handle, complete: missing === 0, receivedLength: transactionLength(now) });
   }
 
@@ -322,6 +345,7 @@ export class MemoryLedger {
       // Ownership moves to the borrower now; the handle goes when the response is complete (irrevocable).
       for (const p of pagesOf(sent.composite!.constituents)) this.st.pages[pageKey(p)] = { owner: caller, handle: t.value.handle };
     }
+    this.writes++;
     borrower.granted = encodePermissions(grant.value.permissions);
     borrower.clearOnRelinquish = grant.value.clearOnRelinquish;
     borrower.responseFragments = responseFragments;
@@ -340,6 +364,7 @@ export class MemoryLedger {
       const h = t.value.hypervisorResponse;
       if (h.deliveredFragments >= h.responseFragments) return reject(INVALID_PARAMETERS, `FRAG_RX: the hypervisor has no retrieve response of ${handleText(handle)} in progress`);
       const fragmentIndex = h.deliveredFragments++;
+      this.writes++;
       const complete = h.deliveredFragments === h.responseFragments;
       if (complete) Object.assign(h, { responseFragments: 0, deliveredFragments: 0 });
       return accept({ fragmentIndex, complete });
@@ -347,6 +372,7 @@ export class MemoryLedger {
     const b = t.value.borrowers.find((x) => x.id === caller);
     if (!b || b.granted === null || b.deliveredFragments >= b.responseFragments) return reject(INVALID_PARAMETERS, `FRAG_RX: ${endpointText(caller)} has no retrieve response of ${handleText(handle)} in progress`);
     const fragmentIndex = b.deliveredFragments++;
+    this.writes++;
     this.completeRetrieve(t.value, b);
     return accept({ fragmentIndex, complete: b.deliveredFragments === b.responseFragments });
   }
@@ -363,7 +389,10 @@ export class MemoryLedger {
     const h = t.value.hypervisorResponse;
     if (h.responseFragments !== 0) return reject(DENIED, `the hypervisor is still fetching ${handleText(handle)}'s retrieve response (${h.deliveredFragments} of ${h.responseFragments} fragments)`);
     if (!Number.isInteger(responseFragments) || responseFragments < 1) throw new Error(`hypervisorRetrieve: ${responseFragments} response fragments`);
-    if (responseFragments > 1) Object.assign(h, { responseFragments, deliveredFragments: 1 });
+    if (responseFragments > 1) {
+      Object.assign(h, { responseFragments, deliveredFragments: 1 });
+      this.writes++;
+    }
     return accept({ handle, op: t.value.op, sent });
   }
 
@@ -379,6 +408,7 @@ export class MemoryLedger {
     if (b.deliveredFragments !== b.responseFragments) return reject(INVALID_PARAMETERS, `${endpointText(caller)} has not fetched all of ${handleText(handle)}'s retrieve response (${b.deliveredFragments} of ${b.responseFragments} fragments)`);
     const clear = b.clearOnRelinquish;
     Object.assign(b, { granted: null, clearOnRelinquish: false, responseFragments: 0, deliveredFragments: 0 });
+    this.writes++;
     return accept({ constituents: transactionFromRecord(t.value.tx).composite!.constituents, clear });
   }
 
@@ -395,6 +425,7 @@ export class MemoryLedger {
     if (holding.length > 0 && this.mutation !== 'reclaim-while-retrieved') return reject(DENIED, `${handleText(handle)} is still retrieved by ${holding.join(', ')}`);
     const constituents = sent.composite!.constituents;
     this.st.transactions = this.st.transactions.filter((x) => x !== t.value);
+    this.writes++;
     for (const p of pagesOf(constituents)) this.setPage(p, this.ownerOf(p)!, null);
     return accept({ constituents, clear });
   }
@@ -403,6 +434,7 @@ export class MemoryLedger {
   private completeRetrieve(t: LedgerTransactionRecord, b: BorrowerRecord): void {
     if (t.op !== 'donate' || b.deliveredFragments !== b.responseFragments) return;
     this.st.transactions = this.st.transactions.filter((x) => x !== t);
+    this.writes++;
     for (const p of pagesOf(transactionFromRecord(t.tx).composite!.constituents)) this.setPage(p, b.id, null);
   }
 
@@ -469,6 +501,7 @@ export class MemoryLedger {
   /** Records a page's state; a page back in its region's default state loses its entry. */
   private setPage(address: bigint, owner: number, handle: string | null): void {
     const key = pageKey(address);
+    this.writes++;
     if (handle === null && this.regionOwner(address) === owner) delete this.st.pages[key];
     else this.st.pages[key] = { owner, handle };
   }

@@ -13,35 +13,27 @@
 //   does not hold; the others were checked when they last changed), and the ledger's own answers (ownerOf, accessOf for every
 //   endpoint) agree with the model on the pages the command named;
 // - every caller's RX buffer is in the model's state.
-// unchanged() is how a refused call must leave the state (commands.ts call).
+// stateDigest() is what a refused call must leave unchanged (commands.ts call).
 import { endpointText } from '../../core/ffa/endpoints.js';
 import { decodePermissions, FFA_DATA_ACCESS_RO } from '../../core/ffa/memory/attributes.js';
-import type { MemoryLedgerState } from '../../core/spmc/memoryLedger.js';
+import type { DeepReadonly, MemoryLedgerState } from '../../core/spmc/memoryLedger.js';
 import { hex64 } from '../../core/spmc/transactionRecord.js';
 import type { FfaModel } from './model.js';
 import { CALLERS, ENDPOINTS, PARTITIONS, type RealWorld } from './world.js';
 
-/** Plain data (a state record) compared deeply. */
-function same(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  const ka = Object.keys(a);
-  if (ka.length !== Object.keys(b).length) return false;
-  return ka.every((k) => same((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+/** The ledger's live state record (no copy: read between calls only). */
+export function currentState(w: RealWorld): DeepReadonly<MemoryLedgerState> {
+  return w.ledger.peekState();
 }
 
-/** The ledger's state record now: copied (getState) at most once between calls, shared by
- *  the refused-call check and the invariants. */
-export function currentState(w: RealWorld): MemoryLedgerState {
-  return (w.state ??= w.ledger.getState());
-}
-
-/** Whether a refused call left the ledger as `before` (minus `drop`, the incomplete send a refused FRAG_TX abandons) and the port as `port`. */
-export function unchanged(w: RealWorld, before: MemoryLedgerState, port: string, drop?: bigint): boolean {
-  const expect = drop === undefined ? before : { ...before, transactions: before.transactions.filter((t) => t.handle !== hex64(drop)) };
-  w.state = null;
-  return same(currentState(w), expect) && w.port.snapshot() === port;
+/** Everything a call may change, as text: the ledger's write count (memoryLedger.ts changes(),
+ *  plus one for `drop`, the incomplete send a refused FRAG_TX abandons, one write) with its handle
+ *  counter and live transactions, and the port's (world.ts snapshot). A refused call must leave it as
+ *  it was; counting writes costs nothing where copying or serialising the state cost more than the call. */
+export function stateDigest(w: RealWorld, drop?: bigint): string {
+  const st = w.ledger.peekState();
+  const live = drop === undefined ? st.transactions.length : st.transactions.filter((t) => t.handle !== hex64(drop)).length;
+  return `${w.ledger.changes() + (drop === undefined ? 0 : 1)}:${st.nextHandleIndex}:${live}#${w.port.snapshot()}`;
 }
 
 const who = (id: number | null): string => (id === null ? 'nobody' : endpointText(id));
