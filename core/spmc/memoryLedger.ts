@@ -161,8 +161,12 @@ function* pagesOf(constituents: readonly Constituent[]): Generator<bigint> {
   for (const c of constituents) for (let i = 0; i < c.pageCount; i++) yield c.address + BigInt(i) * PAGE;
 }
 
+const regionBounds = (r: OwnedRegionRecord): { base: bigint; end: bigint; owner: number } => ({ base: BigInt(r.base), end: BigInt(r.base) + BigInt(r.pageCount) * PAGE, owner: r.owner });
+
 export class MemoryLedger {
   private st: MemoryLedgerState = { version: 1, nextHandleIndex: 1, regions: [], pages: {}, transactions: [] };
+  /** The regions' bounds, parsed once (derived from st.regions, rebuilt when they change; not state). */
+  private bounds: { base: bigint; end: bigint; owner: number }[] = [];
   /** Writes to `st` so far (not state: the fuzzer's cheap test that a refused call wrote nothing). */
   private writes = 0;
 
@@ -191,6 +195,7 @@ export class MemoryLedger {
     const upgraded = upgradeRecord<MemoryLedgerState>(SCHEMA, record);
     checkLedgerRecord(upgraded);
     this.st = structuredClone(upgraded);
+    this.bounds = this.st.regions.map(regionBounds);
     this.writes++;
   }
 
@@ -203,6 +208,7 @@ export class MemoryLedger {
       if (base < b + BigInt(r.pageCount) * PAGE && b < end) throw new Error(`memory region ${hex64(base)} overlaps ${r.base} (owner ${endpointText(r.owner)})`);
     }
     this.st.regions.push({ base: hex64(base), pageCount, owner });
+    this.bounds.push(regionBounds(this.st.regions.at(-1)!));
     this.writes++;
   }
 
@@ -457,10 +463,7 @@ export class MemoryLedger {
   }
 
   private regionOwner(address: bigint): number | null {
-    for (const r of this.st.regions) {
-      const b = BigInt(r.base);
-      if (address >= b && address < b + BigInt(r.pageCount) * PAGE) return r.owner;
-    }
+    for (const r of this.bounds) if (address >= r.base && address < r.end) return r.owner;
     return null;
   }
 

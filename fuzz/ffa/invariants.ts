@@ -6,12 +6,16 @@
 //   retrieve response as far as the model says;
 // - every page has the model's owner and transaction: the ledger's page
 //   records (the pages whose state differs from their region's) equal the
-//   model's, so every page is compared, not a sample;
-// - every partition's Stage-2 mapping of every page whose state or mapping
-//   may have changed (in a transaction, its record changed, its table
-//   entry written) is the model's access (so no partition maps a page it
-//   does not hold; the others were checked when they last changed), and the ledger's own answers (ownerOf, accessOf for every
-//   endpoint) agree with the model on the pages the command named;
+//   model's, so every page is compared, not a sample (again whenever the
+//   ledger wrote its state or a model record changed: otherwise neither
+//   side can have moved since they last matched);
+// - every partition's Stage-2 mapping of every page whose access or
+//   mapping may have changed (its record or a borrower's grant of it
+//   changed in the model, its table entry was written) is the model's
+//   access (so no partition maps a page it does not hold; the others were
+//   checked when they last changed), and the ledger's own answers (ownerOf,
+//   accessOf for every endpoint) agree with the model on the pages the
+//   command named;
 // - every caller's RX buffer is in the model's state.
 // stateDigest() is what a refused call must leave unchanged (commands.ts call).
 import { endpointText } from '../../core/ffa/endpoints.js';
@@ -38,11 +42,32 @@ export function stateDigest(w: RealWorld, drop?: bigint): string {
 
 const who = (id: number | null): string => (id === null ? 'nobody' : endpointText(id));
 
+/** A page address's or handle's key in the ledger's record (hex64), made once. */
+function keyOf(w: RealWorld, v: bigint): string {
+  let key = w.keys.get(v);
+  if (key === undefined) w.keys.set(v, (key = hex64(v)));
+  return key;
+}
+
+/** Every page record of the ledger against the model's (every page not recorded is in its region's state in both). */
+function checkPages(m: FfaModel, w: RealWorld, st: DeepReadonly<MemoryLedgerState>): string | null {
+  let records = 0;
+  for (const _ in st.pages) records++;
+  if (records !== m.pages.size) return `the ledger has ${records} pages away from their region's state, the model ${m.pages.size}`;
+  for (const [a, p] of m.pages) {
+    const key = keyOf(w, a);
+    const r = st.pages[key];
+    const handle = p.handle === null ? null : keyOf(w, p.handle);
+    if (!r || r.owner !== p.owner || r.handle !== handle) return `page ${key}: ${r ? `${who(r.owner)}'s, in ${r.handle ?? 'no transaction'}` : 'in its region\'s state'}; the model says ${who(p.owner)}'s, in ${handle ?? 'no transaction'}`;
+  }
+  return null;
+}
+
 /** The first invariant broken, or null. */
 export function checkInvariants(m: FfaModel, w: RealWorld, touched: readonly bigint[]): string | null {
   const st = currentState(w);
   const want = [...m.txs.values()];
-  if (st.transactions.length !== want.length || st.transactions.some((t, i) => t.handle !== hex64(want[i]!.handle))) {
+  if (st.transactions.length !== want.length || st.transactions.some((t, i) => t.handle !== keyOf(w, want[i]!.handle))) {
     return `live handles ${st.transactions.map((t) => t.handle).join(' ') || 'none'}, the model's ${want.map((t) => hex64(t.handle)).join(' ') || 'none'}`;
   }
   for (const [i, t] of want.entries()) {
@@ -55,16 +80,15 @@ export function checkInvariants(m: FfaModel, w: RealWorld, touched: readonly big
       if (rb && b.granted && (rb.deliveredFragments === rb.responseFragments) !== (b.fetched === b.total)) return `${endpointText(b.id)}'s retrieve response of ${r.handle}: ${rb.deliveredFragments} of ${rb.responseFragments} fragments, the model has ${b.fetched} of ${b.total} bytes`;
     }
   }
-  const records = Object.entries(st.pages);
-  if (records.length !== m.pages.size) return `the ledger has ${records.length} pages away from their region's state, the model ${m.pages.size}`;
-  for (const [a, p] of m.pages) {
-    const r = st.pages[hex64(a)];
-    const handle = p.handle === null ? null : hex64(p.handle);
-    if (!r || r.owner !== p.owner || r.handle !== handle) return `page ${hex64(a)}: ${r ? `${who(r.owner)}'s, in ${r.handle ?? 'no transaction'}` : 'in its region\'s state'}; the model says ${who(p.owner)}'s, in ${handle ?? 'no transaction'}`;
+  // The page records can differ from last time only if the ledger wrote or a model record changed.
+  if (w.ledger.changes() !== w.checkedWrites || m.dirty.size > 0) {
+    const broken = checkPages(m, w, st);
+    if (broken) return broken;
+    w.checkedWrites = w.ledger.changes();
   }
-  // A page's Stage-2 access can differ from last time only if its model record changed, a table
-  // entry was written, or it is in a transaction (a borrower's grant changed): those are checked.
-  const stage2 = new Set<bigint>([...m.pages.keys(), ...m.dirty, ...w.port.dirty, ...touched]);
+  // A page's Stage-2 access can differ from last time only if its model record or a borrower's grant
+  // of it changed (m.dirty) or a table entry was written (port.dirty): those are checked.
+  const stage2 = new Set<bigint>([...m.dirty, ...w.port.dirty, ...touched]);
   m.dirty.clear();
   w.port.dirty.clear();
   for (const a of stage2) {

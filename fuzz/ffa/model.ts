@@ -83,7 +83,7 @@ export class FfaModel {
   /** The partitions' page-table memory is exhausted: preparing a Stage-2 change gives NO_MEMORY
    *  (checked before the ledger, so even a call the ledger would refuse gets NO_MEMORY). */
   tablesExhausted = false;
-  /** Pages whose record changed since the invariants last looked. */
+  /** Pages whose record, or a borrower's access to which, changed since the invariants last looked. */
   readonly dirty = new Set<bigint>();
 
   page(address: bigint): ModelPage {
@@ -243,6 +243,7 @@ export class FfaModel {
     const t = this.txs.get(handle)!;
     const b = t.borrowers.find((x) => x.id === borrower)!;
     Object.assign(b, { granted: access, total: totalBytes, fetched: firstBytes });
+    for (const a of pagesOf(t.received)) this.dirty.add(a);
     this.rx.set(caller, 'full');
     if (t.op === 'donate') {
       for (const a of pagesOf(t.received)) this.setPage(a, borrower, handle);
@@ -294,8 +295,10 @@ export class FfaModel {
   }
 
   commitRelinquish(endpoint: number, handle: bigint): void {
-    const b = this.txs.get(handle)!.borrowers.find((x) => x.id === endpoint)!;
+    const t = this.txs.get(handle)!;
+    const b = t.borrowers.find((x) => x.id === endpoint)!;
     Object.assign(b, { granted: null, total: 0, fetched: 0 });
+    for (const a of pagesOf(t.received)) this.dirty.add(a);
   }
 
   predictReclaim(caller: number, handle: bigint, flags: number): Expect {

@@ -80,8 +80,10 @@ export function ownPages(sender: number): readonly bigint[] {
   }
 }
 
+const REGION_ENDS = REGIONS.map((r) => r.base + BigInt(r.pages) * PAGE);
+
 export function regionOf(address: bigint): Region | null {
-  for (const r of REGIONS) if (address >= r.base && address < r.base + BigInt(r.pages) * PAGE) return r;
+  for (let i = 0; i < REGIONS.length; i++) if (address >= REGIONS[i]!.base && address < REGION_ENDS[i]!) return REGIONS[i]!;
   return null;
 }
 
@@ -139,6 +141,10 @@ export interface RealWorld {
   ledger: MemoryLedger;
   port: FuzzPort;
   versions: ReadonlyMap<number, number>;
+  /** The ledger's write count when its page records last matched the model's (invariants.ts). */
+  checkedWrites: number;
+  /** Page addresses' and handles' keys in the ledger's record (hex), made once each. */
+  keys: Map<bigint, string>;
 }
 
 /** A fresh SPMC memory world: the regions above, every caller with a one-page RX/TX pair at its `versions` entry. */
@@ -152,5 +158,5 @@ export function createWorld(versions: readonly number[], mutation: MutationName 
     v.set(id, version);
     port.map(id, 1, version);
   });
-  return { ledger, port, versions: v };
+  return { ledger, port, versions: v, checkedWrites: -1, keys: new Map() };
 }
