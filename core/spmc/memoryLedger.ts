@@ -161,12 +161,32 @@ function* pagesOf(constituents: readonly Constituent[]): Generator<bigint> {
   for (const c of constituents) for (let i = 0; i < c.pageCount; i++) yield c.address + BigInt(i) * PAGE;
 }
 
+/** `tx` and everything in it, read-only from now on. */
+function freezeTransaction(tx: MemoryTransaction): MemoryTransaction {
+  for (const r of tx.receivers) {
+    Object.freeze(r.permissions);
+    Object.freeze(r.impdef);
+    Object.freeze(r);
+  }
+  Object.freeze(tx.receivers);
+  if (tx.composite) {
+    for (const k of tx.composite.constituents) Object.freeze(k);
+    Object.freeze(tx.composite.constituents);
+    Object.freeze(tx.composite);
+  }
+  Object.freeze(tx.attributes);
+  return Object.freeze(tx);
+}
+
 const regionBounds = (r: OwnedRegionRecord): { base: bigint; end: bigint; owner: number } => ({ base: BigInt(r.base), end: BigInt(r.base) + BigInt(r.pageCount) * PAGE, owner: r.owner });
 
 export class MemoryLedger {
   private st: MemoryLedgerState = { version: 1, nextHandleIndex: 1, regions: [], pages: {}, transactions: [] };
   /** The regions' bounds, parsed once (derived from st.regions, rebuilt when they change; not state). */
   private bounds: { base: bigint; end: bigint; owner: number }[] = [];
+  /** Each transaction record decoded once (records are replaced, never changed in place), frozen
+   *  since callers share it: a derived cache, not state. */
+  private decoded = new WeakMap<TransactionRecord, MemoryTransaction>();
   /** Writes to `st` so far (not state: the fuzzer's cheap test that a refused call wrote nothing). */
   private writes = 0;
 
@@ -240,7 +260,7 @@ export class MemoryLedger {
     const t = this.find(hex64(handle));
     if (!t) return null;
     return {
-      handle, op: t.op, sent: transactionFromRecord(t.tx), complete: t.missingConstituents === 0,
+      handle, op: t.op, sent: this.sentOf(t.tx), complete: t.missingConstituents === 0,
       borrowers: t.borrowers.map((b) => ({ id: b.id, granted: b.granted === null ? null : decodePermissions(b.granted), responseFragments: b.responseFragments, deliveredFragments: b.deliveredFragments })),
       hypervisorResponse: { ...t.hypervisorResponse },
     };
@@ -302,7 +322,7 @@ export class MemoryLedger {
     if (!t) return reject(INVALID_PARAMETERS, `FRAG_TX: no transaction with handle ${handleText(handle)}`);
     if (t.missingConstituents === 0) return reject(INVALID_PARAMETERS, `FRAG_TX: ${handleText(handle)} is already complete`);
     if (t.tx.sender !== caller) return reject(INVALID_PARAMETERS, `FRAG_TX: ${endpointText(caller)} is not the sender of ${handleText(handle)}`);
-    const sent = transactionFromRecord(t.tx);
+    const sent = this.sentOf(t.tx);
     const before = sent.composite!.constituents;
     const abandon = <T>(r: Checked<T>): Checked<T> => {
       this.st.transactions = this.st.transactions.filter((x) => x !== t);
@@ -338,7 +358,7 @@ export class MemoryLedger {
     if (!own.ok) return own;
     const t = this.lookupComplete(request.handle, 'retrieve');
     if (!t.ok) return t;
-    const sent = transactionFromRecord(t.value.tx);
+    const sent = this.sentOf(t.value.tx);
     const grant = checkRetrieveAgainstSent(request, sent, t.value.op, caller, ctx);
     if (!grant.ok) return grant;
     const borrower = t.value.borrowers[grant.value.receiverIndex];
@@ -390,7 +410,7 @@ export class MemoryLedger {
   hypervisorRetrieve(handle: bigint, responseFragments = 1): Checked<SentTransaction> {
     const t = this.lookupComplete(handle, 'retrieve');
     if (!t.ok) return t;
-    const sent = transactionFromRecord(t.value.tx);
+    const sent = this.sentOf(t.value.tx);
     if (isSecureEndpoint(sent.sender)) return reject(INVALID_PARAMETERS, `${handleText(handle)} was sent by partition ${endpointText(sent.sender)}, not by a VM`);
     const h = t.value.hypervisorResponse;
     if (h.responseFragments !== 0) return reject(DENIED, `the hypervisor is still fetching ${handleText(handle)}'s retrieve response (${h.deliveredFragments} of ${h.responseFragments} fragments)`);
@@ -408,14 +428,14 @@ export class MemoryLedger {
     if (!t.ok) return t;
     const b = t.value.borrowers.find((x) => x.id === caller);
     // Planted defect (core/mutations.ts): a non-borrower's relinquish is accepted.
-    if (!b && this.mutation === 'relinquish-from-non-borrower') return accept({ constituents: transactionFromRecord(t.value.tx).composite!.constituents, clear: false });
+    if (!b && this.mutation === 'relinquish-from-non-borrower') return accept({ constituents: this.sentOf(t.value.tx).composite!.constituents, clear: false });
     if (!b) return reject(INVALID_PARAMETERS, `${endpointText(caller)} is not a borrower of ${handleText(handle)}`);
     if (b.granted === null) return reject(INVALID_PARAMETERS, `${endpointText(caller)} has not retrieved ${handleText(handle)}`);
     if (b.deliveredFragments !== b.responseFragments) return reject(INVALID_PARAMETERS, `${endpointText(caller)} has not fetched all of ${handleText(handle)}'s retrieve response (${b.deliveredFragments} of ${b.responseFragments} fragments)`);
     const clear = b.clearOnRelinquish;
     Object.assign(b, { granted: null, clearOnRelinquish: false, responseFragments: 0, deliveredFragments: 0 });
     this.writes++;
-    return accept({ constituents: transactionFromRecord(t.value.tx).composite!.constituents, clear });
+    return accept({ constituents: this.sentOf(t.value.tx).composite!.constituents, clear });
   }
 
   /** FFA_MEM_RECLAIM by `caller`: only the sender, only when no borrower holds the memory. */
@@ -423,7 +443,7 @@ export class MemoryLedger {
     // Planted defect (core/mutations.ts): a send still missing fragments may be reclaimed.
     const t = this.mutation === 'reclaim-before-all-fragments' ? this.lookupLive(handle, 'reclaim') : this.lookupComplete(handle, 'reclaim');
     if (!t.ok) return t;
-    const sent = transactionFromRecord(t.value.tx);
+    const sent = this.sentOf(t.value.tx);
     if (sent.sender !== caller) return reject(INVALID_PARAMETERS, `${endpointText(caller)} did not send ${handleText(handle)} (${endpointText(sent.sender)} did)`);
     if (t.value.op === 'donate') return reject(DENIED, `${handleText(handle)} is a donate: irrevocable`);
     const holding = t.value.borrowers.filter((b) => b.granted !== null).map((b) => endpointText(b.id));
@@ -441,7 +461,14 @@ export class MemoryLedger {
     if (t.op !== 'donate' || b.deliveredFragments !== b.responseFragments) return;
     this.st.transactions = this.st.transactions.filter((x) => x !== t);
     this.writes++;
-    for (const p of pagesOf(transactionFromRecord(t.tx).composite!.constituents)) this.setPage(p, b.id, null);
+    for (const p of pagesOf(this.sentOf(t.tx).composite!.constituents)) this.setPage(p, b.id, null);
+  }
+
+  /** The transaction a record holds, decoded (transactionFromRecord) at most once per record. */
+  private sentOf(record: TransactionRecord): MemoryTransaction {
+    let tx = this.decoded.get(record);
+    if (!tx) this.decoded.set(record, (tx = freezeTransaction(transactionFromRecord(record))));
+    return tx;
   }
 
   private find(handle: string): LedgerTransactionRecord | undefined {
