@@ -187,6 +187,8 @@ export class MemoryLedger {
   /** Each transaction record decoded once (records are replaced, never changed in place), frozen
    *  since callers share it: a derived cache, not state. */
   private decoded = new WeakMap<TransactionRecord, MemoryTransaction>();
+  /** Live transactions by handle, for the list and length it was made from (a derived cache, not state). */
+  private byHandle: { list: readonly LedgerTransactionRecord[] | null; length: number; index: Map<string, LedgerTransactionRecord> } = { list: null, length: 0, index: new Map() };
   /** Writes to `st` so far (not state: the fuzzer's cheap test that a refused call wrote nothing). */
   private writes = 0;
 
@@ -240,14 +242,14 @@ export class MemoryLedger {
 
   /** What `endpoint` may do with the page at `address`, by the ledger. */
   accessOf(endpoint: number, address: bigint): PageAccess {
-    const key = pageKey(address - (address % PAGE));
-    const page = this.st.pages[key] ?? (this.regionOwner(address) === null ? null : { owner: this.regionOwner(address)!, handle: null });
-    if (!page) return 'none';
-    const t = page.handle === null ? undefined : this.find(page.handle);
+    const page = this.st.pages[pageKey(address - (address % PAGE))];
+    const owner = page ? page.owner : this.regionOwner(address);
+    if (owner === null) return 'none';
+    const t = page && page.handle !== null ? this.find(page.handle) : undefined;
     const b = t?.borrowers.find((x) => x.id === endpoint);
     if (b && b.granted !== null) return decodePermissions(b.granted).dataAccess === FFA_DATA_ACCESS_RO ? 'ro' : 'rw';
     // The owner keeps its access to memory it shares, not to memory it lends or donates.
-    return page.owner === endpoint && (!t || t.op === 'share') ? 'rw' : 'none';
+    return owner === endpoint && (!t || t.op === 'share') ? 'rw' : 'none';
   }
 
   /** Live handles, in allocation order. */
@@ -472,7 +474,14 @@ export class MemoryLedger {
   }
 
   private find(handle: string): LedgerTransactionRecord | undefined {
-    return this.st.transactions.find((t) => t.handle === handle);
+    const list = this.st.transactions;
+    // The list only grows by push or is replaced (filter, setState), and a record's handle never changes.
+    if (this.byHandle.list !== list || this.byHandle.length !== list.length) {
+      const index = new Map<string, LedgerTransactionRecord>();
+      for (const t of list) if (!index.has(t.handle)) index.set(t.handle, t);
+      this.byHandle = { list, length: list.length, index };
+    }
+    return this.byHandle.index.get(handle);
   }
 
   private lookupLive(handle: bigint, what: string): Checked<LedgerTransactionRecord> {
