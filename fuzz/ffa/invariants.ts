@@ -65,6 +65,18 @@ function checkPages(m: FfaModel, w: RealWorld, st: DeepReadonly<MemoryLedgerStat
 
 /** The first invariant broken, or null. */
 export function checkInvariants(m: FfaModel, w: RealWorld, touched: readonly bigint[]): string | null {
+  // Handles, borrowers and page records can differ from last time only if the ledger wrote or the model moved.
+  if (w.ledger.changes() !== w.checkedWrites || m.changes !== w.checkedModel) {
+    const broken = checkRecords(m, w);
+    if (broken) return broken;
+    w.checkedWrites = w.ledger.changes();
+    w.checkedModel = m.changes;
+  }
+  return checkMappings(m, w, touched);
+}
+
+/** Live handles, borrowers and page records against the model's. */
+function checkRecords(m: FfaModel, w: RealWorld): string | null {
   const st = currentState(w);
   const want = [...m.txs.values()];
   if (st.transactions.length !== want.length || st.transactions.some((t, i) => t.handle !== keyOf(w, want[i]!.handle))) {
@@ -80,12 +92,11 @@ export function checkInvariants(m: FfaModel, w: RealWorld, touched: readonly big
       if (rb && b.granted && (rb.deliveredFragments === rb.responseFragments) !== (b.fetched === b.total)) return `${endpointText(b.id)}'s retrieve response of ${r.handle}: ${rb.deliveredFragments} of ${rb.responseFragments} fragments, the model has ${b.fetched} of ${b.total} bytes`;
     }
   }
-  // The page records can differ from last time only if the ledger wrote or a model record changed.
-  if (w.ledger.changes() !== w.checkedWrites || m.dirty.size > 0) {
-    const broken = checkPages(m, w, st);
-    if (broken) return broken;
-    w.checkedWrites = w.ledger.changes();
-  }
+  return checkPages(m, w, st);
+}
+
+/** Stage-2 mappings, the ledger's own answers on the pages the command named, and the RX buffers. */
+function checkMappings(m: FfaModel, w: RealWorld, touched: readonly bigint[]): string | null {
   // A page's Stage-2 access can differ from last time only if its model record or a borrower's grant
   // of it changed (m.dirty) or a table entry was written (port.dirty): those are checked.
   const stage2 = new Set<bigint>([...m.dirty, ...w.port.dirty, ...touched]);

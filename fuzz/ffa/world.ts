@@ -141,8 +141,9 @@ export interface RealWorld {
   ledger: MemoryLedger;
   port: FuzzPort;
   versions: ReadonlyMap<number, number>;
-  /** The ledger's write count when its page records last matched the model's (invariants.ts). */
+  /** The ledger's write count and the model's moves when their records last matched (invariants.ts). */
   checkedWrites: number;
+  checkedModel: number;
   /** Page addresses' and handles' keys in the ledger's record (hex), made once each. */
   keys: Map<bigint, string>;
 }
@@ -158,5 +159,5 @@ export function createWorld(versions: readonly number[], mutation: MutationName 
     v.set(id, version);
     port.map(id, 1, version);
   });
-  return { ledger, port, versions: v, checkedWrites: -1, keys: new Map() };
+  return { ledger, port, versions: v, checkedWrites: -1, checkedModel: -1, keys: new Map() };
 }
