@@ -3,6 +3,7 @@
 // module-level FF-A fuzzer (command sequences and commands per second), the
 // scheduler fuzzer (hypervisor, 1-8 vCPUs, chaos) and the hostile-guest
 // fuzzer, each from a fixed seed so rounds compare. Printed, never asserted.
+// Arguments name the fuzzers to run (`npm run bench:fuzz -- ffa`); none: all.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +13,14 @@ import { fuzzerFor, type FuzzKind } from '../fuzz/targets.js';
 import { ffaTarget } from '../fuzz/ffa/target.js';
 
 const RUNS: Record<FuzzKind, number> = { ffa: 3000, sched: 20, abi: 40 };
+const KINDS = ['ffa', 'sched', 'abi'] as const;
+const wanted = process.argv.slice(2);
+const bad = wanted.find((k) => !(KINDS as readonly string[]).includes(k));
+if (bad !== undefined) {
+  console.error(`bench:fuzz: unknown fuzzer ${bad} (want ${KINDS.join(', ')})`);
+  process.exit(2);
+}
+const runs = (kind: FuzzKind): boolean => wanted.length === 0 || wanted.includes(kind);
 const dir = mkdtempSync(join(tmpdir(), 'hvrr-bench-fuzz-'));
 
 function bench(kind: FuzzKind, target: FuzzTarget<unknown> = fuzzerFor(kind, { dir })): { runs: number; cpuPerSecond: number; wallPerSecond: number } {
@@ -23,7 +32,7 @@ function bench(kind: FuzzKind, target: FuzzTarget<unknown> = fuzzerFor(kind, { d
 }
 
 console.log(`bench:fuzz: seed 20261205, load average ${loadavg()[0]!.toFixed(2)} at start (2-core machine)`);
-{
+if (runs('ffa')) {
   const ffa = ffaTarget({});
   const c0 = process.cpuUsage();
   const r = bench('ffa', ffa as FuzzTarget<unknown>);
@@ -33,6 +42,7 @@ console.log(`bench:fuzz: seed 20261205, load average ${loadavg()[0]!.toFixed(2)}
     `(${commandsPerSecond.toFixed(0)} commands/s), ${r.wallPerSecond.toFixed(0)} by wall time (load ${loadavg()[0]!.toFixed(2)})`);
 }
 for (const kind of ['sched', 'abi'] as const) {
+  if (!runs(kind)) continue;
   const r = bench(kind);
   console.log(`  fuzz ${kind}: ${r.runs} cases, ${r.cpuPerSecond.toFixed(2)} cases/s by CPU time, ${r.wallPerSecond.toFixed(2)} by wall time (load ${loadavg()[0]!.toFixed(2)})`);
 }

@@ -288,6 +288,37 @@ describe('memory ledger', () => {
     expect(refused(last!).code).toBe(NO_MEMORY);
   });
 
+  it('changes() moves with every call that writes the state and with no refusal; peekState is the record getState copies', () => {
+    const l = ledger();
+    /** Makes a call; its state and write count change together (a refusal writes nothing). */
+    const step = <T>(call: () => Checked<T>): Checked<T> => {
+      const [state, writes] = [snapshot(l), l.changes()];
+      const r = call();
+      expect(l.changes() > writes, snapshot(l)).toBe(r.ok);
+      expect(snapshot(l) !== state).toBe(r.ok);
+      expect(l.peekState()).toEqual(l.getState());
+      return r;
+    };
+    const { handle } = ok(step(() => l.send('lend', VM1, sendTx('lend', VM1, [SP1, SP2], [pages(NS, 2)]))));
+    step(() => l.send('share', VM1, sendTx('share', VM1, [SP1], [pages(NS + P, 1)]))); // DENIED: in a transaction
+    step(() => l.reclaim(VM2, handle));
+    ok(step(() => l.retrieve(SP1, retrieveTx('lend', VM1, [SP1, SP2], handle), TEST_VERSION, 2)));
+    step(() => l.retrieve(SP1, retrieveTx('lend', VM1, [SP1, SP2], handle), TEST_VERSION)); // DENIED: retrieved already
+    step(() => l.relinquish(SP1, handle)); // response not fetched
+    ok(step(() => l.fragRx(SP1, handle)));
+    step(() => l.fragRx(SP1, handle));
+    step(() => l.reclaim(VM1, handle)); // DENIED: SP1 holds it
+    ok(step(() => l.relinquish(SP1, handle)));
+    ok(step(() => l.reclaim(VM1, handle)));
+    const tx = sendTx('share', VM1, [SP1], [pages(NS, 1), pages(NS, 1)]);
+    const bytes = encodeTransaction(tx);
+    const frag = ok(step(() => l.send('share', VM1, { ...tx, composite: { pageCount: 2, constituents: tx.composite!.constituents.slice(0, 1) } }, 1)));
+    // A refused FRAG_TX abandons the send: one write, the transaction gone.
+    const writes = l.changes();
+    expect(refused(l.fragTx(VM1, frag.handle, bytes.subarray(bytes.length - CONSTITUENT_SIZE))).code).toBe(INVALID_PARAMETERS);
+    expect([l.changes(), l.handles()]).toEqual([writes + 1, []]);
+  });
+
   it('state is a plain record that survives JSON and restores', () => {
     const l = ledger();
     const { handle } = ok(l.send('lend', VM1, sendTx('lend', VM1, [SP1], [pages(NS, 2)])));

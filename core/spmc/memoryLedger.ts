@@ -105,6 +105,9 @@ const SCHEMA: RecordSchema = { name: 'memory ledger state', version: 1 };
 
 export type PageAccess = 'none' | 'ro' | 'rw';
 
+/** A record type with every field, at every depth, read-only. */
+export type DeepReadonly<T> = T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
+
 export interface SendOutcome {
   handle: bigint;
   /** False while fragments are outstanding (answer FFA_MEM_FRAG_RX). */
@@ -158,8 +161,36 @@ function* pagesOf(constituents: readonly Constituent[]): Generator<bigint> {
   for (const c of constituents) for (let i = 0; i < c.pageCount; i++) yield c.address + BigInt(i) * PAGE;
 }
 
+/** `tx` and everything in it, read-only from now on. */
+function freezeTransaction(tx: MemoryTransaction): MemoryTransaction {
+  for (const r of tx.receivers) {
+    Object.freeze(r.permissions);
+    Object.freeze(r.impdef);
+    Object.freeze(r);
+  }
+  Object.freeze(tx.receivers);
+  if (tx.composite) {
+    for (const k of tx.composite.constituents) Object.freeze(k);
+    Object.freeze(tx.composite.constituents);
+    Object.freeze(tx.composite);
+  }
+  Object.freeze(tx.attributes);
+  return Object.freeze(tx);
+}
+
+const regionBounds = (r: OwnedRegionRecord): { base: bigint; end: bigint; owner: number } => ({ base: BigInt(r.base), end: BigInt(r.base) + BigInt(r.pageCount) * PAGE, owner: r.owner });
+
 export class MemoryLedger {
   private st: MemoryLedgerState = { version: 1, nextHandleIndex: 1, regions: [], pages: {}, transactions: [] };
+  /** The regions' bounds, parsed once (derived from st.regions, rebuilt when they change; not state). */
+  private bounds: { base: bigint; end: bigint; owner: number }[] = [];
+  /** Each transaction record decoded once (records are replaced, never changed in place), frozen
+   *  since callers share it: a derived cache, not state. */
+  private decoded = new WeakMap<TransactionRecord, MemoryTransaction>();
+  /** Live transactions by handle, for the list and length it was made from (a derived cache, not state). */
+  private byHandle: { list: readonly LedgerTransactionRecord[] | null; length: number; index: Map<string, LedgerTransactionRecord> } = { list: null, length: 0, index: new Map() };
+  /** Writes to `st` so far (not state: the fuzzer's cheap test that a refused call wrote nothing). */
+  private writes = 0;
 
   /** @param allocator who allocates its handles: the SPMC (bit 63 clear), or the
    *  NS hypervisor keeping its own ledger of VM-to-VM transactions (bit 63 set).
@@ -170,10 +201,24 @@ export class MemoryLedger {
     return structuredClone(this.st);
   }
 
+  /** How many times the state was written since construction: every write counts, even of a value
+   *  already there, so a call that leaves it unchanged changed nothing (not saved with the state). */
+  changes(): number {
+    return this.writes;
+  }
+
+  /** The live state record, not a copy (a checker reading it after every call, where
+   *  getState's deep copy would cost more than the call): read it, never change or keep it. */
+  peekState(): DeepReadonly<MemoryLedgerState> {
+    return this.st;
+  }
+
   setState(record: MemoryLedgerState): void {
     const upgraded = upgradeRecord<MemoryLedgerState>(SCHEMA, record);
     checkLedgerRecord(upgraded);
     this.st = structuredClone(upgraded);
+    this.bounds = this.st.regions.map(regionBounds);
+    this.writes++;
   }
 
   /** Boot configuration: `owner` owns `pageCount` pages at `base`. Overlaps are a configuration error. */
@@ -185,6 +230,8 @@ export class MemoryLedger {
       if (base < b + BigInt(r.pageCount) * PAGE && b < end) throw new Error(`memory region ${hex64(base)} overlaps ${r.base} (owner ${endpointText(r.owner)})`);
     }
     this.st.regions.push({ base: hex64(base), pageCount, owner });
+    this.bounds.push(regionBounds(this.st.regions.at(-1)!));
+    this.writes++;
   }
 
   /** The page's owner, or null for memory no region declares. */
@@ -195,14 +242,14 @@ export class MemoryLedger {
 
   /** What `endpoint` may do with the page at `address`, by the ledger. */
   accessOf(endpoint: number, address: bigint): PageAccess {
-    const key = pageKey(address - (address % PAGE));
-    const page = this.st.pages[key] ?? (this.regionOwner(address) === null ? null : { owner: this.regionOwner(address)!, handle: null });
-    if (!page) return 'none';
-    const t = page.handle === null ? undefined : this.find(page.handle);
+    const page = this.st.pages[pageKey(address - (address % PAGE))];
+    const owner = page ? page.owner : this.regionOwner(address);
+    if (owner === null) return 'none';
+    const t = page && page.handle !== null ? this.find(page.handle) : undefined;
     const b = t?.borrowers.find((x) => x.id === endpoint);
     if (b && b.granted !== null) return decodePermissions(b.granted).dataAccess === FFA_DATA_ACCESS_RO ? 'ro' : 'rw';
     // The owner keeps its access to memory it shares, not to memory it lends or donates.
-    return page.owner === endpoint && (!t || t.op === 'share') ? 'rw' : 'none';
+    return owner === endpoint && (!t || t.op === 'share') ? 'rw' : 'none';
   }
 
   /** Live handles, in allocation order. */
@@ -215,7 +262,7 @@ export class MemoryLedger {
     const t = this.find(hex64(handle));
     if (!t) return null;
     return {
-      handle, op: t.op, sent: transactionFromRecord(t.tx), complete: t.missingConstituents === 0,
+      handle, op: t.op, sent: this.sentOf(t.tx), complete: t.missingConstituents === 0,
       borrowers: t.borrowers.map((b) => ({ id: b.id, granted: b.granted === null ? null : decodePermissions(b.granted), responseFragments: b.responseFragments, deliveredFragments: b.deliveredFragments })),
       hypervisorResponse: { ...t.hypervisorResponse },
     };
@@ -261,11 +308,13 @@ export class MemoryLedger {
       }
       this.st.nextHandleIndex++;
       this.st.transactions.push(record);
+      this.writes++;
       this.markPages(constituents, record.handle);
       return accept({ handle, complete: true, receivedLength: transactionLength(stored) });
     }
     this.st.nextHandleIndex++;
     this.st.transactions.push(record);
+    this.writes++;
     return accept({ handle, complete: false, receivedLength: transactionLength(stored) });
   }
 
@@ -275,10 +324,11 @@ export class MemoryLedger {
     if (!t) return reject(INVALID_PARAMETERS, `FRAG_TX: no transaction with handle ${handleText(handle)}`);
     if (t.missingConstituents === 0) return reject(INVALID_PARAMETERS, `FRAG_TX: ${handleText(handle)} is already complete`);
     if (t.tx.sender !== caller) return reject(INVALID_PARAMETERS, `FRAG_TX: ${endpointText(caller)} is not the sender of ${handleText(handle)}`);
-    const sent = transactionFromRecord(t.tx);
+    const sent = this.sentOf(t.tx);
     const before = sent.composite!.constituents;
     const abandon = <T>(r: Checked<T>): Checked<T> => {
       this.st.transactions = this.st.transactions.filter((x) => x !== t);
+      this.writes++;
       return r;
     };
     if (t.fragments >= LEDGER_MAX_FRAGMENTS) return abandon(reject(NO_MEMORY, `${handleText(handle)}: more than ${LEDGER_MAX_FRAGMENTS} fragments`));
@@ -297,6 +347,7 @@ export class MemoryLedger {
     t.tx = transactionToRecord(now);
     t.missingConstituents = missing;
     t.fragments++;
+    this.writes++;
     return accept({ handle, complete: missing === 0, receivedLength: transactionLength(now) });
   }
 
@@ -309,7 +360,7 @@ export class MemoryLedger {
     if (!own.ok) return own;
     const t = this.lookupComplete(request.handle, 'retrieve');
     if (!t.ok) return t;
-    const sent = transactionFromRecord(t.value.tx);
+    const sent = this.sentOf(t.value.tx);
     const grant = checkRetrieveAgainstSent(request, sent, t.value.op, caller, ctx);
     if (!grant.ok) return grant;
     const borrower = t.value.borrowers[grant.value.receiverIndex];
@@ -322,6 +373,7 @@ export class MemoryLedger {
       // Ownership moves to the borrower now; the handle goes when the response is complete (irrevocable).
       for (const p of pagesOf(sent.composite!.constituents)) this.st.pages[pageKey(p)] = { owner: caller, handle: t.value.handle };
     }
+    this.writes++;
     borrower.granted = encodePermissions(grant.value.permissions);
     borrower.clearOnRelinquish = grant.value.clearOnRelinquish;
     borrower.responseFragments = responseFragments;
@@ -340,6 +392,7 @@ export class MemoryLedger {
       const h = t.value.hypervisorResponse;
       if (h.deliveredFragments >= h.responseFragments) return reject(INVALID_PARAMETERS, `FRAG_RX: the hypervisor has no retrieve response of ${handleText(handle)} in progress`);
       const fragmentIndex = h.deliveredFragments++;
+      this.writes++;
       const complete = h.deliveredFragments === h.responseFragments;
       if (complete) Object.assign(h, { responseFragments: 0, deliveredFragments: 0 });
       return accept({ fragmentIndex, complete });
@@ -347,6 +400,7 @@ export class MemoryLedger {
     const b = t.value.borrowers.find((x) => x.id === caller);
     if (!b || b.granted === null || b.deliveredFragments >= b.responseFragments) return reject(INVALID_PARAMETERS, `FRAG_RX: ${endpointText(caller)} has no retrieve response of ${handleText(handle)} in progress`);
     const fragmentIndex = b.deliveredFragments++;
+    this.writes++;
     this.completeRetrieve(t.value, b);
     return accept({ fragmentIndex, complete: b.deliveredFragments === b.responseFragments });
   }
@@ -358,12 +412,15 @@ export class MemoryLedger {
   hypervisorRetrieve(handle: bigint, responseFragments = 1): Checked<SentTransaction> {
     const t = this.lookupComplete(handle, 'retrieve');
     if (!t.ok) return t;
-    const sent = transactionFromRecord(t.value.tx);
+    const sent = this.sentOf(t.value.tx);
     if (isSecureEndpoint(sent.sender)) return reject(INVALID_PARAMETERS, `${handleText(handle)} was sent by partition ${endpointText(sent.sender)}, not by a VM`);
     const h = t.value.hypervisorResponse;
     if (h.responseFragments !== 0) return reject(DENIED, `the hypervisor is still fetching ${handleText(handle)}'s retrieve response (${h.deliveredFragments} of ${h.responseFragments} fragments)`);
     if (!Number.isInteger(responseFragments) || responseFragments < 1) throw new Error(`hypervisorRetrieve: ${responseFragments} response fragments`);
-    if (responseFragments > 1) Object.assign(h, { responseFragments, deliveredFragments: 1 });
+    if (responseFragments > 1) {
+      Object.assign(h, { responseFragments, deliveredFragments: 1 });
+      this.writes++;
+    }
     return accept({ handle, op: t.value.op, sent });
   }
 
@@ -373,13 +430,14 @@ export class MemoryLedger {
     if (!t.ok) return t;
     const b = t.value.borrowers.find((x) => x.id === caller);
     // Planted defect (core/mutations.ts): a non-borrower's relinquish is accepted.
-    if (!b && this.mutation === 'relinquish-from-non-borrower') return accept({ constituents: transactionFromRecord(t.value.tx).composite!.constituents, clear: false });
+    if (!b && this.mutation === 'relinquish-from-non-borrower') return accept({ constituents: this.sentOf(t.value.tx).composite!.constituents, clear: false });
     if (!b) return reject(INVALID_PARAMETERS, `${endpointText(caller)} is not a borrower of ${handleText(handle)}`);
     if (b.granted === null) return reject(INVALID_PARAMETERS, `${endpointText(caller)} has not retrieved ${handleText(handle)}`);
     if (b.deliveredFragments !== b.responseFragments) return reject(INVALID_PARAMETERS, `${endpointText(caller)} has not fetched all of ${handleText(handle)}'s retrieve response (${b.deliveredFragments} of ${b.responseFragments} fragments)`);
     const clear = b.clearOnRelinquish;
     Object.assign(b, { granted: null, clearOnRelinquish: false, responseFragments: 0, deliveredFragments: 0 });
-    return accept({ constituents: transactionFromRecord(t.value.tx).composite!.constituents, clear });
+    this.writes++;
+    return accept({ constituents: this.sentOf(t.value.tx).composite!.constituents, clear });
   }
 
   /** FFA_MEM_RECLAIM by `caller`: only the sender, only when no borrower holds the memory. */
@@ -387,7 +445,7 @@ export class MemoryLedger {
     // Planted defect (core/mutations.ts): a send still missing fragments may be reclaimed.
     const t = this.mutation === 'reclaim-before-all-fragments' ? this.lookupLive(handle, 'reclaim') : this.lookupComplete(handle, 'reclaim');
     if (!t.ok) return t;
-    const sent = transactionFromRecord(t.value.tx);
+    const sent = this.sentOf(t.value.tx);
     if (sent.sender !== caller) return reject(INVALID_PARAMETERS, `${endpointText(caller)} did not send ${handleText(handle)} (${endpointText(sent.sender)} did)`);
     if (t.value.op === 'donate') return reject(DENIED, `${handleText(handle)} is a donate: irrevocable`);
     const holding = t.value.borrowers.filter((b) => b.granted !== null).map((b) => endpointText(b.id));
@@ -395,6 +453,7 @@ export class MemoryLedger {
     if (holding.length > 0 && this.mutation !== 'reclaim-while-retrieved') return reject(DENIED, `${handleText(handle)} is still retrieved by ${holding.join(', ')}`);
     const constituents = sent.composite!.constituents;
     this.st.transactions = this.st.transactions.filter((x) => x !== t.value);
+    this.writes++;
     for (const p of pagesOf(constituents)) this.setPage(p, this.ownerOf(p)!, null);
     return accept({ constituents, clear });
   }
@@ -403,11 +462,26 @@ export class MemoryLedger {
   private completeRetrieve(t: LedgerTransactionRecord, b: BorrowerRecord): void {
     if (t.op !== 'donate' || b.deliveredFragments !== b.responseFragments) return;
     this.st.transactions = this.st.transactions.filter((x) => x !== t);
-    for (const p of pagesOf(transactionFromRecord(t.tx).composite!.constituents)) this.setPage(p, b.id, null);
+    this.writes++;
+    for (const p of pagesOf(this.sentOf(t.tx).composite!.constituents)) this.setPage(p, b.id, null);
+  }
+
+  /** The transaction a record holds, decoded (transactionFromRecord) at most once per record. */
+  private sentOf(record: TransactionRecord): MemoryTransaction {
+    let tx = this.decoded.get(record);
+    if (!tx) this.decoded.set(record, (tx = freezeTransaction(transactionFromRecord(record))));
+    return tx;
   }
 
   private find(handle: string): LedgerTransactionRecord | undefined {
-    return this.st.transactions.find((t) => t.handle === handle);
+    const list = this.st.transactions;
+    // The list only grows by push or is replaced (filter, setState), and a record's handle never changes.
+    if (this.byHandle.list !== list || this.byHandle.length !== list.length) {
+      const index = new Map<string, LedgerTransactionRecord>();
+      for (const t of list) if (!index.has(t.handle)) index.set(t.handle, t);
+      this.byHandle = { list, length: list.length, index };
+    }
+    return this.byHandle.index.get(handle);
   }
 
   private lookupLive(handle: bigint, what: string): Checked<LedgerTransactionRecord> {
@@ -425,10 +499,7 @@ export class MemoryLedger {
   }
 
   private regionOwner(address: bigint): number | null {
-    for (const r of this.st.regions) {
-      const b = BigInt(r.base);
-      if (address >= b && address < b + BigInt(r.pageCount) * PAGE) return r.owner;
-    }
+    for (const r of this.bounds) if (address >= r.base && address < r.end) return r.owner;
     return null;
   }
 
@@ -469,6 +540,7 @@ export class MemoryLedger {
   /** Records a page's state; a page back in its region's default state loses its entry. */
   private setPage(address: bigint, owner: number, handle: string | null): void {
     const key = pageKey(address);
+    this.writes++;
     if (handle === null && this.regionOwner(address) === owner) delete this.st.pages[key];
     else this.st.pages[key] = { owner, handle };
   }

@@ -23,7 +23,9 @@ export interface TransactionRecord {
   composite: { pageCount: number; constituents: ConstituentRecord[] } | null;
 }
 
-export const hex64 = (v: bigint): string => `0x${BigInt.asUintN(64, v).toString(16)}`;
+const U64_MAX = (1n << 64n) - 1n;
+/** A 64-bit value as hex (negative or wider values wrap to 64 bits; the usual in-range value skips BigInt.asUintN's copy). */
+export const hex64 = (v: bigint): string => `0x${(v >= 0n && v <= U64_MAX ? v : BigInt.asUintN(64, v)).toString(16)}`;
 
 export function constituentToRecord(c: Constituent): ConstituentRecord {
   return { address: hex64(c.address), pageCount: c.pageCount };

@@ -19,7 +19,7 @@ import type { SendOp } from '../../core/ffa/memory/rules.js';
 import { buildTransaction, compositeOffsetOf, encodeTransaction, type Constituent } from '../../core/ffa/memory/transaction.js';
 import { handleMemoryCall } from '../../core/spmc/memoryAbi.js';
 import { handleRegs, regs } from '../../core/spmc/portTesting.js';
-import { checkInvariants, currentState, unchanged } from './invariants.js';
+import { checkInvariants, stateDigest } from './invariants.js';
 import { FfaModel, pagesOf, type Expect, type RetrieveSpec, type SendSpec } from './model.js';
 import { BIG_PAGES, bigPage, CALLERS, callerOf, ENDPOINTS, ownPages, SMALL_PAGES, SP1, SP2, SP3, UNKNOWN_SP, type RealWorld } from './world.js';
 
@@ -71,8 +71,7 @@ function pickHandle(m: FfaModel, h: number, among?: bigint[]): bigint {
 /** One call: predicted, made, compared; a refused call must leave every piece of state as it was. */
 function call(m: FfaModel, real: Real, kind: string, caller: number, x: bigint[], expect: Expect, toctou = false): FfaResult {
   const w = real.w;
-  const before = expect.code !== null ? currentState(w) : null;
-  const port = expect.code !== null ? w.port.snapshot() : '';
+  const before = expect.code !== null ? stateDigest(w, expect.abandons) : null;
   const reads = w.port.txReads;
   w.port.scribbleAfterRead = toctou;
   const r = handleMemoryCall(w.ledger, w.port, caller, x);
@@ -81,9 +80,8 @@ function call(m: FfaModel, real: Real, kind: string, caller: number, x: bigint[]
   const code = errorCodeOf(r);
   real.covered.add(`${kind} ${codeText(code)}`);
   if (code !== expect.code) fault(`${kind} by ${endpointText(caller)}: answered ${codeText(code)}${r.reason ? ` (${r.reason})` : ''}, the model says ${codeText(expect.code)} (${expect.why})`);
-  if (before === null) w.state = null;
-  else {
-    if (!unchanged(w, before, port, expect.abandons)) fault(`${kind} by ${endpointText(caller)} was refused (${codeText(code)}) but changed state${expect.abandons !== undefined ? ' beyond abandoning its send' : ''}`);
+  if (before !== null) {
+    if (stateDigest(w) !== before) fault(`${kind} by ${endpointText(caller)} was refused (${codeText(code)}) but changed state${expect.abandons !== undefined ? ' beyond abandoning its send' : ''}`);
     if (expect.abandons !== undefined) m.abandon(expect.abandons);
   }
   return r;

@@ -6,51 +6,80 @@
 //   retrieve response as far as the model says;
 // - every page has the model's owner and transaction: the ledger's page
 //   records (the pages whose state differs from their region's) equal the
-//   model's, so every page is compared, not a sample;
-// - every partition's Stage-2 mapping of every page whose state or mapping
-//   may have changed (in a transaction, its record changed, its table
-//   entry written) is the model's access (so no partition maps a page it
-//   does not hold; the others were checked when they last changed), and the ledger's own answers (ownerOf, accessOf for every
-//   endpoint) agree with the model on the pages the command named;
+//   model's, so every page is compared, not a sample (again whenever the
+//   ledger wrote its state or a model record changed: otherwise neither
+//   side can have moved since they last matched);
+// - every partition's Stage-2 mapping of every page whose access or
+//   mapping may have changed (its record or a borrower's grant of it
+//   changed in the model, its table entry was written) is the model's
+//   access (so no partition maps a page it does not hold; the others were
+//   checked when they last changed), and the ledger's own answers (ownerOf,
+//   accessOf for every endpoint) agree with the model on the pages the
+//   command named;
 // - every caller's RX buffer is in the model's state.
-// unchanged() is how a refused call must leave the state (commands.ts call).
+// stateDigest() is what a refused call must leave unchanged (commands.ts call).
 import { endpointText } from '../../core/ffa/endpoints.js';
 import { decodePermissions, FFA_DATA_ACCESS_RO } from '../../core/ffa/memory/attributes.js';
-import type { MemoryLedgerState } from '../../core/spmc/memoryLedger.js';
+import type { DeepReadonly, MemoryLedgerState } from '../../core/spmc/memoryLedger.js';
 import { hex64 } from '../../core/spmc/transactionRecord.js';
 import type { FfaModel } from './model.js';
 import { CALLERS, ENDPOINTS, PARTITIONS, type RealWorld } from './world.js';
 
-/** Plain data (a state record) compared deeply. */
-function same(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  const ka = Object.keys(a);
-  if (ka.length !== Object.keys(b).length) return false;
-  return ka.every((k) => same((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+/** The ledger's live state record (no copy: read between calls only). */
+export function currentState(w: RealWorld): DeepReadonly<MemoryLedgerState> {
+  return w.ledger.peekState();
 }
 
-/** The ledger's state record now: copied (getState) at most once between calls, shared by
- *  the refused-call check and the invariants. */
-export function currentState(w: RealWorld): MemoryLedgerState {
-  return (w.state ??= w.ledger.getState());
-}
-
-/** Whether a refused call left the ledger as `before` (minus `drop`, the incomplete send a refused FRAG_TX abandons) and the port as `port`. */
-export function unchanged(w: RealWorld, before: MemoryLedgerState, port: string, drop?: bigint): boolean {
-  const expect = drop === undefined ? before : { ...before, transactions: before.transactions.filter((t) => t.handle !== hex64(drop)) };
-  w.state = null;
-  return same(currentState(w), expect) && w.port.snapshot() === port;
+/** Everything a call may change, as text: the ledger's write count (memoryLedger.ts changes(),
+ *  plus one for `drop`, the incomplete send a refused FRAG_TX abandons, one write) with its handle
+ *  counter and live transactions, and the port's (world.ts snapshot). A refused call must leave it as
+ *  it was; counting writes costs nothing where copying or serialising the state cost more than the call. */
+export function stateDigest(w: RealWorld, drop?: bigint): string {
+  const st = w.ledger.peekState();
+  const live = drop === undefined ? st.transactions.length : st.transactions.filter((t) => t.handle !== hex64(drop)).length;
+  return `${w.ledger.changes() + (drop === undefined ? 0 : 1)}:${st.nextHandleIndex}:${live}#${w.port.snapshot()}`;
 }
 
 const who = (id: number | null): string => (id === null ? 'nobody' : endpointText(id));
 
+/** A page address's or handle's key in the ledger's record (hex64), made once. */
+function keyOf(w: RealWorld, v: bigint): string {
+  let key = w.keys.get(v);
+  if (key === undefined) w.keys.set(v, (key = hex64(v)));
+  return key;
+}
+
+/** Every page record of the ledger against the model's (every page not recorded is in its region's state in both). */
+function checkPages(m: FfaModel, w: RealWorld, st: DeepReadonly<MemoryLedgerState>): string | null {
+  let records = 0;
+  for (const _ in st.pages) records++;
+  if (records !== m.pages.size) return `the ledger has ${records} pages away from their region's state, the model ${m.pages.size}`;
+  for (const [a, p] of m.pages) {
+    const key = keyOf(w, a);
+    const r = st.pages[key];
+    const handle = p.handle === null ? null : keyOf(w, p.handle);
+    if (!r || r.owner !== p.owner || r.handle !== handle) return `page ${key}: ${r ? `${who(r.owner)}'s, in ${r.handle ?? 'no transaction'}` : 'in its region\'s state'}; the model says ${who(p.owner)}'s, in ${handle ?? 'no transaction'}`;
+  }
+  return null;
+}
+
 /** The first invariant broken, or null. */
 export function checkInvariants(m: FfaModel, w: RealWorld, touched: readonly bigint[]): string | null {
+  // Handles, borrowers and page records can differ from last time only if the ledger wrote or the model moved.
+  if (w.ledger.changes() !== w.checkedWrites || m.changes !== w.checkedModel) {
+    const broken = checkRecords(m, w);
+    if (broken) return broken;
+    w.checkedWrites = w.ledger.changes();
+    w.checkedModel = m.changes;
+  }
+  return checkMappings(m, w, touched);
+}
+
+/** Live handles, borrowers and page records against the model's. */
+function checkRecords(m: FfaModel, w: RealWorld): string | null {
   const st = currentState(w);
   const want = [...m.txs.values()];
-  if (st.transactions.length !== want.length || st.transactions.some((t, i) => t.handle !== hex64(want[i]!.handle))) {
+  if (st.transactions.length !== want.length || st.transactions.some((t, i) => t.handle !== keyOf(w, want[i]!.handle))) {
     return `live handles ${st.transactions.map((t) => t.handle).join(' ') || 'none'}, the model's ${want.map((t) => hex64(t.handle)).join(' ') || 'none'}`;
   }
   for (const [i, t] of want.entries()) {
@@ -63,16 +92,14 @@ export function checkInvariants(m: FfaModel, w: RealWorld, touched: readonly big
       if (rb && b.granted && (rb.deliveredFragments === rb.responseFragments) !== (b.fetched === b.total)) return `${endpointText(b.id)}'s retrieve response of ${r.handle}: ${rb.deliveredFragments} of ${rb.responseFragments} fragments, the model has ${b.fetched} of ${b.total} bytes`;
     }
   }
-  const records = Object.entries(st.pages);
-  if (records.length !== m.pages.size) return `the ledger has ${records.length} pages away from their region's state, the model ${m.pages.size}`;
-  for (const [a, p] of m.pages) {
-    const r = st.pages[hex64(a)];
-    const handle = p.handle === null ? null : hex64(p.handle);
-    if (!r || r.owner !== p.owner || r.handle !== handle) return `page ${hex64(a)}: ${r ? `${who(r.owner)}'s, in ${r.handle ?? 'no transaction'}` : 'in its region\'s state'}; the model says ${who(p.owner)}'s, in ${handle ?? 'no transaction'}`;
-  }
-  // A page's Stage-2 access can differ from last time only if its model record changed, a table
-  // entry was written, or it is in a transaction (a borrower's grant changed): those are checked.
-  const stage2 = new Set<bigint>([...m.pages.keys(), ...m.dirty, ...w.port.dirty, ...touched]);
+  return checkPages(m, w, st);
+}
+
+/** Stage-2 mappings, the ledger's own answers on the pages the command named, and the RX buffers. */
+function checkMappings(m: FfaModel, w: RealWorld, touched: readonly bigint[]): string | null {
+  // A page's Stage-2 access can differ from last time only if its model record or a borrower's grant
+  // of it changed (m.dirty) or a table entry was written (port.dirty): those are checked.
+  const stage2 = new Set<bigint>([...m.dirty, ...w.port.dirty, ...touched]);
   m.dirty.clear();
   w.port.dirty.clear();
   for (const a of stage2) {

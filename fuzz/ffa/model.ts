@@ -83,7 +83,10 @@ export class FfaModel {
   /** The partitions' page-table memory is exhausted: preparing a Stage-2 change gives NO_MEMORY
    *  (checked before the ledger, so even a call the ledger would refuse gets NO_MEMORY). */
   tablesExhausted = false;
-  /** Pages whose record changed since the invariants last looked. */
+  /** Moves made (every commit* and abandon counts one): the invariants compare handles, borrowers
+   *  and page records again only when the model or the ledger moved. */
+  changes = 0;
+  /** Pages whose record, or a borrower's access to which, changed since the invariants last looked. */
   readonly dirty = new Set<bigint>();
 
   page(address: bigint): ModelPage {
@@ -156,6 +159,7 @@ export class FfaModel {
   }
 
   commitSend(s: SendSpec): bigint {
+    this.changes++;
     const handle = this.nextHandle();
     this.nextIndex++;
     this.seen.push(handle);
@@ -198,6 +202,7 @@ export class FfaModel {
   }
 
   commitFragTx(handle: bigint, more: readonly Constituent[]): void {
+    this.changes++;
     const t = this.txs.get(handle)!;
     t.received = [...t.received, ...more];
     t.pending = t.pending.slice(more.length);
@@ -206,6 +211,7 @@ export class FfaModel {
   }
 
   abandon(handle: bigint): void {
+    this.changes++;
     this.txs.delete(handle);
   }
 
@@ -240,9 +246,11 @@ export class FfaModel {
 
   /** After a successful retrieve: `totalBytes` the response's length, `firstBytes` the first fragment's. */
   commitRetrieve(caller: number, handle: bigint, borrower: number, access: 'ro' | 'rw', totalBytes: number, firstBytes: number): void {
+    this.changes++;
     const t = this.txs.get(handle)!;
     const b = t.borrowers.find((x) => x.id === borrower)!;
     Object.assign(b, { granted: access, total: totalBytes, fetched: firstBytes });
+    for (const a of pagesOf(t.received)) this.dirty.add(a);
     this.rx.set(caller, 'full');
     if (t.op === 'donate') {
       for (const a of pagesOf(t.received)) this.setPage(a, borrower, handle);
@@ -270,6 +278,7 @@ export class FfaModel {
   }
 
   commitFragRx(caller: number, handle: bigint, who: ModelBorrower, bytes: number): void {
+    this.changes++;
     who.fetched += bytes;
     this.rx.set(caller, 'full');
     this.finishDonate(this.txs.get(handle)!, who);
@@ -294,8 +303,11 @@ export class FfaModel {
   }
 
   commitRelinquish(endpoint: number, handle: bigint): void {
-    const b = this.txs.get(handle)!.borrowers.find((x) => x.id === endpoint)!;
+    this.changes++;
+    const t = this.txs.get(handle)!;
+    const b = t.borrowers.find((x) => x.id === endpoint)!;
     Object.assign(b, { granted: null, total: 0, fetched: 0 });
+    for (const a of pagesOf(t.received)) this.dirty.add(a);
   }
 
   predictReclaim(caller: number, handle: bigint, flags: number): Expect {
@@ -311,6 +323,7 @@ export class FfaModel {
   }
 
   commitReclaim(handle: bigint): void {
+    this.changes++;
     const t = this.txs.get(handle)!;
     this.txs.delete(handle);
     for (const a of pagesOf(t.received)) this.setPage(a, this.page(a).owner, null);

@@ -16,7 +16,7 @@ import { FFA_VERSION_1_0, FFA_VERSION_1_1, FFA_VERSION_1_2 } from '../../core/ff
 import type { Checked } from '../../core/ffa/result.js';
 import type { Constituent } from '../../core/ffa/memory/transaction.js';
 import type { MutationName } from '../../core/mutations.js';
-import { MemoryLedger, NORMAL_WORLD_OWNER, type MemoryLedgerState, type PageAccess } from '../../core/spmc/memoryLedger.js';
+import { MemoryLedger, NORMAL_WORLD_OWNER, type PageAccess } from '../../core/spmc/memoryLedger.js';
 import { FakePort } from '../../core/spmc/portTesting.js';
 import type { MemorySecurity, Stage2Permissions } from '../../core/spmc/spmcPort.js';
 
@@ -80,8 +80,10 @@ export function ownPages(sender: number): readonly bigint[] {
   }
 }
 
+const REGION_ENDS = REGIONS.map((r) => r.base + BigInt(r.pages) * PAGE);
+
 export function regionOf(address: bigint): Region | null {
-  for (const r of REGIONS) if (address >= r.base && address < r.base + BigInt(r.pages) * PAGE) return r;
+  for (let i = 0; i < REGIONS.length; i++) if (address >= REGIONS[i]!.base && address < REGION_ENDS[i]!) return REGIONS[i]!;
   return null;
 }
 
@@ -95,6 +97,8 @@ export class FuzzPort extends FakePort {
   txReads = 0;
   /** Pages setStage2 wrote since the invariants last looked (invariants.ts). */
   readonly dirty = new Set<bigint>();
+  /** Stage-2 entries written, ever (a refused call writes none, not even an entry's old value). */
+  tableWrites = 0;
 
   override readTx(id: number, length: number): Checked<Uint8Array> {
     const r = super.readTx(id, length);
@@ -111,9 +115,11 @@ export class FuzzPort extends FakePort {
     let pages = this.written.get(partition);
     if (!pages) this.written.set(partition, (pages = new Map()));
     for (let i = 0; i < range.pageCount; i++) {
-      pages.set(range.address + BigInt(i) * PAGE, permissions.access);
-      this.dirty.add(range.address + BigInt(i) * PAGE);
+      const page = range.address + BigInt(i) * PAGE;
+      pages.set(page, permissions.access);
+      this.dirty.add(page);
     }
+    this.tableWrites += range.pageCount;
   }
 
   override access(partition: number, address: bigint): PageAccess {
@@ -122,20 +128,24 @@ export class FuzzPort extends FakePort {
     return regionOf(address)?.owner === partition ? 'rw' : 'none';
   }
 
-  /** Everything a call may change, as text (a refused call must leave it as it was). */
+  /** Everything a call may change in the port, as text (a refused call must leave it as it was):
+   *  the RX buffers' states and sizes, the table entries written and the ranges zeroed, counted. */
   snapshot(): string {
-    const rx = [...this.endpoints.entries()].map(([id, e]) => `${id}:${e.rxState}:${e.rx.length}`).join(',');
-    const tables = [...this.written.entries()].map(([p, m]) => `${p}=${[...m.entries()].map(([k, v]) => `${k.toString(16)}/${v}`).join(';')}`).join('|');
-    return `${rx}#${tables}#${this.zeroed.length}`;
+    let rx = '';
+    for (const [id, e] of this.endpoints) rx += `${id}:${e.rxState}:${e.rx.length},`;
+    return `${rx}#${this.tableWrites}#${this.zeroed.length}`;
   }
 }
 
 export interface RealWorld {
   ledger: MemoryLedger;
-  /** The ledger's state record, null when a call may have changed it since (invariants.ts currentState). */
-  state: MemoryLedgerState | null;
   port: FuzzPort;
   versions: ReadonlyMap<number, number>;
+  /** The ledger's write count and the model's moves when their records last matched (invariants.ts). */
+  checkedWrites: number;
+  checkedModel: number;
+  /** Page addresses' and handles' keys in the ledger's record (hex), made once each. */
+  keys: Map<bigint, string>;
 }
 
 /** A fresh SPMC memory world: the regions above, every caller with a one-page RX/TX pair at its `versions` entry. */
@@ -149,5 +159,5 @@ export function createWorld(versions: readonly number[], mutation: MutationName 
     v.set(id, version);
     port.map(id, 1, version);
   });
-  return { ledger, port, versions: v, state: null };
+  return { ledger, port, versions: v, checkedWrites: -1, checkedModel: -1, keys: new Map() };
 }
