@@ -15,7 +15,7 @@ import { testPartitionPackage } from '../../spmc/testPartition.js';
 import { Hypervisor, machineRamFor, type HypervisorConfig } from '../hypervisor.js';
 import { guestImage, res } from '../testGuest.js';
 import { pageAt, PAGE_OWNED, PAGE_SHARED_OWNED } from './ownership.js';
-import { errW2, ffaAsm, storeAsm } from './testing.js';
+import { errW2, ffaAsm, storeAsm, copyAsm, bytesAsm } from './testing.js';
 
 const MiB = 1 << 20;
 const TX = 0x4030_0000;
@@ -24,17 +24,7 @@ const SP1 = 0x8001;
 const P = 0x4050_0000;
 const Q = 0x4060_0000;
 
-/** Copy `len` bytes at `label` into the TX buffer. */
-const toTx = (label: string, len: number): string => `
-    ldr x10, =${label}
-    ldr x11, =${TX}
-    ldr x12, =${len}
-1:  ldrb w13, [x10], #1
-    strb w13, [x11], #1
-    subs x12, x12, #1
-    b.ne 1b
-`;
-const data = (label: string, b: Uint8Array): string => `    .balign 8\n${label}:\n    .byte ${[...b].join(', ')}\n`;
+const toTx = (label: string, len: number): string => copyAsm(label, TX, len);
 /** One constituent's 16 bytes. */
 function constituent(address: number): Uint8Array {
   const b = new Uint8Array(16);
@@ -75,8 +65,8 @@ ${ffaAsm('smc', F.FFA_MEM_RECLAIM, 'x21', 'x22', 0)}${storeAsm(22, 'x0', 'x2')}
     mov x23, #1
 ${storeAsm(24, 'x23')}
 `,
-      extra: data('three', three) + data('c1', constituent(P + 0x2000)) + data('c2', constituent(P + 0x4000)) + data('two', two)
-        + data('bad', constituent(0x1000_0000)) + data('c3', constituent(Q + 0x2000)) + '    .balign 8\n',
+      extra: bytesAsm('three', three) + bytesAsm('c1', constituent(P + 0x2000)) + bytesAsm('c2', constituent(P + 0x4000)) + bytesAsm('two', two)
+        + bytesAsm('bad', constituent(0x1000_0000)) + bytesAsm('c3', constituent(Q + 0x2000)) + '    .balign 8\n',
     });
     const cfg: HypervisorConfig = { vms: [{ numVcpus: 1, ramBytes: 32 * MiB, kernel: image }] };
     const m = new Machine({ numCpus: 1, ramBytes: machineRamFor(cfg), seed: 7n, secure: true });

@@ -28,7 +28,7 @@ import { ffaCall, testPartitionPackage } from '../../spmc/testPartition.js';
 import { Hypervisor, machineRamFor, type HypervisorConfig } from '../hypervisor.js';
 import { EXC_LOG, guestImage, readGuest64, res } from '../testGuest.js';
 import { BORROW_IPA_BASE, pageAt, PAGE_DONATED, PAGE_OWNED, PAGE_SHARED_BORROWED } from './ownership.js';
-import { errW2, ffaAsm, storeAsm } from './testing.js';
+import { errW2, ffaAsm, storeAsm, copyAsm, bytesAsm } from './testing.js';
 
 const MiB = 1 << 20;
 const TX = 0x4030_0000;
@@ -44,17 +44,7 @@ const BACK = makeHandle(3n, 'spmc');
 /** SP1's lend descriptor's length (whatever the page's address). */
 const LEND_BYTES = encodeTransaction(sendTx('lend', SP1, [1], [pages(0n, 1)], 'ro')).length;
 
-/** Copy `len` bytes at `label` into the TX buffer. */
-const toTx = (label: string, len: number): string => `
-    ldr x10, =${label}
-    ldr x11, =${TX}
-    ldr x12, =${len}
-1:  ldrb w13, [x10], #1
-    strb w13, [x11], #1
-    subs x12, x12, #1
-    b.ne 1b
-`;
-const data = (label: string, b: Uint8Array): string => `    .balign 8\n${label}:\n    .byte ${[...b].join(', ')}\n`;
+const toTx = (label: string, len: number): string => copyAsm(label, TX, len);
 /** A direct request asking SP1 (command 7) to make FF-A call `fid` with x1-x3; it answers x3-x7 = the call's x0-x4. */
 const atSp1 = (fid: number, ...a: Array<number | bigint | string>): string => ffaAsm('smc', F.FFA_MSG_SEND_DIRECT_REQ_64, (1 << 16) | SP1, 0, 7, fid, ...a);
 
@@ -117,8 +107,8 @@ ${ffaAsm('smc', F.FFA_RX_RELEASE)}
 ${storeAsm(32, 'x11')}
 ${toTx('giveBack2', giveBack2.length)}${ffaAsm('smc', F.FFA_MEM_RELINQUISH)}${storeAsm(33, 'x0', 'x2')}
 `,
-      extra: data('donate', donate) + data('forVm2', forVm2) + data('asRw', asRw) + data('notMine', notMine) + data('asRo', asRo)
-        + data('giveBack', giveBack) + data('back', back) + data('giveBack2', giveBack2) + '    .balign 8\n',
+      extra: bytesAsm('donate', donate) + bytesAsm('forVm2', forVm2) + bytesAsm('asRw', asRw) + bytesAsm('notMine', notMine) + bytesAsm('asRo', asRo)
+        + bytesAsm('giveBack', giveBack) + bytesAsm('back', back) + bytesAsm('giveBack2', giveBack2) + '    .balign 8\n',
     });
     const cfg: HypervisorConfig = { vms: [{ numVcpus: 1, ramBytes: 32 * MiB, kernel: image }] };
     const m = new Machine({ numCpus: 1, ramBytes: machineRamFor(cfg), seed: 7n, secure: true });
@@ -236,7 +226,7 @@ ${storeAsm(2, 'x21', 'x23')}
     b.ne 2b
 ${toTx('giveBack', giveBack.length)}${ffaAsm('smc', F.FFA_MEM_RELINQUISH)}${storeAsm(4, 'x0')}
 `;
-    const image = guestImage({ main, extra: data('donate', donate) + data('borrow', borrow) + data('giveBack', giveBack) + '    .balign 8\n' });
+    const image = guestImage({ main, extra: bytesAsm('donate', donate) + bytesAsm('borrow', borrow) + bytesAsm('giveBack', giveBack) + '    .balign 8\n' });
     const cfg: HypervisorConfig = { vms: [0, 1].map(() => ({ numVcpus: 1, ramBytes: 32 * MiB, kernel: image })) };
     const m = new Machine({ numCpus: 2, ramBytes: machineRamFor(cfg), seed: 7n, secure: true });
     const hv = new Hypervisor(m, cfg);

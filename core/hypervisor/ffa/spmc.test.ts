@@ -11,7 +11,7 @@ import { installSpmc, SPMC_BOOT_INFO } from '../../spmc/installSpmc.js';
 import { testPartitionPackage } from '../../spmc/testPartition.js';
 import { Hypervisor, machineRamFor, type HypervisorConfig } from '../hypervisor.js';
 import { guestImage, readGuest64, res } from '../testGuest.js';
-import { errW2, ffaAsm, storeAsm } from './testing.js';
+import { errW2, ffaAsm, storeAsm, copyAsm, bytesAsm } from './testing.js';
 import { encodeTransaction } from '../../ffa/memory/transaction.js';
 import { pages, sendTx } from '../../spmc/ledgerTesting.js';
 import { INVALID_PARAMETERS } from '../../ffa/errors.js';
@@ -66,16 +66,7 @@ ${ffaAsm('smc', F.FFA_MSG_SEND_DIRECT_REQ_32, 'x12', 0, 0, 5)}${storeAsm(13, 'x0
     const lend = encodeTransaction(sendTx('lend', 1, [SP1], [pages(BigInt(P + 0x1000), 2)]));
     // 300 separate pages: a descriptor of 4,864 bytes, more than one page.
     const big = encodeTransaction(sendTx('share', 1, [SP1], Array.from({ length: 300 }, (_, k) => pages(BigInt(0x4060_0000 + 2 * k * 0x1000), 1))));
-    const data = (label: string, b: Uint8Array): string => `    .balign 8\n${label}:\n    .byte ${[...b].join(', ')}\n`;
-    const toTx = (label: string, len: number): string => `
-    ldr x10, =${label}
-    ldr x11, =${TX}
-    ldr x12, =${len}
-1:  ldrb w13, [x10], #1
-    strb w13, [x11], #1
-    subs x12, x12, #1
-    b.ne 1b
-`;
+    const toTx = (label: string, len: number): string => copyAsm(label, TX, len);
     const image = guestImage({
       main: `
 ${ffaAsm('smc', F.FFA_VERSION, F.FFA_VERSION_1_1)}
@@ -101,7 +92,7 @@ ${ffaAsm('smc', F.FFA_MEM_RECLAIM, 'x19', 'x20', 0)}${storeAsm(14, 'x0', 'x2')}
     ldr x23, [x9]
 ${storeAsm(16, 'x23')}
 `,
-      extra: data('share', share) + data('lend', lend) + data('big', big) + '    .balign 8\n',
+      extra: bytesAsm('share', share) + bytesAsm('lend', lend) + bytesAsm('big', big) + '    .balign 8\n',
     });
     const cfg: HypervisorConfig = { vms: [{ numVcpus: 1, ramBytes: 32 * MiB, kernel: image }] };
     const m = new Machine({ numCpus: 1, ramBytes: machineRamFor(cfg), seed: 7n, secure: true });

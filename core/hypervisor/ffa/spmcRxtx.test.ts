@@ -13,7 +13,7 @@ import { installSpmc, SPMC_BOOT_INFO } from '../../spmc/installSpmc.js';
 import { bundledPartitions } from '../../../guests/sp/index.js';
 import { Hypervisor, machineRamFor, type HypervisorConfig } from '../hypervisor.js';
 import { guestImage, res } from '../testGuest.js';
-import { errW2, ffaAsm, storeAsm } from './testing.js';
+import { errW2, ffaAsm, storeAsm, copyAsm, bytesAsm } from './testing.js';
 
 const MiB = 1 << 20;
 const TX = 0x4030_0000;
@@ -34,16 +34,7 @@ function message(sender: number, receiver: number, payload: string): Uint8Array 
   b.set(Buffer.from(payload, 'latin1'), 20);
   return b;
 }
-const data = (label: string, b: Uint8Array): string => `    .balign 8\n${label}:\n    .byte ${[...b].join(', ')}\n`;
-const toTx = (label: string, len: number): string => `
-    ldr x10, =${label}
-    ldr x11, =${TX}
-    ldr x12, =${len}
-1:  ldrb w13, [x10], #1
-    strb w13, [x11], #1
-    subs x12, x12, #1
-    b.ne 1b
-`;
+const toTx = (label: string, len: number): string => copyAsm(label, TX, len);
 
 describe('FF-A proxy: a VM\'s buffers at the SPMC and indirect messages', () => {
   it('RXTX_MAP forwarded with the endpoint RX/TX descriptor; MSG_SEND2 checked and forwarded; a partition\'s message makes the proxy\'s RX writes BUSY until released; RXTX_UNMAP forwarded', () => {
@@ -74,7 +65,7 @@ ${ffaAsm('smc', F.FFA_RX_RELEASE)}${storeAsm(25, 'x0')}
 ${ffaAsm('smc', F.FFA_RXTX_UNMAP)}${storeAsm(26, 'x0')}
 ${toTx('ping', ping.length)}${ffaAsm('smc', F.FFA_MSG_SEND2, 0, 0)}${storeAsm(27, 'x0', 'x2')}
 `,
-      extra: data('ping', ping) + data('fromOther', message(2, SP1, 'x')) + data('toVm', message(1, 2, 'x')) + data('toSp2', message(1, SP2, 'x')) + '    .balign 8\n',
+      extra: bytesAsm('ping', ping) + bytesAsm('fromOther', message(2, SP1, 'x')) + bytesAsm('toVm', message(1, 2, 'x')) + bytesAsm('toSp2', message(1, SP2, 'x')) + '    .balign 8\n',
     });
     const cfg: HypervisorConfig = { vms: [{ numVcpus: 1, ramBytes: 32 * MiB, kernel: image }] };
     const m = new Machine({ numCpus: 1, ramBytes: machineRamFor(cfg), seed: 7n, secure: true });

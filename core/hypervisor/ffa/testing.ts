@@ -17,3 +17,21 @@ export function storeAsm(n: number, ...regs: string[]): string {
 export const neg = (v: number): bigint => BigInt.asUintN(64, BigInt(v));
 /** FFA_ERROR's w2 for `code` (zero-extended). */
 export const errW2 = (code: number): bigint => BigInt(code >>> 0);
+
+/** `bytes` as assembler data at `label` (8-byte aligned). */
+export function bytesAsm(label: string, bytes: Uint8Array): string {
+  return `    .balign 8\n${label}:\n    .byte ${[...bytes].join(', ')}\n    .balign 8\n`;
+}
+
+/** Copy `len` bytes at `label` to `to` (a TX buffer's address; x10-x13 clobbered). */
+export function copyAsm(label: string, to: number, len: number): string {
+  return `
+    ldr x10, =${label}
+    ldr x11, =${hex(to)}
+    ldr x12, =${len}
+1:  ldrb w13, [x10], #1
+    strb w13, [x11], #1
+    subs x12, x12, #1
+    b.ne 1b
+`;
+}

@@ -14,7 +14,7 @@ import type { Hypervisor } from '../hypervisor.js';
 import { hvMachine } from '../testing.js';
 import { EXC_LOG, guestImage, readGuest64, res } from '../testGuest.js';
 import { BORROW_IPA_BASE, pageAt, PAGE_OWNED, PAGE_SHARED_BORROWED, PAGE_SHARED_OWNED } from './ownership.js';
-import { errW2, ffaAsm, storeAsm } from './testing.js';
+import { errW2, ffaAsm, storeAsm, copyAsm, bytesAsm } from './testing.js';
 
 const MiB = 1 << 20;
 const TX = 0x4030_0000;
@@ -26,18 +26,8 @@ const H = (n: number): bigint => makeHandle(n, 'hypervisor');
 const lo = (h: bigint): bigint => h & 0xffff_ffffn;
 const hi = (h: bigint): bigint => h >> 32n;
 
-const bytesAsm = (label: string, b: Uint8Array): string => `    .balign 8\n${label}:\n    .byte ${[...b].join(', ')}\n    .balign 8\n`;
 const txLen = (t: MemoryTransaction): number => encodeTransaction(t).length;
-/** Copy `len` bytes from `label` to the TX buffer (x10-x12 clobbered). */
-const toTx = (label: string, len: number): string => `
-    ldr x10, =${label}
-    ldr x11, =${TX}
-    mov x12, #${len}
-1:  ldrb w13, [x10], #1
-    strb w13, [x11], #1
-    subs x12, x12, #1
-    b.ne 1b
-`;
+const toTx = (label: string, len: number): string => copyAsm(label, TX, len);
 /** Spin until the word at [xN + off] equals `v` (x14 clobbered; the test writes some of them). */
 const waitWord = (base: string, off: number, v: number): string => `
 1:  ldr x14, [${base}, #${off}]
