@@ -36,28 +36,19 @@ import { encodeRelinquish, type Relinquish } from '../../ffa/memory/relinquish.j
 import { encodeTransaction, relayout, type MemoryTransaction } from '../../ffa/memory/transaction.js';
 import { ffaError, ffaMemRetrieveResp, ffaSuccess32, ffaValue, handleWords, isFfaError, resultFid, wView, type FfaResult } from '../../ffa/result.js';
 import { RAM_BASE } from '../../machine.js';
-import { MemoryLedger } from '../../spmc/memoryLedger.js';
 import { hex64 } from '../../trace/events.js';
 import type { Hv } from '../context.js';
 import { reservePagesLeft, s2TablePagesNeeded } from '../stage2.js';
 import type { VcpuState, VmState } from '../state.js';
 import { smcStep } from './forward.js';
-import { ipaOfPage, pagesOfRanges, projectPages } from './ownership.js';
+import { ipaOfPage, pagesOfRanges } from './ownership.js';
 import { bufferBytes, writeRx } from './rxtx.js';
 import { ffaIdOfVm } from './setup.js';
 import { toVmView } from './vmMemory.js';
-import { hvBuffers, hvBuffersRefusal } from './spMemory.js';
+import { bytesOf, hexBytes, hvBuffers, hvBuffersRefusal, project } from './spMemory.js';
 import type { BorrowStep, FfaPendingCall, SpBorrow, VmFfaState } from './state.js';
 
 const PAGE = 0x1000;
-const hexBytes = (b: Uint8Array): string => Buffer.from(b).toString('hex');
-const bytesOf = (h: string): Uint8Array => Uint8Array.from(Buffer.from(h, 'hex'));
-
-function project(hv: Hv, pages: readonly number[]): void {
-  const l = new MemoryLedger('hypervisor');
-  l.setState(hv.s.ffa.ledger);
-  projectPages(hv, l, pages);
-}
 
 function step(hv: Hv, cpu: number, vm: VmState, vc: VcpuState, s: BorrowStep, args: string[], call: bigint[]): FfaResult | null {
   const r = smcStep(hv, cpu, vm, vc, Number(call[0]!), call, s, args);

@@ -35,10 +35,12 @@ import { toPhysical } from './vmMemory.js';
 import type { FfaPendingCall, SpShare, SpStep, VmFfaState } from './state.js';
 
 const HV_BUFFER_BYTES = 0x1000;
-const hexBytes = (b: Uint8Array): string => Buffer.from(b).toString('hex');
-const bytesOf = (h: string): Uint8Array => Uint8Array.from(Buffer.from(h, 'hex'));
+/** Descriptor bytes kept in the record as hex (a pending step's arguments). */
+export const hexBytes = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+export const bytesOf = (h: string): Uint8Array => Uint8Array.from(Buffer.from(h, 'hex'));
 
-function project(hv: Hv, pages: readonly number[]): void {
+/** Writes the hypervisor ledger's verdict on `pages` into every VM's Stage 2. */
+export function project(hv: Hv, pages: readonly number[]): void {
   const l = new MemoryLedger('hypervisor');
   l.setState(hv.s.ffa.ledger);
   projectPages(hv, l, pages);
