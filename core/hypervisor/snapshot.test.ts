@@ -76,15 +76,16 @@ describe('hypervisor state versions', () => {
     expect(b.getMachineState().exceptionCount).toBe(a.m.getMachineState().exceptionCount);
   });
 
-  it('a version 3 record (before the FF-A proxy) loads with every VM owning its RAM and no FF-A state, and continues identically', () => {
+  /** A record of `version` made from a current one by `downgrade`, restored: the current version with the FF-A record it had; the guests continue identically. */
+  function olderRecord(version: number, downgrade: (hv: Record<string, unknown> & { ffa: Record<string, unknown> & { vms: Array<Record<string, unknown>> } }) => void): Hypervisor {
     const cfg = { vms: [0, 1].map(() => ({ numVcpus: 1, ramBytes: 32 * MiB, kernel: selftestImage() })) };
     const a = hvMachine(cfg, { numCpus: 1 });
     a.m.run(1_700_000);
     const snap = detach(captureMachine(a.m));
-    const hv = snap.components['hypervisor'] as Record<string, unknown>;
-    const fresh = structuredClone(hv['ffa']);
-    delete hv['ffa'];
-    hv['version'] = 3;
+    const hv = snap.components['hypervisor'] as Parameters<typeof downgrade>[0];
+    const fresh = structuredClone(hv.ffa);
+    downgrade(hv);
+    hv['version'] = version;
     a.m.run(300_000_000);
 
     const b = new Machine({ numCpus: 1, ramBytes: a.m.config.ramBytes, seed: a.m.config.seed });
@@ -92,58 +93,27 @@ describe('hypervisor state versions', () => {
     restoreMachine(b, snap);
     expect(bhv.s.version).toBe(6);
     expect(bhv.s.ffa).toEqual(fresh); // the selftest guest makes no FF-A call: the record it had
-    expect(bhv.s.ffa.ledger.regions.map((r) => r.owner)).toEqual([1, 2]);
-    expect(bhv.s.ffa.pending).toEqual([null]);
     b.run(300_000_000);
     expect(b.stopped).toEqual({ kind: 'system-off' });
     expect(b.instructions).toBe(a.m.instructions);
     expect(b.trace.digest()).toBe(a.m.trace.digest());
+    return bhv;
+  }
+
+  it('a version 3 record (before the FF-A proxy) loads with every VM owning its RAM and no FF-A state, and continues identically', () => {
+    const bhv = olderRecord(3, (hv) => { delete (hv as Record<string, unknown>)['ffa']; });
+    expect(bhv.s.ffa.ledger.regions.map((r) => r.owner)).toEqual([1, 2]);
+    expect(bhv.s.ffa.pending).toEqual([null]);
   });
 
   it('a version 4 record (before notifications for VMs) loads with no VM bitmap at the SPMC, and continues identically', () => {
-    const cfg = { vms: [0, 1].map(() => ({ numVcpus: 1, ramBytes: 32 * MiB, kernel: selftestImage() })) };
-    const a = hvMachine(cfg, { numCpus: 1 });
-    a.m.run(1_700_000);
-    const snap = detach(captureMachine(a.m));
-    const hv = snap.components['hypervisor'] as Record<string, unknown> & { ffa: { vms: Array<Record<string, unknown>> } };
-    const fresh = structuredClone(hv.ffa);
-    for (const v of hv.ffa.vms) for (const k of ['spmcBitmap', 'spmcRxtx', 'rxAcquired']) delete v[k];
-    hv['version'] = 4;
-    a.m.run(300_000_000);
-
-    const b = new Machine({ numCpus: 1, ramBytes: a.m.config.ramBytes, seed: a.m.config.seed });
-    const bhv = new Hypervisor(b, null);
-    restoreMachine(b, snap);
-    expect(bhv.s.version).toBe(6);
-    expect(bhv.s.ffa).toEqual(fresh);
+    const bhv = olderRecord(4, (hv) => { for (const v of hv.ffa.vms) for (const k of ['spmcBitmap', 'spmcRxtx', 'rxAcquired']) delete v[k]; });
     expect(bhv.s.ffa.vms.map((v) => v.spmcBitmap)).toEqual([false, false]);
-    b.run(300_000_000);
-    expect(b.stopped).toEqual({ kind: 'system-off' });
-    expect(b.instructions).toBe(a.m.instructions);
-    expect(b.trace.digest()).toBe(a.m.trace.digest());
   });
 
   it('a version 5 record (before memory partitions send to VMs) loads with no VM borrowing from a partition, and continues identically', () => {
-    const cfg = { vms: [0, 1].map(() => ({ numVcpus: 1, ramBytes: 32 * MiB, kernel: selftestImage() })) };
-    const a = hvMachine(cfg, { numCpus: 1 });
-    a.m.run(1_700_000);
-    const snap = detach(captureMachine(a.m));
-    const hv = snap.components['hypervisor'] as Record<string, unknown> & { ffa: Record<string, unknown> };
-    const fresh = structuredClone(hv.ffa);
-    delete hv.ffa['spBorrows'];
-    hv['version'] = 5;
-    a.m.run(300_000_000);
-
-    const b = new Machine({ numCpus: 1, ramBytes: a.m.config.ramBytes, seed: a.m.config.seed });
-    const bhv = new Hypervisor(b, null);
-    restoreMachine(b, snap);
-    expect(bhv.s.version).toBe(6);
-    expect(bhv.s.ffa).toEqual(fresh);
+    const bhv = olderRecord(5, (hv) => { delete hv.ffa['spBorrows']; });
     expect(bhv.s.ffa.spBorrows).toEqual([]);
-    b.run(300_000_000);
-    expect(b.stopped).toEqual({ kind: 'system-off' });
-    expect(b.instructions).toBe(a.m.instructions);
-    expect(b.trace.digest()).toBe(a.m.trace.digest());
   });
 
   it('an unknown version is refused by name', () => {
