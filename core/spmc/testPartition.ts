@@ -13,6 +13,8 @@
 //   6  FFA_CONSOLE_LOG_64 of "hi <x4 as one char>\n" (3 + 1 + 1 characters)
 //   7  any FF-A call: x0 = x4, x1-x3 = x5-x7, x4-x7 zero; answers x3-x7 = its x0-x4
 //   8  the same over HVC (Hafnium's HF_INTERRUPT_* calls)
+//   9  any FF-A call with x0-x17 as stored at DATA + 0x400 (TP_CALL_REGS, by the
+//      test); answers as 7
 // Answers are direct responses of the request's width. A Secure interrupt
 // while waiting (FFA_INTERRUPT from FFA_MSG_WAIT) is taken with IRQs
 // unmasked, counted, and the partition waits again; so does FFA_RUN.
@@ -28,6 +30,10 @@ import { HF_INTERRUPT_GET } from './spmc.js';
 /** Offsets in the image: results of the init snippet (`store n` writes x0-x3 at DATA + 0x100 + 32 n), vector log. */
 export const TP_DATA = 0x8000;
 export const TP_IMAGE_BYTES = 0x10000;
+/** Offset from TP_DATA of the x0-x17 command 9 calls with. */
+const TP_CALL_REGS_OFFSET = 0x400;
+/** Image offset of the x0-x17 command 9 calls with. */
+export const TP_CALL_REGS = TP_DATA + TP_CALL_REGS_OFFSET;
 const STACK = 0xf000;
 
 export interface TestPartitionOptions {
@@ -129,6 +135,8 @@ request:
   b.eq cmd_call
   cmp x3, #8
   b.eq cmd_hvc
+  cmp x3, #9
+  b.eq cmd_call_regs
   add x4, x4, #0x1000
   b respond
 cmd_relay:
@@ -184,6 +192,12 @@ cmd_hvc:
   mov x2, x6
   mov x3, x7
   hvc #0
+  b called
+cmd_call_regs:
+  ldr x16, =data+${TP_CALL_REGS_OFFSET}
+${Array.from({ length: 8 }, (_, i) => `  ldp x${2 * i}, x${2 * i + 1}, [x16, #${16 * i}]`).join('\n')}
+  ldp x16, x17, [x16, #128]
+  smc #0
   b called
 cmd_call:
   mov x0, x4

@@ -11,7 +11,10 @@ export type AbiAction =
   | { kind: 'insn'; word: number };
 
 export interface AbiCase {
-  /** vCPUs of the hostile VM (the victim VM has one). */
+  /** Where the hostile code runs: a VM at NS-EL1 (the default; a second VM is the victim), or a Secure
+   *  Partition at S-EL1 under the SPMC on a --secure machine (one VM, the victim). */
+  from?: 'ns-el1' | 's-el1';
+  /** vCPUs of the hostile VM (the victim VM has one; 1 from S-EL1). */
   vcpus: number;
   chaos: number;
   machineSeed: bigint;
@@ -62,6 +65,7 @@ const actionArb: fc.Arbitrary<AbiAction> = fc.oneof(
 
 export function abiCaseArb(opts: { chaos?: number } = {}): fc.Arbitrary<AbiCase> {
   return fc.record({
+    from: fc.constantFrom<'ns-el1' | 's-el1'>('ns-el1', 'ns-el1', 's-el1'),
     vcpus: fc.integer({ min: 1, max: 2 }),
     chaos: opts.chaos !== undefined ? fc.constant(opts.chaos) : fc.integer({ min: 0, max: 3 }),
     machineSeed: fc.bigInt({ min: 0n, max: (1n << 32n) - 1n }),
@@ -72,6 +76,7 @@ export function abiCaseArb(opts: { chaos?: number } = {}): fc.Arbitrary<AbiCase>
 export function describeAbiCase(c: AbiCase): string {
   const counts: Record<string, number> = {};
   for (const a of c.actions) counts[a.kind] = (counts[a.kind] ?? 0) + 1;
-  return `hostile VM of ${c.vcpus} vCPU(s) + victim VM, chaos ${c.chaos}, machine seed ${c.machineSeed}, ${c.actions.length} action(s): ` +
+  const who = c.from === 's-el1' ? 'hostile S-EL1 partition + victim VM' : `hostile VM of ${c.vcpus} vCPU(s) + victim VM`;
+  return `${who}, chaos ${c.chaos}, machine seed ${c.machineSeed}, ${c.actions.length} action(s): ` +
     Object.entries(counts).map(([k, n]) => `${k} ${n}`).join(', ');
 }

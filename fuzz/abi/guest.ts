@@ -44,7 +44,22 @@ export function randomWordAllowed(word: number): boolean {
   return true;
 }
 
-function actionAsm(x: AbiAction): string {
+/** The victim's start: the secret over `secret_page`, computed in registers (x1-x3 cleared after). */
+export const PLANT_SECRET = `    ldr x0, =secret_page
+    ldr x1, =${hex(ABI_SECRET ^ SECRET_MASK)}
+    ldr x3, =${hex(SECRET_MASK)}
+    eor x1, x1, x3
+    mov x2, #512
+1:  str x1, [x0], #8
+    subs x2, x2, #1
+    b.ne 1b
+    mov x1, #0
+    mov x3, #0
+    dsb sy
+`;
+
+/** One action as A64 (the same for a VM at NS-EL1 and a partition at S-EL1). */
+export function actionAsm(x: AbiAction): string {
   switch (x.kind) {
     case 'hvc':
     case 'smc':
@@ -109,18 +124,7 @@ ${Asm.taken()}`;
   main += a.say(`${ABI_DONE_LINE}\n`);
   const code = `
 victim:
-    ldr x0, =secret_page
-    ldr x1, =${hex(ABI_SECRET ^ SECRET_MASK)}
-    ldr x3, =${hex(SECRET_MASK)}
-    eor x1, x1, x3
-    mov x2, #512
-1:  str x1, [x0], #8
-    subs x2, x2, #1
-    b.ne 1b
-    mov x1, #0
-    mov x3, #0
-    dsb sy
-${a.say(`${ABI_VICTIM_LINE}\n`)}
+${PLANT_SECRET}${a.say(`${ABI_VICTIM_LINE}\n`)}
 2:  wfi
     b 2b
 `;
