@@ -1,4 +1,4 @@
-// `hvrr fuzz ffa|sched|abi [options]`: seeded fuzz campaigns (fuzz/). The seed
+// `hvrr fuzz ffa|ffa-machine|sched|abi [options]` (`ffa --machine` = ffa-machine): seeded fuzz campaigns (fuzz/). The seed
 // and every derived option print first; a failure prints its case seed,
 // fast-check path, the commit and one command that reproduces it, and writes
 // the failing case's recording (with its guest image beside it) so
@@ -61,7 +61,7 @@ const OPTIONS: readonly OptionSpec[] = [
 
 export const fuzzCommand: Command = {
   name: 'fuzz',
-  summary: 'seeded fuzzing: FF-A memory sharing against a model (ffa), scheduler invariants under chaos (sched), hostile guests (abi)',
+  summary: 'seeded fuzzing: FF-A memory sharing against a model (ffa; on a whole secure machine: ffa --machine), scheduler invariants under chaos (sched), hostile guests (abi)',
   usage: `fuzz ${FUZZ_KINDS.join('|')} [options]`,
   options: OPTIONS,
   details: `Each case is one fast-check run from its own seed (SEED + shard + k x shards);

@@ -34,7 +34,7 @@ describe('hvrr fuzz ffa --machine', () => {
   }, 300_000);
 
   it('from a fixed seed, the campaign reaches every call kind by the VM and the partitions, with refusals', () => {
-    const r = runCampaign(ffaMachineTarget({ dir: out }), { seed: 20261205, runs: 12, shard: { index: 0, count: 1 }, now });
+    const r = runCampaign(ffaMachineTarget({ dir: out }), { seed: 20261205, runs: 24, shard: { index: 0, count: 1 }, now });
     expect(r.finding?.message ?? null).toBeNull();
     const reached = [...r.covered.keys()];
     console.log(`fuzz ffa-machine seed 20261205: ${reached.sort().join(', ')}`);
