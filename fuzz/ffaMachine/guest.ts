@@ -16,6 +16,7 @@ import { assemble } from '../../core/asm/assembler.js';
 import * as F from '../../core/ffa/functionIds.js';
 import { PSCI_SYSTEM_OFF } from '../../core/firmware/psci.js';
 import { encodeRelinquish } from '../../core/ffa/memory/relinquish.js';
+import { CONSTITUENT_SIZE } from '../../core/ffa/memory/layout.js';
 import { encodeTransaction, type Constituent } from '../../core/ffa/memory/transaction.js';
 import { retrieveTx, sendTx } from '../../core/spmc/ledgerTesting.js';
 import { ffaCall, testPartitionManifest, testPartitionPackage, TP_RECORD_BYTES, TP_RECORD_COUNT, TP_RECORD_DEST } from '../../core/spmc/testPartition.js';
@@ -52,9 +53,24 @@ export function stepCall(s: Step): { x: bigint[]; desc: Uint8Array | null } {
   switch (s.call) {
     case 'send': {
       const cs: Constituent[] = s.pages.map((p) => ({ address: pageAddress(p), pageCount: 1 }));
-      desc = encodeTransaction(sendTx(s.op, me, s.receivers, cs, s.access));
+      const whole = encodeTransaction(sendTx(s.op, me, s.receivers, cs, s.access));
       x[0] = BigInt(SEND_FID[s.op]);
-      break;
+      x[1] = BigInt(whole.length);
+      // The constituents come last: a first fragment is the descriptor without its last one.
+      desc = s.first ? whole.subarray(0, whole.length - CONSTITUENT_SIZE) : whole;
+      x[2] = BigInt(desc.length);
+      return { x, desc };
+    }
+    case 'frag-tx': {
+      desc = new Uint8Array(CONSTITUENT_SIZE);
+      const dv = new DataView(desc.buffer);
+      dv.setBigUint64(0, pageAddress(s.pages[s.pages.length - 1]!), true);
+      dv.setUint32(8, 1, true);
+      x[0] = BigInt(F.FFA_MEM_FRAG_TX);
+      x[1] = s.handle & 0xffff_ffffn;
+      x[2] = s.handle >> 32n;
+      x[3] = BigInt(desc.length);
+      return { x, desc };
     }
     case 'retrieve':
       desc = encodeTransaction(retrieveTx(s.op, s.sender, s.receivers, s.handle, s.access));

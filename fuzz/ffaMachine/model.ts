@@ -36,7 +36,8 @@ export interface PageRef {
 
 /** A raw command: endpoints by index (0 the VM, 1-2 the partitions), handles by index into those seen. */
 export type MachineCmd =
-  | { k: 'send'; by: number; op: SendOp; to: number[]; access: 'ro' | 'rw'; pages: PageRef[] }
+  /** `split`: a partition's two-page send goes in two fragments (the last constituent by FFA_MEM_FRAG_TX). */
+  | { k: 'send'; by: number; op: SendOp; to: number[]; access: 'ro' | 'rw'; pages: PageRef[]; split?: boolean }
   | { k: 'retrieve'; by: number; h: number }
   | { k: 'relinquish'; by: number; h: number }
   | { k: 'reclaim'; by: number; h: number };
@@ -45,7 +46,9 @@ export type MachineCmd =
 export interface Step {
   /** Endpoint index of the caller. */
   by: number;
-  call: 'send' | 'retrieve' | 'rx-release' | 'relinquish' | 'reclaim';
+  /** A split send is a 'send' with `first` set (answered FFA_MEM_FRAG_RX), then a 'frag-tx' with its last constituent. */
+  call: 'send' | 'frag-tx' | 'retrieve' | 'rx-release' | 'relinquish' | 'reclaim';
+  first?: boolean;
   op: SendOp;
   handle: bigint;
   /** The transaction's sender (ID; the caller's own when there is no such transaction). */
@@ -145,8 +148,11 @@ export function compile(cmds: readonly MachineCmd[]): Compiled {
       next++;
       seen.push(handle);
       n.txs.set(handle, { handle, op: c.op, sender: by, receivers: to, access: c.access, pages, held: new Map() });
+      const split = c.split === true && c.by !== 0 && pages.length === 2;
+      // A split send's first fragment: the transaction exists, its pages are not in it until the last constituent arrives.
+      if (split) push({ ...step, first: true, why: 'first fragment taken' }, copyState(n));
       for (const p of pages) n.inTx.set(pageKey(p), handle);
-      push(step, n);
+      push(split ? { ...step, call: 'frag-tx', why: 'send complete' } : step, n);
       continue;
     }
     // Mostly a transaction and an endpoint that has a part in it (a receiver that has not retrieved it, a holder, its
@@ -214,7 +220,7 @@ const endpointIx = fc.integer({ min: 0, max: 2 });
 const pageRef = fc.record({ home: fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 2 }) }), page: fc.nat(3) });
 const handleIx = fc.nat(15);
 const cmdArb: fc.Arbitrary<MachineCmd> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ k: fc.constant('send' as const), by: endpointIx, op: fc.constantFrom<SendOp>('share', 'lend', 'donate'), to: fc.array(fc.nat(1), { minLength: 1, maxLength: 2 }), access: fc.constantFrom<'ro' | 'rw'>('ro', 'rw'), pages: fc.array(pageRef, { minLength: 1, maxLength: 2 }) }) },
+  { weight: 4, arbitrary: fc.record({ k: fc.constant('send' as const), by: endpointIx, op: fc.constantFrom<SendOp>('share', 'lend', 'donate'), to: fc.array(fc.nat(1), { minLength: 1, maxLength: 2 }), access: fc.constantFrom<'ro' | 'rw'>('ro', 'rw'), pages: fc.array(pageRef, { minLength: 1, maxLength: 2 }), split: fc.boolean() }) },
   { weight: 4, arbitrary: fc.record({ k: fc.constant('retrieve' as const), by: fc.integer({ min: 1, max: 2 }), h: handleIx }) },
   { weight: 2, arbitrary: fc.record({ k: fc.constant('relinquish' as const), by: fc.integer({ min: 1, max: 2 }), h: handleIx }) },
   { weight: 3, arbitrary: fc.record({ k: fc.constant('reclaim' as const), by: endpointIx, h: handleIx }) },
@@ -234,9 +240,11 @@ export function stepText(s: Step): string {
   const who = NAMES[s.by]!;
   switch (s.call) {
     case 'send':
-      return `${who} ${s.op} ${s.access} [${s.pages.map((p) => `${NAMES[p.home]}#${p.page}`).join(' ')}] to ${s.receivers.map((r) => `0x${r.toString(16)}`).join('+')}`;
+      return `${who} ${s.op}${s.first ? ' (first fragment)' : ''} ${s.access} [${s.pages.map((p) => `${NAMES[p.home]}#${p.page}`).join(' ')}] to ${s.receivers.map((r) => `0x${r.toString(16)}`).join('+')}`;
     case 'rx-release':
       return `${who} RX_RELEASE`;
+    case 'frag-tx':
+      return `${who} FRAG_TX ${h}`;
     default:
       return `${who} ${s.call} ${h}`;
   }

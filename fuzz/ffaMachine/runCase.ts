@@ -76,7 +76,9 @@ function answerOf(a: bigint[], byPartition: boolean): { code: number | null; fid
   }
   const fid = Number(r[0]! & 0xffff_ffffn);
   const code = fid === F.FFA_ERROR ? Number(BigInt.asIntN(32, r[2]! & 0xffff_ffffn)) : null;
-  return { code, fid, handle: ((r[3]! & 0xffff_ffffn) << 32n) | (r[2]! & 0xffff_ffffn), text: fid === F.FFA_ERROR ? codeText(code) : (F.ffaFunctionName(fid) ?? `0x${fid.toString(16)}`) };
+  // FFA_SUCCESS carries a handle in w2/w3, FFA_MEM_FRAG_RX in w1/w2.
+  const lo = fid === F.FFA_MEM_FRAG_RX ? 1 : 2;
+  return { code, fid, handle: ((r[lo + 1]! & 0xffff_ffffn) << 32n) | (r[lo]! & 0xffff_ffffn), text: fid === F.FFA_ERROR ? codeText(code) : (F.ffaFunctionName(fid) ?? `0x${fid.toString(16)}`) };
 }
 
 function checkAnswer(step: Step, a: bigint[]): string | null {
@@ -84,9 +86,9 @@ function checkAnswer(step: Step, a: bigint[]): string | null {
   if (typeof got === 'string') return got;
   if (got.code !== step.expect) return `answered ${got.text}, the model says ${codeText(step.expect)} (${step.why})`;
   if (step.expect !== null) return null;
-  const want = step.call === 'retrieve' ? F.FFA_MEM_RETRIEVE_RESP : F.FFA_SUCCESS_32;
-  if (got.fid !== want && !(step.call !== 'retrieve' && got.fid === F.FFA_SUCCESS_64)) return `answered ${got.text}, the model expects ${F.ffaFunctionName(want)}`;
-  if (step.call === 'send' && got.handle !== step.handle) return `answered handle ${hex64(got.handle)}, the model's is ${hex64(step.handle)}`;
+  const want = step.call === 'retrieve' ? F.FFA_MEM_RETRIEVE_RESP : step.first ? F.FFA_MEM_FRAG_RX : F.FFA_SUCCESS_32;
+  if (got.fid !== want && !(want === F.FFA_SUCCESS_32 && got.fid === F.FFA_SUCCESS_64)) return `answered ${got.text}, the model expects ${F.ffaFunctionName(want)}`;
+  if ((step.call === 'send' || step.call === 'frag-tx') && got.handle !== step.handle) return `answered handle ${hex64(got.handle)}, the model's is ${hex64(step.handle)}`;
   return null;
 }
 
@@ -193,7 +195,7 @@ export function runMachineCase(cmds: readonly MachineCmd[], machineSeed: number,
     } else {
       const step = steps[slot - 1]!;
       const wrong = checkAnswer(step, a);
-      covered.add(`${step.call}${step.call === 'send' ? `-${step.op}` : ''} ${step.by === 0 ? 'vm' : 'sp'} ${codeText(step.expect)}`);
+      covered.add(`${step.call}${step.call === 'send' ? `-${step.op}` : ''} ${step.by === 0 ? 'vm' : 'sp'} ${step.first ? 'first fragment' : codeText(step.expect)}`);
       if (wrong) return fail(`step ${slot} (${stepText(step)}): ${wrong}`);
     }
     const broken = checkState(m, hv, spmc, slot === 0 ? empty : after[slot - 1]!);
