@@ -42,7 +42,7 @@ function pageAddress(p: PageRef): bigint {
   return p.home === 0 ? BigInt(AREA_IPA + p.page * 0x1000) : BigInt(spBase(SP_IDS[p.home - 1]!) + SP_PAGE_OFFSETS[p.page]!);
 }
 
-const SEND_FID = { share: F.FFA_MEM_SHARE_64, lend: F.FFA_MEM_LEND_64, donate: F.FFA_MEM_DONATE_64 } as const;
+const SEND_FID = { share: [F.FFA_MEM_SHARE_64, F.FFA_MEM_SHARE_32], lend: [F.FFA_MEM_LEND_64, F.FFA_MEM_LEND_32], donate: [F.FFA_MEM_DONATE_64, F.FFA_MEM_DONATE_32] } as const;
 const callerId = (by: number): number => (by === 0 ? VM_ID : SP_IDS[by - 1]!);
 
 /** A step's registers x0-x17 and descriptor (written to the caller's TX buffer first), or null. */
@@ -54,7 +54,7 @@ export function stepCall(s: Step): { x: bigint[]; desc: Uint8Array | null } {
     case 'send': {
       const cs: Constituent[] = s.pages.map((p) => ({ address: pageAddress(p), pageCount: 1 }));
       const whole = encodeTransaction(sendTx(s.op, me, s.receivers, cs, s.access));
-      x[0] = BigInt(SEND_FID[s.op]);
+      x[0] = BigInt(SEND_FID[s.op][s.w32 ? 1 : 0]);
       x[1] = BigInt(whole.length);
       // The constituents come last: a first fragment is the descriptor without its last one.
       desc = s.first ? whole.subarray(0, whole.length - CONSTITUENT_SIZE) : whole;
@@ -74,7 +74,7 @@ export function stepCall(s: Step): { x: bigint[]; desc: Uint8Array | null } {
     }
     case 'retrieve':
       desc = encodeTransaction(retrieveTx(s.op, s.sender, s.receivers, s.handle, s.access));
-      x[0] = BigInt(F.FFA_MEM_RETRIEVE_REQ_64);
+      x[0] = BigInt(s.w32 ? F.FFA_MEM_RETRIEVE_REQ_32 : F.FFA_MEM_RETRIEVE_REQ_64);
       break;
     case 'relinquish':
       desc = encodeRelinquish({ handle: s.handle, flags: 0, endpoints: [me] });

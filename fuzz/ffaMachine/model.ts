@@ -37,8 +37,8 @@ export interface PageRef {
 /** A raw command: endpoints by index (0 the VM, 1-2 the partitions), handles by index into those seen. */
 export type MachineCmd =
   /** `split`: a partition's two-page send goes in two fragments (the last constituent by FFA_MEM_FRAG_TX). */
-  | { k: 'send'; by: number; op: SendOp; to: number[]; access: 'ro' | 'rw'; pages: PageRef[]; split?: boolean }
-  | { k: 'retrieve'; by: number; h: number }
+  | { k: 'send'; by: number; op: SendOp; to: number[]; access: 'ro' | 'rw'; pages: PageRef[]; split?: boolean; w32?: boolean }
+  | { k: 'retrieve'; by: number; h: number; w32?: boolean }
   | { k: 'relinquish'; by: number; h: number }
   | { k: 'reclaim'; by: number; h: number };
 
@@ -49,6 +49,8 @@ export interface Step {
   /** A split send is a 'send' with `first` set (answered FFA_MEM_FRAG_RX), then a 'frag-tx' with its last constituent. */
   call: 'send' | 'frag-tx' | 'retrieve' | 'rx-release' | 'relinquish' | 'reclaim';
   first?: boolean;
+  /** The SMC32 function ID (FFA_MEM_SHARE_32, FFA_MEM_RETRIEVE_REQ_32...) instead of the SMC64 one. */
+  w32?: boolean;
   op: SendOp;
   handle: bigint;
   /** The transaction's sender (ID; the caller's own when there is no such transaction). */
@@ -140,7 +142,7 @@ export function compile(cmds: readonly MachineCmd[]): Compiled {
       // A VM names only its own pages (by IPA); a partition names partitions' pages (by PA), mostly its own (home 0).
       const pages = [...new Map(c.pages.map((p) => (c.by === 0 ? { home: 0, page: p.page % 4 } : { home: p.home === 0 ? c.by : p.home, page: p.page % 2 })).map((p) => [pageKey(p), p])).values()];
       const handle = makeHandle(next, 'spmc');
-      const step: Step = { by: c.by, call: 'send', op: c.op, handle, sender: by, receivers: to, access: c.access, pages, expect: null, why: 'sent' };
+      const step: Step = { by: c.by, call: 'send', op: c.op, handle, sender: by, receivers: to, access: c.access, pages, expect: null, why: 'sent', ...(c.w32 ? { w32: true } : {}) };
       if (pages.some((p) => s.owners.get(pageKey(p)) !== by || s.inTx.has(pageKey(p)))) {
         push({ ...step, expect: DENIED, why: 'a page is not the sender\'s or already in a transaction' }, n);
         continue;
@@ -163,7 +165,7 @@ export function compile(cmds: readonly MachineCmd[]): Compiled {
     if (follow) by = follow[1];
     const byIx = ENDPOINT_IDS.indexOf(by as (typeof ENDPOINT_IDS)[number]);
     const t = s.txs.get(handle);
-    const base: Step = { by: byIx, call: c.k, op: t?.op ?? 'share', handle, sender: t?.sender ?? by, receivers: t?.receivers ?? [by], access: t?.access ?? 'rw', pages: t?.pages ?? [], expect: null, why: '' };
+    const base: Step = { ...(c.k === 'retrieve' && c.w32 ? { w32: true } : {}), by: byIx, call: c.k, op: t?.op ?? 'share', handle, sender: t?.sender ?? by, receivers: t?.receivers ?? [by], access: t?.access ?? 'rw', pages: t?.pages ?? [], expect: null, why: '' };
     if (c.k === 'retrieve') {
       // Only partitions retrieve here (a VM retrieving a partition's send is not served yet).
       if (byIx === 0) continue;
@@ -220,8 +222,8 @@ const endpointIx = fc.integer({ min: 0, max: 2 });
 const pageRef = fc.record({ home: fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 2 }) }), page: fc.nat(3) });
 const handleIx = fc.nat(15);
 const cmdArb: fc.Arbitrary<MachineCmd> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ k: fc.constant('send' as const), by: endpointIx, op: fc.constantFrom<SendOp>('share', 'lend', 'donate'), to: fc.array(fc.nat(1), { minLength: 1, maxLength: 2 }), access: fc.constantFrom<'ro' | 'rw'>('ro', 'rw'), pages: fc.array(pageRef, { minLength: 1, maxLength: 2 }), split: fc.boolean() }) },
-  { weight: 4, arbitrary: fc.record({ k: fc.constant('retrieve' as const), by: fc.integer({ min: 1, max: 2 }), h: handleIx }) },
+  { weight: 4, arbitrary: fc.record({ k: fc.constant('send' as const), by: endpointIx, op: fc.constantFrom<SendOp>('share', 'lend', 'donate'), to: fc.array(fc.nat(1), { minLength: 1, maxLength: 2 }), access: fc.constantFrom<'ro' | 'rw'>('ro', 'rw'), pages: fc.array(pageRef, { minLength: 1, maxLength: 2 }), split: fc.boolean(), w32: fc.boolean() }) },
+  { weight: 4, arbitrary: fc.record({ k: fc.constant('retrieve' as const), by: fc.integer({ min: 1, max: 2 }), h: handleIx, w32: fc.boolean() }) },
   { weight: 2, arbitrary: fc.record({ k: fc.constant('relinquish' as const), by: fc.integer({ min: 1, max: 2 }), h: handleIx }) },
   { weight: 3, arbitrary: fc.record({ k: fc.constant('reclaim' as const), by: endpointIx, h: handleIx }) },
 );
