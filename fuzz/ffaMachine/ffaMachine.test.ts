@@ -2,9 +2,9 @@
 // campaign of a few cases from the rotating seed breaks nothing and the
 // same seed prints the same; a fixed seed reaches sends, retrieves,
 // relinquishes and reclaims by the VM and the partitions with their
-// refusals; a planted FF-A defect (core/mutations.ts, in the SPMC's ledger
-// of the machine) is found from a fixed seed, its repro reproduces it and
-// its recording replays to the failing step.
+// refusals; planted FF-A defects (core/mutations.ts, in the SPMC's ledger
+// of the machine) are found from a fixed seed, and for one the repro
+// reproduces it and its recording replays to the failing step.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,6 +61,17 @@ describe('hvrr fuzz ffa --machine', () => {
     expect(replay.code, replay.err).toBe(0);
     expect(replay.out).toContain(`reached event ${event}`);
   }, 600_000);
+
+  it.each([
+    ['relinquish-from-non-borrower', /FAILED: step \d+ \(SP 0x\w+ relinquish 0x\w+\): answered FFA_SUCCESS_\d+, the model says INVALID_PARAMETERS/],
+    ['overlap-check-skipped', /FAILED: step \d+ \(\S+( 0x\w+)? \w+.*\): answered FFA_\w+, the model says DENIED \(a page is not the sender's or already in a transaction\)/],
+    ['ownership-not-restored-on-failed-share', /FAILED: after step \d+ \(.*\): the SPMC's ledger has page 0x\w+ in 0x\w+, the model in none/],
+  ])('the planted defect %s is found on the machine from seed 100 within 30 runs', async (mutation, expected) => {
+    const r = await runCli(['fuzz', 'ffa', '--machine', '--seed', '100', '--runs', '30', '--mutate', mutation, '--out', out]);
+    expect(r.code, r.out + r.err).toBe(1);
+    expect(r.out).toMatch(expected);
+    console.log(`fuzz ffa-machine: ${mutation} ${/found in run .*/.exec(r.out)![0]}`);
+  }, 300_000);
 
   it('refuses --chaos and --machine with another fuzzer in one line', async () => {
     for (const [argv, re] of [[['fuzz', 'ffa', '--machine', '--chaos', '1'], /--chaos: fuzz ffa-machine runs one VM/], [['fuzz', 'sched', '--machine'], /--machine goes with ffa/]] as const) {

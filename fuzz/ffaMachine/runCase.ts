@@ -7,7 +7,7 @@
 // - the answer is the model's (success with the predicted handle, or its
 //   FF-A error code);
 // - the SPMC's ledger holds the model's live handles with the model's
-//   borrowers, the hypervisor's record of its VM's sends to partitions
+//   borrowers, every page in play in the model's transaction, the hypervisor's record of its VM's sends to partitions
 //   (spShares) the model's live VM sends, and both ledgers name the model's
 //   owner of every page in play;
 // - walking the VM's real Stage-2 tables (from VTTBR's root in machine RAM)
@@ -128,6 +128,10 @@ function checkState(m: Machine, hv: Hypervisor, spmc: Spmc, s: ModelState): stri
     inPlay.set(pa, p);
     const owner = s.owners.get(pageKey(p))!;
     const spOwner = spmc.ledger.ownerOf(BigInt(pa));
+    // The transaction the SPMC's ledger holds the page in (a page record; none: its region's state, in no transaction).
+    const inTx = st.pages[hex64(BigInt(pa))]?.handle ?? null;
+    const modelTx = s.inTx.get(pageKey(p));
+    if (inTx !== (modelTx === undefined ? null : hex64(modelTx))) return `the SPMC's ledger has page 0x${pa.toString(16)} in ${inTx ?? 'no transaction'}, the model in ${modelTx === undefined ? 'none' : hex64(modelTx)}`;
     if (p.home === 0) {
       // A Normal-world page: the SPMC knows the Normal world owns it (or the partition it was donated to), the hypervisor which VM.
       if (owner >= 0x8000 ? spOwner !== owner : spOwner !== null && spOwner >= 0x8000) return `the SPMC's ledger says ${who(spOwner)} owns VM1's page ${p.page}, the model ${who(owner)}`;
