@@ -1,4 +1,4 @@
-// `hvrr fuzz ffa|sched|abi [options]`: seeded fuzz campaigns (fuzz/). The seed
+// `hvrr fuzz ffa|ffa-machine|sched|abi [options]` (`ffa --machine` = ffa-machine): seeded fuzz campaigns (fuzz/). The seed
 // and every derived option print first; a failure prints its case seed,
 // fast-check path, the commit and one command that reproduces it, and writes
 // the failing case's recording (with its guest image beside it) so
@@ -55,12 +55,13 @@ const OPTIONS: readonly OptionSpec[] = [
   { name: 'out', value: 'DIR', help: 'where a failing case\'s trace and guest image go (default fuzz-out)', parse: parseString },
   { name: 'save', help: 'add the shrunk failing case to property-tests/regressions/ (a regression test runs it)' },
   { name: 'json', help: 'print one JSON summary object on stdout (human lines go to stderr)' },
+  { name: 'machine', help: 'with ffa: the machine-level fuzzer (the same as fuzz ffa-machine: real VM and\npartitions call by SMC on a --secure machine, both Stage-2s walked after every step)' },
   { name: 'mutate', value: 'NAME', help: `test only: plant a known defect (${Object.keys(MUTATIONS).join(', ')})\nso the mutation suite can check the fuzzer finds it`, parse: parseMutation },
 ];
 
 export const fuzzCommand: Command = {
   name: 'fuzz',
-  summary: 'seeded fuzzing: FF-A memory sharing against a model (ffa), scheduler invariants under chaos (sched), hostile guests (abi)',
+  summary: 'seeded fuzzing: FF-A memory sharing against a model (ffa; on a whole secure machine: ffa --machine), scheduler invariants under chaos (sched), hostile guests (abi)',
   usage: `fuzz ${FUZZ_KINDS.join('|')} [options]`,
   options: OPTIONS,
   details: `Each case is one fast-check run from its own seed (SEED + shard + k x shards);
@@ -81,9 +82,11 @@ Exit status:
     }
     if (positionals.length === 0) throw new UsageError(`missing what to fuzz (${FUZZ_KINDS.join(', ')})`);
     if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
-    const kind = positionals[0]!;
-    if (!(FUZZ_KINDS as readonly string[]).includes(kind)) throw new UsageError(`unknown fuzzer '${kind}' (fuzzers: ${FUZZ_KINDS.join(', ')})`);
+    if (!(FUZZ_KINDS as readonly string[]).includes(positionals[0]!)) throw new UsageError(`unknown fuzzer '${positionals[0]}' (fuzzers: ${FUZZ_KINDS.join(', ')})`);
+    if (o.has('machine') && positionals[0] !== 'ffa') throw new UsageError(`--machine goes with ffa (fuzz ${positionals[0]} is what it is)`);
+    const kind = o.has('machine') ? 'ffa-machine' : positionals[0]!;
     if (kind === 'ffa' && o.has('chaos')) throw new UsageError('--chaos: fuzz ffa runs no machine (it has no chaos to set)');
+    if (kind === 'ffa-machine' && o.has('chaos')) throw new UsageError('--chaos: fuzz ffa-machine runs one VM on one pCPU at chaos 0 (its steps are sequential)');
     const path = o.get('path') as string | undefined;
     const runs = (o.get('runs') as number | undefined) ?? (o.has('time') ? undefined : DEFAULT_RUNS);
     if (path !== undefined && runs !== 1) throw new UsageError('--path replays one case: give --runs 1 and the case seed the failure printed');

@@ -15,6 +15,10 @@
 //   8  the same over HVC (Hafnium's HF_INTERRUPT_* calls)
 //   9  any FF-A call with x0-x17 as stored at DATA + 0x400 (TP_CALL_REGS, by the
 //      test); answers as 7
+//  10  a call from a record at address x4 (in its image: TP_RECORD_*): copy the
+//      record's bytes to its destination (a descriptor into the TX buffer),
+//      then any FF-A call with the record's x0-x17; answers as 7 (a whole
+//      call sequence is baked into the package, so a run needs no host help)
 // Answers are direct responses of the request's width. A Secure interrupt
 // while waiting (FFA_INTERRUPT from FFA_MSG_WAIT) is taken with IRQs
 // unmasked, counted, and the partition waits again; so does FFA_RUN.
@@ -35,6 +39,11 @@ const TP_CALL_REGS_OFFSET = 0x400;
 /** Image offset of the x0-x17 command 9 calls with. */
 export const TP_CALL_REGS = TP_DATA + TP_CALL_REGS_OFFSET;
 const STACK = 0xf000;
+/** Command 10's record: x0-x17 at +0, then the byte count (a multiple of 8) at +TP_RECORD_COUNT,
+ *  the destination address at +TP_RECORD_DEST, the bytes from +TP_RECORD_BYTES. */
+export const TP_RECORD_COUNT = 144;
+export const TP_RECORD_DEST = 152;
+export const TP_RECORD_BYTES = 160;
 
 export interface TestPartitionOptions {
   id: number;
@@ -137,6 +146,8 @@ request:
   b.eq cmd_hvc
   cmp x3, #9
   b.eq cmd_call_regs
+  cmp x3, #10
+  b.eq cmd_call_record
   add x4, x4, #0x1000
   b respond
 cmd_relay:
@@ -192,6 +203,22 @@ cmd_hvc:
   mov x2, x6
   mov x3, x7
   hvc #0
+  b called
+cmd_call_record:
+  mov x16, x4
+  ldr x11, [x16, #${TP_RECORD_COUNT}]
+  ldr x12, [x16, #${TP_RECORD_DEST}]
+  add x13, x16, #${TP_RECORD_BYTES}
+record_copy:
+  cbz x11, record_call
+  ldr x14, [x13], #8
+  str x14, [x12], #8
+  sub x11, x11, #8
+  b record_copy
+record_call:
+${Array.from({ length: 8 }, (_, i) => `  ldp x${2 * i}, x${2 * i + 1}, [x16, #${16 * i}]`).join('\n')}
+  ldp x16, x17, [x16, #128]
+  smc #0
   b called
 cmd_call_regs:
   ldr x16, =data+${TP_CALL_REGS_OFFSET}

@@ -1,0 +1,253 @@
+// `hvrr fuzz ffa-machine`'s command lists and model. A case is a list of
+// raw FF-A memory-sharing commands among one VM (under the hypervisor's
+// FF-A proxy) and two test partitions (under the SPMC); compile() walks it
+// through the model, which resolves each command's handle (handles count up
+// from the SPMC's allocator, never reused: DEN0077 v1.1 §5.10.2), says what
+// the call must answer (success or the FF-A error code, DEN0077 chapter 10
+// and the choices core/spmc/memoryLedger.ts documents, as fuzz/ffa/model.ts
+// does at module level) and how pages and grants move. The result is a list
+// of concrete steps (the guest code is generated from it, guest.ts) with the
+// model's state after each (the checks compare the machine with it).
+//
+// The module-level model (fuzz/ffa/model.ts) is tied to its machine-free
+// world's page map and checks every error path of the SPMC's ABI; this one
+// has the real machine's pages and the calls real guests make, through the
+// hypervisor (VM sends to partitions, the hypervisor's retrieve request on
+// a VM's reclaim) as well as between partitions.
+import fc from 'fast-check';
+import { DENIED, INVALID_PARAMETERS } from '../../core/ffa/errors.js';
+import { makeHandle } from '../../core/ffa/memory/handle.js';
+import type { SendOp } from '../../core/ffa/memory/rules.js';
+
+/** The endpoints: the VM (FF-A ID 1) and two test partitions (0x8004, 0x8005: the bundled partitions have 0x8001-0x8003). */
+export const VM_ID = 1;
+export const SP_IDS = [0x8004, 0x8005] as const;
+export const ENDPOINT_IDS = [VM_ID, ...SP_IDS] as const;
+/** Pages each endpoint may send: the VM's four area pages, each partition's two. */
+export const PAGES_OF = [4, 2, 2] as const;
+
+export type Access = 'ro' | 'rw' | 'none';
+
+/** A page by its owner at the start (endpoint index) and its index among that owner's pages. */
+export interface PageRef {
+  home: number;
+  page: number;
+}
+
+/** A raw command: endpoints by index (0 the VM, 1-2 the partitions), handles by index into those seen. */
+export type MachineCmd =
+  /** `split`: a partition's two-page send goes in two fragments (the last constituent by FFA_MEM_FRAG_TX). */
+  | { k: 'send'; by: number; op: SendOp; to: number[]; access: 'ro' | 'rw'; pages: PageRef[]; split?: boolean; w32?: boolean }
+  | { k: 'retrieve'; by: number; h: number; w32?: boolean }
+  | { k: 'relinquish'; by: number; h: number }
+  | { k: 'reclaim'; by: number; h: number };
+
+/** A concrete call: who makes it, what it is, and what the model says it answers. */
+export interface Step {
+  /** Endpoint index of the caller. */
+  by: number;
+  /** A split send is a 'send' with `first` set (answered FFA_MEM_FRAG_RX), then a 'frag-tx' with its last constituent. */
+  call: 'send' | 'frag-tx' | 'retrieve' | 'rx-release' | 'relinquish' | 'reclaim';
+  first?: boolean;
+  /** The SMC32 function ID (FFA_MEM_SHARE_32, FFA_MEM_RETRIEVE_REQ_32...) instead of the SMC64 one. */
+  w32?: boolean;
+  op: SendOp;
+  handle: bigint;
+  /** The transaction's sender (ID; the caller's own when there is no such transaction). */
+  sender: number;
+  /** send: the receivers' IDs and pages; retrieve: the transaction's receivers. */
+  receivers: number[];
+  access: 'ro' | 'rw';
+  pages: PageRef[];
+  /** null: success (a send's handle is `handle`); else the FF-A error code. */
+  expect: number | null;
+  why: string;
+}
+
+export interface ModelTx {
+  handle: bigint;
+  op: SendOp;
+  sender: number;
+  receivers: number[];
+  access: 'ro' | 'rw';
+  pages: PageRef[];
+  /** Receivers (IDs) holding the memory, with what they were granted. */
+  held: Map<number, 'ro' | 'rw'>;
+}
+
+/** The model's state: every page's owner (endpoint ID) and transaction, the live transactions. */
+export interface ModelState {
+  owners: Map<string, number>;
+  inTx: Map<string, bigint>;
+  txs: Map<bigint, ModelTx>;
+  /** The VM's donates a partition has retrieved: the hypervisor keeps their record (the pages are gone for good). */
+  donatedByVm: bigint[];
+}
+
+export const pageKey = (p: PageRef): string => `${p.home}:${p.page}`;
+
+export function allPages(): PageRef[] {
+  return PAGES_OF.flatMap((n, home) => Array.from({ length: n }, (_, page) => ({ home, page })));
+}
+
+/** What endpoint `id` may do with page `p` in state `s` (the owner keeps a page it shares, not one it lends or donates). */
+export function accessOf(s: ModelState, id: number, p: PageRef): Access {
+  const key = pageKey(p);
+  const h = s.inTx.get(key);
+  const t = h === undefined ? undefined : s.txs.get(h);
+  const held = t?.held.get(id);
+  if (held) return held;
+  return s.owners.get(key) === id && (!t || t.op === 'share') ? 'rw' : 'none';
+}
+
+function copyState(s: ModelState): ModelState {
+  return {
+    owners: new Map(s.owners),
+    inTx: new Map(s.inTx),
+    txs: new Map([...s.txs].map(([h, t]) => [h, { ...t, held: new Map(t.held) }])),
+    donatedByVm: [...s.donatedByVm],
+  };
+}
+
+export function initialState(): ModelState {
+  return { owners: new Map(allPages().map((p) => [pageKey(p), ENDPOINT_IDS[p.home]!])), inTx: new Map(), txs: new Map(), donatedByVm: [] };
+}
+
+/** A compiled case: its steps and the model's state after each. */
+export interface Compiled {
+  steps: Step[];
+  after: ModelState[];
+}
+
+/** Walk `cmds` through the model. */
+export function compile(cmds: readonly MachineCmd[]): Compiled {
+  let s = initialState();
+  const seen: bigint[] = [];
+  let next = 1;
+  const steps: Step[] = [];
+  const after: ModelState[] = [];
+  const push = (step: Step, next: ModelState): void => {
+    steps.push(step);
+    after.push(next);
+    s = next;
+  };
+  const pick = (h: number): bigint => (seen.length === 0 ? 0x7777n : h % 8 === 7 ? 0x7777n : seen[h % seen.length]!);
+  for (const c of cmds) {
+    let by: number = ENDPOINT_IDS[c.by]!;
+    const n = copyState(s);
+    if (c.k === 'send') {
+      const receivers = [...new Set(c.to.map((i) => SP_IDS[i % 2]!))].filter((r) => r !== by);
+      if (receivers.length === 0) continue;
+      const to = c.op === 'donate' ? receivers.slice(0, 1) : receivers;
+      // A VM names only its own pages (by IPA); a partition names partitions' pages (by PA), mostly its own (home 0).
+      const pages = [...new Map(c.pages.map((p) => (c.by === 0 ? { home: 0, page: p.page % 4 } : { home: p.home === 0 ? c.by : p.home, page: p.page % 2 })).map((p) => [pageKey(p), p])).values()];
+      const handle = makeHandle(next, 'spmc');
+      const step: Step = { by: c.by, call: 'send', op: c.op, handle, sender: by, receivers: to, access: c.access, pages, expect: null, why: 'sent', ...(c.w32 ? { w32: true } : {}) };
+      if (pages.some((p) => s.owners.get(pageKey(p)) !== by || s.inTx.has(pageKey(p)))) {
+        push({ ...step, expect: DENIED, why: 'a page is not the sender\'s or already in a transaction' }, n);
+        continue;
+      }
+      next++;
+      seen.push(handle);
+      n.txs.set(handle, { handle, op: c.op, sender: by, receivers: to, access: c.access, pages, held: new Map() });
+      const split = c.split === true && c.by !== 0 && pages.length === 2;
+      // A split send's first fragment: the transaction exists, its pages are not in it until the last constituent arrives.
+      if (split) push({ ...step, first: true, why: 'first fragment taken' }, copyState(n));
+      for (const p of pages) n.inTx.set(pageKey(p), handle);
+      push(split ? { ...step, call: 'frag-tx', why: 'send complete' } : step, n);
+      continue;
+    }
+    // Mostly a transaction and an endpoint that has a part in it (a receiver that has not retrieved it, a holder, its
+    // sender), as an endpoint told of it would call; else the command's caller and any handle seen, or a bogus one.
+    const parts = [...s.txs.values()].flatMap((t) => (c.k === 'reclaim' ? [[t, t.sender] as const] : t.receivers.filter((r) => (c.k === 'retrieve' ? !t.held.has(r) : t.held.has(r))).map((r) => [t, r] as const)));
+    const follow = c.h % 4 !== 3 && parts.length > 0 ? parts[(c.h >> 2) % parts.length]! : null;
+    const handle = follow ? follow[0].handle : pick(c.h);
+    if (follow) by = follow[1];
+    const byIx = ENDPOINT_IDS.indexOf(by as (typeof ENDPOINT_IDS)[number]);
+    const t = s.txs.get(handle);
+    const base: Step = { ...(c.k === 'retrieve' && c.w32 ? { w32: true } : {}), by: byIx, call: c.k, op: t?.op ?? 'share', handle, sender: t?.sender ?? by, receivers: t?.receivers ?? [by], access: t?.access ?? 'rw', pages: t?.pages ?? [], expect: null, why: '' };
+    if (c.k === 'retrieve') {
+      // Only partitions retrieve here (a VM retrieving a partition's send is not served yet).
+      if (byIx === 0) continue;
+      const e = !t ? [INVALID_PARAMETERS, 'no such transaction'] as const
+        : !t.receivers.includes(by) ? [INVALID_PARAMETERS, 'not a borrower'] as const
+          : t.held.has(by) ? [DENIED, 'already retrieved'] as const : null;
+      if (e) {
+        // A request naming the caller as the only receiver (the transaction's receivers are not its to list).
+        push({ ...base, receivers: t && t.receivers.includes(by) ? t.receivers : [by], expect: e[0], why: e[1] }, n);
+        continue;
+      }
+      const nt = n.txs.get(handle)!;
+      nt.held.set(by, t!.op === 'donate' ? 'rw' : t!.access);
+      if (t!.op === 'donate') {
+        // A donate's borrower owns the pages once it has the whole response (one fragment here); the handle is gone.
+        for (const p of t!.pages) {
+          n.owners.set(pageKey(p), by);
+          n.inTx.delete(pageKey(p));
+        }
+        n.txs.delete(handle);
+        if (t!.sender === VM_ID) n.donatedByVm.push(handle);
+      }
+      push({ ...base, why: 'retrieved' }, n);
+      push({ ...base, call: 'rx-release', why: 'the response is read' }, copyState(n));
+      continue;
+    }
+    if (c.k === 'relinquish') {
+      if (byIx === 0) continue;
+      if (!t || !t.held.has(by)) {
+        push({ ...base, expect: INVALID_PARAMETERS, why: !t ? 'no such transaction' : 'not holding it' }, n);
+        continue;
+      }
+      n.txs.get(handle)!.held.delete(by);
+      push({ ...base, why: 'relinquished' }, n);
+      continue;
+    }
+    const e = !t ? [INVALID_PARAMETERS, 'no such transaction'] as const
+      : t.sender !== by ? [INVALID_PARAMETERS, 'not the sender'] as const
+        : t.op === 'donate' ? [DENIED, 'a donate is irrevocable'] as const
+          : t.held.size > 0 ? [DENIED, 'a borrower still holds the memory'] as const : null;
+    if (e) {
+      push({ ...base, expect: e[0], why: e[1] }, n);
+      continue;
+    }
+    n.txs.delete(handle);
+    for (const p of t!.pages) n.inTx.delete(pageKey(p));
+    push({ ...base, why: 'reclaimed' }, n);
+  }
+  return { steps, after };
+}
+
+const endpointIx = fc.integer({ min: 0, max: 2 });
+/** Mostly the sender's own page (home 0), sometimes a partition's (1, 2). */
+const pageRef = fc.record({ home: fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 2 }) }), page: fc.nat(3) });
+const handleIx = fc.nat(15);
+const cmdArb: fc.Arbitrary<MachineCmd> = fc.oneof(
+  { weight: 4, arbitrary: fc.record({ k: fc.constant('send' as const), by: endpointIx, op: fc.constantFrom<SendOp>('share', 'lend', 'donate'), to: fc.array(fc.nat(1), { minLength: 1, maxLength: 2 }), access: fc.constantFrom<'ro' | 'rw'>('ro', 'rw'), pages: fc.array(pageRef, { minLength: 1, maxLength: 2 }), split: fc.boolean(), w32: fc.boolean() }) },
+  { weight: 4, arbitrary: fc.record({ k: fc.constant('retrieve' as const), by: fc.integer({ min: 1, max: 2 }), h: handleIx, w32: fc.boolean() }) },
+  { weight: 2, arbitrary: fc.record({ k: fc.constant('relinquish' as const), by: fc.integer({ min: 1, max: 2 }), h: handleIx }) },
+  { weight: 3, arbitrary: fc.record({ k: fc.constant('reclaim' as const), by: endpointIx, h: handleIx }) },
+);
+
+/** Commands per case at most. */
+export const MACHINE_MAX_COMMANDS = 16;
+
+export function machineCmdsArb(maxCommands = MACHINE_MAX_COMMANDS): fc.Arbitrary<MachineCmd[]> {
+  return fc.array(cmdArb, { minLength: 1, maxLength: maxCommands, size: 'max' });
+}
+
+const NAMES = ['VM1', 'SP 0x8004', 'SP 0x8005'];
+
+export function stepText(s: Step): string {
+  const h = `0x${s.handle.toString(16)}`;
+  const who = NAMES[s.by]!;
+  switch (s.call) {
+    case 'send':
+      return `${who} ${s.op}${s.first ? ' (first fragment)' : ''} ${s.access} [${s.pages.map((p) => `${NAMES[p.home]}#${p.page}`).join(' ')}] to ${s.receivers.map((r) => `0x${r.toString(16)}`).join('+')}`;
+    case 'rx-release':
+      return `${who} RX_RELEASE`;
+    case 'frag-tx':
+      return `${who} FRAG_TX ${h}`;
+    default:
+      return `${who} ${s.call} ${h}`;
+  }
+}
