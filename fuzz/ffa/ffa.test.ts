@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../cli/testing.js';
+import { expectReproduces, stableOutput } from '../testing.js';
 import { suiteSeed } from '../../property-tests/seed.js';
 import { runCampaign } from '../campaign.js';
 import { ffaTarget } from './target.js';
@@ -18,8 +19,6 @@ const out = mkdtempSync(join(tmpdir(), 'hvrr-fuzz-ffa-'));
 let clock = 0;
 const now = (): number => (clock += 1);
 
-/** The output without wall-clock figures. */
-const stable = (s: string): string => s.replace(/ in [\d.]+ s \([\d.]+ runs\/s\)/g, '').split('\n').filter((l) => !/runs\/s, \d+ s;/.test(l)).join('\n');
 
 describe('hvrr fuzz ffa', () => {
   it(`a clean campaign (${RUNS} runs from the rotating seed) breaks no invariant, and the same seed prints the same`, async () => {
@@ -28,7 +27,7 @@ describe('hvrr fuzz ffa', () => {
     expect(a.out.split('\n')[0]).toMatch(new RegExp(`^hvrr fuzz ffa: seed ${SEED}, runs ${RUNS}, shard 0/1, module level .*at most 30 commands per case, commit `));
     expect(a.out).toMatch(new RegExp(`${RUNS} runs .*no invariant broken; covered `));
     const b = await runCli(['fuzz', 'ffa', '--seed', String(SEED), '--runs', String(RUNS), '--out', out]);
-    expect(stable(b.out)).toBe(stable(a.out));
+    expect(stableOutput(b.out)).toBe(stableOutput(a.out));
   });
 
   it('from a fixed seed, the campaign reaches every call kind with its successes and its refusals (table exhaustion, BUSY, DENIED reclaims)', () => {
@@ -57,14 +56,10 @@ describe('hvrr fuzz ffa', () => {
     const runs = /found in run (\d+) of shard/.exec(r.out)![1];
     console.log(`fuzz ffa: planted defect ${mutation} found in run ${runs} (seed 100)`);
     expect(r.out).toMatch(/trace: none \(a module-level case runs no machine/);
-    const repro = /reproduce: hvrr (.*)$/m.exec(r.out)![1]!.split(' ');
+    const { repro, again } = await expectReproduces(r.out, out);
     expect(repro.slice(0, 2)).toEqual(['fuzz', 'ffa']);
-    const again = await runCli([...repro, '--out', out]);
-    expect(again.code).toBe(1);
-    const failed = (s: string): string => /FAILED: .*/.exec(s)![0];
     const shrunk = (s: string): string => /case: .*/.exec(s)![0];
-    expect(failed(again.out)).toBe(failed(r.out));
-    expect(shrunk(again.out)).toBe(shrunk(r.out));
+    expect(shrunk(again)).toBe(shrunk(r.out));
   });
 
   it('--shard and --json: a shard runs its share of the cases and prints one summary object', async () => {

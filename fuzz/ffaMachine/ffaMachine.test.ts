@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../cli/testing.js';
+import { expectReproduces, expectTraceReplays, stableOutput } from '../testing.js';
 import { suiteSeed } from '../../property-tests/seed.js';
 import { runCampaign } from '../campaign.js';
 import { ffaMachineTarget } from './target.js';
@@ -20,8 +21,6 @@ const out = mkdtempSync(join(tmpdir(), 'hvrr-fuzz-ffa-machine-'));
 let clock = 0;
 const now = (): number => (clock += 1);
 
-/** The output without wall-clock figures. */
-const stable = (s: string): string => s.replace(/ in [\d.]+ s \([\d.]+ runs\/s\)/g, '').split('\n').filter((l) => !/runs\/s, \d+ s;/.test(l)).join('\n');
 
 describe('hvrr fuzz ffa --machine', () => {
   it(`a clean campaign (${RUNS} runs from the rotating seed) breaks no invariant, and the same seed prints the same`, async () => {
@@ -30,7 +29,7 @@ describe('hvrr fuzz ffa --machine', () => {
     expect(a.out.split('\n')[0]).toMatch(new RegExp(`^hvrr fuzz ffa-machine: seed ${SEED}, runs ${RUNS}, shard 0/1, machine level .*, commit `));
     expect(a.out).toMatch(new RegExp(`${RUNS} runs .*no invariant broken; covered `));
     const b = await runCli(['fuzz', 'ffa-machine', '--seed', String(SEED), '--runs', String(RUNS), '--out', out]);
-    expect(stable(b.out)).toBe(stable(a.out));
+    expect(stableOutput(b.out)).toBe(stableOutput(a.out));
   }, 300_000);
 
   it('from a fixed seed, the campaign reaches every call kind by the VM and the partitions, with refusals', () => {
@@ -51,15 +50,8 @@ describe('hvrr fuzz ffa --machine', () => {
     expect(r.code, r.out + r.err).toBe(1);
     expect(r.out).toMatch(/FAILED: step \d+ \(\S+( 0x\w+)? reclaim 0x\w+\): answered FFA_SUCCESS_\d+, the model says DENIED \(a borrower still holds the memory\)/);
     console.log(`fuzz ffa-machine: ${/found in run .*/.exec(r.out)![0]}`);
-    const repro = /reproduce: hvrr (.*)$/m.exec(r.out)![1]!.split(' ');
-    const again = await runCli([...repro, '--out', out]);
-    expect(again.code).toBe(1);
-    const failed = (s: string): string => /FAILED: .*/.exec(s)![0];
-    expect(failed(again.out)).toBe(failed(r.out));
-    const [, trace, event] = /trace: (\S+)\s+\(hvrr replay \S+ --until event (\d+);/.exec(r.out)!;
-    const replay = await runCli(['replay', trace!, '--until', 'event', event!]);
-    expect(replay.code, replay.err).toBe(0);
-    expect(replay.out).toContain(`reached event ${event}`);
+    await expectReproduces(r.out, out);
+    await expectTraceReplays(r.out);
   }, 600_000);
 
   it.each([

@@ -6,14 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../cli/testing.js';
+import { expectReproduces, expectTraceReplays, stableOutput } from '../testing.js';
 import { suiteSeed } from '../../property-tests/seed.js';
 
 const RUNS = Number(process.env['HVRR_FUZZ_SCHED_RUNS'] ?? 4);
 const SEED = suiteSeed('fuzz sched (clean)', 'HVRR_FUZZ_SCHED_SEED', 20261205, { runs: RUNS });
 const out = mkdtempSync(join(tmpdir(), 'hvrr-fuzz-sched-'));
 
-/** The output without wall-clock figures. */
-const stable = (s: string): string => s.replace(/ in [\d.]+ s \([\d.]+ runs\/s\)/g, '').split('\n').filter((l) => !/runs\/s, \d+ s;/.test(l)).join('\n');
 
 describe('hvrr fuzz sched', () => {
   it(`a clean campaign (${RUNS} runs from the rotating seed) breaks no invariant, and the same seed prints the same`, async () => {
@@ -22,7 +21,7 @@ describe('hvrr fuzz sched', () => {
     expect(a.out.split('\n')[0]).toMatch(new RegExp(`^hvrr fuzz sched: seed ${SEED}, runs ${RUNS}, shard 0/1, chaos drawn per case, commit `));
     expect(a.out).toMatch(new RegExp(`${RUNS} runs .*no invariant broken; covered `));
     const b = await runCli(['fuzz', 'sched', '--seed', String(SEED), '--runs', String(RUNS), '--out', out]);
-    expect(stable(b.out)).toBe(stable(a.out));
+    expect(stableOutput(b.out)).toBe(stableOutput(a.out));
   });
 
   it.each([
@@ -34,15 +33,8 @@ describe('hvrr fuzz sched', () => {
     expect(r.out).toMatch(expected);
     const runs = /found in run (\d+) of shard/.exec(r.out)![1];
     console.log(`fuzz sched: planted defect ${mutation} found in run ${runs} (seed 100)`);
-    const repro = /reproduce: hvrr (.*)$/m.exec(r.out)![1]!.split(' ');
-    const again = await runCli([...repro, '--out', out]);
-    expect(again.code).toBe(1);
-    const failed = (s: string): string => /FAILED: .*/.exec(s)![0];
-    expect(failed(again.out)).toBe(failed(r.out));
-    const [, trace, event] = /trace: (\S+)\s+\(hvrr replay \S+ --until event (\d+);/.exec(r.out)!;
-    const replay = await runCli(['replay', trace!, '--until', 'event', event!]);
-    expect(replay.code, replay.err).toBe(0);
-    expect(replay.out).toContain(`reached event ${event}`);
+    await expectReproduces(r.out, out);
+    await expectTraceReplays(r.out);
   });
 
   it('refuses bad command lines in one line', async () => {

@@ -1,0 +1,29 @@
+// Shared checks of the fuzzers' end-to-end tests (`hvrr fuzz ...` through
+// the CLI): output compared without wall-clock figures, and a failure's
+// printed repro and trace.
+import { expect } from 'vitest';
+import { runCli } from '../cli/testing.js';
+
+/** A campaign's output without wall-clock figures (runs/s, seconds). */
+export function stableOutput(s: string): string {
+  return s.replace(/ in [\d.]+ s \([\d.]+ runs\/s\)/g, '').split('\n').filter((l) => !/runs\/s, \d+ s;/.test(l)).join('\n');
+}
+
+const failedLine = (s: string): string => /FAILED: .*/.exec(s)![0];
+
+/** The failure's printed `reproduce:` command fails the same way; returns both outputs. */
+export async function expectReproduces(failed: string, outDir: string): Promise<{ repro: string[]; again: string }> {
+  const repro = /reproduce: hvrr (.*)$/m.exec(failed)![1]!.split(' ');
+  const again = await runCli([...repro, '--out', outDir]);
+  expect(again.code).toBe(1);
+  expect(failedLine(again.out)).toBe(failedLine(failed));
+  return { repro, again: again.out };
+}
+
+/** The failure's recorded trace replays to the failing event (`hvrr replay TRACE --until event N`). */
+export async function expectTraceReplays(failed: string): Promise<void> {
+  const [, trace, event] = /trace: (\S+)\s+\(hvrr replay \S+ --until event (\d+);/.exec(failed)!;
+  const replay = await runCli(['replay', trace!, '--until', 'event', event!]);
+  expect(replay.code, replay.err).toBe(0);
+  expect(replay.out).toContain(`reached event ${event}`);
+}
