@@ -27,6 +27,9 @@ export function forwardToSpmc(hv: Hv, cpu: number, vm: VmState, vc: VcpuState, c
   return null;
 }
 
+/** Registers as a pending step keeps them in the record (hex strings). */
+export const hexArgs = (x: readonly bigint[]): string[] => x.map((v) => '0x' + v.toString(16));
+
 /** One SMC of the proxy's own (x0-x7 = `call`, the VM's x8-x17 untouched) for a multi-step call;
  *  its answer, or null when the pCPU went to the Secure world (`pending` records `step`). */
 export function smcStep(hv: Hv, cpu: number, vm: VmState, vc: VcpuState, fid: number, call: readonly bigint[], step: FfaPendingCall['step'], args: string[]): FfaResult | null {

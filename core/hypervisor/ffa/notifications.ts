@@ -31,7 +31,7 @@ import { FFA_NOTIFICATION_FLAG_BITMAP_HYP, FFA_NOTIFICATION_FLAG_BITMAP_VM, deco
 import { ffaError, ffaSuccess32, isFfaError, resultFid, type FfaResult } from '../../ffa/result.js';
 import type { Hv } from '../context.js';
 import type { VcpuState, VmState } from '../state.js';
-import { forwardToSpmc, smcStep } from './forward.js';
+import { forwardToSpmc, hexArgs, smcStep } from './forward.js';
 import { ffaIdOfVm } from './setup.js';
 import type { FfaPendingCall, VmFfaState } from './state.js';
 
@@ -86,8 +86,9 @@ export function notificationCall(hv: Hv, cpu: number, vm: VmState, vc: VcpuState
 /** Forward `call` once the VM's bitmap exists at the SPMC (created first when it does not). */
 function withBitmap(hv: Hv, cpu: number, vm: VmState, vc: VcpuState, f: VmFfaState, call: bigint[]): FfaResult | null {
   if (f.spmcBitmap) return forwardToSpmc(hv, cpu, vm, vc, call);
-  const r = createBitmap(hv, cpu, vm, vc, call.map((v) => '0x' + v.toString(16)));
-  return r === null ? null : notificationStep(hv, cpu, { vm: vm.id, vcpu: vc.id, fid: Number(call[0]!), step: 'notif-create', args: call.map((v) => '0x' + v.toString(16)) }, r);
+  const args = hexArgs(call);
+  const r = createBitmap(hv, cpu, vm, vc, args);
+  return r === null ? null : notificationStep(hv, cpu, { vm: vm.id, vcpu: vc.id, fid: Number(call[0]!), step: 'notif-create', args }, r);
 }
 
 /** The hypervisor's FFA_NOTIFICATION_BITMAP_CREATE for the VM; `then` the call to forward after it (hex), or empty. */

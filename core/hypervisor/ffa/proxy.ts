@@ -23,7 +23,7 @@ import { negotiateFfaVersion } from '../../ffa/versionNegotiation.js';
 import { ffaEvent, type FfaEventDetails } from '../../trace/ffaEvent.js';
 import type { Hv } from '../context.js';
 import type { VcpuState, VmState } from '../state.js';
-import { answerInRegisters, forwardToSpmc, setAnswer, smcStep } from './forward.js';
+import { answerInRegisters, forwardToSpmc, hexArgs, setAnswer, smcStep } from './forward.js';
 import { notificationCall, notificationStep, VM_NOTIFICATION_CALLS } from './notifications.js';
 import { partitionInfoGet, partitionInfoStep } from './partitionInfo.js';
 import { spFragTx, spReclaim, spStep } from './spMemory.js';
@@ -101,7 +101,7 @@ export function ffaCall(hv: Hv, cpu: number, vm: VmState, vc: VcpuState): void {
   if (hv.m.trace.wants('ffa')) event(hv, cpu, fid, me, dst, x.slice(1, 8), { dir: 'call', ...descriptorOf(hv, f, fid, false) });
   if (hv.s.ffa.spmcVersion === 0 && MAY_NEED_SPMC.has(fid)) {
     // The hypervisor's own FFA_VERSION with the SPMC first (once): the VM's call is served when it is answered.
-    const v = smcStep(hv, cpu, vm, vc, fid, [BigInt(F.FFA_VERSION), BigInt(PROXY_FFA_VERSION)], 'version', x.map((v) => '0x' + v.toString(16)));
+    const v = smcStep(hv, cpu, vm, vc, fid, [BigInt(F.FFA_VERSION), BigInt(PROXY_FFA_VERSION)], 'version', hexArgs(x));
     if (v === null) return;
     spmcVersionAnswer(hv, v);
   }

@@ -37,14 +37,13 @@ import { handleAllocator, handleFromWords } from '../../ffa/memory/handle.js';
 import { ffaError, ffaSuccess32, isFfaError, resultFid, type FfaResult } from '../../ffa/result.js';
 import type { Hv } from '../context.js';
 import type { VcpuState, VmState } from '../state.js';
-import { forwardToSpmc, smcStep } from './forward.js';
+import { forwardToSpmc, hexArgs, smcStep } from './forward.js';
 import { createBitmap, notificationStep } from './notifications.js';
 import { bufferBytes, copyFromTx } from './rxtx.js';
 import { ffaIdOfVm } from './setup.js';
 import { hvBuffers, hvBuffersRefusal } from './spMemory.js';
 import type { FfaPendingCall, RxtxStep, VmFfaState } from './state.js';
 
-const hexArgs = (x: readonly bigint[]): string[] => x.map((v) => '0x' + v.toString(16));
 const errorCode = (r: FfaResult): number => Number(BigInt.asIntN(32, r.x[2]! & 0xffff_ffffn));
 
 /** Serves the VM's call again from its registers (proxy.ts), after the RX buffer was acquired. */
