@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { fakeClock } from './testing.js';
 import { caseSeed, runCampaign, type FuzzTarget } from './campaign.js';
 
 /** A machine-free target with a planted bug: lists containing a value >= 90 and of length >= 3 fail. */
@@ -18,8 +19,7 @@ function toyTarget(): FuzzTarget<number[]> & { runs: number } {
   return t;
 }
 
-let clock = 0;
-const now = (): number => (clock += 10);
+const now = fakeClock(10);
 
 describe('fuzz campaign', () => {
   it('case seeds of the shards of one campaign are disjoint and cover seed.. in order', () => {

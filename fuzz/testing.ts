@@ -27,3 +27,9 @@ export async function expectTraceReplays(failed: string): Promise<void> {
   expect(replay.code, replay.err).toBe(0);
   expect(replay.out).toContain(`reached event ${event}`);
 }
+
+/** A campaign's clock for tests (`runCampaign`'s `now`): each reading `stepMs` later, so output has no wall time in it. */
+export function fakeClock(stepMs = 1): () => number {
+  let t = 0;
+  return () => (t += stepMs);
+}

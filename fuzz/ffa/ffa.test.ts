@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../cli/testing.js';
-import { expectReproduces, stableOutput } from '../testing.js';
+import { expectReproduces, fakeClock, stableOutput } from '../testing.js';
 import { suiteSeed } from '../../property-tests/seed.js';
 import { runCampaign } from '../campaign.js';
 import { ffaTarget } from './target.js';
@@ -16,9 +16,7 @@ import { ffaTarget } from './target.js';
 const RUNS = Number(process.env['HVRR_FUZZ_FFA_RUNS'] ?? 200);
 const SEED = suiteSeed('fuzz ffa (clean)', 'HVRR_FUZZ_FFA_SEED', 20261205, { runs: RUNS });
 const out = mkdtempSync(join(tmpdir(), 'hvrr-fuzz-ffa-'));
-let clock = 0;
-const now = (): number => (clock += 1);
-
+const now = fakeClock();
 
 describe('hvrr fuzz ffa', () => {
   it(`a clean campaign (${RUNS} runs from the rotating seed) breaks no invariant, and the same seed prints the same`, async () => {

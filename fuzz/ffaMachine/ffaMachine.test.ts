@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../cli/testing.js';
-import { expectReproduces, expectTraceReplays, stableOutput } from '../testing.js';
+import { expectReproduces, expectTraceReplays, fakeClock, stableOutput } from '../testing.js';
 import { suiteSeed } from '../../property-tests/seed.js';
 import { runCampaign } from '../campaign.js';
 import { ffaMachineTarget } from './target.js';
@@ -18,9 +18,7 @@ import { ffaMachineTarget } from './target.js';
 const RUNS = Number(process.env['HVRR_FUZZ_FFA_MACHINE_RUNS'] ?? 4);
 const SEED = suiteSeed('fuzz ffa-machine (clean)', 'HVRR_FUZZ_FFA_MACHINE_SEED', 20261205, { runs: RUNS });
 const out = mkdtempSync(join(tmpdir(), 'hvrr-fuzz-ffa-machine-'));
-let clock = 0;
-const now = (): number => (clock += 1);
-
+const now = fakeClock();
 
 describe('hvrr fuzz ffa --machine', () => {
   it(`a clean campaign (${RUNS} runs from the rotating seed) breaks no invariant, and the same seed prints the same`, async () => {
