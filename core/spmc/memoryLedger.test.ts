@@ -200,6 +200,11 @@ describe('memory ledger', () => {
     expect(ok(l.fragTx(VM1, handle, tail.subarray(0, CONSTITUENT_SIZE))).complete).toBe(false);
     expect(ok(l.fragTx(VM1, handle, tail.subarray(CONSTITUENT_SIZE))).complete).toBe(true);
     expect(refused(l.fragTx(VM1, handle, tail.subarray(CONSTITUENT_SIZE))).reason).toContain('already complete');
+    // The transaction the ledger keeps after FRAG_TX (not decoded again from its record) is the record's.
+    const restored = new MemoryLedger();
+    restored.setState(JSON.parse(JSON.stringify(l.getState())) as MemoryLedgerState);
+    expect(l.transactionInfo(handle)).toEqual(restored.transactionInfo(handle));
+    expect(l.transactionInfo(handle)!.sent.composite).toEqual(tx.composite);
     ok(l.retrieve(SP1, retrieveTx('share', VM1, [SP1], handle), TEST_VERSION));
     expect(l.accessOf(SP1, NS + 5n * P)).toBe('rw');
   });

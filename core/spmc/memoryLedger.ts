@@ -343,8 +343,11 @@ export class MemoryLedger {
       if (!transition.ok) return abandon(transition);
       this.markPages(constituents, t.handle);
     }
-    const now = { ...sent, composite: { pageCount: sent.composite!.pageCount, constituents } };
+    const now: MemoryTransaction = { ...sent, composite: { pageCount: sent.composite!.pageCount, constituents } };
     t.tx = transactionToRecord(now);
+    // `now` is what decoding the new record gives (the decoded `sent` plus decoded constituents, same shapes):
+    // no need to decode every constituent back from hex at the next sentOf.
+    this.decoded.set(t.tx, freezeTransaction(now));
     t.missingConstituents = missing;
     t.fragments++;
     this.writes++;
