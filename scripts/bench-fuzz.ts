@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { runCampaign, type FuzzTarget } from '../fuzz/campaign.js';
 import { fuzzerFor, type FuzzKind } from '../fuzz/targets.js';
-import { ffaTarget } from '../fuzz/ffa/target.js';
+import fc from 'fast-check';
+import { ffaCaseArb, ffaTarget } from '../fuzz/ffa/target.js';
 import { ffaMachineTarget } from '../fuzz/ffaMachine/target.js';
 
 const RUNS: Record<FuzzKind, number> = { ffa: 3000, 'ffa-machine': 20, sched: 20, abi: 40 };
@@ -32,6 +33,23 @@ function bench(kind: FuzzKind, target: FuzzTarget<unknown> = fuzzerFor(kind, { d
   return { runs: r.runs, cpuPerSecond: r.runs / ((c.user + c.system) / 1e6), wallPerSecond: r.runs / r.seconds };
 }
 
+/** Cases per second of CPU time fast-check needs just to generate the module-level FF-A cases and
+ *  walk their command lists, from the same case seeds as the campaign: the fuzzer's ceiling. */
+function fastCheckCeiling(): number {
+  const arbitrary = ffaCaseArb();
+  let commands = 0;
+  const c0 = process.cpuUsage();
+  for (let k = 0; k < RUNS.ffa; k++) {
+    fc.check(fc.property(arbitrary, (v) => {
+      for (const _ of v.commands) commands++;
+      return true;
+    }), { seed: (20261205 + k) >>> 0, numRuns: 1 });
+  }
+  const c = process.cpuUsage(c0);
+  if (commands === 0) throw new Error('bench:fuzz: fast-check generated no commands');
+  return RUNS.ffa / ((c.user + c.system) / 1e6);
+}
+
 console.log(`bench:fuzz: seed 20261205, load average ${loadavg()[0]!.toFixed(2)} at start (2-core machine)`);
 if (runs('ffa')) {
   const ffa = ffaTarget({});
@@ -41,6 +59,9 @@ if (runs('ffa')) {
   const commandsPerSecond = ffa.stats.commands / ((cpu.user + cpu.system) / 1e6);
   console.log(`  fuzz ffa (module level): ${r.runs} command sequences (${(ffa.stats.commands / ffa.stats.cases).toFixed(1)} commands each), ${r.cpuPerSecond.toFixed(0)} sequences/s by CPU time ` +
     `(${commandsPerSecond.toFixed(0)} commands/s), ${r.wallPerSecond.toFixed(0)} by wall time (load ${loadavg()[0]!.toFixed(2)})`);
+  const ceiling = fastCheckCeiling();
+  console.log(`    fast-check alone on the same cases (fc.commands generated and walked, one fc.check per case as the campaign runs them, nothing called): ` +
+    `${ceiling.toFixed(0)} sequences/s by CPU time: no module-level run of these cases can be faster`);
 }
 if (runs('ffa-machine')) {
   const machine = ffaMachineTarget({ dir });
