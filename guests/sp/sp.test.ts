@@ -16,6 +16,18 @@ describe('the bundled Secure Partitions', () => {
     }
     expect(parts.map((p) => uuidToText(p.manifest.uuids[0]!))).toEqual([SP1_UUID, SP2_UUID, SP3_UUID]);
   });
+  it('are built once per process, and each caller gets its own copies', () => {
+    const first = bundledPartitions();
+    first[0]!.package.fill(0);
+    first[0]!.image[0] = 0xff;
+    first[0]!.manifest.description = 'changed';
+    const second = bundledPartitions();
+    expect(second[0]!.package.some((b) => b !== 0)).toBe(true);
+    expect(second[0]!.image[0]).not.toBe(0xff);
+    expect(second[0]!.manifest.description).not.toBe('changed');
+    expect(readPartitionPackage(second[0]!.package).manifest).toEqual(second[0]!.manifest);
+  });
+
   it('form a valid set in boot order SP1, SP2, SP3', () => {
     expect(checkPartitionSet(parts.map((p) => p.manifest).reverse()).map((m) => m.id)).toEqual([SP1_ID, SP2_ID, SP3_ID]);
   });
