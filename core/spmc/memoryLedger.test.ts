@@ -6,7 +6,7 @@ import { CONSTITUENT_SIZE } from '../ffa/memory/layout.js';
 import { makeHandle } from '../ffa/memory/handle.js';
 import { FFA_MEMORY_REGION_FLAG_CLEAR_RELINQUISH } from '../ffa/memory/flags.js';
 import { FFA_VERSION_1_2 } from '../ffa/functionIds.js';
-import { LEDGER_MAX_FRAGMENTS, LEDGER_MAX_RECEIVERS, LEDGER_MAX_TRANSACTIONS, MemoryLedger, NORMAL_WORLD_OWNER } from './memoryLedger.js';
+import { LEDGER_MAX_FRAGMENTS, LEDGER_MAX_RECEIVERS, LEDGER_MAX_TRANSACTIONS, MemoryLedger, NORMAL_WORLD_OWNER, type MemoryLedgerState } from './memoryLedger.js';
 import { TEST_VERSION, pages, retrieveTx, sendTx } from './ledgerTesting.js';
 
 const VM1 = 1;
