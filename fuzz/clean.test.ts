@@ -1,5 +1,5 @@
 // With no planted defect, a bounded campaign of every fuzzer finds nothing:
-// about two minutes of CI time in all, from the rotating seed (printed
+// two to three minutes of CI time in all, from the rotating seed (printed
 // first, with the runs), through the CLI so that a finding prints its seed,
 // path and repro line like any campaign. HVRR_FUZZ_CLEAN_SCALE multiplies
 // the runs (an overnight campaign: HVRR_FUZZ_CLEAN_SCALE=100).
@@ -13,8 +13,8 @@ import { FUZZ_KINDS, type FuzzKind } from './targets.js';
 
 const SCALE = Number(process.env['HVRR_FUZZ_CLEAN_SCALE'] ?? 1);
 if (!Number.isFinite(SCALE) || SCALE <= 0) throw new Error(`HVRR_FUZZ_CLEAN_SCALE=${process.env['HVRR_FUZZ_CLEAN_SCALE']}: want a positive number`);
-/** Runs per fuzzer at scale 1: about 30-60 s of CI time each. */
-const BASE_RUNS: Record<FuzzKind, number> = { ffa: 30_000, 'ffa-machine': 40, sched: 24, abi: 36 };
+/** Runs per fuzzer at scale 1: 20 s to a minute and a half of CI time each. */
+const BASE_RUNS: Record<FuzzKind, number> = { ffa: 60_000, 'ffa-machine': 80, sched: 48, abi: 72 };
 const runsOf = (kind: FuzzKind): number => Math.max(1, Math.round(BASE_RUNS[kind] * SCALE));
 const SEED = suiteSeed('fuzz (bounded clean campaigns)', 'HVRR_FUZZ_CLEAN_SEED', 20261205, Object.fromEntries(FUZZ_KINDS.map((k) => [k, runsOf(k)])));
 const out = mkdtempSync(join(tmpdir(), 'hvrr-fuzz-clean-'));
