@@ -14,6 +14,9 @@ import { expectReproduces, expectTraceReplays, fakeClock, stableOutput } from '.
 import { suiteSeed } from '../../property-tests/seed.js';
 import { runCampaign } from '../campaign.js';
 import { ffaMachineTarget } from './target.js';
+import { runMachineCase } from './runCase.js';
+import { compile, type MachineCmd } from './model.js';
+import type { SendOp } from '../../core/ffa/memory/rules.js';
 
 const RUNS = Number(process.env['HVRR_FUZZ_FFA_MACHINE_RUNS'] ?? 4);
 const SEED = suiteSeed('fuzz ffa-machine (clean)', 'HVRR_FUZZ_FFA_MACHINE_SEED', 20261205, { runs: RUNS });
@@ -42,6 +45,23 @@ describe('hvrr fuzz ffa --machine', () => {
     ]) expect(reached, key).toContain(key);
     expect(reached.some((k) => /^send-\w+ sp first fragment$/.test(k)), 'a fragmented send').toBe(true);
   }, 300_000);
+
+  it('SP-to-VM on the machine: a partition lends, shares and donates back what the VM donated it; the VM retrieves through the proxy (written where the model says), relinquishes; the model and the machine agree at every step', () => {
+    const sp1Sends = (op: SendOp, access: 'ro' | 'rw'): MachineCmd => ({ k: 'send', by: 1, op, to: [0], access, pages: [{ home: 0, page: 1 }] });
+    const cmds: MachineCmd[] = [
+      { k: 'send', by: 0, op: 'donate', to: [0], access: 'rw', pages: [{ home: 0, page: 1 }] },
+      { k: 'retrieve', by: 1, h: 0 },
+      sp1Sends('lend', 'rw'), { k: 'retrieve', by: 1, h: 0 }, { k: 'reclaim', by: 1, h: 0 }, { k: 'relinquish', by: 1, h: 0 }, { k: 'reclaim', by: 1, h: 0 },
+      sp1Sends('share', 'ro'), { k: 'retrieve', by: 1, h: 0 }, { k: 'relinquish', by: 1, h: 0 }, { k: 'reclaim', by: 1, h: 0 },
+      sp1Sends('donate', 'rw'), { k: 'retrieve', by: 1, h: 0 },
+      // The page is the VM's again, but the proxy does not send on what it got from a partition.
+      { k: 'send', by: 0, op: 'share', to: [1], access: 'rw', pages: [{ home: 0, page: 1 }] },
+    ];
+    const r = runMachineCase(cmds, 1, out);
+    expect(r.violation?.message ?? null).toBeNull();
+    expect(r.checked).toBe(compile(cmds).steps.length + 1);
+    for (const key of ['send-lend sp success', 'send-share sp success', 'send-donate sp success', 'retrieve vm success', 'rx-release vm success', 'relinquish vm success', 'reclaim sp DENIED', 'send-share vm DENIED']) expect(r.covered, key).toContain(key);
+  }, 120_000);
 
   it('the planted defect reclaim-while-retrieved is found from a fixed seed on the machine; the repro reproduces it and the trace replays to it', async () => {
     const r = await runCli(['fuzz', 'ffa', '--machine', '--seed', '100', '--runs', '20', '--mutate', 'reclaim-while-retrieved', '--out', out]);

@@ -37,10 +37,22 @@ const RECORDS_START = 0x8800;
 
 export const spBase = (id: number): number => Number(testPartitionManifest({ id }).loadAddress!);
 
-/** The address the caller names page `p` by: the VM its IPA, a partition its PA (IPA = PA in secure memory). */
-function pageAddress(p: PageRef): bigint {
-  return p.home === 0 ? BigInt(AREA_IPA + p.page * 0x1000) : BigInt(spBase(SP_IDS[p.home - 1]!) + SP_PAGE_OFFSETS[p.page]!);
+/** Where the hypervisor places VM1's RAM (IPA 0x4000_0000) with these options (runCase checks it). */
+export const VM_BACKING_PA = 0x4100_0000;
+export const VM_RAM_IPA = 0x4000_0000;
+
+/** Where page `p` is in machine memory. */
+export function pagePa(p: PageRef): number {
+  return p.home === 0 ? VM_BACKING_PA + (AREA_IPA - VM_RAM_IPA) + p.page * 0x1000 : spBase(SP_IDS[p.home - 1]!) + SP_PAGE_OFFSETS[p.page]!;
 }
+
+/** The address caller `by` names page `p` by: the VM its IPA, a partition its PA (IPA = PA in a partition's Stage 2). */
+function pageAddress(p: PageRef, by: number): bigint {
+  return BigInt(p.home === 0 && by === 0 ? AREA_IPA + p.page * 0x1000 : pagePa(p));
+}
+
+/** The mark the VM writes in a page it retrieved read-write at step `k` (0-based). */
+export const touchMark = (k: number): bigint => 0x7e57_0000_0000_0000n | BigInt(k);
 
 const SEND_FID = { share: [F.FFA_MEM_SHARE_64, F.FFA_MEM_SHARE_32], lend: [F.FFA_MEM_LEND_64, F.FFA_MEM_LEND_32], donate: [F.FFA_MEM_DONATE_64, F.FFA_MEM_DONATE_32] } as const;
 const callerId = (by: number): number => (by === 0 ? VM_ID : SP_IDS[by - 1]!);
@@ -52,7 +64,7 @@ export function stepCall(s: Step): { x: bigint[]; desc: Uint8Array | null } {
   const me = callerId(s.by);
   switch (s.call) {
     case 'send': {
-      const cs: Constituent[] = s.pages.map((p) => ({ address: pageAddress(p), pageCount: 1 }));
+      const cs: Constituent[] = s.pages.map((p) => ({ address: pageAddress(p, s.by), pageCount: 1 }));
       const whole = encodeTransaction(sendTx(s.op, me, s.receivers, cs, s.access));
       x[0] = BigInt(SEND_FID[s.op][s.w32 ? 1 : 0]);
       x[1] = BigInt(whole.length);
@@ -64,7 +76,7 @@ export function stepCall(s: Step): { x: bigint[]; desc: Uint8Array | null } {
     case 'frag-tx': {
       desc = new Uint8Array(CONSTITUENT_SIZE);
       const dv = new DataView(desc.buffer);
-      dv.setBigUint64(0, pageAddress(s.pages[s.pages.length - 1]!), true);
+      dv.setBigUint64(0, pageAddress(s.pages[s.pages.length - 1]!, s.by), true);
       dv.setUint32(8, 1, true);
       x[0] = BigInt(F.FFA_MEM_FRAG_TX);
       x[1] = s.handle & 0xffff_ffffn;
@@ -144,6 +156,11 @@ ${answer(0)}`;
 `;
       }
       code += x.map((v, i) => `  ldr x${i}, =${hex(v)}`).join('\n') + `\n  smc #0\n${answer(k + 1)}`;
+      // A granted retrieve: the VM reads each page at its IPA and, granted RW, writes its mark there.
+      for (const p of s.touch ? s.pages : []) {
+        code += `  ldr x10, =${hex(AREA_IPA + p.page * 0x1000)}\n  ldr x11, [x10]\n`;
+        if (s.touch === 'rw') code += `  ldr x11, =${hex(touchMark(k))}\n  str x11, [x10]\n`;
+      }
       return;
     }
     // A partition's step: its record (registers, byte count, TX address, descriptor) in its image.

@@ -59,6 +59,8 @@ export interface Step {
   receivers: number[];
   access: 'ro' | 'rw';
   pages: PageRef[];
+  /** A VM's granted retrieve: it then reads its pages and, granted RW, writes a mark in each (checked at the next stop). */
+  touch?: 'ro' | 'rw';
   /** null: success (a send's handle is `handle`); else the FF-A error code. */
   expect: number | null;
   why: string;
@@ -82,6 +84,8 @@ export interface ModelState {
   txs: Map<bigint, ModelTx>;
   /** The VM's donates a partition has retrieved: the hypervisor keeps their record (the pages are gone for good). */
   donatedByVm: bigint[];
+  /** The VM's pages a partition donated back to it: the VM's again, but the proxy refuses to send them on (its README). */
+  fromSp: Set<string>;
 }
 
 export const pageKey = (p: PageRef): string => `${p.home}:${p.page}`;
@@ -106,11 +110,12 @@ function copyState(s: ModelState): ModelState {
     inTx: new Map(s.inTx),
     txs: new Map([...s.txs].map(([h, t]) => [h, { ...t, held: new Map(t.held) }])),
     donatedByVm: [...s.donatedByVm],
+    fromSp: new Set(s.fromSp),
   };
 }
 
 export function initialState(): ModelState {
-  return { owners: new Map(allPages().map((p) => [pageKey(p), ENDPOINT_IDS[p.home]!])), inTx: new Map(), txs: new Map(), donatedByVm: [] };
+  return { owners: new Map(allPages().map((p) => [pageKey(p), ENDPOINT_IDS[p.home]!])), inTx: new Map(), txs: new Map(), donatedByVm: [], fromSp: new Set() };
 }
 
 /** A compiled case: its steps and the model's state after each. */
@@ -136,21 +141,35 @@ export function compile(cmds: readonly MachineCmd[]): Compiled {
     let by: number = ENDPOINT_IDS[c.by]!;
     const n = copyState(s);
     if (c.k === 'send') {
-      const receivers = [...new Set(c.to.map((i) => SP_IDS[i % 2]!))].filter((r) => r !== by);
+      // A VM names only its own pages (by IPA); a partition names partitions' pages (by PA), mostly its own (home 0),
+      // and for three in four of those the VM's pages it got by donation, if it has any (Non-secure memory: it may send
+      // them to the VM). A partition asked for those that has none while the other has: the other sends.
+      const vmPagesOf = (id: number): PageRef[] => allPages().filter((p) => p.home === 0 && s.owners.get(pageKey(p)) === id);
+      const wantsNs = (p: PageRef): boolean => p.home === 0 && p.page >= 1;
+      const other = c.by === 0 ? 0 : 3 - c.by;
+      const sb = c.by !== 0 && wantsNs(c.pages[0]!) && vmPagesOf(by).length === 0 && vmPagesOf(ENDPOINT_IDS[other]!).length > 0 ? other : c.by;
+      by = ENDPOINT_IDS[sb]!;
+      const ownVm = sb === 0 ? [] : vmPagesOf(by);
+      const pages = [...new Map(c.pages.map((p) => (sb === 0 ? { home: 0, page: p.page % 4 } : wantsNs(p) && ownVm.length > 0 ? ownVm[p.page % ownVm.length]! : { home: p.home === 0 ? sb : p.home, page: p.page % 2 })).map((p) => [pageKey(p), p])).values()];
+      // A partition's send of Non-secure pages goes to the VM when its first receiver index is 0 (SP-to-VM).
+      const toVm = sb !== 0 && pages.every((p) => p.home === 0) && c.to[0] === 0;
+      const receivers = toVm ? [VM_ID] : [...new Set(c.to.map((i) => SP_IDS[i % 2]!))].filter((r) => r !== by);
       if (receivers.length === 0) continue;
       const to = c.op === 'donate' ? receivers.slice(0, 1) : receivers;
-      // A VM names only its own pages (by IPA); a partition names partitions' pages (by PA), mostly its own (home 0).
-      const pages = [...new Map(c.pages.map((p) => (c.by === 0 ? { home: 0, page: p.page % 4 } : { home: p.home === 0 ? c.by : p.home, page: p.page % 2 })).map((p) => [pageKey(p), p])).values()];
       const handle = makeHandle(next, 'spmc');
-      const step: Step = { by: c.by, call: 'send', op: c.op, handle, sender: by, receivers: to, access: c.access, pages, expect: null, why: 'sent', ...(c.w32 ? { w32: true } : {}) };
+      const step: Step = { by: sb, call: 'send', op: c.op, handle, sender: by, receivers: to, access: c.access, pages, expect: null, why: 'sent', ...(c.w32 ? { w32: true } : {}) };
       if (pages.some((p) => s.owners.get(pageKey(p)) !== by || s.inTx.has(pageKey(p)))) {
         push({ ...step, expect: DENIED, why: 'a page is not the sender\'s or already in a transaction' }, n);
+        continue;
+      }
+      if (sb === 0 && pages.some((p) => s.fromSp.has(pageKey(p)))) {
+        push({ ...step, expect: DENIED, why: 'memory a VM got from a partition cannot be sent on' }, n);
         continue;
       }
       next++;
       seen.push(handle);
       n.txs.set(handle, { handle, op: c.op, sender: by, receivers: to, access: c.access, pages, held: new Map() });
-      const split = c.split === true && c.by !== 0 && pages.length === 2;
+      const split = c.split === true && sb !== 0 && pages.length === 2;
       // A split send's first fragment: the transaction exists, its pages are not in it until the last constituent arrives.
       if (split) push({ ...step, first: true, why: 'first fragment taken' }, copyState(n));
       for (const p of pages) n.inTx.set(pageKey(p), handle);
@@ -160,15 +179,18 @@ export function compile(cmds: readonly MachineCmd[]): Compiled {
     // Mostly a transaction and an endpoint that has a part in it (a receiver that has not retrieved it, a holder, its
     // sender), as an endpoint told of it would call; else the command's caller and any handle seen, or a bogus one.
     const parts = [...s.txs.values()].flatMap((t) => (c.k === 'reclaim' ? [[t, t.sender] as const] : t.receivers.filter((r) => (c.k === 'retrieve' ? !t.held.has(r) : t.held.has(r))).map((r) => [t, r] as const)));
-    const follow = c.h % 4 !== 3 && parts.length > 0 ? parts[(c.h >> 2) % parts.length]! : null;
+    // Half the time the VM's part, when it has one (a partition's send to it is rarer than the others).
+    const vmParts = c.k === 'reclaim' || c.h % 2 === 1 ? [] : parts.filter(([, r]) => r === VM_ID);
+    const choice = vmParts.length > 0 ? vmParts : parts;
+    const follow = c.h % 4 !== 3 && choice.length > 0 ? choice[(c.h >> 2) % choice.length]! : null;
     const handle = follow ? follow[0].handle : pick(c.h);
     if (follow) by = follow[1];
     const byIx = ENDPOINT_IDS.indexOf(by as (typeof ENDPOINT_IDS)[number]);
     const t = s.txs.get(handle);
     const base: Step = { ...(c.k === 'retrieve' && c.w32 ? { w32: true } : {}), by: byIx, call: c.k, op: t?.op ?? 'share', handle, sender: t?.sender ?? by, receivers: t?.receivers ?? [by], access: t?.access ?? 'rw', pages: t?.pages ?? [], expect: null, why: '' };
     if (c.k === 'retrieve') {
-      // Only partitions retrieve here (a VM retrieving a partition's send is not served yet).
-      if (byIx === 0) continue;
+      // The VM retrieves (through the proxy) only what a partition sent it.
+      if (byIx === 0 && !follow) continue;
       const e = !t ? [INVALID_PARAMETERS, 'no such transaction'] as const
         : !t.receivers.includes(by) ? [INVALID_PARAMETERS, 'not a borrower'] as const
           : t.held.has(by) ? [DENIED, 'already retrieved'] as const : null;
@@ -187,13 +209,14 @@ export function compile(cmds: readonly MachineCmd[]): Compiled {
         }
         n.txs.delete(handle);
         if (t!.sender === VM_ID) n.donatedByVm.push(handle);
+        if (by === VM_ID) for (const p of t!.pages) n.fromSp.add(pageKey(p));
       }
-      push({ ...base, why: 'retrieved' }, n);
+      push({ ...base, why: 'retrieved', ...(byIx === 0 ? { touch: nt.held.get(by)! } : {}) }, n);
       push({ ...base, call: 'rx-release', why: 'the response is read' }, copyState(n));
       continue;
     }
     if (c.k === 'relinquish') {
-      if (byIx === 0) continue;
+      if (byIx === 0 && !follow) continue;
       if (!t || !t.held.has(by)) {
         push({ ...base, expect: INVALID_PARAMETERS, why: !t ? 'no such transaction' : 'not holding it' }, n);
         continue;
@@ -223,6 +246,10 @@ const pageRef = fc.record({ home: fc.oneof({ weight: 6, arbitrary: fc.constant(0
 const handleIx = fc.nat(15);
 const cmdArb: fc.Arbitrary<MachineCmd> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ k: fc.constant('send' as const), by: endpointIx, op: fc.constantFrom<SendOp>('share', 'lend', 'donate'), to: fc.array(fc.nat(1), { minLength: 1, maxLength: 2 }), access: fc.constantFrom<'ro' | 'rw'>('ro', 'rw'), pages: fc.array(pageRef, { minLength: 1, maxLength: 2 }), split: fc.boolean(), w32: fc.boolean() }) },
+  // The VM donating a page to a partition: how a partition comes to own Non-secure memory it may send to the VM.
+  { weight: 2, arbitrary: fc.record({ k: fc.constant('send' as const), by: fc.constant(0), op: fc.constant<SendOp>('donate'), to: fc.array(fc.nat(1), { minLength: 1, maxLength: 1 }), access: fc.constant<'ro' | 'rw'>('rw'), pages: fc.array(pageRef, { minLength: 1, maxLength: 2 }) }) },
+  // A partition sending Non-secure memory it owns (the VM's pages it got by donation) to the VM (SP-to-VM).
+  { weight: 2, arbitrary: fc.record({ k: fc.constant('send' as const), by: fc.integer({ min: 1, max: 2 }), op: fc.constantFrom<SendOp>('share', 'lend', 'donate'), to: fc.constant<number[]>([0]), access: fc.constantFrom<'ro' | 'rw'>('ro', 'rw'), pages: fc.array(fc.record({ home: fc.constant(0), page: fc.integer({ min: 1, max: 3 }) }), { minLength: 1, maxLength: 2 }), split: fc.boolean(), w32: fc.boolean() }) },
   { weight: 4, arbitrary: fc.record({ k: fc.constant('retrieve' as const), by: fc.integer({ min: 1, max: 2 }), h: handleIx, w32: fc.boolean() }) },
   { weight: 2, arbitrary: fc.record({ k: fc.constant('relinquish' as const), by: fc.integer({ min: 1, max: 2 }), h: handleIx }) },
   { weight: 3, arbitrary: fc.record({ k: fc.constant('reclaim' as const), by: endpointIx, h: handleIx }) },

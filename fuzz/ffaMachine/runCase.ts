@@ -29,7 +29,7 @@ import { hex64 } from '../../core/spmc/transactionRecord.js';
 import { MemoryLedger } from '../../core/spmc/memoryLedger.js';
 import type { Hypervisor } from '../../core/hypervisor/hypervisor.js';
 import { fuzzMachine, lastEvent } from '../machineRun.js';
-import { AREA_IPA, ANSWERS_IPA, machineImages, SP_PAGE_OFFSETS, spBase, type MachineImages } from './guest.js';
+import { AREA_IPA, ANSWERS_IPA, machineImages, pagePa, touchMark, VM_BACKING_PA, VM_RAM_IPA, type MachineImages } from './guest.js';
 import { accessOf, allPages, compile, initialState, pageKey, SP_IDS, stepText, VM_ID, type Access, type MachineCmd, type ModelState, type PageRef, type Step } from './model.js';
 
 /** Instructions one step may take (a correct step takes a few thousand). */
@@ -92,12 +92,6 @@ function checkAnswer(step: Step, a: bigint[]): string | null {
   return null;
 }
 
-/** Where page `p` is in machine memory. */
-function pagePa(hv: Hypervisor, p: PageRef): number {
-  if (p.home !== 0) return spBase(SP_IDS[p.home - 1]!) + SP_PAGE_OFFSETS[p.page]!;
-  const vm = hv.s.vms[0]!;
-  return vm.backingPa + (AREA_IPA + p.page * 0x1000 - vm.ramIpa);
-}
 
 const s2Access = (s2ap: number): Access | 'bad' => (s2ap === 3 ? 'rw' : s2ap === 1 ? 'ro' : s2ap === 0 ? 'none' : 'bad');
 const who = (id: number | null): string => (id === null ? 'nobody' : id < 0x8000 ? `VM${id}` : `SP 0x${id.toString(16)}`);
@@ -124,7 +118,7 @@ function checkState(m: Machine, hv: Hypervisor, spmc: Spmc, s: ModelState): stri
   const vm = hv.s.vms[0]!;
   const inPlay = new Map<number, PageRef>();
   for (const p of allPages()) {
-    const pa = pagePa(hv, p);
+    const pa = pagePa(p);
     inPlay.set(pa, p);
     const owner = s.owners.get(pageKey(p))!;
     const spOwner = spmc.ledger.ownerOf(BigInt(pa));
@@ -183,6 +177,7 @@ export function runMachineCase(cmds: readonly MachineCmd[], machineSeed: number,
   const spmc = m.software.get('el2-s');
   if (!(spmc instanceof Spmc)) return fail('the machine has no SPMC');
   m.core.setBreakpoints([{ va: BigInt(img.checkpoint), cpuMask: 1, elMask: 1 << 1 }]);
+  if (hv.s.vms[0]!.backingPa !== VM_BACKING_PA || hv.s.vms[0]!.ramIpa !== VM_RAM_IPA) return fail(`VM1's RAM is at PA 0x${hv.s.vms[0]!.backingPa.toString(16)}, the partitions' records name its pages at 0x${VM_BACKING_PA.toString(16)}`);
   const empty = initialState();
   for (;;) {
     let stop;
@@ -201,6 +196,12 @@ export function runMachineCase(cmds: readonly MachineCmd[], machineSeed: number,
       const wrong = checkAnswer(step, a);
       covered.add(`${step.call}${step.call === 'send' ? `-${step.op}` : ''} ${step.by === 0 ? 'vm' : 'sp'} ${step.first ? 'first fragment' : codeText(step.expect)}`);
       if (wrong) return fail(`step ${slot} (${stepText(step)}): ${wrong}`);
+    }
+    // The VM's access after a granted retrieve (the previous step) went where the model says: the mark is in the page.
+    const prev = slot >= 2 ? steps[slot - 2]! : null;
+    for (const p of prev?.touch === 'rw' ? prev.pages : []) {
+      const [v] = readWords(m, pagePa(p), 1);
+      if (v !== touchMark(slot - 2)) return fail(`after step ${slot - 1} (${stepText(prev!)}): VM1 wrote ${hex64(touchMark(slot - 2))} to its page ${p.page}, PA 0x${pagePa(p).toString(16)} holds ${hex64(v!)}`);
     }
     const broken = checkState(m, hv, spmc, slot === 0 ? empty : after[slot - 1]!);
     if (broken) return fail(`after step ${slot}${slot > 0 ? ` (${stepText(steps[slot - 1]!)})` : ''}: ${broken}`);
