@@ -37,7 +37,8 @@ export interface PageRef {
 /** A raw command: endpoints by index (0 the VM, 1-2 the partitions), handles by index into those seen. */
 export type MachineCmd =
   /** `split`: a partition's two-page send goes in two fragments (the last constituent by FFA_MEM_FRAG_TX). */
-  | { k: 'send'; by: number; op: SendOp; to: number[]; access: 'ro' | 'rw'; pages: PageRef[]; split?: boolean; w32?: boolean }
+  /** `early`: between a split send's two fragments its sender tries to reclaim it (refused: still being sent). */
+  | { k: 'send'; by: number; op: SendOp; to: number[]; access: 'ro' | 'rw'; pages: PageRef[]; split?: boolean; early?: boolean; w32?: boolean }
   | { k: 'retrieve'; by: number; h: number; w32?: boolean }
   | { k: 'relinquish'; by: number; h: number }
   | { k: 'reclaim'; by: number; h: number };
@@ -172,6 +173,8 @@ export function compile(cmds: readonly MachineCmd[]): Compiled {
       const split = c.split === true && sb !== 0 && pages.length === 2;
       // A split send's first fragment: the transaction exists, its pages are not in it until the last constituent arrives.
       if (split) push({ ...step, first: true, why: 'first fragment taken' }, copyState(n));
+      // A transaction takes no reclaim until its last fragment arrives (core/spmc/memoryLedger.ts, lookupComplete).
+      if (split && c.early === true) push({ ...step, call: 'reclaim', expect: INVALID_PARAMETERS, why: 'the send is still in fragments' }, copyState(n));
       for (const p of pages) n.inTx.set(pageKey(p), handle);
       push(split ? { ...step, call: 'frag-tx', why: 'send complete' } : step, n);
       continue;
@@ -245,7 +248,7 @@ const endpointIx = fc.integer({ min: 0, max: 2 });
 const pageRef = fc.record({ home: fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 2 }) }), page: fc.nat(3) });
 const handleIx = fc.nat(15);
 const cmdArb: fc.Arbitrary<MachineCmd> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ k: fc.constant('send' as const), by: endpointIx, op: fc.constantFrom<SendOp>('share', 'lend', 'donate'), to: fc.array(fc.nat(1), { minLength: 1, maxLength: 2 }), access: fc.constantFrom<'ro' | 'rw'>('ro', 'rw'), pages: fc.array(pageRef, { minLength: 1, maxLength: 2 }), split: fc.boolean(), w32: fc.boolean() }) },
+  { weight: 4, arbitrary: fc.record({ k: fc.constant('send' as const), by: endpointIx, op: fc.constantFrom<SendOp>('share', 'lend', 'donate'), to: fc.array(fc.nat(1), { minLength: 1, maxLength: 2 }), access: fc.constantFrom<'ro' | 'rw'>('ro', 'rw'), pages: fc.array(pageRef, { minLength: 1, maxLength: 2 }), split: fc.boolean(), early: fc.boolean(), w32: fc.boolean() }) },
   // The VM donating a page to a partition: how a partition comes to own Non-secure memory it may send to the VM.
   { weight: 2, arbitrary: fc.record({ k: fc.constant('send' as const), by: fc.constant(0), op: fc.constant<SendOp>('donate'), to: fc.array(fc.nat(1), { minLength: 1, maxLength: 1 }), access: fc.constant<'ro' | 'rw'>('rw'), pages: fc.array(pageRef, { minLength: 1, maxLength: 2 }) }) },
   // A partition sending Non-secure memory it owns (the VM's pages it got by donation) to the VM (SP-to-VM).
