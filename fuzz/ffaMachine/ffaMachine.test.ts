@@ -42,13 +42,17 @@ describe('hvrr fuzz ffa --machine', () => {
     console.log(`fuzz ffa-machine seed 20261205: ${reached.sort().join(', ')}`);
     for (const key of [
       'send-share vm success', 'send-lend vm success', 'send-donate vm success', 'send-share sp success', 'send-lend sp success', 'send-donate sp success',
-      'send-lend sp DENIED', 'frag-tx sp success', 'retrieve sp success', 'retrieve sp INVALID_PARAMETERS', 'rx-release sp success', 'relinquish sp success',
+      'frag-tx sp success', 'retrieve sp success', 'retrieve sp INVALID_PARAMETERS', 'rx-release sp success', 'relinquish sp success',
       'relinquish sp INVALID_PARAMETERS', 'reclaim vm success', 'reclaim sp success', 'reclaim vm DENIED', 'reclaim sp INVALID_PARAMETERS',
+      // SP-to-VM, and the bulk region's fragments both ways.
+      'send-lend sp-to-vm success', 'send-share sp-to-vm success', 'send-lend sp-to-vm DENIED', 'frag-tx vm success', 'frag-rx sp success', 'frag-rx sp INVALID_PARAMETERS',
     ]) expect(reached, key).toContain(key);
-    expect(reached.some((k) => /^send-\w+ sp first fragment$/.test(k)), 'a fragmented send').toBe(true);
+    expect(reached.some((k) => /^send-\w+ sp(-to-vm)? first fragment$/.test(k)), 'a partition\'s fragmented send').toBe(true);
+    expect(reached.some((k) => /^send-\w+ sp DENIED$/.test(k)), 'a partition\'s refused send').toBe(true);
+    expect(reached.some((k) => /^send-\w+ vm first fragment$/.test(k)), 'the VM\'s fragmented send').toBe(true);
   }, 300_000);
 
-  it('SP-to-VM on the machine: a partition lends, shares and donates back what the VM donated it; the VM retrieves through the proxy (written where the model says), relinquishes; the model and the machine agree at every step', () => {
+  it('SP-to-VM on the machine: a partition lends, shares and donates back what the VM donated it; the VM retrieves through the proxy (written where the model says), relinquishes, and sends on what came back; the model and the machine agree at every step', () => {
     const sp1Sends = (op: SendOp, access: 'ro' | 'rw'): MachineCmd => ({ k: 'send', by: 1, op, to: [0], access, pages: [{ home: 0, page: 1 }] });
     const cmds: MachineCmd[] = [
       { k: 'send', by: 0, op: 'donate', to: [0], access: 'rw', pages: [{ home: 0, page: 1 }] },
@@ -56,13 +60,14 @@ describe('hvrr fuzz ffa --machine', () => {
       sp1Sends('lend', 'rw'), { k: 'retrieve', by: 1, h: 0 }, { k: 'reclaim', by: 1, h: 0 }, { k: 'relinquish', by: 1, h: 0 }, { k: 'reclaim', by: 1, h: 0 },
       sp1Sends('share', 'ro'), { k: 'retrieve', by: 1, h: 0 }, { k: 'relinquish', by: 1, h: 0 }, { k: 'reclaim', by: 1, h: 0 },
       sp1Sends('donate', 'rw'), { k: 'retrieve', by: 1, h: 0 },
-      // The page is the VM's again, but the proxy does not send on what it got from a partition.
-      { k: 'send', by: 0, op: 'share', to: [1], access: 'rw', pages: [{ home: 0, page: 1 }] },
+      // The page is the VM's again (a donate transfers ownership): it shares it on like any page it owns, and donates it again.
+      { k: 'send', by: 0, op: 'share', to: [1], access: 'rw', pages: [{ home: 0, page: 1 }] }, { k: 'retrieve', by: 2, h: 0 }, { k: 'relinquish', by: 2, h: 0 }, { k: 'reclaim', by: 0, h: 0 },
+      { k: 'send', by: 0, op: 'donate', to: [1], access: 'rw', pages: [{ home: 0, page: 1 }] }, { k: 'retrieve', by: 2, h: 0 },
     ];
     const r = runMachineCase(cmds, 1, out);
     expect(r.violation?.message ?? null).toBeNull();
     expect(r.checked).toBe(compile(cmds).steps.length + 1);
-    for (const key of ['send-lend sp-to-vm success', 'send-share sp-to-vm success', 'send-donate sp-to-vm success', 'retrieve vm success', 'rx-release vm success', 'relinquish vm success', 'reclaim sp DENIED', 'send-share vm DENIED']) expect(r.covered, key).toContain(key);
+    for (const key of ['send-lend sp-to-vm success', 'send-share sp-to-vm success', 'send-donate sp-to-vm success', 'retrieve vm success', 'rx-release vm success', 'relinquish vm success', 'reclaim sp DENIED', 'send-share vm success', 'reclaim vm success', 'send-donate vm success']) expect(r.covered, key).toContain(key);
   }, 120_000);
 
   it('the planted defect reclaim-while-retrieved is found from a fixed seed on the machine; the repro reproduces it and the trace replays to it', async () => {
@@ -77,11 +82,11 @@ describe('hvrr fuzz ffa --machine', () => {
   // Found by the campaign itself, unshrunk (shrinking costs up to 40 machine runs per defect; the CLI path, its
   // shrinking, repro and trace are checked above): the test's time is the runs it takes to find each.
   it.each([
-    ['relinquish-from-non-borrower', 20, /^step \d+ \(SP 0x\w+ relinquish 0x\w+\): answered FFA_SUCCESS_\d+, the model says INVALID_PARAMETERS/],
-    ['overlap-check-skipped', 20, /^step \d+ \(\S+( 0x\w+)? \w+.*\): answered FFA_\w+, the model says DENIED \(a page is not the sender's or already in a transaction\)/],
-    ['ownership-not-restored-on-failed-share', 20, /^after step \d+ \(.*\): the SPMC's ledger has page 0x\w+ in 0x\w+, the model in none/],
+    ['relinquish-from-non-borrower', 30, /^step \d+ \(SP 0x\w+ relinquish 0x\w+\): answered FFA_SUCCESS_\d+, the model says INVALID_PARAMETERS/],
+    ['overlap-check-skipped', 30, /^step \d+ \(\S+( 0x\w+)? \w+.*\): answered FFA_\w+, the model says DENIED \(a page is not the sender's or already in a transaction\)/],
+    ['ownership-not-restored-on-failed-share', 30, /^after step \d+ \(.*\): the SPMC's ledger has page 0x\w+ in 0x\w+, the model in none/],
     ['reclaim-before-all-fragments', 40, /^step \d+ \(\S+( 0x\w+)? reclaim 0x\w+\): answered (FFA_SUCCESS_\d+|DENIED), the model says INVALID_PARAMETERS \(the send is still in fragments\)/],
-    ['frag-rx-offset-unchecked', 40, /^step \d+ \(SP 0x\w+ FRAG_RX 0x\w+ at \d+\): answered FFA_MEM_FRAG_TX, the model says INVALID_PARAMETERS \(the offset is not \d+, where the previous fragment ended\)/],
+    ['frag-rx-offset-unchecked', 30, /^step \d+ \(SP 0x\w+ FRAG_RX 0x\w+ at \d+\): answered FFA_MEM_FRAG_TX, the model says INVALID_PARAMETERS \(the offset is not \d+, where the previous fragment ended\)/],
   ] as const)('the planted defect %s is found on the machine from seed 100 within %i runs', (mutation, runs, expected) => {
     const r = runCampaign(ffaMachineTarget({ dir: out, mutate: mutation }), { seed: 100, runs, shard: { index: 0, count: 1 }, shrinkBudget: 0, now });
     expect(r.finding?.message ?? null).toMatch(expected);

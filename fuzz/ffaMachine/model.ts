@@ -97,10 +97,9 @@ export interface ModelState {
   owners: Map<string, number>;
   inTx: Map<string, bigint>;
   txs: Map<bigint, ModelTx>;
-  /** The VM's donates a partition has retrieved: the hypervisor keeps their record (the pages are gone for good). */
-  donatedByVm: bigint[];
-  /** The VM's pages a partition donated back to it: the VM's again, but the proxy refuses to send them on (its README). */
-  fromSp: Set<string>;
+  /** The VM's donates a partition has retrieved, with the pages still away: the hypervisor keeps their record (spShares)
+   *  until a partition donates the pages back (core/hypervisor/ffa/spBorrow.ts: then they are the VM's as before). */
+  donatedByVm: Array<{ handle: bigint; pages: string[] }>;
   /** Pages of a VM send still in fragments that the proxy marked (the first fragment's): the SPMC's ledger has them
    *  in no transaction until the send completes, the VM's Stage 2 has them as sent. */
   marked: Map<string, bigint>;
@@ -159,14 +158,30 @@ function copyState(s: ModelState): ModelState {
     owners: new Map(s.owners),
     inTx: new Map(s.inTx),
     txs: new Map([...s.txs].map(([h, t]) => [h, { ...t, held: new Map(t.held) }])),
-    donatedByVm: [...s.donatedByVm],
-    fromSp: new Set(s.fromSp),
+    donatedByVm: s.donatedByVm.map((d) => ({ ...d, pages: [...d.pages] })),
     marked: new Map(s.marked),
   };
 }
 
 export function initialState(): ModelState {
-  return { owners: new Map(allPages().map((p) => [pageKey(p), ENDPOINT_IDS[p.home]!])), inTx: new Map(), txs: new Map(), donatedByVm: [], fromSp: new Set(), marked: new Map() };
+  return { owners: new Map(allPages().map((p) => [pageKey(p), ENDPOINT_IDS[p.home]!])), inTx: new Map(), txs: new Map(), donatedByVm: [], marked: new Map() };
+}
+
+/**
+ * A partition's send to the VM needs Non-secure memory the partition owns: the VM donates a page, the partition
+ * retrieves it, then sends it. An SP-to-VM command naming the VM's page 1 or 2 while no partition owns any of the VM's
+ * pages makes the next link of that chain instead: the partition retrieves a VM donate still open to a partition, or
+ * else the VM donates it a free page. (Page 3 keeps the command: a partition's own Secure pages to the VM, DENIED.)
+ */
+function towardSpToVm(c: MachineCmd, s: ModelState): MachineCmd {
+  if (c.k !== 'send' || c.bulk || c.by === 0 || c.to[0] !== 0 || c.pages.length === 0 || c.pages[0]!.home !== 0 || c.pages[0]!.page < 1 || c.pages[0]!.page > 2) return c;
+  if (areaPages().some((p) => p.home === 0 && (s.owners.get(pageKey(p)) ?? 0) >= 0x8000)) return c;
+  // The retrieve command follows the part at index i of the open parts when its h is 4i + 1 (compile's `follow`).
+  const parts = [...s.txs.values()].flatMap((t) => t.receivers.filter((r) => !t.held.has(r)).map((r) => [t, r] as const));
+  const i = parts.findIndex(([t]) => t.sender === VM_ID && t.op === 'donate');
+  if (i >= 0) return { k: 'retrieve', by: SP_IDS.indexOf(parts[i]![1] as (typeof SP_IDS)[number]) + 1, h: 4 * i + 1 };
+  const free = areaPages().find((p) => p.home === 0 && p.page >= 1 && s.owners.get(pageKey(p)) === VM_ID && !s.inTx.has(pageKey(p)));
+  return free ? { k: 'send', by: 0, op: 'donate', to: [c.by - 1], access: 'rw', pages: [free] } : c;
 }
 
 /** A compiled case: its steps and the model's state after each. */
@@ -188,7 +203,8 @@ export function compile(cmds: readonly MachineCmd[]): Compiled {
     s = next;
   };
   const pick = (h: number): bigint => (seen.length === 0 ? 0x7777n : h % 8 === 7 ? 0x7777n : seen[h % seen.length]!);
-  for (const c of cmds) {
+  for (const raw of cmds) {
+    const c = towardSpToVm(raw, s);
     let by: number = ENDPOINT_IDS[c.by]!;
     const n = copyState(s);
     if (c.k === 'send') {
@@ -212,10 +228,6 @@ export function compile(cmds: readonly MachineCmd[]): Compiled {
       if (pages.some((p) => s.owners.get(pageKey(p)) !== by || s.inTx.has(pageKey(p)))) {
         // A bulk send's descriptor does not fit the TX buffer whole: its first fragment is refused.
         push({ ...step, ...(c.bulk ? { first: true } : {}), expect: DENIED, why: 'a page is not the sender\'s or already in a transaction' }, n);
-        continue;
-      }
-      if (sb === 0 && pages.some((p) => s.fromSp.has(pageKey(p)))) {
-        push({ ...step, expect: DENIED, why: 'memory a VM got from a partition cannot be sent on' }, n);
         continue;
       }
       next++;
@@ -243,7 +255,9 @@ export function compile(cmds: readonly MachineCmd[]): Compiled {
     const parts = [...s.txs.values()].flatMap((t) => (c.k === 'reclaim' ? [[t, t.sender] as const] : t.receivers.filter((r) => (c.k === 'retrieve' ? !t.held.has(r) : t.held.has(r))).map((r) => [t, r] as const)));
     // Half the time the VM's part, when it has one (a partition's send to it is rarer than the others).
     const vmParts = c.k === 'reclaim' || c.h % 2 === 1 ? [] : parts.filter(([, r]) => r === VM_ID);
-    const choice = vmParts.length > 0 ? vmParts : parts;
+    // A partition's retrieve with a `bad` offset prefers a bulk send's part (its response comes in FRAG_RX fragments).
+    const bulkParts = c.k === 'retrieve' && (c.bad ?? 0) > 0 ? parts.filter(([t, r]) => r !== VM_ID && t.pages.length > PAGES_OF[0]) : [];
+    const choice = vmParts.length > 0 ? vmParts : bulkParts.length > 0 ? bulkParts : parts;
     const follow = c.h % 4 !== 3 && choice.length > 0 ? choice[(c.h >> 2) % choice.length]! : null;
     const handle = follow ? follow[0].handle : pick(c.h);
     if (follow) by = follow[1];
@@ -270,8 +284,12 @@ export function compile(cmds: readonly MachineCmd[]): Compiled {
           n.inTx.delete(pageKey(p));
         }
         n.txs.delete(handle);
-        if (t!.sender === VM_ID) n.donatedByVm.push(handle);
-        if (by === VM_ID) for (const p of t!.pages) n.fromSp.add(pageKey(p));
+        if (t!.sender === VM_ID) n.donatedByVm.push({ handle, pages: t!.pages.map(pageKey) });
+        // Donated back to the VM: its own again, sendable on like any page it owns; its donate's record lets go of them.
+        if (by === VM_ID) {
+          const back = new Set(t!.pages.map(pageKey));
+          n.donatedByVm = n.donatedByVm.map((d) => ({ ...d, pages: d.pages.filter((k) => !back.has(k)) })).filter((d) => d.pages.length > 0);
+        }
       }
       push({ ...base, why: 'retrieved', ...(byIx === 0 ? { touch: nt.held.get(by)! } : {}) }, n);
       push({ ...base, call: 'rx-release', why: 'the response is read' }, copyState(n));
@@ -317,13 +335,13 @@ const handleIx = fc.nat(15);
 const cmdArb: fc.Arbitrary<MachineCmd> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ k: fc.constant('send' as const), by: endpointIx, op: fc.constantFrom<SendOp>('share', 'lend', 'donate'), to: fc.array(fc.nat(1), { minLength: 1, maxLength: 2 }), access: fc.constantFrom<'ro' | 'rw'>('ro', 'rw'), pages: fc.array(pageRef, { minLength: 1, maxLength: 2 }), split: fc.boolean(), early: fc.boolean(), w32: fc.boolean() }) },
   // The VM donating a page to a partition: how a partition comes to own Non-secure memory it may send to the VM.
-  { weight: 2, arbitrary: fc.record({ k: fc.constant('send' as const), by: fc.constant(0), op: fc.constant<SendOp>('donate'), to: fc.array(fc.nat(1), { minLength: 1, maxLength: 1 }), access: fc.constant<'ro' | 'rw'>('rw'), pages: fc.array(pageRef, { minLength: 1, maxLength: 2 }) }) },
+  { weight: 3, arbitrary: fc.record({ k: fc.constant('send' as const), by: fc.constant(0), op: fc.constant<SendOp>('donate'), to: fc.array(fc.nat(1), { minLength: 1, maxLength: 1 }), access: fc.constant<'ro' | 'rw'>('rw'), pages: fc.array(pageRef, { minLength: 1, maxLength: 2 }) }) },
   // A partition sending Non-secure memory it owns (the VM's pages it got by donation) to the VM (SP-to-VM).
-  { weight: 2, arbitrary: fc.record({ k: fc.constant('send' as const), by: fc.integer({ min: 1, max: 2 }), op: fc.constantFrom<SendOp>('share', 'lend', 'donate'), to: fc.constant<number[]>([0]), access: fc.constantFrom<'ro' | 'rw'>('ro', 'rw'), pages: fc.array(fc.record({ home: fc.constant(0), page: fc.integer({ min: 1, max: 3 }) }), { minLength: 1, maxLength: 2 }), split: fc.boolean(), w32: fc.boolean() }) },
+  { weight: 4, arbitrary: fc.record({ k: fc.constant('send' as const), by: fc.integer({ min: 1, max: 2 }), op: fc.constantFrom<SendOp>('share', 'lend', 'donate'), to: fc.constant<number[]>([0]), access: fc.constantFrom<'ro' | 'rw'>('ro', 'rw'), pages: fc.array(fc.record({ home: fc.constant(0), page: fc.integer({ min: 1, max: 3 }) }), { minLength: 1, maxLength: 2 }), split: fc.boolean(), w32: fc.boolean() }) },
   // The VM sending its bulk region to partitions (a send in FRAG_TX fragments, a retrieve response in FRAG_RX ones).
-  { weight: 1, arbitrary: fc.record({ k: fc.constant('send' as const), by: fc.constant(0), op: fc.constantFrom<SendOp>('share', 'lend'), to: fc.array(fc.nat(1), { minLength: 1, maxLength: 2 }), access: fc.constantFrom<'ro' | 'rw'>('ro', 'rw'), pages: fc.constant<PageRef[]>([]), early: fc.boolean(), bulk: fc.constant(true) }) },
-  { weight: 4, arbitrary: fc.record({ k: fc.constant('retrieve' as const), by: fc.integer({ min: 1, max: 2 }), h: handleIx, w32: fc.boolean(), bad: fc.nat(3) }) },
-  { weight: 2, arbitrary: fc.record({ k: fc.constant('relinquish' as const), by: fc.integer({ min: 1, max: 2 }), h: handleIx }) },
+  { weight: 2, arbitrary: fc.record({ k: fc.constant('send' as const), by: fc.constant(0), op: fc.constantFrom<SendOp>('share', 'lend'), to: fc.array(fc.nat(1), { minLength: 1, maxLength: 2 }), access: fc.constantFrom<'ro' | 'rw'>('ro', 'rw'), pages: fc.constant<PageRef[]>([]), early: fc.boolean(), bulk: fc.constant(true) }) },
+  { weight: 5, arbitrary: fc.record({ k: fc.constant('retrieve' as const), by: fc.integer({ min: 1, max: 2 }), h: handleIx, w32: fc.boolean(), bad: fc.nat(3) }) },
+  { weight: 3, arbitrary: fc.record({ k: fc.constant('relinquish' as const), by: fc.integer({ min: 1, max: 2 }), h: handleIx }) },
   { weight: 3, arbitrary: fc.record({ k: fc.constant('reclaim' as const), by: endpointIx, h: handleIx }) },
 );
 

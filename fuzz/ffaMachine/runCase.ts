@@ -111,7 +111,7 @@ function checkState(m: Machine, hv: Hypervisor, spmc: Spmc, s: ModelState): stri
   }
   // The hypervisor's record of its VM's sends to partitions (a retrieved donate's stays: the pages are gone for good).
   const shares = hv.s.ffa.spShares.map((x) => x.handle).sort().join(' ');
-  const vmSends = [...want.filter((t) => t.sender === VM_ID).map((t) => t.handle), ...s.donatedByVm].map(hex64).sort().join(' ');
+  const vmSends = [...want.filter((t) => t.sender === VM_ID).map((t) => t.handle), ...s.donatedByVm.map((d) => d.handle)].map(hex64).sort().join(' ');
   if (shares !== vmSends) return `the hypervisor's VM sends to partitions are ${shares || 'none'}, the model's ${vmSends || 'none'}`;
   const hl = new MemoryLedger('hypervisor');
   hl.setState(hv.s.ffa.ledger);
