@@ -17,7 +17,8 @@ import { suiteSeed } from '../../property-tests/seed.js';
 import { runCampaign } from '../campaign.js';
 import { ffaMachineTarget } from './target.js';
 import { runMachineCase } from './runCase.js';
-import { compile, type MachineCmd } from './model.js';
+import { compile, SP_MAX_STEPS, type MachineCmd } from './model.js';
+import { machineImages } from './guest.js';
 import type { SendOp } from '../../core/ffa/memory/rules.js';
 
 const RUNS = Number(process.env['HVRR_FUZZ_FFA_MACHINE_RUNS'] ?? 4);
@@ -92,6 +93,16 @@ describe('hvrr fuzz ffa --machine', () => {
     expect(r.finding?.message ?? null).toMatch(expected);
     console.log(`fuzz ffa-machine: ${mutation} found in run ${r.finding!.run + 1} from seed 100 (case seed ${r.finding!.caseSeed})`);
   }, 300_000);
+
+  it('a case stops before a partition would make more steps than its image holds records for; the records it makes fit', () => {
+    // SP 0x8004 sends its two pages in fragments with a reclaim between them (three steps), then reclaims, over and over.
+    const cycle: MachineCmd[] = [{ k: 'send', by: 1, op: 'share', to: [1], access: 'rw', pages: [{ home: 0, page: 0 }, { home: 0, page: 1 }], split: true, early: true }, { k: 'reclaim', by: 1, h: 15 }];
+    const { steps, after } = compile(Array.from({ length: 20 }, () => cycle).flat());
+    expect(steps.filter((s) => s.by === 1)).toHaveLength(SP_MAX_STEPS);
+    expect(after).toHaveLength(steps.length);
+    expect(steps.at(-1)!.call).toBe('reclaim');
+    expect(() => machineImages(steps)).not.toThrow();
+  });
 
   it('refuses --chaos and --machine with another fuzzer in one line', async () => {
     for (const [argv, re] of [[['fuzz', 'ffa', '--machine', '--chaos', '1'], /--chaos: fuzz ffa-machine runs one VM/], [['fuzz', 'sched', '--machine'], /--machine goes with ffa/]] as const) {

@@ -33,8 +33,9 @@ export const BULK_IPA = 0x4040_0000;
 const SP_TX = 0xa000;
 const SP_RX = 0xb000;
 export const SP_PAGE_OFFSETS = [0xc000, 0xd000] as const;
-/** Where command-10 records start in a partition's image (past TP_CALL_REGS) and must end (its TX buffer). */
-const RECORDS_START = 0x8800;
+/** Where a partition's command-10 records go in its image: past TP_CALL_REGS up to its TX buffer, then above its stack
+ *  (which grows down from 0xf000): room for SP_MAX_STEPS records of at most 288 bytes (a two-receiver, two-page send). */
+const RECORD_AREAS = [[0x8800, 0xa000], [0xf000, 0x10000]] as const;
 
 export const spBase = (id: number): number => Number(testPartitionManifest({ id }).loadAddress!);
 
@@ -141,7 +142,7 @@ export interface MachineImages {
 
 export function machineImages(steps: readonly Step[]): MachineImages {
   const records: Array<Array<{ offset: number; bytes: Uint8Array }>> = SP_IDS.map(() => []);
-  const next = SP_IDS.map(() => RECORDS_START);
+  const next = SP_IDS.map(() => ({ area: 0, at: RECORD_AREAS[0][0] as number }));
   const answer = (slot: number): string => `  ldr x20, =${hex(ANSWERS_IPA + 64 * slot)}
   stp x0, x1, [x20]
   stp x2, x3, [x20, #16]
@@ -186,10 +187,15 @@ ${answer(0)}`;
     dv.setBigUint64(TP_RECORD_COUNT, BigInt(padded), true);
     dv.setBigUint64(TP_RECORD_DEST, BigInt(spBase(id) + SP_TX), true);
     rec.set(bytes, TP_RECORD_BYTES);
-    const offset = next[sp]!;
-    if (offset + rec.length > SP_TX) throw new Error(`ffa-machine: partition 0x${id.toString(16)}'s steps do not fit its image`);
+    const free = next[sp]!;
+    if (free.at + rec.length > RECORD_AREAS[free.area]![1]) {
+      free.area++;
+      if (free.area === RECORD_AREAS.length) throw new Error(`ffa-machine: partition 0x${id.toString(16)}'s steps do not fit its image`);
+      free.at = RECORD_AREAS[free.area]![0];
+    }
+    const offset = free.at;
     records[sp]!.push({ offset, bytes: rec });
-    next[sp] = offset + rec.length;
+    free.at += rec.length;
     const req = [F.FFA_MSG_SEND_DIRECT_REQ_64, (VM_ID << 16) | id, 0, 10, spBase(id) + offset];
     code += req.map((v, i) => `  ldr x${i}, =${hex(v)}`).join('\n') + `\n  smc #0\n${answer(k + 1)}`;
   });

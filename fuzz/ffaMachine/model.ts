@@ -29,6 +29,8 @@ import { sendTx } from '../../core/spmc/ledgerTesting.js';
 export const VM_ID = 1;
 export const SP_IDS = [0x8004, 0x8005] as const;
 export const ENDPOINT_IDS = [VM_ID, ...SP_IDS] as const;
+/** Steps one partition makes at most (its image holds that many command-10 records, guest.ts). */
+export const SP_MAX_STEPS = 32;
 /** Pages each endpoint may send: the VM's four area pages, each partition's two. */
 export const PAGES_OF = [4, 2, 2] as const;
 /** The VM's bulk region: pages 4.. of home 0, sent whole one constituent per page (a descriptor and a retrieve response
@@ -203,7 +205,8 @@ export function compile(cmds: readonly MachineCmd[]): Compiled {
     s = next;
   };
   const pick = (h: number): bigint => (seen.length === 0 ? 0x7777n : h % 8 === 7 ? 0x7777n : seen[h % seen.length]!);
-  for (const raw of cmds) {
+  // One command's steps; `return` ends it.
+  const one = (raw: MachineCmd): void => {
     const c = towardSpToVm(raw, s);
     let by: number = ENDPOINT_IDS[c.by]!;
     const n = copyState(s);
@@ -221,14 +224,14 @@ export function compile(cmds: readonly MachineCmd[]): Compiled {
       // A partition's send of Non-secure pages goes to the VM when its first receiver index is 0 (SP-to-VM).
       const toVm = sb !== 0 && pages.every((p) => p.home === 0) && c.to[0] === 0;
       const receivers = toVm ? [VM_ID] : [...new Set(c.to.map((i) => SP_IDS[i % 2]!))].filter((r) => r !== by);
-      if (receivers.length === 0) continue;
+      if (receivers.length === 0) return;
       const to = c.op === 'donate' ? receivers.slice(0, 1) : receivers;
       const handle = makeHandle(next, 'spmc');
       const step: Step = { by: sb, call: 'send', op: c.op, handle, sender: by, receivers: to, access: c.access, pages, expect: null, why: 'sent', ...(c.w32 ? { w32: true } : {}) };
       if (pages.some((p) => s.owners.get(pageKey(p)) !== by || s.inTx.has(pageKey(p)))) {
         // A bulk send's descriptor does not fit the TX buffer whole: its first fragment is refused.
         push({ ...step, ...(c.bulk ? { first: true } : {}), expect: DENIED, why: 'a page is not the sender\'s or already in a transaction' }, n);
-        continue;
+        return;
       }
       next++;
       seen.push(handle);
@@ -248,7 +251,7 @@ export function compile(cmds: readonly MachineCmd[]): Compiled {
       if (split && c.early === true) push({ ...step, call: 'reclaim', expect: INVALID_PARAMETERS, why: 'the send is still in fragments' }, copyState(f));
       for (const p of pages) n.inTx.set(pageKey(p), handle);
       push(split ? { ...step, call: 'frag-tx', why: 'send complete' } : step, n);
-      continue;
+      return;
     }
     // Mostly a transaction and an endpoint that has a part in it (a receiver that has not retrieved it, a holder, its
     // sender), as an endpoint told of it would call; else the command's caller and any handle seen, or a bogus one.
@@ -266,14 +269,14 @@ export function compile(cmds: readonly MachineCmd[]): Compiled {
     const base: Step = { ...(c.k === 'retrieve' && c.w32 ? { w32: true } : {}), by: byIx, call: c.k, op: t?.op ?? 'share', handle, sender: t?.sender ?? by, receivers: t?.receivers ?? [by], access: t?.access ?? 'rw', pages: t?.pages ?? [], expect: null, why: '' };
     if (c.k === 'retrieve') {
       // The VM retrieves (through the proxy) only what a partition sent it.
-      if (byIx === 0 && !follow) continue;
+      if (byIx === 0 && !follow) return;
       const e = !t ? [INVALID_PARAMETERS, 'no such transaction'] as const
         : !t.receivers.includes(by) ? [INVALID_PARAMETERS, 'not a borrower'] as const
           : t.held.has(by) ? [DENIED, 'already retrieved'] as const : null;
       if (e) {
         // A request naming the caller as the only receiver (the transaction's receivers are not its to list).
         push({ ...base, receivers: t && t.receivers.includes(by) ? t.receivers : [by], expect: e[0], why: e[1] }, n);
-        continue;
+        return;
       }
       const nt = n.txs.get(handle)!;
       nt.held.set(by, t!.op === 'donate' ? 'rw' : t!.access);
@@ -301,17 +304,17 @@ export function compile(cmds: readonly MachineCmd[]): Compiled {
         push({ ...base, call: 'frag-rx', offset: at, why: 'next fragment' }, copyState(n));
         push({ ...base, call: 'rx-release', why: 'the fragment is read' }, copyState(n));
       }
-      continue;
+      return;
     }
     if (c.k === 'relinquish') {
-      if (byIx === 0 && !follow) continue;
+      if (byIx === 0 && !follow) return;
       if (!t || !t.held.has(by)) {
         push({ ...base, expect: INVALID_PARAMETERS, why: !t ? 'no such transaction' : 'not holding it' }, n);
-        continue;
+        return;
       }
       n.txs.get(handle)!.held.delete(by);
       push({ ...base, why: 'relinquished' }, n);
-      continue;
+      return;
     }
     const e = !t ? [INVALID_PARAMETERS, 'no such transaction'] as const
       : t.sender !== by ? [INVALID_PARAMETERS, 'not the sender'] as const
@@ -319,11 +322,22 @@ export function compile(cmds: readonly MachineCmd[]): Compiled {
           : t.held.size > 0 ? [DENIED, 'a borrower still holds the memory'] as const : null;
     if (e) {
       push({ ...base, expect: e[0], why: e[1] }, n);
-      continue;
+      return;
     }
     n.txs.delete(handle);
     for (const p of t!.pages) n.inTx.delete(pageKey(p));
     push({ ...base, why: 'reclaimed' }, n);
+  };
+  for (const raw of cmds) {
+    // A command that would give a partition more steps than its image holds records for ends the case before it.
+    const before = { steps: steps.length, s, next, seen: seen.length };
+    one(raw);
+    if (SP_IDS.every((_, i) => steps.filter((x) => x.by === i + 1).length <= SP_MAX_STEPS)) continue;
+    steps.length = after.length = before.steps;
+    s = before.s;
+    next = before.next;
+    seen.length = before.seen;
+    break;
   }
   return { steps, after };
 }
