@@ -16,31 +16,50 @@ import { assemble } from '../../core/asm/assembler.js';
 import * as F from '../../core/ffa/functionIds.js';
 import { PSCI_SYSTEM_OFF } from '../../core/firmware/psci.js';
 import { encodeRelinquish } from '../../core/ffa/memory/relinquish.js';
-import { CONSTITUENT_SIZE } from '../../core/ffa/memory/layout.js';
-import { encodeTransaction, type Constituent } from '../../core/ffa/memory/transaction.js';
-import { retrieveTx, sendTx } from '../../core/spmc/ledgerTesting.js';
+import { encodeTransaction } from '../../core/ffa/memory/transaction.js';
+import { retrieveTx } from '../../core/spmc/ledgerTesting.js';
 import { ffaCall, testPartitionManifest, testPartitionPackage, TP_RECORD_BYTES, TP_RECORD_COUNT, TP_RECORD_DEST } from '../../core/spmc/testPartition.js';
 import { LOAD_ADDRESS } from '../../guests/conformance/runtime.js';
-import { SP_IDS, VM_ID, type PageRef, type Step } from './model.js';
+import { BULK_FIRST_PAGE, firstFragmentBytes, sendDescriptor, SP_IDS, VM_ID, type PageRef, type Step } from './model.js';
 
 /** The VM's pages in play at IPA AREA_IPA (4), its RX/TX, its answer array (64 bytes per step). */
 export const AREA_IPA = 0x4010_0000;
 export const VM_TX_IPA = 0x4020_0000;
 export const VM_RX_IPA = 0x4020_1000;
 export const ANSWERS_IPA = 0x4030_0000;
+/** The VM's bulk region (BULK_PAGES pages, model.ts). */
+export const BULK_IPA = 0x4040_0000;
 /** A partition's TX/RX buffers and the two pages it sends, as offsets in its 64 KiB image. */
 const SP_TX = 0xa000;
 const SP_RX = 0xb000;
 export const SP_PAGE_OFFSETS = [0xc000, 0xd000] as const;
-/** Where command-10 records start in a partition's image (past TP_CALL_REGS) and must end (its TX buffer). */
-const RECORDS_START = 0x8800;
+/** Where a partition's command-10 records go in its image: past TP_CALL_REGS up to its TX buffer, then above its stack
+ *  (which grows down from 0xf000): room for SP_MAX_STEPS records of at most 288 bytes (a two-receiver, two-page send). */
+const RECORD_AREAS = [[0x8800, 0xa000], [0xf000, 0x10000]] as const;
 
 export const spBase = (id: number): number => Number(testPartitionManifest({ id }).loadAddress!);
 
-/** The address the caller names page `p` by: the VM its IPA, a partition its PA (IPA = PA in secure memory). */
-function pageAddress(p: PageRef): bigint {
-  return p.home === 0 ? BigInt(AREA_IPA + p.page * 0x1000) : BigInt(spBase(SP_IDS[p.home - 1]!) + SP_PAGE_OFFSETS[p.page]!);
+/** Where the hypervisor places VM1's RAM (IPA 0x4000_0000) with these options (runCase checks it). */
+export const VM_BACKING_PA = 0x4100_0000;
+export const VM_RAM_IPA = 0x4000_0000;
+
+/** Where the VM sees its page `p` (home 0): an area page or one of the bulk region. */
+export function pageIpa(p: PageRef): number {
+  return p.page < BULK_FIRST_PAGE ? AREA_IPA + p.page * 0x1000 : BULK_IPA + (p.page - BULK_FIRST_PAGE) * 0x1000;
 }
+
+/** Where page `p` is in machine memory. */
+export function pagePa(p: PageRef): number {
+  return p.home === 0 ? VM_BACKING_PA + (pageIpa(p) - VM_RAM_IPA) : spBase(SP_IDS[p.home - 1]!) + SP_PAGE_OFFSETS[p.page]!;
+}
+
+/** The address caller `by` names page `p` by: the VM its IPA, a partition its PA (IPA = PA in a partition's Stage 2). */
+function pageAddress(p: PageRef, by: number): bigint {
+  return BigInt(p.home === 0 && by === 0 ? pageIpa(p) : pagePa(p));
+}
+
+/** The mark the VM writes in a page it retrieved read-write at step `k` (0-based). */
+export const touchMark = (k: number): bigint => 0x7e57_0000_0000_0000n | BigInt(k);
 
 const SEND_FID = { share: [F.FFA_MEM_SHARE_64, F.FFA_MEM_SHARE_32], lend: [F.FFA_MEM_LEND_64, F.FFA_MEM_LEND_32], donate: [F.FFA_MEM_DONATE_64, F.FFA_MEM_DONATE_32] } as const;
 const callerId = (by: number): number => (by === 0 ? VM_ID : SP_IDS[by - 1]!);
@@ -51,21 +70,21 @@ export function stepCall(s: Step): { x: bigint[]; desc: Uint8Array | null } {
   let desc: Uint8Array | null = null;
   const me = callerId(s.by);
   switch (s.call) {
-    case 'send': {
-      const cs: Constituent[] = s.pages.map((p) => ({ address: pageAddress(p), pageCount: 1 }));
-      const whole = encodeTransaction(sendTx(s.op, me, s.receivers, cs, s.access));
-      x[0] = BigInt(SEND_FID[s.op][s.w32 ? 1 : 0]);
-      x[1] = BigInt(whole.length);
-      // The constituents come last: a first fragment is the descriptor without its last one.
-      desc = s.first ? whole.subarray(0, whole.length - CONSTITUENT_SIZE) : whole;
-      x[2] = BigInt(desc.length);
-      return { x, desc };
-    }
+    case 'send':
     case 'frag-tx': {
-      desc = new Uint8Array(CONSTITUENT_SIZE);
-      const dv = new DataView(desc.buffer);
-      dv.setBigUint64(0, pageAddress(s.pages[s.pages.length - 1]!), true);
-      dv.setUint32(8, 1, true);
+      const tx = sendDescriptor(s.op, me, s.receivers, s.pages, s.access, (p) => pageAddress(p, s.by));
+      const whole = encodeTransaction(tx);
+      // The constituents come last: a first fragment is what fits the TX buffer (at least the last constituent
+      // short), FRAG_TX the constituents after it.
+      const cut = s.first || s.call === 'frag-tx' ? firstFragmentBytes(tx) : whole.length;
+      if (s.call === 'send') {
+        x[0] = BigInt(SEND_FID[s.op][s.w32 ? 1 : 0]);
+        x[1] = BigInt(whole.length);
+        desc = whole.subarray(0, cut);
+        x[2] = BigInt(desc.length);
+        return { x, desc };
+      }
+      desc = whole.subarray(cut);
       x[0] = BigInt(F.FFA_MEM_FRAG_TX);
       x[1] = s.handle & 0xffff_ffffn;
       x[2] = s.handle >> 32n;
@@ -80,6 +99,12 @@ export function stepCall(s: Step): { x: bigint[]; desc: Uint8Array | null } {
       desc = encodeRelinquish({ handle: s.handle, flags: 0, endpoints: [me] });
       x[0] = BigInt(F.FFA_MEM_RELINQUISH);
       break;
+    case 'frag-rx':
+      x[0] = BigInt(F.FFA_MEM_FRAG_RX);
+      x[1] = s.handle & 0xffff_ffffn;
+      x[2] = s.handle >> 32n;
+      x[3] = BigInt(s.offset ?? 0);
+      return { x, desc };
     case 'rx-release':
       x[0] = BigInt(F.FFA_RX_RELEASE);
       break;
@@ -117,7 +142,7 @@ export interface MachineImages {
 
 export function machineImages(steps: readonly Step[]): MachineImages {
   const records: Array<Array<{ offset: number; bytes: Uint8Array }>> = SP_IDS.map(() => []);
-  const next = SP_IDS.map(() => RECORDS_START);
+  const next = SP_IDS.map(() => ({ area: 0, at: RECORD_AREAS[0][0] as number }));
   const answer = (slot: number): string => `  ldr x20, =${hex(ANSWERS_IPA + 64 * slot)}
   stp x0, x1, [x20]
   stp x2, x3, [x20, #16]
@@ -144,6 +169,11 @@ ${answer(0)}`;
 `;
       }
       code += x.map((v, i) => `  ldr x${i}, =${hex(v)}`).join('\n') + `\n  smc #0\n${answer(k + 1)}`;
+      // A granted retrieve: the VM reads each page at its IPA and, granted RW, writes its mark there.
+      for (const p of s.touch ? s.pages : []) {
+        code += `  ldr x10, =${hex(pageIpa(p))}\n  ldr x11, [x10]\n`;
+        if (s.touch === 'rw') code += `  ldr x11, =${hex(touchMark(k))}\n  str x11, [x10]\n`;
+      }
       return;
     }
     // A partition's step: its record (registers, byte count, TX address, descriptor) in its image.
@@ -157,10 +187,15 @@ ${answer(0)}`;
     dv.setBigUint64(TP_RECORD_COUNT, BigInt(padded), true);
     dv.setBigUint64(TP_RECORD_DEST, BigInt(spBase(id) + SP_TX), true);
     rec.set(bytes, TP_RECORD_BYTES);
-    const offset = next[sp]!;
-    if (offset + rec.length > SP_TX) throw new Error(`ffa-machine: partition 0x${id.toString(16)}'s steps do not fit its image`);
+    const free = next[sp]!;
+    if (free.at + rec.length > RECORD_AREAS[free.area]![1]) {
+      free.area++;
+      if (free.area === RECORD_AREAS.length) throw new Error(`ffa-machine: partition 0x${id.toString(16)}'s steps do not fit its image`);
+      free.at = RECORD_AREAS[free.area]![0];
+    }
+    const offset = free.at;
     records[sp]!.push({ offset, bytes: rec });
-    next[sp] = offset + rec.length;
+    free.at += rec.length;
     const req = [F.FFA_MSG_SEND_DIRECT_REQ_64, (VM_ID << 16) | id, 0, 10, spBase(id) + offset];
     code += req.map((v, i) => `  ldr x${i}, =${hex(v)}`).join('\n') + `\n  smc #0\n${answer(k + 1)}`;
   });

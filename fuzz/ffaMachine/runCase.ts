@@ -29,8 +29,8 @@ import { hex64 } from '../../core/spmc/transactionRecord.js';
 import { MemoryLedger } from '../../core/spmc/memoryLedger.js';
 import type { Hypervisor } from '../../core/hypervisor/hypervisor.js';
 import { fuzzMachine, lastEvent } from '../machineRun.js';
-import { AREA_IPA, ANSWERS_IPA, machineImages, SP_PAGE_OFFSETS, spBase, type MachineImages } from './guest.js';
-import { accessOf, allPages, compile, initialState, pageKey, SP_IDS, stepText, VM_ID, type Access, type MachineCmd, type ModelState, type PageRef, type Step } from './model.js';
+import { ANSWERS_IPA, BULK_IPA, machineImages, pageIpa, pagePa, touchMark, VM_BACKING_PA, VM_RAM_IPA, type MachineImages } from './guest.js';
+import { accessOf, allPages, BULK_PAGES, compile, initialState, pageKey, SP_IDS, stepText, VM_ID, type Access, type MachineCmd, type ModelState, type PageRef, type Step } from './model.js';
 
 /** Instructions one step may take (a correct step takes a few thousand). */
 export const STEP_MAX_INSTRUCTIONS = 5_000_000;
@@ -76,8 +76,8 @@ function answerOf(a: bigint[], byPartition: boolean): { code: number | null; fid
   }
   const fid = Number(r[0]! & 0xffff_ffffn);
   const code = fid === F.FFA_ERROR ? Number(BigInt.asIntN(32, r[2]! & 0xffff_ffffn)) : null;
-  // FFA_SUCCESS carries a handle in w2/w3, FFA_MEM_FRAG_RX in w1/w2.
-  const lo = fid === F.FFA_MEM_FRAG_RX ? 1 : 2;
+  // FFA_SUCCESS carries a handle in w2/w3, FFA_MEM_FRAG_RX and FFA_MEM_FRAG_TX in w1/w2.
+  const lo = fid === F.FFA_MEM_FRAG_RX || fid === F.FFA_MEM_FRAG_TX ? 1 : 2;
   return { code, fid, handle: ((r[lo + 1]! & 0xffff_ffffn) << 32n) | (r[lo]! & 0xffff_ffffn), text: fid === F.FFA_ERROR ? codeText(code) : (F.ffaFunctionName(fid) ?? `0x${fid.toString(16)}`) };
 }
 
@@ -86,18 +86,12 @@ function checkAnswer(step: Step, a: bigint[]): string | null {
   if (typeof got === 'string') return got;
   if (got.code !== step.expect) return `answered ${got.text}, the model says ${codeText(step.expect)} (${step.why})`;
   if (step.expect !== null) return null;
-  const want = step.call === 'retrieve' ? F.FFA_MEM_RETRIEVE_RESP : step.first ? F.FFA_MEM_FRAG_RX : F.FFA_SUCCESS_32;
+  const want = step.call === 'retrieve' ? F.FFA_MEM_RETRIEVE_RESP : step.call === 'frag-rx' ? F.FFA_MEM_FRAG_TX : step.first ? F.FFA_MEM_FRAG_RX : F.FFA_SUCCESS_32;
   if (got.fid !== want && !(want === F.FFA_SUCCESS_32 && got.fid === F.FFA_SUCCESS_64)) return `answered ${got.text}, the model expects ${F.ffaFunctionName(want)}`;
-  if ((step.call === 'send' || step.call === 'frag-tx') && got.handle !== step.handle) return `answered handle ${hex64(got.handle)}, the model's is ${hex64(step.handle)}`;
+  if ((step.call === 'send' || step.call === 'frag-tx' || step.call === 'frag-rx') && got.handle !== step.handle) return `answered handle ${hex64(got.handle)}, the model's is ${hex64(step.handle)}`;
   return null;
 }
 
-/** Where page `p` is in machine memory. */
-function pagePa(hv: Hypervisor, p: PageRef): number {
-  if (p.home !== 0) return spBase(SP_IDS[p.home - 1]!) + SP_PAGE_OFFSETS[p.page]!;
-  const vm = hv.s.vms[0]!;
-  return vm.backingPa + (AREA_IPA + p.page * 0x1000 - vm.ramIpa);
-}
 
 const s2Access = (s2ap: number): Access | 'bad' => (s2ap === 3 ? 'rw' : s2ap === 1 ? 'ro' : s2ap === 0 ? 'none' : 'bad');
 const who = (id: number | null): string => (id === null ? 'nobody' : id < 0x8000 ? `VM${id}` : `SP 0x${id.toString(16)}`);
@@ -117,14 +111,14 @@ function checkState(m: Machine, hv: Hypervisor, spmc: Spmc, s: ModelState): stri
   }
   // The hypervisor's record of its VM's sends to partitions (a retrieved donate's stays: the pages are gone for good).
   const shares = hv.s.ffa.spShares.map((x) => x.handle).sort().join(' ');
-  const vmSends = [...want.filter((t) => t.sender === VM_ID).map((t) => t.handle), ...s.donatedByVm].map(hex64).sort().join(' ');
+  const vmSends = [...want.filter((t) => t.sender === VM_ID).map((t) => t.handle), ...s.donatedByVm.map((d) => d.handle)].map(hex64).sort().join(' ');
   if (shares !== vmSends) return `the hypervisor's VM sends to partitions are ${shares || 'none'}, the model's ${vmSends || 'none'}`;
   const hl = new MemoryLedger('hypervisor');
   hl.setState(hv.s.ffa.ledger);
   const vm = hv.s.vms[0]!;
   const inPlay = new Map<number, PageRef>();
   for (const p of allPages()) {
-    const pa = pagePa(hv, p);
+    const pa = pagePa(p);
     inPlay.set(pa, p);
     const owner = s.owners.get(pageKey(p))!;
     const spOwner = spmc.ledger.ownerOf(BigInt(pa));
@@ -136,10 +130,10 @@ function checkState(m: Machine, hv: Hypervisor, spmc: Spmc, s: ModelState): stri
       // A Normal-world page: the SPMC knows the Normal world owns it (or the partition it was donated to), the hypervisor which VM.
       if (owner >= 0x8000 ? spOwner !== owner : spOwner !== null && spOwner >= 0x8000) return `the SPMC's ledger says ${who(spOwner)} owns VM1's page ${p.page}, the model ${who(owner)}`;
       if (owner < 0x8000 && hl.ownerOf(BigInt(pa)) !== owner) return `the hypervisor's ledger says ${who(hl.ownerOf(BigInt(pa)))} owns VM1's page ${p.page}, the model ${who(owner)}`;
-      const page = pageAt(hv, vm, AREA_IPA + p.page * 0x1000);
+      const page = pageAt(hv, vm, pageIpa(p));
       const have = page ? s2Access(page.s2ap) : 'none';
       const expect = accessOf(s, VM_ID, p);
-      if (have !== expect) return `VM1's Stage-2 maps its page ${p.page} (IPA 0x${(AREA_IPA + p.page * 0x1000).toString(16)}) ${have}, the model says ${expect}`;
+      if (have !== expect) return `VM1's Stage-2 maps its page ${p.page} (IPA 0x${pageIpa(p).toString(16)}) ${have}, the model says ${expect}`;
       if (page && have !== 'none' && page.pa !== pa) return `VM1's Stage-2 maps its page ${p.page} to PA 0x${page.pa.toString(16)}, not 0x${pa.toString(16)}`;
     } else if (spOwner !== owner) {
       return `the SPMC's ledger says ${who(spOwner)} owns page 0x${pa.toString(16)}, the model ${who(owner)}`;
@@ -183,6 +177,9 @@ export function runMachineCase(cmds: readonly MachineCmd[], machineSeed: number,
   const spmc = m.software.get('el2-s');
   if (!(spmc instanceof Spmc)) return fail('the machine has no SPMC');
   m.core.setBreakpoints([{ va: BigInt(img.checkpoint), cpuMask: 1, elMask: 1 << 1 }]);
+  const vm0 = hv.s.vms[0]!;
+  if (vm0.ramIpa + vm0.ramBytes < BULK_IPA + BULK_PAGES * 0x1000) return fail(`VM1's RAM ends at IPA 0x${(vm0.ramIpa + vm0.ramBytes).toString(16)}, before its bulk region`);
+  if (hv.s.vms[0]!.backingPa !== VM_BACKING_PA || hv.s.vms[0]!.ramIpa !== VM_RAM_IPA) return fail(`VM1's RAM is at PA 0x${hv.s.vms[0]!.backingPa.toString(16)}, the partitions' records name its pages at 0x${VM_BACKING_PA.toString(16)}`);
   const empty = initialState();
   for (;;) {
     let stop;
@@ -199,8 +196,16 @@ export function runMachineCase(cmds: readonly MachineCmd[], machineSeed: number,
     } else {
       const step = steps[slot - 1]!;
       const wrong = checkAnswer(step, a);
-      covered.add(`${step.call}${step.call === 'send' ? `-${step.op}` : ''} ${step.by === 0 ? 'vm' : 'sp'} ${step.first ? 'first fragment' : codeText(step.expect)}`);
+      // A partition's send to the VM counts apart (SP-to-VM).
+      const caller = step.by === 0 ? 'vm' : step.call === 'send' && step.receivers.includes(VM_ID) ? 'sp-to-vm' : 'sp';
+      covered.add(`${step.call}${step.call === 'send' ? `-${step.op}` : ''} ${caller} ${step.first ? 'first fragment' : codeText(step.expect)}`);
       if (wrong) return fail(`step ${slot} (${stepText(step)}): ${wrong}`);
+    }
+    // The VM's access after a granted retrieve (the previous step) went where the model says: the mark is in the page.
+    const prev = slot >= 2 ? steps[slot - 2]! : null;
+    for (const p of prev?.touch === 'rw' ? prev.pages : []) {
+      const [v] = readWords(m, pagePa(p), 1);
+      if (v !== touchMark(slot - 2)) return fail(`after step ${slot - 1} (${stepText(prev!)}): VM1 wrote ${hex64(touchMark(slot - 2))} to its page ${p.page}, PA 0x${pagePa(p).toString(16)} holds ${hex64(v!)}`);
     }
     const broken = checkState(m, hv, spmc, slot === 0 ? empty : after[slot - 1]!);
     if (broken) return fail(`after step ${slot}${slot > 0 ? ` (${stepText(steps[slot - 1]!)})` : ''}: ${broken}`);

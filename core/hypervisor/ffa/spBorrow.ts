@@ -18,7 +18,9 @@
 //   addresses to the VM's IPAs and writes the response into the VM's RX
 //   buffer, in fragments over FFA_MEM_FRAG_RX (`retrieve.response`). A check
 //   failing after the SPMC granted the access relinquishes for the VM there
-//   (the proxy's own FFA_MEM_RELINQUISH), so nothing stays behind.
+//   (the proxy's own FFA_MEM_RELINQUISH), so nothing stays behind. A donate
+//   of pages of the VM's own RAM gives them back for good: no record, the
+//   VM's own donate's record lets go of them, and the VM may send them on.
 // - FFA_MEM_RELINQUISH from the VM: the pages leave its Stage 2 (TLBs
 //   invalidated), the relinquish goes to the SPMC naming the VM; on the
 //   SPMC's refusal they are mapped again and the VM gets its error.
@@ -152,7 +154,15 @@ function granted(hv: Hv, cpu: number, vm: VmState, vc: VcpuState, handle: bigint
   const type = transactionTypeOf(tx.flags);
   if (type !== 'share' && type !== 'lend' && type !== 'donate') return refuse(ffaError(INVALID_PARAMETERS, 'the SPMC\'s retrieve response names no transaction type'));
   const op = type;
-  hv.s.ffa.spBorrows.push({ handle: hex64(handle), vm: vm.id, op, access: mine.permissions.dataAccess === FFA_DATA_ACCESS_RW || op === 'donate' ? 'rw' : 'ro', pages });
+  if (op === 'donate' && pages.every((pa) => pa >= vm.backingPa && pa < vm.backingPa + vm.ramBytes)) {
+    // A donate transfers ownership (DEN0077 v1.1): pages of the VM's own RAM are its own again, as before it gave them
+    // away (its donate's record drops them), so it may share, lend or donate them on like any page it owns.
+    hv.s.ffa.spShares = hv.s.ffa.spShares
+      .map((x) => (x.vm === vm.id && x.op === 'donate' && x.missing === undefined ? { ...x, pages: x.pages.filter((pa) => !pages.includes(pa)) } : x))
+      .filter((x) => x.pages.length > 0);
+  } else {
+    hv.s.ffa.spBorrows.push({ handle: hex64(handle), vm: vm.id, op, access: mine.permissions.dataAccess === FFA_DATA_ACCESS_RW || op === 'donate' ? 'rw' : 'ro', pages });
+  }
   project(hv, pages);
   const layout = layoutOfVersion(f.version);
   const asSeen = relayout({ ...tx, attributes: { ...tx.attributes, security: 0 }, receivers: [mine], composite: { pageCount: tx.composite.pageCount, constituents: view } }, layout);

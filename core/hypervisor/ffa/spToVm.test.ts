@@ -7,7 +7,8 @@
 // response's address rewritten to the VM's IPA; the VM reads it,
 // relinquishes (unmapped: a read faults), a second relinquish is refused,
 // and SP1 reclaims; SP1 then donates the page back: the VM retrieves it
-// (its own again, read-write), and its relinquish is refused. Then lent read-write to a second VM on another pCPU:
+// (its own again, read-write), and its relinquish is refused; owned, the VM
+// lends it on to SP1 and reclaims it. Then lent read-write to a second VM on another pCPU:
 // a retrieve the proxy cannot map once the SPMC granted it (the reserve
 // exhausted) is NO_MEMORY and relinquished at the SPMC, leaving nothing;
 // then mapped in its borrow window, written there, SP1's reclaim refused
@@ -27,7 +28,7 @@ import { pages, retrieveTx, sendTx } from '../../spmc/ledgerTesting.js';
 import { ffaCall, testPartitionPackage } from '../../spmc/testPartition.js';
 import { Hypervisor, machineRamFor, type HypervisorConfig } from '../hypervisor.js';
 import { EXC_LOG, guestImage, readGuest64, res } from '../testGuest.js';
-import { BORROW_IPA_BASE, pageAt, PAGE_DONATED, PAGE_OWNED, PAGE_SHARED_BORROWED } from './ownership.js';
+import { BORROW_IPA_BASE, pageAt, PAGE_DONATED, PAGE_OWNED, PAGE_SHARED_BORROWED, PAGE_SHARED_OWNED } from './ownership.js';
 import { errW2, ffaAsm, storeAsm, copyAsm, bytesAsm } from './testing.js';
 
 const MiB = 1 << 20;
@@ -41,6 +42,7 @@ const DONATED = makeHandle(1n, 'spmc');
 const LENT = makeHandle(2n, 'spmc');
 const [lLo, lHi] = handleWords(LENT);
 const BACK = makeHandle(3n, 'spmc');
+const ONWARD = makeHandle(4n, 'spmc');
 /** SP1's lend descriptor's length (whatever the page's address). */
 const LEND_BYTES = encodeTransaction(sendTx('lend', SP1, [1], [pages(0n, 1)], 'ro')).length;
 
@@ -60,6 +62,9 @@ describe('FF-A proxy: memory a partition sends to a VM', () => {
     // Then SP1 donates the page back to VM 1 (handle 3): the VM's own again, and a donate cannot be relinquished.
     const back = encodeTransaction(retrieveTx('donate', SP1, [1], BACK, 'rw'));
     const giveBack2 = encodeRelinquish({ handle: BACK, flags: 0, endpoints: [1] });
+    // Owned again, the VM lends the page on to SP1 like any page of its own, and reclaims it.
+    const onward = encodeTransaction(sendTx('lend', 1, [SP1], [pages(BigInt(P), 1)]));
+    const [oLo, oHi] = handleWords(ONWARD);
     const image = guestImage({
       main: `
 ${ffaAsm('smc', F.FFA_VERSION, F.FFA_VERSION_1_1)}
@@ -106,9 +111,16 @@ ${ffaAsm('smc', F.FFA_RX_RELEASE)}
     ldr x11, [x10]
 ${storeAsm(32, 'x11')}
 ${toTx('giveBack2', giveBack2.length)}${ffaAsm('smc', F.FFA_MEM_RELINQUISH)}${storeAsm(33, 'x0', 'x2')}
+${toTx('onward', onward.length)}${ffaAsm('smc', F.FFA_MEM_LEND_32, onward.length, onward.length, 0, 0)}${storeAsm(35, 'x0', 'x2', 'x3')}
+    mov x23, #1
+${storeAsm(38, 'x23')}
+    ldr x12, =20000
+4:  subs x12, x12, #1
+    b.ne 4b
+${ffaAsm('smc', F.FFA_MEM_RECLAIM, oLo, oHi, 0)}${storeAsm(39, 'x0')}
 `,
       extra: bytesAsm('donate', donate) + bytesAsm('forVm2', forVm2) + bytesAsm('asRw', asRw) + bytesAsm('notMine', notMine) + bytesAsm('asRo', asRo)
-        + bytesAsm('giveBack', giveBack) + bytesAsm('back', back) + bytesAsm('giveBack2', giveBack2) + '    .balign 8\n',
+        + bytesAsm('giveBack', giveBack) + bytesAsm('back', back) + bytesAsm('giveBack2', giveBack2) + bytesAsm('onward', onward) + '    .balign 8\n',
     });
     const cfg: HypervisorConfig = { vms: [{ numVcpus: 1, ramBytes: 32 * MiB, kernel: image }] };
     const m = new Machine({ numCpus: 1, ramBytes: machineRamFor(cfg), seed: 7n, secure: true });
@@ -138,6 +150,11 @@ ${toTx('giveBack2', giveBack2.length)}${ffaAsm('smc', F.FFA_MEM_RELINQUISH)}${st
     while (res(hv, 25) === 0n && !m.stopped) m.run(m.instructions + 20);
     expect(pageAt(hv, vm, P)).toMatchObject({ state: PAGE_DONATED, s2ap: 0 });
     expect(hv.s.ffa.spBorrows).toEqual([]);
+    // Lent on after it came back: the VM's own page in its lend (no access), its first donate's record gone.
+    while (res(hv, 38) === 0n && !m.stopped) m.run(m.instructions + 20);
+    expect(pageAt(hv, vm, P)).toEqual({ state: PAGE_SHARED_OWNED, s2ap: 0, pa });
+    expect(hv.s.ffa.spBorrows).toEqual([]);
+    expect(hv.s.ffa.spShares).toEqual([{ handle: '0x' + ONWARD.toString(16), vm: 0, op: 'lend', pages: [pa] }]);
     expect(m.run(m.instructions + 50_000_000)).toEqual({ kind: 'system-off' });
     const log = spmc.s.log.join(' / ');
     expect(res(hv, 0), log).toBe(BigInt(F.FFA_SUCCESS_32));
@@ -165,8 +182,11 @@ ${toTx('giveBack2', giveBack2.length)}${ffaAsm('smc', F.FFA_MEM_RELINQUISH)}${st
     expect(res(hv, 31), log).toBe(BigInt(F.FFA_MEM_RETRIEVE_RESP));
     expect(res(hv, 32)).toBe(0x77n);
     expect([res(hv, 33), res(hv, 34)]).toEqual([BigInt(F.FFA_ERROR), errW2(INVALID_PARAMETERS)]);
+    expect([res(hv, 35), res(hv, 36), res(hv, 37)], log).toEqual([BigInt(F.FFA_SUCCESS_32), oLo, oHi]);
+    expect(res(hv, 39), log).toBe(BigInt(F.FFA_SUCCESS_32));
     expect(pageAt(hv, vm, P)).toEqual({ state: PAGE_OWNED, s2ap: 3, pa });
-    expect(hv.s.ffa.spBorrows).toEqual([{ handle: '0x' + BACK.toString(16), vm: 0, op: 'donate', access: 'rw', pages: [pa] }]);
+    expect(hv.s.ffa.spBorrows).toEqual([]);
+    expect(hv.s.ffa.spShares).toEqual([]);
     expect(spmc.ledger.ownerOf(BigInt(pa))).toBe(1);
     expect(spmc.getState().ledger.transactions).toEqual([]);
   });
