@@ -1,7 +1,7 @@
 // `npm run bench:fuzz`: how fast the fuzzers run, in cases per second of
 // host CPU time (and of wall time, with the load average beside it): the
 // module-level FF-A fuzzer (command sequences and commands per second), the
-// machine-level FF-A fuzzer (sequences and steps per second), the scheduler fuzzer (hypervisor, 1-8 vCPUs, chaos) and the hostile-guest
+// machine-level FF-A fuzzer (sequences and steps per second), the VM-to-VM FF-A fuzzer (sequences and commands per second), the scheduler fuzzer (hypervisor, 1-8 vCPUs, chaos) and the hostile-guest
 // fuzzer, each from a fixed seed so rounds compare. Printed, never asserted.
 // Arguments name the fuzzers to run (`npm run bench:fuzz -- ffa ffa-machine`); none: all.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,9 +13,10 @@ import { fuzzerFor, type FuzzKind } from '../fuzz/targets.js';
 import fc from 'fast-check';
 import { FFA_MAX_COMMANDS, ffaCaseArb, ffaTarget } from '../fuzz/ffa/target.js';
 import { ffaMachineTarget } from '../fuzz/ffaMachine/target.js';
+import { ffaVmTarget } from '../fuzz/ffaVm/target.js';
 
-const RUNS: Record<FuzzKind, number> = { ffa: 3000, 'ffa-machine': 20, sched: 20, abi: 40 };
-const KINDS = ['ffa', 'ffa-machine', 'sched', 'abi'] as const;
+const RUNS: Record<FuzzKind, number> = { ffa: 3000, 'ffa-machine': 20, 'ffa-vm': 300, sched: 20, abi: 40 };
+const KINDS = ['ffa', 'ffa-machine', 'ffa-vm', 'sched', 'abi'] as const;
 const wanted = process.argv.slice(2);
 const bad = wanted.find((k) => !(KINDS as readonly string[]).includes(k));
 if (bad !== undefined) {
@@ -80,6 +81,15 @@ if (runs('ffa-machine')) {
   const stepsPerSecond = machine.stats.steps / ((cpu.user + cpu.system) / 1e6);
   console.log(`  fuzz ffa --machine (machine level): ${r.runs} command sequences (${(machine.stats.steps / machine.stats.cases).toFixed(1)} checked steps each), ${r.cpuPerSecond.toFixed(2)} sequences/s by CPU time ` +
     `(${stepsPerSecond.toFixed(0)} steps/s), ${r.wallPerSecond.toFixed(2)} by wall time (load ${loadavg()[0]!.toFixed(2)})`);
+}
+if (runs('ffa-vm')) {
+  const vm = ffaVmTarget({});
+  const c0 = process.cpuUsage();
+  const r = bench('ffa-vm', vm as FuzzTarget<unknown>);
+  const cpu = process.cpuUsage(c0);
+  const commandsPerSecond = vm.stats.commands / ((cpu.user + cpu.system) / 1e6);
+  console.log(`  fuzz ffa --vm (VM-to-VM proxy, one machine restored per case): ${r.runs} command sequences (${(vm.stats.commands / vm.stats.cases).toFixed(1)} commands each), ${r.cpuPerSecond.toFixed(0)} sequences/s by CPU time ` +
+    `(${commandsPerSecond.toFixed(0)} commands/s), ${r.wallPerSecond.toFixed(0)} by wall time (load ${loadavg()[0]!.toFixed(2)})`);
 }
 for (const kind of ['sched', 'abi'] as const) {
   if (!runs(kind)) continue;

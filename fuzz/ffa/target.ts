@@ -23,7 +23,12 @@ export function ffaCaseArb(maxCommands = FFA_MAX_COMMANDS, replayPath?: string):
 
 /** The replayPath fast-check's command list carries (empty when nothing was shrunk away). */
 export function ffaReplayPath(c: FfaCase): string | null {
-  return /\/\*replayPath="([^"]*)"\*\/$/.exec(String(c.commands))?.[1] ?? null;
+  return replayPathOf(c.commands);
+}
+
+/** fast-check's replayPath of a command list made by fc.commands (null when nothing was shrunk away). */
+export function replayPathOf(commands: Iterable<unknown>): string | null {
+  return /\/\*replayPath="([^"]*)"\*\/$/.exec(String(commands))?.[1] ?? null;
 }
 
 /** Runs one case: null when every invariant held, else the first broken one (an exception from the code under test included). */
@@ -50,7 +55,12 @@ export interface FfaStats {
 
 /** The commands of a case that ran (fast-check's wrappers know; a command whose check failed did not run). */
 function ranCommands(c: FfaCase): FfaCommand[] {
-  return [...c.commands].filter((x) => (x as { hasRan?: boolean }).hasRan !== false).map((x) => ((x as { cmd?: FfaCommand }).cmd ?? x) as FfaCommand);
+  return commandsThatRan<FfaCommand>(c.commands);
+}
+
+/** The commands of a list fc.commands made that ran (fast-check's wrappers know; a command whose check failed did not run). */
+export function commandsThatRan<C>(commands: Iterable<unknown>): C[] {
+  return [...commands].filter((x) => (x as { hasRan?: boolean }).hasRan !== false).map((x) => ((x as { cmd?: C }).cmd ?? x) as C);
 }
 
 /** A case as data: versions and the commands that ran. */
