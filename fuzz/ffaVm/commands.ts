@@ -88,6 +88,11 @@ function checkRxTail(real: VmReal, caller: number, length: number, kind: string)
   for (let i = length; i < rx.length; i++) if (rx[i] !== 0) fault(`${kind}: RX byte ${i} of VM ${caller} is 0x${rx[i]!.toString(16)} past the response's ${length} bytes`);
 }
 
+/** Coverage: a call naming a handle that was live once (reclaimed, or a donate completed): handles are never reused. */
+function noteHandle(m: VmModel, real: VmReal, kind: string, handle: bigint): void {
+  if (!m.txs.has(handle) && m.seen.includes(handle)) real.covered.add(`${kind} of a dead handle`);
+}
+
 /** A range of VM `id` of kind `g.kind`. */
 function rangeOf(m: VmModel, id: number, g: { kind: RangeKind; i: number; count: number }): Constituent {
   const b = m.vm(id).rxtx;
@@ -203,6 +208,8 @@ function runRetrieve(m: VmModel, real: VmReal, c: Extract<VmCmd, { k: 'retrieve'
     receivers: receivers.map((receiver) => ({ receiver, permissions: { dataAccess: dataAccess(c.access), instructionAccess: instruction === 'x' ? FFA_INSTRUCTION_ACCESS_X : instruction === 'nx' ? FFA_INSTRUCTION_ACCESS_NX : FFA_INSTRUCTION_ACCESS_NOT_SPECIFIED } })),
   }));
   const expect = m.predictRetrieve(spec);
+  noteHandle(m, real, 'retrieve', handle);
+  if (t && t.access !== 'none' && t.access !== c.access) real.covered.add(`retrieve ${c.access === 'rw' ? 'more' : 'less'} access than sent ${codeText(expect.code)}`);
   const r = call(m, real, 'retrieve', caller, regs(c.fid64 ? FFA_MEM_RETRIEVE_REQ_64 : FFA_MEM_RETRIEVE_REQ_32, bytes.length, bytes.length, 0, 0), expect, bytes);
   if (expect.code !== null) return;
   const totalBytes = wView(r, 1);
@@ -243,6 +250,8 @@ function runRelinquish(m: VmModel, real: VmReal, c: Extract<VmCmd, { k: 'relinqu
   const endpoints = c.variant === 'other-endpoint' ? [otherVm(caller)] : c.variant === 'two' ? [caller, otherVm(caller)] : c.variant === 'none' ? [] : [caller];
   const flags = (c.clear ? 1 : 0) | (c.variant === 'bad-flags' ? 4 : 0);
   const expect = m.predictRelinquish(caller, handle, endpoints, flags);
+  noteHandle(m, real, 'relinquish', handle);
+  if (t && !t.borrowers.some((b) => b.id === caller)) real.covered.add(`relinquish by a non-borrower ${codeText(expect.code)}`);
   const zeroed = expect.code === null && c.clear ? m.zeroes(t!.received) : [];
   call(m, real, 'relinquish', caller, regs(FFA_MEM_RELINQUISH), expect, encodeRelinquish({ handle, flags, endpoints }), zeroed);
   if (expect.code !== null) return;
@@ -254,6 +263,8 @@ function runReclaim(m: VmModel, real: VmReal, c: Extract<VmCmd, { k: 'reclaim' }
   const t = m.txs.get(handle);
   const caller = c.vm === null ? (t?.sender ?? vmOf(c.h)) : vmOf(c.vm);
   const expect = m.predictReclaim(caller, handle, c.flags);
+  noteHandle(m, real, 'reclaim', handle);
+  if (t && t.sender !== caller) real.covered.add(`reclaim by another VM ${codeText(expect.code)}`);
   const zeroed = expect.code === null && (c.flags & 1) !== 0 ? m.zeroes(t!.received) : [];
   call(m, real, 'reclaim', caller, regs(FFA_MEM_RECLAIM, ...handleRegs(handle), c.flags), expect, undefined, zeroed);
   if (expect.code !== null) return;
