@@ -14,6 +14,8 @@ import fc from 'fast-check';
 import { FFA_MAX_COMMANDS, ffaCaseArb, ffaTarget } from '../fuzz/ffa/target.js';
 import { ffaMachineTarget } from '../fuzz/ffaMachine/target.js';
 import { ffaVmTarget } from '../fuzz/ffaVm/target.js';
+import { VmWorld } from '../fuzz/ffaVm/world.js';
+import { captureMachine, restoreMachine } from '../core/snapshot.js';
 
 const RUNS: Record<FuzzKind, number> = { ffa: 3000, 'ffa-machine': 20, 'ffa-vm': 300, sched: 20, abi: 40 };
 const KINDS = ['ffa', 'ffa-machine', 'ffa-vm', 'sched', 'abi'] as const;
@@ -90,6 +92,22 @@ if (runs('ffa-vm')) {
   const commandsPerSecond = vm.stats.commands / ((cpu.user + cpu.system) / 1e6);
   console.log(`  fuzz ffa --vm (VM-to-VM proxy, one machine restored per case): ${r.runs} command sequences (${(vm.stats.commands / vm.stats.cases).toFixed(1)} commands each), ${r.cpuPerSecond.toFixed(0)} sequences/s by CPU time ` +
     `(${commandsPerSecond.toFixed(0)} commands/s), ${r.wallPerSecond.toFixed(0)} by wall time (load ${loadavg()[0]!.toFixed(2)})`);
+  // Why one machine per campaign: building one per case, restoring a full capture, or resetting the record and written pages.
+  const ms = (n: number, f: () => void): number => {
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) f();
+    return (performance.now() - t0) / n;
+  };
+  const world = new VmWorld('');
+  const capture = captureMachine(world.m);
+  const saved = { ...capture, ram: capture.ram.slice(), secureRam: capture.secureRam.slice() };
+  const build = ms(5, () => new VmWorld(''));
+  const full = ms(10, () => restoreMachine(world.m, saved));
+  const reset = ms(100, () => {
+    world.call(1, [0n]);
+    world.reset();
+  });
+  console.log(`    its machine: built ${build.toFixed(1)} ms, restored from a full capture ${full.toFixed(1)} ms, reset to its initial state (hypervisor loadState + written pages) ${reset.toFixed(2)} ms`);
 }
 for (const kind of ['sched', 'abi'] as const) {
   if (!runs(kind)) continue;
