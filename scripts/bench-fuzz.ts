@@ -62,14 +62,18 @@ function fastCheckCeiling(arbitrary: fc.Arbitrary<{ commands: Iterable<unknown> 
 }
 
 console.log(`bench:fuzz: seed 20261205, load average ${loadavg()[0]!.toFixed(2)} at start (2-core machine)`);
-if (runs('ffa')) {
-  const ffa = ffaTarget({});
+/** A command-sequence fuzzer's sequences and commands per second (its target counts them). */
+function benchCommands(kind: FuzzKind, target: FuzzTarget<unknown> & { stats: { cases: number; commands: number } }, label: string): void {
   const c0 = process.cpuUsage();
-  const r = bench('ffa', ffa as FuzzTarget<unknown>);
+  const r = bench(kind, target);
   const cpu = process.cpuUsage(c0);
-  const commandsPerSecond = ffa.stats.commands / ((cpu.user + cpu.system) / 1e6);
-  console.log(`  fuzz ffa (module level): ${r.runs} command sequences (${(ffa.stats.commands / ffa.stats.cases).toFixed(1)} commands each), ${r.cpuPerSecond.toFixed(0)} sequences/s by CPU time ` +
+  const commandsPerSecond = target.stats.commands / ((cpu.user + cpu.system) / 1e6);
+  console.log(`  fuzz ${label}: ${r.runs} command sequences (${(target.stats.commands / target.stats.cases).toFixed(1)} commands each), ${r.cpuPerSecond.toFixed(0)} sequences/s by CPU time ` +
     `(${commandsPerSecond.toFixed(0)} commands/s), ${r.wallPerSecond.toFixed(0)} by wall time (load ${loadavg()[0]!.toFixed(2)})`);
+}
+
+if (runs('ffa')) {
+  benchCommands('ffa', ffaTarget({}) as FuzzTarget<unknown> & { stats: { cases: number; commands: number } }, 'ffa (module level)');
   const same = fastCheckCeiling(ffaCaseArb());
   const cheapest = fastCheckCeiling(fc.record({ commands: fc.commands([fc.nat().map((n) => new NoCommand(n))], { maxCommands: FFA_MAX_COMMANDS, size: 'medium' }) }));
   console.log(`    fast-check alone (cases generated and their commands walked, one fc.check per case as the campaign runs them, nothing called): ` +
@@ -85,13 +89,7 @@ if (runs('ffa-machine')) {
     `(${stepsPerSecond.toFixed(0)} steps/s), ${r.wallPerSecond.toFixed(2)} by wall time (load ${loadavg()[0]!.toFixed(2)})`);
 }
 if (runs('ffa-vm')) {
-  const vm = ffaVmTarget({});
-  const c0 = process.cpuUsage();
-  const r = bench('ffa-vm', vm as FuzzTarget<unknown>);
-  const cpu = process.cpuUsage(c0);
-  const commandsPerSecond = vm.stats.commands / ((cpu.user + cpu.system) / 1e6);
-  console.log(`  fuzz ffa --vm (VM-to-VM proxy, one machine restored per case): ${r.runs} command sequences (${(vm.stats.commands / vm.stats.cases).toFixed(1)} commands each), ${r.cpuPerSecond.toFixed(0)} sequences/s by CPU time ` +
-    `(${commandsPerSecond.toFixed(0)} commands/s), ${r.wallPerSecond.toFixed(0)} by wall time (load ${loadavg()[0]!.toFixed(2)})`);
+  benchCommands('ffa-vm', ffaVmTarget({}) as FuzzTarget<unknown> & { stats: { cases: number; commands: number } }, 'ffa --vm (VM-to-VM proxy, one machine restored per case)');
   // Why one machine per campaign: building one per case, restoring a full capture, or resetting the record and written pages.
   const ms = (n: number, f: () => void): number => {
     const t0 = performance.now();

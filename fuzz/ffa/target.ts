@@ -33,10 +33,16 @@ export function replayPathOf(commands: Iterable<unknown>): string | null {
 
 /** Runs one case: null when every invariant held, else the first broken one (an exception from the code under test included). */
 export function runFfaCase(c: FfaCase, mutation: MutationName | '', covered: Set<string>, stats?: FfaStats): string | null {
-  const model = new FfaModel();
   const real: Real = { w: createWorld(c.versions, mutation), covered, commands: 0 };
+  return runModelCase(real, () => new FfaModel(), c.commands, stats);
+}
+
+/** fc.modelRun of `commands` from the model `model()` makes (it may throw a Violation) and `real`: null when every
+ *  invariant held, else the first broken one, a host exception included; `stats` counts the case and its commands. */
+export function runModelCase<M extends object, R extends { commands: number }>(real: R, model: () => M, commands: Iterable<fc.Command<M, R>>, stats?: FfaStats): string | null {
   try {
-    fc.modelRun(() => ({ model, real }), c.commands);
+    const m = model();
+    fc.modelRun(() => ({ model: m, real }), commands);
     return null;
   } catch (e) {
     return e instanceof Violation ? e.message : e instanceof Error ? `the host threw: ${e.stack ?? e.message}` : `the host threw: ${String(e)}`;

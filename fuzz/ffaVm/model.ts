@@ -15,11 +15,10 @@ import { BUSY, DENIED, INVALID_PARAMETERS, NO_MEMORY } from '../../core/ffa/erro
 import { isSecureEndpoint } from '../../core/ffa/endpoints.js';
 import { handleAllocator } from '../../core/ffa/memory/handle.js';
 import { COMPOSITE_SIZE, CONSTITUENT_SIZE, emadSize, headerSize, layoutOfVersion } from '../../core/ffa/memory/layout.js';
-import type { SendOp } from '../../core/ffa/memory/rules.js';
 import type { Constituent } from '../../core/ffa/memory/transaction.js';
 import { PAGE_DONATED, PAGE_OWNED, PAGE_SHARED_BORROWED, PAGE_SHARED_OWNED, type PageState } from '../../core/hypervisor/ffa/ownership.js';
 import { LEDGER_MAX_FRAGMENTS, LEDGER_MAX_TRANSACTIONS, type PageAccess } from '../../core/spmc/memoryLedger.js';
-import { fail, LedgerModel, ok, overlaps, pagesOf, retrieveRefusal, totalPages, type Expect, type ModelBorrower, type RetrieveSpec } from '../ffa/ledgerModel.js';
+import { fail, LedgerModel, ok, overlaps, pagesOf, retrieveRefusal, totalPages, type Expect, type ModelBorrower, type RetrieveSpec, type SendSpec } from '../ffa/ledgerModel.js';
 import { GUEST_RAM_IPA as GUEST_RAM } from '../../core/hypervisor/hypervisor.js';
 import { AREA_IPA, BORROW_IPA_BASE, PAGE, RAM_BASE, VM_RAM_BYTES, VMS } from './world.js';
 
@@ -38,20 +37,9 @@ export interface VmRx {
   delivering: bigint | null;
 }
 
-/** A send as the VM writes it (IPAs) and the registers' defects. */
-export interface VmSendSpec {
-  caller: number;
-  op: SendOp;
-  sender: number;
-  receivers: number[];
-  access: 'ro' | 'rw';
-  /** The descriptor's ranges (the caller's IPAs). */
-  ranges: Constituent[];
-  firstCount: number;
-  clear: boolean;
-  nonZeroHandle: boolean;
-  decodeDefect: string | null;
-  /** x3 non-zero or a fragment length above the total: refused before the descriptor is read. */
+/** A send as the VM writes it (its ranges the caller's IPAs), and the registers' defect:
+ *  x3 non-zero or a fragment length above the total, refused before the descriptor is read. */
+export interface VmSendSpec extends SendSpec {
   argsDefect: boolean;
 }
 

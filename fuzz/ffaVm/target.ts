@@ -7,11 +7,11 @@ import fc from 'fast-check';
 import { FFA_VERSION_1_0, FFA_VERSION_1_1, FFA_VERSION_1_2 } from '../../core/ffa/functionIds.js';
 import { isMutation, type MutationName } from '../../core/mutations.js';
 import type { FuzzTarget } from '../campaign.js';
-import { Violation } from '../ffa/commands.js';
-import { commandsThatRan, replayPathOf } from '../ffa/target.js';
+import { fault } from '../ffa/commands.js';
+import { commandsThatRan, replayPathOf, runModelCase, type FfaStats } from '../ffa/target.js';
 import { VmCommand, vmCommandArb, type VmCmd, type VmReal } from './commands.js';
 import { VmModel } from './model.js';
-import { VMS, VmWorld } from './world.js';
+import { BUFFER_IPAS, VMS, VmWorld } from './world.js';
 
 export interface VmCase {
   versions: number[];
@@ -24,10 +24,7 @@ export interface VmCaseData {
   commands: VmCmd[];
 }
 
-export interface VmStats {
-  cases: number;
-  commands: number;
-}
+export type VmStats = FfaStats;
 
 /** Commands per sequence at most. */
 export const FFA_VM_MAX_COMMANDS = 24;
@@ -44,21 +41,13 @@ export function vmCaseArb(maxCommands = FFA_VM_MAX_COMMANDS, replayPath?: string
 export function runVmCase(world: VmWorld, c: VmCase, covered: Set<string>, stats?: VmStats): string | null {
   world.reset();
   const real: VmReal = { w: world, covered, commands: 0, clears: new Map(), checkedLedger: null, checkedModel: -1, keys: new Map() };
-  try {
+  return runModelCase(real, () => {
     const started = world.start(c.versions);
-    if (started) return `the case's set-up failed: ${started}`;
+    if (started) fault(`the case's set-up failed: ${started}`);
     const model = new VmModel(new Map(VMS.map((id) => [id, world.backingPa(id)])), c.versions);
-    for (const id of VMS) model.vm(id).rxtx = { tx: 0x4030_0000, rx: 0x4030_1000 };
-    fc.modelRun(() => ({ model, real }), c.commands);
-    return null;
-  } catch (e) {
-    return e instanceof Violation ? e.message : e instanceof Error ? `the host threw: ${e.stack ?? e.message}` : `the host threw: ${String(e)}`;
-  } finally {
-    if (stats) {
-      stats.cases++;
-      stats.commands += real.commands;
-    }
-  }
+    for (const id of VMS) model.vm(id).rxtx = { tx: BUFFER_IPAS[0], rx: BUFFER_IPAS[1] };
+    return model;
+  }, c.commands, stats);
 }
 
 export function vmCaseFromData(data: unknown): VmCase {
