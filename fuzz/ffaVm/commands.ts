@@ -26,6 +26,7 @@ export type FragTxVariant = 'right' | 'bad-length' | 'wrong-sender' | 'overlap' 
 export type VmCmd =
   | { k: 'send'; op: SendOp; fid64: boolean; vm: number; wrongSender: boolean; receiver: 'other' | 'self' | 'unknown' | 'partition'; access: 'ro' | 'rw'; ranges: { kind: RangeKind; i: number; count: number }[]; hold: number; clear: boolean; defect: SendDefect }
   | { k: 'huge'; vm: number; op: 'share' | 'lend'; access: 'ro' | 'rw'; descending: boolean; finish: boolean }
+  | { k: 'fill'; vm: number; count: number }
   | { k: 'fragTx'; h: number; count: number; variant: FragTxVariant }
   | { k: 'retrieve'; h: number; b: number; coherent: boolean; access: 'ro' | 'rw'; variant: 'right' | 'wrong-sender' | 'wrong-tag' | 'fewer-receivers' | 'wrong-type' | 'exec' | 'no-instruction'; fid64: boolean }
   | { k: 'fragRx'; h: number; b: number; offsetDelta: number; release: boolean; variant: 'right' | 'endpoint-bits' | 'reserved-bits' }
@@ -153,6 +154,19 @@ function runHuge(m: VmModel, real: VmReal, c: Extract<VmCmd, { k: 'huge' }>): vo
   const handle = m.nextHandle();
   doSend(m, real, s, { fid64: false, defect: 'none' });
   if (c.finish && m.txs.get(handle)?.pending.length) runFragTx(m, real, { k: 'fragTx', h: 0, count: 0, variant: 'right' }, handle);
+}
+
+/** VM shares `count` single pages of its big area with the other VM, one send each (until the share table is full). */
+function runFill(m: VmModel, real: VmReal, c: Extract<VmCmd, { k: 'fill' }>): void {
+  const me = vmOf(c.vm);
+  let page = 0;
+  for (let n = 0; n < c.count; n++) {
+    while (page < BIG_PAGES && m.page(BigInt(real.w.paOf(me, BIG_IPA + page * PAGE))).handle !== null) page++;
+    if (page >= BIG_PAGES) return;
+    const s: VmSendSpec = { caller: me, op: 'share', sender: me, receivers: [otherVm(me)], access: 'rw', ranges: [{ address: BigInt(BIG_IPA + page * PAGE), pageCount: 1 }], firstCount: 1, clear: false, nonZeroHandle: false, decodeDefect: null, argsDefect: false };
+    doSend(m, real, s, { fid64: false, defect: 'none' });
+    page++;
+  }
 }
 
 function runFragTx(m: VmModel, real: VmReal, c: Extract<VmCmd, { k: 'fragTx' }>, which?: bigint): void {
@@ -300,6 +314,7 @@ export function runVmCmd(m: VmModel, real: VmReal, c: VmCmd): void {
   switch (c.k) {
     case 'send': runSend(m, real, c); break;
     case 'huge': runHuge(m, real, c); break;
+    case 'fill': runFill(m, real, c); break;
     case 'fragTx': runFragTx(m, real, c); break;
     case 'retrieve': runRetrieve(m, real, c); break;
     case 'fragRx': runFragRx(m, real, c); break;
@@ -355,7 +370,8 @@ const cmdArb: fc.Arbitrary<VmCmd> = fc.oneof(
     hold: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 2 }) }), clear: rarely,
     defect: fc.oneof({ weight: 12, arbitrary: fc.constant('none' as const) }, { weight: 1, arbitrary: pick(defects) }),
   }) },
-  { weight: 1, arbitrary: fc.record({ k: fc.constant('huge' as const), vm: vmIx, op: pick(['share', 'lend'] as const), access: ro, descending: fc.boolean(), finish: likely }) },
+  { weight: 2, arbitrary: fc.record({ k: fc.constant('huge' as const), vm: vmIx, op: pick(['share', 'lend'] as const), access: ro, descending: fc.boolean(), finish: likely }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant('fill' as const), vm: vmIx, count: fc.oneof({ weight: 5, arbitrary: fc.integer({ min: 1, max: 6 }) }, { weight: 1, arbitrary: fc.integer({ min: 60, max: 70 }) }) }) },
   { weight: 3, arbitrary: fc.record({ k: fc.constant('fragTx' as const), h: handleIx, count: fc.nat(3), variant: fc.oneof({ weight: 6, arbitrary: fc.constant<FragTxVariant>('right') }, { weight: 1, arbitrary: pick<FragTxVariant>(['bad-length', 'wrong-sender', 'overlap', 'garbage', 'unmapped', 'too-long', 'endpoint-bits', 'reserved-bits']) }) }) },
   { weight: 7, arbitrary: fc.record({ k: fc.constant('retrieve' as const), h: handleIx, b: fc.nat(7), coherent: likely, access: ro, variant: fc.oneof({ weight: 8, arbitrary: fc.constant('right' as const) }, { weight: 1, arbitrary: pick(['wrong-sender', 'wrong-tag', 'fewer-receivers', 'wrong-type', 'exec', 'no-instruction'] as const) }), fid64: fc.boolean() }) },
   { weight: 3, arbitrary: fc.record({ k: fc.constant('fragRx' as const), h: handleIx, b: fc.nat(7), offsetDelta: fc.oneof({ weight: 4, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: -4096, max: 4096 }) }), release: likely, variant: fc.oneof({ weight: 8, arbitrary: fc.constant('right' as const) }, { weight: 1, arbitrary: pick(['endpoint-bits', 'reserved-bits'] as const) }) }) },

@@ -34,7 +34,7 @@ describe('hvrr fuzz ffa --vm', () => {
     expect(r.finding?.message ?? null).toBeNull();
     const reached = [...r.covered.keys()];
     for (const key of [
-      'send-share success', 'send-lend success', 'send-donate success', 'send-share DENIED', 'send-lend DENIED', 'send-donate DENIED', 'send-share INVALID_PARAMETERS', 'send-donate INVALID_PARAMETERS',
+      'send-share success', 'send-lend success', 'send-donate success', 'send-share DENIED', 'send-lend DENIED', 'send-donate DENIED', 'send-share INVALID_PARAMETERS', 'send-donate INVALID_PARAMETERS', 'send-share NO_MEMORY',
       'frag-tx success', 'frag-tx INVALID_PARAMETERS', 'frag-tx DENIED', 'retrieve success', 'retrieve DENIED', 'retrieve BUSY', 'retrieve INVALID_PARAMETERS',
       'retrieve more access than sent DENIED', 'retrieve less access than sent success', 'retrieve of a dead handle',
       'frag-rx success', 'frag-rx INVALID_PARAMETERS', 'frag-rx BUSY', 'relinquish success', 'relinquish INVALID_PARAMETERS', 'relinquish DENIED', 'relinquish by a non-borrower INVALID_PARAMETERS',
