@@ -25,7 +25,7 @@ export type FragTxVariant = 'right' | 'bad-length' | 'wrong-sender' | 'overlap' 
 
 export type VmCmd =
   | { k: 'send'; op: SendOp; fid64: boolean; vm: number; wrongSender: boolean; receiver: 'other' | 'self' | 'unknown' | 'partition'; access: 'ro' | 'rw'; ranges: { kind: RangeKind; i: number; count: number }[]; hold: number; clear: boolean; defect: SendDefect }
-  | { k: 'huge'; vm: number; op: 'share' | 'lend'; access: 'ro' | 'rw'; descending: boolean; finish: boolean }
+  | { k: 'huge'; vm: number; op: SendOp; access: 'ro' | 'rw'; descending: boolean; finish: boolean }
   | { k: 'fill'; vm: number; count: number }
   | { k: 'fragTx'; h: number; count: number; variant: FragTxVariant }
   | { k: 'retrieve'; h: number; b: number; coherent: boolean; access: 'ro' | 'rw'; variant: 'right' | 'wrong-sender' | 'wrong-tag' | 'fewer-receivers' | 'wrong-type' | 'exec' | 'no-instruction'; fid64: boolean }
@@ -370,7 +370,7 @@ const cmdArb: fc.Arbitrary<VmCmd> = fc.oneof(
     hold: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 2 }) }), clear: rarely,
     defect: fc.oneof({ weight: 12, arbitrary: fc.constant('none' as const) }, { weight: 1, arbitrary: pick(defects) }),
   }) },
-  { weight: 2, arbitrary: fc.record({ k: fc.constant('huge' as const), vm: vmIx, op: pick(['share', 'lend'] as const), access: ro, descending: fc.boolean(), finish: likely }) },
+  { weight: 2, arbitrary: fc.record({ k: fc.constant('huge' as const), vm: vmIx, op: pick(['share', 'lend', 'donate'] as const), access: ro, descending: fc.boolean(), finish: likely }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('fill' as const), vm: vmIx, count: fc.oneof({ weight: 5, arbitrary: fc.integer({ min: 1, max: 6 }) }, { weight: 1, arbitrary: fc.integer({ min: 60, max: 70 }) }) }) },
   { weight: 3, arbitrary: fc.record({ k: fc.constant('fragTx' as const), h: handleIx, count: fc.nat(3), variant: fc.oneof({ weight: 6, arbitrary: fc.constant<FragTxVariant>('right') }, { weight: 1, arbitrary: pick<FragTxVariant>(['bad-length', 'wrong-sender', 'overlap', 'garbage', 'unmapped', 'too-long', 'endpoint-bits', 'reserved-bits']) }) }) },
   { weight: 7, arbitrary: fc.record({ k: fc.constant('retrieve' as const), h: handleIx, b: fc.nat(7), coherent: likely, access: ro, variant: fc.oneof({ weight: 8, arbitrary: fc.constant('right' as const) }, { weight: 1, arbitrary: pick(['wrong-sender', 'wrong-tag', 'fewer-receivers', 'wrong-type', 'exec', 'no-instruction'] as const) }), fid64: fc.boolean() }) },
