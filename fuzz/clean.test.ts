@@ -14,7 +14,7 @@ import { FUZZ_KINDS, type FuzzKind } from './targets.js';
 const SCALE = Number(process.env['HVRR_FUZZ_CLEAN_SCALE'] ?? 1);
 if (!Number.isFinite(SCALE) || SCALE <= 0) throw new Error(`HVRR_FUZZ_CLEAN_SCALE=${process.env['HVRR_FUZZ_CLEAN_SCALE']}: want a positive number`);
 /** Runs per fuzzer at scale 1: 20 s to a minute and a half of CI time each. */
-const BASE_RUNS: Record<FuzzKind, number> = { ffa: 60_000, 'ffa-machine': 80, sched: 48, abi: 72 };
+const BASE_RUNS: Record<FuzzKind, number> = { ffa: 60_000, 'ffa-machine': 80, 'ffa-vm': 2_000, sched: 48, abi: 72 };
 const runsOf = (kind: FuzzKind): number => Math.max(1, Math.round(BASE_RUNS[kind] * SCALE));
 const SEED = suiteSeed('fuzz (bounded clean campaigns)', 'HVRR_FUZZ_CLEAN_SEED', 20261205, Object.fromEntries(FUZZ_KINDS.map((k) => [k, runsOf(k)])));
 const out = mkdtempSync(join(tmpdir(), 'hvrr-fuzz-clean-'));

@@ -3,9 +3,10 @@ import type { FuzzTarget } from './campaign.js';
 import { abiTarget } from './abi/target.js';
 import { ffaTarget } from './ffa/target.js';
 import { ffaMachineTarget } from './ffaMachine/target.js';
+import { ffaVmTarget } from './ffaVm/target.js';
 import { schedTarget } from './sched/target.js';
 
-export const FUZZ_KINDS = ['ffa', 'ffa-machine', 'sched', 'abi'] as const;
+export const FUZZ_KINDS = ['ffa', 'ffa-machine', 'ffa-vm', 'sched', 'abi'] as const;
 export type FuzzKind = (typeof FUZZ_KINDS)[number];
 
 export interface FuzzerOptions {
@@ -27,5 +28,7 @@ export function fuzzerFor(kind: FuzzKind, o: FuzzerOptions): FuzzTarget<unknown>
       return ffaTarget(o) as FuzzTarget<unknown>;
     case 'ffa-machine':
       return ffaMachineTarget(o) as FuzzTarget<unknown>;
+    case 'ffa-vm':
+      return ffaVmTarget(o) as FuzzTarget<unknown>;
   }
 }

@@ -1,4 +1,4 @@
-// `hvrr fuzz ffa|ffa-machine|sched|abi [options]` (`ffa --machine` = ffa-machine): seeded fuzz campaigns (fuzz/). The seed
+// `hvrr fuzz ffa|ffa-machine|ffa-vm|sched|abi [options]` (`ffa --machine` = ffa-machine, `ffa --vm` = ffa-vm): seeded fuzz campaigns (fuzz/). The seed
 // and every derived option print first; a failure prints its case seed,
 // fast-check path, the commit and one command that reproduces it, and writes
 // the failing case's recording (with its guest image beside it) so
@@ -56,12 +56,13 @@ const OPTIONS: readonly OptionSpec[] = [
   { name: 'save', help: 'add the shrunk failing case to property-tests/regressions/ (a regression test runs it)' },
   { name: 'json', help: 'print one JSON summary object on stdout (human lines go to stderr)' },
   { name: 'machine', help: 'with ffa: the machine-level fuzzer (the same as fuzz ffa-machine: real VM and\npartitions call by SMC on a --secure machine, both Stage-2s walked after every step)' },
+  { name: 'vm', help: 'with ffa: the VM-to-VM fuzzer (the same as fuzz ffa-vm: two VMs\nshare, lend and donate through the hypervisor\'s proxy; both Stage-2s walked)' },
   { name: 'mutate', value: 'NAME', help: `test only: plant a known defect (${Object.keys(MUTATIONS).join(', ')})\nso the mutation suite can check the fuzzer finds it`, parse: parseMutation },
 ];
 
 export const fuzzCommand: Command = {
   name: 'fuzz',
-  summary: 'seeded fuzzing: FF-A memory sharing against a model (ffa; on a whole secure machine: ffa --machine), scheduler invariants under chaos (sched), hostile guests (abi)',
+  summary: 'seeded fuzzing: FF-A memory sharing against a model (ffa; on a whole secure machine: ffa --machine; VM to VM through the hypervisor: ffa --vm), scheduler invariants under chaos (sched), hostile guests (abi)',
   usage: `fuzz ${FUZZ_KINDS.join('|')} [options]`,
   options: OPTIONS,
   details: `Each case is one fast-check run from its own seed (SEED + shard + k x shards);
@@ -84,8 +85,11 @@ Exit status:
     if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
     if (!(FUZZ_KINDS as readonly string[]).includes(positionals[0]!)) throw new UsageError(`unknown fuzzer '${positionals[0]}' (fuzzers: ${FUZZ_KINDS.join(', ')})`);
     if (o.has('machine') && positionals[0] !== 'ffa') throw new UsageError(`--machine goes with ffa (fuzz ${positionals[0]} is what it is)`);
-    const kind = o.has('machine') ? 'ffa-machine' : positionals[0]!;
+    if (o.has('vm') && positionals[0] !== 'ffa') throw new UsageError(`--vm goes with ffa (fuzz ${positionals[0]} is what it is)`);
+    if (o.has('vm') && o.has('machine')) throw new UsageError('--vm and --machine: pick one (ffa --vm is VM-to-VM through the proxy, ffa --machine a whole secure machine)');
+    const kind = o.has('machine') ? 'ffa-machine' : o.has('vm') ? 'ffa-vm' : positionals[0]!;
     if (kind === 'ffa' && o.has('chaos')) throw new UsageError('--chaos: fuzz ffa runs no machine (it has no chaos to set)');
+    if (kind === 'ffa-vm' && o.has('chaos')) throw new UsageError('--chaos: fuzz ffa-vm runs no guest code (it has no chaos to set)');
     if (kind === 'ffa-machine' && o.has('chaos')) throw new UsageError('--chaos: fuzz ffa-machine runs one VM on one pCPU at chaos 0 (its steps are sequential)');
     const path = o.get('path') as string | undefined;
     const runs = (o.get('runs') as number | undefined) ?? (o.has('time') ? undefined : DEFAULT_RUNS);
@@ -129,7 +133,7 @@ Exit status:
     say(`  case: ${target.describe(f.value)}`);
     say(`  reproduce: ${repro}`);
     const trace = await recordFinding(target, f.value, kind, f.caseSeed, outDir, io);
-    if (!target.recordArgs) say(`  trace: none (a module-level case runs no machine, so there is no recording; the reproduce line reruns it, printing every command)`);
+    if (!target.recordArgs) say(`  trace: none (${kind === 'ffa-vm' ? 'the case runs no guest code' : 'a module-level case runs no machine'}, so there is no recording; the reproduce line reruns it, printing every command)`);
     if (trace) say(`  trace: ${trace}  (hvrr replay ${trace}${f.event !== undefined ? ` --until event ${f.event}` : ''}; hvrr tui ${trace})`);
     if (o.get('save') === true) {
       const file = saveRegression(kind, f.caseSeed, f.path, rp ?? null, f.message, target.describe(f.value), target.toData?.(f.value), chaos, mutate);

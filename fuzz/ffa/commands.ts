@@ -20,6 +20,7 @@ import { buildTransaction, compositeOffsetOf, encodeTransaction, type Constituen
 import { handleMemoryCall } from '../../core/spmc/memoryAbi.js';
 import { handleRegs, regs } from '../../core/spmc/portTesting.js';
 import { checkInvariants, stateDigest } from './invariants.js';
+import type { LedgerModel } from './ledgerModel.js';
 import { FfaModel, pagesOf, type Expect, type RetrieveSpec, type SendSpec } from './model.js';
 import { BIG_PAGES, bigPage, CALLERS, callerOf, ENDPOINTS, ownPages, SMALL_PAGES, SP1, SP2, SP3, UNKNOWN_SP, type RealWorld } from './world.js';
 
@@ -48,20 +49,20 @@ export interface Real {
   commands: number;
 }
 
-const SEND_FID: Record<SendOp, [number, number]> = { share: [FFA_MEM_SHARE_32, FFA_MEM_SHARE_64], lend: [FFA_MEM_LEND_32, FFA_MEM_LEND_64], donate: [FFA_MEM_DONATE_32, FFA_MEM_DONATE_64] };
+export const SEND_FID: Record<SendOp, [number, number]> = { share: [FFA_MEM_SHARE_32, FFA_MEM_SHARE_64], lend: [FFA_MEM_LEND_32, FFA_MEM_LEND_64], donate: [FFA_MEM_DONATE_32, FFA_MEM_DONATE_64] };
 const CODE_NAMES: Record<number, string> = { [-1]: 'NOT_SUPPORTED', [-2]: 'INVALID_PARAMETERS', [-3]: 'NO_MEMORY', [-4]: 'BUSY', [-6]: 'DENIED', [-7]: 'RETRY', [-8]: 'ABORTED' };
-const codeText = (c: number | null): string => (c === null ? 'success' : (CODE_NAMES[c] ?? String(c)));
-const handleOf = (r: FfaResult, loWord: number): bigint => (BigInt(wView(r, loWord + 1)) << 32n) | BigInt(wView(r, loWord));
-const dataAccess = (a: 'ro' | 'rw'): number => (a === 'ro' ? FFA_DATA_ACCESS_RO : FFA_DATA_ACCESS_RW);
+export const codeText = (c: number | null): string => (c === null ? 'success' : (CODE_NAMES[c] ?? String(c)));
+export const handleOf = (r: FfaResult, loWord: number): bigint => (BigInt(wView(r, loWord + 1)) << 32n) | BigInt(wView(r, loWord));
+export const dataAccess = (a: 'ro' | 'rw'): number => (a === 'ro' ? FFA_DATA_ACCESS_RO : FFA_DATA_ACCESS_RW);
 
 class Violation extends Error {}
 
-function fault(message: string): never {
+export function fault(message: string): never {
   throw new Violation(message);
 }
 
 /** A handle for a command: mostly a live one, sometimes one seen before (reclaimed, donated) or bogus. */
-function pickHandle(m: FfaModel, h: number, among?: bigint[]): bigint {
+export function pickHandle(m: LedgerModel, h: number, among?: bigint[]): bigint {
   const live = among ?? [...m.txs.keys()];
   if (h % 8 !== 7 && live.length > 0) return live[(h >> 3) % live.length]!;
   const pool = [...m.seen, 0x7777n, 1n << 63n];
@@ -98,7 +99,7 @@ function layoutOf(real: Real, caller: number): MemLayout {
   return layoutOfVersion(real.w.versions.get(caller)!);
 }
 
-function sendBytes(s: SendSpec, layout: MemLayout, defect: SendDefect): Uint8Array {
+export function sendBytes(s: SendSpec, layout: MemLayout, defect: SendDefect): Uint8Array {
   const typed = s.op === 'share' || (s.op === 'lend' && s.receivers.length > 1);
   const receivers = defect === 'duplicate-receiver' ? [s.receivers[0]!, ...s.receivers] : s.receivers;
   const tx = buildTransaction({
@@ -190,7 +191,7 @@ function runFill(m: FfaModel, real: Real, c: Extract<Cmd, { k: 'fill' }>): void 
   }
 }
 
-function constituentBytes(ranges: readonly Constituent[]): Uint8Array {
+export function constituentBytes(ranges: readonly Constituent[]): Uint8Array {
   const bytes = new Uint8Array(CONSTITUENT_SIZE * ranges.length);
   const dv = new DataView(bytes.buffer);
   ranges.forEach((k, i) => {

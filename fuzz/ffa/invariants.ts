@@ -22,6 +22,7 @@ import { endpointText } from '../../core/ffa/endpoints.js';
 import { decodePermissions, FFA_DATA_ACCESS_RO } from '../../core/ffa/memory/attributes.js';
 import type { DeepReadonly, MemoryLedgerState } from '../../core/spmc/memoryLedger.js';
 import { hex64 } from '../../core/spmc/transactionRecord.js';
+import type { LedgerModel } from './ledgerModel.js';
 import type { FfaModel } from './model.js';
 import { CALLERS, ENDPOINTS, PARTITIONS, type RealWorld } from './world.js';
 
@@ -43,21 +44,21 @@ export function stateDigest(w: RealWorld, drop?: bigint): string {
 const who = (id: number | null): string => (id === null ? 'nobody' : endpointText(id));
 
 /** A page address's or handle's key in the ledger's record (hex64), made once. */
-function keyOf(w: RealWorld, v: bigint): string {
-  let key = w.keys.get(v);
-  if (key === undefined) w.keys.set(v, (key = hex64(v)));
+function keyOf(keys: Map<bigint, string>, v: bigint): string {
+  let key = keys.get(v);
+  if (key === undefined) keys.set(v, (key = hex64(v)));
   return key;
 }
 
 /** Every page record of the ledger against the model's (every page not recorded is in its region's state in both). */
-function checkPages(m: FfaModel, w: RealWorld, st: DeepReadonly<MemoryLedgerState>): string | null {
+function checkPages(m: LedgerModel, keys: Map<bigint, string>, st: DeepReadonly<MemoryLedgerState>): string | null {
   let records = 0;
   for (const _ in st.pages) records++;
   if (records !== m.pages.size) return `the ledger has ${records} pages away from their region's state, the model ${m.pages.size}`;
   for (const [a, p] of m.pages) {
-    const key = keyOf(w, a);
+    const key = keyOf(keys, a);
     const r = st.pages[key];
-    const handle = p.handle === null ? null : keyOf(w, p.handle);
+    const handle = p.handle === null ? null : keyOf(keys, p.handle);
     if (!r || r.owner !== p.owner || r.handle !== handle) return `page ${key}: ${r ? `${who(r.owner)}'s, in ${r.handle ?? 'no transaction'}` : 'in its region\'s state'}; the model says ${who(p.owner)}'s, in ${handle ?? 'no transaction'}`;
   }
   return null;
@@ -67,7 +68,7 @@ function checkPages(m: FfaModel, w: RealWorld, st: DeepReadonly<MemoryLedgerStat
 export function checkInvariants(m: FfaModel, w: RealWorld, touched: readonly bigint[]): string | null {
   // Handles, borrowers and page records can differ from last time only if the ledger wrote or the model moved.
   if (w.ledger.changes() !== w.checkedWrites || m.changes !== w.checkedModel) {
-    const broken = checkRecords(m, w);
+    const broken = compareLedger(m, currentState(w), w.keys);
     if (broken) return broken;
     w.checkedWrites = w.ledger.changes();
     w.checkedModel = m.changes;
@@ -75,11 +76,10 @@ export function checkInvariants(m: FfaModel, w: RealWorld, touched: readonly big
   return checkMappings(m, w, touched);
 }
 
-/** Live handles, borrowers and page records against the model's. */
-function checkRecords(m: FfaModel, w: RealWorld): string | null {
-  const st = currentState(w);
+/** A ledger's live handles, borrowers and page records against the model's (`keys`: hex keys made once). */
+export function compareLedger(m: LedgerModel, st: DeepReadonly<MemoryLedgerState>, keys: Map<bigint, string>): string | null {
   const want = [...m.txs.values()];
-  if (st.transactions.length !== want.length || st.transactions.some((t, i) => t.handle !== keyOf(w, want[i]!.handle))) {
+  if (st.transactions.length !== want.length || st.transactions.some((t, i) => t.handle !== keyOf(keys, want[i]!.handle))) {
     return `live handles ${st.transactions.map((t) => t.handle).join(' ') || 'none'}, the model's ${want.map((t) => hex64(t.handle)).join(' ') || 'none'}`;
   }
   for (const [i, t] of want.entries()) {
@@ -92,7 +92,7 @@ function checkRecords(m: FfaModel, w: RealWorld): string | null {
       if (rb && b.granted && (rb.deliveredFragments === rb.responseFragments) !== (b.fetched === b.total)) return `${endpointText(b.id)}'s retrieve response of ${r.handle}: ${rb.deliveredFragments} of ${rb.responseFragments} fragments, the model has ${b.fetched} of ${b.total} bytes`;
     }
   }
-  return checkPages(m, w, st);
+  return checkPages(m, keys, st);
 }
 
 /** Stage-2 mappings, the ledger's own answers on the pages the command named, and the RX buffers. */

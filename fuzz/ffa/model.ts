@@ -1,122 +1,39 @@
-// The model `hvrr fuzz ffa` holds the SPMC's memory sharing to: per page its
-// owner and the transaction holding it; per handle the operation, sender,
-// receivers and the access sent, the constituents received and still to
-// come (FFA_MEM_FRAG_TX), and per borrower what it was granted and how much
-// of its retrieve response it has fetched (FFA_MEM_FRAG_RX); per caller its
-// RX buffer (mapped, empty or full). Written from DEN0077 v1.1 chapter 10
+// The model `hvrr fuzz ffa` holds the SPMC's memory sharing to: the
+// ledger's records (ledgerModel.ts: per page its owner and transaction, per
+// handle the operation, sender, receivers, access sent, constituents
+// received and still to come, per borrower its grant and how much of its
+// retrieve response it has fetched); per caller its RX buffer (mapped,
+// empty or full). Written from DEN0077 v1.1 chapter 10
 // and the choices core/spmc/memoryAbi.ts and memoryLedger.ts document
 // (Hafnium's), independently of that code: each predict* says what a call
 // must answer (success, or the FF-A error code, in the order the checks are
 // documented) and, on success, how the model moves.
 import { BUSY, DENIED, INVALID_PARAMETERS, NO_MEMORY } from '../../core/ffa/errors.js';
 import { isSecureEndpoint } from '../../core/ffa/endpoints.js';
-import { makeHandle } from '../../core/ffa/memory/handle.js';
-import { LEDGER_MAX_FRAGMENTS, LEDGER_MAX_RECEIVERS, LEDGER_MAX_TRANSACTIONS, NORMAL_WORLD_OWNER, type PageAccess } from '../../core/spmc/memoryLedger.js';
+import { LEDGER_MAX_FRAGMENTS, LEDGER_MAX_RECEIVERS, LEDGER_MAX_TRANSACTIONS } from '../../core/spmc/memoryLedger.js';
 import { SECURE_END } from '../../core/spmc/portTesting.js';
 import { FFA_PAGE_SIZE } from '../../core/ffa/memory/layout.js';
-import type { SendOp } from '../../core/ffa/memory/rules.js';
 import type { Constituent } from '../../core/ffa/memory/transaction.js';
+import { fail, LedgerModel, ok, overlaps, retrieveRefusal, totalPages, type Expect, type ModelBorrower, type ModelTx, type RetrieveSpec, type SendSpec } from './ledgerModel.js';
 import { CALLERS, NWD, PAGE, regionOf, UNKNOWN_SP } from './world.js';
 
-export interface ModelBorrower {
-  id: number;
-  granted: 'ro' | 'rw' | null;
-  /** Response bytes: total, and fetched so far (both 0 while not retrieved). */
-  total: number;
-  fetched: number;
-}
-
-export interface ModelTx {
-  handle: bigint;
-  op: SendOp;
-  sender: number;
-  receivers: number[];
-  /** The data access sent to every receiver (none: a donate's, unspecified). */
-  access: PageAccess;
-  received: Constituent[];
-  /** Constituents the sender has still to send (FFA_MEM_FRAG_TX). */
-  pending: Constituent[];
-  fragments: number;
-  borrowers: ModelBorrower[];
-}
-
-export interface ModelPage {
-  owner: number | null;
-  handle: bigint | null;
-}
-
-/** What a call must answer: success (code null) or an FF-A error; `abandons` a
- *  refused FRAG_TX that frees its incomplete send (Hafnium frees the share state). */
-export interface Expect {
-  code: number | null;
-  abandons?: bigint;
-  why: string;
-}
-
-const ok = (why: string): Expect => ({ code: null, why });
-const fail = (code: number, why: string, abandons?: bigint): Expect => ({ code, why, ...(abandons !== undefined ? { abandons } : {}) });
+export { pagesOf, overlaps, type Expect, type ModelBorrower, type ModelPage, type ModelTx, type RetrieveSpec, type SendSpec } from './ledgerModel.js';
 
 export type RxModel = 'unmapped' | 'empty' | 'full';
-
-export function* pagesOf(ranges: readonly Constituent[]): Generator<bigint> {
-  for (const c of ranges) for (let i = 0; i < c.pageCount; i++) yield c.address + BigInt(i) * PAGE;
-}
-
-export function overlaps(ranges: readonly Constituent[]): boolean {
-  const s = [...ranges].sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
-  for (let i = 1; i < s.length; i++) if (s[i - 1]!.address + BigInt(s[i - 1]!.pageCount) * PAGE > s[i]!.address) return true;
-  return false;
-}
 
 const isSecureMemory = (a: bigint): boolean => a < SECURE_END;
 /** A range's first and last pages (regions of different security never touch). */
 const anySecure = (ranges: readonly Constituent[]): boolean => ranges.some((k) => isSecureMemory(k.address) || isSecureMemory(k.address + BigInt(k.pageCount - 1) * PAGE));
-const total = (ranges: readonly Constituent[]): number => ranges.reduce((n, k) => n + k.pageCount, 0);
+const total = totalPages;
 
-export class FfaModel {
-  readonly pages = new Map<bigint, ModelPage>();
-  readonly txs = new Map<bigint, ModelTx>();
+export class FfaModel extends LedgerModel {
   readonly rx = new Map<number, RxModel>(CALLERS.map((c) => [c, 'empty']));
-  /** Every handle answered so far, live or not (handle reuse after reclaim is tried with these). */
-  readonly seen: bigint[] = [];
-  nextIndex = 1;
   /** The partitions' page-table memory is exhausted: preparing a Stage-2 change gives NO_MEMORY
    *  (checked before the ledger, so even a call the ledger would refuse gets NO_MEMORY). */
   tablesExhausted = false;
-  /** Moves made (every commit* and abandon counts one): the invariants compare handles, borrowers
-   *  and page records again only when the model or the ledger moved. */
-  changes = 0;
-  /** Pages whose record, or a borrower's access to which, changed since the invariants last looked. */
-  readonly dirty = new Set<bigint>();
 
-  page(address: bigint): ModelPage {
-    return this.pages.get(address) ?? { owner: regionOf(address)?.owner ?? null, handle: null };
-  }
-
-  /** What `endpoint` may do with the page (the owner keeps a page it shares, not one it lends or donates). */
-  access(endpoint: number, address: bigint): PageAccess {
-    const p = this.page(address);
-    if (p.owner === null) return 'none';
-    const t = p.handle === null ? undefined : this.txs.get(p.handle);
-    const b = t?.borrowers.find((x) => x.id === endpoint);
-    if (b?.granted) return b.granted;
-    return p.owner === endpoint && (!t || t.op === 'share') ? 'rw' : 'none';
-  }
-
-  private setPage(address: bigint, owner: number | null, handle: bigint | null): void {
-    this.dirty.add(address);
-    if (handle === null && regionOf(address)?.owner === owner) this.pages.delete(address);
-    else this.pages.set(address, { owner, handle });
-  }
-
-  /** Hafnium's send transition: every page the sender's (or the Normal world's, for a VM) and in no transaction. */
-  transitionOk(sender: number, ranges: readonly Constituent[]): boolean {
-    for (const a of pagesOf(ranges)) {
-      const p = this.page(a);
-      if (p.owner !== sender && !(p.owner === NORMAL_WORLD_OWNER && !isSecureEndpoint(sender))) return false;
-      if (p.handle !== null) return false;
-    }
-    return true;
+  constructor() {
+    super((address) => regionOf(address)?.owner ?? null, 'spmc');
   }
 
   mapped(caller: number): boolean {
@@ -153,26 +70,6 @@ export class FfaModel {
     return ok(complete ? 'sent' : 'first fragment taken');
   }
 
-  /** The handle the next accepted send gets (handles count up, never reused). */
-  nextHandle(): bigint {
-    return makeHandle(this.nextIndex, 'spmc');
-  }
-
-  commitSend(s: SendSpec): bigint {
-    this.changes++;
-    const handle = this.nextHandle();
-    this.nextIndex++;
-    this.seen.push(handle);
-    const t: ModelTx = {
-      handle, op: s.op, sender: s.sender, receivers: [...s.receivers], access: s.op === 'donate' ? 'none' : s.access,
-      received: s.ranges.slice(0, s.firstCount), pending: s.ranges.slice(s.firstCount), fragments: 1,
-      borrowers: s.receivers.map((id) => ({ id, granted: null, total: 0, fetched: 0 })),
-    };
-    this.txs.set(handle, t);
-    if (t.pending.length === 0) for (const a of pagesOf(t.received)) this.setPage(a, this.page(a).owner, handle);
-    return handle;
-  }
-
   /** The sender a Normal-world call on `t` acts for. */
   private acting(caller: number, t: ModelTx | undefined): number {
     return caller === NWD && t && !isSecureEndpoint(t.sender) ? t.sender : caller;
@@ -201,20 +98,6 @@ export class FfaModel {
     return ok(complete ? 'send complete' : 'fragment taken');
   }
 
-  commitFragTx(handle: bigint, more: readonly Constituent[]): void {
-    this.changes++;
-    const t = this.txs.get(handle)!;
-    t.received = [...t.received, ...more];
-    t.pending = t.pending.slice(more.length);
-    t.fragments++;
-    if (t.pending.length === 0) for (const a of pagesOf(t.received)) this.setPage(a, this.page(a).owner, handle);
-  }
-
-  abandon(handle: bigint): void {
-    this.changes++;
-    this.txs.delete(handle);
-  }
-
   predictRetrieve(r: RetrieveSpec): Expect & { borrower?: number } {
     if (!this.mapped(r.caller)) return fail(INVALID_PARAMETERS, 'no TX buffer');
     if (this.rx.get(r.caller) !== 'empty') return fail(BUSY, 'the RX buffer is full');
@@ -228,41 +111,18 @@ export class FfaModel {
     const t = this.txs.get(r.handle);
     if (this.tablesExhausted && t && t.pending.length === 0 && t.receivers.includes(borrower) && isSecureEndpoint(borrower)) return fail(NO_MEMORY, 'no page-table memory for the borrower\'s Stage-2 change');
     if (!t || t.pending.length > 0) return fail(INVALID_PARAMETERS, 'no complete transaction with this handle');
-    if (r.sender !== t.sender) return fail(DENIED, 'the request names another sender');
-    if (r.type !== null && r.type !== t.op) return fail(INVALID_PARAMETERS, 'the request names another transaction type');
-    if (r.tag !== 0n) return fail(INVALID_PARAMETERS, 'the tag differs');
-    const b = t.borrowers.find((x) => x.id === borrower);
-    if (!b) return fail(INVALID_PARAMETERS, 'not a borrower');
-    if (r.receivers.length !== t.receivers.length) return fail(INVALID_PARAMETERS, 'the request lists another number of borrowers');
-    const exclusive = t.op === 'donate' || (t.op === 'lend' && t.receivers.length === 1);
-    if (t.access === 'ro' && r.access === 'rw') return fail(DENIED, 'more access than sent');
-    if (!exclusive && r.instruction !== 'unspecified') return fail(INVALID_PARAMETERS, 'a shared or multi-borrower lend is never executable');
-    if (exclusive && r.instruction === 'unspecified') return fail(INVALID_PARAMETERS, 'the only borrower states the instruction access');
+    const refused = retrieveRefusal(t, r, borrower);
+    if (refused) return refused;
     const ranges = t.received;
     if (isSecureEndpoint(borrower) && !anySecure(ranges) && r.instruction === 'x') return fail(INVALID_PARAMETERS, 'Non-secure memory is never executable for a partition');
-    if (b.granted !== null) return fail(DENIED, 'already retrieved');
+    if (t.borrowers.find((x) => x.id === borrower)!.granted !== null) return fail(DENIED, 'already retrieved');
     return { ...ok('retrieved'), borrower };
   }
 
   /** After a successful retrieve: `totalBytes` the response's length, `firstBytes` the first fragment's. */
   commitRetrieve(caller: number, handle: bigint, borrower: number, access: 'ro' | 'rw', totalBytes: number, firstBytes: number): void {
-    this.changes++;
-    const t = this.txs.get(handle)!;
-    const b = t.borrowers.find((x) => x.id === borrower)!;
-    Object.assign(b, { granted: access, total: totalBytes, fetched: firstBytes });
-    for (const a of pagesOf(t.received)) this.dirty.add(a);
     this.rx.set(caller, 'full');
-    if (t.op === 'donate') {
-      for (const a of pagesOf(t.received)) this.setPage(a, borrower, handle);
-      this.finishDonate(t, b);
-    }
-  }
-
-  /** A donate's borrower with its whole response owns the pages; the handle is gone (irrevocable). */
-  private finishDonate(t: ModelTx, b: ModelBorrower): void {
-    if (t.op !== 'donate' || b.fetched < b.total) return;
-    this.txs.delete(t.handle);
-    for (const a of pagesOf(t.received)) this.setPage(a, b.id, null);
+    this.grant(handle, borrower, access, totalBytes, firstBytes);
   }
 
   predictFragRx(caller: number, handle: bigint, offset: number): Expect & { who?: ModelBorrower } {
@@ -278,10 +138,8 @@ export class FfaModel {
   }
 
   commitFragRx(caller: number, handle: bigint, who: ModelBorrower, bytes: number): void {
-    this.changes++;
-    who.fetched += bytes;
     this.rx.set(caller, 'full');
-    this.finishDonate(this.txs.get(handle)!, who);
+    this.fetch(handle, who, bytes);
   }
 
   predictRelinquish(caller: number, endpoint: number, handle: bigint, clear: boolean): Expect {
@@ -302,14 +160,6 @@ export class FfaModel {
     return ok('relinquished');
   }
 
-  commitRelinquish(endpoint: number, handle: bigint): void {
-    this.changes++;
-    const t = this.txs.get(handle)!;
-    const b = t.borrowers.find((x) => x.id === endpoint)!;
-    Object.assign(b, { granted: null, total: 0, fetched: 0 });
-    for (const a of pagesOf(t.received)) this.dirty.add(a);
-  }
-
   predictReclaim(caller: number, handle: bigint, flags: number): Expect {
     if ((flags & ~3) !== 0 || (flags & 2) !== 0) return fail(INVALID_PARAMETERS, 'reclaim flags');
     const t = this.txs.get(handle);
@@ -322,36 +172,4 @@ export class FfaModel {
     return ok('reclaimed');
   }
 
-  commitReclaim(handle: bigint): void {
-    this.changes++;
-    const t = this.txs.get(handle)!;
-    this.txs.delete(handle);
-    for (const a of pagesOf(t.received)) this.setPage(a, this.page(a).owner, null);
-  }
-}
-
-export interface SendSpec {
-  caller: number;
-  op: SendOp;
-  sender: number;
-  receivers: number[];
-  access: 'ro' | 'rw';
-  ranges: Constituent[];
-  /** Constituents in the first fragment (the rest follow by FFA_MEM_FRAG_TX). */
-  firstCount: number;
-  clear: boolean;
-  nonZeroHandle: boolean;
-  /** A defect the decoder refuses (reserved field, bad layout, ...), or null. */
-  decodeDefect: string | null;
-}
-
-export interface RetrieveSpec {
-  caller: number;
-  handle: bigint;
-  sender: number;
-  receivers: number[];
-  access: 'ro' | 'rw';
-  instruction: 'unspecified' | 'nx' | 'x';
-  type: SendOp | null;
-  tag: bigint;
 }

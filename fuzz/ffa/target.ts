@@ -23,15 +23,26 @@ export function ffaCaseArb(maxCommands = FFA_MAX_COMMANDS, replayPath?: string):
 
 /** The replayPath fast-check's command list carries (empty when nothing was shrunk away). */
 export function ffaReplayPath(c: FfaCase): string | null {
-  return /\/\*replayPath="([^"]*)"\*\/$/.exec(String(c.commands))?.[1] ?? null;
+  return replayPathOf(c.commands);
+}
+
+/** fast-check's replayPath of a command list made by fc.commands (null when nothing was shrunk away). */
+export function replayPathOf(commands: Iterable<unknown>): string | null {
+  return /\/\*replayPath="([^"]*)"\*\/$/.exec(String(commands))?.[1] ?? null;
 }
 
 /** Runs one case: null when every invariant held, else the first broken one (an exception from the code under test included). */
 export function runFfaCase(c: FfaCase, mutation: MutationName | '', covered: Set<string>, stats?: FfaStats): string | null {
-  const model = new FfaModel();
   const real: Real = { w: createWorld(c.versions, mutation), covered, commands: 0 };
+  return runModelCase(real, () => new FfaModel(), c.commands, stats);
+}
+
+/** fc.modelRun of `commands` from the model `model()` makes (it may throw a Violation) and `real`: null when every
+ *  invariant held, else the first broken one, a host exception included; `stats` counts the case and its commands. */
+export function runModelCase<M extends object, R extends { commands: number }>(real: R, model: () => M, commands: Iterable<fc.Command<M, R>>, stats?: FfaStats): string | null {
   try {
-    fc.modelRun(() => ({ model, real }), c.commands);
+    const m = model();
+    fc.modelRun(() => ({ model: m, real }), commands);
     return null;
   } catch (e) {
     return e instanceof Violation ? e.message : e instanceof Error ? `the host threw: ${e.stack ?? e.message}` : `the host threw: ${String(e)}`;
@@ -50,7 +61,12 @@ export interface FfaStats {
 
 /** The commands of a case that ran (fast-check's wrappers know; a command whose check failed did not run). */
 function ranCommands(c: FfaCase): FfaCommand[] {
-  return [...c.commands].filter((x) => (x as { hasRan?: boolean }).hasRan !== false).map((x) => ((x as { cmd?: FfaCommand }).cmd ?? x) as FfaCommand);
+  return commandsThatRan<FfaCommand>(c.commands);
+}
+
+/** The commands of a list fc.commands made that ran (fast-check's wrappers know; a command whose check failed did not run). */
+export function commandsThatRan<C>(commands: Iterable<unknown>): C[] {
+  return [...commands].filter((x) => (x as { hasRan?: boolean }).hasRan !== false).map((x) => ((x as { cmd?: C }).cmd ?? x) as C);
 }
 
 /** A case as data: versions and the commands that ran. */

@@ -10,7 +10,7 @@
 //
 // The proxy's VM-to-VM side (core/hypervisor/ffa/vmMemory.ts) is not driven
 // here: it works on the hypervisor's whole state (Hv: the VMs' Stage 2,
-// guest memory), so it runs only with a machine.
+// guest memory), so it runs on a machine (fuzz/ffaVm, `fuzz ffa --vm`).
 import { isSecureEndpoint } from '../../core/ffa/endpoints.js';
 import { FFA_VERSION_1_0, FFA_VERSION_1_1, FFA_VERSION_1_2 } from '../../core/ffa/functionIds.js';
 import type { Checked } from '../../core/ffa/result.js';

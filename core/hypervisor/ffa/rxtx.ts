@@ -75,8 +75,12 @@ export function copyFromTx(hv: Hv, b: VmRxtx, length: number): Uint8Array {
   return hv.m.core.readPhys(b.txPa, length).slice();
 }
 
-/** Write a message into the VM's RX buffer (the caller checked it is free) and mark it full. */
+/** Write a message into the VM's RX buffer (the caller checked it is free) and mark it full. The rest of the
+ *  buffer is zeroed, as the SPMC's port does (core/spmc/machinePort.ts): no byte of an earlier, longer message
+ *  (a retrieve response's previous fragment, partition information) is left past this one's length. */
 export function writeRx(hv: Hv, f: VmFfaState, bytes: Uint8Array): void {
-  hv.m.core.writePhys(f.rxtx!.rxPa, bytes);
+  const all = new Uint8Array(bufferBytes(f.rxtx!));
+  all.set(bytes.subarray(0, all.length));
+  hv.m.core.writePhys(f.rxtx!.rxPa, all);
   f.rxFull = true;
 }

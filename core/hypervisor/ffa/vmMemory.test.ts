@@ -4,7 +4,7 @@
 // Stage-2 tables at each step.
 import { describe, expect, it } from 'vitest';
 import * as F from '../../ffa/functionIds.js';
-import { INVALID_PARAMETERS } from '../../ffa/errors.js';
+import { DENIED, INVALID_PARAMETERS } from '../../ffa/errors.js';
 import { encodeRelinquish } from '../../ffa/memory/relinquish.js';
 import { encodeTransaction, type MemoryTransaction } from '../../ffa/memory/transaction.js';
 import { makeHandle } from '../../ffa/memory/handle.js';
@@ -13,6 +13,7 @@ import { retrieveTx, sendTx, pages } from '../../spmc/ledgerTesting.js';
 import type { Hypervisor } from '../hypervisor.js';
 import { hvMachine } from '../testing.js';
 import { EXC_LOG, guestImage, readGuest64, res } from '../testGuest.js';
+import { ffaCall } from './proxy.js';
 import { BORROW_IPA_BASE, pageAt, PAGE_OWNED, PAGE_SHARED_BORROWED, PAGE_SHARED_OWNED } from './ownership.js';
 import { errW2, ffaAsm, storeAsm, copyAsm, bytesAsm } from './testing.js';
 
@@ -192,5 +193,51 @@ describe('FF-A proxy: VM-to-VM memory sharing', () => {
     expect(pageAt(hv, vm1, window(hv, M))).toBeNull();
     expect(pageAt(hv, vm1, window(hv, P))).toBeNull();
     expect(hv.s.ffa.ledger.transactions).toEqual([]);
+  });
+});
+
+// Found by `hvrr fuzz ffa --vm` (property-tests/regressions/ffa-vm-5.json): a borrower's relinquish with the
+// clear flag zeroed shared memory, and memory it held read-only. DEN0077 v1.1 FFA_MEM_RELINQUISH flags bit 0.
+describe('VM-to-VM relinquish with the clear flag (calls made as the VMs would, no guest code)', () => {
+  const call = (hv: Hypervisor, vm: number, x: (number | bigint)[], tx?: Uint8Array): bigint[] => {
+    const f = hv.s.ffa.vms[vm]!;
+    if (tx) hv.m.core.writePhys(f.rxtx!.txPa, tx);
+    const regs = hv.m.core.regs(0);
+    for (let i = 0; i < 18; i++) regs.setX(i, BigInt(x[i] ?? 0));
+    ffaCall(hv, 0, hv.s.vms[vm]!, hv.s.vms[vm]!.vcpus[0]!);
+    return [0, 1, 2, 3].map((i) => regs.x(i));
+  };
+  const PAGE_IPA = 0x4010_0000;
+  const send = (hv: Hypervisor, op: 'share' | 'lend', access: 'ro' | 'rw'): bigint => {
+    const d = encodeTransaction(sendTx(op, 1, [2], [{ address: BigInt(PAGE_IPA), pageCount: 1 }], access));
+    const r = call(hv, 0, [op === 'share' ? F.FFA_MEM_SHARE_32 : F.FFA_MEM_LEND_32, d.length, d.length], d);
+    expect(r[0]).toBe(BigInt(F.FFA_SUCCESS_32));
+    const handle = (r[3]! << 32n) | r[2]!;
+    const q = encodeTransaction(retrieveTx(op, 1, [2], handle, access));
+    expect(call(hv, 1, [F.FFA_MEM_RETRIEVE_REQ_32, q.length, q.length], q)[0]).toBe(BigInt(F.FFA_MEM_RETRIEVE_RESP));
+    expect(call(hv, 1, [F.FFA_RX_RELEASE])[0]).toBe(BigInt(F.FFA_SUCCESS_32));
+    return handle;
+  };
+  const relinquish = (hv: Hypervisor, handle: bigint, flags: number): bigint[] => call(hv, 1, [F.FFA_MEM_RELINQUISH], encodeRelinquish({ handle, flags, endpoints: [2] }));
+  const pa = (hv: Hypervisor): number => hv.s.vms[0]!.backingPa + (PAGE_IPA - 0x4000_0000);
+
+  it('is INVALID_PARAMETERS for shared memory and DENIED for a read-only borrower, the memory untouched; a read-write borrower of a lend zeroes it', () => {
+    const { hv } = hvMachine({ vms: [0, 1].map(() => ({ numVcpus: 1, ramBytes: 4 * MiB, kernel: new Uint8Array(16) })) });
+    for (const vm of [0, 1]) expect(call(hv, vm, [F.FFA_RXTX_MAP_64, TX, RX, 1])[0]).toBe(BigInt(F.FFA_SUCCESS_32));
+    hv.m.core.writePhys(pa(hv), new Uint8Array(16).fill(0x5a));
+    const shared = send(hv, 'share', 'rw');
+    expect(relinquish(hv, shared, 1).slice(0, 3)).toEqual([BigInt(F.FFA_ERROR), 0n, errW2(INVALID_PARAMETERS)]);
+    expect(hv.m.core.readPhys(pa(hv), 1)[0]).toBe(0x5a);
+    expect(relinquish(hv, shared, 0)[0]).toBe(BigInt(F.FFA_SUCCESS_32));
+    expect(call(hv, 0, [F.FFA_MEM_RECLAIM, lo(shared), hi(shared), 0])[0]).toBe(BigInt(F.FFA_SUCCESS_32));
+    const lentRo = send(hv, 'lend', 'ro');
+    expect(relinquish(hv, lentRo, 1).slice(0, 3)).toEqual([BigInt(F.FFA_ERROR), 0n, errW2(DENIED)]);
+    expect(hv.m.core.readPhys(pa(hv), 1)[0]).toBe(0x5a);
+    expect(pageAt(hv, hv.s.vms[1]!, window(hv, PAGE_IPA))).toMatchObject({ state: PAGE_SHARED_BORROWED, s2ap: 1 }); // still held
+    expect(relinquish(hv, lentRo, 0)[0]).toBe(BigInt(F.FFA_SUCCESS_32));
+    expect(call(hv, 0, [F.FFA_MEM_RECLAIM, lo(lentRo), hi(lentRo), 0])[0]).toBe(BigInt(F.FFA_SUCCESS_32));
+    const lentRw = send(hv, 'lend', 'rw');
+    expect(relinquish(hv, lentRw, 1)[0]).toBe(BigInt(F.FFA_SUCCESS_32));
+    expect(hv.m.core.readPhys(pa(hv), 1)[0]).toBe(0);
   });
 });

@@ -26,7 +26,7 @@ import { BUSY, DENIED, INVALID_PARAMETERS, NO_MEMORY, NOT_SUPPORTED } from '../.
 import { isSecureEndpoint, endpointText } from '../../ffa/endpoints.js';
 import { FFA_MEM_FRAG_TX } from '../../ffa/functionIds.js';
 import { checkFragArgsReserved, decodeFragArgs, decodeMemTransmitArgs, decodeReclaimArgs } from '../../ffa/memory/abi.js';
-import { decodePermissions, encodePermissions } from '../../ffa/memory/attributes.js';
+import { decodePermissions, encodePermissions, FFA_DATA_ACCESS_RO } from '../../ffa/memory/attributes.js';
 import { decodeConstituentFragment } from '../../ffa/memory/constituents.js';
 import { decodeTransaction } from '../../ffa/memory/decode.js';
 import { FFA_MEMORY_REGION_FLAG_CLEAR } from '../../ffa/memory/flags.js';
@@ -39,6 +39,7 @@ import type { SendOp } from '../../ffa/memory/rules.js';
 import { encodeTransaction, transactionLength, type Constituent, type MemoryTransaction } from '../../ffa/memory/transaction.js';
 import { accept, ffaError, ffaMemFragRx, ffaMemRetrieveResp, ffaMemSuccess, ffaSuccess32, ffaValue, handleWords, reject, type Checked, type FfaResult } from '../../ffa/result.js';
 import { MemoryLedger } from '../../spmc/memoryLedger.js';
+import { isMutation, type MutationName } from '../../mutations.js';
 import { transactionFromRecord } from '../../spmc/transactionRecord.js';
 import { hex64 } from '../../trace/events.js';
 import type { Hv } from '../context.js';
@@ -53,10 +54,17 @@ import type { VmFfaState } from './state.js';
 const PAGE = 0x1000;
 
 function loadLedger(hv: Hv): MemoryLedger {
-  const l = new MemoryLedger('hypervisor');
+  // Test only: the machine's planted ledger defect (core/mutations.ts), for `hvrr fuzz ffa --vm`'s mutation suite.
+  const l = new MemoryLedger('hypervisor', ledgerMutation(hv.m.config.mutation));
   l.setState(hv.s.ffa.ledger);
   return l;
 }
+/** The machine's mutation when it is a ledger defect (the others are not the ledger's business). */
+function ledgerMutation(m: string | undefined): MutationName | '' {
+  return m && isMutation(m) && LEDGER_MUTATIONS.has(m) ? m : '';
+}
+const LEDGER_MUTATIONS: ReadonlySet<MutationName> = new Set(['reclaim-while-retrieved', 'reclaim-before-all-fragments', 'overlap-check-skipped', 'ownership-not-restored-on-failed-share', 'relinquish-from-non-borrower']);
+
 function saveLedger(hv: Hv, l: MemoryLedger): void {
   hv.s.ffa.ledger = l.getState();
 }
@@ -145,7 +153,12 @@ export function memSend(hv: Hv, cpu: number, vm: VmState, vc: VcpuState, f: VmFf
   }
   const l = loadLedger(hv);
   const r = l.send(op, me, { ...tx, composite: { pageCount: tx.composite!.pageCount, constituents: phys.value } }, d.value.missingConstituents);
-  if (!r.ok) return r.error;
+  if (!r.ok) {
+    // Planted defect (core/mutations.ts): the proxy keeps a refused send's ledger as a live ledger would, so the ledger's
+    // ownership-not-restored-on-failed-share reaches the record (without it the copy is dropped and the defect has no effect).
+    if (l.mutation === 'ownership-not-restored-on-failed-share') saveLedger(hv, l);
+    return r.error;
+  }
   saveLedger(hv, l);
   if (!r.value.complete) return ffaMemFragRx(r.value.handle, r.value.receivedLength);
   committed(hv, l, r.value.handle);
@@ -293,6 +306,15 @@ export function memRelinquish(hv: Hv, vm: VmState, rel: Relinquish): FfaResult {
   const l = loadLedger(hv);
   const r = l.relinquish(me, rel.handle);
   if (!r.ok) return r.error;
+  // DEN0077 v1.1 FFA_MEM_RELINQUISH flags bit 0, as the SPMC (core/spmc/memoryAbi.ts) and Hafnium: the
+  // ledger's own refusals first, then no zeroing of shared memory (its owner still has it) nor by a
+  // borrower granted read-only access (zeroing would write memory it may only read).
+  if ((rel.flags & FFA_MEMORY_REGION_FLAG_CLEAR) !== 0) {
+    const t = sentOf(l, rel.handle)!;
+    const granted = hv.s.ffa.ledger.transactions.find((x) => x.handle === hex64(rel.handle))?.borrowers.find((b) => b.id === me)?.granted;
+    if (t.op === 'share') return ffaError(INVALID_PARAMETERS, 'shared memory cannot be zeroed on relinquish: its owner still has it');
+    if (granted != null && decodePermissions(granted).dataAccess === FFA_DATA_ACCESS_RO) return ffaError(DENIED, 'memory granted read-only cannot be zeroed on relinquish');
+  }
   saveLedger(hv, l);
   if (r.value.clear || (rel.flags & FFA_MEMORY_REGION_FLAG_CLEAR) !== 0) zeroPages(hv, r.value.constituents);
   projectPages(hv, l, pagesOfRanges(r.value.constituents));
