@@ -366,7 +366,7 @@ describe('memory ABIs over the ledger', () => {
     expect(snapshot(w)).toBe(before);
   });
 
-  it('relinquish with the clear flag: only the last holder zeroes; read-only memory cannot be zeroed', () => {
+  it('relinquish with the clear flag: only the last holder zeroes; memory granted read-only cannot be zeroed', () => {
     const w = world();
     const both = shareToSp(w, 'lend', SP1, [SP2, SP3], [pages(SEC1, 1)]);
     for (const sp of [SP2, SP3]) {
@@ -382,6 +382,13 @@ describe('memory ABIs over the ledger', () => {
     const before = snapshot(w);
     expect(code(w.relinquish(SP2, ro, [SP2], FFA_MEMORY_REGION_FLAG_CLEAR))).toBe(DENIED);
     expect(snapshot(w)).toBe(before);
+    // Lent read-write but retrieved read-only: the borrower may not write it, so it may not zero it either.
+    const rw = shareToSp(w, 'lend', SP1, [SP3], [pages(SEC1 + 2n * P, 1)], 'rw');
+    expect(resultFid(w.retrieve(SP3, retrieveTx('lend', SP1, [SP3], rw, 'ro')))).toBe(FFA_MEM_RETRIEVE_RESP);
+    const held = snapshot(w);
+    expect(code(w.relinquish(SP3, rw, [SP3], FFA_MEMORY_REGION_FLAG_CLEAR))).toBe(DENIED);
+    expect(snapshot(w)).toBe(held);
+    expect(resultFid(w.relinquish(SP3, rw, [SP3]))).toBe(FFA_SUCCESS_32);
   });
 
   it('reclaim: flags checked, only the sender, memory zeroed when asked', () => {

@@ -38,7 +38,7 @@
 //   lender maps the pages again (also for a share, as Hafnium); a relinquish's (or
 //   the borrower's retrieve-time request) after the pages are unmapped, and
 //   only once no other borrower holds them, refused then for a share
-//   (INVALID_PARAMETERS) and for memory lent read-only (DENIED).
+//   (INVALID_PARAMETERS) and for memory granted read-only (DENIED).
 import { DENIED, INVALID_PARAMETERS, NOT_SUPPORTED, BUSY } from '../ffa/errors.js';
 import { endpointText, isSecureEndpoint } from '../ffa/endpoints.js';
 import {
@@ -406,7 +406,9 @@ function relinquish(c: MemCall): Answer {
   const clear = (d.value.flags & FFA_MEMORY_REGION_FLAG_CLEAR) !== 0 && !others;
   if (clear && info?.complete && me?.granted && me.deliveredFragments === me.responseFragments) {
     if (info.op === 'share') return reject(INVALID_PARAMETERS, 'shared memory cannot be zeroed on relinquish: its owner still has it');
-    if (info.sent.receivers.find((r) => r.receiver === endpoint)?.permissions.dataAccess === FFA_DATA_ACCESS_RO) return reject(DENIED, 'memory lent read-only cannot be zeroed on relinquish');
+    // What the borrower was granted, not what was sent: a read-only retrieve of a read-write lend may not write it either
+    // (DEN0077 v1.1 FFA_MEM_RELINQUISH flags bit 0; Hafnium checks the borrower's mapping).
+    if (me.granted.dataAccess === FFA_DATA_ACCESS_RO) return reject(DENIED, 'memory granted read-only cannot be zeroed on relinquish');
   }
   const ranges = info?.sent.composite?.constituents ?? [];
   if (info?.borrowers.some((b) => b.id === endpoint && b.granted !== null)) {

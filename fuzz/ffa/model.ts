@@ -150,7 +150,7 @@ export class FfaModel extends LedgerModel {
     const others = t?.borrowers.some((b) => b.id !== endpoint && b.granted !== null) ?? false;
     if (clear && !others && t && t.pending.length === 0 && me?.granted && me.fetched === me.total) {
       if (t.op === 'share') return fail(INVALID_PARAMETERS, 'shared memory cannot be zeroed on relinquish');
-      if (t.access === 'ro') return fail(DENIED, 'memory lent read-only cannot be zeroed');
+      if (me.granted === 'ro') return fail(DENIED, 'memory granted read-only cannot be zeroed');
     }
     if (this.tablesExhausted && me?.granted && isSecureEndpoint(endpoint)) return fail(NO_MEMORY, 'no page-table memory to unmap');
     if (!t || t.pending.length > 0) return fail(INVALID_PARAMETERS, 'no complete transaction with this handle');
