@@ -28,6 +28,22 @@ export async function expectTraceReplays(failed: string): Promise<void> {
   expect(replay.out).toContain(`reached event ${event}`);
 }
 
+/** A clean campaign through the CLI (`hvrr fuzz` + `fuzzArgs` + --seed, --runs, --out), run twice: both exit 0,
+ *  the first line names `name`, the seed and runs then matches `options` (the derived options), the summary says
+ *  nothing broke, and the second run prints the same (wall-clock figures aside). */
+export async function expectCleanTwice(o: { fuzzArgs: string[][]; name: string; options: string; seed: number; runs: number; outDir: string }): Promise<void> {
+  const runs = o.fuzzArgs.map((args) => ['fuzz', ...args, '--seed', String(o.seed), '--runs', String(o.runs), '--out', o.outDir]);
+  const outs: string[] = [];
+  for (const argv of runs) {
+    const r = await runCli(argv);
+    expect(r.code, r.out + r.err).toBe(0);
+    expect(r.out.split('\n')[0]).toMatch(new RegExp(`^hvrr fuzz ${o.name}: seed ${o.seed}, runs ${o.runs}, shard 0/1, ${o.options}, commit `));
+    expect(r.out).toMatch(new RegExp(`${o.runs} runs .*no invariant broken; covered `));
+    outs.push(stableOutput(r.out));
+  }
+  for (const out of outs.slice(1)) expect(out).toBe(outs[0]);
+}
+
 /** A campaign's clock for tests (`runCampaign`'s `now`): each reading `stepMs` later, so output has no wall time in it. */
 export function fakeClock(stepMs = 1): () => number {
   let t = 0;

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../cli/testing.js';
-import { expectReproduces, fakeClock, stableOutput } from '../testing.js';
+import { expectCleanTwice, expectReproduces, fakeClock } from '../testing.js';
 import { suiteSeed } from '../../property-tests/seed.js';
 import { runCampaign } from '../campaign.js';
 import { ffaTarget } from './target.js';
@@ -20,12 +20,7 @@ const now = fakeClock();
 
 describe('hvrr fuzz ffa', () => {
   it(`a clean campaign (${RUNS} runs from the rotating seed) breaks no invariant, and the same seed prints the same`, async () => {
-    const a = await runCli(['fuzz', 'ffa', '--seed', String(SEED), '--runs', String(RUNS), '--out', out]);
-    expect(a.code, a.out + a.err).toBe(0);
-    expect(a.out.split('\n')[0]).toMatch(new RegExp(`^hvrr fuzz ffa: seed ${SEED}, runs ${RUNS}, shard 0/1, module level .*at most 30 commands per case, commit `));
-    expect(a.out).toMatch(new RegExp(`${RUNS} runs .*no invariant broken; covered `));
-    const b = await runCli(['fuzz', 'ffa', '--seed', String(SEED), '--runs', String(RUNS), '--out', out]);
-    expect(stableOutput(b.out)).toBe(stableOutput(a.out));
+    await expectCleanTwice({ fuzzArgs: [['ffa'], ['ffa']], name: 'ffa', options: 'module level .*at most 30 commands per case', seed: SEED, runs: RUNS, outDir: out });
   });
 
   it('from a fixed seed, the campaign reaches every call kind with its successes and its refusals (table exhaustion, BUSY, DENIED reclaims)', () => {

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../cli/testing.js';
-import { expectReproduces, expectTraceReplays, fakeClock, stableOutput } from '../testing.js';
+import { expectCleanTwice, expectReproduces, expectTraceReplays, fakeClock } from '../testing.js';
 import { suiteSeed } from '../../property-tests/seed.js';
 import { runCampaign } from '../campaign.js';
 import { ffaMachineTarget } from './target.js';
@@ -28,12 +28,7 @@ const now = fakeClock();
 
 describe('hvrr fuzz ffa --machine', () => {
   it(`a clean campaign (${RUNS} runs from the rotating seed) breaks no invariant, and the same seed prints the same`, async () => {
-    const a = await runCli(['fuzz', 'ffa', '--machine', '--seed', String(SEED), '--runs', String(RUNS), '--out', out]);
-    expect(a.code, a.out + a.err).toBe(0);
-    expect(a.out.split('\n')[0]).toMatch(new RegExp(`^hvrr fuzz ffa-machine: seed ${SEED}, runs ${RUNS}, shard 0/1, machine level .*, commit `));
-    expect(a.out).toMatch(new RegExp(`${RUNS} runs .*no invariant broken; covered `));
-    const b = await runCli(['fuzz', 'ffa-machine', '--seed', String(SEED), '--runs', String(RUNS), '--out', out]);
-    expect(stableOutput(b.out)).toBe(stableOutput(a.out));
+    await expectCleanTwice({ fuzzArgs: [['ffa', '--machine'], ['ffa-machine']], name: 'ffa-machine', options: 'machine level .*', seed: SEED, runs: RUNS, outDir: out });
   }, 300_000);
 
   it('from a fixed seed, the campaign reaches every call kind by the VM and the partitions, with refusals', () => {

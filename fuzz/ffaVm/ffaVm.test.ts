@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from '../../cli/testing.js';
 import { suiteSeed } from '../../property-tests/seed.js';
 import { runCampaign } from '../campaign.js';
-import { expectReproduces, fakeClock, stableOutput } from '../testing.js';
+import { expectCleanTwice, expectReproduces, fakeClock } from '../testing.js';
 import { ffaVmTarget } from './target.js';
 
 const RUNS = Number(process.env['HVRR_FUZZ_FFA_VM_RUNS'] ?? 150);
@@ -21,12 +21,7 @@ const now = fakeClock();
 
 describe('hvrr fuzz ffa --vm', () => {
   it(`a clean campaign (${RUNS} runs from the rotating seed) breaks no invariant, and the same seed prints the same`, async () => {
-    const a = await runCli(['fuzz', 'ffa', '--vm', '--seed', String(SEED), '--runs', String(RUNS), '--out', out]);
-    expect(a.code, a.out + a.err).toBe(0);
-    expect(a.out.split('\n')[0]).toMatch(new RegExp(`^hvrr fuzz ffa-vm: seed ${SEED}, runs ${RUNS}, shard 0/1, hypervisor VM-to-VM proxy .*at most 24 commands per case, commit `));
-    expect(a.out).toMatch(new RegExp(`${RUNS} runs .*no invariant broken; covered `));
-    const b = await runCli(['fuzz', 'ffa-vm', '--seed', String(SEED), '--runs', String(RUNS), '--out', out]);
-    expect(stableOutput(b.out)).toBe(stableOutput(a.out));
+    await expectCleanTwice({ fuzzArgs: [['ffa', '--vm'], ['ffa-vm']], name: 'ffa-vm', options: 'hypervisor VM-to-VM proxy .*at most 24 commands per case', seed: SEED, runs: RUNS, outDir: out });
   }, 120_000);
 
   it('from a fixed seed, the campaign reaches every command kind with its successes and its refusals', () => {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../cli/testing.js';
-import { expectReproduces, expectTraceReplays, stableOutput } from '../testing.js';
+import { expectCleanTwice, expectReproduces, expectTraceReplays } from '../testing.js';
 import { suiteSeed } from '../../property-tests/seed.js';
 
 const RUNS = Number(process.env['HVRR_FUZZ_SCHED_RUNS'] ?? 4);
@@ -16,12 +16,7 @@ const out = mkdtempSync(join(tmpdir(), 'hvrr-fuzz-sched-'));
 
 describe('hvrr fuzz sched', () => {
   it(`a clean campaign (${RUNS} runs from the rotating seed) breaks no invariant, and the same seed prints the same`, async () => {
-    const a = await runCli(['fuzz', 'sched', '--seed', String(SEED), '--runs', String(RUNS), '--out', out]);
-    expect(a.code, a.out + a.err).toBe(0);
-    expect(a.out.split('\n')[0]).toMatch(new RegExp(`^hvrr fuzz sched: seed ${SEED}, runs ${RUNS}, shard 0/1, chaos drawn per case, commit `));
-    expect(a.out).toMatch(new RegExp(`${RUNS} runs .*no invariant broken; covered `));
-    const b = await runCli(['fuzz', 'sched', '--seed', String(SEED), '--runs', String(RUNS), '--out', out]);
-    expect(stableOutput(b.out)).toBe(stableOutput(a.out));
+    await expectCleanTwice({ fuzzArgs: [['sched'], ['sched']], name: 'sched', options: 'chaos drawn per case', seed: SEED, runs: RUNS, outDir: out });
   });
 
   it.each([
