@@ -29,7 +29,7 @@ import { ffaCall, testPartitionPackage } from '../../spmc/testPartition.js';
 import { Hypervisor, machineRamFor, type HypervisorConfig } from '../hypervisor.js';
 import { EXC_LOG, guestImage, readGuest64, res } from '../testGuest.js';
 import { BORROW_IPA_BASE, pageAt, PAGE_DONATED, PAGE_OWNED, PAGE_SHARED_BORROWED, PAGE_SHARED_OWNED } from './ownership.js';
-import { errW2, ffaAsm, storeAsm, copyAsm, bytesAsm } from './testing.js';
+import { atPartitionAsm, errW2, ffaAsm, storeAsm, copyAsm, bytesAsm } from './testing.js';
 
 const MiB = 1 << 20;
 const TX = 0x4030_0000;
@@ -47,8 +47,8 @@ const ONWARD = makeHandle(4n, 'spmc');
 const LEND_BYTES = encodeTransaction(sendTx('lend', SP1, [1], [pages(0n, 1)], 'ro')).length;
 
 const toTx = (label: string, len: number): string => copyAsm(label, TX, len);
-/** A direct request asking SP1 (command 7) to make FF-A call `fid` with x1-x3; it answers x3-x7 = the call's x0-x4. */
-const atSp1 = (fid: number, ...a: Array<number | bigint | string>): string => ffaAsm('smc', F.FFA_MSG_SEND_DIRECT_REQ_64, (1 << 16) | SP1, 0, 7, fid, ...a);
+/** SP1 makes FF-A call `fid` with x1-x3 at the VM's direct request; it answers x3-x7 = the call's x0-x4. */
+const atSp1 = (fid: number, ...a: Array<number | bigint | string>): string => atPartitionAsm(SP1, fid, ...a);
 
 describe('FF-A proxy: memory a partition sends to a VM', () => {
   it('retrieved through the SPMC into the VM\'s Stage 2 with the granted access, relinquished (unmapped), reclaimed by the partition', () => {

@@ -25,7 +25,7 @@ import { ffaCall, testPartitionPackage } from '../../spmc/testPartition.js';
 import { Hypervisor, machineRamFor, type HypervisorConfig } from '../hypervisor.js';
 import { guestImage, res } from '../testGuest.js';
 import { pageAt, PAGE_SHARED_BORROWED } from './ownership.js';
-import { bytesAsm, copyAsm, ffaAsm, storeAsm } from './testing.js';
+import { atPartitionAsm, bytesAsm, copyAsm, ffaAsm, storeAsm } from './testing.js';
 
 const MiB = 1 << 20;
 const PAGE = 0x1000;
@@ -55,8 +55,8 @@ const split = (bytes: Uint8Array): [Uint8Array, Uint8Array] => {
 /** SP1's lend descriptor's length and its first fragment's (whatever the pages' addresses). */
 const LEND_BYTES = encodeTransaction(sendTx('lend', SP1, [1], each(0), 'rw')).length;
 const LEND_FIRST = split(new Uint8Array(LEND_BYTES))[0].length;
-/** A direct request asking SP1 (command 7) to make FF-A call `fid` with x1-x3; it answers x3-x7 = the call's x0-x4. */
-const atSp1 = (fid: number, ...a: Array<number | bigint | string>): string => ffaAsm('smc', F.FFA_MSG_SEND_DIRECT_REQ_64, (1 << 16) | SP1, 0, 7, fid, ...a);
+/** SP1 makes FF-A call `fid` with x1-x3 at the VM's direct request; it answers x3-x7 = the call's x0-x4. */
+const atSp1 = (fid: number, ...a: Array<number | bigint | string>): string => atPartitionAsm(SP1, fid, ...a);
 
 describe('FF-A proxy: a partition\'s send to a VM longer than one buffer', () => {
   it('sent and fetched in fragments on both sides, mapped in the VM\'s Stage 2, relinquished and reclaimed', () => {

@@ -1,5 +1,6 @@
 // Helpers for the proxy's whole-machine tests: FF-A calls in guest
 // assembly, results stored in the guest's results area (testGuest.ts).
+import { FFA_MSG_SEND_DIRECT_REQ_64 } from '../../ffa/functionIds.js';
 const hex = (v: number | bigint): string => '0x' + v.toString(16);
 
 /** x0 = fid, x1.. = args (numbers, or register names), then the conduit instruction. */
@@ -34,4 +35,10 @@ export function copyAsm(label: string, to: number, len: number): string {
     subs x12, x12, #1
     b.ne 1b
 `;
+}
+
+/** A direct request from a VM (over SMC) asking test partition `sp` (core/spmc/testPartition.ts, command 7) to make
+ *  FF-A call `fid` with x1-x3 = `args` (numbers, or register names); it answers x3-x7 = the call's x0-x4. */
+export function atPartitionAsm(sp: number, fid: number, ...args: Array<number | bigint | string>): string {
+  return ffaAsm('smc', FFA_MSG_SEND_DIRECT_REQ_64, (1 << 16) | sp, 0, 7, fid, ...args);
 }
