@@ -354,7 +354,8 @@ export function runCmd(m: FfaModel, real: Real, c: Cmd): void {
   if (broken) fault(`after ${describeCmd(c)}: ${broken}`);
 }
 
-export function describeCmd(c: Cmd): string {
+/** A command as one line: its kind, then its fields as JSON (module-level and --vm commands alike). */
+export function describeCmd(c: { k: string }): string {
   const { k, ...rest } = c;
   return `${k}${JSON.stringify(rest)}`;
 }

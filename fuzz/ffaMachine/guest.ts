@@ -17,6 +17,7 @@ import * as F from '../../core/ffa/functionIds.js';
 import { PSCI_SYSTEM_OFF } from '../../core/firmware/psci.js';
 import { encodeRelinquish } from '../../core/ffa/memory/relinquish.js';
 import { encodeTransaction } from '../../core/ffa/memory/transaction.js';
+import { handleWords } from '../../core/ffa/result.js';
 import { retrieveTx } from '../../core/spmc/ledgerTesting.js';
 import { ffaCall, testPartitionManifest, testPartitionPackage, TP_RECORD_BYTES, TP_RECORD_COUNT, TP_RECORD_DEST } from '../../core/spmc/testPartition.js';
 import { LOAD_ADDRESS } from '../../guests/conformance/runtime.js';
@@ -86,8 +87,7 @@ export function stepCall(s: Step): { x: bigint[]; desc: Uint8Array | null } {
       }
       desc = whole.subarray(cut);
       x[0] = BigInt(F.FFA_MEM_FRAG_TX);
-      x[1] = s.handle & 0xffff_ffffn;
-      x[2] = s.handle >> 32n;
+      [x[1], x[2]] = handleWords(s.handle);
       x[3] = BigInt(desc.length);
       return { x, desc };
     }
@@ -101,8 +101,7 @@ export function stepCall(s: Step): { x: bigint[]; desc: Uint8Array | null } {
       break;
     case 'frag-rx':
       x[0] = BigInt(F.FFA_MEM_FRAG_RX);
-      x[1] = s.handle & 0xffff_ffffn;
-      x[2] = s.handle >> 32n;
+      [x[1], x[2]] = handleWords(s.handle);
       x[3] = BigInt(s.offset ?? 0);
       return { x, desc };
     case 'rx-release':
@@ -110,8 +109,7 @@ export function stepCall(s: Step): { x: bigint[]; desc: Uint8Array | null } {
       break;
     case 'reclaim':
       x[0] = BigInt(F.FFA_MEM_RECLAIM);
-      x[1] = s.handle & 0xffff_ffffn;
-      x[2] = s.handle >> 32n;
+      [x[1], x[2]] = handleWords(s.handle);
       break;
   }
   if (desc) {

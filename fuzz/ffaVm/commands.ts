@@ -14,7 +14,7 @@ import { encodeRelinquish } from '../../core/ffa/memory/relinquish.js';
 import type { SendOp } from '../../core/ffa/memory/rules.js';
 import { buildTransaction, encodeTransaction, type Constituent } from '../../core/ffa/memory/transaction.js';
 import { handleRegs, regs } from '../../core/spmc/portTesting.js';
-import { codeText, constituentBytes, dataAccess, fault, handleOf, pickHandle, SEND_FID, sendBytes, type SendDefect } from '../ffa/commands.js';
+import { codeText, constituentBytes, dataAccess, describeCmd, fault, handleOf, pickHandle, SEND_FID, sendBytes, type SendDefect } from '../ffa/commands.js';
 import type { Expect, RetrieveSpec } from '../ffa/ledgerModel.js';
 import { checkVmInvariants, refusalDigest } from './invariants.js';
 import type { VmModel, VmSendSpec } from './model.js';
@@ -323,12 +323,7 @@ export function runVmCmd(m: VmModel, real: VmReal, c: VmCmd): void {
     default: runBuffers(m, real, c);
   }
   const broken = checkVmInvariants(m, real);
-  if (broken) fault(`after ${describeVmCmd(c)}: ${broken}`);
-}
-
-export function describeVmCmd(c: VmCmd): string {
-  const { k, ...rest } = c;
-  return `${k}${JSON.stringify(rest)}`;
+  if (broken) fault(`after ${describeCmd(c)}: ${broken}`);
 }
 
 export class VmCommand implements fc.Command<VmModel, VmReal> {
@@ -349,7 +344,7 @@ export class VmCommand implements fc.Command<VmModel, VmReal> {
     runVmCmd(m, r, this.c);
   }
   toString(): string {
-    return describeVmCmd(this.c);
+    return describeCmd(this.c);
   }
 }
 
