@@ -49,7 +49,7 @@ import {
   type Checked, type FfaResult,
 } from '../ffa/result.js';
 import { checkFragArgsReserved, decodeFragArgs, decodeMemTransmitArgs, decodeReclaimArgs } from '../ffa/memory/abi.js';
-import { FFA_DATA_ACCESS_RO, FFA_INSTRUCTION_ACCESS_X, encodeAttributes, type MemoryAccessPermissions } from '../ffa/memory/attributes.js';
+import { FFA_INSTRUCTION_ACCESS_X, encodeAttributes, type MemoryAccessPermissions } from '../ffa/memory/attributes.js';
 import { CONSTITUENT_SIZE, FFA_PAGE_SIZE, layoutOfVersion } from '../ffa/memory/layout.js';
 import { decodeConstituentFragment } from '../ffa/memory/constituents.js';
 import { decodeTransaction } from '../ffa/memory/decode.js';
@@ -401,14 +401,11 @@ function relinquish(c: MemCall): Answer {
   if (c.nwd ? isSecureEndpoint(endpoint) : endpoint !== c.caller) return reject(INVALID_PARAMETERS, `relinquish names ${endpointText(endpoint)}, not the caller ${endpointText(c.caller)}`);
   const info = c.ledger.transactionInfo(d.value.handle);
   // Zeroing applies once no other borrower holds the memory (Hafnium); the ledger's own refusals come first.
-  const me = info?.borrowers.find((b) => b.id === endpoint);
   const others = info?.borrowers.some((b) => b.id !== endpoint && b.granted !== null) ?? false;
   const clear = (d.value.flags & FFA_MEMORY_REGION_FLAG_CLEAR) !== 0 && !others;
-  if (clear && info?.complete && me?.granted && me.deliveredFragments === me.responseFragments) {
-    if (info.op === 'share') return reject(INVALID_PARAMETERS, 'shared memory cannot be zeroed on relinquish: its owner still has it');
-    // What the borrower was granted, not what was sent: a read-only retrieve of a read-write lend may not write it either
-    // (DEN0077 v1.1 FFA_MEM_RELINQUISH flags bit 0; Hafnium checks the borrower's mapping).
-    if (me.granted.dataAccess === FFA_DATA_ACCESS_RO) return reject(DENIED, 'memory granted read-only cannot be zeroed on relinquish');
+  if (clear) {
+    const allowed = c.ledger.checkRelinquishClear(endpoint, d.value.handle);
+    if (!allowed.ok) return allowed;
   }
   const ranges = info?.sent.composite?.constituents ?? [];
   if (info?.borrowers.some((b) => b.id === endpoint && b.granted !== null)) {

@@ -427,6 +427,19 @@ export class MemoryLedger {
     return accept({ handle, op: t.value.op, sent });
   }
 
+  /** Whether `caller` may ask FFA_MEM_RELINQUISH to zero `handle`'s memory (flags bit 0, DEN0077 v1.1; Hafnium):
+   *  not shared memory (its owner still has it: INVALID_PARAMETERS), not by a borrower granted read-only access,
+   *  whatever was sent (it may not write the memory: DENIED). Accepted when `relinquish` itself would refuse, so
+   *  its answer comes first. Writes nothing. */
+  checkRelinquishClear(caller: number, handle: bigint): Checked<void> {
+    const t = handleAllocator(handle) === this.allocator ? this.find(hex64(handle)) : undefined;
+    const b = t?.borrowers.find((x) => x.id === caller);
+    if (!t || t.missingConstituents !== 0 || !b || b.granted === null || b.deliveredFragments !== b.responseFragments) return accept(undefined);
+    if (t.op === 'share') return reject(INVALID_PARAMETERS, 'shared memory cannot be zeroed on relinquish: its owner still has it');
+    if (decodePermissions(b.granted).dataAccess === FFA_DATA_ACCESS_RO) return reject(DENIED, 'memory granted read-only cannot be zeroed on relinquish');
+    return accept(undefined);
+  }
+
   /** FFA_MEM_RELINQUISH by `caller` (the relinquish descriptor's one endpoint). */
   relinquish(caller: number, handle: bigint): Checked<ReleaseOutcome> {
     const t = this.lookupComplete(handle, 'relinquish');

@@ -26,7 +26,7 @@ import { BUSY, DENIED, INVALID_PARAMETERS, NO_MEMORY, NOT_SUPPORTED } from '../.
 import { isSecureEndpoint, endpointText } from '../../ffa/endpoints.js';
 import { FFA_MEM_FRAG_TX } from '../../ffa/functionIds.js';
 import { checkFragArgsReserved, decodeFragArgs, decodeMemTransmitArgs, decodeReclaimArgs } from '../../ffa/memory/abi.js';
-import { decodePermissions, encodePermissions, FFA_DATA_ACCESS_RO } from '../../ffa/memory/attributes.js';
+import { decodePermissions, encodePermissions } from '../../ffa/memory/attributes.js';
 import { decodeConstituentFragment } from '../../ffa/memory/constituents.js';
 import { decodeTransaction } from '../../ffa/memory/decode.js';
 import { FFA_MEMORY_REGION_FLAG_CLEAR } from '../../ffa/memory/flags.js';
@@ -304,17 +304,14 @@ export function memRelinquish(hv: Hv, vm: VmState, rel: Relinquish): FfaResult {
   const me = ffaIdOfVm(vm.id);
   if (handleAllocator(rel.handle) !== 'hypervisor') return ffaError(INVALID_PARAMETERS, `${handleText(rel.handle)} is the SPMC's: its relinquish goes to spBorrow.ts`);
   const l = loadLedger(hv);
+  // The zero flag's rules (shared memory, a read-only borrower) are the ledger's, as at the SPMC; they answer
+  // only where the ledger's own relinquish checks pass.
+  if ((rel.flags & FFA_MEMORY_REGION_FLAG_CLEAR) !== 0) {
+    const allowed = l.checkRelinquishClear(me, rel.handle);
+    if (!allowed.ok) return allowed.error;
+  }
   const r = l.relinquish(me, rel.handle);
   if (!r.ok) return r.error;
-  // DEN0077 v1.1 FFA_MEM_RELINQUISH flags bit 0, as the SPMC (core/spmc/memoryAbi.ts) and Hafnium: the
-  // ledger's own refusals first, then no zeroing of shared memory (its owner still has it) nor by a
-  // borrower granted read-only access (zeroing would write memory it may only read).
-  if ((rel.flags & FFA_MEMORY_REGION_FLAG_CLEAR) !== 0) {
-    const t = sentOf(l, rel.handle)!;
-    const granted = hv.s.ffa.ledger.transactions.find((x) => x.handle === hex64(rel.handle))?.borrowers.find((b) => b.id === me)?.granted;
-    if (t.op === 'share') return ffaError(INVALID_PARAMETERS, 'shared memory cannot be zeroed on relinquish: its owner still has it');
-    if (granted != null && decodePermissions(granted).dataAccess === FFA_DATA_ACCESS_RO) return ffaError(DENIED, 'memory granted read-only cannot be zeroed on relinquish');
-  }
   saveLedger(hv, l);
   if (r.value.clear || (rel.flags & FFA_MEMORY_REGION_FLAG_CLEAR) !== 0) zeroPages(hv, r.value.constituents);
   projectPages(hv, l, pagesOfRanges(r.value.constituents));
